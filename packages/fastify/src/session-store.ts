@@ -1,0 +1,77 @@
+/**
+ * The session store interface (../shared/CONTRACT.md, Anonymous session). Implementations:
+ * `stores/redis-session-store.ts` (Redis or Redis Cluster, one Lua script per operation) and
+ * `stores/memory-session-store.ts` (the embedded default). Both pass `test/session-store.contract.ts`.
+ *
+ * Every mutating operation is atomic and also appends the matching record to the device's queue
+ * partition (see `event-queue.ts`), so a session update and its queue entry never diverge.
+ */
+import type { PageviewEvent } from '@devicelink/protocol';
+
+/** Which tier of the lookup produced the device id. */
+export type DeviceSource = 'header' | 'cookie' | 'server';
+
+/** A device's live anonymous session. Times are server milliseconds (Redis `TIME`). */
+export interface LiveSession {
+  sessionId: string;
+  deviceId: string;
+  source: DeviceSource;
+  visitorHash: string | null;
+  firstSeen: number;
+  lastSeen: number;
+  pagesVisited: number;
+}
+
+/** A page view ready to queue: its id is always set (the server makes one when the client sent none). */
+export type QueuedPageview = PageviewEvent & { id: string };
+
+export interface TouchInput {
+  deviceId: string;
+  source: DeviceSource;
+  /** Keyed hash of IP, User-Agent and language; set for server-tier ids. Never the raw IP. */
+  visitorHash: string | null;
+  /** Goes into the queued records (and so Postgres), not into the live session, to keep it small. */
+  userAgent: string | null;
+  /** 1 to 100 page views. An id seen in the last 10 minutes is skipped. */
+  events: QueuedPageview[];
+}
+
+export type TouchResult =
+  | {
+      status: 'ok';
+      session: LiveSession;
+      /** Events counted by this call (ids already seen are not). */
+      accepted: number;
+      /** True when this call started the session (first visit, idle or max-age rollover). */
+      newSession: boolean;
+    }
+  /** The device was erased: nothing was counted or queued. */
+  | { status: 'erased' };
+
+export type ConvertResult =
+  /** A link was appended; `sessionId` is the live session it ended, if there was one. */
+  | { status: 'linked'; sessionId: string | null }
+  /** Same device and user again with nothing new since: no link added. */
+  | { status: 'unchanged'; sessionId: null }
+  | { status: 'erased'; sessionId: null };
+
+export interface SessionStore {
+  /** Counts `events` in the device's session (starting one when needed) and queues them, atomically. */
+  touch(input: TouchInput): Promise<TouchResult>;
+  /** The live session, or null when there is none (expired, converted, erased). */
+  get(deviceId: string): Promise<LiveSession | null>;
+  /**
+   * Conversion: ends the live session and queues an identity link (device, user, server time).
+   * The same device and user again, with no live session since, adds no link.
+   */
+  convert(deviceId: string, userId: string): Promise<ConvertResult>;
+  /** Queues an alias record (header id `deviceId` seen with cookie id `aliasId`). Repeats are cheap no-ops. */
+  recordAlias(deviceId: string, aliasId: string): Promise<void>;
+  /**
+   * Erasure: removes every key of the device, leaves a 30-day tombstone (later touches answer
+   * `erased`), and queues an erase record behind anything already queued for it.
+   */
+  erase(deviceId: string): Promise<void>;
+  /** The secret salt of a UTC day (`YYYY-MM-DD`), made once and shared by every collector on the store. */
+  dailySalt(day: string): Promise<Buffer>;
+}

@@ -1,0 +1,137 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MAX_EVENTS_PER_REQUEST, parseEventsBody } from './events.js';
+import { referrerOrigin, sanitizeUrl } from './url-rules.js';
+
+const pv = (extra: Record<string, unknown> = {}) => ({
+  type: 'pageview',
+  url: 'https://shop.example/a',
+  ...extra,
+});
+
+describe('events body parser', () => {
+  it('accepts a beacon body as text with the device id and consent inside', () => {
+    const r = parseEventsBody(
+      JSON.stringify({
+        deviceId: 'a3f1c2d4e5b6978812ab34cd56ef7890',
+        events: [pv({ id: '0189A1B2-C3D4-7000-8000-000000000001', ts: 5 })],
+      }),
+    );
+    expect(r).toEqual({
+      ok: true,
+      value: {
+        deviceId: 'a3f1c2d4e5b6978812ab34cd56ef7890',
+        consentDenied: false,
+        events: [
+          {
+            type: 'pageview',
+            url: 'https://shop.example/a',
+            referrer: null,
+            id: '0189a1b2-c3d4-7000-8000-000000000001',
+            clientTs: 5,
+          },
+        ],
+      },
+    });
+  });
+
+  it('drops an invalid body deviceId instead of refusing the events', () => {
+    const r = parseEventsBody({ deviceId: 'null', events: [pv()] });
+    expect(r.ok && r.value.deviceId).toBe(null);
+  });
+
+  it('reads consent denied from the body', () => {
+    const r = parseEventsBody({ consent: 'denied', events: [pv()] });
+    expect(r.ok && r.value.consentDenied).toBe(true);
+  });
+
+  it.each([
+    ['not JSON', '{nope', 'DL_INVALID_BODY'],
+    ['an array', [], 'DL_INVALID_BODY'],
+    ['no events', {}, 'DL_INVALID_BODY'],
+    ['zero events', { events: [] }, 'DL_NO_EVENTS'],
+    [
+      '101 events',
+      { events: Array.from({ length: MAX_EVENTS_PER_REQUEST + 1 }, () => pv()) },
+      'DL_TOO_MANY_EVENTS',
+    ],
+    ['an internal record type', { events: [pv({ type: 'link' })] }, 'DL_EVENT_TYPE_REFUSED'],
+    ['an unknown type', { events: [pv({ type: 'purchase' })] }, 'DL_EVENT_TYPE_REFUSED'],
+    [
+      'a 10,000-character URL',
+      { events: [pv({ url: `https://a.example/${'x'.repeat(10_000)}` })] },
+      'DL_URL_TOO_LONG',
+    ],
+    ['a javascript: URL', { events: [pv({ url: 'javascript:alert(1)' })] }, 'DL_INVALID_URL'],
+    ['a non-UUID id', { events: [pv({ id: 'abc' })] }, 'DL_INVALID_EVENT'],
+    ['a string ts', { events: [pv({ ts: '1' })] }, 'DL_INVALID_EVENT'],
+    ['a numeric referrer', { events: [pv({ referrer: 7 })] }, 'DL_INVALID_EVENT'],
+  ])('refuses %s with a message', (_name, body, code) => {
+    const r = parseEventsBody(body);
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error.code).toBe(code);
+      expect(r.error.message.length).toBeGreaterThan(5);
+    }
+  });
+
+  it('names the offending event in its message', () => {
+    const r = parseEventsBody({ events: [pv(), pv({ url: 5 })] });
+    expect(!r.ok && r.error.message).toContain('events[1].url');
+  });
+
+  it('counts the same event id twice in one batch once', () => {
+    const id = '0189a1b2-c3d4-7000-8000-000000000001';
+    const r = parseEventsBody({ events: [pv({ id }), pv({ id })] });
+    expect(r.ok && r.value.events.length).toBe(1);
+  });
+
+  it('never throws and only ever yields sanitized page views, whatever JSON it is given', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.jsonValue(),
+          fc.string(),
+          fc.record({ events: fc.array(fc.jsonValue(), { maxLength: 5 }) }),
+        ),
+        (v) => {
+          const r = parseEventsBody(v);
+          if (r.ok) {
+            for (const e of r.value.events) {
+              expect(e.type).toBe('pageview');
+              expect(e.url).not.toContain('#');
+            }
+          } else expect(r.error.code).toMatch(/^DL_/);
+        },
+      ),
+    );
+  });
+
+  it('accepts every well-formed page view it is given', () => {
+    fc.assert(
+      fc.property(
+        fc.webUrl({ withFragments: true, withQueryParameters: true }),
+        fc.option(fc.uuid()),
+        (url, id) => {
+          const r = parseEventsBody({ events: [pv({ url, ...(id ? { id } : {}) })] });
+          if (url.length <= 2048) expect(r.ok).toBe(true);
+        },
+      ),
+    );
+  });
+});
+
+describe('URL rules', () => {
+  it('drops the fragment and every query parameter but the allowlisted ones', () => {
+    expect(sanitizeUrl('https://a.example/p?utm_source=x&token=secret&utm_medium=y#frag')).toBe(
+      'https://a.example/p?utm_source=x&utm_medium=y',
+    );
+    expect(sanitizeUrl('https://a.example/p?q=1', ['q'])).toBe('https://a.example/p?q=1');
+    expect(sanitizeUrl('/pricing?email=a@b.c#x')).toBe('/pricing');
+  });
+
+  it('reduces a referrer to its origin', () => {
+    expect(referrerOrigin('https://news.example:8443/story/1?ref=abc#c')).toBe('https://news.example:8443');
+    expect(referrerOrigin('/relative')).toBeNull();
+  });
+});

@@ -1,0 +1,192 @@
+/**
+ * The `POST /v1/events` body: types and the parser. Bad input is data (`{ ok: false, … }`) with a
+ * message that says what is wrong; the parser never throws, whatever JSON value it is given.
+ */
+
+import { toDeviceId } from './device-id.js';
+import { CONSENT_DENIED } from './names.js';
+import { DEFAULT_QUERY_ALLOWLIST, MAX_URL_LENGTH, referrerOrigin, sanitizeUrl } from './url-rules.js';
+import { isUuid } from './uuid-v7.js';
+
+/** Largest accepted body, bytes (64 KiB). */
+export const MAX_BODY_BYTES = 64 * 1024;
+/** Most events in one request. */
+export const MAX_EVENTS_PER_REQUEST = 100;
+/** Event types a client may send. */
+export const CLIENT_EVENT_TYPES = ['pageview'] as const;
+/** Record types the collector writes to its queue itself; refused from clients. */
+export const INTERNAL_RECORD_TYPES = ['link', 'alias', 'erase', 'session'] as const;
+
+/** A page view as a client sends it. */
+export interface PageviewInput {
+  type: 'pageview';
+  url: string;
+  referrer?: string;
+  /** Event id (UUID; the SDK sends UUIDv7), reused on retry so the event counts once. */
+  id?: string;
+  /** Client clock, Unix milliseconds. */
+  ts?: number;
+}
+
+/** A page view after the contract's URL rules: what is queued and stored. */
+export interface PageviewEvent {
+  type: 'pageview';
+  /** Sanitized URL. */
+  url: string;
+  /** Referrer origin, or null. */
+  referrer: string | null;
+  /** Event id (lower-case UUID), or null when the client sent none (the server then makes one). */
+  id: string | null;
+  /** Client clock, Unix milliseconds, or null. */
+  clientTs: number | null;
+}
+
+/** The events body after parsing. */
+export interface EventsBody {
+  /** A valid `deviceId` from the body (beacons cannot set headers), else null. */
+  deviceId: string | null;
+  /** True when the body says `"consent":"denied"`. */
+  consentDenied: boolean;
+  events: PageviewEvent[];
+}
+
+/** Why a body was refused; `code` is the HTTP error code to answer with (400). */
+export interface BodyError {
+  code:
+    | 'DL_INVALID_BODY'
+    | 'DL_NO_EVENTS'
+    | 'DL_TOO_MANY_EVENTS'
+    | 'DL_INVALID_EVENT'
+    | 'DL_EVENT_TYPE_REFUSED'
+    | 'DL_URL_TOO_LONG'
+    | 'DL_INVALID_URL';
+  message: string;
+}
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: BodyError };
+
+export interface ParseOptions {
+  /** Query parameters kept in stored URLs; default the five `utm_*`. */
+  queryAllowlist?: readonly string[];
+}
+
+const fail = (code: BodyError['code'], message: string): { ok: false; error: BodyError } => ({
+  ok: false,
+  error: { code, message },
+});
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Parses a decoded JSON body (or the text of a `text/plain` beacon) into events.
+ *
+ * @example
+ * const r = parseEventsBody(JSON.parse(text));
+ * if (!r.ok) reply.code(400).send(r.error);
+ */
+export function parseEventsBody(input: unknown, options: ParseOptions = {}): ParseResult<EventsBody> {
+  let body = input;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      return fail('DL_INVALID_BODY', 'body is not valid JSON');
+    }
+  }
+  if (!isObject(body)) return fail('DL_INVALID_BODY', 'body must be a JSON object with an "events" array');
+  const { events } = body;
+  if (!Array.isArray(events)) return fail('DL_INVALID_BODY', '"events" must be an array');
+  if (events.length === 0) return fail('DL_NO_EVENTS', '"events" must hold at least one event');
+  if (events.length > MAX_EVENTS_PER_REQUEST) {
+    return fail(
+      'DL_TOO_MANY_EVENTS',
+      `at most ${MAX_EVENTS_PER_REQUEST} events per request, got ${events.length}`,
+    );
+  }
+  if (body.consent !== undefined && typeof body.consent !== 'string') {
+    return fail('DL_INVALID_BODY', '"consent" must be a string');
+  }
+  const allowlist = options.queryAllowlist ?? DEFAULT_QUERY_ALLOWLIST;
+  const out: PageviewEvent[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < events.length; i++) {
+    const r = parseEvent(events[i], i, allowlist);
+    if (!r.ok) return r;
+    // The same id twice in one batch is one event (a retry merged into a batch).
+    if (r.value.id !== null) {
+      if (seen.has(r.value.id)) continue;
+      seen.add(r.value.id);
+    }
+    out.push(r.value);
+  }
+  return {
+    ok: true,
+    value: {
+      deviceId: toDeviceId(body.deviceId),
+      consentDenied: body.consent === CONSENT_DENIED,
+      events: out,
+    },
+  };
+}
+
+function parseEvent(e: unknown, i: number, allowlist: readonly string[]): ParseResult<PageviewEvent> {
+  const at = `events[${i}]`;
+  if (!isObject(e)) return fail('DL_INVALID_EVENT', `${at} must be an object`);
+  if (typeof e.type !== 'string') return fail('DL_INVALID_EVENT', `${at}.type must be a string`);
+  if ((INTERNAL_RECORD_TYPES as readonly string[]).includes(e.type)) {
+    return fail(
+      'DL_EVENT_TYPE_REFUSED',
+      `${at}.type "${e.type}" is an internal record type; clients send "pageview"`,
+    );
+  }
+  if (e.type !== 'pageview') {
+    return fail(
+      'DL_EVENT_TYPE_REFUSED',
+      `${at}.type "${e.type.slice(0, 40)}" is unknown; only "pageview" is accepted`,
+    );
+  }
+  const url = parseUrlField(e.url, `${at}.url`, allowlist, true);
+  if (!url.ok) return url;
+  let referrer: string | null = null;
+  if (e.referrer !== undefined && e.referrer !== null && e.referrer !== '') {
+    if (typeof e.referrer !== 'string') return fail('DL_INVALID_EVENT', `${at}.referrer must be a string`);
+    if (e.referrer.length > MAX_URL_LENGTH) {
+      return fail(
+        'DL_URL_TOO_LONG',
+        `${at}.referrer is ${e.referrer.length} characters; at most ${MAX_URL_LENGTH}`,
+      );
+    }
+    referrer = referrerOrigin(e.referrer);
+  }
+  let id: string | null = null;
+  if (e.id !== undefined) {
+    if (!isUuid(e.id)) return fail('DL_INVALID_EVENT', `${at}.id must be a UUID`);
+    id = e.id.toLowerCase();
+  }
+  let clientTs: number | null = null;
+  if (e.ts !== undefined) {
+    if (typeof e.ts !== 'number' || !Number.isFinite(e.ts) || e.ts < 0 || e.ts > 8.64e15) {
+      return fail('DL_INVALID_EVENT', `${at}.ts must be Unix milliseconds`);
+    }
+    clientTs = Math.floor(e.ts);
+  }
+  return { ok: true, value: { type: 'pageview', url: url.value, referrer, id, clientTs } };
+}
+
+function parseUrlField(
+  value: unknown,
+  at: string,
+  allowlist: readonly string[],
+  required: boolean,
+): ParseResult<string> {
+  if (typeof value !== 'string' || (required && value === '')) {
+    return fail('DL_INVALID_EVENT', `${at} must be a non-empty string`);
+  }
+  if (value.length > MAX_URL_LENGTH) {
+    return fail('DL_URL_TOO_LONG', `${at} is ${value.length} characters; at most ${MAX_URL_LENGTH}`);
+  }
+  const clean = sanitizeUrl(value, allowlist);
+  if (clean === null) return fail('DL_INVALID_URL', `${at} must be an http(s) URL or a path`);
+  return { ok: true, value: clean };
+}

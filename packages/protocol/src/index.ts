@@ -1,0 +1,33 @@
+export { isValidDeviceId, toDeviceId } from './device-id.js';
+export type {
+  BodyError,
+  EventsBody,
+  PageviewEvent,
+  PageviewInput,
+  ParseOptions,
+  ParseResult,
+} from './events.js';
+export {
+  CLIENT_EVENT_TYPES,
+  INTERNAL_RECORD_TYPES,
+  MAX_BODY_BYTES,
+  MAX_EVENTS_PER_REQUEST,
+  parseEventsBody,
+} from './events.js';
+export {
+  CONSENT_DENIED,
+  CONSENT_HEADER,
+  DEFAULT_QUEUE_PARTITIONS,
+  DEFAULT_SESSION_IDLE_SECONDS,
+  DEFAULT_SESSION_MAX_SECONDS,
+  DEVICE_COOKIE,
+  DEVICE_COOKIE_MAX_AGE,
+  DEVICE_HEADER,
+  EVENT_DEDUPE_SECONDS,
+  REDIS_PREFIX,
+  STORAGE_KEY,
+  TOMBSTONE_SECONDS,
+} from './names.js';
+export { fnv1a32, partitionOf, partitionTag } from './partition.js';
+export { DEFAULT_QUERY_ALLOWLIST, MAX_URL_LENGTH, referrerOrigin, sanitizeUrl } from './url-rules.js';
+export { isUuid, uuidv7 } from './uuid-v7.js';

@@ -1,0 +1,26 @@
+/** Names both sides of the wire agree on (../shared/CONTRACT.md, Names). */
+
+/** Request and response header carrying the device id. */
+export const DEVICE_HEADER = 'X-Device-Fingerprint';
+/** Consent header the SDK adds to every request while consent is not granted. */
+export const CONSENT_HEADER = 'X-Device-Consent';
+/** The only value of {@link CONSENT_HEADER}; also accepted as `"consent":"denied"` in an events body. */
+export const CONSENT_DENIED = 'denied';
+/** Cookie holding the device id. */
+export const DEVICE_COOKIE = 'device_fp';
+/** 400 days: the longest cookie lifetime browsers honour. */
+export const DEVICE_COOKIE_MAX_AGE = 34_560_000;
+/** localStorage key of the SDK's stored device id. */
+export const STORAGE_KEY = 'devicelink:device-id';
+/** Prefix of every Redis key. */
+export const REDIS_PREFIX = 'dl:';
+/** Default number of queue partitions (`QUEUE_PARTITIONS`). */
+export const DEFAULT_QUEUE_PARTITIONS = 64;
+/** Default sliding idle timeout of an anonymous session, seconds. */
+export const DEFAULT_SESSION_IDLE_SECONDS = 1800;
+/** Default hard cap on a session's age, seconds. */
+export const DEFAULT_SESSION_MAX_SECONDS = 86_400;
+/** How long an event id is remembered so a retry counts once, seconds. */
+export const EVENT_DEDUPE_SECONDS = 600;
+/** How long an erased device or user stays erased for queued and late events, seconds. */
+export const TOMBSTONE_SECONDS = 30 * 86_400;

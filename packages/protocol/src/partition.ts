@@ -1,0 +1,27 @@
+/**
+ * Queue partitioning: a device's session and its queue entries share one Redis slot through the tag
+ * `{pN}`, N = FNV-1a 32-bit hash of the id modulo the partition count.
+ */
+
+let encoder: TextEncoder | undefined;
+
+/** FNV-1a, 32-bit, over the UTF-8 bytes of `input`; an unsigned integer. */
+export function fnv1a32(input: string): number {
+  encoder ??= new TextEncoder();
+  let hash = 0x811c9dc5;
+  for (const byte of encoder.encode(input)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/** The partition (0 to `partitions - 1`) of a device id or, for authenticated events, a user id. */
+export function partitionOf(id: string, partitions: number): number {
+  return fnv1a32(id) % partitions;
+}
+
+/** The Redis hash tag of a partition, `{pN}`. */
+export function partitionTag(partition: number): string {
+  return `{p${partition}}`;
+}

@@ -1,0 +1,26 @@
+/**
+ * UUIDv7 (RFC 9562): 48-bit Unix milliseconds, version, 74 random bits. Written here rather than taken
+ * from a package because the SDK's whole core entry has a 3 KB budget and both sides need the same
+ * format; this is the entire algorithm. Uses Web Crypto, present in browsers and Node 20.
+ */
+export function uuidv7(now: number = Date.now()): string {
+  const b = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(b);
+  let ms = Math.max(0, Math.floor(now));
+  for (let i = 5; i >= 0; i--) {
+    b[i] = ms % 256;
+    ms = Math.floor(ms / 256);
+  }
+  b[6] = (b[6]! & 0x0f) | 0x70;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  let hex = '';
+  for (const x of b) hex += x.toString(16).padStart(2, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True for any RFC 9562 UUID string (event ids from clients may be any version). */
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}

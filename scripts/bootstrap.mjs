@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// Root entry for every npm script: on a clean clone with only Node 20 it installs pnpm (the version in
+// packageManager) and the workspace's dependencies, then runs the task. Kept dependency-free on purpose.
+import { execSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const pnpmVersion = pkg.packageManager.split('@')[1];
+
+function has(cmd) {
+  return spawnSync(cmd, ['--version'], { encoding: 'utf8' }).stdout?.trim();
+}
+function run(cmd, args, extraEnv = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...extraEnv } });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+if (has('pnpm') !== pnpmVersion) {
+  console.log(`[devicelink] installing pnpm@${pnpmVersion}`);
+  execSync(`npm install -g pnpm@${pnpmVersion}`, { stdio: 'inherit' });
+}
+if (!existsSync(join(root, 'node_modules', '.modules.yaml'))) {
+  console.log('[devicelink] installing dependencies');
+  run('pnpm', ['install', '--frozen-lockfile']);
+}
+
+const [task = 'test', ...rest] = process.argv.slice(2);
+const turbo = (t, ...filters) =>
+  run('pnpm', ['exec', 'turbo', 'run', t, ...filters, '--output-logs=errors-only']);
+
+switch (task) {
+  case 'build':
+  case 'lint':
+  case 'typecheck':
+    if (task === 'lint') run('pnpm', ['exec', 'biome', 'check', '.']);
+    else turbo(task);
+    break;
+  case 'test':
+    turbo('build');
+    run('pnpm', ['exec', 'vitest', 'run', ...rest]);
+    break;
+  case 'start':
+  case 'demo':
+    turbo(
+      'build',
+      '--filter=@devicelink/collector...',
+      ...(task === 'demo' ? ['--filter=@devicelink/demo'] : []),
+    );
+    run('node', ['apps/collector/dist/server.js', ...rest], task === 'demo' ? { DEMO: '1' } : {});
+    break;
+  case 'bench':
+    turbo('build');
+    run('pnpm', ['--filter', '@devicelink/bench', 'run', 'bench', ...rest]);
+    break;
+  default:
+    console.error(`unknown task ${task}`);
+    process.exit(2);
+}
