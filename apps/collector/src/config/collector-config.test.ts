@@ -1,0 +1,149 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './collector-config.js';
+
+const PG = 'postgres://postgres@127.0.0.1:5432/postgres';
+const TOKEN = 'a'.repeat(32);
+
+function refused(env: Record<string, string>, variable: string): void {
+  let error: unknown;
+  try {
+    loadConfig(env);
+  } catch (err) {
+    error = err;
+  }
+  expect(error).toBeInstanceOf(ConfigError);
+  expect((error as ConfigError).variable).toBe(variable);
+  expect((error as Error).message).toContain(variable);
+}
+
+describe('loadConfig', () => {
+  it('gives the contract defaults for an empty environment', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(8080);
+    expect(c.host).toBe('127.0.0.1');
+    expect(c.redis).toBeNull();
+    expect(c.databaseUrl).toBeNull();
+    expect(c.dataDir).toMatch(/\.devicelink$/);
+    expect(c.persister).toBe(true);
+    expect(c.sessionIdleSeconds).toBe(1800);
+    expect(c.sessionMaxSeconds).toBe(86_400);
+    expect(c.cookieSameSite).toBe('lax');
+    expect(c.cookieSecure).toBe(false);
+    expect(c.honorGpc).toBe(true);
+    expect(c.rateLimitPerMinute).toBe(600);
+    expect(c.conversionLookbackDays).toBe(30);
+    expect(c.queuePartitions).toBe(64);
+    expect(c.queryAllowlist).toContain('utm_source');
+    expect(c.trustProxy).toBe(false);
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('makes cookies Secure by default in production', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).cookieSecure).toBe(true);
+  });
+
+  it('refuses Redis without DATABASE_URL', () => refused({ REDIS_URL: 'redis://x:6379' }, 'REDIS_URL'));
+
+  it('refuses a Redis Cluster without DATABASE_URL', () =>
+    refused({ REDIS_CLUSTER_NODES: 'a:7000,b:7001' }, 'REDIS_CLUSTER_NODES'));
+
+  it('refuses REDIS_URL together with REDIS_CLUSTER_NODES', () =>
+    refused({ REDIS_URL: 'redis://x', REDIS_CLUSTER_NODES: 'a:1', DATABASE_URL: PG }, 'REDIS_URL'));
+
+  it('parses cluster seeds', () => {
+    const c = loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7000, h:7001', DATABASE_URL: PG });
+    expect(c.redis).toEqual({
+      kind: 'cluster',
+      nodes: [
+        { host: '127.0.0.1', port: 7000 },
+        { host: 'h', port: 7001 },
+      ],
+    });
+  });
+
+  it('refuses two JWT keys', () =>
+    refused({ JWT_SECRET: 's', JWT_JWKS_URL: 'https://x/jwks' }, 'JWT_SECRET'));
+
+  it('refuses DEMO with a JWT key', () => refused({ DEMO: '1', JWT_SECRET: 's' }, 'DEMO'));
+
+  it('refuses DEMO in production', () => refused({ DEMO: '1', NODE_ENV: 'production' }, 'DEMO'));
+
+  it('refuses an ADMIN_TOKEN shorter than 32 characters', () =>
+    refused({ ADMIN_TOKEN: 'short' }, 'ADMIN_TOKEN'));
+
+  it('accepts a 32-character ADMIN_TOKEN', () => {
+    expect(loadConfig({ ADMIN_TOKEN: TOKEN }).adminToken).toBe(TOKEN);
+  });
+
+  it('refuses CORS_ORIGINS=*', () => refused({ CORS_ORIGINS: '*' }, 'CORS_ORIGINS'));
+
+  it('refuses a CORS origin with a path', () =>
+    refused({ CORS_ORIGINS: 'https://a.test/x' }, 'CORS_ORIGINS'));
+
+  it('parses an exact CORS origin list', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://a.test, http://b.test:3000' }).corsOrigins).toEqual([
+      'https://a.test',
+      'http://b.test:3000',
+    ]);
+  });
+
+  it('refuses COOKIE_SAMESITE=none without Secure', () =>
+    refused({ COOKIE_SAMESITE: 'none' }, 'COOKIE_SAMESITE'));
+
+  it('accepts COOKIE_SAMESITE=none with COOKIE_SECURE=true', () => {
+    expect(loadConfig({ COOKIE_SAMESITE: 'none', COOKIE_SECURE: 'true' }).cookieSameSite).toBe('none');
+  });
+
+  for (const name of [
+    'SESSION_IDLE_SECONDS',
+    'SESSION_MAX_SECONDS',
+    'CONVERSION_LOOKBACK_DAYS',
+    'RATE_LIMIT_PER_MINUTE',
+    'QUEUE_PARTITIONS',
+    'PORT',
+  ]) {
+    it(`refuses a non-numeric ${name}`, () => refused({ [name]: '30m' }, name));
+  }
+
+  it('refuses a session max shorter than the idle timeout', () =>
+    refused({ SESSION_IDLE_SECONDS: '100', SESSION_MAX_SECONDS: '50' }, 'SESSION_MAX_SECONDS'));
+
+  it('refuses a bad TRUST_PROXY', () => refused({ TRUST_PROXY: 'yes please' }, 'TRUST_PROXY'));
+
+  it('parses TRUST_PROXY as a hop count or a CIDR list', () => {
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, ::1' }).trustProxy).toEqual(['10.0.0.0/8', '::1']);
+  });
+
+  it('refuses a bad boolean', () => refused({ HONOR_GPC: 'maybe' }, 'HONOR_GPC'));
+
+  it('refuses a bad PERSISTER', () => refused({ PERSISTER: 'sometimes' }, 'PERSISTER'));
+
+  it('refuses a DATABASE_URL that is not Postgres', () =>
+    refused({ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'));
+
+  it('refuses a JWT_PUBLIC_KEY that is not a PEM key', () =>
+    refused({ JWT_PUBLIC_KEY: 'hello' }, 'JWT_PUBLIC_KEY'));
+
+  it('chooses the algorithm by the public key type', () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({
+      type: 'spki',
+      format: 'pem',
+    });
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+      type: 'spki',
+      format: 'pem',
+    });
+    expect(loadConfig({ JWT_PUBLIC_KEY: String(rsa) }).jwt).toMatchObject({ algorithm: 'RS256' });
+    // One-line environments carry "\n" literally.
+    expect(loadConfig({ JWT_PUBLIC_KEY: String(ec).replace(/\n/g, '\\n') }).jwt).toMatchObject({
+      algorithm: 'ES256',
+    });
+  });
+
+  it('keeps no query parameters when QUERY_ALLOWLIST is set but empty', () => {
+    expect(loadConfig({ QUERY_ALLOWLIST: '' }).queryAllowlist).toEqual([]);
+    expect(loadConfig({ QUERY_ALLOWLIST: 'ref, utm_source' }).queryAllowlist).toEqual(['ref', 'utm_source']);
+  });
+});

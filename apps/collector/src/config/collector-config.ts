@@ -1,0 +1,299 @@
+/**
+ * The collector's configuration (../shared/CONTRACT.md, Configuration): the one module that reads
+ * `process.env` (Biome's noProcessEnv keeps it that way). Every variable is parsed and validated once,
+ * at start-up; a bad value or a refused combination throws a {@link ConfigError} naming the variable.
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import {
+  DEFAULT_QUERY_ALLOWLIST,
+  DEFAULT_QUEUE_PARTITIONS,
+  DEFAULT_SESSION_IDLE_SECONDS,
+  DEFAULT_SESSION_MAX_SECONDS,
+} from '@devicelink/protocol';
+import { ConfigError } from './config-error.js';
+
+export { ConfigError } from './config-error.js';
+
+/** How tokens are verified: one of the three key sources, or a demo key made at start-up. */
+export type JwtKeyConfig =
+  | { kind: 'secret'; secret: string; algorithm: 'HS256' }
+  | { kind: 'public-key'; key: string; algorithm: 'RS256' | 'ES256' | 'ES384' | 'ES512' }
+  | { kind: 'jwks'; url: string };
+
+/** Where the live sessions and the queue live. */
+export type RedisConfig =
+  | { kind: 'single'; url: string }
+  | { kind: 'cluster'; nodes: ReadonlyArray<{ host: string; port: number }> };
+
+/** The parsed, validated configuration. Frozen. */
+export interface CollectorConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly production: boolean;
+  readonly logLevel: string;
+  /** Null: the embedded memory store with a journal in `dataDir`. */
+  readonly redis: RedisConfig | null;
+  /** Null: embedded PGlite in `dataDir`. */
+  readonly databaseUrl: string | null;
+  /** Absolute path. */
+  readonly dataDir: string;
+  readonly persister: boolean;
+  /** Null: no token verification configured (identify answers 401). */
+  readonly jwt: JwtKeyConfig | null;
+  readonly jwtIssuer: string | null;
+  readonly jwtAudience: string | null;
+  /** Null: admin routes do not exist. */
+  readonly adminToken: string | null;
+  /** Null: no CORS headers. */
+  readonly corsOrigins: readonly string[] | null;
+  /** False, a hop count, or a list of trusted proxy addresses/CIDRs. */
+  readonly trustProxy: false | number | readonly string[];
+  readonly sessionIdleSeconds: number;
+  readonly sessionMaxSeconds: number;
+  readonly cookieSecure: boolean;
+  readonly cookieSameSite: 'lax' | 'strict' | 'none';
+  readonly honorGpc: boolean;
+  readonly rateLimitPerMinute: number;
+  readonly conversionLookbackDays: number;
+  readonly queuePartitions: number;
+  readonly queryAllowlist: readonly string[];
+  readonly debugRoutes: boolean;
+  readonly demo: boolean;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** The variable's value with surrounding blanks removed; undefined when unset or blank. */
+function read(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v ? v : undefined;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const v = read(env, name)?.toLowerCase();
+  if (v === undefined) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const v = read(env, name);
+  if (v === undefined) return fallback;
+  if (!/^\d+$/.test(v)) throw new ConfigError(name, `must be a whole number, got "${v}"`);
+  const n = Number(v);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function list(v: string): string[] {
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function parseRedis(env: Env): RedisConfig | null {
+  const url = read(env, 'REDIS_URL');
+  const nodes = read(env, 'REDIS_CLUSTER_NODES');
+  if (url && nodes) {
+    throw new ConfigError('REDIS_URL', 'and REDIS_CLUSTER_NODES are both set; configure one of them');
+  }
+  if (url) {
+    if (!/^rediss?:\/\//.test(url)) {
+      throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
+    }
+    return { kind: 'single', url };
+  }
+  if (nodes) {
+    return {
+      kind: 'cluster',
+      nodes: list(nodes).map((seed) => {
+        const m = /^(.+):(\d{1,5})$/.exec(seed);
+        if (!m) throw new ConfigError('REDIS_CLUSTER_NODES', `"${seed}" is not host:port`);
+        return { host: m[1]!, port: Number(m[2]) };
+      }),
+    };
+  }
+  return null;
+}
+
+/** The algorithm a PEM public key signs with, chosen by its type (RSA: RS256, EC: by curve). */
+function publicKeyAlgorithm(key: KeyObject): 'RS256' | 'ES256' | 'ES384' | 'ES512' {
+  if (key.asymmetricKeyType === 'rsa') return 'RS256';
+  if (key.asymmetricKeyType === 'ec') {
+    const curve = key.asymmetricKeyDetails?.namedCurve;
+    if (curve === 'prime256v1') return 'ES256';
+    if (curve === 'secp384r1') return 'ES384';
+    if (curve === 'secp521r1') return 'ES512';
+  }
+  throw new ConfigError('JWT_PUBLIC_KEY', `is a ${key.asymmetricKeyType} key; use an RSA or P-256 EC key`);
+}
+
+function parseJwt(env: Env): JwtKeyConfig | null {
+  const secret = read(env, 'JWT_SECRET');
+  // PEM keys pasted into one-line environments often carry literal "\n".
+  const pem = read(env, 'JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n');
+  const jwks = read(env, 'JWT_JWKS_URL');
+  const set = [secret && 'JWT_SECRET', pem && 'JWT_PUBLIC_KEY', jwks && 'JWT_JWKS_URL'].filter(
+    Boolean,
+  ) as string[];
+  if (set.length > 1) {
+    throw new ConfigError(set[0]!, `and ${set.slice(1).join(', ')} are both set; configure exactly one key`);
+  }
+  if (secret) return { kind: 'secret', secret, algorithm: 'HS256' };
+  if (pem) {
+    let key: KeyObject;
+    try {
+      key = createPublicKey(pem);
+    } catch {
+      throw new ConfigError('JWT_PUBLIC_KEY', 'is not a PEM public key');
+    }
+    return { kind: 'public-key', key: pem, algorithm: publicKeyAlgorithm(key) };
+  }
+  if (jwks) {
+    let url: URL;
+    try {
+      url = new URL(jwks);
+    } catch {
+      throw new ConfigError('JWT_JWKS_URL', `is not a URL: "${jwks}"`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new ConfigError('JWT_JWKS_URL', 'must be an http(s) URL');
+    }
+    return { kind: 'jwks', url: url.toString() };
+  }
+  return null;
+}
+
+function parseCors(env: Env): string[] | null {
+  const v = read(env, 'CORS_ORIGINS');
+  if (v === undefined) return null;
+  const origins = list(v);
+  return origins.map((o) => {
+    if (o === '*' || o.includes('*')) {
+      throw new ConfigError('CORS_ORIGINS', 'must list exact origins; "*" is refused (credentials are sent)');
+    }
+    let url: URL;
+    try {
+      url = new URL(o);
+    } catch {
+      throw new ConfigError('CORS_ORIGINS', `"${o}" is not an origin like https://app.example.com`);
+    }
+    if (url.origin !== o.replace(/\/$/, '')) {
+      throw new ConfigError('CORS_ORIGINS', `"${o}" is not an origin (scheme, host and port only)`);
+    }
+    return url.origin;
+  });
+}
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function parseTrustProxy(env: Env): false | number | string[] {
+  const v = read(env, 'TRUST_PROXY');
+  if (v === undefined || ['false', 'off', '0', 'no'].includes(v.toLowerCase())) return false;
+  if (/^\d+$/.test(v)) {
+    const hops = Number(v);
+    if (hops > 32) throw new ConfigError('TRUST_PROXY', `hop count ${hops} is implausible (max 32)`);
+    return hops;
+  }
+  return list(v).map((entry) => {
+    if (PROXY_NAMES.includes(entry)) return entry;
+    const [addr, prefix, ...rest] = entry.split('/');
+    const family = isIP(addr ?? '');
+    const max = family === 4 ? 32 : 128;
+    const okPrefix = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= max);
+    if (family === 0 || !okPrefix || rest.length > 0) {
+      throw new ConfigError(
+        'TRUST_PROXY',
+        `"${entry}" is neither a hop count nor an address/CIDR (e.g. 1, or 10.0.0.0/8,127.0.0.1)`,
+      );
+    }
+    return entry;
+  });
+}
+
+/**
+ * Parses and validates the configuration. Throws a {@link ConfigError} naming the first bad variable.
+ *
+ * @example
+ * const config = loadConfig({ PORT: '0', DATA_DIR: tmp });
+ */
+export function loadConfig(env: Env = process.env): CollectorConfig {
+  const production = read(env, 'NODE_ENV') === 'production';
+  const redis = parseRedis(env);
+  const databaseUrl = read(env, 'DATABASE_URL') ?? null;
+  if (redis && !databaseUrl) {
+    throw new ConfigError(
+      redis.kind === 'single' ? 'REDIS_URL' : 'REDIS_CLUSTER_NODES',
+      'is set without DATABASE_URL: collectors sharing Redis must share one Postgres (set DATABASE_URL)',
+    );
+  }
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'must start with postgres:// or postgresql://');
+  }
+  const persisterValue = (read(env, 'PERSISTER') ?? 'on').toLowerCase();
+  if (!['on', 'off'].includes(persisterValue)) {
+    throw new ConfigError('PERSISTER', `must be "on" or "off", got "${env.PERSISTER}"`);
+  }
+  const jwt = parseJwt(env);
+  const demo = bool(env, 'DEMO', false);
+  if (demo && production) {
+    throw new ConfigError('DEMO', 'is refused with NODE_ENV=production (demo users have known passwords)');
+  }
+  if (demo && jwt) {
+    throw new ConfigError('DEMO', 'is refused together with a JWT key (the demo signs its own tokens)');
+  }
+  const adminToken = read(env, 'ADMIN_TOKEN') ?? null;
+  if (adminToken !== null && adminToken.length < 32) {
+    throw new ConfigError('ADMIN_TOKEN', `must be at least 32 characters, got ${adminToken.length}`);
+  }
+  const cookieSecure = bool(env, 'COOKIE_SECURE', production);
+  const sameSite = (read(env, 'COOKIE_SAMESITE') ?? 'lax').toLowerCase();
+  if (sameSite !== 'lax' && sameSite !== 'strict' && sameSite !== 'none') {
+    throw new ConfigError('COOKIE_SAMESITE', `must be lax, strict or none, got "${env.COOKIE_SAMESITE}"`);
+  }
+  if (sameSite === 'none' && !cookieSecure) {
+    throw new ConfigError(
+      'COOKIE_SAMESITE',
+      '=none requires COOKIE_SECURE=true (browsers drop it otherwise)',
+    );
+  }
+  const sessionIdleSeconds = int(env, 'SESSION_IDLE_SECONDS', DEFAULT_SESSION_IDLE_SECONDS, 1, 31_536_000);
+  const sessionMaxSeconds = int(env, 'SESSION_MAX_SECONDS', DEFAULT_SESSION_MAX_SECONDS, 1, 31_536_000);
+  if (sessionMaxSeconds < sessionIdleSeconds) {
+    throw new ConfigError('SESSION_MAX_SECONDS', 'must not be shorter than SESSION_IDLE_SECONDS');
+  }
+  const allowlist = env.QUERY_ALLOWLIST;
+  const config: CollectorConfig = {
+    port: int(env, 'PORT', 8080, 0, 65_535),
+    host: read(env, 'HOST') ?? '127.0.0.1',
+    production,
+    logLevel: read(env, 'LOG_LEVEL') ?? 'info',
+    redis,
+    databaseUrl,
+    dataDir: resolve(read(env, 'DATA_DIR') ?? './.devicelink'),
+    persister: persisterValue === 'on',
+    jwt,
+    jwtIssuer: read(env, 'JWT_ISSUER') ?? null,
+    jwtAudience: read(env, 'JWT_AUDIENCE') ?? null,
+    adminToken,
+    corsOrigins: parseCors(env),
+    trustProxy: parseTrustProxy(env),
+    sessionIdleSeconds,
+    sessionMaxSeconds,
+    cookieSecure,
+    cookieSameSite: sameSite,
+    honorGpc: bool(env, 'HONOR_GPC', true),
+    rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
+    conversionLookbackDays: int(env, 'CONVERSION_LOOKBACK_DAYS', 30, 1, 3650),
+    queuePartitions: int(env, 'QUEUE_PARTITIONS', DEFAULT_QUEUE_PARTITIONS, 1, 16_384),
+    // Set but empty means "keep no query parameters".
+    queryAllowlist: allowlist === undefined ? DEFAULT_QUERY_ALLOWLIST : list(allowlist),
+    debugRoutes: bool(env, 'DEBUG_ROUTES', false),
+    demo,
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'tsup';
+
+// Two entries: `server.js` (the CLI: listens, or `persist` runs the persister alone) and `index.js`
+// (buildApp and friends, for tests and embedding). Workspace packages stay external: they are built.
+export default defineConfig({
+  entry: ['src/server.ts', 'src/index.ts'],
+  format: ['esm'],
+  dts: { entry: 'src/index.ts' },
+  clean: true,
+  sourcemap: true,
+  target: 'node20',
+  platform: 'node',
+});

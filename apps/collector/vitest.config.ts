@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    name: 'collector',
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // Integration tests start collectors, Postgres databases and child processes.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
