@@ -1,0 +1,50 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, hasServices } from '@devicelink/test-env';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { createDb } from './create-db.js';
+import { migrateToLatest } from './migrate.js';
+
+describe.runIf(hasServices('postgres'))('migrations on Postgres', () => {
+  it('three collectors migrating at once all succeed and the schema is created once', async () => {
+    const database = await createTestDatabase('migrate');
+    const dbs = await Promise.all(
+      [1, 2, 3].map(() => createDb({ databaseUrl: database.url, dataDir: '/nonexistent' })),
+    );
+    try {
+      const applied = await Promise.all(dbs.map((d) => migrateToLatest(d.db)));
+      expect(applied.flat()).toHaveLength(1);
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from kysely_migration`.execute(
+        dbs[0]!.db,
+      );
+      expect(rows[0]!.n).toBe(1);
+    } finally {
+      await Promise.all(dbs.map((d) => d.close()));
+      await database.drop();
+    }
+  });
+});
+
+describe('migrations on embedded PGlite', () => {
+  it('creates the schema in DATA_DIR and keeps data across a reopen', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dl-pglite-'));
+    try {
+      const first = await createDb({ databaseUrl: null, dataDir: dir });
+      await migrateToLatest(first.db);
+      await first.db
+        .insertInto('devices')
+        .values({ device_id: 'device-aaaaaaaaaaaa', first_seen: new Date(), last_seen: new Date() })
+        .execute();
+      await first.close();
+      const second = await createDb({ databaseUrl: null, dataDir: dir });
+      expect(await migrateToLatest(second.db)).toEqual([]);
+      const rows = await second.db.selectFrom('devices').selectAll().execute();
+      expect(rows.map((r) => r.device_id)).toEqual(['device-aaaaaaaaaaaa']);
+      await second.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,78 @@
+/**
+ * The Postgres schema as kysely sees it. Postgres is the source for every report; the live Redis
+ * count is a hint. Tables are created by the migrations in `migrations/`.
+ */
+import type { ColumnType, Insertable, Selectable } from 'kysely';
+
+/** A timestamptz: written as a Date, read as a Date. */
+type Timestamp = ColumnType<Date, Date, Date>;
+
+/** Every device id the collector has persisted anything for. */
+export interface DevicesTable {
+  device_id: string;
+  first_seen: Timestamp;
+  last_seen: Timestamp;
+}
+
+/** Anonymous sessions, one row per live session id, with its conversion once it happened. */
+export interface SessionsTable {
+  id: string;
+  device_id: string;
+  source: string;
+  visitor_hash: string | null;
+  first_seen: Timestamp;
+  last_seen: Timestamp;
+  page_views: number;
+  user_agent: string | null;
+  converted_user_id: string | null;
+  converted_at: Timestamp | null;
+  link_id: string | null;
+}
+
+/** One row per accepted page view, keyed by its event id so it lands once. */
+export interface PageViewsTable {
+  event_id: string;
+  /** Null for an authenticated user's event. */
+  device_id: string | null;
+  user_id: string | null;
+  session_id: string | null;
+  url: string;
+  referrer: string | null;
+  client_ts: Timestamp | null;
+  server_ts: Timestamp;
+}
+
+/** The append-only link log: device belongs to user from `linked_at` on. */
+export interface IdentityLinksTable {
+  id: string;
+  device_id: string;
+  user_id: string;
+  linked_at: Timestamp;
+}
+
+/** Header id seen with a different cookie id (never followed by erasure or linking). */
+export interface DeviceAliasesTable {
+  device_id: string;
+  alias_id: string;
+  first_seen: Timestamp;
+}
+
+/** The kysely database type of the collector. */
+export interface Database {
+  devices: DevicesTable;
+  sessions: SessionsTable;
+  page_views: PageViewsTable;
+  identity_links: IdentityLinksTable;
+  device_aliases: DeviceAliasesTable;
+}
+
+export type Device = Selectable<DevicesTable>;
+export type NewDevice = Insertable<DevicesTable>;
+export type Session = Selectable<SessionsTable>;
+export type NewSession = Insertable<SessionsTable>;
+export type PageView = Selectable<PageViewsTable>;
+export type NewPageView = Insertable<PageViewsTable>;
+export type IdentityLink = Selectable<IdentityLinksTable>;
+export type NewIdentityLink = Insertable<IdentityLinksTable>;
+export type DeviceAlias = Selectable<DeviceAliasesTable>;
+export type NewDeviceAlias = Insertable<DeviceAliasesTable>;
