@@ -1,0 +1,156 @@
+/**
+ * The embedded store's queue: Redis Streams consumer-group semantics in process. `read` hands out
+ * entries never delivered and marks them pending for the consumer, `reclaim` moves entries pending
+ * longer than `minIdleMs` to another consumer, `ack` deletes. With a journal the queue survives a crash
+ * of the process (see `queue-journal.ts`).
+ */
+import { partitionOf } from '@devicelink/protocol';
+import type { EventQueue, QueueEntry, QueueRecord } from '../event-queue.js';
+import { type JournalEntry, QueueJournal } from './queue-journal.js';
+
+/** Options of {@link MemoryEventQueue}. */
+export interface MemoryEventQueueOptions {
+  partitions: number;
+  /** When set, appends and acks are journaled to this file and replayed on construction. */
+  journalPath?: string | undefined;
+  /** Clock for pending idle times; injectable for tests. */
+  now?: () => number;
+}
+
+interface Slot {
+  seq: number;
+  record: QueueRecord;
+  /** Consumer owning the pending entry; null while never delivered. */
+  consumer: string | null;
+  deliveredAt: number;
+}
+
+interface Partition {
+  /** Every unacknowledged entry by sequence, in append order (Map keeps insertion order). */
+  entries: Map<number, Slot>;
+  /** Sequences never delivered, oldest first; acked ones are skipped when met. */
+  unread: number[];
+  unreadHead: number;
+}
+
+/** In-process {@link EventQueue}. Every method completes synchronously, so each is atomic. */
+export class MemoryEventQueue implements EventQueue {
+  readonly partitions: number;
+  readonly #parts: Partition[];
+  readonly #journal: QueueJournal | null;
+  readonly #now: () => number;
+  #seq = 0;
+  #size = 0;
+
+  constructor(options: MemoryEventQueueOptions) {
+    this.partitions = options.partitions;
+    this.#now = options.now ?? Date.now;
+    this.#parts = Array.from({ length: options.partitions }, () => ({
+      entries: new Map(),
+      unread: [],
+      unreadHead: 0,
+    }));
+    this.#journal = options.journalPath ? new QueueJournal(options.journalPath) : null;
+    if (this.#journal) {
+      const kept = this.#journal.replay();
+      for (const e of kept) {
+        // A journal written with another partition count: re-home by the record's own key.
+        const p = e.partition < this.partitions ? e.partition : 0;
+        this.#insert(p, e.seq, e.record);
+        this.#seq = Math.max(this.#seq, e.seq);
+      }
+      this.#journal.compact(this.#all());
+    }
+  }
+
+  /** Appends to the partition of `partitionKey`. */
+  async append(partitionKey: string, records: QueueRecord[]): Promise<void> {
+    this.appendToPartition(partitionOf(partitionKey, this.partitions), records);
+  }
+
+  /**
+   * Synchronous append to a known partition, used by the memory session store so that a session
+   * update and its queue entries happen in one step. The journal is written before anything is visible.
+   */
+  appendToPartition(partition: number, records: readonly QueueRecord[]): void {
+    const entries: JournalEntry[] = records.map((record) => ({ partition, seq: ++this.#seq, record }));
+    this.#journal?.appended(entries);
+    for (const e of entries) this.#insert(partition, e.seq, e.record);
+  }
+
+  async read(partition: number, consumer: string, count: number): Promise<QueueEntry[]> {
+    const p = this.#part(partition);
+    const out: QueueEntry[] = [];
+    const now = this.#now();
+    while (out.length < count && p.unreadHead < p.unread.length) {
+      const seq = p.unread[p.unreadHead++]!;
+      const slot = p.entries.get(seq);
+      if (!slot) continue;
+      slot.consumer = consumer;
+      slot.deliveredAt = now;
+      out.push({ partition, id: String(seq), record: slot.record });
+    }
+    if (p.unreadHead > 1024 && p.unreadHead * 2 > p.unread.length) {
+      p.unread = p.unread.slice(p.unreadHead);
+      p.unreadHead = 0;
+    }
+    return out;
+  }
+
+  async reclaim(
+    partition: number,
+    consumer: string,
+    minIdleMs: number,
+    count: number,
+  ): Promise<QueueEntry[]> {
+    const p = this.#part(partition);
+    const out: QueueEntry[] = [];
+    const now = this.#now();
+    for (const slot of p.entries.values()) {
+      if (out.length >= count) break;
+      if (slot.consumer === null || now - slot.deliveredAt < minIdleMs) continue;
+      slot.consumer = consumer;
+      slot.deliveredAt = now;
+      out.push({ partition, id: String(slot.seq), record: slot.record });
+    }
+    return out;
+  }
+
+  async ack(partition: number, ids: string[]): Promise<void> {
+    const p = this.#part(partition);
+    const seqs = ids.map(Number).filter((seq) => p.entries.has(seq));
+    if (seqs.length === 0) return;
+    if (this.#journal) {
+      // Drained: start the file afresh instead of journaling the ack (compaction).
+      if (this.#size === seqs.length) this.#journal.truncate();
+      else this.#journal.acked(partition, seqs);
+    }
+    for (const seq of seqs) p.entries.delete(seq);
+    this.#size -= seqs.length;
+  }
+
+  async depth(partition: number): Promise<number> {
+    return this.#part(partition).entries.size;
+  }
+
+  #insert(partition: number, seq: number, record: QueueRecord): void {
+    const p = this.#part(partition);
+    p.entries.set(seq, { seq, record, consumer: null, deliveredAt: 0 });
+    p.unread.push(seq);
+    this.#size++;
+  }
+
+  #part(partition: number): Partition {
+    const p = this.#parts[partition];
+    if (!p) throw new RangeError(`partition ${partition} is outside 0..${this.partitions - 1}`);
+    return p;
+  }
+
+  #all(): JournalEntry[] {
+    const out: JournalEntry[] = [];
+    this.#parts.forEach((p, partition) => {
+      for (const s of p.entries.values()) out.push({ partition, seq: s.seq, record: s.record });
+    });
+    return out.sort((a, b) => a.seq - b.seq);
+  }
+}

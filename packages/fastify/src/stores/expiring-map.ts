@@ -1,0 +1,52 @@
+/**
+ * A bounded map whose entries expire: the memory store's stand-in for Redis keys with a TTL.
+ * Expiry is enforced lazily on read and by `sweep()`; when full, the least recently written entry is
+ * evicted (Map keeps insertion order, and `set` re-inserts), like Redis under `allkeys-lru`.
+ */
+export class ExpiringMap<K, V> {
+  readonly #entries = new Map<K, { value: V; expiresAt: number }>();
+  readonly #max: number;
+  readonly #now: () => number;
+
+  constructor(maxEntries: number, now: () => number) {
+    this.#max = maxEntries;
+    this.#now = now;
+  }
+
+  /** The live value, or undefined when absent or expired. */
+  get(key: K): V | undefined {
+    const e = this.#entries.get(key);
+    if (!e) return undefined;
+    if (e.expiresAt <= this.#now()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return e.value;
+  }
+
+  /** Sets a value that lives `ttlMs` from now, evicting the oldest entries beyond the bound. */
+  set(key: K, value: V, ttlMs: number): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, { value, expiresAt: this.#now() + ttlMs });
+    while (this.#entries.size > this.#max) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done) break;
+      this.#entries.delete(oldest.value);
+    }
+  }
+
+  delete(key: K): void {
+    this.#entries.delete(key);
+  }
+
+  /** Number of stored entries, expired ones included until swept. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Drops every expired entry. */
+  sweep(): void {
+    const now = this.#now();
+    for (const [key, e] of this.#entries) if (e.expiresAt <= now) this.#entries.delete(key);
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * The embedded default: the session store and its queue in process, with the Redis store's semantics.
+ * Every operation runs synchronously to completion, so each is atomic by construction. Expiry is
+ * enforced on read plus a periodic (unref'd) sweep, and every map is bounded (`maxSessions`).
+ */
+import { randomBytes } from 'node:crypto';
+import { EVENT_DEDUPE_SECONDS, partitionOf, TOMBSTONE_SECONDS, uuidv7 } from '@devicelink/protocol';
+import type { EventQueue, QueueRecord } from '../event-queue.js';
+import { MemoryEventQueue } from '../queue/memory-event-queue.js';
+import { pageviewDraft } from '../queue/pageview-record.js';
+import type {
+  ConvertResult,
+  DeviceSource,
+  LiveSession,
+  SessionStore,
+  TouchInput,
+  TouchResult,
+} from '../session-store.js';
+import { ExpiringMap } from './expiring-map.js';
+import {
+  ALIAS_DEDUPE_SECONDS,
+  type ResolvedStoreOptions,
+  resolveStoreOptions,
+  SALT_SECONDS,
+  type StoreOptions,
+} from './store-options.js';
+
+/** Options of {@link createMemoryStores}. */
+export interface MemoryStoreOptions extends StoreOptions {
+  /** Most live sessions kept (default 100,000); beyond it the least recently touched is dropped. */
+  maxSessions?: number;
+  /** Durable journal of the queue (JSON lines); unacknowledged records are replayed at construction. */
+  journalPath?: string;
+  /** Clock (Unix ms); injectable so tests can move time. */
+  now?: () => number;
+  /** How often expired entries are swept, ms (default 60,000). */
+  sweepIntervalMs?: number;
+}
+
+/** The embedded stores; `close()` stops the sweep timer. */
+export interface MemoryStores {
+  sessions: SessionStore;
+  queue: EventQueue;
+  close(): Promise<void>;
+}
+
+interface StoredSession {
+  sessionId: string;
+  source: DeviceSource;
+  visitorHash: string | null;
+  firstSeen: number;
+  lastSeen: number;
+  pagesVisited: number;
+}
+
+const DEDUPE_MS = EVENT_DEDUPE_SECONDS * 1000;
+
+class MemorySessionStore implements SessionStore {
+  readonly #o: ResolvedStoreOptions;
+  readonly #queue: MemoryEventQueue;
+  readonly #now: () => number;
+  readonly #sessions: ExpiringMap<string, StoredSession>;
+  /** Event ids seen per device in the last 10 minutes (id to time seen). */
+  readonly #seen: ExpiringMap<string, Map<string, number>>;
+  readonly #tombstones: ExpiringMap<string, true>;
+  readonly #lastLinked: ExpiringMap<string, string>;
+  readonly #aliases: ExpiringMap<string, Set<string>>;
+  readonly #salts: ExpiringMap<string, Buffer>;
+
+  constructor(o: ResolvedStoreOptions, queue: MemoryEventQueue, now: () => number, maxSessions: number) {
+    this.#o = o;
+    this.#queue = queue;
+    this.#now = now;
+    this.#sessions = new ExpiringMap(maxSessions, now);
+    this.#seen = new ExpiringMap(maxSessions, now);
+    // Tombstones must outlive pressure from live traffic, so they get a larger bound of their own.
+    this.#tombstones = new ExpiringMap(maxSessions * 10, now);
+    this.#lastLinked = new ExpiringMap(maxSessions, now);
+    this.#aliases = new ExpiringMap(maxSessions, now);
+    this.#salts = new ExpiringMap(16, now);
+  }
+
+  async touch(input: TouchInput): Promise<TouchResult> {
+    const { deviceId } = input;
+    if (this.#tombstones.get(deviceId)) return { status: 'erased' };
+    const now = this.#now();
+    const seen = this.#seen.get(deviceId) ?? new Map<string, number>();
+    const fresh = input.events.filter((e) => {
+      const at = seen.get(e.id);
+      if (at !== undefined && now - at < DEDUPE_MS) return false;
+      seen.set(e.id, now);
+      return true;
+    });
+    for (const [id, at] of seen) if (now - at >= DEDUPE_MS) seen.delete(id);
+    this.#seen.set(deviceId, seen, DEDUPE_MS);
+
+    let s = this.#live(deviceId, now);
+    const newSession = s === null;
+    if (!s) {
+      s = {
+        sessionId: uuidv7(now),
+        source: input.source,
+        visitorHash: input.visitorHash,
+        firstSeen: now,
+        lastSeen: now,
+        pagesVisited: 0,
+      };
+    }
+    s.pagesVisited += fresh.length;
+    s.lastSeen = now;
+    this.#sessions.set(deviceId, s, this.#o.idleMs);
+    const sessionId = s.sessionId;
+    this.#queue.appendToPartition(
+      this.#partition(deviceId),
+      fresh.map((e) => ({ ...pageviewDraft(input, e), sessionId, serverTs: now })),
+    );
+    return { status: 'ok', session: view(deviceId, s), accepted: fresh.length, newSession };
+  }
+
+  async get(deviceId: string): Promise<LiveSession | null> {
+    const s = this.#live(deviceId, this.#now());
+    return s ? view(deviceId, s) : null;
+  }
+
+  async convert(deviceId: string, userId: string): Promise<ConvertResult> {
+    if (this.#tombstones.get(deviceId)) return { status: 'erased', sessionId: null };
+    const now = this.#now();
+    const live = this.#live(deviceId, now);
+    if (!live && this.#lastLinked.get(deviceId) === userId) return { status: 'unchanged', sessionId: null };
+    this.#sessions.delete(deviceId);
+    this.#lastLinked.set(deviceId, userId, this.#o.lookbackSeconds * 1000);
+    const sessionId = live?.sessionId ?? null;
+    this.#append(deviceId, { kind: 'link', deviceId, userId, ts: now, sessionId });
+    return { status: 'linked', sessionId };
+  }
+
+  async recordAlias(deviceId: string, aliasId: string): Promise<void> {
+    if (deviceId === aliasId || this.#tombstones.get(deviceId)) return;
+    const known = this.#aliases.get(deviceId);
+    if (known?.has(aliasId)) return;
+    if (known) known.add(aliasId);
+    else this.#aliases.set(deviceId, new Set([aliasId]), ALIAS_DEDUPE_SECONDS * 1000);
+    this.#append(deviceId, { kind: 'alias', deviceId, aliasId, ts: this.#now() });
+  }
+
+  async erase(deviceId: string): Promise<void> {
+    this.#sessions.delete(deviceId);
+    this.#seen.delete(deviceId);
+    this.#lastLinked.delete(deviceId);
+    this.#aliases.delete(deviceId);
+    this.#tombstones.set(deviceId, true, TOMBSTONE_SECONDS * 1000);
+    this.#append(deviceId, { kind: 'erase', deviceId, ts: this.#now() });
+  }
+
+  async dailySalt(day: string): Promise<Buffer> {
+    let salt = this.#salts.get(day);
+    if (!salt) {
+      salt = randomBytes(32);
+      this.#salts.set(day, salt, SALT_SECONDS * 1000);
+    }
+    return salt;
+  }
+
+  /** Drops expired entries of every map. */
+  sweep(): void {
+    for (const m of [
+      this.#sessions,
+      this.#seen,
+      this.#tombstones,
+      this.#lastLinked,
+      this.#aliases,
+      this.#salts,
+    ]) {
+      m.sweep();
+    }
+  }
+
+  #live(deviceId: string, now: number): StoredSession | null {
+    const s = this.#sessions.get(deviceId);
+    if (!s) return null;
+    // Same rule as the Redis script: idle or too old means over, even before the sweep sees it.
+    if (now - s.lastSeen >= this.#o.idleMs || now - s.firstSeen >= this.#o.maxMs) {
+      this.#sessions.delete(deviceId);
+      return null;
+    }
+    return s;
+  }
+
+  #partition(deviceId: string): number {
+    return partitionOf(deviceId, this.#o.partitions);
+  }
+
+  #append(deviceId: string, record: QueueRecord): void {
+    this.#queue.appendToPartition(this.#partition(deviceId), [record]);
+  }
+}
+
+const view = (deviceId: string, s: StoredSession): LiveSession => ({
+  sessionId: s.sessionId,
+  deviceId,
+  source: s.source,
+  visitorHash: s.visitorHash,
+  firstSeen: s.firstSeen,
+  lastSeen: s.lastSeen,
+  pagesVisited: s.pagesVisited,
+});
+
+/**
+ * The embedded session store and queue (no Redis). Synchronous to create: with `journalPath`, the
+ * journal is replayed before this returns.
+ *
+ * @example
+ * const stores = createMemoryStores({ journalPath: '.devicelink/queue.jsonl' });
+ * await stores.sessions.touch({ deviceId, source: 'header', visitorHash: null, userAgent: null, events });
+ * await stores.close();
+ */
+export function createMemoryStores(options: MemoryStoreOptions = {}): MemoryStores {
+  const o = resolveStoreOptions(options);
+  const now = options.now ?? Date.now;
+  const maxSessions = options.maxSessions ?? 100_000;
+  if (!Number.isInteger(maxSessions) || maxSessions <= 0) {
+    throw new RangeError(`maxSessions must be a positive integer, got ${String(maxSessions)}`);
+  }
+  const queue = new MemoryEventQueue({ partitions: o.partitions, journalPath: options.journalPath, now });
+  const sessions = new MemorySessionStore(o, queue, now, maxSessions);
+  const timer = setInterval(() => sessions.sweep(), options.sweepIntervalMs ?? 60_000);
+  timer.unref();
+  return {
+    sessions,
+    queue,
+    async close() {
+      clearInterval(timer);
+    },
+  };
+}
