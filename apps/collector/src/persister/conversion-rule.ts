@@ -1,0 +1,38 @@
+/**
+ * The conversion rule (../shared/CONTRACT.md, Conversion) in SQL: a session is converted by its
+ * device's earliest link made at or after the session started, within the lookback; a converted
+ * session is never re-linked. Applied to the devices a batch touched, after its sessions and links are
+ * written, so a link persisted before its session's page views still converts that session.
+ */
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../db/schema.js';
+
+/**
+ * Converts every unconverted session of `deviceIds` that has a qualifying link. Returns how many
+ * sessions it converted.
+ */
+export async function applyConversionRule(
+  db: Kysely<Database>,
+  deviceIds: readonly string[],
+  lookbackDays: number,
+): Promise<number> {
+  if (deviceIds.length === 0) return 0;
+  const result = await sql`
+    update sessions as s
+    set converted_user_id = l.user_id, converted_at = l.linked_at, link_id = l.id
+    from sessions as s2
+    cross join lateral (
+      select il.id, il.user_id, il.linked_at
+      from identity_links as il
+      where il.device_id = s2.device_id
+        and il.linked_at >= s2.first_seen
+        and il.linked_at <= s2.first_seen + make_interval(days => ${lookbackDays})
+      order by il.linked_at, il.id
+      limit 1
+    ) as l
+    where s.id = s2.id
+      and s2.converted_user_id is null
+      and s2.device_id in (${sql.join([...deviceIds])})
+  `.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}

@@ -1,0 +1,189 @@
+/**
+ * The background persister: moves queued records into Postgres. Each partition is read on its own
+ * (Redis Cluster refuses multi-slot reads) through the consumer group: first what a dead consumer left
+ * pending (`reclaim`), then new entries (`read`). A batch is written in one transaction and acknowledged
+ * only after commit; while Postgres is down the same batch is retried with capped exponential back-off,
+ * never acknowledged and never dropped.
+ */
+import { hostname } from 'node:os';
+import type { EventQueue, QueueEntry } from '@devicelink/fastify';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { type BatchResult, writeBatch } from './batch-writer.js';
+
+/** Options of {@link Persister}. */
+export interface PersisterOptions {
+  db: Kysely<Database>;
+  queue: EventQueue;
+  /** `CONVERSION_LOOKBACK_DAYS`. */
+  lookbackDays: number;
+  /** Consumer name in the group; unique per process by default. */
+  consumer?: string;
+  /** Entries per read (default 500). */
+  batchSize?: number;
+  /** Pending entries idle this long are taken over from a dead consumer (default 30 s). */
+  reclaimIdleMs?: number;
+  /** Pause when every partition was empty (default 50 ms). */
+  idleMs?: number;
+  /** Longest back-off while Postgres is down (default 5 s). */
+  maxBackoffMs?: number;
+  /** Called with each error (Postgres down, queue errors); the loop carries on. */
+  onError?: (err: unknown, context: string) => void;
+  /** Called after each committed batch. */
+  onBatch?: (result: BatchResult, entries: number) => void;
+}
+
+/** What /readyz and /metrics report. */
+export interface PersisterStatus {
+  running: boolean;
+  /** False after a failed write until the next commit. */
+  postgresUp: boolean;
+  /** Now minus the server time of the oldest entry read but not yet committed, ms (0 when idle). */
+  lagMs: number;
+  /** Message of the last error, if the last attempt failed. */
+  lastError: string | null;
+}
+
+const recordTs = (e: QueueEntry): number => (e.record.kind === 'pageview' ? e.record.serverTs : e.record.ts);
+
+/**
+ * Runs the persist loop until `stop()`.
+ *
+ * @example
+ * const persister = new Persister({ db, queue, lookbackDays: 30 });
+ * persister.start();
+ * await persister.stop(); // finishes the batch in hand
+ */
+export class Persister {
+  readonly #o: Required<Omit<PersisterOptions, 'onError' | 'onBatch'>> &
+    Pick<PersisterOptions, 'onError' | 'onBatch'>;
+  #loop: Promise<void> | null = null;
+  #stopping = false;
+  #wake: (() => void) | null = null;
+  #postgresUp = true;
+  #lastError: string | null = null;
+  /** Oldest server time among entries in hand, per partition. */
+  readonly #inHand = new Map<number, number>();
+
+  constructor(options: PersisterOptions) {
+    this.#o = {
+      consumer: `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+      batchSize: 500,
+      reclaimIdleMs: 30_000,
+      idleMs: 50,
+      maxBackoffMs: 5_000,
+      ...options,
+    };
+  }
+
+  /** Starts the loop (idempotent). */
+  start(): void {
+    if (this.#loop) return;
+    this.#stopping = false;
+    this.#loop = this.#run();
+  }
+
+  /** Stops after the batch in hand is committed (or abandoned while Postgres is down: it stays pending). */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#wake?.();
+    await this.#loop;
+    this.#loop = null;
+  }
+
+  /** Current state for readiness and metrics. */
+  status(): PersisterStatus {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const ts of this.#inHand.values()) oldest = Math.min(oldest, ts);
+    return {
+      running: this.#loop !== null && !this.#stopping,
+      postgresUp: this.#postgresUp,
+      lagMs: Number.isFinite(oldest) ? Math.max(0, Date.now() - oldest) : 0,
+      lastError: this.#lastError,
+    };
+  }
+
+  /** One pass over every partition; resolves with the number of entries committed. Exposed for tests. */
+  async runOnce(): Promise<number> {
+    let committed = 0;
+    for (let p = 0; p < this.#o.queue.partitions && !this.#stopping; p++) {
+      committed += await this.#drainPartition(p);
+    }
+    return committed;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopping) {
+      let committed = 0;
+      try {
+        committed = await this.runOnce();
+      } catch (err) {
+        // Queue errors (Redis unreachable): report and try again after a pause.
+        this.#report(err, 'queue');
+        await this.#pause(this.#o.maxBackoffMs);
+        continue;
+      }
+      if (committed === 0) await this.#pause(this.#o.idleMs);
+    }
+  }
+
+  async #drainPartition(partition: number): Promise<number> {
+    const { queue, consumer, batchSize, reclaimIdleMs } = this.#o;
+    let entries = await queue.reclaim(partition, consumer, reclaimIdleMs, batchSize);
+    if (entries.length === 0) entries = await queue.read(partition, consumer, batchSize);
+    if (entries.length === 0) return 0;
+    this.#inHand.set(partition, Math.min(...entries.map(recordTs)));
+    try {
+      await this.#commit(partition, entries);
+    } finally {
+      this.#inHand.delete(partition);
+    }
+    return entries.length;
+  }
+
+  /** Writes the batch, retrying with back-off until it commits (or the persister stops), then acks. */
+  async #commit(partition: number, entries: QueueEntry[]): Promise<void> {
+    let backoff = 100;
+    for (;;) {
+      try {
+        const result = await writeBatch(this.#o.db, partition, entries, this.#o.lookbackDays);
+        this.#postgresUp = true;
+        this.#lastError = null;
+        this.#o.onBatch?.(result, entries.length);
+        break;
+      } catch (err) {
+        this.#postgresUp = false;
+        this.#report(err, 'postgres');
+        // Stopping while Postgres is down: leave the entries pending; a collector reclaims them later.
+        if (this.#stopping) return;
+        await this.#pause(backoff);
+        backoff = Math.min(backoff * 2, this.#o.maxBackoffMs);
+      }
+    }
+    // A failed ack leaves the entries pending: they are reclaimed and rewritten idempotently.
+    await this.#o.queue.ack(
+      partition,
+      entries.map((e) => e.id),
+    );
+  }
+
+  #report(err: unknown, context: string): void {
+    this.#lastError = err instanceof Error ? err.message : String(err);
+    this.#o.onError?.(err, context);
+  }
+
+  #pause(ms: number): Promise<void> {
+    if (this.#stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = () => {
+        this.#wake = null;
+        done();
+      };
+    });
+  }
+}

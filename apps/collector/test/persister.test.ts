@@ -1,0 +1,242 @@
+import { createMemoryStores, type MemoryStores, type QueuedPageview } from '@devicelink/fastify';
+import { uuidv7 } from '@devicelink/protocol';
+import { createTestDatabase, hasServices, testEnv, waitFor } from '@devicelink/test-env';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type CollectorDb, createDb } from '../src/db/create-db.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import { writeBatch } from '../src/persister/batch-writer.js';
+import { Persister } from '../src/persister/persister.js';
+import { startTcpProxy, throughProxy } from './support/tcp-proxy.js';
+
+const DAY = 86_400_000;
+
+function pageviews(n: number, url = '/p'): QueuedPageview[] {
+  return Array.from({ length: n }, () => ({
+    type: 'pageview' as const,
+    url,
+    referrer: null,
+    id: uuidv7(),
+    clientTs: Date.now(),
+  }));
+}
+
+describe.runIf(hasServices('postgres'))('the persister against Postgres', () => {
+  let database: { url: string; drop(): Promise<void> };
+  let db: CollectorDb;
+  let stores: MemoryStores;
+  let clock: number;
+  const persisters: Persister[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase('persister');
+    db = await createDb({ databaseUrl: database.url, dataDir: '/nonexistent' });
+    await migrateToLatest(db.db);
+  });
+  afterAll(async () => {
+    await db.close();
+    await database.drop();
+  });
+  beforeEach(() => {
+    clock = Date.now();
+    stores = createMemoryStores({ partitions: 4, now: () => clock });
+  });
+  afterEach(async () => {
+    await Promise.all(persisters.splice(0).map((p) => p.stop()));
+    await stores.close();
+  });
+
+  const newPersister = () => {
+    const p = new Persister({ db: db.db, queue: stores.queue, lookbackDays: 30, idleMs: 10 });
+    persisters.push(p);
+    return p;
+  };
+  const device = () => `dev-${uuidv7().replace(/-/g, '')}`;
+
+  async function sessionsOf(deviceId: string) {
+    return db.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('device_id', '=', deviceId)
+      .orderBy('first_seen')
+      .execute();
+  }
+
+  it('writes page views and their session, then acknowledges them', async () => {
+    const d = device();
+    await stores.sessions.touch({
+      deviceId: d,
+      source: 'header',
+      visitorHash: null,
+      userAgent: 'ua',
+      events: pageviews(3),
+    });
+    const p = newPersister();
+    expect(await p.runOnce()).toBeGreaterThan(0);
+    const [s] = await sessionsOf(d);
+    expect(s).toMatchObject({ device_id: d, page_views: 3, source: 'header', user_agent: 'ua' });
+    let depth = 0;
+    for (let i = 0; i < stores.queue.partitions; i++) depth += await stores.queue.depth(i);
+    expect(depth).toBe(0);
+  });
+
+  it('a batch delivered twice is counted once', async () => {
+    const d = device();
+    await stores.sessions.touch({
+      deviceId: d,
+      source: 'cookie',
+      visitorHash: null,
+      userAgent: null,
+      events: pageviews(4),
+    });
+    const entries = [];
+    for (let i = 0; i < stores.queue.partitions; i++) entries.push(...(await stores.queue.read(i, 'x', 100)));
+    const partition = entries[0]!.partition;
+    await writeBatch(db.db, partition, entries, 30);
+    const again = await writeBatch(db.db, partition, entries, 30);
+    expect(again.pageViewsInserted).toBe(0);
+    const [s] = await sessionsOf(d);
+    expect(s!.page_views).toBe(4);
+  });
+
+  it('a link converts the sessions that started before it, and adds no link when repeated', async () => {
+    const d = device();
+    await stores.sessions.touch({
+      deviceId: d,
+      source: 'header',
+      visitorHash: null,
+      userAgent: null,
+      events: pageviews(2),
+    });
+    clock += 1000;
+    expect((await stores.sessions.convert(d, 'user-a')).status).toBe('linked');
+    expect((await stores.sessions.convert(d, 'user-a')).status).toBe('unchanged');
+    await newPersister().runOnce();
+    const [s] = await sessionsOf(d);
+    expect(s!.converted_user_id).toBe('user-a');
+    const links = await db.db.selectFrom('identity_links').selectAll().where('device_id', '=', d).execute();
+    expect(links).toHaveLength(1);
+    expect(s!.link_id).toBe(links[0]!.id);
+  });
+
+  it('after a logout another user on the same device converts only the sessions since', async () => {
+    const d = device();
+    const touch = () =>
+      stores.sessions.touch({
+        deviceId: d,
+        source: 'header',
+        visitorHash: null,
+        userAgent: null,
+        events: pageviews(1),
+      });
+    await touch();
+    clock += 1000;
+    await stores.sessions.convert(d, 'alice');
+    clock += 1000;
+    await touch(); // after logout: a new anonymous session
+    clock += 1000;
+    await stores.sessions.convert(d, 'bob');
+    await newPersister().runOnce();
+    const sessions = await sessionsOf(d);
+    expect(sessions.map((s) => s.converted_user_id)).toEqual(['alice', 'bob']);
+  });
+
+  it('a link persisted before its session page views still converts that session', async () => {
+    const d = device();
+    await stores.sessions.touch({
+      deviceId: d,
+      source: 'header',
+      visitorHash: null,
+      userAgent: null,
+      events: pageviews(2),
+    });
+    clock += 1000;
+    await stores.sessions.convert(d, 'late-user');
+    const entries = [];
+    for (let i = 0; i < stores.queue.partitions; i++) entries.push(...(await stores.queue.read(i, 'x', 100)));
+    const links = entries.filter((e) => e.record.kind === 'link');
+    const views = entries.filter((e) => e.record.kind === 'pageview');
+    await writeBatch(db.db, links[0]!.partition, links, 30);
+    await writeBatch(db.db, views[0]!.partition, views, 30);
+    const [s] = await sessionsOf(d);
+    expect(s!.converted_user_id).toBe('late-user');
+  });
+
+  it('a link older sessions than the lookback never converts them', async () => {
+    const d = device();
+    await stores.sessions.touch({
+      deviceId: d,
+      source: 'header',
+      visitorHash: null,
+      userAgent: null,
+      events: pageviews(1),
+    });
+    clock += 31 * DAY;
+    await stores.sessions.convert(d, 'too-late');
+    await newPersister().runOnce();
+    const [s] = await sessionsOf(d);
+    expect(s!.converted_user_id).toBeNull();
+  });
+
+  it('an erase record removes everything persisted for the device', async () => {
+    const d = device();
+    await stores.sessions.touch({
+      deviceId: d,
+      source: 'header',
+      visitorHash: null,
+      userAgent: null,
+      events: pageviews(2),
+    });
+    await stores.sessions.convert(d, 'someone');
+    await newPersister().runOnce();
+    await stores.sessions.erase(d);
+    await newPersister().runOnce();
+    expect(await sessionsOf(d)).toEqual([]);
+    const views = await db.db
+      .selectFrom('page_views')
+      .select('event_id')
+      .where('device_id', '=', d)
+      .execute();
+    expect(views).toEqual([]);
+  });
+
+  it('keeps retrying while Postgres is unreachable, reports it down, and lands every event once', async () => {
+    const target = new URL(testEnv.databaseUrl!);
+    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    const proxied = await createDb({ databaseUrl: throughProxy(database.url, proxy), dataDir: '/x' });
+    try {
+      proxy.cut();
+      const d = device();
+      await stores.sessions.touch({
+        deviceId: d,
+        source: 'header',
+        visitorHash: null,
+        userAgent: null,
+        events: pageviews(5),
+      });
+      const p = new Persister({
+        db: proxied.db,
+        queue: stores.queue,
+        lookbackDays: 30,
+        idleMs: 10,
+        maxBackoffMs: 200,
+      });
+      persisters.push(p);
+      p.start();
+      await waitFor(() => !p.status().postgresUp, { what: 'postgres reported down' });
+      expect(p.status().lagMs).toBeGreaterThanOrEqual(0);
+      proxy.restore();
+      await waitFor(async () => (await sessionsOf(d))[0]?.page_views === 5, { what: '5 page views' });
+      await waitFor(() => p.status().postgresUp, { what: 'postgres reported up' });
+      const views = await db.db
+        .selectFrom('page_views')
+        .select('event_id')
+        .where('device_id', '=', d)
+        .execute();
+      expect(views).toHaveLength(5);
+    } finally {
+      await Promise.all(persisters.splice(0).map((p) => p.stop()));
+      await proxied.close();
+      await proxy.close();
+    }
+  });
+});
