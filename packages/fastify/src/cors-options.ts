@@ -1,0 +1,57 @@
+/**
+ * `corsOptions()`: the app's @fastify/cors options with what devicelink needs merged in, so the SDK's
+ * header may be sent and read and the cookie travels cross-origin.
+ */
+import { CONSENT_HEADER, DEVICE_HEADER } from '@devicelink/protocol';
+
+/** The subset of @fastify/cors options this helper touches; everything else passes through. */
+export interface CorsHeaderOptions {
+  allowedHeaders?: string | string[];
+  exposedHeaders?: string | string[];
+  credentials?: boolean;
+}
+
+/** The app's options with devicelink's header lists (always arrays) and `credentials: true`. */
+export type MergedCorsOptions<T> = Omit<T, keyof CorsHeaderOptions> & {
+  allowedHeaders?: string[];
+  exposedHeaders: string[];
+  credentials: true;
+};
+
+/** Headers clients send to devicelink routes. */
+export const DEVICELINK_ALLOWED_HEADERS = [DEVICE_HEADER, CONSENT_HEADER] as const;
+/** Headers devicelink answers with that scripts must be able to read. */
+export const DEVICELINK_EXPOSED_HEADERS = [DEVICE_HEADER] as const;
+
+/**
+ * Returns `appOptions` with `X-Device-Fingerprint` and `X-Device-Consent` added to `allowedHeaders`,
+ * `X-Device-Fingerprint` to `exposedHeaders`, and `credentials: true`. The app's own values stay
+ * (string or array form). When the app sets no `allowedHeaders` it stays unset: @fastify/cors then
+ * reflects the preflight's `Access-Control-Request-Headers`, which already allows ours, and an
+ * explicit list would silently refuse the app's other headers (e.g. `Content-Type: application/json`).
+ *
+ * @example
+ * await app.register(cors, corsOptions({ origin: ['https://shop.example'], allowedHeaders: ['Content-Type', 'Authorization'] }));
+ */
+export function corsOptions<T extends object = Record<string, never>>(appOptions?: T): MergedCorsOptions<T> {
+  const app = (appOptions ?? {}) as T & CorsHeaderOptions;
+  const merged = {
+    ...app,
+    exposedHeaders: union(app.exposedHeaders, DEVICELINK_EXPOSED_HEADERS),
+    credentials: true as const,
+  };
+  if (app.allowedHeaders === undefined) return merged as MergedCorsOptions<T>;
+  return {
+    ...merged,
+    allowedHeaders: union(app.allowedHeaders, DEVICELINK_ALLOWED_HEADERS),
+  } as MergedCorsOptions<T>;
+}
+
+function union(existing: string | string[] | undefined, add: readonly string[]): string[] {
+  const list = (Array.isArray(existing) ? existing : typeof existing === 'string' ? existing.split(',') : [])
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
+  const lower = new Set(list.map((h) => h.toLowerCase()));
+  for (const h of add) if (!lower.has(h.toLowerCase())) list.push(h);
+  return list;
+}

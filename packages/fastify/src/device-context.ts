@@ -1,0 +1,91 @@
+/**
+ * Per-request device state: what the `onRequest` hook learned (route opted in, consent headers, the
+ * bearer token's user, the cookie) and the memoised result of the tiers (tier 1, the request cache).
+ */
+import { DEVICE_COOKIE } from '@devicelink/protocol';
+import type { FastifyRequest } from 'fastify';
+import { resolveTiers, type TierResult } from './device-id-tiers.js';
+import { bodySignals } from './request-signals.js';
+
+/** Request slot of the state; a symbol so it cannot clash with an app's decorators. */
+export const kDeviceState = Symbol('devicelink.state');
+
+/** What the plugin knows about one request. */
+export interface DeviceState {
+  /** Device work may apply: the route opted in and the method is neither OPTIONS nor HEAD. */
+  tracking: boolean;
+  /** Consent denied by header, GPC or (once read) the body. */
+  consentDenied: boolean;
+  /** User id of a valid bearer token; `undefined` until the `onRequest` hook has checked. */
+  userId: string | null | undefined;
+  /** Raw `device_fp` cookie as received (undefined when none was sent). */
+  cookie: string | undefined;
+  /** Tier result: `undefined` before the first lookup, null when no device work applies. */
+  resolved: TierResult | null | undefined;
+  /** The alias of a header/cookie mismatch was handed to the store. */
+  aliasRecorded: boolean;
+  /** `track()` ran for this request (so `trackRequests` does not count it twice). */
+  tracked: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    [kDeviceState]: DeviceState | null;
+  }
+}
+
+/** A fresh state for a request that is not tracked (yet). */
+export function untrackedState(): DeviceState {
+  return {
+    tracking: false,
+    consentDenied: false,
+    userId: undefined,
+    cookie: undefined,
+    resolved: undefined,
+    aliasRecorded: false,
+    tracked: false,
+  };
+}
+
+/** Reads the raw `device_fp` cookie through @fastify/cookie's parser; a malformed header is no cookie. */
+export function readDeviceCookie(request: FastifyRequest): string | undefined {
+  const header = request.headers.cookie;
+  if (typeof header !== 'string' || header === '') return undefined;
+  try {
+    const value = request.server.parseCookie(header)[DEVICE_COOKIE];
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Tier 1 and the tiers below it: the memoised result, or runs the lookup once. Null when no device
+ * work applies (untracked route, consent denied, authenticated user). Reads the body when it is
+ * already parsed, so read it from a handler or `preHandler` to honour a beacon's `deviceId`.
+ */
+export function resolveDevice(request: FastifyRequest): TierResult | null {
+  const state = request[kDeviceState];
+  if (!state?.tracking) return null;
+  if (state.resolved !== undefined) return state.resolved;
+  // Read before our onRequest hook finished (an app hook registered earlier): the answer is not
+  // known yet, so say "none" without memoising.
+  if (state.userId === undefined && !state.consentDenied) return null;
+  state.resolved = lookup(request, state);
+  return state.resolved;
+}
+
+function lookup(request: FastifyRequest, state: DeviceState): TierResult | null {
+  if (state.consentDenied) return null;
+  const body = bodySignals(request.body);
+  if (body.consentDenied) {
+    state.consentDenied = true;
+    return null;
+  }
+  if (state.userId) return null;
+  return resolveTiers({
+    header: request.headers['x-device-fingerprint'],
+    bodyDeviceId: body.deviceId,
+    cookie: state.cookie,
+  });
+}

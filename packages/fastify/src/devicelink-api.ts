@@ -1,0 +1,134 @@
+/**
+ * `app.devicelink`: tracking page views of a request, conversion, and the stores. Used by the
+ * collector's routes and by host apps (their login route converts).
+ */
+import { isValidDeviceId, type PageviewEvent, uuidv7 } from '@devicelink/protocol';
+import type { FastifyRequest } from 'fastify';
+import { kDeviceState, resolveDevice } from './device-context.js';
+import { DeviceLinkUsageError } from './errors.js';
+import type { EventQueue, PageviewRecord } from './event-queue.js';
+import type { ResolvedOptions } from './plugin-options.js';
+import { firstValue } from './request-signals.js';
+import type { ConvertResult, DeviceSource, QueuedPageview, SessionStore } from './session-store.js';
+import { createVisitorHasher } from './visitor-hash.js';
+
+/** What `track()` did. */
+export type TrackResult =
+  /** Counted in the device's live session and queued. */
+  | { tracked: true; accepted: number; deviceId: string; sessionId: string; source: DeviceSource }
+  /** A valid bearer token: queued under the user id, with no device or session. */
+  | { tracked: true; accepted: number; userId: string }
+  /** Nothing counted or queued: consent denied (header, body, GPC) or the device was erased. */
+  | { tracked: false; reason: 'consent' | 'erased' };
+
+/** The `app.devicelink` decoration. */
+export interface Devicelink {
+  /**
+   * Counts `events` (already parsed, 1 to 100) for the request's device, or queues them under the
+   * bearer token's user. Call it from a route with `config: { devicelink: true }`. Events without an
+   * id get a UUIDv7. Resolves once the events are on the queue.
+   */
+  track(request: FastifyRequest, events: PageviewEvent[]): Promise<TrackResult>;
+  /**
+   * Conversion: ends the device's live session and queues an identity link. Pass a device id the
+   * client sent (header or cookie), never a server-tier id. Throws `DeviceLinkUsageError` for an
+   * invalid device id or an empty user id.
+   */
+  convert(deviceId: string, userId: string): Promise<ConvertResult>;
+  /** The request's `visitorHash` (keyed hash of IP, User-Agent, language), e.g. for rate-limit keys. */
+  visitorHash(request: FastifyRequest): Promise<string>;
+  readonly sessions: SessionStore;
+  readonly queue: EventQueue;
+}
+
+// A User-Agent is kept beside every queued page view; longer ones are junk or abuse.
+const MAX_USER_AGENT = 512;
+
+/** Builds the `app.devicelink` object over validated options. */
+export function createDevicelink(options: ResolvedOptions): Devicelink {
+  const { sessions, queue } = options;
+  const hasher = createVisitorHasher(sessions);
+
+  function visitorHash(request: FastifyRequest): Promise<string> {
+    return hasher.hash({
+      ip: options.clientIp(request),
+      userAgent: firstValue(request.headers['user-agent']),
+      acceptLanguage: firstValue(request.headers['accept-language']),
+    });
+  }
+
+  async function track(request: FastifyRequest, events: PageviewEvent[]): Promise<TrackResult> {
+    const state = request[kDeviceState];
+    if (!state?.tracking) {
+      throw new DeviceLinkUsageError(
+        'track() needs a route registered with config: { devicelink: true } (and not OPTIONS or HEAD)',
+      );
+    }
+    if (!Array.isArray(events) || events.length === 0) {
+      throw new DeviceLinkUsageError('track() needs at least one page view');
+    }
+    state.tracked = true;
+    const device = resolveDevice(request);
+    if (state.consentDenied) return { tracked: false, reason: 'consent' };
+    const now = Date.now();
+    const withIds: QueuedPageview[] = events.map((e) => ({ ...e, id: e.id ?? uuidv7(now) }));
+    const userAgent = firstValue(request.headers['user-agent'])?.slice(0, MAX_USER_AGENT) ?? null;
+
+    if (state.userId) {
+      const records: PageviewRecord[] = withIds.map((e) => ({
+        kind: 'pageview',
+        eventId: e.id,
+        deviceId: null,
+        userId: state.userId as string,
+        sessionId: null,
+        source: null,
+        visitorHash: null,
+        userAgent,
+        url: e.url,
+        referrer: e.referrer,
+        clientTs: e.clientTs,
+        serverTs: now,
+      }));
+      // Partitioned by user: these events have no device (contract: no device work for a token).
+      await queue.append(state.userId, records);
+      return { tracked: true, accepted: records.length, userId: state.userId };
+    }
+    if (device === null) return { tracked: false, reason: 'consent' };
+
+    if (device.aliasOf !== null && !state.aliasRecorded) {
+      state.aliasRecorded = true;
+      await sessions.recordAlias(device.deviceId, device.aliasOf).catch((err: unknown) => {
+        request.log.warn({ err }, 'devicelink: recording a device alias failed');
+      });
+    }
+    const result = await sessions.touch({
+      deviceId: device.deviceId,
+      source: device.source,
+      visitorHash: device.source === 'server' ? await visitorHash(request) : null,
+      userAgent,
+      events: withIds,
+    });
+    // An erased device (tombstone) stays untracked for 30 days whatever it sends.
+    if (result.status === 'erased') return { tracked: false, reason: 'erased' };
+    return {
+      tracked: true,
+      accepted: result.accepted,
+      deviceId: device.deviceId,
+      sessionId: result.session.sessionId,
+      source: device.source,
+    };
+  }
+
+  async function convert(deviceId: string, userId: string): Promise<ConvertResult> {
+    // Never a store key from an invalid id, whoever calls.
+    if (!isValidDeviceId(deviceId)) {
+      throw new DeviceLinkUsageError('convert() needs a valid device id (16 to 64 of [A-Za-z0-9_-])');
+    }
+    if (typeof userId !== 'string' || userId === '') {
+      throw new DeviceLinkUsageError('convert() needs a non-empty user id');
+    }
+    return sessions.convert(deviceId, userId);
+  }
+
+  return { track, convert, visitorHash, sessions, queue };
+}

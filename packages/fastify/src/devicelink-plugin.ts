@@ -1,0 +1,176 @@
+/**
+ * The Fastify plugin (../shared/CONTRACT.md, Tiered lookup): lazy `request.deviceId`, the response
+ * headers and cookie, consent, bearer tokens, aliases and `trackRequests`.
+ */
+
+import {
+  DEVICE_COOKIE,
+  DEVICE_COOKIE_MAX_AGE,
+  DEVICE_HEADER,
+  referrerOrigin,
+  sanitizeUrl,
+} from '@devicelink/protocol';
+import fastifyCookie from '@fastify/cookie';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import {
+  type DeviceState,
+  kDeviceState,
+  readDeviceCookie,
+  resolveDevice,
+  untrackedState,
+} from './device-context.js';
+import { createDevicelink, type Devicelink } from './devicelink-api.js';
+import { type DevicelinkOptions, type ResolvedOptions, validateOptions } from './plugin-options.js';
+import { firstValue, hasBearerToken, headersDenyConsent } from './request-signals.js';
+import { mergeVary, privateCacheControl } from './response-headers.js';
+import type { DeviceSource } from './session-store.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * The request's device id, looked up on first read (at most once per request): the client's
+     * `X-Device-Fingerprint` header or body `deviceId`, the `device_fp` cookie, or a new server id.
+     * Null when no device work applies: a route without `config: { devicelink: true }`, OPTIONS or
+     * HEAD, a valid bearer token, consent denied.
+     */
+    readonly deviceId: string | null;
+    /** The tier that gave `deviceId`, or null with it. */
+    readonly deviceSource: DeviceSource | null;
+  }
+  interface FastifyInstance {
+    /** Tracking, conversion and the stores of @devicelink/fastify. */
+    devicelink: Devicelink;
+  }
+  interface FastifyContextConfig {
+    /** Opt this route in to device work (tracking routes only; never health, metrics or admin). */
+    devicelink?: boolean;
+  }
+}
+
+const VARY = [DEVICE_HEADER, 'Cookie'];
+
+async function plugin(fastify: FastifyInstance, rawOptions: DevicelinkOptions): Promise<void> {
+  const options = validateOptions(rawOptions);
+  // One cookie plugin per app: an app that registered its own (with its own secret or parse hook)
+  // keeps it; register it before devicelink.
+  if (!fastify.hasDecorator('parseCookie')) await fastify.register(fastifyCookie);
+
+  const devicelink = createDevicelink(options);
+  fastify.decorate('devicelink', devicelink);
+  fastify.decorateRequest(kDeviceState, null);
+  fastify.decorateRequest('deviceId', {
+    getter(this: FastifyRequest) {
+      return resolveDevice(this)?.deviceId ?? null;
+    },
+  });
+  fastify.decorateRequest('deviceSource', {
+    getter(this: FastifyRequest) {
+      return resolveDevice(this)?.source ?? null;
+    },
+  });
+
+  fastify.addHook('onRequest', async (request) => {
+    const state = untrackedState();
+    request[kDeviceState] = state;
+    if (request.method === 'OPTIONS' || request.method === 'HEAD') return;
+    if (request.routeOptions.config?.devicelink !== true) return;
+    state.tracking = true;
+    state.cookie = readDeviceCookie(request);
+    state.consentDenied = headersDenyConsent(request.headers, options.honorGpc);
+    // Consent denied needs no user: nothing is tracked either way.
+    if (!state.consentDenied) state.userId = await authenticate(request, options);
+  });
+
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    const state = request[kDeviceState];
+    if (state?.tracking) answerDevice(request, reply, state, options, devicelink);
+    return payload;
+  });
+
+  if (options.trackRequests) {
+    const trackRequests = options.trackRequests;
+    fastify.addHook('onResponse', async (request, reply) => {
+      const state = request[kDeviceState];
+      if (!state?.tracking || state.tracked || reply.statusCode >= 400) return;
+      try {
+        if (!trackRequests(request)) return;
+        const url = sanitizeUrl(request.url);
+        if (url === null) return;
+        const referer = firstValue(request.headers.referer);
+        await devicelink.track(request, [
+          {
+            type: 'pageview',
+            url,
+            referrer: referer ? referrerOrigin(referer) : null,
+            id: null,
+            clientTs: null,
+          },
+        ]);
+      } catch (err) {
+        request.log.warn({ err }, 'devicelink: counting the request as a page view failed');
+      }
+    });
+  }
+}
+
+/** User id of a valid bearer token, else null; an invalid or expired token is anonymous. */
+async function authenticate(request: FastifyRequest, options: ResolvedOptions): Promise<string | null> {
+  try {
+    if (options.authenticate) return (await options.authenticate(request)) || null;
+    const verify = (request as { jwtVerify?: () => Promise<unknown> }).jwtVerify;
+    if (typeof verify !== 'function' || !hasBearerToken(request.headers)) return null;
+    const payload = await verify.call(request);
+    const sub = (payload as { sub?: unknown } | null)?.sub;
+    return typeof sub === 'string' && sub !== '' ? sub : null;
+  } catch (err) {
+    request.log.debug({ err }, 'devicelink: bearer token not accepted, request is anonymous');
+    return null;
+  }
+}
+
+/** Sets the echo header, `Vary`, `Cache-Control` and the cookie, or clears the cookie under denied consent. */
+function answerDevice(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  state: DeviceState,
+  options: ResolvedOptions,
+  devicelink: Devicelink,
+): void {
+  // A handler that never read the id still answers with it: the SDK adopts echoes.
+  const device = resolveDevice(request);
+  const cookieFlags = {
+    path: '/',
+    httpOnly: true,
+    sameSite: options.cookie.sameSite,
+    secure: options.cookie.secure,
+  } as const;
+  if (device === null) {
+    if (state.consentDenied && state.cookie !== undefined) reply.clearCookie(DEVICE_COOKIE, cookieFlags);
+    return;
+  }
+  reply.header(DEVICE_HEADER, device.deviceId);
+  reply.header('Vary', mergeVary(reply.getHeader('vary'), VARY));
+  reply.header('Cache-Control', privateCacheControl(reply.getHeader('cache-control')));
+  if (state.cookie !== device.deviceId) {
+    reply.setCookie(DEVICE_COOKIE, device.deviceId, { ...cookieFlags, maxAge: DEVICE_COOKIE_MAX_AGE });
+  }
+  if (device.aliasOf !== null && !state.aliasRecorded) {
+    state.aliasRecorded = true;
+    // Not awaited: an alias is a reporting hint and must not delay or fail the answer.
+    devicelink.sessions.recordAlias(device.deviceId, device.aliasOf).catch((err: unknown) => {
+      request.log.warn({ err }, 'devicelink: recording a device alias failed');
+    });
+  }
+}
+
+/**
+ * The devicelink plugin. Register once per app with a session store and queue; opt tracking routes in
+ * with `config: { devicelink: true }`.
+ *
+ * @example
+ * const { sessions, queue } = createMemoryStores();
+ * await app.register(devicelink, { sessions, queue, cookie: { sameSite: 'lax' } });
+ * app.get('/products', { config: { devicelink: true } }, async (request) => ({ device: request.deviceId }));
+ */
+export const devicelink = fp(plugin, { name: '@devicelink/fastify', fastify: '5.x' });

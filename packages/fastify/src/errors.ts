@@ -1,0 +1,41 @@
+/**
+ * Errors the plugin throws at its user (the developer), never at a client: bad options at register
+ * and misuse of the API. Client input that is wrong is data (an absent id), not an exception.
+ */
+
+/** Base class of every error this package throws. Check with {@link isDeviceLinkError}. */
+export class DeviceLinkError extends Error {
+  override name = 'DeviceLinkError';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A plugin option is missing or wrong; the message names the option. */
+export class DeviceLinkOptionsError extends DeviceLinkError {
+  override name = 'DeviceLinkOptionsError';
+
+  constructor(
+    /** The option's path, e.g. `cookie.sameSite`. */
+    readonly option: string,
+    message: string,
+  ) {
+    super(`@devicelink/fastify: option "${option}" ${message}`);
+  }
+}
+
+/** An API call got an argument it cannot use (e.g. an invalid device id passed to `convert`). */
+export class DeviceLinkUsageError extends DeviceLinkError {
+  override name = 'DeviceLinkUsageError';
+}
+
+const NAMES = new Set(['DeviceLinkError', 'DeviceLinkOptionsError', 'DeviceLinkUsageError']);
+
+/**
+ * True for errors of this package. Checks `name`, because `instanceof` fails when two copies of the
+ * package (or two realms) are loaded.
+ */
+export function isDeviceLinkError(error: unknown): error is DeviceLinkError {
+  return error instanceof Error && NAMES.has(error.name);
+}

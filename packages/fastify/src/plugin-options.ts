@@ -1,0 +1,105 @@
+/**
+ * The plugin's options and their validation at register: a bad option stops `register` with a
+ * message naming it (as @fastify/jwt's `validateOptions` does).
+ */
+import type { FastifyRequest } from 'fastify';
+import { DeviceLinkOptionsError } from './errors.js';
+import type { EventQueue } from './event-queue.js';
+import type { SessionStore } from './session-store.js';
+
+/** `SameSite` of the `device_fp` cookie (`COOKIE_SAMESITE`). */
+export type CookieSameSite = 'lax' | 'strict' | 'none';
+
+/** Options of `app.register(devicelink, options)`. */
+export interface DevicelinkOptions {
+  /** Live sessions (memory or Redis store). */
+  sessions: SessionStore;
+  /** The durable event queue the store writes to; authenticated users' events are appended here. */
+  queue: EventQueue;
+  /** `device_fp` cookie flags. `sameSite: 'none'` requires `secure: true`. Defaults: `lax`, not secure. */
+  cookie?: { secure?: boolean; sameSite?: CookieSameSite };
+  /** Treat `Sec-GPC: 1` as consent denied (`HONOR_GPC`). Default true. */
+  honorGpc?: boolean;
+  /**
+   * Host apps: return true to count this request as a page view of its URL. Asked only on routes that
+   * opt in (`config: { devicelink: true }`), after the reply (status below 400). Default: none.
+   */
+  trackRequests?: (request: FastifyRequest) => boolean;
+  /**
+   * The user id (JWT `sub`) of a valid bearer token, or null when there is none or it is invalid.
+   * Default: `request.jwtVerify()` when @fastify/jwt is registered and a `Bearer` token is sent
+   * (`sub` must be a string), else null.
+   */
+  authenticate?: (request: FastifyRequest) => Promise<string | null>;
+  /** The client address for `visitorHash`. Default `request.ip` (Fastify's `trustProxy` decides). */
+  clientIp?: (request: FastifyRequest) => string;
+}
+
+/** Options after validation, defaults filled in. */
+export interface ResolvedOptions {
+  sessions: SessionStore;
+  queue: EventQueue;
+  cookie: { secure: boolean; sameSite: CookieSameSite };
+  honorGpc: boolean;
+  trackRequests: ((request: FastifyRequest) => boolean) | null;
+  authenticate: ((request: FastifyRequest) => Promise<string | null>) | null;
+  clientIp: (request: FastifyRequest) => string;
+}
+
+const STORE_METHODS = ['touch', 'get', 'convert', 'recordAlias', 'erase', 'dailySalt'] as const;
+const QUEUE_METHODS = ['append'] as const;
+const SAME_SITE: readonly CookieSameSite[] = ['lax', 'strict', 'none'];
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/** Validates `options` (untrusted: JavaScript callers skip the types) and fills in defaults. */
+export function validateOptions(options: unknown): ResolvedOptions {
+  if (!isObject(options)) {
+    throw new DeviceLinkOptionsError('sessions', 'is required (pass { sessions, queue })');
+  }
+  const o = options as Partial<Record<keyof DevicelinkOptions, unknown>>;
+  requireMethods('sessions', o.sessions, STORE_METHODS, 'a SessionStore');
+  requireMethods('queue', o.queue, QUEUE_METHODS, 'an EventQueue');
+
+  let cookie: ResolvedOptions['cookie'] = { secure: false, sameSite: 'lax' };
+  if (o.cookie !== undefined) {
+    if (!isObject(o.cookie)) throw new DeviceLinkOptionsError('cookie', 'must be an object');
+    const { secure = false, sameSite = 'lax' } = o.cookie;
+    if (typeof secure !== 'boolean') throw new DeviceLinkOptionsError('cookie.secure', 'must be a boolean');
+    if (typeof sameSite !== 'string' || !SAME_SITE.includes(sameSite as CookieSameSite)) {
+      throw new DeviceLinkOptionsError('cookie.sameSite', `must be one of ${SAME_SITE.join(', ')}`);
+    }
+    // Browsers drop `SameSite=None` cookies without `Secure`: the device would get a new id each visit.
+    if (sameSite === 'none' && !secure) {
+      throw new DeviceLinkOptionsError('cookie.sameSite', '"none" requires cookie.secure: true');
+    }
+    cookie = { secure, sameSite: sameSite as CookieSameSite };
+  }
+
+  if (o.honorGpc !== undefined && typeof o.honorGpc !== 'boolean') {
+    throw new DeviceLinkOptionsError('honorGpc', 'must be a boolean');
+  }
+  for (const name of ['trackRequests', 'authenticate', 'clientIp'] as const) {
+    if (o[name] !== undefined && typeof o[name] !== 'function') {
+      throw new DeviceLinkOptionsError(name, 'must be a function');
+    }
+  }
+  const clientIp = (o.clientIp as ResolvedOptions['clientIp'] | undefined) ?? ((request) => request.ip);
+  return {
+    sessions: o.sessions as SessionStore,
+    queue: o.queue as EventQueue,
+    cookie,
+    honorGpc: (o.honorGpc as boolean | undefined) ?? true,
+    trackRequests: (o.trackRequests as ResolvedOptions['trackRequests'] | undefined) ?? null,
+    authenticate: (o.authenticate as ResolvedOptions['authenticate'] | undefined) ?? null,
+    clientIp,
+  };
+}
+
+function requireMethods(name: string, value: unknown, methods: readonly string[], what: string): void {
+  if (!isObject(value)) throw new DeviceLinkOptionsError(name, `is required: ${what}`);
+  const missing = methods.filter((m) => typeof value[m] !== 'function');
+  if (missing.length > 0) {
+    throw new DeviceLinkOptionsError(name, `must be ${what} (missing ${missing.join(', ')})`);
+  }
+}

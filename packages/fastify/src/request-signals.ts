@@ -1,0 +1,55 @@
+/**
+ * What a request says about consent and the device, read defensively: any header or body a client
+ * sends, of any type, gives a value or "absent", never an exception.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { CONSENT_DENIED, MAX_BODY_BYTES } from '@devicelink/protocol';
+
+/** True for `X-Device-Consent: denied`, or `Sec-GPC: 1` when GPC is honoured. */
+export function headersDenyConsent(headers: IncomingHttpHeaders, honorGpc: boolean): boolean {
+  if (firstValue(headers['x-device-consent'])?.trim().toLowerCase() === CONSENT_DENIED) return true;
+  // Global Privacy Control: https://privacycg.github.io/gpc-spec/ (the only valid value is "1").
+  return honorGpc && firstValue(headers['sec-gpc'])?.trim() === '1';
+}
+
+/** True when the request carries `Authorization: Bearer …`. */
+export function hasBearerToken(headers: IncomingHttpHeaders): boolean {
+  return /^bearer\s+\S/i.test(firstValue(headers.authorization) ?? '');
+}
+
+/** The fields of an events body the lookup needs; unknown, unparsed or odd bodies give nothing. */
+export interface BodySignals {
+  deviceId: unknown;
+  consentDenied: boolean;
+}
+
+const NONE: BodySignals = { deviceId: undefined, consentDenied: false };
+
+/**
+ * Reads `deviceId` and `consent` from a body: an object (JSON, or a beacon the route parsed), or the
+ * raw text of a `text/plain` beacon the app left unparsed.
+ */
+export function bodySignals(body: unknown): BodySignals {
+  let value = body;
+  if (typeof value === 'string') {
+    if (value.length > MAX_BODY_BYTES || !value.trimStart().startsWith('{')) return NONE;
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return NONE;
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return NONE;
+  try {
+    const record = value as Record<string, unknown>;
+    return { deviceId: record.deviceId, consentDenied: record.consent === CONSENT_DENIED };
+  } catch {
+    // A body object with throwing getters (an app's own parser) is as good as no body.
+    return NONE;
+  }
+}
+
+/** The first value of a header Node may hand over as an array. */
+export function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,62 @@
+/**
+ * `visitorHash` (../shared/CONTRACT.md, Tiered lookup, tier 4): HMAC-SHA-256 of client IP, User-Agent
+ * and Accept-Language under the store's salt of the UTC day, so every collector on one store computes
+ * the same hash the same day and a hash cannot be linked across days. The raw IP only passes through.
+ */
+import { createHmac } from 'node:crypto';
+import type { SessionStore } from './session-store.js';
+
+/** What the hash is made of. */
+export interface VisitorHashInput {
+  ip: string;
+  userAgent: string | null | undefined;
+  acceptLanguage: string | null | undefined;
+}
+
+/** Computes visitor hashes; the day's salt is fetched once per day and instance. */
+export interface VisitorHasher {
+  /** base64url of the first 16 bytes of the HMAC (128 bits are plenty for unique counts). */
+  hash(input: VisitorHashInput, now?: number): Promise<string>;
+}
+
+/** The UTC day (`YYYY-MM-DD`) of a Unix-ms time. */
+export function utcDay(now: number): string {
+  return new Date(now).toISOString().slice(0, 10);
+}
+
+/**
+ * Makes a hasher bound to `sessions.dailySalt`.
+ *
+ * @example
+ * const hasher = createVisitorHasher(sessions);
+ * const visitorHash = await hasher.hash({ ip: request.ip, userAgent, acceptLanguage });
+ */
+export function createVisitorHasher(sessions: Pick<SessionStore, 'dailySalt'>): VisitorHasher {
+  // Only the current day is cached: a salt must not outlive its day in memory longer than needed.
+  let cached: { day: string; salt: Promise<Buffer> } | null = null;
+
+  function saltOf(day: string): Promise<Buffer> {
+    if (cached?.day === day) return cached.salt;
+    const salt = sessions.dailySalt(day);
+    const entry = { day, salt };
+    cached = entry;
+    // A failed fetch is not cached, so the next request retries instead of failing all day.
+    salt.catch(() => {
+      if (cached === entry) cached = null;
+    });
+    return salt;
+  }
+
+  return {
+    async hash(input, now = Date.now()) {
+      const salt = await saltOf(utcDay(now));
+      // NUL separators: no field can contain one (HTTP header values cannot), so the fields cannot
+      // run into each other ("a" + "bc" vs "ab" + "c").
+      return createHmac('sha256', salt)
+        .update(`${input.ip}\0${input.userAgent ?? ''}\0${input.acceptLanguage ?? ''}`)
+        .digest()
+        .subarray(0, 16)
+        .toString('base64url');
+    },
+  };
+}
