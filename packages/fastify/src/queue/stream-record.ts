@@ -1,0 +1,63 @@
+/**
+ * How a queue record is stored in a stream entry. Fields: `r` the record as JSON with null fields
+ * left out; for records written by the session scripts also `t` (server time from Redis `TIME`, ms:
+ * `serverTs` of a page view, `ts` of the others) and `s` (the session id of a page view or link).
+ */
+import type { QueueRecord } from '../event-queue.js';
+
+/** The JSON of a record with null fields dropped (they are restored by {@link decodeRecord}). */
+export function encodeRecord(record: object): string {
+  return JSON.stringify(record, (_key, value) => (value === null ? undefined : value));
+}
+
+/** Turns the fields of a stream entry (`[name, value, …]`) back into a queue record. */
+export function decodeRecord(fields: readonly string[]): QueueRecord {
+  let r = '{}';
+  let t: number | null = null;
+  let s: string | null = null;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i];
+    const value = fields[i + 1]!;
+    if (name === 'r') r = value;
+    else if (name === 't') t = Number(value);
+    else if (name === 's') s = value;
+  }
+  const raw = JSON.parse(r) as Record<string, unknown>;
+  const or = <T>(v: unknown, fallback: T): T => (v === undefined ? fallback : (v as T));
+  switch (raw.kind) {
+    case 'pageview':
+      return {
+        kind: 'pageview',
+        eventId: raw.eventId as string,
+        deviceId: or(raw.deviceId, null),
+        userId: or(raw.userId, null),
+        sessionId: s ?? or(raw.sessionId, null),
+        source: or(raw.source, null),
+        visitorHash: or(raw.visitorHash, null),
+        userAgent: or(raw.userAgent, null),
+        url: raw.url as string,
+        referrer: or(raw.referrer, null),
+        clientTs: or(raw.clientTs, null),
+        serverTs: t ?? (raw.serverTs as number),
+      };
+    case 'link':
+      return {
+        kind: 'link',
+        deviceId: raw.deviceId as string,
+        userId: raw.userId as string,
+        ts: t ?? (raw.ts as number),
+        sessionId: s ?? or(raw.sessionId, null),
+      };
+    case 'alias':
+      return {
+        kind: 'alias',
+        deviceId: raw.deviceId as string,
+        aliasId: raw.aliasId as string,
+        ts: t ?? (raw.ts as number),
+      };
+    case 'erase':
+      return { kind: 'erase', deviceId: raw.deviceId as string, ts: t ?? (raw.ts as number) };
+    default:
+      throw new TypeError(`unknown queue record kind ${JSON.stringify(raw.kind)}`);
+  }
+}

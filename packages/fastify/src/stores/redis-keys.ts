@@ -1,0 +1,64 @@
+/**
+ * The Redis key layout (CONTRACT: Names). Every key of a device carries its partition tag `{pN}`, so
+ * the device's keys and its queue partition's stream share one Cluster slot and one script can
+ * update them together.
+ *
+ * | key | type | lifetime |
+ * | --- | --- | --- |
+ * | `<prefix>{pN}:s:<deviceId>` | hash: session (`i` id, `o` source, `v` visitorHash, `f` firstSeen, `l` lastSeen, `n` pages) | sliding idle |
+ * | `<prefix>{pN}:e:<deviceId>` | zset: event ids seen (score = server ms) | 10 minutes |
+ * | `<prefix>{pN}:l:<deviceId>` | string: last linked user | `CONVERSION_LOOKBACK_DAYS` |
+ * | `<prefix>{pN}:a:<deviceId>` | hash: alias ids already queued | 1 day |
+ * | `<prefix>{pN}:t:<deviceId>` | string: tombstone | 30 days |
+ * | `<prefix>{pN}:q` | stream: the partition's queue, group `persist` | entries deleted at ack |
+ * | `<prefix>salt:<YYYY-MM-DD>` | string: daily salt (base64) | 2 days |
+ * | `<prefix>config:partitions` | string: `QUEUE_PARTITIONS` | none |
+ */
+import { partitionOf, partitionTag } from '@devicelink/protocol';
+
+/** The keys of one device. */
+export interface DeviceKeys {
+  session: string;
+  seen: string;
+  lastLinked: string;
+  aliases: string;
+  tombstone: string;
+  stream: string;
+}
+
+/** Builds key names for one prefix and partition count. */
+export class RedisKeys {
+  readonly prefix: string;
+  readonly partitions: number;
+
+  constructor(prefix: string, partitions: number) {
+    this.prefix = prefix;
+    this.partitions = partitions;
+  }
+
+  /** The stream of a partition. */
+  stream(partition: number): string {
+    return `${this.prefix}${partitionTag(partition)}:q`;
+  }
+
+  /** Every key of a device. */
+  device(deviceId: string): DeviceKeys {
+    const base = `${this.prefix}${partitionTag(partitionOf(deviceId, this.partitions))}:`;
+    return {
+      session: `${base}s:${deviceId}`,
+      seen: `${base}e:${deviceId}`,
+      lastLinked: `${base}l:${deviceId}`,
+      aliases: `${base}a:${deviceId}`,
+      tombstone: `${base}t:${deviceId}`,
+      stream: `${base}q`,
+    };
+  }
+
+  salt(day: string): string {
+    return `${this.prefix}salt:${day}`;
+  }
+
+  config(): string {
+    return `${this.prefix}config:partitions`;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * {@link SessionStore} on Redis or Redis Cluster: each operation is one Lua script over the device's
+ * keys and its partition stream (all in one slot), so a session update and its queue entries happen
+ * together in one round trip, with server time from Redis `TIME`.
+ */
+import { randomBytes } from 'node:crypto';
+import { EVENT_DEDUPE_SECONDS, TOMBSTONE_SECONDS, uuidv7 } from '@devicelink/protocol';
+import { pageviewDraft } from '../queue/pageview-record.js';
+import { encodeRecord } from '../queue/stream-record.js';
+import type {
+  ConvertResult,
+  DeviceSource,
+  LiveSession,
+  SessionStore,
+  TouchInput,
+  TouchResult,
+} from '../session-store.js';
+import type { CommandClient } from './redis-commands.js';
+import type { RedisKeys } from './redis-keys.js';
+import { ALIAS_DEDUPE_SECONDS, type ResolvedStoreOptions, SALT_SECONDS } from './store-options.js';
+
+// One letter per source keeps the session hash small (target: at most 300 bytes a live session).
+const SOURCE_CODE: Record<DeviceSource, string> = { header: 'h', cookie: 'c', server: 's' };
+const CODE_SOURCE: Record<string, DeviceSource> = { h: 'header', c: 'cookie', s: 'server' };
+
+/** Built by `createRedisStores`. */
+export class RedisSessionStore implements SessionStore {
+  readonly #redis: CommandClient;
+  readonly #keys: RedisKeys;
+  readonly #o: ResolvedStoreOptions;
+  readonly #salts = new Map<string, Buffer>();
+
+  constructor(redis: CommandClient, keys: RedisKeys, options: ResolvedStoreOptions) {
+    this.#redis = redis;
+    this.#keys = keys;
+    this.#o = options;
+  }
+
+  async touch(input: TouchInput): Promise<TouchResult> {
+    const k = this.#keys.device(input.deviceId);
+    const pairs: string[] = [];
+    for (const e of input.events) pairs.push(e.id, encodeRecord(pageviewDraft(input, e)));
+    const reply = await this.#redis.dlTouch(
+      4,
+      k.session,
+      k.tombstone,
+      k.seen,
+      k.stream,
+      uuidv7(),
+      this.#o.idleMs,
+      this.#o.maxMs,
+      SOURCE_CODE[input.source],
+      input.visitorHash ?? '',
+      EVENT_DEDUPE_SECONDS * 1000,
+      ...pairs,
+    );
+    if (reply[0] === 'erased') return { status: 'erased' };
+    const [, sessionId, src, vh, first, last, pages, accepted, started] = reply;
+    return {
+      status: 'ok',
+      session: {
+        sessionId: String(sessionId),
+        deviceId: input.deviceId,
+        source: CODE_SOURCE[String(src)] ?? input.source,
+        visitorHash: vh ? String(vh) : null,
+        firstSeen: Number(first),
+        lastSeen: Number(last),
+        pagesVisited: Number(pages),
+      },
+      accepted: Number(accepted),
+      newSession: Number(started) === 1,
+    };
+  }
+
+  async get(deviceId: string): Promise<LiveSession | null> {
+    const k = this.#keys.device(deviceId);
+    const s = await this.#redis.dlGet(1, k.session, this.#o.idleMs, this.#o.maxMs);
+    if (!s) return null;
+    const [sessionId, src, vh, first, last, pages] = s;
+    return {
+      sessionId,
+      deviceId,
+      source: CODE_SOURCE[src] ?? 'header',
+      visitorHash: vh || null,
+      firstSeen: Number(first),
+      lastSeen: Number(last),
+      pagesVisited: Number(pages),
+    };
+  }
+
+  async convert(deviceId: string, userId: string): Promise<ConvertResult> {
+    const k = this.#keys.device(deviceId);
+    const [status, sessionId] = await this.#redis.dlConvert(
+      4,
+      k.session,
+      k.tombstone,
+      k.lastLinked,
+      k.stream,
+      userId,
+      this.#o.idleMs,
+      this.#o.maxMs,
+      this.#o.lookbackSeconds,
+      encodeRecord({ kind: 'link', deviceId, userId }),
+    );
+    if (status === 'linked') return { status: 'linked', sessionId: sessionId ?? null };
+    return { status: status === 'erased' ? 'erased' : 'unchanged', sessionId: null };
+  }
+
+  async recordAlias(deviceId: string, aliasId: string): Promise<void> {
+    if (deviceId === aliasId) return;
+    const k = this.#keys.device(deviceId);
+    await this.#redis.dlAlias(
+      3,
+      k.tombstone,
+      k.aliases,
+      k.stream,
+      aliasId,
+      ALIAS_DEDUPE_SECONDS,
+      encodeRecord({ kind: 'alias', deviceId, aliasId }),
+    );
+  }
+
+  async erase(deviceId: string): Promise<void> {
+    const k = this.#keys.device(deviceId);
+    await this.#redis.dlErase(
+      6,
+      k.session,
+      k.seen,
+      k.lastLinked,
+      k.aliases,
+      k.tombstone,
+      k.stream,
+      TOMBSTONE_SECONDS,
+      encodeRecord({ kind: 'erase', deviceId }),
+    );
+  }
+
+  async dailySalt(day: string): Promise<Buffer> {
+    const cached = this.#salts.get(day);
+    if (cached) return cached;
+    const stored = await this.#redis.dlSetOnce(
+      1,
+      this.#keys.salt(day),
+      randomBytes(32).toString('base64'),
+      SALT_SECONDS,
+    );
+    const salt = Buffer.from(stored, 'base64');
+    // Only a few days are ever asked for; keep the cache from growing in a long-running process.
+    if (this.#salts.size >= 4) this.#salts.clear();
+    this.#salts.set(day, salt);
+    return salt;
+  }
+}

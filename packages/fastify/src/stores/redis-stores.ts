@@ -1,0 +1,65 @@
+/**
+ * Builds the Redis session store and queue on a client the caller owns (single node or Cluster).
+ */
+import { REDIS_PREFIX } from '@devicelink/protocol';
+import type { Cluster, Redis } from 'ioredis';
+import type { EventQueue } from '../event-queue.js';
+import { RedisEventQueue } from '../queue/redis-event-queue.js';
+import type { SessionStore } from '../session-store.js';
+import { defineCommands } from './redis-commands.js';
+import { RedisKeys } from './redis-keys.js';
+import { RedisSessionStore } from './redis-session-store.js';
+import { resolveStoreOptions, type StoreOptions } from './store-options.js';
+
+/** Options of {@link createRedisStores}. */
+export interface RedisStoreOptions extends StoreOptions {
+  /** Prefix of every key (default `dl:`). */
+  keyPrefix?: string;
+}
+
+/** The Redis-backed stores. `close()` does not close the client: it belongs to the caller. */
+export interface RedisStores {
+  sessions: SessionStore;
+  queue: EventQueue;
+  close(): Promise<void>;
+}
+
+/** The partition count stored in Redis differs from the configured one. */
+export class QueuePartitionsMismatchError extends Error {
+  override name = 'QueuePartitionsMismatchError';
+  readonly stored: number;
+  readonly configured: number;
+
+  constructor(stored: number, configured: number) {
+    super(
+      `QUEUE_PARTITIONS is ${configured} but this Redis was set up with ${stored}: changing it would move ` +
+        `devices to other partitions while their entries are queued. Set QUEUE_PARTITIONS=${stored}.`,
+    );
+    this.stored = stored;
+    this.configured = configured;
+  }
+}
+
+/**
+ * Defines the scripts on `redis`, stores the partition count at first start (refusing a different
+ * one later with {@link QueuePartitionsMismatchError}) and returns the stores.
+ *
+ * @example
+ * const redis = new Redis(process.env.REDIS_URL);
+ * const { sessions, queue } = await createRedisStores(redis, { partitions: 64 });
+ */
+export async function createRedisStores(
+  redis: Redis | Cluster,
+  options: RedisStoreOptions = {},
+): Promise<RedisStores> {
+  const o = resolveStoreOptions(options);
+  const keys = new RedisKeys(options.keyPrefix ?? REDIS_PREFIX, o.partitions);
+  const client = defineCommands(redis);
+  const stored = Number(await client.dlSetOnce(1, keys.config(), String(o.partitions), 0));
+  if (stored !== o.partitions) throw new QueuePartitionsMismatchError(stored, o.partitions);
+  return {
+    sessions: new RedisSessionStore(client, keys, o),
+    queue: new RedisEventQueue(client, keys),
+    async close() {},
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * The EventQueue contract (CONTRACT: Persistence), written once and run against every implementation.
+ */
+import { partitionOf, uuidv7 } from '@devicelink/protocol';
+import { waitFor } from '@devicelink/test-env';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PageviewRecord, QueueRecord } from '../src/event-queue.js';
+import type { MakeHarness, StoreHarness } from './store-harness.js';
+import { drain, newDeviceId } from './store-harness.js';
+
+const userPageview = (userId: string, url = 'https://app.example/'): PageviewRecord => ({
+  kind: 'pageview',
+  eventId: uuidv7(),
+  deviceId: null,
+  userId,
+  sessionId: null,
+  source: null,
+  visitorHash: null,
+  userAgent: 'agent',
+  url,
+  referrer: null,
+  clientTs: null,
+  serverTs: Date.now(),
+});
+
+/** Registers the event queue contract for one implementation. */
+export function eventQueueContract(name: string, make: MakeHarness): void {
+  describe(`EventQueue contract: ${name}`, () => {
+    const open: StoreHarness[] = [];
+    const fresh: MakeHarness = async (o) => {
+      const h = await make(o);
+      open.push(h);
+      return h;
+    };
+    afterEach(async () => {
+      await Promise.all(open.splice(0).map((h) => h.close()));
+    });
+
+    it('append resolves with every record on the key’s partition, in order and intact', async () => {
+      const { queue } = await fresh({ partitions: 8 });
+      expect(queue.partitions).toBe(8);
+      const key = 'user-42';
+      const records: QueueRecord[] = [
+        userPageview(key),
+        { kind: 'link', deviceId: newDeviceId(), userId: key, ts: 1, sessionId: null },
+        { kind: 'link', deviceId: newDeviceId(), userId: key, ts: 2, sessionId: uuidv7() },
+        { kind: 'alias', deviceId: newDeviceId(), aliasId: newDeviceId(), ts: 3 },
+        { kind: 'erase', deviceId: newDeviceId(), ts: 4 },
+      ];
+      await queue.append(key, records);
+      const partition = partitionOf(key, 8);
+      expect(await queue.depth(partition)).toBe(records.length);
+      const entries = await drain(queue, key);
+      expect(entries.map((e) => e.record)).toEqual(records);
+      expect(entries.every((e) => e.partition === partition)).toBe(true);
+    });
+
+    it('reading an empty partition answers nothing', async () => {
+      const { queue } = await fresh();
+      expect(await queue.read(0, 'c1', 10)).toEqual([]);
+      expect(await queue.reclaim(0, 'c1', 0, 10)).toEqual([]);
+      expect(await queue.depth(0)).toBe(0);
+    });
+
+    it('a read entry goes to one consumer and stays counted until it is acknowledged', async () => {
+      const { queue } = await fresh();
+      const key = 'user-a';
+      const p = partitionOf(key, queue.partitions);
+      await queue.append(key, [userPageview(key), userPageview(key)]);
+      const got = await queue.read(p, 'c1', 10);
+      expect(got).toHaveLength(2);
+      expect(await queue.read(p, 'c2', 10)).toEqual([]);
+      expect(await queue.depth(p)).toBe(2);
+      await queue.ack(p, [got[0]!.id]);
+      expect(await queue.depth(p)).toBe(1);
+      await queue.ack(p, [got[1]!.id]);
+      expect(await queue.depth(p)).toBe(0);
+    });
+
+    it('entries of a consumer that dies before ack reach another consumer through reclaim', async () => {
+      const h = await fresh();
+      const { queue } = h;
+      const key = 'user-b';
+      const p = partitionOf(key, queue.partitions);
+      await queue.append(key, [userPageview(key, 'https://a/1'), userPageview(key, 'https://a/2')]);
+      const lost = await queue.read(p, 'dead-consumer', 10);
+      expect(lost).toHaveLength(2);
+      // Not yet idle long enough: nobody takes them over.
+      expect(await queue.reclaim(p, 'rescuer', 60_000, 10)).toEqual([]);
+      h.passTime(200);
+      const rescued = await waitFor(
+        async () => {
+          const r = await queue.reclaim(p, 'rescuer', 100, 10);
+          return r.length > 0 ? r : null;
+        },
+        { what: 'reclaim' },
+      );
+      expect(rescued.map((e) => e.id)).toEqual(lost.map((e) => e.id));
+      expect(rescued.map((e) => e.record)).toEqual(lost.map((e) => e.record));
+      await queue.ack(
+        p,
+        rescued.map((e) => e.id),
+      );
+      expect(await queue.depth(p)).toBe(0);
+      h.passTime(200);
+      expect(await queue.reclaim(p, 'other', 0, 10)).toEqual([]);
+    });
+
+    it('nothing unacknowledged is ever trimmed, however much is appended', async () => {
+      const { queue } = await fresh({ partitions: 2 });
+      const key = 'user-c';
+      const p = partitionOf(key, 2);
+      const total = 3000;
+      for (let i = 0; i < total; i += 500) {
+        await queue.append(
+          key,
+          Array.from({ length: 500 }, (_, j) => userPageview(key, `https://a/${i + j}`)),
+        );
+      }
+      const pending = await queue.read(p, 'c1', 1000);
+      await queue.ack(
+        p,
+        pending.slice(0, 400).map((e) => e.id),
+      );
+      expect(await queue.depth(p)).toBe(total - 400);
+      const rest = await drain(queue, key, 'c2');
+      expect(rest).toHaveLength(total - 1000);
+      // Everything still unacknowledged (pending with c1 and c2) is there to take over.
+      const reclaimed = await queue.reclaim(p, 'c3', 0, 10_000);
+      const urls = new Set(reclaimed.map((e) => (e.record.kind === 'pageview' ? e.record.url : '')));
+      expect(reclaimed).toHaveLength(total - 400);
+      expect(urls.size).toBe(total - 400);
+    });
+
+    it('acknowledging an unknown or repeated id changes nothing', async () => {
+      const { queue } = await fresh();
+      const key = 'user-d';
+      const p = partitionOf(key, queue.partitions);
+      await queue.append(key, [userPageview(key)]);
+      const [e] = await queue.read(p, 'c1', 1);
+      await queue.ack(p, [e!.id]);
+      await queue.ack(p, [e!.id]);
+      await queue.ack(p, []);
+      expect(await queue.depth(p)).toBe(0);
+    });
+  });
+}

@@ -1,0 +1,55 @@
+/**
+ * Harnesses for the Redis stores: a fresh key prefix per store, on one shared client per test file.
+ */
+import { uniquePrefix } from '@devicelink/test-env';
+import { Cluster, Redis } from 'ioredis';
+import { createRedisStores } from '../src/stores/redis-stores.js';
+import type { MakeHarness } from './store-harness.js';
+
+/** A single-node client on `url`. */
+export const singleNode = (url: string): Redis => new Redis(url, { maxRetriesPerRequest: 3 });
+
+/** A Cluster client on comma-separated `host:port` seeds. */
+export const clusterClient = (seeds: string): Cluster =>
+  new Cluster(
+    seeds.split(',').map((s) => {
+      const [host, port] = s.trim().split(':');
+      return { host: host ?? '127.0.0.1', port: Number(port) };
+    }),
+    { redisOptions: { maxRetriesPerRequest: 3 } },
+  );
+
+/** Every key under `prefix` on every master (a Cluster scan goes node by node). */
+export async function scanPrefix(redis: Redis | Cluster, prefix: string): Promise<string[]> {
+  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  const keys: string[] = [];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, batch] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      keys.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+  return keys;
+}
+
+/** Makes Redis harnesses on `redis`; each store gets its own prefix, deleted again on close. */
+export function redisHarness(redis: () => Redis | Cluster): MakeHarness {
+  return async (o = {}) => {
+    const client = redis();
+    const prefix = uniquePrefix('fx');
+    const stores = await createRedisStores(client, { ...o, keyPrefix: prefix });
+    return {
+      ...stores,
+      passTime() {},
+      async keysOf(deviceId) {
+        return (await scanPrefix(client, prefix)).filter((k) => k.includes(deviceId));
+      },
+      async close() {
+        // Only this store's own keys: other tests share the server.
+        for (const key of await scanPrefix(client, prefix)) await client.del(key);
+      },
+    };
+  };
+}
