@@ -1,0 +1,37 @@
+/**
+ * Which requests may carry the device header and have their echo adopted: the app's own origin, the
+ * request's `baseURL` origin and the configured origins (../shared/CONTRACT.md, SDK). Never a third
+ * party: the id is a tracking identifier and must not leak to other sites.
+ */
+
+// Stands in for the page's origin where there is none (server-side rendering): a relative URL is then
+// still the app's own.
+const NO_PAGE = 'http://page.invalid/';
+
+function pageHref(): string {
+  return globalThis.location?.href || NO_PAGE;
+}
+
+/** Origin of `url` resolved against `base` (itself resolved against the page), or null when unparseable. */
+export function originOf(url: string | undefined, base?: string): string | null {
+  try {
+    return new URL(url ?? '', base ? new URL(base, pageHref()) : pageHref()).origin;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Builds the check for one DeviceLink: `allowed(url, baseURL)` is true when the request goes to the
+ * page's origin, to its baseURL's origin, or to one of `extra` (full URLs or bare origins).
+ */
+export function createOriginCheck(extra: readonly string[]): (url?: string, baseURL?: string) => boolean {
+  const listed = new Set(extra.map((o) => originOf(o)));
+  return (url, baseURL) => {
+    const target = originOf(url, baseURL);
+    return (
+      target !== null &&
+      (target === originOf(pageHref()) || target === originOf(baseURL) || listed.has(target))
+    );
+  };
+}

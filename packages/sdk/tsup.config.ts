@@ -1,0 +1,13 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: { index: 'src/index.ts', axios: 'src/axios.ts' },
+  format: ['esm', 'cjs'],
+  dts: true,
+  clean: true,
+  sourcemap: true,
+  target: 'es2022',
+  // FingerprintJS and axios are dependencies: left as imports, so FingerprintJS stays its own chunk,
+  // loaded by the dynamic import only when needed.
+  external: ['@fingerprintjs/fingerprintjs', 'axios', '@devicelink/protocol'],
+});
