@@ -1,0 +1,91 @@
+import { partitionOf, partitionTag } from '@devicelink/protocol';
+import { hasServices, testEnv, uniquePrefix } from '@devicelink/test-env';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisStores, QueuePartitionsMismatchError } from '../src/stores/redis-stores.js';
+import { scanPrefix, singleNode } from './redis-harness.js';
+import { newDeviceId, pageview, touchInput } from './store-harness.js';
+
+describe.runIf(hasServices('redis'))('Redis stores on a single node', () => {
+  let redis: Redis;
+  const prefixes: string[] = [];
+  const prefix = () => {
+    const p = uniquePrefix('fx');
+    prefixes.push(p);
+    return p;
+  };
+  beforeAll(() => {
+    redis = singleNode(testEnv.redisUrl!);
+  });
+  afterAll(async () => {
+    for (const p of prefixes) for (const key of await scanPrefix(redis, p)) await redis.del(key);
+    await redis.quit();
+  });
+
+  it('stores the partition count at first start and refuses a different one later, naming QUEUE_PARTITIONS', async () => {
+    const keyPrefix = prefix();
+    await createRedisStores(redis, { keyPrefix, partitions: 16 });
+    expect(await redis.get(`${keyPrefix}config:partitions`)).toBe('16');
+    await expect(createRedisStores(redis, { keyPrefix, partitions: 16 })).resolves.toBeDefined();
+    const refused = createRedisStores(redis, { keyPrefix, partitions: 32 });
+    await expect(refused).rejects.toBeInstanceOf(QueuePartitionsMismatchError);
+    await expect(createRedisStores(redis, { keyPrefix, partitions: 32 })).rejects.toThrow(/QUEUE_PARTITIONS/);
+  });
+
+  it('refuses a partition count that is not a positive integer', async () => {
+    await expect(createRedisStores(redis, { keyPrefix: prefix(), partitions: 0 })).rejects.toThrow(
+      /QUEUE_PARTITIONS/,
+    );
+  });
+
+  it('puts every key of a device under its partition tag, with an expiry on all but the stream', async () => {
+    const keyPrefix = prefix();
+    const { sessions } = await createRedisStores(redis, { keyPrefix, partitions: 64 });
+    const deviceId = newDeviceId();
+    await sessions.touch(touchInput(deviceId));
+    await sessions.recordAlias(deviceId, newDeviceId());
+    await sessions.convert(deviceId, 'u1');
+    await sessions.touch(touchInput(deviceId));
+    const tag = `${keyPrefix}${partitionTag(partitionOf(deviceId, 64))}:`;
+    const keys = (await scanPrefix(redis, keyPrefix)).filter((k) => !k.includes('config:'));
+    expect(keys.sort()).toEqual(
+      ['s', 'e', 'l', 'a', 'q'].map((k) => (k === 'q' ? `${tag}q` : `${tag}${k}:${deviceId}`)).sort(),
+    );
+    for (const key of keys) {
+      const ttl = await redis.pttl(key);
+      if (key.endsWith(':q')) expect(ttl).toBe(-1);
+      else expect(ttl).toBeGreaterThan(0);
+    }
+  });
+
+  it('keeps a live session small and reports its memory and a queued event’s (MEMORY USAGE)', async () => {
+    const keyPrefix = prefix();
+    const { sessions } = await createRedisStores(redis, { keyPrefix, partitions: 64 });
+    // A FingerprintJS id (32 hex), a server-tier visitor hash (HMAC-SHA-256, base64url), 5 page views.
+    const deviceId = 'f'.repeat(8) + '0123456789abcdef0123456789ab'.slice(0, 24);
+    const visitorHash = 'x'.repeat(43);
+    const events = Array.from({ length: 5 }, (_, i) =>
+      pageview(`https://shop.example/products/${i}?utm_source=news`),
+    );
+    await sessions.touch({ ...touchInput(deviceId, events), source: 'server', visitorHash });
+    const tag = `${keyPrefix}${partitionTag(partitionOf(deviceId, 64))}:`;
+    const usage = async (key: string) => Number(await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
+    const session = await usage(`${tag}s:${deviceId}`);
+    const seen = await usage(`${tag}e:${deviceId}`);
+    const stream = await usage(`${tag}q`);
+    // Per queued event: the stream's growth from 5 to 105 entries, divided by 100.
+    await sessions.touch({
+      ...touchInput(
+        deviceId,
+        Array.from({ length: 100 }, (_, i) => pageview(`https://shop.example/p/${i}`)),
+      ),
+      source: 'server',
+      visitorHash,
+    });
+    const perEvent = ((await usage(`${tag}q`)) - stream) / 100;
+    console.info(
+      `[memory] live session hash ${session} B; event-id window (5 ids) ${seen} B; queued page view ≈ ${perEvent.toFixed(0)} B`,
+    );
+    expect(session).toBeLessThanOrEqual(300);
+  });
+});
