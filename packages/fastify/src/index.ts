@@ -42,6 +42,8 @@ export type {
 } from './session-store.js';
 export type { MemoryStoreOptions, MemoryStores } from './stores/memory-session-store.js';
 export { createMemoryStores } from './stores/memory-session-store.js';
+export type { RedisStoreOptions, RedisStores } from './stores/redis-stores.js';
+export { createRedisStores, QueuePartitionsMismatchError } from './stores/redis-stores.js';
 export type { StoreOptions } from './stores/store-options.js';
 export type { VisitorHasher, VisitorHashInput } from './visitor-hash.js';
 export { createVisitorHasher, utcDay } from './visitor-hash.js';
