@@ -107,3 +107,29 @@ describe('memory stores', () => {
     expect(() => createMemoryStores({ maxSessions: 0 })).toThrow(/maxSessions/);
   });
 });
+
+describe('memory journal under steady traffic', () => {
+  it('rewrites the journal when it is mostly acknowledged lines, keeping what is still queued', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dl-journal-'));
+    try {
+      const journalPath = join(dir, 'queue.jsonl');
+      const a = createMemoryStores({ journalPath, partitions: 1 });
+      // One record always stays queued, so the queue never drains and only compaction keeps the file small.
+      await a.queue.append('k', [{ kind: 'erase', deviceId: 'kept-device-id-0001', ts: 0 }]);
+      await a.queue.read(0, 'c', 1);
+      for (let i = 0; i < 6000; i++) {
+        await a.queue.append('k', [{ kind: 'erase', deviceId: newDeviceId(), ts: i }]);
+        const [e] = await a.queue.read(0, 'c', 1);
+        await a.queue.ack(0, [e!.id]);
+      }
+      const lines = readFileSync(journalPath, 'utf8').split('\n').filter(Boolean);
+      expect(lines.length).toBeLessThan(10_002);
+      const b = createMemoryStores({ journalPath, partitions: 1 });
+      const kept = await b.queue.read(0, 'c', 10);
+      expect(kept.map((e) => e.record)).toEqual([{ kind: 'erase', deviceId: 'kept-device-id-0001', ts: 0 }]);
+      await Promise.all([a.close(), b.close()]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -2,6 +2,7 @@ import { partitionOf, partitionTag } from '@devicelink/protocol';
 import { hasServices, testEnv, uniquePrefix } from '@devicelink/test-env';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { riskyEvictionPolicies } from '../src/stores/redis-eviction-check.js';
 import { createRedisStores, QueuePartitionsMismatchError } from '../src/stores/redis-stores.js';
 import { scanPrefix, singleNode } from './redis-harness.js';
 import { newDeviceId, pageview, touchInput } from './store-harness.js';
@@ -87,5 +88,19 @@ describe.runIf(hasServices('redis'))('Redis stores on a single node', () => {
       `[memory] live session hash ${session} B; event-id window (5 ids) ${seen} B; queued page view ≈ ${perEvent.toFixed(0)} B`,
     );
     expect(session).toBeLessThanOrEqual(300);
+  });
+});
+
+describe.runIf(hasServices('redis'))('eviction policy check', () => {
+  it('names a policy that could evict queue entries and accepts noeviction or volatile-*', async () => {
+    const redis = singleNode(testEnv.redisUrl!);
+    try {
+      const [, policy] = (await redis.config('GET', 'maxmemory-policy')) as string[];
+      const risky = await riskyEvictionPolicies(redis);
+      const safe = policy === 'noeviction' || policy!.startsWith('volatile-');
+      expect(risky).toEqual(safe ? [] : [policy]);
+    } finally {
+      await redis.quit();
+    }
   });
 });

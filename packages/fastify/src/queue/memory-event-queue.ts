@@ -41,6 +41,8 @@ export class MemoryEventQueue implements EventQueue {
   readonly #now: () => number;
   #seq = 0;
   #size = 0;
+  /** Lines in the journal file since it was last rewritten. */
+  #journalLines = 0;
 
   constructor(options: MemoryEventQueueOptions) {
     this.partitions = options.partitions;
@@ -60,6 +62,7 @@ export class MemoryEventQueue implements EventQueue {
         this.#seq = Math.max(this.#seq, e.seq);
       }
       this.#journal.compact(this.#all());
+      this.#journalLines = this.#size;
     }
   }
 
@@ -74,7 +77,10 @@ export class MemoryEventQueue implements EventQueue {
    */
   appendToPartition(partition: number, records: readonly QueueRecord[]): void {
     const entries: JournalEntry[] = records.map((record) => ({ partition, seq: ++this.#seq, record }));
-    this.#journal?.appended(entries);
+    if (this.#journal) {
+      this.#journal.appended(entries);
+      this.#journalLines += entries.length;
+    }
     for (const e of entries) this.#insert(partition, e.seq, e.record);
   }
 
@@ -122,11 +128,21 @@ export class MemoryEventQueue implements EventQueue {
     if (seqs.length === 0) return;
     if (this.#journal) {
       // Drained: start the file afresh instead of journaling the ack (compaction).
-      if (this.#size === seqs.length) this.#journal.truncate();
-      else this.#journal.acked(partition, seqs);
+      if (this.#size === seqs.length) {
+        this.#journal.truncate();
+        this.#journalLines = 0;
+      } else {
+        this.#journal.acked(partition, seqs);
+        this.#journalLines++;
+      }
     }
     for (const seq of seqs) p.entries.delete(seq);
     this.#size -= seqs.length;
+    // Under steady traffic the queue may never drain: rewrite the file once it is mostly dead lines.
+    if (this.#journal && this.#journalLines > 10_000 && this.#size * 4 < this.#journalLines) {
+      this.#journal.compact(this.#all());
+      this.#journalLines = this.#size;
+    }
   }
 
   async depth(partition: number): Promise<number> {

@@ -3,6 +3,7 @@
  */
 import { REDIS_PREFIX } from '@devicelink/protocol';
 import type { Cluster, Redis } from 'ioredis';
+import { DeviceLinkError } from '../errors.js';
 import type { EventQueue } from '../event-queue.js';
 import { RedisEventQueue } from '../queue/redis-event-queue.js';
 import type { SessionStore } from '../session-store.js';
@@ -24,8 +25,11 @@ export interface RedisStores {
   close(): Promise<void>;
 }
 
-/** The partition count stored in Redis differs from the configured one. */
-export class QueuePartitionsMismatchError extends Error {
+/**
+ * The partition count stored in Redis differs from the configured one: starting would move devices to
+ * other partitions while their entries are queued, so start-up is refused.
+ */
+export class QueuePartitionsMismatchError extends DeviceLinkError {
   override name = 'QueuePartitionsMismatchError';
   readonly stored: number;
   readonly configured: number;
