@@ -1,0 +1,234 @@
+// @vitest-environment happy-dom
+/**
+ * The axios interceptors against real HTTP servers and a real axios instance (its browser adapter,
+ * under happy-dom's CORS rules). Only FingerprintJS, a browser library, is replaced.
+ */
+import { STORAGE_KEY } from '@devicelink/protocol';
+import axios, { type AxiosInstance } from 'axios';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { attachAxios } from '../src/axios.js';
+import { createDeviceLink, type DeviceLink, type DeviceLinkOptions } from '../src/index.js';
+import { fingerprint } from './fake-fingerprint.js';
+import { serverId, startServer, type TestServer } from './test-server.js';
+
+vi.mock('@fingerprintjs/fingerprintjs', () => import('./fake-fingerprint.js').then((m) => m.install()));
+
+const STORED = 'stored_device_id_0001';
+const FP = '0123456789abcdef0123456789abcdef';
+
+let app: TestServer; // the page's own origin
+let api: TestServer; // the baseURL origin
+let third: TestServer; // a third party
+let extra: TestServer; // an origin listed in `origins`
+let collector: TestServer;
+const running: DeviceLink[] = [];
+const ejects: (() => void)[] = [];
+
+beforeAll(async () => {
+  [app, api, third, extra, collector] = await Promise.all([
+    startServer(),
+    startServer(),
+    startServer(),
+    startServer(),
+    startServer(),
+  ]);
+  // happy-dom's page URL: the app's own origin is a real server too.
+  (window as unknown as { happyDOM: { setURL(url: string): void } }).happyDOM.setURL(`${app.origin}/page`);
+});
+afterAll(() => Promise.all([app, api, third, extra, collector].map((s) => s.close())));
+beforeEach(() => {
+  localStorage.clear();
+  fingerprint.reset();
+  for (const s of [app, api, third, extra, collector]) {
+    s.received.length = 0;
+    s.answer = (req) => ({ echo: (req.headers['x-device-fingerprint'] as string | undefined) ?? serverId });
+  }
+});
+afterEach(() => {
+  for (const eject of ejects.splice(0)) eject();
+  for (const dl of running.splice(0)) dl.stop();
+});
+
+function setup(options: Partial<DeviceLinkOptions> = {}): { dl: DeviceLink; http: AxiosInstance } {
+  const dl = createDeviceLink({ collector: collector.origin, autoPageviews: false, ...options });
+  running.push(dl);
+  const http = axios.create({ baseURL: api.origin });
+  ejects.push(attachAxios(http, dl));
+  return { dl, http };
+}
+
+const sentId = (s: TestServer, i = -1) => s.received.at(i)?.headers['x-device-fingerprint'];
+
+describe('axios interceptors', () => {
+  test('requests to the baseURL origin carry the device header while getToken gives no token', async () => {
+    localStorage.setItem(STORAGE_KEY, STORED);
+    const { http } = setup({ getToken: () => null });
+    await http.get('/me');
+    expect(sentId(api)).toBe(STORED);
+  });
+
+  test('no device header while a token exists', async () => {
+    localStorage.setItem(STORAGE_KEY, STORED);
+    let token: string | null = 'a.jwt.token';
+    const { http } = setup({ getToken: () => token });
+    await http.get('/me');
+    expect(sentId(api)).toBeUndefined();
+    token = null;
+    await http.get('/me');
+    expect(sentId(api)).toBe(STORED);
+  });
+
+  test("the page's own origin and configured origins get the header", async () => {
+    localStorage.setItem(STORAGE_KEY, STORED);
+    const { http } = setup({ origins: [extra.origin] });
+    await http.get(`${app.origin}/own`);
+    await http.get(`${extra.origin}/listed`);
+    expect(sentId(app)).toBe(STORED);
+    expect(sentId(extra)).toBe(STORED);
+  });
+
+  test('the collector origin gets the header by default, and not when other origins are configured', async () => {
+    localStorage.setItem(STORAGE_KEY, STORED);
+    const byDefault = setup();
+    await byDefault.http.get(`${collector.origin}/x`);
+    expect(sentId(collector)).toBe(STORED);
+    const configured = setup({ origins: [extra.origin] });
+    await configured.http.get(`${collector.origin}/x`);
+    expect(sentId(collector)).toBeUndefined();
+  });
+
+  test('a third-party origin gets no header and its echo is never adopted', async () => {
+    localStorage.setItem(STORAGE_KEY, STORED);
+    third.answer = () => ({ echo: 'third_party_id_999999' });
+    const { dl, http } = setup();
+    await http.get(`${third.origin}/x`, { headers: {} });
+    expect(sentId(third)).toBeUndefined();
+    expect(third.received[0]!.headers['x-device-consent']).toBeUndefined();
+    expect(dl.deviceId()).toBe(STORED);
+
+    // Nothing stored: a provisional adoption would be possible, but not from a third party.
+    localStorage.clear();
+    const fresh = setup();
+    await fresh.http.get(`${third.origin}/x`);
+    expect(fresh.dl.deviceId()).toBeNull();
+  });
+
+  test('an echoed id is adopted from a 2xx response', async () => {
+    const { dl, http } = setup();
+    await http.get('/ok');
+    expect(sentId(api)).toBeUndefined();
+    expect(dl.deviceId()).toBe(serverId);
+    await http.get('/again');
+    expect(sentId(api)).toBe(serverId);
+  });
+
+  test.each([401, 404, 500, 503])('an echoed id is adopted from a %i response', async (status) => {
+    api.answer = () => ({ status, echo: serverId });
+    const { dl, http } = setup();
+    await expect(http.get('/fails')).rejects.toMatchObject({ response: { status } });
+    expect(dl.deviceId()).toBe(serverId);
+  });
+
+  test('an echo for a request made with an expired token does not replace the stored id', async () => {
+    localStorage.setItem(STORAGE_KEY, STORED);
+    // The server treats the expired token as anonymous and echoes its cookie's id.
+    api.answer = () => ({ status: 401, echo: 'cookie_device_id_7777' });
+    const { dl, http } = setup({ getToken: () => 'expired.jwt.token' });
+    await expect(http.get('/me')).rejects.toThrow();
+    expect(sentId(api)).toBeUndefined();
+    expect(dl.deviceId()).toBe(STORED);
+    expect(localStorage.getItem(STORAGE_KEY)).toBe(STORED);
+  });
+
+  test('a provisional id is replaced when the fingerprint finishes, and the next request carries it', async () => {
+    const { dl, http } = setup();
+    await http.get('/first');
+    expect(dl.deviceId()).toBe(serverId);
+    fingerprint.visitorId.resolve(FP);
+    await vi.waitFor(() => expect(dl.deviceId()).toBe(FP));
+    await http.get('/second');
+    expect(sentId(api)).toBe(FP);
+    expect(localStorage.getItem(STORAGE_KEY)).toBe(FP);
+  });
+
+  test('junk ids from a server are never adopted', async () => {
+    const { dl, http } = setup();
+    for (const junk of [
+      'null',
+      'undefined',
+      '[object Object]',
+      'anonymous',
+      '0000000000000000',
+      'a b c d e f g h i j',
+    ]) {
+      api.answer = () => ({ echo: junk });
+      await http.get('/junk');
+      expect(dl.deviceId()).toBeNull();
+    }
+  });
+
+  test('app requests never wait for the fingerprint: they go at once with the id known now', async () => {
+    // The fingerprint never finishes in this test: a request that waited for it would never be sent.
+    const { dl, http } = setup();
+    await http.get('/a');
+    await http.get('/b');
+    expect(api.received.map((r) => r.headers['x-device-fingerprint'])).toEqual([undefined, serverId]);
+    expect(dl.deviceId()).toBe(serverId);
+    expect(fingerprint.loads.length).toBe(1);
+  });
+
+  test('the request interceptor adds the headers synchronously, before axios hands the request on', () => {
+    localStorage.setItem(STORAGE_KEY, STORED);
+    const { http } = setup();
+    const handlers = (
+      http.interceptors.request as unknown as {
+        handlers: { fulfilled: (c: unknown) => any; synchronous: boolean }[];
+      }
+    ).handlers;
+    const ours = handlers.find(Boolean)!;
+    expect(ours.synchronous).toBe(true);
+    const config = ours.fulfilled({ url: '/x', baseURL: api.origin, headers: new axios.AxiosHeaders() });
+    expect(config).not.toBeInstanceOf(Promise);
+    expect(config.headers.get('X-Device-Fingerprint')).toBe(STORED);
+  });
+
+  test('eject removes both interceptors', async () => {
+    const { dl } = setup();
+    const http = axios.create({ baseURL: api.origin });
+    const eject = attachAxios(http, dl);
+    await http.get('/adopt');
+    expect(dl.deviceId()).toBe(serverId);
+    eject();
+    api.answer = () => ({ echo: 'after_eject_id_55555' });
+    await http.get('/after');
+    expect(sentId(api)).toBeUndefined();
+    expect(dl.deviceId()).toBe(serverId);
+    const { request, response } = http.interceptors as unknown as Record<string, { handlers: unknown[] }>;
+    expect(request!.handlers.filter(Boolean)).toEqual([]);
+    expect(response!.handlers.filter(Boolean)).toEqual([]);
+  });
+
+  test('attaching touches only the given instance', async () => {
+    localStorage.setItem(STORAGE_KEY, STORED);
+    setup();
+    await axios.get(`${api.origin}/global`);
+    const other = axios.create({ baseURL: api.origin });
+    await other.get('/other');
+    expect(api.received.map((r) => r.headers['x-device-fingerprint'])).toEqual([undefined, undefined]);
+  });
+
+  test.each(['pending', 'denied'] as const)(
+    'under %s consent requests carry X-Device-Consent: denied, no id, load no fingerprint code and store nothing',
+    async (consent) => {
+      const imports = fingerprint.imports;
+      const { dl, http } = setup({ consent });
+      await http.get('/me');
+      expect(api.received[0]!.headers['x-device-consent']).toBe('denied');
+      expect(sentId(api)).toBeUndefined();
+      expect(dl.deviceId()).toBeNull();
+      expect(fingerprint.imports).toBe(imports);
+      expect(fingerprint.loads).toEqual([]);
+      expect(localStorage.length).toBe(0);
+    },
+  );
+});
