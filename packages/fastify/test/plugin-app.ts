@@ -3,7 +3,7 @@
  * that does not opt in, and a text/plain beacon path. Built, never listened here.
  */
 import { parseEventsBody } from '@devicelink/protocol';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import devicelink, { createMemoryStores, type DevicelinkOptions } from '../src/index.js';
 
 export type TestApp = FastifyInstance & { close(): Promise<undefined> };
@@ -17,8 +17,9 @@ export const BODY_ID = 'bodyId_0123456789abcdefXYZ';
 export async function buildTestApp(
   options: Partial<DevicelinkOptions> = {},
   configure?: (app: FastifyInstance) => Promise<void> | void,
+  fastifyOptions: FastifyServerOptions = {},
 ): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, ...fastifyOptions });
   let stores: ReturnType<typeof createMemoryStores> | null = null;
   if (!options.sessions || !options.queue) stores = createMemoryStores();
   if (configure) await configure(app);
