@@ -149,6 +149,9 @@ function answerDevice(
     if (state.consentDenied && state.cookie !== undefined) reply.clearCookie(DEVICE_COOKIE, cookieFlags);
     return;
   }
+  // A refused request (bad body, foreign origin, rate limit) mints no cookie and records no alias:
+  // only answers the client can act on carry the id.
+  if (reply.statusCode >= 400) return;
   reply.header(DEVICE_HEADER, device.deviceId);
   reply.header('Vary', mergeVary(reply.getHeader('vary'), VARY));
   reply.header('Cache-Control', privateCacheControl(reply.getHeader('cache-control')));

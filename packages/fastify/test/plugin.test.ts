@@ -131,6 +131,24 @@ describe('response on device work', () => {
     if (!flags.includes('Secure')) expect(set).not.toContain('Secure');
   });
 
+  it('sets no id, cookie or alias on an error answer such as a refused body', async () => {
+    const stores = createMemoryStores();
+    const recordAlias = vi.spyOn(stores.sessions, 'recordAlias');
+    const a = await app({ sessions: stores.sessions, queue: stores.queue });
+    const res = await a.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { 'x-device-fingerprint': HEADER_ID },
+      cookies: { device_fp: COOKIE_ID },
+      payload: { events: [] },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['x-device-fingerprint']).toBeUndefined();
+    expect(setCookies(res.headers)).toEqual([]);
+    expect(recordAlias).not.toHaveBeenCalled();
+    await stores.close();
+  });
+
   it('answers the id on a tracked route even when the handler never read it', async () => {
     const a = await buildTestApp({}, (f) => {
       f.get('/quiet', { config: { devicelink: true } }, async () => 'ok');

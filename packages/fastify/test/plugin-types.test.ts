@@ -1,0 +1,78 @@
+/**
+ * Type tests for the request decorations, the instance decoration and the plugin options. The
+ * assertions run under `tsc --noEmit` (the package typecheck); `@ts-expect-error` lines fail it when
+ * a wrong use stops being an error. The runtime part only checks that the file's app registers.
+ */
+import Fastify, { type FastifyRequest } from 'fastify';
+import { describe, expectTypeOf, it } from 'vitest';
+import devicelink, {
+  type ConvertResult,
+  corsOptions,
+  createMemoryStores,
+  type DevicelinkOptions,
+  type DeviceSource,
+  devicelink as namedDevicelink,
+  type TrackResult,
+} from '../src/index.js';
+
+describe('types', () => {
+  it('types request.deviceId, request.deviceSource and app.devicelink', async () => {
+    const { sessions, queue, close } = createMemoryStores();
+    const app = Fastify();
+    await app.register(devicelink, { sessions, queue, cookie: { sameSite: 'none', secure: true } });
+    app.get('/', { config: { devicelink: true } }, async (request) => {
+      expectTypeOf(request.deviceId).toEqualTypeOf<string | null>();
+      expectTypeOf(request.deviceSource).toEqualTypeOf<DeviceSource | null>();
+      expectTypeOf(request.deviceSource).toEqualTypeOf<'header' | 'cookie' | 'server' | null>();
+      // @ts-expect-error the id is read-only: the plugin owns it
+      request.deviceId = 'x';
+      return null;
+    });
+    expectTypeOf(app.devicelink.track).returns.resolves.toEqualTypeOf<TrackResult>();
+    expectTypeOf(app.devicelink.convert).parameters.toEqualTypeOf<[string, string]>();
+    expectTypeOf(app.devicelink.convert).returns.resolves.toEqualTypeOf<ConvertResult>();
+    expectTypeOf(namedDevicelink).toEqualTypeOf(devicelink);
+    await app.close();
+    await close();
+  });
+
+  it('types the options', () => {
+    const { sessions, queue } = createMemoryStores();
+    expectTypeOf<DevicelinkOptions['cookie']>().toEqualTypeOf<
+      { secure?: boolean; sameSite?: 'lax' | 'strict' | 'none' } | undefined
+    >();
+    expectTypeOf<DevicelinkOptions['authenticate']>().toEqualTypeOf<
+      ((request: FastifyRequest) => Promise<string | null>) | undefined
+    >();
+    expectTypeOf<DevicelinkOptions['trackRequests']>().toEqualTypeOf<
+      ((request: FastifyRequest) => boolean) | undefined
+    >();
+    const ok: DevicelinkOptions = { sessions, queue, honorGpc: false, clientIp: (r) => r.ip };
+    expectTypeOf(ok).toExtend<DevicelinkOptions>();
+    // @ts-expect-error the queue is required
+    const noQueue: DevicelinkOptions = { sessions };
+    // @ts-expect-error SameSite has three values
+    const badSameSite: DevicelinkOptions = { sessions, queue, cookie: { sameSite: 'loose' } };
+    // @ts-expect-error authenticate resolves to a user id or null, not a boolean
+    const badAuth: DevicelinkOptions = { sessions, queue, authenticate: async () => true };
+    void [noQueue, badSameSite, badAuth];
+  });
+
+  it('types route opt-in and the TrackResult union', () => {
+    const app = Fastify();
+    app.get('/opted', { config: { devicelink: true } }, async () => null);
+    // @ts-expect-error the opt-in is a boolean
+    app.get('/wrong', { config: { devicelink: 'yes' } }, async () => null);
+    const r = {} as TrackResult;
+    if (r.tracked && 'deviceId' in r) {
+      expectTypeOf(r.sessionId).toEqualTypeOf<string>();
+      expectTypeOf(r.source).toEqualTypeOf<DeviceSource>();
+    } else if (r.tracked) {
+      expectTypeOf(r.userId).toEqualTypeOf<string>();
+    } else {
+      expectTypeOf(r.reason).toEqualTypeOf<'consent' | 'erased'>();
+    }
+    expectTypeOf(corsOptions({ origin: ['https://a.example'] }).credentials).toEqualTypeOf<true>();
+    expectTypeOf(corsOptions({ origin: ['https://a.example'] }).origin).toEqualTypeOf<string[]>();
+  });
+});
