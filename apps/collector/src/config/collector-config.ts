@@ -11,6 +11,7 @@ import {
   DEFAULT_QUEUE_PARTITIONS,
   DEFAULT_SESSION_IDLE_SECONDS,
   DEFAULT_SESSION_MAX_SECONDS,
+  REDIS_PREFIX,
 } from '@devicelink/protocol';
 import { ConfigError } from './config-error.js';
 
@@ -35,6 +36,8 @@ export interface CollectorConfig {
   readonly logLevel: string;
   /** Null: the embedded memory store with a journal in `dataDir`. */
   readonly redis: RedisConfig | null;
+  /** Prefix of every Redis key (`REDIS_KEY_PREFIX`, default `dl:`): separate deployments or tests on one Redis. */
+  readonly redisKeyPrefix: string;
   /** Null: embedded PGlite in `dataDir`. */
   readonly databaseUrl: string | null;
   /** Absolute path. */
@@ -273,6 +276,7 @@ export function loadConfig(env: Env = process.env): CollectorConfig {
     production,
     logLevel: read(env, 'LOG_LEVEL') ?? 'info',
     redis,
+    redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX') ?? REDIS_PREFIX,
     databaseUrl,
     dataDir: resolve(read(env, 'DATA_DIR') ?? './.devicelink'),
     persister: persisterValue === 'on',

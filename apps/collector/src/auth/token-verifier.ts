@@ -1,0 +1,150 @@
+/**
+ * Bearer token verification (../shared/CONTRACT.md, Conversion) through @fastify/jwt: exactly one key
+ * source (HS256 secret, an RSA/EC public key, or a JWKS fetched and cached by get-jwks with `kid`
+ * required), or in demo mode a random HS256 key made at start-up. Algorithms are allowlisted per key
+ * type (so `alg: none` and algorithm confusion are refused), `exp` and a string `sub` are required,
+ * `iss`/`aud` are checked when configured, with 30 s clock tolerance.
+ */
+import { randomBytes } from 'node:crypto';
+import fastifyJwt from '@fastify/jwt';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import buildGetJwks from 'get-jwks';
+import type { CollectorConfig } from '../config/collector-config.js';
+import { TokenExpiredError, TokenInvalidError, TokenMissingError } from '../http/errors.js';
+
+/** Verifies a request's bearer token; in demo mode also signs. */
+export interface TokenVerifier {
+  /** The token's `sub`; throws a 401 `DL_TOKEN_*` error otherwise. */
+  verify(request: FastifyRequest): Promise<string>;
+  /** Demo mode only: signs a short-lived token for `sub`. */
+  sign: ((sub: string) => Promise<string>) | null;
+}
+
+/** Asymmetric algorithms a JWKS key may use; never HS* (a public key is no shared secret) nor none. */
+const JWKS_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+] as const;
+type JwksAlgorithm = (typeof JWKS_ALGORITHMS)[number];
+const isJwksAlgorithm = (alg: unknown): alg is JwksAlgorithm =>
+  JWKS_ALGORITHMS.includes(alg as JwksAlgorithm);
+const CLOCK_TOLERANCE_MS = 30_000;
+const DEMO_TOKEN_TTL = '1h';
+
+const hasBearer = (request: FastifyRequest): boolean =>
+  /^Bearer\s+\S/i.test(request.headers.authorization ?? '');
+
+function translate(err: unknown): Error {
+  const code = (err as { code?: string }).code;
+  if (code === 'FST_JWT_NO_AUTHORIZATION_IN_HEADER' || code === 'FST_JWT_BAD_REQUEST') {
+    return new TokenMissingError();
+  }
+  if (code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED') return new TokenExpiredError();
+  const message = err instanceof Error ? err.message : String(err);
+  return new TokenInvalidError(message.replace(/^Authorization token is invalid: /, ''));
+}
+
+/**
+ * Registers @fastify/jwt for the configured key (nothing when none is configured and not in demo mode)
+ * and returns the verifier.
+ */
+export async function registerTokenVerifier(
+  app: FastifyInstance,
+  config: CollectorConfig,
+): Promise<TokenVerifier> {
+  const jwt = config.jwt;
+  const verifyOptions = {
+    requiredClaims: ['exp', 'sub'],
+    clockTolerance: CLOCK_TOLERANCE_MS,
+    ...(config.jwtIssuer ? { allowedIss: config.jwtIssuer } : {}),
+    ...(config.jwtAudience ? { allowedAud: config.jwtAudience } : {}),
+  };
+  let sign: TokenVerifier['sign'] = null;
+
+  if (config.demo) {
+    // A new key each start: demo tokens never outlive the process that issued them.
+    const secret = randomBytes(32).toString('base64url');
+    await app.register(fastifyJwt, {
+      secret,
+      sign: { algorithm: 'HS256', expiresIn: DEMO_TOKEN_TTL },
+      verify: { ...verifyOptions, algorithms: ['HS256' as const] },
+    });
+    sign = async (sub) => app.jwt.sign({ sub });
+  } else if (jwt?.kind === 'secret') {
+    await app.register(fastifyJwt, {
+      secret: jwt.secret,
+      verify: { ...verifyOptions, algorithms: ['HS256' as const] },
+    });
+  } else if (jwt?.kind === 'public-key') {
+    await app.register(fastifyJwt, {
+      // Verification only: the collector never signs with an identity provider's key.
+      secret: { public: jwt.key, private: 'unused-never-signs' },
+      verify: { ...verifyOptions, algorithms: [jwt.algorithm] },
+    });
+  } else if (jwt?.kind === 'jwks') {
+    const url = new URL(jwt.url);
+    const domain = url.origin;
+    const getJwks = buildGetJwks({ jwksPath: url.pathname + url.search, ttl: 10 * 60_000, max: 100 });
+    await app.register(fastifyJwt, {
+      decode: { complete: true },
+      secret: async (_request: FastifyRequest, token: unknown) => {
+        const header = (token as { header?: { kid?: unknown; alg?: unknown } }).header ?? {};
+        if (typeof header.kid !== 'string' || header.kid === '') {
+          throw new TokenInvalidError('the token header has no "kid"');
+        }
+        if (!isJwksAlgorithm(header.alg)) {
+          throw new TokenInvalidError(`algorithm ${String(header.alg)} is not allowed`);
+        }
+        try {
+          return await getJwks.getPublicKey({ domain, kid: header.kid, alg: header.alg });
+        } catch (err) {
+          throw new TokenInvalidError(`no key "${header.kid}" in the JWKS (${(err as Error).message})`);
+        }
+      },
+      verify: { ...verifyOptions, algorithms: [...JWKS_ALGORITHMS] },
+    });
+  }
+
+  const configured = config.demo || jwt !== null;
+  return {
+    sign,
+    async verify(request) {
+      if (!hasBearer(request)) throw new TokenMissingError();
+      if (!configured) {
+        throw new TokenInvalidError('no JWT key is configured (JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL)');
+      }
+      let payload: unknown;
+      try {
+        payload = await request.jwtVerify();
+      } catch (err) {
+        throw translate(err);
+      }
+      const sub = (payload as { sub?: unknown }).sub;
+      if (typeof sub !== 'string' || sub === '' || sub.length > 256) {
+        throw new TokenInvalidError('"sub" must be a non-empty string');
+      }
+      return sub;
+    },
+  };
+}
+
+/** The plugin's `authenticate`: the `sub` of a valid bearer token, else null (anonymous, never an error). */
+export function authenticateWith(
+  verifier: TokenVerifier,
+): (request: FastifyRequest) => Promise<string | null> {
+  return async (request) => {
+    if (!hasBearer(request)) return null;
+    try {
+      return await verifier.verify(request);
+    } catch {
+      return null;
+    }
+  };
+}

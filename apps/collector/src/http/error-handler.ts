@@ -1,0 +1,53 @@
+/**
+ * Maps every error to Fastify's shape with a `DL_` code: Fastify's own client errors (bad JSON, body
+ * too large, wrong content type, schema validation) get the collector's codes, and anything unexpected
+ * is logged and answered as a 500 without internals.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import {
+  BodyTooLargeError,
+  InternalError,
+  InvalidBodyError,
+  InvalidRequestError,
+  NotFoundError,
+  RateLimitedError,
+  UnsupportedMediaTypeError,
+} from './errors.js';
+
+function translate(err: FastifyError): FastifyError {
+  if (err.code?.startsWith('DL_')) return err;
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new BodyTooLargeError(String(64 * 1024));
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new UnsupportedMediaTypeError('of this request');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new InvalidBodyError('body is empty; send a JSON object');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new InvalidBodyError('body is not valid JSON');
+    case 'FST_ERR_VALIDATION':
+      return new InvalidRequestError(err.message);
+  }
+  if (err.statusCode === 429) return new RateLimitedError(err.message);
+  // JSON.parse errors from Fastify's default parser carry statusCode 400 and no code.
+  if (err.statusCode === 400 && err instanceof SyntaxError) {
+    return new InvalidBodyError('body is not valid JSON');
+  }
+  if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+    return new InvalidRequestError(err.message);
+  }
+  return new InternalError();
+}
+
+/** Installs the error and not-found handlers on `app`. */
+export function installErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const mapped = translate(err);
+    if ((mapped.statusCode ?? 500) >= 500) request.log.error({ err }, 'request failed');
+    reply.code(mapped.statusCode ?? 500).send(mapped);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send(new NotFoundError(`${request.method} ${request.url.split('?')[0]}`));
+  });
+}

@@ -1,0 +1,68 @@
+/**
+ * Demo mode (`DEMO=1`, refused in production and with a JWT key): `POST /demo/login` for the demo
+ * users, answering a token signed with the key made at start-up, and the demo app's built files at
+ * `/demo/` when `apps/demo/dist` exists.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+import type { TokenVerifier } from '../auth/token-verifier.js';
+import { DemoLoginError } from '../http/errors.js';
+import { errorSchema } from './error-schema.js';
+
+/** The demo users; their passwords are public on purpose (the demo is never run in production). */
+export const DEMO_USERS: Readonly<Record<string, string>> = { alice: 'alice', bob: 'bob' };
+
+/** `apps/demo/dist` of the repository this file runs from (source or bundled), or null. */
+export function demoDistDir(): string | null {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) {
+      const dist = join(dir, 'apps', 'demo', 'dist');
+      return existsSync(dist) ? dist : null;
+    }
+    dir = dirname(dir);
+  }
+  return null;
+}
+
+/** Registers the demo login and static files. */
+export async function demoRoutes(app: FastifyInstance, options: { verifier: TokenVerifier }): Promise<void> {
+  const sign = options.verifier.sign;
+  if (!sign) throw new Error('demo routes need the demo signing key');
+  app.post<{ Body: { username: string; password: string } }>(
+    '/demo/login',
+    {
+      schema: {
+        description: 'Demo users only: returns an access token signed with the key made at start-up.',
+        body: {
+          type: 'object',
+          properties: {
+            username: { type: 'string', maxLength: 100 },
+            password: { type: 'string', maxLength: 100 },
+          },
+          required: ['username', 'password'],
+        },
+        response: {
+          200: { type: 'object', properties: { accessToken: { type: 'string' } }, required: ['accessToken'] },
+          '4xx': errorSchema,
+        },
+      },
+    },
+    async (request) => {
+      const { username, password } = request.body;
+      if (!Object.hasOwn(DEMO_USERS, username) || DEMO_USERS[username] !== password)
+        throw new DemoLoginError();
+      return { accessToken: await sign(username) };
+    },
+  );
+  const dist = demoDistDir();
+  if (dist) {
+    await app.register(fastifyStatic, { root: dist, prefix: '/demo/', index: ['index.html'] });
+    app.get('/demo', async (_request, reply) => reply.redirect('/demo/'));
+  } else {
+    app.log.warn('DEMO=1 but apps/demo/dist does not exist: build it with npm run demo');
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * `POST /v1/events` (../shared/CONTRACT.md, HTTP API): 1 to 100 page views as JSON or as a
+ * `text/plain` beacon (sendBeacon cannot send JSON without a preflight), at most 64 KiB. Answers 202
+ * once the events are on the queue.
+ */
+import { MAX_BODY_BYTES, parseEventsBody } from '@devicelink/protocol';
+import type { FastifyInstance } from 'fastify';
+import { bodyError, InvalidBodyError, OriginRefusedError, StoreUnavailableError } from '../http/errors.js';
+import { errorSchema } from './error-schema.js';
+
+/** Options of {@link eventsRoute}. */
+export interface EventsRouteOptions {
+  queryAllowlist: readonly string[];
+  /** `CORS_ORIGINS`; a request with another `Origin` is refused. Null: no origin check. */
+  corsOrigins: readonly string[] | null;
+  /** Rate limit per minute (`RATE_LIMIT_PER_MINUTE`), applied when the rate-limit plugin is registered. */
+  rateLimit: {
+    max: number;
+    keyGenerator: (request: import('fastify').FastifyRequest) => Promise<string>;
+  } | null;
+}
+
+const acceptedSchema = {
+  type: 'object',
+  properties: {
+    accepted: { type: 'integer' },
+    tracked: { type: 'boolean' },
+    deviceId: { type: 'string' },
+    sessionId: { type: 'string' },
+    userId: { type: 'string' },
+  },
+  required: ['accepted', 'tracked'],
+} as const;
+
+/** Registers the events route (in its own scope: the text/plain parser applies to it alone). */
+export async function eventsRoute(app: FastifyInstance, options: EventsRouteOptions): Promise<void> {
+  // Beacons arrive as text/plain; their text is the same JSON. Bad JSON is the client's error, a 400.
+  app.addContentTypeParser(
+    'text/plain',
+    { parseAs: 'string', bodyLimit: MAX_BODY_BYTES },
+    (_req, body, done) => {
+      try {
+        done(null, JSON.parse(body as string));
+      } catch {
+        done(new InvalidBodyError('body is not valid JSON'), undefined);
+      }
+    },
+  );
+
+  app.post(
+    '/v1/events',
+    {
+      bodyLimit: MAX_BODY_BYTES,
+      config: {
+        devicelink: true,
+        ...(options.rateLimit
+          ? {
+              rateLimit: {
+                max: options.rateLimit.max,
+                timeWindow: 60_000,
+                keyGenerator: options.rateLimit.keyGenerator,
+              },
+            }
+          : {}),
+      },
+      schema: {
+        description: 'Page views, JSON or a text/plain beacon; 1 to 100 events, at most 64 KiB.',
+        // The shape is checked by the protocol's parser, which says precisely what is wrong.
+        body: {
+          type: 'object',
+          properties: {
+            deviceId: { type: 'string' },
+            consent: { type: 'string' },
+            events: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  type: { type: 'string', enum: ['pageview'] },
+                  url: { type: 'string' },
+                  referrer: { type: 'string' },
+                  id: { type: 'string', format: 'uuid' },
+                  ts: { type: 'number' },
+                },
+              },
+            },
+          },
+        },
+        response: { 202: acceptedSchema, '4xx': errorSchema, '5xx': errorSchema },
+      },
+      // The schema above documents; validation is the parser's (it never throws, whatever it gets).
+      validatorCompiler: () => () => true,
+      preHandler: options.corsOrigins
+        ? async (request) => {
+            const origin = request.headers.origin;
+            // No Origin: a server-side client, accepted (contract).
+            if (origin !== undefined && !options.corsOrigins!.includes(origin)) {
+              throw new OriginRefusedError(origin.slice(0, 200));
+            }
+          }
+        : undefined,
+    },
+    async (request, reply) => {
+      const parsed = parseEventsBody(request.body, { queryAllowlist: options.queryAllowlist });
+      if (!parsed.ok) throw bodyError(parsed.error);
+      let result: Awaited<ReturnType<typeof app.devicelink.track>>;
+      try {
+        result = await app.devicelink.track(request, parsed.value.events);
+      } catch (err) {
+        request.log.error({ err }, 'queueing events failed');
+        throw new StoreUnavailableError();
+      }
+      reply.code(202);
+      if (!result.tracked) return { accepted: 0, tracked: false };
+      if ('userId' in result) return { accepted: result.accepted, tracked: true, userId: result.userId };
+      return {
+        accepted: result.accepted,
+        tracked: true,
+        deviceId: result.deviceId,
+        sessionId: result.sessionId,
+      };
+    },
+  );
+}

@@ -1,0 +1,95 @@
+/**
+ * `GET /healthz` (the process answers) and `GET /readyz` (the ingest path works: the store answers).
+ * Postgres is reported, not required: events are accepted while it is down and persisted later.
+ */
+import type { EventQueue } from '@devicelink/fastify';
+import type { FastifyInstance } from 'fastify';
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Persister } from '../persister/persister.js';
+
+/** Options of {@link healthRoutes}. */
+export interface HealthRouteOptions {
+  queue: EventQueue;
+  db: Kysely<Database>;
+  persister: Persister | null;
+  store: 'redis' | 'embedded';
+}
+
+const PROBE_TIMEOUT_MS = 1_000;
+
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** Registers the health routes. */
+export async function healthRoutes(app: FastifyInstance, options: HealthRouteOptions): Promise<void> {
+  app.get(
+    '/healthz',
+    { schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } },
+    async () => ({ status: 'ok' }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        description: 'Ready when the ingest path (store) works; Postgres state and persist lag are reported.',
+        response: {
+          '2xx': {
+            type: 'object',
+            properties: {
+              status: { type: 'string' },
+              store: { type: 'string' },
+              postgres: { type: 'string' },
+              persister: { type: 'string' },
+              persistLagMs: { type: 'number' },
+              error: { type: 'string' },
+            },
+          },
+        },
+      },
+    },
+    async (_request, reply) => {
+      let storeError: string | null = null;
+      try {
+        // A depth query is a round trip through the same client the ingest scripts use.
+        await within(options.queue.depth(0), PROBE_TIMEOUT_MS);
+      } catch (err) {
+        storeError = (err as Error).message;
+      }
+      let postgres: 'up' | 'down' = 'up';
+      const status = options.persister?.status();
+      if (status && !status.postgresUp) postgres = 'down';
+      else {
+        try {
+          await within(sql`select 1`.execute(options.db), PROBE_TIMEOUT_MS);
+        } catch {
+          postgres = 'down';
+        }
+      }
+      const body = {
+        status: storeError ? 'unavailable' : 'ready',
+        store: options.store,
+        postgres,
+        persister: options.persister ? 'on' : 'off',
+        persistLagMs: status?.lagMs ?? 0,
+        ...(storeError ? { error: storeError } : {}),
+      };
+      reply.code(storeError ? 503 : 200);
+      return body;
+    },
+  );
+}

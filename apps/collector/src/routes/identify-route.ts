@@ -1,0 +1,75 @@
+/**
+ * `POST /v1/identify` (../shared/CONTRACT.md, Conversion): a verified bearer token links the device the
+ * client names (header, else cookie; never a server-made id) to the token's `sub`. Counts no page view;
+ * the same device and user again adds no link.
+ */
+import { DEVICE_COOKIE, DEVICE_HEADER, toDeviceId } from '@devicelink/protocol';
+import type {} from '@fastify/cookie';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TokenVerifier } from '../auth/token-verifier.js';
+import { StoreUnavailableError } from '../http/errors.js';
+import { errorSchema } from './error-schema.js';
+
+/** Options of {@link identifyRoute}. */
+export interface IdentifyRouteOptions {
+  verifier: TokenVerifier;
+  rateLimit: { max: number; keyGenerator: (request: FastifyRequest) => Promise<string> } | null;
+}
+
+function clientDeviceId(request: FastifyRequest): string | null {
+  const header = request.headers[DEVICE_HEADER.toLowerCase()];
+  const fromHeader = toDeviceId(Array.isArray(header) ? header[0] : header);
+  if (fromHeader) return fromHeader;
+  return toDeviceId(request.cookies?.[DEVICE_COOKIE]);
+}
+
+/** Registers the identify route. */
+export async function identifyRoute(app: FastifyInstance, options: IdentifyRouteOptions): Promise<void> {
+  app.post(
+    '/v1/identify',
+    {
+      config: options.rateLimit
+        ? {
+            rateLimit: {
+              max: options.rateLimit.max,
+              timeWindow: 60_000,
+              keyGenerator: options.rateLimit.keyGenerator,
+            },
+          }
+        : {},
+      schema: {
+        description: 'Links the caller device to the bearer token user.',
+        headers: {
+          type: 'object',
+          properties: { authorization: { type: 'string' } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              userId: { type: 'string' },
+              deviceId: { type: ['string', 'null'] },
+              sessionId: { type: ['string', 'null'] },
+            },
+            required: ['userId', 'deviceId', 'sessionId'],
+          },
+          '4xx': errorSchema,
+          '5xx': errorSchema,
+        },
+      },
+    },
+    async (request) => {
+      const userId = await options.verifier.verify(request);
+      const deviceId = clientDeviceId(request);
+      if (deviceId === null) return { userId, deviceId: null, sessionId: null };
+      let result: Awaited<ReturnType<typeof app.devicelink.convert>>;
+      try {
+        result = await app.devicelink.convert(deviceId, userId);
+      } catch (err) {
+        request.log.error({ err }, 'conversion failed');
+        throw new StoreUnavailableError();
+      }
+      return { userId, deviceId, sessionId: result.sessionId };
+    },
+  );
+}

@@ -1,0 +1,101 @@
+/**
+ * Opens what a collector runs on: the data-dir lock (when anything is embedded), the session store and
+ * queue (Redis or the memory store with a journal in `DATA_DIR`), and the database (Postgres or PGlite),
+ * and closes them in reverse order.
+ */
+import { join } from 'node:path';
+import {
+  createMemoryStores,
+  createRedisStores,
+  type EventQueue,
+  type SessionStore,
+} from '@devicelink/fastify';
+import type { FastifyBaseLogger } from 'fastify';
+import type { CollectorConfig } from '../config/collector-config.js';
+import { type CollectorDb, createDb } from '../db/create-db.js';
+import { type DataDirLock, lockDataDir } from '../embedded/data-dir-lock.js';
+import { createRedisClient, evictionWarning, type RedisClient } from './redis-client.js';
+
+/** The open resources of a collector. */
+export interface CollectorResources {
+  sessions: SessionStore;
+  queue: EventQueue;
+  db: CollectorDb;
+  redis: RedisClient | null;
+  /** `embedded` or `redis + postgres` style description for the start-up log. */
+  mode: string;
+  /** Closes everything (idempotent). */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the resources of `config`. On failure closes what was opened and rethrows.
+ *
+ * @example
+ * const resources = await openResources(config, app.log);
+ */
+export async function openResources(
+  config: CollectorConfig,
+  log: FastifyBaseLogger,
+): Promise<CollectorResources> {
+  const closers: Array<() => Promise<void> | void> = [];
+  const closeAll = async () => {
+    for (const close of closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (err) {
+        log.warn({ err }, 'closing a resource failed');
+      }
+    }
+  };
+  try {
+    const embedded = config.redis === null || config.databaseUrl === null;
+    if (embedded) {
+      const lock: DataDirLock = lockDataDir(config.dataDir);
+      closers.push(() => lock.release());
+    }
+    const storeOptions = {
+      partitions: config.queuePartitions,
+      sessionIdleSeconds: config.sessionIdleSeconds,
+      sessionMaxSeconds: config.sessionMaxSeconds,
+      conversionLookbackDays: config.conversionLookbackDays,
+    };
+    let redis: RedisClient | null = null;
+    let stores: { sessions: SessionStore; queue: EventQueue; close(): Promise<void> };
+    if (config.redis) {
+      const client = createRedisClient(config.redis);
+      redis = client;
+      closers.push(async () => {
+        await client.quit().catch(() => client.disconnect());
+      });
+      stores = await createRedisStores(client, { ...storeOptions, keyPrefix: config.redisKeyPrefix });
+      const warning = await evictionWarning(client);
+      if (warning) log.warn(warning);
+    } else {
+      stores = createMemoryStores({ ...storeOptions, journalPath: join(config.dataDir, 'queue.journal') });
+    }
+    closers.push(() => stores.close());
+    const db = await createDb(config);
+    closers.push(() => db.close());
+    const store = config.redis
+      ? config.redis.kind === 'cluster'
+        ? 'Redis Cluster'
+        : 'Redis'
+      : 'embedded store';
+    const database = config.databaseUrl ? 'Postgres' : `embedded PGlite in ${config.dataDir}`;
+    return {
+      sessions: stores.sessions,
+      queue: stores.queue,
+      db,
+      redis,
+      mode:
+        embedded && !config.redis && !config.databaseUrl
+          ? `embedded (${config.dataDir})`
+          : `${store} + ${database}`,
+      close: closeAll,
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Brings the database up: migrations at start-up (under the advisory lock), then the persister unless
+ * `PERSISTER=off`. An unreachable Postgres at start-up does not stop ingest: migrations are retried in
+ * the background and the persister starts once they succeed.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { CollectorConfig } from '../config/collector-config.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { Persister } from '../persister/persister.js';
+import type { CollectorResources } from './collector-resources.js';
+
+/** The running database side of a collector. */
+export interface DatabaseRuntime {
+  persister: Persister | null;
+  /** Resolves once migrations ran. */
+  migrated: Promise<void>;
+  /** Stops the persister (finishing the batch in hand) and any retry loop. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Migrates (retrying while Postgres is unreachable) and starts the persister when `withPersister`.
+ * Rejects only when the first attempt fails with something other than a connection problem.
+ */
+export async function startDatabase(
+  config: CollectorConfig,
+  resources: CollectorResources,
+  log: FastifyBaseLogger,
+  withPersister = config.persister,
+): Promise<DatabaseRuntime> {
+  const persister = withPersister
+    ? new Persister({
+        db: resources.db.db,
+        queue: resources.queue,
+        lookbackDays: config.conversionLookbackDays,
+        onError: (err, context) => log.warn({ err }, `persister: ${context} error, retrying`),
+      })
+    : null;
+  let stopped = false;
+  let wake: (() => void) | null = null;
+
+  const attempt = async (): Promise<boolean> => {
+    try {
+      const applied = await migrateToLatest(resources.db.db);
+      if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
+      return true;
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? '';
+      // Connection failures are an outage to wait out; anything else (a broken migration) stops the start.
+      if (
+        !/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|57P03|08\w{3})$/.test(code) &&
+        !/timeout|terminated|connect/i.test(String((err as Error).message))
+      ) {
+        throw err;
+      }
+      log.warn({ err }, 'database unreachable at start-up; retrying migrations in the background');
+      return false;
+    }
+  };
+
+  let migrated: Promise<void>;
+  if (await attempt()) {
+    migrated = Promise.resolve();
+    persister?.start();
+  } else {
+    migrated = (async () => {
+      let delay = 500;
+      while (!stopped) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, delay);
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        if (stopped) return;
+        if (await attempt().catch(() => false)) {
+          persister?.start();
+          return;
+        }
+        delay = Math.min(delay * 2, 5_000);
+      }
+    })();
+  }
+  return {
+    persister,
+    migrated,
+    async stop() {
+      stopped = true;
+      (wake as (() => void) | null)?.();
+      await persister?.stop();
+    },
+  };
+}

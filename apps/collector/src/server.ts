@@ -1,0 +1,49 @@
+/**
+ * The collector's command line: `node dist/server.js` listens on HOST:PORT; `node dist/server.js persist`
+ * runs the persister alone. SIGTERM/SIGINT stop accepting, drain the persister and close Redis and the
+ * database. A bad configuration stops the start with a message naming the variable.
+ */
+import { buildApp } from './app.js';
+import { loadConfig } from './config/collector-config.js';
+import { isConfigError } from './config/config-error.js';
+import { runPersisterOnly } from './runtime/persist-command.js';
+
+async function main(argv: string[]): Promise<void> {
+  const config = loadConfig();
+  const command = argv[0] ?? 'serve';
+  if (command === 'persist') {
+    await runPersisterOnly(config);
+    return;
+  }
+  if (command !== 'serve') throw new Error(`unknown command "${command}"; use no argument or "persist"`);
+  const app = await buildApp(config);
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info(`${signal}: stopping (draining the persister)`);
+    // Fastify's close stops accepting, waits for in-flight requests, then runs onClose (persister, Redis, db).
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  const url = await app.listen({ port: config.port, host: config.host });
+  app.log.info(
+    `devicelink collector listening on ${url} (${app.collector.mode}${config.persister ? '' : ', persister off'})`,
+  );
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (isConfigError(err)) {
+    console.error(`devicelink: configuration error: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  console.error('devicelink: failed to start:', err);
+  process.exit(1);
+});

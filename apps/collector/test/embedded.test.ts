@@ -1,0 +1,47 @@
+import { waitFor } from '@devicelink/test-env';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, collector, deviceId, eventsBody, tempDataDir } from './support/collector.js';
+
+describe('the collector on embedded defaults (memory store + PGlite)', () => {
+  const data = tempDataDir();
+  let app: FastifyInstance;
+
+  beforeAll(async () => {
+    app = await collector({ DATA_DIR: data.dir, ADMIN_TOKEN, DEBUG_ROUTES: 'true' });
+  });
+  afterAll(async () => {
+    await app?.close();
+    data.remove();
+  });
+
+  it('answers a page view with 202, the device header and the cookie', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/events', payload: eventsBody(1) });
+    expect(res.statusCode).toBe(202);
+    const body = res.json();
+    expect(body).toMatchObject({ accepted: 1, tracked: true });
+    expect(res.headers['x-device-fingerprint']).toBe(body.deviceId);
+    expect(String(res.headers['set-cookie'])).toContain(`device_fp=${body.deviceId}`);
+  });
+
+  it('persists page views to PGlite and shows them in the admin detail', async () => {
+    const id = deviceId();
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { 'x-device-fingerprint': id },
+      payload: eventsBody(3),
+    });
+    expect(res.statusCode).toBe(202);
+    const detail = await waitFor(async () => {
+      const r = await app.inject({
+        url: `/v1/admin/devices/${id}`,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      const json = r.json();
+      return json.persisted?.pageViews === 3 ? json : null;
+    });
+    expect(detail.liveSession).toMatchObject({ deviceId: id, pagesVisited: 3 });
+    expect(detail.persisted.sessions).toHaveLength(1);
+  });
+});
