@@ -45,7 +45,7 @@ export function createPageviewQueue(
   const limit = Math.min(size, MAX_EVENTS_PER_REQUEST);
   let queue: Queued[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let sending: Promise<void> | undefined;
+  let sending = Promise.resolve();
   let retryMs = 0;
 
   const cancel = () => {
@@ -82,11 +82,11 @@ export function createPageviewQueue(
       retryMs = 0;
     }
   };
+  // Sends run one after another: a flush called while one is finishing gets its own turn, so an event
+  // pushed at that moment is not left behind.
   const flush = () => {
     cancel();
-    sending ??= send().finally(() => {
-      sending = undefined;
-    });
+    sending = sending.then(send);
     return sending;
   };
 

@@ -1,0 +1,83 @@
+/**
+ * The built files, imported in a plain Node process (no DOM): importing throws nothing and touches no
+ * global, as server-side rendering needs (the same check as FingerprintJS's `check:ssr`).
+ * Needs the build: turbo runs it before `test`; run `pnpm --filter @devicelink/sdk build` by hand otherwise.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+
+const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+
+// Runs in the child: snapshots every own property of globalThis (and process listeners), imports the
+// four built files, snapshots again and reports the difference.
+const script = `
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+const dist = process.argv[1];
+const snapshot = () => {
+  const out = new Map();
+  for (const key of Reflect.ownKeys(globalThis)) {
+    const d = Object.getOwnPropertyDescriptor(globalThis, key);
+    out.set(key, d && ('value' in d ? d.value : d.get));
+  }
+  return out;
+};
+const listeners = () => process.eventNames().map((n) => String(n) + ':' + process.listenerCount(n)).join(',');
+const before = snapshot();
+const beforeListeners = listeners();
+const esm = await import(pathToFileURL(dist + 'index.js').href);
+const esmAxios = await import(pathToFileURL(dist + 'axios.js').href);
+const require = createRequire(import.meta.url);
+const cjs = require(dist + 'index.cjs');
+const cjsAxios = require(dist + 'axios.cjs');
+const after = snapshot();
+const changed = [];
+for (const [key, value] of after) if (!before.has(key) || !Object.is(before.get(key), value)) changed.push(String(key));
+for (const key of before.keys()) if (!after.has(key)) changed.push(String(key));
+console.log(JSON.stringify({
+  changed,
+  listenersChanged: listeners() !== beforeListeners,
+  hasDom: typeof window !== 'undefined' || typeof document !== 'undefined',
+  exports: [Object.keys(esm).sort(), Object.keys(esmAxios).sort(), Object.keys(cjs).sort(), Object.keys(cjsAxios).sort()],
+}));
+`;
+
+describe('built files under plain Node', () => {
+  test('importing the ESM and CJS builds of both entries throws nothing and touches no global', () => {
+    expect(existsSync(`${dist}index.js`), 'dist is missing: build @devicelink/sdk first').toBe(true);
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script, dist], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    const report = JSON.parse(out.trim().split('\n').at(-1)!);
+    expect(report.hasDom).toBe(false);
+    expect(report.changed).toEqual([]);
+    expect(report.listenersChanged).toBe(false);
+    const core = [
+      'CollectorError',
+      'DeviceLinkError',
+      'FingerprintError',
+      'createDeviceLink',
+      'isDeviceLinkError',
+    ];
+    expect(report.exports).toEqual([core, ['attachAxios'], core, ['attachAxios']]);
+  });
+
+  test('under server-side rendering a DeviceLink can be created and asked for headers without a DOM', () => {
+    const ssr = `
+      const { createDeviceLink } = await import(${JSON.stringify(`${dist}index.js`)});
+      const dl = createDeviceLink({ collector: 'https://collect.example.com' });
+      dl.pageview('/ssr');
+      const result = { headers: dl.headersFor('/api/me'), thirdParty: dl.headersFor('https://other.example/x') };
+      dl.stop();
+      console.log(JSON.stringify(result));
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', ssr], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(JSON.parse(out.trim().split('\n').at(-1)!)).toEqual({ headers: {}, thirdParty: {} });
+  });
+});
