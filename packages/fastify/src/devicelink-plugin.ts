@@ -71,10 +71,11 @@ async function plugin(fastify: FastifyInstance, rawOptions: DevicelinkOptions): 
   });
 
   fastify.addHook('onRequest', async (request) => {
-    const state = untrackedState();
-    request[kDeviceState] = state;
+    // Untracked requests (most of a host app's) keep the null slot: no allocation on their path.
     if (request.method === 'OPTIONS' || request.method === 'HEAD') return;
     if (request.routeOptions.config?.devicelink !== true) return;
+    const state = untrackedState();
+    request[kDeviceState] = state;
     state.tracking = true;
     state.cookie = readDeviceCookie(request);
     state.consentDenied = headersDenyConsent(request.headers, options.honorGpc);
