@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { uuidv7 } from '@devicelink/protocol';
+import { createTestDatabase, testEnv } from '@devicelink/test-env';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/collector-config.js';
@@ -38,4 +39,16 @@ export function tempDataDir(): { dir: string; remove(): void } {
 /** Builds a collector from an environment object (LOG_LEVEL silent unless given). */
 export async function collector(env: Record<string, string | undefined>): Promise<FastifyInstance> {
   return buildApp(loadConfig({ LOG_LEVEL: 'silent', ...env }), { logger: false });
+}
+
+/**
+ * The database part of a test environment: a fresh Postgres database when DATABASE_URL is set (fast),
+ * else nothing (embedded PGlite in the data dir).
+ */
+export async function databaseEnv(
+  label: string,
+): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+  if (!testEnv.databaseUrl) return { env: {}, drop: async () => {} };
+  const db = await createTestDatabase(label);
+  return { env: { DATABASE_URL: db.url }, drop: () => db.drop() };
 }

@@ -1,0 +1,216 @@
+import { uuidv7 } from '@devicelink/protocol';
+import fc from 'fast-check';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ADMIN_TOKEN,
+  collector,
+  databaseEnv,
+  deviceId,
+  eventsBody,
+  tempDataDir,
+} from './support/collector.js';
+
+describe('bad input to the collector', () => {
+  const data = tempDataDir();
+  let database: Awaited<ReturnType<typeof databaseEnv>>;
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    database = await databaseEnv('badinput');
+    app = await collector({ DATA_DIR: data.dir, ...database.env, RATE_LIMIT_PER_MINUTE: '1000000' });
+  });
+  afterAll(async () => {
+    await app.close();
+    await database.drop();
+    data.remove();
+  });
+
+  const post = (payload: string, contentType = 'application/json') =>
+    app.inject({ method: 'POST', url: '/v1/events', headers: { 'content-type': contentType }, payload });
+
+  async function refused(payload: string, status: number, code: string, contentType?: string) {
+    const res = await post(payload, contentType);
+    expect(res.statusCode).toBe(status);
+    const body = res.json();
+    expect(body.code).toBe(code);
+    expect(body).toMatchObject({
+      statusCode: status,
+      error: expect.any(String),
+      message: expect.any(String),
+    });
+  }
+
+  it('refuses malformed JSON with 400 DL_INVALID_BODY', () =>
+    refused('{"events": [', 400, 'DL_INVALID_BODY'));
+
+  it('refuses malformed JSON in a text/plain beacon with 400 DL_INVALID_BODY', () =>
+    refused('{"events": [', 400, 'DL_INVALID_BODY', 'text/plain'));
+
+  it('refuses an empty body with 400', () => refused('', 400, 'DL_INVALID_BODY'));
+
+  it('refuses a 65 KiB body with 413 DL_BODY_TOO_LARGE', () =>
+    refused(JSON.stringify({ pad: 'x'.repeat(65 * 1024), ...eventsBody(1) }), 413, 'DL_BODY_TOO_LARGE'));
+
+  it('refuses a 65 KiB text/plain beacon with 413 DL_BODY_TOO_LARGE', () =>
+    refused(
+      JSON.stringify({ pad: 'x'.repeat(65 * 1024), ...eventsBody(1) }),
+      413,
+      'DL_BODY_TOO_LARGE',
+      'text/plain',
+    ));
+
+  it('refuses 101 events with 400 DL_TOO_MANY_EVENTS', () =>
+    refused(JSON.stringify(eventsBody(101)), 400, 'DL_TOO_MANY_EVENTS'));
+
+  it('refuses no events with 400 DL_NO_EVENTS', () =>
+    refused(JSON.stringify({ events: [] }), 400, 'DL_NO_EVENTS'));
+
+  it('refuses a 10,000-character URL with 400 DL_URL_TOO_LONG', () =>
+    refused(
+      JSON.stringify({ events: [{ type: 'pageview', url: `https://shop.test/${'a'.repeat(10_000)}` }] }),
+      400,
+      'DL_URL_TOO_LONG',
+    ));
+
+  it('refuses an unknown event type with 400 DL_EVENT_TYPE_REFUSED', () =>
+    refused(JSON.stringify({ events: [{ type: 'click', url: '/a' }] }), 400, 'DL_EVENT_TYPE_REFUSED'));
+
+  it('refuses an internal record type with 400 DL_EVENT_TYPE_REFUSED', () =>
+    refused(JSON.stringify({ events: [{ type: 'link', url: '/a' }] }), 400, 'DL_EVENT_TYPE_REFUSED'));
+
+  it('refuses an invalid event id with 400 DL_INVALID_EVENT', () =>
+    refused(
+      JSON.stringify({ events: [{ type: 'pageview', url: '/a', id: 'not-a-uuid' }] }),
+      400,
+      'DL_INVALID_EVENT',
+    ));
+
+  it('treats an invalid device id as absent: a server id is issued', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { 'x-device-fingerprint': 'null' },
+      payload: eventsBody(1),
+    });
+    expect(res.statusCode).toBe(202);
+    expect(res.json().deviceId).not.toBe('null');
+  });
+
+  it('refuses an invalid device id in the admin route with 400 DL_ (or 404 without admin)', async () => {
+    const res = await app.inject({ url: '/v1/admin/devices/!!' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().code).toBe('DL_NOT_FOUND');
+  });
+
+  it('refuses a wrong content type with 415 DL_UNSUPPORTED_MEDIA_TYPE', () =>
+    refused(JSON.stringify(eventsBody(1)), 415, 'DL_UNSUPPORTED_MEDIA_TYPE', 'application/xml'));
+
+  it('accepts a text/plain beacon carrying the device id in the body', async () => {
+    const d = deviceId();
+    const res = await post(JSON.stringify(eventsBody(1, { deviceId: d })), 'text/plain;charset=UTF-8');
+    expect(res.statusCode).toBe(202);
+    expect(res.json().deviceId).toBe(d);
+  });
+
+  it('answers 202 tracked false under denied consent in the body', async () => {
+    const res = await post(JSON.stringify(eventsBody(1, { consent: 'denied' })));
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toEqual({ accepted: 0, tracked: false });
+  });
+
+  it('never answers a 500 whatever the body', async () => {
+    const event = fc.record(
+      {
+        type: fc.oneof(fc.constant('pageview'), fc.string(), fc.constant('link')),
+        url: fc.oneof(fc.webUrl(), fc.string(), fc.integer()),
+        referrer: fc.oneof(fc.webUrl(), fc.string(), fc.constant(null)),
+        id: fc.oneof(fc.uuid(), fc.string(), fc.constant(uuidv7())),
+        ts: fc.oneof(fc.integer(), fc.double(), fc.string()),
+      },
+      { requiredKeys: [] },
+    );
+    const body = fc.oneof(
+      fc.record(
+        { events: fc.array(event, { maxLength: 5 }), deviceId: fc.anything(), consent: fc.anything() },
+        { requiredKeys: [] },
+      ),
+      fc.jsonValue(),
+    );
+    await fc.assert(
+      fc.asyncProperty(body, fc.constantFrom('application/json', 'text/plain'), async (value, type) => {
+        const res = await post(JSON.stringify(value) ?? 'null', type);
+        expect(res.statusCode).toBeLessThan(500);
+        if (res.statusCode >= 400) expect(res.json().code).toMatch(/^DL_/);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('never answers a 500 for arbitrary text', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 200 }), async (text) => {
+        const res = await post(text, 'text/plain');
+        expect(res.statusCode).toBeLessThan(500);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('admin device detail access', () => {
+  const data = tempDataDir();
+  let database: Awaited<ReturnType<typeof databaseEnv>>;
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    database = await databaseEnv('admin');
+    app = await collector({ DATA_DIR: data.dir, ...database.env, ADMIN_TOKEN });
+  });
+  afterAll(async () => {
+    await app.close();
+    await database.drop();
+    data.remove();
+  });
+
+  it('refuses a wrong admin token with 401 DL_ADMIN_UNAUTHORIZED', async () => {
+    const res = await app.inject({
+      url: `/v1/admin/devices/${deviceId()}`,
+      headers: { authorization: 'Bearer wrong' },
+    });
+    expect(res.statusCode).toBe(401);
+    expect(res.json().code).toBe('DL_ADMIN_UNAUTHORIZED');
+  });
+
+  it('refuses a missing admin token with 401', async () => {
+    const res = await app.inject({ url: `/v1/admin/devices/${deviceId()}` });
+    expect(res.statusCode).toBe(401);
+  });
+
+  it('refuses an invalid device id with 400 DL_INVALID_DEVICE_ID', async () => {
+    const res = await app.inject({
+      url: '/v1/admin/devices/short',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().code).toBe('DL_INVALID_DEVICE_ID');
+  });
+
+  it('answers an unknown device with empty persisted fields', async () => {
+    const d = deviceId();
+    const res = await app.inject({
+      url: `/v1/admin/devices/${d}`,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      deviceId: d,
+      liveSession: null,
+      persisted: { firstSeen: null, lastSeen: null, pageViews: 0, sessions: [] },
+      links: [],
+      aliases: [],
+    });
+  });
+
+  it('does not serve the debug session route without DEBUG_ROUTES', async () => {
+    expect((await app.inject({ url: '/v1/session' })).statusCode).toBe(404);
+  });
+});
