@@ -3,12 +3,16 @@
  * and misuse of the API. Client input that is wrong is data (an absent id), not an exception.
  */
 
+// A registry symbol, the same in every copy of the package and every realm of the process.
+const BRAND = Symbol.for('@devicelink/fastify.error');
+
 /** Base class of every error this package throws. Check with {@link isDeviceLinkError}. */
 export class DeviceLinkError extends Error {
   override name = 'DeviceLinkError';
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
+    Object.defineProperty(this, BRAND, { value: true });
   }
 }
 
@@ -33,9 +37,14 @@ export class DeviceLinkUsageError extends DeviceLinkError {
 const NAMES = new Set(['DeviceLinkError', 'DeviceLinkOptionsError', 'DeviceLinkUsageError']);
 
 /**
- * True for errors of this package. Checks `name`, because `instanceof` fails when two copies of the
- * package (or two realms) are loaded.
+ * True for errors of this package, including subclasses defined beside the stores. Checks the name
+ * or a registry-symbol brand, because `instanceof` fails when two copies of the package (or two
+ * realms) are loaded.
  */
 export function isDeviceLinkError(error: unknown): error is DeviceLinkError {
-  return error instanceof Error && NAMES.has(error.name);
+  if (typeof error !== 'object' || error === null) return false;
+  return (
+    (error as { [BRAND]?: unknown })[BRAND] === true ||
+    NAMES.has((error as { name?: unknown }).name as string)
+  );
 }
