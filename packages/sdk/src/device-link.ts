@@ -4,10 +4,10 @@
  * moment anything happens: importing the package reads no global and installs nothing.
  */
 import { DEVICE_HEADER } from '@devicelink/protocol';
-import { type CollectorResult, createCollectorClient } from './collector-client.js';
+import { createCollectorClient } from './collector-client.js';
 import { type Consent, consentHeaders } from './consent.js';
 import { createDeviceIdClient } from './device-id-client.js';
-import { DeviceLinkError } from './errors.js';
+import { type CollectorError, DeviceLinkError } from './errors.js';
 import { createOriginCheck } from './origins.js';
 import { trackPages } from './page-tracking.js';
 import { type BatchOptions, createPageviewQueue } from './pageview-queue.js';
@@ -36,7 +36,7 @@ export interface DeviceLinkOptions {
 /** Answer of `POST /v1/identify`, or why there is none. */
 export type IdentifyResult =
   | { userId: string; deviceId: string | null; sessionId: string | null }
-  | Extract<CollectorResult, { error: unknown }>;
+  | { error: CollectorError };
 
 /** A running DeviceLink. */
 export interface DeviceLink {

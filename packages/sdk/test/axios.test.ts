@@ -8,6 +8,7 @@ import axios, { type AxiosInstance } from 'axios';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { attachAxios } from '../src/axios.js';
 import { createDeviceLink, type DeviceLink, type DeviceLinkOptions } from '../src/index.js';
+import { eventually } from './eventually.js';
 import { fingerprint } from './fake-fingerprint.js';
 import { serverId, startServer, type TestServer } from './test-server.js';
 
@@ -145,7 +146,7 @@ describe('axios interceptors', () => {
     await http.get('/first');
     expect(dl.deviceId()).toBe(serverId);
     fingerprint.visitorId.resolve(FP);
-    await vi.waitFor(() => expect(dl.deviceId()).toBe(FP));
+    await eventually(() => expect(dl.deviceId()).toBe(FP));
     await http.get('/second');
     expect(sentId(api)).toBe(FP);
     expect(localStorage.getItem(STORAGE_KEY)).toBe(FP);

@@ -13,6 +13,7 @@ import {
   type DeviceLinkOptions,
   isDeviceLinkError,
 } from '../src/index.js';
+import { eventually } from './eventually.js';
 import { fingerprint } from './fake-fingerprint.js';
 import { startServer, type TestServer } from './test-server.js';
 
@@ -73,7 +74,7 @@ describe('page views', () => {
     dl.pageview('https://app.example.com/b');
     expect(eventRequests()).toHaveLength(0);
     dl.pageview('https://app.example.com/c');
-    await vi.waitFor(() => expect(eventRequests()).toHaveLength(1));
+    await eventually(() => expect(eventRequests()).toHaveLength(1));
     const req = eventRequests()[0]!;
     expect(req.method).toBe('POST');
     expect(req.headers['x-device-fingerprint']).toBe(STORED);
@@ -103,7 +104,7 @@ describe('page views', () => {
     const dl = start({ batch: { size: 10, delayMs: 20 } });
     dl.pageview('/one');
     dl.pageview('/two');
-    await vi.waitFor(() => expect(eventRequests()).toHaveLength(1));
+    await eventually(() => expect(eventRequests()).toHaveLength(1));
     expect(eventsOf(0).map((e) => e.url)).toEqual(['/one', '/two']);
   });
 
@@ -114,7 +115,7 @@ describe('page views', () => {
     const dl = start({ batch: { size: 2, delayMs: 5 } });
     dl.pageview('/a');
     dl.pageview('/b');
-    await vi.waitFor(() => expect(eventRequests()).toHaveLength(2));
+    await eventually(() => expect(eventRequests()).toHaveLength(2));
     expect(eventsOf(1)).toEqual(eventsOf(0));
   });
 
@@ -123,10 +124,10 @@ describe('page views', () => {
     collector.answer = (req) => (req.body.includes('/bad') ? { status: 400 } : { status: 202 });
     const dl = start({ batch: { size: 1, delayMs: 5 } });
     dl.pageview('/bad');
-    await vi.waitFor(() => expect(eventRequests()).toHaveLength(1));
+    await eventually(() => expect(eventRequests()).toHaveLength(1));
     await dl.flush();
     dl.pageview('/good');
-    await vi.waitFor(() => expect(eventRequests()).toHaveLength(2));
+    await eventually(() => expect(eventRequests()).toHaveLength(2));
     expect(eventsOf(1).map((e) => e.url)).toEqual(['/good']);
   });
 
@@ -153,7 +154,7 @@ describe('page views', () => {
     // Regression: this flush finds nothing to send, and the next push used to join it and be stranded.
     void dl.flush();
     dl.pageview('/right-after');
-    await vi.waitFor(() => expect(eventRequests()).toHaveLength(1));
+    await eventually(() => expect(eventRequests()).toHaveLength(1));
     expect(eventsOf(0).map((e) => e.url)).toEqual(['/right-after']);
   });
 
@@ -223,7 +224,7 @@ describe('flush when the page goes away', () => {
       const dl = start({ batch: { size: 100, delayMs: 60_000 } });
       dl.pageview('/a');
       window.dispatchEvent(new Event('pagehide'));
-      await vi.waitFor(() => expect(eventRequests()).toHaveLength(1));
+      await eventually(() => expect(eventRequests()).toHaveLength(1));
       expect(eventRequests()[0]!.headers['x-device-fingerprint']).toBe(STORED);
     } finally {
       restore();
@@ -237,7 +238,7 @@ describe('flush when the page goes away', () => {
       const dl = start({ getToken: () => 'user.jwt.token', batch: { size: 100, delayMs: 60_000 } });
       dl.pageview('/a');
       window.dispatchEvent(new Event('pagehide'));
-      await vi.waitFor(() => expect(eventRequests()).toHaveLength(1));
+      await eventually(() => expect(eventRequests()).toHaveLength(1));
       expect(beacon).not.toHaveBeenCalled();
       expect(eventRequests()[0]!.headers.authorization).toBe('Bearer user.jwt.token');
     } finally {

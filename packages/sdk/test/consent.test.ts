@@ -7,6 +7,7 @@
 import { STORAGE_KEY } from '@devicelink/protocol';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import type { DeviceLink, DeviceLinkOptions } from '../src/index.js';
+import { eventually } from './eventually.js';
 import type { fingerprint as Fingerprint } from './fake-fingerprint.js';
 import { startServer, type TestServer } from './test-server.js';
 
@@ -70,7 +71,7 @@ describe('consent', () => {
   test('the fake fingerprint module is counted when granted consent loads it', async () => {
     const dl = await start({ consent: 'granted', autoPageviews: false });
     dl.deviceId();
-    await vi.waitFor(() => expect(fingerprint.imports).toBe(1), { timeout: 10_000 });
+    await eventually(() => expect(fingerprint.imports).toBe(1));
     expect(fingerprint.loads).toEqual([{ monitoring: false }]);
   });
 
@@ -86,7 +87,7 @@ describe('consent', () => {
 
     fingerprint.visitorId.resolve(FP);
     dl.setConsent('granted');
-    await vi.waitFor(() => expect(sentUrls()).toEqual([location.href, '/second']), { timeout: 10_000 });
+    await eventually(() => expect(sentUrls()).toEqual([location.href, '/second']));
     expect(collector.received[0]!.headers['x-device-fingerprint']).toBe(FP);
     expect(collector.received[0]!.headers['x-device-consent']).toBeUndefined();
     expect(localStorage.getItem(STORAGE_KEY)).toBe(FP);
@@ -101,7 +102,7 @@ describe('consent', () => {
     fingerprint.visitorId.resolve(FP);
     dl.setConsent('granted');
     dl.pageview('/after-grant');
-    await vi.waitFor(() => expect(sentUrls()).toEqual(['/after-grant']), { timeout: 10_000 });
+    await eventually(() => expect(sentUrls()).toEqual(['/after-grant']));
   });
 
   test('withdrawing consent drops waiting page views and removes the stored id', async () => {

@@ -6,6 +6,7 @@
 import { STORAGE_KEY } from '@devicelink/protocol';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createDeviceLink, type DeviceLink } from '../src/index.js';
+import { eventually } from './eventually.js';
 import { startServer, type TestServer } from './test-server.js';
 
 vi.mock('@fingerprintjs/fingerprintjs', () => import('./fake-fingerprint.js').then((m) => m.install()));
@@ -46,7 +47,7 @@ describe('automatic page views with the history wrapper', () => {
     history.replaceState(null, '', '/products?page=2');
     window.dispatchEvent(new PopStateEvent('popstate'));
     history.back();
-    await vi.waitFor(() => expect(location.pathname).toBe('/start'));
+    await eventually(() => expect(location.pathname).toBe('/start'));
     window.dispatchEvent(new PopStateEvent('popstate'));
     const events = await sent(dl);
     expect(events.map((e) => e.url)).toEqual([
@@ -78,7 +79,7 @@ describe('automatic page views with the history wrapper', () => {
       expect(seen).toEqual(['/after-stop']);
       window.dispatchEvent(new PopStateEvent('popstate'));
       // stop() sent what was waiting (the first page); nothing after it.
-      await vi.waitFor(() => expect(collector.received).toHaveLength(1));
+      await eventually(() => expect(collector.received).toHaveLength(1));
       const urls = JSON.parse(collector.received[0]!.body).events.map((e: { url: string }) => e.url);
       expect(urls).toEqual([`${location.origin}/start`]);
     } finally {
@@ -100,7 +101,7 @@ describe('automatic page views with the Navigation API', () => {
       dl.stop();
       history.pushState(null, '', '/after-stop');
       navigation.dispatchEvent(new Event('currententrychange'));
-      await vi.waitFor(() => expect(collector.received).toHaveLength(1));
+      await eventually(() => expect(collector.received).toHaveLength(1));
       const urls = JSON.parse(collector.received[0]!.body).events.map((e: { url: string }) => e.url);
       expect(urls).toEqual([`${location.origin}/start`, `${location.origin}/via-navigation`]);
     } finally {
