@@ -8,7 +8,7 @@ import { kDeviceState, resolveDevice } from './device-context.js';
 import { DeviceLinkUsageError } from './errors.js';
 import type { EventQueue, PageviewRecord } from './event-queue.js';
 import type { ResolvedOptions } from './plugin-options.js';
-import { firstValue } from './request-signals.js';
+import { bodySignals, firstValue } from './request-signals.js';
 import type { ConvertResult, DeviceSource, QueuedPageview, SessionStore } from './session-store.js';
 import { createVisitorHasher } from './visitor-hash.js';
 
@@ -68,6 +68,12 @@ export function createDevicelink(options: ResolvedOptions): Devicelink {
       throw new DeviceLinkUsageError('track() needs at least one page view');
     }
     state.tracked = true;
+    // The id may have been read before the body was parsed (an onRequest hook): the body's consent
+    // still decides for the events it carries.
+    if (!state.consentDenied && bodySignals(request.body).consentDenied) {
+      state.consentDenied = true;
+      state.resolved = null;
+    }
     const device = resolveDevice(request);
     if (state.consentDenied) return { tracked: false, reason: 'consent' };
     const now = Date.now();

@@ -286,6 +286,27 @@ describe('consent', () => {
     },
   );
 
+  it('honours the body’s consent even when the id was read before the body was parsed', async () => {
+    const a = await buildTestApp({}, (f) => {
+      // preParsing: after the plugin's onRequest, before the body exists.
+      f.addHook('preParsing', async (request, _reply, payload) => {
+        expect(request.deviceId).toBe(COOKIE_ID);
+        return payload;
+      });
+    });
+    apps.push(a);
+    const res = await a.inject({
+      method: 'POST',
+      url: '/v1/events',
+      cookies: { device_fp: COOKIE_ID },
+      payload: eventsBody({ consent: 'denied' }),
+    });
+    expect(res.json()).toEqual({ tracked: false, reason: 'consent' });
+    expect(res.headers['x-device-fingerprint']).toBeUndefined();
+    expect(setCookies(res.headers)[0]).toMatch(/^device_fp=; Max-Age=0;/);
+    expect(await a.devicelink.sessions.get(COOKIE_ID)).toBeNull();
+  });
+
   it('sets no Set-Cookie under denied consent when no cookie was sent', async () => {
     const a = await app();
     const res = await a.inject({ url: '/v1/session', headers: { 'x-device-consent': 'denied' } });
