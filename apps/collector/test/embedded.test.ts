@@ -45,3 +45,34 @@ describe('the collector on embedded defaults (memory store + PGlite)', () => {
     expect(detail.persisted.sessions).toHaveLength(1);
   });
 });
+
+describe('embedded data across restarts', () => {
+  it('keeps persisted page views across a restart and refuses a second collector on the same DATA_DIR', async () => {
+    const data = tempDataDir();
+    try {
+      const id = deviceId();
+      const first = await collector({ DATA_DIR: data.dir, ADMIN_TOKEN });
+      await expect(collector({ DATA_DIR: data.dir })).rejects.toThrow(/DATA_DIR/);
+      await first.inject({
+        method: 'POST',
+        url: '/v1/events',
+        headers: { 'x-device-fingerprint': id },
+        payload: eventsBody(2),
+      });
+      const detail = (app: FastifyInstance) =>
+        app
+          .inject({ url: `/v1/admin/devices/${id}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
+          .then((r) => r.json());
+      await waitFor(async () => (await detail(first)).persisted.pageViews === 2, { timeoutMs: 60_000 });
+      await first.close();
+      const second = await collector({ DATA_DIR: data.dir, ADMIN_TOKEN });
+      try {
+        expect((await detail(second)).persisted.pageViews).toBe(2);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      data.remove();
+    }
+  });
+});

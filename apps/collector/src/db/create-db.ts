@@ -41,6 +41,11 @@ export async function createDb(config: DbConfig): Promise<CollectorDb> {
     });
     // An idle client dropped by the server emits 'error' on the pool; without a listener it crashes the process.
     pool.on('error', () => {});
+    // A checked-out client whose connection drops (an outage mid-query) emits 'error' on itself, not on the
+    // pool: without a listener that kills the process. The failed query rejects anyway.
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', close: once(() => db.destroy()) };
   }

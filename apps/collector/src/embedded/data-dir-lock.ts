@@ -13,6 +13,8 @@ export interface DataDirLock {
   release(): void;
 }
 
+const heldHere = new Set<string>();
+
 function alive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
   try {
@@ -35,6 +37,10 @@ function alive(pid: number): boolean {
 export function lockDataDir(dataDir: string): DataDirLock {
   mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, 'collector.lock');
+  // The pid check cannot tell two collectors of one process apart (tests, embedding): track those here.
+  if (heldHere.has(path)) {
+    throw new ConfigError('DATA_DIR', `${dataDir} is in use by another collector in this process`);
+  }
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       // 'wx' fails when the file exists: creation is the atomic test-and-set.
@@ -42,11 +48,13 @@ export function lockDataDir(dataDir: string): DataDirLock {
       writeSync(fd, String(process.pid));
       closeSync(fd);
       let released = false;
+      heldHere.add(path);
       return {
         path,
         release() {
           if (released) return;
           released = true;
+          heldHere.delete(path);
           rmSync(path, { force: true });
         },
       };

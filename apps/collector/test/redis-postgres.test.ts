@@ -1,0 +1,187 @@
+import { uuidv7 } from '@devicelink/protocol';
+import { createTestDatabase, hasServices, testEnv, uniquePrefix, waitFor } from '@devicelink/test-env';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, deviceId } from './support/collector.js';
+import { type CollectorProcess, httpAgent, httpJson, startCollector } from './support/collector-process.js';
+import { startTcpProxy, throughProxy } from './support/tcp-proxy.js';
+
+const services = hasServices('redis', 'postgres');
+
+describe.runIf(services)('collectors on real Redis and Postgres', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+  });
+
+  async function environment(label: string, databaseUrl?: (url: string) => string) {
+    const database = await createTestDatabase(label);
+    cleanups.push(() => database.drop());
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    cleanups.push(() => client.end());
+    const env = {
+      REDIS_URL: testEnv.redisUrl!,
+      REDIS_KEY_PREFIX: uniquePrefix(label),
+      DATABASE_URL: databaseUrl ? databaseUrl(database.url) : database.url,
+      ADMIN_TOKEN,
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      QUEUE_PARTITIONS: '8',
+    };
+    return { env, client, databaseUrl: database.url };
+  }
+
+  async function start(env: Record<string, string>): Promise<CollectorProcess> {
+    const c = await startCollector(env);
+    cleanups.push(() => c.kill());
+    return c;
+  }
+
+  async function rowsFor(client: pg.Client, device: string): Promise<number> {
+    const r = await client.query('select count(*)::int as n from page_views where device_id = $1', [device]);
+    return r.rows[0].n;
+  }
+
+  /** `total` page views for one device, over `connections` connections spread across `ports`. */
+  async function load(ports: number[], device: string, total: number, connections: number) {
+    const agents = ports.map(() => httpAgent(Math.ceil(connections / ports.length)));
+    try {
+      const results = await Promise.all(
+        Array.from({ length: total }, (_, i) =>
+          httpJson(ports[i % ports.length]!, 'POST', '/v1/events', {
+            agent: agents[i % ports.length],
+            headers: { 'x-device-fingerprint': device },
+            body: { events: [{ type: 'pageview', url: `/p/${i}`, id: uuidv7() }] },
+          }),
+        ),
+      );
+      return results;
+    } finally {
+      for (const a of agents) a.destroy();
+    }
+  }
+
+  it('500 concurrent page views for one device over 50 connections count 500 and land as 500 rows', async () => {
+    const { env, client } = await environment('load1');
+    const c = await start(env);
+    const d = deviceId();
+    const results = await load([c.port], d, 500, 50);
+    expect(results.every((r) => r.status === 202)).toBe(true);
+    const detail = await httpJson(c.port, 'GET', `/v1/admin/devices/${d}`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(detail.body.liveSession.pagesVisited).toBe(500);
+    await waitFor(async () => (await rowsFor(client, d)) === 500, { what: '500 rows', timeoutMs: 60_000 });
+    const s = await client.query('select page_views from sessions where device_id = $1', [d]);
+    expect(s.rows).toEqual([{ page_views: 500 }]);
+  });
+
+  it('two collector processes sharing Redis and Postgres count 500 for one device and store 500 rows', async () => {
+    const { env, client } = await environment('load2');
+    const [a, b] = await Promise.all([start(env), start(env)]);
+    const d = deviceId();
+    const results = await load([a.port, b.port], d, 500, 50);
+    expect(results.every((r) => r.status === 202)).toBe(true);
+    const detail = await httpJson(b.port, 'GET', `/v1/admin/devices/${d}`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(detail.body.liveSession.pagesVisited).toBe(500);
+    await waitFor(async () => (await rowsFor(client, d)) === 500, { what: '500 rows', timeoutMs: 60_000 });
+  });
+
+  it('a collector killed with SIGKILL mid-load, then restarted, persists every 202 event exactly once', async () => {
+    const { env, client } = await environment('crash');
+    const first = await start(env);
+    const d = deviceId();
+    const accepted: string[] = [];
+    const agent = httpAgent(20);
+    let killed = false;
+    const sends = Array.from({ length: 400 }, async (_, i) => {
+      const id = uuidv7();
+      try {
+        const r = await httpJson(first.port, 'POST', '/v1/events', {
+          agent,
+          headers: { 'x-device-fingerprint': d },
+          body: { events: [{ type: 'pageview', url: `/k/${i}`, id }] },
+        });
+        if (r.status === 202) accepted.push(id);
+        if (accepted.length >= 150 && !killed) {
+          killed = true;
+          await first.kill();
+        }
+      } catch {
+        // Connection reset by the kill: not accepted.
+      }
+    });
+    await Promise.all(sends);
+    agent.destroy();
+    if (!killed) await first.kill();
+    expect(accepted.length).toBeGreaterThanOrEqual(150);
+    // The restarted collector reclaims what the dead one left pending (after the 30 s idle threshold).
+    await start(env);
+    const count = async () =>
+      (
+        await client.query('select count(*)::int as n from page_views where event_id = any($1::uuid[])', [
+          accepted,
+        ])
+      ).rows[0].n as number;
+    await waitFor(async () => (await count()) === accepted.length, {
+      what: 'every accepted event persisted',
+      timeoutMs: 100_000,
+      intervalMs: 250,
+    });
+    const total = await rowsFor(client, d);
+    // Rows are unique by event id; events that were queued but never answered may add rows, never duplicates.
+    expect(total).toBeGreaterThanOrEqual(accepted.length);
+  });
+
+  it('with Postgres unreachable for 10 s events keep getting 202, readyz stays ready reporting it down, and all land once', async () => {
+    const target = new URL(testEnv.databaseUrl!);
+    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    cleanups.push(() => proxy.close());
+    const { env, client } = await environment('outage', (url) => throughProxy(url, proxy));
+    const c = await start(env);
+    const d = deviceId();
+    const agent = httpAgent(10);
+    cleanups.push(async () => agent.destroy());
+    const accepted: string[] = [];
+    const send = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const id = uuidv7();
+        const r = await httpJson(c.port, 'POST', '/v1/events', {
+          agent,
+          headers: { 'x-device-fingerprint': d },
+          body: { events: [{ type: 'pageview', url: '/o', id }] },
+        });
+        expect(r.status).toBe(202);
+        accepted.push(id);
+      }
+    };
+    await send(20);
+    proxy.cut();
+    const cutAt = Date.now();
+    await send(20);
+    const ready = await waitFor(
+      async () => {
+        const r = await httpJson(c.port, 'GET', '/readyz', { agent });
+        return r.body.postgres === 'down' ? r : null;
+      },
+      { what: 'readyz reporting postgres down' },
+    );
+    expect(ready.status).toBe(200);
+    expect(ready.body.status).toBe('ready');
+    // Keep Postgres away for 10 s while events keep coming (the scenario, not an assertion).
+    while (Date.now() - cutAt < 10_000) await send(5);
+    proxy.restore();
+    await send(10);
+    await waitFor(async () => (await rowsFor(client, d)) === accepted.length, {
+      what: 'every event in Postgres',
+      timeoutMs: 60_000,
+    });
+    const distinct = await client.query(
+      'select count(distinct event_id)::int as n from page_views where event_id = any($1::uuid[])',
+      [accepted],
+    );
+    expect(distinct.rows[0].n).toBe(accepted.length);
+  });
+});
