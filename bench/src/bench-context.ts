@@ -1,0 +1,122 @@
+/**
+ * What every benchmark of one run shares: the mode and its windows, the services, a Redis client on
+ * the bench database, a way to start collectors that are stopped at the end whatever happens, and the
+ * figures one benchmark hands to another (ingest rates for persistence, memory, scale).
+ */
+import type { Redis } from 'ioredis';
+import { flushBenchRedis } from './bench-env.js';
+import type { LoadResult } from './load.js';
+import { type ServerProcess, startCollector } from './server-process.js';
+
+/** Durations and counts of a mode. */
+export interface ModeSettings {
+  /** Window of the load runs a target is judged on, seconds. */
+  headlineSeconds: number;
+  /** Window of the other cells of a matrix, seconds. */
+  cellSeconds: number;
+  /** Window of comparisons no target depends on (persister on, two collectors, embedded), seconds. */
+  comparisonSeconds: number;
+  /** Unmeasured warm-up of each freshly started server, seconds. */
+  warmupSeconds: number;
+  /** The large stored-session count of the scale benchmark. */
+  storedSessions: number;
+}
+
+/** Quick mode (the default): at most about three minutes in all. */
+export const QUICK: ModeSettings = {
+  headlineSeconds: 10,
+  cellSeconds: 2,
+  comparisonSeconds: 5,
+  warmupSeconds: 1,
+  storedSessions: 100_000,
+};
+
+/** `--full`: long windows everywhere and a million stored sessions. */
+export const FULL: ModeSettings = {
+  headlineSeconds: 30,
+  cellSeconds: 15,
+  comparisonSeconds: 30,
+  warmupSeconds: 3,
+  storedSessions: 1_000_000,
+};
+
+/** Figures one benchmark publishes for the others. */
+export interface SharedFigures {
+  /** Ingest, 1 event per request, persister off, 50 connections (the headline cell). */
+  ingestOff?: LoadResult;
+  /** The same with the persister on, with the queue's growth over the window. */
+  ingestOn?: LoadResult & { depthSlope: number };
+  /** Bytes of Redis per queued entry, measured after the persister-off runs. */
+  queueBytesPerEntry?: number;
+  /** Bytes of one device's dedupe set (event ids of the last 10 minutes), sampled. */
+  dedupeSetBytes?: number;
+  /** Highest collector RSS seen under load, bytes, per labelled run. */
+  rss: Record<string, number>;
+  /** Bytes per stored session: INFO used_memory growth over the seeded sessions, and MEMORY USAGE. */
+  sessionBytes?: { usedMemoryDelta: number; memoryUsage: number; sessions: number };
+}
+
+/** The run's shared state. */
+export interface BenchContext {
+  full: boolean;
+  settings: ModeSettings;
+  redisUrl: string;
+  /** The run's own Postgres database. */
+  databaseUrl: string;
+  redis: Redis;
+  /** Directory for `--cpu-prof` output of collectors, or null when not profiling. */
+  profileDir: string | null;
+  shared: SharedFigures;
+  /** Starts a collector on the bench Redis database and Postgres database; stopped at the end of the run. */
+  startCollector(env?: Record<string, string>): Promise<ServerProcess>;
+  /** Empties the bench Redis database (refused if it is not the bench's). */
+  flushRedis(): Promise<void>;
+}
+
+/** Builds the context; `track` registers servers so the runner can stop them on any exit. */
+export function createContext(options: {
+  full: boolean;
+  redisUrl: string;
+  databaseUrl: string;
+  redis: Redis;
+  profileDir: string | null;
+  track: (server: ServerProcess) => void;
+}): BenchContext {
+  const settings = options.full ? FULL : QUICK;
+  return {
+    full: options.full,
+    settings,
+    redisUrl: options.redisUrl,
+    databaseUrl: options.databaseUrl,
+    redis: options.redis,
+    profileDir: options.profileDir,
+    shared: { rss: {} },
+    async startCollector(env = {}) {
+      const server = await startCollector(
+        { REDIS_URL: options.redisUrl, DATABASE_URL: options.databaseUrl, ...env },
+        options.profileDir ? { cpuProfileDir: options.profileDir } : {},
+      );
+      options.track(server);
+      return server;
+    },
+    flushRedis: () => flushBenchRedis(options.redis),
+  };
+}
+
+/** Samples a process's RSS every 250 ms while `work` runs; returns the work's result and the peak. */
+export async function withPeakRss<T>(
+  rss: () => number | null,
+  work: () => Promise<T>,
+): Promise<{ result: T; peakRss: number }> {
+  let peak = rss() ?? 0;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rss() ?? 0);
+  }, 250);
+  try {
+    const result = await work();
+    peak = Math.max(peak, rss() ?? 0);
+    return { result, peakRss: peak };
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Benchmark 2: `POST /v1/events` with 1 and 10 events per request, at 10, 50 and 200 connections,
+ * against the collector (real Redis, persister off and on) and a bare Fastify route, in one run.
+ * Each server is a child process; autocannon runs here. After the persister-off runs the queue holds
+ * every event sent, which is when Redis's bytes per queued entry are measured (for benchmark 4).
+ */
+import type { Redis } from 'ioredis';
+import { type BenchContext, withPeakRss } from './bench-context.js';
+import { devicePool, type LoadResult, runLoad } from './load.js';
+import { depthSlope, queueDepth, sampleDepth, streamKeys } from './queue-depth.js';
+import { fmt, pct, type SectionResult, target } from './report.js';
+import { type ServerProcess, startBareFastify } from './server-process.js';
+
+const CONNECTIONS = [10, 50, 200] as const;
+const EVENTS = [1, 10] as const;
+/** Devices the load spreads over. */
+const DEVICES = 10_000;
+
+type Server = 'bare Fastify' | 'collector, persister off' | 'collector, persister on';
+
+interface Cell extends LoadResult {
+  server: Server;
+  peakRss: number;
+  /** Queue growth over the run, entries/s (persister on, headline cell only). */
+  depthSlope?: number;
+}
+
+async function bytesPerQueuedEntry(redis: Redis): Promise<number | null> {
+  let bytes = 0;
+  let entries = 0;
+  for (const key of streamKeys()) {
+    const len = await redis.xlen(key);
+    if (len === 0) continue;
+    bytes += Number(await redis.memory('USAGE', key, 'SAMPLES', 0));
+    entries += len;
+  }
+  return entries > 0 ? bytes / entries : null;
+}
+
+async function dedupeSetBytes(redis: Redis): Promise<number | null> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', 'dl:*:e:*', 'COUNT', 2000);
+    cursor = next;
+    keys.push(...found);
+  } while (cursor !== '0' && keys.length < 200);
+  if (keys.length === 0) return null;
+  let sum = 0;
+  for (const k of keys.slice(0, 200)) sum += Number(await redis.memory('USAGE', k, 'SAMPLES', 0));
+  return sum / Math.min(keys.length, 200);
+}
+
+/** Runs benchmark 2. */
+export async function runIngest(ctx: BenchContext): Promise<SectionResult> {
+  const started = performance.now();
+  const { settings } = ctx;
+  const devices = devicePool(DEVICES);
+  const cells: Cell[] = [];
+  const isHeadline = (events: number, connections: number) => events === 1 && connections === 50;
+
+  async function matrix(server: Server, proc: ServerProcess) {
+    // Unmeasured: lets V8 optimise the hot path and fills connection pools.
+    await runLoad({
+      url: proc.url,
+      connections: 50,
+      seconds: settings.warmupSeconds,
+      eventsPerRequest: 1,
+      devices,
+    });
+    for (const events of EVENTS) {
+      for (const connections of CONNECTIONS) {
+        const headline = isHeadline(events, connections);
+        const sampler = headline && server === 'collector, persister on' ? sampleDepth(ctx.redis) : null;
+        const { result, peakRss } = await withPeakRss(proc.rss, () =>
+          runLoad({
+            url: proc.url,
+            connections,
+            seconds: !headline
+              ? settings.cellSeconds
+              : server === 'collector, persister on'
+                ? settings.comparisonSeconds
+                : settings.headlineSeconds,
+            eventsPerRequest: events,
+            devices,
+          }),
+        );
+        const cell: Cell = { ...result, server, peakRss };
+        if (sampler) cell.depthSlope = depthSlope(await sampler.stop());
+        cells.push(cell);
+        ctx.shared.rss[`${server}, ${events} ev, ${connections} conn`] = peakRss;
+      }
+    }
+  }
+
+  const bare = await startBareFastify();
+  try {
+    await matrix('bare Fastify', bare);
+  } finally {
+    await bare.stop();
+  }
+
+  await ctx.flushRedis();
+  const off = await ctx.startCollector({ PERSISTER: 'off' });
+  try {
+    await matrix('collector, persister off', off);
+  } finally {
+    await off.stop();
+  }
+  const queued = await queueDepth(ctx.redis);
+  ctx.shared.queueBytesPerEntry = (await bytesPerQueuedEntry(ctx.redis)) ?? undefined;
+  ctx.shared.dedupeSetBytes = (await dedupeSetBytes(ctx.redis)) ?? undefined;
+
+  // A fresh queue: the persister would otherwise spend the whole run on the backlog of the runs above.
+  await ctx.flushRedis();
+  const on = await ctx.startCollector({ PERSISTER: 'on' });
+  try {
+    await matrix('collector, persister on', on);
+  } finally {
+    await on.stop();
+  }
+
+  const find = (server: Server, events: number, connections: number) =>
+    cells.find((c) => c.server === server && c.eventsPerRequest === events && c.connections === connections);
+  const rows = cells.map((c) => {
+    const base = find('bare Fastify', c.eventsPerRequest, c.connections);
+    return {
+      server: c.server,
+      'ev/req': c.eventsPerRequest,
+      conn: c.connections,
+      seconds: Math.round(c.seconds),
+      'req/s': c.reqPerSec,
+      'events/s': c.eventsPerSec,
+      'p50 ms': c.p50Ms,
+      'p99 ms': c.p99Ms,
+      'vs bare': c.server === 'bare Fastify' || !base ? '' : pct(c.reqPerSec / base.reqPerSec),
+      failures: c.failures,
+      'RSS MB': fmt(c.peakRss / 2 ** 20),
+    };
+  });
+  const headlineOff = find('collector, persister off', 1, 50);
+  const headlineOn = find('collector, persister on', 1, 50);
+  const headlineBare = find('bare Fastify', 1, 50);
+  if (headlineOff) ctx.shared.ingestOff = headlineOff;
+  if (headlineOn) ctx.shared.ingestOn = { ...headlineOn, depthSlope: headlineOn.depthSlope ?? 0 };
+  const ratio = headlineOff && headlineBare ? headlineOff.reqPerSec / headlineBare.reqPerSec : null;
+  return {
+    name: 'ingest',
+    title: '2. Ingest: POST /v1/events (autocannon here, each server in its own process)',
+    figures: { cells, devices: DEVICES, queuedAfterPersisterOff: queued, ratioToBare: ratio },
+    rows,
+    targets: [
+      target(
+        'ingest 1 ev/req, persister off, 50 conn: share of bare Fastify req/s',
+        ratio === null ? null : ratio * 100,
+        50,
+        '%',
+        '>=',
+      ),
+      target('ingest 1 ev/req, persister off, 50 conn: p99', headlineOff?.p99Ms ?? null, 10, ' ms', '<'),
+    ],
+    notes: [
+      "the load generator (autocannon), the server, Redis and Postgres all share this machine's cores: " +
+        'every figure is lower than on a dedicated server and the ratios are what to compare',
+      `each request: one of ${DEVICES.toLocaleString('en-US')} device ids (header and cookie), fresh UUIDv7 event ids; ` +
+        'the collector logs at warn and its rate limiter (Redis) runs on every request',
+      `windows: ${settings.headlineSeconds} s for the 1 ev/req, 50 conn cells of bare Fastify and persister off (the targets), ` +
+        `${settings.comparisonSeconds} s for that cell with the persister on, ${settings.cellSeconds} s for the others`,
+    ],
+    seconds: (performance.now() - started) / 1000,
+  };
+}

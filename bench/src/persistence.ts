@@ -1,0 +1,242 @@
+/**
+ * Benchmark 3: persistence. The maximum sustainable rate is the highest fixed rate (autocannon
+ * `overallRate`, i.e. `-R`) at which the queue depth (sum of XLEN over the partition streams) stays
+ * flat over the window, with the persister on. Then, at half that rate, the lag from a 202 to the row
+ * being visible in Postgres: sampled requests with known event ids, polled by primary key.
+ */
+import { randomBytes } from 'node:crypto';
+import { uuidv7 } from '@devicelink/protocol';
+import pg from 'pg';
+import type { BenchContext } from './bench-context.js';
+import { devicePool, runLoad } from './load.js';
+import { depthSlope, sampleDepth, waitDrained } from './queue-depth.js';
+import { fmt, pct, type SectionResult, target } from './report.js';
+import type { ServerProcess } from './server-process.js';
+
+/** The queue counts as flat when it grows by at most this share of the rate (or 20 entries/s). */
+const FLAT_SHARE = 0.03;
+/** Lag samples per second during the half-rate window. */
+const SAMPLES_PER_SECOND = 20;
+/** Polling interval of Postgres for the sampled ids: the lag's resolution. */
+const POLL_MS = 20;
+
+interface Trial {
+  offered: number;
+  achieved: number;
+  slope: number;
+  flat: boolean;
+  p99Ms: number;
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+/** Sends `SAMPLES_PER_SECOND` tagged requests per second for `seconds` and times each until its row is visible. */
+async function sampleLag(collector: ServerProcess, databaseUrl: string, seconds: number) {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  const accepted = new Map<string, number>();
+  const lags: number[] = [];
+  let sending = true;
+  let failed = 0;
+  const device = randomBytes(16).toString('hex');
+  const sender = (async () => {
+    const end = performance.now() + seconds * 1000;
+    while (performance.now() < end) {
+      const id = uuidv7();
+      const body = JSON.stringify({ events: [{ type: 'pageview', url: 'https://shop.example/lag', id }] });
+      const res = await fetch(`${collector.url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-device-fingerprint': device },
+        body,
+      }).catch(() => null);
+      if (res?.status === 202) accepted.set(id, performance.now());
+      else failed++;
+      await res?.arrayBuffer().catch(() => {});
+      await new Promise((r) => setTimeout(r, 1000 / SAMPLES_PER_SECOND));
+    }
+    sending = false;
+  })();
+  const poller = (async () => {
+    let deadline = Number.POSITIVE_INFINITY;
+    while (sending || (accepted.size > 0 && performance.now() < deadline)) {
+      if (!sending && deadline === Number.POSITIVE_INFINITY) deadline = performance.now() + 5_000;
+      if (accepted.size > 0) {
+        // The snapshot is taken when the query starts: a row found was visible by then.
+        const asked = performance.now();
+        const { rows } = await db.query<{ id: string }>(
+          'select event_id::text as id from page_views where event_id = any($1::uuid[])',
+          [[...accepted.keys()]],
+        );
+        for (const { id } of rows) {
+          lags.push(Math.max(0, asked - accepted.get(id)!));
+          accepted.delete(id);
+        }
+      }
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  })();
+  await sender;
+  await poller;
+  await db.end();
+  lags.sort((a, b) => a - b);
+  return {
+    samples: lags.length,
+    notVisibleIn5s: accepted.size,
+    failed,
+    p50Ms: quantile(lags, 0.5),
+    p95Ms: quantile(lags, 0.95),
+    maxMs: lags.at(-1) ?? Number.NaN,
+  };
+}
+
+/** Runs benchmark 3 (after ingest, whose persister-on run gives the first estimate). */
+export async function runPersistence(ctx: BenchContext): Promise<SectionResult> {
+  const started = performance.now();
+  const { settings } = ctx;
+  const devices = devicePool(10_000);
+  await ctx.flushRedis();
+  const collector = await ctx.startCollector({ PERSISTER: 'on' });
+  const trials: Trial[] = [];
+
+  async function fixedRate(rate: number): Promise<Trial> {
+    // Start from an empty queue, so a backlog from the previous trial is not mistaken for growth.
+    await waitDrained(ctx.redis, 1_000, 20_000);
+    const sampler = sampleDepth(ctx.redis);
+    const r = await runLoad({
+      url: collector.url,
+      connections: 50,
+      seconds: settings.headlineSeconds,
+      eventsPerRequest: 1,
+      devices,
+      rate,
+    });
+    // The first second is ramp-up: autocannon opens connections and the persister wakes.
+    const samples = (await sampler.stop()).filter(([t]) => t >= 1);
+    const slope = depthSlope(samples);
+    const trial = {
+      offered: rate,
+      achieved: r.reqPerSec,
+      slope,
+      flat: slope <= Math.max(FLAT_SHARE * r.reqPerSec, 20),
+      p99Ms: r.p99Ms,
+    };
+    trials.push(trial);
+    return trial;
+  }
+
+  try {
+    await runLoad({
+      url: collector.url,
+      connections: 50,
+      seconds: settings.warmupSeconds,
+      eventsPerRequest: 1,
+      devices,
+    });
+    // First estimate of what the persister drains: the unlimited persister-on run of benchmark 2
+    // (accepted rate minus the queue's growth), or a short unlimited run here.
+    let estimate: number;
+    const on = ctx.shared.ingestOn;
+    if (on) {
+      estimate = on.reqPerSec - Math.max(0, on.depthSlope);
+    } else {
+      const t = await fixedRate(1_000_000);
+      estimate = t.achieved - Math.max(0, t.slope);
+    }
+    let rate = Math.floor(estimate * 0.95);
+    let best: Trial | null = null;
+    let lowestFailed = Number.POSITIVE_INFINITY;
+    const maxTrials = ctx.full ? 6 : 2;
+    while (trials.filter((t) => t.offered !== 1_000_000).length < maxTrials && rate > 10) {
+      const t = await fixedRate(rate);
+      if (t.flat) {
+        best = !best || t.achieved > best.achieved ? t : best;
+        // Quick mode stops at the first flat rate; full mode searches upwards below the first failure.
+        if (!ctx.full) break;
+        const up = Math.floor(Math.min(rate * 1.15, (rate + lowestFailed) / 2));
+        if (up <= rate + 10) break;
+        rate = up;
+      } else {
+        lowestFailed = Math.min(lowestFailed, rate);
+        // What was drained in this window is the next guess.
+        rate = Math.floor(Math.min(rate * 0.8, (t.achieved - t.slope) * 0.95));
+      }
+    }
+    const maxRate = best?.achieved ?? null;
+    let lag: Awaited<ReturnType<typeof sampleLag>> | null = null;
+    let halfRate: number | null = null;
+    if (maxRate !== null) {
+      halfRate = Math.floor(maxRate / 2);
+      await waitDrained(ctx.redis, 1_000, 20_000);
+      const load = runLoad({
+        url: collector.url,
+        connections: 50,
+        seconds: settings.headlineSeconds,
+        eventsPerRequest: 1,
+        devices,
+        rate: halfRate,
+      });
+      lag = await sampleLag(collector, ctx.databaseUrl, settings.headlineSeconds);
+      await load;
+    }
+    const ingestRate = ctx.shared.ingestOff?.reqPerSec ?? null;
+    const ratio = maxRate !== null && ingestRate ? maxRate / ingestRate : null;
+    const rows: Record<string, string | number>[] = trials.map((t) => ({
+      run: t.offered === 1_000_000 ? 'unlimited (estimate)' : `fixed rate ${fmt(t.offered)}/s`,
+      'events/s accepted': t.achieved,
+      'queue growth/s': t.slope,
+      flat: t.flat ? 'yes' : 'no',
+      'p99 ms': t.p99Ms,
+    }));
+    rows.push({
+      run: 'max sustainable rate',
+      'events/s accepted': maxRate ?? 'n/a',
+      'queue growth/s': '',
+      flat: ratio === null ? '' : `${pct(ratio)} of ingest`,
+      'p99 ms': '',
+    });
+    if (lag) {
+      rows.push({
+        run: `accept-to-row lag at ${fmt(halfRate)}/s`,
+        'events/s accepted': `p50 ${fmt(lag.p50Ms)} ms`,
+        'queue growth/s': `p95 ${fmt(lag.p95Ms)} ms`,
+        flat: `max ${fmt(lag.maxMs)} ms`,
+        'p99 ms': `${lag.samples} samples`,
+      });
+    }
+    return {
+      name: 'persistence',
+      title: '3. Persistence: maximum sustainable rate (persister on, 1 event/request) and accept-to-row lag',
+      figures: {
+        trials,
+        maxSustainableEventsPerSec: maxRate,
+        ratioToIngest: ratio,
+        ingestReqPerSec: ingestRate,
+        halfRate,
+        lag,
+      },
+      rows,
+      targets: [
+        {
+          name: 'max sustainable rate with the persister on (ratio to ingest, persister off)',
+          measured: maxRate === null ? 'n/a' : `${fmt(maxRate)} events/s (${pct(ratio)})`,
+          limit: 'reported',
+          met: maxRate !== null,
+        },
+        target('p95 accept-to-row lag at half the max rate', lag?.p95Ms ?? null, 1000, ' ms', '<='),
+      ],
+      notes: [
+        `flat: least-squares growth of the queue depth (sampled every 0.5 s after the first second) at most ${FLAT_SHARE * 100}% of the rate`,
+        `lag: ${SAMPLES_PER_SECOND} tagged requests/s on top of the load, Postgres polled every ${POLL_MS} ms by event id ` +
+          `(resolution ${POLL_MS} ms); a sample not visible within 5 s counts as missing (${lag?.notVisibleIn5s ?? 0})`,
+        'the persister, the collector, autocannon, Redis and Postgres share the cores: the persister competes with ingest for CPU',
+      ],
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    await collector.stop();
+  }
+}

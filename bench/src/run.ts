@@ -1,0 +1,185 @@
+/**
+ * `npm run bench`: runs the benchmarks in order, prints a table per benchmark and a summary of the
+ * targets, and writes `bench/results/<name>.json` (with the machine and the mode) for each.
+ *
+ * Flags: `--full` (long windows, a million stored sessions; also BENCH_FULL=1), `--only=a,b` (a subset,
+ * by result name), `--profile` (collectors write V8 CPU profiles to bench/results/profiles/ and the
+ * hottest functions are printed).
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { testEnv } from '@devicelink/test-env';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { createContext } from './bench-context.js';
+import { benchServices, checkServices, createBenchDatabase } from './bench-env.js';
+import { runEmbedded } from './embedded.js';
+import { runIngest } from './ingest.js';
+import { runMemory } from './memory.js';
+import { runOldDesignRace } from './old-design-race.js';
+import { runPersistence } from './persistence.js';
+import { summarizeProfiles } from './profile-summary.js';
+import {
+  describeMachine,
+  printSection,
+  printTargets,
+  RESULTS_DIR,
+  type SectionResult,
+  type Target,
+  writeResult,
+} from './report.js';
+import { runScale } from './scale.js';
+import { runSdkCost } from './sdk-cost.js';
+import type { ServerProcess } from './server-process.js';
+import { runTierResolution } from './tier-resolution.js';
+
+const QUICK_BUDGET_SECONDS = 180;
+
+const args = process.argv.slice(2);
+const full = args.includes('--full') || testEnv.benchFull;
+const profile = args.includes('--profile');
+const only = args
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',')
+  .filter(Boolean);
+const unknown = args.filter((a) => !['--full', '--profile'].includes(a) && !a.startsWith('--only='));
+if (unknown.length > 0) {
+  console.error(`unknown argument(s): ${unknown.join(' ')}; use --full, --only=name,name, --profile`);
+  process.exit(2);
+}
+const wanted = (name: string) => !only || only.includes(name);
+
+const started = performance.now();
+const mode = full ? 'full' : 'quick';
+const machine = describeMachine();
+const services = benchServices();
+const servers: ServerProcess[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+let cleaned = false;
+
+async function cleanup(): Promise<void> {
+  if (cleaned) return;
+  cleaned = true;
+  await Promise.all(servers.map((s) => s.stop().catch(() => {})));
+  for (const fn of cleanups.reverse()) await fn().catch((err) => console.warn(`cleanup: ${String(err)}`));
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping servers, dropping the bench database`);
+    cleanup().finally(() => process.exit(130));
+  });
+}
+
+async function serviceVersions(redis: Redis, databaseUrl: string): Promise<void> {
+  const info = await redis.info('server');
+  machine.redis = /redis_version:(\S+)/.exec(info)?.[1] ?? null;
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    machine.postgres = (await c.query('show server_version')).rows[0]?.server_version ?? null;
+  } finally {
+    await c.end();
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `devicelink bench, ${mode} mode${full ? '' : ' (10 s windows for the targets, 100,000 stored sessions; --full for long runs)'}`,
+  );
+  console.log(
+    `machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}; ` +
+      'the load generator, the servers, Redis and Postgres share these cores',
+  );
+  await checkServices(services);
+  const redis = new Redis(services.redisUrl);
+  cleanups.push(async () => {
+    redis.disconnect();
+  });
+  const db = await createBenchDatabase(services);
+  cleanups.push(() => db.drop());
+  await serviceVersions(redis, db.url);
+  console.log(
+    `services: Redis ${machine.redis} (database ${services.redisUrl}), Postgres ${machine.postgres} (fresh database)`,
+  );
+  const profileDir = profile ? join(RESULTS_DIR, 'profiles') : null;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+
+  const ctx = createContext({
+    full,
+    redisUrl: services.redisUrl,
+    databaseUrl: db.url,
+    redis,
+    profileDir,
+    track: (s) => servers.push(s),
+  });
+  await ctx.flushRedis();
+  cleanups.push(() => ctx.flushRedis());
+
+  const plan: [string, () => Promise<SectionResult>][] = [
+    ['tier-resolution', () => runTierResolution({ full })],
+    ['sdk', () => runSdkCost({ full })],
+    ['old-design', () => runOldDesignRace({ redisUrl: services.redisUrl, full })],
+    ['ingest', () => runIngest(ctx)],
+    ['scale', () => runScale(ctx)],
+    ['memory', () => runMemory(ctx)],
+    ['persistence', () => runPersistence(ctx)],
+    ['embedded', () => runEmbedded(ctx)],
+  ];
+  const sections: SectionResult[] = [];
+  for (const [name, run] of plan) {
+    if (!wanted(name)) continue;
+    const section = await run();
+    sections.push(section);
+    printSection(section);
+    writeResult(section.name, {
+      name: section.name,
+      title: section.title,
+      mode,
+      machine,
+      figures: section.figures,
+      rows: section.rows,
+      targets: section.targets,
+      notes: section.notes,
+      seconds: section.seconds,
+    });
+  }
+
+  const targets: (Target & { benchmark: string })[] = sections.flatMap((s) =>
+    s.targets.map((t) => ({ ...t, benchmark: s.name })),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  console.log(`\n== Targets (${mode} mode, one run; ratios are what to compare)`);
+  printTargets(targets);
+  if (profileDir) {
+    for (const s of servers) void s;
+    await cleanup();
+    console.log('\n== CPU profiles of the collectors (self time)');
+    summarizeProfiles(profileDir);
+  }
+  const missed = targets.filter((t) => t.met === false).length;
+  console.log(
+    `\n${targets.length - missed} of ${targets.length} targets met; ${mode} run took ${seconds.toFixed(0)} s` +
+      (!full && seconds > QUICK_BUDGET_SECONDS ? ` (over the ${QUICK_BUDGET_SECONDS} s quick budget)` : ''),
+  );
+  if (!only) {
+    writeResult('summary', {
+      name: 'summary',
+      mode,
+      machine,
+      command: full ? 'npm run bench -- --full' : 'npm run bench',
+      seconds,
+      targets,
+    });
+  }
+  console.log(`results: ${RESULTS_DIR}/*.json`);
+}
+
+main()
+  .catch(async (err: unknown) => {
+    console.error(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await cleanup();
+  });
