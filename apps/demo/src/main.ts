@@ -139,7 +139,9 @@ function wire(): void {
   });
   document.getElementById('clear-storage')!.addEventListener('click', () => {
     localStorage.clear();
-    location.reload();
+    // A fresh load of the home page: a server without a fallback for client-side routes would answer a
+    // reload of /demo/pricing with a 404.
+    location.replace(config.basePath + location.search);
   });
 }
 

@@ -1,0 +1,57 @@
+/**
+ * Small steps on the demo page that several tests share: waiting for the SDK's stored id, clicking
+ * through the routes, logging in and out. Each waits for something observable, never for time.
+ */
+import { waitFor } from '@devicelink/test-env';
+import type { BrowserContext, Page } from 'playwright-core';
+import type { RequestLog } from './request-log.js';
+
+/** The SDK's localStorage key (../shared/CONTRACT.md, Names). */
+export const ID_KEY = 'devicelink:device-id';
+
+/** A FingerprintJS visitorId: 32 lower-case hex digits. Server-made ids are 22 base64url characters. */
+export const FINGERPRINT_ID = /^[0-9a-f]{32}$/;
+
+/** True for a request of the FingerprintJS chunk (see apps/demo/build.mjs). */
+export const isFingerprintChunk = (url: string): boolean => /\/chunks\/fp\.esm-[\w-]+\.js$/.test(url);
+
+/** The id stored by the SDK, waiting until there is one. */
+export async function storedId(page: Page): Promise<string> {
+  const handle = await page.waitForFunction((key) => localStorage.getItem(key), ID_KEY, { timeout: 20_000 });
+  return (await handle.jsonValue()) as string;
+}
+
+/** The stored id right now, or null. */
+export function storedIdNow(page: Page): Promise<string | null> {
+  return page.evaluate((key) => localStorage.getItem(key), ID_KEY);
+}
+
+/** Clicks the menu link of `route` ('' for home) and waits for the page to show it. */
+export async function goTo(page: Page, route: '' | 'pricing' | 'about'): Promise<void> {
+  await page.click(`nav a[data-route="${route}"]`);
+  await page.waitForSelector(`nav a[data-route="${route}"][aria-current="page"]`);
+}
+
+/** Logs in through the demo's form and waits for the identify answer; returns its JSON. */
+export async function logIn(page: Page, log: RequestLog, user = 'alice'): Promise<any> {
+  const before = log.to('/v1/identify').length;
+  await page.fill('#username', user);
+  await page.fill('#password', user);
+  await page.click('#login-button');
+  await page.waitForSelector('#account:not([hidden])');
+  const exchange = await waitFor(() => log.to('/v1/identify', { answered: true })[before], {
+    what: 'the identify answer',
+  });
+  return JSON.parse(exchange.responseBody ?? 'null');
+}
+
+/** Logs out through the demo's button. */
+export async function logOut(page: Page): Promise<void> {
+  await page.click('#logout-button');
+  await page.waitForSelector('#login-form:not([hidden])');
+}
+
+/** The value of the collector's `device_fp` cookie in this browser, or undefined. */
+export async function deviceCookie(context: BrowserContext, collector: string): Promise<string | undefined> {
+  return (await context.cookies(collector)).find((c) => c.name === 'device_fp')?.value;
+}
