@@ -6,6 +6,18 @@ import { waitFor } from '@devicelink/test-env';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { RequestLog } from './request-log.js';
 
+declare global {
+  interface Window {
+    /** What the demo exposes for tests and the console (apps/demo/src/main.ts): its axios and SDK. */
+    devicelinkDemo?: {
+      api: {
+        get(url: string): Promise<{ status: number; headers: Record<string, string>; data: any }>;
+      };
+      dl: { deviceId(): string | null; flush(): Promise<void> };
+    };
+  }
+}
+
 /** The SDK's localStorage key (../shared/CONTRACT.md, Names). */
 export const ID_KEY = 'devicelink:device-id';
 

@@ -39,9 +39,10 @@ async function listen(server: Server, host: string): Promise<RunningServer> {
 /**
  * Serves `apps/demo/dist` at `/demo/` on 127.0.0.1 and a free port, every unknown path under it answered
  * with index.html (client-side routes survive a reload). index.html gets
- * `window.DEVICELINK_DEMO = { collector }` before app.js, the way a site would configure the demo.
+ * `window.DEVICELINK_DEMO = { collector }` before app.js (read per request, so the server can start
+ * before the collector whose CORS list needs its origin), the way a site would configure the demo.
  */
-export async function serveDemo(collector: string): Promise<RunningServer> {
+export async function serveDemo(collector: () => string): Promise<RunningServer> {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     if (!path.startsWith('/demo/')) {
@@ -61,7 +62,7 @@ export async function serveDemo(collector: string): Promise<RunningServer> {
     }
     const html = (await readFile(join(DIST, 'index.html'), 'utf8')).replace(
       '<script type="module"',
-      `<script>window.DEVICELINK_DEMO = ${JSON.stringify({ collector })};</script>\n<script type="module"`,
+      `<script>window.DEVICELINK_DEMO = ${JSON.stringify({ collector: collector() })};</script>\n<script type="module"`,
     );
     res.writeHead(200, { 'content-type': TYPES['.html']! }).end(html);
   });
@@ -88,6 +89,8 @@ export async function serveThirdParty(
     received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
     res.writeHead(req.method === 'OPTIONS' ? 204 : 200, {
       'access-control-allow-origin': req.headers.origin ?? '*',
+      // The demo's axios instance sends credentials (for the collector cookie), so CORS needs this.
+      'access-control-allow-credentials': 'true',
       'access-control-allow-headers': 'X-Device-Fingerprint, X-Device-Consent, Content-Type',
       'access-control-expose-headers': 'X-Device-Fingerprint',
       'x-device-fingerprint': echoedId,
