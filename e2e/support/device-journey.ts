@@ -182,6 +182,7 @@ export function deviceJourney(name: string, setup: () => Promise<JourneySetup>):
     const fresh = await waitFor(live, { what: 'a new anonymous session' });
     secondSession = fresh.sessionId;
     expect(secondSession).not.toBe(firstSession);
+    await expect.poll(() => page.textContent('#session-id'), { timeout: 10_000 }).toBe(secondSession);
     await screenshot(page, `${name}-4-recognised`);
 
     const answer = await logIn(page, log);
