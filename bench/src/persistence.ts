@@ -11,7 +11,7 @@ import type { BenchContext } from './bench-context.js';
 import { devicePool, runLoad } from './load.js';
 import { depthSlope, sampleDepth, waitDrained } from './queue-depth.js';
 import { fmt, pct, type SectionResult, target } from './report.js';
-import type { ServerProcess } from './server-process.js';
+import { type ServerProcess, startPersister } from './server-process.js';
 
 /** The queue counts as flat when it grows by at most this share of the rate (or 20 entries/s). */
 const FLAT_SHARE = 0.03;
@@ -26,6 +26,11 @@ interface Trial {
   slope: number;
   flat: boolean;
   p99Ms: number;
+}
+
+/** Largest queue growth, entries/s, that still counts as flat at `rate`. */
+function flatLimit(rate: number): number {
+  return Math.max(FLAT_SHARE * rate, 20);
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -93,8 +98,8 @@ async function sampleLag(collector: ServerProcess, databaseUrl: string, seconds:
   };
 }
 
-/** Runs benchmark 3 (after ingest, whose persister-on run gives the first estimate). */
-export async function runPersistence(ctx: BenchContext): Promise<SectionResult> {
+/** The search and the lag with the persister inside the collector (`PERSISTER=on`). */
+async function measureInProcess(ctx: BenchContext): Promise<SectionResult> {
   const started = performance.now();
   const { settings } = ctx;
   const devices = devicePool(10_000);
@@ -112,7 +117,7 @@ export async function runPersistence(ctx: BenchContext): Promise<SectionResult> 
       seconds: settings.headlineSeconds,
       eventsPerRequest: 1,
       devices,
-      rate,
+      ...(Number.isFinite(rate) ? { rate } : {}),
     });
     // The first second is ramp-up: autocannon opens connections and the persister wakes.
     const samples = (await sampler.stop()).filter(([t]) => t >= 1);
@@ -121,7 +126,7 @@ export async function runPersistence(ctx: BenchContext): Promise<SectionResult> 
       offered: rate,
       achieved: r.reqPerSec,
       slope,
-      flat: slope <= Math.max(FLAT_SHARE * r.reqPerSec, 20),
+      flat: slope <= flatLimit(r.reqPerSec),
       p99Ms: r.p99Ms,
     };
     trials.push(trial);
@@ -138,31 +143,45 @@ export async function runPersistence(ctx: BenchContext): Promise<SectionResult> 
     });
     // First estimate of what the persister drains: the unlimited persister-on run of benchmark 2
     // (accepted rate minus the queue's growth), or a short unlimited run here.
-    let estimate: number;
+    // Bounds of the search. Below: what the persister drained while ingest ran unlimited (it competes
+    // with ingest for CPU there, so a lower fixed rate leaves it more). Above: what ingest accepts.
+    let unlimited: Trial | undefined;
     const on = ctx.shared.ingestOn;
     if (on) {
-      estimate = on.reqPerSec - Math.max(0, on.depthSlope);
+      unlimited = {
+        offered: Number.POSITIVE_INFINITY,
+        achieved: on.reqPerSec,
+        slope: on.depthSlope,
+        flat: on.depthSlope <= flatLimit(on.reqPerSec),
+        p99Ms: on.p99Ms,
+      };
     } else {
-      const t = await fixedRate(1_000_000);
-      estimate = t.achieved - Math.max(0, t.slope);
+      unlimited = await fixedRate(Number.POSITIVE_INFINITY);
     }
-    let rate = Math.floor(estimate * 0.95);
     let best: Trial | null = null;
-    let lowestFailed = Number.POSITIVE_INFINITY;
-    const maxTrials = ctx.full ? 6 : 2;
-    while (trials.filter((t) => t.offered !== 1_000_000).length < maxTrials && rate > 10) {
-      const t = await fixedRate(rate);
-      if (t.flat) {
-        best = !best || t.achieved > best.achieved ? t : best;
-        // Quick mode stops at the first flat rate; full mode searches upwards below the first failure.
-        if (!ctx.full) break;
-        const up = Math.floor(Math.min(rate * 1.15, (rate + lowestFailed) / 2));
-        if (up <= rate + 10) break;
-        rate = up;
-      } else {
-        lowestFailed = Math.min(lowestFailed, rate);
-        // What was drained in this window is the next guess.
-        rate = Math.floor(Math.min(rate * 0.8, (t.achieved - t.slope) * 0.95));
+    if (unlimited.flat) {
+      // The persister kept up with everything ingest accepted: that is the sustainable rate here.
+      best = unlimited;
+    } else {
+      let lo = Math.max(1, unlimited.achieved - unlimited.slope);
+      let hi = Math.max(lo * 1.2, ctx.shared.ingestOff?.reqPerSec ?? unlimited.achieved);
+      const maxTrials = ctx.full ? 6 : 1;
+      for (let i = 0; i < maxTrials && hi - lo > 0.05 * hi; i++) {
+        const t = await fixedRate(Math.floor((lo + hi) / 2));
+        if (t.flat) {
+          best = !best || t.achieved > best.achieved ? t : best;
+          lo = t.achieved;
+          // Ingest itself could not deliver the rate: nothing higher can be offered.
+          if (t.achieved < 0.9 * t.offered) break;
+        } else {
+          hi = t.offered;
+          lo = Math.min(lo, Math.max(1, t.achieved - t.slope));
+        }
+      }
+      // No flat rate found: the drain rate measured is the next guess, slightly below.
+      if (!best) {
+        const t = await fixedRate(Math.floor(lo * 0.9));
+        if (t.flat) best = t;
       }
     }
     const maxRate = best?.achieved ?? null;
@@ -184,8 +203,13 @@ export async function runPersistence(ctx: BenchContext): Promise<SectionResult> 
     }
     const ingestRate = ctx.shared.ingestOff?.reqPerSec ?? null;
     const ratio = maxRate !== null && ingestRate ? maxRate / ingestRate : null;
-    const rows: Record<string, string | number>[] = trials.map((t) => ({
-      run: t.offered === 1_000_000 ? 'unlimited (estimate)' : `fixed rate ${fmt(t.offered)}/s`,
+    const shown = on && unlimited ? [unlimited, ...trials] : trials;
+    const rows: Record<string, string | number>[] = shown.map((t) => ({
+      run: Number.isFinite(t.offered)
+        ? `fixed rate ${fmt(t.offered)}/s`
+        : on
+          ? 'unlimited (benchmark 2, persister on)'
+          : 'unlimited',
       'events/s accepted': t.achieved,
       'queue growth/s': t.slope,
       flat: t.flat ? 'yes' : 'no',
@@ -239,4 +263,73 @@ export async function runPersistence(ctx: BenchContext): Promise<SectionResult> 
   } finally {
     await collector.stop();
   }
+}
+
+/**
+ * Full mode only: the same unlimited load with the persister in its own process (`PERSISTER=off`
+ * collectors and `npm start -- persist`) and with the persister inside but 4 partitions, which shows
+ * how much of the drain rate goes to the per-partition loop.
+ */
+async function variants(ctx: BenchContext): Promise<Record<string, string | number>[]> {
+  const devices = devicePool(10_000);
+  const rows: Record<string, string | number>[] = [];
+  const cases: { label: string; env: Record<string, string>; separate: boolean }[] = [
+    { label: 'unlimited, persister in its own process', env: { PERSISTER: 'off' }, separate: true },
+    {
+      label: 'unlimited, persister inside, QUEUE_PARTITIONS=4',
+      env: { PERSISTER: 'on', QUEUE_PARTITIONS: '4' },
+      separate: false,
+    },
+  ];
+  for (const c of cases) {
+    await ctx.flushRedis();
+    const collector = await ctx.startCollector(c.env);
+    const persister = c.separate
+      ? await startPersister({ REDIS_URL: ctx.redisUrl, DATABASE_URL: ctx.databaseUrl })
+      : null;
+    try {
+      await runLoad({
+        url: collector.url,
+        connections: 50,
+        seconds: ctx.settings.warmupSeconds,
+        eventsPerRequest: 1,
+        devices,
+      });
+      await waitDrained(ctx.redis, 1_000, 20_000);
+      const sampler = sampleDepth(ctx.redis);
+      const r = await runLoad({
+        url: collector.url,
+        connections: 50,
+        seconds: ctx.settings.headlineSeconds,
+        eventsPerRequest: 1,
+        devices,
+      });
+      const slope = depthSlope((await sampler.stop()).filter(([t]) => t >= 1));
+      rows.push({
+        run: c.label,
+        'events/s accepted': r.reqPerSec,
+        'queue growth/s': slope,
+        flat: slope <= flatLimit(r.reqPerSec) ? 'yes' : 'no',
+        'p99 ms': r.p99Ms,
+      });
+    } finally {
+      await persister?.stop();
+      await collector.stop();
+    }
+  }
+  return rows;
+}
+
+/** Runs benchmark 3 (after ingest, whose persister-on run gives the first estimate). */
+export async function runPersistence(ctx: BenchContext): Promise<SectionResult> {
+  const result = await measureInProcess(ctx);
+  if (!ctx.full) return result;
+  const started = performance.now();
+  const extra = await variants(ctx);
+  return {
+    ...result,
+    rows: [...result.rows, ...extra],
+    figures: { ...result.figures, variants: extra },
+    seconds: result.seconds + (performance.now() - started) / 1000,
+  };
 }

@@ -98,7 +98,7 @@ export async function runScale(ctx: BenchContext): Promise<SectionResult> {
       eventsPerRequest: 1,
       devices: smallPool,
     });
-    const touchesSmall = await directTouches(sessions, smallPool, 10_000);
+    const touchesSmall = await directTouches(sessions, smallPool, 5_000);
     const small = await load(collector.url, smallPool);
 
     const before = await usedMemory(ctx.redis);
@@ -116,7 +116,7 @@ export async function runScale(ctx: BenchContext): Promise<SectionResult> {
     };
     const stored = await ctx.redis.dbsize();
 
-    const touchesLarge = await directTouches(sessions, largePool, 10_000);
+    const touchesLarge = await directTouches(sessions, largePool, 5_000);
     const { result: big, peakRss } = await withPeakRss(collector.rss, () => load(collector.url, largePool));
     ctx.shared.rss[`scale, ${large} sessions`] = peakRss;
 

@@ -52,19 +52,29 @@ function rssOf(pid: number): number | null {
   }
 }
 
-async function waitReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
+/** Ready when `url` answers 2xx, or (for a process without HTTP) when its output contains `marker`. */
+async function waitReady(
+  ready: { url: string } | { marker: string },
+  child: ChildProcess,
+  output: () => string,
+): Promise<void> {
   const deadline = Date.now() + 60_000;
+  const what = 'url' in ready ? ready.url : `"${ready.marker}" in its output`;
   for (;;) {
     if (child.exitCode !== null) {
-      throw new Error(`server exited with code ${child.exitCode} before it was ready:\n${output()}`);
+      throw new Error(`process exited with code ${child.exitCode} before it was ready:\n${output()}`);
     }
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
+    if ('marker' in ready) {
+      if (output().includes(ready.marker)) return;
+    } else {
+      try {
+        const res = await fetch(ready.url);
+        if (res.ok) return;
+      } catch {
+        // not listening yet
+      }
     }
-    if (Date.now() > deadline) throw new Error(`server at ${url} not ready after 60 s:\n${output()}`);
+    if (Date.now() > deadline) throw new Error(`not ready after 60 s (waited for ${what}):\n${output()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -73,7 +83,7 @@ async function start(
   args: string[],
   env: Record<string, string>,
   port: number,
-  readyPath: string,
+  ready: { path: string } | { marker: string },
   cwd = REPO_ROOT,
 ): Promise<ServerProcess> {
   const child = spawn(process.execPath, args, {
@@ -98,7 +108,7 @@ async function start(
     clearTimeout(timer);
   };
   try {
-    await waitReady(`${url}${readyPath}`, child, () => log);
+    await waitReady('path' in ready ? { url: `${url}${ready.path}` } : ready, child, () => log);
   } catch (err) {
     await stop();
     throw err;
@@ -127,13 +137,23 @@ export async function startCollector(
       ...env,
     },
     port,
-    '/readyz',
+    { path: '/readyz' },
   );
+}
+
+/**
+ * Starts the persister alone (`node dist/server.js persist`, the deployment with ingest-only
+ * collectors) and waits for its start-up line.
+ */
+export async function startPersister(env: Record<string, string>): Promise<ServerProcess> {
+  return start([COLLECTOR_ENTRY, 'persist'], { ...env, LOG_LEVEL: 'info' }, 0, {
+    marker: 'persister running',
+  });
 }
 
 /** Starts the bare Fastify baseline (one route, no plugin, no Redis). */
 export async function startBareFastify(): Promise<ServerProcess> {
   const port = await freePort();
   // From the bench package, where tsx resolves.
-  return start(['--import', 'tsx', BARE_ENTRY], {}, port, '/healthz', join(REPO_ROOT, 'bench'));
+  return start(['--import', 'tsx', BARE_ENTRY], {}, port, { path: '/healthz' }, join(REPO_ROOT, 'bench'));
 }
