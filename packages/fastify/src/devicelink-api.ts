@@ -15,7 +15,14 @@ import { createVisitorHasher } from './visitor-hash.js';
 /** What `track()` did. */
 export type TrackResult =
   /** Counted in the device's live session and queued. */
-  | { tracked: true; accepted: number; deviceId: string; sessionId: string; source: DeviceSource }
+  | {
+      tracked: true;
+      accepted: number;
+      deviceId: string;
+      /** Null only when every event was a duplicate of one counted in a session that has ended. */
+      sessionId: string | null;
+      source: DeviceSource;
+    }
   /** A valid bearer token: queued under the user id, with no device or session. */
   | { tracked: true; accepted: number; userId: string }
   /** Nothing counted or queued: consent denied (header, body, GPC) or the device was erased. */
@@ -116,6 +123,10 @@ export function createDevicelink(options: ResolvedOptions): Devicelink {
     });
     // An erased device (tombstone) stays untracked for 30 days whatever it sends.
     if (result.status === 'erased') return { tracked: false, reason: 'erased' };
+    // Already counted in a session that has ended: accepted (202), nothing new, no session to name.
+    if (result.status === 'duplicate') {
+      return { tracked: true, accepted: 0, deviceId: device.deviceId, sessionId: null, source: device.source };
+    }
     return {
       tracked: true,
       accepted: result.accepted,

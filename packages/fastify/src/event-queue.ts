@@ -73,4 +73,9 @@ export interface EventQueue {
   ack(partition: number, ids: string[]): Promise<void>;
   /** Entries in the partition not yet acknowledged (unread plus pending). */
   depth(partition: number): Promise<number>;
+  /**
+   * Optional: when the partition's oldest unacknowledged entry (read or not) was queued, Unix ms, or
+   * null when it is empty. The persister reports its lag from it.
+   */
+  oldest?(partition: number): Promise<number | null>;
 }

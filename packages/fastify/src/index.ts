@@ -42,6 +42,7 @@ export type {
 } from './session-store.js';
 export type { MemoryStoreOptions, MemoryStores } from './stores/memory-session-store.js';
 export { createMemoryStores } from './stores/memory-session-store.js';
+export type { PoisonEntry } from './queue/redis-event-queue.js';
 export type { RedisStoreOptions, RedisStores } from './stores/redis-stores.js';
 export { createRedisStores, QueuePartitionsMismatchError } from './stores/redis-stores.js';
 export type { StoreOptions } from './stores/store-options.js';

@@ -45,6 +45,11 @@ export type TouchResult =
       /** True when this call started the session (first visit, idle or max-age rollover). */
       newSession: boolean;
     }
+  /**
+   * Every event was a duplicate (e.g. a retry after the session ended at conversion) and no session
+   * is live: nothing was counted or queued, and no empty session was started for it.
+   */
+  | { status: 'duplicate' }
   /** The device was erased: nothing was counted or queued. */
   | { status: 'erased' };
 

@@ -65,7 +65,7 @@ describe('types', () => {
     app.get('/wrong', { config: { devicelink: 'yes' } }, async () => null);
     const r = {} as TrackResult;
     if (r.tracked && 'deviceId' in r) {
-      expectTypeOf(r.sessionId).toEqualTypeOf<string>();
+      expectTypeOf(r.sessionId).toEqualTypeOf<string | null>();
       expectTypeOf(r.source).toEqualTypeOf<DeviceSource>();
     } else if (r.tracked) {
       expectTypeOf(r.userId).toEqualTypeOf<string>();

@@ -18,6 +18,8 @@ export interface EventsRouteOptions {
     max: number;
     keyGenerator: (request: import('fastify').FastifyRequest) => Promise<string>;
   } | null;
+  /** Called with the number of page views a request put on the queue (metrics). */
+  onAccepted?: (count: number, kind: 'device' | 'user') => void;
 }
 
 const acceptedSchema = {
@@ -112,12 +114,14 @@ export async function eventsRoute(app: FastifyInstance, options: EventsRouteOpti
       }
       reply.code(202);
       if (!result.tracked) return { accepted: 0, tracked: false };
+      options.onAccepted?.(result.accepted, 'userId' in result ? 'user' : 'device');
       if ('userId' in result) return { accepted: result.accepted, tracked: true, userId: result.userId };
       return {
         accepted: result.accepted,
         tracked: true,
         deviceId: result.deviceId,
-        sessionId: result.sessionId,
+        // Omitted when only duplicates arrived after the session ended (nothing live to name).
+        ...(result.sessionId ? { sessionId: result.sessionId } : {}),
       };
     },
   );

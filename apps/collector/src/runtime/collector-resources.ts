@@ -68,7 +68,16 @@ export async function openResources(
       closers.push(async () => {
         await client.quit().catch(() => client.disconnect());
       });
-      stores = await createRedisStores(client, { ...storeOptions, keyPrefix: config.redisKeyPrefix });
+      stores = await createRedisStores(client, {
+        ...storeOptions,
+        keyPrefix: config.redisKeyPrefix,
+        // Dropped so it cannot block its partition; the log keeps what it held.
+        onPoisonEntry: (entry) =>
+          log.error(
+            { partition: entry.partition, entryId: entry.id, fields: entry.fields, err: entry.error },
+            'dropped an undecodable queue entry',
+          ),
+      });
       const warning = await evictionWarning(client);
       if (warning) log.warn(warning);
     } else {

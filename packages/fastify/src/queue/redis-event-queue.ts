@@ -14,17 +14,46 @@ export const CONSUMER_GROUP = 'persist';
 
 type StreamEntries = [id: string, fields: string[] | null][];
 
+/** A stream entry that could not be decoded into a queue record; it was acknowledged and deleted. */
+export interface PoisonEntry {
+  partition: number;
+  id: string;
+  /** The entry's raw fields (`[name, value, …]`). */
+  fields: string[];
+  /** Why decoding failed. */
+  error: Error;
+}
+
+/** Options of {@link RedisEventQueue}. */
+export interface RedisEventQueueOptions {
+  /**
+   * Called for each entry that cannot be decoded (bad JSON, unknown kind, e.g. written by a newer
+   * version or by hand), after it was acknowledged and deleted: left pending it would be reclaimed
+   * and fail again forever, blocking its partition. Default: a process warning.
+   */
+  onPoisonEntry?: (entry: PoisonEntry) => void;
+}
+
+const warnPoison = (entry: PoisonEntry): void => {
+  process.emitWarning(
+    `devicelink: dropped undecodable queue entry ${entry.id} of partition ${entry.partition}: ${entry.error.message}`,
+    { code: 'DL_POISON_ENTRY' },
+  );
+};
+
 /** {@link EventQueue} on Redis Streams. Built by `createRedisStores`. */
 export class RedisEventQueue implements EventQueue {
   readonly partitions: number;
   readonly #redis: CommandClient;
   readonly #keys: RedisKeys;
   readonly #grouped = new Set<number>();
+  readonly #onPoison: (entry: PoisonEntry) => void;
 
-  constructor(redis: CommandClient, keys: RedisKeys) {
+  constructor(redis: CommandClient, keys: RedisKeys, options: RedisEventQueueOptions = {}) {
     this.#redis = redis;
     this.#keys = keys;
     this.partitions = keys.partitions;
+    this.#onPoison = options.onPoisonEntry ?? warnPoison;
   }
 
   async append(partitionKey: string, records: QueueRecord[]): Promise<void> {
@@ -38,7 +67,7 @@ export class RedisEventQueue implements EventQueue {
     const reply = (await this.#withGroup(partition, () =>
       this.#redis.xreadgroup('GROUP', CONSUMER_GROUP, consumer, 'COUNT', count, 'STREAMS', stream, '>'),
     )) as [string, StreamEntries][] | null;
-    return toEntries(partition, reply?.[0]?.[1] ?? []);
+    return this.#toEntries(partition, reply?.[0]?.[1] ?? []);
   }
 
   async reclaim(
@@ -63,7 +92,7 @@ export class RedisEventQueue implements EventQueue {
           count - out.length,
         ),
       )) as [string, StreamEntries, string[]?];
-      out.push(...toEntries(partition, entries));
+      out.push(...(await this.#toEntries(partition, entries)));
       cursor = next;
     } while (cursor !== '0-0' && out.length < count);
     return out;
@@ -77,6 +106,39 @@ export class RedisEventQueue implements EventQueue {
   async depth(partition: number): Promise<number> {
     // Entries are deleted at ack, so the length is what is unread or pending.
     return this.#redis.xlen(this.#stream(partition));
+  }
+
+  /**
+   * Server time (Unix ms) at which the partition's oldest entry was appended, or null when it is
+   * empty. Entries are deleted at ack, so this is the oldest event not yet persisted, read or not.
+   */
+  async oldest(partition: number): Promise<number | null> {
+    const reply = (await this.#redis.xrange(this.#stream(partition), '-', '+', 'COUNT', 1)) as StreamEntries;
+    const id = reply[0]?.[0];
+    return id ? Number(id.slice(0, id.indexOf('-'))) : null;
+  }
+
+  /** Decodes entries; undecodable ones are acknowledged, deleted and reported, never returned. */
+  async #toEntries(partition: number, entries: StreamEntries): Promise<QueueEntry[]> {
+    const out: QueueEntry[] = [];
+    const poison: PoisonEntry[] = [];
+    // An entry deleted while pending comes back with no fields (Redis < 7); nothing is left to deliver.
+    for (const [id, fields] of entries) {
+      if (!fields) continue;
+      try {
+        out.push({ partition, id, record: checked(decodeRecord(fields)) });
+      } catch (err) {
+        poison.push({ partition, id, fields, error: err instanceof Error ? err : new Error(String(err)) });
+      }
+    }
+    if (poison.length > 0) {
+      await this.ack(
+        partition,
+        poison.map((e) => e.id),
+      );
+      for (const entry of poison) this.#onPoison(entry);
+    }
+    return out;
   }
 
   #stream(partition: number): string {
@@ -108,9 +170,24 @@ export class RedisEventQueue implements EventQueue {
   }
 }
 
-function toEntries(partition: number, entries: StreamEntries): QueueEntry[] {
-  const out: QueueEntry[] = [];
-  // An entry deleted while pending comes back with no fields (Redis < 7); nothing is left to deliver.
-  for (const [id, fields] of entries) if (fields) out.push({ partition, id, record: decodeRecord(fields) });
-  return out;
+// Fields a record cannot be written without; an entry lacking one would fail its batch forever.
+const REQUIRED: Record<string, readonly string[]> = {
+  pageview: ['eventId', 'url'],
+  link: ['deviceId', 'userId'],
+  alias: ['deviceId', 'aliasId'],
+  erase: ['deviceId'],
+  'erase-user': ['userId'],
+};
+
+/** The record, or a TypeError naming the first missing field. */
+function checked(record: QueueRecord): QueueRecord {
+  const fields = record as unknown as Record<string, unknown>;
+  for (const name of REQUIRED[record.kind] ?? []) {
+    if (typeof fields[name] !== 'string' || fields[name] === '') {
+      throw new TypeError(`${record.kind} record without ${name}`);
+    }
+  }
+  const ts = record.kind === 'pageview' ? record.serverTs : record.ts;
+  if (!Number.isFinite(ts)) throw new TypeError(`${record.kind} record without a time`);
+  return record;
 }

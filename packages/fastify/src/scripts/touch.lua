@@ -22,7 +22,11 @@ end
 local s = redis.call('HMGET', KEYS[1], 'i', 'o', 'v', 'f', 'l')
 local sid, src, vh, first = s[1], s[2], s[3], tonumber(s[4])
 local started = 0
-if (not sid) or now - tonumber(s[5]) >= idle or now - first >= maxAge then
+local live = sid and now - tonumber(s[5]) < idle and now - first < maxAge
+-- Only duplicates (a retry after the session ended, e.g. at conversion): nothing to count, so no
+-- session is started for it; a 0-page session would swallow the next real visit's start time.
+if (not live) and #fresh == 0 then return {'duplicate'} end
+if not live then
   started = 1
   sid, src, vh, first = ARGV[1], ARGV[4], ARGV[5], now
   redis.call('DEL', KEYS[1])

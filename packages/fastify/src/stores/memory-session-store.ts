@@ -95,6 +95,8 @@ class MemorySessionStore implements SessionStore {
     this.#seen.set(deviceId, seen, DEDUPE_MS);
 
     let s = this.#live(deviceId, now);
+    // Same as touch.lua: only duplicates and no live session start nothing (no 0-page session).
+    if (!s && fresh.length === 0) return { status: 'duplicate' };
     const newSession = s === null;
     if (!s) {
       s = {

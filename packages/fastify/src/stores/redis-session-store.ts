@@ -55,6 +55,8 @@ export class RedisSessionStore implements SessionStore {
       ...pairs,
     );
     if (reply[0] === 'erased') return { status: 'erased' };
+    // Every event was a duplicate and no session was live: none was started (touch.lua).
+    if (reply[0] === 'duplicate') return { status: 'duplicate' };
     const [, sessionId, src, vh, first, last, pages, accepted, started] = reply;
     return {
       status: 'ok',

@@ -5,7 +5,7 @@ import { REDIS_PREFIX } from '@devicelink/protocol';
 import type { Cluster, Redis } from 'ioredis';
 import { DeviceLinkError } from '../errors.js';
 import type { EventQueue } from '../event-queue.js';
-import { RedisEventQueue } from '../queue/redis-event-queue.js';
+import { RedisEventQueue, type RedisEventQueueOptions } from '../queue/redis-event-queue.js';
 import type { SessionStore } from '../session-store.js';
 import { defineCommands } from './redis-commands.js';
 import { RedisKeys } from './redis-keys.js';
@@ -16,6 +16,8 @@ import { resolveStoreOptions, type StoreOptions } from './store-options.js';
 export interface RedisStoreOptions extends StoreOptions {
   /** Prefix of every key (default `dl:`). */
   keyPrefix?: string;
+  /** Called for each undecodable queue entry after it was dropped (see `RedisEventQueueOptions`). */
+  onPoisonEntry?: RedisEventQueueOptions['onPoisonEntry'];
 }
 
 /** The Redis-backed stores. `close()` does not close the client: it belongs to the caller. */
@@ -63,7 +65,7 @@ export async function createRedisStores(
   if (stored !== o.partitions) throw new QueuePartitionsMismatchError(stored, o.partitions);
   return {
     sessions: new RedisSessionStore(client, keys, o),
-    queue: new RedisEventQueue(client, keys),
+    queue: new RedisEventQueue(client, keys, { onPoisonEntry: options.onPoisonEntry }),
     async close() {},
   };
 }
