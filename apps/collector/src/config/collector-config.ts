@@ -249,6 +249,10 @@ export function loadConfig(env: Env = process.env): CollectorConfig {
   if (demo && jwt) {
     throw new ConfigError('DEMO', 'is refused together with a JWT key (the demo signs its own tokens)');
   }
+  // Checked after the DEMO combinations so those name DEMO; HS256 keys shorter than 256 bits are guessable.
+  if (jwt?.kind === 'secret' && jwt.secret.length < 32) {
+    throw new ConfigError('JWT_SECRET', `must be at least 32 characters, got ${jwt.secret.length}`);
+  }
   const adminToken = read(env, 'ADMIN_TOKEN') ?? null;
   if (adminToken !== null && adminToken.length < 32) {
     throw new ConfigError('ADMIN_TOKEN', `must be at least 32 characters, got ${adminToken.length}`);
