@@ -25,7 +25,7 @@ export interface ModeSettings {
 /** Quick mode (the default): at most about three minutes in all. */
 export const QUICK: ModeSettings = {
   headlineSeconds: 10,
-  cellSeconds: 2,
+  cellSeconds: 1.5,
   comparisonSeconds: 5,
   warmupSeconds: 1,
   storedSessions: 100_000,
@@ -103,19 +103,24 @@ export function createContext(options: {
   };
 }
 
-/** Samples a process's RSS every 250 ms while `work` runs; returns the work's result and the peak. */
+/**
+ * Runs `work` (a load run) against a server process, sampling its RSS every 250 ms; returns the
+ * work's result, the peak RSS and the server's CPU seconds spent meanwhile.
+ */
 export async function withPeakRss<T>(
-  rss: () => number | null,
+  server: Pick<ServerProcess, 'rss' | 'cpuSeconds'>,
   work: () => Promise<T>,
-): Promise<{ result: T; peakRss: number }> {
-  let peak = rss() ?? 0;
+): Promise<{ result: T; peakRss: number; cpuSeconds: number | null }> {
+  let peak = server.rss() ?? 0;
+  const cpu0 = server.cpuSeconds();
   const timer = setInterval(() => {
-    peak = Math.max(peak, rss() ?? 0);
+    peak = Math.max(peak, server.rss() ?? 0);
   }, 250);
   try {
     const result = await work();
-    peak = Math.max(peak, rss() ?? 0);
-    return { result, peakRss: peak };
+    peak = Math.max(peak, server.rss() ?? 0);
+    const cpu1 = server.cpuSeconds();
+    return { result, peakRss: peak, cpuSeconds: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0 };
   } finally {
     clearInterval(timer);
   }

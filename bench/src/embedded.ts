@@ -33,7 +33,7 @@ export async function runEmbedded(ctx: BenchContext): Promise<SectionResult> {
         devices,
       });
       for (const eventsPerRequest of ctx.full ? [1, 10] : [1]) {
-        const { result, peakRss } = await withPeakRss(collector.rss, () =>
+        const { result, peakRss } = await withPeakRss(collector, () =>
           runLoad({ url: collector.url, connections: 50, seconds, eventsPerRequest, devices }),
         );
         cells.push({ ...result, peakRss });

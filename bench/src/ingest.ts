@@ -9,18 +9,24 @@ import { type BenchContext, withPeakRss } from './bench-context.js';
 import { devicePool, type LoadResult, runLoad } from './load.js';
 import { depthSlope, queueDepth, sampleDepth, streamKeys } from './queue-depth.js';
 import { fmt, pct, type SectionResult, target } from './report.js';
-import { type ServerProcess, startBareFastify } from './server-process.js';
+import { type ServerProcess, startBareFastify, startPluginServer } from './server-process.js';
 
 const CONNECTIONS = [10, 50, 200] as const;
 const EVENTS = [1, 10] as const;
 /** Devices the load spreads over. */
 const DEVICES = 10_000;
 
-type Server = 'bare Fastify' | 'collector, persister off' | 'collector, persister on';
+type Server =
+  | 'bare Fastify'
+  | 'Fastify + plugin (Redis)'
+  | 'collector, persister off'
+  | 'collector, persister on';
 
 interface Cell extends LoadResult {
   server: Server;
   peakRss: number;
+  /** CPU time of the server process per 2xx answer, microseconds. */
+  cpuUsPerRequest: number | null;
   /** Queue growth over the run, entries/s (persister on, headline cell only). */
   depthSlope?: number;
 }
@@ -59,7 +65,7 @@ export async function runIngest(ctx: BenchContext): Promise<SectionResult> {
   const cells: Cell[] = [];
   const isHeadline = (events: number, connections: number) => events === 1 && connections === 50;
 
-  async function matrix(server: Server, proc: ServerProcess) {
+  async function matrix(server: Server, proc: ServerProcess, only?: { events: number; connections: number }) {
     // Unmeasured: lets V8 optimise the hot path and fills connection pools.
     await runLoad({
       url: proc.url,
@@ -70,22 +76,25 @@ export async function runIngest(ctx: BenchContext): Promise<SectionResult> {
     });
     for (const events of EVENTS) {
       for (const connections of CONNECTIONS) {
+        if (only && (only.events !== events || only.connections !== connections)) continue;
         const headline = isHeadline(events, connections);
         const sampler = headline && server === 'collector, persister on' ? sampleDepth(ctx.redis) : null;
-        const { result, peakRss } = await withPeakRss(proc.rss, () =>
+        const { result, peakRss, cpuSeconds } = await withPeakRss(proc, () =>
           runLoad({
             url: proc.url,
             connections,
             seconds: !headline
               ? settings.cellSeconds
-              : server === 'collector, persister on'
+              : server === 'collector, persister on' || server === 'Fastify + plugin (Redis)'
                 ? settings.comparisonSeconds
                 : settings.headlineSeconds,
             eventsPerRequest: events,
             devices,
           }),
         );
-        const cell: Cell = { ...result, server, peakRss };
+        const cpuUsPerRequest =
+          cpuSeconds === null ? null : (cpuSeconds * 1e6) / Math.max(1, result.total2xx);
+        const cell: Cell = { ...result, server, peakRss, cpuUsPerRequest };
         if (sampler) cell.depthSlope = depthSlope(await sampler.stop());
         cells.push(cell);
         ctx.shared.rss[`${server}, ${events} ev, ${connections} conn`] = peakRss;
@@ -98,6 +107,14 @@ export async function runIngest(ctx: BenchContext): Promise<SectionResult> {
     await matrix('bare Fastify', bare);
   } finally {
     await bare.stop();
+  }
+
+  // The plugin alone: separates what the plugin costs from what the collector adds around it.
+  const plugin = await startPluginServer(ctx.redisUrl);
+  try {
+    await matrix('Fastify + plugin (Redis)', plugin, { events: 1, connections: 50 });
+  } finally {
+    await plugin.stop();
   }
 
   await ctx.flushRedis();
@@ -128,12 +145,13 @@ export async function runIngest(ctx: BenchContext): Promise<SectionResult> {
       server: c.server,
       'ev/req': c.eventsPerRequest,
       conn: c.connections,
-      seconds: Math.round(c.seconds),
+      seconds: Math.round(c.seconds * 10) / 10,
       'req/s': c.reqPerSec,
       'events/s': c.eventsPerSec,
       'p50 ms': c.p50Ms,
       'p99 ms': c.p99Ms,
       'vs bare': c.server === 'bare Fastify' || !base ? '' : pct(c.reqPerSec / base.reqPerSec),
+      'CPU µs/req': c.cpuUsPerRequest ?? 'n/a',
       failures: c.failures,
       'RSS MB': fmt(c.peakRss / 2 ** 20),
     };
@@ -164,6 +182,7 @@ export async function runIngest(ctx: BenchContext): Promise<SectionResult> {
         'every figure is lower than on a dedicated server and the ratios are what to compare',
       `each request: one of ${DEVICES.toLocaleString('en-US')} device ids (header and cookie), fresh UUIDv7 event ids; ` +
         'the collector logs at warn and its rate limiter (Redis) runs on every request',
+      'CPU µs/req: CPU time of the server process alone per answer (Redis, Postgres and autocannon not included)',
       `windows: ${settings.headlineSeconds} s for the 1 ev/req, 50 conn cells of bare Fastify and persister off (the targets), ` +
         `${settings.comparisonSeconds} s for that cell with the persister on, ${settings.cellSeconds} s for the others`,
     ],

@@ -99,7 +99,9 @@ export async function runScale(ctx: BenchContext): Promise<SectionResult> {
       devices: smallPool,
     });
     const touchesSmall = await directTouches(sessions, smallPool, 5_000);
-    const small = await load(collector.url, smallPool);
+    const { result: small, cpuSeconds: smallCpu } = await withPeakRss(collector, () =>
+      load(collector.url, smallPool),
+    );
 
     const before = await usedMemory(ctx.redis);
     const seedRate = await seed(sessions, largePool.slice(SMALL));
@@ -117,7 +119,11 @@ export async function runScale(ctx: BenchContext): Promise<SectionResult> {
     const stored = await ctx.redis.dbsize();
 
     const touchesLarge = await directTouches(sessions, largePool, 5_000);
-    const { result: big, peakRss } = await withPeakRss(collector.rss, () => load(collector.url, largePool));
+    const {
+      result: big,
+      peakRss,
+      cpuSeconds: bigCpu,
+    } = await withPeakRss(collector, () => load(collector.url, largePool));
     ctx.shared.rss[`scale, ${large} sessions`] = peakRss;
 
     // Two collectors on the same Redis and Postgres, the same 50 connections split between them.
@@ -147,10 +153,13 @@ export async function runScale(ctx: BenchContext): Promise<SectionResult> {
     };
 
     const costRatio = small.reqPerSec / big.reqPerSec;
-    const row = (label: string, r: LoadResult, touches?: number) => ({
+    const cpuPer = (cpu: number | null, r: LoadResult) =>
+      cpu === null ? 'n/a' : (cpu * 1e6) / Math.max(1, r.total2xx);
+    const row = (label: string, r: LoadResult, touches?: number, cpu: number | null = null) => ({
       run: label,
       'req/s': r.reqPerSec,
       'µs/request': 1e6 / r.reqPerSec,
+      'collector CPU µs/req': cpu === null ? '' : cpuPer(cpu, r),
       'p50 ms': r.p50Ms,
       'p99 ms': r.p99Ms,
       'direct touches/s': touches ?? '',
@@ -176,8 +185,8 @@ export async function runScale(ctx: BenchContext): Promise<SectionResult> {
         storedKeys: stored,
       },
       rows: [
-        row(`1 collector, ${SMALL.toLocaleString('en-US')} sessions`, small, touchesSmall),
-        row(`1 collector, ${large.toLocaleString('en-US')} sessions`, big, touchesLarge),
+        row(`1 collector, ${SMALL.toLocaleString('en-US')} sessions`, small, touchesSmall, smallCpu),
+        row(`1 collector, ${large.toLocaleString('en-US')} sessions`, big, touchesLarge, bigCpu),
         row(`2 collectors, ${large.toLocaleString('en-US')} sessions`, two),
       ],
       targets: [flat],

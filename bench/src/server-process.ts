@@ -12,6 +12,7 @@ import { join } from 'node:path';
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 const COLLECTOR_ENTRY = join(REPO_ROOT, 'apps', 'collector', 'dist', 'server.js');
 const BARE_ENTRY = join(import.meta.dirname, 'bare-fastify-server.ts');
+const PLUGIN_ENTRY = join(import.meta.dirname, 'plugin-server.ts');
 
 /** A running server. */
 export interface ServerProcess {
@@ -19,6 +20,8 @@ export interface ServerProcess {
   pid: number;
   /** Resident set size now, bytes (Linux `/proc`), or null elsewhere. */
   rss(): number | null;
+  /** CPU time the process has used so far (user + system), seconds (Linux `/proc`), or null elsewhere. */
+  cpuSeconds(): number | null;
   /** SIGTERM, then waits for the exit (SIGKILL after 10 s). */
   stop(): Promise<void>;
 }
@@ -53,6 +56,20 @@ function rssOf(pid: number): number | null {
 }
 
 /** Ready when `url` answers 2xx, or (for a process without HTTP) when its output contains `marker`. */
+/** Clock ticks per second of `/proc/<pid>/stat` (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+function cpuOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
 async function waitReady(
   ready: { url: string } | { marker: string },
   child: ChildProcess,
@@ -113,7 +130,7 @@ async function start(
     await stop();
     throw err;
   }
-  return { url, pid: child.pid!, rss: () => rssOf(child.pid!), stop };
+  return { url, pid: child.pid!, rss: () => rssOf(child.pid!), cpuSeconds: () => cpuOf(child.pid!), stop };
 }
 
 /**
@@ -156,4 +173,16 @@ export async function startBareFastify(): Promise<ServerProcess> {
   const port = await freePort();
   // From the bench package, where tsx resolves.
   return start(['--import', 'tsx', BARE_ENTRY], {}, port, { path: '/healthz' }, join(REPO_ROOT, 'bench'));
+}
+
+/** Starts Fastify with only the devicelink plugin on the Redis stores (`plugin-server.ts`). */
+export async function startPluginServer(redisUrl: string): Promise<ServerProcess> {
+  const port = await freePort();
+  return start(
+    ['--import', 'tsx', PLUGIN_ENTRY],
+    { REDIS_URL: redisUrl },
+    port,
+    { path: '/healthz' },
+    join(REPO_ROOT, 'bench'),
+  );
 }
