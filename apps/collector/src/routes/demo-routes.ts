@@ -60,8 +60,16 @@ export async function demoRoutes(app: FastifyInstance, options: { verifier: Toke
   );
   const dist = demoDistDir();
   if (dist) {
-    await app.register(fastifyStatic, { root: dist, prefix: '/demo/', index: ['index.html'] });
+    // Files are routed one by one (wildcard off) so every other /demo/* path, a client-side route
+    // such as /demo/pricing opened or reloaded directly, gets the app's index.html.
+    await app.register(fastifyStatic, {
+      root: dist,
+      prefix: '/demo/',
+      index: ['index.html'],
+      wildcard: false,
+    });
     app.get('/demo', async (_request, reply) => reply.redirect('/demo/'));
+    app.get('/demo/*', async (_request, reply) => reply.type('text/html').sendFile('index.html'));
   } else {
     app.log.warn('DEMO=1 but apps/demo/dist does not exist: build it with npm run demo');
   }
