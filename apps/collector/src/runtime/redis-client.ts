@@ -15,7 +15,10 @@ export function createRedisClient(config: RedisConfig): RedisClient {
   }
   return new Cluster(
     config.nodes.map((n) => ({ host: n.host, port: n.port })),
-    { enableAutoPipelining: true, redisOptions: { maxRetriesPerRequest: 3 } },
+    // No auto-pipelining on a Cluster: ioredis groups a custom command by its first argument, which for
+    // the stores' scripts is the key count, not a key, so scripts for keys on different shards land in
+    // one pipeline and fail ("All keys in the pipeline should belong to the same slots allocation group").
+    { enableAutoPipelining: false, redisOptions: { maxRetriesPerRequest: 3 } },
   );
 }
 
