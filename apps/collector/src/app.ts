@@ -10,12 +10,15 @@ import type {} from '@fastify/cookie';
 import fastifyCors from '@fastify/cors';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { authenticateWith, registerTokenVerifier } from './auth/token-verifier.js';
 import type { CollectorConfig } from './config/collector-config.js';
+import { countRequests, createMetrics, metricsRoute } from './http/collector-metrics.js';
 import { installErrorHandlers } from './http/error-handler.js';
-import { RateLimitedError } from './http/errors.js';
+import { InvalidRequestError, PathTooLongError, RateLimitedError } from './http/errors.js';
 import { adminDeviceRoutes } from './routes/admin-device-route.js';
+import { adminStatsRoute } from './routes/admin-stats-route.js';
+import { adminUserRoutes } from './routes/admin-user-route.js';
 import { demoRoutes } from './routes/demo-routes.js';
 import { eventsRoute } from './routes/events-route.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -28,6 +31,8 @@ import { startDatabase } from './runtime/database-startup.js';
 export interface BuildAppOptions {
   /** Overrides the logger (tests pass `false`). Default: JSON logs at `LOG_LEVEL`. */
   logger?: boolean;
+  /** Where the JSON log lines go (default stdout); tests capture them to scan for addresses and tokens. */
+  logStream?: { write(line: string): void };
 }
 
 declare module 'fastify' {
@@ -64,6 +69,7 @@ export async function buildApp(
         ? false
         : {
             level: config.logLevel,
+            ...(options.logStream ? { stream: options.logStream } : {}),
             // No client address and no query string (tokens, ids) in request logs.
             serializers: {
               req: (req) => ({ method: req.method, url: (req.url ?? '').split('?')[0] }),
@@ -74,6 +80,17 @@ export async function buildApp(
       | boolean
       | string[],
     bodyLimit: 64 * 1024,
+    // Room for a 256-character user id in the erasure route (Fastify's default is 100).
+    routerOptions: { maxParamLength: 300 },
+    // Router-level refusals (a path parameter too long, a malformed URL) get DL_ codes too.
+    frameworkErrors: (error, _request, reply) => {
+      const refused =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new PathTooLongError()
+          : new InvalidRequestError(error.message);
+      // The framework's reply type carries no route schema to check against.
+      (reply as unknown as FastifyReply).code(refused.statusCode ?? 400).send(refused);
+    },
     // Fastify's default would log the raw client address on every request line.
   });
   installErrorHandlers(app);
@@ -88,10 +105,29 @@ export async function buildApp(
     database = await startDatabase(config, resources, app.log);
     app.decorate('collector', { config, resources, mode: resources.mode });
 
-    await app.register(fastifySwagger, {
-      openapi: { info: { title: 'devicelink collector', version: '0.1.0' } },
+    const metrics = createMetrics({
+      queue: resources.queue,
+      db: resources.db.db,
+      persistLagMs: () => database?.persister?.status().lagMs ?? null,
     });
-    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    countRequests(app, metrics);
+
+    await app.register(fastifySwagger, {
+      openapi: {
+        openapi: '3.0.3',
+        info: {
+          title: 'devicelink collector',
+          version: '0.1.0',
+          description:
+            'Page views, conversion and erasure of the devicelink collector. Admin routes need ' +
+            '`Authorization: Bearer <ADMIN_TOKEN>` and exist only when ADMIN_TOKEN is set.',
+        },
+      },
+    });
+    // The document of every route, generated from the route schemas. `/openapi.json` is the old name.
+    const openapi = async () => app.swagger();
+    app.get('/docs/json', { schema: { hide: true } }, openapi);
+    app.get('/openapi.json', { schema: { hide: true } }, openapi);
 
     if (config.corsOrigins) {
       await app.register(fastifyCors, corsOptions({ origin: [...config.corsOrigins] }));
@@ -101,10 +137,11 @@ export async function buildApp(
       const device =
         toDeviceId(firstHeader(request.headers[DEVICE_HEADER.toLowerCase()])) ??
         toDeviceId(request.cookies?.[DEVICE_COOKIE]);
-      if (device) return `d:${device}`;
-      // Per hashed client address; the raw address never becomes a Redis key.
+      // Keyed hashes under the daily salt: the raw address never becomes a Redis key, and neither does
+      // a device id (an erased device leaves no key naming it).
       const salt = await resources.sessions.dailySalt(utcDay(Date.now()));
-      return `a:${createHmac('sha256', salt).update(request.ip).digest('base64url')}`;
+      const hash = (value: string) => createHmac('sha256', salt).update(value).digest('base64url');
+      return device ? `d:${hash(device)}` : `a:${hash(request.ip)}`;
     };
     await app.register(fastifyRateLimit, {
       global: false,
@@ -131,11 +168,19 @@ export async function buildApp(
       queryAllowlist: config.queryAllowlist,
       corsOrigins: config.corsOrigins,
       rateLimit,
+      onAccepted: (count, kind) => metrics.eventsAccepted.inc({ kind }, count),
     });
-    await app.register(identifyRoute, { verifier, rateLimit });
+    await app.register(identifyRoute, {
+      verifier,
+      rateLimit,
+      onConverted: () => metrics.conversions.inc(),
+    });
     if (config.debugRoutes || config.demo) await app.register(sessionRoute);
     if (config.adminToken) {
-      await app.register(adminDeviceRoutes, { adminToken: config.adminToken, db: resources.db.db });
+      const admin = { adminToken: config.adminToken, db: resources.db.db };
+      await app.register(adminDeviceRoutes, admin);
+      await app.register(adminUserRoutes, admin);
+      await app.register(adminStatsRoute, admin);
     }
     await app.register(healthRoutes, {
       queue: resources.queue,
@@ -143,6 +188,7 @@ export async function buildApp(
       persister: database.persister,
       store: resources.redis ? 'redis' : 'embedded',
     });
+    await app.register(metricsRoute, { metrics });
     if (config.demo) await app.register(demoRoutes, { verifier });
     await app.ready();
     return app;

@@ -24,6 +24,7 @@ export {
 export type {
   AliasRecord,
   EraseRecord,
+  EraseUserRecord,
   EventQueue,
   LinkRecord,
   PageviewRecord,
@@ -31,6 +32,7 @@ export type {
   QueueRecord,
 } from './event-queue.js';
 export type { CookieSameSite, DevicelinkOptions } from './plugin-options.js';
+export type { PoisonEntry } from './queue/redis-event-queue.js';
 export type {
   ConvertResult,
   DeviceSource,
@@ -39,10 +41,10 @@ export type {
   SessionStore,
   TouchInput,
   TouchResult,
+  UserEventsResult,
 } from './session-store.js';
 export type { MemoryStoreOptions, MemoryStores } from './stores/memory-session-store.js';
 export { createMemoryStores } from './stores/memory-session-store.js';
-export type { PoisonEntry } from './queue/redis-event-queue.js';
 export type { RedisStoreOptions, RedisStores } from './stores/redis-stores.js';
 export { createRedisStores, QueuePartitionsMismatchError } from './stores/redis-stores.js';
 export type { StoreOptions } from './stores/store-options.js';

@@ -46,7 +46,17 @@ export interface ResolvedOptions {
   clientIp: (request: FastifyRequest) => string;
 }
 
-const STORE_METHODS = ['touch', 'get', 'convert', 'recordAlias', 'erase', 'dailySalt'] as const;
+const STORE_METHODS = [
+  'touch',
+  'get',
+  'convert',
+  'recordAlias',
+  'erase',
+  'queueUserEvents',
+  'eraseUser',
+  'forgetUser',
+  'dailySalt',
+] as const;
 const QUEUE_METHODS = ['append'] as const;
 const SAME_SITE: readonly CookieSameSite[] = ['lax', 'strict', 'none'];
 

@@ -70,6 +70,9 @@ function recording(sessions: SessionStore): { sessions: SessionStore; ids: unkno
       convert: (id, user) => seen([id], () => sessions.convert(id, user)),
       recordAlias: (id, alias) => seen([id, alias], () => sessions.recordAlias(id, alias)),
       erase: (id) => seen([id], () => sessions.erase(id)),
+      queueUserEvents: (user, records) => sessions.queueUserEvents(user, records),
+      eraseUser: (user) => sessions.eraseUser(user),
+      forgetUser: (id, user) => seen([id], () => sessions.forgetUser(id, user)),
       dailySalt: (day) => sessions.dailySalt(day),
     },
   };

@@ -413,6 +413,20 @@ describe('track()', () => {
     expect(res.json()).toEqual({ tracked: false, reason: 'erased' });
   });
 
+  it('answers tracked false for an erased user and queues nothing for it', async () => {
+    const a = await app({
+      authenticate: async (r) => (r.headers['x-user'] === 'u-erased' ? 'u-erased' : null),
+    });
+    await a.devicelink.sessions.eraseUser('u-erased');
+    const res = await a.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { 'x-user': 'u-erased' },
+      payload: eventsBody(),
+    });
+    expect(res.json()).toEqual({ tracked: false, reason: 'erased' });
+  });
+
   it('refuses to run on a route that did not opt in', async () => {
     const a = await buildTestApp({}, (f) => {
       f.post('/plain', async (request) => {

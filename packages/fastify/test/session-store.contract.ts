@@ -188,6 +188,58 @@ export function sessionStoreContract(name: string, make: MakeHarness): void {
       expect(kinds).toEqual(['pageview', 'pageview', 'alias', 'link', 'pageview', 'erase']);
     });
 
+    it('user erasure queues an erase-user record behind the user page views and refuses later ones and links', async () => {
+      const { sessions, queue } = await fresh();
+      const userId = `user-${newDeviceId()}`;
+      const record = (eventId: string) => ({
+        kind: 'pageview' as const,
+        eventId,
+        deviceId: null,
+        userId,
+        sessionId: null,
+        source: null,
+        visitorHash: null,
+        userAgent: null,
+        url: 'https://shop.example/account',
+        referrer: null,
+        clientTs: null,
+        serverTs: Date.now(),
+      });
+      expect(await sessions.queueUserEvents(userId, [record('e1'), record('e2')])).toEqual({
+        status: 'ok',
+        accepted: 2,
+      });
+      await sessions.eraseUser(userId);
+      expect(await sessions.queueUserEvents(userId, [record('e3')])).toEqual({ status: 'erased' });
+      const deviceId = newDeviceId();
+      await sessions.touch(touchInput(deviceId));
+      expect(await sessions.convert(deviceId, userId)).toEqual({ status: 'erased', sessionId: null });
+      // The device itself is untouched: its live session goes on.
+      expect(await sessions.get(deviceId)).not.toBeNull();
+      const mine = (await drain(queue, userId)).filter(
+        (e) => e.record.kind === 'erase-user' || (e.record.kind === 'pageview' && e.record.userId === userId),
+      );
+      expect(mine.map((e) => e.record.kind)).toEqual(['pageview', 'pageview', 'erase-user']);
+      expect(mine[2]?.record).toMatchObject({ kind: 'erase-user', userId });
+    });
+
+    it('forgetting a user on a shared device queues erase-user behind its entries and keeps the device', async () => {
+      const h = await fresh();
+      const { sessions, queue } = h;
+      const deviceId = newDeviceId();
+      await sessions.touch(touchInput(deviceId));
+      await sessions.convert(deviceId, 'u-gone');
+      await sessions.forgetUser(deviceId, 'u-gone');
+      // The device forgot its last linked user: the same user again would link anew (were it not erased).
+      expect(await sessions.convert(deviceId, 'u-gone')).toMatchObject({ status: 'linked' });
+      await sessions.touch(touchInput(deviceId));
+      expect(await sessions.get(deviceId)).not.toBeNull();
+      const kinds = (await drain(queue, deviceId))
+        .filter((e) => e.record.kind !== 'erase-user' || e.record.userId === 'u-gone')
+        .map((e) => e.record.kind);
+      expect(kinds).toEqual(['pageview', 'link', 'erase-user', 'link', 'pageview']);
+    });
+
     it('the daily salt is 32 bytes, stable for a day and different across days', async () => {
       const { sessions } = await fresh();
       const a = await sessions.dailySalt('2025-01-01');

@@ -57,6 +57,12 @@ export interface DeviceAliasesTable {
   first_seen: Timestamp;
 }
 
+/** A user erased in the last 30 days: queued links and page views for it are dropped. */
+export interface ErasedUsersTable {
+  user_id: string;
+  erased_at: Timestamp;
+}
+
 /** The kysely database type of the collector. */
 export interface Database {
   devices: DevicesTable;
@@ -64,6 +70,7 @@ export interface Database {
   page_views: PageViewsTable;
   identity_links: IdentityLinksTable;
   device_aliases: DeviceAliasesTable;
+  erased_users: ErasedUsersTable;
 }
 
 export type Device = Selectable<DevicesTable>;

@@ -34,6 +34,15 @@ export const InvalidDeviceIdError = createError(
   'device id must be 16 to 64 characters of [A-Za-z0-9_-]',
   400,
 );
+export const InvalidUserIdError = createError(
+  'DL_INVALID_USER_ID',
+  'user id must be 1 to 256 characters without control characters',
+  400,
+);
+/** A path parameter longer than the router takes. */
+export const PathTooLongError = createError('DL_PATH_TOO_LONG', 'a path parameter is too long', 414);
+/** `from` / `to` of the stats route missing, not ISO-8601 UTC, or not in order. */
+export const InvalidStatsRangeError = createError('DL_INVALID_STATS_RANGE', '%s', 400);
 /** Demo login with unknown user or password. */
 export const DemoLoginError = createError('DL_DEMO_LOGIN_FAILED', 'unknown demo user or wrong password', 401);
 /** Postgres is down for a route that reads it (admin); ingest never answers this. */

@@ -2,9 +2,22 @@
  * Writes one batch of queue entries to Postgres in ONE transaction. Every step is idempotent, so a batch
  * delivered again (reclaimed after a crash between commit and acknowledge) changes nothing:
  * page views are inserted once by event id and only the rows actually inserted count towards their
- * session; links carry a deterministic id; aliases and devices are upserts.
+ * session; links carry a deterministic id; aliases and devices are upserts; erasures delete.
+ *
+ * Erasure (../shared/CONTRACT.md, Erasure): an `erase` record removes a device, an `erase-user` record
+ * the user's links, the sessions and page views converted to the user and the user's own page views,
+ * and leaves the user id in `erased_users` for 30 days so that links and page views of the user still
+ * queued in other partitions are dropped instead of written back.
  */
-import type { AliasRecord, EraseRecord, LinkRecord, PageviewRecord, QueueEntry } from '@devicelink/fastify';
+import type {
+  AliasRecord,
+  EraseRecord,
+  EraseUserRecord,
+  LinkRecord,
+  PageviewRecord,
+  QueueEntry,
+} from '@devicelink/fastify';
+import { TOMBSTONE_SECONDS } from '@devicelink/protocol';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { applyConversionRule } from './conversion-rule.js';
@@ -16,6 +29,7 @@ export interface BatchResult {
   linksInserted: number;
   sessionsConverted: number;
   erased: number;
+  usersErased: number;
 }
 
 /** Advisory lock namespace of a partition's batches (with the partition number as second key). */
@@ -38,7 +52,13 @@ export async function writeBatch(
     // a partition's batches keeps the conversion rule from missing a link committed concurrently, and
     // keeps row locks in one order (no deadlocks).
     await sql`select pg_advisory_xact_lock(${PARTITION_LOCK_NAMESPACE}, ${partition})`.execute(trx);
-    const result: BatchResult = { pageViewsInserted: 0, linksInserted: 0, sessionsConverted: 0, erased: 0 };
+    const result: BatchResult = {
+      pageViewsInserted: 0,
+      linksInserted: 0,
+      sessionsConverted: 0,
+      erased: 0,
+      usersErased: 0,
+    };
     const touched = new Set<string>();
     let chunk: QueueEntry[] = [];
     for (const entry of entries) {
@@ -48,6 +68,14 @@ export async function writeBatch(
         await erase(trx, entry.record);
         touched.delete(entry.record.deviceId);
         result.erased++;
+      } else if (entry.record.kind === 'erase-user') {
+        await writeChunk(trx, chunk, result, touched);
+        chunk = [];
+        // Sessions written so far must carry their conversion before the user's are removed: a session
+        // queued ahead of the erasure and converted to the user goes with it.
+        result.sessionsConverted += await applyConversionRule(trx, [...touched].sort(), lookbackDays);
+        await eraseUser(trx, entry.record);
+        result.usersErased++;
       } else {
         chunk.push(entry);
       }
@@ -67,10 +95,20 @@ async function writeChunk(
   const pageviews: PageviewRecord[] = [];
   const links: LinkRecord[] = [];
   const aliases: AliasRecord[] = [];
+  const userIds = new Set<string>();
   for (const { record } of entries) {
-    if (record.kind === 'pageview') pageviews.push(record);
-    else if (record.kind === 'link') links.push(record);
-    else if (record.kind === 'alias') aliases.push(record);
+    if (record.kind === 'pageview' || record.kind === 'link') {
+      if (record.userId) userIds.add(record.userId);
+    }
+  }
+  const erased = await erasedUsers(trx, [...userIds]);
+  for (const { record } of entries) {
+    // An erased user's link or page view that was still queued is dropped, not written back.
+    if (record.kind === 'pageview') {
+      if (!(record.userId && erased.has(record.userId))) pageviews.push(record);
+    } else if (record.kind === 'link') {
+      if (!erased.has(record.userId)) links.push(record);
+    } else if (record.kind === 'alias') aliases.push(record);
   }
   // Device rows first-seen/last-seen bounds, from everything in the chunk.
   const devices = new Map<string, { first: number; last: number }>();
@@ -227,4 +265,48 @@ async function erase(trx: Transaction<Database>, record: EraseRecord): Promise<v
     .where((eb) => eb.or([eb('device_id', '=', id), eb('alias_id', '=', id)]))
     .execute();
   await trx.deleteFrom('devices').where('device_id', '=', id).execute();
+}
+
+/** The ids among `userIds` erased in the last 30 days. */
+async function erasedUsers(trx: Transaction<Database>, userIds: readonly string[]): Promise<Set<string>> {
+  if (userIds.length === 0) return new Set();
+  const rows = await trx
+    .selectFrom('erased_users')
+    .select('user_id')
+    .where('user_id', 'in', userIds)
+    .where('erased_at', '>', sql<Date>`now() - make_interval(secs => ${TOMBSTONE_SECONDS})`)
+    .execute();
+  return new Set(rows.map((r) => r.user_id));
+}
+
+/**
+ * Removes what is persisted for the user: links, the sessions converted to the user and their page
+ * views, and the user's authenticated page views; records the tombstone. Devices are not removed here:
+ * the ones no other user is linked to get their own `erase` records (see the admin user route).
+ */
+async function eraseUser(trx: Transaction<Database>, record: EraseUserRecord): Promise<void> {
+  const id = record.userId;
+  await trx
+    .insertInto('erased_users')
+    .values({ user_id: id, erased_at: date(record.ts) })
+    .onConflict((oc) =>
+      oc
+        .column('user_id')
+        .doUpdateSet({ erased_at: sql`greatest(erased_users.erased_at, excluded.erased_at)` }),
+    )
+    .execute();
+  // Tombstones older than 30 days have done their work.
+  await trx
+    .deleteFrom('erased_users')
+    .where('erased_at', '<=', sql<Date>`now() - make_interval(secs => ${TOMBSTONE_SECONDS})`)
+    .execute();
+  await trx
+    .deleteFrom('page_views')
+    .where('session_id', 'in', (eb) =>
+      eb.selectFrom('sessions').select('id').where('converted_user_id', '=', id),
+    )
+    .execute();
+  await trx.deleteFrom('page_views').where('user_id', '=', id).execute();
+  await trx.deleteFrom('sessions').where('converted_user_id', '=', id).execute();
+  await trx.deleteFrom('identity_links').where('user_id', '=', id).execute();
 }

@@ -14,6 +14,8 @@ import { errorSchema } from './error-schema.js';
 export interface IdentifyRouteOptions {
   verifier: TokenVerifier;
   rateLimit: { max: number; keyGenerator: (request: FastifyRequest) => Promise<string> } | null;
+  /** Called when a link was appended (metrics). */
+  onConverted?: () => void;
 }
 
 function clientDeviceId(request: FastifyRequest): string | null {
@@ -69,6 +71,7 @@ export async function identifyRoute(app: FastifyInstance, options: IdentifyRoute
         request.log.error({ err }, 'conversion failed');
         throw new StoreUnavailableError();
       }
+      if (result.status === 'linked') options.onConverted?.();
       return { userId, deviceId, sessionId: result.sessionId };
     },
   );

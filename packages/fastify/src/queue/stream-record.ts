@@ -57,6 +57,8 @@ export function decodeRecord(fields: readonly string[]): QueueRecord {
       };
     case 'erase':
       return { kind: 'erase', deviceId: raw.deviceId as string, ts: t ?? (raw.ts as number) };
+    case 'erase-user':
+      return { kind: 'erase-user', userId: raw.userId as string, ts: t ?? (raw.ts as number) };
     default:
       throw new TypeError(`unknown queue record kind ${JSON.stringify(raw.kind)}`);
   }

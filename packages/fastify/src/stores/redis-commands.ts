@@ -8,9 +8,12 @@ import aliasLua from '../scripts/alias.lua';
 import appendLua from '../scripts/append.lua';
 import convertLua from '../scripts/convert.lua';
 import eraseLua from '../scripts/erase.lua';
+import eraseUserLua from '../scripts/erase-user.lua';
+import forgetUserLua from '../scripts/forget-user.lua';
 import getLua from '../scripts/get.lua';
 import setOnceLua from '../scripts/set-once.lua';
 import touchLua from '../scripts/touch.lua';
+import userAppendLua from '../scripts/user-append.lua';
 
 type Arg = string | number;
 type Command<R> = (numKeys: number, ...args: Arg[]) => Promise<R>;
@@ -25,6 +28,9 @@ export interface DeviceLinkCommands {
   dlSetOnce: Command<string>;
   dlAppend: Command<number>;
   dlAck: Command<number>;
+  dlEraseUser: Command<number>;
+  dlForgetUser: Command<number>;
+  dlUserAppend: Command<number>;
 }
 
 /** A client (single node or Cluster) with the commands defined. */
@@ -39,6 +45,9 @@ const scripts: Record<keyof DeviceLinkCommands, string> = {
   dlSetOnce: setOnceLua,
   dlAppend: appendLua,
   dlAck: ackLua,
+  dlEraseUser: eraseUserLua,
+  dlForgetUser: forgetUserLua,
+  dlUserAppend: userAppendLua,
 };
 
 /** Defines the commands on `redis` (idempotent: a second call redefines the same scripts). */

@@ -10,6 +10,7 @@
  * | `<prefix>{pN}:l:<deviceId>` | string: last linked user | `CONVERSION_LOOKBACK_DAYS` |
  * | `<prefix>{pN}:a:<deviceId>` | hash: alias ids already queued | 1 day |
  * | `<prefix>{pN}:t:<deviceId>` | string: tombstone | 30 days |
+ * | `<prefix>{pN}:u:<userId>` | string: user tombstone (N from the user id) | 30 days |
  * | `<prefix>{pN}:q` | stream: the partition's queue, group `persist` | entries deleted at ack |
  * | `<prefix>salt:<YYYY-MM-DD>` | string: daily salt (base64) | 2 days |
  * | `<prefix>config:partitions` | string: `QUEUE_PARTITIONS` | none |
@@ -52,6 +53,12 @@ export class RedisKeys {
       tombstone: `${base}t:${deviceId}`,
       stream: `${base}q`,
     };
+  }
+
+  /** The keys of an authenticated user: tombstone and the user id's partition stream (one slot). */
+  user(userId: string): { tombstone: string; stream: string } {
+    const base = `${this.prefix}${partitionTag(partitionOf(userId, this.partitions))}:`;
+    return { tombstone: `${base}u:${userId}`, stream: `${base}q` };
   }
 
   salt(day: string): string {

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EVENT_DEDUPE_SECONDS, TOMBSTONE_SECONDS, uuidv7 } from '@devicelink/protocol';
+import type { PageviewRecord } from '../event-queue.js';
 import { pageviewDraft } from '../queue/pageview-record.js';
 import { encodeRecord } from '../queue/stream-record.js';
 import type {
@@ -14,6 +15,7 @@ import type {
   SessionStore,
   TouchInput,
   TouchResult,
+  UserEventsResult,
 } from '../session-store.js';
 import type { CommandClient } from './redis-commands.js';
 import type { RedisKeys } from './redis-keys.js';
@@ -92,6 +94,11 @@ export class RedisSessionStore implements SessionStore {
 
   async convert(deviceId: string, userId: string): Promise<ConvertResult> {
     const k = this.#keys.device(deviceId);
+    // The user tombstone lives in the user id's slot, so it is read before the device's script; a link
+    // queued in the gap is dropped by the persister, which keeps the tombstone too.
+    if ((await this.#redis.exists(this.#keys.user(userId).tombstone)) === 1) {
+      return { status: 'erased', sessionId: null };
+    }
     const [status, sessionId] = await this.#redis.dlConvert(
       4,
       k.session,
@@ -134,6 +141,35 @@ export class RedisSessionStore implements SessionStore {
       k.stream,
       TOMBSTONE_SECONDS,
       encodeRecord({ kind: 'erase', deviceId }),
+    );
+  }
+
+  async queueUserEvents(userId: string, records: PageviewRecord[]): Promise<UserEventsResult> {
+    if (records.length === 0) return { status: 'ok', accepted: 0 };
+    const k = this.#keys.user(userId);
+    const n = await this.#redis.dlUserAppend(2, k.tombstone, k.stream, ...records.map(encodeRecord));
+    return Number(n) < 0 ? { status: 'erased' } : { status: 'ok', accepted: records.length };
+  }
+
+  async eraseUser(userId: string): Promise<void> {
+    const k = this.#keys.user(userId);
+    await this.#redis.dlEraseUser(
+      2,
+      k.tombstone,
+      k.stream,
+      TOMBSTONE_SECONDS,
+      encodeRecord({ kind: 'erase-user', userId }),
+    );
+  }
+
+  async forgetUser(deviceId: string, userId: string): Promise<void> {
+    const k = this.#keys.device(deviceId);
+    await this.#redis.dlForgetUser(
+      2,
+      k.lastLinked,
+      k.stream,
+      userId,
+      encodeRecord({ kind: 'erase-user', userId }),
     );
   }
 

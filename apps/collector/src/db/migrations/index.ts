@@ -4,9 +4,11 @@
  */
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initialSchema from './2026-01-15T00-00-00-initial-schema.js';
+import * as erasureAndStats from './2026-03-01T00-00-00-erasure-and-stats.js';
 
 const migrations: Record<string, Migration> = {
   '2026-01-15T00-00-00-initial-schema': initialSchema,
+  '2026-03-01T00-00-00-erasure-and-stats': erasureAndStats,
 };
 
 /** The static migration provider of the collector. */

@@ -1,0 +1,99 @@
+/**
+ * `GET /v1/admin/stats?from=&to=` (../shared/CONTRACT.md, HTTP API), registered only with
+ * `ADMIN_TOKEN`. The definitions are in `stats/stats-queries.ts`; bounds are ISO-8601 UTC, `[from, to)`.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { adminGuard } from '../auth/admin-auth.js';
+import type { Database } from '../db/schema.js';
+import { DatabaseUnavailableError, InvalidStatsRangeError } from '../http/errors.js';
+import { readStats } from '../stats/stats-queries.js';
+import { parseUtcBound } from '../stats/utc-bound.js';
+import { errorSchema } from './error-schema.js';
+
+/** Options of {@link adminStatsRoute}. */
+export interface AdminStatsRouteOptions {
+  adminToken: string;
+  db: Kysely<Database>;
+}
+
+const nullableNumber = { type: ['number', 'null'] } as const;
+
+/** Registers the stats route behind the admin token (own scope). */
+export async function adminStatsRoute(app: FastifyInstance, options: AdminStatsRouteOptions): Promise<void> {
+  app.addHook('onRequest', adminGuard(options.adminToken));
+
+  app.get<{ Querystring: { from?: string; to?: string } }>(
+    '/v1/admin/stats',
+    {
+      schema: {
+        description:
+          'Sessions started in [from, to), how many converted, the conversion rate (null when none started), ' +
+          'the median page views before conversion and the median seconds from first page view to link.',
+        querystring: {
+          type: 'object',
+          properties: {
+            from: {
+              type: 'string',
+              description: 'ISO-8601 UTC, inclusive (2026-01-01 or 2026-01-01T00:00:00Z)',
+            },
+            to: { type: 'string', description: 'ISO-8601 UTC, exclusive' },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              from: { type: 'string' },
+              to: { type: 'string' },
+              sessionsStarted: { type: 'integer' },
+              convertedSessions: { type: 'integer' },
+              conversionRate: nullableNumber,
+              medianPageViewsBeforeConversion: nullableNumber,
+              medianSecondsToConversion: nullableNumber,
+            },
+            required: [
+              'from',
+              'to',
+              'sessionsStarted',
+              'convertedSessions',
+              'conversionRate',
+              'medianPageViewsBeforeConversion',
+              'medianSecondsToConversion',
+            ],
+          },
+          '4xx': errorSchema,
+          '5xx': errorSchema,
+        },
+      },
+    },
+    async (request) => {
+      const { from: rawFrom, to: rawTo } = request.query;
+      if (rawFrom === undefined || rawTo === undefined) {
+        throw new InvalidStatsRangeError(
+          'from and to are required (ISO-8601 UTC, e.g. 2026-01-01T00:00:00Z)',
+        );
+      }
+      const from = parseUtcBound(rawFrom);
+      const to = parseUtcBound(rawTo);
+      for (const [name, raw, value] of [
+        ['from', rawFrom, from],
+        ['to', rawTo, to],
+      ] as const) {
+        if (value === null) {
+          throw new InvalidStatsRangeError(
+            `${name} ${JSON.stringify(String(raw).slice(0, 64))} is not an ISO-8601 UTC date or time (e.g. 2026-01-01T00:00:00Z)`,
+          );
+        }
+      }
+      if (from!.getTime() >= to!.getTime()) {
+        throw new InvalidStatsRangeError('from must be before to (the window is [from, to))');
+      }
+      try {
+        return await readStats(options.db, from!, to!);
+      } catch (err) {
+        throw new DatabaseUnavailableError((err as Error).message);
+      }
+    },
+  );
+}

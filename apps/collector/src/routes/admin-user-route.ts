@@ -1,0 +1,95 @@
+/**
+ * `DELETE /v1/admin/users/:userId` (../shared/CONTRACT.md, Erasure), registered only with
+ * `ADMIN_TOKEN`. Everything goes through the queue, so it lands behind what is already queued:
+ *
+ * 1. the user tombstone and an `erase-user` record in the user id's partition (later events and links
+ *    of the user are refused for 30 days);
+ * 2. every device the user is linked to (Postgres, the link log) that no other user is linked to is
+ *    erased like `DELETE /v1/admin/devices/:deviceId` (its keys, tombstone, `erase` record);
+ * 3. every device the user shares with another user forgets the user, and gets an `erase-user` record
+ *    in its partition: the sessions converted to the user go, the other user's data stays.
+ *
+ * Aliases are never followed (a client can forge them). 204 once all of it is queued; 503 when the store
+ * or Postgres cannot be reached (nothing is lost by retrying: every step is idempotent).
+ */
+import type { FastifyInstance } from 'fastify';
+import { type Kysely, sql } from 'kysely';
+import { adminGuard } from '../auth/admin-auth.js';
+import type { Database } from '../db/schema.js';
+import { DatabaseUnavailableError, InvalidUserIdError, StoreUnavailableError } from '../http/errors.js';
+import { errorSchema } from './error-schema.js';
+
+/** Options of {@link adminUserRoutes}. */
+export interface AdminUserRouteOptions {
+  adminToken: string;
+  db: Kysely<Database>;
+}
+
+const MAX_USER_ID = 256;
+
+/** A user id the erasure accepts: what a JWT `sub` looks like, without control characters. */
+export function isErasableUserId(userId: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
+  return userId.length >= 1 && userId.length <= MAX_USER_ID && !/[\u0000-\u001f\u007f]/.test(userId);
+}
+
+/** Registers the user erasure route behind the admin token (own scope). */
+export async function adminUserRoutes(app: FastifyInstance, options: AdminUserRouteOptions): Promise<void> {
+  const { db } = options;
+  app.addHook('onRequest', adminGuard(options.adminToken));
+
+  app.delete<{ Params: { userId: string } }>(
+    '/v1/admin/users/:userId',
+    {
+      schema: {
+        description:
+          'Erases the user: links, sessions and page views converted to it, its own page views, and its devices no other user is linked to; 204.',
+        params: {
+          type: 'object',
+          properties: { userId: { type: 'string', maxLength: 1024 } },
+          required: ['userId'],
+        },
+        response: {
+          204: { type: 'null', description: 'Erasure queued.' },
+          '4xx': errorSchema,
+          '5xx': errorSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { userId } = request.params;
+      if (!isErasableUserId(userId)) throw new InvalidUserIdError();
+      const sessions = app.devicelink.sessions;
+      try {
+        // Tombstone first: from here on no new link or page view of the user is queued.
+        await sessions.eraseUser(userId);
+      } catch (err) {
+        request.log.error({ err }, 'user erasure failed');
+        throw new StoreUnavailableError();
+      }
+      let devices: Array<{ device_id: string; shared: boolean }>;
+      try {
+        const result = await sql<{ device_id: string; shared: boolean }>`
+          select l.device_id, exists (
+            select 1 from identity_links as o where o.device_id = l.device_id and o.user_id <> ${userId}
+          ) as shared
+          from (select distinct device_id from identity_links where user_id = ${userId}) as l
+          order by l.device_id
+        `.execute(db);
+        devices = result.rows;
+      } catch (err) {
+        throw new DatabaseUnavailableError((err as Error).message);
+      }
+      try {
+        for (const d of devices) {
+          if (d.shared) await sessions.forgetUser(d.device_id, userId);
+          else await sessions.erase(d.device_id);
+        }
+      } catch (err) {
+        request.log.error({ err }, 'user erasure failed');
+        throw new StoreUnavailableError();
+      }
+      reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import { createTestDatabase, hasServices } from '@devicelink/test-env';
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CollectorDb, createDb } from '../src/db/create-db.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import { pageViewsBeforeConversionQuery, sessionStatsQuery } from '../src/stats/stats-queries.js';
+import { ADMIN_TOKEN, collector, tempDataDir } from './support/collector.js';
+
+const at = (iso: string) => new Date(iso);
+
+/**
+ * The hand-worked data set. Window 2026-01-10 (UTC day):
+ * - s1 10:00, converted 10:05 (300 s); page views 10:00, 10:01, 10:02 before, 10:06 after: 3 before;
+ * - s2 12:00, converted 12:01:40 (100 s); one page view: 1 before;
+ * - s3 13:00, converted 13:10 (600 s); five page views before: 5;
+ * - s4 15:00 and s5 16:00, not converted;
+ * - outside: s6 on 2026-01-09T23:59:59.999Z (converted), s7 at 2026-01-11T00:00:00Z (to is exclusive).
+ * Whole day: started 5, converted 3, rate 0.6, median page views 3 (of 1, 3, 5), median seconds 300
+ * (of 100, 300, 600). From 12:00: started 4, converted 2, rate 0.5, medians (1+5)/2 = 3 and
+ * (100+600)/2 = 350.
+ */
+const SESSIONS: Array<{ first: string; converted?: string; views: string[] }> = [
+  {
+    first: '2026-01-10T10:00:00Z',
+    converted: '2026-01-10T10:05:00Z',
+    views: ['10:00', '10:01', '10:02', '10:06'],
+  },
+  { first: '2026-01-10T12:00:00Z', converted: '2026-01-10T12:01:40Z', views: ['12:00'] },
+  {
+    first: '2026-01-10T13:00:00Z',
+    converted: '2026-01-10T13:10:00Z',
+    views: ['13:00', '13:01', '13:02', '13:03', '13:04'],
+  },
+  { first: '2026-01-10T15:00:00Z', views: ['15:00', '15:01'] },
+  { first: '2026-01-10T16:00:00Z', views: ['16:00'] },
+  { first: '2026-01-09T23:59:59.999Z', converted: '2026-01-10T00:10:00Z', views: [] },
+  { first: '2026-01-11T00:00:00Z', converted: '2026-01-11T00:01:00Z', views: [] },
+];
+
+describe.runIf(hasServices('postgres'))('GET /v1/admin/stats', () => {
+  let database: { url: string; drop(): Promise<void> };
+  let db: CollectorDb;
+  let app: FastifyInstance;
+  const dataDir = tempDataDir();
+
+  beforeAll(async () => {
+    database = await createTestDatabase('stats');
+    db = await createDb({ databaseUrl: database.url, dataDir: '/nonexistent' });
+    await migrateToLatest(db.db);
+    for (const [i, s] of SESSIONS.entries()) {
+      const id = randomUUID();
+      const device = `stats-device-${String(i).padStart(4, '0')}`;
+      const day = s.first.slice(0, 10);
+      await db.db
+        .insertInto('sessions')
+        .values({
+          id,
+          device_id: device,
+          source: 'header',
+          first_seen: at(s.first),
+          last_seen: at(s.first),
+          page_views: s.views.length,
+          converted_user_id: s.converted ? `user-${i}` : null,
+          converted_at: s.converted ? at(s.converted) : null,
+          link_id: s.converted ? randomUUID() : null,
+        })
+        .execute();
+      for (const v of s.views) {
+        await db.db
+          .insertInto('page_views')
+          .values({
+            event_id: randomUUID(),
+            device_id: device,
+            session_id: id,
+            url: 'https://shop.test/',
+            server_ts: at(`${day}T${v}:00Z`),
+          })
+          .execute();
+      }
+    }
+    app = await collector({ DATABASE_URL: database.url, DATA_DIR: dataDir.dir, ADMIN_TOKEN });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await db?.close();
+    await database?.drop();
+    dataDir.remove();
+  });
+
+  const stats = (query: string, token = ADMIN_TOKEN) =>
+    app.inject({ url: `/v1/admin/stats?${query}`, headers: { authorization: `Bearer ${token}` } });
+
+  it('answers the hand-worked figures for a whole UTC day, bounds [from, to)', async () => {
+    const res = await stats('from=2026-01-10&to=2026-01-11');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      from: '2026-01-10T00:00:00.000Z',
+      to: '2026-01-11T00:00:00.000Z',
+      sessionsStarted: 5,
+      convertedSessions: 3,
+      conversionRate: 0.6,
+      medianPageViewsBeforeConversion: 3,
+      medianSecondsToConversion: 300,
+    });
+  });
+
+  it('takes the mean of the two middle values for an even number of converted sessions', async () => {
+    const res = await stats('from=2026-01-10T12:00:00Z&to=2026-01-11T00:00:00.000Z');
+    expect(res.json()).toMatchObject({
+      sessionsStarted: 4,
+      convertedSessions: 2,
+      conversionRate: 0.5,
+      medianPageViewsBeforeConversion: 3,
+      medianSecondsToConversion: 350,
+    });
+  });
+
+  it('answers null rate and medians for a window without sessions', async () => {
+    const res = await stats('from=2025-01-01&to=2025-02-01');
+    expect(res.json()).toMatchObject({
+      sessionsStarted: 0,
+      convertedSessions: 0,
+      conversionRate: null,
+      medianPageViewsBeforeConversion: null,
+      medianSecondsToConversion: null,
+    });
+  });
+
+  it('refuses missing, malformed, non-UTC and inverted bounds with 400 DL_INVALID_STATS_RANGE', async () => {
+    for (const q of [
+      '',
+      'from=2026-01-10',
+      'to=2026-01-10',
+      'from=yesterday&to=2026-01-10',
+      'from=2026-01-10T00:00:00+02:00&to=2026-01-11',
+      'from=2026-02-30&to=2026-03-01',
+      'from=2026-01-11&to=2026-01-10',
+      'from=2026-01-10&to=2026-01-10',
+    ]) {
+      const res = await stats(q);
+      expect(res.statusCode, q).toBe(400);
+      expect(res.json().code, q).toMatch(/^DL_/);
+    }
+  });
+
+  it('needs the admin token', async () => {
+    const res = await stats('from=2026-01-10&to=2026-01-11', 'x'.repeat(40));
+    expect(res.statusCode).toBe(401);
+    expect(res.json().code).toBe('DL_ADMIN_UNAUTHORIZED');
+  });
+});
+
+describe.runIf(hasServices('postgres'))('stats queries on 1,000,000 page views', () => {
+  let database: { url: string; drop(): Promise<void> };
+  let db: CollectorDb;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('statsplan');
+    db = await createDb({ databaseUrl: database.url, dataDir: '/nonexistent' });
+    await migrateToLatest(db.db);
+    // Seeded on a plain client: the collector's pool has a query timeout meant for requests.
+    const seed = new pg.Client({ connectionString: database.url });
+    await seed.connect();
+    try {
+      // Sequential ids keep the seeding fast (appends to the primary keys, not random inserts).
+      const uuid = (expr: string) => `lpad(to_hex(${expr}), 32, '0')::uuid`;
+      // 100,000 sessions over a year (one every 315 s), one in five converted, ten page views each.
+      await seed.query(`
+        insert into sessions (id, device_id, source, first_seen, last_seen, page_views, converted_user_id, converted_at, link_id)
+        select
+          ${uuid('g')},
+          'seed-device-' || (g % 20000),
+          'header',
+          timestamptz '2025-01-01Z' + g * interval '315 seconds',
+          timestamptz '2025-01-01Z' + g * interval '315 seconds' + interval '9 minutes',
+          10,
+          case when g % 5 = 0 then 'user-' || (g % 7000) end,
+          case when g % 5 = 0 then timestamptz '2025-01-01Z' + g * interval '315 seconds' + interval '6 minutes' end,
+          case when g % 5 = 0 then ${uuid('g + 1000000000')} end
+        from generate_series(1, 100000) as g`);
+      await seed.query(`
+        insert into page_views (event_id, device_id, session_id, url, server_ts)
+        select
+          ${uuid('g * 10 + k')},
+          'seed-device-' || (g % 20000),
+          ${uuid('g')},
+          'https://shop.test/p/' || k,
+          timestamptz '2025-01-01Z' + g * interval '315 seconds' + k * interval '1 minute'
+        from generate_series(1, 100000) as g, generate_series(0, 9) as k
+        order by g, k`);
+      await seed.query('analyze');
+    } finally {
+      await seed.end();
+    }
+  });
+  afterAll(async () => {
+    await db?.close();
+    await database?.drop();
+  });
+
+  async function plan(
+    query: ReturnType<typeof sessionStatsQuery> | ReturnType<typeof pageViewsBeforeConversionQuery>,
+  ) {
+    const { rows } = await sql<{ 'QUERY PLAN': string }>`explain ${query}`.execute(db.db);
+    return rows.map((r) => r['QUERY PLAN']).join('\n');
+  }
+
+  it('holds 1,000,000 page views', async () => {
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from page_views`.execute(db.db);
+    expect(rows[0]?.n).toBe(1_000_000);
+  });
+
+  it('reads a day of sessions through the stats index, never a scan of the table', async () => {
+    const text = await plan(sessionStatsQuery(at('2025-06-01'), at('2025-06-02')));
+    expect(text).toMatch(/(Index (Only )?Scan using|Bitmap Index Scan on) sessions_stats_window/);
+    expect(text).not.toMatch(/Seq Scan/);
+  });
+
+  it('counts page views before conversion through the session/time index', async () => {
+    const text = await plan(pageViewsBeforeConversionQuery(at('2025-06-01'), at('2025-06-02')));
+    expect(text).toMatch(/page_views_session_server_ts/);
+    expect(text).toMatch(/sessions_stats_window/);
+    expect(text).not.toMatch(/Seq Scan/);
+  });
+});
