@@ -12,7 +12,7 @@ import { fmt, pct, type SectionResult } from './report.js';
 /** Runs benchmark 7. */
 export async function runEmbedded(ctx: BenchContext): Promise<SectionResult> {
   const started = performance.now();
-  const seconds = ctx.settings.comparisonSeconds;
+  const seconds = ctx.settings.sideSeconds;
   const devices = devicePool(10_000);
   const dataDir = mkdtempSync(join(tmpdir(), 'devicelink-bench-'));
   const cells: (LoadResult & { peakRss: number })[] = [];

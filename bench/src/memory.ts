@@ -65,7 +65,8 @@ export async function runMemory(ctx: BenchContext): Promise<SectionResult> {
     rows,
     targets: [target('Redis bytes per live session', perSession, 300, ' B', '<=')],
     notes: [
-      'sessions are measured as seeded by the scale benchmark (a session hash with its TTL, no page view queued); ' +
+      'sessions are measured as seeded by the scale benchmark (one page view each, then the queue and dedupe sets ' +
+        'emptied: what remains is the session hash with its TTL); ' +
         'the projection adds no queue backlog: queued events cost the per-event figure until persisted',
       'the collector RSS does not grow with the session count: sessions live in Redis',
     ],

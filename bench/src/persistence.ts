@@ -175,7 +175,8 @@ async function measureInProcess(ctx: BenchContext): Promise<SectionResult> {
           if (t.achieved < 0.9 * t.offered) break;
         } else {
           hi = t.offered;
-          lo = Math.min(lo, Math.max(1, t.achieved - t.slope));
+          // What the persister drained at this load is a better floor than the unlimited run's.
+          lo = Math.min(hi * 0.9, Math.max(lo, t.achieved - t.slope));
         }
       }
       // No flat rate found: the drain rate measured is the next guess, slightly below.

@@ -152,7 +152,7 @@ async function main(): Promise<void> {
   console.log(`\n== Targets (${mode} mode, one run; ratios are what to compare)`);
   printTargets(targets);
   if (profileDir) {
-    for (const s of servers) void s;
+    // Collectors write their profiles when they exit.
     await cleanup();
     console.log('\n== CPU profiles of the collectors (self time)');
     summarizeProfiles(profileDir);

@@ -17,6 +17,7 @@ import {
 import { Redis } from 'ioredis';
 import { type BenchContext, withPeakRss } from './bench-context.js';
 import { devicePool, type LoadResult, runLoad } from './load.js';
+import { streamKeys } from './queue-depth.js';
 import { fmt, pct, type SectionResult, type Target } from './report.js';
 
 /** "Flat": the large count costs at most this much more per request than 1,000 sessions. */
@@ -28,18 +29,49 @@ async function usedMemory(redis: Redis): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? Number.NaN);
 }
 
-/** Touches each device once with no page view: a live session, nothing queued. */
-async function seed(sessions: SessionStore, devices: readonly string[]): Promise<number> {
+/**
+ * Touches each device once with one page view (the store starts no session without one), then
+ * empties the queue and deletes the dedupe sets the seeding made, so what remains is the sessions.
+ */
+async function seed(sessions: SessionStore, redis: Redis, devices: readonly string[]): Promise<number> {
   const started = performance.now();
   let next = 0;
   const worker = async () => {
     while (next < devices.length) {
       const deviceId = devices[next++]!;
-      await sessions.touch({ deviceId, source: 'header', visitorHash: null, userAgent: null, events: [] });
+      const event = {
+        type: 'pageview' as const,
+        url: 'https://shop.example/',
+        referrer: null,
+        id: uuidv7(),
+        clientTs: null,
+      };
+      await sessions.touch({
+        deviceId,
+        source: 'header',
+        visitorHash: null,
+        userAgent: null,
+        events: [event],
+      });
     }
   };
   await Promise.all(Array.from({ length: 256 }, worker));
-  return devices.length / ((performance.now() - started) / 1000);
+  const rate = devices.length / ((performance.now() - started) / 1000);
+  await dropQueueAndDedupe(redis);
+  return rate;
+}
+
+/** Trims every partition stream to nothing and unlinks the dedupe sets (bench database only). */
+async function dropQueueAndDedupe(redis: Redis): Promise<void> {
+  const trim = redis.pipeline();
+  for (const key of streamKeys()) trim.xtrim(key, 'MAXLEN', 0);
+  await trim.exec();
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${REDIS_PREFIX}*:e:*`, 'COUNT', 5000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
 }
 
 /** Touches with one page view over `devices`, from this process (no HTTP): touches per second. */
@@ -82,7 +114,7 @@ export async function runScale(ctx: BenchContext): Promise<SectionResult> {
     const { sessions } = await createRedisStores(client);
     const smallPool = devicePool(SMALL);
     const largePool = [...smallPool, ...devicePool(large - SMALL)];
-    await seed(sessions, smallPool);
+    await seed(sessions, ctx.redis, smallPool);
 
     const collector = await ctx.startCollector({ PERSISTER: 'off' });
     const load = (
@@ -91,10 +123,11 @@ export async function runScale(ctx: BenchContext): Promise<SectionResult> {
       connections = 50,
       seconds = settings.headlineSeconds,
     ) => runLoad({ url, connections, seconds, eventsPerRequest: 1, devices });
+    // A longer warm-up than elsewhere: the first measured window follows it directly.
     await runLoad({
       url: collector.url,
       connections: 50,
-      seconds: settings.warmupSeconds,
+      seconds: settings.warmupSeconds * 3,
       eventsPerRequest: 1,
       devices: smallPool,
     });
@@ -103,8 +136,10 @@ export async function runScale(ctx: BenchContext): Promise<SectionResult> {
       load(collector.url, smallPool),
     );
 
+    // Same starting point for the large count: no queue, no dedupe sets.
+    await dropQueueAndDedupe(ctx.redis);
     const before = await usedMemory(ctx.redis);
-    const seedRate = await seed(sessions, largePool.slice(SMALL));
+    const seedRate = await seed(sessions, ctx.redis, largePool.slice(SMALL));
     const after = await usedMemory(ctx.redis);
     const sampleKeys = largePool.slice(SMALL, SMALL + 500);
     let usage = 0;
@@ -136,8 +171,8 @@ export async function runScale(ctx: BenchContext): Promise<SectionResult> {
       devices: largePool,
     });
     const [a, b] = await Promise.all([
-      load(collector.url, largePool, 25, settings.comparisonSeconds),
-      load(second.url, largePool, 25, settings.comparisonSeconds),
+      load(collector.url, largePool, 25, settings.sideSeconds),
+      load(second.url, largePool, 25, settings.sideSeconds),
     ]);
     await second.stop();
     await collector.stop();
@@ -192,7 +227,8 @@ export async function runScale(ctx: BenchContext): Promise<SectionResult> {
       targets: [flat],
       notes: [
         `sessions seeded through the store's touch script at ${fmt(seedRate)}/s; each request touches a stored session ` +
-          '(1 event, 50 connections, persister off)',
+          '(1 event, 50 connections, persister off); seeding queues one page view per session, then the queue and ' +
+          'dedupe sets are emptied so both counts start alike',
         `two collectors vs one: ${pct(two.reqPerSec / big.reqPerSec)} of one collector's req/s; with 2 cores shared by ` +
           'autocannon, Redis and the collectors, a second process adds contention rather than capacity here',
         'direct touches/s: the touch script called from the bench process (64 in flight), without HTTP',
