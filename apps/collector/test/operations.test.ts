@@ -1,8 +1,15 @@
-import { Validator } from '@seriousme/openapi-schema-validator';
 import { waitFor } from '@devicelink/test-env';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, collector, databaseEnv, deviceId, eventsBody, tempDataDir } from './support/collector.js';
+import {
+  ADMIN_TOKEN,
+  collector,
+  databaseEnv,
+  deviceId,
+  eventsBody,
+  tempDataDir,
+} from './support/collector.js';
 import { claims, signJwt } from './support/jwt.js';
 
 const SECRET = 'operations-test-secret-long-enough-0123';
@@ -25,7 +32,9 @@ function parsePrometheus(text: string): { samples: Sample[]; types: Map<string, 
       continue;
     }
     if (line.startsWith('# HELP ')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?(?:[0-9.e+-]+|NaN|\+Inf|-Inf))(?: \d+)?$/.exec(line);
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?(?:[0-9.e+-]+|NaN|\+Inf|-Inf))(?: \d+)?$/.exec(
+      line,
+    );
     if (!m) throw new Error(`not Prometheus text: ${line}`);
     const labels: Record<string, string> = {};
     for (const [, k, v] of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
@@ -61,11 +70,19 @@ describe('metrics and the OpenAPI document', () => {
 
   it('/metrics parses as Prometheus text with requests, events, queue depth, lag, conversions and Postgres up', async () => {
     const d = deviceId();
-    await app.inject({ method: 'POST', url: '/v1/events', headers: { 'x-device-fingerprint': d }, payload: eventsBody(3) });
+    await app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { 'x-device-fingerprint': d },
+      payload: eventsBody(3),
+    });
     await app.inject({
       method: 'POST',
       url: '/v1/identify',
-      headers: { authorization: `Bearer ${signJwt('HS256', claims({ sub: 'metrics-user' }), SECRET)}`, 'x-device-fingerprint': d },
+      headers: {
+        authorization: `Bearer ${signJwt('HS256', claims({ sub: 'metrics-user' }), SECRET)}`,
+        'x-device-fingerprint': d,
+      },
     });
     await app.inject({ url: '/nowhere' });
     await waitFor(async () => {
@@ -84,12 +101,15 @@ describe('metrics and the OpenAPI document', () => {
       samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
 
     expect(types.get('devicelink_http_requests_total')).toBe('counter');
-    expect(find('devicelink_http_requests_total', { method: 'POST', route: '/v1/events', status: '202' })?.value).toBe(1);
+    expect(
+      find('devicelink_http_requests_total', { method: 'POST', route: '/v1/events', status: '202' })?.value,
+    ).toBe(1);
     expect(find('devicelink_http_requests_total', { route: 'unmatched', status: '404' })?.value).toBe(1);
     expect(find('devicelink_events_accepted_total', { kind: 'device' })?.value).toBe(3);
     expect(find('devicelink_conversions_total')?.value).toBe(1);
     expect(types.get('devicelink_queue_depth')).toBe('gauge');
-    for (const p of ['0', '1', '2', '3']) expect(find('devicelink_queue_depth', { partition: p })?.value).toBe(0);
+    for (const p of ['0', '1', '2', '3'])
+      expect(find('devicelink_queue_depth', { partition: p })?.value).toBe(0);
     expect(find('devicelink_persist_lag_seconds')).toBeDefined();
     expect(types.get('devicelink_persist_lag_seconds')).toBe('gauge');
     expect(find('devicelink_postgres_up')?.value).toBe(1);
@@ -103,8 +123,8 @@ describe('metrics and the OpenAPI document', () => {
     const result = await new Validator().validate(doc);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
-    const routes = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
-      Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
+    const routes = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(
+      ([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
     );
     expect(routes.sort()).toEqual(
       [

@@ -1,0 +1,200 @@
+import { createTestDatabase, hasServices, testEnv, uniquePrefix, waitFor } from '@devicelink/test-env';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config/collector-config.js';
+import { ADMIN_TOKEN, deviceId, eventsBody } from './support/collector.js';
+import { claims, signJwt } from './support/jwt.js';
+
+const SECRET = 'privacy-test-secret-that-is-long-enough';
+// Documentation addresses (RFC 5737 / 3849): nothing else in a run carries them.
+const CLIENT_IP = '203.0.113.77';
+const CLIENT_IP6 = '2001:db8::7';
+
+describe.runIf(hasServices('redis', 'postgres'))('abuse limits and data hygiene', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+  });
+
+  async function environment(label: string, extra: Record<string, string> = {}) {
+    const database = await createTestDatabase(label);
+    cleanups.push(() => database.drop());
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    cleanups.push(() => client.end());
+    const redis = new Redis(testEnv.redisUrl!);
+    cleanups.push(async () => {
+      redis.disconnect();
+    });
+    const prefix = uniquePrefix(label);
+    const logs: string[] = [];
+    const env = {
+      REDIS_URL: testEnv.redisUrl!,
+      REDIS_KEY_PREFIX: prefix,
+      DATABASE_URL: database.url,
+      ADMIN_TOKEN,
+      JWT_SECRET: SECRET,
+      QUEUE_PARTITIONS: '4',
+      LOG_LEVEL: 'debug',
+      ...extra,
+    };
+    const start = async () => {
+      const app = await buildApp(loadConfig(env), { logStream: { write: (line) => logs.push(line) } });
+      cleanups.push(() => app.close());
+      return app;
+    };
+    /** Every key of the prefix and everything stored under it, as text. */
+    const dump = async () => {
+      const out: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        for (const key of found) {
+          const type = await redis.type(key);
+          let value: unknown = null;
+          if (type === 'string') value = await redis.get(key);
+          else if (type === 'hash') value = await redis.hgetall(key);
+          else if (type === 'zset') value = await redis.zrange(key, 0, -1, 'WITHSCORES');
+          else if (type === 'stream') value = await redis.xrange(key, '-', '+');
+          out.push(`${key} ${JSON.stringify(value)}`);
+        }
+      } while (cursor !== '0');
+      return out;
+    };
+    return { env, client, start, dump, logs, prefix };
+  }
+
+  const send = (app: FastifyInstance, headers: Record<string, string> = {}, remoteAddress = CLIENT_IP) =>
+    app.inject({ method: 'POST', url: '/v1/events', headers, payload: eventsBody(1), remoteAddress });
+
+  it('answers 429 with Retry-After and DL_RATE_LIMITED once a device uses up its minute, counted across two collectors on one Redis', async () => {
+    const e = await environment('ratedevice', { RATE_LIMIT_PER_MINUTE: '4' });
+    const [a, b] = [await e.start(), await e.start()];
+    const d = deviceId();
+    const statuses: number[] = [];
+    for (const app of [a, b, a, b])
+      statuses.push((await send(app, { 'x-device-fingerprint': d })).statusCode);
+    expect(statuses).toEqual([202, 202, 202, 202]);
+    const refused = await send(b, { 'x-device-fingerprint': d });
+    expect(refused.statusCode).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(refused.json()).toMatchObject({ statusCode: 429, code: 'DL_RATE_LIMITED' });
+    // A refused request mints no id and sets no cookie.
+    expect(refused.headers['set-cookie']).toBeUndefined();
+    // Another device is not affected.
+    expect((await send(a, { 'x-device-fingerprint': deviceId() })).statusCode).toBe(202);
+    // The same device in the cookie counts against the same limit.
+    expect((await send(a, { cookie: `device_fp=${d}` })).statusCode).toBe(429);
+  });
+
+  it('limits clients without a device id by their hashed address, and no Redis key, value or log line holds the address or a token', async () => {
+    const e = await environment('rateaddress', { RATE_LIMIT_PER_MINUTE: '3' });
+    const [a, b] = [await e.start(), await e.start()];
+    const token = signJwt('HS256', claims({ sub: 'privacy-user' }), SECRET);
+    const statuses: number[] = [];
+    for (const app of [a, b, a, b]) statuses.push((await send(app)).statusCode);
+    expect(statuses).toEqual([202, 202, 202, 429]);
+    // Another address still gets in.
+    expect((await send(a, {}, CLIENT_IP6)).statusCode).toBe(202);
+    // Requests carrying secrets in every place they could leak from.
+    await a.inject({
+      method: 'POST',
+      url: `/v1/identify?token=${token}`,
+      headers: { authorization: `Bearer ${token}`, 'x-device-fingerprint': deviceId() },
+      remoteAddress: CLIENT_IP6,
+    });
+    await a.inject({
+      url: `/v1/admin/devices/${deviceId()}`,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      remoteAddress: CLIENT_IP6,
+    });
+    await a.inject({
+      url: '/v1/admin/stats?from=bad',
+      headers: { authorization: 'Bearer wrong-admin-token-zz9' },
+      remoteAddress: CLIENT_IP6,
+    });
+    await waitFor(
+      async () => (await e.client.query('select count(*)::int as n from page_views')).rows[0].n === 4,
+      {
+        what: 'page views persisted',
+      },
+    );
+
+    const stored = (await e.dump()).join('\n');
+    expect(stored).toContain(`${e.prefix}rl:`);
+    expect(e.logs.length).toBeGreaterThan(5);
+    const logText = e.logs.join('');
+    for (const secret of [CLIENT_IP, CLIENT_IP6, token, ADMIN_TOKEN, 'wrong-admin-token-zz9']) {
+      expect(stored, secret).not.toContain(secret);
+      expect(logText, secret).not.toContain(secret);
+    }
+    const rows = (await e.client.query('select * from sessions')).rows;
+    expect(JSON.stringify(rows)).not.toContain(CLIENT_IP);
+  });
+
+  it('stores URLs without the fragment, with only allowlisted query parameters, and the referrer as its origin', async () => {
+    const e = await environment('urlrules', { QUERY_ALLOWLIST: 'utm_source,ref' });
+    const app = await e.start();
+    const d = deviceId();
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { 'x-device-fingerprint': d },
+      payload: {
+        events: [
+          { type: 'pageview', url: 'https://shop.test/cart#step-2' },
+          {
+            type: 'pageview',
+            url: 'https://shop.test/p?utm_source=news&email=a%40b.test&ref=x&utm_medium=mail&session=secret',
+          },
+          {
+            type: 'pageview',
+            url: 'https://shop.test/q',
+            referrer: 'https://search.test/results?q=my+name#top',
+          },
+        ],
+      },
+    });
+    expect(res.json()).toMatchObject({ accepted: 3 });
+    const rows = await waitFor(
+      async () => {
+        const r = await e.client.query(
+          'select url, referrer from page_views where device_id = $1 order by url',
+          [d],
+        );
+        return r.rows.length === 3 ? r.rows : null;
+      },
+      { what: 'three page views' },
+    );
+    expect(rows).toEqual([
+      { url: 'https://shop.test/cart', referrer: null },
+      { url: 'https://shop.test/p?utm_source=news&ref=x', referrer: null },
+      { url: 'https://shop.test/q', referrer: 'https://search.test' },
+    ]);
+  });
+
+  it('Sec-GPC: 1 and denied consent track nothing and clear a cookie the browser sent', async () => {
+    const e = await environment('gpc');
+    const app = await e.start();
+    const d = deviceId();
+    const signals: Array<Record<string, string>> = [{ 'sec-gpc': '1' }, { 'x-device-consent': 'denied' }];
+    for (const headers of signals) {
+      const res = await send(app, { ...headers, cookie: `device_fp=${d}` });
+      expect(res.statusCode).toBe(202);
+      expect(res.json()).toEqual({ accepted: 0, tracked: false });
+      expect(res.headers['x-device-fingerprint']).toBeUndefined();
+      expect(String(res.headers['set-cookie'])).toMatch(/^device_fp=; Max-Age=0/);
+    }
+    // Without a cookie there is nothing to clear.
+    expect((await send(app, { 'sec-gpc': '1' })).headers['set-cookie']).toBeUndefined();
+    const depth = await Promise.all(
+      Array.from({ length: 4 }, (_, p) => app.collector.resources.queue.depth(p)),
+    );
+    expect(depth.every((n) => n === 0)).toBe(true);
+    expect(await app.devicelink.sessions.get(d)).toBeNull();
+  });
+});
