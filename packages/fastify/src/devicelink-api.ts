@@ -25,7 +25,7 @@ export type TrackResult =
     }
   /** A valid bearer token: queued under the user id, with no device or session. */
   | { tracked: true; accepted: number; userId: string }
-  /** Nothing counted or queued: consent denied (header, body, GPC) or the device was erased. */
+  /** Nothing counted or queued: consent denied (header, body, GPC), or the device or user was erased. */
   | { tracked: false; reason: 'consent' | 'erased' };
 
 /** The `app.devicelink` decoration. */
@@ -102,9 +102,11 @@ export function createDevicelink(options: ResolvedOptions): Devicelink {
         clientTs: e.clientTs,
         serverTs: now,
       }));
-      // Partitioned by user: these events have no device (contract: no device work for a token).
-      await queue.append(state.userId, records);
-      return { tracked: true, accepted: records.length, userId: state.userId };
+      // Partitioned by user: these events have no device (contract: no device work for a token). An
+      // erased user's events are dropped for 30 days (the store checks the tombstone atomically).
+      const queued = await sessions.queueUserEvents(state.userId, records);
+      if (queued.status === 'erased') return { tracked: false, reason: 'erased' };
+      return { tracked: true, accepted: queued.accepted, userId: state.userId };
     }
     if (device === null) return { tracked: false, reason: 'consent' };
 
@@ -125,7 +127,13 @@ export function createDevicelink(options: ResolvedOptions): Devicelink {
     if (result.status === 'erased') return { tracked: false, reason: 'erased' };
     // Already counted in a session that has ended: accepted (202), nothing new, no session to name.
     if (result.status === 'duplicate') {
-      return { tracked: true, accepted: 0, deviceId: device.deviceId, sessionId: null, source: device.source };
+      return {
+        tracked: true,
+        accepted: 0,
+        deviceId: device.deviceId,
+        sessionId: null,
+        source: device.source,
+      };
     }
     return {
       tracked: true,

@@ -1,7 +1,7 @@
 /**
  * The durable event queue (../shared/CONTRACT.md, Persistence). Producers are the session store's
- * scripts (page views, links, aliases, erasures of a device land in the device's partition) and
- * `append` (events of authenticated users, partitioned by user id). The consumer side is a consumer
+ * scripts (page views, links, aliases, erasures of a device land in the device's partition; events and
+ * erasures of an authenticated user in the user id's partition) and `append`. The consumer side is a consumer
  * group: `read` new entries, `reclaim` what a dead consumer left pending, `ack` after commit
  * (acknowledge and delete in one step). Nothing unread or unacknowledged is ever trimmed.
  */
@@ -50,7 +50,18 @@ export interface EraseRecord {
   ts: number;
 }
 
-export type QueueRecord = PageviewRecord | LinkRecord | AliasRecord | EraseRecord;
+/**
+ * The user was erased: the persister deletes the user's links, the sessions and page views converted
+ * to the user and the user's authenticated page views. Queued in the user id's partition and in the
+ * partition of every device the user shares with another user, behind what is already queued there.
+ */
+export interface EraseUserRecord {
+  kind: 'erase-user';
+  userId: string;
+  ts: number;
+}
+
+export type QueueRecord = PageviewRecord | LinkRecord | AliasRecord | EraseRecord | EraseUserRecord;
 
 /** One queued record and where it is. */
 export interface QueueEntry {

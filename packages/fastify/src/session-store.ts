@@ -7,6 +7,7 @@
  * partition (see `event-queue.ts`), so a session update and its queue entry never diverge.
  */
 import type { PageviewEvent } from '@devicelink/protocol';
+import type { PageviewRecord } from './event-queue.js';
 
 /** Which tier of the lookup produced the device id. */
 export type DeviceSource = 'header' | 'cookie' | 'server';
@@ -60,6 +61,12 @@ export type ConvertResult =
   | { status: 'unchanged'; sessionId: null }
   | { status: 'erased'; sessionId: null };
 
+/** What {@link SessionStore.queueUserEvents} did. */
+export type UserEventsResult =
+  | { status: 'ok'; accepted: number }
+  /** The user was erased in the last 30 days: nothing was queued. */
+  | { status: 'erased' };
+
 export interface SessionStore {
   /** Counts `events` in the device's session (starting one when needed) and queues them, atomically. */
   touch(input: TouchInput): Promise<TouchResult>;
@@ -67,7 +74,8 @@ export interface SessionStore {
   get(deviceId: string): Promise<LiveSession | null>;
   /**
    * Conversion: ends the live session and queues an identity link (device, user, server time).
-   * The same device and user again, with no live session since, adds no link.
+   * The same device and user again, with no live session since, adds no link. An erased device, or a
+   * user erased in the last 30 days, answers `erased` and links nothing.
    */
   convert(deviceId: string, userId: string): Promise<ConvertResult>;
   /** Queues an alias record (header id `deviceId` seen with cookie id `aliasId`). Repeats are cheap no-ops. */
@@ -77,6 +85,24 @@ export interface SessionStore {
    * `erased`), and queues an erase record behind anything already queued for it.
    */
   erase(deviceId: string): Promise<void>;
+  /**
+   * Queues an authenticated user's page views in the user id's partition, unless the user was erased
+   * in the last 30 days (checked in the same atomic step, so nothing lands behind the erase record).
+   */
+  queueUserEvents(userId: string, records: PageviewRecord[]): Promise<UserEventsResult>;
+  /**
+   * User erasure, the user's part: leaves a 30-day user tombstone (later `queueUserEvents` and
+   * `convert` for the user answer `erased`) and queues an `erase-user` record in the user id's
+   * partition. The caller erases the user's unshared devices with `erase` and calls `forgetUser` for
+   * the devices the user shares.
+   */
+  eraseUser(userId: string): Promise<void>;
+  /**
+   * User erasure on a device the user shares with another user: forgets the user as the device's last
+   * linked user and queues an `erase-user` record in the device's partition, behind the device's
+   * queued entries (so sessions converted to the user that are still queued are removed too).
+   */
+  forgetUser(deviceId: string, userId: string): Promise<void>;
   /** The secret salt of a UTC day (`YYYY-MM-DD`), made once and shared by every collector on the store. */
   dailySalt(day: string): Promise<Buffer>;
 }

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EVENT_DEDUPE_SECONDS, partitionOf, TOMBSTONE_SECONDS, uuidv7 } from '@devicelink/protocol';
-import type { EventQueue, QueueRecord } from '../event-queue.js';
+import type { EventQueue, PageviewRecord, QueueRecord } from '../event-queue.js';
 import { MemoryEventQueue } from '../queue/memory-event-queue.js';
 import { pageviewDraft } from '../queue/pageview-record.js';
 import type {
@@ -15,6 +15,7 @@ import type {
   SessionStore,
   TouchInput,
   TouchResult,
+  UserEventsResult,
 } from '../session-store.js';
 import { ExpiringMap } from './expiring-map.js';
 import {
@@ -63,6 +64,7 @@ class MemorySessionStore implements SessionStore {
   /** Event ids seen per device in the last 10 minutes (id to time seen). */
   readonly #seen: ExpiringMap<string, Map<string, number>>;
   readonly #tombstones: ExpiringMap<string, true>;
+  readonly #userTombstones: ExpiringMap<string, true>;
   readonly #lastLinked: ExpiringMap<string, string>;
   readonly #aliases: ExpiringMap<string, Set<string>>;
   readonly #salts: ExpiringMap<string, Buffer>;
@@ -75,6 +77,7 @@ class MemorySessionStore implements SessionStore {
     this.#seen = new ExpiringMap(maxSessions, now);
     // Tombstones must outlive pressure from live traffic, so they get a larger bound of their own.
     this.#tombstones = new ExpiringMap(maxSessions * 10, now);
+    this.#userTombstones = new ExpiringMap(maxSessions * 10, now);
     this.#lastLinked = new ExpiringMap(maxSessions, now);
     this.#aliases = new ExpiringMap(maxSessions, now);
     this.#salts = new ExpiringMap(16, now);
@@ -125,7 +128,9 @@ class MemorySessionStore implements SessionStore {
   }
 
   async convert(deviceId: string, userId: string): Promise<ConvertResult> {
-    if (this.#tombstones.get(deviceId)) return { status: 'erased', sessionId: null };
+    if (this.#tombstones.get(deviceId) || this.#userTombstones.get(userId)) {
+      return { status: 'erased', sessionId: null };
+    }
     const now = this.#now();
     const live = this.#live(deviceId, now);
     if (!live && this.#lastLinked.get(deviceId) === userId) return { status: 'unchanged', sessionId: null };
@@ -154,6 +159,22 @@ class MemorySessionStore implements SessionStore {
     this.#append(deviceId, { kind: 'erase', deviceId, ts: this.#now() });
   }
 
+  async queueUserEvents(userId: string, records: PageviewRecord[]): Promise<UserEventsResult> {
+    if (this.#userTombstones.get(userId)) return { status: 'erased' };
+    this.#queue.appendToPartition(this.#partition(userId), records);
+    return { status: 'ok', accepted: records.length };
+  }
+
+  async eraseUser(userId: string): Promise<void> {
+    this.#userTombstones.set(userId, true, TOMBSTONE_SECONDS * 1000);
+    this.#append(userId, { kind: 'erase-user', userId, ts: this.#now() });
+  }
+
+  async forgetUser(deviceId: string, userId: string): Promise<void> {
+    if (this.#lastLinked.get(deviceId) === userId) this.#lastLinked.delete(deviceId);
+    this.#append(deviceId, { kind: 'erase-user', userId, ts: this.#now() });
+  }
+
   async dailySalt(day: string): Promise<Buffer> {
     let salt = this.#salts.get(day);
     if (!salt) {
@@ -169,6 +190,7 @@ class MemorySessionStore implements SessionStore {
       this.#sessions,
       this.#seen,
       this.#tombstones,
+      this.#userTombstones,
       this.#lastLinked,
       this.#aliases,
       this.#salts,
@@ -188,12 +210,13 @@ class MemorySessionStore implements SessionStore {
     return s;
   }
 
-  #partition(deviceId: string): number {
-    return partitionOf(deviceId, this.#o.partitions);
+  /** The partition of a device id or, for user records, a user id. */
+  #partition(key: string): number {
+    return partitionOf(key, this.#o.partitions);
   }
 
-  #append(deviceId: string, record: QueueRecord): void {
-    this.#queue.appendToPartition(this.#partition(deviceId), [record]);
+  #append(key: string, record: QueueRecord): void {
+    this.#queue.appendToPartition(this.#partition(key), [record]);
   }
 }
 
