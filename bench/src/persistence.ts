@@ -179,10 +179,11 @@ async function measureInProcess(ctx: BenchContext): Promise<SectionResult> {
           lo = Math.min(hi * 0.9, Math.max(lo, t.achieved - t.slope));
         }
       }
-      // No flat rate found: the drain rate measured is the next guess, slightly below.
-      if (!best) {
-        const t = await fixedRate(Math.floor(lo * 0.9));
+      // No flat rate found: step down to 90% of what was drained in the last window (at most twice).
+      for (let i = 0, rate = Math.floor(lo * 0.9); !best && i < 2 && rate > 10; i++) {
+        const t = await fixedRate(rate);
         if (t.flat) best = t;
+        rate = Math.floor(Math.min(rate * 0.7, Math.max(1, t.achieved - t.slope) * 0.9));
       }
     }
     const maxRate = best?.achieved ?? null;

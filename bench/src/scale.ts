@@ -127,7 +127,7 @@ export async function runScale(ctx: BenchContext): Promise<SectionResult> {
     await runLoad({
       url: collector.url,
       connections: 50,
-      seconds: settings.warmupSeconds * 3,
+      seconds: settings.warmupSeconds * 2,
       eventsPerRequest: 1,
       devices: smallPool,
     });
