@@ -27,6 +27,8 @@ export interface PersisterOptions {
   idleMs?: number;
   /** Longest back-off while Postgres is down (default 5 s). */
   maxBackoffMs?: number;
+  /** How often the oldest queued entry of every partition is probed for the lag (default 1 s). */
+  lagProbeMs?: number;
   /** Called with each error (Postgres down, queue errors); the loop carries on. */
   onError?: (err: unknown, context: string) => void;
   /** Called after each committed batch. */
@@ -38,7 +40,10 @@ export interface PersisterStatus {
   running: boolean;
   /** False after a failed write until the next commit. */
   postgresUp: boolean;
-  /** Now minus the server time of the oldest entry read but not yet committed, ms (0 when idle). */
+  /**
+   * Now minus the queue time of the oldest entry not yet persisted, read or not, ms (0 when the queue
+   * is empty). Unread entries are seen through the queue's `oldest` probe (every `lagProbeMs`).
+   */
   lagMs: number;
   /** Message of the last error, if the last attempt failed. */
   lastError: string | null;
@@ -52,14 +57,20 @@ const recordTs = (e: QueueEntry): number => (e.record.kind === 'pageview' ? e.re
  * @example
  * const persister = new Persister({ db, queue, lookbackDays: 30 });
  * persister.start();
- * await persister.stop(); // finishes the batch in hand
+ * await persister.stop({ drainMs: 10_000 }); // persists what is queued, for at most 10 s
  */
 export class Persister {
   readonly #o: Required<Omit<PersisterOptions, 'onError' | 'onBatch'>> &
     Pick<PersisterOptions, 'onError' | 'onBatch'>;
   #loop: Promise<void> | null = null;
+  #probe: Promise<void> | null = null;
   #stopping = false;
+  /** Set by `stop({ drainMs })`: the loop ends at the first pass that finds nothing, or at this time. */
+  #drainUntil: number | null = null;
+  /** Oldest queue time among all partitions at the last probe (null: empty or not probed). */
+  #queuedOldest: number | null = null;
   #wake: (() => void) | null = null;
+  #probeWake: (() => void) | null = null;
   #postgresUp = true;
   #lastError: string | null = null;
   /** Oldest server time among entries in hand, per partition. */
@@ -72,6 +83,7 @@ export class Persister {
       reclaimIdleMs: 30_000,
       idleMs: 50,
       maxBackoffMs: 5_000,
+      lagProbeMs: 1_000,
       ...options,
     };
   }
@@ -80,20 +92,43 @@ export class Persister {
   start(): void {
     if (this.#loop) return;
     this.#stopping = false;
+    this.#drainUntil = null;
     this.#loop = this.#run();
+    this.#probe = this.#probeLoop();
   }
 
-  /** Stops after the batch in hand is committed (or abandoned while Postgres is down: it stays pending). */
-  async stop(): Promise<void> {
+  /**
+   * Stops the loop. With `drainMs`, first keeps persisting until a pass over every partition finds
+   * nothing new (what was queued before the call is written) or `drainMs` passes; without it, stops
+   * after the batch in hand. A batch abandoned while Postgres is down stays pending for a reclaim.
+   */
+  async stop(options: { drainMs?: number } = {}): Promise<void> {
+    if (!this.#loop) return;
+    if (options.drainMs && options.drainMs > 0) {
+      this.#drainUntil = Date.now() + options.drainMs;
+      this.#wake?.();
+      const timer = setTimeout(() => this.#halt(), options.drainMs);
+      try {
+        await this.#loop;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    this.#halt();
+    await Promise.all([this.#loop, this.#probe]);
+    this.#loop = null;
+    this.#probe = null;
+  }
+
+  #halt(): void {
     this.#stopping = true;
     this.#wake?.();
-    await this.#loop;
-    this.#loop = null;
+    this.#probeWake?.();
   }
 
   /** Current state for readiness and metrics. */
   status(): PersisterStatus {
-    let oldest = Number.POSITIVE_INFINITY;
+    let oldest = this.#queuedOldest ?? Number.POSITIVE_INFINITY;
     for (const ts of this.#inHand.values()) oldest = Math.min(oldest, ts);
     return {
       running: this.#loop !== null && !this.#stopping,
@@ -123,7 +158,38 @@ export class Persister {
         await this.#pause(this.#o.maxBackoffMs);
         continue;
       }
-      if (committed === 0) await this.#pause(this.#o.idleMs);
+      if (committed === 0) {
+        // Draining: a pass that found nothing means everything queued before stop() is written.
+        if (this.#drainUntil !== null) return;
+        await this.#pause(this.#o.idleMs);
+      }
+    }
+  }
+
+  /**
+   * Samples the oldest entry of every partition, so the lag counts entries no one has read yet (a
+   * backlog behind a slow or down Postgres). Queues without `oldest` report only entries in hand.
+   */
+  async #probeLoop(): Promise<void> {
+    const { queue } = this.#o;
+    if (!queue.oldest) return;
+    while (!this.#stopping) {
+      try {
+        const found = await Promise.all(Array.from({ length: queue.partitions }, (_, p) => queue.oldest!(p)));
+        let oldest: number | null = null;
+        for (const ts of found) if (ts !== null && (oldest === null || ts < oldest)) oldest = ts;
+        this.#queuedOldest = oldest;
+      } catch {
+        // The persist loop reports queue errors; the last sample stands meanwhile.
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.#o.lagProbeMs);
+        timer.unref();
+        this.#probeWake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
     }
   }
 

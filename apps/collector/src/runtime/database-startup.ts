@@ -9,12 +9,15 @@ import { migrateToLatest } from '../db/migrate.js';
 import { Persister } from '../persister/persister.js';
 import type { CollectorResources } from './collector-resources.js';
 
+/** How long a stopping collector keeps persisting what is queued. */
+const SHUTDOWN_DRAIN_MS = 10_000;
+
 /** The running database side of a collector. */
 export interface DatabaseRuntime {
   persister: Persister | null;
   /** Resolves once migrations ran. */
   migrated: Promise<void>;
-  /** Stops the persister (finishing the batch in hand) and any retry loop. */
+  /** Stops any retry loop and the persister, after it drained what is queued (at most 10 s). */
   stop(): Promise<void>;
 }
 
@@ -88,7 +91,8 @@ export async function startDatabase(
     async stop() {
       stopped = true;
       (wake as (() => void) | null)?.();
-      await persister?.stop();
+      // Shutdown persists what is queued (bounded, so a Postgres outage cannot hold the exit).
+      await persister?.stop({ drainMs: SHUTDOWN_DRAIN_MS });
     },
   };
 }

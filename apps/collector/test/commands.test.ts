@@ -1,0 +1,318 @@
+/**
+ * The collector's commands and signals as child processes (`node dist/server.js [persist]`): a separate
+ * persister, the drain on SIGTERM in both modes, a persister killed with entries in hand and their
+ * reclaim, the lag of unread entries, and the demo routes.
+ */
+
+import { createRedisStores } from '@devicelink/fastify';
+import { partitionOf, partitionTag, uuidv7 } from '@devicelink/protocol';
+import { createTestDatabase, hasServices, testEnv, uniquePrefix, waitFor } from '@devicelink/test-env';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/collector-config.js';
+import { createDb } from '../src/db/create-db.js';
+import { Persister } from '../src/persister/persister.js';
+import { collector, deviceId, tempDataDir } from './support/collector.js';
+import { httpAgent, httpJson } from './support/collector-process.js';
+import { type ServerCommand, startCommand } from './support/server-command.js';
+import { startTcpProxy, throughProxy } from './support/tcp-proxy.js';
+
+const PARTITIONS = 4;
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+});
+
+async function run(command: 'serve' | 'persist', env: Record<string, string>): Promise<ServerCommand> {
+  const c = await startCommand(command, env);
+  cleanups.push(() => c.kill());
+  return c;
+}
+
+/** One page view for `device` on the collector at `port`; resolves with its event id when accepted. */
+async function send(port: number, device: string, agent?: ReturnType<typeof httpAgent>): Promise<string> {
+  const id = uuidv7();
+  const r = await httpJson(port, 'POST', '/v1/events', {
+    agent,
+    headers: { 'x-device-fingerprint': device },
+    body: { events: [{ type: 'pageview', url: '/c', id }] },
+  });
+  if (r.status !== 202) throw new Error(`not accepted: ${r.status} ${JSON.stringify(r.body)}`);
+  return id;
+}
+
+describe.runIf(hasServices('redis', 'postgres'))('commands on Redis and Postgres', () => {
+  async function environment(label: string) {
+    const database = await createTestDatabase(label);
+    cleanups.push(() => database.drop());
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    cleanups.push(() => client.end());
+    const proxy = await startTcpProxy(new URL(database.url).hostname, Number(new URL(database.url).port));
+    cleanups.push(() => proxy.close());
+    const prefix = uniquePrefix(label);
+    const env = {
+      REDIS_URL: testEnv.redisUrl!,
+      REDIS_KEY_PREFIX: prefix,
+      DATABASE_URL: database.url,
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      QUEUE_PARTITIONS: String(PARTITIONS),
+    };
+    const persisted = async (ids: string[]): Promise<number> =>
+      (
+        await client.query(
+          'select count(distinct event_id)::int as n from page_views where event_id = any($1::uuid[])',
+          [ids],
+        )
+      ).rows[0].n;
+    /** Rows per event id above one: never expected. */
+    const duplicates = async (): Promise<number> =>
+      (
+        await client.query(
+          'select count(*)::int as n from (select event_id from page_views group by event_id having count(*) > 1) d',
+        )
+      ).rows[0].n;
+    return {
+      env,
+      prefix,
+      client,
+      proxy,
+      viaProxy: { ...env, DATABASE_URL: throughProxy(database.url, proxy) },
+      persisted,
+      duplicates,
+    };
+  }
+
+  it('npm start -- persist persists what a PERSISTER=off collector queued, and exits 0 on SIGTERM', async () => {
+    const e = await environment('persistcmd');
+    const ingest = await run('serve', { ...e.env, PERSISTER: 'off' });
+    expect(ingest.output()).toContain('persister off');
+    const d = deviceId();
+    const ids = [await send(ingest.port, d), await send(ingest.port, d), await send(ingest.port, d)];
+    const ready = await httpJson(ingest.port, 'GET', '/readyz');
+    expect(ready.body.status).toBe('ready');
+    expect(await e.persisted(ids)).toBe(0);
+
+    const persister = await run('persist', e.env);
+    await waitFor(async () => (await e.persisted(ids)) === 3, { what: '3 rows', timeoutMs: 30_000 });
+    expect(await persister.terminate()).toEqual({ code: 0, signal: null });
+  });
+
+  it('on SIGTERM a collector drains what is queued before it exits 0', async () => {
+    const e = await environment('drain');
+    const c = await run('serve', e.viaProxy);
+    e.proxy.cut();
+    // One device per partition: the persister holds one partition's batch while the others stay unread.
+    const devices = Array.from({ length: PARTITIONS }, (_, p) => {
+      let d = deviceId();
+      while (partitionOf(d, PARTITIONS) !== p) d = deviceId();
+      return d;
+    });
+    const agent = httpAgent(10);
+    cleanups.push(async () => agent.destroy());
+    // Accepted while Postgres is away: they wait on the queue, the persister backs off.
+    const ids = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => send(c.port, devices[i % PARTITIONS]!, agent)),
+    );
+    const ready = await waitFor(
+      async () => {
+        const r = await httpJson(c.port, 'GET', '/readyz', { agent });
+        return r.body.postgres === 'down' && r.body.persistLagMs > 0 ? r : null;
+      },
+      { what: 'readyz reporting postgres down and a lag' },
+    );
+    expect(ready.body.status).toBe('ready');
+    expect(await e.persisted(ids)).toBe(0);
+    e.proxy.restore();
+    // Without the drain the persister would stop after the batch in hand, leaving the other partitions.
+    expect(await c.terminate()).toEqual({ code: 0, signal: null });
+    expect(c.output()).toContain('draining the persister');
+    expect(await e.persisted(ids)).toBe(ids.length);
+  });
+
+  it('a persister killed with SIGKILL while holding read but unacknowledged entries loses none: a reclaim persists each once', async () => {
+    const e = await environment('sigkill');
+    const ingest = await run('serve', { ...e.env, PERSISTER: 'off' });
+    const persister = await run('persist', e.viaProxy);
+    e.proxy.cut();
+
+    // Load on several devices (several partitions); the ingest collector is killed mid-load too.
+    const devices = Array.from({ length: 6 }, () => deviceId());
+    const agent = httpAgent(20);
+    const accepted: string[] = [];
+    let killed = false;
+    await Promise.all(
+      Array.from({ length: 300 }, async (_, i) => {
+        try {
+          accepted.push(await send(ingest.port, devices[i % devices.length]!, agent));
+        } catch {
+          // Refused or reset by the kill: not accepted, not counted.
+        }
+        if (accepted.length >= 150 && !killed) {
+          killed = true;
+          await ingest.kill();
+        }
+      }),
+    );
+    agent.destroy();
+    expect(killed).toBe(true);
+    expect(accepted.length).toBeGreaterThanOrEqual(150);
+
+    // Provably pending: the persister read entries it cannot commit while Postgres is cut.
+    const redis = new Redis(testEnv.redisUrl!);
+    cleanups.push(() => redis.quit());
+    const streams = Array.from({ length: PARTITIONS }, (_, p) => `${e.prefix}${partitionTag(p)}:q`);
+    const pending = async () => {
+      let n = 0;
+      for (const s of streams) {
+        const summary = (await redis.xpending(s, 'persist').catch(() => [0])) as [number];
+        n += Number(summary[0]);
+      }
+      return n;
+    };
+    await waitFor(async () => (await pending()) > 0, { what: 'entries pending in the dead-to-be persister' });
+    await persister.kill();
+    expect(await pending()).toBeGreaterThan(0);
+    expect(await e.persisted(accepted)).toBe(0);
+    e.proxy.restore();
+
+    // The restart: a persister whose reclaim threshold is short enough for a test (default 30 s).
+    const stores = await createRedisStores(redis, { keyPrefix: e.prefix, partitions: PARTITIONS });
+    const db = await createDb(loadConfig(e.env));
+    cleanups.push(() => db.close());
+    let reclaimedFromDead = 0;
+    const restarted = new Persister({
+      db: db.db,
+      // The real queue, counting what the reclaim path hands over.
+      queue: {
+        partitions: stores.queue.partitions,
+        append: (key, records) => stores.queue.append(key, records),
+        read: (p, c, n) => stores.queue.read(p, c, n),
+        ack: (p, ids) => stores.queue.ack(p, ids),
+        depth: (p) => stores.queue.depth(p),
+        reclaim: async (p, c, idle, n) => {
+          const entries = await stores.queue.reclaim(p, c, idle, n);
+          reclaimedFromDead += entries.length;
+          return entries;
+        },
+      },
+      lookbackDays: 30,
+      reclaimIdleMs: 200,
+      idleMs: 10,
+    });
+    restarted.start();
+    cleanups.push(() => restarted.stop());
+    await waitFor(async () => (await e.persisted(accepted)) === accepted.length, {
+      what: 'every accepted event persisted',
+      timeoutMs: 60_000,
+      intervalMs: 100,
+    });
+    expect(reclaimedFromDead).toBeGreaterThan(0);
+    expect(await e.duplicates()).toBe(0);
+    await waitFor(async () => (await pending()) === 0, { what: 'nothing pending' });
+  });
+
+  it('the persister lag counts entries no one has read yet, not only the batch in hand', async () => {
+    const e = await environment('lag');
+    // Two devices in different partitions: the persister gets stuck on the lower one while Postgres
+    // is down, so the older entry of the higher one stays unread.
+    let low = deviceId();
+    let high = deviceId();
+    while (partitionOf(low, PARTITIONS) !== 0) low = deviceId();
+    while (partitionOf(high, PARTITIONS) !== PARTITIONS - 1) high = deviceId();
+    const ingest = await run('serve', { ...e.env, PERSISTER: 'off' });
+    const oldestAt = Date.now();
+    await send(ingest.port, high);
+    // Real time has to pass for a lag to exist; this waits for it, it asserts nothing.
+    await waitFor(() => Date.now() - oldestAt > 1_500, { what: '1.5 s' });
+    const newerAt = Date.now();
+    await send(ingest.port, low);
+
+    e.proxy.cut();
+    const redis = new Redis(testEnv.redisUrl!);
+    cleanups.push(() => redis.quit());
+    const stores = await createRedisStores(redis, { keyPrefix: e.prefix, partitions: PARTITIONS });
+    const db = await createDb(loadConfig(e.viaProxy));
+    cleanups.push(() => db.close());
+    const persister = new Persister({ db: db.db, queue: stores.queue, lookbackDays: 30, lagProbeMs: 50 });
+    persister.start();
+    cleanups.push(() => persister.stop());
+    const status = await waitFor(
+      () => {
+        const s = persister.status();
+        // The batch in hand (the newer entry) alone would give about now - newerAt.
+        return !s.postgresUp && s.lagMs >= Date.now() - newerAt + 1_000 ? s : null;
+      },
+      { what: 'a lag from the unread older entry', timeoutMs: 30_000 },
+    );
+    expect(status.lagMs).toBeGreaterThan(1_000);
+    e.proxy.restore();
+    await waitFor(() => persister.status().lagMs === 0, { what: 'lag back to 0', timeoutMs: 30_000 });
+  });
+});
+
+describe('commands on the embedded defaults', () => {
+  it('on SIGTERM the embedded collector persists what it accepted into PGlite and exits 0', async () => {
+    const dir = tempDataDir();
+    cleanups.push(async () => dir.remove());
+    const c = await run('serve', { DATA_DIR: dir.dir, RATE_LIMIT_PER_MINUTE: '100000' });
+    const d = deviceId();
+    const agent = httpAgent(10);
+    const ids = await Promise.all(Array.from({ length: 60 }, () => send(c.port, d, agent)));
+    agent.destroy();
+    expect(await c.terminate()).toEqual({ code: 0, signal: null });
+    // Read PGlite directly, with no persister: only what the drain wrote is there.
+    const db = await createDb(loadConfig({ DATA_DIR: dir.dir }));
+    try {
+      const rows = await db.db
+        .selectFrom('page_views')
+        .select('event_id')
+        .where('event_id', 'in', ids)
+        .execute();
+      expect(rows).toHaveLength(ids.length);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('DEMO=1 answers an access token for the demo users, 401 for a wrong password, and serves the demo app', async () => {
+    const dir = tempDataDir();
+    cleanups.push(async () => dir.remove());
+    const app = await collector({ DATA_DIR: dir.dir, DEMO: '1' });
+    cleanups.push(() => app.close());
+    for (const username of ['alice', 'bob']) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/demo/login',
+        payload: { username, password: username },
+      });
+      expect(res.statusCode).toBe(200);
+      const token = res.json().accessToken as string;
+      expect(token.split('.')).toHaveLength(3);
+      // The token is one the collector's own identify accepts.
+      const identify = await app.inject({
+        method: 'POST',
+        url: '/v1/identify',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(identify.json()).toMatchObject({ userId: username, deviceId: null });
+    }
+    const wrong = await app.inject({
+      method: 'POST',
+      url: '/demo/login',
+      payload: { username: 'alice', password: 'bob' },
+    });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.json().code).toMatch(/^DL_/);
+    const page = await app.inject({ method: 'GET', url: '/demo/' });
+    const { demoDistDir } = await import('../src/routes/demo-routes.js');
+    if (demoDistDir()) {
+      expect(page.statusCode).toBe(200);
+      expect(page.headers['content-type']).toMatch(/text\/html/);
+    } else {
+      expect(page.statusCode).toBe(404);
+    }
+  });
+});
