@@ -107,3 +107,4 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+export { startRedisCluster, type TestRedisCluster } from './redis-cluster.js';

@@ -1,17 +1,9 @@
 /**
- * Vitest global setup: a three-node Redis Cluster on loopback ports for the collector's Cluster tests,
- * started from the local `redis-server` (cluster mode, no persistence) and joined with `redis-cli
- * --cluster create`. The same as the plugin's setup (a package never imports another's tests). Seeds reach tests through `inject('redisClusterNodes')`; `REDIS_CLUSTER_NODES`, when set, is
- * used instead. Without Redis (no `REDIS_URL`, or no `redis-server` binary) it provides null and the
- * Cluster suites skip with a line saying so.
+ * Vitest global setup: a three-node Redis Cluster for the collector Cluster tests (see
+ * `startRedisCluster` in @devicelink/test-env). Seeds reach tests through `inject('redisClusterNodes')`,
+ * null when Redis is not available (the Cluster tests then skip with a line saying so).
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { promisify } from 'node:util';
-import { hasServices, testEnv, waitFor } from '@devicelink/test-env';
+import { startRedisCluster } from '@devicelink/test-env';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 
@@ -22,103 +14,8 @@ declare module 'vitest' {
   }
 }
 
-const run = promisify(execFile);
-
-const onPath = (bin: string): boolean =>
-  (process.env.PATH ?? '').split(delimiter).some((dir) => existsSync(join(dir, bin)));
-
-const portFree = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-
-/** A port that is free together with its cluster bus port (+10000). */
-async function freePort(taken: Set<number>): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 30_000);
-    if (taken.has(port)) continue;
-    if ((await portFree(port)) && (await portFree(port + 10_000))) {
-      taken.add(port);
-      return port;
-    }
-  }
-}
-
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
-  if (testEnv.redisClusterNodes) {
-    project.provide('redisClusterNodes', testEnv.redisClusterNodes);
-    return undefined;
-  }
-  if (!hasServices('redis') || !onPath('redis-server') || !onPath('redis-cli')) {
-    if (testEnv.requireServices && testEnv.redisUrl) {
-      throw new Error(
-        'REQUIRE_SERVICES=1 but redis-server/redis-cli are missing: cannot start a Redis Cluster',
-      );
-    }
-    console.warn('[collector] redis-server not available: skipping the Redis Cluster tests');
-    project.provide('redisClusterNodes', null);
-    return undefined;
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'dl-collector-cluster-'));
-  const taken = new Set<number>();
-  const ports = [await freePort(taken), await freePort(taken), await freePort(taken)];
-  const children: ChildProcess[] = ports.map((port) =>
-    spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--cluster-enabled',
-        'yes',
-        '--cluster-config-file',
-        join(dir, `nodes-${port}.conf`),
-        '--dir',
-        dir,
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--daemonize',
-        'no',
-      ],
-      { stdio: 'ignore' },
-    ),
-  );
-  const teardown = async () => {
-    for (const child of children) child.kill('SIGTERM');
-    await Promise.all(
-      children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r)))),
-    );
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    for (const port of ports) {
-      await waitFor(
-        async () => (await run('redis-cli', ['-p', String(port), 'ping'])).stdout.includes('PONG'),
-        {
-          what: `redis-server on ${port}`,
-        },
-      );
-    }
-    const seeds = ports.map((p) => `127.0.0.1:${p}`);
-    await run('redis-cli', ['--cluster', 'create', ...seeds, '--cluster-replicas', '0', '--cluster-yes']);
-    for (const port of ports) {
-      await waitFor(
-        async () =>
-          (await run('redis-cli', ['-p', String(port), 'cluster', 'info'])).stdout.includes(
-            'cluster_state:ok',
-          ),
-        { what: `cluster_state:ok on ${port}` },
-      );
-    }
-    project.provide('redisClusterNodes', seeds.join(','));
-    return teardown;
-  } catch (err) {
-    await teardown();
-    throw err;
-  }
+  const cluster = await startRedisCluster('collector');
+  project.provide('redisClusterNodes', cluster?.seeds ?? null);
+  return cluster?.stop;
 }
