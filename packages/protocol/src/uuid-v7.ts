@@ -1,7 +1,7 @@
 // Random bytes are drawn in blocks: one getRandomValues call per 256 ids instead of one per id (it
 // showed in the collector's CPU profile at a few percent of a request).
 const POOL_IDS = 256;
-let pool: Uint8Array | undefined;
+let pool: Uint8Array<ArrayBuffer> | undefined;
 let offset = 0;
 
 /**
