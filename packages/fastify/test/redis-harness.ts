@@ -9,14 +9,17 @@ import type { MakeHarness } from './store-harness.js';
 /** A single-node client on `url`. */
 export const singleNode = (url: string): Redis => new Redis(url, { maxRetriesPerRequest: 3 });
 
-/** A Cluster client on comma-separated `host:port` seeds. */
+/**
+ * A Cluster client on comma-separated `host:port` seeds, auto-pipelining as the collector's does: the
+ * contract suites then prove every script and queue command is grouped by the shard of its key.
+ */
 export const clusterClient = (seeds: string): Cluster =>
   new Cluster(
     seeds.split(',').map((s) => {
       const [host, port] = s.trim().split(':');
       return { host: host ?? '127.0.0.1', port: Number(port) };
     }),
-    { redisOptions: { maxRetriesPerRequest: 3 } },
+    { enableAutoPipelining: true, redisOptions: { maxRetriesPerRequest: 3 } },
   );
 
 /** Every key under `prefix` on every master (a Cluster scan goes node by node). */

@@ -7,6 +7,8 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/schema.js';
 
+const DEVICES_PER_UPDATE = 5_000;
+
 /**
  * Converts every unconverted session of `deviceIds` that has a qualifying link. Returns how many
  * sessions it converted.
@@ -16,23 +18,28 @@ export async function applyConversionRule(
   deviceIds: readonly string[],
   lookbackDays: number,
 ): Promise<number> {
-  if (deviceIds.length === 0) return 0;
-  const result = await sql`
-    update sessions as s
-    set converted_user_id = l.user_id, converted_at = l.linked_at, link_id = l.id
-    from sessions as s2
-    cross join lateral (
-      select il.id, il.user_id, il.linked_at
-      from identity_links as il
-      where il.device_id = s2.device_id
-        and il.linked_at >= s2.first_seen
-        and il.linked_at <= s2.first_seen + make_interval(days => ${lookbackDays})
-      order by il.linked_at, il.id
-      limit 1
-    ) as l
-    where s.id = s2.id
-      and s2.converted_user_id is null
-      and s2.device_id in (${sql.join([...deviceIds])})
-  `.execute(db);
-  return Number(result.numAffectedRows ?? 0);
+  let converted = 0;
+  // In slices: a pass may touch more devices than one statement takes parameters.
+  for (let i = 0; i < deviceIds.length; i += DEVICES_PER_UPDATE) {
+    const slice = deviceIds.slice(i, i + DEVICES_PER_UPDATE);
+    const result = await sql`
+      update sessions as s
+      set converted_user_id = l.user_id, converted_at = l.linked_at, link_id = l.id
+      from sessions as s2
+      cross join lateral (
+        select il.id, il.user_id, il.linked_at
+        from identity_links as il
+        where il.device_id = s2.device_id
+          and il.linked_at >= s2.first_seen
+          and il.linked_at <= s2.first_seen + make_interval(days => ${lookbackDays})
+        order by il.linked_at, il.id
+        limit 1
+      ) as l
+      where s.id = s2.id
+        and s2.converted_user_id is null
+        and s2.device_id in (${sql.join(slice)})
+    `.execute(db);
+    converted += Number(result.numAffectedRows ?? 0);
+  }
+  return converted;
 }

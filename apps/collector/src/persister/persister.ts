@@ -1,15 +1,16 @@
 /**
- * The background persister: moves queued records into Postgres. Each partition is read on its own
- * (Redis Cluster refuses multi-slot reads) through the consumer group: first what a dead consumer left
- * pending (`reclaim`), then new entries (`read`). A batch is written in one transaction and acknowledged
- * only after commit; while Postgres is down the same batch is retried with capped exponential back-off,
- * never acknowledged and never dropped.
+ * The background persister: moves queued records into Postgres, in passes. A pass reads every
+ * partition through the consumer group at once (one command per partition, since Redis Cluster refuses
+ * multi-slot reads; issued together, so ioredis pipelines them), taking over what a dead consumer left
+ * pending (`reclaim`) every half `reclaimIdleMs`. Everything a pass read is written in ONE transaction
+ * and acknowledged, per partition and concurrently, only after commit; while Postgres is down the same
+ * entries are retried with capped exponential back-off, never acknowledged and never dropped.
  */
 import { hostname } from 'node:os';
 import type { EventQueue, QueueEntry } from '@devicelink/fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { type BatchResult, writeBatch } from './batch-writer.js';
+import { type BatchResult, type PartitionBatch, writePass } from './batch-writer.js';
 
 /** Options of {@link Persister}. */
 export interface PersisterOptions {
@@ -19,9 +20,12 @@ export interface PersisterOptions {
   lookbackDays: number;
   /** Consumer name in the group; unique per process by default. */
   consumer?: string;
-  /** Entries per read (default 500). */
+  /** Entries per read of one partition (default 500); a pass reads every partition. */
   batchSize?: number;
-  /** Pending entries idle this long are taken over from a dead consumer (default 30 s). */
+  /**
+   * Pending entries idle this long are taken over from a dead consumer (default 30 s); the pending
+   * lists are scanned on the first pass and then every half of this.
+   */
   reclaimIdleMs?: number;
   /** Pause when every partition was empty (default 50 ms). */
   idleMs?: number;
@@ -31,7 +35,7 @@ export interface PersisterOptions {
   lagProbeMs?: number;
   /** Called with each error (Postgres down, queue errors); the loop carries on. */
   onError?: (err: unknown, context: string) => void;
-  /** Called after each committed batch. */
+  /** Called after each committed pass, with the number of entries it wrote. */
   onBatch?: (result: BatchResult, entries: number) => void;
 }
 
@@ -75,6 +79,8 @@ export class Persister {
   #lastError: string | null = null;
   /** Oldest server time among entries in hand, per partition. */
   readonly #inHand = new Map<number, number>();
+  /** When the next pass scans the pending lists (0: the first pass does). */
+  #reclaimAt = 0;
 
   constructor(options: PersisterOptions) {
     this.#o = {
@@ -138,12 +144,31 @@ export class Persister {
     };
   }
 
-  /** One pass over every partition; resolves with the number of entries committed. Exposed for tests. */
+  /**
+   * One pass over every partition; resolves with the number of entries committed. A partition whose
+   * read failed is left for the next pass; what the others read is still written, then the error is
+   * thrown. Exposed for tests.
+   */
   async runOnce(): Promise<number> {
-    let committed = 0;
-    for (let p = 0; p < this.#o.queue.partitions && !this.#stopping; p++) {
-      committed += await this.#drainPartition(p);
-    }
+    const { queue, consumer, batchSize, reclaimIdleMs } = this.#o;
+    const now = Date.now();
+    const reclaim = now >= this.#reclaimAt;
+    if (reclaim) this.#reclaimAt = now + reclaimIdleMs / 2;
+    const reads = await Promise.allSettled(
+      Array.from({ length: queue.partitions }, async (_, partition) => {
+        const reclaimed = reclaim ? await queue.reclaim(partition, consumer, reclaimIdleMs, batchSize) : [];
+        // Reclaimed entries are older than any unread one: they go first, alone.
+        return reclaimed.length > 0 ? reclaimed : queue.read(partition, consumer, batchSize);
+      }),
+    );
+    const batches: PartitionBatch[] = [];
+    let failure: { reason: unknown } | null = null;
+    reads.forEach((read, partition) => {
+      if (read.status === 'rejected') failure ??= { reason: read.reason };
+      else if (read.value.length > 0) batches.push({ partition, entries: read.value });
+    });
+    const committed = batches.length > 0 ? await this.#commit(batches) : 0;
+    if (failure) throw (failure as { reason: unknown }).reason;
     return committed;
   }
 
@@ -193,44 +218,51 @@ export class Persister {
     }
   }
 
-  async #drainPartition(partition: number): Promise<number> {
-    const { queue, consumer, batchSize, reclaimIdleMs } = this.#o;
-    let entries = await queue.reclaim(partition, consumer, reclaimIdleMs, batchSize);
-    if (entries.length === 0) entries = await queue.read(partition, consumer, batchSize);
-    if (entries.length === 0) return 0;
-    this.#inHand.set(partition, Math.min(...entries.map(recordTs)));
-    try {
-      await this.#commit(partition, entries);
-    } finally {
-      this.#inHand.delete(partition);
+  /**
+   * Writes the pass, retrying with back-off until it commits (or the persister stops), then acks every
+   * partition. Resolves with the number of entries committed (0 when abandoned on stop).
+   */
+  async #commit(batches: PartitionBatch[]): Promise<number> {
+    let entries = 0;
+    for (const { partition, entries: batch } of batches) {
+      let oldest = Number.POSITIVE_INFINITY;
+      for (const e of batch) oldest = Math.min(oldest, recordTs(e));
+      this.#inHand.set(partition, oldest);
+      entries += batch.length;
     }
-    return entries.length;
-  }
-
-  /** Writes the batch, retrying with back-off until it commits (or the persister stops), then acks. */
-  async #commit(partition: number, entries: QueueEntry[]): Promise<void> {
-    let backoff = 100;
-    for (;;) {
-      try {
-        const result = await writeBatch(this.#o.db, partition, entries, this.#o.lookbackDays);
-        this.#postgresUp = true;
-        this.#lastError = null;
-        this.#o.onBatch?.(result, entries.length);
-        break;
-      } catch (err) {
-        this.#postgresUp = false;
-        this.#report(err, 'postgres');
-        // Stopping while Postgres is down: leave the entries pending; a collector reclaims them later.
-        if (this.#stopping) return;
-        await this.#pause(backoff);
-        backoff = Math.min(backoff * 2, this.#o.maxBackoffMs);
+    try {
+      let backoff = 100;
+      for (;;) {
+        try {
+          const result = await writePass(this.#o.db, batches, this.#o.lookbackDays);
+          this.#postgresUp = true;
+          this.#lastError = null;
+          this.#o.onBatch?.(result, entries);
+          break;
+        } catch (err) {
+          this.#postgresUp = false;
+          this.#report(err, 'postgres');
+          // Stopping while Postgres is down: leave the entries pending; a collector reclaims them later.
+          if (this.#stopping) return 0;
+          await this.#pause(backoff);
+          backoff = Math.min(backoff * 2, this.#o.maxBackoffMs);
+        }
       }
+    } finally {
+      this.#inHand.clear();
     }
     // A failed ack leaves the entries pending: they are reclaimed and rewritten idempotently.
-    await this.#o.queue.ack(
-      partition,
-      entries.map((e) => e.id),
+    const acks = await Promise.allSettled(
+      batches.map(({ partition, entries: batch }) =>
+        this.#o.queue.ack(
+          partition,
+          batch.map((e) => e.id),
+        ),
+      ),
     );
+    const failed = acks.find((a) => a.status === 'rejected');
+    if (failed) throw failed.reason;
+    return entries;
   }
 
   #report(err: unknown, context: string): void {

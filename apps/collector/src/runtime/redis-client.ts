@@ -15,10 +15,10 @@ export function createRedisClient(config: RedisConfig): RedisClient {
   }
   return new Cluster(
     config.nodes.map((n) => ({ host: n.host, port: n.port })),
-    // No auto-pipelining on a Cluster: ioredis groups a custom command by its first argument, which for
-    // the stores' scripts is the key count, not a key, so scripts for keys on different shards land in
-    // one pipeline and fail ("All keys in the pipeline should belong to the same slots allocation group").
-    { enableAutoPipelining: false, redisOptions: { maxRetriesPerRequest: 3 } },
+    // Auto-pipelining groups commands by the shard of their first key. The stores' scripts are defined
+    // with a fixed key count, so their first argument is a key (with the key count first, a Cluster
+    // pipelined scripts for keys on different shards together and they failed).
+    { enableAutoPipelining: true, redisOptions: { maxRetriesPerRequest: 3 } },
   );
 }
 

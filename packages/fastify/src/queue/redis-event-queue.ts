@@ -59,7 +59,7 @@ export class RedisEventQueue implements EventQueue {
   async append(partitionKey: string, records: QueueRecord[]): Promise<void> {
     if (records.length === 0) return;
     const stream = this.#keys.stream(partitionOf(partitionKey, this.partitions));
-    await this.#redis.dlAppend(1, stream, ...records.map(encodeRecord));
+    await this.#redis.dlAppend(stream, ...records.map(encodeRecord));
   }
 
   async read(partition: number, consumer: string, count: number): Promise<QueueEntry[]> {
@@ -100,7 +100,7 @@ export class RedisEventQueue implements EventQueue {
 
   async ack(partition: number, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.#redis.dlAck(1, this.#stream(partition), CONSUMER_GROUP, ...ids);
+    await this.#redis.dlAck(this.#stream(partition), CONSUMER_GROUP, ...ids);
   }
 
   async depth(partition: number): Promise<number> {
@@ -161,11 +161,8 @@ export class RedisEventQueue implements EventQueue {
   }
 
   async #createGroup(partition: number): Promise<void> {
-    try {
-      await this.#redis.xgroup('CREATE', this.#keys.stream(partition), CONSUMER_GROUP, '0', 'MKSTREAM');
-    } catch (err) {
-      if (!String((err as Error).message).startsWith('BUSYGROUP')) throw err;
-    }
+    // group.lua: XGROUP CREATE … MKSTREAM, an existing group being no error.
+    await this.#redis.dlGroup(this.#keys.stream(partition), CONSUMER_GROUP);
     this.#grouped.add(partition);
   }
 }

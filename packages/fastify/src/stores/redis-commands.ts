@@ -1,6 +1,9 @@
 /**
  * The Lua scripts as ioredis commands (`defineCommand`, which loads each by SHA and falls back to
- * EVAL; works on a Cluster too, routed by the first key). Every command takes its key count first.
+ * EVAL; works on a Cluster too, routed by the first key). Each script is defined with its fixed key
+ * count, so a command takes its keys first, then its arguments: ioredis routes and auto-pipelines a
+ * custom command by its first argument, which must therefore be a key (with the key count first, every
+ * script call looked like key "4" or "1" to a Cluster's auto-pipeline and landed on the wrong shard).
  */
 import type { Cluster, Redis } from 'ioredis';
 import ackLua from '../scripts/ack.lua';
@@ -11,12 +14,14 @@ import eraseLua from '../scripts/erase.lua';
 import eraseUserLua from '../scripts/erase-user.lua';
 import forgetUserLua from '../scripts/forget-user.lua';
 import getLua from '../scripts/get.lua';
+import groupLua from '../scripts/group.lua';
 import setOnceLua from '../scripts/set-once.lua';
 import touchLua from '../scripts/touch.lua';
 import userAppendLua from '../scripts/user-append.lua';
 
 type Arg = string | number;
-type Command<R> = (numKeys: number, ...args: Arg[]) => Promise<R>;
+/** Keys first (as many as the script's key count), then the script's ARGV. */
+type Command<R> = (...keysThenArgs: Arg[]) => Promise<R>;
 
 /** The client with the devicelink commands defined. */
 export interface DeviceLinkCommands {
@@ -31,27 +36,32 @@ export interface DeviceLinkCommands {
   dlEraseUser: Command<number>;
   dlForgetUser: Command<number>;
   dlUserAppend: Command<number>;
+  dlGroup: Command<number>;
 }
 
 /** A client (single node or Cluster) with the commands defined. */
 export type CommandClient = (Redis | Cluster) & DeviceLinkCommands;
 
-const scripts: Record<keyof DeviceLinkCommands, string> = {
-  dlTouch: touchLua,
-  dlGet: getLua,
-  dlConvert: convertLua,
-  dlAlias: aliasLua,
-  dlErase: eraseLua,
-  dlSetOnce: setOnceLua,
-  dlAppend: appendLua,
-  dlAck: ackLua,
-  dlEraseUser: eraseUserLua,
-  dlForgetUser: forgetUserLua,
-  dlUserAppend: userAppendLua,
+// Script and key count (the `KEYS:` line at the top of each script); every caller passes exactly these.
+const scripts: Record<keyof DeviceLinkCommands, [lua: string, numberOfKeys: number]> = {
+  dlTouch: [touchLua, 4],
+  dlGet: [getLua, 1],
+  dlConvert: [convertLua, 4],
+  dlAlias: [aliasLua, 3],
+  dlErase: [eraseLua, 6],
+  dlSetOnce: [setOnceLua, 1],
+  dlAppend: [appendLua, 1],
+  dlAck: [ackLua, 1],
+  dlEraseUser: [eraseUserLua, 2],
+  dlForgetUser: [forgetUserLua, 2],
+  dlUserAppend: [userAppendLua, 2],
+  dlGroup: [groupLua, 1],
 };
 
 /** Defines the commands on `redis` (idempotent: a second call redefines the same scripts). */
 export function defineCommands(redis: Redis | Cluster): CommandClient {
-  for (const [name, lua] of Object.entries(scripts)) redis.defineCommand(name, { lua });
+  for (const [name, [lua, numberOfKeys]] of Object.entries(scripts)) {
+    redis.defineCommand(name, { lua, numberOfKeys });
+  }
   return redis as CommandClient;
 }

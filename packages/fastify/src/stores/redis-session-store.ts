@@ -43,7 +43,6 @@ export class RedisSessionStore implements SessionStore {
     const pairs: string[] = [];
     for (const e of input.events) pairs.push(e.id, encodeRecord(pageviewDraft(input, e)));
     const reply = await this.#redis.dlTouch(
-      4,
       k.session,
       k.tombstone,
       k.seen,
@@ -78,7 +77,7 @@ export class RedisSessionStore implements SessionStore {
 
   async get(deviceId: string): Promise<LiveSession | null> {
     const k = this.#keys.device(deviceId);
-    const s = await this.#redis.dlGet(1, k.session, this.#o.idleMs, this.#o.maxMs);
+    const s = await this.#redis.dlGet(k.session, this.#o.idleMs, this.#o.maxMs);
     if (!s) return null;
     const [sessionId, src, vh, first, last, pages] = s;
     return {
@@ -100,7 +99,6 @@ export class RedisSessionStore implements SessionStore {
       return { status: 'erased', sessionId: null };
     }
     const [status, sessionId] = await this.#redis.dlConvert(
-      4,
       k.session,
       k.tombstone,
       k.lastLinked,
@@ -119,7 +117,6 @@ export class RedisSessionStore implements SessionStore {
     if (deviceId === aliasId) return;
     const k = this.#keys.device(deviceId);
     await this.#redis.dlAlias(
-      3,
       k.tombstone,
       k.aliases,
       k.stream,
@@ -132,7 +129,6 @@ export class RedisSessionStore implements SessionStore {
   async erase(deviceId: string): Promise<void> {
     const k = this.#keys.device(deviceId);
     await this.#redis.dlErase(
-      6,
       k.session,
       k.seen,
       k.lastLinked,
@@ -147,14 +143,13 @@ export class RedisSessionStore implements SessionStore {
   async queueUserEvents(userId: string, records: PageviewRecord[]): Promise<UserEventsResult> {
     if (records.length === 0) return { status: 'ok', accepted: 0 };
     const k = this.#keys.user(userId);
-    const n = await this.#redis.dlUserAppend(2, k.tombstone, k.stream, ...records.map(encodeRecord));
+    const n = await this.#redis.dlUserAppend(k.tombstone, k.stream, ...records.map(encodeRecord));
     return Number(n) < 0 ? { status: 'erased' } : { status: 'ok', accepted: records.length };
   }
 
   async eraseUser(userId: string): Promise<void> {
     const k = this.#keys.user(userId);
     await this.#redis.dlEraseUser(
-      2,
       k.tombstone,
       k.stream,
       TOMBSTONE_SECONDS,
@@ -165,7 +160,6 @@ export class RedisSessionStore implements SessionStore {
   async forgetUser(deviceId: string, userId: string): Promise<void> {
     const k = this.#keys.device(deviceId);
     await this.#redis.dlForgetUser(
-      2,
       k.lastLinked,
       k.stream,
       userId,
@@ -177,7 +171,6 @@ export class RedisSessionStore implements SessionStore {
     const cached = this.#salts.get(day);
     if (cached) return cached;
     const stored = await this.#redis.dlSetOnce(
-      1,
       this.#keys.salt(day),
       randomBytes(32).toString('base64'),
       SALT_SECONDS,

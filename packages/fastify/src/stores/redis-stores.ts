@@ -61,7 +61,7 @@ export async function createRedisStores(
   const o = resolveStoreOptions(options);
   const keys = new RedisKeys(options.keyPrefix ?? REDIS_PREFIX, o.partitions);
   const client = defineCommands(redis);
-  const stored = Number(await client.dlSetOnce(1, keys.config(), String(o.partitions), 0));
+  const stored = Number(await client.dlSetOnce(keys.config(), String(o.partitions), 0));
   if (stored !== o.partitions) throw new QueuePartitionsMismatchError(stored, o.partitions);
   return {
     sessions: new RedisSessionStore(client, keys, o),
