@@ -1,10 +1,16 @@
-import { createMemoryStores, type MemoryStores, type QueuedPageview } from '@devicelink/fastify';
+import {
+  createMemoryStores,
+  type MemoryStores,
+  type PageviewRecord,
+  type QueuedPageview,
+  type QueueEntry,
+} from '@devicelink/fastify';
 import { uuidv7 } from '@devicelink/protocol';
 import { createTestDatabase, hasServices, testEnv, waitFor } from '@devicelink/test-env';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type CollectorDb, createDb } from '../src/db/create-db.js';
 import { migrateToLatest } from '../src/db/migrate.js';
-import { writeBatch } from '../src/persister/batch-writer.js';
+import { writeBatch, writePass } from '../src/persister/batch-writer.js';
 import { Persister } from '../src/persister/persister.js';
 import { startTcpProxy, throughProxy } from './support/tcp-proxy.js';
 
@@ -197,6 +203,74 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
       .where('device_id', '=', d)
       .execute();
     expect(views).toEqual([]);
+  });
+
+  it('one pass writes what every partition holds in one transaction and acknowledges all of it', async () => {
+    const devices = Array.from({ length: 12 }, device);
+    for (const d of devices) {
+      await stores.sessions.touch({
+        deviceId: d,
+        source: 'header',
+        visitorHash: null,
+        userAgent: null,
+        events: pageviews(2),
+      });
+    }
+    const p = newPersister();
+    let passes = 0;
+    const counting = new Persister({
+      db: db.db,
+      queue: stores.queue,
+      lookbackDays: 30,
+      onBatch: () => passes++,
+    });
+    persisters.push(counting);
+    expect(await counting.runOnce()).toBe(24);
+    expect(passes).toBe(1);
+    for (const d of devices) expect((await sessionsOf(d))[0]?.page_views).toBe(2);
+    let depth = 0;
+    for (let i = 0; i < stores.queue.partitions; i++) depth += await stores.queue.depth(i);
+    expect(depth).toBe(0);
+    expect(await p.runOnce()).toBe(0);
+  });
+
+  it('a pass over several partitions keeps the order of each around an erase: rows queued before it go, rows after it stay', async () => {
+    const [d, other] = [device(), device()];
+    const touch = (id: string, url: string) =>
+      stores.sessions.touch({
+        deviceId: id,
+        source: 'header',
+        visitorHash: null,
+        userAgent: null,
+        events: pageviews(2, url),
+      });
+    await touch(d, '/before');
+    await touch(other, '/other');
+    await stores.sessions.erase(d);
+    const read: QueueEntry[] = [];
+    for (let i = 0; i < stores.queue.partitions; i++) read.push(...(await stores.queue.read(i, 'x', 100)));
+    // The device's tombstone refuses new page views, so a later one (a new device life) is made up here.
+    const before = read.find((e) => e.record.kind === 'pageview' && e.record.deviceId === d)!;
+    const after: QueueEntry = {
+      ...before,
+      id: `${before.id}-after`,
+      record: { ...(before.record as PageviewRecord), eventId: uuidv7(), url: '/after' },
+    };
+    const byPartition = new Map<number, QueueEntry[]>();
+    for (const e of [...read, after])
+      byPartition.set(e.partition, [...(byPartition.get(e.partition) ?? []), e]);
+    const result = await writePass(
+      db.db,
+      [...byPartition].map(([partition, entries]) => ({ partition, entries })),
+      30,
+    );
+    expect(result.erased).toBe(1);
+    const urls = async (id: string) =>
+      (await db.db.selectFrom('page_views').select('url').where('device_id', '=', id).execute()).map(
+        (r) => r.url,
+      );
+    expect(await urls(d)).toEqual(['/after']);
+    expect(await urls(other)).toEqual(['/other', '/other']);
   });
 
   it('keeps retrying while Postgres is unreachable, reports it down, and lands every event once', async () => {
