@@ -12,6 +12,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { type BatchResult, type PartitionBatch, writePass } from './batch-writer.js';
 
+/** Longest pause between two passes that found nothing. */
+const IDLE_CAP_MS = 400;
 /** Options of {@link Persister}. */
 export interface PersisterOptions {
   db: Kysely<Database>;
@@ -173,6 +175,9 @@ export class Persister {
   }
 
   async #run(): Promise<void> {
+    // Idle passes back off from idleMs to IDLE_CAP_MS, so a quiet collector polls its partitions a few
+    // times a second rather than twenty; the first entry found resets the pace.
+    let idle = this.#o.idleMs;
     while (!this.#stopping) {
       let committed = 0;
       try {
@@ -186,7 +191,10 @@ export class Persister {
       if (committed === 0) {
         // Draining: a pass that found nothing means everything queued before stop() is written.
         if (this.#drainUntil !== null) return;
-        await this.#pause(this.#o.idleMs);
+        await this.#pause(idle);
+        idle = Math.min(idle * 2, Math.max(IDLE_CAP_MS, this.#o.idleMs));
+      } else {
+        idle = this.#o.idleMs;
       }
     }
   }
