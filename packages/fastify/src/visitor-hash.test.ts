@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { createVisitorHasher, utcDay } from './visitor-hash.js';
 
@@ -49,5 +50,11 @@ describe('createVisitorHasher', () => {
 
   it('names UTC days', () => {
     expect(utcDay(Date.UTC(2025, 11, 31, 23, 59, 59))).toBe('2025-12-31');
+    // The formatted day is reused within a day: any order of times still gives each one's own day.
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 4_102_444_800_000 }), { maxLength: 20 }), (times) => {
+        for (const t of times) expect(utcDay(t)).toBe(new Date(t).toISOString().slice(0, 10));
+      }),
+    );
   });
 });

@@ -19,9 +19,18 @@ export interface VisitorHasher {
   hash(input: VisitorHashInput, now?: number): Promise<string>;
 }
 
+const DAY_MS = 86_400_000;
+/** The last day formatted by utcDay: [start, start + DAY_MS). */
+const day = { start: Number.NEGATIVE_INFINITY, text: '' };
+
 /** The UTC day (`YYYY-MM-DD`) of a Unix-ms time. */
 export function utcDay(now: number): string {
-  return new Date(now).toISOString().slice(0, 10);
+  // Asked on every request (salts are per day): format a day once, not a Date per call.
+  if (now < day.start || now >= day.start + DAY_MS) {
+    day.start = now - (((now % DAY_MS) + DAY_MS) % DAY_MS);
+    day.text = new Date(day.start).toISOString().slice(0, 10);
+  }
+  return day.text;
 }
 
 /**

