@@ -1,4 +1,5 @@
--- Queues an alias record once per pair and day; repeats (and erased devices) are no-ops.
+-- Queues an alias record once per pair and day; repeats (and erased devices) are no-ops. The alias
+-- id's own tombstone lives in another slot: the caller checks it before (redis-session-store.ts).
 -- KEYS: 1 tombstone, 2 aliases seen (hash), 3 partition stream
 -- ARGV: 1 alias id, 2 dedupe lifetime s, 3 alias record JSON
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end

@@ -142,7 +142,8 @@ class MemorySessionStore implements SessionStore {
   }
 
   async recordAlias(deviceId: string, aliasId: string): Promise<void> {
-    if (deviceId === aliasId || this.#tombstones.get(deviceId)) return;
+    // Either id erased: an alias must not bring an erased id back (a stale cookie after erasure).
+    if (deviceId === aliasId || this.#tombstones.get(deviceId) || this.#tombstones.get(aliasId)) return;
     const known = this.#aliases.get(deviceId);
     if (known?.has(aliasId)) return;
     if (known) known.add(aliasId);

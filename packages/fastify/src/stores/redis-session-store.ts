@@ -115,6 +115,10 @@ export class RedisSessionStore implements SessionStore {
 
   async recordAlias(deviceId: string, aliasId: string): Promise<void> {
     if (deviceId === aliasId) return;
+    // An erased alias id (a stale cookie) must not come back through an alias record. Its tombstone
+    // lives in the alias id's slot, which a Cluster script over the device's keys cannot touch, so it
+    // is read first, as convert() reads the user tombstone.
+    if ((await this.#redis.exists(this.#keys.device(aliasId).tombstone)) === 1) return;
     const k = this.#keys.device(deviceId);
     await this.#redis.dlAlias(
       k.tombstone,
