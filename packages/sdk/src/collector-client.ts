@@ -1,6 +1,7 @@
 /**
- * Requests to the collector, with `fetch` (no axios in the core entry) and `sendBeacon`. Requests go
- * with `credentials: 'include'` so the `device_fp` cookie works when the collector is on another origin.
+ * Requests to the collector, with `fetch` (no axios in the core entry) and `sendBeacon`. Under granted
+ * consent requests go with `credentials: 'include'` so the `device_fp` cookie works when the collector
+ * is on another origin; otherwise with `credentials: 'omit'` and `X-Device-Consent: denied`.
  */
 import { DEVICE_HEADER } from '@devicelink/protocol';
 import { consentHeaders } from './consent.js';
@@ -43,7 +44,8 @@ export function createCollectorClient(base: string, device: DeviceIdClient): Col
           method: 'POST',
           headers,
           body: JSON.stringify(body),
-          credentials: 'include',
+          // Without consent the device_fp cookie must not travel either: the collector could link it.
+          credentials: device.consent() === 'granted' ? 'include' : 'omit',
           // Lets a batch in flight finish when the page goes away.
           keepalive: true,
         });

@@ -66,6 +66,8 @@ export function createPageviewQueue(
   const send = async () => {
     while (queue.length && device.consent() === 'granted') {
       const deviceId = await device.ready(waitMs);
+      // While it waited, the page may have gone away (flushNow) or consent been withdrawn (clear).
+      if (!queue.length || device.consent() !== 'granted') return;
       const { token, batch } = take();
       const r = await collector.post(
         EVENTS,
@@ -86,7 +88,8 @@ export function createPageviewQueue(
   // pushed at that moment is not left behind.
   const flush = () => {
     cancel();
-    sending = sending.then(send);
+    // A failure never poisons the chain: every later flush still gets its turn, and flush never rejects.
+    sending = sending.then(send).catch(() => {});
     return sending;
   };
 

@@ -158,6 +158,46 @@ describe('page views', () => {
     expect(eventsOf(0).map((e) => e.url)).toEqual(['/right-after']);
   });
 
+  test('a page hidden while the first send waits for the fingerprint does not stop later sends', async () => {
+    const restore = replace(navigator, 'sendBeacon', () => true);
+    try {
+      const dl = start({ batch: { size: 1 }, waitMs: 30_000 });
+      // The send waits for the fingerprint; meanwhile the page is hidden and the beacon takes the queue.
+      dl.pageview('/first');
+      await eventually(() => expect(fingerprint.loads).toHaveLength(1));
+      window.dispatchEvent(new Event('pagehide'));
+      fingerprint.visitorId.resolve(FP);
+      // Regression: the resumed send found an empty queue, threw, and poisoned every later send.
+      await expect(dl.flush()).resolves.toBeUndefined();
+      dl.pageview('/later');
+      await eventually(() => expect(eventRequests()).toHaveLength(1));
+      expect(eventsOf(0).map((e) => e.url)).toEqual(['/later']);
+      expect(eventRequests()[0]!.headers['x-device-fingerprint']).toBe(FP);
+      collector.answer = () => ({ body: { userId: 'u', deviceId: FP, sessionId: null } });
+      await expect(dl.identify('user.jwt.token')).resolves.toEqual({
+        userId: 'u',
+        deviceId: FP,
+        sessionId: null,
+      });
+    } finally {
+      restore();
+    }
+  });
+
+  test('withdrawing consent while the first send waits for the fingerprint does not stop sends after a new grant', async () => {
+    const dl = start({ batch: { size: 1 }, waitMs: 30_000 });
+    dl.pageview('/first');
+    // The send is under way, waiting for the fingerprint.
+    await eventually(() => expect(fingerprint.loads).toHaveLength(1));
+    dl.setConsent('denied');
+    fingerprint.visitorId.resolve(FP);
+    await expect(dl.flush()).resolves.toBeUndefined();
+    dl.setConsent('granted');
+    dl.pageview('/after-grant');
+    await eventually(() => expect(eventRequests()).toHaveLength(1));
+    expect(eventsOf(0).map((e) => e.url)).toEqual(['/after-grant']);
+  });
+
   test('the same URL twice in a row is one page view', async () => {
     localStorage.setItem(STORAGE_KEY, STORED);
     const dl = start({ batch: { size: 100 } });
@@ -263,6 +303,37 @@ describe('identify', () => {
     expect(identify.method).toBe('POST');
     expect(identify.headers.authorization).toBe('Bearer user.jwt.token');
     expect(identify.headers['x-device-fingerprint']).toBe(STORED);
+  });
+
+  test.each(['pending', 'denied'] as const)(
+    'identify under %s consent sends X-Device-Consent: denied and omits credentials, so no device cookie is linked',
+    async (consent) => {
+      const seen = vi.spyOn(globalThis, 'fetch');
+      try {
+        const dl = start({ consent });
+        await dl.identify('user.jwt.token');
+        const identify = collector.received.find((r) => r.path === '/v1/identify')!;
+        expect(identify.headers['x-device-consent']).toBe('denied');
+        expect(identify.headers['x-device-fingerprint']).toBeUndefined();
+        const init = seen.mock.calls.find(([url]) => String(url).endsWith('/v1/identify'))![1]!;
+        expect(init.credentials).toBe('omit');
+      } finally {
+        seen.mockRestore();
+      }
+    },
+  );
+
+  test('identify under granted consent sends credentials, so the device cookie works cross-origin', async () => {
+    localStorage.setItem(STORAGE_KEY, STORED);
+    const seen = vi.spyOn(globalThis, 'fetch');
+    try {
+      const dl = start();
+      await dl.identify('user.jwt.token');
+      const init = seen.mock.calls.find(([url]) => String(url).endsWith('/v1/identify'))![1]!;
+      expect(init.credentials).toBe('include');
+    } finally {
+      seen.mockRestore();
+    }
   });
 
   test('a refused identify is an { error } value, not a rejection', async () => {
