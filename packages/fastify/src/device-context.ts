@@ -47,12 +47,22 @@ export function untrackedState(): DeviceState {
   };
 }
 
-/** Reads the raw `device_fp` cookie through @fastify/cookie's parser; a malformed header is no cookie. */
+/**
+ * The raw `device_fp` cookie: from `request.cookies` when @fastify/cookie already parsed the header
+ * (its onRequest hook runs first), else parsed here; a malformed header is no cookie.
+ */
 export function readDeviceCookie(request: FastifyRequest): string | undefined {
+  const parsed = (request as { cookies?: Record<string, string | undefined> }).cookies;
+  if (parsed !== undefined && parsed !== null) {
+    const value = parsed[DEVICE_COOKIE];
+    return typeof value === 'string' ? value : undefined;
+  }
   const header = request.headers.cookie;
   if (typeof header !== 'string' || header === '') return undefined;
+  const parse = (request.server as { parseCookie?: (h: string) => Record<string, string> }).parseCookie;
+  if (typeof parse !== 'function') return undefined;
   try {
-    const value = request.server.parseCookie(header)[DEVICE_COOKIE];
+    const value = parse.call(request.server, header)[DEVICE_COOKIE];
     return typeof value === 'string' ? value : undefined;
   } catch {
     return undefined;

@@ -140,11 +140,16 @@ function answerDevice(
 ): void {
   // A handler that never read the id still answers with it: the SDK adopts echoes.
   const device = resolveDevice(request);
+  // @fastify/cookie merges the app's `parseOptions` into these: `signed: true` would make the value
+  // `id.signature` (a new id minted on every request) and a `domain` would change the cookie's scope,
+  // so both are pinned (an undefined value overrides the app's in that merge).
   const cookieFlags = {
     path: '/',
     httpOnly: true,
     sameSite: options.cookie.sameSite,
     secure: options.cookie.secure,
+    signed: false,
+    domain: undefined,
   } as const;
   if (device === null) {
     if (state.consentDenied && state.cookie !== undefined) reply.clearCookie(DEVICE_COOKIE, cookieFlags);

@@ -1,10 +1,16 @@
 /**
  * Regression tests of the plugin review: each test is named for what broke.
  */
+import { DEVICE_COOKIE, isValidDeviceId } from '@devicelink/protocol';
 import { hasServices, testEnv } from '@devicelink/test-env';
+import fastifyCookie from '@fastify/cookie';
+import fc from 'fast-check';
+import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientDeviceId } from '../src/client-device-id.js';
 import { createMemoryStores } from '../src/index.js';
+import { buildTestApp, COOKIE_ID, eventsBody, HEADER_ID, setCookies } from './plugin-app.js';
 import { redisHarness, singleNode } from './redis-harness.js';
 import { drain, type MakeHarness, newDeviceId } from './store-harness.js';
 
@@ -61,4 +67,164 @@ describe.runIf(hasServices('redis'))('Redis', () => {
     await redis.quit();
   });
   aliasSuite('Redis', () => redisHarness(() => redis));
+});
+
+/** A host app with a login route as the README shows it (convert with clientDeviceId). */
+async function loginApp(): Promise<FastifyInstance> {
+  return buildTestApp({}, undefined, {}).then((app) => {
+    app.post('/login', async (request) => {
+      const deviceId = clientDeviceId(request);
+      const result = deviceId === null ? null : await app.devicelink.convert(deviceId, 'user-1');
+      return { deviceId, status: result?.status ?? null };
+    });
+    return app;
+  });
+}
+
+describe('clientDeviceId (the README login route passed the raw header to convert, which threw: 500)', () => {
+  it('a junk X-Device-Fingerprint header (null, guest) gives null and the login answers 200, not 500', async () => {
+    const app = await loginApp();
+    try {
+      for (const junk of ['null', 'guest', '[object Object]', 'short']) {
+        const res = await app.inject({
+          method: 'POST',
+          url: '/login',
+          headers: { 'x-device-fingerprint': junk },
+        });
+        expect(res.statusCode).toBe(200);
+        expect(res.json()).toEqual({ deviceId: null, status: null });
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('gives the valid header, else the valid cookie, and converts that device', async () => {
+    const app = await loginApp();
+    try {
+      const both = await app.inject({
+        method: 'POST',
+        url: '/login',
+        headers: { 'x-device-fingerprint': HEADER_ID, cookie: `${DEVICE_COOKIE}=${COOKIE_ID}` },
+      });
+      expect(both.json()).toEqual({ deviceId: HEADER_ID, status: 'linked' });
+      const cookieOnly = await app.inject({
+        method: 'POST',
+        url: '/login',
+        headers: { 'x-device-fingerprint': 'undefined', cookie: `${DEVICE_COOKIE}=${COOKIE_ID}` },
+      });
+      expect(cookieOnly.json()).toEqual({ deviceId: COOKIE_ID, status: 'linked' });
+      const junkCookie = await app.inject({
+        method: 'POST',
+        url: '/login',
+        headers: { cookie: `${DEVICE_COOKIE}=guest` },
+      });
+      expect(junkCookie.json()).toEqual({ deviceId: null, status: null });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('gives null under X-Device-Consent: denied and under Sec-GPC: 1 unless GPC is not honoured', async () => {
+    const app = await loginApp();
+    app.post('/login-no-gpc', async (request) => ({
+      deviceId: clientDeviceId(request, { honorGpc: false }),
+    }));
+    try {
+      const headers = { 'x-device-fingerprint': HEADER_ID };
+      const denied = await app.inject({
+        method: 'POST',
+        url: '/login',
+        headers: { ...headers, 'x-device-consent': 'denied' },
+      });
+      expect(denied.json()).toEqual({ deviceId: null, status: null });
+      const gpc = await app.inject({
+        method: 'POST',
+        url: '/login',
+        headers: { ...headers, 'sec-gpc': '1' },
+      });
+      expect(gpc.json()).toEqual({ deviceId: null, status: null });
+      const noGpc = await app.inject({
+        method: 'POST',
+        url: '/login-no-gpc',
+        headers: { ...headers, 'sec-gpc': '1' },
+      });
+      expect(noGpc.json()).toEqual({ deviceId: HEADER_ID });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('never throws and gives only null or a valid id, whatever header and cookie arrive', async () => {
+    const app = await buildTestApp();
+    app.post('/id', async (request) => ({ deviceId: clientDeviceId(request) }));
+    try {
+      const value = fc.string({
+        unit: fc.constantFrom('a', 'A', '0', '_', '-', ' ', ';', '=', '%', 'n'),
+        maxLength: 80,
+      });
+      await fc.assert(
+        fc.asyncProperty(value, value, async (header, cookie) => {
+          const res = await app.inject({
+            method: 'POST',
+            url: '/id',
+            headers: { 'x-device-fingerprint': header, cookie: `${DEVICE_COOKIE}=${cookie}` },
+          });
+          expect(res.statusCode).toBe(200);
+          const { deviceId } = res.json() as { deviceId: string | null };
+          expect(deviceId === null || isValidDeviceId(deviceId)).toBe(true);
+        }),
+        { numRuns: 60 },
+      );
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe("the device cookie under an app's @fastify/cookie parseOptions", () => {
+  const withSignedCookies = (app: FastifyInstance) =>
+    app.register(fastifyCookie, {
+      secret: 'a-cookie-secret-of-the-host-app-0123456789',
+      parseOptions: { signed: true, domain: 'shop.example' },
+    });
+
+  it('an app with parseOptions { signed: true, domain } keeps one unsigned, host-only device_fp (a new id was minted on every request)', async () => {
+    const app = await buildTestApp({}, withSignedCookies);
+    try {
+      const first = await app.inject({ method: 'POST', url: '/v1/events', payload: eventsBody() });
+      const [cookie] = setCookies(first.headers);
+      const id = first.headers['x-device-fingerprint'] as string;
+      expect(cookie).toMatch(new RegExp(`^${DEVICE_COOKIE}=${id};`));
+      expect(cookie).not.toMatch(/Domain=/i);
+      const second = await app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        payload: eventsBody(),
+        headers: { cookie: `${DEVICE_COOKIE}=${id}` },
+      });
+      expect(second.headers['x-device-fingerprint']).toBe(id);
+      expect(second.json()).toMatchObject({ source: 'cookie', deviceId: id });
+      expect(setCookies(second.headers)).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("consent denied clears the cookie without the app's domain", async () => {
+    const app = await buildTestApp({}, withSignedCookies);
+    try {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        payload: eventsBody(),
+        headers: { cookie: `${DEVICE_COOKIE}=${COOKIE_ID}`, 'x-device-consent': 'denied' },
+      });
+      const [cleared] = setCookies(res.headers);
+      expect(cleared).toMatch(new RegExp(`^${DEVICE_COOKIE}=;`));
+      expect(cleared).not.toMatch(/Domain=/i);
+    } finally {
+      await app.close();
+    }
+  });
 });
