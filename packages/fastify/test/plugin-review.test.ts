@@ -183,11 +183,12 @@ describe('clientDeviceId (the README login route passed the raw header to conver
 });
 
 describe("the device cookie under an app's @fastify/cookie parseOptions", () => {
-  const withSignedCookies = (app: FastifyInstance) =>
-    app.register(fastifyCookie, {
+  const withSignedCookies = async (app: FastifyInstance): Promise<void> => {
+    await app.register(fastifyCookie, {
       secret: 'a-cookie-secret-of-the-host-app-0123456789',
       parseOptions: { signed: true, domain: 'shop.example' },
     });
+  };
 
   it('an app with parseOptions { signed: true, domain } keeps one unsigned, host-only device_fp (a new id was minted on every request)', async () => {
     const app = await buildTestApp({}, withSignedCookies);
