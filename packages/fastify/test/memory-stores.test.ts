@@ -65,7 +65,7 @@ describe('memory stores', () => {
       p,
       entries.map((e) => e.id),
     );
-    expect(readFileSync(journalPath, 'utf8')).toBe('');
+    expect(readFileSync(journalPath, 'utf8')).toBe('{"partitions":2}\n');
     await s.close();
   });
 

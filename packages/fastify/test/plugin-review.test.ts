@@ -1,6 +1,9 @@
 /**
  * Regression tests of the plugin review: each test is named for what broke.
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DEVICE_COOKIE, isValidDeviceId } from '@devicelink/protocol';
 import { hasServices, testEnv } from '@devicelink/test-env';
 import fastifyCookie from '@fastify/cookie';
@@ -9,10 +12,11 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientDeviceId } from '../src/client-device-id.js';
-import { createMemoryStores } from '../src/index.js';
+import { createMemoryStores, isDeviceLinkError, QueuePartitionsMismatchError } from '../src/index.js';
+import { QueueFullError } from '../src/stores/store-errors.js';
 import { buildTestApp, COOKIE_ID, eventsBody, HEADER_ID, setCookies } from './plugin-app.js';
 import { redisHarness, singleNode } from './redis-harness.js';
-import { drain, type MakeHarness, newDeviceId } from './store-harness.js';
+import { drain, type MakeHarness, newDeviceId, pageview, touchInput } from './store-harness.js';
 
 const memoryHarness: MakeHarness = async () => {
   const stores = createMemoryStores();
@@ -227,5 +231,95 @@ describe("the device cookie under an app's @fastify/cookie parseOptions", () => 
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('the embedded queue', () => {
+  const dirs: string[] = [];
+  const journal = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dl-review-'));
+    dirs.push(dir);
+    return join(dir, 'queue.jsonl');
+  };
+  afterAll(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('is bounded by maxQueued: beyond it a touch throws QueueFullError and counts nothing (it grew until out of memory)', async () => {
+    const stores = createMemoryStores({ maxQueued: 3, partitions: 1 });
+    try {
+      const deviceId = newDeviceId();
+      await stores.sessions.touch(touchInput(deviceId, [pageview(), pageview()]));
+      const refused = stores.sessions.touch(touchInput(deviceId, [pageview(), pageview()]));
+      await expect(refused).rejects.toBeInstanceOf(QueueFullError);
+      expect((await stores.sessions.get(deviceId))?.pagesVisited).toBe(2);
+      await stores.sessions.touch(touchInput(deviceId));
+      await expect(stores.sessions.touch(touchInput(deviceId))).rejects.toSatisfy(isDeviceLinkError);
+      expect((await stores.sessions.get(deviceId))?.pagesVisited).toBe(3);
+      await expect(
+        stores.queue.append('k', [{ kind: 'erase-user', userId: 'u', ts: 0 }]),
+      ).rejects.toBeInstanceOf(QueueFullError);
+      // Erasure is always taken, and once the persister acknowledges, page views are accepted again.
+      await stores.sessions.erase(newDeviceId());
+      const entries = await stores.queue.read(0, 'c', 10);
+      await stores.queue.ack(
+        0,
+        entries.map((e) => e.id),
+      );
+      await expect(stores.sessions.touch(touchInput(deviceId))).resolves.toMatchObject({
+        status: 'ok',
+        accepted: 1,
+      });
+    } finally {
+      await stores.close();
+    }
+  });
+
+  it('a full embedded queue fails track() with a DeviceLinkError an app maps to 503 (as the collector does), not 500', async () => {
+    const stores = createMemoryStores({ maxQueued: 1 });
+    const app = await buildTestApp({ sessions: stores.sessions, queue: stores.queue }, (host) => {
+      host.setErrorHandler((err, _request, reply) => {
+        // The collector's events route maps any store failure of track() to 503 DL_STORE_UNAVAILABLE.
+        reply.code(isDeviceLinkError(err) ? 503 : 500).send({ name: (err as Error).name });
+      });
+    });
+    try {
+      const headers = { 'x-device-fingerprint': HEADER_ID };
+      const ok = await app.inject({ method: 'POST', url: '/v1/events', payload: eventsBody(), headers });
+      expect(ok.statusCode).toBe(202);
+      const full = await app.inject({ method: 'POST', url: '/v1/events', payload: eventsBody(), headers });
+      expect(full.statusCode).toBe(503);
+      expect(full.json()).toEqual({ name: 'QueueFullError' });
+    } finally {
+      await app.close();
+      await stores.close();
+    }
+  });
+
+  it('refuses a journal written with another partition count (replay moved its entries to partition 0)', async () => {
+    const journalPath = journal();
+    const a = createMemoryStores({ journalPath, partitions: 8 });
+    const deviceId = newDeviceId();
+    await a.sessions.touch(touchInput(deviceId));
+    await a.close();
+    expect(readFileSync(journalPath, 'utf8').split('\n')[0]).toBe('{"partitions":8}');
+    expect(() => createMemoryStores({ journalPath, partitions: 4 })).toThrow(QueuePartitionsMismatchError);
+    expect(() => createMemoryStores({ journalPath, partitions: 16 })).toThrow(/QUEUE_PARTITIONS=8/);
+    const b = createMemoryStores({ journalPath, partitions: 8 });
+    const replayed = await drain(b.queue, deviceId);
+    expect(replayed.map((e) => e.record)).toMatchObject([{ kind: 'pageview', deviceId }]);
+    await b.close();
+  });
+
+  it('refuses a journal without header whose entries do not fit the partition count, and keeps one that fits', async () => {
+    const journalPath = journal();
+    writeFileSync(
+      journalPath,
+      `${JSON.stringify({ a: [5, 1, { kind: 'erase-user', userId: 'u', ts: 0 }] })}\n`,
+    );
+    expect(() => createMemoryStores({ journalPath, partitions: 4 })).toThrow(QueuePartitionsMismatchError);
+    const c = createMemoryStores({ journalPath, partitions: 8 });
+    expect(await c.queue.depth(5)).toBe(1);
+    await c.close();
   });
 });

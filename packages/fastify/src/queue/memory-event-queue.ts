@@ -6,6 +6,7 @@
  */
 import { partitionOf } from '@devicelink/protocol';
 import type { EventQueue, QueueEntry, QueueRecord } from '../event-queue.js';
+import { QueueFullError } from '../stores/store-errors.js';
 import { type JournalEntry, QueueJournal } from './queue-journal.js';
 
 /** Options of {@link MemoryEventQueue}. */
@@ -15,6 +16,11 @@ export interface MemoryEventQueueOptions {
   journalPath?: string | undefined;
   /** Clock for pending idle times; injectable for tests. */
   now?: () => number;
+  /**
+   * Most unacknowledged records held; beyond it `append` and the store's `ensureRoom` checks throw
+   * {@link QueueFullError} (erasures are let through). Default: no bound.
+   */
+  maxQueued?: number;
 }
 
 interface Slot {
@@ -39,6 +45,7 @@ export class MemoryEventQueue implements EventQueue {
   readonly #parts: Partition[];
   readonly #journal: QueueJournal | null;
   readonly #now: () => number;
+  readonly #maxQueued: number;
   #seq = 0;
   #size = 0;
   /** Lines in the journal file since it was last rewritten. */
@@ -47,18 +54,19 @@ export class MemoryEventQueue implements EventQueue {
   constructor(options: MemoryEventQueueOptions) {
     this.partitions = options.partitions;
     this.#now = options.now ?? Date.now;
+    this.#maxQueued = options.maxQueued ?? Number.POSITIVE_INFINITY;
     this.#parts = Array.from({ length: options.partitions }, () => ({
       entries: new Map(),
       unread: [],
       unreadHead: 0,
     }));
-    this.#journal = options.journalPath ? new QueueJournal(options.journalPath) : null;
+    this.#journal = options.journalPath ? new QueueJournal(options.journalPath, options.partitions) : null;
     if (this.#journal) {
+      // A journal of another partition count is refused (replay throws): re-homing its entries would
+      // break each device's order, as a changed QUEUE_PARTITIONS is refused on Redis.
       const kept = this.#journal.replay();
       for (const e of kept) {
-        // A journal written with another partition count: re-home by the record's own key.
-        const p = e.partition < this.partitions ? e.partition : 0;
-        this.#insert(p, e.seq, e.record);
+        this.#insert(e.partition, e.seq, e.record);
         this.#seq = Math.max(this.#seq, e.seq);
       }
       this.#journal.compact(this.#all());
@@ -68,6 +76,7 @@ export class MemoryEventQueue implements EventQueue {
 
   /** Appends to the partition of `partitionKey`. */
   async append(partitionKey: string, records: QueueRecord[]): Promise<void> {
+    this.ensureRoom(records.length);
     this.appendToPartition(partitionOf(partitionKey, this.partitions), records);
   }
 
@@ -82,6 +91,14 @@ export class MemoryEventQueue implements EventQueue {
       this.#journalLines += entries.length;
     }
     for (const e of entries) this.#insert(partition, e.seq, e.record);
+  }
+
+  /**
+   * Throws {@link QueueFullError} when `count` more records would exceed `maxQueued`; the memory store
+   * asks before it changes a session, so a refused touch changes nothing.
+   */
+  ensureRoom(count: number): void {
+    if (count > 0 && this.#size + count > this.#maxQueued) throw new QueueFullError(this.#maxQueued);
   }
 
   async read(partition: number, consumer: string, count: number): Promise<QueueEntry[]> {

@@ -2,10 +2,13 @@
  * The memory queue's optional durable journal: one JSON line per appended record and per ack,
  * written synchronously before the append resolves, so an embedded collector that answered 202 keeps
  * the event through a crash. On open the file is replayed and rewritten with only the unacknowledged
- * records (compaction); it is truncated again whenever the queue drains.
+ * records (compaction); it is truncated again whenever the queue drains. The first line names the
+ * partition count (`{"partitions":N}`): a journal of another count is refused at replay, because its
+ * entries cannot be moved to other partitions without breaking each device's order.
  */
 import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { QueueRecord } from '../event-queue.js';
+import { QueuePartitionsMismatchError } from '../stores/store-errors.js';
 
 /** A record the journal holds: where it sits in the queue and what it is. */
 export interface JournalEntry {
@@ -14,19 +17,25 @@ export interface JournalEntry {
   record: QueueRecord;
 }
 
-type Line = { a: [number, number, QueueRecord] } | { k: [number, number[]] };
+type Line = { a: [number, number, QueueRecord] } | { k: [number, number[]] } | { partitions: number };
 
 /** Append-only journal file of a memory queue. */
 export class QueueJournal {
   readonly #path: string;
+  readonly #partitions: number;
+  readonly #header: string;
 
-  constructor(path: string) {
+  constructor(path: string, partitions: number) {
     this.#path = path;
+    this.#partitions = partitions;
+    this.#header = `${JSON.stringify({ partitions })}\n`;
   }
 
   /**
    * Reads the file and returns the records never acknowledged, in order. A torn last line (a crash
    * in the middle of a write) is ignored: its append never resolved, so nobody was told it was kept.
+   * Throws {@link QueuePartitionsMismatchError} for a journal of another partition count (a journal
+   * without the header line, from an older version, is refused only when an entry does not fit).
    */
   replay(): JournalEntry[] {
     if (!existsSync(this.#path)) return [];
@@ -39,7 +48,15 @@ export class QueueJournal {
       } catch {
         continue;
       }
-      if ('a' in line) {
+      if ('partitions' in line) {
+        if (line.partitions !== this.#partitions) {
+          throw new QueuePartitionsMismatchError(
+            line.partitions,
+            this.#partitions,
+            `the queue journal ${this.#path} was`,
+          );
+        }
+      } else if ('a' in line) {
         const [partition, seq, record] = line.a;
         live.set(`${partition}:${seq}`, { partition, seq, record });
       } else if ('k' in line) {
@@ -47,7 +64,16 @@ export class QueueJournal {
         for (const seq of seqs) live.delete(`${partition}:${seq}`);
       }
     }
-    return [...live.values()];
+    const entries = [...live.values()];
+    const outside = entries.find((e) => e.partition >= this.#partitions);
+    if (outside) {
+      throw new QueuePartitionsMismatchError(
+        outside.partition + 1,
+        this.#partitions,
+        `the queue journal ${this.#path} (no header line) holds partition ${outside.partition}: it was`,
+      );
+    }
+    return entries;
   }
 
   /** Rewrites the file so it holds exactly `entries` (written beside it, then renamed over it). */
@@ -55,7 +81,8 @@ export class QueueJournal {
     const tmp = `${this.#path}.tmp`;
     writeFileSync(
       tmp,
-      entries.map((e) => `${JSON.stringify({ a: [e.partition, e.seq, e.record] })}\n`).join(''),
+      this.#header +
+        entries.map((e) => `${JSON.stringify({ a: [e.partition, e.seq, e.record] })}\n`).join(''),
     );
     renameSync(tmp, this.#path);
   }
@@ -77,6 +104,6 @@ export class QueueJournal {
 
   /** Empties the file (everything is acknowledged). */
   truncate(): void {
-    writeFileSync(this.#path, '');
+    writeFileSync(this.#path, this.#header);
   }
 }

@@ -1,7 +1,10 @@
 /**
  * The embedded default: the session store and its queue in process, with the Redis store's semantics.
  * Every operation runs synchronously to completion, so each is atomic by construction. Expiry is
- * enforced on read plus a periodic (unref'd) sweep, and every map is bounded (`maxSessions`).
+ * enforced on read plus a periodic (unref'd) sweep. The maps are bounded (`maxSessions`, tombstones ten
+ * times that) and so is the queue (`maxQueued`): when the persister falls behind (Postgres down), page
+ * views, links and aliases are refused with QueueFullError (503) instead of growing until out of memory.
+ * Erasures are always taken: they are rare and must not wait for Postgres.
  */
 import { randomBytes } from 'node:crypto';
 import { EVENT_DEDUPE_SECONDS, partitionOf, TOMBSTONE_SECONDS, uuidv7 } from '@devicelink/protocol';
@@ -36,6 +39,11 @@ export interface MemoryStoreOptions extends StoreOptions {
   now?: () => number;
   /** How often expired entries are swept, ms (default 60,000). */
   sweepIntervalMs?: number;
+  /**
+   * Most records queued and not yet persisted (default 1,000,000). Beyond it `touch`, `convert`,
+   * `queueUserEvents`, `recordAlias` and `queue.append` throw QueueFullError and change nothing.
+   */
+  maxQueued?: number;
 }
 
 /** The embedded stores; `close()` stops the sweep timer. */
@@ -86,6 +94,8 @@ class MemorySessionStore implements SessionStore {
   async touch(input: TouchInput): Promise<TouchResult> {
     const { deviceId } = input;
     if (this.#tombstones.get(deviceId)) return { status: 'erased' };
+    // Before anything changes: a refused touch counts nothing (duplicates are counted as room too).
+    this.#queue.ensureRoom(input.events.length);
     const now = this.#now();
     const seen = this.#seen.get(deviceId) ?? new Map<string, number>();
     const fresh = input.events.filter((e) => {
@@ -131,6 +141,7 @@ class MemorySessionStore implements SessionStore {
     if (this.#tombstones.get(deviceId) || this.#userTombstones.get(userId)) {
       return { status: 'erased', sessionId: null };
     }
+    this.#queue.ensureRoom(1);
     const now = this.#now();
     const live = this.#live(deviceId, now);
     if (!live && this.#lastLinked.get(deviceId) === userId) return { status: 'unchanged', sessionId: null };
@@ -146,6 +157,7 @@ class MemorySessionStore implements SessionStore {
     if (deviceId === aliasId || this.#tombstones.get(deviceId) || this.#tombstones.get(aliasId)) return;
     const known = this.#aliases.get(deviceId);
     if (known?.has(aliasId)) return;
+    this.#queue.ensureRoom(1);
     if (known) known.add(aliasId);
     else this.#aliases.set(deviceId, new Set([aliasId]), ALIAS_DEDUPE_SECONDS * 1000);
     this.#append(deviceId, { kind: 'alias', deviceId, aliasId, ts: this.#now() });
@@ -162,6 +174,7 @@ class MemorySessionStore implements SessionStore {
 
   async queueUserEvents(userId: string, records: PageviewRecord[]): Promise<UserEventsResult> {
     if (this.#userTombstones.get(userId)) return { status: 'erased' };
+    this.#queue.ensureRoom(records.length);
     this.#queue.appendToPartition(this.#partition(userId), records);
     return { status: 'ok', accepted: records.length };
   }
@@ -247,7 +260,16 @@ export function createMemoryStores(options: MemoryStoreOptions = {}): MemoryStor
   if (!Number.isInteger(maxSessions) || maxSessions <= 0) {
     throw new RangeError(`maxSessions must be a positive integer, got ${String(maxSessions)}`);
   }
-  const queue = new MemoryEventQueue({ partitions: o.partitions, journalPath: options.journalPath, now });
+  const maxQueued = options.maxQueued ?? 1_000_000;
+  if (!Number.isInteger(maxQueued) || maxQueued <= 0) {
+    throw new RangeError(`maxQueued must be a positive integer, got ${String(maxQueued)}`);
+  }
+  const queue = new MemoryEventQueue({
+    partitions: o.partitions,
+    journalPath: options.journalPath,
+    now,
+    maxQueued,
+  });
   const sessions = new MemorySessionStore(o, queue, now, maxSessions);
   const timer = setInterval(() => sessions.sweep(), options.sweepIntervalMs ?? 60_000);
   timer.unref();

@@ -3,14 +3,16 @@
  */
 import { REDIS_PREFIX } from '@devicelink/protocol';
 import type { Cluster, Redis } from 'ioredis';
-import { DeviceLinkError } from '../errors.js';
 import type { EventQueue } from '../event-queue.js';
 import { RedisEventQueue, type RedisEventQueueOptions } from '../queue/redis-event-queue.js';
 import type { SessionStore } from '../session-store.js';
 import { defineCommands } from './redis-commands.js';
 import { RedisKeys } from './redis-keys.js';
 import { RedisSessionStore } from './redis-session-store.js';
+import { QueuePartitionsMismatchError } from './store-errors.js';
 import { resolveStoreOptions, type StoreOptions } from './store-options.js';
+
+export { QueuePartitionsMismatchError };
 
 /** Options of {@link createRedisStores}. */
 export interface RedisStoreOptions extends StoreOptions {
@@ -25,25 +27,6 @@ export interface RedisStores {
   sessions: SessionStore;
   queue: EventQueue;
   close(): Promise<void>;
-}
-
-/**
- * The partition count stored in Redis differs from the configured one: starting would move devices to
- * other partitions while their entries are queued, so start-up is refused.
- */
-export class QueuePartitionsMismatchError extends DeviceLinkError {
-  override name = 'QueuePartitionsMismatchError';
-  readonly stored: number;
-  readonly configured: number;
-
-  constructor(stored: number, configured: number) {
-    super(
-      `QUEUE_PARTITIONS is ${configured} but this Redis was set up with ${stored}: changing it would move ` +
-        `devices to other partitions while their entries are queued. Set QUEUE_PARTITIONS=${stored}.`,
-    );
-    this.stored = stored;
-    this.configured = configured;
-  }
 }
 
 /**
