@@ -19,8 +19,12 @@ export interface Credentials {
 
 /** A client for one collector base URL. */
 export interface CollectorClient {
-  /** POSTs JSON to `path`; echoes in the answer are offered to the device client. Never rejects. */
-  post(path: string, body: unknown, credentials: Credentials): Promise<CollectorResult>;
+  /**
+   * POSTs JSON to `path`; echoes in the answer are offered to the device client. Never rejects.
+   * `keepalive` lets the request outlive the page: only for the flush on exit, because browsers cap
+   * keepalive bodies in flight at 64 KiB in all and refuse the request beyond.
+   */
+  post(path: string, body: unknown, credentials: Credentials, keepalive?: boolean): Promise<CollectorResult>;
   /**
    * Sends `body` with `navigator.sendBeacon` (a `text/plain` body; it cannot carry headers, so the body
    * must hold the device id). False when the browser has no beacon or refused it.
@@ -32,7 +36,7 @@ export interface CollectorClient {
 export function createCollectorClient(base: string, device: DeviceIdClient): CollectorClient {
   const at = (path: string) => base.replace(/\/+$/, '') + path;
   return {
-    async post(path, body, { token, deviceId }) {
+    async post(path, body, { token, deviceId }, keepalive) {
       const headers: Record<string, string> = {
         'Content-Type': 'application/json',
         ...consentHeaders(device.consent()),
@@ -46,8 +50,7 @@ export function createCollectorClient(base: string, device: DeviceIdClient): Col
           body: JSON.stringify(body),
           // Without consent the device_fp cookie must not travel either: the collector could link it.
           credentials: device.consent() === 'granted' ? 'include' : 'omit',
-          // Lets a batch in flight finish when the page goes away.
-          keepalive: true,
+          keepalive,
         });
         const data: any = await res.json().catch(() => null);
         // The body's deviceId is read too: a cross-origin response header is hidden unless exposed.

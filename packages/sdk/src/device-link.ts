@@ -98,8 +98,8 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
     pageview(url = win?.location.href) {
       // The same URL twice in a row is one view (a router's replaceState of the current entry).
       if (stopped || !url || url === last) return;
-      queue.push(url, last ?? (win?.document.referrer || undefined), token());
-      last = url;
+      // A dropped view (consent denied) is not remembered: after a grant the same page counts.
+      if (queue.push(url, last ?? (win?.document.referrer || undefined), token())) last = url;
     },
     async identify(bearer) {
       await queue.flush();

@@ -3,9 +3,10 @@
  * keeps it through retries, so the collector counts a retried event once. Page views made while the app
  * had a token are sent with that token (authenticated events) and never batched with anonymous ones.
  */
-import { MAX_EVENTS_PER_REQUEST, type PageviewInput, uuidv7 } from '@devicelink/protocol';
+import { MAX_EVENTS_PER_REQUEST, MAX_URL_LENGTH, type PageviewInput, uuidv7 } from '@devicelink/protocol';
 import type { CollectorClient } from './collector-client.js';
 import type { DeviceIdClient } from './device-id-client.js';
+import { originOf } from './origins.js';
 
 /** Batching options. */
 export interface BatchOptions {
@@ -17,8 +18,11 @@ export interface BatchOptions {
 
 /** The queue of one DeviceLink. */
 export interface PageviewQueue {
-  /** Records a page view; sent later, or kept while consent is pending, or dropped when denied. */
-  push(url: string, referrer: string | undefined, token: string | null): void;
+  /**
+   * Records a page view; sent later, or kept while consent is pending. False when it is dropped:
+   * consent denied, or a URL longer than the collector accepts. At most 500 wait; beyond, the oldest go.
+   */
+  push(url: string, referrer: string | undefined, token: string | null): boolean;
   /** Sends everything waiting (when consent is granted); resolves when done or failed. */
   flush(): Promise<void>;
   /** Sends everything waiting right now, without waiting for the fingerprint: the page is going away. */
@@ -34,6 +38,12 @@ interface Queued {
 
 const EVENTS = '/v1/events';
 const MAX_RETRY_MS = 30_000;
+// Bounds for a collector that never answers (an ad blocker, a CORS mistake): memory stays small and
+// a batch is given up after this many attempts.
+const MAX_QUEUED = 500;
+const MAX_TRIES = 8;
+// A request's events stay under the collector's 64 KiB body limit, with room for the envelope.
+const MAX_BATCH_BYTES = 60 * 1024;
 
 /** Creates the queue. */
 export function createPageviewQueue(
@@ -47,6 +57,8 @@ export function createPageviewQueue(
   let timer: ReturnType<typeof setTimeout> | undefined;
   let sending = Promise.resolve();
   let retryMs = 0;
+  // Failed attempts of the batch at the head of the queue.
+  let tries = 0;
 
   const cancel = () => {
     clearTimeout(timer);
@@ -55,33 +67,39 @@ export function createPageviewQueue(
   const schedule = (ms: number) => {
     if (timer === undefined && device.consent() === 'granted') timer = setTimeout(flush, ms);
   };
-  // The leading run of events that share one token, at most one request's worth.
+  // The leading run of events that share one token, at most one request's worth (count and bytes).
   const take = () => {
     const token = queue[0]!.token;
     let n = 0;
-    while (n < queue.length && n < MAX_EVENTS_PER_REQUEST && queue[n]!.token === token) n++;
-    return { token, batch: queue.splice(0, n) };
+    for (let bytes = 0; n < queue.length && n < MAX_EVENTS_PER_REQUEST && queue[n]!.token === token; n++) {
+      bytes += new Blob([JSON.stringify(queue[n]!.event)]).size + 1;
+      if (bytes > MAX_BATCH_BYTES) break;
+    }
+    return { token, batch: queue.splice(0, n || 1) };
   };
 
+  const sendable = () => queue.length && device.consent() === 'granted';
   const send = async () => {
-    while (queue.length && device.consent() === 'granted') {
+    while (sendable()) {
       const deviceId = await device.ready(waitMs);
       // While it waited, the page may have gone away (flushNow) or consent been withdrawn (clear).
-      if (!queue.length || device.consent() !== 'granted') return;
+      if (!sendable()) return;
       const { token, batch } = take();
       const r = await collector.post(
         EVENTS,
         { events: batch.map((q) => q.event) },
         { token, deviceId: token ? null : deviceId },
       );
-      if ('error' in r && (r.error.status === 0 || r.error.status === 429 || r.error.status >= 500)) {
-        // Same events, same ids: the collector drops the ones it already counted.
+      // Unreachable (status 0), rate-limited or a server error: worth another try.
+      if ('error' in r && /^(0|429|5..)$/.test(`${r.error.status}`) && ++tries < MAX_TRIES) {
+        // Same events, same ids: the collector drops the ones it already counted. (With pushes during
+        // the request the queue may hold one batch more than MAX_QUEUED for a while.)
         queue = [...batch, ...queue];
         retryMs = Math.min(MAX_RETRY_MS, retryMs * 2 || delayMs);
         return schedule(retryMs);
       }
-      // Any other 4xx would fail again: the batch is dropped.
-      retryMs = 0;
+      // Sent, or any other 4xx (it would fail again), or out of attempts: the batch is done.
+      retryMs = tries = 0;
     }
   };
   // Sends run one after another: a flush called while one is finishing gets its own turn, so an event
@@ -95,20 +113,33 @@ export function createPageviewQueue(
 
   return {
     push(url, referrer, token) {
-      if (device.consent() === 'denied') return;
-      queue.push({ event: { type: 'pageview', url, referrer, id: uuidv7(), ts: Date.now() }, token });
-      if (queue.length >= limit) void flush();
+      // The fragment may hold secrets (an OAuth #access_token) and is never stored: it does not leave.
+      url = url.split('#')[0]!;
+      // Denied, or a URL the collector would refuse (and with it the whole batch): dropped.
+      if (device.consent() === 'denied' || !url || url.length > MAX_URL_LENGTH) return false;
+      // Of a referrer only its origin is stored: the rest does not leave the browser either.
+      const event: PageviewInput = {
+        type: 'pageview',
+        url,
+        referrer: (referrer && originOf(referrer)) || undefined,
+        id: uuidv7(),
+        ts: Date.now(),
+      };
+      if (queue.push({ event, token }) > MAX_QUEUED) queue.shift();
+      // While a retry is scheduled its backoff stands: a full batch waits for it too.
+      if (queue.length >= limit && !retryMs) void flush();
       else schedule(delayMs);
+      return true;
     },
     flush,
     flushNow() {
       cancel();
-      while (queue.length && device.consent() === 'granted') {
+      while (sendable()) {
         const { token, batch } = take();
         const events = batch.map((q) => q.event);
         const deviceId = device.current();
         if (token || !collector.beacon(EVENTS, { deviceId, consent: 'granted', events })) {
-          void collector.post(EVENTS, { events }, { token, deviceId: token ? null : deviceId });
+          void collector.post(EVENTS, { events }, { token, deviceId: token ? null : deviceId }, true);
         }
       }
     },

@@ -85,10 +85,11 @@ describe('page views', () => {
       'https://app.example.com/b',
       'https://app.example.com/c',
     ]);
+    // The referrer is the previous page, reduced to its origin.
     expect(events.map((e) => e.referrer)).toEqual([
       undefined,
-      'https://app.example.com/a',
-      'https://app.example.com/b',
+      'https://app.example.com',
+      'https://app.example.com',
     ]);
     for (const e of events) {
       expect(e.type).toBe('pageview');
