@@ -68,7 +68,7 @@ export function createDevicelink(options: ResolvedOptions): Devicelink {
     const state = request[kDeviceState];
     if (!state?.tracking) {
       throw new DeviceLinkUsageError(
-        'track() needs a route registered with config: { devicelink: true } (and not OPTIONS or HEAD)',
+        'track() needs a route registered with config: { devicelink: true } after the devicelink plugin (and not OPTIONS or HEAD)',
       );
     }
     if (!Array.isArray(events) || events.length === 0) {

@@ -70,10 +70,8 @@ async function plugin(fastify: FastifyInstance, rawOptions: DevicelinkOptions): 
     },
   });
 
-  fastify.addHook('onRequest', async (request) => {
-    // Untracked requests (most of a host app's) keep the null slot: no allocation on their path.
+  async function onRequest(request: FastifyRequest): Promise<void> {
     if (request.method === 'OPTIONS' || request.method === 'HEAD') return;
-    if (request.routeOptions.config?.devicelink !== true) return;
     const state = untrackedState();
     request[kDeviceState] = state;
     state.tracking = true;
@@ -81,38 +79,55 @@ async function plugin(fastify: FastifyInstance, rawOptions: DevicelinkOptions): 
     state.consentDenied = headersDenyConsent(request.headers, options.honorGpc);
     // Consent denied needs no user: nothing is tracked either way.
     if (!state.consentDenied) state.userId = await authenticate(request, options);
-  });
+  }
 
-  fastify.addHook('onSend', async (request, reply, payload) => {
+  async function onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
     const state = request[kDeviceState];
     if (state?.tracking) answerDevice(request, reply, state, options, devicelink);
     return payload;
-  });
-
-  if (options.trackRequests) {
-    const trackRequests = options.trackRequests;
-    fastify.addHook('onResponse', async (request, reply) => {
-      const state = request[kDeviceState];
-      if (!state?.tracking || state.tracked || reply.statusCode >= 400) return;
-      try {
-        if (!trackRequests(request)) return;
-        const url = sanitizeUrl(request.url);
-        if (url === null) return;
-        const referer = firstValue(request.headers.referer);
-        await devicelink.track(request, [
-          {
-            type: 'pageview',
-            url,
-            referrer: referer ? referrerOrigin(referer) : null,
-            id: null,
-            clientTs: null,
-          },
-        ]);
-      } catch (err) {
-        request.log.warn({ err }, 'devicelink: counting the request as a page view failed');
-      }
-    });
   }
+
+  const trackRequests = options.trackRequests;
+  const queryAllowlist = options.queryAllowlist;
+  async function onResponse(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const state = request[kDeviceState];
+    if (!trackRequests || !state?.tracking || state.tracked || reply.statusCode >= 400) return;
+    try {
+      if (!trackRequests(request)) return;
+      const url = sanitizeUrl(request.url, queryAllowlist);
+      if (url === null) return;
+      const referer = firstValue(request.headers.referer);
+      await devicelink.track(request, [
+        {
+          type: 'pageview',
+          url,
+          referrer: referer ? referrerOrigin(referer) : null,
+          id: null,
+          clientTs: null,
+        },
+      ]);
+    } catch (err) {
+      request.log.warn({ err }, 'devicelink: counting the request as a page view failed');
+    }
+  }
+
+  // The hooks go on opted-in routes only, so the rest of a host app (health checks, metrics, admin)
+  // runs no devicelink code at all. fastify-plugin puts this onRoute hook in the registering context,
+  // so routes of child plugins registered after devicelink get the hooks too. Ours go first, where a
+  // global hook would have run, so the route's own hooks can read `request.deviceId`.
+  fastify.addHook('onRoute', (route) => {
+    if (route.config?.devicelink !== true) return;
+    route.onRequest = [onRequest, ...hookList(route.onRequest)] as typeof route.onRequest;
+    route.onSend = [onSend, ...hookList(route.onSend)] as typeof route.onSend;
+    if (trackRequests)
+      route.onResponse = [onResponse, ...hookList(route.onResponse)] as typeof route.onResponse;
+  });
+}
+
+/** A route option's hooks as an array (Fastify takes one function or an array). */
+function hookList<T>(hooks: T | T[] | undefined): T[] {
+  if (hooks === undefined || hooks === null) return [];
+  return Array.isArray(hooks) ? hooks : [hooks];
 }
 
 /** User id of a valid bearer token, else null; an invalid or expired token is anonymous. */

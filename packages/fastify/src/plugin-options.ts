@@ -2,6 +2,7 @@
  * The plugin's options and their validation at register: a bad option stops `register` with a
  * message naming it (as @fastify/jwt's `validateOptions` does).
  */
+import { DEFAULT_QUERY_ALLOWLIST } from '@devicelink/protocol';
 import type { FastifyRequest } from 'fastify';
 import { DeviceLinkOptionsError } from './errors.js';
 import type { EventQueue } from './event-queue.js';
@@ -33,6 +34,11 @@ export interface DevicelinkOptions {
   authenticate?: (request: FastifyRequest) => Promise<string | null>;
   /** The client address for `visitorHash`. Default `request.ip` (Fastify's `trustProxy` decides). */
   clientIp?: (request: FastifyRequest) => string;
+  /**
+   * Query parameters kept in the URLs `trackRequests` counts (`QUERY_ALLOWLIST`); every other one is
+   * dropped. Default: the five `utm_*` parameters.
+   */
+  queryAllowlist?: readonly string[];
 }
 
 /** Options after validation, defaults filled in. */
@@ -44,6 +50,7 @@ export interface ResolvedOptions {
   trackRequests: ((request: FastifyRequest) => boolean) | null;
   authenticate: ((request: FastifyRequest) => Promise<string | null>) | null;
   clientIp: (request: FastifyRequest) => string;
+  queryAllowlist: readonly string[];
 }
 
 const STORE_METHODS = [
@@ -94,6 +101,14 @@ export function validateOptions(options: unknown): ResolvedOptions {
       throw new DeviceLinkOptionsError(name, 'must be a function');
     }
   }
+  let queryAllowlist: readonly string[] = DEFAULT_QUERY_ALLOWLIST;
+  if (o.queryAllowlist !== undefined) {
+    const list = o.queryAllowlist;
+    if (!Array.isArray(list) || !list.every((name) => typeof name === 'string' && name !== '')) {
+      throw new DeviceLinkOptionsError('queryAllowlist', 'must be an array of non-empty parameter names');
+    }
+    queryAllowlist = Object.freeze([...(list as string[])]);
+  }
   const clientIp = (o.clientIp as ResolvedOptions['clientIp'] | undefined) ?? ((request) => request.ip);
   return {
     sessions: o.sessions as SessionStore,
@@ -103,6 +118,7 @@ export function validateOptions(options: unknown): ResolvedOptions {
     trackRequests: (o.trackRequests as ResolvedOptions['trackRequests'] | undefined) ?? null,
     authenticate: (o.authenticate as ResolvedOptions['authenticate'] | undefined) ?? null,
     clientIp,
+    queryAllowlist,
   };
 }
 

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEVICE_COOKIE, isValidDeviceId } from '@devicelink/protocol';
-import { hasServices, testEnv } from '@devicelink/test-env';
+import { hasServices, testEnv, waitFor } from '@devicelink/test-env';
 import fastifyCookie from '@fastify/cookie';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
@@ -321,5 +321,89 @@ describe('the embedded queue', () => {
     const c = createMemoryStores({ journalPath, partitions: 8 });
     expect(await c.queue.depth(5)).toBe(1);
     await c.close();
+  });
+});
+
+describe('hooks on opted-in routes only (they were global: every request of a host app paid for them)', () => {
+  it('a route that did not opt in carries no devicelink hook, an opted-in one does', async () => {
+    const app = await buildTestApp();
+    const seen = new Map<string, unknown[]>();
+    await app.register(async (child) => {
+      child.addHook('onRoute', (route) => {
+        const hooks = [route.onRequest, route.onSend, route.onResponse].flat().filter(Boolean);
+        if (route.method === 'GET') seen.set(route.url, hooks);
+      });
+      child.get('/health-child', async () => 'ok');
+      child.get('/tracked-child', { config: { devicelink: true } }, async () => 'ok');
+    });
+    try {
+      await app.ready();
+      expect(seen.get('/health-child')).toEqual([]);
+      expect(seen.get('/tracked-child')?.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a route of a child plugin registered after devicelink gets device work; its untracked sibling none', async () => {
+    const app = await buildTestApp();
+    await app.register(
+      async (child) => {
+        child.get('/shop', { config: { devicelink: true } }, async (request) => ({ id: request.deviceId }));
+        child.get('/ping', async (request) => ({ id: request.deviceId }));
+      },
+      { prefix: '/child' },
+    );
+    try {
+      const headers = { 'x-device-fingerprint': HEADER_ID };
+      const shop = await app.inject({ url: '/child/shop', headers });
+      expect(shop.json()).toEqual({ id: HEADER_ID });
+      expect(shop.headers['x-device-fingerprint']).toBe(HEADER_ID);
+      expect(shop.headers.vary).toBe('X-Device-Fingerprint, Cookie');
+      const head = await app.inject({ method: 'HEAD', url: '/child/shop', headers });
+      expect(head.headers['x-device-fingerprint']).toBeUndefined();
+      const ping = await app.inject({ url: '/child/ping', headers });
+      expect(ping.json()).toEqual({ id: null });
+      expect(ping.headers['x-device-fingerprint']).toBeUndefined();
+      expect(setCookies(ping.headers)).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('trackRequests and QUERY_ALLOWLIST (the allowlist was ignored)', () => {
+  it('keeps only the parameters of queryAllowlist in the URLs it counts', async () => {
+    const stores = createMemoryStores({ partitions: 1 });
+    const app = await buildTestApp({
+      sessions: stores.sessions,
+      queue: stores.queue,
+      trackRequests: () => true,
+      queryAllowlist: ['q'],
+    });
+    app.get('/search', { config: { devicelink: true } }, async () => 'ok');
+    try {
+      const headers = { 'x-device-fingerprint': HEADER_ID };
+      await app.inject({ url: '/search?q=shoes&utm_source=mail&token=secret', headers });
+      const records = await waitFor(
+        async () => {
+          const entries = await drain(stores.queue, HEADER_ID);
+          return entries.length > 0 ? entries.map((e) => e.record) : null;
+        },
+        { what: 'the request counted' },
+      );
+      expect(records).toMatchObject([{ kind: 'pageview', url: '/search?q=shoes' }]);
+    } finally {
+      await app.close();
+      await stores.close();
+    }
+  });
+
+  it('refuses a queryAllowlist that is not an array of names, naming the option', async () => {
+    for (const queryAllowlist of ['utm_source', [''], [1]]) {
+      await expect(buildTestApp({ queryAllowlist: queryAllowlist as never })).rejects.toThrow(
+        /queryAllowlist/,
+      );
+    }
   });
 });

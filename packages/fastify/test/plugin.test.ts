@@ -77,13 +77,13 @@ describe('tiered lookup', () => {
   });
 
   it('runs the lookup once per request and memoises it, even for server ids', async () => {
-    const a = await buildTestApp({}, (f) => {
-      f.get('/twice', { config: { devicelink: true } }, async (request) => [
-        request.deviceId,
-        request.deviceSource,
-        request.deviceId,
-      ]);
-    });
+    // Routes opt in after the plugin is registered (its onRoute hook equips them).
+    const a = await buildTestApp();
+    a.get('/twice', { config: { devicelink: true } }, async (request) => [
+      request.deviceId,
+      request.deviceSource,
+      request.deviceId,
+    ]);
     apps.push(a);
     const res = await a.inject({ url: '/twice' });
     const [first, source, second] = res.json();
@@ -95,11 +95,10 @@ describe('tiered lookup', () => {
 
 describe('response on device work', () => {
   it('echoes the id with Vary merged into the route’s own, and Cache-Control private', async () => {
-    const a = await buildTestApp({}, (f) => {
-      f.get('/page', { config: { devicelink: true } }, async (_request, reply) => {
-        reply.header('Vary', 'Accept-Encoding').header('Cache-Control', 'public, max-age=60');
-        return 'ok';
-      });
+    const a = await buildTestApp();
+    a.get('/page', { config: { devicelink: true } }, async (_request, reply) => {
+      reply.header('Vary', 'Accept-Encoding').header('Cache-Control', 'public, max-age=60');
+      return 'ok';
     });
     apps.push(a);
     const res = await a.inject({ url: '/page', headers: { 'x-device-fingerprint': HEADER_ID } });
@@ -150,9 +149,8 @@ describe('response on device work', () => {
   });
 
   it('answers the id on a tracked route even when the handler never read it', async () => {
-    const a = await buildTestApp({}, (f) => {
-      f.get('/quiet', { config: { devicelink: true } }, async () => 'ok');
-    });
+    const a = await buildTestApp();
+    a.get('/quiet', { config: { devicelink: true } }, async () => 'ok');
     apps.push(a);
     const res = await a.inject({ url: '/quiet', cookies: { device_fp: COOKIE_ID } });
     expect(res.headers['x-device-fingerprint']).toBe(COOKIE_ID);
@@ -161,13 +159,12 @@ describe('response on device work', () => {
 
 describe('no device work', () => {
   it.each(['OPTIONS', 'HEAD'] as const)('does nothing on %s', async (method) => {
-    const a = await buildTestApp({}, (f) => {
-      f.route({
-        method: ['GET', 'OPTIONS'],
-        url: '/both',
-        config: { devicelink: true },
-        handler: async (r) => ({ id: r.deviceId }),
-      });
+    const a = await buildTestApp();
+    a.route({
+      method: ['GET', 'OPTIONS'],
+      url: '/both',
+      config: { devicelink: true },
+      handler: async (r) => ({ id: r.deviceId }),
     });
     apps.push(a);
     const res = await a.inject({ method, url: '/both', headers: { 'x-device-fingerprint': HEADER_ID } });
@@ -447,15 +444,13 @@ describe('track()', () => {
 
 describe('trackRequests', () => {
   it('lets a host app count its own requests as page views of their URL', async () => {
-    const a = await buildTestApp(
-      { trackRequests: (request) => request.method === 'GET' && request.url.startsWith('/products') },
-      (f) => {
-        f.get('/products/:id', { config: { devicelink: true } }, async (r) => ({
-          product: (r.params as { id: string }).id,
-        }));
-        f.get('/api/cart', { config: { devicelink: true } }, async () => ({ items: [] }));
-      },
-    );
+    const a = await buildTestApp({
+      trackRequests: (request) => request.method === 'GET' && request.url.startsWith('/products'),
+    });
+    a.get('/products/:id', { config: { devicelink: true } }, async (r) => ({
+      product: (r.params as { id: string }).id,
+    }));
+    a.get('/api/cart', { config: { devicelink: true } }, async () => ({ items: [] }));
     apps.push(a);
     const headers = { 'x-device-fingerprint': HEADER_ID, referer: 'https://search.example/q?x=1' };
     await a.inject({ url: '/products/1?utm_source=mail&secret=1', headers });
