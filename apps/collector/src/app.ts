@@ -3,9 +3,8 @@
  * port 0; `server.ts` listens). Opens its resources, migrates the database, starts the persister
  * unless `PERSISTER=off`, and closes everything in `onClose`.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import devicelink, { corsOptions, utcDay } from '@devicelink/fastify';
-import { DEVICE_COOKIE, DEVICE_HEADER, toDeviceId } from '@devicelink/protocol';
 import type {} from '@fastify/cookie';
 import fastifyCors from '@fastify/cors';
 import fastifyRateLimit from '@fastify/rate-limit';
@@ -13,9 +12,11 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { authenticateWith, registerTokenVerifier } from './auth/token-verifier.js';
 import type { CollectorConfig } from './config/collector-config.js';
+import { clientDeviceId } from './http/client-device-id.js';
 import { countRequests, createMetrics, metricsRoute } from './http/collector-metrics.js';
 import { installErrorHandlers } from './http/error-handler.js';
 import { InvalidRequestError, PathTooLongError, RateLimitedError } from './http/errors.js';
+import { installRequestGuards } from './http/request-guards.js';
 import { adminDeviceRoutes } from './routes/admin-device-route.js';
 import { adminStatsRoute } from './routes/admin-stats-route.js';
 import { adminUserRoutes } from './routes/admin-user-route.js';
@@ -35,6 +36,9 @@ export interface BuildAppOptions {
   logStream?: { write(line: string): void };
 }
 
+/** The per-address limit is this many times `RATE_LIMIT_PER_MINUTE` (one address, many devices). */
+const ADDRESS_LIMIT_FACTOR = 10;
+
 declare module 'fastify' {
   interface FastifyInstance {
     /** The collector's open resources and persister (for server.ts and tests). */
@@ -44,10 +48,6 @@ declare module 'fastify' {
       mode: string;
     };
   }
-}
-
-function firstHeader(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
 }
 
 /**
@@ -133,15 +133,22 @@ export async function buildApp(
       await app.register(fastifyCors, corsOptions({ origin: [...config.corsOrigins] }));
     }
 
+    // Keyed hashes under the daily salt: the raw address never becomes a Redis key, and neither does a
+    // device id (an erased device leaves no key naming it). With the store down and no salt cached, a
+    // per-process salt keeps limiting (per collector) instead of answering 500.
+    const fallbackSalt = randomBytes(32).toString('base64url');
+    const rateLimitHash = async (value: string): Promise<string> => {
+      let salt: string | Buffer;
+      try {
+        salt = await resources.sessions.dailySalt(utcDay(Date.now()));
+      } catch {
+        salt = fallbackSalt;
+      }
+      return createHmac('sha256', salt).update(value).digest('base64url');
+    };
     const rateLimitKey = async (request: FastifyRequest): Promise<string> => {
-      const device =
-        toDeviceId(firstHeader(request.headers[DEVICE_HEADER.toLowerCase()])) ??
-        toDeviceId(request.cookies?.[DEVICE_COOKIE]);
-      // Keyed hashes under the daily salt: the raw address never becomes a Redis key, and neither does
-      // a device id (an erased device leaves no key naming it).
-      const salt = await resources.sessions.dailySalt(utcDay(Date.now()));
-      const hash = (value: string) => createHmac('sha256', salt).update(value).digest('base64url');
-      return device ? `d:${hash(device)}` : `a:${hash(request.ip)}`;
+      const device = clientDeviceId(request);
+      return device ? `d:${await rateLimitHash(device)}` : `a:${await rateLimitHash(request.ip)}`;
     };
     await app.register(fastifyRateLimit, {
       global: false,
@@ -154,6 +161,18 @@ export async function buildApp(
         ),
     });
     const rateLimit = { max: config.rateLimitPerMinute, keyGenerator: rateLimitKey };
+    // A client sending a fresh random device id each request gets a fresh device bucket: the looser
+    // per-address limit (every device behind one NAT shares it, hence the factor) bounds that.
+    const addressLimit = app.createRateLimit({
+      max: ADDRESS_LIMIT_FACTOR * config.rateLimitPerMinute,
+      timeWindow: 60_000,
+      keyGenerator: async (request: FastifyRequest) => `ip:${await rateLimitHash(request.ip)}`,
+    });
+    installRequestGuards(app, {
+      corsOrigins: config.corsOrigins,
+      addressLimit,
+      limitedRoutes: ['/v1/events', '/v1/identify'],
+    });
 
     const verifier = await registerTokenVerifier(app, config);
     await app.register(devicelink, {
@@ -166,13 +185,14 @@ export async function buildApp(
 
     await app.register(eventsRoute, {
       queryAllowlist: config.queryAllowlist,
-      corsOrigins: config.corsOrigins,
       rateLimit,
       onAccepted: (count, kind) => metrics.eventsAccepted.inc({ kind }, count),
     });
     await app.register(identifyRoute, {
       verifier,
       rateLimit,
+      honorGpc: config.honorGpc,
+      cookie: { secure: config.cookieSecure, sameSite: config.cookieSameSite },
       onConverted: () => metrics.conversions.inc(),
     });
     if (config.debugRoutes || config.demo) await app.register(sessionRoute);
@@ -186,6 +206,7 @@ export async function buildApp(
       queue: resources.queue,
       db: resources.db.db,
       persister: database.persister,
+      migrations: database.migrations,
       store: resources.redis ? 'redis' : 'embedded',
     });
     await app.register(metricsRoute, { metrics });

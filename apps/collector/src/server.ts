@@ -8,12 +8,27 @@ import { loadConfig } from './config/collector-config.js';
 import { isConfigError } from './config/config-error.js';
 import { runPersisterOnly } from './runtime/persist-command.js';
 
+/** After a signal the process exits within this, whatever hangs (a stuck Redis or Postgres close). */
+const SHUTDOWN_DEADLINE_MS = 30_000;
+
+/** A second SIGTERM/SIGINT while stopping exits at once (an operator pressing Ctrl-C twice). */
+function armShutdownDeadline(): void {
+  setTimeout(() => {
+    console.error(`devicelink: shutdown took longer than ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting`);
+    process.exit(1);
+  }, SHUTDOWN_DEADLINE_MS).unref();
+  const now = () => process.exit(1);
+  process.once('SIGTERM', now);
+  process.once('SIGINT', now);
+}
+
 async function main(argv: string[]): Promise<void> {
   const config = loadConfig();
   const command = argv[0] ?? 'serve';
   if (command === 'persist') {
-    await runPersisterOnly(config);
-    return;
+    await runPersisterOnly(config, armShutdownDeadline);
+    // Handles a library left open (keep-alive sockets) must not keep a stopped persister alive.
+    process.exit(0);
   }
   if (command !== 'serve') throw new Error(`unknown command "${command}"; use no argument or "persist"`);
   const app = await buildApp(config);
@@ -21,6 +36,7 @@ async function main(argv: string[]): Promise<void> {
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
+    armShutdownDeadline();
     app.log.info(`${signal}: stopping (draining the persister)`);
     // Fastify's close stops accepting, waits for in-flight requests, then runs onClose (persister, Redis, db).
     app.close().then(

@@ -33,6 +33,7 @@ export type {
 } from './event-queue.js';
 export type { CookieSameSite, DevicelinkOptions } from './plugin-options.js';
 export type { PoisonEntry } from './queue/redis-event-queue.js';
+export { hasBearerToken, headersDenyConsent } from './request-signals.js';
 export type {
   ConvertResult,
   DeviceSource,

@@ -11,6 +11,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import buildGetJwks from 'get-jwks';
 import type { CollectorConfig } from '../config/collector-config.js';
 import { TokenExpiredError, TokenInvalidError, TokenMissingError } from '../http/errors.js';
+import { within } from '../http/promise-deadline.js';
 
 /** Verifies a request's bearer token; in demo mode also signs. */
 export interface TokenVerifier {
@@ -37,12 +38,24 @@ const isJwksAlgorithm = (alg: unknown): alg is JwksAlgorithm =>
   JWKS_ALGORITHMS.includes(alg as JwksAlgorithm);
 const CLOCK_TOLERANCE_MS = 30_000;
 const DEMO_TOKEN_TTL = '1h';
+/** How long a JWKS fetch may hold a request (get-jwks hands its timeout to fetch, which ignores it). */
+const JWKS_FETCH_TIMEOUT_MS = 5_000;
+/** How long a `kid` the JWKS did not have is answered from memory instead of fetching the set again. */
+const UNKNOWN_KID_TTL_MS = 60_000;
+/** Bound of the unknown-kid memory: random kids cannot grow it without limit. */
+const UNKNOWN_KID_MAX = 1_000;
+/** A `sub` becomes a Postgres `text` (which refuses NUL) and a log field: no control characters. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+const MAX_SUB_LENGTH = 256;
 
 const hasBearer = (request: FastifyRequest): boolean =>
   /^Bearer\s+\S/i.test(request.headers.authorization ?? '');
 
 function translate(err: unknown): Error {
   const code = (err as { code?: string }).code;
+  // Already ours (e.g. thrown by the JWKS key callback): wrapping it again would repeat its prefix.
+  if (code?.startsWith('DL_')) return err as Error;
   if (code === 'FST_JWT_NO_AUTHORIZATION_IN_HEADER' || code === 'FST_JWT_BAD_REQUEST') {
     return new TokenMissingError();
   }
@@ -92,6 +105,9 @@ export async function registerTokenVerifier(
     const url = new URL(jwt.url);
     const domain = url.origin;
     const getJwks = buildGetJwks({ jwksPath: url.pathname + url.search, ttl: 10 * 60_000, max: 100 });
+    // kid -> time until which it is known to be missing; a token naming a kid the set lacks would
+    // otherwise cost one outbound fetch per request.
+    const unknownKids = new Map<string, number>();
     await app.register(fastifyJwt, {
       decode: { complete: true },
       secret: async (_request: FastifyRequest, token: unknown) => {
@@ -102,10 +118,24 @@ export async function registerTokenVerifier(
         if (!isJwksAlgorithm(header.alg)) {
           throw new TokenInvalidError(`algorithm ${String(header.alg)} is not allowed`);
         }
+        const kid = header.kid;
+        const missingUntil = unknownKids.get(kid);
+        if (missingUntil !== undefined) {
+          if (missingUntil > Date.now()) throw new TokenInvalidError(`no key "${kid}" in the JWKS`);
+          unknownKids.delete(kid);
+        }
         try {
-          return await getJwks.getPublicKey({ domain, kid: header.kid, alg: header.alg });
+          return await within(getJwks.getPublicKey({ domain, kid, alg: header.alg }), JWKS_FETCH_TIMEOUT_MS);
         } catch (err) {
-          throw new TokenInvalidError(`no key "${header.kid}" in the JWKS (${(err as Error).message})`);
+          const message = (err as Error).message;
+          // A set that answered without the kid is remembered; a timeout or network error is not.
+          if ((err as { code?: string }).code === 'JWK_NOT_FOUND') {
+            if (unknownKids.size >= UNKNOWN_KID_MAX) {
+              unknownKids.delete(unknownKids.keys().next().value as string);
+            }
+            unknownKids.set(kid, Date.now() + UNKNOWN_KID_TTL_MS);
+          }
+          throw new TokenInvalidError(`no key "${kid}" in the JWKS (${message})`);
         }
       },
       verify: { ...verifyOptions, algorithms: [...JWKS_ALGORITHMS] },
@@ -127,8 +157,15 @@ export async function registerTokenVerifier(
         throw translate(err);
       }
       const sub = (payload as { sub?: unknown }).sub;
-      if (typeof sub !== 'string' || sub === '' || sub.length > 256) {
-        throw new TokenInvalidError('"sub" must be a non-empty string');
+      if (
+        typeof sub !== 'string' ||
+        sub === '' ||
+        sub.length > MAX_SUB_LENGTH ||
+        CONTROL_CHARACTER.test(sub)
+      ) {
+        throw new TokenInvalidError(
+          `"sub" must be a string of 1 to ${MAX_SUB_LENGTH} characters without control characters`,
+        );
       }
       return sub;
     },

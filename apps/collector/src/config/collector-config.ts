@@ -20,7 +20,7 @@ export { ConfigError } from './config-error.js';
 /** How tokens are verified: one of the three key sources, or a demo key made at start-up. */
 export type JwtKeyConfig =
   | { kind: 'secret'; secret: string; algorithm: 'HS256' }
-  | { kind: 'public-key'; key: string; algorithm: 'RS256' | 'ES256' | 'ES384' | 'ES512' }
+  | { kind: 'public-key'; key: string; algorithm: 'RS256' | 'ES256' }
   | { kind: 'jwks'; url: string };
 
 /** Where the live sessions and the queue live. */
@@ -123,14 +123,16 @@ function parseRedis(env: Env): RedisConfig | null {
   return null;
 }
 
-/** The algorithm a PEM public key signs with, chosen by its type (RSA: RS256, EC: by curve). */
-function publicKeyAlgorithm(key: KeyObject): 'RS256' | 'ES256' | 'ES384' | 'ES512' {
+/** The algorithm a PEM public key signs with: RS256 for RSA, ES256 for P-256; the contract allows no other. */
+function publicKeyAlgorithm(key: KeyObject): 'RS256' | 'ES256' {
   if (key.asymmetricKeyType === 'rsa') return 'RS256';
   if (key.asymmetricKeyType === 'ec') {
     const curve = key.asymmetricKeyDetails?.namedCurve;
     if (curve === 'prime256v1') return 'ES256';
-    if (curve === 'secp384r1') return 'ES384';
-    if (curve === 'secp521r1') return 'ES512';
+    throw new ConfigError(
+      'JWT_PUBLIC_KEY',
+      `is an EC key on curve ${curve ?? 'unknown'}; only P-256 (ES256) or RSA (RS256) keys are accepted`,
+    );
   }
   throw new ConfigError('JWT_PUBLIC_KEY', `is a ${key.asymmetricKeyType} key; use an RSA or P-256 EC key`);
 }

@@ -19,6 +19,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { Database } from '../db/schema.js';
+import { PROBE_TIMEOUT_MS, within } from './promise-deadline.js';
 
 /** What the scrape-time gauges read. */
 export interface MetricsSources {
@@ -34,17 +35,6 @@ export interface CollectorMetrics {
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly eventsAccepted: Counter<'kind'>;
   readonly conversions: Counter<string>;
-}
-
-const PROBE_TIMEOUT_MS = 1_000;
-
-function within<T>(p: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms).unref();
-    }),
-  ]);
 }
 
 /**

@@ -20,8 +20,9 @@ function translate(err: FastifyError): FastifyError {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new BodyTooLargeError(String(64 * 1024));
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new UnsupportedMediaTypeError('of this request');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new InvalidRequestError('Content-Length does not match the body length');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new InvalidBodyError('body is empty; send a JSON object');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -35,7 +36,10 @@ function translate(err: FastifyError): FastifyError {
     return new InvalidBodyError('body is not valid JSON');
   }
   if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
-    return new InvalidRequestError(err.message);
+    // Keep the status a plugin chose (403, 404, 405, 406, …); only the code becomes ours.
+    const mapped = new InvalidRequestError(err.message);
+    (mapped as { statusCode?: number }).statusCode = err.statusCode;
+    return mapped;
   }
   return new InternalError();
 }

@@ -5,14 +5,12 @@
  */
 import { MAX_BODY_BYTES, parseEventsBody } from '@devicelink/protocol';
 import type { FastifyInstance } from 'fastify';
-import { bodyError, InvalidBodyError, OriginRefusedError, StoreUnavailableError } from '../http/errors.js';
+import { bodyError, InvalidBodyError, StoreUnavailableError } from '../http/errors.js';
 import { errorSchema } from './error-schema.js';
 
 /** Options of {@link eventsRoute}. */
 export interface EventsRouteOptions {
   queryAllowlist: readonly string[];
-  /** `CORS_ORIGINS`; a request with another `Origin` is refused. Null: no origin check. */
-  corsOrigins: readonly string[] | null;
   /** Rate limit per minute (`RATE_LIMIT_PER_MINUTE`), applied when the rate-limit plugin is registered. */
   rateLimit: {
     max: number;
@@ -92,15 +90,7 @@ export async function eventsRoute(app: FastifyInstance, options: EventsRouteOpti
       },
       // The schema above documents; validation is the parser's (it never throws, whatever it gets).
       validatorCompiler: () => () => true,
-      preHandler: options.corsOrigins
-        ? async (request) => {
-            const origin = request.headers.origin;
-            // No Origin: a server-side client, accepted (contract).
-            if (origin !== undefined && !options.corsOrigins!.includes(origin)) {
-              throw new OriginRefusedError(origin.slice(0, 200));
-            }
-          }
-        : undefined,
+      // The Origin check (CORS_ORIGINS) runs earlier, in ../http/request-guards.ts, before any token work.
     },
     async (request, reply) => {
       const parsed = parseEventsBody(request.body, { queryAllowlist: options.queryAllowlist });

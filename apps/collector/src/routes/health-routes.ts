@@ -6,6 +6,7 @@ import type { EventQueue } from '@devicelink/fastify';
 import type { FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { PROBE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
 import type { Persister } from '../persister/persister.js';
 
 /** Options of {@link healthRoutes}. */
@@ -14,24 +15,8 @@ export interface HealthRouteOptions {
   db: Kysely<Database>;
   persister: Persister | null;
   store: 'redis' | 'embedded';
-}
-
-const PROBE_TIMEOUT_MS = 1_000;
-
-function within<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
+  /** Where the start-up migrations stand (`pending` while Postgres is unreachable, `failed` when broken). */
+  migrations: () => 'applied' | 'pending' | 'failed';
 }
 
 /** Registers the health routes. */
@@ -55,6 +40,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRouteOpt
               store: { type: 'string' },
               postgres: { type: 'string' },
               persister: { type: 'string' },
+              migrations: { type: 'string', enum: ['applied', 'pending', 'failed'] },
               persistLagMs: { type: 'number' },
               error: { type: 'string' },
             },
@@ -85,6 +71,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRouteOpt
         store: options.store,
         postgres,
         persister: options.persister ? 'on' : 'off',
+        migrations: options.migrations(),
         persistLagMs: status?.lagMs ?? 0,
         ...(storeError ? { error: storeError } : {}),
       };

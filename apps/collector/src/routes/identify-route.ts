@@ -3,10 +3,12 @@
  * client names (header, else cookie; never a server-made id) to the token's `sub`. Counts no page view;
  * the same device and user again adds no link.
  */
-import { DEVICE_COOKIE, DEVICE_HEADER, toDeviceId } from '@devicelink/protocol';
+import { headersDenyConsent } from '@devicelink/fastify';
+import { DEVICE_COOKIE } from '@devicelink/protocol';
 import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TokenVerifier } from '../auth/token-verifier.js';
+import { clientDeviceId } from '../http/client-device-id.js';
 import { StoreUnavailableError } from '../http/errors.js';
 import { errorSchema } from './error-schema.js';
 
@@ -14,15 +16,12 @@ import { errorSchema } from './error-schema.js';
 export interface IdentifyRouteOptions {
   verifier: TokenVerifier;
   rateLimit: { max: number; keyGenerator: (request: FastifyRequest) => Promise<string> } | null;
+  /** `HONOR_GPC`: `Sec-GPC: 1` denies consent like `X-Device-Consent: denied`. */
+  honorGpc: boolean;
+  /** The flags the plugin sets its cookie with, so clearing it matches (`COOKIE_SECURE`, `COOKIE_SAMESITE`). */
+  cookie: { secure: boolean; sameSite: 'lax' | 'strict' | 'none' };
   /** Called when a link was appended (metrics). */
   onConverted?: () => void;
-}
-
-function clientDeviceId(request: FastifyRequest): string | null {
-  const header = request.headers[DEVICE_HEADER.toLowerCase()];
-  const fromHeader = toDeviceId(Array.isArray(header) ? header[0] : header);
-  if (fromHeader) return fromHeader;
-  return toDeviceId(request.cookies?.[DEVICE_COOKIE]);
 }
 
 /** Registers the identify route. */
@@ -60,8 +59,20 @@ export async function identifyRoute(app: FastifyInstance, options: IdentifyRoute
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const userId = await options.verifier.verify(request);
+      // Consent denied means no device work (contract): nothing linked, and a sent cookie is cleared.
+      if (headersDenyConsent(request.headers, options.honorGpc)) {
+        if (request.cookies?.[DEVICE_COOKIE] !== undefined) {
+          reply.clearCookie(DEVICE_COOKIE, {
+            path: '/',
+            httpOnly: true,
+            sameSite: options.cookie.sameSite,
+            secure: options.cookie.secure,
+          });
+        }
+        return { userId, deviceId: null, sessionId: null };
+      }
       const deviceId = clientDeviceId(request);
       if (deviceId === null) return { userId, deviceId: null, sessionId: null };
       let result: Awaited<ReturnType<typeof app.devicelink.convert>>;

@@ -97,10 +97,7 @@ export async function openResources(
       queue: stores.queue,
       db,
       redis,
-      mode:
-        embedded && !config.redis && !config.databaseUrl
-          ? `embedded (${config.dataDir})`
-          : `${store} + ${database}`,
+      mode: !config.redis && !config.databaseUrl ? `embedded (${config.dataDir})` : `${store} + ${database}`,
       close: closeAll,
     };
   } catch (err) {

@@ -12,11 +12,18 @@ import type { CollectorResources } from './collector-resources.js';
 /** How long a stopping collector keeps persisting what is queued. */
 const SHUTDOWN_DRAIN_MS = 10_000;
 
+/** Where the start-up migrations stand. */
+export type MigrationState = 'applied' | 'pending' | 'failed';
+
 /** The running database side of a collector. */
 export interface DatabaseRuntime {
   persister: Persister | null;
-  /** Resolves once migrations ran. */
-  migrated: Promise<void>;
+  /**
+   * `applied`: the schema is current; `pending`: Postgres was unreachable and migrations are retried;
+   * `failed`: a background attempt failed with something other than a connection problem (logged at
+   * error level; the persister stays off). Shown by `/readyz`.
+   */
+  migrations(): MigrationState;
   /** Stops any retry loop and the persister, after it drained what is queued (at most 10 s). */
   stop(): Promise<void>;
 }
@@ -41,6 +48,7 @@ export async function startDatabase(
     : null;
   let stopped = false;
   let wake: (() => void) | null = null;
+  let state: MigrationState = 'pending';
 
   const attempt = async (): Promise<boolean> => {
     try {
@@ -61,12 +69,12 @@ export async function startDatabase(
     }
   };
 
-  let migrated: Promise<void>;
+  let retrying: Promise<void> | null = null;
   if (await attempt()) {
-    migrated = Promise.resolve();
+    state = 'applied';
     persister?.start();
   } else {
-    migrated = (async () => {
+    retrying = (async () => {
       let delay = 500;
       while (!stopped) {
         await new Promise<void>((resolve) => {
@@ -77,7 +85,19 @@ export async function startDatabase(
           };
         });
         if (stopped) return;
-        if (await attempt().catch(() => false)) {
+        let ok: boolean;
+        try {
+          ok = await attempt();
+        } catch (err) {
+          // Not an outage: a broken migration. Retrying will not fix it; say so loudly and stop trying.
+          state = 'failed';
+          log.error({ err }, 'database migration failed; the persister stays off until a restart');
+          return;
+        }
+        // stop() may have run (and closed the pool after it) while the attempt was in flight.
+        if (stopped) return;
+        if (ok) {
+          state = 'applied';
           persister?.start();
           return;
         }
@@ -87,10 +107,12 @@ export async function startDatabase(
   }
   return {
     persister,
-    migrated,
+    migrations: () => state,
     async stop() {
       stopped = true;
       (wake as (() => void) | null)?.();
+      // An attempt in flight finishes before the pool closes, and then starts nothing.
+      await retrying;
       // Shutdown persists what is queued (bounded, so a Postgres outage cannot hold the exit).
       await persister?.stop({ drainMs: SHUTDOWN_DRAIN_MS });
     },
