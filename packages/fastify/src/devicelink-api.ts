@@ -76,8 +76,8 @@ export function createDevicelink(options: ResolvedOptions): Devicelink {
     }
     state.tracked = true;
     // The id may have been read before the body was parsed (an onRequest hook): the body's consent
-    // still decides for the events it carries.
-    if (!state.consentDenied && bodySignals(request.body).consentDenied) {
+    // still decides for the events it carries. Not yet looked up, the lookup below reads the body.
+    if (!state.consentDenied && state.resolved !== undefined && bodySignals(request.body).consentDenied) {
       state.consentDenied = true;
       state.resolved = null;
     }
@@ -110,12 +110,8 @@ export function createDevicelink(options: ResolvedOptions): Devicelink {
     }
     if (device === null) return { tracked: false, reason: 'consent' };
 
-    if (device.aliasOf !== null && !state.aliasRecorded) {
-      state.aliasRecorded = true;
-      await sessions.recordAlias(device.deviceId, device.aliasOf).catch((err: unknown) => {
-        request.log.warn({ err }, 'devicelink: recording a device alias failed');
-      });
-    }
+    // A header/cookie alias is recorded by the plugin's onSend hook, once per request and without
+    // delaying this answer (it is a reporting hint, not part of the count).
     const result = await sessions.touch({
       deviceId: device.deviceId,
       source: device.source,

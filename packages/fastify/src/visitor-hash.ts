@@ -13,7 +13,7 @@ export interface VisitorHashInput {
   acceptLanguage: string | null | undefined;
 }
 
-/** Computes visitor hashes; the day's salt is fetched once per day and instance. */
+/** Computes visitor hashes under the store's salt of the day (the store caches it). */
 export interface VisitorHasher {
   /** base64url of the first 16 bytes of the HMAC (128 bits are plenty for unique counts). */
   hash(input: VisitorHashInput, now?: number): Promise<string>;
@@ -41,24 +41,11 @@ export function utcDay(now: number): string {
  * const visitorHash = await hasher.hash({ ip: request.ip, userAgent, acceptLanguage });
  */
 export function createVisitorHasher(sessions: Pick<SessionStore, 'dailySalt'>): VisitorHasher {
-  // Only the current day is cached: a salt must not outlive its day in memory longer than needed.
-  let cached: { day: string; salt: Promise<Buffer> } | null = null;
-
-  function saltOf(day: string): Promise<Buffer> {
-    if (cached?.day === day) return cached.salt;
-    const salt = sessions.dailySalt(day);
-    const entry = { day, salt };
-    cached = entry;
-    // A failed fetch is not cached, so the next request retries instead of failing all day.
-    salt.catch(() => {
-      if (cached === entry) cached = null;
-    });
-    return salt;
-  }
-
+  // The salt is cached by the store (one cache per process: the Redis store keeps the days it
+  // fetched, the memory store holds them anyway); a failed fetch is simply asked again next time.
   return {
     async hash(input, now = Date.now()) {
-      const salt = await saltOf(utcDay(now));
+      const salt = await sessions.dailySalt(utcDay(now));
       // NUL separators: no field can contain one (HTTP header values cannot), so the fields cannot
       // run into each other ("a" + "bc" vs "ab" + "c").
       return createHmac('sha256', salt)

@@ -407,3 +407,69 @@ describe('trackRequests and QUERY_ALLOWLIST (the allowlist was ignored)', () => 
     }
   });
 });
+
+describe('track() on the hot path', () => {
+  it('does not wait for the alias record, and the alias is recorded exactly once per request', async () => {
+    const stores = createMemoryStores();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const calls: [string, string][] = [];
+    const recordAlias = async (deviceId: string, aliasId: string): Promise<void> => {
+      calls.push([deviceId, aliasId]);
+      await gate;
+    };
+    // The store's methods use private fields: delegate to it, bound, and replace only recordAlias.
+    const sessions = new Proxy(stores.sessions, {
+      get(target, key) {
+        if (key === 'recordAlias') return recordAlias;
+        const value = Reflect.get(target, key);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const app = await buildTestApp({ sessions, queue: stores.queue });
+    try {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        payload: eventsBody(),
+        headers: { 'x-device-fingerprint': HEADER_ID, cookie: `${DEVICE_COOKIE}=${COOKIE_ID}` },
+      });
+      expect(res.statusCode).toBe(202);
+      expect(calls).toEqual([[HEADER_ID, COOKIE_ID]]);
+    } finally {
+      release();
+      await app.close();
+      await stores.close();
+    }
+  });
+
+  it("reads the body's consent once per track() call", async () => {
+    const app = await buildTestApp();
+    let reads = 0;
+    app.post('/count', { config: { devicelink: true } }, async (request) => {
+      const body = {
+        get consent() {
+          reads++;
+          return undefined;
+        },
+      };
+      (request as { body: unknown }).body = body;
+      return app.devicelink.track(request, [
+        { type: 'pageview', url: '/', referrer: null, id: null, clientTs: null },
+      ]);
+    });
+    try {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/count',
+        headers: { 'x-device-fingerprint': HEADER_ID },
+      });
+      expect(res.json()).toMatchObject({ tracked: true, deviceId: HEADER_ID });
+      expect(reads).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+});
