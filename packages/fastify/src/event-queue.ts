@@ -89,4 +89,10 @@ export interface EventQueue {
    * null when it is empty. The persister reports its lag from it.
    */
   oldest?(partition: number): Promise<number | null>;
+  /**
+   * Optional: removes `consumer` from the partition's consumer group if it holds no pending entry
+   * (a consumer with pending entries is kept, so they stay reclaimable). Resolves with whether it was
+   * removed. A persister calls it on a clean stop, so consumer names of past processes do not pile up.
+   */
+  removeConsumer?(partition: number, consumer: string): Promise<boolean>;
 }

@@ -63,6 +63,23 @@ export interface ErasedUsersTable {
   erased_at: Timestamp;
 }
 
+/** A device erased in the last 30 days: its page views, links and aliases written later are dropped. */
+export interface ErasedDevicesTable {
+  device_id: string;
+  erased_at: Timestamp;
+}
+
+/** A queue entry Postgres refused on its own (a data error), acknowledged and kept here for inspection. */
+export interface DeadLettersTable {
+  partition: number;
+  entry_id: string;
+  /** The database error's message. */
+  error: string;
+  /** The raw queue record as JSON text. */
+  record: string;
+  failed_at: Timestamp;
+}
+
 /** The kysely database type of the collector. */
 export interface Database {
   devices: DevicesTable;
@@ -71,6 +88,8 @@ export interface Database {
   identity_links: IdentityLinksTable;
   device_aliases: DeviceAliasesTable;
   erased_users: ErasedUsersTable;
+  erased_devices: ErasedDevicesTable;
+  dead_letters: DeadLettersTable;
 }
 
 export type Device = Selectable<DevicesTable>;

@@ -8,13 +8,15 @@
  * Erasure (../shared/CONTRACT.md, Erasure): an `erase` record removes a device, an `erase-user` record
  * the user's links, the sessions and page views converted to the user and the user's own page views,
  * and leaves the user id in `erased_users` for 30 days so that links and page views of the user still
- * queued in other partitions are dropped instead of written back.
+ * queued in other partitions are dropped instead of written back. An erased device likewise stays in
+ * `erased_devices` for 30 days: its page views, links and aliases written after the erasure (reclaimed
+ * from a dead consumer's pending list, which is read after newer entries) are dropped.
  */
 import type { AliasRecord, LinkRecord, PageviewRecord, QueueEntry } from '@devicelink/fastify';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { applyConversionRule } from './conversion-rule.js';
-import { eraseDevice, erasedUsers, eraseUser } from './erasure-writes.js';
+import { eraseDevice, erasedDevices, erasedUsers, eraseUser } from './erasure-writes.js';
 import { linkId } from './link-id.js';
 
 /** What a committed batch did. */
@@ -158,13 +160,53 @@ async function writeChunk(
     }
   }
   const erased = await erasedUsers(trx, [...userIds]);
+  // An erased user's link still queued is dropped, not written back. If no other user is linked to
+  // its device, the device is the user's: it is erased too (as the admin route does for the devices
+  // it finds in Postgres), so its anonymous history does not outlive the user.
+  const keptLinkDevices = new Set<string>();
+  const orphans = new Map<string, string>();
   for (const { record } of entries) {
-    // An erased user's link or page view that was still queued is dropped, not written back.
+    if (record.kind !== 'link') continue;
+    if (erased.has(record.userId)) {
+      if (!orphans.has(record.deviceId)) orphans.set(record.deviceId, record.userId);
+    } else keptLinkDevices.add(record.deviceId);
+  }
+  for (const d of keptLinkDevices) orphans.delete(d);
+  for (const [deviceId, userId] of [...orphans].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const other = await trx
+      .selectFrom('identity_links')
+      .select('id')
+      .where('device_id', '=', deviceId)
+      .where('user_id', '<>', userId)
+      .limit(1)
+      .executeTakeFirst();
+    if (other) continue;
+    await eraseDevice(trx, { kind: 'erase', deviceId, ts: Date.now() });
+    touched.delete(deviceId);
+    result.erased++;
+  }
+  // A device erased earlier (its `erase` record written before these entries, e.g. entries reclaimed
+  // from a dead consumer after a restart) gets nothing back: no page view, link or alias.
+  const deviceIds = new Set<string>();
+  for (const { record } of entries) {
+    if (record.kind === 'pageview' || record.kind === 'link') {
+      if (record.deviceId) deviceIds.add(record.deviceId);
+    } else if (record.kind === 'alias') {
+      deviceIds.add(record.deviceId);
+      deviceIds.add(record.aliasId);
+    }
+  }
+  const gone = await erasedDevices(trx, [...deviceIds]);
+  for (const { record } of entries) {
     if (record.kind === 'pageview') {
-      if (!(record.userId && erased.has(record.userId))) pageviews.push(record);
+      if (record.userId && erased.has(record.userId)) continue;
+      if (record.deviceId && gone.has(record.deviceId)) continue;
+      pageviews.push(record);
     } else if (record.kind === 'link') {
-      if (!erased.has(record.userId)) links.push(record);
-    } else if (record.kind === 'alias') aliases.push(record);
+      if (!(erased.has(record.userId) || gone.has(record.deviceId))) links.push(record);
+    } else if (record.kind === 'alias') {
+      if (!(gone.has(record.deviceId) || gone.has(record.aliasId))) aliases.push(record);
+    }
   }
   // Device rows first-seen/last-seen bounds, from everything in the chunk.
   const devices = new Map<string, { first: number; last: number }>();

@@ -1,7 +1,8 @@
 /**
  * The conversion rule (../shared/CONTRACT.md, Conversion) in SQL: a session is converted by its
  * device's earliest link made at or after the session started, within the lookback; a converted
- * session is never re-linked. Applied to the devices a batch touched, after its sessions and links are
+ * session is never re-linked to a later link, but an earlier link written after it corrects it, so the
+ * result does not depend on arrival order. Applied to the devices a batch touched, after its sessions and links are
  * written, so a link persisted before its session's page views still converts that session.
  */
 import { type Kysely, sql } from 'kysely';
@@ -10,8 +11,8 @@ import type { Database } from '../db/schema.js';
 const DEVICES_PER_UPDATE = 5_000;
 
 /**
- * Converts every unconverted session of `deviceIds` that has a qualifying link. Returns how many
- * sessions it converted.
+ * Converts every session of `deviceIds` whose earliest qualifying link is not the one it carries
+ * (unconverted, or converted by a later link). Returns how many sessions it (re)converted.
  */
 export async function applyConversionRule(
   db: Kysely<Database>,
@@ -36,7 +37,10 @@ export async function applyConversionRule(
         limit 1
       ) as l
       where s.id = s2.id
-        and s2.converted_user_id is null
+        -- Unconverted, or converted by a later link that was written first (links reach Postgres in
+        -- no fixed order: one reclaimed from a dead consumer lands after newer ones). The earliest link
+        -- wins whatever the arrival order; a session is never moved to a later link.
+        and (s2.converted_user_id is null or (l.linked_at, l.id) < (s2.converted_at, s2.link_id))
         and s2.device_id in (${sql.join(slice)})
     `.execute(db);
     converted += Number(result.numAffectedRows ?? 0);

@@ -1,7 +1,8 @@
 /**
  * The erasure steps of a batch (../shared/CONTRACT.md, Erasure): a device's `erase` record, a user's
- * `erase-user` record, and the 30-day user tombstones that keep a user's records still queued in other
- * partitions from being written back.
+ * `erase-user` record, and the 30-day user and device tombstones that keep records still queued (in
+ * other partitions, or left pending by a dead consumer and reclaimed after the erasure was written)
+ * from being written back.
  */
 import type { EraseRecord, EraseUserRecord } from '@devicelink/fastify';
 import { TOMBSTONE_SECONDS } from '@devicelink/protocol';
@@ -10,9 +11,29 @@ import type { Database } from '../db/schema.js';
 
 const date = (ms: number): Date => new Date(ms);
 
-/** Removes everything persisted for the device (aliases in both directions). */
+/** Ids per tombstone lookup, well below Postgres's 65,535 parameters. */
+const IDS_PER_SELECT = 10_000;
+
+/**
+ * Removes everything persisted for the device (aliases in both directions) and records the tombstone:
+ * a page view of the device reclaimed later from a dead consumer's pending list is dropped.
+ */
 export async function eraseDevice(trx: Transaction<Database>, record: EraseRecord): Promise<void> {
   const id = record.deviceId;
+  await trx
+    .insertInto('erased_devices')
+    .values({ device_id: id, erased_at: date(record.ts) })
+    .onConflict((oc) =>
+      oc
+        .column('device_id')
+        .doUpdateSet({ erased_at: sql`greatest(erased_devices.erased_at, excluded.erased_at)` }),
+    )
+    .execute();
+  // Tombstones older than 30 days have done their work.
+  await trx
+    .deleteFrom('erased_devices')
+    .where('erased_at', '<=', sql<Date>`now() - make_interval(secs => ${TOMBSTONE_SECONDS})`)
+    .execute();
   await trx.deleteFrom('page_views').where('device_id', '=', id).execute();
   await trx.deleteFrom('sessions').where('device_id', '=', id).execute();
   await trx.deleteFrom('identity_links').where('device_id', '=', id).execute();
@@ -21,6 +42,25 @@ export async function eraseDevice(trx: Transaction<Database>, record: EraseRecor
     .where((eb) => eb.or([eb('device_id', '=', id), eb('alias_id', '=', id)]))
     .execute();
   await trx.deleteFrom('devices').where('device_id', '=', id).execute();
+}
+
+/** The ids among `deviceIds` erased in the last 30 days. */
+export async function erasedDevices(
+  trx: Transaction<Database>,
+  deviceIds: readonly string[],
+): Promise<Set<string>> {
+  const out = new Set<string>();
+  // In slices: a chunk may name more devices than one statement takes parameters.
+  for (let i = 0; i < deviceIds.length; i += IDS_PER_SELECT) {
+    const rows = await trx
+      .selectFrom('erased_devices')
+      .select('device_id')
+      .where('device_id', 'in', deviceIds.slice(i, i + IDS_PER_SELECT))
+      .where('erased_at', '>', sql<Date>`now() - make_interval(secs => ${TOMBSTONE_SECONDS})`)
+      .execute();
+    for (const r of rows) out.add(r.device_id);
+  }
+  return out;
 }
 
 /** The ids among `userIds` erased in the last 30 days. */

@@ -4,7 +4,9 @@
  * multi-slot reads; issued together, so ioredis pipelines them), taking over what a dead consumer left
  * pending (`reclaim`) every half `reclaimIdleMs`. Everything a pass read is written in ONE transaction
  * and acknowledged, per partition and concurrently, only after commit; while Postgres is down the same
- * entries are retried with capped exponential back-off, never acknowledged and never dropped.
+ * entries are retried with capped exponential back-off, never acknowledged and never dropped. A data
+ * error (Postgres refuses a record itself) is not retried: the pass is written partition by partition,
+ * then entry by entry, and the entry that fails alone is dead-lettered and acknowledged.
  */
 import { hostname } from 'node:os';
 import type { EventQueue, QueueEntry } from '@devicelink/fastify';
@@ -53,6 +55,15 @@ export interface PersisterStatus {
   lagMs: number;
   /** Message of the last error, if the last attempt failed. */
   lastError: string | null;
+}
+
+/**
+ * Whether Postgres refused the data itself (SQLSTATE class 22, data exception, or 23, integrity
+ * constraint violation) rather than being unreachable: retrying the same write cannot succeed.
+ */
+export function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
 }
 
 const recordTs = (e: QueueEntry): number => (e.record.kind === 'pageview' ? e.record.serverTs : e.record.ts);
@@ -126,6 +137,22 @@ export class Persister {
     await Promise.all([this.#loop, this.#probe]);
     this.#loop = null;
     this.#probe = null;
+    await this.#removeConsumer();
+  }
+
+  /**
+   * After the last ack, leaves the consumer group of every partition where this consumer holds nothing
+   * pending: each process has its own consumer name, and the names of stopped ones would pile up. One
+   * still holding entries (abandoned while Postgres was down) is kept, so they can be reclaimed.
+   */
+  async #removeConsumer(): Promise<void> {
+    const { queue, consumer } = this.#o;
+    if (!queue.removeConsumer) return;
+    const done = await Promise.allSettled(
+      Array.from({ length: queue.partitions }, (_, p) => queue.removeConsumer!(p, consumer)),
+    );
+    const failed = done.find((d) => d.status === 'rejected');
+    if (failed) this.#report(failed.reason, 'queue (remove consumer)');
   }
 
   #halt(): void {
@@ -242,7 +269,15 @@ export class Persister {
       let backoff = 100;
       for (;;) {
         try {
-          const result = await writePass(this.#o.db, batches, this.#o.lookbackDays);
+          let result: BatchResult;
+          try {
+            result = await writePass(this.#o.db, batches, this.#o.lookbackDays);
+          } catch (err) {
+            // A record Postgres refuses (a NUL in a text, a malformed UUID) would fail the pass forever
+            // and stop every partition: write the pass piece by piece instead, dead-lettering it.
+            if (!isDataError(err)) throw err;
+            result = await this.#writeIsolating(batches);
+          }
           this.#postgresUp = true;
           this.#lastError = null;
           this.#o.onBatch?.(result, entries);
@@ -271,6 +306,61 @@ export class Persister {
     const failed = acks.find((a) => a.status === 'rejected');
     if (failed) throw failed.reason;
     return entries;
+  }
+
+  /**
+   * Writes a pass that failed with a data error: each partition alone, and within a partition that
+   * still fails each entry alone, in queue order. An entry that fails alone is dead-lettered (reported,
+   * kept in `dead_letters`, acknowledged with the rest). A connection error is thrown, so the whole pass
+   * is retried later: what was committed meanwhile is rewritten idempotently.
+   */
+  async #writeIsolating(batches: readonly PartitionBatch[]): Promise<BatchResult> {
+    const { db, lookbackDays } = this.#o;
+    const total: BatchResult = {
+      pageViewsInserted: 0,
+      linksInserted: 0,
+      sessionsConverted: 0,
+      erased: 0,
+      usersErased: 0,
+    };
+    const add = (r: BatchResult) => {
+      for (const k of Object.keys(total) as (keyof BatchResult)[]) total[k] += r[k];
+    };
+    for (const batch of batches) {
+      try {
+        add(await writePass(db, [batch], lookbackDays));
+        continue;
+      } catch (err) {
+        if (!isDataError(err)) throw err;
+      }
+      for (const entry of batch.entries) {
+        try {
+          add(await writePass(db, [{ partition: batch.partition, entries: [entry] }], lookbackDays));
+        } catch (err) {
+          if (!isDataError(err)) throw err;
+          await this.#deadLetter(entry, err);
+        }
+      }
+    }
+    return total;
+  }
+
+  /** Reports an entry Postgres refused and keeps it in `dead_letters`; it is acknowledged after. */
+  async #deadLetter(entry: QueueEntry, err: unknown): Promise<void> {
+    this.#report(err, `dead-letter (partition ${entry.partition}, entry ${entry.id})`);
+    // NUL is what Postgres text refuses: the JSON escapes it in the record; strip it from the message.
+    const error = (err instanceof Error ? err.message : String(err)).replaceAll('\u0000', '');
+    await this.#o.db
+      .insertInto('dead_letters')
+      .values({
+        partition: entry.partition,
+        entry_id: entry.id,
+        error,
+        record: JSON.stringify(entry.record),
+        failed_at: new Date(),
+      })
+      .onConflict((oc) => oc.columns(['partition', 'entry_id']).doNothing())
+      .execute();
   }
 
   #report(err: unknown, context: string): void {

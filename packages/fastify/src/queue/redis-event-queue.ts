@@ -103,6 +103,17 @@ export class RedisEventQueue implements EventQueue {
     await this.#redis.dlAck(this.#stream(partition), CONSUMER_GROUP, ...ids);
   }
 
+  async removeConsumer(partition: number, consumer: string): Promise<boolean> {
+    if (!this.#grouped.has(partition)) return false;
+    const stream = this.#stream(partition);
+    // XGROUP DELCONSUMER drops the consumer's pending entries with it: only an empty one goes. The
+    // consumer is the caller's own, stopped, so nothing is delivered to it between the two commands.
+    const pending = (await this.#redis.xpending(stream, CONSUMER_GROUP, '-', '+', 1, consumer)) as unknown[];
+    if (pending.length > 0) return false;
+    await this.#redis.xgroup('DELCONSUMER', stream, CONSUMER_GROUP, consumer);
+    return true;
+  }
+
   async depth(partition: number): Promise<number> {
     // Entries are deleted at ack, so the length is what is unread or pending.
     return this.#redis.xlen(this.#stream(partition));

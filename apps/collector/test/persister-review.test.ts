@@ -1,0 +1,323 @@
+import {
+  createMemoryStores,
+  createRedisStores,
+  type LinkRecord,
+  type MemoryStores,
+  type PageviewRecord,
+  type QueueEntry,
+  type QueueRecord,
+} from '@devicelink/fastify';
+import { partitionOf, partitionTag, uuidv7 } from '@devicelink/protocol';
+import { createTestDatabase, hasServices, testEnv, uniquePrefix } from '@devicelink/test-env';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type CollectorDb, createDb } from '../src/db/create-db.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import { writePass } from '../src/persister/batch-writer.js';
+import { isDataError, Persister } from '../src/persister/persister.js';
+
+const MINUTE = 60_000;
+const PARTITIONS = 4;
+
+const device = () => `dev-${uuidv7().replace(/-/g, '')}`;
+
+function pageview(
+  deviceId: string | null,
+  sessionId: string | null,
+  serverTs: number,
+  userId: string | null = null,
+): PageviewRecord {
+  return {
+    kind: 'pageview',
+    eventId: uuidv7(),
+    deviceId,
+    userId,
+    sessionId,
+    source: deviceId ? 'header' : null,
+    visitorHash: null,
+    userAgent: null,
+    url: '/p',
+    referrer: null,
+    clientTs: null,
+    serverTs,
+  };
+}
+
+const link = (deviceId: string, userId: string, ts: number): LinkRecord => ({
+  kind: 'link',
+  deviceId,
+  userId,
+  ts,
+  sessionId: null,
+});
+
+let seq = 0;
+/** Queue entries of one partition, as a persister would hand them to writePass. */
+function entries(partition: number, ...records: QueueRecord[]): { partition: number; entries: QueueEntry[] } {
+  return { partition, entries: records.map((record) => ({ partition, id: `0-${++seq}`, record })) };
+}
+
+describe('what the persister treats as a data error', () => {
+  it('only SQLSTATE classes 22 and 23 count as refused data, never connection errors', () => {
+    expect(isDataError({ code: '22021' })).toBe(true);
+    expect(isDataError({ code: '22P02' })).toBe(true);
+    expect(isDataError({ code: '23505' })).toBe(true);
+    expect(isDataError({ code: '08006' })).toBe(false);
+    expect(isDataError({ code: '57P01' })).toBe(false);
+    expect(isDataError({ code: 'ECONNREFUSED' })).toBe(false);
+    expect(isDataError(new Error('boom'))).toBe(false);
+    expect(isDataError(null)).toBe(false);
+  });
+});
+
+describe.runIf(hasServices('postgres'))('persister review regressions against Postgres', () => {
+  let database: { url: string; drop(): Promise<void> };
+  let db: CollectorDb;
+  let stores: MemoryStores;
+  let clock: number;
+  const persisters: Persister[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase('persister_review');
+    db = await createDb({ databaseUrl: database.url, dataDir: '/nonexistent' });
+    await migrateToLatest(db.db);
+  });
+  afterAll(async () => {
+    await db.close();
+    await database.drop();
+  });
+  beforeEach(() => {
+    clock = Date.now();
+    stores = createMemoryStores({ partitions: PARTITIONS, now: () => clock });
+  });
+  afterEach(async () => {
+    await Promise.all(persisters.splice(0).map((p) => p.stop()));
+    await stores.close();
+  });
+
+  const newPersister = (errors: Array<{ err: unknown; context: string }> = []) => {
+    const p = new Persister({
+      db: db.db,
+      queue: stores.queue,
+      lookbackDays: 30,
+      idleMs: 10,
+      reclaimIdleMs: MINUTE,
+      maxBackoffMs: 50,
+      onError: (err, context) => errors.push({ err, context }),
+    });
+    persisters.push(p);
+    return p;
+  };
+  const pageViewsOf = (deviceId: string) =>
+    db.db.selectFrom('page_views').selectAll().where('device_id', '=', deviceId).execute();
+  const sessionsOf = (deviceId: string) =>
+    db.db.selectFrom('sessions').selectAll().where('device_id', '=', deviceId).execute();
+  async function depth(): Promise<number> {
+    let n = 0;
+    for (let i = 0; i < PARTITIONS; i++) n += await stores.queue.depth(i);
+    return n;
+  }
+
+  it('a page view reclaimed from a dead consumer after its device was erased does not come back', async () => {
+    const d = device();
+    const partition = partitionOf(d, PARTITIONS);
+    await stores.queue.append(d, [pageview(d, uuidv7(), clock)]);
+    // A consumer reads the page view and dies before writing it.
+    expect(await stores.queue.read(partition, 'dead-consumer', 10)).toHaveLength(1);
+    await stores.queue.append(d, [{ kind: 'erase', deviceId: d, ts: clock }]);
+    // The restarted persister writes the erasure first: the page view is not idle long enough yet.
+    expect(await newPersister().runOnce()).toBe(1);
+    clock += 2 * MINUTE;
+    // A later pass reclaims the page view.
+    expect(await newPersister().runOnce()).toBe(1);
+    expect(await pageViewsOf(d)).toHaveLength(0);
+    expect(await sessionsOf(d)).toHaveLength(0);
+    expect(await db.db.selectFrom('devices').selectAll().where('device_id', '=', d).execute()).toHaveLength(
+      0,
+    );
+    expect(await depth()).toBe(0);
+  });
+
+  it('links and aliases of an erased device written after its erasure are dropped', async () => {
+    const d = device();
+    const other = device();
+    const p = partitionOf(d, PARTITIONS);
+    await writePass(db.db, [entries(p, { kind: 'erase', deviceId: d, ts: Date.now() })], 30);
+    await writePass(
+      db.db,
+      [
+        entries(
+          p,
+          link(d, `user-${uuidv7()}`, Date.now()),
+          { kind: 'alias', deviceId: d, aliasId: other, ts: Date.now() },
+          { kind: 'alias', deviceId: other, aliasId: d, ts: Date.now() },
+        ),
+      ],
+      30,
+    );
+    expect(
+      await db.db.selectFrom('identity_links').selectAll().where('device_id', '=', d).execute(),
+    ).toHaveLength(0);
+    const aliases = await db.db
+      .selectFrom('device_aliases')
+      .selectAll()
+      .where((eb) => eb.or([eb('device_id', '=', d), eb('alias_id', '=', d)]))
+      .execute();
+    expect(aliases).toHaveLength(0);
+  });
+
+  it('a record Postgres refuses is dead-lettered and acknowledged while the good records of its partition still land', async () => {
+    const d = device();
+    const good = pageview(d, uuidv7(), clock);
+    // Queued through append, bypassing the token check: a NUL in the user id (Postgres text refuses it).
+    const bad = pageview(null, null, clock, 'user\u0000nul');
+    const badUuid: PageviewRecord = { ...pageview(d, uuidv7(), clock), eventId: 'not-a-uuid' };
+    await stores.queue.append(d, [bad, good, badUuid]);
+    // Another partition's record in the same pass.
+    let elsewhere = device();
+    while (partitionOf(elsewhere, PARTITIONS) === partitionOf(d, PARTITIONS)) elsewhere = device();
+    const other = pageview(elsewhere, uuidv7(), clock);
+    await stores.queue.append(elsewhere, [other]);
+
+    const errors: Array<{ err: unknown; context: string }> = [];
+    const p = newPersister(errors);
+    expect(await p.runOnce()).toBe(4);
+    expect((await pageViewsOf(d)).map((r) => r.event_id)).toEqual([good.eventId]);
+    expect((await pageViewsOf(elsewhere)).map((r) => r.event_id)).toEqual([other.eventId]);
+    expect(await depth()).toBe(0);
+    expect(errors.filter((e) => e.context.startsWith('dead-letter'))).toHaveLength(2);
+    expect(p.status()).toMatchObject({ postgresUp: true });
+    const letters = await db.db.selectFrom('dead_letters').selectAll().execute();
+    const records = letters.map((l) => JSON.parse(l.record) as PageviewRecord);
+    expect(records.map((r) => r.eventId).sort()).toEqual([bad.eventId, 'not-a-uuid'].sort());
+
+    // The partition keeps flowing.
+    const later = pageview(d, uuidv7(), clock);
+    await stores.queue.append(d, [later]);
+    expect(await p.runOnce()).toBe(1);
+    expect(await pageViewsOf(d)).toHaveLength(2);
+  });
+
+  it('a session is converted by its earliest link even when a later link was persisted first', async () => {
+    const d = device();
+    const part = partitionOf(d, PARTITIONS);
+    const start = Date.now() - 10 * MINUTE;
+    const session = uuidv7();
+    await writePass(db.db, [entries(part, pageview(d, session, start))], 30);
+    const userA = `user-a-${uuidv7()}`;
+    const userB = `user-b-${uuidv7()}`;
+    // Link B (later) lands first, link A (earlier, e.g. reclaimed from a dead consumer) after it.
+    await writePass(db.db, [entries(part, link(d, userB, start + 5 * MINUTE))], 30);
+    expect((await sessionsOf(d))[0]).toMatchObject({ converted_user_id: userB });
+    await writePass(db.db, [entries(part, link(d, userA, start + 2 * MINUTE))], 30);
+    const [s] = await sessionsOf(d);
+    expect(s).toMatchObject({ converted_user_id: userA });
+    expect(s!.converted_at!.getTime()).toBe(start + 2 * MINUTE);
+    // And never moved to the later link again.
+    await writePass(db.db, [entries(part, pageview(d, session, start + MINUTE))], 30);
+    expect((await sessionsOf(d))[0]).toMatchObject({ converted_user_id: userA });
+  });
+
+  it("an erased user's link still queued erases its device when no other user is linked to it", async () => {
+    const d = device();
+    const shared = device();
+    const part = partitionOf(d, PARTITIONS);
+    const user = `user-${uuidv7()}`;
+    const otherUser = `user-${uuidv7()}`;
+    const start = Date.now() - 10 * MINUTE;
+    // The device's anonymous history reached Postgres; its link to the user was still queued.
+    await writePass(db.db, [entries(part, pageview(d, uuidv7(), start))], 30);
+    await writePass(
+      db.db,
+      [
+        entries(
+          partitionOf(shared, PARTITIONS),
+          pageview(shared, uuidv7(), start),
+          link(shared, otherUser, start),
+        ),
+      ],
+      30,
+    );
+    await writePass(db.db, [entries(0, { kind: 'erase-user', userId: user, ts: Date.now() })], 30);
+    await writePass(
+      db.db,
+      [
+        entries(part, link(d, user, start + MINUTE)),
+        entries(partitionOf(shared, PARTITIONS), link(shared, user, start + MINUTE)),
+      ],
+      30,
+    );
+    expect(await pageViewsOf(d)).toHaveLength(0);
+    expect(await sessionsOf(d)).toHaveLength(0);
+    expect(
+      await db.db.selectFrom('erased_devices').selectAll().where('device_id', '=', d).execute(),
+    ).toHaveLength(1);
+    // A page view of that device reclaimed later stays dropped.
+    await writePass(db.db, [entries(part, pageview(d, uuidv7(), start + 2 * MINUTE))], 30);
+    expect(await pageViewsOf(d)).toHaveLength(0);
+    // The device another user is linked to keeps its history, without the erased user's link.
+    expect(await pageViewsOf(shared)).toHaveLength(1);
+    const links = await db.db
+      .selectFrom('identity_links')
+      .selectAll()
+      .where('device_id', '=', shared)
+      .execute();
+    expect(links.map((l) => l.user_id)).toEqual([otherUser]);
+  });
+});
+
+describe.runIf(hasServices('redis', 'postgres'))('persister consumers on Redis', () => {
+  it('a persister stopped cleanly leaves the consumer group; a consumer still holding entries stays', async () => {
+    const redis = new Redis(testEnv.redisUrl!);
+    const prefix = uniquePrefix('review-consumer');
+    const database = await createTestDatabase('persister_review_redis');
+    const db = await createDb({ databaseUrl: database.url, dataDir: '/nonexistent' });
+    try {
+      await migrateToLatest(db.db);
+      const stores = await createRedisStores(redis, { keyPrefix: prefix, partitions: 2 });
+      const d = device();
+      const partition = partitionOf(d, 2);
+      const stream = `${prefix}${partitionTag(partition)}:q`;
+      const consumers = async () =>
+        ((await redis.xinfo('CONSUMERS', stream, 'persist')) as unknown[][]).map((c) => String(c[1]));
+
+      // Entries read and not acknowledged: the consumer is kept, so a reclaim still finds them.
+      await stores.queue.append(d, [pageview(d, uuidv7(), Date.now())]);
+      const held = await stores.queue.read(partition, 'holder', 10);
+      expect(held).toHaveLength(1);
+      expect(await stores.queue.removeConsumer!(partition, 'holder')).toBe(false);
+      expect(await consumers()).toContain('holder');
+      await stores.queue.ack(
+        partition,
+        held.map((e) => e.id),
+      );
+      expect(await stores.queue.removeConsumer!(partition, 'holder')).toBe(true);
+      expect(await consumers()).not.toContain('holder');
+
+      await stores.queue.append(d, [pageview(d, uuidv7(), Date.now())]);
+      const persister = new Persister({
+        db: db.db,
+        queue: stores.queue,
+        lookbackDays: 30,
+        consumer: 'clean-stop',
+      });
+      expect(await persister.runOnce()).toBe(1);
+      persister.start();
+      expect(await consumers()).toContain('clean-stop');
+      await persister.stop();
+      expect(await consumers()).not.toContain('clean-stop');
+    } finally {
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 100);
+        cursor = next;
+        keys.push(...found);
+      } while (cursor !== '0');
+      for (const k of keys) await redis.del(k);
+      redis.disconnect();
+      await db.close();
+      await database.drop();
+    }
+  });
+});
