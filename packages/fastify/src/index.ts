@@ -10,9 +10,9 @@
  */
 import { devicelink } from './devicelink-plugin.js';
 
+export { clientDeviceId } from './client-device-id.js';
 export type { CorsHeaderOptions, MergedCorsOptions } from './cors-options.js';
 export { corsOptions, DEVICELINK_ALLOWED_HEADERS, DEVICELINK_EXPOSED_HEADERS } from './cors-options.js';
-export { clientDeviceId } from './client-device-id.js';
 export { generateDeviceId } from './device-id-generator.js';
 export type { TierInput, TierResult } from './device-id-tiers.js';
 export type { Devicelink, TrackResult } from './devicelink-api.js';
