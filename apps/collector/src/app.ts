@@ -4,7 +4,7 @@
  * unless `PERSISTER=off`, and closes everything in `onClose`.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import devicelink, { corsOptions, utcDay } from '@devicelink/fastify';
+import devicelink, { clientDeviceId, corsOptions, utcDay } from '@devicelink/fastify';
 import type {} from '@fastify/cookie';
 import fastifyCors from '@fastify/cors';
 import fastifyRateLimit from '@fastify/rate-limit';
@@ -12,7 +12,6 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { authenticateWith, registerTokenVerifier } from './auth/token-verifier.js';
 import type { CollectorConfig } from './config/collector-config.js';
-import { clientDeviceId } from './http/client-device-id.js';
 import { countRequests, createMetrics, metricsRoute } from './http/collector-metrics.js';
 import { installErrorHandlers } from './http/error-handler.js';
 import { InvalidRequestError, PathTooLongError, RateLimitedError } from './http/errors.js';
@@ -147,7 +146,7 @@ export async function buildApp(
       return createHmac('sha256', salt).update(value).digest('base64url');
     };
     const rateLimitKey = async (request: FastifyRequest): Promise<string> => {
-      const device = clientDeviceId(request);
+      const device = clientDeviceId(request, { honorGpc: config.honorGpc });
       return device ? `d:${await rateLimitHash(device)}` : `a:${await rateLimitHash(request.ip)}`;
     };
     await app.register(fastifyRateLimit, {
@@ -180,6 +179,7 @@ export async function buildApp(
       queue: resources.queue,
       cookie: { secure: config.cookieSecure, sameSite: config.cookieSameSite },
       honorGpc: config.honorGpc,
+      queryAllowlist: config.queryAllowlist,
       authenticate: authenticateWith(verifier),
     });
 

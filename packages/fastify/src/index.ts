@@ -10,7 +10,7 @@
  */
 import { devicelink } from './devicelink-plugin.js';
 
-export { clientDeviceId } from './client-device-id.js';
+export { type ClientDeviceIdOptions, clientDeviceId } from './client-device-id.js';
 export type { CorsHeaderOptions, MergedCorsOptions } from './cors-options.js';
 export { corsOptions, DEVICELINK_ALLOWED_HEADERS, DEVICELINK_EXPOSED_HEADERS } from './cors-options.js';
 export { generateDeviceId } from './device-id-generator.js';
@@ -48,7 +48,8 @@ export type {
 export type { MemoryStoreOptions, MemoryStores } from './stores/memory-session-store.js';
 export { createMemoryStores } from './stores/memory-session-store.js';
 export type { RedisStoreOptions, RedisStores } from './stores/redis-stores.js';
-export { createRedisStores, QueuePartitionsMismatchError } from './stores/redis-stores.js';
+export { createRedisStores } from './stores/redis-stores.js';
+export { QueueFullError, QueuePartitionsMismatchError } from './stores/store-errors.js';
 export type { StoreOptions } from './stores/store-options.js';
 export type { VisitorHasher, VisitorHashInput } from './visitor-hash.js';
 export { createVisitorHasher, utcDay } from './visitor-hash.js';

@@ -3,12 +3,11 @@
  * client names (header, else cookie; never a server-made id) to the token's `sub`. Counts no page view;
  * the same device and user again adds no link.
  */
-import { headersDenyConsent } from '@devicelink/fastify';
+import { clientDeviceId, headersDenyConsent } from '@devicelink/fastify';
 import { DEVICE_COOKIE } from '@devicelink/protocol';
 import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TokenVerifier } from '../auth/token-verifier.js';
-import { clientDeviceId } from '../http/client-device-id.js';
 import { StoreUnavailableError } from '../http/errors.js';
 import { errorSchema } from './error-schema.js';
 
@@ -73,7 +72,7 @@ export async function identifyRoute(app: FastifyInstance, options: IdentifyRoute
         }
         return { userId, deviceId: null, sessionId: null };
       }
-      const deviceId = clientDeviceId(request);
+      const deviceId = clientDeviceId(request, { honorGpc: options.honorGpc });
       if (deviceId === null) return { userId, deviceId: null, sessionId: null };
       let result: Awaited<ReturnType<typeof app.devicelink.convert>>;
       try {
