@@ -70,7 +70,7 @@ describe('what the persister treats as a data error', () => {
   });
 });
 
-describe.runIf(hasServices('postgres'))('persister review regressions against Postgres', () => {
+describe.runIf(hasServices('postgres'))('persister robustness against Postgres', () => {
   let database: { url: string; drop(): Promise<void> };
   let db: CollectorDb;
   let stores: MemoryStores;
@@ -78,7 +78,7 @@ describe.runIf(hasServices('postgres'))('persister review regressions against Po
   const persisters: Persister[] = [];
 
   beforeAll(async () => {
-    database = await createTestDatabase('persister_review');
+    database = await createTestDatabase('persister_robust');
     db = await createDb({ databaseUrl: database.url, dataDir: '/nonexistent' });
     await migrateToLatest(db.db);
   });
@@ -269,8 +269,8 @@ describe.runIf(hasServices('postgres'))('persister review regressions against Po
 describe.runIf(hasServices('redis', 'postgres'))('persister consumers on Redis', () => {
   it('a persister stopped cleanly leaves the consumer group; a consumer still holding entries stays', async () => {
     const redis = new Redis(testEnv.redisUrl!);
-    const prefix = uniquePrefix('review-consumer');
-    const database = await createTestDatabase('persister_review_redis');
+    const prefix = uniquePrefix('consumer');
+    const database = await createTestDatabase('persister_robust_redis');
     const db = await createDb({ databaseUrl: database.url, dataDir: '/nonexistent' });
     try {
       await migrateToLatest(db.db);

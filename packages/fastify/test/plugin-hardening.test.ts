@@ -1,5 +1,5 @@
 /**
- * Regression tests of the plugin review: each test is named for what broke.
+ * Regression tests of the plugin's hardening: each test is named for what broke.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -237,7 +237,7 @@ describe("the device cookie under an app's @fastify/cookie parseOptions", () => 
 describe('the embedded queue', () => {
   const dirs: string[] = [];
   const journal = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dl-review-'));
+    const dir = mkdtempSync(join(tmpdir(), 'dl-hardening-'));
     dirs.push(dir);
     return join(dir, 'queue.jsonl');
   };

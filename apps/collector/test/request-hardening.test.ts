@@ -1,5 +1,5 @@
 /**
- * Regression tests for review findings on the request path: consent on identify, the per-address rate
+ * Regression tests of the request path: consent on identify, the per-address rate
  * limit, the rate-limit salt without a store, JWKS fetch bounds, the Origin check before token work,
  * error statuses, and public-key curves.
  */
@@ -14,11 +14,11 @@ import { installErrorHandlers } from '../src/http/error-handler.js';
 import { collector, databaseEnv, deviceId, eventsBody, tempDataDir } from './support/collector.js';
 import { claims, signJwt } from './support/jwt.js';
 
-const SECRET = 'request-review-secret-long-enough-0123';
+const SECRET = 'request-hardening-secret-long-enough-0123';
 
 async function setup(env: Record<string, string>) {
   const data = tempDataDir();
-  const database = await databaseEnv('request-review');
+  const database = await databaseEnv('request-hardening');
   const app = await collector({ DATA_DIR: data.dir, ...database.env, ...env });
   return {
     app,
