@@ -8,7 +8,7 @@ import { createTestDatabase, hasServices, uniquePrefix, waitFor } from '@devicel
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { ADMIN_TOKEN, deviceId } from './support/collector.js';
-import { httpAgent, httpJson } from './support/collector-process.js';
+import { httpJson, loadPageviews, pageViewRows } from './support/collector-process.js';
 import { type ServerCommand, startCommand } from './support/server-command.js';
 
 const seeds = hasServices('redis', 'postgres') ? inject('redisClusterNodes') : null;
@@ -43,39 +43,21 @@ describe.runIf(seeds)('collectors on a three-node Redis Cluster and Postgres', (
     return c;
   }
 
-  async function load(ports: number[], device: string, total: number, connections: number) {
-    const agents = ports.map(() => httpAgent(Math.ceil(connections / ports.length)));
-    try {
-      return await Promise.all(
-        Array.from({ length: total }, (_, i) =>
-          httpJson(ports[i % ports.length]!, 'POST', '/v1/events', {
-            agent: agents[i % ports.length],
-            headers: { 'x-device-fingerprint': device },
-            body: { events: [{ type: 'pageview', url: `/c/${i}`, id: uuidv7() }] },
-          }),
-        ),
-      );
-    } finally {
-      for (const a of agents) a.destroy();
-    }
-  }
-
-  const rows = async (client: pg.Client, device: string): Promise<number> =>
-    (await client.query('select count(*)::int as n from page_views where device_id = $1', [device])).rows[0]
-      .n;
-
   it('500 concurrent page views for one device over 50 connections count 500 and land as exactly 500 rows', async () => {
     const { env, client } = await environment('cluster1');
     const c = await start(env);
     expect(c.output()).toContain('Redis Cluster + Postgres');
     const d = deviceId();
-    const results = await load([c.port], d, 500, 50);
+    const results = await loadPageviews([c.port], d, 500, 50);
     expect(results.filter((r) => r.status !== 202)).toEqual([]);
     const detail = await httpJson(c.port, 'GET', `/v1/admin/devices/${d}`, {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     expect(detail.body.liveSession.pagesVisited).toBe(500);
-    await waitFor(async () => (await rows(client, d)) === 500, { what: '500 rows', timeoutMs: 60_000 });
+    await waitFor(async () => (await pageViewRows(client, d)) === 500, {
+      what: '500 rows',
+      timeoutMs: 60_000,
+    });
     const s = await client.query('select page_views from sessions where device_id = $1', [d]);
     expect(s.rows).toEqual([{ page_views: 500 }]);
   });
@@ -84,7 +66,7 @@ describe.runIf(seeds)('collectors on a three-node Redis Cluster and Postgres', (
     const { env, client } = await environment('cluster2');
     const [a, b] = await Promise.all([start(env), start(env)]);
     const d = deviceId();
-    const results = await load([a.port, b.port], d, 500, 50);
+    const results = await loadPageviews([a.port, b.port], d, 500, 50);
     expect(results.filter((r) => r.status !== 202)).toEqual([]);
     const detail = await httpJson(a.port, 'GET', `/v1/admin/devices/${d}`, {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
@@ -100,7 +82,10 @@ describe.runIf(seeds)('collectors on a three-node Redis Cluster and Postgres', (
         }),
       ),
     );
-    await waitFor(async () => (await rows(client, d)) === 500, { what: '500 rows', timeoutMs: 60_000 });
+    await waitFor(async () => (await pageViewRows(client, d)) === 500, {
+      what: '500 rows',
+      timeoutMs: 60_000,
+    });
     await waitFor(
       async () =>
         (await client.query('select count(*)::int as n from page_views where device_id = any($1)', [others]))

@@ -3,7 +3,14 @@ import { createTestDatabase, hasServices, testEnv, uniquePrefix, waitFor } from 
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, deviceId } from './support/collector.js';
-import { type CollectorProcess, httpAgent, httpJson, startCollector } from './support/collector-process.js';
+import {
+  type CollectorProcess,
+  httpAgent,
+  httpJson,
+  loadPageviews,
+  pageViewRows,
+  startCollector,
+} from './support/collector-process.js';
 import { startTcpProxy, throughProxy } from './support/tcp-proxy.js';
 
 const services = hasServices('redis', 'postgres');
@@ -37,41 +44,20 @@ describe.runIf(services)('collectors on real Redis and Postgres', () => {
     return c;
   }
 
-  async function rowsFor(client: pg.Client, device: string): Promise<number> {
-    const r = await client.query('select count(*)::int as n from page_views where device_id = $1', [device]);
-    return r.rows[0].n;
-  }
-
-  /** `total` page views for one device, over `connections` connections spread across `ports`. */
-  async function load(ports: number[], device: string, total: number, connections: number) {
-    const agents = ports.map(() => httpAgent(Math.ceil(connections / ports.length)));
-    try {
-      const results = await Promise.all(
-        Array.from({ length: total }, (_, i) =>
-          httpJson(ports[i % ports.length]!, 'POST', '/v1/events', {
-            agent: agents[i % ports.length],
-            headers: { 'x-device-fingerprint': device },
-            body: { events: [{ type: 'pageview', url: `/p/${i}`, id: uuidv7() }] },
-          }),
-        ),
-      );
-      return results;
-    } finally {
-      for (const a of agents) a.destroy();
-    }
-  }
-
   it('500 concurrent page views for one device over 50 connections count 500 and land as 500 rows', async () => {
     const { env, client } = await environment('load1');
     const c = await start(env);
     const d = deviceId();
-    const results = await load([c.port], d, 500, 50);
+    const results = await loadPageviews([c.port], d, 500, 50);
     expect(results.every((r) => r.status === 202)).toBe(true);
     const detail = await httpJson(c.port, 'GET', `/v1/admin/devices/${d}`, {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     expect(detail.body.liveSession.pagesVisited).toBe(500);
-    await waitFor(async () => (await rowsFor(client, d)) === 500, { what: '500 rows', timeoutMs: 60_000 });
+    await waitFor(async () => (await pageViewRows(client, d)) === 500, {
+      what: '500 rows',
+      timeoutMs: 60_000,
+    });
     const s = await client.query('select page_views from sessions where device_id = $1', [d]);
     expect(s.rows).toEqual([{ page_views: 500 }]);
   });
@@ -80,13 +66,16 @@ describe.runIf(services)('collectors on real Redis and Postgres', () => {
     const { env, client } = await environment('load2');
     const [a, b] = await Promise.all([start(env), start(env)]);
     const d = deviceId();
-    const results = await load([a.port, b.port], d, 500, 50);
+    const results = await loadPageviews([a.port, b.port], d, 500, 50);
     expect(results.every((r) => r.status === 202)).toBe(true);
     const detail = await httpJson(b.port, 'GET', `/v1/admin/devices/${d}`, {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     expect(detail.body.liveSession.pagesVisited).toBe(500);
-    await waitFor(async () => (await rowsFor(client, d)) === 500, { what: '500 rows', timeoutMs: 60_000 });
+    await waitFor(async () => (await pageViewRows(client, d)) === 500, {
+      what: '500 rows',
+      timeoutMs: 60_000,
+    });
   });
 
   it('a collector killed with SIGKILL mid-load, then restarted, persists every 202 event exactly once', async () => {
@@ -130,7 +119,7 @@ describe.runIf(services)('collectors on real Redis and Postgres', () => {
       timeoutMs: 100_000,
       intervalMs: 250,
     });
-    const total = await rowsFor(client, d);
+    const total = await pageViewRows(client, d);
     // Rows are unique by event id; events that were queued but never answered may add rows, never duplicates.
     expect(total).toBeGreaterThanOrEqual(accepted.length);
   });
@@ -174,7 +163,7 @@ describe.runIf(services)('collectors on real Redis and Postgres', () => {
     while (Date.now() - cutAt < 10_000) await send(5);
     proxy.restore();
     await send(10);
-    await waitFor(async () => (await rowsFor(client, d)) === accepted.length, {
+    await waitFor(async () => (await pageViewRows(client, d)) === accepted.length, {
       what: 'every event in Postgres',
       timeoutMs: 60_000,
     });

@@ -5,6 +5,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { uuidv7 } from '@devicelink/protocol';
+import type pg from 'pg';
 
 const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
 
@@ -107,4 +109,28 @@ export function httpJson(
     if (payload) req.write(payload);
     req.end();
   });
+}
+
+/** `total` page views for one device, over `connections` keep-alive connections spread across `ports`. */
+export async function loadPageviews(ports: number[], device: string, total: number, connections: number) {
+  const agents = ports.map(() => httpAgent(Math.ceil(connections / ports.length)));
+  try {
+    return await Promise.all(
+      Array.from({ length: total }, (_, i) =>
+        httpJson(ports[i % ports.length]!, 'POST', '/v1/events', {
+          agent: agents[i % ports.length],
+          headers: { 'x-device-fingerprint': device },
+          body: { events: [{ type: 'pageview', url: `/p/${i}`, id: uuidv7() }] },
+        }),
+      ),
+    );
+  } finally {
+    for (const a of agents) a.destroy();
+  }
+}
+
+/** Page-view rows of a device in Postgres. */
+export async function pageViewRows(client: pg.Client, device: string): Promise<number> {
+  const r = await client.query('select count(*)::int as n from page_views where device_id = $1', [device]);
+  return r.rows[0].n;
 }
