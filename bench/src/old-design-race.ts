@@ -4,7 +4,7 @@
  * page views of one device that overlap both read the same value, and one of them is lost. Ours is
  * one Lua script per page view (the store's `touch`), which Redis runs atomically: it must lose none.
  */
-import { createRedisStores } from '@devicelink/fastify';
+import { createRedisStore } from '@devicelink/fastify';
 import { uuidv7 } from '@devicelink/protocol';
 import { Redis } from 'ioredis';
 import { devicePool } from './load.js';
@@ -61,8 +61,8 @@ export async function runOldDesignRace(options: RaceOptions): Promise<SectionRes
       oldCounted += Number((await clients[0]!.hget(oldKey(d), 'pagesVisited')) ?? 0);
 
     // Ours: the store's touch script, one store per client connection.
-    const stores = await Promise.all(clients.map((c) => createRedisStores(c, { keyPrefix: prefix })));
-    const byClient = new Map(clients.map((c, i) => [c, stores[i]!.sessions]));
+    const stores = await Promise.all(clients.map((c) => createRedisStore(c, { prefix })));
+    const byClient = new Map(clients.map((c, i) => [c, stores[i]!]));
     const ours = await hammer(load, clients, async (client, device) => {
       await byClient.get(client)!.touch({
         deviceId: device,
@@ -75,7 +75,7 @@ export async function runOldDesignRace(options: RaceOptions): Promise<SectionRes
       });
     });
     let oursCounted = 0;
-    for (const d of load.devices) oursCounted += (await stores[0]!.sessions.get(d))?.pagesVisited ?? 0;
+    for (const d of load.devices) oursCounted += (await stores[0]!.session(d))?.pagesVisited ?? 0;
 
     const oldLost = old.views - oldCounted;
     const oursLost = ours.views - oursCounted;

@@ -4,15 +4,15 @@
  * rate limiter, token verifier, CORS or logging. What a host app embedding the plugin pays per request.
  * Run as a child process by `server-process.ts`; listens on PORT, uses REDIS_URL with its own key prefix.
  */
-import devicelink, { createRedisStores } from '@devicelink/fastify';
+import devicelink, { createRedisStore } from '@devicelink/fastify';
 import { parseEventsBody } from '@devicelink/protocol';
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
 
 const redis = new Redis(process.env.REDIS_URL!, { enableAutoPipelining: true });
-const { sessions, queue } = await createRedisStores(redis, { keyPrefix: 'dl:plugin-bench:' });
+const store = await createRedisStore(redis, { prefix: 'dl:plugin-bench:' });
 const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
-await app.register(devicelink, { sessions, queue });
+await app.register(devicelink, { store });
 
 app.post('/v1/events', { config: { devicelink: true } }, async (request, reply) => {
   const parsed = parseEventsBody(request.body);

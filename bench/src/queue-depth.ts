@@ -3,12 +3,15 @@
  * (entries are deleted at acknowledgement, so the length is what is not yet in Postgres), sampled
  * over a window to tell a flat queue from a growing one.
  */
-import { DEFAULT_QUEUE_PARTITIONS, partitionTag, REDIS_PREFIX } from '@devicelink/protocol';
+import { DEFAULT_QUEUE_PARTITIONS } from '@devicelink/protocol';
 import type { Redis } from 'ioredis';
+
+/** The collector's default key prefix. */
+export const REDIS_PREFIX = 'dl:';
 
 /** The stream keys of every partition (the collector's default prefix and partition count). */
 export function streamKeys(prefix = REDIS_PREFIX, partitions = DEFAULT_QUEUE_PARTITIONS): string[] {
-  return Array.from({ length: partitions }, (_, p) => `${prefix}${partitionTag(p)}:q`);
+  return Array.from({ length: partitions }, (_, p) => `${prefix}{p${p}}:q`);
 }
 
 /** Entries queued over all partitions now. */

@@ -6,18 +6,12 @@
  * collector processes on the same Redis and Postgres. The seeding also gives the Redis bytes per
  * live session for benchmark 4.
  */
-import { createRedisStores, type SessionStore } from '@devicelink/fastify';
-import {
-  DEFAULT_QUEUE_PARTITIONS,
-  partitionOf,
-  partitionTag,
-  REDIS_PREFIX,
-  uuidv7,
-} from '@devicelink/protocol';
+import { createRedisStore, type DeviceStore } from '@devicelink/fastify';
+import { DEFAULT_QUEUE_PARTITIONS, partitionOf, uuidv7 } from '@devicelink/protocol';
 import { Redis } from 'ioredis';
 import { type BenchContext, withPeakRss } from './bench-context.js';
 import { devicePool, type LoadResult, runLoad } from './load.js';
-import { streamKeys } from './queue-depth.js';
+import { REDIS_PREFIX, streamKeys } from './queue-depth.js';
 import { fmt, pct, type SectionResult, type Target } from './report.js';
 
 /** "Flat": the large count costs at most this much more per request than 1,000 sessions. */
@@ -33,7 +27,7 @@ async function usedMemory(redis: Redis): Promise<number> {
  * Touches each device once with one page view (the store starts no session without one), then
  * empties the queue and deletes the dedupe sets the seeding made, so what remains is the sessions.
  */
-async function seed(sessions: SessionStore, redis: Redis, devices: readonly string[]): Promise<number> {
+async function seed(sessions: DeviceStore, redis: Redis, devices: readonly string[]): Promise<number> {
   const started = performance.now();
   let next = 0;
   const worker = async () => {
@@ -75,7 +69,7 @@ async function dropQueueAndDedupe(redis: Redis): Promise<void> {
 }
 
 /** Touches with one page view over `devices`, from this process (no HTTP): touches per second. */
-async function directTouches(sessions: SessionStore, devices: readonly string[], count: number) {
+async function directTouches(sessions: DeviceStore, devices: readonly string[], count: number) {
   const started = performance.now();
   let done = 0;
   const worker = async () => {
@@ -111,7 +105,7 @@ export async function runScale(ctx: BenchContext): Promise<SectionResult> {
   const client = new Redis(ctx.redisUrl);
   try {
     // The collector's defaults: prefix `dl:`, 64 partitions; the collector below uses the same keys.
-    const { sessions } = await createRedisStores(client);
+    const sessions = await createRedisStore(client);
     const smallPool = devicePool(SMALL);
     const largePool = [...smallPool, ...devicePool(large - SMALL)];
     await seed(sessions, ctx.redis, smallPool);
@@ -240,7 +234,7 @@ export async function runScale(ctx: BenchContext): Promise<SectionResult> {
   }
 }
 
-/** The session key of a device: the collector's prefix, its partition tag, `s:` (CONTRACT: Names). */
+/** The session key of a device: the collector's prefix, its partition tag, `s:` (docs/protocol.md, Names). */
 function sessionKey(deviceId: string): string {
-  return `${REDIS_PREFIX}${partitionTag(partitionOf(deviceId, DEFAULT_QUEUE_PARTITIONS))}:s:${deviceId}`;
+  return `${REDIS_PREFIX}{p${partitionOf(deviceId, DEFAULT_QUEUE_PARTITIONS)}}:s:${deviceId}`;
 }

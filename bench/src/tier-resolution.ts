@@ -4,7 +4,7 @@
  * request object and re-runs its lookup by clearing the plugin's per-request memo (tier 1) before each
  * read of `request.deviceId`. The server tier also computes the visitorHash it stores beside the id.
  */
-import devicelink, { createMemoryStores } from '@devicelink/fastify';
+import devicelink, { createMemoryStore } from '@devicelink/fastify';
 // Types of `app.parseCookie`, which the plugin registers.
 import type {} from '@fastify/cookie';
 import Fastify, { type FastifyRequest } from 'fastify';
@@ -24,8 +24,8 @@ type Memo = { resolved: unknown; cookie: string | undefined };
 
 async function captureRequests() {
   const app = Fastify({ logger: false });
-  const { sessions, queue } = createMemoryStores();
-  await app.register(devicelink, { sessions, queue });
+  const store = createMemoryStore();
+  await app.register(devicelink, { store });
   const captured: FastifyRequest[] = [];
   app.get('/t', { config: { devicelink: true } }, async (request) => {
     captured.push(request);

@@ -1,58 +1,60 @@
 /**
  * @devicelink/fastify: the Fastify 5 plugin (tiered device lookup, sessions, durable queue,
- * conversion) and its stores.
+ * conversion) and its stores. A persister (`@devicelink/persister`) with the same prefix and partition
+ * count must drain the store's queue.
  *
  * @example
- * import devicelink, { corsOptions, createMemoryStores } from '@devicelink/fastify';
- * const { sessions, queue } = createMemoryStores();
+ * import devicelink, { corsOptions, createRedisStore } from '@devicelink/fastify';
+ * const store = await createRedisStore(redis, { prefix: 'dl:', partitions: 64 });
  * await app.register(cors, corsOptions({ origin: ['https://shop.example'] }));
- * await app.register(devicelink, { sessions, queue });
+ * await app.register(devicelink, { store });
  */
-import { devicelink } from './devicelink-plugin.js';
+import { devicelink } from './plugin/device-link-plugin.js';
 
-export { type ClientDeviceIdOptions, clientDeviceId } from './client-device-id.js';
-export type { CorsHeaderOptions, MergedCorsOptions } from './cors-options.js';
-export { corsOptions, DEVICELINK_ALLOWED_HEADERS, DEVICELINK_EXPOSED_HEADERS } from './cors-options.js';
-export { generateDeviceId } from './device-id-generator.js';
-export type { TierInput, TierResult } from './device-id-tiers.js';
-export type { Devicelink, TrackResult } from './devicelink-api.js';
 export {
   DeviceLinkError,
   DeviceLinkOptionsError,
   DeviceLinkUsageError,
   isDeviceLinkError,
 } from './errors.js';
+export type { MemoryStore, MemoryStoreOptions } from './memory/memory-store.js';
+export { createMemoryStore } from './memory/memory-store.js';
+export { type ClientDeviceIdOptions, clientDeviceId } from './plugin/client-device-id.js';
+export type { CorsHeaderOptions, MergedCorsOptions } from './plugin/cors-options.js';
+export {
+  corsOptions,
+  DEVICELINK_ALLOWED_HEADERS,
+  DEVICELINK_EXPOSED_HEADERS,
+} from './plugin/cors-options.js';
+export type { DeviceLink, TrackResult } from './plugin/device-link-api.js';
+export type { CookieSameSite, DeviceLinkOptions } from './plugin/plugin-options.js';
+export { headersDenyConsent } from './plugin/request-signals.js';
 export type {
   AliasRecord,
+  DeviceSource,
   EraseRecord,
   EraseUserRecord,
-  EventQueue,
   LinkRecord,
   PageviewRecord,
   QueueEntry,
   QueueRecord,
-} from './event-queue.js';
-export type { CookieSameSite, DevicelinkOptions } from './plugin-options.js';
-export type { PoisonEntry } from './queue/redis-event-queue.js';
-export { hasBearerToken, headersDenyConsent } from './request-signals.js';
+} from './records/queue-records.js';
+export type { PoisonEntry } from './redis/redis-queue.js';
+export type { RedisStore, RedisStoreOptions } from './redis/redis-store.js';
+export { createRedisStore } from './redis/redis-store.js';
+export type { DeviceAdmin } from './store/device-admin.js';
 export type {
   ConvertResult,
-  DeviceSource,
+  DeviceStore,
   LiveSession,
   QueuedPageview,
-  SessionStore,
   TouchInput,
   TouchResult,
   UserEventsResult,
-} from './session-store.js';
-export type { MemoryStoreOptions, MemoryStores } from './stores/memory-session-store.js';
-export { createMemoryStores } from './stores/memory-session-store.js';
-export type { RedisStoreOptions, RedisStores } from './stores/redis-stores.js';
-export { createRedisStores } from './stores/redis-stores.js';
-export { QueueFullError, QueuePartitionsMismatchError } from './stores/store-errors.js';
-export type { StoreOptions } from './stores/store-options.js';
-export type { VisitorHasher, VisitorHashInput } from './visitor-hash.js';
-export { createVisitorHasher, utcDay } from './visitor-hash.js';
+} from './store/device-store.js';
+export type { QueueConsumer } from './store/queue-consumer.js';
+export { QueueFullError, QueuePartitionsMismatchError } from './store/store-errors.js';
+export type { StoreOptions } from './store/store-options.js';
 export { devicelink };
 
 export default devicelink;

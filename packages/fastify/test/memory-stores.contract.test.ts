@@ -1,22 +1,24 @@
-import { createMemoryStores } from '../src/stores/memory-session-store.js';
-import { eventQueueContract } from './event-queue.contract.js';
-import { sessionStoreContract } from './session-store.contract.js';
-import type { MakeHarness } from './store-harness.js';
+import { createMemoryStore } from '../src/memory/memory-store.js';
+import { deviceAdminContract } from './device-admin.contract.js';
+import { deviceStoreContract } from './device-store.contract.js';
+import { queueConsumerContract } from './queue-consumer.contract.js';
+import { harnessOf, type MakeHarness } from './store-harness.js';
 
 // Memory time is injected, so expiry tests move the clock instead of waiting.
 const memory: MakeHarness = async (o = {}) => {
   let now = Date.now();
-  const stores = createMemoryStores({ ...o, now: () => now });
-  return {
-    ...stores,
+  const store = createMemoryStore({ ...o, now: () => now });
+  return harnessOf(store, {
     passTime(ms) {
       now += ms;
     },
     async keysOf() {
       return null;
     },
-  };
+    close: () => store.close(),
+  });
 };
 
-sessionStoreContract('memory', memory);
-eventQueueContract('memory', memory);
+deviceStoreContract('memory', memory);
+deviceAdminContract('memory', memory);
+queueConsumerContract('memory', memory);

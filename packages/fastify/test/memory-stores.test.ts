@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { partitionOf } from '@devicelink/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryStores } from '../src/stores/memory-session-store.js';
+import { createMemoryStore } from '../src/memory/memory-store.js';
+import { appendForTest } from '../src/testing.js';
 import { drain, newDeviceId, touchInput } from './store-harness.js';
 
 describe('memory stores', () => {
@@ -19,22 +20,22 @@ describe('memory stores', () => {
 
   it('replays unacknowledged records from the journal after a crash, and not the acknowledged ones', async () => {
     const journalPath = journal();
-    const a = createMemoryStores({ journalPath, partitions: 1 });
+    const a = createMemoryStore({ journalPath, partitions: 1 });
     const deviceId = newDeviceId();
-    await a.sessions.touch(touchInput(deviceId));
-    await a.sessions.touch(touchInput(deviceId));
-    await a.sessions.convert(deviceId, 'u1');
-    const delivered = await a.queue.read(0, 'c1', 1);
-    await a.queue.ack(
+    await a.touch(touchInput(deviceId));
+    await a.touch(touchInput(deviceId));
+    await a.convert(deviceId, 'u1');
+    const delivered = await a.read(0, 'c1', 1);
+    await a.ack(
       0,
       delivered.map((e) => e.id),
     );
-    await a.queue.read(0, 'c1', 1); // pending, never acknowledged: the process "crashes" here
-    const before = await drain(a.queue, deviceId, 'c2');
+    await a.read(0, 'c1', 1); // pending, never acknowledged: the process "crashes" here
+    const before = await drain(a, deviceId, 'c2');
     // No close(): a crash does not get to clean up.
-    const b = createMemoryStores({ journalPath, partitions: 1 });
-    expect(await b.queue.depth(0)).toBe(2);
-    const replayed = await drain(b.queue, deviceId, 'c3');
+    const b = createMemoryStore({ journalPath, partitions: 1 });
+    expect(await b.depth(0)).toBe(2);
+    const replayed = await drain(b, deviceId, 'c3');
     expect(replayed.map((e) => e.record.kind)).toEqual(['pageview', 'link']);
     expect(replayed[1]?.record).toEqual(before[0]?.record);
     await a.close();
@@ -43,11 +44,11 @@ describe('memory stores', () => {
 
   it('keeps sequence numbers increasing across a replay', async () => {
     const journalPath = journal();
-    const a = createMemoryStores({ journalPath, partitions: 1 });
-    await a.queue.append('k', [{ kind: 'erase', deviceId: newDeviceId(), ts: 1 }]);
-    const b = createMemoryStores({ journalPath, partitions: 1 });
-    await b.queue.append('k', [{ kind: 'erase', deviceId: newDeviceId(), ts: 2 }]);
-    const ids = (await b.queue.read(0, 'c', 10)).map((e) => Number(e.id));
+    const a = createMemoryStore({ journalPath, partitions: 1 });
+    await appendForTest(a, 'k', [{ kind: 'erase', deviceId: newDeviceId(), ts: 1 }]);
+    const b = createMemoryStore({ journalPath, partitions: 1 });
+    await appendForTest(b, 'k', [{ kind: 'erase', deviceId: newDeviceId(), ts: 2 }]);
+    const ids = (await b.read(0, 'c', 10)).map((e) => Number(e.id));
     expect(ids).toHaveLength(2);
     expect(ids[1]).toBeGreaterThan(ids[0]!);
     await Promise.all([a.close(), b.close()]);
@@ -55,13 +56,13 @@ describe('memory stores', () => {
 
   it('empties the journal file once everything is acknowledged', async () => {
     const journalPath = journal();
-    const s = createMemoryStores({ journalPath, partitions: 2 });
+    const s = createMemoryStore({ journalPath, partitions: 2 });
     const deviceId = newDeviceId();
-    await s.sessions.touch(touchInput(deviceId));
+    await s.touch(touchInput(deviceId));
     expect(readFileSync(journalPath, 'utf8')).toContain(deviceId);
     const p = partitionOf(deviceId, 2);
-    const entries = await s.queue.read(p, 'c', 10);
-    await s.queue.ack(
+    const entries = await s.read(p, 'c', 10);
+    await s.ack(
       p,
       entries.map((e) => e.id),
     );
@@ -71,40 +72,40 @@ describe('memory stores', () => {
 
   it('ignores a torn last line left by a crash in the middle of a write', async () => {
     const journalPath = journal();
-    const a = createMemoryStores({ journalPath, partitions: 1 });
-    await a.queue.append('k', [{ kind: 'erase', deviceId: newDeviceId(), ts: 1 }]);
+    const a = createMemoryStore({ journalPath, partitions: 1 });
+    await appendForTest(a, 'k', [{ kind: 'erase', deviceId: newDeviceId(), ts: 1 }]);
     const { appendFileSync } = await import('node:fs');
     appendFileSync(journalPath, '{"a":[0,99,{"kind":"era');
-    const b = createMemoryStores({ journalPath, partitions: 1 });
-    expect(await b.queue.depth(0)).toBe(1);
+    const b = createMemoryStore({ journalPath, partitions: 1 });
+    expect(await b.depth(0)).toBe(1);
     await Promise.all([a.close(), b.close()]);
   });
 
   it('holds at most maxSessions live sessions, dropping the least recently touched', async () => {
-    const s = createMemoryStores({ maxSessions: 3 });
+    const s = createMemoryStore({ maxSessions: 3 });
     const ids = Array.from({ length: 5 }, newDeviceId);
-    for (const id of ids) await s.sessions.touch(touchInput(id));
-    expect(await s.sessions.get(ids[0]!)).toBeNull();
-    expect(await s.sessions.get(ids[1]!)).toBeNull();
-    for (const id of ids.slice(2)) expect(await s.sessions.get(id)).not.toBeNull();
+    for (const id of ids) await s.touch(touchInput(id));
+    expect(await s.session(ids[0]!)).toBeNull();
+    expect(await s.session(ids[1]!)).toBeNull();
+    for (const id of ids.slice(2)) expect(await s.session(id)).not.toBeNull();
     await s.close();
   });
 
   it('forgets an event id after the 10-minute window', async () => {
     let now = Date.now();
-    const s = createMemoryStores({ now: () => now });
+    const s = createMemoryStore({ now: () => now });
     const deviceId = newDeviceId();
     const input = touchInput(deviceId);
-    expect(await s.sessions.touch(input)).toMatchObject({ accepted: 1 });
+    expect(await s.touch(input)).toMatchObject({ accepted: 1 });
     now += 599_000;
-    expect(await s.sessions.touch(input)).toMatchObject({ accepted: 0 });
+    expect(await s.touch(input)).toMatchObject({ accepted: 0 });
     now += 2_000;
-    expect(await s.sessions.touch(input)).toMatchObject({ accepted: 1 });
+    expect(await s.touch(input)).toMatchObject({ accepted: 1 });
     await s.close();
   });
 
   it('refuses a maxSessions that is not a positive integer', () => {
-    expect(() => createMemoryStores({ maxSessions: 0 })).toThrow(/maxSessions/);
+    expect(() => createMemoryStore({ maxSessions: 0 })).toThrow(/maxSessions/);
   });
 });
 
@@ -113,19 +114,19 @@ describe('memory journal under steady traffic', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dl-journal-'));
     try {
       const journalPath = join(dir, 'queue.jsonl');
-      const a = createMemoryStores({ journalPath, partitions: 1 });
+      const a = createMemoryStore({ journalPath, partitions: 1 });
       // One record always stays queued, so the queue never drains and only compaction keeps the file small.
-      await a.queue.append('k', [{ kind: 'erase', deviceId: 'kept-device-id-0001', ts: 0 }]);
-      await a.queue.read(0, 'c', 1);
+      await appendForTest(a, 'k', [{ kind: 'erase', deviceId: 'kept-device-id-0001', ts: 0 }]);
+      await a.read(0, 'c', 1);
       for (let i = 0; i < 6000; i++) {
-        await a.queue.append('k', [{ kind: 'erase', deviceId: newDeviceId(), ts: i }]);
-        const [e] = await a.queue.read(0, 'c', 1);
-        await a.queue.ack(0, [e!.id]);
+        await appendForTest(a, 'k', [{ kind: 'erase', deviceId: newDeviceId(), ts: i }]);
+        const [e] = await a.read(0, 'c', 1);
+        await a.ack(0, [e!.id]);
       }
       const lines = readFileSync(journalPath, 'utf8').split('\n').filter(Boolean);
       expect(lines.length).toBeLessThan(10_002);
-      const b = createMemoryStores({ journalPath, partitions: 1 });
-      const kept = await b.queue.read(0, 'c', 10);
+      const b = createMemoryStore({ journalPath, partitions: 1 });
+      const kept = await b.read(0, 'c', 10);
       expect(kept.map((e) => e.record)).toEqual([{ kind: 'erase', deviceId: 'kept-device-id-0001', ts: 0 }]);
       await Promise.all([a.close(), b.close()]);
     } finally {

@@ -4,7 +4,13 @@
  */
 import { parseEventsBody } from '@devicelink/protocol';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import devicelink, { createMemoryStores, type DevicelinkOptions } from '../src/index.js';
+import devicelink, {
+  createMemoryStore,
+  type DeviceAdmin,
+  type DeviceLinkOptions,
+  type DeviceStore,
+  type QueueConsumer,
+} from '../src/index.js';
 
 export type TestApp = FastifyInstance & { close(): Promise<undefined> };
 
@@ -15,20 +21,15 @@ export const BODY_ID = 'bodyId_0123456789abcdefXYZ';
 
 /** A fresh app over `options` (memory stores unless given), with the test routes. */
 export async function buildTestApp(
-  options: Partial<DevicelinkOptions> = {},
+  options: Partial<DeviceLinkOptions> = {},
   configure?: (app: FastifyInstance) => Promise<void> | void,
   fastifyOptions: FastifyServerOptions = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, ...fastifyOptions });
-  let stores: ReturnType<typeof createMemoryStores> | null = null;
-  if (!options.sessions || !options.queue) stores = createMemoryStores();
+  const own = options.store ? null : createMemoryStore();
   if (configure) await configure(app);
-  await app.register(devicelink, {
-    sessions: options.sessions ?? stores!.sessions,
-    queue: options.queue ?? stores!.queue,
-    ...options,
-  });
-  if (stores) app.addHook('onClose', () => stores!.close());
+  await app.register(devicelink, { store: (options.store ?? own) as DeviceStore, ...options });
+  if (own) app.addHook('onClose', () => own.close());
 
   // The collector's /v1/events: JSON or a text/plain beacon (Fastify's default text parser leaves
   // the string; the plugin reads `deviceId` from it, the route parses it like the collector does).
@@ -46,6 +47,10 @@ export async function buildTestApp(
   app.get('/healthz', async (request) => ({ ok: true, deviceId: request.deviceId }));
   return app;
 }
+
+/** The app's store with its admin and queue sides (every backend's store has all three). */
+export const storeOf = (app: FastifyInstance): DeviceStore & DeviceAdmin & QueueConsumer =>
+  app.devicelink.store as DeviceStore & DeviceAdmin & QueueConsumer;
 
 /** A one-page-view events body. */
 export function eventsBody(extra: Record<string, unknown> = {}): Record<string, unknown> {

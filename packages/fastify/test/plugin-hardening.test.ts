@@ -11,16 +11,17 @@ import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientDeviceId } from '../src/client-device-id.js';
-import { createMemoryStores, isDeviceLinkError, QueuePartitionsMismatchError } from '../src/index.js';
-import { QueueFullError } from '../src/stores/store-errors.js';
+import { createMemoryStore, isDeviceLinkError, QueuePartitionsMismatchError } from '../src/index.js';
+import { clientDeviceId } from '../src/plugin/client-device-id.js';
+import { QueueFullError } from '../src/store/store-errors.js';
+import { appendForTest } from '../src/testing.js';
 import { buildTestApp, COOKIE_ID, eventsBody, HEADER_ID, setCookies } from './plugin-app.js';
 import { redisHarness, singleNode } from './redis-harness.js';
-import { drain, type MakeHarness, newDeviceId, pageview, touchInput } from './store-harness.js';
+import { drain, harnessOf, type MakeHarness, newDeviceId, pageview, touchInput } from './store-harness.js';
 
 const memoryHarness: MakeHarness = async () => {
-  const stores = createMemoryStores();
-  return { ...stores, passTime() {}, keysOf: async () => null };
+  const store = createMemoryStore();
+  return harnessOf(store, { passTime() {}, keysOf: async () => null, close: () => store.close() });
 };
 
 function aliasSuite(name: string, make: () => MakeHarness): void {
@@ -30,9 +31,9 @@ function aliasSuite(name: string, make: () => MakeHarness): void {
       try {
         const erased = newDeviceId();
         const header = newDeviceId();
-        await h.sessions.erase(erased);
-        await h.sessions.recordAlias(header, erased);
-        const aliases = (await drain(h.queue, header)).filter((e) => e.record.kind === 'alias');
+        await h.store.erase(erased);
+        await h.store.recordAlias(header, erased);
+        const aliases = (await drain(h.store, header)).filter((e) => e.record.kind === 'alias');
         expect(aliases).toEqual([]);
       } finally {
         await h.close();
@@ -44,12 +45,12 @@ function aliasSuite(name: string, make: () => MakeHarness): void {
       try {
         const erased = newDeviceId();
         const cookie = newDeviceId();
-        await h.sessions.erase(erased);
-        await h.sessions.recordAlias(erased, cookie);
-        expect((await drain(h.queue, erased)).filter((e) => e.record.kind === 'alias')).toEqual([]);
+        await h.store.erase(erased);
+        await h.store.recordAlias(erased, cookie);
+        expect((await drain(h.store, erased)).filter((e) => e.record.kind === 'alias')).toEqual([]);
         const header = newDeviceId();
-        await h.sessions.recordAlias(header, cookie);
-        const queued = (await drain(h.queue, header)).filter((e) => e.record.kind === 'alias');
+        await h.store.recordAlias(header, cookie);
+        const queued = (await drain(h.store, header)).filter((e) => e.record.kind === 'alias');
         expect(queued.map((e) => e.record)).toMatchObject([
           { kind: 'alias', deviceId: header, aliasId: cookie },
         ]);
@@ -246,27 +247,27 @@ describe('the embedded queue', () => {
   });
 
   it('is bounded by maxQueued: beyond it a touch throws QueueFullError and counts nothing (it grew until out of memory)', async () => {
-    const stores = createMemoryStores({ maxQueued: 3, partitions: 1 });
+    const stores = createMemoryStore({ maxQueued: 3, partitions: 1 });
     try {
       const deviceId = newDeviceId();
-      await stores.sessions.touch(touchInput(deviceId, [pageview(), pageview()]));
-      const refused = stores.sessions.touch(touchInput(deviceId, [pageview(), pageview()]));
+      await stores.touch(touchInput(deviceId, [pageview(), pageview()]));
+      const refused = stores.touch(touchInput(deviceId, [pageview(), pageview()]));
       await expect(refused).rejects.toBeInstanceOf(QueueFullError);
-      expect((await stores.sessions.get(deviceId))?.pagesVisited).toBe(2);
-      await stores.sessions.touch(touchInput(deviceId));
-      await expect(stores.sessions.touch(touchInput(deviceId))).rejects.toSatisfy(isDeviceLinkError);
-      expect((await stores.sessions.get(deviceId))?.pagesVisited).toBe(3);
+      expect((await stores.session(deviceId))?.pagesVisited).toBe(2);
+      await stores.touch(touchInput(deviceId));
+      await expect(stores.touch(touchInput(deviceId))).rejects.toSatisfy(isDeviceLinkError);
+      expect((await stores.session(deviceId))?.pagesVisited).toBe(3);
       await expect(
-        stores.queue.append('k', [{ kind: 'erase-user', userId: 'u', ts: 0 }]),
+        appendForTest(stores, 'k', [{ kind: 'erase-user', userId: 'u', ts: 0 }]),
       ).rejects.toBeInstanceOf(QueueFullError);
       // Erasure is always taken, and once the persister acknowledges, page views are accepted again.
-      await stores.sessions.erase(newDeviceId());
-      const entries = await stores.queue.read(0, 'c', 10);
-      await stores.queue.ack(
+      await stores.erase(newDeviceId());
+      const entries = await stores.read(0, 'c', 10);
+      await stores.ack(
         0,
         entries.map((e) => e.id),
       );
-      await expect(stores.sessions.touch(touchInput(deviceId))).resolves.toMatchObject({
+      await expect(stores.touch(touchInput(deviceId))).resolves.toMatchObject({
         status: 'ok',
         accepted: 1,
       });
@@ -276,8 +277,8 @@ describe('the embedded queue', () => {
   });
 
   it('a full embedded queue fails track() with a DeviceLinkError an app maps to 503 (as the collector does), not 500', async () => {
-    const stores = createMemoryStores({ maxQueued: 1 });
-    const app = await buildTestApp({ sessions: stores.sessions, queue: stores.queue }, (host) => {
+    const stores = createMemoryStore({ maxQueued: 1 });
+    const app = await buildTestApp({ store: stores }, (host) => {
       host.setErrorHandler((err, _request, reply) => {
         // The collector's events route maps any store failure of track() to 503 DL_STORE_UNAVAILABLE.
         reply.code(isDeviceLinkError(err) ? 503 : 500).send({ name: (err as Error).name });
@@ -298,15 +299,15 @@ describe('the embedded queue', () => {
 
   it('refuses a journal written with another partition count (replay moved its entries to partition 0)', async () => {
     const journalPath = journal();
-    const a = createMemoryStores({ journalPath, partitions: 8 });
+    const a = createMemoryStore({ journalPath, partitions: 8 });
     const deviceId = newDeviceId();
-    await a.sessions.touch(touchInput(deviceId));
+    await a.touch(touchInput(deviceId));
     await a.close();
     expect(readFileSync(journalPath, 'utf8').split('\n')[0]).toBe('{"partitions":8}');
-    expect(() => createMemoryStores({ journalPath, partitions: 4 })).toThrow(QueuePartitionsMismatchError);
-    expect(() => createMemoryStores({ journalPath, partitions: 16 })).toThrow(/QUEUE_PARTITIONS=8/);
-    const b = createMemoryStores({ journalPath, partitions: 8 });
-    const replayed = await drain(b.queue, deviceId);
+    expect(() => createMemoryStore({ journalPath, partitions: 4 })).toThrow(QueuePartitionsMismatchError);
+    expect(() => createMemoryStore({ journalPath, partitions: 16 })).toThrow(/pass partitions: 8/);
+    const b = createMemoryStore({ journalPath, partitions: 8 });
+    const replayed = await drain(b, deviceId);
     expect(replayed.map((e) => e.record)).toMatchObject([{ kind: 'pageview', deviceId }]);
     await b.close();
   });
@@ -317,9 +318,9 @@ describe('the embedded queue', () => {
       journalPath,
       `${JSON.stringify({ a: [5, 1, { kind: 'erase-user', userId: 'u', ts: 0 }] })}\n`,
     );
-    expect(() => createMemoryStores({ journalPath, partitions: 4 })).toThrow(QueuePartitionsMismatchError);
-    const c = createMemoryStores({ journalPath, partitions: 8 });
-    expect(await c.queue.depth(5)).toBe(1);
+    expect(() => createMemoryStore({ journalPath, partitions: 4 })).toThrow(QueuePartitionsMismatchError);
+    const c = createMemoryStore({ journalPath, partitions: 8 });
+    expect(await c.depth(5)).toBe(1);
     await c.close();
   });
 });
@@ -374,10 +375,9 @@ describe('hooks on opted-in routes only (they were global: every request of a ho
 
 describe('trackRequests and QUERY_ALLOWLIST (the allowlist was ignored)', () => {
   it('keeps only the parameters of queryAllowlist in the URLs it counts', async () => {
-    const stores = createMemoryStores({ partitions: 1 });
+    const stores = createMemoryStore({ partitions: 1 });
     const app = await buildTestApp({
-      sessions: stores.sessions,
-      queue: stores.queue,
+      store: stores,
       trackRequests: () => true,
       queryAllowlist: ['q'],
     });
@@ -387,7 +387,7 @@ describe('trackRequests and QUERY_ALLOWLIST (the allowlist was ignored)', () => 
       await app.inject({ url: '/search?q=shoes&utm_source=mail&token=secret', headers });
       const records = await waitFor(
         async () => {
-          const entries = await drain(stores.queue, HEADER_ID);
+          const entries = await drain(stores, HEADER_ID);
           return entries.length > 0 ? entries.map((e) => e.record) : null;
         },
         { what: 'the request counted' },
@@ -410,7 +410,7 @@ describe('trackRequests and QUERY_ALLOWLIST (the allowlist was ignored)', () => 
 
 describe('track() on the hot path', () => {
   it('does not wait for the alias record, and the alias is recorded exactly once per request', async () => {
-    const stores = createMemoryStores();
+    const stores = createMemoryStore();
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => {
       release = resolve;
@@ -421,14 +421,14 @@ describe('track() on the hot path', () => {
       await gate;
     };
     // The store's methods use private fields: delegate to it, bound, and replace only recordAlias.
-    const sessions = new Proxy(stores.sessions, {
+    const store = new Proxy(stores, {
       get(target, key) {
         if (key === 'recordAlias') return recordAlias;
         const value = Reflect.get(target, key);
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
-    const app = await buildTestApp({ sessions, queue: stores.queue });
+    const app = await buildTestApp({ store });
     try {
       const res = await app.inject({
         method: 'POST',

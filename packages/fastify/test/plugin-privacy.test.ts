@@ -7,7 +7,7 @@ import { hasServices, testEnv, uniquePrefix, waitFor } from '@devicelink/test-en
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryStores, createRedisStores, type EventQueue, type SessionStore } from '../src/index.js';
+import { createMemoryStore, createRedisStore, type DeviceAdmin, type DeviceStore } from '../src/index.js';
 import { buildTestApp, COOKIE_ID, eventsBody, HEADER_ID } from './plugin-app.js';
 import { scanPrefix, singleNode } from './redis-harness.js';
 
@@ -18,11 +18,10 @@ const visitor = {
 };
 
 interface Stores {
-  sessions: SessionStore;
-  queue: EventQueue;
+  store: DeviceStore & DeviceAdmin;
 }
 
-async function serverSession(app: FastifyInstance, sessions: SessionStore, remoteAddress: string) {
+async function serverSession(app: FastifyInstance, store: DeviceAdmin, remoteAddress: string) {
   const res = await app.inject({
     method: 'POST',
     url: '/v1/events',
@@ -31,7 +30,7 @@ async function serverSession(app: FastifyInstance, sessions: SessionStore, remot
     payload: eventsBody(),
   });
   expect(res.json()).toMatchObject({ tracked: true, source: 'server' });
-  const session = await sessions.get(res.json().deviceId);
+  const session = await store.session(res.json().deviceId);
   return { deviceId: res.json().deviceId as string, visitorHash: session?.visitorHash ?? null };
 }
 
@@ -67,7 +66,7 @@ async function traffic(stores: Stores): Promise<string[]> {
       headers: { ...visitor, 'x-forwarded-for': IP, cookie: `device_fp=${sessionId}` },
     });
     // trackRequests counts after the reply: wait until both requests are in the store.
-    await waitFor(async () => ((await stores.sessions.get(sessionId))?.pagesVisited ?? 0) >= 2, {
+    await waitFor(async () => ((await stores.store.session(sessionId))?.pagesVisited ?? 0) >= 2, {
       what: 'trackRequests page views',
     });
   } finally {
@@ -86,9 +85,9 @@ function suite(name: string, make: () => Promise<Stores & { dump(ids: string[]):
       });
       const b = await buildTestApp(stores);
       try {
-        const first = await serverSession(a, stores.sessions, IP);
-        const second = await serverSession(b, stores.sessions, IP);
-        const other = await serverSession(b, stores.sessions, '198.51.100.74');
+        const first = await serverSession(a, stores.store, IP);
+        const second = await serverSession(b, stores.store, IP);
+        const other = await serverSession(b, stores.store, '198.51.100.74');
         expect(first.deviceId).not.toBe(second.deviceId);
         expect(first.visitorHash).toMatch(/^[A-Za-z0-9_-]{22}$/);
         expect(second.visitorHash).toBe(first.visitorHash);
@@ -106,9 +105,9 @@ function suite(name: string, make: () => Promise<Stores & { dump(ids: string[]):
       const ids = await traffic(stores);
       // The IP really was used (through trustProxy): the server-tier session carries its hash.
       const direct = await buildTestApp(stores);
-      const expected = await serverSession(direct, stores.sessions, IP);
+      const expected = await serverSession(direct, stores.store, IP);
       await direct.close();
-      expect((await stores.sessions.get(ids[0]!))?.visitorHash).toBe(expected.visitorHash);
+      expect((await stores.store.session(ids[0]!))?.visitorHash).toBe(expected.visitorHash);
       const dump = await stores.dump(ids);
       expect(dump).toContain(HEADER_ID);
       expect(dump).not.toContain(IP);
@@ -117,14 +116,13 @@ function suite(name: string, make: () => Promise<Stores & { dump(ids: string[]):
 }
 
 suite('on the memory store', async () => {
-  const { sessions, queue } = createMemoryStores();
+  const store = createMemoryStore();
   return {
-    sessions,
-    queue,
+    store,
     async dump(ids) {
       const parts: unknown[] = [];
-      for (let p = 0; p < queue.partitions; p++) parts.push(await queue.read(p, 'dump', 1000));
-      for (const id of ids) parts.push(await sessions.get(id));
+      for (let p = 0; p < store.partitions; p++) parts.push(await store.read(p, 'dump', 1000));
+      for (const id of ids) parts.push(await store.session(id));
       return JSON.stringify(parts);
     },
   };
@@ -142,14 +140,14 @@ describe.runIf(hasServices('redis'))('on Redis', () => {
   });
 
   suite('a single node', async () => {
-    const keyPrefix = uniquePrefix('plugin-privacy');
-    prefixes.push(keyPrefix);
-    const stores = await createRedisStores(redis, { keyPrefix, partitions: 8 });
+    const prefix = uniquePrefix('plugin-privacy');
+    prefixes.push(prefix);
+    const store = await createRedisStore(redis, { prefix, partitions: 8 });
     return {
-      ...stores,
+      store,
       async dump() {
         const out: unknown[] = [];
-        for (const key of await scanPrefix(redis, keyPrefix)) {
+        for (const key of await scanPrefix(redis, prefix)) {
           const type = await redis.type(key);
           const value =
             type === 'string'

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryStores, createRedisStores, type EventQueue, type SessionStore } from '../src/index.js';
+import { createMemoryStore, createRedisStore, type DeviceStore } from '../src/index.js';
 import { buildTestApp } from './plugin-app.js';
 import { scanPrefix, singleNode } from './redis-harness.js';
 
@@ -55,7 +55,7 @@ const requestArb = fc.record({
 });
 
 /** The store, recording every device id it is handed. */
-function recording(sessions: SessionStore): { sessions: SessionStore; ids: unknown[] } {
+function recording(store: DeviceStore): { store: DeviceStore; ids: unknown[] } {
   const ids: unknown[] = [];
   // Records the ids before the call, so an id is seen even when the store rejects it.
   const seen = <T>(args: unknown[], call: () => T): T => {
@@ -64,16 +64,12 @@ function recording(sessions: SessionStore): { sessions: SessionStore; ids: unkno
   };
   return {
     ids,
-    sessions: {
-      touch: (input) => seen([input.deviceId], () => sessions.touch(input)),
-      get: (id) => seen([id], () => sessions.get(id)),
-      convert: (id, user) => seen([id], () => sessions.convert(id, user)),
-      recordAlias: (id, alias) => seen([id, alias], () => sessions.recordAlias(id, alias)),
-      erase: (id) => seen([id], () => sessions.erase(id)),
-      queueUserEvents: (user, records) => sessions.queueUserEvents(user, records),
-      eraseUser: (user) => sessions.eraseUser(user),
-      forgetUser: (id, user) => seen([id], () => sessions.forgetUser(id, user)),
-      dailySalt: (day) => sessions.dailySalt(day),
+    store: {
+      touch: (input) => seen([input.deviceId], () => store.touch(input)),
+      convert: (id, user) => seen([id], () => store.convert(id, user)),
+      recordAlias: (id, alias) => seen([id, alias], () => store.recordAlias(id, alias)),
+      queueUserEvents: (user, records) => store.queueUserEvents(user, records),
+      dailySalt: (day) => store.dailySalt(day),
     },
   };
 }
@@ -112,11 +108,10 @@ async function runProperty(app: FastifyInstance, numRuns: number): Promise<void>
 
 describe('the plugin against any client input', () => {
   it('never throws, answers 500 or hands the memory store an invalid id', async () => {
-    const stores = createMemoryStores();
-    const rec = recording(stores.sessions);
+    const stores = createMemoryStore();
+    const rec = recording(stores);
     const app = await buildTestApp({
-      sessions: rec.sessions,
-      queue: stores.queue,
+      store: rec.store,
       trackRequests: () => true,
     });
     try {
@@ -142,14 +137,13 @@ describe.runIf(hasServices('redis'))('the plugin against any client input, on Re
   });
 
   it('creates Redis keys only from valid ids', async () => {
-    const stores: { sessions: SessionStore; queue: EventQueue } = await createRedisStores(redis, {
-      keyPrefix: prefix,
+    const stores = await createRedisStore(redis, {
+      prefix,
       partitions: 8,
     });
-    const rec = recording(stores.sessions);
+    const rec = recording(stores);
     const app = await buildTestApp({
-      sessions: rec.sessions,
-      queue: stores.queue,
+      store: rec.store,
       trackRequests: () => true,
     });
     try {

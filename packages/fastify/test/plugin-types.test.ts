@@ -8,8 +8,8 @@ import { describe, expectTypeOf, it } from 'vitest';
 import devicelink, {
   type ConvertResult,
   corsOptions,
-  createMemoryStores,
-  type DevicelinkOptions,
+  createMemoryStore,
+  type DeviceLinkOptions,
   type DeviceSource,
   devicelink as namedDevicelink,
   type TrackResult,
@@ -17,9 +17,9 @@ import devicelink, {
 
 describe('types', () => {
   it('types request.deviceId, request.deviceSource and app.devicelink', async () => {
-    const { sessions, queue, close } = createMemoryStores();
+    const store = createMemoryStore();
     const app = Fastify();
-    await app.register(devicelink, { sessions, queue, cookie: { sameSite: 'none', secure: true } });
+    await app.register(devicelink, { store, cookie: { sameSite: 'none', secure: true } });
     app.get('/', { config: { devicelink: true } }, async (request) => {
       expectTypeOf(request.deviceId).toEqualTypeOf<string | null>();
       expectTypeOf(request.deviceSource).toEqualTypeOf<DeviceSource | null>();
@@ -33,29 +33,31 @@ describe('types', () => {
     expectTypeOf(app.devicelink.convert).returns.resolves.toEqualTypeOf<ConvertResult>();
     expectTypeOf(namedDevicelink).toEqualTypeOf(devicelink);
     await app.close();
-    await close();
+    await store.close();
   });
 
   it('types the options', () => {
-    const { sessions, queue } = createMemoryStores();
-    expectTypeOf<DevicelinkOptions['cookie']>().toEqualTypeOf<
+    const store = createMemoryStore();
+    expectTypeOf<DeviceLinkOptions['cookie']>().toEqualTypeOf<
       { secure?: boolean; sameSite?: 'lax' | 'strict' | 'none' } | undefined
     >();
-    expectTypeOf<DevicelinkOptions['authenticate']>().toEqualTypeOf<
+    expectTypeOf<DeviceLinkOptions['authenticate']>().toEqualTypeOf<
       ((request: FastifyRequest) => Promise<string | null>) | undefined
     >();
-    expectTypeOf<DevicelinkOptions['trackRequests']>().toEqualTypeOf<
+    expectTypeOf<DeviceLinkOptions['trackRequests']>().toEqualTypeOf<
       ((request: FastifyRequest) => boolean) | undefined
     >();
-    const ok: DevicelinkOptions = { sessions, queue, honorGpc: false, clientIp: (r) => r.ip };
-    expectTypeOf(ok).toExtend<DevicelinkOptions>();
-    // @ts-expect-error the queue is required
-    const noQueue: DevicelinkOptions = { sessions };
+    const ok: DeviceLinkOptions = { store, honorGpc: false, clientIp: (r) => r.ip };
+    expectTypeOf(ok).toExtend<DeviceLinkOptions>();
+    // @ts-expect-error the store is required
+    const noStore: DeviceLinkOptions = { honorGpc: true };
+    // @ts-expect-error the plugin takes one store, not a store and a queue
+    const pair: DeviceLinkOptions = { sessions: store, queue: store };
     // @ts-expect-error SameSite has three values
-    const badSameSite: DevicelinkOptions = { sessions, queue, cookie: { sameSite: 'loose' } };
+    const badSameSite: DeviceLinkOptions = { store, cookie: { sameSite: 'loose' } };
     // @ts-expect-error authenticate resolves to a user id or null, not a boolean
-    const badAuth: DevicelinkOptions = { sessions, queue, authenticate: async () => true };
-    void [noQueue, badSameSite, badAuth];
+    const badAuth: DeviceLinkOptions = { store, authenticate: async () => true };
+    void [noStore, pair, badSameSite, badAuth];
   });
 
   it('types route opt-in and the TrackResult union', () => {

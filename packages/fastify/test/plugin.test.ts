@@ -2,8 +2,16 @@ import { waitFor } from '@devicelink/test-env';
 import fastifyJwt from '@fastify/jwt';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import devicelink, { createMemoryStores, isDeviceLinkError, type SessionStore } from '../src/index.js';
-import { BODY_ID, buildTestApp, COOKIE_ID, eventsBody, HEADER_ID, setCookies } from './plugin-app.js';
+import devicelink, { createMemoryStore, type DeviceStore, isDeviceLinkError } from '../src/index.js';
+import {
+  BODY_ID,
+  buildTestApp,
+  COOKIE_ID,
+  eventsBody,
+  HEADER_ID,
+  setCookies,
+  storeOf,
+} from './plugin-app.js';
 
 const apps: { close(): Promise<unknown> }[] = [];
 async function app(...args: Parameters<typeof buildTestApp>) {
@@ -131,9 +139,9 @@ describe('response on device work', () => {
   });
 
   it('sets no id, cookie or alias on an error answer such as a refused body', async () => {
-    const stores = createMemoryStores();
-    const recordAlias = vi.spyOn(stores.sessions, 'recordAlias');
-    const a = await app({ sessions: stores.sessions, queue: stores.queue });
+    const stores = createMemoryStore();
+    const recordAlias = vi.spyOn(stores, 'recordAlias');
+    const a = await app({ store: stores });
     const res = await a.inject({
       method: 'POST',
       url: '/v1/events',
@@ -184,14 +192,11 @@ describe('no device work', () => {
   });
 
   describe('with @fastify/jwt registered', () => {
-    async function jwtApp(sessions?: SessionStore) {
-      const stores = createMemoryStores();
-      const a = await buildTestApp(
-        { sessions: sessions ?? stores.sessions, queue: stores.queue },
-        async (f) => {
-          await f.register(fastifyJwt, { secret: 'a-test-secret-of-sufficient-length' });
-        },
-      );
+    async function jwtApp(store?: DeviceStore) {
+      const stores = createMemoryStore();
+      const a = await buildTestApp({ store: store ?? stores }, async (f) => {
+        await f.register(fastifyJwt, { secret: 'a-test-secret-of-sufficient-length' });
+      });
       a.addHook('onClose', () => stores.close());
       apps.push(a);
       return { a, stores };
@@ -211,9 +216,9 @@ describe('no device work', () => {
       expect(res.json()).toEqual({ tracked: true, accepted: 1, userId: 'user-42' });
       expect(res.headers['x-device-fingerprint']).toBeUndefined();
       expect(setCookies(res.headers)).toEqual([]);
-      expect(await stores.sessions.get(HEADER_ID)).toBeNull();
+      expect(await stores.session(HEADER_ID)).toBeNull();
       const queued = [];
-      for (let p = 0; p < stores.queue.partitions; p++) queued.push(...(await stores.queue.read(p, 't', 10)));
+      for (let p = 0; p < stores.partitions; p++) queued.push(...(await stores.read(p, 't', 10)));
       expect(queued.map((e) => e.record)).toEqual([
         expect.objectContaining({ kind: 'pageview', userId: 'user-42', deviceId: null, sessionId: null }),
       ]);
@@ -301,7 +306,7 @@ describe('consent', () => {
     expect(res.json()).toEqual({ tracked: false, reason: 'consent' });
     expect(res.headers['x-device-fingerprint']).toBeUndefined();
     expect(setCookies(res.headers)[0]).toMatch(/^device_fp=; Max-Age=0;/);
-    expect(await a.devicelink.sessions.get(COOKIE_ID)).toBeNull();
+    expect(await storeOf(a).session(COOKIE_ID)).toBeNull();
   });
 
   it('sets no Set-Cookie under denied consent when no cookie was sent', async () => {
@@ -323,9 +328,9 @@ describe('consent', () => {
 
 describe('aliases', () => {
   it('lets a differing valid header win, rewrites the cookie and records the alias', async () => {
-    const stores = createMemoryStores();
-    const recordAlias = vi.spyOn(stores.sessions, 'recordAlias');
-    const a = await app({ sessions: stores.sessions, queue: stores.queue });
+    const stores = createMemoryStore();
+    const recordAlias = vi.spyOn(stores, 'recordAlias');
+    const a = await app({ store: stores });
     const res = await a.inject({
       url: '/v1/session',
       headers: { 'x-device-fingerprint': HEADER_ID },
@@ -335,9 +340,9 @@ describe('aliases', () => {
     expect(setCookies(res.headers)[0]).toContain(`device_fp=${HEADER_ID};`);
     await waitFor(() => recordAlias.mock.calls.length === 1, { what: 'alias recorded' });
     expect(recordAlias).toHaveBeenCalledWith(HEADER_ID, COOKIE_ID);
-    const queued = await stores.queue.read(0, 'c', 10).then(async (first) => {
+    const queued = await stores.read(0, 'c', 10).then(async (first) => {
       const all = [...first];
-      for (let p = 1; p < stores.queue.partitions; p++) all.push(...(await stores.queue.read(p, 'c', 10)));
+      for (let p = 1; p < stores.partitions; p++) all.push(...(await stores.read(p, 'c', 10)));
       return all;
     });
     expect(queued.map((e) => e.record)).toContainEqual(
@@ -347,9 +352,9 @@ describe('aliases', () => {
   });
 
   it('records the alias once when track() runs, and a failing alias write does not fail the request', async () => {
-    const stores = createMemoryStores();
-    const recordAlias = vi.spyOn(stores.sessions, 'recordAlias').mockRejectedValue(new Error('store down'));
-    const a = await app({ sessions: stores.sessions, queue: stores.queue });
+    const stores = createMemoryStore();
+    const recordAlias = vi.spyOn(stores, 'recordAlias').mockRejectedValue(new Error('store down'));
+    const a = await app({ store: stores });
     const res = await a.inject({
       method: 'POST',
       url: '/v1/events',
@@ -381,26 +386,26 @@ describe('track()', () => {
       });
     expect((await send()).json()).toMatchObject({ accepted: 2 });
     expect((await send()).json()).toMatchObject({ accepted: 1 });
-    expect(await a.devicelink.sessions.get(HEADER_ID)).toMatchObject({ pagesVisited: 3 });
+    expect(await storeOf(a).session(HEADER_ID)).toMatchObject({ pagesVisited: 3 });
   });
 
   it('stores a visitorHash beside server-tier ids only', async () => {
     const a = await app();
     const server = await a.inject({ method: 'POST', url: '/v1/events', payload: eventsBody() });
     const serverId = server.json().deviceId;
-    expect((await a.devicelink.sessions.get(serverId))?.visitorHash).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect((await storeOf(a).session(serverId))?.visitorHash).toMatch(/^[A-Za-z0-9_-]{22}$/);
     await a.inject({
       method: 'POST',
       url: '/v1/events',
       headers: { 'x-device-fingerprint': HEADER_ID },
       payload: eventsBody(),
     });
-    expect((await a.devicelink.sessions.get(HEADER_ID))?.visitorHash).toBeNull();
+    expect((await storeOf(a).session(HEADER_ID))?.visitorHash).toBeNull();
   });
 
   it('answers tracked false for an erased device', async () => {
     const a = await app();
-    await a.devicelink.sessions.erase(HEADER_ID);
+    await storeOf(a).erase(HEADER_ID);
     const res = await a.inject({
       method: 'POST',
       url: '/v1/events',
@@ -414,7 +419,7 @@ describe('track()', () => {
     const a = await app({
       authenticate: async (r) => (r.headers['x-user'] === 'u-erased' ? 'u-erased' : null),
     });
-    await a.devicelink.sessions.eraseUser('u-erased');
+    await storeOf(a).eraseUser('u-erased');
     const res = await a.inject({
       method: 'POST',
       url: '/v1/events',
@@ -458,15 +463,14 @@ describe('trackRequests', () => {
     await a.inject({ url: '/api/cart', headers });
     const session = await waitFor(
       async () => {
-        const s = await a.devicelink.sessions.get(HEADER_ID);
+        const s = await storeOf(a).session(HEADER_ID);
         return s && s.pagesVisited === 2 ? s : null;
       },
       { what: 'two page views counted' },
     );
     expect(session.source).toBe('header');
     const records = [];
-    for (let p = 0; p < a.devicelink.queue.partitions; p++)
-      records.push(...(await a.devicelink.queue.read(p, 'c', 10)));
+    for (let p = 0; p < storeOf(a).partitions; p++) records.push(...(await storeOf(a).read(p, 'c', 10)));
     expect(records.map((e) => e.record)).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
@@ -482,9 +486,9 @@ describe('trackRequests', () => {
 
 describe('options', () => {
   it.each([
-    [{ sessions: undefined }, 'sessions'],
-    [{ queue: {} }, 'queue'],
-    [{ sessions: {} }, 'sessions'],
+    [{ store: undefined }, 'store'],
+    [{ store: {} }, 'store'],
+    [{ store: { touch: () => null } }, 'store'],
     [{ cookie: { sameSite: 'none' } }, 'cookie.sameSite'],
     [{ cookie: { sameSite: 'loose' } }, 'cookie.sameSite'],
     [{ cookie: { secure: 'yes' } }, 'cookie.secure'],
@@ -493,10 +497,9 @@ describe('options', () => {
     [{ authenticate: 'jwt' }, 'authenticate'],
     [{ clientIp: 1 }, 'clientIp'],
   ])('refuses %o at register, naming %s', async (bad, name) => {
-    const stores = createMemoryStores();
+    const stores = createMemoryStore();
     const f = Fastify();
-    const base =
-      'sessions' in bad ? { queue: stores.queue } : { sessions: stores.sessions, queue: stores.queue };
+    const base = { store: stores };
     await expect(f.register(devicelink, { ...base, ...bad } as never).ready()).rejects.toThrow(`"${name}"`);
     await stores.close();
   });

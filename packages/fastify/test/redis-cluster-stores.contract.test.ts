@@ -1,8 +1,9 @@
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { eventQueueContract } from './event-queue.contract.js';
+import { deviceAdminContract } from './device-admin.contract.js';
+import { deviceStoreContract } from './device-store.contract.js';
+import { queueConsumerContract } from './queue-consumer.contract.js';
 import { clusterClient, redisHarness } from './redis-harness.js';
-import { sessionStoreContract } from './session-store.contract.js';
 import { newDeviceId, pageview, touchInput } from './store-harness.js';
 
 // Seeds of the three-node cluster started by redis-cluster.global-setup.ts (null: skipped, it said why).
@@ -16,11 +17,15 @@ describe.runIf(seeds !== null)('Redis Cluster (three nodes)', () => {
   afterAll(async () => {
     await cluster.quit();
   });
-  sessionStoreContract(
+  deviceStoreContract(
     'Redis Cluster',
     redisHarness(() => cluster),
   );
-  eventQueueContract(
+  deviceAdminContract(
+    'Redis Cluster',
+    redisHarness(() => cluster),
+  );
+  queueConsumerContract(
     'Redis Cluster',
     redisHarness(() => cluster),
   );
@@ -32,14 +37,14 @@ describe.runIf(seeds !== null)('Redis Cluster (three nodes)', () => {
       try {
         const devices = Array.from({ length: 300 }, newDeviceId);
         // One tick: ioredis groups these into one pipeline per shard, by each command's first key.
-        const touches = await Promise.all(devices.map((d) => h.sessions.touch(touchInput(d, [pageview()]))));
+        const touches = await Promise.all(devices.map((d) => h.store.touch(touchInput(d, [pageview()]))));
         expect(touches.filter((r) => r.status !== 'ok')).toEqual([]);
-        const sessions = await Promise.all(devices.map((d) => h.sessions.get(d)));
+        const sessions = await Promise.all(devices.map((d) => h.store.session(d)));
         expect(sessions.filter((s) => s === null)).toEqual([]);
-        await Promise.all(devices.map((d, i) => (i % 3 === 0 ? h.sessions.erase(d) : null)));
+        await Promise.all(devices.map((d, i) => (i % 3 === 0 ? h.store.erase(d) : null)));
         // Every partition read in the same tick too, as the persister does.
         const reads = await Promise.all(
-          Array.from({ length: h.queue.partitions }, (_, p) => h.queue.read(p, 'reader', 1000)),
+          Array.from({ length: h.store.partitions }, (_, p) => h.store.read(p, 'reader', 1000)),
         );
         const entries = reads.flat();
         expect(entries.filter((e) => e.record.kind === 'pageview')).toHaveLength(devices.length);

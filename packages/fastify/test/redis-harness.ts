@@ -3,8 +3,8 @@
  */
 import { uniquePrefix } from '@devicelink/test-env';
 import { Cluster, Redis } from 'ioredis';
-import { createRedisStores } from '../src/stores/redis-stores.js';
-import type { MakeHarness } from './store-harness.js';
+import { createRedisStore } from '../src/redis/redis-store.js';
+import { harnessOf, type MakeHarness } from './store-harness.js';
 
 /** A single-node client on `url`. */
 export const singleNode = (url: string): Redis => new Redis(url, { maxRetriesPerRequest: 3 });
@@ -42,9 +42,8 @@ export function redisHarness(redis: () => Redis | Cluster): MakeHarness {
   return async (o = {}) => {
     const client = redis();
     const prefix = uniquePrefix('fx');
-    const stores = await createRedisStores(client, { ...o, keyPrefix: prefix });
-    return {
-      ...stores,
+    const store = await createRedisStore(client, { ...o, prefix });
+    return harnessOf(store, {
       passTime() {},
       async keysOf(deviceId) {
         return (await scanPrefix(client, prefix)).filter((k) => k.includes(deviceId));
@@ -53,6 +52,6 @@ export function redisHarness(redis: () => Redis | Cluster): MakeHarness {
         // Only this store's own keys: other tests share the server.
         for (const key of await scanPrefix(client, prefix)) await client.del(key);
       },
-    };
+    });
   };
 }

@@ -1,9 +1,10 @@
 import { hasServices, testEnv } from '@devicelink/test-env';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe } from 'vitest';
-import { eventQueueContract } from './event-queue.contract.js';
+import { deviceAdminContract } from './device-admin.contract.js';
+import { deviceStoreContract } from './device-store.contract.js';
+import { queueConsumerContract } from './queue-consumer.contract.js';
 import { redisHarness, singleNode } from './redis-harness.js';
-import { sessionStoreContract } from './session-store.contract.js';
 
 describe.runIf(hasServices('redis'))('Redis single node', () => {
   let redis: Redis;
@@ -13,11 +14,15 @@ describe.runIf(hasServices('redis'))('Redis single node', () => {
   afterAll(async () => {
     await redis.quit();
   });
-  sessionStoreContract(
+  deviceStoreContract(
     'Redis single node',
     redisHarness(() => redis),
   );
-  eventQueueContract(
+  deviceAdminContract(
+    'Redis single node',
+    redisHarness(() => redis),
+  );
+  queueConsumerContract(
     'Redis single node',
     redisHarness(() => redis),
   );

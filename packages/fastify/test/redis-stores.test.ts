@@ -1,9 +1,10 @@
-import { partitionOf, partitionTag } from '@devicelink/protocol';
+import { partitionOf } from '@devicelink/protocol';
 import { hasServices, testEnv, uniquePrefix } from '@devicelink/test-env';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { riskyEvictionPolicies } from '../src/stores/redis-eviction-check.js';
-import { createRedisStores, QueuePartitionsMismatchError } from '../src/stores/redis-stores.js';
+import { partitionTag } from '../src/redis/redis-keys.js';
+import { createRedisStore } from '../src/redis/redis-store.js';
+import { QueuePartitionsMismatchError } from '../src/store/store-errors.js';
 import { scanPrefix, singleNode } from './redis-harness.js';
 import { newDeviceId, pageview, touchInput } from './store-harness.js';
 
@@ -23,25 +24,27 @@ describe.runIf(hasServices('redis'))('Redis stores on a single node', () => {
     await redis.quit();
   });
 
-  it('stores the partition count at first start and refuses a different one later, naming QUEUE_PARTITIONS', async () => {
+  it('stores the partition count at first start and refuses a different one later, naming the partitions option', async () => {
     const keyPrefix = prefix();
-    await createRedisStores(redis, { keyPrefix, partitions: 16 });
+    await createRedisStore(redis, { prefix: keyPrefix, partitions: 16 });
     expect(await redis.get(`${keyPrefix}config:partitions`)).toBe('16');
-    await expect(createRedisStores(redis, { keyPrefix, partitions: 16 })).resolves.toBeDefined();
-    const refused = createRedisStores(redis, { keyPrefix, partitions: 32 });
+    await expect(createRedisStore(redis, { prefix: keyPrefix, partitions: 16 })).resolves.toBeDefined();
+    const refused = createRedisStore(redis, { prefix: keyPrefix, partitions: 32 });
     await expect(refused).rejects.toBeInstanceOf(QueuePartitionsMismatchError);
-    await expect(createRedisStores(redis, { keyPrefix, partitions: 32 })).rejects.toThrow(/QUEUE_PARTITIONS/);
+    await expect(createRedisStore(redis, { prefix: keyPrefix, partitions: 32 })).rejects.toThrow(
+      /"partitions" is 32 .* set up with 16/,
+    );
   });
 
   it('refuses a partition count that is not a positive integer', async () => {
-    await expect(createRedisStores(redis, { keyPrefix: prefix(), partitions: 0 })).rejects.toThrow(
-      /QUEUE_PARTITIONS/,
+    await expect(createRedisStore(redis, { prefix: prefix(), partitions: 0 })).rejects.toThrow(
+      /option "partitions" must be a positive integer/,
     );
   });
 
   it('puts every key of a device under its partition tag, with an expiry on all but the stream', async () => {
     const keyPrefix = prefix();
-    const { sessions } = await createRedisStores(redis, { keyPrefix, partitions: 64 });
+    const sessions = await createRedisStore(redis, { prefix: keyPrefix, partitions: 64 });
     const deviceId = newDeviceId();
     await sessions.touch(touchInput(deviceId));
     await sessions.recordAlias(deviceId, newDeviceId());
@@ -61,7 +64,7 @@ describe.runIf(hasServices('redis'))('Redis stores on a single node', () => {
 
   it('keeps a live session small and reports its memory and a queued event’s (MEMORY USAGE)', async () => {
     const keyPrefix = prefix();
-    const { sessions } = await createRedisStores(redis, { keyPrefix, partitions: 64 });
+    const sessions = await createRedisStore(redis, { prefix: keyPrefix, partitions: 64 });
     // A FingerprintJS id (32 hex), a server-tier visitor hash (HMAC-SHA-256, base64url), 5 page views.
     const deviceId = 'f'.repeat(8) + '0123456789abcdef0123456789ab'.slice(0, 24);
     const visitorHash = 'x'.repeat(43);
@@ -88,19 +91,5 @@ describe.runIf(hasServices('redis'))('Redis stores on a single node', () => {
       `[memory] live session hash ${session} B; event-id window (5 ids) ${seen} B; queued page view ≈ ${perEvent.toFixed(0)} B`,
     );
     expect(session).toBeLessThanOrEqual(300);
-  });
-});
-
-describe.runIf(hasServices('redis'))('eviction policy check', () => {
-  it('names a policy that could evict queue entries and accepts noeviction or volatile-*', async () => {
-    const redis = singleNode(testEnv.redisUrl!);
-    try {
-      const [, policy] = (await redis.config('GET', 'maxmemory-policy')) as string[];
-      const risky = await riskyEvictionPolicies(redis);
-      const safe = policy === 'noeviction' || policy!.startsWith('volatile-');
-      expect(risky).toEqual(safe ? [] : [policy]);
-    } finally {
-      await redis.quit();
-    }
   });
 });

@@ -3,13 +3,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import { partitionOf, uuidv7 } from '@devicelink/protocol';
-import type { EventQueue, QueueEntry } from '../src/event-queue.js';
-import type { QueuedPageview, SessionStore, TouchInput } from '../src/session-store.js';
+import { afterEach } from 'vitest';
+import type { QueueEntry, QueueRecord } from '../src/records/queue-records.js';
+import type { CompleteStore } from '../src/store/compose-store.js';
+import type { QueuedPageview, TouchInput } from '../src/store/device-store.js';
+import type { QueueConsumer } from '../src/store/queue-consumer.js';
+import { appendForTest } from '../src/testing.js';
 
 /** One fresh, isolated store (its own key prefix or its own memory). */
 export interface StoreHarness {
-  sessions: SessionStore;
-  queue: EventQueue;
+  /** The store under test: request path, admin and queue consumer in one object. */
+  store: CompleteStore;
+  /** The test-only append onto the queue partition of `key`. */
+  append(key: string, records: QueueRecord[]): Promise<void>;
   /**
    * Lets `ms` pass for the store: the memory store's injected clock moves at once; Redis expires
    * keys in real time, so there this does nothing and the tests poll with `waitFor`.
@@ -28,6 +34,30 @@ export interface HarnessOptions {
 }
 
 export type MakeHarness = (options?: HarnessOptions) => Promise<StoreHarness>;
+
+/** A harness over `store`: `append` goes through the `testing` entry, as tests of other packages do. */
+export function harnessOf(
+  store: CompleteStore,
+  rest: Pick<StoreHarness, 'passTime' | 'keysOf' | 'close'>,
+): StoreHarness {
+  return { store, append: (key, records) => appendForTest(store, key, records), ...rest };
+}
+
+/**
+ * `make`, with every harness it made closed after each test (call inside a `describe`): the same
+ * set-up for every contract suite.
+ */
+export function freshHarnesses(make: MakeHarness): MakeHarness {
+  const open: StoreHarness[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((h) => h.close()));
+  });
+  return async (o) => {
+    const h = await make(o);
+    open.push(h);
+    return h;
+  };
+}
 
 /** A valid random device id (22 characters of base64url, like a server-tier id). */
 export const newDeviceId = (): string => randomBytes(16).toString('base64url');
@@ -51,7 +81,7 @@ export const touchInput = (deviceId: string, events: QueuedPageview[] = [pagevie
 });
 
 /** Reads everything unread of the device's (or key's) partition as `consumer`. */
-export async function drain(queue: EventQueue, key: string, consumer = 'reader'): Promise<QueueEntry[]> {
+export async function drain(queue: QueueConsumer, key: string, consumer = 'reader'): Promise<QueueEntry[]> {
   const partition = partitionOf(key, queue.partitions);
   const out: QueueEntry[] = [];
   for (;;) {

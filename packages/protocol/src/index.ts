@@ -24,10 +24,9 @@ export {
   DEVICE_COOKIE_MAX_AGE,
   DEVICE_HEADER,
   EVENT_DEDUPE_SECONDS,
-  REDIS_PREFIX,
   STORAGE_KEY,
   TOMBSTONE_SECONDS,
 } from './names.js';
-export { fnv1a32, partitionOf, partitionTag } from './partition.js';
+export { fnv1a32, partitionOf } from './partition.js';
 export { DEFAULT_QUERY_ALLOWLIST, MAX_URL_LENGTH, referrerOrigin, sanitizeUrl } from './url-rules.js';
 export { isUuid, uuidv7 } from './uuid-v7.js';

@@ -1,4 +1,4 @@
-/** Names both sides of the wire agree on (../shared/CONTRACT.md, Names). */
+/** Names both sides of the wire agree on (docs/protocol.md, Names). */
 
 /** Request and response header carrying the device id. */
 export const DEVICE_HEADER = 'X-Device-Fingerprint';
@@ -12,8 +12,6 @@ export const DEVICE_COOKIE = 'device_fp';
 export const DEVICE_COOKIE_MAX_AGE = 34_560_000;
 /** localStorage key of the SDK's stored device id. */
 export const STORAGE_KEY = 'devicelink:device-id';
-/** Prefix of every Redis key. */
-export const REDIS_PREFIX = 'dl:';
 /** Default number of queue partitions (`QUEUE_PARTITIONS`). */
 export const DEFAULT_QUEUE_PARTITIONS = 64;
 /** Default sliding idle timeout of an anonymous session, seconds. */

@@ -1,6 +1,7 @@
 /**
- * Queue partitioning: a device's session and its queue entries share one Redis slot through the tag
- * `{pN}`, N = FNV-1a 32-bit hash of the id modulo the partition count.
+ * Queue partitioning: a device's session and its queue entries live in partition N = FNV-1a 32-bit
+ * hash of the id modulo the partition count (the Redis backend keeps them in one slot with the tag
+ * `{pN}`, see @devicelink/fastify's key layout).
  */
 
 let encoder: TextEncoder | undefined;
@@ -19,9 +20,4 @@ export function fnv1a32(input: string): number {
 /** The partition (0 to `partitions - 1`) of a device id or, for authenticated events, a user id. */
 export function partitionOf(id: string, partitions: number): number {
   return fnv1a32(id) % partitions;
-}
-
-/** The Redis hash tag of a partition, `{pN}`. */
-export function partitionTag(partition: number): string {
-  return `{p${partition}}`;
 }

@@ -2,8 +2,8 @@
  * Builds the queued page-view record of a touch. The parts only the store knows at write time
  * (`sessionId`, `serverTs`) are added by the store: in Redis by the script, from `TIME`.
  */
-import type { PageviewRecord } from '../event-queue.js';
-import type { QueuedPageview, TouchInput } from '../session-store.js';
+import type { PageviewRecord } from '../records/queue-records.js';
+import type { QueuedPageview, TouchInput } from './device-store.js';
 
 /** A page-view record without the fields the store fills in. */
 export type PageviewDraft = Omit<PageviewRecord, 'sessionId' | 'serverTs'>;

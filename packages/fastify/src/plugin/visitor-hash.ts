@@ -1,10 +1,10 @@
 /**
- * `visitorHash` (../shared/CONTRACT.md, Tiered lookup, tier 4): HMAC-SHA-256 of client IP, User-Agent
+ * `visitorHash` (docs/protocol.md, Tiered lookup, tier 4): HMAC-SHA-256 of client IP, User-Agent
  * and Accept-Language under the store's salt of the UTC day, so every collector on one store computes
  * the same hash the same day and a hash cannot be linked across days. The raw IP only passes through.
  */
 import { createHmac } from 'node:crypto';
-import type { SessionStore } from './session-store.js';
+import type { DeviceStore } from '../store/device-store.js';
 
 /** What the hash is made of. */
 export interface VisitorHashInput {
@@ -34,18 +34,18 @@ export function utcDay(now: number): string {
 }
 
 /**
- * Makes a hasher bound to `sessions.dailySalt`.
+ * Makes a hasher bound to `store.dailySalt`.
  *
  * @example
- * const hasher = createVisitorHasher(sessions);
+ * const hasher = createVisitorHasher(store);
  * const visitorHash = await hasher.hash({ ip: request.ip, userAgent, acceptLanguage });
  */
-export function createVisitorHasher(sessions: Pick<SessionStore, 'dailySalt'>): VisitorHasher {
+export function createVisitorHasher(store: Pick<DeviceStore, 'dailySalt'>): VisitorHasher {
   // The salt is cached by the store (one cache per process: the Redis store keeps the days it
   // fetched, the memory store holds them anyway); a failed fetch is simply asked again next time.
   return {
     async hash(input, now = Date.now()) {
-      const salt = await sessions.dailySalt(utcDay(now));
+      const salt = await store.dailySalt(utcDay(now));
       // NUL separators: no field can contain one (HTTP header values cannot), so the fields cannot
       // run into each other ("a" + "bc" vs "ab" + "c").
       return createHmac('sha256', salt)

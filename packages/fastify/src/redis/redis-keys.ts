@@ -1,5 +1,5 @@
 /**
- * The Redis key layout (CONTRACT: Names). Every key of a device carries its partition tag `{pN}`, so
+ * The Redis key layout (docs/protocol.md, Names). Every key of a device carries its partition tag `{pN}`, so
  * the device's keys and its queue partition's stream share one Cluster slot and one script can
  * update them together.
  *
@@ -13,9 +13,17 @@
  * | `<prefix>{pN}:u:<userId>` | string: user tombstone (N from the user id) | 30 days |
  * | `<prefix>{pN}:q` | stream: the partition's queue, group `persist` | entries deleted at ack |
  * | `<prefix>salt:<YYYY-MM-DD>` | string: daily salt (base64) | 2 days |
- * | `<prefix>config:partitions` | string: `QUEUE_PARTITIONS` | none |
+ * | `<prefix>config:partitions` | string: the `partitions` option | none |
  */
-import { partitionOf, partitionTag } from '@devicelink/protocol';
+import { partitionOf } from '@devicelink/protocol';
+
+/** Default prefix of every key. */
+export const DEFAULT_KEY_PREFIX = 'dl:';
+
+/** The Redis hash tag of a partition, `{pN}`: a device's keys and its partition's stream share it. */
+export function partitionTag(partition: number): string {
+  return `{p${partition}}`;
+}
 
 /** The keys of one device. */
 export interface DeviceKeys {

@@ -4,19 +4,20 @@
  */
 import { DEFAULT_QUERY_ALLOWLIST } from '@devicelink/protocol';
 import type { FastifyRequest } from 'fastify';
-import { DeviceLinkOptionsError } from './errors.js';
-import type { EventQueue } from './event-queue.js';
-import type { SessionStore } from './session-store.js';
+import { DeviceLinkOptionsError } from '../errors.js';
+import type { DeviceStore } from '../store/device-store.js';
 
 /** `SameSite` of the `device_fp` cookie (`COOKIE_SAMESITE`). */
 export type CookieSameSite = 'lax' | 'strict' | 'none';
 
 /** Options of `app.register(devicelink, options)`. */
-export interface DevicelinkOptions {
-  /** Live sessions (memory or Redis store). */
-  sessions: SessionStore;
-  /** The durable event queue the store writes to; authenticated users' events are appended here. */
-  queue: EventQueue;
+export interface DeviceLinkOptions {
+  /**
+   * The store of live sessions and the queue (`createRedisStore` or `createMemoryStore`). Its queue
+   * must be drained by a persister (`@devicelink/persister`) reading the same prefix and partition
+   * count, or it grows until the store is full.
+   */
+  store: DeviceStore;
   /** `device_fp` cookie flags. `sameSite: 'none'` requires `secure: true`. Defaults: `lax`, not secure. */
   cookie?: { secure?: boolean; sameSite?: CookieSameSite };
   /** Treat `Sec-GPC: 1` as consent denied (`HONOR_GPC`). Default true. */
@@ -43,8 +44,7 @@ export interface DevicelinkOptions {
 
 /** Options after validation, defaults filled in. */
 export interface ResolvedOptions {
-  sessions: SessionStore;
-  queue: EventQueue;
+  store: DeviceStore;
   cookie: { secure: boolean; sameSite: CookieSameSite };
   honorGpc: boolean;
   trackRequests: ((request: FastifyRequest) => boolean) | null;
@@ -53,18 +53,7 @@ export interface ResolvedOptions {
   queryAllowlist: readonly string[];
 }
 
-const STORE_METHODS = [
-  'touch',
-  'get',
-  'convert',
-  'recordAlias',
-  'erase',
-  'queueUserEvents',
-  'eraseUser',
-  'forgetUser',
-  'dailySalt',
-] as const;
-const QUEUE_METHODS = ['append'] as const;
+const STORE_METHODS = ['touch', 'convert', 'recordAlias', 'queueUserEvents', 'dailySalt'] as const;
 const SAME_SITE: readonly CookieSameSite[] = ['lax', 'strict', 'none'];
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -72,11 +61,10 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** Validates `options` (untrusted: JavaScript callers skip the types) and fills in defaults. */
 export function validateOptions(options: unknown): ResolvedOptions {
   if (!isObject(options)) {
-    throw new DeviceLinkOptionsError('sessions', 'is required (pass { sessions, queue })');
+    throw new DeviceLinkOptionsError('store', 'is required (pass { store })');
   }
-  const o = options as Partial<Record<keyof DevicelinkOptions, unknown>>;
-  requireMethods('sessions', o.sessions, STORE_METHODS, 'a SessionStore');
-  requireMethods('queue', o.queue, QUEUE_METHODS, 'an EventQueue');
+  const o = options as Partial<Record<keyof DeviceLinkOptions, unknown>>;
+  requireMethods('store', o.store, STORE_METHODS, 'a DeviceStore');
 
   let cookie: ResolvedOptions['cookie'] = { secure: false, sameSite: 'lax' };
   if (o.cookie !== undefined) {
@@ -111,8 +99,7 @@ export function validateOptions(options: unknown): ResolvedOptions {
   }
   const clientIp = (o.clientIp as ResolvedOptions['clientIp'] | undefined) ?? ((request) => request.ip);
   return {
-    sessions: o.sessions as SessionStore,
-    queue: o.queue as EventQueue,
+    store: o.store as DeviceStore,
     cookie,
     honorGpc: (o.honorGpc as boolean | undefined) ?? true,
     trackRequests: (o.trackRequests as ResolvedOptions['trackRequests'] | undefined) ?? null,

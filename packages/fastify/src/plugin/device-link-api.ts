@@ -4,12 +4,12 @@
  */
 import { isValidDeviceId, type PageviewEvent, uuidv7 } from '@devicelink/protocol';
 import type { FastifyRequest } from 'fastify';
+import { DeviceLinkUsageError } from '../errors.js';
+import type { PageviewRecord } from '../records/queue-records.js';
+import type { ConvertResult, DeviceSource, DeviceStore, QueuedPageview } from '../store/device-store.js';
 import { kDeviceState, resolveDevice } from './device-context.js';
-import { DeviceLinkUsageError } from './errors.js';
-import type { EventQueue, PageviewRecord } from './event-queue.js';
 import type { ResolvedOptions } from './plugin-options.js';
 import { bodySignals, firstValue } from './request-signals.js';
-import type { ConvertResult, DeviceSource, QueuedPageview, SessionStore } from './session-store.js';
 import { createVisitorHasher } from './visitor-hash.js';
 
 /** What `track()` did. */
@@ -29,7 +29,7 @@ export type TrackResult =
   | { tracked: false; reason: 'consent' | 'erased' };
 
 /** The `app.devicelink` decoration. */
-export interface Devicelink {
+export interface DeviceLink {
   /**
    * Counts `events` (already parsed, 1 to 100) for the request's device, or queues them under the
    * bearer token's user. Call it from a route with `config: { devicelink: true }`. Events without an
@@ -44,17 +44,17 @@ export interface Devicelink {
   convert(deviceId: string, userId: string): Promise<ConvertResult>;
   /** The request's `visitorHash` (keyed hash of IP, User-Agent, language), e.g. for rate-limit keys. */
   visitorHash(request: FastifyRequest): Promise<string>;
-  readonly sessions: SessionStore;
-  readonly queue: EventQueue;
+  /** The store the plugin was registered with. */
+  readonly store: DeviceStore;
 }
 
 // A User-Agent is kept beside every queued page view; longer ones are junk or abuse.
 const MAX_USER_AGENT = 512;
 
 /** Builds the `app.devicelink` object over validated options. */
-export function createDevicelink(options: ResolvedOptions): Devicelink {
-  const { sessions, queue } = options;
-  const hasher = createVisitorHasher(sessions);
+export function createDeviceLink(options: ResolvedOptions): DeviceLink {
+  const { store } = options;
+  const hasher = createVisitorHasher(store);
 
   function visitorHash(request: FastifyRequest): Promise<string> {
     return hasher.hash({
@@ -104,7 +104,7 @@ export function createDevicelink(options: ResolvedOptions): Devicelink {
       }));
       // Partitioned by user: these events have no device (contract: no device work for a token). An
       // erased user's events are dropped for 30 days (the store checks the tombstone atomically).
-      const queued = await sessions.queueUserEvents(state.userId, records);
+      const queued = await store.queueUserEvents(state.userId, records);
       if (queued.status === 'erased') return { tracked: false, reason: 'erased' };
       return { tracked: true, accepted: queued.accepted, userId: state.userId };
     }
@@ -112,7 +112,7 @@ export function createDevicelink(options: ResolvedOptions): Devicelink {
 
     // A header/cookie alias is recorded by the plugin's onSend hook, once per request and without
     // delaying this answer (it is a reporting hint, not part of the count).
-    const result = await sessions.touch({
+    const result = await store.touch({
       deviceId: device.deviceId,
       source: device.source,
       visitorHash: device.source === 'server' ? await visitorHash(request) : null,
@@ -148,8 +148,8 @@ export function createDevicelink(options: ResolvedOptions): Devicelink {
     if (typeof userId !== 'string' || userId === '') {
       throw new DeviceLinkUsageError('convert() needs a non-empty user id');
     }
-    return sessions.convert(deviceId, userId);
+    return store.convert(deviceId, userId);
   }
 
-  return { track, convert, visitorHash, sessions, queue };
+  return { track, convert, visitorHash, store };
 }

@@ -1,16 +1,17 @@
 /**
- * The session store interface (../shared/CONTRACT.md, Anonymous session). Implementations:
- * `stores/redis-session-store.ts` (Redis or Redis Cluster, one Lua script per operation) and
- * `stores/memory-session-store.ts` (the embedded default). Both pass `test/session-store.contract.ts`.
+ * `DeviceStore`: what the plugin's request path calls (docs/protocol.md, Anonymous session,
+ * Conversion). Implementations: `redis/` (Redis or Redis Cluster, one Lua script per operation) and
+ * `memory/` (the embedded default). Both pass `test/device-store.contract.ts`.
  *
  * Every mutating operation is atomic and also appends the matching record to the device's queue
- * partition (see `event-queue.ts`), so a session update and its queue entry never diverge.
+ * partition (see `records/queue-records.ts`), so a session update and its queue entry never diverge.
+ * The interface holds the request path only; erasure and the live-session read are `DeviceAdmin`, the
+ * queue's reading side is `QueueConsumer`.
  */
 import type { PageviewEvent } from '@devicelink/protocol';
-import type { PageviewRecord } from './event-queue.js';
+import type { DeviceSource, PageviewRecord } from '../records/queue-records.js';
 
-/** Which tier of the lookup produced the device id. */
-export type DeviceSource = 'header' | 'cookie' | 'server';
+export type { DeviceSource };
 
 /** A device's live anonymous session. Times are server milliseconds (Redis `TIME`). */
 export interface LiveSession {
@@ -61,17 +62,16 @@ export type ConvertResult =
   | { status: 'unchanged'; sessionId: null }
   | { status: 'erased'; sessionId: null };
 
-/** What {@link SessionStore.queueUserEvents} did. */
+/** What {@link DeviceStore.queueUserEvents} did. */
 export type UserEventsResult =
   | { status: 'ok'; accepted: number }
   /** The user was erased in the last 30 days: nothing was queued. */
   | { status: 'erased' };
 
-export interface SessionStore {
+/** The store the plugin takes: the request path's operations, nothing else. */
+export interface DeviceStore {
   /** Counts `events` in the device's session (starting one when needed) and queues them, atomically. */
   touch(input: TouchInput): Promise<TouchResult>;
-  /** The live session, or null when there is none (expired, converted, erased). */
-  get(deviceId: string): Promise<LiveSession | null>;
   /**
    * Conversion: ends the live session and queues an identity link (device, user, server time).
    * The same device and user again, with no live session since, adds no link. An erased device, or a
@@ -81,28 +81,10 @@ export interface SessionStore {
   /** Queues an alias record (header id `deviceId` seen with cookie id `aliasId`). Repeats are cheap no-ops. */
   recordAlias(deviceId: string, aliasId: string): Promise<void>;
   /**
-   * Erasure: removes every key of the device, leaves a 30-day tombstone (later touches answer
-   * `erased`), and queues an erase record behind anything already queued for it.
-   */
-  erase(deviceId: string): Promise<void>;
-  /**
    * Queues an authenticated user's page views in the user id's partition, unless the user was erased
    * in the last 30 days (checked in the same atomic step, so nothing lands behind the erase record).
    */
   queueUserEvents(userId: string, records: PageviewRecord[]): Promise<UserEventsResult>;
-  /**
-   * User erasure, the user's part: leaves a 30-day user tombstone (later `queueUserEvents` and
-   * `convert` for the user answer `erased`) and queues an `erase-user` record in the user id's
-   * partition. The caller erases the user's unshared devices with `erase` and calls `forgetUser` for
-   * the devices the user shares.
-   */
-  eraseUser(userId: string): Promise<void>;
-  /**
-   * User erasure on a device the user shares with another user: forgets the user as the device's last
-   * linked user and queues an `erase-user` record in the device's partition, behind the device's
-   * queued entries (so sessions converted to the user that are still queued are removed too).
-   */
-  forgetUser(deviceId: string, userId: string): Promise<void>;
-  /** The secret salt of a UTC day (`YYYY-MM-DD`), made once and shared by every collector on the store. */
+  /** The secret salt of a UTC day (`YYYY-MM-DD`), made once and shared by every process on the store. */
   dailySalt(day: string): Promise<Buffer>;
 }

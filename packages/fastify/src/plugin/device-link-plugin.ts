@@ -1,5 +1,5 @@
 /**
- * The Fastify plugin (../shared/CONTRACT.md, Tiered lookup): lazy `request.deviceId`, the response
+ * The Fastify plugin (docs/protocol.md, Tiered lookup): lazy `request.deviceId`, the response
  * headers and cookie, consent, bearer tokens, aliases and `trackRequests`.
  */
 
@@ -13,6 +13,7 @@ import {
 import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import type { DeviceSource } from '../store/device-store.js';
 import {
   type DeviceState,
   kDeviceState,
@@ -20,11 +21,10 @@ import {
   resolveDevice,
   untrackedState,
 } from './device-context.js';
-import { createDevicelink, type Devicelink } from './devicelink-api.js';
-import { type DevicelinkOptions, type ResolvedOptions, validateOptions } from './plugin-options.js';
+import { createDeviceLink, type DeviceLink } from './device-link-api.js';
+import { type DeviceLinkOptions, type ResolvedOptions, validateOptions } from './plugin-options.js';
 import { firstValue, hasBearerToken, headersDenyConsent } from './request-signals.js';
 import { mergeVary, privateCacheControl } from './response-headers.js';
-import type { DeviceSource } from './session-store.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -39,8 +39,8 @@ declare module 'fastify' {
     readonly deviceSource: DeviceSource | null;
   }
   interface FastifyInstance {
-    /** Tracking, conversion and the stores of @devicelink/fastify. */
-    devicelink: Devicelink;
+    /** Tracking, conversion and the store of @devicelink/fastify. */
+    devicelink: DeviceLink;
   }
   interface FastifyContextConfig {
     /** Opt this route in to device work (tracking routes only; never health, metrics or admin). */
@@ -50,13 +50,13 @@ declare module 'fastify' {
 
 const VARY = [DEVICE_HEADER, 'Cookie'];
 
-async function plugin(fastify: FastifyInstance, rawOptions: DevicelinkOptions): Promise<void> {
+async function plugin(fastify: FastifyInstance, rawOptions: DeviceLinkOptions): Promise<void> {
   const options = validateOptions(rawOptions);
   // One cookie plugin per app: an app that registered its own (with its own secret or parse hook)
   // keeps it; register it before devicelink.
   if (!fastify.hasDecorator('parseCookie')) await fastify.register(fastifyCookie);
 
-  const devicelink = createDevicelink(options);
+  const devicelink = createDeviceLink(options);
   fastify.decorate('devicelink', devicelink);
   fastify.decorateRequest(kDeviceState, null);
   fastify.decorateRequest('deviceId', {
@@ -151,7 +151,7 @@ function answerDevice(
   reply: FastifyReply,
   state: DeviceState,
   options: ResolvedOptions,
-  devicelink: Devicelink,
+  devicelink: DeviceLink,
 ): void {
   // A handler that never read the id still answers with it: the SDK adopts echoes.
   const device = resolveDevice(request);
@@ -182,19 +182,19 @@ function answerDevice(
   if (device.aliasOf !== null && !state.aliasRecorded) {
     state.aliasRecorded = true;
     // Not awaited: an alias is a reporting hint and must not delay or fail the answer.
-    devicelink.sessions.recordAlias(device.deviceId, device.aliasOf).catch((err: unknown) => {
+    devicelink.store.recordAlias(device.deviceId, device.aliasOf).catch((err: unknown) => {
       request.log.warn({ err }, 'devicelink: recording a device alias failed');
     });
   }
 }
 
 /**
- * The devicelink plugin. Register once per app with a session store and queue; opt tracking routes in
- * with `config: { devicelink: true }`.
+ * The devicelink plugin. Register once per app with a store; opt tracking routes in with
+ * `config: { devicelink: true }`. A persister (`@devicelink/persister`) must drain the store's queue.
  *
  * @example
- * const { sessions, queue } = createMemoryStores();
- * await app.register(devicelink, { sessions, queue, cookie: { sameSite: 'lax' } });
+ * const store = await createRedisStore(redis, { prefix: 'dl:', partitions: 64 });
+ * await app.register(devicelink, { store, cookie: { sameSite: 'lax' } });
  * app.get('/products', { config: { devicelink: true } }, async (request) => ({ device: request.deviceId }));
  */
 export const devicelink = fp(plugin, { name: '@devicelink/fastify', fastify: '5.x' });

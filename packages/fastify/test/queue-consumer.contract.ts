@@ -1,12 +1,11 @@
 /**
- * The EventQueue contract (CONTRACT: Persistence), written once and run against every implementation.
+ * The EventQueue contract (docs/protocol.md, Persistence), written once and run against every implementation.
  */
 import { partitionOf, uuidv7 } from '@devicelink/protocol';
 import { waitFor } from '@devicelink/test-env';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { PageviewRecord, QueueRecord } from '../src/event-queue.js';
-import type { MakeHarness, StoreHarness } from './store-harness.js';
-import { drain, newDeviceId } from './store-harness.js';
+import { describe, expect, it } from 'vitest';
+import type { PageviewRecord, QueueRecord } from '../src/records/queue-records.js';
+import { drain, freshHarnesses, type MakeHarness, newDeviceId } from './store-harness.js';
 
 const userPageview = (userId: string, url = 'https://app.example/'): PageviewRecord => ({
   kind: 'pageview',
@@ -23,21 +22,13 @@ const userPageview = (userId: string, url = 'https://app.example/'): PageviewRec
   serverTs: Date.now(),
 });
 
-/** Registers the event queue contract for one implementation. */
-export function eventQueueContract(name: string, make: MakeHarness): void {
-  describe(`EventQueue contract: ${name}`, () => {
-    const open: StoreHarness[] = [];
-    const fresh: MakeHarness = async (o) => {
-      const h = await make(o);
-      open.push(h);
-      return h;
-    };
-    afterEach(async () => {
-      await Promise.all(open.splice(0).map((h) => h.close()));
-    });
+/** Registers the QueueConsumer contract for one implementation. */
+export function queueConsumerContract(name: string, make: MakeHarness): void {
+  describe(`QueueConsumer contract: ${name}`, () => {
+    const fresh = freshHarnesses(make);
 
     it('append resolves with every record on the key’s partition, in order and intact', async () => {
-      const { queue } = await fresh({ partitions: 8 });
+      const { store: queue, append } = await fresh({ partitions: 8 });
       expect(queue.partitions).toBe(8);
       const key = 'user-42';
       const records: QueueRecord[] = [
@@ -47,7 +38,7 @@ export function eventQueueContract(name: string, make: MakeHarness): void {
         { kind: 'alias', deviceId: newDeviceId(), aliasId: newDeviceId(), ts: 3 },
         { kind: 'erase', deviceId: newDeviceId(), ts: 4 },
       ];
-      await queue.append(key, records);
+      await append(key, records);
       const partition = partitionOf(key, 8);
       expect(await queue.depth(partition)).toBe(records.length);
       const entries = await drain(queue, key);
@@ -56,17 +47,17 @@ export function eventQueueContract(name: string, make: MakeHarness): void {
     });
 
     it('reading an empty partition answers nothing', async () => {
-      const { queue } = await fresh();
+      const { store: queue } = await fresh();
       expect(await queue.read(0, 'c1', 10)).toEqual([]);
       expect(await queue.reclaim(0, 'c1', 0, 10)).toEqual([]);
       expect(await queue.depth(0)).toBe(0);
     });
 
     it('a read entry goes to one consumer and stays counted until it is acknowledged', async () => {
-      const { queue } = await fresh();
+      const { store: queue, append } = await fresh();
       const key = 'user-a';
       const p = partitionOf(key, queue.partitions);
-      await queue.append(key, [userPageview(key), userPageview(key)]);
+      await append(key, [userPageview(key), userPageview(key)]);
       const got = await queue.read(p, 'c1', 10);
       expect(got).toHaveLength(2);
       expect(await queue.read(p, 'c2', 10)).toEqual([]);
@@ -79,10 +70,10 @@ export function eventQueueContract(name: string, make: MakeHarness): void {
 
     it('entries of a consumer that dies before ack reach another consumer through reclaim', async () => {
       const h = await fresh();
-      const { queue } = h;
+      const { store: queue, append } = h;
       const key = 'user-b';
       const p = partitionOf(key, queue.partitions);
-      await queue.append(key, [userPageview(key, 'https://a/1'), userPageview(key, 'https://a/2')]);
+      await append(key, [userPageview(key, 'https://a/1'), userPageview(key, 'https://a/2')]);
       const lost = await queue.read(p, 'dead-consumer', 10);
       expect(lost).toHaveLength(2);
       // Not yet idle long enough: nobody takes them over.
@@ -107,12 +98,12 @@ export function eventQueueContract(name: string, make: MakeHarness): void {
     });
 
     it('nothing unacknowledged is ever trimmed, however much is appended', async () => {
-      const { queue } = await fresh({ partitions: 2 });
+      const { store: queue, append } = await fresh({ partitions: 2 });
       const key = 'user-c';
       const p = partitionOf(key, 2);
       const total = 3000;
       for (let i = 0; i < total; i += 500) {
-        await queue.append(
+        await append(
           key,
           Array.from({ length: 500 }, (_, j) => userPageview(key, `https://a/${i + j}`)),
         );
@@ -133,15 +124,50 @@ export function eventQueueContract(name: string, make: MakeHarness): void {
     });
 
     it('acknowledging an unknown or repeated id changes nothing', async () => {
-      const { queue } = await fresh();
+      const { store: queue, append } = await fresh();
       const key = 'user-d';
       const p = partitionOf(key, queue.partitions);
-      await queue.append(key, [userPageview(key)]);
+      await append(key, [userPageview(key)]);
       const [e] = await queue.read(p, 'c1', 1);
       await queue.ack(p, [e!.id]);
       await queue.ack(p, [e!.id]);
       await queue.ack(p, []);
       expect(await queue.depth(p)).toBe(0);
+    });
+
+    it('oldest answers when the oldest unacknowledged entry was queued, read or not, and null when empty', async () => {
+      const { store: queue, append } = await fresh();
+      const key = 'user-oldest';
+      const p = partitionOf(key, queue.partitions);
+      expect(await queue.oldest(p)).toBeNull();
+      const before = Date.now();
+      await append(key, [userPageview(key), userPageview(key)]);
+      const first = await queue.oldest(p);
+      // Redis stamps entries with its own clock: allow a little skew against this process's.
+      expect(first).toBeGreaterThanOrEqual(before - 1_000);
+      expect(first).toBeLessThanOrEqual(Date.now() + 1_000);
+      const read = await queue.read(p, 'c1', 10);
+      expect(await queue.oldest(p)).toBe(first);
+      await queue.ack(
+        p,
+        read.map((e) => e.id),
+      );
+      expect(await queue.oldest(p)).toBeNull();
+    });
+
+    it('removeConsumer keeps a consumer holding pending entries and removes it once they are acknowledged', async () => {
+      const { store: queue, append } = await fresh();
+      const key = 'user-consumer';
+      const p = partitionOf(key, queue.partitions);
+      await append(key, [userPageview(key)]);
+      const held = await queue.read(p, 'holder', 10);
+      expect(held).toHaveLength(1);
+      expect(await queue.removeConsumer(p, 'holder')).toBe(false);
+      await queue.ack(
+        p,
+        held.map((e) => e.id),
+      );
+      expect(await queue.removeConsumer(p, 'holder')).toBe(true);
     });
   });
 }

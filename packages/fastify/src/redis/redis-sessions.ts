@@ -1,32 +1,32 @@
 /**
- * {@link SessionStore} on Redis or Redis Cluster: each operation is one Lua script over the device's
+ * {@link DeviceStore} and {@link DeviceAdmin} on Redis or Redis Cluster: each operation is one Lua script over the device's
  * keys and its partition stream (all in one slot), so a session update and its queue entries happen
  * together in one round trip, with server time from Redis `TIME`.
  */
 import { randomBytes } from 'node:crypto';
 import { EVENT_DEDUPE_SECONDS, TOMBSTONE_SECONDS, uuidv7 } from '@devicelink/protocol';
-import type { PageviewRecord } from '../event-queue.js';
-import { pageviewDraft } from '../queue/pageview-record.js';
-import { encodeRecord } from '../queue/stream-record.js';
+import type { DeviceSource, PageviewRecord } from '../records/queue-records.js';
+import { encodeRecord } from '../records/record-encoding.js';
+import type { DeviceAdmin } from '../store/device-admin.js';
 import type {
   ConvertResult,
-  DeviceSource,
+  DeviceStore,
   LiveSession,
-  SessionStore,
   TouchInput,
   TouchResult,
   UserEventsResult,
-} from '../session-store.js';
+} from '../store/device-store.js';
+import { pageviewDraft } from '../store/pageview-draft.js';
+import { ALIAS_DEDUPE_SECONDS, type ResolvedStoreOptions, SALT_SECONDS } from '../store/store-options.js';
 import type { CommandClient } from './redis-commands.js';
 import type { RedisKeys } from './redis-keys.js';
-import { ALIAS_DEDUPE_SECONDS, type ResolvedStoreOptions, SALT_SECONDS } from './store-options.js';
 
 // One letter per source keeps the session hash small (target: at most 300 bytes a live session).
 const SOURCE_CODE: Record<DeviceSource, string> = { header: 'h', cookie: 'c', server: 's' };
 const CODE_SOURCE: Record<string, DeviceSource> = { h: 'header', c: 'cookie', s: 'server' };
 
-/** Built by `createRedisStores`. */
-export class RedisSessionStore implements SessionStore {
+/** The session side of the Redis store. Built by `createRedisStore`. */
+export class RedisSessions implements DeviceStore, DeviceAdmin {
   readonly #redis: CommandClient;
   readonly #keys: RedisKeys;
   readonly #o: ResolvedStoreOptions;
@@ -75,9 +75,9 @@ export class RedisSessionStore implements SessionStore {
     };
   }
 
-  async get(deviceId: string): Promise<LiveSession | null> {
+  async session(deviceId: string): Promise<LiveSession | null> {
     const k = this.#keys.device(deviceId);
-    const s = await this.#redis.dlGet(k.session, this.#o.idleMs, this.#o.maxMs);
+    const s = await this.#redis.dlSession(k.session, this.#o.idleMs, this.#o.maxMs);
     if (!s) return null;
     const [sessionId, src, vh, first, last, pages] = s;
     return {

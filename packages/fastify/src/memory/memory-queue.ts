@@ -5,12 +5,14 @@
  * of the process (see `queue-journal.ts`).
  */
 import { partitionOf } from '@devicelink/protocol';
-import type { EventQueue, QueueEntry, QueueRecord } from '../event-queue.js';
-import { QueueFullError } from '../stores/store-errors.js';
+import { DeviceLinkUsageError } from '../errors.js';
+import type { QueueEntry, QueueRecord } from '../records/queue-records.js';
+import type { QueueConsumer } from '../store/queue-consumer.js';
+import { QueueFullError } from '../store/store-errors.js';
 import { type JournalEntry, QueueJournal } from './queue-journal.js';
 
-/** Options of {@link MemoryEventQueue}. */
-export interface MemoryEventQueueOptions {
+/** Options of {@link MemoryQueue}. */
+export interface MemoryQueueOptions {
   partitions: number;
   /** When set, appends and acks are journaled to this file and replayed on construction. */
   journalPath?: string | undefined;
@@ -29,6 +31,8 @@ interface Slot {
   /** Consumer owning the pending entry; null while never delivered. */
   consumer: string | null;
   deliveredAt: number;
+  /** When it was appended (Unix ms; for a replayed entry, the record's own time). */
+  queuedAt: number;
 }
 
 interface Partition {
@@ -39,8 +43,8 @@ interface Partition {
   unreadHead: number;
 }
 
-/** In-process {@link EventQueue}. Every method completes synchronously, so each is atomic. */
-export class MemoryEventQueue implements EventQueue {
+/** In-process {@link QueueConsumer}. Every method completes synchronously, so each is atomic. */
+export class MemoryQueue implements QueueConsumer {
   readonly partitions: number;
   readonly #parts: Partition[];
   readonly #journal: QueueJournal | null;
@@ -51,7 +55,7 @@ export class MemoryEventQueue implements EventQueue {
   /** Lines in the journal file since it was last rewritten. */
   #journalLines = 0;
 
-  constructor(options: MemoryEventQueueOptions) {
+  constructor(options: MemoryQueueOptions) {
     this.partitions = options.partitions;
     this.#now = options.now ?? Date.now;
     this.#maxQueued = options.maxQueued ?? Number.POSITIVE_INFINITY;
@@ -63,10 +67,10 @@ export class MemoryEventQueue implements EventQueue {
     this.#journal = options.journalPath ? new QueueJournal(options.journalPath, options.partitions) : null;
     if (this.#journal) {
       // A journal of another partition count is refused (replay throws): re-homing its entries would
-      // break each device's order, as a changed QUEUE_PARTITIONS is refused on Redis.
+      // break each device's order, as a changed `partitions` is refused on Redis.
       const kept = this.#journal.replay();
       for (const e of kept) {
-        this.#insert(e.partition, e.seq, e.record);
+        this.#insert(e.partition, e.seq, e.record, recordTime(e.record));
         this.#seq = Math.max(this.#seq, e.seq);
       }
       this.#journal.compact(this.#all());
@@ -74,7 +78,7 @@ export class MemoryEventQueue implements EventQueue {
     }
   }
 
-  /** Appends to the partition of `partitionKey`. */
+  /** Test-only: appends to the partition of `partitionKey` (real records come from the store). */
   async append(partitionKey: string, records: QueueRecord[]): Promise<void> {
     this.ensureRoom(records.length);
     this.appendToPartition(partitionOf(partitionKey, this.partitions), records);
@@ -90,7 +94,8 @@ export class MemoryEventQueue implements EventQueue {
       this.#journal.appended(entries);
       this.#journalLines += entries.length;
     }
-    for (const e of entries) this.#insert(partition, e.seq, e.record);
+    const now = this.#now();
+    for (const e of entries) this.#insert(partition, e.seq, e.record, now);
   }
 
   /**
@@ -166,16 +171,28 @@ export class MemoryEventQueue implements EventQueue {
     return this.#part(partition).entries.size;
   }
 
-  #insert(partition: number, seq: number, record: QueueRecord): void {
+  async oldest(partition: number): Promise<number | null> {
+    // Entries are deleted at ack and kept in append order: the first is the oldest unacknowledged.
+    const first = this.#part(partition).entries.values().next();
+    return first.done ? null : first.value.queuedAt;
+  }
+
+  async removeConsumer(partition: number, consumer: string): Promise<boolean> {
+    // Consumers exist only through their pending entries here: one holding none is already gone.
+    for (const slot of this.#part(partition).entries.values()) if (slot.consumer === consumer) return false;
+    return true;
+  }
+
+  #insert(partition: number, seq: number, record: QueueRecord, queuedAt: number): void {
     const p = this.#part(partition);
-    p.entries.set(seq, { seq, record, consumer: null, deliveredAt: 0 });
+    p.entries.set(seq, { seq, record, consumer: null, deliveredAt: 0, queuedAt });
     p.unread.push(seq);
     this.#size++;
   }
 
   #part(partition: number): Partition {
     const p = this.#parts[partition];
-    if (!p) throw new RangeError(`partition ${partition} is outside 0..${this.partitions - 1}`);
+    if (!p) throw new DeviceLinkUsageError(`partition ${partition} is outside 0..${this.partitions - 1}`);
     return p;
   }
 
@@ -187,3 +204,6 @@ export class MemoryEventQueue implements EventQueue {
     return out.sort((a, b) => a.seq - b.seq);
   }
 }
+
+const recordTime = (record: QueueRecord): number =>
+  record.kind === 'pageview' ? record.serverTs : record.ts;

@@ -1,57 +1,27 @@
 /**
- * The embedded default: the session store and its queue in process, with the Redis store's semantics.
- * Every operation runs synchronously to completion, so each is atomic by construction. Expiry is
- * enforced on read plus a periodic (unref'd) sweep. The maps are bounded (`maxSessions`, tombstones ten
- * times that) and so is the queue (`maxQueued`): when the persister falls behind (Postgres down), page
- * views, links and aliases are refused with QueueFullError (503) instead of growing until out of memory.
- * Erasures are always taken: they are rare and must not wait for Postgres.
+ * The session side of the memory store, with the Redis store's semantics. Every operation runs
+ * synchronously to completion, so each is atomic by construction. Expiry is enforced on read plus a
+ * periodic sweep (`memory-store.ts`). The maps are bounded (`maxSessions`, tombstones ten times that)
+ * and so is the queue (`maxQueued`): when the persister falls behind (Postgres down), page views, links
+ * and aliases are refused with QueueFullError (503) instead of growing until out of memory. Erasures
+ * are always taken: they are rare and must not wait for Postgres.
  */
 import { randomBytes } from 'node:crypto';
 import { EVENT_DEDUPE_SECONDS, partitionOf, TOMBSTONE_SECONDS, uuidv7 } from '@devicelink/protocol';
-import type { EventQueue, PageviewRecord, QueueRecord } from '../event-queue.js';
-import { MemoryEventQueue } from '../queue/memory-event-queue.js';
-import { pageviewDraft } from '../queue/pageview-record.js';
+import type { DeviceSource, PageviewRecord, QueueRecord } from '../records/queue-records.js';
+import type { DeviceAdmin } from '../store/device-admin.js';
 import type {
   ConvertResult,
-  DeviceSource,
+  DeviceStore,
   LiveSession,
-  SessionStore,
   TouchInput,
   TouchResult,
   UserEventsResult,
-} from '../session-store.js';
+} from '../store/device-store.js';
+import { pageviewDraft } from '../store/pageview-draft.js';
+import { ALIAS_DEDUPE_SECONDS, type ResolvedStoreOptions, SALT_SECONDS } from '../store/store-options.js';
 import { ExpiringMap } from './expiring-map.js';
-import {
-  ALIAS_DEDUPE_SECONDS,
-  type ResolvedStoreOptions,
-  resolveStoreOptions,
-  SALT_SECONDS,
-  type StoreOptions,
-} from './store-options.js';
-
-/** Options of {@link createMemoryStores}. */
-export interface MemoryStoreOptions extends StoreOptions {
-  /** Most live sessions kept (default 100,000); beyond it the least recently touched is dropped. */
-  maxSessions?: number;
-  /** Durable journal of the queue (JSON lines); unacknowledged records are replayed at construction. */
-  journalPath?: string;
-  /** Clock (Unix ms); injectable so tests can move time. */
-  now?: () => number;
-  /** How often expired entries are swept, ms (default 60,000). */
-  sweepIntervalMs?: number;
-  /**
-   * Most records queued and not yet persisted (default 1,000,000). Beyond it `touch`, `convert`,
-   * `queueUserEvents`, `recordAlias` and `queue.append` throw QueueFullError and change nothing.
-   */
-  maxQueued?: number;
-}
-
-/** The embedded stores; `close()` stops the sweep timer. */
-export interface MemoryStores {
-  sessions: SessionStore;
-  queue: EventQueue;
-  close(): Promise<void>;
-}
+import type { MemoryQueue } from './memory-queue.js';
 
 interface StoredSession {
   sessionId: string;
@@ -64,9 +34,10 @@ interface StoredSession {
 
 const DEDUPE_MS = EVENT_DEDUPE_SECONDS * 1000;
 
-class MemorySessionStore implements SessionStore {
+/** The session side of the memory store. Built by `createMemoryStore`. */
+export class MemorySessions implements DeviceStore, DeviceAdmin {
   readonly #o: ResolvedStoreOptions;
-  readonly #queue: MemoryEventQueue;
+  readonly #queue: MemoryQueue;
   readonly #now: () => number;
   readonly #sessions: ExpiringMap<string, StoredSession>;
   /** Event ids seen per device in the last 10 minutes (id to time seen). */
@@ -77,7 +48,7 @@ class MemorySessionStore implements SessionStore {
   readonly #aliases: ExpiringMap<string, Set<string>>;
   readonly #salts: ExpiringMap<string, Buffer>;
 
-  constructor(o: ResolvedStoreOptions, queue: MemoryEventQueue, now: () => number, maxSessions: number) {
+  constructor(o: ResolvedStoreOptions, queue: MemoryQueue, now: () => number, maxSessions: number) {
     this.#o = o;
     this.#queue = queue;
     this.#now = now;
@@ -132,7 +103,7 @@ class MemorySessionStore implements SessionStore {
     return { status: 'ok', session: view(deviceId, s), accepted: fresh.length, newSession };
   }
 
-  async get(deviceId: string): Promise<LiveSession | null> {
+  async session(deviceId: string): Promise<LiveSession | null> {
     const s = this.#live(deviceId, this.#now());
     return s ? view(deviceId, s) : null;
   }
@@ -243,41 +214,3 @@ const view = (deviceId: string, s: StoredSession): LiveSession => ({
   lastSeen: s.lastSeen,
   pagesVisited: s.pagesVisited,
 });
-
-/**
- * The embedded session store and queue (no Redis). Synchronous to create: with `journalPath`, the
- * journal is replayed before this returns.
- *
- * @example
- * const stores = createMemoryStores({ journalPath: '.devicelink/queue.jsonl' });
- * await stores.sessions.touch({ deviceId, source: 'header', visitorHash: null, userAgent: null, events });
- * await stores.close();
- */
-export function createMemoryStores(options: MemoryStoreOptions = {}): MemoryStores {
-  const o = resolveStoreOptions(options);
-  const now = options.now ?? Date.now;
-  const maxSessions = options.maxSessions ?? 100_000;
-  if (!Number.isInteger(maxSessions) || maxSessions <= 0) {
-    throw new RangeError(`maxSessions must be a positive integer, got ${String(maxSessions)}`);
-  }
-  const maxQueued = options.maxQueued ?? 1_000_000;
-  if (!Number.isInteger(maxQueued) || maxQueued <= 0) {
-    throw new RangeError(`maxQueued must be a positive integer, got ${String(maxQueued)}`);
-  }
-  const queue = new MemoryEventQueue({
-    partitions: o.partitions,
-    journalPath: options.journalPath,
-    now,
-    maxQueued,
-  });
-  const sessions = new MemorySessionStore(o, queue, now, maxSessions);
-  const timer = setInterval(() => sessions.sweep(), options.sweepIntervalMs ?? 60_000);
-  timer.unref();
-  return {
-    sessions,
-    queue,
-    async close() {
-      clearInterval(timer);
-    },
-  };
-}

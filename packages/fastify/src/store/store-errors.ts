@@ -1,22 +1,24 @@
 /**
- * Errors the stores throw at start-up or under overload; both extend DeviceLinkError.
+ * Errors the stores throw at start-up or under overload; all extend DeviceLinkError and speak in the
+ * store's option names (an application maps them to its own configuration names).
  */
-import { DeviceLinkError } from '../errors.js';
+import { DeviceLinkError, DeviceLinkOptionsError } from '../errors.js';
 
 /**
  * The partition count stored (in Redis, or in the embedded queue's journal) differs from the
- * configured one: starting would move devices to other partitions while their entries are queued, so
- * start-up is refused.
+ * `partitions` option: starting would move devices to other partitions while their entries are
+ * queued, so start-up is refused.
  */
-export class QueuePartitionsMismatchError extends DeviceLinkError {
+export class QueuePartitionsMismatchError extends DeviceLinkOptionsError {
   override name = 'QueuePartitionsMismatchError';
   readonly stored: number;
   readonly configured: number;
 
   constructor(stored: number, configured: number, where = 'this Redis was') {
     super(
-      `QUEUE_PARTITIONS is ${configured} but ${where} set up with ${stored}: changing it would move ` +
-        `devices to other partitions while their entries are queued. Set QUEUE_PARTITIONS=${stored}.`,
+      'partitions',
+      `is ${configured} but ${where} set up with ${stored}: changing it would move devices to other ` +
+        `partitions while their entries are queued (pass partitions: ${stored})`,
     );
     this.stored = stored;
     this.configured = configured;

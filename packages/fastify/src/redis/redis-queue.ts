@@ -4,10 +4,12 @@
  * Each call touches one partition, hence one slot: Cluster refuses multi-slot reads.
  */
 import { partitionOf } from '@devicelink/protocol';
-import type { EventQueue, QueueEntry, QueueRecord } from '../event-queue.js';
-import type { CommandClient } from '../stores/redis-commands.js';
-import type { RedisKeys } from '../stores/redis-keys.js';
-import { decodeRecord, encodeRecord } from './stream-record.js';
+import { DeviceLinkUsageError } from '../errors.js';
+import type { QueueEntry, QueueRecord } from '../records/queue-records.js';
+import { decodeRecord, encodeRecord } from '../records/record-encoding.js';
+import type { QueueConsumer } from '../store/queue-consumer.js';
+import type { CommandClient } from './redis-commands.js';
+import type { RedisKeys } from './redis-keys.js';
 
 /** The consumer group every persister reads through. */
 export const CONSUMER_GROUP = 'persist';
@@ -24,8 +26,8 @@ export interface PoisonEntry {
   error: Error;
 }
 
-/** Options of {@link RedisEventQueue}. */
-export interface RedisEventQueueOptions {
+/** Options of {@link RedisQueue}. */
+export interface RedisQueueOptions {
   /**
    * Called for each entry that cannot be decoded (bad JSON, unknown kind, e.g. written by a newer
    * version or by hand), after it was acknowledged and deleted: left pending it would be reclaimed
@@ -41,21 +43,22 @@ const warnPoison = (entry: PoisonEntry): void => {
   );
 };
 
-/** {@link EventQueue} on Redis Streams. Built by `createRedisStores`. */
-export class RedisEventQueue implements EventQueue {
+/** {@link QueueConsumer} on Redis Streams, plus the test-only append. Built by `createRedisStore`. */
+export class RedisQueue implements QueueConsumer {
   readonly partitions: number;
   readonly #redis: CommandClient;
   readonly #keys: RedisKeys;
   readonly #grouped = new Set<number>();
   readonly #onPoison: (entry: PoisonEntry) => void;
 
-  constructor(redis: CommandClient, keys: RedisKeys, options: RedisEventQueueOptions = {}) {
+  constructor(redis: CommandClient, keys: RedisKeys, options: RedisQueueOptions = {}) {
     this.#redis = redis;
     this.#keys = keys;
     this.partitions = keys.partitions;
     this.#onPoison = options.onPoisonEntry ?? warnPoison;
   }
 
+  /** Test-only: appends records to the partition of `partitionKey` (real records come from the scripts). */
   async append(partitionKey: string, records: QueueRecord[]): Promise<void> {
     if (records.length === 0) return;
     const stream = this.#keys.stream(partitionOf(partitionKey, this.partitions));
@@ -154,7 +157,7 @@ export class RedisEventQueue implements EventQueue {
 
   #stream(partition: number): string {
     if (!Number.isInteger(partition) || partition < 0 || partition >= this.partitions) {
-      throw new RangeError(`partition ${partition} is outside 0..${this.partitions - 1}`);
+      throw new DeviceLinkUsageError(`partition ${partition} is outside 0..${this.partitions - 1}`);
     }
     return this.#keys.stream(partition);
   }

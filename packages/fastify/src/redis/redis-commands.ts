@@ -6,18 +6,18 @@
  * script call looked like key "4" or "1" to a Cluster's auto-pipeline and landed on the wrong shard).
  */
 import type { Cluster, Redis } from 'ioredis';
-import ackLua from '../scripts/ack.lua';
-import aliasLua from '../scripts/alias.lua';
-import appendLua from '../scripts/append.lua';
-import convertLua from '../scripts/convert.lua';
-import eraseLua from '../scripts/erase.lua';
-import eraseUserLua from '../scripts/erase-user.lua';
-import forgetUserLua from '../scripts/forget-user.lua';
-import getLua from '../scripts/get.lua';
-import groupLua from '../scripts/group.lua';
-import setOnceLua from '../scripts/set-once.lua';
-import touchLua from '../scripts/touch.lua';
-import userAppendLua from '../scripts/user-append.lua';
+import ackLua from './scripts/ack.lua';
+import aliasLua from './scripts/alias.lua';
+import appendLua from './scripts/append.lua';
+import convertLua from './scripts/convert.lua';
+import eraseLua from './scripts/erase.lua';
+import eraseUserLua from './scripts/erase-user.lua';
+import forgetUserLua from './scripts/forget-user.lua';
+import groupLua from './scripts/group.lua';
+import sessionLua from './scripts/session.lua';
+import setOnceLua from './scripts/set-once.lua';
+import touchLua from './scripts/touch.lua';
+import userAppendLua from './scripts/user-append.lua';
 
 type Arg = string | number;
 /** Keys first (as many as the script's key count), then the script's ARGV. */
@@ -26,7 +26,7 @@ type Command<R> = (...keysThenArgs: Arg[]) => Promise<R>;
 /** The client with the devicelink commands defined. */
 export interface DeviceLinkCommands {
   dlTouch: Command<[string, ...(string | number)[]]>;
-  dlGet: Command<[string, string, string, string, string, string] | null>;
+  dlSession: Command<[string, string, string, string, string, string] | null>;
   dlConvert: Command<[string, string?]>;
   dlAlias: Command<number>;
   dlErase: Command<number>;
@@ -45,7 +45,7 @@ export type CommandClient = (Redis | Cluster) & DeviceLinkCommands;
 // Script and key count (the `KEYS:` line at the top of each script); every caller passes exactly these.
 const scripts: Record<keyof DeviceLinkCommands, [lua: string, numberOfKeys: number]> = {
   dlTouch: [touchLua, 4],
-  dlGet: [getLua, 1],
+  dlSession: [sessionLua, 1],
   dlConvert: [convertLua, 4],
   dlAlias: [aliasLua, 3],
   dlErase: [eraseLua, 6],

@@ -1,10 +1,10 @@
 /**
- * The tiers of the lookup (../shared/CONTRACT.md, Tiered lookup) as a pure function over what the
+ * The tiers of the lookup (docs/protocol.md, Tiered lookup) as a pure function over what the
  * request carried; the plugin adds tier 1 (the memo on the request). Invalid values are absent.
  */
 import { toDeviceId } from '@devicelink/protocol';
+import type { DeviceSource } from '../store/device-store.js';
 import { generateDeviceId } from './device-id-generator.js';
-import type { DeviceSource } from './session-store.js';
 
 /** What a request carried, untrusted and unparsed. */
 export interface TierInput {

@@ -1,0 +1,69 @@
+/**
+ * `createMemoryStore`: the embedded backend (no Redis): sessions and queue in process, with the Redis
+ * store's semantics, and an optional durable journal of the queue.
+ */
+
+import { composeStore } from '../store/compose-store.js';
+import type { DeviceAdmin } from '../store/device-admin.js';
+import type { DeviceStore } from '../store/device-store.js';
+import type { QueueConsumer } from '../store/queue-consumer.js';
+import { positiveInt, resolveStoreOptions, type StoreOptions } from '../store/store-options.js';
+import { MemoryQueue } from './memory-queue.js';
+import { MemorySessions } from './memory-sessions.js';
+
+/** Options of {@link createMemoryStore}. */
+export interface MemoryStoreOptions extends StoreOptions {
+  /** Most live sessions kept (default 100,000); beyond it the least recently touched is dropped. */
+  maxSessions?: number;
+  /** Durable journal of the queue (JSON lines); unacknowledged records are replayed at construction. */
+  journalPath?: string;
+  /** Clock (Unix ms); injectable so tests can move time. */
+  now?: () => number;
+  /** How often expired entries are swept, ms (default 60,000). */
+  sweepIntervalMs?: number;
+  /**
+   * Most records queued and not yet persisted (default 1,000,000). Beyond it `touch`, `convert`,
+   * `queueUserEvents` and `recordAlias` throw QueueFullError and change nothing.
+   */
+  maxQueued?: number;
+}
+
+/**
+ * The memory store: the plugin's `DeviceStore`, the admin side and the queue's consumer side in one
+ * object. `close()` stops the sweep timer.
+ */
+export interface MemoryStore extends DeviceStore, DeviceAdmin, QueueConsumer {
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded store. Synchronous to create: with `journalPath`, the journal is replayed before this
+ * returns. Only a persister in the same process can drain its queue.
+ *
+ * @example
+ * const store = createMemoryStore({ journalPath: '.devicelink/queue.jsonl' });
+ * await app.register(devicelink, { store });
+ * app.addHook('onClose', () => store.close());
+ */
+export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  const o = resolveStoreOptions(options);
+  const now = options.now ?? Date.now;
+  const maxSessions = positiveInt('maxSessions', options.maxSessions ?? 100_000);
+  const maxQueued = positiveInt('maxQueued', options.maxQueued ?? 1_000_000);
+  const sweepIntervalMs = positiveInt('sweepIntervalMs', options.sweepIntervalMs ?? 60_000);
+  const queue = new MemoryQueue({
+    partitions: o.partitions,
+    journalPath: options.journalPath,
+    now,
+    maxQueued,
+  });
+  const sessions = new MemorySessions(o, queue, now, maxSessions);
+  const timer = setInterval(() => sessions.sweep(), sweepIntervalMs);
+  timer.unref();
+  return {
+    ...composeStore(sessions, queue),
+    async close() {
+      clearInterval(timer);
+    },
+  };
+}

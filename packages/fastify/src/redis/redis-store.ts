@@ -1,0 +1,55 @@
+/**
+ * `createRedisStore`: the Redis backend (single node or Cluster) on a client the caller owns.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import { composeStore } from '../store/compose-store.js';
+import type { DeviceAdmin } from '../store/device-admin.js';
+import type { DeviceStore } from '../store/device-store.js';
+import type { QueueConsumer } from '../store/queue-consumer.js';
+import { QueuePartitionsMismatchError } from '../store/store-errors.js';
+import { resolveStoreOptions, type StoreOptions } from '../store/store-options.js';
+import { defineCommands } from './redis-commands.js';
+import { DEFAULT_KEY_PREFIX, RedisKeys } from './redis-keys.js';
+import { RedisQueue, type RedisQueueOptions } from './redis-queue.js';
+import { RedisSessions } from './redis-sessions.js';
+
+/** Options of {@link createRedisStore}. */
+export interface RedisStoreOptions extends StoreOptions {
+  /**
+   * Prefix of every key (default `dl:`). A persister of this store's queue must use the same prefix
+   * and partition count.
+   */
+  prefix?: string;
+  /** Called for each undecodable queue entry after it was dropped (default: a process warning). */
+  onPoisonEntry?: RedisQueueOptions['onPoisonEntry'];
+}
+
+/**
+ * The Redis store: the plugin's `DeviceStore`, the admin side and the queue's consumer side in one
+ * object. It never closes the client: that belongs to the caller.
+ */
+export interface RedisStore extends DeviceStore, DeviceAdmin, QueueConsumer {}
+
+/**
+ * Defines the scripts on `redis`, stores the partition count at first start (refusing a different
+ * one later with {@link QueuePartitionsMismatchError}) and returns the store.
+ *
+ * @example
+ * const redis = new Redis('redis://127.0.0.1:6379');
+ * const store = await createRedisStore(redis, { partitions: 64 });
+ * await app.register(devicelink, { store });
+ */
+export async function createRedisStore(
+  redis: Redis | Cluster,
+  options: RedisStoreOptions = {},
+): Promise<RedisStore> {
+  const o = resolveStoreOptions(options);
+  const keys = new RedisKeys(options.prefix ?? DEFAULT_KEY_PREFIX, o.partitions);
+  const client = defineCommands(redis);
+  const stored = Number(await client.dlSetOnce(keys.config(), String(o.partitions), 0));
+  if (stored !== o.partitions) throw new QueuePartitionsMismatchError(stored, o.partitions);
+  return composeStore(
+    new RedisSessions(client, keys, o),
+    new RedisQueue(client, keys, { onPoisonEntry: options.onPoisonEntry }),
+  );
+}

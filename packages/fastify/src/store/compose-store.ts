@@ -1,0 +1,43 @@
+/**
+ * One store object out of a backend's session side and queue side, so a host app passes one object
+ * and can never pair a store with another store's queue.
+ */
+import type { QueueRecord } from '../records/queue-records.js';
+import type { DeviceAdmin } from './device-admin.js';
+import type { DeviceStore } from './device-store.js';
+import type { QueueConsumer } from './queue-consumer.js';
+import { kAppend, type TestAppendable } from './test-append.js';
+
+/** A store with all three sides: request path, admin and queue consumer. */
+export type CompleteStore = DeviceStore & DeviceAdmin & QueueConsumer;
+
+/** A queue side that can also append (test-only; kept under {@link kAppend}). */
+export interface AppendingQueue extends QueueConsumer {
+  append(partitionKey: string, records: QueueRecord[]): Promise<void>;
+}
+
+/** The methods of `sessions` and `queue` on one object (bound, so they can be passed around). */
+export function composeStore(
+  sessions: DeviceStore & DeviceAdmin,
+  queue: AppendingQueue,
+): CompleteStore & TestAppendable {
+  return {
+    touch: (input) => sessions.touch(input),
+    convert: (deviceId, userId) => sessions.convert(deviceId, userId),
+    recordAlias: (deviceId, aliasId) => sessions.recordAlias(deviceId, aliasId),
+    queueUserEvents: (userId, records) => sessions.queueUserEvents(userId, records),
+    dailySalt: (day) => sessions.dailySalt(day),
+    session: (deviceId) => sessions.session(deviceId),
+    erase: (deviceId) => sessions.erase(deviceId),
+    eraseUser: (userId) => sessions.eraseUser(userId),
+    forgetUser: (deviceId, userId) => sessions.forgetUser(deviceId, userId),
+    partitions: queue.partitions,
+    read: (partition, consumer, count) => queue.read(partition, consumer, count),
+    reclaim: (partition, consumer, minIdleMs, count) => queue.reclaim(partition, consumer, minIdleMs, count),
+    ack: (partition, ids) => queue.ack(partition, ids),
+    depth: (partition) => queue.depth(partition),
+    oldest: (partition) => queue.oldest(partition),
+    removeConsumer: (partition, consumer) => queue.removeConsumer(partition, consumer),
+    [kAppend]: (partitionKey, records) => queue.append(partitionKey, records),
+  };
+}
