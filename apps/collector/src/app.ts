@@ -4,7 +4,7 @@
  * unless `PERSISTER=off`, and closes everything in `onClose`.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import devicelink, { clientDeviceId, corsOptions, utcDay } from '@devicelink/fastify';
+import devicelink, { clientDeviceId, corsOptions } from '@devicelink/fastify';
 import type {} from '@fastify/cookie';
 import fastifyCors from '@fastify/cors';
 import fastifyRateLimit from '@fastify/rate-limit';
@@ -105,7 +105,7 @@ export async function buildApp(
     app.decorate('collector', { config, resources, mode: resources.mode });
 
     const metrics = createMetrics({
-      queue: resources.queue,
+      queue: resources.store,
       db: resources.db.db,
       persistLagMs: () => database?.persister?.status().lagMs ?? null,
     });
@@ -139,7 +139,7 @@ export async function buildApp(
     const rateLimitHash = async (value: string): Promise<string> => {
       let salt: string | Buffer;
       try {
-        salt = await resources.sessions.dailySalt(utcDay(Date.now()));
+        salt = await resources.store.dailySalt(new Date().toISOString().slice(0, 10));
       } catch {
         salt = fallbackSalt;
       }
@@ -175,8 +175,7 @@ export async function buildApp(
 
     const verifier = await registerTokenVerifier(app, config);
     await app.register(devicelink, {
-      sessions: resources.sessions,
-      queue: resources.queue,
+      store: resources.store,
       cookie: { secure: config.cookieSecure, sameSite: config.cookieSameSite },
       honorGpc: config.honorGpc,
       queryAllowlist: config.queryAllowlist,
@@ -195,15 +194,15 @@ export async function buildApp(
       cookie: { secure: config.cookieSecure, sameSite: config.cookieSameSite },
       onConverted: () => metrics.conversions.inc(),
     });
-    if (config.debugRoutes || config.demo) await app.register(sessionRoute);
+    if (config.debugRoutes || config.demo) await app.register(sessionRoute, { store: resources.store });
     if (config.adminToken) {
-      const admin = { adminToken: config.adminToken, db: resources.db.db };
+      const admin = { adminToken: config.adminToken, db: resources.db.db, store: resources.store };
       await app.register(adminDeviceRoutes, admin);
       await app.register(adminUserRoutes, admin);
       await app.register(adminStatsRoute, admin);
     }
     await app.register(healthRoutes, {
-      queue: resources.queue,
+      queue: resources.store,
       db: resources.db.db,
       persister: database.persister,
       migrations: database.migrations,

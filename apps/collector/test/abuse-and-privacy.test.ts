@@ -192,9 +192,9 @@ describe.runIf(hasServices('redis', 'postgres'))('abuse limits and data hygiene'
     // Without a cookie there is nothing to clear.
     expect((await send(app, { 'sec-gpc': '1' })).headers['set-cookie']).toBeUndefined();
     const depth = await Promise.all(
-      Array.from({ length: 4 }, (_, p) => app.collector.resources.queue.depth(p)),
+      Array.from({ length: 4 }, (_, p) => app.collector.resources.store.depth(p)),
     );
     expect(depth.every((n) => n === 0)).toBe(true);
-    expect(await app.devicelink.sessions.get(d)).toBeNull();
+    expect(await app.collector.resources.store.session(d)).toBeNull();
   });
 });

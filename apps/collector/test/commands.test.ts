@@ -4,19 +4,26 @@
  * reclaim, the lag of unread entries, and the demo routes.
  */
 
-import { createRedisStores } from '@devicelink/fastify';
-import { partitionOf, partitionTag, uuidv7 } from '@devicelink/protocol';
-import { createTestDatabase, hasServices, testEnv, uniquePrefix, waitFor } from '@devicelink/test-env';
+import { createRedisStore } from '@devicelink/fastify';
+import { createDb, createPersister } from '@devicelink/persister';
+import { partitionOf, uuidv7 } from '@devicelink/protocol';
+import {
+  createTestDatabase,
+  hasServices,
+  startTcpProxy,
+  testEnv,
+  throughProxy,
+  uniquePrefix,
+  waitFor,
+} from '@devicelink/test-env';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/collector-config.js';
-import { createDb } from '../src/db/create-db.js';
-import { Persister } from '../src/persister/persister.js';
+
 import { collector, deviceId, tempDataDir } from './support/collector.js';
 import { httpAgent, httpJson } from './support/collector-process.js';
 import { type ServerCommand, startCommand } from './support/server-command.js';
-import { startTcpProxy, throughProxy } from './support/tcp-proxy.js';
 
 const PARTITIONS = 4;
 
@@ -163,7 +170,7 @@ describe.runIf(hasServices('redis', 'postgres'))('commands on Redis and Postgres
     // Provably pending: the persister read entries it cannot commit while Postgres is cut.
     const redis = new Redis(testEnv.redisUrl!);
     cleanups.push(() => redis.quit());
-    const streams = Array.from({ length: PARTITIONS }, (_, p) => `${e.prefix}${partitionTag(p)}:q`);
+    const streams = Array.from({ length: PARTITIONS }, (_, p) => `${e.prefix}{p${p}}:q`);
     const pending = async () => {
       let n = 0;
       for (const s of streams) {
@@ -179,21 +186,22 @@ describe.runIf(hasServices('redis', 'postgres'))('commands on Redis and Postgres
     e.proxy.restore();
 
     // The restart: a persister whose reclaim threshold is short enough for a test (default 30 s).
-    const stores = await createRedisStores(redis, { keyPrefix: e.prefix, partitions: PARTITIONS });
+    const store = await createRedisStore(redis, { prefix: e.prefix, partitions: PARTITIONS });
     const db = await createDb(loadConfig(e.env));
     cleanups.push(() => db.close());
     let reclaimedFromDead = 0;
-    const restarted = new Persister({
+    const restarted = createPersister({
       db: db.db,
       // The real queue, counting what the reclaim path hands over.
       queue: {
-        partitions: stores.queue.partitions,
-        append: (key, records) => stores.queue.append(key, records),
-        read: (p, c, n) => stores.queue.read(p, c, n),
-        ack: (p, ids) => stores.queue.ack(p, ids),
-        depth: (p) => stores.queue.depth(p),
+        partitions: store.partitions,
+        read: (p, c, n) => store.read(p, c, n),
+        ack: (p, ids) => store.ack(p, ids),
+        depth: (p) => store.depth(p),
+        oldest: (p) => store.oldest(p),
+        removeConsumer: (p, c) => store.removeConsumer(p, c),
         reclaim: async (p, c, idle, n) => {
-          const entries = await stores.queue.reclaim(p, c, idle, n);
+          const entries = await store.reclaim(p, c, idle, n);
           reclaimedFromDead += entries.length;
           return entries;
         },
@@ -233,10 +241,10 @@ describe.runIf(hasServices('redis', 'postgres'))('commands on Redis and Postgres
     e.proxy.cut();
     const redis = new Redis(testEnv.redisUrl!);
     cleanups.push(() => redis.quit());
-    const stores = await createRedisStores(redis, { keyPrefix: e.prefix, partitions: PARTITIONS });
+    const store = await createRedisStore(redis, { prefix: e.prefix, partitions: PARTITIONS });
     const db = await createDb(loadConfig(e.viaProxy));
     cleanups.push(() => db.close());
-    const persister = new Persister({ db: db.db, queue: stores.queue, lookbackDays: 30, lagProbeMs: 50 });
+    const persister = createPersister({ db: db.db, queue: store, lookbackDays: 30, lagProbeMs: 50 });
     persister.start();
     cleanups.push(() => persister.stop());
     const status = await waitFor(

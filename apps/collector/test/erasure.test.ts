@@ -83,7 +83,7 @@ describe.runIf(hasServices('redis', 'postgres'))('erasure on Redis and Postgres'
       headers: { authorization: `Bearer ${token(user)}`, 'x-device-fingerprint': device },
     });
   const drained = async (app: FastifyInstance) => {
-    const { queue } = app.collector.resources;
+    const { store: queue } = app.collector.resources;
     for (let p = 0; p < queue.partitions; p++) if ((await queue.depth(p)) > 0) return false;
     return true;
   };

@@ -86,7 +86,7 @@ describe('metrics and the OpenAPI document', () => {
     });
     await app.inject({ url: '/nowhere' });
     await waitFor(async () => {
-      const { queue } = app.collector.resources;
+      const { store: queue } = app.collector.resources;
       for (let p = 0; p < queue.partitions; p++) if ((await queue.depth(p)) > 0) return false;
       return true;
     });

@@ -1,5 +1,13 @@
 import { uuidv7 } from '@devicelink/protocol';
-import { createTestDatabase, hasServices, testEnv, uniquePrefix, waitFor } from '@devicelink/test-env';
+import {
+  createTestDatabase,
+  hasServices,
+  startTcpProxy,
+  testEnv,
+  throughProxy,
+  uniquePrefix,
+  waitFor,
+} from '@devicelink/test-env';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, deviceId } from './support/collector.js';
@@ -11,7 +19,6 @@ import {
   pageViewRows,
   startCollector,
 } from './support/collector-process.js';
-import { startTcpProxy, throughProxy } from './support/tcp-proxy.js';
 
 const services = hasServices('redis', 'postgres');
 

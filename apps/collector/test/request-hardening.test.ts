@@ -96,7 +96,7 @@ describe('identify under denied consent', () => {
   });
 
   it('answers identify without a store salt (store down) instead of a 500', async () => {
-    const sessions = ctx.app.collector.resources.sessions;
+    const sessions = ctx.app.collector.resources.store;
     const original = sessions.dailySalt;
     sessions.dailySalt = async () => {
       throw new Error('store down');

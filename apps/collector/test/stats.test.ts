@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { createDb, migrate, type PersisterDb } from '@devicelink/persister';
 import { createTestDatabase, hasServices } from '@devicelink/test-env';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CollectorDb, createDb } from '../src/db/create-db.js';
-import { migrateToLatest } from '../src/db/migrate.js';
 import { pageViewsBeforeConversionQuery, sessionStatsQuery } from '../src/stats/stats-queries.js';
 import { ADMIN_TOKEN, collector, tempDataDir } from './support/collector.js';
 
@@ -42,14 +41,14 @@ const SESSIONS: Array<{ first: string; converted?: string; views: string[] }> = 
 
 describe.runIf(hasServices('postgres'))('GET /v1/admin/stats', () => {
   let database: { url: string; drop(): Promise<void> };
-  let db: CollectorDb;
+  let db: PersisterDb;
   let app: FastifyInstance;
   const dataDir = tempDataDir();
 
   beforeAll(async () => {
     database = await createTestDatabase('stats');
     db = await createDb({ databaseUrl: database.url, dataDir: '/nonexistent' });
-    await migrateToLatest(db.db);
+    await migrate(db.db);
     for (const [i, s] of SESSIONS.entries()) {
       const id = randomUUID();
       const device = `stats-device-${String(i).padStart(4, '0')}`;
@@ -155,12 +154,12 @@ describe.runIf(hasServices('postgres'))('GET /v1/admin/stats', () => {
 
 describe.runIf(hasServices('postgres'))('stats queries on 1,000,000 page views', () => {
   let database: { url: string; drop(): Promise<void> };
-  let db: CollectorDb;
+  let db: PersisterDb;
 
   beforeAll(async () => {
     database = await createTestDatabase('statsplan');
     db = await createDb({ databaseUrl: database.url, dataDir: '/nonexistent' });
-    await migrateToLatest(db.db);
+    await migrate(db.db);
     // Seeded on a plain client: the collector's pool has a query timeout meant for requests.
     const seed = new pg.Client({ connectionString: database.url });
     await seed.connect();

@@ -108,3 +108,4 @@ export async function waitFor<T>(
   }
 }
 export { startRedisCluster, type TestRedisCluster } from './redis-cluster.js';
+export { startTcpProxy, type TcpProxy, throughProxy } from './tcp-proxy.js';

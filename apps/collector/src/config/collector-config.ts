@@ -11,7 +11,6 @@ import {
   DEFAULT_QUEUE_PARTITIONS,
   DEFAULT_SESSION_IDLE_SECONDS,
   DEFAULT_SESSION_MAX_SECONDS,
-  REDIS_PREFIX,
 } from '@devicelink/protocol';
 import { ConfigError } from './config-error.js';
 
@@ -282,7 +281,7 @@ export function loadConfig(env: Env = process.env): CollectorConfig {
     production,
     logLevel: read(env, 'LOG_LEVEL') ?? 'info',
     redis,
-    redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX') ?? REDIS_PREFIX,
+    redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX') ?? 'dl:',
     databaseUrl,
     dataDir: resolve(read(env, 'DATA_DIR') ?? './.devicelink'),
     persister: persisterValue === 'on',

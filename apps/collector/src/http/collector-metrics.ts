@@ -14,16 +14,16 @@
  *
  * Queue depth, lag and Postgres are sampled when scraped, not on the request path.
  */
-import type { EventQueue } from '@devicelink/fastify';
+import type { QueueConsumer } from '@devicelink/fastify';
+import type { Database } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import type { Database } from '../db/schema.js';
 import { PROBE_TIMEOUT_MS, within } from './promise-deadline.js';
 
 /** What the scrape-time gauges read. */
 export interface MetricsSources {
-  queue: EventQueue;
+  queue: QueueConsumer;
   db: Kysely<Database>;
   /** The persister's lag, ms, for queues without a per-partition `oldest`; null without a persister. */
   persistLagMs: () => number | null;

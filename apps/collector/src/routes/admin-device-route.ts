@@ -3,11 +3,12 @@
  * `ADMIN_TOKEN` (else they do not exist: 404). The detail reads Postgres, the source of every report;
  * the live session from the store is a hint.
  */
+import type { DeviceAdmin, LiveSession } from '@devicelink/fastify';
+import type { Database } from '@devicelink/persister';
 import { isValidDeviceId } from '@devicelink/protocol';
 import type { FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
 import { adminGuard } from '../auth/admin-auth.js';
-import type { Database } from '../db/schema.js';
 import { DatabaseUnavailableError, InvalidDeviceIdError, StoreUnavailableError } from '../http/errors.js';
 import { errorSchema } from './error-schema.js';
 
@@ -15,6 +16,8 @@ import { errorSchema } from './error-schema.js';
 export interface AdminRouteOptions {
   adminToken: string;
   db: Kysely<Database>;
+  /** The live-session read and erasure. */
+  store: DeviceAdmin;
 }
 
 const params = {
@@ -43,10 +46,10 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
     async (request) => {
       const { deviceId } = request.params;
       if (!isValidDeviceId(deviceId)) throw new InvalidDeviceIdError();
-      let live: Awaited<ReturnType<typeof app.devicelink.sessions.get>> = null;
+      let live: LiveSession | null = null;
       let liveError: string | null = null;
       try {
-        live = await app.devicelink.sessions.get(deviceId);
+        live = await options.store.session(deviceId);
       } catch (err) {
         liveError = (err as Error).message;
       }
@@ -124,7 +127,7 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
       const { deviceId } = request.params;
       if (!isValidDeviceId(deviceId)) throw new InvalidDeviceIdError();
       try {
-        await app.devicelink.sessions.erase(deviceId);
+        await options.store.erase(deviceId);
       } catch (err) {
         request.log.error({ err }, 'erasure failed');
         throw new StoreUnavailableError();

@@ -2,10 +2,11 @@
  * `GET /v1/admin/stats?from=&to=` (../shared/CONTRACT.md, HTTP API), registered only with
  * `ADMIN_TOKEN`. The definitions are in `stats/stats-queries.ts`; bounds are ISO-8601 UTC, `[from, to)`.
  */
+
+import type { Database } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { adminGuard } from '../auth/admin-auth.js';
-import type { Database } from '../db/schema.js';
 import { DatabaseUnavailableError, InvalidStatsRangeError } from '../http/errors.js';
 import { readStats } from '../stats/stats-queries.js';
 import { parseUtcBound } from '../stats/utc-bound.js';

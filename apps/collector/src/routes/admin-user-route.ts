@@ -12,10 +12,11 @@
  * Aliases are never followed (a client can forge them). 204 once all of it is queued; 503 when the store
  * or Postgres cannot be reached (nothing is lost by retrying: every step is idempotent).
  */
+import type { DeviceAdmin } from '@devicelink/fastify';
+import type { Database } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
 import { adminGuard } from '../auth/admin-auth.js';
-import type { Database } from '../db/schema.js';
 import { DatabaseUnavailableError, InvalidUserIdError, StoreUnavailableError } from '../http/errors.js';
 import { errorSchema } from './error-schema.js';
 
@@ -23,6 +24,8 @@ import { errorSchema } from './error-schema.js';
 export interface AdminUserRouteOptions {
   adminToken: string;
   db: Kysely<Database>;
+  /** Erasure of the user and of its devices. */
+  store: DeviceAdmin;
 }
 
 const MAX_USER_ID = 256;
@@ -59,7 +62,7 @@ export async function adminUserRoutes(app: FastifyInstance, options: AdminUserRo
     async (request, reply) => {
       const { userId } = request.params;
       if (!isErasableUserId(userId)) throw new InvalidUserIdError();
-      const sessions = app.devicelink.sessions;
+      const sessions = options.store;
       try {
         // Tombstone first: from here on no new link or page view of the user is queued.
         await sessions.eraseUser(userId);

@@ -2,16 +2,15 @@
  * `GET /healthz` (the process answers) and `GET /readyz` (the ingest path works: the store answers).
  * Postgres is reported, not required: events are accepted while it is down and persisted later.
  */
-import type { EventQueue } from '@devicelink/fastify';
+import type { QueueConsumer } from '@devicelink/fastify';
+import type { Database, Persister } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
-import type { Database } from '../db/schema.js';
 import { PROBE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
-import type { Persister } from '../persister/persister.js';
 
 /** Options of {@link healthRoutes}. */
 export interface HealthRouteOptions {
-  queue: EventQueue;
+  queue: QueueConsumer;
   db: Kysely<Database>;
   persister: Persister | null;
   store: 'redis' | 'embedded';

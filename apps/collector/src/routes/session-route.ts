@@ -2,11 +2,12 @@
  * `GET /v1/session`, only with `DEBUG_ROUTES=true` or `DEMO=1`: the caller's device and live session.
  * A tracking route (device work happens), and never issues tokens.
  */
+import type { DeviceAdmin } from '@devicelink/fastify';
 import type { FastifyInstance } from 'fastify';
 import { errorSchema } from './error-schema.js';
 
-/** Registers the debug session route. */
-export async function sessionRoute(app: FastifyInstance): Promise<void> {
+/** Registers the debug session route; `store` reads the live session. */
+export async function sessionRoute(app: FastifyInstance, { store }: { store: DeviceAdmin }): Promise<void> {
   app.get(
     '/v1/session',
     {
@@ -42,7 +43,7 @@ export async function sessionRoute(app: FastifyInstance): Promise<void> {
     async (request) => {
       const deviceId = request.deviceId;
       if (deviceId === null) return { deviceId: null, source: null, session: null };
-      const live = await app.devicelink.sessions.get(deviceId);
+      const live = await store.session(deviceId);
       return {
         deviceId,
         source: request.deviceSource,

@@ -1,26 +1,28 @@
 /**
- * Opens what a collector runs on: the data-dir lock (when anything is embedded), the session store and
- * queue (Redis or the memory store with a journal in `DATA_DIR`), and the database (Postgres or PGlite),
- * and closes them in reverse order.
+ * Opens what a collector runs on: the data-dir lock (when anything is embedded), the store (Redis, or
+ * the memory store with a journal in `DATA_DIR`), and the database (Postgres or PGlite), and closes
+ * them in reverse order.
  */
 import { join } from 'node:path';
 import {
-  createMemoryStores,
-  createRedisStores,
-  type EventQueue,
-  type SessionStore,
+  createMemoryStore,
+  createRedisStore,
+  type DeviceAdmin,
+  type DeviceStore,
+  type QueueConsumer,
 } from '@devicelink/fastify';
+import { createDb, type PersisterDb } from '@devicelink/persister';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CollectorConfig } from '../config/collector-config.js';
-import { type CollectorDb, createDb } from '../db/create-db.js';
+import { asConfigError } from '../config/store-option-errors.js';
 import { type DataDirLock, lockDataDir } from '../embedded/data-dir-lock.js';
 import { createRedisClient, evictionWarning, type RedisClient } from './redis-client.js';
 
 /** The open resources of a collector. */
 export interface CollectorResources {
-  sessions: SessionStore;
-  queue: EventQueue;
-  db: CollectorDb;
+  /** The store: the plugin's request path, the admin routes' erasure and the persister's queue. */
+  store: DeviceStore & DeviceAdmin & QueueConsumer;
+  db: PersisterDb;
   redis: RedisClient | null;
   /** `embedded` or `redis + postgres` style description for the start-up log. */
   mode: string;
@@ -61,43 +63,51 @@ export async function openResources(
       conversionLookbackDays: config.conversionLookbackDays,
     };
     let redis: RedisClient | null = null;
-    let stores: { sessions: SessionStore; queue: EventQueue; close(): Promise<void> };
+    let store: DeviceStore & DeviceAdmin & QueueConsumer;
     if (config.redis) {
       const client = createRedisClient(config.redis);
       redis = client;
       closers.push(async () => {
         await client.quit().catch(() => client.disconnect());
       });
-      stores = await createRedisStores(client, {
+      store = await createRedisStore(client, {
         ...storeOptions,
-        keyPrefix: config.redisKeyPrefix,
+        prefix: config.redisKeyPrefix,
         // Dropped so it cannot block its partition; the log keeps what it held.
         onPoisonEntry: (entry) =>
           log.error(
             { partition: entry.partition, entryId: entry.id, fields: entry.fields, err: entry.error },
             'dropped an undecodable queue entry',
           ),
+      }).catch((err: unknown) => {
+        throw asConfigError(err);
       });
       const warning = await evictionWarning(client);
       if (warning) log.warn(warning);
     } else {
-      stores = createMemoryStores({ ...storeOptions, journalPath: join(config.dataDir, 'queue.journal') });
+      let memory: ReturnType<typeof createMemoryStore>;
+      try {
+        memory = createMemoryStore({ ...storeOptions, journalPath: join(config.dataDir, 'queue.journal') });
+      } catch (err) {
+        throw asConfigError(err);
+      }
+      closers.push(() => memory.close());
+      store = memory;
     }
-    closers.push(() => stores.close());
     const db = await createDb(config);
     closers.push(() => db.close());
-    const store = config.redis
+    const storeName = config.redis
       ? config.redis.kind === 'cluster'
         ? 'Redis Cluster'
         : 'Redis'
       : 'embedded store';
     const database = config.databaseUrl ? 'Postgres' : `embedded PGlite in ${config.dataDir}`;
     return {
-      sessions: stores.sessions,
-      queue: stores.queue,
+      store,
       db,
       redis,
-      mode: !config.redis && !config.databaseUrl ? `embedded (${config.dataDir})` : `${store} + ${database}`,
+      mode:
+        !config.redis && !config.databaseUrl ? `embedded (${config.dataDir})` : `${storeName} + ${database}`,
       close: closeAll,
     };
   } catch (err) {

@@ -1,12 +1,12 @@
 /**
- * Brings the database up: migrations at start-up (under the advisory lock), then the persister unless
+ * Brings the database up: migrations at start-up, then the persister unless
  * `PERSISTER=off`. An unreachable Postgres at start-up does not stop ingest: migrations are retried in
  * the background and the persister starts once they succeed.
  */
+
+import { createPersister, migrate, type Persister } from '@devicelink/persister';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CollectorConfig } from '../config/collector-config.js';
-import { migrateToLatest } from '../db/migrate.js';
-import { Persister } from '../persister/persister.js';
 import type { CollectorResources } from './collector-resources.js';
 
 /** How long a stopping collector keeps persisting what is queued. */
@@ -39,9 +39,9 @@ export async function startDatabase(
   withPersister = config.persister,
 ): Promise<DatabaseRuntime> {
   const persister = withPersister
-    ? new Persister({
+    ? createPersister({
         db: resources.db.db,
-        queue: resources.queue,
+        queue: resources.store,
         lookbackDays: config.conversionLookbackDays,
         onError: (err, context) => log.warn({ err }, `persister: ${context} error, retrying`),
       })
@@ -52,7 +52,7 @@ export async function startDatabase(
 
   const attempt = async (): Promise<boolean> => {
     try {
-      const applied = await migrateToLatest(resources.db.db);
+      const applied = await migrate(resources.db.db);
       if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
       return true;
     } catch (err) {

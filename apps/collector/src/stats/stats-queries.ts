@@ -15,8 +15,9 @@
  *
  * Each query reads through an index (`sessions_stats_window`, `page_views_session_server_ts`).
  */
+
+import type { Database } from '@devicelink/persister';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
-import type { Database } from '../db/schema.js';
 
 /** The stats of one window. */
 export interface Stats {

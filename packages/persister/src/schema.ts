@@ -80,7 +80,7 @@ export interface DeadLettersTable {
   failed_at: Timestamp;
 }
 
-/** The kysely database type of the collector. */
+/** The kysely database type of the devicelink schema. */
 export interface Database {
   devices: DevicesTable;
   sessions: SessionsTable;

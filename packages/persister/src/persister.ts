@@ -9,19 +9,19 @@
  * then entry by entry, and the entry that fails alone is dead-lettered and acknowledged.
  */
 import { hostname } from 'node:os';
-import type { EventQueue, QueueEntry } from '@devicelink/fastify';
+import type { QueueConsumer, QueueEntry } from '@devicelink/fastify';
 import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
 import { type BatchResult, type PartitionBatch, writePass } from './batch-writer.js';
+import type { Database } from './schema.js';
 
 /** Longest pause between two passes that found nothing. */
 const IDLE_CAP_MS = 400;
 /** Options of {@link Persister}. */
 export interface PersisterOptions {
   db: Kysely<Database>;
-  queue: EventQueue;
-  /** `CONVERSION_LOOKBACK_DAYS`. */
-  lookbackDays: number;
+  queue: QueueConsumer;
+  /** How far back a link converts a device's sessions, days (default 30; the store's `conversionLookbackDays`). */
+  lookbackDays?: number;
   /** Consumer name in the group; unique per process by default. */
   consumer?: string;
   /** Entries per read of one partition (default 500); a pass reads every partition. */
@@ -72,7 +72,7 @@ const recordTs = (e: QueueEntry): number => (e.record.kind === 'pageview' ? e.re
  * Runs the persist loop until `stop()`.
  *
  * @example
- * const persister = new Persister({ db, queue, lookbackDays: 30 });
+ * const persister = createPersister({ db, queue: store });
  * persister.start();
  * await persister.stop({ drainMs: 10_000 }); // persists what is queued, for at most 10 s
  */
@@ -103,6 +103,7 @@ export class Persister {
       idleMs: 50,
       maxBackoffMs: 5_000,
       lagProbeMs: 1_000,
+      lookbackDays: 30,
       ...options,
     };
   }
@@ -147,9 +148,8 @@ export class Persister {
    */
   async #removeConsumer(): Promise<void> {
     const { queue, consumer } = this.#o;
-    if (!queue.removeConsumer) return;
     const done = await Promise.allSettled(
-      Array.from({ length: queue.partitions }, (_, p) => queue.removeConsumer!(p, consumer)),
+      Array.from({ length: queue.partitions }, (_, p) => queue.removeConsumer(p, consumer)),
     );
     const failed = done.find((d) => d.status === 'rejected');
     if (failed) this.#report(failed.reason, 'queue (remove consumer)');
@@ -228,14 +228,13 @@ export class Persister {
 
   /**
    * Samples the oldest entry of every partition, so the lag counts entries no one has read yet (a
-   * backlog behind a slow or down Postgres). Queues without `oldest` report only entries in hand.
+   * backlog behind a slow or down Postgres).
    */
   async #probeLoop(): Promise<void> {
     const { queue } = this.#o;
-    if (!queue.oldest) return;
     while (!this.#stopping) {
       try {
-        const found = await Promise.all(Array.from({ length: queue.partitions }, (_, p) => queue.oldest!(p)));
+        const found = await Promise.all(Array.from({ length: queue.partitions }, (_, p) => queue.oldest(p)));
         let oldest: number | null = null;
         for (const ts of found) if (ts !== null && (oldest === null || ts < oldest)) oldest = ts;
         this.#queuedOldest = oldest;
@@ -382,4 +381,18 @@ export class Persister {
       };
     });
   }
+}
+
+/**
+ * A persister of `queue` (a store made by `@devicelink/fastify`'s `createRedisStore` on the same prefix
+ * and partition count) into `db` (migrated with `migrate`). Call `start()`; `stop({ drainMs })` on
+ * shutdown.
+ *
+ * @example
+ * const persister = createPersister({ db, queue: store });
+ * persister.start();
+ * app.addHook('onClose', () => persister.stop({ drainMs: 10_000 }));
+ */
+export function createPersister(options: PersisterOptions): Persister {
+  return new Persister(options);
 }

@@ -1,6 +1,6 @@
 /**
- * The database: Postgres through a pg Pool when `DATABASE_URL` is set, otherwise embedded PGlite in
- * `DATA_DIR/pglite` (the caller holds the data-dir lock).
+ * The database: Postgres through a pg Pool when `databaseUrl` is set, otherwise embedded PGlite in
+ * `dataDir/pglite` (the caller makes sure one process at a time opens it).
  */
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -9,14 +9,16 @@ import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
-/** What `createDb` needs of the configuration. */
+/** Options of {@link createDb}. */
 export interface DbConfig {
+  /** A Postgres connection string; null (with `dataDir`) for embedded PGlite. */
   databaseUrl: string | null;
-  dataDir: string;
+  /** Where embedded PGlite keeps its files (`<dataDir>/pglite`); needed without `databaseUrl`. */
+  dataDir?: string;
 }
 
 /** An open database. `close` ends the pool (or closes PGlite); idempotent. */
-export interface CollectorDb {
+export interface PersisterDb {
   readonly db: Kysely<Database>;
   readonly kind: 'postgres' | 'pglite';
   close(): Promise<void>;
@@ -27,9 +29,9 @@ export interface CollectorDb {
  * outage the persister waits out, not a start-up failure).
  *
  * @example
- * const { db, close } = await createDb(config);
+ * const { db, close } = await createDb({ databaseUrl: 'postgres://127.0.0.1/devicelink' });
  */
-export async function createDb(config: DbConfig): Promise<CollectorDb> {
+export async function createDb(config: DbConfig): Promise<PersisterDb> {
   if (config.databaseUrl) {
     const pool = new pg.Pool({
       connectionString: config.databaseUrl,
@@ -49,6 +51,7 @@ export async function createDb(config: DbConfig): Promise<CollectorDb> {
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', close: once(() => db.destroy()) };
   }
+  if (!config.dataDir) throw new TypeError('createDb needs databaseUrl, or dataDir for embedded PGlite');
   const pglite = await PGlite.create(join(config.dataDir, 'pglite'));
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   return {

@@ -1,12 +1,12 @@
 /**
- * The conversion rule (../shared/CONTRACT.md, Conversion) in SQL: a session is converted by its
+ * The conversion rule (docs/protocol.md, Conversion) in SQL: a session is converted by its
  * device's earliest link made at or after the session started, within the lookback; a converted
  * session is never re-linked to a later link, but an earlier link written after it corrects it, so the
  * result does not depend on arrival order. Applied to the devices a batch touched, after its sessions and links are
  * written, so a link persisted before its session's page views still converts that session.
  */
 import { type Kysely, sql } from 'kysely';
-import type { Database } from '../db/schema.js';
+import type { Database } from './schema.js';
 
 const DEVICES_PER_UPDATE = 5_000;
 

@@ -5,7 +5,7 @@
  * towards their session; links carry a deterministic id; aliases and devices are upserts; erasures
  * delete.
  *
- * Erasure (../shared/CONTRACT.md, Erasure): an `erase` record removes a device, an `erase-user` record
+ * Erasure (docs/protocol.md, Erasure): an `erase` record removes a device, an `erase-user` record
  * the user's links, the sessions and page views converted to the user and the user's own page views,
  * and leaves the user id in `erased_users` for 30 days so that links and page views of the user still
  * queued in other partitions are dropped instead of written back. An erased device likewise stays in
@@ -14,10 +14,10 @@
  */
 import type { AliasRecord, LinkRecord, PageviewRecord, QueueEntry } from '@devicelink/fastify';
 import { type Kysely, sql, type Transaction } from 'kysely';
-import type { Database } from '../db/schema.js';
 import { applyConversionRule } from './conversion-rule.js';
 import { eraseDevice, erasedDevices, erasedUsers, eraseUser } from './erasure-writes.js';
 import { linkId } from './link-id.js';
+import type { Database } from './schema.js';
 
 /** What a committed batch did. */
 export interface BatchResult {
@@ -41,19 +41,6 @@ const PARTITION_LOCK_NAMESPACE = 72_104;
 const ROWS_PER_INSERT = 2_000;
 
 const date = (ms: number): Date => new Date(ms);
-
-/**
- * Writes one partition's `entries` (in queue order) and applies the conversion rule to the devices
- * they touch, in one transaction.
- */
-export function writeBatch(
-  db: Kysely<Database>,
-  partition: number,
-  entries: readonly QueueEntry[],
-  lookbackDays: number,
-): Promise<BatchResult> {
-  return writePass(db, [{ partition, entries }], lookbackDays);
-}
 
 /**
  * Writes the entries of several partitions and applies the conversion rule to the devices they touch,

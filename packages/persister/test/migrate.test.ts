@@ -4,19 +4,19 @@ import { join } from 'node:path';
 import { createTestDatabase, hasServices } from '@devicelink/test-env';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { createDb } from './create-db.js';
-import { migrateToLatest } from './migrate.js';
-import { migrationProvider } from './migrations/index.js';
+import { createDb } from '../src/create-db.js';
+import { migrate } from '../src/migrate.js';
+import { migrationProvider } from '../src/migrations/index.js';
 
 describe.runIf(hasServices('postgres'))('migrations on Postgres', () => {
-  it('three collectors migrating at once all succeed and the schema is created once', async () => {
+  it('three processes migrating at once all succeed and the schema is created once', async () => {
     const database = await createTestDatabase('migrate');
     const dbs = await Promise.all(
       [1, 2, 3].map(() => createDb({ databaseUrl: database.url, dataDir: '/nonexistent' })),
     );
     try {
       const all = Object.keys(await migrationProvider.getMigrations());
-      const applied = await Promise.all(dbs.map((d) => migrateToLatest(d.db)));
+      const applied = await Promise.all(dbs.map((d) => migrate(d.db)));
       expect(applied.flat().sort()).toEqual(all.sort());
       const { rows } = await sql<{ n: number }>`select count(*)::int as n from kysely_migration`.execute(
         dbs[0]!.db,
@@ -34,14 +34,14 @@ describe('migrations on embedded PGlite', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dl-pglite-'));
     try {
       const first = await createDb({ databaseUrl: null, dataDir: dir });
-      await migrateToLatest(first.db);
+      await migrate(first.db);
       await first.db
         .insertInto('devices')
         .values({ device_id: 'device-aaaaaaaaaaaa', first_seen: new Date(), last_seen: new Date() })
         .execute();
       await first.close();
       const second = await createDb({ databaseUrl: null, dataDir: dir });
-      expect(await migrateToLatest(second.db)).toEqual([]);
+      expect(await migrate(second.db)).toEqual([]);
       const rows = await second.db.selectFrom('devices').selectAll().execute();
       expect(rows.map((r) => r.device_id)).toEqual(['device-aaaaaaaaaaaa']);
       await second.close();

@@ -13,7 +13,7 @@ const migrations: Record<string, Migration> = {
   '2026-04-01T00-00-00-device-tombstones-and-dead-letters': deviceTombstones,
 };
 
-/** The static migration provider of the collector. */
+/** The static migration provider: every migration of the schema, for kysely's Migrator. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
     return migrations;

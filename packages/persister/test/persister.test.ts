@@ -1,18 +1,24 @@
 import {
-  createMemoryStores,
-  type MemoryStores,
+  createMemoryStore,
+  type MemoryStore,
   type PageviewRecord,
   type QueuedPageview,
   type QueueEntry,
 } from '@devicelink/fastify';
 import { uuidv7 } from '@devicelink/protocol';
-import { createTestDatabase, hasServices, testEnv, waitFor } from '@devicelink/test-env';
+import {
+  createTestDatabase,
+  hasServices,
+  startTcpProxy,
+  testEnv,
+  throughProxy,
+  waitFor,
+} from '@devicelink/test-env';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type CollectorDb, createDb } from '../src/db/create-db.js';
-import { migrateToLatest } from '../src/db/migrate.js';
-import { writeBatch, writePass } from '../src/persister/batch-writer.js';
-import { Persister } from '../src/persister/persister.js';
-import { startTcpProxy, throughProxy } from './support/tcp-proxy.js';
+import { writePass } from '../src/batch-writer.js';
+import { createDb, type PersisterDb } from '../src/create-db.js';
+import { migrate } from '../src/migrate.js';
+import { createPersister, type Persister } from '../src/persister.js';
 
 const DAY = 86_400_000;
 
@@ -28,15 +34,15 @@ function pageviews(n: number, url = '/p'): QueuedPageview[] {
 
 describe.runIf(hasServices('postgres'))('the persister against Postgres', () => {
   let database: { url: string; drop(): Promise<void> };
-  let db: CollectorDb;
-  let stores: MemoryStores;
+  let db: PersisterDb;
+  let stores: MemoryStore;
   let clock: number;
   const persisters: Persister[] = [];
 
   beforeAll(async () => {
     database = await createTestDatabase('persister');
     db = await createDb({ databaseUrl: database.url, dataDir: '/nonexistent' });
-    await migrateToLatest(db.db);
+    await migrate(db.db);
   });
   afterAll(async () => {
     await db.close();
@@ -44,7 +50,7 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
   });
   beforeEach(() => {
     clock = Date.now();
-    stores = createMemoryStores({ partitions: 4, now: () => clock });
+    stores = createMemoryStore({ partitions: 4, now: () => clock });
   });
   afterEach(async () => {
     await Promise.all(persisters.splice(0).map((p) => p.stop()));
@@ -52,7 +58,7 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
   });
 
   const newPersister = () => {
-    const p = new Persister({ db: db.db, queue: stores.queue, lookbackDays: 30, idleMs: 10 });
+    const p = createPersister({ db: db.db, queue: stores, lookbackDays: 30, idleMs: 10 });
     persisters.push(p);
     return p;
   };
@@ -69,7 +75,7 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
 
   it('writes page views and their session, then acknowledges them', async () => {
     const d = device();
-    await stores.sessions.touch({
+    await stores.touch({
       deviceId: d,
       source: 'header',
       visitorHash: null,
@@ -81,13 +87,13 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
     const [s] = await sessionsOf(d);
     expect(s).toMatchObject({ device_id: d, page_views: 3, source: 'header', user_agent: 'ua' });
     let depth = 0;
-    for (let i = 0; i < stores.queue.partitions; i++) depth += await stores.queue.depth(i);
+    for (let i = 0; i < stores.partitions; i++) depth += await stores.depth(i);
     expect(depth).toBe(0);
   });
 
   it('a batch delivered twice is counted once', async () => {
     const d = device();
-    await stores.sessions.touch({
+    await stores.touch({
       deviceId: d,
       source: 'cookie',
       visitorHash: null,
@@ -95,10 +101,10 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
       events: pageviews(4),
     });
     const entries = [];
-    for (let i = 0; i < stores.queue.partitions; i++) entries.push(...(await stores.queue.read(i, 'x', 100)));
+    for (let i = 0; i < stores.partitions; i++) entries.push(...(await stores.read(i, 'x', 100)));
     const partition = entries[0]!.partition;
-    await writeBatch(db.db, partition, entries, 30);
-    const again = await writeBatch(db.db, partition, entries, 30);
+    await writePass(db.db, [{ partition: partition, entries: entries }], 30);
+    const again = await writePass(db.db, [{ partition: partition, entries: entries }], 30);
     expect(again.pageViewsInserted).toBe(0);
     const [s] = await sessionsOf(d);
     expect(s!.page_views).toBe(4);
@@ -106,7 +112,7 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
 
   it('a link converts the sessions that started before it, and adds no link when repeated', async () => {
     const d = device();
-    await stores.sessions.touch({
+    await stores.touch({
       deviceId: d,
       source: 'header',
       visitorHash: null,
@@ -114,8 +120,8 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
       events: pageviews(2),
     });
     clock += 1000;
-    expect((await stores.sessions.convert(d, 'user-a')).status).toBe('linked');
-    expect((await stores.sessions.convert(d, 'user-a')).status).toBe('unchanged');
+    expect((await stores.convert(d, 'user-a')).status).toBe('linked');
+    expect((await stores.convert(d, 'user-a')).status).toBe('unchanged');
     await newPersister().runOnce();
     const [s] = await sessionsOf(d);
     expect(s!.converted_user_id).toBe('user-a');
@@ -127,7 +133,7 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
   it('after a logout another user on the same device converts only the sessions since', async () => {
     const d = device();
     const touch = () =>
-      stores.sessions.touch({
+      stores.touch({
         deviceId: d,
         source: 'header',
         visitorHash: null,
@@ -136,11 +142,11 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
       });
     await touch();
     clock += 1000;
-    await stores.sessions.convert(d, 'alice');
+    await stores.convert(d, 'alice');
     clock += 1000;
     await touch(); // after logout: a new anonymous session
     clock += 1000;
-    await stores.sessions.convert(d, 'bob');
+    await stores.convert(d, 'bob');
     await newPersister().runOnce();
     const sessions = await sessionsOf(d);
     expect(sessions.map((s) => s.converted_user_id)).toEqual(['alice', 'bob']);
@@ -148,7 +154,7 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
 
   it('a link persisted before its session page views still converts that session', async () => {
     const d = device();
-    await stores.sessions.touch({
+    await stores.touch({
       deviceId: d,
       source: 'header',
       visitorHash: null,
@@ -156,20 +162,20 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
       events: pageviews(2),
     });
     clock += 1000;
-    await stores.sessions.convert(d, 'late-user');
+    await stores.convert(d, 'late-user');
     const entries = [];
-    for (let i = 0; i < stores.queue.partitions; i++) entries.push(...(await stores.queue.read(i, 'x', 100)));
+    for (let i = 0; i < stores.partitions; i++) entries.push(...(await stores.read(i, 'x', 100)));
     const links = entries.filter((e) => e.record.kind === 'link');
     const views = entries.filter((e) => e.record.kind === 'pageview');
-    await writeBatch(db.db, links[0]!.partition, links, 30);
-    await writeBatch(db.db, views[0]!.partition, views, 30);
+    await writePass(db.db, [{ partition: links[0]!.partition, entries: links }], 30);
+    await writePass(db.db, [{ partition: views[0]!.partition, entries: views }], 30);
     const [s] = await sessionsOf(d);
     expect(s!.converted_user_id).toBe('late-user');
   });
 
   it('a link older sessions than the lookback never converts them', async () => {
     const d = device();
-    await stores.sessions.touch({
+    await stores.touch({
       deviceId: d,
       source: 'header',
       visitorHash: null,
@@ -177,7 +183,7 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
       events: pageviews(1),
     });
     clock += 31 * DAY;
-    await stores.sessions.convert(d, 'too-late');
+    await stores.convert(d, 'too-late');
     await newPersister().runOnce();
     const [s] = await sessionsOf(d);
     expect(s!.converted_user_id).toBeNull();
@@ -185,16 +191,16 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
 
   it('an erase record removes everything persisted for the device', async () => {
     const d = device();
-    await stores.sessions.touch({
+    await stores.touch({
       deviceId: d,
       source: 'header',
       visitorHash: null,
       userAgent: null,
       events: pageviews(2),
     });
-    await stores.sessions.convert(d, 'someone');
+    await stores.convert(d, 'someone');
     await newPersister().runOnce();
-    await stores.sessions.erase(d);
+    await stores.erase(d);
     await newPersister().runOnce();
     expect(await sessionsOf(d)).toEqual([]);
     const views = await db.db
@@ -208,7 +214,7 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
   it('one pass writes what every partition holds in one transaction and acknowledges all of it', async () => {
     const devices = Array.from({ length: 12 }, device);
     for (const d of devices) {
-      await stores.sessions.touch({
+      await stores.touch({
         deviceId: d,
         source: 'header',
         visitorHash: null,
@@ -218,9 +224,9 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
     }
     const p = newPersister();
     let passes = 0;
-    const counting = new Persister({
+    const counting = createPersister({
       db: db.db,
-      queue: stores.queue,
+      queue: stores,
       lookbackDays: 30,
       onBatch: () => passes++,
     });
@@ -229,7 +235,7 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
     expect(passes).toBe(1);
     for (const d of devices) expect((await sessionsOf(d))[0]?.page_views).toBe(2);
     let depth = 0;
-    for (let i = 0; i < stores.queue.partitions; i++) depth += await stores.queue.depth(i);
+    for (let i = 0; i < stores.partitions; i++) depth += await stores.depth(i);
     expect(depth).toBe(0);
     expect(await p.runOnce()).toBe(0);
   });
@@ -237,7 +243,7 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
   it('a pass over several partitions keeps the order of each around an erase: the rows of the device go, and one queued after the erase stays out (Postgres tombstone)', async () => {
     const [d, other] = [device(), device()];
     const touch = (id: string, url: string) =>
-      stores.sessions.touch({
+      stores.touch({
         deviceId: id,
         source: 'header',
         visitorHash: null,
@@ -246,9 +252,9 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
       });
     await touch(d, '/before');
     await touch(other, '/other');
-    await stores.sessions.erase(d);
+    await stores.erase(d);
     const read: QueueEntry[] = [];
-    for (let i = 0; i < stores.queue.partitions; i++) read.push(...(await stores.queue.read(i, 'x', 100)));
+    for (let i = 0; i < stores.partitions; i++) read.push(...(await stores.read(i, 'x', 100)));
     // The Redis tombstone refuses new page views, so a later one is made up here: the Postgres tombstone
     // must keep it out too (a reclaimed entry can arrive after the erase).
     const before = read.find((e) => e.record.kind === 'pageview' && e.record.deviceId === d)!;
@@ -281,16 +287,16 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
     try {
       proxy.cut();
       const d = device();
-      await stores.sessions.touch({
+      await stores.touch({
         deviceId: d,
         source: 'header',
         visitorHash: null,
         userAgent: null,
         events: pageviews(5),
       });
-      const p = new Persister({
+      const p = createPersister({
         db: proxied.db,
-        queue: stores.queue,
+        queue: stores,
         lookbackDays: 30,
         idleMs: 10,
         maxBackoffMs: 200,

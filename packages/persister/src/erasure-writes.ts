@@ -1,5 +1,5 @@
 /**
- * The erasure steps of a batch (../shared/CONTRACT.md, Erasure): a device's `erase` record, a user's
+ * The erasure steps of a batch (docs/protocol.md, Erasure): a device's `erase` record, a user's
  * `erase-user` record, and the 30-day user and device tombstones that keep records still queued (in
  * other partitions, or left pending by a dead consumer and reclaimed after the erasure was written)
  * from being written back.
@@ -7,7 +7,7 @@
 import type { EraseRecord, EraseUserRecord } from '@devicelink/fastify';
 import { TOMBSTONE_SECONDS } from '@devicelink/protocol';
 import { sql, type Transaction } from 'kysely';
-import type { Database } from '../db/schema.js';
+import type { Database } from './schema.js';
 
 const date = (ms: number): Date => new Date(ms);
 

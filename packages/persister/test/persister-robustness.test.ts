@@ -1,20 +1,21 @@
 import {
-  createMemoryStores,
-  createRedisStores,
+  createMemoryStore,
+  createRedisStore,
   type LinkRecord,
-  type MemoryStores,
+  type MemoryStore,
   type PageviewRecord,
   type QueueEntry,
   type QueueRecord,
 } from '@devicelink/fastify';
-import { partitionOf, partitionTag, uuidv7 } from '@devicelink/protocol';
+import { appendForTest } from '@devicelink/fastify/testing';
+import { partitionOf, uuidv7 } from '@devicelink/protocol';
 import { createTestDatabase, hasServices, testEnv, uniquePrefix } from '@devicelink/test-env';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type CollectorDb, createDb } from '../src/db/create-db.js';
-import { migrateToLatest } from '../src/db/migrate.js';
-import { writePass } from '../src/persister/batch-writer.js';
-import { isDataError, Persister } from '../src/persister/persister.js';
+import { writePass } from '../src/batch-writer.js';
+import { createDb, type PersisterDb } from '../src/create-db.js';
+import { migrate } from '../src/migrate.js';
+import { createPersister, isDataError, type Persister } from '../src/persister.js';
 
 const MINUTE = 60_000;
 const PARTITIONS = 4;
@@ -72,15 +73,15 @@ describe('what the persister treats as a data error', () => {
 
 describe.runIf(hasServices('postgres'))('persister robustness against Postgres', () => {
   let database: { url: string; drop(): Promise<void> };
-  let db: CollectorDb;
-  let stores: MemoryStores;
+  let db: PersisterDb;
+  let stores: MemoryStore;
   let clock: number;
   const persisters: Persister[] = [];
 
   beforeAll(async () => {
     database = await createTestDatabase('persister_robust');
     db = await createDb({ databaseUrl: database.url, dataDir: '/nonexistent' });
-    await migrateToLatest(db.db);
+    await migrate(db.db);
   });
   afterAll(async () => {
     await db.close();
@@ -88,7 +89,7 @@ describe.runIf(hasServices('postgres'))('persister robustness against Postgres',
   });
   beforeEach(() => {
     clock = Date.now();
-    stores = createMemoryStores({ partitions: PARTITIONS, now: () => clock });
+    stores = createMemoryStore({ partitions: PARTITIONS, now: () => clock });
   });
   afterEach(async () => {
     await Promise.all(persisters.splice(0).map((p) => p.stop()));
@@ -96,9 +97,9 @@ describe.runIf(hasServices('postgres'))('persister robustness against Postgres',
   });
 
   const newPersister = (errors: Array<{ err: unknown; context: string }> = []) => {
-    const p = new Persister({
+    const p = createPersister({
       db: db.db,
-      queue: stores.queue,
+      queue: stores,
       lookbackDays: 30,
       idleMs: 10,
       reclaimIdleMs: MINUTE,
@@ -114,17 +115,17 @@ describe.runIf(hasServices('postgres'))('persister robustness against Postgres',
     db.db.selectFrom('sessions').selectAll().where('device_id', '=', deviceId).execute();
   async function depth(): Promise<number> {
     let n = 0;
-    for (let i = 0; i < PARTITIONS; i++) n += await stores.queue.depth(i);
+    for (let i = 0; i < PARTITIONS; i++) n += await stores.depth(i);
     return n;
   }
 
   it('a page view reclaimed from a dead consumer after its device was erased does not come back', async () => {
     const d = device();
     const partition = partitionOf(d, PARTITIONS);
-    await stores.queue.append(d, [pageview(d, uuidv7(), clock)]);
+    await appendForTest(stores, d, [pageview(d, uuidv7(), clock)]);
     // A consumer reads the page view and dies before writing it.
-    expect(await stores.queue.read(partition, 'dead-consumer', 10)).toHaveLength(1);
-    await stores.queue.append(d, [{ kind: 'erase', deviceId: d, ts: clock }]);
+    expect(await stores.read(partition, 'dead-consumer', 10)).toHaveLength(1);
+    await appendForTest(stores, d, [{ kind: 'erase', deviceId: d, ts: clock }]);
     // The restarted persister writes the erasure first: the page view is not idle long enough yet.
     expect(await newPersister().runOnce()).toBe(1);
     clock += 2 * MINUTE;
@@ -172,12 +173,12 @@ describe.runIf(hasServices('postgres'))('persister robustness against Postgres',
     // Queued through append, bypassing the token check: a NUL in the user id (Postgres text refuses it).
     const bad = pageview(null, null, clock, 'user\u0000nul');
     const badUuid: PageviewRecord = { ...pageview(d, uuidv7(), clock), eventId: 'not-a-uuid' };
-    await stores.queue.append(d, [bad, good, badUuid]);
+    await appendForTest(stores, d, [bad, good, badUuid]);
     // Another partition's record in the same pass.
     let elsewhere = device();
     while (partitionOf(elsewhere, PARTITIONS) === partitionOf(d, PARTITIONS)) elsewhere = device();
     const other = pageview(elsewhere, uuidv7(), clock);
-    await stores.queue.append(elsewhere, [other]);
+    await appendForTest(stores, elsewhere, [other]);
 
     const errors: Array<{ err: unknown; context: string }> = [];
     const p = newPersister(errors);
@@ -193,7 +194,7 @@ describe.runIf(hasServices('postgres'))('persister robustness against Postgres',
 
     // The partition keeps flowing.
     const later = pageview(d, uuidv7(), clock);
-    await stores.queue.append(d, [later]);
+    await appendForTest(stores, d, [later]);
     expect(await p.runOnce()).toBe(1);
     expect(await pageViewsOf(d)).toHaveLength(2);
   });
@@ -273,31 +274,31 @@ describe.runIf(hasServices('redis', 'postgres'))('persister consumers on Redis',
     const database = await createTestDatabase('persister_robust_redis');
     const db = await createDb({ databaseUrl: database.url, dataDir: '/nonexistent' });
     try {
-      await migrateToLatest(db.db);
-      const stores = await createRedisStores(redis, { keyPrefix: prefix, partitions: 2 });
+      await migrate(db.db);
+      const stores = await createRedisStore(redis, { prefix, partitions: 2 });
       const d = device();
       const partition = partitionOf(d, 2);
-      const stream = `${prefix}${partitionTag(partition)}:q`;
+      const stream = `${prefix}{p${partition}}:q`;
       const consumers = async () =>
         ((await redis.xinfo('CONSUMERS', stream, 'persist')) as unknown[][]).map((c) => String(c[1]));
 
       // Entries read and not acknowledged: the consumer is kept, so a reclaim still finds them.
-      await stores.queue.append(d, [pageview(d, uuidv7(), Date.now())]);
-      const held = await stores.queue.read(partition, 'holder', 10);
+      await appendForTest(stores, d, [pageview(d, uuidv7(), Date.now())]);
+      const held = await stores.read(partition, 'holder', 10);
       expect(held).toHaveLength(1);
-      expect(await stores.queue.removeConsumer!(partition, 'holder')).toBe(false);
+      expect(await stores.removeConsumer(partition, 'holder')).toBe(false);
       expect(await consumers()).toContain('holder');
-      await stores.queue.ack(
+      await stores.ack(
         partition,
         held.map((e) => e.id),
       );
-      expect(await stores.queue.removeConsumer!(partition, 'holder')).toBe(true);
+      expect(await stores.removeConsumer(partition, 'holder')).toBe(true);
       expect(await consumers()).not.toContain('holder');
 
-      await stores.queue.append(d, [pageview(d, uuidv7(), Date.now())]);
-      const persister = new Persister({
+      await appendForTest(stores, d, [pageview(d, uuidv7(), Date.now())]);
+      const persister = createPersister({
         db: db.db,
-        queue: stores.queue,
+        queue: stores,
         lookbackDays: 30,
         consumer: 'clean-stop',
       });

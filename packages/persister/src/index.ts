@@ -1,0 +1,42 @@
+/**
+ * @devicelink/persister: moves the queue of a `@devicelink/fastify` store into Postgres (schema,
+ * migrations, the persister, its conversion rule and erasures). Run one wherever the plugin runs on
+ * Redis: same prefix, same partition count.
+ *
+ * @example
+ * import { createDb, createPersister, migrate } from '@devicelink/persister';
+ * const { db, close } = await createDb({ databaseUrl: 'postgres://127.0.0.1/devicelink' });
+ * await migrate(db);
+ * const persister = createPersister({ db, queue: store });
+ * persister.start();
+ */
+export type { BatchResult } from './batch-writer.js';
+export type { DbConfig, PersisterDb } from './create-db.js';
+export { createDb } from './create-db.js';
+export { migrate } from './migrate.js';
+export { migrationProvider } from './migrations/index.js';
+export type { PersistOptions } from './persist-command.js';
+export { persist } from './persist-command.js';
+export type { Persister, PersisterOptions, PersisterStatus } from './persister.js';
+export { createPersister, isDataError } from './persister.js';
+export type {
+  Database,
+  DeadLettersTable,
+  Device,
+  DeviceAlias,
+  DeviceAliasesTable,
+  DevicesTable,
+  ErasedDevicesTable,
+  ErasedUsersTable,
+  IdentityLink,
+  IdentityLinksTable,
+  NewDevice,
+  NewDeviceAlias,
+  NewIdentityLink,
+  NewPageView,
+  NewSession,
+  PageView,
+  PageViewsTable,
+  Session,
+  SessionsTable,
+} from './schema.js';

@@ -1,0 +1,56 @@
+/**
+ * `persist`: a persister as a process of its own (an ingest-only app writes the queue, this drains
+ * it): migrates, persists until SIGTERM or SIGINT (or `signal` aborts), then drains for at most
+ * `drainMs` and stops.
+ */
+import type { QueueConsumer } from '@devicelink/fastify';
+import type { Kysely } from 'kysely';
+import { migrate } from './migrate.js';
+import { createPersister, type PersisterOptions } from './persister.js';
+import type { Database } from './schema.js';
+
+/** Options of {@link persist}. */
+export interface PersistOptions extends Omit<PersisterOptions, 'db' | 'queue'> {
+  db: Kysely<Database>;
+  /** The store's queue side: same prefix and partition count as the apps that write it. */
+  queue: QueueConsumer;
+  /** Stops the command instead of (or as well as) SIGTERM and SIGINT. */
+  signal?: AbortSignal;
+  /** How long a stop keeps persisting what is queued, ms (default 10,000). */
+  drainMs?: number;
+  /** Called when the stop begins (e.g. to arm a shutdown deadline). */
+  onStop?: () => void;
+}
+
+/**
+ * Runs the persister until a signal; resolves after a clean stop. Does not close `db` or the queue's
+ * client: they belong to the caller.
+ *
+ * @example
+ * const redis = new Redis(redisUrl);
+ * const store = await createRedisStore(redis, { prefix: 'dl:', partitions: 64 });
+ * const database = await createDb({ databaseUrl });
+ * await persist({ db: database.db, queue: store });
+ * await database.close();
+ * await redis.quit();
+ */
+export async function persist(options: PersistOptions): Promise<void> {
+  const { signal, drainMs = 10_000, onStop, ...persisterOptions } = options;
+  await migrate(options.db);
+  const persister = createPersister(persisterOptions);
+  persister.start();
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.removeListener('SIGTERM', stop);
+      process.removeListener('SIGINT', stop);
+      signal?.removeEventListener('abort', stop);
+      onStop?.();
+      resolve();
+    };
+    if (signal?.aborted) return stop();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    signal?.addEventListener('abort', stop, { once: true });
+  });
+  await persister.stop({ drainMs });
+}
