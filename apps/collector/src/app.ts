@@ -123,10 +123,8 @@ export async function buildApp(
         },
       },
     });
-    // The document of every route, generated from the route schemas. `/openapi.json` is the old name.
-    const openapi = async () => app.swagger();
-    app.get('/docs/json', { schema: { hide: true } }, openapi);
-    app.get('/openapi.json', { schema: { hide: true } }, openapi);
+    // The document of every route, generated from the route schemas.
+    app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
 
     if (config.corsOrigins) {
       await app.register(fastifyCors, corsOptions({ origin: [...config.corsOrigins] }));
