@@ -1,0 +1,32 @@
+import devicelink, { createRedisStore } from '@devicelink/fastify';
+import { createDb, createPersister, migrate } from '@devicelink/persister';
+import Fastify from 'fastify';
+import { Redis } from 'ioredis';
+
+/** A host app: page views counted by the plugin on Redis, persisted to Postgres, no collector. */
+export async function buildHostApp(redisUrl: string, databaseUrl: string, prefix = 'dl:') {
+  const redis = new Redis(redisUrl);
+  // The persister reads what the store writes: same client, same prefix, same partition count.
+  const store = await createRedisStore(redis, { prefix, partitions: 64 });
+  const database = await createDb({ databaseUrl });
+  await migrate(database.db);
+  const persister = createPersister({ db: database.db, queue: store });
+
+  const app = Fastify();
+  await app.register(devicelink, { store });
+  app.post('/pageview', { config: { devicelink: true } }, async (request, reply) => {
+    const { url } = request.body as { url: string };
+    const result = await app.devicelink.track(request, [
+      { type: 'pageview', url, referrer: null, id: null, clientTs: null },
+    ]);
+    return reply.code(202).send(result);
+  });
+
+  persister.start();
+  app.addHook('onClose', async () => {
+    await persister.stop({ drainMs: 10_000 }); // writes what is still queued
+    await database.close();
+    await redis.quit();
+  });
+  return app;
+}
