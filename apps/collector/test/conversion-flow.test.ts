@@ -110,6 +110,11 @@ describe.each(environments)('conversion over HTTP: $name', (environment) => {
     const d = deviceId();
     const s1 = await pageViews(app, d, 2);
     await identify(app, { 'x-device-fingerprint': d, authorization: bearer('alice') });
+    // The conversion rule takes a link "at or after the session started" in milliseconds: a page view
+    // in the same millisecond as the login (a warm in-process collector answers that fast) would tie
+    // and go to alice. A logout is never that quick; wait for the clock to move on (no assertion).
+    const loggedInAt = Date.now();
+    await waitFor(() => Date.now() > loggedInAt + 1, { what: 'the next millisecond' });
     // Logged out: anonymous page views again, without a token.
     const s2 = await pageViews(app, d, 2);
     expect(s2.sessionId).toBeDefined();
