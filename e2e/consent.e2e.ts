@@ -2,35 +2,34 @@
  * Consent denied in the demo's switch: the SDK forgets the id, the collector clears its cookie, and on
  * the next visit no fingerprint code is loaded, nothing is stored and nothing is tracked.
  */
-import { createTestDatabase, hasServices, testEnv, uniquePrefix, waitFor } from '@devicelink/test-env';
+import { hasServices, waitFor } from '@devicelink/test-env';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { deviceDetail } from './support/admin-api.js';
 import { launchProfile, type Profile, screenshot } from './support/browser.js';
-import { type CollectorProcess, startCollector } from './support/collector-process.js';
+import {
+  type CollectorOnServices,
+  type CollectorProcess,
+  startOnServices,
+} from './support/collector-process.js';
 import { deviceCookie, goTo, isFingerprintChunk, storedId, storedIdNow } from './support/demo-page.js';
 import { type RequestLog, recordRequests } from './support/request-log.js';
 
 describe.runIf(hasServices('chromium', 'redis', 'postgres'))('consent denied in the demo', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let running: CollectorOnServices;
   let collector: CollectorProcess;
   let profile: Profile;
   let log: RequestLog;
 
   beforeAll(async () => {
-    db = await createTestDatabase('e2e_consent');
-    collector = await startCollector({
-      REDIS_URL: testEnv.redisUrl!,
-      DATABASE_URL: db.url,
-      REDIS_KEY_PREFIX: uniquePrefix('e2e'),
-    });
+    running = await startOnServices('e2e_consent');
+    collector = running.collector;
     profile = await launchProfile();
     log = recordRequests(profile.context);
   });
 
   afterAll(async () => {
     await profile?.close();
-    await collector?.stop();
-    await db?.drop();
+    await running?.close();
   });
 
   test('denying consent loads no fingerprint code, stores and tracks nothing, and clears the cookie already set', async () => {

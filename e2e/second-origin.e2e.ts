@@ -2,17 +2,21 @@
  * The demo served from another origin of the same site (127.0.0.1, another port) talking to the
  * collector with CORS_ORIGINS set, and a third-party API on another site that must never see the id.
  */
-import { createTestDatabase, hasServices, testEnv, uniquePrefix, waitFor } from '@devicelink/test-env';
+import { hasServices, waitFor } from '@devicelink/test-env';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launchProfile, type Profile, screenshot } from './support/browser.js';
-import { type CollectorProcess, startCollector } from './support/collector-process.js';
+import {
+  type CollectorOnServices,
+  type CollectorProcess,
+  startOnServices,
+} from './support/collector-process.js';
 import { deviceCookie, FINGERPRINT_ID, goTo, storedId, storedIdNow } from './support/demo-page.js';
 import { type RequestLog, recordRequests } from './support/request-log.js';
 import { type RunningServer, serveDemo, serveThirdParty } from './support/static-servers.js';
 
 describe.runIf(hasServices('chromium', 'redis', 'postgres'))('the demo on a second origin', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let running: CollectorOnServices;
   let collector: CollectorProcess;
   let demo: RunningServer;
   let thirdParty: Awaited<ReturnType<typeof serveThirdParty>>;
@@ -22,16 +26,11 @@ describe.runIf(hasServices('chromium', 'redis', 'postgres'))('the demo on a seco
   const foreignId = 'third-party-id-0123456789abcdef';
 
   beforeAll(async () => {
-    db = await createTestDatabase('e2e_origin');
     // The demo server reads the collector's address per request: it starts first, so its origin can
     // go into CORS_ORIGINS.
     demo = await serveDemo(() => collector.url);
-    collector = await startCollector({
-      REDIS_URL: testEnv.redisUrl!,
-      DATABASE_URL: db.url,
-      REDIS_KEY_PREFIX: uniquePrefix('e2e'),
-      CORS_ORIGINS: demo.origin,
-    });
+    running = await startOnServices('e2e_origin', { CORS_ORIGINS: demo.origin });
+    collector = running.collector;
     thirdParty = await serveThirdParty(foreignId);
     profile = await launchProfile();
     log = recordRequests(profile.context);
@@ -40,9 +39,8 @@ describe.runIf(hasServices('chromium', 'redis', 'postgres'))('the demo on a seco
   afterAll(async () => {
     await profile?.close();
     await thirdParty?.close();
-    await collector?.stop();
+    await running?.close();
     await demo?.close();
-    await db?.drop();
   });
 
   test('the app on another port reads the echoed header through CORS and keeps the collector cookie', async () => {

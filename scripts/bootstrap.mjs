@@ -42,6 +42,36 @@ switch (task) {
     turbo('build');
     run('pnpm', ['exec', 'vitest', 'run', ...rest]);
     break;
+  case 'test:unit':
+    // The unit tests sit beside the code (`src/**/*.test.ts`); integration tests live in `test/` and
+    // e2e. Without service variables nothing may reach Redis, Postgres or a browser (those suites skip).
+    turbo('build');
+    run(
+      'pnpm',
+      [
+        'exec',
+        'vitest',
+        'run',
+        '--project',
+        'protocol',
+        '--project',
+        'sdk',
+        '--project',
+        'fastify',
+        '--project',
+        'collector',
+        'src/',
+        ...rest,
+      ],
+      {
+        REDIS_URL: '',
+        REDIS_CLUSTER_NODES: '',
+        DATABASE_URL: '',
+        CHROMIUM_PATH: '',
+        REQUIRE_SERVICES: '',
+      },
+    );
+    break;
   case 'start':
   case 'demo':
     turbo(

@@ -31,6 +31,7 @@ import {
 import { runScale } from './scale.js';
 import { runSdkCost } from './sdk-cost.js';
 import type { ServerProcess } from './server-process.js';
+import { runStatsPlan } from './stats-plan.js';
 import { runTierResolution } from './tier-resolution.js';
 
 const QUICK_BUDGET_SECONDS = 180;
@@ -125,6 +126,7 @@ async function main(): Promise<void> {
     ['memory', () => runMemory(ctx)],
     ['persistence', () => runPersistence(ctx)],
     ['embedded', () => runEmbedded(ctx)],
+    ['stats-plan', () => runStatsPlan(services)],
   ];
   const sections: SectionResult[] = [];
   for (const [name, run] of plan) {

@@ -1,16 +1,15 @@
 /**
  * Servers under test run as child processes, so the load generator (autocannon, in the bench process)
  * and the server never share an event loop: the collector from its build (`apps/collector/dist/server.js`)
- * and the bare Fastify baseline (`bare-fastify-server.ts`).
+ * and the bare Fastify baseline (`bare-fastify-server.ts`), all through the launcher of @devicelink/test-env.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { type RunningProcess, startCollectorProcess, startProcess } from '@devicelink/test-env';
 
 /** The repository root. */
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
-const COLLECTOR_ENTRY = join(REPO_ROOT, 'apps', 'collector', 'dist', 'server.js');
 const BARE_ENTRY = join(import.meta.dirname, 'bare-fastify-server.ts');
 const PLUGIN_ENTRY = join(import.meta.dirname, 'plugin-server.ts');
 
@@ -55,7 +54,6 @@ function rssOf(pid: number): number | null {
   }
 }
 
-/** Ready when `url` answers 2xx, or (for a process without HTTP) when its output contains `marker`. */
 /** Clock ticks per second of `/proc/<pid>/stat` (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
 
@@ -70,67 +68,30 @@ function cpuOf(pid: number): number | null {
   }
 }
 
-async function waitReady(
-  ready: { url: string } | { marker: string },
-  child: ChildProcess,
-  output: () => string,
-): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  const what = 'url' in ready ? ready.url : `"${ready.marker}" in its output`;
-  for (;;) {
-    if (child.exitCode !== null) {
-      throw new Error(`process exited with code ${child.exitCode} before it was ready:\n${output()}`);
-    }
-    if ('marker' in ready) {
-      if (output().includes(ready.marker)) return;
-    } else {
-      try {
-        const res = await fetch(ready.url);
-        if (res.ok) return;
-      } catch {
-        // not listening yet
-      }
-    }
-    if (Date.now() > deadline) throw new Error(`not ready after 60 s (waited for ${what}):\n${output()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** Wraps a launched process with the figures the bench reads. */
+function serverOf(proc: RunningProcess): ServerProcess {
+  return {
+    url: proc.url,
+    pid: proc.pid,
+    rss: () => rssOf(proc.pid),
+    cpuSeconds: () => cpuOf(proc.pid),
+    stop: async () => {
+      await proc.terminate(10_000);
+    },
+  };
 }
 
-async function start(
-  args: string[],
-  env: Record<string, string>,
-  port: number,
-  ready: { path: string } | { marker: string },
-  cwd = REPO_ROOT,
-): Promise<ServerProcess> {
-  const child = spawn(process.execPath, args, {
-    cwd,
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+/** Starts a TypeScript server of the bench (through tsx, from the bench package) and waits for /healthz. */
+async function startBenchServer(entry: string, env: Record<string, string>): Promise<ServerProcess> {
+  const port = await freePort();
+  const proc = await startProcess({
+    args: ['--import', 'tsx', entry],
+    env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
+    inheritEnv: true,
+    cwd: join(REPO_ROOT, 'bench'),
+    ready: { url: `http://127.0.0.1:${port}/healthz` },
   });
-  let log = '';
-  const keep = (chunk: Buffer) => {
-    // Keep the tail only: enough to explain a failed start.
-    log = (log + chunk.toString()).slice(-8_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const url = `http://127.0.0.1:${port}`;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  try {
-    await waitReady('path' in ready ? { url: `${url}${ready.path}` } : ready, child, () => log);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return { url, pid: child.pid!, rss: () => rssOf(child.pid!), cpuSeconds: () => cpuOf(child.pid!), stop };
+  return serverOf(proc);
 }
 
 /**
@@ -141,21 +102,20 @@ export async function startCollector(
   env: Record<string, string>,
   options: SpawnOptions = {},
 ): Promise<ServerProcess> {
-  const port = await freePort();
-  const args = options.cpuProfileDir
-    ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, COLLECTOR_ENTRY]
-    : [COLLECTOR_ENTRY];
-  return start(
-    args,
+  const proc = await startCollectorProcess(
     {
       LOG_LEVEL: 'warn',
       // High enough never to refuse bench traffic; the limiter itself still runs on every request.
       RATE_LIMIT_PER_MINUTE: '10000000',
       ...env,
     },
-    port,
-    { path: '/readyz' },
+    {
+      port: await freePort(),
+      inheritEnv: true,
+      nodeArgs: options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [],
+    },
   );
+  return serverOf(proc);
 }
 
 /**
@@ -163,26 +123,15 @@ export async function startCollector(
  * collectors) and waits for its start-up line.
  */
 export async function startPersister(env: Record<string, string>): Promise<ServerProcess> {
-  return start([COLLECTOR_ENTRY, 'persist'], { ...env, LOG_LEVEL: 'info' }, 0, {
-    marker: 'persister running',
-  });
+  return serverOf(await startCollectorProcess(env, { command: 'persist', inheritEnv: true }));
 }
 
 /** Starts the bare Fastify baseline (one route, no plugin, no Redis). */
-export async function startBareFastify(): Promise<ServerProcess> {
-  const port = await freePort();
-  // From the bench package, where tsx resolves.
-  return start(['--import', 'tsx', BARE_ENTRY], {}, port, { path: '/healthz' }, join(REPO_ROOT, 'bench'));
+export function startBareFastify(): Promise<ServerProcess> {
+  return startBenchServer(BARE_ENTRY, {});
 }
 
 /** Starts Fastify with only the devicelink plugin on the Redis stores (`plugin-server.ts`). */
-export async function startPluginServer(redisUrl: string): Promise<ServerProcess> {
-  const port = await freePort();
-  return start(
-    ['--import', 'tsx', PLUGIN_ENTRY],
-    { REDIS_URL: redisUrl },
-    port,
-    { path: '/healthz' },
-    join(REPO_ROOT, 'bench'),
-  );
+export function startPluginServer(redisUrl: string): Promise<ServerProcess> {
+  return startBenchServer(PLUGIN_ENTRY, { REDIS_URL: redisUrl });
 }

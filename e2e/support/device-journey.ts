@@ -50,7 +50,7 @@ export function deviceJourney(name: string, setup: () => Promise<JourneySetup>):
 
   afterAll(async () => {
     await profile?.close();
-    await collector?.stop();
+    await collector?.terminate();
     await services?.cleanup();
   });
 

@@ -7,3 +7,5 @@ export { buildApp } from './app.js';
 export type { CollectorConfig, JwtKeyConfig, RedisConfig } from './config/collector-config.js';
 export { ConfigError, loadConfig } from './config/collector-config.js';
 export { isConfigError } from './config/config-error.js';
+// The stats SQL, for the bench's plan checks on a million rows.
+export { pageViewsBeforeConversionQuery, sessionStatsQuery } from './stats/stats-queries.js';

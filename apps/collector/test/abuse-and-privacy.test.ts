@@ -1,12 +1,11 @@
-import { createTestDatabase, hasServices, testEnv, uniquePrefix, waitFor } from '@devicelink/test-env';
+import { hasServices, type TestServices, waitFor } from '@devicelink/test-env';
+import { describe, expect, test } from '@devicelink/test-env/fixtures';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
-import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config/collector-config.js';
 import { ADMIN_TOKEN, deviceId, eventsBody } from './support/collector.js';
 import { claims, signJwt } from './support/jwt.js';
+import { storedKeys } from './support/service-env.js';
 
 const SECRET = 'privacy-test-secret-that-is-long-enough';
 // Documentation addresses (RFC 5737 / 3849): nothing else in a run carries them.
@@ -14,27 +13,15 @@ const CLIENT_IP = '203.0.113.77';
 const CLIENT_IP6 = '2001:db8::7';
 
 describe.runIf(hasServices('redis', 'postgres'))('abuse limits and data hygiene', () => {
-  const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-  });
-
-  async function environment(label: string, extra: Record<string, string> = {}) {
-    const database = await createTestDatabase(label);
-    cleanups.push(() => database.drop());
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    cleanups.push(() => client.end());
-    const redis = new Redis(testEnv.redisUrl!);
-    cleanups.push(async () => {
-      redis.disconnect();
-    });
-    const prefix = uniquePrefix(label);
+  function environment(
+    services: TestServices,
+    cleanup: (fn: () => unknown) => void,
+    extra: Record<string, string> = {},
+  ) {
     const logs: string[] = [];
+    const { prefix } = services;
     const env = {
-      REDIS_URL: testEnv.redisUrl!,
-      REDIS_KEY_PREFIX: prefix,
-      DATABASE_URL: database.url,
+      ...services.env,
       ADMIN_TOKEN,
       JWT_SECRET: SECRET,
       QUEUE_PARTITIONS: '4',
@@ -43,36 +30,23 @@ describe.runIf(hasServices('redis', 'postgres'))('abuse limits and data hygiene'
     };
     const start = async () => {
       const app = await buildApp(loadConfig(env), { logStream: { write: (line) => logs.push(line) } });
-      cleanups.push(() => app.close());
+      cleanup(() => app.close());
       return app;
     };
     /** Every key of the prefix and everything stored under it, as text. */
-    const dump = async () => {
-      const out: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-        cursor = next;
-        for (const key of found) {
-          const type = await redis.type(key);
-          let value: unknown = null;
-          if (type === 'string') value = await redis.get(key);
-          else if (type === 'hash') value = await redis.hgetall(key);
-          else if (type === 'zset') value = await redis.zrange(key, 0, -1, 'WITHSCORES');
-          else if (type === 'stream') value = await redis.xrange(key, '-', '+');
-          out.push(`${key} ${JSON.stringify(value)}`);
-        }
-      } while (cursor !== '0');
-      return out;
-    };
-    return { env, client, start, dump, logs, prefix };
+    const dump = async () =>
+      (await storedKeys(services.redis!, prefix)).map((k) => `${k.key} ${JSON.stringify(k.content)}`);
+    return { env, client: services.database!.client, start, dump, logs, prefix };
   }
 
   const send = (app: FastifyInstance, headers: Record<string, string> = {}, remoteAddress = CLIENT_IP) =>
     app.inject({ method: 'POST', url: '/v1/events', headers, payload: eventsBody(1), remoteAddress });
 
-  it('answers 429 with Retry-After and DL_RATE_LIMITED once a device uses up its minute, counted across two collectors on one Redis', async () => {
-    const e = await environment('ratedevice', { RATE_LIMIT_PER_MINUTE: '4' });
+  test('answers 429 with Retry-After and DL_RATE_LIMITED once a device uses up its minute, counted across two collectors on one Redis', async ({
+    services,
+    cleanup,
+  }) => {
+    const e = environment(services, cleanup, { RATE_LIMIT_PER_MINUTE: '4' });
     const [a, b] = [await e.start(), await e.start()];
     const d = deviceId();
     const statuses: number[] = [];
@@ -91,8 +65,11 @@ describe.runIf(hasServices('redis', 'postgres'))('abuse limits and data hygiene'
     expect((await send(a, { cookie: `device_fp=${d}` })).statusCode).toBe(429);
   });
 
-  it('limits clients without a device id by their hashed address, and no Redis key, value or log line holds the address or a token', async () => {
-    const e = await environment('rateaddress', { RATE_LIMIT_PER_MINUTE: '3' });
+  test('limits clients without a device id by their hashed address, and no Redis key, value or log line holds the address or a token', async ({
+    services,
+    cleanup,
+  }) => {
+    const e = environment(services, cleanup, { RATE_LIMIT_PER_MINUTE: '3' });
     const [a, b] = [await e.start(), await e.start()];
     const token = signJwt('HS256', claims({ sub: 'privacy-user' }), SECRET);
     const statuses: number[] = [];
@@ -136,8 +113,11 @@ describe.runIf(hasServices('redis', 'postgres'))('abuse limits and data hygiene'
     expect(JSON.stringify(rows)).not.toContain(CLIENT_IP);
   });
 
-  it('stores URLs without the fragment, with only allowlisted query parameters, and the referrer as its origin', async () => {
-    const e = await environment('urlrules', { QUERY_ALLOWLIST: 'utm_source,ref' });
+  test('stores URLs without the fragment, with only allowlisted query parameters, and the referrer as its origin', async ({
+    services,
+    cleanup,
+  }) => {
+    const e = environment(services, cleanup, { QUERY_ALLOWLIST: 'utm_source,ref' });
     const app = await e.start();
     const d = deviceId();
     const res = await app.inject({
@@ -177,8 +157,11 @@ describe.runIf(hasServices('redis', 'postgres'))('abuse limits and data hygiene'
     ]);
   });
 
-  it('Sec-GPC: 1 and denied consent track nothing and clear a cookie the browser sent', async () => {
-    const e = await environment('gpc');
+  test('Sec-GPC: 1 and denied consent track nothing and clear a cookie the browser sent', async ({
+    services,
+    cleanup,
+  }) => {
+    const e = environment(services, cleanup);
     const app = await e.start();
     const d = deviceId();
     const signals: Array<Record<string, string>> = [{ 'sec-gpc': '1' }, { 'x-device-consent': 'denied' }];

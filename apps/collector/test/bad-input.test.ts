@@ -1,32 +1,13 @@
 import { uuidv7 } from '@devicelink/protocol';
 import fc from 'fast-check';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ADMIN_TOKEN,
-  collector,
-  databaseEnv,
-  deviceId,
-  eventsBody,
-  tempDataDir,
-} from './support/collector.js';
+import { describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, deviceId, eventsBody, useCollector } from './support/collector.js';
 
 describe('bad input to the collector', () => {
-  const data = tempDataDir();
-  let database: Awaited<ReturnType<typeof databaseEnv>>;
-  let app: FastifyInstance;
-  beforeAll(async () => {
-    database = await databaseEnv('badinput');
-    app = await collector({ DATA_DIR: data.dir, ...database.env, RATE_LIMIT_PER_MINUTE: '1000000' });
-  });
-  afterAll(async () => {
-    await app.close();
-    await database.drop();
-    data.remove();
-  });
+  const ctx = useCollector('badinput', { RATE_LIMIT_PER_MINUTE: '1000000' });
 
   const post = (payload: string, contentType = 'application/json') =>
-    app.inject({ method: 'POST', url: '/v1/events', headers: { 'content-type': contentType }, payload });
+    ctx.app.inject({ method: 'POST', url: '/v1/events', headers: { 'content-type': contentType }, payload });
 
   async function refused(payload: string, status: number, code: string, contentType?: string) {
     const res = await post(payload, contentType);
@@ -86,7 +67,7 @@ describe('bad input to the collector', () => {
     ));
 
   it('treats an invalid device id as absent: a server id is issued', async () => {
-    const res = await app.inject({
+    const res = await ctx.app.inject({
       method: 'POST',
       url: '/v1/events',
       headers: { 'x-device-fingerprint': 'null' },
@@ -97,7 +78,7 @@ describe('bad input to the collector', () => {
   });
 
   it('refuses an invalid device id in the admin route with 400 DL_ (or 404 without admin)', async () => {
-    const res = await app.inject({ url: '/v1/admin/devices/!!' });
+    const res = await ctx.app.inject({ url: '/v1/admin/devices/!!' });
     expect(res.statusCode).toBe(404);
     expect(res.json().code).toBe('DL_NOT_FOUND');
   });
@@ -158,21 +139,10 @@ describe('bad input to the collector', () => {
 });
 
 describe('admin device detail access', () => {
-  const data = tempDataDir();
-  let database: Awaited<ReturnType<typeof databaseEnv>>;
-  let app: FastifyInstance;
-  beforeAll(async () => {
-    database = await databaseEnv('admin');
-    app = await collector({ DATA_DIR: data.dir, ...database.env, ADMIN_TOKEN });
-  });
-  afterAll(async () => {
-    await app.close();
-    await database.drop();
-    data.remove();
-  });
+  const ctx = useCollector('admin', { ADMIN_TOKEN });
 
   it('refuses a wrong admin token with 401 DL_ADMIN_UNAUTHORIZED', async () => {
-    const res = await app.inject({
+    const res = await ctx.app.inject({
       url: `/v1/admin/devices/${deviceId()}`,
       headers: { authorization: 'Bearer wrong' },
     });
@@ -181,12 +151,12 @@ describe('admin device detail access', () => {
   });
 
   it('refuses a missing admin token with 401', async () => {
-    const res = await app.inject({ url: `/v1/admin/devices/${deviceId()}` });
+    const res = await ctx.app.inject({ url: `/v1/admin/devices/${deviceId()}` });
     expect(res.statusCode).toBe(401);
   });
 
   it('refuses an invalid device id with 400 DL_INVALID_DEVICE_ID', async () => {
-    const res = await app.inject({
+    const res = await ctx.app.inject({
       url: '/v1/admin/devices/short',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
@@ -196,7 +166,7 @@ describe('admin device detail access', () => {
 
   it('answers an unknown device with empty persisted fields', async () => {
     const d = deviceId();
-    const res = await app.inject({
+    const res = await ctx.app.inject({
       url: `/v1/admin/devices/${d}`,
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
@@ -211,6 +181,6 @@ describe('admin device detail access', () => {
   });
 
   it('does not serve the debug session route without DEBUG_ROUTES', async () => {
-    expect((await app.inject({ url: '/v1/session' })).statusCode).toBe(404);
+    expect((await ctx.app.inject({ url: '/v1/session' })).statusCode).toBe(404);
   });
 });

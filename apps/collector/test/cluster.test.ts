@@ -4,48 +4,45 @@
  * once through one collector and once through two.
  */
 import { uuidv7 } from '@devicelink/protocol';
-import { createTestDatabase, hasServices, uniquePrefix, waitFor } from '@devicelink/test-env';
-import pg from 'pg';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import {
+  hasServices,
+  type RunningProcess,
+  startCollectorProcess,
+  type TestServices,
+  waitFor,
+} from '@devicelink/test-env';
+import { describe, expect, test } from '@devicelink/test-env/fixtures';
+import { inject } from 'vitest';
 import { ADMIN_TOKEN, deviceId } from './support/collector.js';
-import { httpJson, loadPageviews, pageViewRows } from './support/collector-process.js';
-import { type ServerCommand, startCommand } from './support/server-command.js';
+import { httpJson, loadPageviews, pageViewRows } from './support/http-load.js';
+import { serviceEnv } from './support/service-env.js';
 
 const seeds = hasServices('redis', 'postgres') ? inject('redisClusterNodes') : null;
 
 describe.runIf(seeds)('collectors on a three-node Redis Cluster and Postgres', () => {
-  const cleanups: Array<() => Promise<unknown>> = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-  });
-
-  async function environment(label: string) {
-    const database = await createTestDatabase(label);
-    cleanups.push(() => database.drop());
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    cleanups.push(() => client.end());
+  function environment(services: TestServices, cleanup: (fn: () => unknown) => void) {
     const env = {
+      ...serviceEnv(services, {
+        // More partitions than nodes, so the streams spread over all three shards.
+        QUEUE_PARTITIONS: '16',
+      }),
       REDIS_CLUSTER_NODES: seeds!,
-      REDIS_KEY_PREFIX: uniquePrefix(label),
-      DATABASE_URL: database.url,
-      ADMIN_TOKEN,
-      RATE_LIMIT_PER_MINUTE: '1000000',
-      // More partitions than nodes, so the streams spread over all three shards.
-      QUEUE_PARTITIONS: '16',
+      REDIS_URL: '',
     };
-    return { env, client };
+    const start = async (): Promise<RunningProcess> => {
+      const c = await startCollectorProcess(env);
+      cleanup(() => c.kill());
+      return c;
+    };
+    return { client: services.database!.client, start };
   }
 
-  async function start(env: Record<string, string>): Promise<ServerCommand> {
-    const c = await startCommand('serve', env);
-    cleanups.push(() => c.kill());
-    return c;
-  }
-
-  it('500 concurrent page views for one device over 50 connections count 500 and land as exactly 500 rows', async () => {
-    const { env, client } = await environment('cluster1');
-    const c = await start(env);
+  test('500 concurrent page views for one device over 50 connections count 500 and land as exactly 500 rows', async ({
+    services,
+    cleanup,
+  }) => {
+    const { client, start } = environment(services, cleanup);
+    const c = await start();
     expect(c.output()).toContain('Redis Cluster + Postgres');
     const d = deviceId();
     const results = await loadPageviews([c.port], d, 500, 50);
@@ -62,9 +59,12 @@ describe.runIf(seeds)('collectors on a three-node Redis Cluster and Postgres', (
     expect(s.rows).toEqual([{ page_views: 500 }]);
   });
 
-  it('two collectors on the Cluster count 500 for one device and store 500 rows, and devices spread over the shards', async () => {
-    const { env, client } = await environment('cluster2');
-    const [a, b] = await Promise.all([start(env), start(env)]);
+  test('two collectors on the Cluster count 500 for one device and store 500 rows, and devices spread over the shards', async ({
+    services,
+    cleanup,
+  }) => {
+    const { client, start } = environment(services, cleanup);
+    const [a, b] = await Promise.all([start(), start()]);
     const d = deviceId();
     const results = await loadPageviews([a.port, b.port], d, 500, 50);
     expect(results.filter((r) => r.status !== 202)).toEqual([]);

@@ -8,33 +8,30 @@ import { createRedisStore } from '@devicelink/fastify';
 import { createDb, createPersister } from '@devicelink/persister';
 import { partitionOf, uuidv7 } from '@devicelink/protocol';
 import {
-  createTestDatabase,
   hasServices,
+  type RunningProcess,
+  startCollectorProcess,
   startTcpProxy,
-  testEnv,
+  type TestServices,
   throughProxy,
-  uniquePrefix,
   waitFor,
 } from '@devicelink/test-env';
-import { Redis } from 'ioredis';
-import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, test } from '@devicelink/test-env/fixtures';
 import { loadConfig } from '../src/config/collector-config.js';
-
 import { collector, deviceId, tempDataDir } from './support/collector.js';
-import { httpAgent, httpJson } from './support/collector-process.js';
-import { type ServerCommand, startCommand } from './support/server-command.js';
+import { httpAgent, httpJson } from './support/http-load.js';
+import { serviceEnv } from './support/service-env.js';
 
 const PARTITIONS = 4;
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-});
-
-async function run(command: 'serve' | 'persist', env: Record<string, string>): Promise<ServerCommand> {
-  const c = await startCommand(command, env);
-  cleanups.push(() => c.kill());
+/** Starts `server.js` (or `server.js persist`), killed after the test if it still runs. */
+async function run(
+  cleanup: (fn: () => unknown) => void,
+  command: 'serve' | 'persist',
+  env: Record<string, string>,
+): Promise<RunningProcess> {
+  const c = await startCollectorProcess(env, { command });
+  cleanup(() => c.kill());
   return c;
 }
 
@@ -51,22 +48,13 @@ async function send(port: number, device: string, agent?: ReturnType<typeof http
 }
 
 describe.runIf(hasServices('redis', 'postgres'))('commands on Redis and Postgres', () => {
-  async function environment(label: string) {
-    const database = await createTestDatabase(label);
-    cleanups.push(() => database.drop());
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    cleanups.push(() => client.end());
+  async function environment(services: TestServices, cleanup: (fn: () => unknown) => void) {
+    const database = services.database!;
+    const { client } = database;
     const proxy = await startTcpProxy(new URL(database.url).hostname, Number(new URL(database.url).port));
-    cleanups.push(() => proxy.close());
-    const prefix = uniquePrefix(label);
-    const env = {
-      REDIS_URL: testEnv.redisUrl!,
-      REDIS_KEY_PREFIX: prefix,
-      DATABASE_URL: database.url,
-      RATE_LIMIT_PER_MINUTE: '1000000',
-      QUEUE_PARTITIONS: String(PARTITIONS),
-    };
+    cleanup(() => proxy.close());
+    const { prefix } = services;
+    const env = serviceEnv(services, { QUEUE_PARTITIONS: String(PARTITIONS) });
     const persisted = async (ids: string[]): Promise<number> =>
       (
         await client.query(
@@ -92,9 +80,12 @@ describe.runIf(hasServices('redis', 'postgres'))('commands on Redis and Postgres
     };
   }
 
-  it('npm start -- persist persists what a PERSISTER=off collector queued, and exits 0 on SIGTERM', async () => {
-    const e = await environment('persistcmd');
-    const ingest = await run('serve', { ...e.env, PERSISTER: 'off' });
+  test('npm start -- persist persists what a PERSISTER=off collector queued, and exits 0 on SIGTERM', async ({
+    services,
+    cleanup,
+  }) => {
+    const e = await environment(services, cleanup);
+    const ingest = await run(cleanup, 'serve', { ...e.env, PERSISTER: 'off' });
     expect(ingest.output()).toContain('persister off');
     const d = deviceId();
     const ids = [await send(ingest.port, d), await send(ingest.port, d), await send(ingest.port, d)];
@@ -102,14 +93,14 @@ describe.runIf(hasServices('redis', 'postgres'))('commands on Redis and Postgres
     expect(ready.body.status).toBe('ready');
     expect(await e.persisted(ids)).toBe(0);
 
-    const persister = await run('persist', e.env);
+    const persister = await run(cleanup, 'persist', e.env);
     await waitFor(async () => (await e.persisted(ids)) === 3, { what: '3 rows', timeoutMs: 30_000 });
     expect(await persister.terminate()).toEqual({ code: 0, signal: null });
   });
 
-  it('on SIGTERM a collector drains what is queued before it exits 0', async () => {
-    const e = await environment('drain');
-    const c = await run('serve', e.viaProxy);
+  test('on SIGTERM a collector drains what is queued before it exits 0', async ({ services, cleanup }) => {
+    const e = await environment(services, cleanup);
+    const c = await run(cleanup, 'serve', e.viaProxy);
     e.proxy.cut();
     // One device per partition: the persister holds one partition's batch while the others stay unread.
     const devices = Array.from({ length: PARTITIONS }, (_, p) => {
@@ -118,7 +109,7 @@ describe.runIf(hasServices('redis', 'postgres'))('commands on Redis and Postgres
       return d;
     });
     const agent = httpAgent(10);
-    cleanups.push(async () => agent.destroy());
+    cleanup(() => agent.destroy());
     // Accepted while Postgres is away: they wait on the queue, the persister backs off.
     const ids = await Promise.all(
       Array.from({ length: 40 }, (_, i) => send(c.port, devices[i % PARTITIONS]!, agent)),
@@ -139,10 +130,13 @@ describe.runIf(hasServices('redis', 'postgres'))('commands on Redis and Postgres
     expect(await e.persisted(ids)).toBe(ids.length);
   });
 
-  it('a persister killed with SIGKILL while holding read but unacknowledged entries loses none: a reclaim persists each once', async () => {
-    const e = await environment('sigkill');
-    const ingest = await run('serve', { ...e.env, PERSISTER: 'off' });
-    const persister = await run('persist', e.viaProxy);
+  test('a persister killed with SIGKILL while holding read but unacknowledged entries loses none: a reclaim persists each once', async ({
+    services,
+    cleanup,
+  }) => {
+    const e = await environment(services, cleanup);
+    const ingest = await run(cleanup, 'serve', { ...e.env, PERSISTER: 'off' });
+    const persister = await run(cleanup, 'persist', e.viaProxy);
     e.proxy.cut();
 
     // Load on several devices (several partitions); the ingest collector is killed mid-load too.
@@ -168,8 +162,7 @@ describe.runIf(hasServices('redis', 'postgres'))('commands on Redis and Postgres
     expect(accepted.length).toBeGreaterThanOrEqual(150);
 
     // Provably pending: the persister read entries it cannot commit while Postgres is cut.
-    const redis = new Redis(testEnv.redisUrl!);
-    cleanups.push(() => redis.quit());
+    const redis = services.redis!;
     const streams = Array.from({ length: PARTITIONS }, (_, p) => `${e.prefix}{p${p}}:q`);
     const pending = async () => {
       let n = 0;
@@ -188,7 +181,7 @@ describe.runIf(hasServices('redis', 'postgres'))('commands on Redis and Postgres
     // The restart: a persister whose reclaim threshold is short enough for a test (default 30 s).
     const store = await createRedisStore(redis, { prefix: e.prefix, partitions: PARTITIONS });
     const db = await createDb(loadConfig(e.env));
-    cleanups.push(() => db.close());
+    cleanup(() => db.close());
     let reclaimedFromDead = 0;
     const restarted = createPersister({
       db: db.db,
@@ -211,7 +204,7 @@ describe.runIf(hasServices('redis', 'postgres'))('commands on Redis and Postgres
       idleMs: 10,
     });
     restarted.start();
-    cleanups.push(() => restarted.stop());
+    cleanup(() => restarted.stop());
     await waitFor(async () => (await e.persisted(accepted)) === accepted.length, {
       what: 'every accepted event persisted',
       timeoutMs: 60_000,
@@ -222,15 +215,18 @@ describe.runIf(hasServices('redis', 'postgres'))('commands on Redis and Postgres
     await waitFor(async () => (await pending()) === 0, { what: 'nothing pending' });
   });
 
-  it('the persister lag counts entries no one has read yet, not only the batch in hand', async () => {
-    const e = await environment('lag');
+  test('the persister lag counts entries no one has read yet, not only the batch in hand', async ({
+    services,
+    cleanup,
+  }) => {
+    const e = await environment(services, cleanup);
     // Two devices in different partitions: the persister gets stuck on the lower one while Postgres
     // is down, so the older entry of the higher one stays unread.
     let low = deviceId();
     let high = deviceId();
     while (partitionOf(low, PARTITIONS) !== 0) low = deviceId();
     while (partitionOf(high, PARTITIONS) !== PARTITIONS - 1) high = deviceId();
-    const ingest = await run('serve', { ...e.env, PERSISTER: 'off' });
+    const ingest = await run(cleanup, 'serve', { ...e.env, PERSISTER: 'off' });
     const oldestAt = Date.now();
     await send(ingest.port, high);
     // Real time has to pass for a lag to exist; this waits for it, it asserts nothing.
@@ -239,14 +235,13 @@ describe.runIf(hasServices('redis', 'postgres'))('commands on Redis and Postgres
     await send(ingest.port, low);
 
     e.proxy.cut();
-    const redis = new Redis(testEnv.redisUrl!);
-    cleanups.push(() => redis.quit());
+    const redis = services.redis!;
     const store = await createRedisStore(redis, { prefix: e.prefix, partitions: PARTITIONS });
     const db = await createDb(loadConfig(e.viaProxy));
-    cleanups.push(() => db.close());
+    cleanup(() => db.close());
     const persister = createPersister({ db: db.db, queue: store, lookbackDays: 30, lagProbeMs: 50 });
     persister.start();
-    cleanups.push(() => persister.stop());
+    cleanup(() => persister.stop());
     const status = await waitFor(
       () => {
         const s = persister.status();
@@ -262,10 +257,12 @@ describe.runIf(hasServices('redis', 'postgres'))('commands on Redis and Postgres
 });
 
 describe('commands on the embedded defaults', () => {
-  it('on SIGTERM the embedded collector persists what it accepted into PGlite and exits 0', async () => {
+  test('on SIGTERM the embedded collector persists what it accepted into PGlite and exits 0', async ({
+    cleanup,
+  }) => {
     const dir = tempDataDir();
-    cleanups.push(async () => dir.remove());
-    const c = await run('serve', { DATA_DIR: dir.dir, RATE_LIMIT_PER_MINUTE: '100000' });
+    cleanup(async () => dir.remove());
+    const c = await run(cleanup, 'serve', { DATA_DIR: dir.dir, RATE_LIMIT_PER_MINUTE: '100000' });
     const d = deviceId();
     const agent = httpAgent(10);
     const ids = await Promise.all(Array.from({ length: 60 }, () => send(c.port, d, agent)));
@@ -285,11 +282,13 @@ describe('commands on the embedded defaults', () => {
     }
   });
 
-  it('DEMO=1 answers an access token for the demo users, 401 for a wrong password, and serves the demo app', async () => {
+  test('DEMO=1 answers an access token for the demo users, 401 for a wrong password, and serves the demo app', async ({
+    cleanup,
+  }) => {
     const dir = tempDataDir();
-    cleanups.push(async () => dir.remove());
+    cleanup(async () => dir.remove());
     const app = await collector({ DATA_DIR: dir.dir, DEMO: '1' });
-    cleanups.push(() => app.close());
+    cleanup(() => app.close());
     for (const username of ['alice', 'bob']) {
       const res = await app.inject({
         method: 'POST',

@@ -1,22 +1,20 @@
 import { waitFor } from '@devicelink/test-env';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, collector, deviceId, eventsBody, tempDataDir } from './support/collector.js';
+import { describe, expect, it } from 'vitest';
+import {
+  ADMIN_TOKEN,
+  collector,
+  deviceId,
+  eventsBody,
+  tempDataDir,
+  useCollector,
+} from './support/collector.js';
 
 describe('the collector on embedded defaults (memory store + PGlite)', () => {
-  const data = tempDataDir();
-  let app: FastifyInstance;
-
-  beforeAll(async () => {
-    app = await collector({ DATA_DIR: data.dir, ADMIN_TOKEN, DEBUG_ROUTES: 'true' });
-  });
-  afterAll(async () => {
-    await app?.close();
-    data.remove();
-  });
+  const ctx = useCollector('embedded', { ADMIN_TOKEN, DEBUG_ROUTES: 'true' }, 'embedded');
 
   it('answers a page view with 202, the device header and the cookie', async () => {
-    const res = await app.inject({ method: 'POST', url: '/v1/events', payload: eventsBody(1) });
+    const res = await ctx.app.inject({ method: 'POST', url: '/v1/events', payload: eventsBody(1) });
     expect(res.statusCode).toBe(202);
     const body = res.json();
     expect(body).toMatchObject({ accepted: 1, tracked: true });
@@ -26,7 +24,7 @@ describe('the collector on embedded defaults (memory store + PGlite)', () => {
 
   it('persists page views to PGlite and shows them in the admin detail', async () => {
     const id = deviceId();
-    const res = await app.inject({
+    const res = await ctx.app.inject({
       method: 'POST',
       url: '/v1/events',
       headers: { 'x-device-fingerprint': id },
@@ -34,7 +32,7 @@ describe('the collector on embedded defaults (memory store + PGlite)', () => {
     });
     expect(res.statusCode).toBe(202);
     const detail = await waitFor(async () => {
-      const r = await app.inject({
+      const r = await ctx.app.inject({
         url: `/v1/admin/devices/${id}`,
         headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
       });

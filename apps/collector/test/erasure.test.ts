@@ -1,64 +1,32 @@
 import { randomBytes } from 'node:crypto';
-import { createTestDatabase, hasServices, testEnv, uniquePrefix, waitFor } from '@devicelink/test-env';
+import { hasServices, type TestServices, waitFor } from '@devicelink/test-env';
+import { describe, expect, test } from '@devicelink/test-env/fixtures';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
-import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, collector, deviceId, eventsBody } from './support/collector.js';
 import { claims, signJwt } from './support/jwt.js';
+import { countRows, serviceEnv, storedKeys } from './support/service-env.js';
 
 const SECRET = 'erasure-test-secret-that-is-long-enough';
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const userId = (name: string) => `${name}-${randomBytes(4).toString('hex')}`;
 
 describe.runIf(hasServices('redis', 'postgres'))('erasure on Redis and Postgres', () => {
-  const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-  });
-
-  async function environment(label: string) {
-    const database = await createTestDatabase(label);
-    cleanups.push(() => database.drop());
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    cleanups.push(() => client.end());
-    const redis = new Redis(testEnv.redisUrl!);
-    cleanups.push(async () => {
-      redis.disconnect();
-    });
-    const prefix = uniquePrefix(label);
-    const env = {
-      REDIS_URL: testEnv.redisUrl!,
-      REDIS_KEY_PREFIX: prefix,
-      DATABASE_URL: database.url,
-      ADMIN_TOKEN,
-      JWT_SECRET: SECRET,
-      QUEUE_PARTITIONS: '8',
-      RATE_LIMIT_PER_MINUTE: '1000000',
-    };
+  function environment(services: TestServices, cleanup: (fn: () => unknown) => void) {
+    const client = services.database!.client;
+    const env = serviceEnv(services, { JWT_SECRET: SECRET, QUEUE_PARTITIONS: '8' });
     const start = async (extra: Record<string, string> = {}) => {
       const app = await collector({ ...env, ...extra });
-      cleanups.push(() => app.close());
+      cleanup(() => app.close());
       return app;
     };
     /** Every key of the test's prefix with its value (strings) or type. */
-    const keys = async () => {
-      const out: Array<{ key: string; value: string }> = [];
-      let cursor = '0';
-      do {
-        const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-        cursor = next;
-        for (const key of found) {
-          const type = await redis.type(key);
-          out.push({ key, value: type === 'string' ? ((await redis.get(key)) ?? '') : type });
-        }
-      } while (cursor !== '0');
-      return out;
-    };
-    const count = async (query: string, params: unknown[]) =>
-      (await client.query(`select count(*)::int as n from (${query}) as q`, params)).rows[0].n as number;
-    return { env, client, redis, start, keys, count };
+    const keys = async () =>
+      (await storedKeys(services.redis!, services.prefix)).map((k) => ({
+        key: k.key,
+        value: k.type === 'string' ? String(k.content ?? '') : k.type,
+      }));
+    const count = (query: string, params: unknown[]) => countRows(client, query, params);
+    return { env, client, start, keys, count };
   }
 
   const token = (sub: string) => signJwt('HS256', claims({ sub }), SECRET);
@@ -88,8 +56,11 @@ describe.runIf(hasServices('redis', 'postgres'))('erasure on Redis and Postgres'
     return true;
   };
 
-  it('erasing a user removes its links, converted sessions, own page views and unshared devices from Postgres and Redis, and keeps the other user of a shared device', async () => {
-    const e = await environment('eraseuser');
+  test('erasing a user removes its links, converted sessions, own page views and unshared devices from Postgres and Redis, and keeps the other user of a shared device', async ({
+    services,
+    cleanup,
+  }) => {
+    const e = environment(services, cleanup);
     const app = await e.start();
     const [gone, kept] = [userId('gone'), userId('kept')];
     const [own, shared] = [deviceId(), deviceId()];
@@ -171,8 +142,11 @@ describe.runIf(hasServices('redis', 'postgres'))('erasure on Redis and Postgres'
     ).toBe(204);
   });
 
-  it('events still queued for an erased device or user, or arriving after, never reach Postgres', async () => {
-    const e = await environment('erasequeued');
+  test('events still queued for an erased device or user, or arriving after, never reach Postgres', async ({
+    services,
+    cleanup,
+  }) => {
+    const e = environment(services, cleanup);
     // An ingest-only collector: everything stays queued until the persisting one starts.
     const ingest = await e.start({ PERSISTER: 'off' });
     const device = deviceId();
@@ -204,8 +178,8 @@ describe.runIf(hasServices('redis', 'postgres'))('erasure on Redis and Postgres'
     expect(await e.count('select 1 from sessions where converted_user_id = $1', [user])).toBe(0);
   });
 
-  it('refuses an invalid device or user id with 400 and a DL_ code', async () => {
-    const e = await environment('erasebad');
+  test('refuses an invalid device or user id with 400 and a DL_ code', async ({ services, cleanup }) => {
+    const e = environment(services, cleanup);
     const app = await e.start();
     const bad = await app.inject({ method: 'DELETE', url: '/v1/admin/devices/short', headers: admin });
     expect(bad.statusCode).toBe(400);

@@ -1,34 +1,11 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { waitFor } from '@devicelink/test-env';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ADMIN_TOKEN,
-  collector,
-  databaseEnv,
-  deviceId,
-  eventsBody,
-  tempDataDir,
-} from './support/collector.js';
-import { claims, signJwt } from './support/jwt.js';
+import { ADMIN_TOKEN, deviceId, eventsBody, useCollector } from './support/collector.js';
+import { claims, jwksServer, signJwt } from './support/jwt.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-0123';
-
-async function setup(env: Record<string, string>) {
-  const data = tempDataDir();
-  const database = await databaseEnv('identify');
-  const app = await collector({ DATA_DIR: data.dir, ADMIN_TOKEN, ...database.env, ...env });
-  return {
-    app,
-    async close() {
-      await app.close();
-      await database.drop();
-      data.remove();
-    },
-  };
-}
 
 function identify(app: FastifyInstance, token: string, device?: string) {
   return app.inject({
@@ -47,11 +24,12 @@ async function adminDetail(app: FastifyInstance, device: string) {
 }
 
 describe('identify with an HS256 secret', () => {
-  let ctx: Awaited<ReturnType<typeof setup>>;
-  beforeAll(async () => {
-    ctx = await setup({ JWT_SECRET: SECRET, JWT_ISSUER: 'https://idp.test', JWT_AUDIENCE: 'shop' });
+  const ctx = useCollector('identify', {
+    ADMIN_TOKEN,
+    JWT_SECRET: SECRET,
+    JWT_ISSUER: 'https://idp.test',
+    JWT_AUDIENCE: 'shop',
   });
-  afterAll(() => ctx.close());
   const good = (extra: Record<string, unknown> = {}) =>
     signJwt('HS256', claims({ iss: 'https://idp.test', aud: 'shop', ...extra }), SECRET);
 
@@ -172,11 +150,7 @@ for (const kind of ['rsa', 'ec'] as const) {
         ? generateKeyPairSync('rsa', { modulusLength: 2048 })
         : generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const alg = kind === 'rsa' ? 'RS256' : 'ES256';
-    let ctx: Awaited<ReturnType<typeof setup>>;
-    beforeAll(async () => {
-      ctx = await setup({ JWT_PUBLIC_KEY: publicPem(pair.publicKey) });
-    });
-    afterAll(() => ctx.close());
+    const ctx = useCollector('identify', { ADMIN_TOKEN, JWT_PUBLIC_KEY: publicPem(pair.publicKey) });
 
     it('accepts a token signed with the private key', async () => {
       const res = await identify(ctx.app, signJwt(alg, claims(), pair.privateKey), deviceId());
@@ -201,40 +175,24 @@ for (const kind of ['rsa', 'ec'] as const) {
 }
 
 describe('identify with a JWKS served by a local server', () => {
-  const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  let server: Server;
-  let ctx: Awaited<ReturnType<typeof setup>>;
+  let jwks: Awaited<ReturnType<typeof jwksServer>>;
   beforeAll(async () => {
-    const jwk = { ...pair.publicKey.export({ format: 'jwk' }), kid: 'key-1', alg: 'RS256', use: 'sig' };
-    server = createServer((req, res) => {
-      if (req.url === '/keys/jwks.json') {
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ keys: [jwk] }));
-      } else {
-        res.statusCode = 404;
-        res.end('{}');
-      }
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    ctx = await setup({ JWT_JWKS_URL: `http://127.0.0.1:${port}/keys/jwks.json` });
+    jwks = await jwksServer();
   });
-  afterAll(async () => {
-    await ctx.close();
-    await new Promise((resolve) => server.close(resolve));
-  });
+  afterAll(() => jwks.close());
+  const ctx = useCollector('identify', () => ({ ADMIN_TOKEN, JWT_JWKS_URL: jwks.url }));
 
   it('accepts a token whose kid is in the JWKS', async () => {
     const res = await identify(
       ctx.app,
-      signJwt('RS256', claims(), pair.privateKey, { kid: 'key-1' }),
+      signJwt('RS256', claims(), jwks.privateKey, { kid: 'key-1' }),
       deviceId(),
     );
     expect(res.statusCode).toBe(200);
   });
 
   it('refuses a token without kid', async () => {
-    const res = await identify(ctx.app, signJwt('RS256', claims(), pair.privateKey), deviceId());
+    const res = await identify(ctx.app, signJwt('RS256', claims(), jwks.privateKey), deviceId());
     expect(res.statusCode).toBe(401);
     expect(res.json().code).toBe('DL_TOKEN_INVALID');
   });
@@ -242,7 +200,7 @@ describe('identify with a JWKS served by a local server', () => {
   it('refuses a token with an unknown kid', async () => {
     const res = await identify(
       ctx.app,
-      signJwt('RS256', claims(), pair.privateKey, { kid: 'nope' }),
+      signJwt('RS256', claims(), jwks.privateKey, { kid: 'nope' }),
       deviceId(),
     );
     expect(res.statusCode).toBe(401);

@@ -1,15 +1,7 @@
 import { waitFor } from '@devicelink/test-env';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ADMIN_TOKEN,
-  collector,
-  databaseEnv,
-  deviceId,
-  eventsBody,
-  tempDataDir,
-} from './support/collector.js';
+import { describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, deviceId, eventsBody, useCollector } from './support/collector.js';
 import { claims, signJwt } from './support/jwt.js';
 
 const SECRET = 'operations-test-secret-long-enough-0123';
@@ -46,37 +38,22 @@ function parsePrometheus(text: string): { samples: Sample[]; types: Map<string, 
 }
 
 describe('metrics and the OpenAPI document', () => {
-  let app: FastifyInstance;
-  let close: () => Promise<void>;
-
-  beforeAll(async () => {
-    const data = tempDataDir();
-    const database = await databaseEnv('operations');
-    app = await collector({
-      DATA_DIR: data.dir,
-      ADMIN_TOKEN,
-      JWT_SECRET: SECRET,
-      DEBUG_ROUTES: 'true',
-      QUEUE_PARTITIONS: '4',
-      ...database.env,
-    });
-    close = async () => {
-      await app.close();
-      await database.drop();
-      data.remove();
-    };
+  const ctx = useCollector('operations', {
+    ADMIN_TOKEN,
+    JWT_SECRET: SECRET,
+    DEBUG_ROUTES: 'true',
+    QUEUE_PARTITIONS: '4',
   });
-  afterAll(() => close?.());
 
   it('/metrics parses as Prometheus text with requests, events, queue depth, lag, conversions and Postgres up', async () => {
     const d = deviceId();
-    await app.inject({
+    await ctx.app.inject({
       method: 'POST',
       url: '/v1/events',
       headers: { 'x-device-fingerprint': d },
       payload: eventsBody(3),
     });
-    await app.inject({
+    await ctx.app.inject({
       method: 'POST',
       url: '/v1/identify',
       headers: {
@@ -84,13 +61,13 @@ describe('metrics and the OpenAPI document', () => {
         'x-device-fingerprint': d,
       },
     });
-    await app.inject({ url: '/nowhere' });
+    await ctx.app.inject({ url: '/nowhere' });
     await waitFor(async () => {
-      const { store: queue } = app.collector.resources;
+      const { store: queue } = ctx.app.collector.resources;
       for (let p = 0; p < queue.partitions; p++) if ((await queue.depth(p)) > 0) return false;
       return true;
     });
-    const res = await app.inject({ url: '/metrics' });
+    const res = await ctx.app.inject({ url: '/metrics' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
     // No device work on /metrics.
@@ -116,7 +93,7 @@ describe('metrics and the OpenAPI document', () => {
   });
 
   it('serves a valid OpenAPI 3 document at /docs/json listing every route', async () => {
-    const res = await app.inject({ url: '/docs/json' });
+    const res = await ctx.app.inject({ url: '/docs/json' });
     expect(res.statusCode).toBe(200);
     const doc = res.json();
     expect(doc.openapi).toMatch(/^3\./);
@@ -141,6 +118,6 @@ describe('metrics and the OpenAPI document', () => {
       ].sort(),
     );
     // The unreleased former address is gone: one address for the document.
-    expect((await app.inject({ url: '/openapi.json' })).statusCode).toBe(404);
+    expect((await ctx.app.inject({ url: '/openapi.json' })).statusCode).toBe(404);
   });
 });

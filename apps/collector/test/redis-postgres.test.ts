@@ -1,58 +1,45 @@
 import { uuidv7 } from '@devicelink/protocol';
 import {
-  createTestDatabase,
   hasServices,
+  type RunningProcess,
+  startCollectorProcess,
   startTcpProxy,
+  type TestServices,
   testEnv,
   throughProxy,
-  uniquePrefix,
   waitFor,
 } from '@devicelink/test-env';
-import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, test } from '@devicelink/test-env/fixtures';
 import { ADMIN_TOKEN, deviceId } from './support/collector.js';
-import {
-  type CollectorProcess,
-  httpAgent,
-  httpJson,
-  loadPageviews,
-  pageViewRows,
-  startCollector,
-} from './support/collector-process.js';
+import { httpAgent, httpJson, loadPageviews, pageViewRows } from './support/http-load.js';
+import { serviceEnv } from './support/service-env.js';
 
 const services = hasServices('redis', 'postgres');
 
 describe.runIf(services)('collectors on real Redis and Postgres', () => {
-  const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-  });
-
-  async function environment(label: string, databaseUrl?: (url: string) => string) {
-    const database = await createTestDatabase(label);
-    cleanups.push(() => database.drop());
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    cleanups.push(() => client.end());
-    const env = {
-      REDIS_URL: testEnv.redisUrl!,
-      REDIS_KEY_PREFIX: uniquePrefix(label),
-      DATABASE_URL: databaseUrl ? databaseUrl(database.url) : database.url,
-      ADMIN_TOKEN,
-      RATE_LIMIT_PER_MINUTE: '1000000',
+  function environment(
+    services: TestServices,
+    cleanup: (fn: () => unknown) => void,
+    databaseUrl?: (url: string) => string,
+  ) {
+    const url = services.database!.url;
+    const env = serviceEnv(services, {
+      DATABASE_URL: databaseUrl ? databaseUrl(url) : url,
       QUEUE_PARTITIONS: '8',
+    });
+    const start = async (e: Record<string, string> = env): Promise<RunningProcess> => {
+      const c = await startCollectorProcess(e);
+      cleanup(() => c.kill());
+      return c;
     };
-    return { env, client, databaseUrl: database.url };
+    return { env, client: services.database!.client, start };
   }
 
-  async function start(env: Record<string, string>): Promise<CollectorProcess> {
-    const c = await startCollector(env);
-    cleanups.push(() => c.kill());
-    return c;
-  }
-
-  it('500 concurrent page views for one device over 50 connections count 500 and land as 500 rows', async () => {
-    const { env, client } = await environment('load1');
+  test('500 concurrent page views for one device over 50 connections count 500 and land as 500 rows', async ({
+    services,
+    cleanup,
+  }) => {
+    const { env, client, start } = environment(services, cleanup);
     const c = await start(env);
     const d = deviceId();
     const results = await loadPageviews([c.port], d, 500, 50);
@@ -69,8 +56,11 @@ describe.runIf(services)('collectors on real Redis and Postgres', () => {
     expect(s.rows).toEqual([{ page_views: 500 }]);
   });
 
-  it('two collector processes sharing Redis and Postgres count 500 for one device and store 500 rows', async () => {
-    const { env, client } = await environment('load2');
+  test('two collector processes sharing Redis and Postgres count 500 for one device and store 500 rows', async ({
+    services,
+    cleanup,
+  }) => {
+    const { env, client, start } = environment(services, cleanup);
     const [a, b] = await Promise.all([start(env), start(env)]);
     const d = deviceId();
     const results = await loadPageviews([a.port, b.port], d, 500, 50);
@@ -85,8 +75,11 @@ describe.runIf(services)('collectors on real Redis and Postgres', () => {
     });
   });
 
-  it('a collector killed with SIGKILL mid-load, then restarted, persists every 202 event exactly once', async () => {
-    const { env, client } = await environment('crash');
+  test('a collector killed with SIGKILL mid-load, then restarted, persists every 202 event exactly once', async ({
+    services,
+    cleanup,
+  }) => {
+    const { env, client, start } = environment(services, cleanup);
     const first = await start(env);
     const d = deviceId();
     const accepted: string[] = [];
@@ -131,15 +124,18 @@ describe.runIf(services)('collectors on real Redis and Postgres', () => {
     expect(total).toBeGreaterThanOrEqual(accepted.length);
   });
 
-  it('with Postgres unreachable for 10 s events keep getting 202, readyz stays ready reporting it down, and all land once', async () => {
+  test('with Postgres unreachable for 10 s events keep getting 202, readyz stays ready reporting it down, and all land once', async ({
+    services,
+    cleanup,
+  }) => {
     const target = new URL(testEnv.databaseUrl!);
     const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
-    cleanups.push(() => proxy.close());
-    const { env, client } = await environment('outage', (url) => throughProxy(url, proxy));
+    cleanup(() => proxy.close());
+    const { env, client, start } = environment(services, cleanup, (url) => throughProxy(url, proxy));
     const c = await start(env);
     const d = deviceId();
     const agent = httpAgent(10);
-    cleanups.push(async () => agent.destroy());
+    cleanup(() => agent.destroy());
     const accepted: string[] = [];
     const send = async (n: number) => {
       for (let i = 0; i < n; i++) {

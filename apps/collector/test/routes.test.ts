@@ -1,42 +1,25 @@
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collector, databaseEnv, deviceId, eventsBody, tempDataDir } from './support/collector.js';
+import { describe, expect, it } from 'vitest';
+import { deviceId, eventsBody, useCollector } from './support/collector.js';
 
 describe('debug, health and CORS routes', () => {
-  const data = tempDataDir();
-  let database: Awaited<ReturnType<typeof databaseEnv>>;
-  let app: FastifyInstance;
-  beforeAll(async () => {
-    database = await databaseEnv('routes');
-    app = await collector({
-      DATA_DIR: data.dir,
-      ...database.env,
-      DEBUG_ROUTES: 'true',
-      CORS_ORIGINS: 'https://shop.test',
-    });
-  });
-  afterAll(async () => {
-    await app.close();
-    await database.drop();
-    data.remove();
-  });
+  const ctx = useCollector('routes', { DEBUG_ROUTES: 'true', CORS_ORIGINS: 'https://shop.test' });
 
   it('GET /v1/session shows the caller device and its live session', async () => {
     const d = deviceId();
-    await app.inject({
+    await ctx.app.inject({
       method: 'POST',
       url: '/v1/events',
       headers: { 'x-device-fingerprint': d },
       payload: eventsBody(2),
     });
-    const res = await app.inject({ url: '/v1/session', headers: { 'x-device-fingerprint': d } });
+    const res = await ctx.app.inject({ url: '/v1/session', headers: { 'x-device-fingerprint': d } });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ deviceId: d, source: 'header', session: { pagesVisited: 2 } });
   });
 
   it('healthz answers ok and readyz reports the store and Postgres', async () => {
-    expect((await app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
-    const ready = await app.inject({ url: '/readyz' });
+    expect((await ctx.app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    const ready = await ctx.app.inject({ url: '/readyz' });
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toMatchObject({
       status: 'ready',
@@ -47,7 +30,7 @@ describe('debug, health and CORS routes', () => {
   });
 
   it('refuses events from an origin not in CORS_ORIGINS with 403 DL_ORIGIN_REFUSED', async () => {
-    const res = await app.inject({
+    const res = await ctx.app.inject({
       method: 'POST',
       url: '/v1/events',
       headers: { origin: 'https://evil.test' },
@@ -58,7 +41,7 @@ describe('debug, health and CORS routes', () => {
   });
 
   it('answers a listed origin with credentials and the device header exposed', async () => {
-    const res = await app.inject({
+    const res = await ctx.app.inject({
       method: 'POST',
       url: '/v1/events',
       headers: { origin: 'https://shop.test' },
@@ -71,13 +54,13 @@ describe('debug, health and CORS routes', () => {
   });
 
   it('accepts events without an Origin (server-side clients)', async () => {
-    expect((await app.inject({ method: 'POST', url: '/v1/events', payload: eventsBody(1) })).statusCode).toBe(
-      202,
-    );
+    expect(
+      (await ctx.app.inject({ method: 'POST', url: '/v1/events', payload: eventsBody(1) })).statusCode,
+    ).toBe(202);
   });
 
   it('tracks nothing under X-Device-Consent: denied and clears the cookie', async () => {
-    const res = await app.inject({
+    const res = await ctx.app.inject({
       method: 'POST',
       url: '/v1/events',
       headers: { 'x-device-consent': 'denied', cookie: `device_fp=${deviceId()}` },
@@ -89,7 +72,7 @@ describe('debug, health and CORS routes', () => {
   });
 
   it('answers an unknown route with 404 DL_NOT_FOUND', async () => {
-    const res = await app.inject({ url: '/nope' });
+    const res = await ctx.app.inject({ url: '/nope' });
     expect(res.statusCode).toBe(404);
     expect(res.json().code).toBe('DL_NOT_FOUND');
   });

@@ -2,10 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createDb, migrate, type PersisterDb } from '@devicelink/persister';
 import { createTestDatabase, hasServices } from '@devicelink/test-env';
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pageViewsBeforeConversionQuery, sessionStatsQuery } from '../src/stats/stats-queries.js';
 import { ADMIN_TOKEN, collector, tempDataDir } from './support/collector.js';
 
 const at = (iso: string) => new Date(iso);
@@ -152,76 +149,4 @@ describe.runIf(hasServices('postgres'))('GET /v1/admin/stats', () => {
   });
 });
 
-describe.runIf(hasServices('postgres'))('stats queries on 1,000,000 page views', () => {
-  let database: { url: string; drop(): Promise<void> };
-  let db: PersisterDb;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('statsplan');
-    db = await createDb({ databaseUrl: database.url, dataDir: '/nonexistent' });
-    await migrate(db.db);
-    // Seeded on a plain client: the collector's pool has a query timeout meant for requests.
-    const seed = new pg.Client({ connectionString: database.url });
-    await seed.connect();
-    try {
-      // Sequential ids keep the seeding fast (appends to the primary keys, not random inserts).
-      const uuid = (expr: string) => `lpad(to_hex(${expr}), 32, '0')::uuid`;
-      // 100,000 sessions over a year (one every 315 s), one in five converted, ten page views each.
-      await seed.query(`
-        insert into sessions (id, device_id, source, first_seen, last_seen, page_views, converted_user_id, converted_at, link_id)
-        select
-          ${uuid('g')},
-          'seed-device-' || (g % 20000),
-          'header',
-          timestamptz '2025-01-01Z' + g * interval '315 seconds',
-          timestamptz '2025-01-01Z' + g * interval '315 seconds' + interval '9 minutes',
-          10,
-          case when g % 5 = 0 then 'user-' || (g % 7000) end,
-          case when g % 5 = 0 then timestamptz '2025-01-01Z' + g * interval '315 seconds' + interval '6 minutes' end,
-          case when g % 5 = 0 then ${uuid('g + 1000000000')} end
-        from generate_series(1, 100000) as g`);
-      await seed.query(`
-        insert into page_views (event_id, device_id, session_id, url, server_ts)
-        select
-          ${uuid('g * 10 + k')},
-          'seed-device-' || (g % 20000),
-          ${uuid('g')},
-          'https://shop.test/p/' || k,
-          timestamptz '2025-01-01Z' + g * interval '315 seconds' + k * interval '1 minute'
-        from generate_series(1, 100000) as g, generate_series(0, 9) as k
-        order by g, k`);
-      await seed.query('analyze');
-    } finally {
-      await seed.end();
-    }
-  });
-  afterAll(async () => {
-    await db?.close();
-    await database?.drop();
-  });
-
-  async function plan(
-    query: ReturnType<typeof sessionStatsQuery> | ReturnType<typeof pageViewsBeforeConversionQuery>,
-  ) {
-    const { rows } = await sql<{ 'QUERY PLAN': string }>`explain ${query}`.execute(db.db);
-    return rows.map((r) => r['QUERY PLAN']).join('\n');
-  }
-
-  it('holds 1,000,000 page views', async () => {
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from page_views`.execute(db.db);
-    expect(rows[0]?.n).toBe(1_000_000);
-  });
-
-  it('reads a day of sessions through the stats index, never a scan of the table', async () => {
-    const text = await plan(sessionStatsQuery(at('2025-06-01'), at('2025-06-02')));
-    expect(text).toMatch(/(Index (Only )?Scan using|Bitmap Index Scan on) sessions_stats_window/);
-    expect(text).not.toMatch(/Seq Scan/);
-  });
-
-  it('counts page views before conversion through the session/time index', async () => {
-    const text = await plan(pageViewsBeforeConversionQuery(at('2025-06-01'), at('2025-06-02')));
-    expect(text).toMatch(/page_views_session_server_ts/);
-    expect(text).toMatch(/sessions_stats_window/);
-    expect(text).not.toMatch(/Seq Scan/);
-  });
-});
+// The EXPLAIN checks on 1,000,000 page views run in the bench (bench/src/stats-plan.ts, `npm run bench`).

@@ -9,7 +9,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { hasServices, testEnv, waitFor } from './index.js';
+import { hasServices, testEnv } from './test-env.js';
+import { waitFor } from './wait-for.js';
 
 const run = promisify(execFile);
 

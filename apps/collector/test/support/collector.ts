@@ -1,12 +1,14 @@
 /**
- * Test helpers: a collector built in process (`app.inject` or a real port), and event bodies.
+ * Test helpers: a collector built in process (`app.inject` or a real port), once per `describe`
+ * (`useCollector`), and event bodies.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { uuidv7 } from '@devicelink/protocol';
-import { createTestDatabase, testEnv } from '@devicelink/test-env';
+import { Cleanups, openServices, type TestServices, testEnv } from '@devicelink/test-env';
 import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/collector-config.js';
 
@@ -42,13 +44,60 @@ export async function collector(env: Record<string, string | undefined>): Promis
 }
 
 /**
- * The database part of a test environment: a fresh Postgres database when DATABASE_URL is set (fast),
- * else nothing (embedded PGlite in the data dir).
+ * What backs a `useCollector` collector: the memory store on Postgres when DATABASE_URL is set (PGlite
+ * otherwise), the embedded defaults (memory store and PGlite, whatever is set), or Redis + Postgres.
  */
-export async function databaseEnv(
+export type CollectorBacking = 'memory' | 'embedded' | 'redis';
+
+/** The collector of a `describe` (or file) and the services under it. */
+export interface CollectorScope {
+  readonly app: FastifyInstance;
+  /** The Redis prefix and database (null on PGlite). */
+  readonly services: TestServices | null;
+}
+
+/**
+ * A collector built in process once for the enclosing `describe` (or file): `beforeAll` opens its
+ * services (a temporary DATA_DIR, a fresh database when DATABASE_URL is set, and with `'redis'` a
+ * fresh key prefix) and builds it; `afterAll` closes it, deletes the keys and drops the database.
+ * `env` may be a function, read in `beforeAll` after the hooks registered before it (a JWKS server).
+ *
+ * @example
+ * const ctx = useCollector('routes', { DEBUG_ROUTES: 'true' });
+ * it('answers healthz', async () => expect((await ctx.app.inject({ url: '/healthz' })).statusCode).toBe(200));
+ */
+export function useCollector(
   label: string,
-): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
-  if (!testEnv.databaseUrl) return { env: {}, drop: async () => {} };
-  const db = await createTestDatabase(label);
-  return { env: { DATABASE_URL: db.url }, drop: () => db.drop() };
+  env: Record<string, string> | (() => Record<string, string>) = {},
+  backing: CollectorBacking = 'memory',
+): CollectorScope {
+  const cleanups = new Cleanups();
+  let app: FastifyInstance | undefined;
+  let services: TestServices | null = null;
+  beforeAll(async () => {
+    const data = tempDataDir();
+    cleanups.add(() => data.remove());
+    if (backing === 'redis' || (backing === 'memory' && testEnv.databaseUrl)) {
+      const opened = await openServices(label, { redis: backing === 'redis' });
+      cleanups.add(() => opened.close());
+      services = opened;
+    }
+    const built = await collector({
+      DATA_DIR: data.dir,
+      ...services?.env,
+      ...(typeof env === 'function' ? env() : env),
+    });
+    cleanups.add(() => built.close());
+    app = built;
+  });
+  afterAll(() => cleanups.run());
+  return {
+    get app() {
+      if (!app) throw new Error('the collector is built in beforeAll: use it inside a test');
+      return app;
+    },
+    get services() {
+      return services;
+    },
+  };
 }

@@ -1,8 +1,10 @@
 /**
  * Signs test JWTs with node:crypto (HS256, RS256, ES256, or `alg: none`), so the tests exercise the
- * collector's verification against tokens built independently of it.
+ * collector's verification against tokens built independently of it; and serves a JWKS.
  */
-import { createHmac, type KeyObject, sign } from 'node:crypto';
+import { createHmac, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
@@ -33,4 +35,29 @@ export function signJwt(
   else if (alg === 'RS256') signature = sign('sha256', Buffer.from(input), key as KeyObject);
   else signature = sign('sha256', Buffer.from(input), { key: key as KeyObject, dsaEncoding: 'ieee-p1363' });
   return `${input}.${signature.toString('base64url')}`;
+}
+
+/** A JWKS server that counts the requests for its key set; `hang` makes it never answer. */
+export async function jwksServer(options: { hang?: boolean } = {}) {
+  const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = { ...pair.publicKey.export({ format: 'jwk' }), kid: 'key-1', alg: 'RS256', use: 'sig' };
+  let fetches = 0;
+  const server: Server = createServer((_req, res) => {
+    fetches += 1;
+    if (options.hang) return;
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ keys: [jwk] }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/jwks.json`,
+    privateKey: pair.privateKey,
+    fetches: () => fetches,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -1,69 +1,10 @@
 /**
- * Collectors as child processes (`node apps/collector/dist/server.js`) on free ports, for tests of
- * several collectors, crashes (SIGKILL) and restarts. Needs the build (turbo's test task depends on it).
+ * HTTP against collector processes (started with `startCollectorProcess` of @devicelink/test-env):
+ * keep-alive agents, one JSON request, a load of page views, and the rows they became.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { uuidv7 } from '@devicelink/protocol';
 import type pg from 'pg';
-
-const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
-
-export interface CollectorProcess {
-  readonly port: number;
-  readonly child: ChildProcess;
-  /** Sends SIGTERM and waits for the exit. */
-  stop(): Promise<void>;
-  /** SIGKILL: no drain, no cleanup. */
-  kill(): Promise<void>;
-}
-
-/** Starts a collector with `env` (PORT 0) and resolves once it listens. */
-export function startCollector(env: Record<string, string>): Promise<CollectorProcess> {
-  const child = spawn(process.execPath, [SERVER], {
-    env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const m = /devicelink collector listening on http:\/\/[^:]+:(\d+)/.exec(output);
-      if (m) {
-        child.stdout!.off('data', onData);
-        // Keep draining the pipes so the child never blocks on a full buffer.
-        child.stdout!.resume();
-        resolve({
-          port: Number(m[1]),
-          child,
-          async stop() {
-            if (child.exitCode === null) child.kill('SIGTERM');
-            await exited;
-          },
-          async kill() {
-            if (child.exitCode === null) child.kill('SIGKILL');
-            await exited;
-          },
-        });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (c: Buffer) => {
-      output += c.toString();
-    });
-    child.once('exit', (code, signal) => {
-      // An unexpected death is the first thing to know when a test fails.
-      if (code !== 0 && signal !== 'SIGKILL' && signal !== 'SIGTERM') {
-        console.error(`collector exited (${code ?? signal}):\n${output.slice(-3000)}`);
-      }
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`collector exited with ${code} before listening:\n${output}`)),
-    );
-  });
-}
 
 /** A keep-alive agent with at most `connections` sockets. */
 export function httpAgent(connections: number): Agent {

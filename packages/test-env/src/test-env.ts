@@ -1,0 +1,55 @@
+/**
+ * The test environment, read once: which real services and browser this run may use.
+ * Tests, e2e and bench import this instead of reading `process.env` (Biome's noProcessEnv).
+ *
+ * A missing service skips its tests with a line saying so, unless `REQUIRE_SERVICES=1` (set by
+ * `.ci/run`), where it fails the run instead.
+ */
+import { existsSync } from 'node:fs';
+
+/** The services of this run, from `REDIS_URL`, `DATABASE_URL`, `CHROMIUM_PATH` and friends. */
+export const testEnv = {
+  redisUrl: process.env.REDIS_URL || undefined,
+  redisClusterNodes: process.env.REDIS_CLUSTER_NODES || undefined,
+  databaseUrl: process.env.DATABASE_URL || undefined,
+  chromiumPath:
+    process.env.CHROMIUM_PATH || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined),
+  requireServices: process.env.REQUIRE_SERVICES === '1',
+  benchFull: process.env.BENCH_FULL === '1',
+  /** The run tag the root global setup hands its workers (see `test-names.ts`). */
+  runTag: process.env.DL_TEST_RUN || undefined,
+} as const;
+
+/** A service a suite may need. */
+export type Service = 'redis' | 'postgres' | 'chromium';
+
+const serviceVar: Record<Service, string> = {
+  redis: 'REDIS_URL',
+  postgres: 'DATABASE_URL',
+  chromium: 'CHROMIUM_PATH (or /usr/bin/chromium)',
+};
+
+const skipped = new Set<Service>();
+
+/**
+ * True when every named service is configured. When one is not: throws under REQUIRE_SERVICES=1,
+ * otherwise prints one line saying which tests are skipped and returns false.
+ * Use as `describe.runIf(hasServices('redis'))(...)`.
+ */
+export function hasServices(...services: Service[]): boolean {
+  const missing = services.filter((s) =>
+    s === 'redis' ? !testEnv.redisUrl : s === 'postgres' ? !testEnv.databaseUrl : !testEnv.chromiumPath,
+  );
+  if (missing.length === 0) return true;
+  const names = missing.map((s) => serviceVar[s]).join(', ');
+  if (testEnv.requireServices) {
+    throw new Error(`REQUIRE_SERVICES=1 but ${names} is not set: these tests cannot be skipped in CI`);
+  }
+  for (const s of missing) {
+    if (!skipped.has(s)) {
+      skipped.add(s);
+      console.warn(`[test-env] ${serviceVar[s]} not set: skipping tests that need ${s}`);
+    }
+  }
+  return false;
+}
