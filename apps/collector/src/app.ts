@@ -3,18 +3,16 @@
  * port 0; `server.ts` listens). Opens its resources, migrates the database, starts the persister
  * unless `PERSISTER=off`, and closes everything in `onClose`.
  */
-import { createHmac, randomBytes } from 'node:crypto';
-import devicelink, { clientDeviceId, corsOptions } from '@devicelink/fastify';
+import devicelink, { corsOptions } from '@devicelink/fastify';
 import type {} from '@fastify/cookie';
 import fastifyCors from '@fastify/cors';
-import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { authenticateWith, registerTokenVerifier } from './auth/token-verifier.js';
 import type { CollectorConfig } from './config/collector-config.js';
 import { countRequests, createMetrics, metricsRoute } from './http/collector-metrics.js';
 import { installErrorHandlers } from './http/error-handler.js';
-import { InvalidRequestError, PathTooLongError, RateLimitedError } from './http/errors.js';
+import { InvalidRequestError, PathTooLongError } from './http/errors.js';
 import { installRequestGuards } from './http/request-guards.js';
 import { adminDeviceRoutes } from './routes/admin-device-route.js';
 import { adminStatsRoute } from './routes/admin-stats-route.js';
@@ -130,46 +128,8 @@ export async function buildApp(
       await app.register(fastifyCors, corsOptions({ origin: [...config.corsOrigins] }));
     }
 
-    // Keyed hashes under the daily salt: the raw address never becomes a Redis key, and neither does a
-    // device id (an erased device leaves no key naming it). With the store down and no salt cached, a
-    // per-process salt keeps limiting (per collector) instead of answering 500.
-    const fallbackSalt = randomBytes(32).toString('base64url');
-    const rateLimitHash = async (value: string): Promise<string> => {
-      let salt: string | Buffer;
-      try {
-        salt = await resources.store.dailySalt(new Date().toISOString().slice(0, 10));
-      } catch {
-        salt = fallbackSalt;
-      }
-      return createHmac('sha256', salt).update(value).digest('base64url');
-    };
-    const rateLimitKey = async (request: FastifyRequest): Promise<string> => {
-      const device = clientDeviceId(request, { honorGpc: config.honorGpc });
-      return device ? `d:${await rateLimitHash(device)}` : `a:${await rateLimitHash(request.ip)}`;
-    };
-    await app.register(fastifyRateLimit, {
-      global: false,
-      ...(resources.redis ? { redis: resources.redis, nameSpace: `${config.redisKeyPrefix}rl:` } : {}),
-      // A rate-limit store outage must not refuse events the queue could take.
-      skipOnError: true,
-      errorResponseBuilder: (_request, context) =>
-        new RateLimitedError(
-          `rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`,
-        ),
-    });
-    const rateLimit = { max: config.rateLimitPerMinute, keyGenerator: rateLimitKey };
-    // A client sending a fresh random device id each request gets a fresh device bucket: the looser
-    // per-address limit (every device behind one NAT shares it, hence the factor) bounds that.
-    const addressLimit = app.createRateLimit({
-      max: ADDRESS_LIMIT_FACTOR * config.rateLimitPerMinute,
-      timeWindow: 60_000,
-      keyGenerator: async (request: FastifyRequest) => `ip:${await rateLimitHash(request.ip)}`,
-    });
-    installRequestGuards(app, {
-      corsOrigins: config.corsOrigins,
-      addressLimit,
-      limitedRoutes: ['/v1/events', '/v1/identify'],
-    });
+    // The Origin check runs before any token or store work.
+    installRequestGuards(app, { corsOrigins: config.corsOrigins });
 
     const verifier = await registerTokenVerifier(app, config);
     await app.register(devicelink, {
@@ -178,16 +138,22 @@ export async function buildApp(
       honorGpc: config.honorGpc,
       queryAllowlist: config.queryAllowlist,
       authenticate: authenticateWith(verifier),
+      // Counted by the store in the same step as the page views (one round trip): per device id, or
+      // per address without one; the looser per-address limit bounds a client that sends a fresh
+      // random device id each request (every device behind one NAT shares it, hence the factor).
+      rateLimit: {
+        max: config.rateLimitPerMinute,
+        addressMax: ADDRESS_LIMIT_FACTOR * config.rateLimitPerMinute,
+        windowMs: 60_000,
+      },
     });
 
     await app.register(eventsRoute, {
       queryAllowlist: config.queryAllowlist,
-      rateLimit,
       onAccepted: (count, kind) => metrics.eventsAccepted.inc({ kind }, count),
     });
     await app.register(identifyRoute, {
       verifier,
-      rateLimit,
       honorGpc: config.honorGpc,
       cookie: { secure: config.cookieSecure, sameSite: config.cookieSameSite },
       onConverted: () => metrics.conversions.inc(),

@@ -59,10 +59,33 @@ describe.runIf(hasServices('redis', 'postgres'))('abuse limits and data hygiene'
     expect(refused.json()).toMatchObject({ statusCode: 429, code: 'DL_RATE_LIMITED' });
     // A refused request mints no id and sets no cookie.
     expect(refused.headers['set-cookie']).toBeUndefined();
-    // Another device is not affected.
-    expect((await send(a, { 'x-device-fingerprint': deviceId() })).statusCode).toBe(202);
+    expect(refused.headers['x-ratelimit-limit']).toBe('4');
+    expect(refused.headers['x-ratelimit-remaining']).toBe('0');
+    // Another device is not affected, and is told where it stands.
+    const other = await send(a, { 'x-device-fingerprint': deviceId() });
+    expect(other.statusCode).toBe(202);
+    expect(other.headers['x-ratelimit-limit']).toBe('4');
+    expect(other.headers['x-ratelimit-remaining']).toBe('3');
+    expect(Number(other.headers['x-ratelimit-reset'])).toBeGreaterThan(0);
     // The same device in the cookie counts against the same limit.
     expect((await send(a, { cookie: `device_fp=${d}` })).statusCode).toBe(429);
+  });
+
+  test('holds the per-address limit (10 times the device limit) across two collectors for a client sending a fresh device id each request', async ({
+    services,
+    cleanup,
+  }) => {
+    const e = environment(services, cleanup, { RATE_LIMIT_PER_MINUTE: '2' });
+    const [a, b] = [await e.start(), await e.start()];
+    const statuses: number[] = [];
+    for (let i = 0; i < 21; i++) {
+      statuses.push((await send(i % 2 ? b : a, { 'x-device-fingerprint': deviceId() })).statusCode);
+    }
+    expect(statuses.slice(0, 20).every((s) => s === 202)).toBe(true);
+    const refused = await send(b, { 'x-device-fingerprint': deviceId() });
+    expect([statuses[20], refused.statusCode]).toEqual([429, 429]);
+    expect(refused.json().message).toMatch(/from this address/);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
   });
 
   test('limits clients without a device id by their hashed address, and no Redis key, value or log line holds the address or a token', async ({
@@ -102,7 +125,7 @@ describe.runIf(hasServices('redis', 'postgres'))('abuse limits and data hygiene'
     );
 
     const stored = (await e.dump()).join('\n');
-    expect(stored).toContain(`${e.prefix}rl:`);
+    expect(stored).toMatch(/:r:(events|identify):|:r:ip:/);
     expect(e.logs.length).toBeGreaterThan(5);
     const logText = e.logs.join('');
     for (const secret of [CLIENT_IP, CLIENT_IP6, token, ADMIN_TOKEN, 'wrong-admin-token-zz9']) {

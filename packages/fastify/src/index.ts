@@ -27,7 +27,8 @@ export {
   DEVICELINK_EXPOSED_HEADERS,
 } from './plugin/cors-options.js';
 export type { DeviceLink, TrackResult } from './plugin/device-link-api.js';
-export type { CookieSameSite, DeviceLinkOptions } from './plugin/plugin-options.js';
+export type { CookieSameSite, DeviceLinkOptions, RateLimitOptions } from './plugin/plugin-options.js';
+export { setRateLimitHeaders } from './plugin/rate-limit-headers.js';
 export { headersDenyConsent } from './plugin/request-signals.js';
 export type {
   AliasRecord,
@@ -46,8 +47,12 @@ export type { DeviceAdmin } from './store/device-admin.js';
 export type {
   ConvertResult,
   DeviceStore,
+  Limited,
+  LimitResult,
+  LimitState,
   LiveSession,
   QueuedPageview,
+  RateLimits,
   TouchInput,
   TouchResult,
   UserEventsResult,

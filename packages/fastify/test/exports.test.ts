@@ -26,6 +26,7 @@ const MAIN = [
   'devicelink',
   'headersDenyConsent',
   'isDeviceLinkError',
+  'setRateLimitHeaders',
 ];
 
 describe('the built package exports', () => {

@@ -2,6 +2,7 @@ import { createMemoryStore } from '../src/memory/memory-store.js';
 import { deviceAdminContract } from './device-admin.contract.js';
 import { deviceStoreContract } from './device-store.contract.js';
 import { queueConsumerContract } from './queue-consumer.contract.js';
+import { rateLimitContract } from './rate-limits.contract.js';
 import { harnessOf, type MakeHarness } from './store-harness.js';
 
 // Memory time is injected, so expiry tests move the clock instead of waiting.
@@ -22,3 +23,4 @@ const memory: MakeHarness = async (o = {}) => {
 deviceStoreContract('memory', memory);
 deviceAdminContract('memory', memory);
 queueConsumerContract('memory', memory);
+rateLimitContract('memory', memory);

@@ -68,7 +68,8 @@ function recording(store: DeviceStore): { store: DeviceStore; ids: unknown[] } {
       touch: (input) => seen([input.deviceId], () => store.touch(input)),
       convert: (id, user) => seen([id], () => store.convert(id, user)),
       recordAlias: (id, alias) => seen([id, alias], () => store.recordAlias(id, alias)),
-      queueUserEvents: (user, records) => store.queueUserEvents(user, records),
+      queueUserEvents: (user, records, limits) => store.queueUserEvents(user, records, limits),
+      limit: (limits) => store.limit(limits),
       dailySalt: (day) => store.dailySalt(day),
     },
   };

@@ -11,6 +11,7 @@ import devicelink, {
   createMemoryStore,
   type DeviceLinkOptions,
   type DeviceSource,
+  type LimitState,
   devicelink as namedDevicelink,
   type TrackResult,
 } from '../src/index.js';
@@ -71,6 +72,8 @@ describe('types', () => {
       expectTypeOf(r.source).toEqualTypeOf<DeviceSource>();
     } else if (r.tracked) {
       expectTypeOf(r.userId).toEqualTypeOf<string>();
+    } else if (r.reason === 'limited') {
+      expectTypeOf(r.limit).toEqualTypeOf<LimitState>();
     } else {
       expectTypeOf(r.reason).toEqualTypeOf<'consent' | 'erased'>();
     }

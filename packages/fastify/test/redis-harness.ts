@@ -45,9 +45,10 @@ export function redisHarness(redis: () => Redis | Cluster): MakeHarness {
     const store = await createRedisStore(client, { ...o, prefix });
     return harnessOf(store, {
       passTime() {},
-      async keysOf(deviceId) {
-        return (await scanPrefix(client, prefix)).filter((k) => k.includes(deviceId));
+      async keysOf(text) {
+        return (await scanPrefix(client, prefix)).filter((k) => k.includes(text));
       },
+      twin: () => createRedisStore(client, { ...o, prefix }),
       async close() {
         // Only this store's own keys: other tests share the server.
         for (const key of await scanPrefix(client, prefix)) await client.del(key);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import { deviceAdminContract } from './device-admin.contract.js';
 import { deviceStoreContract } from './device-store.contract.js';
 import { queueConsumerContract } from './queue-consumer.contract.js';
+import { rateLimitContract } from './rate-limits.contract.js';
 import { redisHarness, singleNode } from './redis-harness.js';
 
 describe.runIf(hasServices('redis'))('Redis single node', () => {
@@ -23,6 +24,10 @@ describe.runIf(hasServices('redis'))('Redis single node', () => {
     redisHarness(() => redis),
   );
   queueConsumerContract(
+    'Redis single node',
+    redisHarness(() => redis),
+  );
+  rateLimitContract(
     'Redis single node',
     redisHarness(() => redis),
   );

@@ -21,8 +21,13 @@ export interface StoreHarness {
    * keys in real time, so there this does nothing and the tests poll with `waitFor`.
    */
   passTime(ms: number): void;
-  /** Every stored key that names the device (a SCAN of the prefix); null when the store has no keys. */
-  keysOf(deviceId: string): Promise<string[] | null>;
+  /** Every stored key that contains `text` (a SCAN of the prefix); null when the store has no keys. */
+  keysOf(text: string): Promise<string[] | null>;
+  /**
+   * Another store object on the same data, as a second process would open (Redis: the same prefix,
+   * with its own in-process state); the memory store, which lives in one process, answers itself.
+   */
+  twin(): Promise<CompleteStore>;
   close(): Promise<void>;
 }
 
@@ -38,9 +43,14 @@ export type MakeHarness = (options?: HarnessOptions) => Promise<StoreHarness>;
 /** A harness over `store`: `append` goes through the `testing` entry, as tests of other packages do. */
 export function harnessOf(
   store: CompleteStore,
-  rest: Pick<StoreHarness, 'passTime' | 'keysOf' | 'close'>,
+  rest: Pick<StoreHarness, 'passTime' | 'keysOf' | 'close'> & Partial<Pick<StoreHarness, 'twin'>>,
 ): StoreHarness {
-  return { store, append: (key, records) => appendForTest(store, key, records), ...rest };
+  return {
+    store,
+    append: (key, records) => appendForTest(store, key, records),
+    twin: async () => store,
+    ...rest,
+  };
 }
 
 /**

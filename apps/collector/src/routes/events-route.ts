@@ -6,16 +6,12 @@
 import { MAX_BODY_BYTES, parseEventsBody } from '@devicelink/protocol';
 import type { FastifyInstance } from 'fastify';
 import { bodyError, InvalidBodyError, StoreUnavailableError } from '../http/errors.js';
+import { limitedError } from '../http/rate-limited.js';
 import { errorSchema } from './error-schema.js';
 
 /** Options of {@link eventsRoute}. */
 export interface EventsRouteOptions {
   queryAllowlist: readonly string[];
-  /** Rate limit per minute (`RATE_LIMIT_PER_MINUTE`), applied when the rate-limit plugin is registered. */
-  rateLimit: {
-    max: number;
-    keyGenerator: (request: import('fastify').FastifyRequest) => Promise<string>;
-  } | null;
   /** Called with the number of page views a request put on the queue (metrics). */
   onAccepted?: (count: number, kind: 'device' | 'user') => void;
 }
@@ -51,18 +47,8 @@ export async function eventsRoute(app: FastifyInstance, options: EventsRouteOpti
     '/v1/events',
     {
       bodyLimit: MAX_BODY_BYTES,
-      config: {
-        devicelink: true,
-        ...(options.rateLimit
-          ? {
-              rateLimit: {
-                max: options.rateLimit.max,
-                timeWindow: 60_000,
-                keyGenerator: options.rateLimit.keyGenerator,
-              },
-            }
-          : {}),
-      },
+      // The plugin's rate limits are counted by track(), with the page views.
+      config: { devicelink: true },
       schema: {
         description: 'Page views, JSON or a text/plain beacon; 1 to 100 events, at most 64 KiB.',
         // The shape is checked by the protocol's parser, which says precisely what is wrong.
@@ -102,6 +88,8 @@ export async function eventsRoute(app: FastifyInstance, options: EventsRouteOpti
         request.log.error({ err }, 'queueing events failed');
         throw new StoreUnavailableError();
       }
+      // Nothing was counted; the plugin set Retry-After and x-ratelimit-*.
+      if (!result.tracked && result.reason === 'limited') throw limitedError(result.by, result.limit);
       reply.code(202);
       if (!result.tracked) return { accepted: 0, tracked: false };
       options.onAccepted?.(result.accepted, 'userId' in result ? 'user' : 'device');

@@ -3,18 +3,18 @@
  * client names (header, else cookie; never a server-made id) to the token's `sub`. Counts no page view;
  * the same device and user again adds no link.
  */
-import { clientDeviceId, headersDenyConsent } from '@devicelink/fastify';
+import { clientDeviceId, headersDenyConsent, setRateLimitHeaders } from '@devicelink/fastify';
 import { DEVICE_COOKIE } from '@devicelink/protocol';
 import type {} from '@fastify/cookie';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import { StoreUnavailableError } from '../http/errors.js';
+import { limitedError } from '../http/rate-limited.js';
 import { errorSchema } from './error-schema.js';
 
 /** Options of {@link identifyRoute}. */
 export interface IdentifyRouteOptions {
   verifier: TokenVerifier;
-  rateLimit: { max: number; keyGenerator: (request: FastifyRequest) => Promise<string> } | null;
   /** `HONOR_GPC`: `Sec-GPC: 1` denies consent like `X-Device-Consent: denied`. */
   honorGpc: boolean;
   /** The flags the plugin sets its cookie with, so clearing it matches (`COOKIE_SECURE`, `COOKIE_SAMESITE`). */
@@ -28,15 +28,6 @@ export async function identifyRoute(app: FastifyInstance, options: IdentifyRoute
   app.post(
     '/v1/identify',
     {
-      config: options.rateLimit
-        ? {
-            rateLimit: {
-              max: options.rateLimit.max,
-              timeWindow: 60_000,
-              keyGenerator: options.rateLimit.keyGenerator,
-            },
-          }
-        : {},
       schema: {
         description: 'Links the caller device to the bearer token user.',
         headers: {
@@ -59,6 +50,8 @@ export async function identifyRoute(app: FastifyInstance, options: IdentifyRoute
       },
     },
     async (request, reply) => {
+      // Before the token is verified: a refused request costs one store round trip, no verification.
+      await countLimit(app, request, reply);
       const userId = await options.verifier.verify(request);
       // Consent denied means no device work (contract): nothing linked, and a sent cookie is cleared.
       if (headersDenyConsent(request.headers, options.honorGpc)) {
@@ -85,4 +78,22 @@ export async function identifyRoute(app: FastifyInstance, options: IdentifyRoute
       return { userId, deviceId, sessionId: result.sessionId };
     },
   );
+}
+
+/**
+ * Counts the plugin's rate limits under the `identify` group (the per-address counter is shared with
+ * the events route) and throws the 429 when refused. A store that cannot count does not refuse the
+ * request: conversion itself answers 503 if the store is really down.
+ */
+async function countLimit(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  let result: Awaited<ReturnType<typeof app.devicelink.limit>>;
+  try {
+    result = await app.devicelink.limit(request, 'identify');
+  } catch (err) {
+    request.log.warn({ err }, 'counting the identify rate limit failed; not limited');
+    return;
+  }
+  if (result === null) return;
+  setRateLimitHeaders(reply, result.limit, result.status === 'limited');
+  if (result.status === 'limited') throw limitedError(result.by, result.limit);
 }

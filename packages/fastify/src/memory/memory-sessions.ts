@@ -19,8 +19,10 @@ import type {
   UserEventsResult,
 } from '../store/device-store.js';
 import { pageviewDraft } from '../store/pageview-draft.js';
+import type { LimitResult, RateLimits } from '../store/rate-limits.js';
 import { ALIAS_DEDUPE_SECONDS, type ResolvedStoreOptions, SALT_SECONDS } from '../store/store-options.js';
 import { ExpiringMap } from './expiring-map.js';
+import { isLimited, MemoryLimits } from './memory-limits.js';
 import type { MemoryQueue } from './memory-queue.js';
 
 interface StoredSession {
@@ -47,6 +49,7 @@ export class MemorySessions implements DeviceStore, DeviceAdmin {
   readonly #lastLinked: ExpiringMap<string, string>;
   readonly #aliases: ExpiringMap<string, Set<string>>;
   readonly #salts: ExpiringMap<string, Buffer>;
+  readonly #limits: MemoryLimits;
 
   constructor(o: ResolvedStoreOptions, queue: MemoryQueue, now: () => number, maxSessions: number) {
     this.#o = o;
@@ -60,11 +63,16 @@ export class MemorySessions implements DeviceStore, DeviceAdmin {
     this.#lastLinked = new ExpiringMap(maxSessions, now);
     this.#aliases = new ExpiringMap(maxSessions, now);
     this.#salts = new ExpiringMap(16, now);
+    this.#limits = new MemoryLimits((day) => this.dailySalt(day), now, maxSessions);
   }
 
   async touch(input: TouchInput): Promise<TouchResult> {
-    const { deviceId } = input;
-    if (this.#tombstones.get(deviceId)) return { status: 'erased' };
+    const { deviceId, limits } = input;
+    // The only await (the salt of the address hash): counting and writing run on in one step.
+    const counted = limits ? this.#limits.count(await this.#limits.counters(limits), limits.windowMs) : null;
+    if (counted && isLimited(counted)) return counted;
+    const extra = counted ? { limit: counted } : {};
+    if (this.#tombstones.get(deviceId)) return { status: 'erased', ...extra };
     // Before anything changes: a refused touch counts nothing (duplicates are counted as room too).
     this.#queue.ensureRoom(input.events.length);
     const now = this.#now();
@@ -80,7 +88,7 @@ export class MemorySessions implements DeviceStore, DeviceAdmin {
 
     let s = this.#live(deviceId, now);
     // Same as touch.lua: only duplicates and no live session start nothing (no 0-page session).
-    if (!s && fresh.length === 0) return { status: 'duplicate' };
+    if (!s && fresh.length === 0) return { status: 'duplicate', ...extra };
     const newSession = s === null;
     if (!s) {
       s = {
@@ -100,7 +108,7 @@ export class MemorySessions implements DeviceStore, DeviceAdmin {
       this.#partition(deviceId),
       fresh.map((e) => ({ ...pageviewDraft(input, e), sessionId, serverTs: now })),
     );
-    return { status: 'ok', session: view(deviceId, s), accepted: fresh.length, newSession };
+    return { status: 'ok', session: view(deviceId, s), accepted: fresh.length, newSession, ...extra };
   }
 
   async session(deviceId: string): Promise<LiveSession | null> {
@@ -143,11 +151,23 @@ export class MemorySessions implements DeviceStore, DeviceAdmin {
     this.#append(deviceId, { kind: 'erase', deviceId, ts: this.#now() });
   }
 
-  async queueUserEvents(userId: string, records: PageviewRecord[]): Promise<UserEventsResult> {
-    if (this.#userTombstones.get(userId)) return { status: 'erased' };
+  async queueUserEvents(
+    userId: string,
+    records: PageviewRecord[],
+    limits?: RateLimits,
+  ): Promise<UserEventsResult> {
+    const counted = limits ? this.#limits.count(await this.#limits.counters(limits), limits.windowMs) : null;
+    if (counted && isLimited(counted)) return counted;
+    const extra = counted ? { limit: counted } : {};
+    if (this.#userTombstones.get(userId)) return { status: 'erased', ...extra };
     this.#queue.ensureRoom(records.length);
     this.#queue.appendToPartition(this.#partition(userId), records);
-    return { status: 'ok', accepted: records.length };
+    return { status: 'ok', accepted: records.length, ...extra };
+  }
+
+  async limit(limits: RateLimits): Promise<LimitResult> {
+    const counted = this.#limits.count(await this.#limits.counters(limits), limits.windowMs);
+    return isLimited(counted) ? counted : { status: 'allowed', limit: counted };
   }
 
   async eraseUser(userId: string): Promise<void> {
@@ -182,6 +202,7 @@ export class MemorySessions implements DeviceStore, DeviceAdmin {
     ]) {
       m.sweep();
     }
+    this.#limits.sweep();
   }
 
   #live(deviceId: string, now: number): StoredSession | null {

@@ -4,6 +4,7 @@
  */
 import { DEVICE_COOKIE } from '@devicelink/protocol';
 import type { FastifyRequest } from 'fastify';
+import type { LimitState } from '../store/rate-limits.js';
 import { resolveTiers, type TierResult } from './device-id-tiers.js';
 import { bodySignals } from './request-signals.js';
 
@@ -26,6 +27,8 @@ export interface DeviceState {
   aliasRecorded: boolean;
   /** `track()` ran for this request (so `trackRequests` does not count it twice). */
   tracked: boolean;
+  /** The rate limit `track()` counted, for the answer's headers; null when none was counted. */
+  limit: { state: LimitState; refused: boolean } | null;
 }
 
 declare module 'fastify' {
@@ -44,6 +47,7 @@ export function untrackedState(): DeviceState {
     resolved: undefined,
     aliasRecorded: false,
     tracked: false,
+    limit: null,
   };
 }
 

@@ -7,6 +7,8 @@ import type { FastifyRequest } from 'fastify';
 import { DeviceLinkUsageError } from '../errors.js';
 import type { PageviewRecord } from '../records/queue-records.js';
 import type { ConvertResult, DeviceSource, DeviceStore, QueuedPageview } from '../store/device-store.js';
+import type { Limited, LimitResult, LimitState, RateLimits } from '../store/rate-limits.js';
+import { clientDeviceId } from './client-device-id.js';
 import { kDeviceState, resolveDevice } from './device-context.js';
 import type { ResolvedOptions } from './plugin-options.js';
 import { bodySignals, firstValue } from './request-signals.js';
@@ -26,7 +28,12 @@ export type TrackResult =
   /** A valid bearer token: queued under the user id, with no device or session. */
   | { tracked: true; accepted: number; userId: string }
   /** Nothing counted or queued: consent denied (header, body, GPC), or the device or user was erased. */
-  | { tracked: false; reason: 'consent' | 'erased' };
+  | { tracked: false; reason: 'consent' | 'erased' }
+  /**
+   * Over a rate limit (the `rateLimit` option): nothing counted or queued. The plugin sets
+   * `Retry-After` and `x-ratelimit-*`; answer 429.
+   */
+  | { tracked: false; reason: 'limited'; by: Limited['by']; limit: LimitState };
 
 /** The `app.devicelink` decoration. */
 export interface DeviceLink {
@@ -44,17 +51,56 @@ export interface DeviceLink {
   convert(deviceId: string, userId: string): Promise<ConvertResult>;
   /** The request's `visitorHash` (keyed hash of IP, User-Agent, language), e.g. for rate-limit keys. */
   visitorHash(request: FastifyRequest): Promise<string>;
+  /**
+   * Counts the `rateLimit` option's limits for a route that writes nothing through `track()` (a login
+   * route), under its own `group` of client counters (`[a-z0-9-]`); the per-address counter is shared
+   * by every group. Allowed without a `rateLimit` option. Set the headers with `setRateLimitHeaders`.
+   */
+  limit(request: FastifyRequest, group: string): Promise<LimitResult | null>;
   /** The store the plugin was registered with. */
   readonly store: DeviceStore;
 }
 
+const refusal = (r: Limited): TrackResult => ({
+  tracked: false,
+  reason: 'limited',
+  by: r.by,
+  limit: r.limit,
+});
+
 // A User-Agent is kept beside every queued page view; longer ones are junk or abuse.
 const MAX_USER_AGENT = 512;
 
-/** Builds the `app.devicelink` object over validated options. */
-export function createDeviceLink(options: ResolvedOptions): DeviceLink {
+/** The client counters of `track()`. */
+const TRACK_GROUP = 'events';
+
+/** Builds the `app.devicelink` object over validated options, and the plugin's own tracking call. */
+export function createDeviceLink(options: ResolvedOptions): {
+  api: DeviceLink;
+  /** `track()` without rate limits: requests the host app already answered (`trackRequests`). */
+  trackAnswered: DeviceLink['track'];
+} {
   const { store } = options;
   const hasher = createVisitorHasher(store);
+
+  function limitsOf(request: FastifyRequest, group: string): RateLimits | undefined {
+    const r = options.rateLimit;
+    if (r === null) return undefined;
+    return {
+      windowMs: r.windowMs,
+      group,
+      clientMax: r.max,
+      // The id the client sent (header, else cookie), as a limit keyed before any lookup would be.
+      deviceId: clientDeviceId(request, { honorGpc: options.honorGpc }),
+      address: options.clientIp(request),
+      addressMax: r.addressMax,
+    };
+  }
+
+  async function limit(request: FastifyRequest, group: string): Promise<LimitResult | null> {
+    const limits = limitsOf(request, group);
+    return limits ? store.limit(limits) : null;
+  }
 
   function visitorHash(request: FastifyRequest): Promise<string> {
     return hasher.hash({
@@ -64,7 +110,11 @@ export function createDeviceLink(options: ResolvedOptions): DeviceLink {
     });
   }
 
-  async function track(request: FastifyRequest, events: PageviewEvent[]): Promise<TrackResult> {
+  async function track(
+    request: FastifyRequest,
+    events: PageviewEvent[],
+    limited = true,
+  ): Promise<TrackResult> {
     const state = request[kDeviceState];
     if (!state?.tracking) {
       throw new DeviceLinkUsageError(
@@ -86,6 +136,11 @@ export function createDeviceLink(options: ResolvedOptions): DeviceLink {
     const now = Date.now();
     const withIds: QueuedPageview[] = events.map((e) => ({ ...e, id: e.id ?? uuidv7(now) }));
     const userAgent = firstValue(request.headers['user-agent'])?.slice(0, MAX_USER_AGENT) ?? null;
+    const limits = limited ? limitsOf(request, TRACK_GROUP) : undefined;
+    // The limit's state goes into the answer's headers (the onSend hook).
+    const noteLimit = (result: { status: string; limit?: LimitState }): void => {
+      if (result.limit) state.limit = { state: result.limit, refused: result.status === 'limited' };
+    };
 
     if (state.userId) {
       const records: PageviewRecord[] = withIds.map((e) => ({
@@ -104,7 +159,9 @@ export function createDeviceLink(options: ResolvedOptions): DeviceLink {
       }));
       // Partitioned by user: these events have no device (contract: no device work for a token). An
       // erased user's events are dropped for 30 days (the store checks the tombstone atomically).
-      const queued = await store.queueUserEvents(state.userId, records);
+      const queued = await store.queueUserEvents(state.userId, records, limits);
+      noteLimit(queued);
+      if (queued.status === 'limited') return refusal(queued);
       if (queued.status === 'erased') return { tracked: false, reason: 'erased' };
       return { tracked: true, accepted: queued.accepted, userId: state.userId };
     }
@@ -118,7 +175,10 @@ export function createDeviceLink(options: ResolvedOptions): DeviceLink {
       visitorHash: device.source === 'server' ? await visitorHash(request) : null,
       userAgent,
       events: withIds,
+      ...(limits ? { limits } : {}),
     });
+    noteLimit(result);
+    if (result.status === 'limited') return refusal(result);
     // An erased device (tombstone) stays untracked for 30 days whatever it sends.
     if (result.status === 'erased') return { tracked: false, reason: 'erased' };
     // Already counted in a session that has ended: accepted (202), nothing new, no session to name.
@@ -151,5 +211,8 @@ export function createDeviceLink(options: ResolvedOptions): DeviceLink {
     return store.convert(deviceId, userId);
   }
 
-  return { track, convert, visitorHash, store };
+  return {
+    api: { track: (request, events) => track(request, events), convert, visitorHash, limit, store },
+    trackAnswered: (request, events) => track(request, events, false),
+  };
 }

@@ -23,6 +23,7 @@ import {
 } from './device-context.js';
 import { createDeviceLink, type DeviceLink } from './device-link-api.js';
 import { type DeviceLinkOptions, type ResolvedOptions, validateOptions } from './plugin-options.js';
+import { setRateLimitHeaders } from './rate-limit-headers.js';
 import { firstValue, hasBearerToken, headersDenyConsent } from './request-signals.js';
 import { mergeVary, privateCacheControl } from './response-headers.js';
 
@@ -56,7 +57,7 @@ async function plugin(fastify: FastifyInstance, rawOptions: DeviceLinkOptions): 
   // keeps it; register it before devicelink.
   if (!fastify.hasDecorator('parseCookie')) await fastify.register(fastifyCookie);
 
-  const devicelink = createDeviceLink(options);
+  const { api: devicelink, trackAnswered } = createDeviceLink(options);
   fastify.decorate('devicelink', devicelink);
   fastify.decorateRequest(kDeviceState, null);
   fastify.decorateRequest('deviceId', {
@@ -83,6 +84,7 @@ async function plugin(fastify: FastifyInstance, rawOptions: DeviceLinkOptions): 
 
   async function onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
     const state = request[kDeviceState];
+    if (state?.limit) setRateLimitHeaders(reply, state.limit.state, state.limit.refused);
     if (state?.tracking) answerDevice(request, reply, state, options, devicelink);
     return payload;
   }
@@ -97,7 +99,7 @@ async function plugin(fastify: FastifyInstance, rawOptions: DeviceLinkOptions): 
       const url = sanitizeUrl(request.url, queryAllowlist);
       if (url === null) return;
       const referer = firstValue(request.headers.referer);
-      await devicelink.track(request, [
+      await trackAnswered(request, [
         {
           type: 'pageview',
           url,

@@ -40,6 +40,22 @@ export interface DeviceLinkOptions {
    * dropped. Default: the five `utm_*` parameters.
    */
   queryAllowlist?: readonly string[];
+  /**
+   * Rate limits that `track()` (and `app.devicelink.limit()`) count in the store, in the same step as
+   * the write: over one, nothing is counted and `track()` answers `{ tracked: false, reason: 'limited' }`
+   * (the app answers 429; the plugin sets `Retry-After` and `x-ratelimit-*`). Default: none.
+   */
+  rateLimit?: RateLimitOptions;
+}
+
+/** The `rateLimit` option. */
+export interface RateLimitOptions {
+  /** Requests per window of one client: per device id it sent (header or cookie), else per address. */
+  max: number;
+  /** Requests per window of one address, whatever device ids it sends. Default 10 × `max`; null: none. */
+  addressMax?: number | null;
+  /** Window length, ms. Default 60,000. */
+  windowMs?: number;
 }
 
 /** Options after validation, defaults filled in. */
@@ -51,9 +67,10 @@ export interface ResolvedOptions {
   authenticate: ((request: FastifyRequest) => Promise<string | null>) | null;
   clientIp: (request: FastifyRequest) => string;
   queryAllowlist: readonly string[];
+  rateLimit: { max: number; addressMax: number | null; windowMs: number } | null;
 }
 
-const STORE_METHODS = ['touch', 'convert', 'recordAlias', 'queueUserEvents', 'dailySalt'] as const;
+const STORE_METHODS = ['touch', 'convert', 'recordAlias', 'queueUserEvents', 'limit', 'dailySalt'] as const;
 const SAME_SITE: readonly CookieSameSite[] = ['lax', 'strict', 'none'];
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -97,6 +114,7 @@ export function validateOptions(options: unknown): ResolvedOptions {
     }
     queryAllowlist = Object.freeze([...(list as string[])]);
   }
+  const rateLimit = o.rateLimit === undefined ? null : validateRateLimit(o.rateLimit);
   const clientIp = (o.clientIp as ResolvedOptions['clientIp'] | undefined) ?? ((request) => request.ip);
   return {
     store: o.store as DeviceStore,
@@ -106,7 +124,22 @@ export function validateOptions(options: unknown): ResolvedOptions {
     authenticate: (o.authenticate as ResolvedOptions['authenticate'] | undefined) ?? null,
     clientIp,
     queryAllowlist,
+    rateLimit,
   };
+}
+
+const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0;
+
+function validateRateLimit(value: unknown): ResolvedOptions['rateLimit'] {
+  if (!isObject(value)) throw new DeviceLinkOptionsError('rateLimit', 'must be an object');
+  const { max, addressMax, windowMs = 60_000 } = value;
+  if (!isCount(max)) throw new DeviceLinkOptionsError('rateLimit.max', 'must be a positive integer');
+  if (addressMax !== undefined && addressMax !== null && !isCount(addressMax)) {
+    throw new DeviceLinkOptionsError('rateLimit.addressMax', 'must be a positive integer or null');
+  }
+  if (!isCount(windowMs))
+    throw new DeviceLinkOptionsError('rateLimit.windowMs', 'must be a positive integer');
+  return { max, addressMax: addressMax === undefined ? 10 * max : addressMax, windowMs };
 }
 
 function requireMethods(name: string, value: unknown, methods: readonly string[], what: string): void {

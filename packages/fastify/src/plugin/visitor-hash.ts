@@ -5,6 +5,9 @@
  */
 import { createHmac } from 'node:crypto';
 import type { DeviceStore } from '../store/device-store.js';
+import { utcDay } from '../store/utc-day.js';
+
+export { utcDay };
 
 /** What the hash is made of. */
 export interface VisitorHashInput {
@@ -17,20 +20,6 @@ export interface VisitorHashInput {
 export interface VisitorHasher {
   /** base64url of the first 16 bytes of the HMAC (128 bits are plenty for unique counts). */
   hash(input: VisitorHashInput, now?: number): Promise<string>;
-}
-
-const DAY_MS = 86_400_000;
-/** The last day formatted by utcDay: [start, start + DAY_MS). */
-const day = { start: Number.NEGATIVE_INFINITY, text: '' };
-
-/** The UTC day (`YYYY-MM-DD`) of a Unix-ms time. */
-export function utcDay(now: number): string {
-  // Asked on every request (salts are per day): format a day once, not a Date per call.
-  if (now < day.start || now >= day.start + DAY_MS) {
-    day.start = now - (((now % DAY_MS) + DAY_MS) % DAY_MS);
-    day.text = new Date(day.start).toISOString().slice(0, 10);
-  }
-  return day.text;
 }
 
 /**

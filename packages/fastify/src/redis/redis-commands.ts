@@ -14,6 +14,8 @@ import eraseLua from './scripts/erase.lua';
 import eraseUserLua from './scripts/erase-user.lua';
 import forgetUserLua from './scripts/forget-user.lua';
 import groupLua from './scripts/group.lua';
+import limitLua from './scripts/limit.lua';
+import limitsLua from './scripts/limits.lua';
 import sessionLua from './scripts/session.lua';
 import setOnceLua from './scripts/set-once.lua';
 import touchLua from './scripts/touch.lua';
@@ -26,6 +28,7 @@ type Command<R> = (...keysThenArgs: Arg[]) => Promise<R>;
 /** The client with the devicelink commands defined. */
 export interface DeviceLinkCommands {
   dlTouch: Command<[string, ...(string | number)[]]>;
+  dlLimit: Command<number[]>;
   dlSession: Command<[string, string, string, string, string, string] | null>;
   dlConvert: Command<[string, string?]>;
   dlAlias: Command<number>;
@@ -35,16 +38,20 @@ export interface DeviceLinkCommands {
   dlAck: Command<number>;
   dlEraseUser: Command<number>;
   dlForgetUser: Command<number>;
-  dlUserAppend: Command<number>;
+  dlUserAppend: Command<[string, number, number, number]>;
   dlGroup: Command<number>;
 }
 
 /** A client (single node or Cluster) with the commands defined. */
 export type CommandClient = (Redis | Cluster) & DeviceLinkCommands;
 
+// The scripts that count rate limits in their own step start with the `dl_limits` function.
+const limited = (lua: string): string => `${limitsLua}\n${lua}`;
+
 // Script and key count (the `KEYS:` line at the top of each script); every caller passes exactly these.
 const scripts: Record<keyof DeviceLinkCommands, [lua: string, numberOfKeys: number]> = {
-  dlTouch: [touchLua, 4],
+  dlTouch: [limited(touchLua), 6],
+  dlLimit: [limited(limitLua), 2],
   dlSession: [sessionLua, 1],
   dlConvert: [convertLua, 4],
   dlAlias: [aliasLua, 3],
@@ -54,7 +61,7 @@ const scripts: Record<keyof DeviceLinkCommands, [lua: string, numberOfKeys: numb
   dlAck: [ackLua, 1],
   dlEraseUser: [eraseUserLua, 2],
   dlForgetUser: [forgetUserLua, 2],
-  dlUserAppend: [userAppendLua, 2],
+  dlUserAppend: [limited(userAppendLua), 4],
   dlGroup: [groupLua, 1],
 };
 

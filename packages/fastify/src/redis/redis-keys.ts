@@ -12,6 +12,7 @@
  * | `<prefix>{pN}:t:<deviceId>` | string: tombstone | 30 days |
  * | `<prefix>{pN}:u:<userId>` | string: user tombstone (N from the user id) | 30 days |
  * | `<prefix>{pN}:q` | stream: the partition's queue, group `persist` | entries deleted at ack |
+ * | `<prefix>{pN}:r:<counter>` | string: a rate-limit counter (`store/rate-limits.ts`; N from its anchor) | one window |
  * | `<prefix>salt:<YYYY-MM-DD>` | string: daily salt (base64) | 2 days |
  * | `<prefix>config:partitions` | string: the `partitions` option | none |
  */
@@ -67,6 +68,11 @@ export class RedisKeys {
   user(userId: string): { tombstone: string; stream: string } {
     const base = `${this.prefix}${partitionTag(partitionOf(userId, this.partitions))}:`;
     return { tombstone: `${base}u:${userId}`, stream: `${base}q` };
+  }
+
+  /** A rate-limit counter, in the slot of its anchor's partition (the device id, or the address hash). */
+  counter(name: string, anchor: string): string {
+    return `${this.prefix}${partitionTag(partitionOf(anchor, this.partitions))}:r:${name}`;
   }
 
   salt(day: string): string {

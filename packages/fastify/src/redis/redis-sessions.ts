@@ -4,7 +4,7 @@
  * together in one round trip, with server time from Redis `TIME`.
  */
 import { randomBytes } from 'node:crypto';
-import { EVENT_DEDUPE_SECONDS, TOMBSTONE_SECONDS, uuidv7 } from '@devicelink/protocol';
+import { EVENT_DEDUPE_SECONDS, partitionOf, TOMBSTONE_SECONDS, uuidv7 } from '@devicelink/protocol';
 import type { DeviceSource, PageviewRecord } from '../records/queue-records.js';
 import { encodeRecord } from '../records/record-encoding.js';
 import type { DeviceAdmin } from '../store/device-admin.js';
@@ -17,9 +17,11 @@ import type {
   UserEventsResult,
 } from '../store/device-store.js';
 import { pageviewDraft } from '../store/pageview-draft.js';
+import type { Limited, LimitResult, LimitState, RateLimits } from '../store/rate-limits.js';
 import { ALIAS_DEDUPE_SECONDS, type ResolvedStoreOptions, SALT_SECONDS } from '../store/store-options.js';
 import type { CommandClient } from './redis-commands.js';
 import type { RedisKeys } from './redis-keys.js';
+import { RedisLimits } from './redis-limits.js';
 
 // One letter per source keeps the session hash small (target: at most 300 bytes a live session).
 const SOURCE_CODE: Record<DeviceSource, string> = { header: 'h', cookie: 'c', server: 's' };
@@ -31,35 +33,59 @@ export class RedisSessions implements DeviceStore, DeviceAdmin {
   readonly #keys: RedisKeys;
   readonly #o: ResolvedStoreOptions;
   readonly #salts = new Map<string, Buffer>();
+  readonly #limits: RedisLimits;
 
   constructor(redis: CommandClient, keys: RedisKeys, options: ResolvedStoreOptions) {
     this.#redis = redis;
     this.#keys = keys;
     this.#o = options;
+    this.#limits = new RedisLimits(redis, keys, (day) => this.dailySalt(day));
   }
 
   async touch(input: TouchInput): Promise<TouchResult> {
     const k = this.#keys.device(input.deviceId);
+    const plan = await this.#limits.plan(
+      input.limits,
+      partitionOf(input.deviceId, this.#keys.partitions),
+      k.session,
+    );
     const pairs: string[] = [];
     for (const e of input.events) pairs.push(e.id, encodeRecord(pageviewDraft(input, e)));
-    const reply = await this.#redis.dlTouch(
-      k.session,
-      k.tombstone,
-      k.seen,
-      k.stream,
-      uuidv7(),
-      this.#o.idleMs,
-      this.#o.maxMs,
-      SOURCE_CODE[input.source],
-      input.visitorHash ?? '',
-      EVENT_DEDUPE_SECONDS * 1000,
-      ...pairs,
+    const { written: reply, outside } = await this.#limits.guard(plan, () =>
+      this.#redis.dlTouch(
+        k.session,
+        k.tombstone,
+        k.seen,
+        k.stream,
+        ...plan.scriptKeys,
+        uuidv7(),
+        this.#o.idleMs,
+        this.#o.maxMs,
+        SOURCE_CODE[input.source],
+        input.visitorHash ?? '',
+        EVENT_DEDUPE_SECONDS * 1000,
+        ...plan.scriptArgs,
+        ...pairs,
+      ),
     );
-    if (reply[0] === 'erased') return { status: 'erased' };
+    if (reply === null) return outside as Limited;
+    const status = reply[0];
+    // The counters' reply: the limited ones' position, then count and ms left; the others', at the end.
+    const limit = this.#limits.resolve(
+      plan,
+      status === 'limited' ? Number(reply[1]) : 0,
+      Number(reply.at(-2)),
+      Number(reply.at(-1)),
+      outside,
+    );
+    if (limit && 'status' in limit) return limit;
+    const extra = limit ? { limit } : {};
+    if (status === 'erased') return { status: 'erased', ...extra };
     // Every event was a duplicate and no session was live: none was started (touch.lua).
-    if (reply[0] === 'duplicate') return { status: 'duplicate' };
+    if (status === 'duplicate') return { status: 'duplicate', ...extra };
     const [, sessionId, src, vh, first, last, pages, accepted, started] = reply;
     return {
+      ...extra,
       status: 'ok',
       session: {
         sessionId: String(sessionId),
@@ -144,11 +170,43 @@ export class RedisSessions implements DeviceStore, DeviceAdmin {
     );
   }
 
-  async queueUserEvents(userId: string, records: PageviewRecord[]): Promise<UserEventsResult> {
-    if (records.length === 0) return { status: 'ok', accepted: 0 };
+  async queueUserEvents(
+    userId: string,
+    records: PageviewRecord[],
+    limits?: RateLimits,
+  ): Promise<UserEventsResult> {
+    if (records.length === 0 && !limits) return { status: 'ok', accepted: 0 };
     const k = this.#keys.user(userId);
-    const n = await this.#redis.dlUserAppend(k.tombstone, k.stream, ...records.map(encodeRecord));
-    return Number(n) < 0 ? { status: 'erased' } : { status: 'ok', accepted: records.length };
+    const plan = await this.#limits.plan(limits, partitionOf(userId, this.#keys.partitions), k.tombstone);
+    const { written: reply, outside } = await this.#limits.guard(plan, () =>
+      this.#redis.dlUserAppend(
+        k.tombstone,
+        k.stream,
+        ...plan.scriptKeys,
+        ...plan.scriptArgs,
+        ...records.map(encodeRecord),
+      ),
+    );
+    if (reply === null) return outside as Limited;
+    const [status, position, count, ttl] = reply;
+    const limit = this.#limits.resolve(
+      plan,
+      status === 'limited' ? Number(position) : 0,
+      Number(count),
+      Number(ttl),
+      outside,
+    );
+    if (limit && 'status' in limit) return limit;
+    const extra = limit ? { limit } : {};
+    return status === 'erased'
+      ? { status: 'erased', ...extra }
+      : { status: 'ok', accepted: records.length, ...extra };
+  }
+
+  async limit(limits: RateLimits): Promise<LimitResult> {
+    const plan = await this.#limits.plan(limits, -1, '');
+    const r: Limited | LimitState = await this.#limits.countAll(plan);
+    return 'status' in r ? r : { status: 'allowed', limit: r };
   }
 
   async eraseUser(userId: string): Promise<void> {

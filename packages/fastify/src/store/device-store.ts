@@ -10,8 +10,9 @@
  */
 import type { PageviewEvent } from '@devicelink/protocol';
 import type { DeviceSource, PageviewRecord } from '../records/queue-records.js';
+import type { Limited, LimitResult, LimitState, RateLimits } from './rate-limits.js';
 
-export type { DeviceSource };
+export type { DeviceSource, Limited, LimitResult, LimitState, RateLimits };
 
 /** A device's live anonymous session. Times are server milliseconds (Redis `TIME`). */
 export interface LiveSession {
@@ -36,24 +37,32 @@ export interface TouchInput {
   userAgent: string | null;
   /** 1 to 100 page views. An id seen in the last 10 minutes is skipped. */
   events: QueuedPageview[];
+  /** Counted in the same step: over either limit, nothing is counted or queued (`limited`). */
+  limits?: RateLimits;
+}
+
+/** The client limit's state after a limited call (absent when the call had no limits). */
+interface WithLimit {
+  limit?: LimitState;
 }
 
 export type TouchResult =
-  | {
+  | ({
       status: 'ok';
       session: LiveSession;
       /** Events counted by this call (ids already seen are not). */
       accepted: number;
       /** True when this call started the session (first visit, idle or max-age rollover). */
       newSession: boolean;
-    }
+    } & WithLimit)
   /**
    * Every event was a duplicate (e.g. a retry after the session ended at conversion) and no session
    * is live: nothing was counted or queued, and no empty session was started for it.
    */
-  | { status: 'duplicate' }
+  | ({ status: 'duplicate' } & WithLimit)
   /** The device was erased: nothing was counted or queued. */
-  | { status: 'erased' };
+  | ({ status: 'erased' } & WithLimit)
+  | Limited;
 
 export type ConvertResult =
   /** A link was appended; `sessionId` is the live session it ended, if there was one. */
@@ -64,13 +73,18 @@ export type ConvertResult =
 
 /** What {@link DeviceStore.queueUserEvents} did. */
 export type UserEventsResult =
-  | { status: 'ok'; accepted: number }
+  | ({ status: 'ok'; accepted: number } & WithLimit)
   /** The user was erased in the last 30 days: nothing was queued. */
-  | { status: 'erased' };
+  | ({ status: 'erased' } & WithLimit)
+  | Limited;
 
 /** The store the plugin takes: the request path's operations, nothing else. */
 export interface DeviceStore {
-  /** Counts `events` in the device's session (starting one when needed) and queues them, atomically. */
+  /**
+   * Counts `events` in the device's session (starting one when needed) and queues them, atomically,
+   * with `input.limits` counted in the same step. One store round trip (on a Redis Cluster, the
+   * address counters live in the address's slot: their command goes out in the same tick, pipelined).
+   */
   touch(input: TouchInput): Promise<TouchResult>;
   /**
    * Conversion: ends the live session and queues an identity link (device, user, server time).
@@ -82,9 +96,12 @@ export interface DeviceStore {
   recordAlias(deviceId: string, aliasId: string): Promise<void>;
   /**
    * Queues an authenticated user's page views in the user id's partition, unless the user was erased
-   * in the last 30 days (checked in the same atomic step, so nothing lands behind the erase record).
+   * in the last 30 days (checked in the same atomic step, so nothing lands behind the erase record),
+   * with `limits` counted in the same step.
    */
-  queueUserEvents(userId: string, records: PageviewRecord[]): Promise<UserEventsResult>;
+  queueUserEvents(userId: string, records: PageviewRecord[], limits?: RateLimits): Promise<UserEventsResult>;
+  /** Counts `limits` alone, for a route whose write is not one of the above (conversion). */
+  limit(limits: RateLimits): Promise<LimitResult>;
   /** The secret salt of a UTC day (`YYYY-MM-DD`), made once and shared by every process on the store. */
   dailySalt(day: string): Promise<Buffer>;
 }

@@ -1,8 +1,13 @@
 -- Counts page views in a device's live session and queues them, in one step (CONTRACT: Anonymous session).
--- KEYS: 1 session hash, 2 tombstone, 3 seen event ids (zset), 4 partition stream
+-- Rate limits counted first (limits.lua is prepended): over one, nothing is counted or queued.
+-- KEYS: 1 session hash, 2 tombstone, 3 seen event ids (zset), 4 partition stream,
+--       5, 6 rate-limit counters (unused ones: any key of this slot)
 -- ARGV: 1 new session id, 2 idle ms, 3 max age ms, 4 source code, 5 visitor hash ('' = none),
---       6 dedupe window ms, then pairs: event id, record JSON (without session id and server time)
-if redis.call('EXISTS', KEYS[2]) == 1 then return {'erased'} end
+--       6 dedupe window ms, 7 rate-limit window ms, 8, 9 limits of the counters (0: unused),
+--       then pairs: event id, record JSON (without session id and server time)
+local limited, lcount, lttl = dl_limits(5, 7, 2)
+if limited > 0 then return {'limited', limited, lcount, lttl} end
+if redis.call('EXISTS', KEYS[2]) == 1 then return {'erased', lcount, lttl} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local idle = tonumber(ARGV[2])
@@ -11,9 +16,9 @@ local window = tonumber(ARGV[6])
 
 -- Event ids seen in the window: a retried request (or a resent command) counts once.
 local fresh = {}
-if #ARGV >= 7 then
+if #ARGV >= 10 then
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
-  for i = 7, #ARGV, 2 do
+  for i = 10, #ARGV, 2 do
     if redis.call('ZADD', KEYS[3], 'NX', now, ARGV[i]) == 1 then fresh[#fresh + 1] = ARGV[i + 1] end
   end
   redis.call('PEXPIRE', KEYS[3], window)
@@ -25,7 +30,7 @@ local started = 0
 local live = sid and now - tonumber(s[5]) < idle and now - first < maxAge
 -- Only duplicates (a retry after the session ended, e.g. at conversion): nothing to count, so no
 -- session is started for it; a 0-page session would swallow the next real visit's start time.
-if (not live) and #fresh == 0 then return {'duplicate'} end
+if (not live) and #fresh == 0 then return {'duplicate', lcount, lttl} end
 if not live then
   started = 1
   sid, src, vh, first = ARGV[1], ARGV[4], ARGV[5], now
@@ -43,4 +48,4 @@ redis.call('PEXPIRE', KEYS[1], idle)
 for _, record in ipairs(fresh) do
   redis.call('XADD', KEYS[4], '*', 'r', record, 's', sid, 't', now)
 end
-return {'ok', sid, src, vh or '', first, now, pages, #fresh, started}
+return {'ok', sid, src, vh or '', first, now, pages, #fresh, started, lcount, lttl}

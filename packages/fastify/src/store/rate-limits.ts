@@ -1,0 +1,124 @@
+/**
+ * Rate limits a store counts in the same atomic step as the write they guard (docs/protocol.md, Rate
+ * limits), so an accepted page view costs one store round trip: the per-client limit (per device id,
+ * or per address for a client that sent none) and the looser per-address limit that a client sending
+ * a new random device id on every request cannot dodge. Fixed windows, as @fastify/rate-limit's: a
+ * counter's window starts at its first hit. Shared by both backends: the counters of a call, in the
+ * order they are checked, and their names (an address only ever as a keyed hash under the daily salt).
+ */
+import { createHmac } from 'node:crypto';
+import { isValidDeviceId } from '@devicelink/protocol';
+import { DeviceLinkUsageError } from '../errors.js';
+import { utcDay } from './utc-day.js';
+
+/** The limits of one call (`touch`, `queueUserEvents`, `limit`). */
+export interface RateLimits {
+  /** Length of a window, ms. */
+  windowMs: number;
+  /** Keeps the client counters of one route apart from another's (`events`, `identify`); `[a-z0-9-]`. */
+  group: string;
+  /** Requests a client may make in a window: per `deviceId`, or per address without one. */
+  clientMax: number;
+  /** The device id the client sent (header, cookie or body), or null: the client limit counts per address. */
+  deviceId: string | null;
+  /** The client address. Stored only as a keyed hash under the daily salt, never as it is. */
+  address: string;
+  /** Requests one address may make in a window, whatever device ids it sends (all groups); null: none. */
+  addressMax: number | null;
+}
+
+/** Where a counter stands: the figures of the `x-ratelimit-*` headers. */
+export interface LimitState {
+  max: number;
+  remaining: number;
+  /** Until the counter's window ends, ms. */
+  resetMs: number;
+}
+
+/** A call refused by a limit: nothing was counted or written. */
+export interface Limited {
+  status: 'limited';
+  /** The limit that refused. */
+  by: 'client' | 'address';
+  limit: LimitState;
+}
+
+/** What {@link DeviceStore.limit} did: the client limit's state when allowed. */
+export type LimitResult = { status: 'allowed'; limit: LimitState } | Limited;
+
+/** One counter of a call. The address counter is checked before the client counter (as a proxy's would be). */
+export interface LimitCounter {
+  by: 'client' | 'address';
+  /** The counter's name under the store's prefix; never holds a raw address. */
+  name: string;
+  max: number;
+  /**
+   * The id whose partition holds the counter (a Redis Cluster slot): the device id for a device
+   * counter, the address hash for address counters (both of an address share one slot).
+   */
+  anchor: string;
+}
+
+const GROUP = /^[a-z0-9-]{1,32}$/;
+const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0;
+
+/** Throws DeviceLinkUsageError for limits a store cannot count (a caller's bug, not client input). */
+export function checkLimits(limits: RateLimits): void {
+  if (!isCount(limits.windowMs)) throw new DeviceLinkUsageError('limits.windowMs must be a positive integer');
+  if (!isCount(limits.clientMax))
+    throw new DeviceLinkUsageError('limits.clientMax must be a positive integer');
+  if (limits.addressMax !== null && !isCount(limits.addressMax)) {
+    throw new DeviceLinkUsageError('limits.addressMax must be a positive integer or null');
+  }
+  if (!GROUP.test(limits.group)) throw new DeviceLinkUsageError('limits.group must be 1 to 32 of [a-z0-9-]');
+  if (typeof limits.address !== 'string') throw new DeviceLinkUsageError('limits.address must be a string');
+  if (limits.deviceId !== null && !isValidDeviceId(limits.deviceId)) {
+    throw new DeviceLinkUsageError('limits.deviceId must be a valid device id or null');
+  }
+}
+
+/** The state of a counter at `count` with `ttlMs` left. */
+export function limitState(max: number, count: number, ttlMs: number): LimitState {
+  return { max, remaining: Math.max(0, max - count), resetMs: Math.max(0, ttlMs) };
+}
+
+/**
+ * Makes the counter lists of calls, hashing addresses under the store's salt of the day. Hashes of
+ * recent addresses are kept (many requests come from few addresses: NAT, proxies).
+ */
+export function limitCounters(
+  dailySalt: (day: string) => Promise<Buffer>,
+): (limits: RateLimits, now?: number) => Promise<LimitCounter[]> {
+  let cacheDay = '';
+  const cache = new Map<string, string>();
+  return async (limits, now = Date.now()) => {
+    checkLimits(limits);
+    const day = utcDay(now);
+    const salt = await dailySalt(day);
+    if (day !== cacheDay || cache.size >= 4096) {
+      cache.clear();
+      cacheDay = day;
+    }
+    let hash = cache.get(limits.address);
+    if (hash === undefined) {
+      hash = createHmac('sha256', salt).update(limits.address).digest().subarray(0, 16).toString('base64url');
+      cache.set(limits.address, hash);
+    }
+    const counters: LimitCounter[] = [];
+    if (limits.addressMax !== null) {
+      counters.push({ by: 'address', name: `ip:${hash}`, max: limits.addressMax, anchor: hash });
+    }
+    // A device counter may name the device id: it lives one window, and erasure needs no key of it.
+    counters.push(
+      limits.deviceId === null
+        ? { by: 'client', name: `${limits.group}:a:${hash}`, max: limits.clientMax, anchor: hash }
+        : {
+            by: 'client',
+            name: `${limits.group}:d:${limits.deviceId}`,
+            max: limits.clientMax,
+            anchor: limits.deviceId,
+          },
+    );
+    return counters;
+  };
+}
