@@ -124,16 +124,21 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
     }
   };
   const storage = createIdStorage();
+  let stopped = false;
+  const live = () => !stopped;
   const device = createDeviceIdClient(options.consent ?? 'granted', storage, (id) => {
-    // First-visit code in its own chunk: a returning visitor never loads it.
-    void import('./evidence.js').then((m) => m.sendEvidence(id, device, client, storage, report), report);
+    // First-visit code in its own chunk: a returning visitor never loads it. After stop() it does
+    // nothing more: the evidence stays pending for a later page load.
+    void import('./evidence.js').then(
+      (m) => (live() ? m.sendEvidence(id, { device, client, storage, report, live }) : undefined),
+      report,
+    );
   });
   const client = createCollectorClient(collector, device);
   const queue = createPageviewQueue(device, client, options.batch ?? {}, options.queryAllowlist, report);
   const allowed = createOriginCheck(options.origins ?? [collector]);
   const win = typeof window === 'undefined' ? undefined : window;
   let last: string | undefined;
-  let stopped = false;
   const cleanups: (() => void)[] = [];
 
   // Reset and forget: with `erase`, `DELETE /v1/device` erases the old device first (by its id and

@@ -15,6 +15,16 @@ import { type IdStorage, PENDING_KEY } from './id-storage.js';
 /** The path of the evidence request. */
 export const EVIDENCE_PATH = '/v1/device/fingerprint';
 
+/** What the evidence needs of the DeviceLink that minted the id. */
+export interface EvidenceContext {
+  device: DeviceIdClient;
+  client: CollectorClient;
+  storage: IdStorage;
+  report: (error: DeviceLinkError) => void;
+  /** False once the DeviceLink is stopped: nothing more is sent, the evidence stays pending. */
+  live: () => boolean;
+}
+
 /**
  * Computes the fingerprint and sends it for `id`, unless meanwhile the id changed (it yielded to the
  * cookie, a reset, consent withdrawn): the pending marker must still name it. Sent, or refused for
@@ -23,14 +33,11 @@ export const EVIDENCE_PATH = '/v1/device/fingerprint';
  */
 export async function sendEvidence(
   id: string,
-  device: DeviceIdClient,
-  client: CollectorClient,
-  storage: IdStorage,
-  report: (error: DeviceLinkError) => void,
+  { device, client, storage, report, live }: EvidenceContext,
   fingerprint: () => Promise<FingerprintResult> = createFingerprint(),
 ): Promise<void> {
   const result = await fingerprint();
-  if (device.current() !== id || storage.get(PENDING_KEY) !== id) return;
+  if (!live() || device.current() !== id || storage.get(PENDING_KEY) !== id) return;
   if ('error' in result) {
     // A blocked fingerprint would fail again: no later page load loads FingerprintJS for it.
     storage.remove(PENDING_KEY);
