@@ -3,9 +3,8 @@
  * together, and hands HTTP-client glue (the axios entry) what it needs. Creating it is the first
  * moment anything happens: importing the package reads no global and installs nothing.
  */
-import { DEVICE_HEADER, FRESH_HEADER } from '@devicelink/protocol';
 import { createCollectorClient } from './collector-client.js';
-import { type Consent, consentHeaders } from './consent.js';
+import type { Consent } from './consent.js';
 import { createDeviceIdClient, type DeviceIdSource } from './device-id-client.js';
 import { type CollectorError, DeviceLinkError } from './errors.js';
 import { createIdStorage } from './id-storage.js';
@@ -171,8 +170,6 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
       const old = device.setConsent(next);
       // One last request with the old id: the collector drops its fingerprint entries and edges, so
       // nothing can join this browser to its past again.
-      // One last request with the old id: the collector drops its fingerprint entries and edges, so
-      // nothing can join this browser to its past again.
       if (old) {
         void client
           .send('/v1/device/recovery', {
@@ -206,11 +203,7 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
     },
     headersFor(url, baseURL) {
       if (!allowed(url, baseURL)) return {};
-      const headers = consentHeaders(device.consent());
-      const id = token() ? null : device.current();
-      if (id) headers[DEVICE_HEADER] = id;
-      if (device.fresh(id)) headers[FRESH_HEADER] = '1';
-      return headers;
+      return device.headers(token() ? null : device.current());
     },
     receive(url, baseURL, sent, echoed) {
       if (allowed(url, baseURL)) device.adopt(echoed, sent);
