@@ -95,27 +95,33 @@ export function limitCounters(
     checkLimits(limits);
     const day = utcDay(now);
     const salt = await dailySalt(day);
-    if (day !== cacheDay || cache.size >= 4096) {
+    if (day !== cacheDay || cache.size >= 8192) {
       cache.clear();
       cacheDay = day;
     }
-    let hash = cache.get(limits.address);
-    if (hash === undefined) {
-      hash = createHmac('sha256', salt).update(limits.address).digest().subarray(0, 16).toString('base64url');
-      cache.set(limits.address, hash);
-    }
+    // Keyed hashes: no key holds an address, and none names a device (an erased device leaves none).
+    const hash = (kind: 'a' | 'd', value: string): string => {
+      const k = `${kind}${value}`;
+      let h = cache.get(k);
+      if (h === undefined) {
+        h = createHmac('sha256', salt).update(k).digest().subarray(0, 16).toString('base64url');
+        cache.set(k, h);
+      }
+      return h;
+    };
+    const address = hash('a', limits.address);
     const counters: LimitCounter[] = [];
     if (limits.addressMax !== null) {
-      counters.push({ by: 'address', name: `ip:${hash}`, max: limits.addressMax, anchor: hash });
+      counters.push({ by: 'address', name: `ip:${address}`, max: limits.addressMax, anchor: address });
     }
-    // A device counter may name the device id: it lives one window, and erasure needs no key of it.
     counters.push(
       limits.deviceId === null
-        ? { by: 'client', name: `${limits.group}:a:${hash}`, max: limits.clientMax, anchor: hash }
+        ? { by: 'client', name: `${limits.group}:a:${address}`, max: limits.clientMax, anchor: address }
         : {
             by: 'client',
-            name: `${limits.group}:d:${limits.deviceId}`,
+            name: `${limits.group}:d:${hash('d', limits.deviceId)}`,
             max: limits.clientMax,
+            // The device's slot: on a Redis Cluster the counter sits beside the device's session.
             anchor: limits.deviceId,
           },
     );
