@@ -16,6 +16,12 @@ export {
 } from './process-launcher.js';
 export { startRedisCluster, type TestRedisCluster } from './redis-cluster.js';
 export { deleteKeys, scanKeys } from './redis-keys.js';
+export {
+  type RedisServerOptions,
+  redisServerAvailable,
+  startRedisServer,
+  type TestRedisServer,
+} from './redis-server.js';
 export { startTcpProxy, type TcpProxy, throughProxy } from './tcp-proxy.js';
 export { createTestDatabase, databasesLike, type TestDatabase } from './test-database.js';
 export { hasServices, type Service, testEnv } from './test-env.js';

@@ -5,36 +5,18 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
+import { freeLoopbackPort } from './loopback-port.js';
 import { hasServices, testEnv } from './test-env.js';
 import { waitFor } from './wait-for.js';
 
 const run = promisify(execFile);
 
-const onPath = (bin: string): boolean =>
+/** True when `bin` is an executable name found on PATH. */
+export const onPath = (bin: string): boolean =>
   (process.env.PATH ?? '').split(delimiter).some((dir) => existsSync(join(dir, bin)));
-
-const portFree = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-
-/** A port that is free together with its cluster bus port (+10000). */
-async function freePort(taken: Set<number>): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 30_000);
-    if (taken.has(port)) continue;
-    if ((await portFree(port)) && (await portFree(port + 10_000))) {
-      taken.add(port);
-      return port;
-    }
-  }
-}
 
 /** A running cluster: its comma-separated seeds and how to stop it (a no-op for REDIS_CLUSTER_NODES). */
 export interface TestRedisCluster {
@@ -59,7 +41,11 @@ export async function startRedisCluster(who: string): Promise<TestRedisCluster |
   }
   const dir = mkdtempSync(join(tmpdir(), `dl-${who}-cluster-`));
   const taken = new Set<number>();
-  const ports = [await freePort(taken), await freePort(taken), await freePort(taken)];
+  const ports = [
+    await freeLoopbackPort(taken, 10_000),
+    await freeLoopbackPort(taken, 10_000),
+    await freeLoopbackPort(taken, 10_000),
+  ];
   const children: ChildProcess[] = ports.map((port) =>
     spawn(
       'redis-server',

@@ -13,6 +13,7 @@ import {
   RateLimitedError,
   UnsupportedMediaTypeError,
 } from './errors.js';
+import { logGate } from './throttled-log.js';
 
 function translate(err: FastifyError): FastifyError {
   if (err.code?.startsWith('DL_')) return err;
@@ -44,12 +45,25 @@ function translate(err: FastifyError): FastifyError {
   return new InternalError();
 }
 
+/** What a 503 tells the client to wait before retrying, seconds (the SDK retries with the same event ids). */
+export const RETRY_AFTER_SECONDS = 2;
+
 /** Installs the error and not-found handlers on `app`. */
 export function installErrorHandlers(app: FastifyInstance): void {
+  // With Redis away every ingest request fails alike: one line per cause and interval, not per request.
+  const storeFailures = logGate();
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const mapped = translate(err);
-    if ((mapped.statusCode ?? 500) >= 500) request.log.error({ err }, 'request failed');
-    reply.code(mapped.statusCode ?? 500).send(mapped);
+    const status = mapped.statusCode ?? 500;
+    if (status === 503) {
+      if (!reply.hasHeader('retry-after')) reply.header('retry-after', RETRY_AFTER_SECONDS);
+      const cause = err.cause instanceof Error ? err.cause : err;
+      const repeats = storeFailures.pass(`${err.code} ${cause.message}`);
+      if (repeats !== null) {
+        request.log.error({ err: { code: err.code, cause: cause.message }, repeats }, 'request failed');
+      }
+    } else if (status >= 500) request.log.error({ err }, 'request failed');
+    reply.code(status).send(mapped);
   });
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send(new NotFoundError(`${request.method} ${request.url.split('?')[0]}`));

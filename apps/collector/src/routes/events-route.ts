@@ -85,8 +85,8 @@ export async function eventsRoute(app: FastifyInstance, options: EventsRouteOpti
       try {
         result = await app.devicelink.track(request, parsed.value.events);
       } catch (err) {
-        request.log.error({ err }, 'queueing events failed');
-        throw new StoreUnavailableError();
+        // Logged by the error handler, once per cause and interval (Redis away fails every request).
+        throw new StoreUnavailableError({ cause: err });
       }
       // Nothing was counted; the plugin set Retry-After and x-ratelimit-*.
       if (!result.tracked && result.reason === 'limited') throw limitedError(result.by, result.limit);

@@ -48,23 +48,21 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRouteOpt
       },
     },
     async (_request, reply) => {
-      let storeError: string | null = null;
-      try {
-        // A depth query is a round trip through the same client the ingest scripts use.
-        await within(options.queue.depth(0), PROBE_TIMEOUT_MS);
-      } catch (err) {
-        storeError = (err as Error).message;
-      }
-      let postgres: 'up' | 'down' = 'up';
       const status = options.persister?.status();
-      if (status && !status.postgresUp) postgres = 'down';
-      else {
-        try {
-          await within(sql`select 1`.execute(options.db), PROBE_TIMEOUT_MS);
-        } catch {
-          postgres = 'down';
-        }
-      }
+      // Both probes at once: the answer comes within one probe timeout whatever hangs.
+      const [storeError, postgres] = await Promise.all([
+        // A depth query is a round trip through the same client the ingest scripts use.
+        within(options.queue.depth(0), PROBE_TIMEOUT_MS).then(
+          () => null,
+          (err: unknown) => (err as Error).message,
+        ),
+        status && !status.postgresUp
+          ? ('down' as const)
+          : within(sql`select 1`.execute(options.db), PROBE_TIMEOUT_MS).then(
+              () => 'up' as const,
+              () => 'down' as const,
+            ),
+      ]);
       const body = {
         status: storeError ? 'unavailable' : 'ready',
         store: options.store,

@@ -71,8 +71,8 @@ export async function identifyRoute(app: FastifyInstance, options: IdentifyRoute
       try {
         result = await app.devicelink.convert(deviceId, userId);
       } catch (err) {
-        request.log.error({ err }, 'conversion failed');
-        throw new StoreUnavailableError();
+        // Logged by the error handler, once per cause and interval (Redis away fails every request).
+        throw new StoreUnavailableError({ cause: err });
       }
       if (result.status === 'linked') options.onConverted?.();
       return { userId, deviceId, sessionId: result.sessionId };

@@ -16,7 +16,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { CollectorConfig } from '../config/collector-config.js';
 import { asConfigError } from '../config/store-option-errors.js';
 import { type DataDirLock, lockDataDir } from '../embedded/data-dir-lock.js';
-import { createRedisClient, evictionWarning, type RedisClient } from './redis-client.js';
+import { connectRedis, evictionWarning, type RedisClient } from './redis-client.js';
 
 /** The open resources of a collector. */
 export interface CollectorResources {
@@ -65,7 +65,7 @@ export async function openResources(
     let redis: RedisClient | null = null;
     let store: DeviceStore & DeviceAdmin & QueueConsumer;
     if (config.redis) {
-      const client = createRedisClient(config.redis);
+      const client = await connectRedis(config.redis, log);
       redis = client;
       closers.push(async () => {
         await client.quit().catch(() => client.disconnect());
