@@ -77,6 +77,15 @@ export async function buildApp(
       | boolean
       | string[],
     bodyLimit: 64 * 1024,
+    // Slow clients: a body trickled a byte at a time is cut after requestTimeout (408), a half-sent one
+    // after connectionTimeout of silence. Node checks requestTimeout every connectionsCheckingInterval
+    // (30 s by default, which would double the bound), and headersTimeout must not exceed it.
+    requestTimeout: config.requestTimeoutSeconds * 1000,
+    connectionTimeout: config.connectionTimeoutSeconds * 1000,
+    http: {
+      connectionsCheckingInterval: Math.min(1000, config.requestTimeoutSeconds * 250),
+      headersTimeout: config.requestTimeoutSeconds * 1000,
+    },
     // Room for a 256-character user id in the erasure route (Fastify's default is 100).
     routerOptions: { maxParamLength: 300 },
     // Router-level refusals (a path parameter too long, a malformed URL) get DL_ codes too.

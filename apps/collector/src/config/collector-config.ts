@@ -58,6 +58,10 @@ export interface CollectorConfig {
   readonly cookieSameSite: 'lax' | 'strict' | 'none';
   readonly honorGpc: boolean;
   readonly rateLimitPerMinute: number;
+  /** Longest time a client may take to send a whole request, seconds (`REQUEST_TIMEOUT_SECONDS`). */
+  readonly requestTimeoutSeconds: number;
+  /** Longest silence on a connection before it is closed, seconds (`CONNECTION_TIMEOUT_SECONDS`). */
+  readonly connectionTimeoutSeconds: number;
   readonly conversionLookbackDays: number;
   readonly queuePartitions: number;
   readonly queryAllowlist: readonly string[];
@@ -297,6 +301,8 @@ export function loadConfig(env: Env = process.env): CollectorConfig {
     cookieSameSite: sameSite,
     honorGpc: bool(env, 'HONOR_GPC', true),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
+    requestTimeoutSeconds: int(env, 'REQUEST_TIMEOUT_SECONDS', 30, 1, 600),
+    connectionTimeoutSeconds: int(env, 'CONNECTION_TIMEOUT_SECONDS', 10, 1, 600),
     conversionLookbackDays: int(env, 'CONVERSION_LOOKBACK_DAYS', 30, 1, 3650),
     queuePartitions: int(env, 'QUEUE_PARTITIONS', DEFAULT_QUEUE_PARTITIONS, 1, 16_384),
     // Set but empty means "keep no query parameters".

@@ -1,0 +1,69 @@
+/**
+ * Slow clients on a real socket: a body trickled a byte at a time is cut by REQUEST_TIMEOUT_SECONDS
+ * (408), a half-sent body by CONNECTION_TIMEOUT_SECONDS of silence, so neither holds a connection.
+ */
+import { connect, type Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collector, tempDataDir } from './support/collector.js';
+
+/** A raw connection that records what the server sent and when it closed. */
+function rawClient(port: number): { socket: Socket; received: () => string; closed: Promise<void> } {
+  const socket = connect(port, '127.0.0.1');
+  let text = '';
+  socket.on('data', (chunk) => {
+    text += chunk.toString();
+  });
+  socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  return { socket, received: () => text, closed };
+}
+
+const HEAD =
+  'POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n';
+
+describe('slow clients', () => {
+  const data = tempDataDir();
+  let app: FastifyInstance;
+  let port: number;
+  beforeAll(async () => {
+    app = await collector({
+      DATA_DIR: data.dir,
+      REQUEST_TIMEOUT_SECONDS: '2',
+      CONNECTION_TIMEOUT_SECONDS: '1',
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    port = (app.server.address() as { port: number }).port;
+  });
+  afterAll(async () => {
+    await app.close();
+    data.remove();
+  });
+
+  it('cuts a body trickled one byte at a time, though each byte comes before the connection timeout', async () => {
+    const client = rawClient(port);
+    client.socket.write(HEAD);
+    let sent = 0;
+    // A byte every 300 ms keeps the connection busy (CONNECTION_TIMEOUT_SECONDS=1): only the request
+    // timeout can end it; 200 bytes would take a minute.
+    const timer = setInterval(() => {
+      if (!client.socket.destroyed) client.socket.write(' ');
+      sent += 1;
+    }, 300);
+    try {
+      await client.closed;
+    } finally {
+      clearInterval(timer);
+    }
+    expect(sent).toBeLessThan(200);
+    expect(client.received()).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it('closes a connection whose body stops half way', async () => {
+    const client = rawClient(port);
+    client.socket.write(`${HEAD}{"events":[`);
+    await client.closed;
+    // Nothing was answered with a 2xx: the request never completed.
+    expect(client.received()).not.toMatch(/^HTTP\/1\.1 2/);
+  });
+});
