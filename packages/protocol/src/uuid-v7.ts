@@ -3,6 +3,8 @@
 const POOL_IDS = 256;
 let pool: Uint8Array<ArrayBuffer> | undefined;
 let offset = 0;
+/** Two hex digits of each byte value. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /**
  * UUIDv7 (RFC 9562): 48-bit Unix milliseconds, version, 74 random bits. Written here rather than taken
@@ -25,7 +27,7 @@ export function uuidv7(now: number = Date.now()): string {
   b[6] = (b[6]! & 0x0f) | 0x70;
   b[8] = (b[8]! & 0x3f) | 0x80;
   let hex = '';
-  for (const x of b) hex += x.toString(16).padStart(2, '0');
+  for (let i = 0; i < 16; i++) hex += HEX[b[i]!];
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 

@@ -28,6 +28,7 @@ export function partitionTag(partition: number): string {
 
 /** The keys of one device. */
 export interface DeviceKeys {
+  partition: number;
   session: string;
   seen: string;
   lastLinked: string;
@@ -53,8 +54,10 @@ export class RedisKeys {
 
   /** Every key of a device. */
   device(deviceId: string): DeviceKeys {
-    const base = `${this.prefix}${partitionTag(partitionOf(deviceId, this.partitions))}:`;
+    const partition = partitionOf(deviceId, this.partitions);
+    const base = `${this.prefix}${partitionTag(partition)}:`;
     return {
+      partition,
       session: `${base}s:${deviceId}`,
       seen: `${base}e:${deviceId}`,
       lastLinked: `${base}l:${deviceId}`,
@@ -70,9 +73,9 @@ export class RedisKeys {
     return { tombstone: `${base}u:${userId}`, stream: `${base}q` };
   }
 
-  /** A rate-limit counter, in the slot of its anchor's partition (the device id, or the address hash). */
-  counter(name: string, anchor: string): string {
-    return `${this.prefix}${partitionTag(partitionOf(anchor, this.partitions))}:r:${name}`;
+  /** A rate-limit counter in `partition`: its anchor's (the device id's, or the address hash's). */
+  counter(name: string, partition: number): string {
+    return `${this.prefix}${partitionTag(partition)}:r:${name}`;
   }
 
   salt(day: string): string {

@@ -23,16 +23,21 @@ import {
 import type { CommandClient } from './redis-commands.js';
 import type { RedisKeys } from './redis-keys.js';
 
+/** A counter and its Redis key. */
+interface PlacedCounter extends LimitCounter {
+  key: string;
+}
+
 /** A call's counters, placed: those its script counts, and the others by slot. */
 export interface LimitPlan {
   windowMs: number;
   /** Counted by the write's script, in order (at most two). */
-  inScript: LimitCounter[];
+  inScript: PlacedCounter[];
   /** The script's counter arguments: its two counter keys (unused: `filler`) and the window and limits. */
   scriptKeys: [string, string];
   scriptArgs: [number, number, number];
   /** Counted by `dlLimit` commands, one per slot, in order. */
-  outside: LimitCounter[][];
+  outside: PlacedCounter[][];
 }
 
 /** What the outside counters said: refused, or the client counter's state (null: it was in the script). */
@@ -72,14 +77,15 @@ export class RedisLimits {
       outside: [],
     };
     if (!limits) return plan;
-    const bySlot = new Map<number, LimitCounter[]>();
+    const bySlot = new Map<number, PlacedCounter[]>();
     for (const c of await this.#counters(limits)) {
       const slot = partitionOf(c.anchor, this.#keys.partitions);
-      if (!this.#cluster || slot === partition) plan.inScript.push(c);
-      else bySlot.set(slot, [...(bySlot.get(slot) ?? []), c]);
+      const placed = { ...c, key: this.#keys.counter(c.name, slot) };
+      if (!this.#cluster || slot === partition) plan.inScript.push(placed);
+      else bySlot.set(slot, [...(bySlot.get(slot) ?? []), placed]);
     }
     plan.inScript.forEach((c, i) => {
-      plan.scriptKeys[i] = this.#keys.counter(c.name, c.anchor);
+      plan.scriptKeys[i] = c.key;
       plan.scriptArgs[i + 1] = c.max;
     });
     plan.outside = [...bySlot.values()];
@@ -138,9 +144,7 @@ export class RedisLimits {
     const replies = await Promise.all(
       plan.outside.map((group) => {
         const [a, b] = group;
-        const keyA = this.#keys.counter(a!.name, a!.anchor);
-        const keyB = b ? this.#keys.counter(b.name, b.anchor) : keyA;
-        return this.#redis.dlLimit(keyA, keyB, plan.windowMs, a!.max, b?.max ?? 0);
+        return this.#redis.dlLimit(a!.key, b?.key ?? a!.key, plan.windowMs, a!.max, b?.max ?? 0);
       }),
     );
     const now = Date.now();
