@@ -4,7 +4,7 @@
  * figures one benchmark hands to another (ingest rates for persistence, memory, scale).
  */
 import type { Redis } from 'ioredis';
-import { flushBenchRedis } from './bench-env.js';
+import { clearBenchKeys } from './bench-env.js';
 import type { LoadResult } from './load.js';
 import { type ServerProcess, startCollector } from './server-process.js';
 
@@ -12,6 +12,8 @@ import { type ServerProcess, startCollector } from './server-process.js';
 export interface ModeSettings {
   /** Window of the load runs a target is judged on, seconds. */
   headlineSeconds: number;
+  /** One server's window in the ingest target's alternating rounds (five rounds of three servers), seconds. */
+  roundSeconds: number;
   /** Window of the other cells of a matrix, seconds. */
   cellSeconds: number;
   /** Window of comparisons no target depends on (persister on, plugin alone), seconds. */
@@ -27,6 +29,7 @@ export interface ModeSettings {
 /** Quick mode (the default): at most about three minutes in all. */
 export const QUICK: ModeSettings = {
   headlineSeconds: 10,
+  roundSeconds: 4,
   cellSeconds: 1.5,
   comparisonSeconds: 5,
   sideSeconds: 3,
@@ -37,6 +40,7 @@ export const QUICK: ModeSettings = {
 /** `--full`: long windows everywhere and a million stored sessions. */
 export const FULL: ModeSettings = {
   headlineSeconds: 30,
+  roundSeconds: 10,
   cellSeconds: 15,
   comparisonSeconds: 30,
   sideSeconds: 30,
@@ -68,13 +72,15 @@ export interface BenchContext {
   /** The run's own Postgres database. */
   databaseUrl: string;
   redis: Redis;
+  /** The run's Redis key prefix: collectors, stores and the bench's own keys live under it. */
+  prefix: string;
   /** Directory for `--cpu-prof` output of collectors, or null when not profiling. */
   profileDir: string | null;
   shared: SharedFigures;
-  /** Starts a collector on the bench Redis database and Postgres database; stopped at the end of the run. */
+  /** Starts a collector on the run's Redis prefix and Postgres database; stopped at the end of the run. */
   startCollector(env?: Record<string, string>): Promise<ServerProcess>;
-  /** Empties the bench Redis database (refused if it is not the bench's). */
-  flushRedis(): Promise<void>;
+  /** Deletes every key of the run (between sections, and at the end). */
+  clearKeys(): Promise<void>;
 }
 
 /** Builds the context; `track` registers servers so the runner can stop them on any exit. */
@@ -83,6 +89,7 @@ export function createContext(options: {
   redisUrl: string;
   databaseUrl: string;
   redis: Redis;
+  prefix: string;
   profileDir: string | null;
   track: (server: ServerProcess) => void;
 }): BenchContext {
@@ -93,17 +100,23 @@ export function createContext(options: {
     redisUrl: options.redisUrl,
     databaseUrl: options.databaseUrl,
     redis: options.redis,
+    prefix: options.prefix,
     profileDir: options.profileDir,
     shared: { rss: {} },
     async startCollector(env = {}) {
       const server = await startCollector(
-        { REDIS_URL: options.redisUrl, DATABASE_URL: options.databaseUrl, ...env },
-        options.profileDir ? { cpuProfileDir: options.profileDir } : {},
+        {
+          REDIS_URL: options.redisUrl,
+          REDIS_KEY_PREFIX: options.prefix,
+          DATABASE_URL: options.databaseUrl,
+          ...env,
+        },
+        options.profileDir ? { cpuProfileDir: options.profileDir, profileName: 'collector' } : {},
       );
       options.track(server);
       return server;
     },
-    flushRedis: () => flushBenchRedis(options.redis),
+    clearKeys: () => clearBenchKeys(options.redis, options.prefix),
   };
 }
 

@@ -1,11 +1,12 @@
 /**
  * The services a bench run uses, from `@devicelink/test-env` with local defaults (a clean clone with
- * Redis and Postgres on their usual ports needs no variables), and the bench's own isolation:
- * a dedicated Redis database number (flushed only when it holds nothing but bench data) and a fresh
- * Postgres database dropped at the end.
+ * Redis and Postgres on their usual ports needs no variables), and the bench's own isolation on a
+ * machine it shares: the Redis database `REDIS_URL` names, with every key under a run prefix deleted
+ * at the end (never FLUSHDB: other programs use the same database), and a fresh Postgres database on
+ * the server `DATABASE_URL` names, dropped at the end.
  */
 import { randomBytes } from 'node:crypto';
-import { createTestDatabase, testEnv } from '@devicelink/test-env';
+import { createTestDatabase, deleteKeys, testEnv, uniquePrefix } from '@devicelink/test-env';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
@@ -13,27 +14,23 @@ import pg from 'pg';
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 /** Used when `DATABASE_URL` is unset. */
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-/**
- * The Redis database the bench owns. Collectors and tests use database 0 with key prefixes; a
- * separate number lets the bench FLUSHDB between sections without touching anyone else's keys.
- */
-export const BENCH_REDIS_DB = 13;
-/** Marks the bench database as ours; FLUSHDB is refused on a non-empty database without it. */
-const OWNER_KEY = 'devicelink-bench:owner';
-
 /** The service URLs of this run. */
 export interface BenchServices {
-  /** Redis URL with the bench database number. */
+  /** `REDIS_URL` as given (its database number included). */
   redisUrl: string;
+  /** The run's key prefix (`dl:t-<run>-bench-<random>:`): every key the run writes is under it. */
+  prefix: string;
   /** The configured (or default) Postgres server URL, used only to create and drop the bench database. */
   databaseServerUrl: string;
 }
 
 /** Resolves the URLs: test-env's values, else the local defaults. */
 export function benchServices(): BenchServices {
-  const redis = new URL(testEnv.redisUrl ?? DEFAULT_REDIS_URL);
-  redis.pathname = `/${BENCH_REDIS_DB}`;
-  return { redisUrl: redis.toString(), databaseServerUrl: testEnv.databaseUrl ?? DEFAULT_DATABASE_URL };
+  return {
+    redisUrl: testEnv.redisUrl ?? DEFAULT_REDIS_URL,
+    prefix: uniquePrefix('bench'),
+    databaseServerUrl: testEnv.databaseUrl ?? DEFAULT_DATABASE_URL,
+  };
 }
 
 /** Throws a message that says what to start or set when Redis or Postgres does not answer. */
@@ -62,20 +59,9 @@ export async function checkServices(services: BenchServices): Promise<void> {
   }
 }
 
-/**
- * Empties the bench's Redis database. Refuses when it holds keys that the bench did not mark as its
- * own (someone else chose the same database number).
- */
-export async function flushBenchRedis(redis: Redis): Promise<void> {
-  const size = await redis.dbsize();
-  if (size > 0 && (await redis.exists(OWNER_KEY)) === 0) {
-    throw new Error(
-      `Redis database ${BENCH_REDIS_DB} holds ${size} keys the bench did not write; refusing to FLUSHDB it. ` +
-        'Empty it yourself if it is safe, or free that database number.',
-    );
-  }
-  await redis.flushdb();
-  await redis.set(OWNER_KEY, String(process.pid));
+/** Deletes every key under `prefix` (a run prefix, or one section's prefix under it). */
+export async function clearBenchKeys(redis: Redis, prefix: string): Promise<void> {
+  await deleteKeys(redis, prefix);
 }
 
 /** A fresh Postgres database for the run and its `drop`. */

@@ -6,14 +6,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BenchContext, withPeakRss } from './bench-context.js';
-import { devicePool, type LoadResult, runLoad } from './load.js';
+import type { LoadResult } from './load.js';
 import { fmt, pct, type SectionResult } from './report.js';
+import { runWrk } from './wrk-load.js';
 
 /** Runs benchmark 7. */
 export async function runEmbedded(ctx: BenchContext): Promise<SectionResult> {
   const started = performance.now();
   const seconds = ctx.settings.sideSeconds;
-  const devices = devicePool(10_000);
   const dataDir = mkdtempSync(join(tmpdir(), 'devicelink-bench-'));
   const cells: (LoadResult & { peakRss: number })[] = [];
   try {
@@ -25,16 +25,15 @@ export async function runEmbedded(ctx: BenchContext): Promise<SectionResult> {
       PERSISTER: 'on',
     });
     try {
-      await runLoad({
+      await runWrk({
         url: collector.url,
         connections: 50,
         seconds: ctx.settings.warmupSeconds,
         eventsPerRequest: 1,
-        devices,
       });
       for (const eventsPerRequest of ctx.full ? [1, 10] : [1]) {
         const { result, peakRss } = await withPeakRss(collector, () =>
-          runLoad({ url: collector.url, connections: 50, seconds, eventsPerRequest, devices }),
+          runWrk({ url: collector.url, connections: 50, seconds, eventsPerRequest }),
         );
         cells.push({ ...result, peakRss });
         ctx.shared.rss[`embedded, ${eventsPerRequest} ev, 50 conn`] = peakRss;

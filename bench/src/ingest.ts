@@ -1,40 +1,58 @@
 /**
- * Benchmark 2: `POST /v1/events` with 1 and 10 events per request, at 10, 50 and 200 connections,
- * against the collector (real Redis, persister off and on) and a bare Fastify route, in one run.
- * Each server is a child process; autocannon runs here. After the persister-off runs the queue holds
- * every event sent, which is when Redis's bytes per queued entry are measured (for benchmark 4).
+ * Benchmark 2 (issue 12's measure): `POST /v1/events` under wrk, each server in its own process, in
+ * one run: bare Fastify (the ceiling of the HTTP path), the pinned reference server (one EVALSHA per
+ * request: the floor of "one script call per request") and the collector (persister off). The targets
+ * are judged on five rounds of alternating windows (bare, reference, collector, the start rotating each
+ * round) at 1 event per request and 50 connections: the ratios of each round, their median. A matrix
+ * of other cells (10 and 200 connections, 10 events) and the persister-on cell follow in short windows.
  */
 import type { Redis } from 'ioredis';
 import { type BenchContext, withPeakRss } from './bench-context.js';
-import { devicePool, type LoadResult, runLoad } from './load.js';
 import { depthSlope, queueDepth, sampleDepth, streamKeys } from './queue-depth.js';
 import { fmt, pct, type SectionResult, target } from './report.js';
-import { type ServerProcess, startBareFastify, startPluginServer } from './server-process.js';
-
-const CONNECTIONS = [10, 50, 200] as const;
-const EVENTS = [1, 10] as const;
-/** Devices the load spreads over. */
-const DEVICES = 10_000;
+import { type ServerProcess, startBareFastify, startReferenceServer } from './server-process.js';
+import { runWrk, WRK_DEVICES, type WrkResult } from './wrk-load.js';
 
 type Server =
   | 'bare Fastify'
-  | 'Fastify + plugin (Redis)'
+  | 'reference (one EVALSHA)'
   | 'collector, persister off'
   | 'collector, persister on';
 
-interface Cell extends LoadResult {
+interface Window extends WrkResult {
   server: Server;
+  peakRss: number;
+  cpuSeconds: number;
+}
+
+interface Cell extends WrkResult {
+  server: Server;
+  windows: number;
   peakRss: number;
   /** CPU time of the server process per 2xx answer, microseconds. */
   cpuUsPerRequest: number | null;
-  /** Queue growth over the run, entries/s (persister on, headline cell only). */
   depthSlope?: number;
 }
 
-async function bytesPerQueuedEntry(redis: Redis): Promise<number | null> {
+const ROUNDS = 5;
+const MATRIX: [events: number, connections: number][] = [
+  [1, 10],
+  [1, 200],
+  [10, 10],
+  [10, 50],
+  [10, 200],
+];
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+async function bytesPerQueuedEntry(redis: Redis, prefix: string): Promise<number | null> {
   let bytes = 0;
   let entries = 0;
-  for (const key of streamKeys()) {
+  for (const key of streamKeys(prefix)) {
     const len = await redis.xlen(key);
     if (len === 0) continue;
     bytes += Number(await redis.memory('USAGE', key, 'SAMPLES', 0));
@@ -43,11 +61,11 @@ async function bytesPerQueuedEntry(redis: Redis): Promise<number | null> {
   return entries > 0 ? bytes / entries : null;
 }
 
-async function dedupeSetBytes(redis: Redis): Promise<number | null> {
+async function dedupeSetBytes(redis: Redis, prefix: string): Promise<number | null> {
   const keys: string[] = [];
   let cursor = '0';
   do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', 'dl:*:e:*', 'COUNT', 2000);
+    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*:e:*`, 'COUNT', 2000);
     cursor = next;
     keys.push(...found);
   } while (cursor !== '0' && keys.length < 200);
@@ -61,20 +79,8 @@ async function dedupeSetBytes(redis: Redis): Promise<number | null> {
 export async function runIngest(ctx: BenchContext): Promise<SectionResult> {
   const started = performance.now();
   const { settings } = ctx;
-  const devices = devicePool(DEVICES);
   const cells: Cell[] = [];
-  const isHeadline = (events: number, connections: number) => events === 1 && connections === 50;
-
-  async function warm(proc: ServerProcess) {
-    // Unmeasured: lets V8 optimise the hot path and fills connection pools.
-    await runLoad({
-      url: proc.url,
-      connections: 50,
-      seconds: settings.warmupSeconds,
-      eventsPerRequest: 1,
-      devices,
-    });
-  }
+  const profile = ctx.profileDir ? { cpuProfileDir: ctx.profileDir } : {};
 
   async function measure(
     server: Server,
@@ -84,101 +90,113 @@ export async function runIngest(ctx: BenchContext): Promise<SectionResult> {
     seconds: number,
   ) {
     const { result, peakRss, cpuSeconds } = await withPeakRss(proc, () =>
-      runLoad({ url: proc.url, connections, seconds, eventsPerRequest: events, devices }),
+      runWrk({ url: proc.url, connections, seconds, eventsPerRequest: events }),
     );
-    return { ...result, server, peakRss, cpuSeconds: cpuSeconds ?? Number.NaN };
+    return { ...result, server, peakRss, cpuSeconds: cpuSeconds ?? Number.NaN } satisfies Window;
   }
+  const warm = (proc: ServerProcess) =>
+    runWrk({ url: proc.url, connections: 50, seconds: settings.warmupSeconds, eventsPerRequest: 1 });
 
-  function record(parts: Awaited<ReturnType<typeof measure>>[]): Cell {
-    // Windows of one cell merged: counts add up; p50 is weighted by answers, p99 is the worst window's.
+  function record(parts: Window[], depth?: number): Cell {
     const total2xx = parts.reduce((n, p) => n + p.total2xx, 0);
     const seconds = parts.reduce((n, p) => n + p.seconds, 0);
     const cpu = parts.reduce((n, p) => n + p.cpuSeconds, 0);
     const first = parts[0]!;
     const cell: Cell = {
       server: first.server,
+      windows: parts.length,
       connections: first.connections,
       eventsPerRequest: first.eventsPerRequest,
       seconds,
       total2xx,
       reqPerSec: total2xx / seconds,
       eventsPerSec: (total2xx * first.eventsPerRequest) / seconds,
-      p50Ms: parts.reduce((n, p) => n + p.p50Ms * p.total2xx, 0) / Math.max(1, total2xx),
-      p99Ms: Math.max(...parts.map((p) => p.p99Ms)),
+      // Percentiles of a cell measured in several windows: the median window's.
+      p50Ms: median(parts.map((p) => p.p50Ms)),
+      p99Ms: median(parts.map((p) => p.p99Ms)),
+      maxMs: Math.max(...parts.map((p) => p.maxMs)),
       failures: parts.reduce((n, p) => n + p.failures, 0),
+      timeouts: parts.reduce((n, p) => n + p.timeouts, 0),
       peakRss: Math.max(...parts.map((p) => p.peakRss)),
       cpuUsPerRequest: Number.isFinite(cpu) ? (cpu * 1e6) / Math.max(1, total2xx) : null,
+      ...(depth === undefined ? {} : { depthSlope: depth }),
     };
     cells.push(cell);
     ctx.shared.rss[`${cell.server}, ${cell.eventsPerRequest} ev, ${cell.connections} conn`] = cell.peakRss;
     return cell;
   }
 
-  async function matrix(server: Server, proc: ServerProcess, skipHeadline: boolean, fiftyOnly = false) {
-    for (const events of EVENTS) {
-      for (const connections of CONNECTIONS) {
-        const headline = isHeadline(events, connections);
-        if ((headline && skipHeadline) || (fiftyOnly && connections !== 50)) continue;
-        const sampler = headline ? sampleDepth(ctx.redis) : null;
-        const seconds = headline ? settings.comparisonSeconds : settings.cellSeconds;
-        const cell = record([await measure(server, proc, events, connections, seconds)]);
-        if (sampler) cell.depthSlope = depthSlope(await sampler.stop());
+  await ctx.clearKeys();
+  const bare = await startBareFastify({ ...profile, profileName: 'bare' });
+  const reference = await startReferenceServer(ctx.redisUrl, `${ctx.prefix}ref:`, {
+    ...profile,
+    profileName: 'reference',
+  });
+  const off = await ctx.startCollector({ PERSISTER: 'off' });
+  const servers: [Server, ServerProcess][] = [
+    ['bare Fastify', bare],
+    ['reference (one EVALSHA)', reference],
+    ['collector, persister off', off],
+  ];
+  const rounds: Record<'bare' | 'reference' | 'collector', Window>[] = [];
+  try {
+    for (const [, proc] of servers) await warm(proc);
+    for (let r = 0; r < ROUNDS; r++) {
+      const round: Partial<Record<'bare' | 'reference' | 'collector', Window>> = {};
+      // The order rotates, so no server always runs right after another's load.
+      for (let i = 0; i < servers.length; i++) {
+        const [server, proc] = servers[(r + i) % servers.length]!;
+        const w = await measure(server, proc, 1, 50, settings.roundSeconds);
+        round[
+          server === 'bare Fastify' ? 'bare' : server.startsWith('reference') ? 'reference' : 'collector'
+        ] = w;
+      }
+      rounds.push(round as Record<'bare' | 'reference' | 'collector', Window>);
+    }
+    for (const key of ['bare', 'reference', 'collector'] as const) record(rounds.map((r) => r[key]));
+    for (const [events, connections] of MATRIX) {
+      for (const [server, proc] of [servers[0]!, servers[2]!]) {
+        record([await measure(server, proc, events, connections, settings.cellSeconds)]);
       }
     }
-  }
-
-  // The target cell (1 event, 50 connections) of bare Fastify, the plugin alone and the collector are
-  // measured in alternating windows with all three servers up: background load on a shared machine
-  // then weighs on each alike, instead of on whichever ran during a burst.
-  await ctx.flushRedis();
-  const bare = await startBareFastify();
-  const plugin = await startPluginServer(ctx.redisUrl);
-  const off = await ctx.startCollector({ PERSISTER: 'off' });
-  try {
-    for (const proc of [bare, plugin, off]) await warm(proc);
-    const rounds = 4;
-    const windows: Record<Server, Awaited<ReturnType<typeof measure>>[]> = {
-      'bare Fastify': [],
-      'Fastify + plugin (Redis)': [],
-      'collector, persister off': [],
-      'collector, persister on': [],
-    };
-    for (let i = 0; i < rounds; i++) {
-      windows['bare Fastify'].push(
-        await measure('bare Fastify', bare, 1, 50, settings.headlineSeconds / rounds),
-      );
-      windows['collector, persister off'].push(
-        await measure('collector, persister off', off, 1, 50, settings.headlineSeconds / rounds),
-      );
-      windows['Fastify + plugin (Redis)'].push(
-        await measure('Fastify + plugin (Redis)', plugin, 1, 50, settings.comparisonSeconds / rounds),
-      );
-    }
-    for (const server of ['bare Fastify', 'Fastify + plugin (Redis)', 'collector, persister off'] as const) {
-      record(windows[server]);
-    }
-    await matrix('bare Fastify', bare, true);
-    await matrix('collector, persister off', off, true);
   } finally {
-    await Promise.all([bare.stop(), plugin.stop(), off.stop()]);
+    await Promise.all([bare.stop(), reference.stop(), off.stop()]);
   }
-  const queued = await queueDepth(ctx.redis);
-  ctx.shared.queueBytesPerEntry = (await bytesPerQueuedEntry(ctx.redis)) ?? undefined;
-  ctx.shared.dedupeSetBytes = (await dedupeSetBytes(ctx.redis)) ?? undefined;
+  const queued = await queueDepth(ctx.redis, ctx.prefix);
+  ctx.shared.queueBytesPerEntry = (await bytesPerQueuedEntry(ctx.redis, ctx.prefix)) ?? undefined;
+  ctx.shared.dedupeSetBytes = (await dedupeSetBytes(ctx.redis, ctx.prefix)) ?? undefined;
 
   // A fresh queue: the persister would otherwise spend the whole run on the backlog of the runs above.
-  await ctx.flushRedis();
+  await ctx.clearKeys();
   const on = await ctx.startCollector({ PERSISTER: 'on' });
   try {
     await warm(on);
-    // Quick mode keeps the persister-on run to 50 connections (its 1-event cell feeds benchmark 3).
-    await matrix('collector, persister on', on, false, !ctx.full);
+    const sampler = sampleDepth(ctx.redis, ctx.prefix);
+    const w = await measure('collector, persister on', on, 1, 50, settings.comparisonSeconds);
+    record([w], depthSlope(await sampler.stop()));
   } finally {
     await on.stop();
   }
 
+  const perRound = rounds.map((r) => ({
+    toReference: r.collector.reqPerSec / r.reference.reqPerSec,
+    toBare: r.collector.reqPerSec / r.bare.reqPerSec,
+    referenceToBare: r.reference.reqPerSec / r.bare.reqPerSec,
+    p99ToBare: r.collector.p99Ms / r.bare.p99Ms,
+  }));
+  const ratios = {
+    toReference: median(perRound.map((r) => r.toReference)),
+    toBare: median(perRound.map((r) => r.toBare)),
+    referenceToBare: median(perRound.map((r) => r.referenceToBare)),
+    p99ToBare: median(perRound.map((r) => r.p99ToBare)),
+  };
   const find = (server: Server, events: number, connections: number) =>
     cells.find((c) => c.server === server && c.eventsPerRequest === events && c.connections === connections);
+  const headlineOff = find('collector, persister off', 1, 50);
+  const headlineOn = find('collector, persister on', 1, 50);
+  if (headlineOff) ctx.shared.ingestOff = headlineOff;
+  if (headlineOn) ctx.shared.ingestOn = { ...headlineOn, depthSlope: headlineOn.depthSlope ?? 0 };
+
   const rows = cells.map((c) => {
     const base = find('bare Fastify', c.eventsPerRequest, c.connections);
     return {
@@ -196,37 +214,41 @@ export async function runIngest(ctx: BenchContext): Promise<SectionResult> {
       'RSS MB': fmt(c.peakRss / 2 ** 20),
     };
   });
-  const headlineOff = find('collector, persister off', 1, 50);
-  const headlineOn = find('collector, persister on', 1, 50);
-  const headlineBare = find('bare Fastify', 1, 50);
-  if (headlineOff) ctx.shared.ingestOff = headlineOff;
-  if (headlineOn) ctx.shared.ingestOn = { ...headlineOn, depthSlope: headlineOn.depthSlope ?? 0 };
-  const ratio = headlineOff && headlineBare ? headlineOff.reqPerSec / headlineBare.reqPerSec : null;
+  const roundRows = rounds.map((r, i) => ({
+    round: i + 1,
+    'bare req/s': r.bare.reqPerSec,
+    'reference req/s': r.reference.reqPerSec,
+    'collector req/s': r.collector.reqPerSec,
+    'vs reference': pct(perRound[i]!.toReference),
+    'vs bare': pct(perRound[i]!.toBare),
+    'p99 vs bare': `${fmt(perRound[i]!.p99ToBare)}×`,
+  }));
   return {
     name: 'ingest',
-    title: '2. Ingest: POST /v1/events (autocannon here, each server in its own process)',
-    figures: { cells, devices: DEVICES, queuedAfterPersisterOff: queued, ratioToBare: ratio },
-    rows,
+    title: '2. Ingest: POST /v1/events under wrk (each server in its own process)',
+    figures: { rounds, perRound, ratios, cells, devices: WRK_DEVICES, queuedAfterPersisterOff: queued },
+    rows: [...roundRows, ...rows],
     targets: [
       target(
-        'ingest 1 ev/req, persister off, 50 conn: share of bare Fastify req/s',
-        ratio === null ? null : ratio * 100,
-        50,
+        'ingest 1 ev/req, 50 conn, persister off: vs the reference (median of 5 rounds)',
+        ratios.toReference * 100,
+        80,
         '%',
         '>=',
       ),
-      target('ingest 1 ev/req, persister off, 50 conn: p99', headlineOff?.p99Ms ?? null, 10, ' ms', '<'),
+      target('same cell: vs bare Fastify (median of 5 rounds)', ratios.toBare * 100, 60, '%', '>='),
+      target("same cell: p99 / bare Fastify's p99 (median of 5 rounds)", ratios.p99ToBare, 2, '×', '<='),
     ],
     notes: [
-      "the load generator (autocannon), the server, Redis and Postgres all share this machine's cores: " +
-        'every figure is lower than on a dedicated server and the ratios are what to compare',
-      `each request: one of ${DEVICES.toLocaleString('en-US')} device ids (header and cookie), fresh UUIDv7 event ids; ` +
-        'the collector logs at warn and its rate limiter (Redis) runs on every request',
-      'CPU µs/req: CPU time of the server process alone per answer (Redis, Postgres and autocannon not included)',
-      `windows: the 1 ev/req, 50 conn cells of bare Fastify and persister off (the targets) get ${settings.headlineSeconds} s each ` +
-        `in 4 alternating windows (p50 weighted, p99 the worst window's), the plugin alone ${settings.comparisonSeconds} s ` +
-        `alongside; ${settings.comparisonSeconds} s for that cell with the persister on, ${settings.cellSeconds} s for the others` +
-        (ctx.full ? '' : '; quick mode runs the persister-on collector at 50 connections only'),
+      "wrk (one thread), the servers, Redis and Postgres share this machine's cores: absolute figures are " +
+        'far below a dedicated server; the ratios within one round are what to compare',
+      `each request: one of ${WRK_DEVICES.toLocaleString('en-US')} device ids (header and cookie), fresh event ids; ` +
+        'the collector logs at warn and counts both rate limits (set high enough never to refuse) on every request',
+      `the target cell: ${ROUNDS} rounds of ${settings.roundSeconds} s windows per server, the order rotating; ` +
+        `other cells ${settings.cellSeconds} s, persister on ${settings.comparisonSeconds} s`,
+      'reference: same route, body parsing and response shape, one EVALSHA over six keys (HINCRBY, PEXPIRE, ' +
+        'ZADD, XADD) with ioredis auto-pipelining (bench/src/servers/reference-server.ts, pinned)',
+      'CPU µs/req: CPU time of the server process alone per 2xx answer (Redis and wrk not included)',
     ],
     seconds: (performance.now() - started) / 1000,
   };

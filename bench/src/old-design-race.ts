@@ -7,12 +7,15 @@
 import { createRedisStore } from '@devicelink/fastify';
 import { uuidv7 } from '@devicelink/protocol';
 import { Redis } from 'ioredis';
+import { clearBenchKeys } from './bench-env.js';
 import { devicePool } from './load.js';
 import { pct, type SectionResult } from './report.js';
 
 /** Options of benchmark 8. */
 export interface RaceOptions {
   redisUrl: string;
+  /** The run's key prefix; this benchmark's keys go under `<prefix>race:` and are deleted after it. */
+  prefix: string;
   full: boolean;
 }
 
@@ -48,7 +51,7 @@ export async function runOldDesignRace(options: RaceOptions): Promise<SectionRes
   };
   // Several connections, as several collector workers would have.
   const clients = Array.from({ length: load.clients }, () => new Redis(options.redisUrl));
-  const prefix = 'dl:race:';
+  const prefix = `${options.prefix}race:`;
   try {
     // The old design: read-modify-write in JavaScript.
     const oldKey = (d: string) => `${prefix}old:${d}`;
@@ -132,6 +135,7 @@ export async function runOldDesignRace(options: RaceOptions): Promise<SectionRes
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
+    await clearBenchKeys(clients[0]!, prefix);
     for (const c of clients) c.disconnect();
   }
 }

@@ -103,14 +103,14 @@ async function measureInProcess(ctx: BenchContext): Promise<SectionResult> {
   const started = performance.now();
   const { settings } = ctx;
   const devices = devicePool(10_000);
-  await ctx.flushRedis();
+  await ctx.clearKeys();
   const collector = await ctx.startCollector({ PERSISTER: 'on' });
   const trials: Trial[] = [];
 
   async function fixedRate(rate: number): Promise<Trial> {
     // Start from an empty queue, so a backlog from the previous trial is not mistaken for growth.
-    await waitDrained(ctx.redis, 1_000, 20_000);
-    const sampler = sampleDepth(ctx.redis);
+    await waitDrained(ctx.redis, ctx.prefix, 1_000, 20_000);
+    const sampler = sampleDepth(ctx.redis, ctx.prefix);
     const r = await runLoad({
       url: collector.url,
       connections: 50,
@@ -191,7 +191,7 @@ async function measureInProcess(ctx: BenchContext): Promise<SectionResult> {
     let halfRate: number | null = null;
     if (maxRate !== null) {
       halfRate = Math.floor(maxRate / 2);
-      await waitDrained(ctx.redis, 1_000, 20_000);
+      await waitDrained(ctx.redis, ctx.prefix, 1_000, 20_000);
       const load = runLoad({
         url: collector.url,
         connections: 50,
@@ -284,7 +284,7 @@ async function variants(ctx: BenchContext): Promise<Record<string, string | numb
     },
   ];
   for (const c of cases) {
-    await ctx.flushRedis();
+    await ctx.clearKeys();
     const collector = await ctx.startCollector(c.env);
     const persister = c.separate
       ? await startPersister({ REDIS_URL: ctx.redisUrl, DATABASE_URL: ctx.databaseUrl })
@@ -297,8 +297,8 @@ async function variants(ctx: BenchContext): Promise<Record<string, string | numb
         eventsPerRequest: 1,
         devices,
       });
-      await waitDrained(ctx.redis, 1_000, 20_000);
-      const sampler = sampleDepth(ctx.redis);
+      await waitDrained(ctx.redis, ctx.prefix, 1_000, 20_000);
+      const sampler = sampleDepth(ctx.redis, ctx.prefix);
       const r = await runLoad({
         url: collector.url,
         connections: 50,

@@ -6,16 +6,14 @@
 import { DEFAULT_QUEUE_PARTITIONS } from '@devicelink/protocol';
 import type { Redis } from 'ioredis';
 
-/** The collector's default key prefix. */
-export const REDIS_PREFIX = 'dl:';
-
-/** The stream keys of every partition (the collector's default prefix and partition count). */
-export function streamKeys(prefix = REDIS_PREFIX, partitions = DEFAULT_QUEUE_PARTITIONS): string[] {
+/** The stream keys of every partition under `prefix` (the collector's default partition count). */
+export function streamKeys(prefix: string, partitions = DEFAULT_QUEUE_PARTITIONS): string[] {
   return Array.from({ length: partitions }, (_, p) => `${prefix}{p${p}}:q`);
 }
 
-/** Entries queued over all partitions now. */
-export async function queueDepth(redis: Redis, keys = streamKeys()): Promise<number> {
+/** Entries queued over all partitions of `prefix` now. */
+export async function queueDepth(redis: Redis, prefix: string): Promise<number> {
+  const keys = streamKeys(prefix);
   const pipeline = redis.pipeline();
   for (const k of keys) pipeline.xlen(k);
   const replies = (await pipeline.exec()) ?? [];
@@ -28,13 +26,17 @@ export async function queueDepth(redis: Redis, keys = streamKeys()): Promise<num
 export type DepthSample = [seconds: number, depth: number];
 
 /** Samples the depth every `intervalMs` until stopped. */
-export function sampleDepth(redis: Redis, intervalMs = 500): { stop(): Promise<DepthSample[]> } {
+export function sampleDepth(
+  redis: Redis,
+  prefix: string,
+  intervalMs = 500,
+): { stop(): Promise<DepthSample[]> } {
   const samples: DepthSample[] = [];
   const t0 = performance.now();
   let running = true;
   const loop = (async () => {
     while (running) {
-      samples.push([(performance.now() - t0) / 1000, await queueDepth(redis)]);
+      samples.push([(performance.now() - t0) / 1000, await queueDepth(redis, prefix)]);
       await new Promise((r) => setTimeout(r, intervalMs));
     }
   })();
@@ -69,10 +71,15 @@ export function depthSlope(samples: DepthSample[]): number {
 }
 
 /** Polls until the queue holds at most `below` entries or `timeoutMs` passed; returns the last depth. */
-export async function waitDrained(redis: Redis, below: number, timeoutMs: number): Promise<number> {
+export async function waitDrained(
+  redis: Redis,
+  prefix: string,
+  below: number,
+  timeoutMs: number,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const depth = await queueDepth(redis);
+    const depth = await queueDepth(redis, prefix);
     if (depth <= below || Date.now() > deadline) return depth;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -1,14 +1,17 @@
 /**
- * Results: one JSON file per benchmark under `bench/results/` (with the machine and the mode), and the
- * tables printed to the terminal. A target is a measured figure beside its limit, marked met or missed.
+ * Results: one JSON file per benchmark (with the machine and the mode), in `bench/out/` (untracked) or,
+ * with `--record`, in `bench/results/` (the committed figures), and the tables printed to the terminal.
+ * A target is a measured figure beside its limit, marked met or missed.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 
-/** Where the JSON files go. */
-export const RESULTS_DIR = join(import.meta.dirname, '..', 'results');
+/** Where `--record` writes: the committed figures the READMEs quote. */
+export const RECORDED_DIR = join(import.meta.dirname, '..', 'results');
+/** Where a run writes otherwise (git-ignored), so a trial run never touches the committed figures. */
+export const SCRATCH_DIR = join(import.meta.dirname, '..', 'out');
 
 /** The machine a run was measured on. */
 export interface Machine {
@@ -145,10 +148,10 @@ export function printSection(section: SectionResult): void {
   for (const note of section.notes) console.log(`  note: ${note}`);
 }
 
-/** Writes `bench/results/<name>.json`. */
-export function writeResult(name: string, content: Record<string, unknown>): string {
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  const path = join(RESULTS_DIR, `${name}.json`);
+/** Writes `<dir>/<name>.json`. */
+export function writeResult(dir: string, name: string, content: Record<string, unknown>): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.json`);
   writeFileSync(path, `${JSON.stringify(content, null, 2)}\n`);
   return path;
 }

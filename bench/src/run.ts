@@ -1,12 +1,16 @@
 /**
  * `npm run bench`: runs the benchmarks in order, prints a table per benchmark and a summary of the
- * targets, and writes `bench/results/<name>.json` (with the machine and the mode) for each.
+ * targets, and writes `<name>.json` (with the machine and the mode) for each into `bench/out/`
+ * (untracked), or into `bench/results/` with `--record` (the committed figures the READMEs quote).
  *
  * Flags: `--full` (long windows, a million stored sessions; also BENCH_FULL=1), `--only=a,b` (a subset,
- * by result name), `--profile` (collectors write V8 CPU profiles to bench/results/profiles/ and the
- * hottest functions are printed).
+ * by result name), `--profile` (the servers write V8 CPU profiles to `<out>/profiles/<server>/` and the
+ * hottest functions of each are printed), `--record`.
+ *
+ * It shares the machine: Redis is the database `REDIS_URL` names, with every key under a run prefix
+ * deleted at the end; Postgres a fresh database on the `DATABASE_URL` server, dropped at the end.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { testEnv } from '@devicelink/test-env';
 import { Redis } from 'ioredis';
@@ -17,13 +21,15 @@ import { runEmbedded } from './embedded.js';
 import { runIngest } from './ingest.js';
 import { runMemory } from './memory.js';
 import { runOldDesignRace } from './old-design-race.js';
+import { runOutage } from './outage.js';
 import { runPersistence } from './persistence.js';
 import { summarizeProfiles } from './profile-summary.js';
 import {
   describeMachine,
   printSection,
   printTargets,
-  RESULTS_DIR,
+  RECORDED_DIR,
+  SCRATCH_DIR,
   type SectionResult,
   type Target,
   writeResult,
@@ -33,20 +39,27 @@ import { runSdkCost } from './sdk-cost.js';
 import type { ServerProcess } from './server-process.js';
 import { runStatsPlan } from './stats-plan.js';
 import { runTierResolution } from './tier-resolution.js';
+import { ensureWrk } from './wrk-load.js';
 
 const QUICK_BUDGET_SECONDS = 180;
 
 const args = process.argv.slice(2);
 const full = args.includes('--full') || testEnv.benchFull;
 const profile = args.includes('--profile');
+const record = args.includes('--record');
+const outDir = record ? RECORDED_DIR : SCRATCH_DIR;
 const only = args
   .find((a) => a.startsWith('--only='))
   ?.slice('--only='.length)
   .split(',')
   .filter(Boolean);
-const unknown = args.filter((a) => !['--full', '--profile'].includes(a) && !a.startsWith('--only='));
+const unknown = args.filter(
+  (a) => !['--full', '--profile', '--record'].includes(a) && !a.startsWith('--only='),
+);
 if (unknown.length > 0) {
-  console.error(`unknown argument(s): ${unknown.join(' ')}; use --full, --only=name,name, --profile`);
+  console.error(
+    `unknown argument(s): ${unknown.join(' ')}; use --full, --only=name,name, --profile, --record`,
+  );
   process.exit(2);
 }
 const wanted = (name: string) => !only || only.includes(name);
@@ -67,7 +80,7 @@ async function cleanup(): Promise<void> {
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    console.error(`\n${signal}: stopping servers, dropping the bench database`);
+    console.error(`\n${signal}: stopping servers, deleting the run's keys, dropping the bench database`);
     cleanup().finally(() => process.exit(130));
   });
 }
@@ -93,6 +106,7 @@ async function main(): Promise<void> {
       'the load generator, the servers, Redis and Postgres share these cores',
   );
   await checkServices(services);
+  if (wanted('ingest')) console.log(`wrk: ${ensureWrk()}`);
   const redis = new Redis(services.redisUrl);
   cleanups.push(async () => {
     redis.disconnect();
@@ -101,9 +115,10 @@ async function main(): Promise<void> {
   cleanups.push(() => db.drop());
   await serviceVersions(redis, db.url);
   console.log(
-    `services: Redis ${machine.redis} (database ${services.redisUrl}), Postgres ${machine.postgres} (fresh database)`,
+    `services: Redis ${machine.redis} (${services.redisUrl}, keys under ${services.prefix}), ` +
+      `Postgres ${machine.postgres} (fresh database); results to ${outDir}`,
   );
-  const profileDir = profile ? join(RESULTS_DIR, 'profiles') : null;
+  const profileDir = profile ? join(outDir, 'profiles') : null;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
 
   const ctx = createContext({
@@ -111,17 +126,18 @@ async function main(): Promise<void> {
     redisUrl: services.redisUrl,
     databaseUrl: db.url,
     redis,
+    prefix: services.prefix,
     profileDir,
     track: (s) => servers.push(s),
   });
-  await ctx.flushRedis();
-  cleanups.push(() => ctx.flushRedis());
+  cleanups.push(() => ctx.clearKeys());
 
   const plan: [string, () => Promise<SectionResult>][] = [
     ['tier-resolution', () => runTierResolution({ full })],
     ['sdk', () => runSdkCost({ full })],
-    ['old-design', () => runOldDesignRace({ redisUrl: services.redisUrl, full })],
+    ['old-design', () => runOldDesignRace({ redisUrl: services.redisUrl, prefix: services.prefix, full })],
     ['ingest', () => runIngest(ctx)],
+    ['outage', () => runOutage(ctx)],
     ['scale', () => runScale(ctx)],
     ['memory', () => runMemory(ctx)],
     ['persistence', () => runPersistence(ctx)],
@@ -134,7 +150,7 @@ async function main(): Promise<void> {
     const section = await run();
     sections.push(section);
     printSection(section);
-    writeResult(section.name, {
+    writeResult(outDir, section.name, {
       name: section.name,
       title: section.title,
       mode,
@@ -156,8 +172,12 @@ async function main(): Promise<void> {
   if (profileDir) {
     // Collectors write their profiles when they exit.
     await cleanup();
-    console.log('\n== CPU profiles of the collectors (self time)');
-    summarizeProfiles(profileDir);
+    for (const server of ['collector', 'reference', 'bare']) {
+      const dir = join(profileDir, server);
+      if (!existsSync(dir)) continue;
+      console.log(`\n== CPU profile of the ${server} server process(es) (self time, idle excluded)`);
+      summarizeProfiles(dir);
+    }
   }
   const missed = targets.filter((t) => t.met === false).length;
   console.log(
@@ -165,16 +185,16 @@ async function main(): Promise<void> {
       (!full && seconds > QUICK_BUDGET_SECONDS ? ` (over the ${QUICK_BUDGET_SECONDS} s quick budget)` : ''),
   );
   if (!only) {
-    writeResult('summary', {
+    writeResult(outDir, 'summary', {
       name: 'summary',
       mode,
       machine,
-      command: full ? 'npm run bench -- --full' : 'npm run bench',
+      command: `npm run bench --${full ? ' --full' : ''}${record ? ' --record' : ''}`,
       seconds,
       targets,
     });
   }
-  console.log(`results: ${RESULTS_DIR}/*.json`);
+  console.log(`results: ${outDir}/*.json`);
 }
 
 main()

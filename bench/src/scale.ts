@@ -10,9 +10,10 @@ import { createRedisStore, type DeviceStore } from '@devicelink/fastify';
 import { DEFAULT_QUEUE_PARTITIONS, partitionOf, uuidv7 } from '@devicelink/protocol';
 import { Redis } from 'ioredis';
 import { type BenchContext, withPeakRss } from './bench-context.js';
-import { devicePool, type LoadResult, runLoad } from './load.js';
-import { REDIS_PREFIX, streamKeys } from './queue-depth.js';
+import type { LoadResult } from './load.js';
+import { streamKeys } from './queue-depth.js';
 import { fmt, pct, type SectionResult, type Target } from './report.js';
+import { runWrk, wrkDeviceIds } from './wrk-load.js';
 
 /** "Flat": the large count costs at most this much more per request than 1,000 sessions. */
 const FLAT_TOLERANCE = 0.15;
@@ -27,7 +28,12 @@ async function usedMemory(redis: Redis): Promise<number> {
  * Touches each device once with one page view (the store starts no session without one), then
  * empties the queue and deletes the dedupe sets the seeding made, so what remains is the sessions.
  */
-async function seed(sessions: DeviceStore, redis: Redis, devices: readonly string[]): Promise<number> {
+async function seed(
+  sessions: DeviceStore,
+  redis: Redis,
+  prefix: string,
+  devices: readonly string[],
+): Promise<number> {
   const started = performance.now();
   let next = 0;
   const worker = async () => {
@@ -51,21 +57,33 @@ async function seed(sessions: DeviceStore, redis: Redis, devices: readonly strin
   };
   await Promise.all(Array.from({ length: 256 }, worker));
   const rate = devices.length / ((performance.now() - started) / 1000);
-  await dropQueueAndDedupe(redis);
+  await dropQueueAndDedupe(redis, prefix);
   return rate;
 }
 
-/** Trims every partition stream to nothing and unlinks the dedupe sets (bench database only). */
-async function dropQueueAndDedupe(redis: Redis): Promise<void> {
+/** Trims every partition stream of `prefix` to nothing and unlinks its dedupe sets. */
+async function dropQueueAndDedupe(redis: Redis, prefix: string): Promise<void> {
   const trim = redis.pipeline();
-  for (const key of streamKeys()) trim.xtrim(key, 'MAXLEN', 0);
+  for (const key of streamKeys(prefix)) trim.xtrim(key, 'MAXLEN', 0);
   await trim.exec();
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${REDIS_PREFIX}*:e:*`, 'COUNT', 5000);
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*:e:*`, 'COUNT', 5000);
     cursor = next;
     if (keys.length > 0) await redis.unlink(...keys);
   } while (cursor !== '0');
+}
+
+/** Keys under `prefix` (a SCAN: the database is shared, DBSIZE would count other programs' keys). */
+async function countKeys(redis: Redis, prefix: string): Promise<number> {
+  let n = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 10_000);
+    n += keys.length;
+    cursor = next;
+  } while (cursor !== '0');
+  return n;
 }
 
 /** Touches with one page view over `devices`, from this process (no HTTP): touches per second. */
@@ -101,14 +119,15 @@ export async function runScale(ctx: BenchContext): Promise<SectionResult> {
   const started = performance.now();
   const { settings } = ctx;
   const large = settings.storedSessions;
-  await ctx.flushRedis();
+  await ctx.clearKeys();
   const client = new Redis(ctx.redisUrl);
   try {
-    // The collector's defaults: prefix `dl:`, 64 partitions; the collector below uses the same keys.
-    const sessions = await createRedisStore(client);
-    const smallPool = devicePool(SMALL);
-    const largePool = [...smallPool, ...devicePool(large - SMALL)];
-    await seed(sessions, ctx.redis, smallPool);
+    // The run's prefix and the collector's 64 partitions: the collector below uses the same keys.
+    const sessions = await createRedisStore(client, { prefix: ctx.prefix });
+    // The ids wrk sends: the small pool is the first SMALL of the large one.
+    const largePool = wrkDeviceIds(large);
+    const smallPool = largePool.slice(0, SMALL);
+    await seed(sessions, ctx.redis, ctx.prefix, smallPool);
 
     const collector = await ctx.startCollector({ PERSISTER: 'off' });
     const load = (
@@ -116,36 +135,30 @@ export async function runScale(ctx: BenchContext): Promise<SectionResult> {
       devices: readonly string[],
       connections = 50,
       seconds = settings.headlineSeconds,
-    ) => runLoad({ url, connections, seconds, eventsPerRequest: 1, devices });
+    ) => runWrk({ url, connections, seconds, eventsPerRequest: 1, devices: devices.length });
     // A longer warm-up than elsewhere: the first measured window follows it directly.
-    await runLoad({
-      url: collector.url,
-      connections: 50,
-      seconds: settings.warmupSeconds * 2,
-      eventsPerRequest: 1,
-      devices: smallPool,
-    });
+    await load(collector.url, smallPool, 50, settings.warmupSeconds * 2);
     const touchesSmall = await directTouches(sessions, smallPool, 5_000);
     const { result: small, cpuSeconds: smallCpu } = await withPeakRss(collector, () =>
       load(collector.url, smallPool),
     );
 
     // Same starting point for the large count: no queue, no dedupe sets.
-    await dropQueueAndDedupe(ctx.redis);
+    await dropQueueAndDedupe(ctx.redis, ctx.prefix);
     const before = await usedMemory(ctx.redis);
-    const seedRate = await seed(sessions, ctx.redis, largePool.slice(SMALL));
+    const seedRate = await seed(sessions, ctx.redis, ctx.prefix, largePool.slice(SMALL));
     const after = await usedMemory(ctx.redis);
     const sampleKeys = largePool.slice(SMALL, SMALL + 500);
     let usage = 0;
     for (const d of sampleKeys) {
-      usage += Number(await ctx.redis.memory('USAGE', sessionKey(d), 'SAMPLES', 0));
+      usage += Number(await ctx.redis.memory('USAGE', sessionKey(ctx.prefix, d), 'SAMPLES', 0));
     }
     ctx.shared.sessionBytes = {
       usedMemoryDelta: (after - before) / (large - SMALL),
       memoryUsage: usage / sampleKeys.length,
       sessions: large - SMALL,
     };
-    const stored = await ctx.redis.dbsize();
+    const stored = await countKeys(ctx.redis, ctx.prefix);
 
     const touchesLarge = await directTouches(sessions, largePool, 5_000);
     const {
@@ -157,13 +170,7 @@ export async function runScale(ctx: BenchContext): Promise<SectionResult> {
 
     // Two collectors on the same Redis and Postgres, the same 50 connections split between them.
     const second = await ctx.startCollector({ PERSISTER: 'off' });
-    await runLoad({
-      url: second.url,
-      connections: 25,
-      seconds: settings.warmupSeconds,
-      eventsPerRequest: 1,
-      devices: largePool,
-    });
+    await load(second.url, largePool, 25, settings.warmupSeconds);
     const [a, b] = await Promise.all([
       load(collector.url, largePool, 25, settings.sideSeconds),
       load(second.url, largePool, 25, settings.sideSeconds),
@@ -234,7 +241,7 @@ export async function runScale(ctx: BenchContext): Promise<SectionResult> {
   }
 }
 
-/** The session key of a device: the collector's prefix, its partition tag, `s:` (docs/protocol.md, Names). */
-function sessionKey(deviceId: string): string {
-  return `${REDIS_PREFIX}{p${partitionOf(deviceId, DEFAULT_QUEUE_PARTITIONS)}}:s:${deviceId}`;
+/** The session key of a device: the prefix, its partition tag, `s:` (docs/protocol.md, Names). */
+function sessionKey(prefix: string, deviceId: string): string {
+  return `${prefix}{p${partitionOf(deviceId, DEFAULT_QUEUE_PARTITIONS)}}:s:${deviceId}`;
 }

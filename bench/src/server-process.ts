@@ -1,7 +1,8 @@
 /**
- * Servers under test run as child processes, so the load generator (autocannon, in the bench process)
- * and the server never share an event loop: the collector from its build (`apps/collector/dist/server.js`)
- * and the bare Fastify baseline (`bare-fastify-server.ts`), all through the launcher of @devicelink/test-env.
+ * Servers under test run as child processes, so the load generator (wrk, or autocannon in the bench
+ * process) and the server never share an event loop: the collector from its build
+ * (`apps/collector/dist/server.js`), the bare Fastify baseline and the pinned reference server
+ * (`servers/`), all through the launcher of @devicelink/test-env.
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -10,8 +11,8 @@ import { type RunningProcess, startCollectorProcess, startProcess } from '@devic
 
 /** The repository root. */
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
-const BARE_ENTRY = join(import.meta.dirname, 'bare-fastify-server.ts');
-const PLUGIN_ENTRY = join(import.meta.dirname, 'plugin-server.ts');
+const BARE_ENTRY = join(import.meta.dirname, 'servers', 'bare-fastify-server.ts');
+const REFERENCE_ENTRY = join(import.meta.dirname, 'servers', 'reference-server.ts');
 
 /** A running server. */
 export interface ServerProcess {
@@ -29,6 +30,8 @@ export interface ServerProcess {
 export interface SpawnOptions {
   /** Writes a V8 CPU profile into this directory when the process exits. */
   cpuProfileDir?: string;
+  /** A subdirectory of `cpuProfileDir` for this process (`collector`, `reference`, `bare`). */
+  profileName?: string;
 }
 
 /** Asks the OS for a free port (released at once; the child binds it right after). */
@@ -82,10 +85,14 @@ function serverOf(proc: RunningProcess): ServerProcess {
 }
 
 /** Starts a TypeScript server of the bench (through tsx, from the bench package) and waits for /healthz. */
-async function startBenchServer(entry: string, env: Record<string, string>): Promise<ServerProcess> {
+async function startBenchServer(
+  entry: string,
+  env: Record<string, string>,
+  options: SpawnOptions = {},
+): Promise<ServerProcess> {
   const port = await freePort();
   const proc = await startProcess({
-    args: ['--import', 'tsx', entry],
+    args: [...profileArgs(options), '--import', 'tsx', entry],
     env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
     inheritEnv: true,
     cwd: join(REPO_ROOT, 'bench'),
@@ -112,7 +119,7 @@ export async function startCollector(
     {
       port: await freePort(),
       inheritEnv: true,
-      nodeArgs: options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [],
+      nodeArgs: profileArgs(options),
     },
   );
   return serverOf(proc);
@@ -127,11 +134,22 @@ export async function startPersister(env: Record<string, string>): Promise<Serve
 }
 
 /** Starts the bare Fastify baseline (one route, no plugin, no Redis). */
-export function startBareFastify(): Promise<ServerProcess> {
-  return startBenchServer(BARE_ENTRY, {});
+export function startBareFastify(options: SpawnOptions = {}): Promise<ServerProcess> {
+  return startBenchServer(BARE_ENTRY, {}, options);
 }
 
-/** Starts Fastify with only the devicelink plugin on the Redis stores (`plugin-server.ts`). */
-export function startPluginServer(redisUrl: string): Promise<ServerProcess> {
-  return startBenchServer(PLUGIN_ENTRY, { REDIS_URL: redisUrl });
+/** Node flags for a CPU profile (named by the process, so profiles of servers can be told apart). */
+function profileArgs(options: SpawnOptions): string[] {
+  if (!options.cpuProfileDir) return [];
+  const dir = options.profileName ? join(options.cpuProfileDir, options.profileName) : options.cpuProfileDir;
+  return ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+}
+
+/** Starts the pinned reference server (`servers/reference-server.ts`) on `redisUrl`, keys under `prefix`. */
+export function startReferenceServer(
+  redisUrl: string,
+  prefix: string,
+  options: SpawnOptions = {},
+): Promise<ServerProcess> {
+  return startBenchServer(REFERENCE_ENTRY, { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix }, options);
 }
