@@ -77,18 +77,29 @@ export class RedisLimits {
       outside: [],
     };
     if (!limits) return plan;
-    const bySlot = new Map<number, PlacedCounter[]>();
-    for (const c of await this.#counters(limits)) {
-      const slot = partitionOf(c.anchor, this.#keys.partitions);
-      const placed = { ...c, key: this.#keys.counter(c.name, slot) };
-      if (!this.#cluster || slot === partition) plan.inScript.push(placed);
-      else bySlot.set(slot, [...(bySlot.get(slot) ?? []), placed]);
+    const counters = await this.#counters(limits);
+    if (!this.#cluster) {
+      // One node: every counter goes into the write's script, whatever its slot.
+      for (const c of counters) {
+        plan.inScript.push({
+          ...c,
+          key: this.#keys.counter(c.name, partitionOf(c.anchor, this.#keys.partitions)),
+        });
+      }
+    } else {
+      const bySlot = new Map<number, PlacedCounter[]>();
+      for (const c of counters) {
+        const slot = partitionOf(c.anchor, this.#keys.partitions);
+        const placed = { ...c, key: this.#keys.counter(c.name, slot) };
+        if (slot === partition) plan.inScript.push(placed);
+        else bySlot.set(slot, [...(bySlot.get(slot) ?? []), placed]);
+      }
+      plan.outside = [...bySlot.values()];
     }
     plan.inScript.forEach((c, i) => {
       plan.scriptKeys[i] = c.key;
       plan.scriptArgs[i + 1] = c.max;
     });
-    plan.outside = [...bySlot.values()];
     return plan;
   }
 

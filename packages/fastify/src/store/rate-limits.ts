@@ -90,22 +90,30 @@ export function limitCounters(
   dailySalt: (day: string) => Promise<Buffer>,
 ): (limits: RateLimits, now?: number) => Promise<LimitCounter[]> {
   let cacheDay = '';
-  const cache = new Map<string, string>();
+  // One map per kind: no key built per lookup (the lookup ran on every request).
+  const caches = { a: new Map<string, string>(), d: new Map<string, string>() };
   return async (limits, now = Date.now()) => {
     checkLimits(limits);
     const day = utcDay(now);
     const salt = await dailySalt(day);
-    if (day !== cacheDay || cache.size >= 8192) {
-      cache.clear();
+    if (day !== cacheDay) {
+      caches.a.clear();
+      caches.d.clear();
       cacheDay = day;
     }
     // Keyed hashes: no key holds an address, and none names a device (an erased device leaves none).
     const hash = (kind: 'a' | 'd', value: string): string => {
-      const k = `${kind}${value}`;
-      let h = cache.get(k);
+      const cache = caches[kind];
+      let h = cache.get(value);
       if (h === undefined) {
-        h = createHmac('sha256', salt).update(k).digest().subarray(0, 16).toString('base64url');
-        cache.set(k, h);
+        h = createHmac('sha256', salt)
+          .update(kind)
+          .update(value)
+          .digest()
+          .subarray(0, 16)
+          .toString('base64url');
+        if (cache.size >= 8192) cache.clear();
+        cache.set(value, h);
       }
       return h;
     };
