@@ -7,17 +7,20 @@
  */
 import { DEFAULT_QUERY_ALLOWLIST, MAX_URL_LENGTH } from '@devicelink/protocol';
 
-// Resolves a path against a base that cannot be a real page, so a path stays a path.
-const BASE = 'http://relative.invalid';
+/**
+ * A base that cannot be a real page (`.invalid`, RFC 2606): a path resolved against it stays a path.
+ * The protocol's `sanitizeUrl` uses the same one, so both treat even this URL given in full alike.
+ */
+export const PLACEHOLDER_BASE = 'http://relative.invalid';
 
 /** The form of `raw` that is sent, or null when it must not be sent at all. */
 export function pageUrl(raw: string, allowlist: readonly string[] = DEFAULT_QUERY_ALLOWLIST): string | null {
   try {
-    const url = new URL(raw, BASE);
+    const url = new URL(raw, PLACEHOLDER_BASE);
     // Serialized again even when all are kept: the collector stores the serialized form.
     const query = `${new URLSearchParams([...url.searchParams].filter(([key]) => allowlist.includes(key)))}`;
     // The origin drops user:password@ too; the pathname and query are percent-encoded by the URL API.
-    const clean = (url.origin === BASE ? '' : url.origin) + url.pathname + (query && `?${query}`);
+    const clean = (url.origin === PLACEHOLDER_BASE ? '' : url.origin) + url.pathname + (query && `?${query}`);
     return /^https?:$/.test(url.protocol) && clean.length <= MAX_URL_LENGTH ? clean : null;
   } catch {
     return null;
