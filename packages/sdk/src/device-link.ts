@@ -131,7 +131,7 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
     // First-visit code in its own chunk: a returning visitor never loads it. After stop() it does
     // nothing more: the evidence stays pending for a later page load.
     void import('./evidence.js').then(
-      (m) => (live() ? m.sendEvidence(id, { device, client, storage, report, live }) : undefined),
+      (m) => m.sendEvidence(id, { device, client, storage, report, live }),
       report,
     );
   });
