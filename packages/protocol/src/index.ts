@@ -12,7 +12,9 @@ export {
   INTERNAL_RECORD_TYPES,
   MAX_BODY_BYTES,
   MAX_EVENTS_PER_REQUEST,
+  POISONED_BODY_MESSAGE,
   parseEventsBody,
+  parseJsonText,
 } from './events.js';
 export {
   CONSENT_DENIED,
@@ -24,6 +26,7 @@ export {
   DEVICE_COOKIE_MAX_AGE,
   DEVICE_HEADER,
   EVENT_DEDUPE_SECONDS,
+  isConsentDenied,
   REDIS_PREFIX,
   STORAGE_KEY,
   TOMBSTONE_SECONDS,

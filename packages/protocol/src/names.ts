@@ -6,6 +6,14 @@ export const DEVICE_HEADER = 'X-Device-Fingerprint';
 export const CONSENT_HEADER = 'X-Device-Consent';
 /** The only value of {@link CONSENT_HEADER}; also accepted as `"consent":"denied"` in an events body. */
 export const CONSENT_DENIED = 'denied';
+
+/**
+ * True when a consent value (the header or the body field) says denied: compared without case and
+ * surrounding blanks, so `Denied` and ` DENIED ` in a body mean what they mean in the header.
+ */
+export function isConsentDenied(value: unknown): boolean {
+  return typeof value === 'string' && value.trim().toLowerCase() === CONSENT_DENIED;
+}
 /** Cookie holding the device id. */
 export const DEVICE_COOKIE = 'device_fp';
 /** 400 days: the longest cookie lifetime browsers honour. */
