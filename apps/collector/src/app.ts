@@ -9,13 +9,17 @@ import type {} from '@fastify/cookie';
 import fastifyCors from '@fastify/cors';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { authenticateWith, registerTokenVerifier } from './auth/token-verifier.js';
 import type { CollectorConfig } from './config/collector-config.js';
 import { countRequests, createMetrics, metricsRoute } from './http/collector-metrics.js';
 import { installErrorHandlers } from './http/error-handler.js';
 import { InvalidRequestError, PathTooLongError, RateLimitedError } from './http/errors.js';
+import { openapiDocument, swaggerUiOptions } from './http/openapi-document.js';
+import { rateLimitStore } from './http/rate-limit-store.js';
 import { installRequestGuards } from './http/request-guards.js';
+import { requestLogSerializer } from './http/request-log.js';
 import { adminDeviceRoutes } from './routes/admin-device-route.js';
 import { adminStatsRoute } from './routes/admin-stats-route.js';
 import { adminUserRoutes } from './routes/admin-user-route.js';
@@ -45,6 +49,11 @@ declare module 'fastify' {
       config: CollectorConfig;
       resources: CollectorResources;
       mode: string;
+      /**
+       * With `METRICS_PORT`: the app serving `/metrics` alone (not listening; server.ts listens on
+       * it, closed with this app). Null: `/metrics` is a route of this app.
+       */
+      metricsApp: FastifyInstance | null;
     };
   }
 }
@@ -69,10 +78,9 @@ export async function buildApp(
         : {
             level: config.logLevel,
             ...(options.logStream ? { stream: options.logStream } : {}),
-            // No client address and no query string (tokens, ids) in request logs.
-            serializers: {
-              req: (req) => ({ method: req.method, url: (req.url ?? '').split('?')[0] }),
-            },
+            // No client address, no query string (tokens, ids) and no path parameter (device and user
+            // ids of admin routes, which must not outlive an erasure in the logs) in request logs.
+            serializers: { req: requestLogSerializer },
           },
     // A hop count is valid at runtime (proxy-addr) though Fastify's types only list boolean/string/array.
     trustProxy: (Array.isArray(config.trustProxy) ? [...config.trustProxy] : config.trustProxy) as
@@ -102,7 +110,9 @@ export async function buildApp(
   });
   try {
     database = await startDatabase(config, resources, app.log);
-    app.decorate('collector', { config, resources, mode: resources.mode });
+    const metricsApp = config.metricsPort === null ? null : Fastify({ loggerInstance: app.log });
+    app.decorate('collector', { config, resources, mode: resources.mode, metricsApp });
+    if (metricsApp) app.addHook('onClose', () => metricsApp.close());
 
     const metrics = createMetrics({
       queue: resources.queue,
@@ -111,22 +121,11 @@ export async function buildApp(
     });
     countRequests(app, metrics);
 
-    await app.register(fastifySwagger, {
-      openapi: {
-        openapi: '3.0.3',
-        info: {
-          title: 'devicelink collector',
-          version: '0.1.0',
-          description:
-            'Page views, conversion and erasure of the devicelink collector. Admin routes need ' +
-            '`Authorization: Bearer <ADMIN_TOKEN>` and exist only when ADMIN_TOKEN is set.',
-        },
-      },
-    });
-    // The document of every route, generated from the route schemas. `/openapi.json` is the old name.
-    const openapi = async () => app.swagger();
-    app.get('/docs/json', { schema: { hide: true } }, openapi);
-    app.get('/openapi.json', { schema: { hide: true } }, openapi);
+    await app.register(fastifySwagger, { openapi: openapiDocument(config) });
+    // `/docs` (a browsable reference, assets served from this process) and `/docs/json`: the document
+    // of every route, generated from the route schemas. `/openapi.json` is the old name.
+    await app.register(fastifySwaggerUi, swaggerUiOptions());
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
     if (config.corsOrigins) {
       await app.register(fastifyCors, corsOptions({ origin: [...config.corsOrigins] }));
@@ -151,7 +150,7 @@ export async function buildApp(
     };
     await app.register(fastifyRateLimit, {
       global: false,
-      ...(resources.redis ? { redis: resources.redis, nameSpace: `${config.redisKeyPrefix}rl:` } : {}),
+      store: rateLimitStore(resources.redis, config.redisKeyPrefix),
       // A rate-limit store outage must not refuse events the queue could take.
       skipOnError: true,
       errorResponseBuilder: (_request, context) =>
@@ -165,7 +164,7 @@ export async function buildApp(
     const addressLimit = app.createRateLimit({
       max: ADDRESS_LIMIT_FACTOR * config.rateLimitPerMinute,
       timeWindow: 60_000,
-      keyGenerator: async (request: FastifyRequest) => `ip:${await rateLimitHash(request.ip)}`,
+      keyGenerator: async (request: FastifyRequest) => `address:${await rateLimitHash(request.ip)}`,
     });
     installRequestGuards(app, {
       corsOrigins: config.corsOrigins,
@@ -197,7 +196,13 @@ export async function buildApp(
     });
     if (config.debugRoutes || config.demo) await app.register(sessionRoute);
     if (config.adminToken) {
-      const admin = { adminToken: config.adminToken, db: resources.db.db };
+      // Per client address, counted before the token is checked (see auth/admin-auth.ts).
+      const adminRateLimit = {
+        max: config.adminRateLimitPerMinute,
+        timeWindow: 60_000,
+        keyGenerator: async (request: FastifyRequest) => `a:${await rateLimitHash(request.ip)}`,
+      };
+      const admin = { adminToken: config.adminToken, rateLimit: adminRateLimit, db: resources.db.db };
       await app.register(adminDeviceRoutes, admin);
       await app.register(adminUserRoutes, admin);
       await app.register(adminStatsRoute, admin);
@@ -209,7 +214,14 @@ export async function buildApp(
       migrations: database.migrations,
       store: resources.redis ? 'redis' : 'embedded',
     });
-    await app.register(metricsRoute, { metrics });
+    const metricsOptions = { metrics, token: config.metricsToken };
+    if (metricsApp) {
+      installErrorHandlers(metricsApp);
+      await metricsApp.register(metricsRoute, metricsOptions);
+      await metricsApp.ready();
+    } else {
+      await app.register(metricsRoute, metricsOptions);
+    }
     if (config.demo) await app.register(demoRoutes, { verifier });
     await app.ready();
     return app;

@@ -1,48 +1,142 @@
 /**
  * `GET /v1/admin/devices/:deviceId` and `DELETE /v1/admin/devices/:deviceId`, registered only with
  * `ADMIN_TOKEN` (else they do not exist: 404). The detail reads Postgres, the source of every report;
- * the live session from the store is a hint.
+ * the live session from the store is a hint. A device neither Postgres nor the store knows is a 404.
+ * Every time in the answer is ISO 8601 (the store keeps milliseconds; the answer converts them).
  */
 import { isValidDeviceId } from '@devicelink/protocol';
 import type { FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
-import { adminGuard } from '../auth/admin-auth.js';
+import { type AdminRouteGuards, adminGuard, adminRouteConfig } from '../auth/admin-auth.js';
 import type { Database } from '../db/schema.js';
-import { DatabaseUnavailableError, InvalidDeviceIdError, StoreUnavailableError } from '../http/errors.js';
-import { errorSchema } from './error-schema.js';
+import {
+  DatabaseUnavailableError,
+  DeviceNotFoundError,
+  InvalidDeviceIdError,
+  StoreUnavailableError,
+} from '../http/errors.js';
+import { adminSecurity, errorResponses } from './error-schema.js';
 
 /** Options of {@link adminDeviceRoutes}. */
-export interface AdminRouteOptions {
-  adminToken: string;
+export interface AdminRouteOptions extends AdminRouteGuards {
   db: Kysely<Database>;
 }
 
 const params = {
   type: 'object',
-  properties: { deviceId: { type: 'string', maxLength: 256 } },
+  properties: {
+    deviceId: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9_-]{16,64}$',
+      description: 'A device id: 16 to 64 characters of `[A-Za-z0-9_-]` (docs/protocol.md, Device id).',
+    },
+  },
   required: ['deviceId'],
 } as const;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const isoMs = (ms: number) => new Date(ms).toISOString();
+
+const time = { type: 'string', format: 'date-time' } as const;
+const nullableTime = { type: 'string', format: 'date-time', nullable: true } as const;
+const nullableString = { type: 'string', nullable: true } as const;
+
+/** The device detail (every time ISO 8601). */
+const deviceSchema = {
+  type: 'object',
+  description: 'What Postgres and the store know of the device.',
+  properties: {
+    deviceId: { type: 'string' },
+    liveSession: {
+      type: 'object',
+      nullable: true,
+      description: 'The live session in the store, or null.',
+      properties: {
+        sessionId: { type: 'string' },
+        deviceId: { type: 'string' },
+        source: { type: 'string', enum: ['header', 'cookie', 'server'] },
+        visitorHash: nullableString,
+        firstSeen: time,
+        lastSeen: time,
+        pagesVisited: { type: 'integer' },
+      },
+      required: ['sessionId', 'deviceId', 'source', 'visitorHash', 'firstSeen', 'lastSeen', 'pagesVisited'],
+    },
+    liveSessionError: {
+      type: 'string',
+      description: 'Why the store could not be read (then liveSession is null).',
+    },
+    persisted: {
+      type: 'object',
+      properties: {
+        firstSeen: nullableTime,
+        lastSeen: nullableTime,
+        pageViews: { type: 'integer' },
+        sessions: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              id: { type: 'string' },
+              source: { type: 'string' },
+              visitorHash: nullableString,
+              firstSeen: time,
+              lastSeen: time,
+              pageViews: { type: 'integer' },
+              userAgent: nullableString,
+              convertedUserId: nullableString,
+              convertedAt: nullableTime,
+              linkId: nullableString,
+            },
+            required: ['id', 'source', 'firstSeen', 'lastSeen', 'pageViews'],
+          },
+        },
+      },
+      required: ['firstSeen', 'lastSeen', 'pageViews', 'sessions'],
+    },
+    links: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { id: { type: 'string' }, userId: { type: 'string' }, linkedAt: time },
+        required: ['id', 'userId', 'linkedAt'],
+      },
+    },
+    aliases: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { deviceId: { type: 'string' }, aliasId: { type: 'string' }, firstSeen: time },
+        required: ['deviceId', 'aliasId', 'firstSeen'],
+      },
+    },
+  },
+  required: ['deviceId', 'liveSession', 'persisted', 'links', 'aliases'],
+} as const;
 
 /** Registers the admin device routes behind the admin token (own scope: the guard applies to them alone). */
 export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRouteOptions): Promise<void> {
   const { db } = options;
-  app.addHook('onRequest', adminGuard(options.adminToken));
+  adminGuard(app, options);
 
   app.get<{ Params: { deviceId: string } }>(
     '/v1/admin/devices/:deviceId',
     {
+      config: adminRouteConfig(options),
+      // An id the schema refuses is answered DL_INVALID_DEVICE_ID by the handler, not a generic 400.
+      attachValidation: true,
       schema: {
         description:
-          'Live session, persisted sessions and page-view count, identity links and aliases of a device.',
+          'Live session, persisted sessions and page-view count, identity links and aliases of a device; ' +
+          '404 `DL_DEVICE_NOT_FOUND` when neither Postgres nor the store knows it.',
+        security: adminSecurity,
         params,
-        response: { '4xx': errorSchema, '5xx': errorSchema },
+        response: { 200: deviceSchema, ...errorResponses(400, 401, 404, 414, 429, 503) },
       },
     },
     async (request) => {
       const { deviceId } = request.params;
-      if (!isValidDeviceId(deviceId)) throw new InvalidDeviceIdError();
+      if (request.validationError || !isValidDeviceId(deviceId)) throw new InvalidDeviceIdError();
       let live: Awaited<ReturnType<typeof app.devicelink.sessions.get>> = null;
       let liveError: string | null = null;
       try {
@@ -77,9 +171,14 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
             .orderBy('first_seen')
             .execute(),
         ]);
+        if (!device && !live && sessions.length === 0 && links.length === 0 && aliases.length === 0) {
+          throw new DeviceNotFoundError();
+        }
         return {
           deviceId,
-          liveSession: live,
+          liveSession: live
+            ? { ...live, firstSeen: isoMs(live.firstSeen), lastSeen: isoMs(live.lastSeen) }
+            : null,
           ...(liveError ? { liveSessionError: liveError } : {}),
           persisted: {
             firstSeen: iso(device?.first_seen ?? null),
@@ -106,6 +205,7 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
           })),
         };
       } catch (err) {
+        if (err instanceof DeviceNotFoundError) throw err;
         throw new DatabaseUnavailableError((err as Error).message);
       }
     },
@@ -114,15 +214,22 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
   app.delete<{ Params: { deviceId: string } }>(
     '/v1/admin/devices/:deviceId',
     {
+      config: adminRouteConfig(options),
+      // An id the schema refuses is answered DL_INVALID_DEVICE_ID by the handler, not a generic 400.
+      attachValidation: true,
       schema: {
         description: 'Erases the device everywhere (through its queue partition); 204.',
+        security: adminSecurity,
         params,
-        response: { '4xx': errorSchema, '5xx': errorSchema },
+        response: {
+          204: { type: 'null', description: 'Erasure queued.' },
+          ...errorResponses(400, 401, 414, 429, 503),
+        },
       },
     },
     async (request, reply) => {
       const { deviceId } = request.params;
-      if (!isValidDeviceId(deviceId)) throw new InvalidDeviceIdError();
+      if (request.validationError || !isValidDeviceId(deviceId)) throw new InvalidDeviceIdError();
       try {
         await app.devicelink.sessions.erase(deviceId);
       } catch (err) {

@@ -3,7 +3,8 @@
  * A tracking route (device work happens), and never issues tokens.
  */
 import type { FastifyInstance } from 'fastify';
-import { errorSchema } from './error-schema.js';
+import { StoreUnavailableError } from '../http/errors.js';
+import { deviceCookies, deviceHeaders, errorResponses } from './error-schema.js';
 
 /** Registers the debug session route. */
 export async function sessionRoute(app: FastifyInstance): Promise<void> {
@@ -12,7 +13,9 @@ export async function sessionRoute(app: FastifyInstance): Promise<void> {
     {
       config: { devicelink: true },
       schema: {
-        description: "The caller's device id, its source and live session (times in Unix ms).",
+        description: "The caller's device id, its source and live session (times ISO 8601).",
+        headers: deviceHeaders,
+        cookies: deviceCookies,
         response: {
           200: {
             type: 'object',
@@ -27,22 +30,28 @@ export async function sessionRoute(app: FastifyInstance): Promise<void> {
                     properties: {
                       id: { type: 'string' },
                       pagesVisited: { type: 'integer' },
-                      firstSeen: { type: 'number' },
-                      lastSeen: { type: 'number' },
+                      firstSeen: { type: 'string', format: 'date-time' },
+                      lastSeen: { type: 'string', format: 'date-time' },
                     },
+                    required: ['id', 'pagesVisited', 'firstSeen', 'lastSeen'],
                   },
                 ],
               },
             },
           },
-          '4xx': errorSchema,
+          ...errorResponses(503),
         },
       },
     },
     async (request) => {
       const deviceId = request.deviceId;
       if (deviceId === null) return { deviceId: null, source: null, session: null };
-      const live = await app.devicelink.sessions.get(deviceId);
+      let live: Awaited<ReturnType<typeof app.devicelink.sessions.get>>;
+      try {
+        live = await app.devicelink.sessions.get(deviceId);
+      } catch {
+        throw new StoreUnavailableError();
+      }
       return {
         deviceId,
         source: request.deviceSource,
@@ -50,8 +59,8 @@ export async function sessionRoute(app: FastifyInstance): Promise<void> {
           ? {
               id: live.sessionId,
               pagesVisited: live.pagesVisited,
-              firstSeen: live.firstSeen,
-              lastSeen: live.lastSeen,
+              firstSeen: new Date(live.firstSeen).toISOString(),
+              lastSeen: new Date(live.lastSeen).toISOString(),
             }
           : null,
       };
