@@ -17,6 +17,7 @@ import { countRequests, createMetrics, metricsRoute } from './http/collector-met
 import { installErrorHandlers } from './http/error-handler.js';
 import { InvalidRequestError, PathTooLongError, RateLimitedError } from './http/errors.js';
 import { openapiDocument, swaggerUiOptions } from './http/openapi-document.js';
+import { PROBE_TIMEOUT_MS, within } from './http/promise-deadline.js';
 import { rateLimitStore } from './http/rate-limit-store.js';
 import { installRequestGuards } from './http/request-guards.js';
 import { requestLogSerializer } from './http/request-log.js';
@@ -138,7 +139,7 @@ export async function buildApp(
     const rateLimitHash = async (value: string): Promise<string> => {
       let salt: string | Buffer;
       try {
-        salt = await resources.sessions.dailySalt(utcDay(Date.now()));
+        salt = await within(resources.sessions.dailySalt(utcDay(Date.now())), PROBE_TIMEOUT_MS);
       } catch {
         salt = fallbackSalt;
       }

@@ -8,6 +8,7 @@
  */
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { RedisClient } from '../runtime/redis-client.js';
+import { PROBE_TIMEOUT_MS, within } from './promise-deadline.js';
 
 type Incr = FastifyRateLimitStore['incr'];
 type Callback = Parameters<Incr>[1];
@@ -38,7 +39,9 @@ function redisCounter(redis: RedisClient): Counter {
     redis.defineCommand('dlRateLimitIncr', { numberOfKeys: 1, lua: INCR_SCRIPT });
   const client = redis as unknown as RateLimitRedis;
   return async (key, windowMs) => {
-    const [current, ttl] = await client.dlRateLimitIncr(key, windowMs);
+    // An unreachable Redis fails the count within a second (ioredis would hold it through its
+    // reconnects); the plugin then lets the request through (`skipOnError`).
+    const [current, ttl] = await within(client.dlRateLimitIncr(key, windowMs), PROBE_TIMEOUT_MS);
     return { current, ttl };
   };
 }

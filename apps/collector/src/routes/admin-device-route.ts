@@ -15,6 +15,7 @@ import {
   InvalidDeviceIdError,
   StoreUnavailableError,
 } from '../http/errors.js';
+import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
 import { adminSecurity, errorResponses } from './error-schema.js';
 
 /** Options of {@link adminDeviceRoutes}. */
@@ -140,7 +141,7 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
       let live: Awaited<ReturnType<typeof app.devicelink.sessions.get>> = null;
       let liveError: string | null = null;
       try {
-        live = await app.devicelink.sessions.get(deviceId);
+        live = await within(app.devicelink.sessions.get(deviceId), STORE_TIMEOUT_MS);
       } catch (err) {
         liveError = (err as Error).message;
       }
@@ -231,7 +232,7 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
       const { deviceId } = request.params;
       if (request.validationError || !isValidDeviceId(deviceId)) throw new InvalidDeviceIdError();
       try {
-        await app.devicelink.sessions.erase(deviceId);
+        await within(app.devicelink.sessions.erase(deviceId), STORE_TIMEOUT_MS);
       } catch (err) {
         request.log.error({ err }, 'erasure failed');
         throw new StoreUnavailableError();

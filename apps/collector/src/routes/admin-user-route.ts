@@ -18,6 +18,7 @@ import { type AdminRouteGuards, adminGuard, adminRouteConfig } from '../auth/adm
 import { isAcceptedUserId, MAX_USER_ID_LENGTH } from '../auth/user-id-rules.js';
 import type { Database } from '../db/schema.js';
 import { DatabaseUnavailableError, InvalidUserIdError, StoreUnavailableError } from '../http/errors.js';
+import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
 import { adminSecurity, errorResponses } from './error-schema.js';
 
 /** Options of {@link adminUserRoutes}. */
@@ -64,7 +65,7 @@ export async function adminUserRoutes(app: FastifyInstance, options: AdminUserRo
       const sessions = app.devicelink.sessions;
       try {
         // Tombstone first: from here on no new link or page view of the user is queued.
-        await sessions.eraseUser(userId);
+        await within(sessions.eraseUser(userId), STORE_TIMEOUT_MS);
       } catch (err) {
         request.log.error({ err }, 'user erasure failed');
         throw new StoreUnavailableError();
@@ -84,8 +85,8 @@ export async function adminUserRoutes(app: FastifyInstance, options: AdminUserRo
       }
       try {
         for (const d of devices) {
-          if (d.shared) await sessions.forgetUser(d.device_id, userId);
-          else await sessions.erase(d.device_id);
+          if (d.shared) await within(sessions.forgetUser(d.device_id, userId), STORE_TIMEOUT_MS);
+          else await within(sessions.erase(d.device_id), STORE_TIMEOUT_MS);
         }
       } catch (err) {
         request.log.error({ err }, 'user erasure failed');

@@ -9,6 +9,7 @@ import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import { StoreUnavailableError } from '../http/errors.js';
+import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
 import { deviceCookies, deviceHeaders, errorResponses } from './error-schema.js';
 
 /** Options of {@link identifyRoute}. */
@@ -76,7 +77,7 @@ export async function identifyRoute(app: FastifyInstance, options: IdentifyRoute
       if (deviceId === null) return { userId, deviceId: null, sessionId: null };
       let result: Awaited<ReturnType<typeof app.devicelink.convert>>;
       try {
-        result = await app.devicelink.convert(deviceId, userId);
+        result = await within(app.devicelink.convert(deviceId, userId), STORE_TIMEOUT_MS);
       } catch (err) {
         request.log.error({ err }, 'conversion failed');
         throw new StoreUnavailableError();
