@@ -36,7 +36,7 @@ describe('loadConfig', () => {
     expect(c.queuePartitions).toBe(64);
     expect(c.queryAllowlist).toContain('utm_source');
     expect(c.trustProxy).toBe(false);
-    expect(c.adminRateLimitPerMinute).toBe(60);
+    expect(c.adminRateLimitPerMinute).toBe(600);
     expect(c.metricsPort).toBeNull();
     expect(c.metricsToken).toBeNull();
     expect(Object.isFrozen(c)).toBe(true);

@@ -317,7 +317,7 @@ export function loadConfig(env: Env = process.env): CollectorConfig {
     cookieSameSite: sameSite,
     honorGpc: bool(env, 'HONOR_GPC', true),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
-    adminRateLimitPerMinute: int(env, 'ADMIN_RATE_LIMIT_PER_MINUTE', 60, 1, 1_000_000),
+    adminRateLimitPerMinute: int(env, 'ADMIN_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
     metricsPort,
     metricsToken,
     conversionLookbackDays: int(env, 'CONVERSION_LOOKBACK_DAYS', 30, 1, 3650),

@@ -146,32 +146,39 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
         liveError = (err as Error).message;
       }
       try {
-        const [device, sessions, pageViews, links, aliases] = await Promise.all([
-          db.selectFrom('devices').selectAll().where('device_id', '=', deviceId).executeTakeFirst(),
-          db
-            .selectFrom('sessions')
-            .selectAll()
-            .where('device_id', '=', deviceId)
-            .orderBy('first_seen')
-            .execute(),
-          db
-            .selectFrom('page_views')
-            .select(sql<number>`count(*)::int`.as('n'))
-            .where('device_id', '=', deviceId)
-            .executeTakeFirstOrThrow(),
-          db
-            .selectFrom('identity_links')
-            .selectAll()
-            .where('device_id', '=', deviceId)
-            .orderBy('linked_at')
-            .execute(),
-          db
-            .selectFrom('device_aliases')
-            .selectAll()
-            .where((eb) => eb.or([eb('device_id', '=', deviceId), eb('alias_id', '=', deviceId)]))
-            .orderBy('first_seen')
-            .execute(),
-        ]);
+        // One snapshot for the five reads: run in parallel on separate pool connections they could
+        // straddle a persister commit (a converted session shown without its link).
+        const read = (trx: Kysely<Database>) =>
+          Promise.all([
+            trx.selectFrom('devices').selectAll().where('device_id', '=', deviceId).executeTakeFirst(),
+            trx
+              .selectFrom('sessions')
+              .selectAll()
+              .where('device_id', '=', deviceId)
+              .orderBy('first_seen')
+              .execute(),
+            trx
+              .selectFrom('page_views')
+              .select(sql<number>`count(*)::int`.as('n'))
+              .where('device_id', '=', deviceId)
+              .executeTakeFirstOrThrow(),
+            trx
+              .selectFrom('identity_links')
+              .selectAll()
+              .where('device_id', '=', deviceId)
+              .orderBy('linked_at')
+              .execute(),
+            trx
+              .selectFrom('device_aliases')
+              .selectAll()
+              .where((eb) => eb.or([eb('device_id', '=', deviceId), eb('alias_id', '=', deviceId)]))
+              .orderBy('first_seen')
+              .execute(),
+          ]);
+        const [device, sessions, pageViews, links, aliases] = await db
+          .transaction()
+          .setIsolationLevel('repeatable read')
+          .execute((trx) => read(trx));
         if (!device && !live && sessions.length === 0 && links.length === 0 && aliases.length === 0) {
           throw new DeviceNotFoundError();
         }
