@@ -30,7 +30,7 @@ export interface ModeSettings {
 export const QUICK: ModeSettings = {
   headlineSeconds: 10,
   roundSeconds: 4,
-  cellSeconds: 1.5,
+  cellSeconds: 2,
   comparisonSeconds: 5,
   sideSeconds: 3,
   warmupSeconds: 1,

@@ -90,7 +90,8 @@ export async function runWrk(options: WrkOptions): Promise<WrkResult> {
     [
       '-t1',
       `-c${options.connections}`,
-      `-d${options.seconds}s`,
+      // Whole seconds only (wrk parses an integer); the measured duration comes back in the result.
+      `-d${Math.max(1, Math.round(options.seconds))}s`,
       `--timeout`,
       `${options.timeoutSeconds ?? 5}s`,
       '-s',

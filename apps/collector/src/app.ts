@@ -3,17 +3,24 @@
  * port 0; `server.ts` listens). Opens its resources, migrates the database, starts the persister
  * unless `PERSISTER=off`, and closes everything in `onClose`.
  */
+import { createHmac, randomBytes } from 'node:crypto';
 import devicelink, { corsOptions } from '@devicelink/fastify';
 import type {} from '@fastify/cookie';
 import fastifyCors from '@fastify/cors';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { authenticateWith, registerTokenVerifier } from './auth/token-verifier.js';
 import type { CollectorConfig } from './config/collector-config.js';
 import { countRequests, createMetrics, metricsRoute } from './http/collector-metrics.js';
 import { installErrorHandlers } from './http/error-handler.js';
-import { InvalidRequestError, PathTooLongError } from './http/errors.js';
+import { InvalidRequestError, PathTooLongError, RateLimitedError } from './http/errors.js';
+import { openapiDocument, swaggerUiOptions } from './http/openapi-document.js';
+import { PROBE_TIMEOUT_MS, within } from './http/promise-deadline.js';
+import { rateLimitStore } from './http/rate-limit-store.js';
 import { installRequestGuards } from './http/request-guards.js';
+import { requestLogSerializer } from './http/request-log.js';
 import { adminDeviceRoutes } from './routes/admin-device-route.js';
 import { adminStatsRoute } from './routes/admin-stats-route.js';
 import { adminUserRoutes } from './routes/admin-user-route.js';
@@ -43,6 +50,11 @@ declare module 'fastify' {
       config: CollectorConfig;
       resources: CollectorResources;
       mode: string;
+      /**
+       * With `METRICS_PORT`: the app serving `/metrics` alone (not listening; server.ts listens on
+       * it, closed with this app). Null: `/metrics` is a route of this app.
+       */
+      metricsApp: FastifyInstance | null;
     };
   }
 }
@@ -67,10 +79,9 @@ export async function buildApp(
         : {
             level: config.logLevel,
             ...(options.logStream ? { stream: options.logStream } : {}),
-            // No client address and no query string (tokens, ids) in request logs.
-            serializers: {
-              req: (req) => ({ method: req.method, url: (req.url ?? '').split('?')[0] }),
-            },
+            // No client address, no query string (tokens, ids) and no path parameter (device and user
+            // ids of admin routes, which must not outlive an erasure in the logs) in request logs.
+            serializers: { req: requestLogSerializer },
           },
     // A hop count is valid at runtime (proxy-addr) though Fastify's types only list boolean/string/array.
     trustProxy: (Array.isArray(config.trustProxy) ? [...config.trustProxy] : config.trustProxy) as
@@ -109,7 +120,9 @@ export async function buildApp(
   });
   try {
     database = await startDatabase(config, resources, app.log);
-    app.decorate('collector', { config, resources, mode: resources.mode });
+    const metricsApp = config.metricsPort === null ? null : Fastify({ loggerInstance: app.log });
+    app.decorate('collector', { config, resources, mode: resources.mode, metricsApp });
+    if (metricsApp) app.addHook('onClose', () => metricsApp.close());
 
     const metrics = createMetrics({
       queue: resources.store,
@@ -118,20 +131,10 @@ export async function buildApp(
     });
     countRequests(app, metrics);
 
-    await app.register(fastifySwagger, {
-      openapi: {
-        openapi: '3.0.3',
-        info: {
-          title: 'devicelink collector',
-          version: '0.1.0',
-          description:
-            'Page views, conversion and erasure of the devicelink collector. Admin routes need ' +
-            '`Authorization: Bearer <ADMIN_TOKEN>` and exist only when ADMIN_TOKEN is set.',
-        },
-      },
-    });
-    // The document of every route, generated from the route schemas.
-    app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
+    await app.register(fastifySwagger, { openapi: openapiDocument(config) });
+    // `/docs` (a browsable reference, assets served from this process) and `/docs/json`: the document
+    // of every route, generated from the route schemas.
+    await app.register(fastifySwaggerUi, swaggerUiOptions());
 
     if (config.corsOrigins) {
       await app.register(fastifyCors, corsOptions({ origin: [...config.corsOrigins] }));
@@ -139,6 +142,33 @@ export async function buildApp(
 
     // The Origin check runs before any token or store work.
     installRequestGuards(app, { corsOrigins: config.corsOrigins });
+
+    // The admin routes' limit (per hashed client address, @fastify/rate-limit; the ingest limits are
+    // counted by the store with the page views, see the devicelink rateLimit option below). With the
+    // store down and no salt cached, a per-process salt keeps limiting instead of answering 500.
+    const fallbackSalt = randomBytes(32).toString('base64url');
+    const rateLimitHash = async (value: string): Promise<string> => {
+      let salt: string | Buffer;
+      try {
+        salt = await within(
+          resources.store.dailySalt(new Date().toISOString().slice(0, 10)),
+          PROBE_TIMEOUT_MS,
+        );
+      } catch {
+        salt = fallbackSalt;
+      }
+      return createHmac('sha256', salt).update(value).digest('base64url');
+    };
+    await app.register(fastifyRateLimit, {
+      global: false,
+      store: rateLimitStore(resources.redis, config.redisKeyPrefix),
+      // A rate-limit store outage must not refuse the admin routes.
+      skipOnError: true,
+      errorResponseBuilder: (_request, context) =>
+        new RateLimitedError(
+          `rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`,
+        ),
+    });
 
     const verifier = await registerTokenVerifier(app, config);
     await app.register(devicelink, {
@@ -169,7 +199,18 @@ export async function buildApp(
     });
     if (config.debugRoutes || config.demo) await app.register(sessionRoute, { store: resources.store });
     if (config.adminToken) {
-      const admin = { adminToken: config.adminToken, db: resources.db.db, store: resources.store };
+      // Per client address, counted before the token is checked (see auth/admin-auth.ts).
+      const adminRateLimit = {
+        max: config.adminRateLimitPerMinute,
+        timeWindow: 60_000,
+        keyGenerator: async (request: FastifyRequest) => `a:${await rateLimitHash(request.ip)}`,
+      };
+      const admin = {
+        adminToken: config.adminToken,
+        rateLimit: adminRateLimit,
+        db: resources.db.db,
+        store: resources.store,
+      };
       await app.register(adminDeviceRoutes, admin);
       await app.register(adminUserRoutes, admin);
       await app.register(adminStatsRoute, admin);
@@ -181,7 +222,14 @@ export async function buildApp(
       migrations: database.migrations,
       store: resources.redis ? 'redis' : 'embedded',
     });
-    await app.register(metricsRoute, { metrics });
+    const metricsOptions = { metrics, token: config.metricsToken };
+    if (metricsApp) {
+      installErrorHandlers(metricsApp);
+      await metricsApp.register(metricsRoute, metricsOptions);
+      await metricsApp.ready();
+    } else {
+      await app.register(metricsRoute, metricsOptions);
+    }
     if (config.demo) await app.register(demoRoutes, { verifier });
     await app.ready();
     return app;

@@ -11,6 +11,14 @@ export const CONSENT_DENIED = 'denied';
  * and the collector has not yet answered: a fresh id yields to a valid `device_fp` cookie (docs/protocol.md).
  */
 export const FRESH_HEADER = 'X-Device-Fresh';
+
+/**
+ * True when a consent value (the header or the body field) says denied: compared without case and
+ * surrounding blanks, so `Denied` and ` DENIED ` in a body mean what they mean in the header.
+ */
+export function isConsentDenied(value: unknown): boolean {
+  return typeof value === 'string' && value.trim().toLowerCase() === CONSENT_DENIED;
+}
 /** Cookie holding the device id. */
 export const DEVICE_COOKIE = 'device_fp';
 /** 400 days: the longest cookie lifetime browsers honour. */
@@ -25,5 +33,6 @@ export const DEFAULT_SESSION_IDLE_SECONDS = 1800;
 export const DEFAULT_SESSION_MAX_SECONDS = 86_400;
 /** How long an event id is remembered so a retry counts once, seconds. */
 export const EVENT_DEDUPE_SECONDS = 600;
-/** How long an erased device or user stays erased for queued and late events, seconds. */
-export const TOMBSTONE_SECONDS = 30 * 86_400;
+/** How long an erased device or user stays erased for queued and late events, seconds (30 days). */
+// Constants are plain literals: esbuild keeps an unused `30 * 86_400` in a bundle (the SDK's core).
+export const TOMBSTONE_SECONDS = 2_592_000;

@@ -6,7 +6,7 @@
 import { createCollectorClient } from './collector-client.js';
 import type { Consent } from './consent.js';
 import { createDeviceIdClient, type DeviceIdSource } from './device-id-client.js';
-import { type CollectorError, DeviceLinkError } from './errors.js';
+import { CollectorError, DeviceLinkError } from './errors.js';
 import { createIdStorage } from './id-storage.js';
 import { createOriginCheck } from './origins.js';
 import { trackPages } from './page-tracking.js';
@@ -123,13 +123,15 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
     }
   };
   const storage = createIdStorage();
-  let stopped = false;
-  const live = () => !stopped;
+  // stop() aborts it: every listener goes with it, and nothing more is sent but the last flush.
+  const stopping = new AbortController();
+  const { signal } = stopping;
+  const live = () => !signal.aborted;
   const device = createDeviceIdClient(options.consent ?? 'granted', storage, (id) => {
     // First-visit code in its own chunk: a returning visitor never loads it. After stop() it does
     // nothing more: the evidence stays pending for a later page load.
     void import('./evidence.js').then(
-      (m) => (live() ? m.sendEvidence(id, { device, client, storage, report, live }) : undefined),
+      (m) => m.sendEvidence(id, { device, client, storage, report, live }),
       report,
     );
   });
@@ -138,34 +140,28 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
   const allowed = createOriginCheck(options.origins ?? [collector]);
   const win = typeof window === 'undefined' ? undefined : window;
   let last: string | undefined;
-  const cleanups: (() => void)[] = [];
 
-  // Reset and forget: with `erase`, `DELETE /v1/device` erases the old device first (by its id and
-  // cookie); then `DELETE /v1/device/cookie` clears the cookie, so the new id (minted by the device
-  // client afterwards, never fingerprinted) does not yield to the old cookie.
+  // identify, reset and forget run at a login or a logout, never on a plain page load: their requests
+  // are a chunk of its own, imported on the first call. A chunk that cannot be loaded (offline, a
+  // deploy that removed it) is answered like an unreachable collector: these calls never reject.
+  const identity = <T>(use: (m: typeof import('./identity-requests.js')) => Promise<T>) =>
+    import('./identity-requests.js').then(use, (cause: unknown) => ({
+      error: new CollectorError('identity requests could not be loaded', 0, { cause }),
+    }));
+  // The id is forgotten at once (device.replace), before the chunk arrives: from the call on, no
+  // request carries the old id.
   const replace = (erase: boolean) =>
-    device.replace(async (old): Promise<ResetResult> => {
-      if (!old) return { ok: true };
-      const r = erase ? await client.send('/v1/device', { method: 'DELETE', deviceId: old }) : { data: 0 };
-      const c =
-        'error' in r ? r : await client.send('/v1/device/cookie', { method: 'DELETE', deviceId: null });
-      return 'error' in c ? c : { ok: true };
-    });
+    device.replace((old) => identity((m) => m.replaceAtCollector(client, old, erase)));
 
   const dl: DeviceLink = {
     pageview(url = win?.location.href) {
       // The same URL twice in a row is one view (a router's replaceState of the current entry). A page
       // rendered on a server is viewed when the browser runs it, not before.
-      if (stopped || !win || !url || url === last) return;
+      if (!live() || !win || !url || url === last) return;
       // A dropped view (consent denied) is not remembered: after a grant the same page counts.
       if (queue.push(url, last ?? (win?.document.referrer || undefined), token())) last = url;
     },
-    async identify(bearer) {
-      await queue.flush();
-      await device.ready();
-      const r = await client.send('/v1/identify', { body: {}, token: bearer, deviceId: device.current() });
-      return 'error' in r ? r : (r.data as IdentifyResult);
-    },
+    identify: (bearer) => identity((m) => m.identify(bearer, queue, device, client)),
     setConsent(next) {
       const old = device.setConsent(next);
       // One last request with the old id: the collector drops its fingerprint entries and edges, so
@@ -196,9 +192,8 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
     },
     flush: queue.flush,
     stop() {
-      if (stopped) return;
-      stopped = true;
-      for (const c of cleanups) c();
+      if (!live()) return;
+      stopping.abort();
       queue.flushNow();
     },
     headersFor(url, baseURL) {
@@ -215,14 +210,10 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
     const away = (e: Event) => {
       if (e.type === 'pagehide' || doc.visibilityState === 'hidden') queue.flushNow();
     };
-    win.addEventListener('pagehide', away);
-    doc.addEventListener('visibilitychange', away);
-    cleanups.push(() => {
-      win.removeEventListener('pagehide', away);
-      doc.removeEventListener('visibilitychange', away);
-    });
+    win.addEventListener('pagehide', away, { signal });
+    doc.addEventListener('visibilitychange', away, { signal });
     if (autoPageviews) {
-      cleanups.push(trackPages(() => dl.pageview()));
+      trackPages(() => dl.pageview(), signal);
       dl.pageview();
     }
   }

@@ -3,17 +3,13 @@
  * keeps it through retries, so the collector counts a retried event once. Page views made while the app
  * had a token are sent with that token (authenticated events) and never batched with anonymous ones.
  */
-import {
-  MAX_EVENTS_PER_REQUEST,
-  MAX_URL_LENGTH,
-  type PageviewInput,
-  sanitizeUrl,
-  uuidv7,
-} from '@devicelink/protocol';
+import { MAX_EVENTS_PER_REQUEST, type PageviewInput } from '@devicelink/protocol';
 import type { CollectorClient } from './collector-client.js';
 import type { DeviceIdClient } from './device-id-client.js';
 import { type DeviceLinkError, PageviewsDroppedError } from './errors.js';
+import { eventId } from './event-id.js';
 import { originOf } from './origins.js';
+import { pageUrl } from './page-url.js';
 
 /** Batching options. */
 export interface BatchOptions {
@@ -75,17 +71,21 @@ export function createPageviewQueue(
   const schedule = (ms: number) => {
     if (timer === undefined && device.consent() === 'granted') timer = setTimeout(flush, ms);
   };
-  // The leading run of events that share one token, at most one request's worth (count and bytes).
-  const take = () => {
+  // The leading run of events that share one token, at most one request's worth (count and bytes): the
+  // token, the entries taken and their events.
+  const take = (): [string | null, Queued[], PageviewInput[]] => {
     const token = queue[0]!.token;
     let n = 0;
     for (let bytes = 0; n < queue.length && n < MAX_EVENTS_PER_REQUEST && queue[n]!.token === token; n++) {
-      // Characters are bytes: sanitizeUrl percent-encodes a URL, and a referrer is an ASCII origin.
+      // Characters are bytes: pageUrl percent-encodes a URL, and a referrer is an ASCII origin.
       bytes += JSON.stringify(queue[n]!.event).length + 1;
       if (bytes > MAX_BATCH_BYTES) break;
     }
-    return { token, batch: queue.splice(0, n || 1) };
+    const batch = queue.splice(0, n || 1);
+    return [token, batch, batch.map((q) => q.event)];
   };
+  const post = (token: string | null, events: PageviewInput[], keepalive?: boolean) =>
+    collector.send(EVENTS, { body: { events }, token, deviceId: token ? null : device.current(), keepalive });
 
   const sendable = () => queue.length && device.consent() === 'granted';
   const send = async () => {
@@ -94,12 +94,8 @@ export function createPageviewQueue(
       await device.ready();
       // While it waited, the page may have gone away (flushNow) or consent been withdrawn (clear).
       if (!sendable()) return;
-      const { token, batch } = take();
-      const r = await collector.send(EVENTS, {
-        body: { events: batch.map((q) => q.event) },
-        token,
-        deviceId: token ? null : device.current(),
-      });
+      const [token, batch, events] = take();
+      const r = await post(token, events);
       if ('error' in r) {
         // Unreachable (status 0), rate-limited or a server error: worth another try.
         if (/^(0|429|5..)$/.test(`${r.error.status}`) && ++tries < MAX_TRIES) {
@@ -126,17 +122,18 @@ export function createPageviewQueue(
 
   return {
     push(url, referrer, token) {
-      // What the collector would drop does not leave the browser: the fragment (it may hold an OAuth
-      // #access_token), query parameters outside the allowlist, and of a referrer all but its origin.
-      const clean = sanitizeUrl(url, queryAllowlist);
+      // What the collector would drop does not leave the browser: the fragment, query parameters
+      // outside the allowlist, and of a referrer all but its origin.
+      const clean = pageUrl(url, queryAllowlist);
       // Denied, or a URL the collector would refuse (and with it the whole batch): dropped.
-      if (device.consent() === 'denied' || !clean || clean.length > MAX_URL_LENGTH) return false;
+      if (device.consent() === 'denied' || !clean) return false;
+      const ts = Date.now();
       const event: PageviewInput = {
         type: 'pageview',
         url: clean,
         referrer: (referrer && originOf(referrer)) || undefined,
-        id: uuidv7(),
-        ts: Date.now(),
+        id: eventId(ts),
+        ts,
       };
       if (queue.push({ event, token }) > MAX_QUEUED) queue.shift();
       // While a retry is scheduled its backoff stands: a full batch waits for it too.
@@ -148,16 +145,9 @@ export function createPageviewQueue(
     flushNow() {
       cancel();
       while (sendable()) {
-        const { token, batch } = take();
-        const events = batch.map((q) => q.event);
-        const deviceId = device.current();
-        if (token || !collector.beacon(EVENTS, { deviceId, consent: 'granted', events })) {
-          void collector.send(EVENTS, {
-            body: { events },
-            token,
-            deviceId: token ? null : deviceId,
-            keepalive: true,
-          });
+        const [token, , events] = take();
+        if (token || !collector.beacon(EVENTS, { deviceId: device.current(), consent: 'granted', events })) {
+          void post(token, events, true);
         }
       }
     },

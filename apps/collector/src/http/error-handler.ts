@@ -1,8 +1,10 @@
 /**
  * Maps every error to Fastify's shape with a `DL_` code: Fastify's own client errors (bad JSON, body
  * too large, wrong content type, schema validation) get the collector's codes, and anything unexpected
- * is logged and answered as a 500 without internals.
+ * is logged and answered as a 500 without internals. A 4xx is the client's error: one info line with
+ * its code, no stack; a 5xx is logged at error level with the stack.
  */
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import {
   BodyTooLargeError,
@@ -54,16 +56,24 @@ export function installErrorHandlers(app: FastifyInstance): void {
   const storeFailures = logGate();
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const mapped = translate(err);
-    const status = mapped.statusCode ?? 500;
-    if (status === 503) {
+    const statusCode = mapped.statusCode ?? 500;
+    if (statusCode === 503) {
       if (!reply.hasHeader('retry-after')) reply.header('retry-after', RETRY_AFTER_SECONDS);
       const cause = err.cause instanceof Error ? err.cause : err;
       const repeats = storeFailures.pass(`${err.code} ${cause.message}`);
       if (repeats !== null) {
         request.log.error({ err: { code: err.code, cause: cause.message }, repeats }, 'request failed');
       }
-    } else if (status >= 500) request.log.error({ err }, 'request failed');
-    reply.code(status).send(mapped);
+    } else if (statusCode >= 500) request.log.error({ err }, 'request failed');
+    else request.log.info({ code: mapped.code, statusCode }, 'request refused');
+    // A plain body, not the Error: sending an Error hands it to Fastify's default handler, which logs
+    // it again (with its stack, at info for a 4xx).
+    reply.code(statusCode).send({
+      statusCode,
+      code: mapped.code,
+      error: STATUS_CODES[statusCode] ?? 'Error',
+      message: mapped.message,
+    });
   });
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send(new NotFoundError(`${request.method} ${request.url.split('?')[0]}`));

@@ -17,6 +17,14 @@ import type { CollectorConfig } from '../config/collector-config.js';
 import { asConfigError } from '../config/store-option-errors.js';
 import { type DataDirLock, lockDataDir } from '../embedded/data-dir-lock.js';
 import { connectRedis, evictionWarning, type RedisClient } from './redis-client.js';
+import { displayAddress, oneLine, StartupError } from './startup-error.js';
+
+/** The variable and address of the configured Redis, for start-up errors. */
+function redisAddress(config: NonNullable<CollectorConfig['redis']>): [string, string] {
+  return config.kind === 'single'
+    ? ['REDIS_URL', displayAddress(config.url)]
+    : ['REDIS_CLUSTER_NODES', config.nodes.map((n) => `${n.host}:${n.port}`).join(',')];
+}
 
 /** The open resources of a collector. */
 export interface CollectorResources {
@@ -65,7 +73,15 @@ export async function openResources(
     let redis: RedisClient | null = null;
     let store: DeviceStore & DeviceAdmin & QueueConsumer;
     if (config.redis) {
-      const client = await connectRedis(config.redis, log);
+      // Errors and reconnects are logged by the client's listeners, once per cause and interval.
+      let client: RedisClient;
+      try {
+        client = await connectRedis(config.redis, log);
+      } catch (err) {
+        const [variable, address] = redisAddress(config.redis);
+        const cause = (err as Error).cause ?? err;
+        throw new StartupError(variable, address, `Redis is unreachable (${oneLine(cause)})`, { cause: err });
+      }
       redis = client;
       closers.push(async () => {
         await client.quit().catch(() => client.disconnect());

@@ -20,7 +20,7 @@ export type RedisClient = Redis | Cluster;
 /** A command without a reply after this fails (the request answers 503 DL_STORE_UNAVAILABLE). */
 export const REDIS_COMMAND_TIMEOUT_MS = 500;
 /** How long start-up waits for Redis before it gives up. */
-export const REDIS_STARTUP_TIMEOUT_MS = 10_000;
+export const REDIS_STARTUP_TIMEOUT_MS = 5_000;
 
 const reconnectDelay = (attempt: number): number => Math.min(50 * attempt, 500);
 
