@@ -6,7 +6,7 @@
  * counter's window starts at its first hit. Shared by both backends: the counters of a call, in the
  * order they are checked, and their names (an address only ever as a keyed hash under the daily salt).
  */
-import { createHmac } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { isValidDeviceId } from '@devicelink/protocol';
 import { DeviceLinkUsageError } from '../errors.js';
 import { utcDay } from './utc-day.js';
@@ -60,6 +60,17 @@ export interface LimitCounter {
 }
 
 const GROUP = /^[a-z0-9-]{1,32}$/;
+
+/** SHA-256 as base64url: Node's one-shot `crypto.hash` where it exists (20.12+), else a Hash object. */
+const sha256: (text: string) => string =
+  typeof (crypto as { hash?: unknown }).hash === 'function'
+    ? (text) =>
+        (crypto as unknown as { hash(a: string, t: string, e: string): string }).hash(
+          'sha256',
+          text,
+          'base64url',
+        )
+    : (text) => crypto.createHash('sha256').update(text).digest('base64url');
 const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0;
 
 /** Throws DeviceLinkUsageError for limits a store cannot count (a caller's bug, not client input). */
@@ -89,34 +100,19 @@ export function limitState(max: number, count: number, ttlMs: number): LimitStat
 export function limitCounters(
   dailySalt: (day: string) => Promise<Buffer>,
 ): (limits: RateLimits, now?: number) => Promise<LimitCounter[]> {
-  let cacheDay = '';
-  // One map per kind: no key built per lookup (the lookup ran on every request).
-  const caches = { a: new Map<string, string>(), d: new Map<string, string>() };
+  let saltBytes: Buffer | null = null;
+  let salt = '';
   return async (limits, now = Date.now()) => {
     checkLimits(limits);
-    const day = utcDay(now);
-    const salt = await dailySalt(day);
-    if (day !== cacheDay) {
-      caches.a.clear();
-      caches.d.clear();
-      cacheDay = day;
+    const bytes = await dailySalt(utcDay(now));
+    if (bytes !== saltBytes) {
+      saltBytes = bytes;
+      salt = bytes.toString('base64url');
     }
     // Keyed hashes: no key holds an address, and none names a device (an erased device leaves none).
-    const hash = (kind: 'a' | 'd', value: string): string => {
-      const cache = caches[kind];
-      let h = cache.get(value);
-      if (h === undefined) {
-        h = createHmac('sha256', salt)
-          .update(kind)
-          .update(value)
-          .digest()
-          .subarray(0, 16)
-          .toString('base64url');
-        if (cache.size >= 8192) cache.clear();
-        cache.set(value, h);
-      }
-      return h;
-    };
+    // SHA-256 over the secret salt and the value; computed per request (a cache of HMACs thrashed with
+    // many devices, and an HMAC object per call cost more than this one-shot hash).
+    const hash = (kind: 'a' | 'd', value: string): string => sha256(`${salt}${kind}${value}`).slice(0, 22);
     const address = hash('a', limits.address);
     const counters: LimitCounter[] = [];
     if (limits.addressMax !== null) {
