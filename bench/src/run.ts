@@ -119,7 +119,11 @@ async function main(): Promise<void> {
       `Postgres ${machine.postgres} (fresh database); results to ${outDir}`,
   );
   const profileDir = profile ? join(outDir, 'profiles') : null;
-  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  if (profileDir) {
+    // Only this run's profiles are summed at the end.
+    rmSync(profileDir, { recursive: true, force: true });
+    mkdirSync(profileDir, { recursive: true });
+  }
 
   const ctx = createContext({
     full,
