@@ -236,6 +236,7 @@ async function writeChunk(
           device_id: l.deviceId,
           user_id: l.userId,
           linked_at: date(l.ts),
+          session_id: l.sessionId,
         })),
       )
       .onConflict((oc) => oc.column('id').doNothing())

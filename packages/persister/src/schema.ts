@@ -48,6 +48,8 @@ export interface IdentityLinksTable {
   device_id: string;
   user_id: string;
   linked_at: Timestamp;
+  /** The live session the link ended (null: none, or written before the column existed). */
+  session_id: string | null;
 }
 
 /** Header id seen with a different cookie id (never followed by erasure or linking). */
