@@ -34,13 +34,14 @@ async function seed(url: string): Promise<void> {
         case when g % 5 = 0 then ${uuid('g + 1000000000')} end
       from generate_series(1, 100000) as g`);
     await client.query(`
-      insert into page_views (event_id, device_id, session_id, url, server_ts)
+      insert into page_views (event_id, device_id, session_id, url, server_ts, id_time)
       select
         ${uuid('g * 10 + k')},
         'seed-device-' || (g % 20000),
         ${uuid('g')},
         'https://shop.test/p/' || k,
-        timestamptz '2025-01-01Z' + g * interval '315 seconds' + k * interval '1 minute'
+        timestamptz '2025-01-01Z' + g * interval '315 seconds' + k * interval '1 minute',
+        timestamptz 'epoch' -- the seeded ids are no UUIDv7: the undated partition
       from generate_series(1, 100000) as g, generate_series(0, 9) as k
       order by g, k`);
     await client.query('analyze');
