@@ -31,11 +31,12 @@ describe.runIf(hasServices('redis', 'postgres'))(
       cleanup(() => app.close());
       const id = uuidv7();
       const [a, b] = [deviceId(), deviceId()];
-      for (const headers of [
+      const senders: Record<string, string>[] = [
         { 'x-device-fingerprint': a },
         { 'x-device-fingerprint': b },
         { authorization: `Bearer ${signJwt('HS256', claims({ sub: 'user-7' }), SECRET)}` },
-      ]) {
+      ];
+      for (const headers of senders) {
         const res = await post(app, headers, [id]);
         expect(res.statusCode).toBe(202);
         expect(res.json().accepted).toBe(1);
