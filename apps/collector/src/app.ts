@@ -16,6 +16,7 @@ import { countRequests, createMetrics, metricsRoute } from './http/collector-met
 import { installErrorHandlers } from './http/error-handler.js';
 import { InvalidRequestError, PathTooLongError, RateLimitedError } from './http/errors.js';
 import { installRequestGuards } from './http/request-guards.js';
+import { adminDeadLettersRoutes } from './routes/admin-dead-letters-route.js';
 import { adminDeviceRoutes } from './routes/admin-device-route.js';
 import { adminStatsRoute } from './routes/admin-stats-route.js';
 import { adminUserRoutes } from './routes/admin-user-route.js';
@@ -198,6 +199,7 @@ export async function buildApp(
       await app.register(adminDeviceRoutes, admin);
       await app.register(adminUserRoutes, admin);
       await app.register(adminStatsRoute, admin);
+      await app.register(adminDeadLettersRoutes, { ...admin, lookbackDays: config.conversionLookbackDays });
     }
     await app.register(healthRoutes, {
       queue: resources.store,
