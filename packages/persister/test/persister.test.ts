@@ -157,7 +157,7 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
     await touch(); // same millisecond: a new session (alice logs out right after)
     clock += 1000;
     await stores.convert(d, 'bob');
-    await newPersister().runOnce();
+    await (await newPersister()).runOnce();
     const sessions = await sessionsOf(d);
     expect(sessions.map((s) => s.converted_user_id)).toEqual(['alice', 'bob']);
   });
@@ -166,7 +166,7 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
     const d = device();
     await touchOnce(d);
     expect((await stores.convert(d, 'carol')).status).toBe('linked');
-    await newPersister().runOnce();
+    await (await newPersister()).runOnce();
     const [s] = await sessionsOf(d);
     expect(s!.converted_user_id).toBe('carol');
   });
