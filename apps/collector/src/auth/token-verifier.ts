@@ -1,5 +1,5 @@
 /**
- * Bearer token verification (../shared/CONTRACT.md, Conversion) through @fastify/jwt: exactly one key
+ * Bearer token verification (docs/protocol.md, Conversion) through @fastify/jwt: exactly one key
  * source (HS256 secret, an RSA/EC public key, or a JWKS with `kid` required, fetched within the bounds
  * of `jwks-key-set.ts`: only `/v1/identify` may fetch, at most once per 30 s), or in demo mode a random
  * HS256 key made at start-up. Algorithms are allowlisted per key
@@ -12,6 +12,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { CollectorConfig } from '../config/collector-config.js';
 import { TokenExpiredError, TokenInvalidError, TokenMissingError } from '../http/errors.js';
 import { JwksKeySet } from './jwks-key-set.js';
+import { isAcceptedUserId, MAX_USER_ID_LENGTH } from './user-id-rules.js';
 
 /** Verifies a request's bearer token; in demo mode also signs. */
 export interface TokenVerifier {
@@ -41,10 +42,6 @@ const isJwksAlgorithm = (alg: unknown): alg is JwksAlgorithm =>
   JWKS_ALGORITHMS.includes(alg as JwksAlgorithm);
 const CLOCK_TOLERANCE_MS = 30_000;
 const DEMO_TOKEN_TTL = '1h';
-/** A `sub` becomes a Postgres `text` (which refuses NUL) and a log field: no control characters. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
-const MAX_SUB_LENGTH = 256;
 
 const hasBearer = (request: FastifyRequest): boolean =>
   /^Bearer\s+\S/i.test(request.headers.authorization ?? '');
@@ -138,14 +135,9 @@ export async function registerTokenVerifier(
         mayFetch.delete(request);
       }
       const sub = (payload as { sub?: unknown }).sub;
-      if (
-        typeof sub !== 'string' ||
-        sub === '' ||
-        sub.length > MAX_SUB_LENGTH ||
-        CONTROL_CHARACTER.test(sub)
-      ) {
+      if (!isAcceptedUserId(sub)) {
         throw new TokenInvalidError(
-          `"sub" must be a string of 1 to ${MAX_SUB_LENGTH} characters without control characters`,
+          `"sub" must be a string of 1 to ${MAX_USER_ID_LENGTH} characters without control, line-separator or bidi-control characters`,
         );
       }
       return sub;

@@ -9,13 +9,12 @@ import type { Database } from '@devicelink/persister';
 import { type DeadLetterRef, listDeadLetters, replayDeadLetters } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { adminGuard } from '../auth/admin-auth.js';
+import { type AdminRouteGuards, adminGuard, adminRouteConfig } from '../auth/admin-auth.js';
 import { DatabaseUnavailableError } from '../http/errors.js';
-import { errorSchema } from './error-schema.js';
+import { adminSecurity, errorResponses } from './error-schema.js';
 
 /** Options of {@link adminDeadLettersRoutes}. */
-export interface AdminDeadLettersRouteOptions {
-  adminToken: string;
+export interface AdminDeadLettersRouteOptions extends AdminRouteGuards {
   db: Kysely<Database>;
   /** `CONVERSION_LOOKBACK_DAYS`: a replayed link converts as the persister's would. */
   lookbackDays: number;
@@ -49,11 +48,12 @@ export async function adminDeadLettersRoutes(
   options: AdminDeadLettersRouteOptions,
 ): Promise<void> {
   const { db } = options;
-  app.addHook('onRequest', adminGuard(options.adminToken));
+  adminGuard(app, options);
 
   app.get<{ Querystring: { limit?: number; after?: string } }>(
     '/v1/admin/dead-letters',
     {
+      config: adminRouteConfig(options),
       schema: {
         description:
           'Queue entries Postgres refused on their own, in queue order, with the reason; `next` is the cursor of the following page (null: none left).',
@@ -87,9 +87,9 @@ export async function adminDeadLettersRoutes(
             },
             required: ['deadLetters', 'next'],
           },
-          '4xx': errorSchema,
-          '5xx': errorSchema,
+          ...errorResponses(400, 401, 429, 503),
         },
+        security: adminSecurity,
       },
     },
     async (request) => {
@@ -108,6 +108,7 @@ export async function adminDeadLettersRoutes(
   app.post<{ Body: { entries?: DeadLetterRef[]; limit?: number } | undefined }>(
     '/v1/admin/dead-letters/replay',
     {
+      config: adminRouteConfig(options),
       schema: {
         description:
           'Writes dead letters again, after their cause is fixed: the `entries` named, or else the first `limit` in queue order. ' +
@@ -137,9 +138,9 @@ export async function adminDeadLettersRoutes(
             },
             required: ['replayed', 'failed', 'remaining'],
           },
-          '4xx': errorSchema,
-          '5xx': errorSchema,
+          ...errorResponses(400, 401, 429, 503),
         },
+        security: adminSecurity,
       },
     },
     async (request) => {
