@@ -10,7 +10,7 @@
  * It shares the machine: Redis is the database `REDIS_URL` names, with every key under a run prefix
  * deleted at the end; Postgres a fresh database on the `DATABASE_URL` server, dropped at the end.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { testEnv } from '@devicelink/test-env';
 import { Redis } from 'ioredis';
@@ -38,6 +38,7 @@ import { runScale } from './scale.js';
 import { runSdkCost } from './sdk-cost.js';
 import type { ServerProcess } from './server-process.js';
 import { runStatsPlan } from './stats-plan.js';
+import { runTableMigration } from './table-migration.js';
 import { runTierResolution } from './tier-resolution.js';
 import { ensureWrk } from './wrk-load.js';
 
@@ -147,6 +148,7 @@ async function main(): Promise<void> {
     ['persistence', () => runPersistence(ctx)],
     ['embedded', () => runEmbedded(ctx)],
     ['stats-plan', () => runStatsPlan(services)],
+    ['table-migration', () => runTableMigration(services, full)],
   ];
   const sections: SectionResult[] = [];
   for (const [name, run] of plan) {
