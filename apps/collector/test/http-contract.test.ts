@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { hasServices, testEnv, uniquePrefix } from '@devicelink/test-env';
+import { createTestDatabase, hasServices, testEnv, uniquePrefix } from '@devicelink/test-env';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -128,11 +128,13 @@ describe.runIf(hasServices('redis', 'postgres'))('with Redis', () => {
     const data = tempDataDir();
     const prefix = uniquePrefix('rlkeys');
     const redis = new Redis(testEnv.redisUrl!);
+    // A database of its own: the shared one may hold other branches' migrations.
+    const database = await createTestDatabase('rlkeys');
     const app = await buildApp(
       loadConfig({
         DATA_DIR: data.dir,
         REDIS_URL: testEnv.redisUrl!,
-        DATABASE_URL: testEnv.databaseUrl!,
+        DATABASE_URL: database.url,
         REDIS_KEY_PREFIX: prefix,
         PERSISTER: 'off',
         ADMIN_TOKEN,
@@ -170,6 +172,7 @@ describe.runIf(hasServices('redis', 'postgres'))('with Redis', () => {
       const all = await redis.keys(`${prefix}*`);
       if (all.length > 0) await redis.unlink(...all);
       redis.disconnect();
+      await database.drop();
       data.remove();
     }
   });

@@ -13,6 +13,7 @@ import {
   testEnv,
   throughProxy,
   uniquePrefix,
+  waitFor,
 } from '@devicelink/test-env';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv } from 'ajv';
@@ -120,6 +121,14 @@ describe.runIf(hasServices('redis', 'postgres'))('the OpenAPI document and the s
       payload: eventsBody(1),
     });
     expect(seen.statusCode).toBe(202);
+    // Known to Postgres too: the identify case below ends its live session before the admin read, so
+    // the read must not depend on the persister having run by then.
+    await waitFor(
+      async () =>
+        (await apps.main.inject({ url: `/v1/admin/devices/${known}`, headers: admin })).json().persisted
+          ?.pageViews >= 1,
+      { what: 'the known device persisted' },
+    );
   });
 
   afterAll(async () => {
