@@ -24,8 +24,11 @@ export interface PageServer {
 
 const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8' };
 
-/** Builds the page and serves it on 127.0.0.1; `collector` is the base URL written into the page. */
-export async function startPageServer(collector: string): Promise<PageServer> {
+/**
+ * Builds the page and serves it on 127.0.0.1. `collector()` gives the base URL written into the page,
+ * read per request: the server starts before the collector, whose CORS list needs this origin.
+ */
+export async function startPageServer(collector: () => string): Promise<PageServer> {
   const dir = await mkdtemp(join(tmpdir(), 'devicelink-idbench-page-'));
   await build({
     entryPoints: { app: join(import.meta.dirname, 'page', 'bench-page.ts') },
@@ -40,9 +43,9 @@ export async function startPageServer(collector: string): Promise<PageServer> {
     // The SDK's own build triggers a harmless ignored-bare-import warning.
     logLevel: 'error',
   });
-  const html =
+  const html = () =>
     '<!doctype html><html><head><meta charset="utf-8"><title>identity bench</title>' +
-    `<script>window.BENCH_CONFIG = ${JSON.stringify({ collector })};</script>` +
+    `<script>window.BENCH_CONFIG = ${JSON.stringify({ collector: collector() })};</script>` +
     '<script type="module" src="/app/app.js"></script></head><body>bench</body></html>';
   const server = createServer(async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
@@ -65,7 +68,7 @@ export async function startPageServer(collector: string): Promise<PageServer> {
       return;
     }
     // Every other path under /app/ is a route of the app: a reload of a client-side route works.
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
