@@ -80,6 +80,9 @@ export async function runVisit(sim: SimBrowser, key: string, plan: VisitPlan): P
       const headers: Record<string, string> = await response.allHeaders().catch(() => ({}));
       record.echoed = headers[DEVICE_HEADER] ?? null;
       record.end = timing.responseEnd >= 0 ? record.start + timing.responseEnd : Date.now();
+    } else {
+      // Failed (refused, CORS, unreachable): over, without an answer.
+      record.end = Date.now();
     }
   };
   sim.context.on('request', onRequest);
@@ -115,7 +118,7 @@ export async function runVisit(sim: SimBrowser, key: string, plan: VisitPlan): P
       errors: [...window.bench.errors],
     }));
     // Let answers still in flight be recorded before the listeners go.
-    await waitFor(() => requests.every((r) => r.status !== null || r.end !== null) || null, {
+    await waitFor(() => requests.every((r) => r.end !== null) || null, {
       what: `${key}: answers`,
       timeoutMs: 10_000,
     }).catch(() => {});
