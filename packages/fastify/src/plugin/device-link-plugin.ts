@@ -1,6 +1,6 @@
 /**
  * The Fastify plugin (docs/protocol.md, Tiered lookup): lazy `request.deviceId`, the response
- * headers and cookie, consent, bearer tokens, aliases and `trackRequests`.
+ * headers and cookie, consent, bearer tokens, edges and `trackRequests`.
  */
 
 import {
@@ -170,7 +170,7 @@ function answerDevice(
     if (state.consentDenied && state.cookie !== undefined) reply.clearCookie(DEVICE_COOKIE, cookieFlags);
     return;
   }
-  // A refused request (bad body, foreign origin, rate limit) mints no cookie and records no alias:
+  // A refused request (bad body, foreign origin, rate limit) mints no cookie and records no edge:
   // only answers the client can act on carry the id.
   if (reply.statusCode >= 400) return;
   reply.header(DEVICE_HEADER, device.deviceId);
@@ -179,11 +179,17 @@ function answerDevice(
   if (state.cookie !== device.deviceId) {
     reply.setCookie(DEVICE_COOKIE, device.deviceId, { ...cookieFlags, maxAge: DEVICE_COOKIE_MAX_AGE });
   }
-  if (device.aliasOf !== null && !state.aliasRecorded) {
-    state.aliasRecorded = true;
-    // Not awaited: an alias is a reporting hint and must not delay or fail the answer.
-    devicelink.store.recordAlias(device.deviceId, device.aliasOf).catch((err: unknown) => {
-      request.log.warn({ err }, 'devicelink: recording a device alias failed');
+  // Not awaited: edges and the minted mark are hints and must not delay or fail the answer.
+  if (device.edge !== null && !state.edgeRecorded) {
+    state.edgeRecorded = true;
+    devicelink.store.recordEdge(device.edge).catch((err: unknown) => {
+      request.log.warn({ err }, 'devicelink: recording a device edge failed');
+    });
+  }
+  if (device.minted && devicelink.recovery && !state.mintedNoted) {
+    state.mintedNoted = true;
+    devicelink.store.noteMinted(device.deviceId).catch((err: unknown) => {
+      request.log.warn({ err }, 'devicelink: noting a minted device id failed');
     });
   }
 }

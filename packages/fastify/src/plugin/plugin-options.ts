@@ -40,6 +40,14 @@ export interface DeviceLinkOptions {
    * dropped. Default: the five `utm_*` parameters.
    */
   queryAllowlist?: readonly string[];
+  /**
+   * Fingerprint joins (docs/protocol.md, Fingerprint joins): `secret` keys the hashes of fingerprints
+   * and network prefixes (`RECOVERY_SECRET`: at least 32 characters, the same in every process on one
+   * store, never stored beside the store's data). Absent or null: joins are off and fingerprint
+   * evidence is not taken. Joining is re-identification: enable it only under the consent that covers
+   * the fingerprint itself.
+   */
+  recovery?: { secret: string | Buffer } | null;
 }
 
 /** Options after validation, defaults filled in. */
@@ -51,9 +59,22 @@ export interface ResolvedOptions {
   authenticate: ((request: FastifyRequest) => Promise<string | null>) | null;
   clientIp: (request: FastifyRequest) => string;
   queryAllowlist: readonly string[];
+  recovery: { secret: string | Buffer } | null;
 }
 
-const STORE_METHODS = ['touch', 'convert', 'recordAlias', 'queueUserEvents', 'dailySalt'] as const;
+const STORE_METHODS = [
+  'touch',
+  'convert',
+  'recordEdge',
+  'noteMinted',
+  'recordFingerprint',
+  'withdrawRecovery',
+  'queueUserEvents',
+  'dailySalt',
+] as const;
+
+/** Shortest recovery secret: 32 characters (or bytes) keep the keyed hashes unguessable. */
+const MIN_SECRET = 32;
 const SAME_SITE: readonly CookieSameSite[] = ['lax', 'strict', 'none'];
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -97,6 +118,20 @@ export function validateOptions(options: unknown): ResolvedOptions {
     }
     queryAllowlist = Object.freeze([...(list as string[])]);
   }
+  let recovery: ResolvedOptions['recovery'] = null;
+  if (o.recovery !== undefined && o.recovery !== null) {
+    const secret = isObject(o.recovery) ? o.recovery.secret : undefined;
+    const ok =
+      (typeof secret === 'string' && secret.length >= MIN_SECRET) ||
+      (Buffer.isBuffer(secret) && secret.length >= MIN_SECRET);
+    if (!ok) {
+      throw new DeviceLinkOptionsError(
+        'recovery.secret',
+        `must be a string or Buffer of at least ${MIN_SECRET}`,
+      );
+    }
+    recovery = { secret: secret as string | Buffer };
+  }
   const clientIp = (o.clientIp as ResolvedOptions['clientIp'] | undefined) ?? ((request) => request.ip);
   return {
     store: o.store as DeviceStore,
@@ -106,6 +141,7 @@ export function validateOptions(options: unknown): ResolvedOptions {
     authenticate: (o.authenticate as ResolvedOptions['authenticate'] | undefined) ?? null,
     clientIp,
     queryAllowlist,
+    recovery,
   };
 }
 
