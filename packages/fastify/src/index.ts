@@ -27,7 +27,7 @@ export {
   DEVICELINK_EXPOSED_HEADERS,
 } from './plugin/cors-options.js';
 export type { DeviceLink, EvidenceResult, TrackResult } from './plugin/device-link-api.js';
-export type { CookieSameSite, DeviceLinkOptions } from './plugin/plugin-options.js';
+export type { CookieOptions, CookieSameSite, DeviceLinkOptions } from './plugin/plugin-options.js';
 export { headersDenyConsent } from './plugin/request-signals.js';
 export type {
   DeviceSource,

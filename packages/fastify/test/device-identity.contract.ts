@@ -143,7 +143,7 @@ export function deviceIdentityContract(name: string, make: MakeHarness): void {
       // partition reaches Postgres first.
       const [join] = await identityRecords(h, deviceId);
       expect(join).toMatchObject({ kind: 'edge', edge: 'join', deviceId, otherId: owner });
-      expect(unjoin[0]!.ts).toBeGreaterThanOrEqual(join!.ts);
+      expect((unjoin[0] as { ts: number }).ts).toBeGreaterThanOrEqual((join as { ts: number }).ts);
       // Shared: never used for a join again while the entry lives.
       expect((await minted(h, entry, network)).result).toEqual({ status: 'shared' });
       // The claimant's and the owner's own requests revoke nothing more.

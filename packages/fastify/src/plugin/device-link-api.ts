@@ -2,8 +2,8 @@
  * `app.devicelink`: tracking page views of a request, conversion, and the stores. Used by the
  * collector's routes and by host apps (their login route converts).
  */
-import { isValidDeviceId, type PageviewEvent, uuidv7 } from '@devicelink/protocol';
-import type { FastifyRequest } from 'fastify';
+import { DEVICE_COOKIE, isValidDeviceId, type PageviewEvent, uuidv7 } from '@devicelink/protocol';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DeviceLinkUsageError } from '../errors.js';
 import type { PageviewRecord } from '../records/queue-records.js';
 import type {
@@ -14,6 +14,7 @@ import type {
   QueuedPageview,
 } from '../store/device-store.js';
 import { kDeviceState, resolveDevice } from './device-context.js';
+import { deviceCookieFlags } from './device-cookie.js';
 import { browserFamily, fingerprintKeys, networkPrefixes } from './fingerprint-keys.js';
 import type { ResolvedOptions } from './plugin-options.js';
 import { bodySignals, firstValue } from './request-signals.js';
@@ -72,6 +73,11 @@ export interface DeviceLink {
    * string of 1 to 128 characters.
    */
   fingerprint(request: FastifyRequest, visitorId: string): Promise<EvidenceResult>;
+  /**
+   * Clears the `device_fp` cookie with the flags it was set with (domain, partitioned), e.g. for an
+   * app's logout on a shared computer (the SDK's `reset()`).
+   */
+  clearCookie(reply: FastifyReply): void;
   /** True when fingerprint joins are on (the plugin has a recovery secret). */
   readonly recovery: boolean;
   /** The store the plugin was registered with. */
@@ -212,5 +218,17 @@ export function createDeviceLink(options: ResolvedOptions): DeviceLink {
     return store.recordFingerprint({ deviceId: device.deviceId, ...keys });
   }
 
-  return { track, convert, visitorHash, fingerprint, recovery: options.recovery !== null, store };
+  function clearCookie(reply: FastifyReply): void {
+    reply.clearCookie(DEVICE_COOKIE, deviceCookieFlags(options));
+  }
+
+  return {
+    track,
+    convert,
+    visitorHash,
+    fingerprint,
+    clearCookie,
+    recovery: options.recovery !== null,
+    store,
+  };
 }

@@ -21,6 +21,7 @@ import {
   resolveDevice,
   untrackedState,
 } from './device-context.js';
+import { deviceCookieFlags } from './device-cookie.js';
 import { createDeviceLink, type DeviceLink } from './device-link-api.js';
 import { type DeviceLinkOptions, type ResolvedOptions, validateOptions } from './plugin-options.js';
 import { firstValue, hasBearerToken, headersDenyConsent } from './request-signals.js';
@@ -155,17 +156,7 @@ function answerDevice(
 ): void {
   // A handler that never read the id still answers with it: the SDK adopts echoes.
   const device = resolveDevice(request);
-  // @fastify/cookie merges the app's `parseOptions` into these: `signed: true` would make the value
-  // `id.signature` (a new id minted on every request) and a `domain` would change the cookie's scope,
-  // so both are pinned (an undefined value overrides the app's in that merge).
-  const cookieFlags = {
-    path: '/',
-    httpOnly: true,
-    sameSite: options.cookie.sameSite,
-    secure: options.cookie.secure,
-    signed: false,
-    domain: undefined,
-  } as const;
+  const cookieFlags = deviceCookieFlags(options);
   if (device === null) {
     if (state.consentDenied && state.cookie !== undefined) reply.clearCookie(DEVICE_COOKIE, cookieFlags);
     return;

@@ -18,8 +18,13 @@ export interface DeviceLinkOptions {
    * count, or it grows until the store is full.
    */
   store: DeviceStore;
-  /** `device_fp` cookie flags. `sameSite: 'none'` requires `secure: true`. Defaults: `lax`, not secure. */
-  cookie?: { secure?: boolean; sameSite?: CookieSameSite };
+  /**
+   * `device_fp` cookie flags. `sameSite: 'none'` and `partitioned` require `secure: true`. `domain`
+   * (`COOKIE_DOMAIN`) shares the cookie with the app on a common parent domain; `partitioned`
+   * (`COOKIE_PARTITIONED`, CHIPS) keeps it for a collector on another site. Defaults: `lax`, not
+   * secure, host-only, not partitioned.
+   */
+  cookie?: CookieOptions;
   /** Treat `Sec-GPC: 1` as consent denied (`HONOR_GPC`). Default true. */
   honorGpc?: boolean;
   /**
@@ -50,10 +55,18 @@ export interface DeviceLinkOptions {
   recovery?: { secret: string | Buffer } | null;
 }
 
+/** The `device_fp` cookie's flags. */
+export interface CookieOptions {
+  secure?: boolean;
+  sameSite?: CookieSameSite;
+  domain?: string;
+  partitioned?: boolean;
+}
+
 /** Options after validation, defaults filled in. */
 export interface ResolvedOptions {
   store: DeviceStore;
-  cookie: { secure: boolean; sameSite: CookieSameSite };
+  cookie: { secure: boolean; sameSite: CookieSameSite; domain: string | undefined; partitioned: boolean };
   honorGpc: boolean;
   trackRequests: ((request: FastifyRequest) => boolean) | null;
   authenticate: ((request: FastifyRequest) => Promise<string | null>) | null;
@@ -87,10 +100,15 @@ export function validateOptions(options: unknown): ResolvedOptions {
   const o = options as Partial<Record<keyof DeviceLinkOptions, unknown>>;
   requireMethods('store', o.store, STORE_METHODS, 'a DeviceStore');
 
-  let cookie: ResolvedOptions['cookie'] = { secure: false, sameSite: 'lax' };
+  let cookie: ResolvedOptions['cookie'] = {
+    secure: false,
+    sameSite: 'lax',
+    domain: undefined,
+    partitioned: false,
+  };
   if (o.cookie !== undefined) {
     if (!isObject(o.cookie)) throw new DeviceLinkOptionsError('cookie', 'must be an object');
-    const { secure = false, sameSite = 'lax' } = o.cookie;
+    const { secure = false, sameSite = 'lax', domain, partitioned = false } = o.cookie;
     if (typeof secure !== 'boolean') throw new DeviceLinkOptionsError('cookie.secure', 'must be a boolean');
     if (typeof sameSite !== 'string' || !SAME_SITE.includes(sameSite as CookieSameSite)) {
       throw new DeviceLinkOptionsError('cookie.sameSite', `must be one of ${SAME_SITE.join(', ')}`);
@@ -99,7 +117,17 @@ export function validateOptions(options: unknown): ResolvedOptions {
     if (sameSite === 'none' && !secure) {
       throw new DeviceLinkOptionsError('cookie.sameSite', '"none" requires cookie.secure: true');
     }
-    cookie = { secure, sameSite: sameSite as CookieSameSite };
+    if (domain !== undefined && (typeof domain !== 'string' || !/^\.?[A-Za-z0-9.-]+$/.test(domain))) {
+      throw new DeviceLinkOptionsError('cookie.domain', 'must be a domain name such as example.com');
+    }
+    if (typeof partitioned !== 'boolean') {
+      throw new DeviceLinkOptionsError('cookie.partitioned', 'must be a boolean');
+    }
+    // Browsers accept a Partitioned cookie only with Secure (CHIPS).
+    if (partitioned && !secure) {
+      throw new DeviceLinkOptionsError('cookie.partitioned', 'requires cookie.secure: true');
+    }
+    cookie = { secure, sameSite: sameSite as CookieSameSite, domain, partitioned };
   }
 
   if (o.honorGpc !== undefined && typeof o.honorGpc !== 'boolean') {
