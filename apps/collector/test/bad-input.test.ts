@@ -176,7 +176,7 @@ describe('admin device detail access', () => {
       liveSession: null,
       persisted: { firstSeen: null, lastSeen: null, pageViews: 0, sessions: [] },
       links: [],
-      aliases: [],
+      edges: [],
     });
   });
 

@@ -5,7 +5,7 @@
 import type { DeviceIdSource } from '@devicelink/sdk';
 import type { Route } from './router.js';
 
-/** What `GET /v1/session` answers (../shared/CONTRACT.md, HTTP API). */
+/** What `GET /v1/session` answers (docs/protocol.md, HTTP API). */
 export interface SessionAnswer {
   deviceId: string | null;
   source: string | null;

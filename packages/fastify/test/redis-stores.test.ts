@@ -47,7 +47,7 @@ describe.runIf(hasServices('redis'))('Redis stores on a single node', () => {
     const sessions = await createRedisStore(redis, { prefix: keyPrefix, partitions: 64 });
     const deviceId = newDeviceId();
     await sessions.touch(touchInput(deviceId));
-    await sessions.recordAlias(deviceId, newDeviceId());
+    await sessions.recordEdge({ kind: 'cookie', deviceId, otherId: newDeviceId() });
     await sessions.convert(deviceId, 'u1');
     await sessions.touch(touchInput(deviceId));
     const tag = `${keyPrefix}${partitionTag(partitionOf(deviceId, 64))}:`;

@@ -3,8 +3,8 @@
  * consent requests go with `credentials: 'include'` so the `device_fp` cookie works when the collector
  * is on another origin; otherwise with `credentials: 'omit'` and `X-Device-Consent: denied`.
  */
-import { DEVICE_HEADER, FRESH_HEADER } from '@devicelink/protocol';
-import { type Consent, consentHeaders } from './consent.js';
+import { DEVICE_HEADER } from '@devicelink/protocol';
+import type { Consent } from './consent.js';
 import type { DeviceIdClient } from './device-id-client.js';
 import { CollectorError } from './errors.js';
 
@@ -46,11 +46,9 @@ export function createCollectorClient(base: string, device: DeviceIdClient): Col
   const at = (path: string) => base.replace(/\/+$/, '') + path;
   return {
     async send(path, { token, deviceId, method = 'POST', body, keepalive, consent = device.consent() }) {
-      const headers = consentHeaders(consent);
+      const headers = device.headers(deviceId, consent);
       if (body) headers['Content-Type'] = 'application/json';
       if (token) headers.Authorization = `Bearer ${token}`;
-      if (deviceId) headers[DEVICE_HEADER] = deviceId;
-      if (device.fresh(deviceId)) headers[FRESH_HEADER] = '1';
       try {
         const res = await fetch(at(path), {
           method,

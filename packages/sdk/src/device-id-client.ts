@@ -11,8 +11,8 @@
  * - under `pending` or `denied` consent, and without `window` (server-side rendering), there is no id:
  *   nothing is read, minted or stored.
  */
-import { toDeviceId } from '@devicelink/protocol';
-import type { Consent } from './consent.js';
+import { DEVICE_HEADER, FRESH_HEADER, toDeviceId } from '@devicelink/protocol';
+import { type Consent, consentHeaders } from './consent.js';
 import { FRESH_KEY, ID_KEY, type IdStorage, PENDING_KEY } from './id-storage.js';
 import { mintDeviceId } from './mint-id.js';
 
@@ -31,6 +31,11 @@ export interface DeviceIdClient {
   source(): DeviceIdSource | null;
   /** True when `id` is the current id and still fresh. */
   fresh(id: string | null): boolean;
+  /**
+   * The headers of a request carrying `id` (or none) under `consent` (default the current one): the
+   * consent header unless granted, the device header, and `X-Device-Fresh: 1` while `id` is fresh.
+   */
+  headers(id: string | null, consent?: Consent): Record<string, string>;
   /** Resolves when no reset is under way (sends wait for it, so they never go with no id). */
   ready(): Promise<void>;
   /** Offers an id echoed by the collector for a request that carried `sent` (the header it sent). */
@@ -104,6 +109,12 @@ export function createDeviceIdClient(
     current: () => (start() ? id : null),
     source: () => (start() ? src : null),
     fresh: (sent) => isFresh && sent !== null && sent === id,
+    headers(sent, given = consent) {
+      const headers = consentHeaders(given);
+      if (sent) headers[DEVICE_HEADER] = sent;
+      if (this.fresh(sent)) headers[FRESH_HEADER] = '1';
+      return headers;
+    },
     ready: async () => {
       while (blocked) await blocked;
     },

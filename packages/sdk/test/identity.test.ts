@@ -287,6 +287,14 @@ describe('onError', () => {
     expect(localStorage.getItem(PENDING)).toBe(id);
   });
 
+  test('evidence the collector refuses for good (a 4xx) is not kept for a later load', async () => {
+    collector.answer = (req) => (req.path === '/v1/device/fingerprint' ? { status: 400 } : { status: 202 });
+    load().deviceId();
+    fake.fingerprint.visitorId.resolve(VISITOR);
+    await eventually(() => expect(errors.map((e) => e.name)).toEqual(['CollectorError']));
+    expect(localStorage.getItem(PENDING)).toBeNull();
+  });
+
   test('an onError that throws breaks nothing', async () => {
     localStorage.setItem(STORAGE_KEY, 'stored_device_id_0001');
     collector.answer = (req) => ({ status: req.body.includes('/bad') ? 400 : 202 });

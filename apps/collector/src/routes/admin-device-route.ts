@@ -54,7 +54,7 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
         liveError = (err as Error).message;
       }
       try {
-        const [device, sessions, pageViews, links, aliases] = await Promise.all([
+        const [device, sessions, pageViews, links, edges] = await Promise.all([
           db.selectFrom('devices').selectAll().where('device_id', '=', deviceId).executeTakeFirst(),
           db
             .selectFrom('sessions')
@@ -74,9 +74,9 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
             .orderBy('linked_at')
             .execute(),
           db
-            .selectFrom('device_aliases')
+            .selectFrom('device_edges')
             .selectAll()
-            .where((eb) => eb.or([eb('device_id', '=', deviceId), eb('alias_id', '=', deviceId)]))
+            .where((eb) => eb.or([eb('device_id', '=', deviceId), eb('other_id', '=', deviceId)]))
             .orderBy('first_seen')
             .execute(),
         ]);
@@ -102,10 +102,12 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
             })),
           },
           links: links.map((l) => ({ id: l.id, userId: l.user_id, linkedAt: iso(l.linked_at) })),
-          aliases: aliases.map((a) => ({
-            deviceId: a.device_id,
-            aliasId: a.alias_id,
-            firstSeen: iso(a.first_seen),
+          edges: edges.map((e) => ({
+            deviceId: e.device_id,
+            otherId: e.other_id,
+            kind: e.kind,
+            inferred: e.kind === 'join',
+            firstSeen: iso(e.first_seen),
           })),
         };
       } catch (err) {
