@@ -61,7 +61,9 @@ export async function runIdentity(ctx: BenchContext): Promise<SectionResult> {
     ADMIN_TOKEN,
     JWT_SECRET: jwtSecret,
     RECOVERY_SECRET: randomBytes(24).toString('hex'),
-    TRUST_PROXY: '1',
+    // The browsers' networks come in X-Forwarded-For from 127.0.0.1. An address, not a hop count:
+    // Fastify 5.12 ignores a numeric trustProxy (it fails closed), so TRUST_PROXY=1 would see 127.0.0.1.
+    TRUST_PROXY: '127.0.0.1',
     CORS_ORIGINS: `${sameSite.origin},${crossSite.origin}`,
   });
   collectorUrl = collector.url;
@@ -90,7 +92,7 @@ export async function runIdentity(ctx: BenchContext): Promise<SectionResult> {
         collectorUrl: collector.url.replace('127.0.0.1', 'localhost'),
       },
       token: (user) => userToken(jwtSecret, user),
-      concurrency: ctx.full ? 6 : 5,
+      concurrency: 6,
       dwellMs: 5_000,
       evidenceTimeoutMs: 45_000,
       log: (line) => console.log(`  identity: ${line}`),

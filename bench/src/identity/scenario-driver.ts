@@ -6,7 +6,7 @@
  *    id may be joined to its twin's device: the merge window, measured by `duringWindow`);
  * 3. `cleared`: each role's change (localStorage, cookies or both cleared with no page open; screen,
  *    time zone or locale changed), then a visit; the first twin returns (its own request);
- * 4. `again`: every browser visits again (both twins have now visited again);
+ * 4. `again`: the twins visit again (both twins have now visited again);
  * 5. `twin-cleared`: the second twin clears both stores and visits (its fingerprint is shared now).
  */
 import type { Browser } from 'playwright-core';
