@@ -206,7 +206,9 @@ export async function buildApp(
       onConverted: () => metrics.conversions.inc(),
     });
     await app.register(deviceRoutes, { rateLimit, store: resources.store });
-    if (config.debugRoutes || config.demo) await app.register(sessionRoute, { store: resources.store });
+    if (config.debugRoutes || config.demo) {
+      await app.register(sessionRoute, { store: resources.store, db: resources.db.db });
+    }
     if (config.adminToken) {
       const admin = { adminToken: config.adminToken, db: resources.db.db, store: resources.store };
       await app.register(adminDeviceRoutes, admin);

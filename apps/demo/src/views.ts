@@ -9,6 +9,8 @@ import type { Route } from './router.js';
 export interface SessionAnswer {
   deviceId: string | null;
   source: string | null;
+  /** The collector joined this id to the browser's earlier device by its fingerprint (inferred). */
+  joined?: boolean;
   session: { id: string; pagesVisited: number; firstSeen: number; lastSeen: number } | null;
 }
 
@@ -63,11 +65,25 @@ const HOW: Record<DeviceIdSource, string> = {
   collector: "the collector's answer (no usable localStorage)",
 };
 
-/** Shows the id the SDK holds, whether it is stored, and how it came. */
-export function renderDevice(deviceId: string | null, stored: boolean, how: DeviceIdSource | null): void {
+/**
+ * Shows the id the SDK holds, whether it is stored, and how it came; `joined` is the collector's word
+ * (`GET /v1/session`) that it joined this id to the browser's earlier device by its fingerprint.
+ */
+export function renderDevice(
+  deviceId: string | null,
+  stored: boolean,
+  how: DeviceIdSource | null,
+  joined = false,
+): void {
   setText('device-id', deviceId ?? 'none');
   setText('device-stored', stored ? 'yes' : 'no');
-  setText('device-how', how ? HOW[how] : '–');
+  const came = how ? HOW[how] : '–';
+  setText(
+    'device-how',
+    joined
+      ? `${came}; joined by the collector to this browser's earlier device (fingerprint, inferred)`
+      : came,
+  );
 }
 
 /** Shows the collector's view of this device, or why there is none. */
