@@ -8,6 +8,8 @@
  * accuracy".
  */
 import { randomBytes } from 'node:crypto';
+import { deleteKeys, uniquePrefix } from '@devicelink/test-env';
+import { Redis } from 'ioredis';
 import type { BenchContext } from '../bench-context.js';
 import { fmt, pct, type SectionResult, type Target, target } from '../report.js';
 import { readCollectorView, waitPersisted } from './collector-view.js';
@@ -26,8 +28,6 @@ import type { BrowserRecord } from './run-log.js';
 import { driveScenarios } from './scenario-driver.js';
 import { launchChromium } from './sim-browser.js';
 import { userToken } from './user-token.js';
-
-const ADMIN_TOKEN = `bench-admin-${randomBytes(16).toString('hex')}`;
 
 /** What the merge window looked like (after the second twins arrived and logged in). */
 interface WindowFigures {
@@ -49,16 +49,19 @@ const quantile = (xs: number[], q: number) => {
 export async function runIdentity(ctx: BenchContext): Promise<SectionResult> {
   const started = performance.now();
   const notes: string[] = [];
-  await ctx.flushRedis();
+  // Redis database 0 under a test-style prefix deleted at the end, like the test suites: runs of the
+  // other steps (by anyone on this server) flush the bench database, which would wipe the joins.
+  const redisUrl = new URL(ctx.redisUrl);
+  redisUrl.pathname = '/0';
+  const prefix = uniquePrefix('idbench');
   let collectorUrl = '';
   const sameSite = await startPageServer(() => collectorUrl);
   // localhost and 127.0.0.1 are different sites: the collector's cookie is third-party there.
   const crossSite = await startPageServer(() => collectorUrl.replace('127.0.0.1', 'localhost'));
   const jwtSecret = randomBytes(24).toString('hex');
   const collector = await ctx.startCollector({
-    // Its own keys: nothing else on the bench database may read this run's queue.
-    REDIS_KEY_PREFIX: `dl-idbench-${randomBytes(4).toString('hex')}:`,
-    ADMIN_TOKEN,
+    REDIS_URL: redisUrl.toString(),
+    REDIS_KEY_PREFIX: prefix,
     JWT_SECRET: jwtSecret,
     RECOVERY_SECRET: randomBytes(24).toString('hex'),
     // The browsers' networks come in X-Forwarded-For from 127.0.0.1. An address, not a hop count:
@@ -138,6 +141,8 @@ export async function runIdentity(ctx: BenchContext): Promise<SectionResult> {
     await collector.stop().catch(() => {});
     await sameSite.close();
     await crossSite.close();
+    const redis = new Redis(redisUrl.toString());
+    await deleteKeys(redis, prefix).finally(() => redis.disconnect());
   }
 }
 

@@ -20,6 +20,8 @@ export interface WireRequest {
   fresh: boolean;
   /** `X-Device-Fingerprint` of the answer. */
   echoed: string | null;
+  /** The `status` field of a JSON answer (the evidence's: `registered`, `joined`, `shared`, ...). */
+  answer: string | null;
   /** Page view event ids (for `/v1/events`). */
   eventIds: string[];
   /** The FingerprintJS visitorId (for the evidence request). */

@@ -138,8 +138,8 @@ export async function driveScenarios(options: DriverOptions): Promise<BrowserRec
       },
     );
     await phase(
-      'every browser again',
-      () => true,
+      'both twins again',
+      (r) => r.plan.population === 'twins',
       (r) => visit(r, 'again'),
     );
     await phase(

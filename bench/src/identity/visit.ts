@@ -52,6 +52,7 @@ function toRecord(request: Request): WireRequest {
     sentId: headers[DEVICE_HEADER] ?? body?.deviceId ?? null,
     fresh: headers['x-device-fresh'] === '1' || body?.fresh === true,
     echoed: null,
+    answer: null,
     eventIds: Array.isArray(body?.events) ? body.events.map((e: { id: string }) => e.id) : [],
     visitorId: typeof body?.visitorId === 'string' ? body.visitorId : null,
     userId,
@@ -79,6 +80,12 @@ export async function runVisit(sim: SimBrowser, key: string, plan: VisitPlan): P
       record.status = response.status();
       const headers: Record<string, string> = await response.allHeaders().catch(() => ({}));
       record.echoed = headers[DEVICE_HEADER] ?? null;
+      if (record.path === '/v1/device/fingerprint') {
+        record.answer = await response
+          .json()
+          .then((b: { status?: string }) => b.status ?? null)
+          .catch(() => null);
+      }
       record.end = timing.responseEnd >= 0 ? record.start + timing.responseEnd : Date.now();
     } else {
       // Failed (refused, CORS, unreachable): over, without an answer.
