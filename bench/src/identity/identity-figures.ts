@@ -80,6 +80,8 @@ export interface JoinCase {
   oldByNext: boolean;
   /** The old design: the first page view went under a server id. */
   oldFirstOrphaned: boolean;
+  /** The new id after the clearing (null when the visit sent no page view). */
+  mintedId: string | null;
 }
 
 const evidenceOf = (v: Visit): WireRequest | undefined =>
@@ -117,6 +119,7 @@ export function joinCases(records: BrowserRecord[], view: CollectorView): JoinCa
       latencyMs: answered !== null && first ? answered - first.start : null,
       oldByNext: minted?.next?.deviceId === oldHome,
       oldFirstOrphaned: minted?.first?.server === true,
+      mintedId: inVisit[0]?.raw ?? null,
     });
   }
   return cases;

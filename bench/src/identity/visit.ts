@@ -18,7 +18,7 @@ export interface VisitPlan {
   dwellMs?: number;
   /** Client-side navigations after the first page view (default 1). */
   navigations?: number;
-  /** Calls `identify` with this token after the page views. */
+  /** Calls `identify` with this token after the page views and the evidence. */
   loginToken?: string;
   /** How long to keep the page open for the evidence of a minted id, ms. */
   evidenceTimeoutMs: number;
@@ -109,15 +109,17 @@ export async function runVisit(sim: SimBrowser, key: string, plan: VisitPlan): P
       await page.evaluate((n) => window.bench.navigate(`/app/page-${n}`), i);
       await waitFor(answered(1 + i), { what: `${key}: page view ${1 + i}`, timeoutMs: 60_000 });
     }
-    if (plan.loginToken) {
-      await page.evaluate((token) => window.bench.identify(token), plan.loginToken);
-    }
     // A minted id fingerprints and sends the evidence on this load unless it yielded to the cookie.
     if ((await page.evaluate(() => window.bench.source())) === 'minted') {
       await waitFor(
         () => requests.some((r) => r.path === '/v1/device/fingerprint' && r.status !== null) || null,
         { what: `${key}: the fingerprint evidence`, timeoutMs: plan.evidenceTimeoutMs },
       ).catch(() => {});
+    }
+    // The login comes after the fingerprint: a visitor browses a little first (and the old design's
+    // identify then went with the visitorId, not a provisional server id).
+    if (plan.loginToken) {
+      await page.evaluate((token) => window.bench.identify(token), plan.loginToken);
     }
     const state = await page.evaluate(() => ({
       id: window.bench.deviceId(),
