@@ -1,7 +1,7 @@
 /**
  * The collector's admin device detail (`GET /v1/admin/devices/:id`), read from the test process with
  * the admin token: Postgres is the source of every report, so this is where persisted page views,
- * sessions, links and edges are checked.
+ * sessions, links, edges and the resolved browser are checked.
  */
 import { ADMIN_TOKEN } from './collector-process.js';
 
@@ -16,6 +16,8 @@ export interface DeviceDetail {
   links: { userId: string; linkedAt: string }[];
   /** Edges naming the device, as observed: `cookie`, `yield`, `join` (a fingerprint join: inferred). */
   edges: { deviceId: string; otherId: string; kind: 'cookie' | 'yield' | 'join'; inferred: boolean }[];
+  /** The ids of the device's browser (cookie edges and standing joins), the earliest first. */
+  browser: { canonicalId: string; devices: { deviceId: string; inferred: boolean }[] };
 }
 
 /** Reads the detail of `deviceId`; throws on any answer but 200. */

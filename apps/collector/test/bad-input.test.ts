@@ -177,6 +177,7 @@ describe('admin device detail access', () => {
       persisted: { firstSeen: null, lastSeen: null, pageViews: 0, sessions: [] },
       links: [],
       edges: [],
+      browser: { canonicalId: d, devices: [{ deviceId: d, inferred: false, firstSeen: null }] },
     });
   });
 

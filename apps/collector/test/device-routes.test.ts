@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { QueueRecord } from '@devicelink/fastify';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { collector, eventsBody, tempDataDir, useCollector } from './support/collector.js';
+import { ADMIN_TOKEN, collector, eventsBody, tempDataDir, useCollector } from './support/collector.js';
 import { claims, signJwt } from './support/jwt.js';
 
 const SECRET = 'device-routes-test-secret-long-enough';
@@ -172,6 +172,41 @@ describe('device routes with fingerprint joins on', () => {
     expect(res.statusCode).toBe(204);
     expect(String(res.headers['set-cookie'])).toMatch(/^device_fp=;.*Max-Age=0|^device_fp=;.*Expires=/);
     expect(await queued(ctx.app)).toEqual([]);
+  });
+});
+
+describe('user erasure and edges', () => {
+  const ctx = useCollector('erase_edges', { PERSISTER: 'off', ADMIN_TOKEN });
+
+  it('follows links by login and cookie edges, never a fingerprint join', async () => {
+    const db = ctx.app.collector.resources.db.db;
+    const [linked, sameBrowser, twin, otherUsers] = [id(), id(), id(), id()];
+    const user = `user-${id()}`;
+    const t = new Date();
+    await db
+      .insertInto('identity_links')
+      .values([
+        { id: crypto.randomUUID(), device_id: linked, user_id: user, linked_at: t },
+        { id: crypto.randomUUID(), device_id: otherUsers, user_id: `other-${id()}`, linked_at: t },
+      ])
+      .execute();
+    await db
+      .insertInto('device_edges')
+      .values([
+        { device_id: sameBrowser, other_id: linked, kind: 'cookie', first_seen: t },
+        { device_id: twin, other_id: linked, kind: 'join', first_seen: t },
+        { device_id: otherUsers, other_id: linked, kind: 'yield', first_seen: t },
+      ])
+      .execute();
+    const res = await ctx.app.inject({
+      method: 'DELETE',
+      url: `/v1/admin/users/${user}`,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(res.statusCode).toBe(204);
+    const erased = (await queued(ctx.app)).filter((r) => r.kind === 'erase').map((r) => r.deviceId);
+    // The twin (a join) and a device another user is linked to stay.
+    expect(erased.sort()).toEqual([linked, sameBrowser].sort());
   });
 });
 

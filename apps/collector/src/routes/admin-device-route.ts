@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
 import { adminGuard } from '../auth/admin-auth.js';
 import { DatabaseUnavailableError, InvalidDeviceIdError, StoreUnavailableError } from '../http/errors.js';
+import { browserOf } from '../reports/browser-graph.js';
 import { errorSchema } from './error-schema.js';
 
 /** Options of {@link adminDeviceRoutes}. */
@@ -38,7 +39,9 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
     {
       schema: {
         description:
-          'Live session, persisted sessions and page-view count, identity links and aliases of a device.',
+          'Live session, persisted sessions and page-view count, identity links and edges of a device, and ' +
+          'its browser: the ids cookie edges and standing fingerprint joins connect (joins marked inferred), ' +
+          'with the canonical (earliest) id.',
         params,
         response: { '4xx': errorSchema, '5xx': errorSchema },
       },
@@ -54,7 +57,7 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
         liveError = (err as Error).message;
       }
       try {
-        const [device, sessions, pageViews, links, edges] = await Promise.all([
+        const [device, sessions, pageViews, links, edges, browser] = await Promise.all([
           db.selectFrom('devices').selectAll().where('device_id', '=', deviceId).executeTakeFirst(),
           db
             .selectFrom('sessions')
@@ -79,6 +82,7 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
             .where((eb) => eb.or([eb('device_id', '=', deviceId), eb('other_id', '=', deviceId)]))
             .orderBy('first_seen')
             .execute(),
+          browserOf(db, deviceId),
         ]);
         return {
           deviceId,
@@ -109,6 +113,14 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
             inferred: e.kind === 'join',
             firstSeen: iso(e.first_seen),
           })),
+          browser: {
+            canonicalId: browser.canonicalId,
+            devices: browser.devices.map((m) => ({
+              deviceId: m.deviceId,
+              inferred: m.inferred,
+              firstSeen: iso(m.firstSeen),
+            })),
+          },
         };
       } catch (err) {
         throw new DatabaseUnavailableError((err as Error).message);

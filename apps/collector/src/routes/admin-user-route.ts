@@ -9,8 +9,12 @@
  * 3. every device the user shares with another user forgets the user, and gets an `erase-user` record
  *    in its partition: the sessions converted to the user go, the other user's data stays.
  *
- * Aliases are never followed (a client can forge them). 204 once all of it is queued; 503 when the store
- * or Postgres cannot be reached (nothing is lost by retrying: every step is idempotent).
+ * 4. the ids cookie edges connect to an erased device (the same browser's earlier ids), unless another
+ *    user is linked to them, are erased too. Fingerprint joins are never followed: they are inferences,
+ *    and a twin's data must not go with the user's.
+ *
+ * 204 once all of it is queued; 503 when the store or Postgres cannot be reached (nothing is lost by
+ * retrying: every step is idempotent).
  */
 import type { DeviceAdmin } from '@devicelink/fastify';
 import type { Database } from '@devicelink/persister';
@@ -18,6 +22,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
 import { adminGuard } from '../auth/admin-auth.js';
 import { DatabaseUnavailableError, InvalidUserIdError, StoreUnavailableError } from '../http/errors.js';
+import { cookieConnected } from '../reports/browser-graph.js';
 import { errorSchema } from './error-schema.js';
 
 /** Options of {@link adminUserRoutes}. */
@@ -71,6 +76,7 @@ export async function adminUserRoutes(app: FastifyInstance, options: AdminUserRo
         throw new StoreUnavailableError();
       }
       let devices: Array<{ device_id: string; shared: boolean }>;
+      const connected = new Set<string>();
       try {
         const result = await sql<{ device_id: string; shared: boolean }>`
           select l.device_id, exists (
@@ -80,6 +86,21 @@ export async function adminUserRoutes(app: FastifyInstance, options: AdminUserRo
           order by l.device_id
         `.execute(db);
         devices = result.rows;
+        for (const d of devices) {
+          if (d.shared) continue;
+          for (const id of await cookieConnected(db, d.device_id)) connected.add(id);
+        }
+        for (const d of devices) connected.delete(d.device_id);
+        if (connected.size > 0) {
+          const linkedElsewhere = await db
+            .selectFrom('identity_links')
+            .select('device_id')
+            .distinct()
+            .where('device_id', 'in', [...connected])
+            .where('user_id', '<>', userId)
+            .execute();
+          for (const r of linkedElsewhere) connected.delete(r.device_id);
+        }
       } catch (err) {
         throw new DatabaseUnavailableError((err as Error).message);
       }
@@ -88,6 +109,7 @@ export async function adminUserRoutes(app: FastifyInstance, options: AdminUserRo
           if (d.shared) await sessions.forgetUser(d.device_id, userId);
           else await sessions.erase(d.device_id);
         }
+        for (const id of [...connected].sort()) await sessions.erase(id);
       } catch (err) {
         request.log.error({ err }, 'user erasure failed');
         throw new StoreUnavailableError();

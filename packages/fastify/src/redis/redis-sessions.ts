@@ -67,7 +67,9 @@ export class RedisSessions implements DeviceStore, DeviceAdmin {
     if (reply[0] === 'duplicate') return { status: 'duplicate' };
     const [, sessionId, src, vh, first, last, pages, accepted, started, identity] = reply;
     // Seen on a request of its own: a join to this device is revoked before the answer (rare: once).
-    if (identity) await this.#identity.afterTouch(input.deviceId, String(identity));
+    // The page views are queued already: a failure here must not fail them, and the record keeps its
+    // flag, so the device's next request tries again.
+    if (identity) await this.#identity.afterTouch(input.deviceId, String(identity)).catch(() => {});
     return {
       status: 'ok',
       session: {
