@@ -44,8 +44,10 @@ export interface CollectorView {
   sessions: Map<string, StoredSession>;
   links: StoredLink[];
   edges: Edge[];
-  /** The canonical id a raw id resolves to in reports. */
+  /** The canonical id a raw id resolves to in reports (the admin detail's `browser.canonicalId`). */
   canonical: Map<string, string>;
+  /** Raw ids whose admin canonical id differs from the protocol's rule applied here to Postgres. */
+  disagreements: string[];
 }
 
 /** Waits until Postgres holds every one of `eventIds` (the persister drained the queue). */
@@ -117,9 +119,29 @@ export function resolveEdges(
   return canonical;
 }
 
-/** Reads the view of the raw ids `deviceIds` and the page views `eventIds`. */
+/** The admin detail's canonical id of `deviceId` (`browser.canonicalId`), or null when it has none. */
+async function adminCanonical(
+  collectorUrl: string,
+  adminToken: string,
+  deviceId: string,
+): Promise<string | null> {
+  const res = await fetch(`${collectorUrl}/v1/admin/devices/${encodeURIComponent(deviceId)}`, {
+    headers: { authorization: `Bearer ${adminToken}` },
+  });
+  if (!res.ok) return null;
+  const detail = (await res.json()) as { browser?: { canonicalId?: string } };
+  return detail.browser?.canonicalId ?? null;
+}
+
+/**
+ * Reads the view of the raw ids `deviceIds` and the page views `eventIds`: the canonical id of each
+ * raw id is the admin device detail's (what an operator's report resolves it to), checked against the
+ * protocol's rule applied here to the edges in Postgres.
+ */
 export async function readCollectorView(options: {
   databaseUrl: string;
+  collectorUrl: string;
+  adminToken: string;
   deviceIds: string[];
   eventIds: string[];
 }): Promise<CollectorView> {
@@ -184,8 +206,16 @@ export async function readCollectorView(options: {
     const firstSeen = new Map<string, number>(
       ds.rows.map((r) => [r.device_id, new Date(r.first_seen).getTime()]),
     );
-    const canonical = resolveEdges(allIds, edges, firstSeen);
-    return { pageViews, sessions, links, edges, canonical };
+    const ruled = resolveEdges(allIds, edges, firstSeen);
+    const canonical = new Map<string, string>();
+    const disagreements: string[] = [];
+    for (const id of allIds) {
+      const admin = await adminCanonical(options.collectorUrl, options.adminToken, id);
+      canonical.set(id, admin ?? ruled.get(id) ?? id);
+      // Two ids of one browser seen at the same millisecond: either may be canonical; compare groups.
+      if (admin !== null && ruled.get(admin) !== ruled.get(id)) disagreements.push(id);
+    }
+    return { pageViews, sessions, links, edges, canonical, disagreements };
   } finally {
     await client.end();
   }

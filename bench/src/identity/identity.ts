@@ -56,6 +56,7 @@ export async function runIdentity(ctx: BenchContext): Promise<SectionResult> {
   redisUrl.pathname = '/0';
   const prefix = uniquePrefix('idbench');
   const adminToken = `bench-admin-${randomBytes(16).toString('hex')}`;
+  const runStart = new Date().toISOString();
   let collectorUrl = '';
   const sameSite = await startPageServer(() => collectorUrl);
   // localhost and 127.0.0.1 are different sites: the collector's cookie is third-party there.
@@ -81,6 +82,8 @@ export async function runIdentity(ctx: BenchContext): Promise<SectionResult> {
       notes.push(`${eventIds.length - persisted} accepted page views never reached Postgres`);
     return readCollectorView({
       databaseUrl: ctx.databaseUrl,
+      collectorUrl,
+      adminToken,
       deviceIds: rawIdsOf(records),
       eventIds,
     });
@@ -138,8 +141,20 @@ export async function runIdentity(ctx: BenchContext): Promise<SectionResult> {
       if (detail?.edges?.some((e) => e.kind === 'join' && e.inferred)) adminInferred++;
     }
     notes.push(
-      `admin device detail: ${adminInferred} of ${joins.filter((x) => x.joined).length} joined ids show their join as inferred`,
+      `admin device detail: ${adminInferred} of ${joins.filter((x) => x.joined).length} joined ids show their join as inferred; ` +
+        `its canonical ids ${view.disagreements.length === 0 ? 'agree' : `DISAGREE for ${view.disagreements.length} ids`} with the protocol's rule applied to Postgres`,
     );
+    // What /v1/admin/stats counts for the run's window: raw ids, browsers through every standing edge.
+    const stats = await fetch(
+      `${collectorUrl}/v1/admin/stats?from=${encodeURIComponent(runStart)}&to=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`,
+      { headers: { authorization: `Bearer ${adminToken}` } },
+    ).then((r) => (r.ok ? (r.json() as Promise<Record<string, number>>) : null));
+    if (stats) {
+      notes.push(
+        `/v1/admin/stats over the run: ${stats.devices} device ids, ${stats.browsers} browsers (${stats.browsersByCookie} through cookie and yield edges alone) ` +
+          `for ${records.length} simulated browsers, ${records.filter((r) => r.role === 'twin-b').length} of them counted twice by design (a twin that cleared both stores)`,
+      );
+    }
     const replay = replayOldDesign(records);
     return report({
       records,

@@ -110,14 +110,14 @@ export async function driveScenarios(options: DriverOptions): Promise<BrowserRec
     await phase(
       'first visits',
       (r) => role(r) !== 'twin-b',
-      (r) => visit(r, 'first'),
+      (r) => visit(r, 'first', { browseOn: true }),
     );
     await phase(
       'return visits, second twins arrive',
       (r) => role(r) !== 'twin-a',
       (r) =>
         role(r) === 'twin-b'
-          ? visit(r, 'twin-arrives', { loginToken: options.token(r.plan.userId!) })
+          ? visit(r, 'twin-arrives', { browseOn: true, loginToken: options.token(r.plan.userId!) })
           : visit(r, 'return'),
     );
     await options.duringWindow(running.map((r) => r.record));

@@ -18,6 +18,8 @@ export interface VisitPlan {
   dwellMs?: number;
   /** Client-side navigations after the first page view (default 1). */
   navigations?: number;
+  /** One more page view once the evidence is sent (a first visit browses on). */
+  browseOn?: boolean;
   /** Calls `identify` with this token after the page views and the evidence. */
   loginToken?: string;
   /** How long to keep the page open for the evidence of a minted id, ms. */
@@ -115,6 +117,14 @@ export async function runVisit(sim: SimBrowser, key: string, plan: VisitPlan): P
         () => requests.some((r) => r.path === '/v1/device/fingerprint' && r.status !== null) || null,
         { what: `${key}: the fingerprint evidence`, timeoutMs: plan.evidenceTimeoutMs },
       ).catch(() => {});
+    }
+    if (plan.browseOn) {
+      const before = requests.filter((r) => r.path === '/v1/events').length;
+      await page.evaluate(() => window.bench.navigate('/app/more'));
+      await waitFor(answered(before + 1), {
+        what: `${key}: the page view after the evidence`,
+        timeoutMs: 60_000,
+      });
     }
     // The login comes after the fingerprint: a visitor browses a little first (and the old design's
     // identify then went with the visitorId, not a provisional server id).
