@@ -164,21 +164,20 @@ describe('admin device detail access', () => {
     expect(res.json().code).toBe('DL_INVALID_DEVICE_ID');
   });
 
-  it('answers an unknown device with empty persisted fields', async () => {
+  it('answers an unknown device with 404 DL_DEVICE_NOT_FOUND, not an empty record', async () => {
     const d = deviceId();
     const res = await ctx.app.inject({
       url: `/v1/admin/devices/${d}`,
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
-    expect(res.statusCode).toBe(200);
+    expect(res.statusCode).toBe(404);
     expect(res.json()).toEqual({
-      deviceId: d,
-      liveSession: null,
-      persisted: { firstSeen: null, lastSeen: null, pageViews: 0, sessions: [] },
-      links: [],
-      edges: [],
-      browser: { canonicalId: d, devices: [{ deviceId: d, inferred: false, firstSeen: null }] },
+      statusCode: 404,
+      code: 'DL_DEVICE_NOT_FOUND',
+      error: 'Not Found',
+      message: expect.any(String),
     });
+    expect(res.body).not.toContain(d);
   });
 
   it('does not serve the debug session route without DEBUG_ROUTES', async () => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_EVENTS_PER_REQUEST, parseEventsBody } from './events.js';
+import { MAX_EVENTS_PER_REQUEST, parseEventsBody, parseJsonText } from './events.js';
+import { isConsentDenied } from './names.js';
 import { referrerOrigin, sanitizeUrl } from './url-rules.js';
 
 const pv = (extra: Record<string, unknown> = {}) => ({
@@ -43,6 +44,47 @@ describe('events body parser', () => {
   it('reads consent denied from the body', () => {
     const r = parseEventsBody({ consent: 'denied', events: [pv()] });
     expect(r.ok && r.value.consentDenied).toBe(true);
+  });
+
+  it.each(['Denied', 'DENIED', ' denied '])(
+    'reads body consent %j as denied, without case like the header',
+    (consent) => {
+      const r = parseEventsBody({ consent, events: [pv()] });
+      expect(r.ok && r.value.consentDenied).toBe(true);
+      expect(isConsentDenied(consent)).toBe(true);
+    },
+  );
+
+  it.each(['granted', 'deny', '', 'denied-ish'])('does not read consent %j as denied', (consent) => {
+    expect(isConsentDenied(consent)).toBe(false);
+  });
+
+  it.each([
+    ['__proto__ at the top', '{"__proto__":{"polluted":1},"events":[]}'],
+    ['__proto__ in an event', '{"events":[{"type":"pageview","url":"/","__proto__":{"x":1}}]}'],
+    ['constructor.prototype', '{"constructor":{"prototype":{"x":1}},"events":[]}'],
+    ['constructor.prototype deep', '{"events":[{"a":{"constructor":{"prototype":null}}}]}'],
+  ])('refuses a text body with %s, as the JSON parser does', (_name, text) => {
+    const r = parseEventsBody(text);
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.error.code).toBe('DL_INVALID_BODY');
+    expect(parseJsonText(text).ok).toBe(false);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('accepts a constructor key without a prototype inside (as secure-json-parse does)', () => {
+    expect(parseJsonText('{"constructor":{"name":"x"}}').ok).toBe(true);
+  });
+
+  it('refuses any JSON document once a __proto__ key is nested in it', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.nat(5), (value, depth) => {
+        let poisoned = '{"__proto__":{"x":1}}';
+        for (let i = 0; i < depth; i++) poisoned = `{"k${i}":${poisoned}}`;
+        const text = `{"a":${JSON.stringify(value)},"b":${poisoned}}`;
+        expect(parseJsonText(text).ok).toBe(false);
+      }),
+    );
   });
 
   it.each([

@@ -12,7 +12,9 @@ export {
   INTERNAL_RECORD_TYPES,
   MAX_BODY_BYTES,
   MAX_EVENTS_PER_REQUEST,
+  POISONED_BODY_MESSAGE,
   parseEventsBody,
+  parseJsonText,
 } from './events.js';
 export {
   CONSENT_DENIED,
@@ -25,6 +27,7 @@ export {
   DEVICE_HEADER,
   EVENT_DEDUPE_SECONDS,
   FRESH_HEADER,
+  isConsentDenied,
   STORAGE_KEY,
   TOMBSTONE_SECONDS,
 } from './names.js';

@@ -1,5 +1,5 @@
 /**
- * Bearer token verification (../shared/CONTRACT.md, Conversion) through @fastify/jwt: exactly one key
+ * Bearer token verification (docs/protocol.md, Conversion) through @fastify/jwt: exactly one key
  * source (HS256 secret, an RSA/EC public key, or a JWKS fetched and cached by get-jwks with `kid`
  * required), or in demo mode a random HS256 key made at start-up. Algorithms are allowlisted per key
  * type (so `alg: none` and algorithm confusion are refused), `exp` and a string `sub` are required,
@@ -12,6 +12,7 @@ import buildGetJwks from 'get-jwks';
 import type { CollectorConfig } from '../config/collector-config.js';
 import { TokenExpiredError, TokenInvalidError, TokenMissingError } from '../http/errors.js';
 import { within } from '../http/promise-deadline.js';
+import { isAcceptedUserId, MAX_USER_ID_LENGTH } from './user-id-rules.js';
 
 /** Verifies a request's bearer token; in demo mode also signs. */
 export interface TokenVerifier {
@@ -44,10 +45,6 @@ const JWKS_FETCH_TIMEOUT_MS = 5_000;
 const UNKNOWN_KID_TTL_MS = 60_000;
 /** Bound of the unknown-kid memory: random kids cannot grow it without limit. */
 const UNKNOWN_KID_MAX = 1_000;
-/** A `sub` becomes a Postgres `text` (which refuses NUL) and a log field: no control characters. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
-const MAX_SUB_LENGTH = 256;
 
 const hasBearer = (request: FastifyRequest): boolean =>
   /^Bearer\s+\S/i.test(request.headers.authorization ?? '');
@@ -157,14 +154,9 @@ export async function registerTokenVerifier(
         throw translate(err);
       }
       const sub = (payload as { sub?: unknown }).sub;
-      if (
-        typeof sub !== 'string' ||
-        sub === '' ||
-        sub.length > MAX_SUB_LENGTH ||
-        CONTROL_CHARACTER.test(sub)
-      ) {
+      if (!isAcceptedUserId(sub)) {
         throw new TokenInvalidError(
-          `"sub" must be a string of 1 to ${MAX_SUB_LENGTH} characters without control characters`,
+          `"sub" must be a string of 1 to ${MAX_USER_ID_LENGTH} characters without control, line-separator or bidi-control characters`,
         );
       }
       return sub;

@@ -13,7 +13,8 @@ import { DEVICE_COOKIE, isValidDeviceId } from '@devicelink/protocol';
 import type {} from '@fastify/cookie';
 import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from 'fastify';
 import { StoreUnavailableError } from '../http/errors.js';
-import { errorSchema } from './error-schema.js';
+import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
+import { deviceCookies, deviceHeaders, errorResponses } from './error-schema.js';
 
 /** Options of {@link deviceRoutes}. */
 export interface DeviceRoutesOptions {
@@ -35,7 +36,7 @@ const STATUSES: ReadonlyArray<EvidenceResult['status']> = [
   'yielded',
 ];
 
-const noContent = { 204: { type: 'null', description: 'Done.' }, '4xx': errorSchema, '5xx': errorSchema };
+const done = { 204: { type: 'null', description: 'Done.' } };
 
 /** The valid ids the request names as its own: the header id and the cookie's, without repeats. */
 export function callerDeviceIds(request: FastifyRequest): string[] {
@@ -59,14 +60,14 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
   /** Runs `work` for each calling id; a store failure is a 503 (retrying is safe: every step is idempotent). */
   async function forEachCaller(request: FastifyRequest, work: (deviceId: string) => Promise<void>) {
     try {
-      for (const id of callerDeviceIds(request)) await work(id);
+      for (const id of callerDeviceIds(request)) await within(work(id), STORE_TIMEOUT_MS);
     } catch (err) {
       request.log.error({ err }, 'device route: the store failed');
       throw new StoreUnavailableError();
     }
   }
 
-  app.post<{ Body: { visitorId: string; deviceId?: string; fresh?: boolean; consent?: string } }>(
+  app.post(
     '/v1/device/fingerprint',
     {
       config: { devicelink: true, ...rateLimit },
@@ -85,22 +86,28 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
           required: ['visitorId'],
           additionalProperties: false,
         },
+        headers: deviceHeaders,
+        cookies: deviceCookies,
         response: {
           202: {
             type: 'object',
+            description:
+              "What became of the evidence; never another device's id. `off`: joins are off; `untracked`: no " +
+              'device work or no client id; `yielded`: the fresh id yielded to the cookie.',
             properties: { status: { type: 'string', enum: [...STATUSES] } },
             required: ['status'],
             additionalProperties: false,
           },
-          '4xx': errorSchema,
-          '5xx': errorSchema,
+          ...errorResponses(400, 413, 415, 429, 503),
         },
       },
     },
     async (request, reply) => {
       let result: EvidenceResult;
       try {
-        result = await app.devicelink.fingerprint(request, request.body.visitorId);
+        // The body schema requires the visitorId (1 to 128 characters).
+        const { visitorId } = request.body as { visitorId: string };
+        result = await within(app.devicelink.fingerprint(request, visitorId), STORE_TIMEOUT_MS);
       } catch (err) {
         request.log.error({ err }, 'recording fingerprint evidence failed');
         throw new StoreUnavailableError();
@@ -115,7 +122,8 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
       config: rateLimit,
       schema: {
         description: 'Clears the device_fp cookie (the SDK reset() on logout).',
-        response: noContent,
+        cookies: deviceCookies,
+        response: { ...done, ...errorResponses(429) },
       },
     },
     async (_request, reply) => {
@@ -132,7 +140,9 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
         description:
           'Consent withdrawn: deletes the fingerprint entries of the calling device (header id and cookie) ' +
           'at both ends of any join, and every edge naming it.',
-        response: noContent,
+        headers: deviceHeaders,
+        cookies: deviceCookies,
+        response: { ...done, ...errorResponses(429, 503) },
       },
     },
     async (request, reply) => {
@@ -149,7 +159,9 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
         description:
           'Erases the calling device (its header id and cookie, nothing else) everywhere, as the admin ' +
           'device erasure does, and clears the cookie (the SDK forget()).',
-        response: noContent,
+        headers: deviceHeaders,
+        cookies: deviceCookies,
+        response: { ...done, ...errorResponses(429, 503) },
       },
     },
     async (request, reply) => {

@@ -4,11 +4,12 @@
  * how its id came; the other device is never named). A tracking route (device work happens), and
  * never issues tokens.
  */
-import type { DeviceAdmin } from '@devicelink/fastify';
+import type { DeviceAdmin, LiveSession } from '@devicelink/fastify';
 import type { Database } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
-import { errorSchema } from './error-schema.js';
+import { StoreUnavailableError } from '../http/errors.js';
+import { deviceCookies, deviceHeaders, errorResponses } from './error-schema.js';
 
 /** Options of {@link sessionRoute}. */
 export interface SessionRouteOptions {
@@ -46,7 +47,9 @@ export async function sessionRoute(app: FastifyInstance, { store, db }: SessionR
     {
       config: { devicelink: true },
       schema: {
-        description: "The caller's device id, its source and live session (times in Unix ms).",
+        description: "The caller's device id, its source and live session (times ISO 8601).",
+        headers: deviceHeaders,
+        cookies: deviceCookies,
         response: {
           200: {
             type: 'object',
@@ -65,36 +68,40 @@ export async function sessionRoute(app: FastifyInstance, { store, db }: SessionR
                     properties: {
                       id: { type: 'string' },
                       pagesVisited: { type: 'integer' },
-                      firstSeen: { type: 'number' },
-                      lastSeen: { type: 'number' },
+                      firstSeen: { type: 'string', format: 'date-time' },
+                      lastSeen: { type: 'string', format: 'date-time' },
                     },
+                    required: ['id', 'pagesVisited', 'firstSeen', 'lastSeen'],
                   },
                 ],
               },
             },
           },
-          '4xx': errorSchema,
+          ...errorResponses(503),
         },
       },
     },
     async (request) => {
       const deviceId = request.deviceId;
       if (deviceId === null) return { deviceId: null, source: null, joined: false, session: null };
-      const [live, joined] = await Promise.all([
-        store.session(deviceId),
-        // Postgres lags the queue a little, and a database outage must not break the page: not joined.
-        standingJoin(db, deviceId).catch(() => false),
-      ]);
+      let live: LiveSession | null;
+      // Postgres lags the queue a little, and a database outage must not break the page: not joined.
+      const joined = standingJoin(db, deviceId).catch(() => false);
+      try {
+        live = await store.session(deviceId);
+      } catch {
+        throw new StoreUnavailableError();
+      }
       return {
         deviceId,
         source: request.deviceSource,
-        joined,
+        joined: await joined,
         session: live
           ? {
               id: live.sessionId,
               pagesVisited: live.pagesVisited,
-              firstSeen: live.firstSeen,
-              lastSeen: live.lastSeen,
+              firstSeen: new Date(live.firstSeen).toISOString(),
+              lastSeen: new Date(live.lastSeen).toISOString(),
             }
           : null,
       };
