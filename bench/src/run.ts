@@ -33,6 +33,7 @@ import { runScale } from './scale.js';
 import { runSdkCost } from './sdk-cost.js';
 import type { ServerProcess } from './server-process.js';
 import { runStatsPlan } from './stats-plan.js';
+import { runTableMigration } from './table-migration.js';
 import { runTierResolution } from './tier-resolution.js';
 
 const QUICK_BUDGET_SECONDS = 180;
@@ -52,6 +53,7 @@ const NAMES = [
   'persistence',
   'embedded',
   'stats-plan',
+  'table-migration',
   'identity',
 ];
 const named = args.filter((a) => NAMES.includes(a));
@@ -148,6 +150,7 @@ async function main(): Promise<void> {
     ['persistence', () => runPersistence(ctx)],
     ['embedded', () => runEmbedded(ctx)],
     ['stats-plan', () => runStatsPlan(services)],
+    ['table-migration', () => runTableMigration(services, full)],
     ['identity', () => runIdentity(ctx)],
   ];
   const sections: SectionResult[] = [];

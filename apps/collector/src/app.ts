@@ -21,6 +21,7 @@ import { PROBE_TIMEOUT_MS, within } from './http/promise-deadline.js';
 import { rateLimitStore } from './http/rate-limit-store.js';
 import { installRequestGuards } from './http/request-guards.js';
 import { requestLogSerializer } from './http/request-log.js';
+import { adminDeadLettersRoutes } from './routes/admin-dead-letters-route.js';
 import { adminDeviceRoutes } from './routes/admin-device-route.js';
 import { adminStatsRoute } from './routes/admin-stats-route.js';
 import { adminUserRoutes } from './routes/admin-user-route.js';
@@ -229,6 +230,7 @@ export async function buildApp(
       await app.register(adminDeviceRoutes, admin);
       await app.register(adminUserRoutes, admin);
       await app.register(adminStatsRoute, admin);
+      await app.register(adminDeadLettersRoutes, { ...admin, lookbackDays: config.conversionLookbackDays });
     }
     await app.register(healthRoutes, {
       queue: resources.store,

@@ -53,6 +53,28 @@ describe('bad input to the collector', () => {
       'DL_URL_TOO_LONG',
     ));
 
+  it('refuses the nil UUID as an event id with 400 DL_INVALID_EVENT, saying why', async () => {
+    const res = await post(
+      JSON.stringify({
+        events: [{ type: 'pageview', url: '/a', id: '00000000-0000-0000-0000-000000000000' }],
+      }),
+    );
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({
+      code: 'DL_INVALID_EVENT',
+      message: expect.stringContaining('nil UUID'),
+    });
+  });
+
+  it('refuses a constant event id (ffffffff-…) with 400 DL_INVALID_EVENT', () =>
+    refused(
+      JSON.stringify({
+        events: [{ type: 'pageview', url: '/a', id: 'ffffffff-ffff-ffff-ffff-ffffffffffff' }],
+      }),
+      400,
+      'DL_INVALID_EVENT',
+    ));
+
   it('refuses an unknown event type with 400 DL_EVENT_TYPE_REFUSED', () =>
     refused(JSON.stringify({ events: [{ type: 'click', url: '/a' }] }), 400, 'DL_EVENT_TYPE_REFUSED'));
 

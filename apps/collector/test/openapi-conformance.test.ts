@@ -386,6 +386,49 @@ describe.runIf(hasServices('redis', 'postgres'))('the OpenAPI document and the s
       status: 401,
       request: { url: '/v1/admin/stats?from=2026-01-01&to=2026-02-01' },
     },
+    // GET /v1/admin/dead-letters, POST /v1/admin/dead-letters/replay
+    {
+      name: 'a page',
+      path: '/v1/admin/dead-letters',
+      method: 'get',
+      status: 200,
+      request: { url: '/v1/admin/dead-letters?limit=10', headers: admin },
+    },
+    {
+      name: 'a malformed cursor',
+      path: '/v1/admin/dead-letters',
+      method: 'get',
+      status: 400,
+      request: { url: '/v1/admin/dead-letters?after=nope', headers: admin },
+    },
+    {
+      name: 'no token',
+      path: '/v1/admin/dead-letters',
+      method: 'get',
+      status: 401,
+      request: { url: '/v1/admin/dead-letters' },
+    },
+    {
+      name: 'a replay of nothing',
+      path: '/v1/admin/dead-letters/replay',
+      method: 'post',
+      status: 200,
+      request: { headers: admin, payload: { limit: 10 } },
+    },
+    {
+      name: 'a limit out of range',
+      path: '/v1/admin/dead-letters/replay',
+      method: 'post',
+      status: 400,
+      request: { headers: admin, payload: { limit: 0 } },
+    },
+    {
+      name: 'no token',
+      path: '/v1/admin/dead-letters/replay',
+      method: 'post',
+      status: 401,
+      request: { payload: { limit: 1 } },
+    },
     // Operations
     { name: 'alive', path: '/healthz', method: 'get', status: 200, request: {} },
     { name: 'ready', path: '/readyz', method: 'get', status: 200, request: {} },
@@ -452,6 +495,18 @@ describe.runIf(hasServices('redis', 'postgres'))('the OpenAPI document and the s
       status: 204,
       request: { headers: { 'x-device-fingerprint': deviceId() } },
     },
+    {
+      path: '/v1/admin/dead-letters',
+      method: 'get',
+      status: 200,
+      request: { url: '/v1/admin/dead-letters', headers: admin },
+    },
+    {
+      path: '/v1/admin/dead-letters/replay',
+      method: 'post',
+      status: 200,
+      request: { headers: admin, payload: { limit: 1 } },
+    },
   ];
   for (const c of limited) {
     cases.push({ ...c, name: 'the first request of the minute', on: 'limited' });
@@ -497,6 +552,16 @@ describe.runIf(hasServices('redis', 'postgres'))('the OpenAPI document and the s
       request: { headers: { 'x-device-fingerprint': known } },
     },
     { path: '/v1/device', method: 'delete', request: { headers: { 'x-device-fingerprint': deviceId() } } },
+    {
+      path: '/v1/admin/dead-letters',
+      method: 'get',
+      request: { url: '/v1/admin/dead-letters', headers: admin },
+    },
+    {
+      path: '/v1/admin/dead-letters/replay',
+      method: 'post',
+      request: { headers: admin, payload: { limit: 1 } },
+    },
     { path: '/readyz', method: 'get', request: {} },
   ];
   for (const c of down) cases.push({ ...c, name: 'Redis and Postgres unreachable', status: 503, on: 'down' });

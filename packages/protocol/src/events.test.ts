@@ -106,6 +106,16 @@ describe('events body parser', () => {
     ],
     ['a javascript: URL', { events: [pv({ url: 'javascript:alert(1)' })] }, 'DL_INVALID_URL'],
     ['a non-UUID id', { events: [pv({ id: 'abc' })] }, 'DL_INVALID_EVENT'],
+    [
+      'the nil UUID as id',
+      { events: [pv({ id: '00000000-0000-0000-0000-000000000000' })] },
+      'DL_INVALID_EVENT',
+    ],
+    [
+      'the max UUID as id',
+      { events: [pv({ id: 'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF' })] },
+      'DL_INVALID_EVENT',
+    ],
     ['a string ts', { events: [pv({ ts: '1' })] }, 'DL_INVALID_EVENT'],
     ['a numeric referrer', { events: [pv({ referrer: 7 })] }, 'DL_INVALID_EVENT'],
   ])('refuses %s with a message', (_name, body, code) => {
@@ -120,6 +130,27 @@ describe('events body parser', () => {
   it('names the offending event in its message', () => {
     const r = parseEventsBody({ events: [pv(), pv({ url: 5 })] });
     expect(!r.ok && r.error.message).toContain('events[1].url');
+  });
+
+  it('says why a constant event id is refused', () => {
+    const r = parseEventsBody({ events: [pv({ id: '11111111-1111-1111-1111-111111111111' })] });
+    expect(!r.ok && r.error.message).toBe(
+      'events[0].id is the nil UUID or another constant id (one hex digit repeated); send a fresh UUIDv7 per event',
+    );
+  });
+
+  it('refuses every constant id and accepts every id with two different digits', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...'0123456789abcdef'), (digit) => {
+        const id = `${digit.repeat(8)}-${digit.repeat(4)}-${digit.repeat(4)}-${digit.repeat(4)}-${digit.repeat(12)}`;
+        expect(parseEventsBody({ events: [pv({ id })] }).ok).toBe(false);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.uuid(), (id) => {
+        expect(parseEventsBody({ events: [pv({ id })] }).ok).toBe(true);
+      }),
+    );
   });
 
   it('counts the same event id twice in one batch once', () => {

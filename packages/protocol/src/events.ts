@@ -6,7 +6,7 @@
 import { toDeviceId } from './device-id.js';
 import { isConsentDenied } from './names.js';
 import { DEFAULT_QUERY_ALLOWLIST, MAX_URL_LENGTH, referrerOrigin, sanitizeUrl } from './url-rules.js';
-import { isUuid } from './uuid-v7.js';
+import { isConstantUuid, isUuid } from './uuid-v7.js';
 
 /** Largest accepted body, bytes (64 KiB). A literal: esbuild keeps an unused `64 * 1024` in bundles. */
 export const MAX_BODY_BYTES = 65_536;
@@ -197,6 +197,14 @@ function parseEvent(e: unknown, i: number, allowlist: readonly string[]): ParseR
   let id: string | null = null;
   if (e.id !== undefined) {
     if (!isUuid(e.id)) return fail('DL_INVALID_EVENT', `${at}.id must be a UUID`);
+    // A constant id would be shared by every client that picks it: one subject's page view with it is
+    // kept, and anyone could squat it (issue #11). Fresh ids only.
+    if (isConstantUuid(e.id)) {
+      return fail(
+        'DL_INVALID_EVENT',
+        `${at}.id is the nil UUID or another constant id (one hex digit repeated); send a fresh UUIDv7 per event`,
+      );
+    }
     id = e.id.toLowerCase();
   }
   let clientTs: number | null = null;

@@ -33,4 +33,4 @@ export {
 } from './names.js';
 export { fnv1a32, partitionOf } from './partition.js';
 export { DEFAULT_QUERY_ALLOWLIST, MAX_URL_LENGTH, referrerOrigin, sanitizeUrl } from './url-rules.js';
-export { isUuid, uuidv7 } from './uuid-v7.js';
+export { isConstantUuid, isUuid, uuidV7Time, uuidv7 } from './uuid-v7.js';

@@ -124,7 +124,12 @@ export async function openResources(
     } else {
       let memory: ReturnType<typeof createMemoryStore>;
       try {
-        memory = createMemoryStore({ ...storeOptions, journalPath: join(config.dataDir, 'queue.journal') });
+        memory = createMemoryStore({
+          ...storeOptions,
+          journalPath: join(config.dataDir, 'queue.journal'),
+          // Live sessions survive a restart: written every 10 s and at shutdown, read back at start.
+          snapshotPath: join(config.dataDir, 'sessions.snapshot'),
+        });
       } catch (err) {
         throw asConfigError(err);
       }
