@@ -11,7 +11,8 @@ export interface SessionAnswer {
   source: string | null;
   /** The collector joined this id to the browser's earlier device by its fingerprint (inferred). */
   joined?: boolean;
-  session: { id: string; pagesVisited: number; firstSeen: number; lastSeen: number } | null;
+  /** Times are ISO 8601 strings (docs/protocol.md: times in every answer). */
+  session: { id: string; pagesVisited: number; firstSeen: string; lastSeen: string } | null;
 }
 
 const PAGES: Record<string, { heading: string; text: string }> = {
@@ -35,7 +36,8 @@ function setText(id: string, text: string): void {
   $(id).textContent = text;
 }
 
-function when(ms: number): string {
+function when(iso: string): string {
+  const ms = Date.parse(iso);
   const ago = Math.max(0, Math.round((Date.now() - ms) / 1000));
   return `${new Date(ms).toLocaleTimeString()} (${ago < 60 ? `${ago} s` : `${Math.round(ago / 60)} min`} ago)`;
 }
