@@ -167,6 +167,9 @@ describe.runIf(hasServices('chromium', 'redis', 'postgres'))('device identity in
       expect(detail.edges).toEqual([
         expect.objectContaining({ deviceId: joinedId, otherId: deviceId, kind: 'join', inferred: true }),
       ]);
+      // Reports resolve the new id to the browser's device (the earliest id), reached by inference.
+      expect(detail.browser.canonicalId).toBe(deviceId);
+      expect(detail.browser.devices).toContainEqual(expect.objectContaining({ deviceId, inferred: true }));
       // The demo asks the collector how its id came.
       await expect.poll(() => page.textContent('#device-how'), { timeout: 10_000 }).toMatch(/joined/);
       await screenshot(page, 'identity-2-joined');
@@ -210,6 +213,10 @@ describe.runIf(hasServices('chromium', 'redis', 'postgres'))('device identity in
       new Date(edge.first_seen).getTime(),
     );
 
+    // Reports no longer count the twins as one browser.
+    const apart = await detailWith(second.id, 'the twins apart', (d) => d.browser.canonicalId === second.id);
+    expect(apart.browser.devices.map((m) => m.deviceId)).not.toContain(first.id);
+
     // Both have visited again; when the second clears both stores, the shared fingerprint joins nothing.
     const secondAgain = await visit(b);
     expect(secondAgain.id).toBe(second.id);
@@ -220,8 +227,9 @@ describe.runIf(hasServices('chromium', 'redis', 'postgres'))('device identity in
     expect(cleared.id).not.toBe(second.id);
     expect((await evidence(b.log)).status).toBe('shared');
     await cleared.page.close();
-    const after = await deviceDetail(collector.url, cleared.id);
+    const after = await detailWith(cleared.id, 'the new id persisted', (d) => d.persisted.pageViews > 0);
     expect(after.edges).toEqual([]);
+    expect(after.browser.canonicalId).toBe(cleared.id);
     await a.context.close();
     await b.context.close();
   });
