@@ -50,10 +50,14 @@ export interface CollectorView {
   disagreements: string[];
 }
 
-/** Waits until Postgres holds every one of `eventIds` (the persister drained the queue). */
+/**
+ * Waits until Postgres holds every one of `eventIds` (the persister drained the queue). Page views are
+ * keyed by their subject and event id: `deviceIds` (every id the run used) lets the key serve the read.
+ */
 export async function waitPersisted(
   databaseUrl: string,
   eventIds: string[],
+  deviceIds: string[],
   timeoutMs = 60_000,
 ): Promise<number> {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -62,8 +66,8 @@ export async function waitPersisted(
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const { rows } = await client.query(
-        'select count(*)::int as n from page_views where event_id = any($1)',
-        [eventIds],
+        'select count(*)::int as n from page_views where device_id = any($2) and event_id = any($1)',
+        [eventIds, deviceIds],
       );
       const n = rows[0].n as number;
       if (n >= eventIds.length || Date.now() > deadline) return n;
@@ -149,8 +153,8 @@ export async function readCollectorView(options: {
   await client.connect();
   try {
     const pvs = await client.query(
-      'select event_id, device_id, session_id from page_views where event_id = any($1)',
-      [options.eventIds],
+      'select event_id, device_id, session_id from page_views where device_id = any($2) and event_id = any($1)',
+      [options.eventIds, options.deviceIds],
     );
     const pageViews = new Map<string, StoredPageView>(
       pvs.rows.map((r) => [

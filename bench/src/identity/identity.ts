@@ -77,7 +77,7 @@ export async function runIdentity(ctx: BenchContext): Promise<SectionResult> {
   const browser = await launchChromium();
   const read = async (records: BrowserRecord[]) => {
     const eventIds = acceptedViews(records).map((v) => v.eventId);
-    const persisted = await waitPersisted(ctx.databaseUrl, eventIds);
+    const persisted = await waitPersisted(ctx.databaseUrl, eventIds, rawIdsOf(records));
     if (persisted < eventIds.length)
       notes.push(`${eventIds.length - persisted} accepted page views never reached Postgres`);
     return readCollectorView({
