@@ -103,7 +103,8 @@ export function joinCases(records: BrowserRecord[], view: CollectorView): JoinCa
     const first = firstPageview(visit);
     const second = visit.requests.filter((q) => q.path === '/v1/events' && q.eventIds.length > 0)[1];
     const evidence = evidenceOf(visit);
-    const answered = evidence?.status === 202 && evidence.end !== null ? evidence.end : null;
+    // The join is decided before the answer starts (the renderer, throttled at 6x, may read it later).
+    const answered = evidence?.status === 202 ? evidence.answeredAt : null;
     const vid = vidOf(r);
     const sameNetwork = records.filter((x) => x.network === r.network && x.key !== r.key);
     const oldMine = old.pageViews.filter((v) => v.browser === r.key).sort((a, b) => a.at - b.at);

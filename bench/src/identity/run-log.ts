@@ -14,6 +14,8 @@ export interface WireRequest {
   start: number;
   /** When its answer ended, same clock; null when it failed. */
   end: number | null;
+  /** When the answer's first byte arrived (the collector had decided), same clock; null when none did. */
+  answeredAt: number | null;
   status: number | null;
   /** `X-Device-Fingerprint` it carried (or the body's `deviceId` of a beacon). */
   sentId: string | null;

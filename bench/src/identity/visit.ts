@@ -50,6 +50,7 @@ function toRecord(request: Request): WireRequest {
     path: new URL(request.url()).pathname,
     start: Date.now(),
     end: null,
+    answeredAt: null,
     status: null,
     sentId: headers[DEVICE_HEADER] ?? body?.deviceId ?? null,
     fresh: headers['x-device-fresh'] === '1' || body?.fresh === true,
@@ -89,6 +90,7 @@ export async function runVisit(sim: SimBrowser, key: string, plan: VisitPlan): P
           .catch(() => null);
       }
       record.end = timing.responseEnd >= 0 ? record.start + timing.responseEnd : Date.now();
+      record.answeredAt = timing.responseStart >= 0 ? record.start + timing.responseStart : record.end;
     } else {
       // Failed (refused, CORS, unreachable): over, without an answer.
       record.end = Date.now();
