@@ -477,6 +477,18 @@ describe.runIf(hasServices('redis', 'postgres'))('the OpenAPI document and the s
     },
     { path: '/v1/admin/stats', method: 'get', status: 200, request: { url: stats, headers: admin } },
     {
+      path: '/v1/admin/dead-letters',
+      method: 'get',
+      status: 200,
+      request: { url: '/v1/admin/dead-letters', headers: admin },
+    },
+    {
+      path: '/v1/admin/dead-letters/replay',
+      method: 'post',
+      status: 200,
+      request: { headers: admin, payload: { limit: 1 } },
+    },
+    {
       path: '/v1/device/fingerprint',
       method: 'post',
       status: 202,
@@ -494,18 +506,6 @@ describe.runIf(hasServices('redis', 'postgres'))('the OpenAPI document and the s
       method: 'delete',
       status: 204,
       request: { headers: { 'x-device-fingerprint': deviceId() } },
-    },
-    {
-      path: '/v1/admin/dead-letters',
-      method: 'get',
-      status: 200,
-      request: { url: '/v1/admin/dead-letters', headers: admin },
-    },
-    {
-      path: '/v1/admin/dead-letters/replay',
-      method: 'post',
-      status: 200,
-      request: { headers: admin, payload: { limit: 1 } },
     },
   ];
   for (const c of limited) {
@@ -542,6 +542,16 @@ describe.runIf(hasServices('redis', 'postgres'))('the OpenAPI document and the s
     },
     { path: '/v1/admin/stats', method: 'get', request: { url: stats, headers: admin } },
     {
+      path: '/v1/admin/dead-letters',
+      method: 'get',
+      request: { url: '/v1/admin/dead-letters', headers: admin },
+    },
+    {
+      path: '/v1/admin/dead-letters/replay',
+      method: 'post',
+      request: { headers: admin, payload: { limit: 1 } },
+    },
+    {
       path: '/v1/device/fingerprint',
       method: 'post',
       request: { headers: { 'x-device-fingerprint': deviceId() }, payload: { visitorId: 'down' } },
@@ -552,16 +562,6 @@ describe.runIf(hasServices('redis', 'postgres'))('the OpenAPI document and the s
       request: { headers: { 'x-device-fingerprint': known } },
     },
     { path: '/v1/device', method: 'delete', request: { headers: { 'x-device-fingerprint': deviceId() } } },
-    {
-      path: '/v1/admin/dead-letters',
-      method: 'get',
-      request: { url: '/v1/admin/dead-letters', headers: admin },
-    },
-    {
-      path: '/v1/admin/dead-letters/replay',
-      method: 'post',
-      request: { headers: admin, payload: { limit: 1 } },
-    },
     { path: '/readyz', method: 'get', request: {} },
   ];
   for (const c of down) cases.push({ ...c, name: 'Redis and Postgres unreachable', status: 503, on: 'down' });

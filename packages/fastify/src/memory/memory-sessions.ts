@@ -237,7 +237,7 @@ export class MemorySessions implements DeviceStore, DeviceAdmin {
     put(this.#tombstones, s.tombstones, same);
     put(this.#userTombstones, s.userTombstones, same);
     put(this.#lastLinked, s.lastLinked, same);
-    put(this.#edges, s.edges, (pairs) => new Set(pairs));
+    put(this.#edges, s.edges, (ids) => new Set(ids));
     put(this.#salts, s.salts, (b64) => Buffer.from(b64, 'base64'));
   }
 

@@ -1,6 +1,6 @@
 /**
  * The memory store's snapshot of its session state (issue #11: embedded mode keeps live sessions
- * through a restart): live sessions, the 10-minute event-id dedupe, tombstones, last links, edge
+ * through a restart): live sessions, the 10-minute event-id dedupe, tombstones, last links, alias
  * dedupe and the daily salts, each entry with its absolute expiry. Written beside the queue journal on
  * a timer and at `close()` (to a temporary file, then renamed over the old one, so a crash mid-write
  * leaves the previous snapshot), read back when the store is created. The queue itself is in the
@@ -31,7 +31,6 @@ export interface SessionSnapshot {
   tombstones: Entries<true>;
   userTombstones: Entries<true>;
   lastLinked: Entries<string>;
-  /** Edges recorded recently (dedupe), per device. */
   edges: Entries<string[]>;
   /** Daily salts, base64. */
   salts: Entries<string>;
