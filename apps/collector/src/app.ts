@@ -26,6 +26,7 @@ import { adminDeviceRoutes } from './routes/admin-device-route.js';
 import { adminStatsRoute } from './routes/admin-stats-route.js';
 import { adminUserRoutes } from './routes/admin-user-route.js';
 import { demoRoutes } from './routes/demo-routes.js';
+import { deviceRoutes } from './routes/device-routes.js';
 import { eventsRoute } from './routes/events-route.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { identifyRoute } from './routes/identify-route.js';
@@ -174,7 +175,12 @@ export async function buildApp(
     const verifier = await registerTokenVerifier(app, config);
     await app.register(devicelink, {
       store: resources.store,
-      cookie: { secure: config.cookieSecure, sameSite: config.cookieSameSite },
+      cookie: {
+        secure: config.cookieSecure,
+        sameSite: config.cookieSameSite,
+        ...(config.cookieDomain ? { domain: config.cookieDomain } : {}),
+        partitioned: config.cookiePartitioned,
+      },
       honorGpc: config.honorGpc,
       queryAllowlist: config.queryAllowlist,
       authenticate: authenticateWith(verifier),
@@ -186,7 +192,15 @@ export async function buildApp(
         addressMax: ADDRESS_LIMIT_FACTOR * config.rateLimitPerMinute,
         windowMs: 60_000,
       },
+      recovery: resources.recoverySecret ? { secret: resources.recoverySecret } : null,
     });
+    app.log.info(
+      resources.recoverySecret
+        ? `fingerprint joins on (RECOVERY_DAYS=${config.recovery.days})`
+        : config.recovery.enabled
+          ? 'fingerprint joins off: RECOVERY_SECRET is not set (every collector on this store needs the same one)'
+          : 'fingerprint joins off (RECOVERY=off)',
+    );
 
     await app.register(eventsRoute, {
       queryAllowlist: config.queryAllowlist,
@@ -195,10 +209,12 @@ export async function buildApp(
     await app.register(identifyRoute, {
       verifier,
       honorGpc: config.honorGpc,
-      cookie: { secure: config.cookieSecure, sameSite: config.cookieSameSite },
       onConverted: () => metrics.conversions.inc(),
     });
-    if (config.debugRoutes || config.demo) await app.register(sessionRoute, { store: resources.store });
+    await app.register(deviceRoutes, { store: resources.store });
+    if (config.debugRoutes || config.demo) {
+      await app.register(sessionRoute, { store: resources.store, db: resources.db.db });
+    }
     if (config.adminToken) {
       // Per client address, counted before the token is checked (see auth/admin-auth.ts).
       const adminRateLimit = {

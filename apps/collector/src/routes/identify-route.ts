@@ -1,16 +1,17 @@
 /**
  * `POST /v1/identify` (docs/protocol.md, Conversion): a verified bearer token links the device the
- * client names (header, else cookie; never a server-made id) to the token's `sub`. Counts no page view;
- * the same device and user again adds no link.
+ * client names (header, else cookie; a fresh header id yields to the cookie; never a server-made id) to
+ * the token's `sub`. Counts no page view and never makes a fingerprint join (it takes no evidence and
+ * touches no identity record); the same device and user again adds no link.
  */
-import { clientDeviceId, headersDenyConsent, setRateLimitHeaders } from '@devicelink/fastify';
+import { clientDeviceId, headersDenyConsent } from '@devicelink/fastify';
 import { DEVICE_COOKIE } from '@devicelink/protocol';
 import type {} from '@fastify/cookie';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import { StoreUnavailableError } from '../http/errors.js';
 import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
-import { limitedError } from '../http/rate-limited.js';
+import { countLimit } from '../http/rate-limited.js';
 import { deviceCookies, deviceHeaders, errorResponses } from './error-schema.js';
 
 /** Options of {@link identifyRoute}. */
@@ -18,8 +19,6 @@ export interface IdentifyRouteOptions {
   verifier: TokenVerifier;
   /** `HONOR_GPC`: `Sec-GPC: 1` denies consent like `X-Device-Consent: denied`. */
   honorGpc: boolean;
-  /** The flags the plugin sets its cookie with, so clearing it matches (`COOKIE_SECURE`, `COOKIE_SAMESITE`). */
-  cookie: { secure: boolean; sameSite: 'lax' | 'strict' | 'none' };
   /** Called when a link was appended (metrics). */
   onConverted?: () => void;
 }
@@ -52,18 +51,12 @@ export async function identifyRoute(app: FastifyInstance, options: IdentifyRoute
     },
     async (request, reply) => {
       // Before the token is verified: a refused request costs one store round trip, no verification.
-      await countLimit(app, request, reply);
+      await countLimit(app, request, reply, 'identify');
       const userId = await options.verifier.verify(request);
       // Consent denied means no device work (contract): nothing linked, and a sent cookie is cleared.
       if (headersDenyConsent(request.headers, options.honorGpc)) {
-        if (request.cookies?.[DEVICE_COOKIE] !== undefined) {
-          reply.clearCookie(DEVICE_COOKIE, {
-            path: '/',
-            httpOnly: true,
-            sameSite: options.cookie.sameSite,
-            secure: options.cookie.secure,
-          });
-        }
+        // With the flags it was set with (domain, partitioned), or the browser keeps it.
+        if (request.cookies?.[DEVICE_COOKIE] !== undefined) app.devicelink.clearCookie(reply);
         return { userId, deviceId: null, sessionId: null };
       }
       const deviceId = clientDeviceId(request, { honorGpc: options.honorGpc });
@@ -79,22 +72,4 @@ export async function identifyRoute(app: FastifyInstance, options: IdentifyRoute
       return { userId, deviceId, sessionId: result.sessionId };
     },
   );
-}
-
-/**
- * Counts the plugin's rate limits under the `identify` group (the per-address counter is shared with
- * the events route) and throws the 429 when refused. A store that cannot count does not refuse the
- * request: conversion itself answers 503 if the store is really down.
- */
-async function countLimit(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  let result: Awaited<ReturnType<typeof app.devicelink.limit>>;
-  try {
-    result = await app.devicelink.limit(request, 'identify');
-  } catch (err) {
-    request.log.warn({ err }, 'counting the identify rate limit failed; not limited');
-    return;
-  }
-  if (result === null) return;
-  setRateLimitHeaders(reply, result.limit, result.status === 'limited');
-  if (result.status === 'limited') throw limitedError(result.by, result.limit);
 }

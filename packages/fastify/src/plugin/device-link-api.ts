@@ -2,14 +2,22 @@
  * `app.devicelink`: tracking page views of a request, conversion, and the stores. Used by the
  * collector's routes and by host apps (their login route converts).
  */
-import { isValidDeviceId, type PageviewEvent, uuidv7 } from '@devicelink/protocol';
-import type { FastifyRequest } from 'fastify';
+import { DEVICE_COOKIE, isValidDeviceId, type PageviewEvent, uuidv7 } from '@devicelink/protocol';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DeviceLinkUsageError } from '../errors.js';
 import type { PageviewRecord } from '../records/queue-records.js';
-import type { ConvertResult, DeviceSource, DeviceStore, QueuedPageview } from '../store/device-store.js';
+import type {
+  ConvertResult,
+  DeviceSource,
+  DeviceStore,
+  FingerprintResult,
+  QueuedPageview,
+} from '../store/device-store.js';
 import type { Limited, LimitResult, LimitState, RateLimits } from '../store/rate-limits.js';
 import { clientDeviceId } from './client-device-id.js';
 import { kDeviceState, resolveDevice } from './device-context.js';
+import { deviceCookieFlags } from './device-cookie.js';
+import { browserFamily, fingerprintKeys, networkPrefixes } from './fingerprint-keys.js';
 import type { ResolvedOptions } from './plugin-options.js';
 import { bodySignals, firstValue } from './request-signals.js';
 import { createVisitorHasher } from './visitor-hash.js';
@@ -35,6 +43,19 @@ export type TrackResult =
    */
   | { tracked: false; reason: 'limited'; by: Limited['by']; limit: LimitState };
 
+/** What `fingerprint()` did with a piece of evidence. Never names another device. */
+export type EvidenceResult =
+  | FingerprintResult
+  /**
+   * Not taken: joins are off (no recovery secret), no device work applies (consent, token, route not
+   * opted in), the request carried no client id, the fresh id yielded to the cookie (the browser is
+   * known already), or the client address is not an IP address.
+   */
+  | { status: 'off' | 'untracked' | 'yielded' };
+
+/** Longest visitorId taken (FingerprintJS's are 32 hex characters). */
+export const MAX_VISITOR_ID = 128;
+
 /** The `app.devicelink` decoration. */
 export interface DeviceLink {
   /**
@@ -57,6 +78,21 @@ export interface DeviceLink {
    * by every group. Allowed without a `rateLimit` option. Set the headers with `setRateLimitHeaders`.
    */
   limit(request: FastifyRequest, group: string): Promise<LimitResult | null>;
+  /**
+   * The fingerprint evidence of the request's device (docs/protocol.md, Fingerprint joins): keyed
+   * hashes of `visitorId`, the client's network prefix and browser family go to the store, which
+   * registers them or makes a revocable join to one earlier device. Call it from a route with
+   * `config: { devicelink: true }`. Throws `DeviceLinkUsageError` for a visitorId that is not a
+   * string of 1 to 128 characters.
+   */
+  fingerprint(request: FastifyRequest, visitorId: string): Promise<EvidenceResult>;
+  /**
+   * Clears the `device_fp` cookie with the flags it was set with (domain, partitioned), e.g. for an
+   * app's logout on a shared computer (the SDK's `reset()`).
+   */
+  clearCookie(reply: FastifyReply): void;
+  /** True when fingerprint joins are on (the plugin has a recovery secret). */
+  readonly recovery: boolean;
   /** The store the plugin was registered with. */
   readonly store: DeviceStore;
 }
@@ -167,7 +203,7 @@ export function createDeviceLink(options: ResolvedOptions): {
     }
     if (device === null) return { tracked: false, reason: 'consent' };
 
-    // A header/cookie alias is recorded by the plugin's onSend hook, once per request and without
+    // A client id/cookie edge is recorded by the plugin's onSend hook, once per request and without
     // delaying this answer (it is a reporting hint, not part of the count).
     const result = await store.touch({
       deviceId: device.deviceId,
@@ -211,8 +247,52 @@ export function createDeviceLink(options: ResolvedOptions): {
     return store.convert(deviceId, userId);
   }
 
+  async function fingerprint(request: FastifyRequest, visitorId: string): Promise<EvidenceResult> {
+    if (typeof visitorId !== 'string' || visitorId === '' || visitorId.length > MAX_VISITOR_ID) {
+      throw new DeviceLinkUsageError(`fingerprint() needs a visitorId of 1 to ${MAX_VISITOR_ID} characters`);
+    }
+    const state = request[kDeviceState];
+    if (!state?.tracking) {
+      throw new DeviceLinkUsageError(
+        'fingerprint() needs a route registered with config: { devicelink: true } after the devicelink plugin',
+      );
+    }
+    if (options.recovery === null) return { status: 'off' };
+    const device = resolveDevice(request);
+    if (device === null || device.source === 'server') return { status: 'untracked' };
+    // The cookie answered for the minted id: this browser is known, and the fresh id is gone.
+    if (device.edge?.kind === 'yield') return { status: 'yielded' };
+    const network = networkPrefixes(options.clientIp(request));
+    if (network === null) return { status: 'untracked' };
+    // The evidence may be the minted id's first request: its join window starts before it is judged.
+    if (device.minted && !state.mintedNoted) {
+      state.mintedNoted = true;
+      await store.noteMinted(device.deviceId);
+    }
+    const keys = fingerprintKeys(
+      options.recovery.secret,
+      visitorId,
+      network,
+      browserFamily(firstValue(request.headers['user-agent'])),
+    );
+    return store.recordFingerprint({ deviceId: device.deviceId, ...keys });
+  }
+
+  function clearCookie(reply: FastifyReply): void {
+    reply.clearCookie(DEVICE_COOKIE, deviceCookieFlags(options));
+  }
+
   return {
-    api: { track: (request, events) => track(request, events), convert, visitorHash, limit, store },
+    api: {
+      track: (request, events) => track(request, events),
+      convert,
+      visitorHash,
+      limit,
+      fingerprint,
+      clearCookie,
+      recovery: options.recovery !== null,
+      store,
+    },
     trackAnswered: (request, events) => track(request, events, false),
   };
 }

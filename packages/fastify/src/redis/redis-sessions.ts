@@ -10,7 +10,10 @@ import { encodeRecord } from '../records/record-encoding.js';
 import type { DeviceAdmin } from '../store/device-admin.js';
 import type {
   ConvertResult,
+  CookieEdge,
   DeviceStore,
+  FingerprintInput,
+  FingerprintResult,
   LiveSession,
   TouchInput,
   TouchResult,
@@ -18,8 +21,9 @@ import type {
 } from '../store/device-store.js';
 import { pageviewDraft } from '../store/pageview-draft.js';
 import type { Limited, LimitResult, LimitState, RateLimits } from '../store/rate-limits.js';
-import { ALIAS_DEDUPE_SECONDS, type ResolvedStoreOptions, SALT_SECONDS } from '../store/store-options.js';
+import { EDGE_DEDUPE_SECONDS, type ResolvedStoreOptions, SALT_SECONDS } from '../store/store-options.js';
 import type { CommandClient } from './redis-commands.js';
+import { RedisIdentity } from './redis-identity.js';
 import type { RedisKeys } from './redis-keys.js';
 import { RedisLimits } from './redis-limits.js';
 
@@ -34,21 +38,19 @@ export class RedisSessions implements DeviceStore, DeviceAdmin {
   readonly #o: ResolvedStoreOptions;
   readonly #salts = new Map<string, Buffer>();
   readonly #limits: RedisLimits;
+  readonly #identity: RedisIdentity;
 
   constructor(redis: CommandClient, keys: RedisKeys, options: ResolvedStoreOptions) {
     this.#redis = redis;
     this.#keys = keys;
     this.#o = options;
     this.#limits = new RedisLimits(redis, keys, (day) => this.dailySalt(day));
+    this.#identity = new RedisIdentity(redis, keys, options);
   }
 
   async touch(input: TouchInput): Promise<TouchResult> {
     const k = this.#keys.device(input.deviceId);
-    const plan = await this.#limits.plan(
-      input.limits,
-      partitionOf(input.deviceId, this.#keys.partitions),
-      k.session,
-    );
+    const plan = await this.#limits.plan(input.limits, k.partition, k.session);
     const pairs: string[] = [];
     for (const e of input.events) pairs.push(e.id, encodeRecord(pageviewDraft(input, e)));
     const { written: reply, outside } = await this.#limits.guard(plan, () =>
@@ -57,6 +59,7 @@ export class RedisSessions implements DeviceStore, DeviceAdmin {
         k.tombstone,
         k.seen,
         k.stream,
+        k.identity,
         ...plan.scriptKeys,
         uuidv7(),
         this.#o.idleMs,
@@ -83,7 +86,11 @@ export class RedisSessions implements DeviceStore, DeviceAdmin {
     if (status === 'erased') return { status: 'erased', ...extra };
     // Every event was a duplicate and no session was live: none was started (touch.lua).
     if (status === 'duplicate') return { status: 'duplicate', ...extra };
-    const [, sessionId, src, vh, first, last, pages, accepted, started] = reply;
+    const [, sessionId, src, vh, first, last, pages, accepted, started, identity] = reply;
+    // Seen on a request of its own: a join to this device is revoked before the answer (rare: once).
+    // The page views are queued already: a failure here must not fail them, and the record keeps its
+    // flag, so the device's next request tries again.
+    if (identity) await this.#identity.afterTouch(input.deviceId, String(identity)).catch(() => {});
     return {
       ...extra,
       status: 'ok',
@@ -139,35 +146,61 @@ export class RedisSessions implements DeviceStore, DeviceAdmin {
     return { status: status === 'erased' ? 'erased' : 'unchanged', sessionId: null };
   }
 
-  async recordAlias(deviceId: string, aliasId: string): Promise<void> {
-    if (deviceId === aliasId) return;
-    // An erased alias id (a stale cookie) must not come back through an alias record. Its tombstone
-    // lives in the alias id's slot, which a Cluster script over the device's keys cannot touch, so it
+  async recordEdge({ kind, deviceId, otherId }: CookieEdge): Promise<void> {
+    if (deviceId === otherId) return;
+    // An erased other id (a stale cookie) must not come back through an edge record. Its tombstone
+    // lives in the other id's slot, which a Cluster script over the device's keys cannot touch, so it
     // is read first, as convert() reads the user tombstone.
-    if ((await this.#redis.exists(this.#keys.device(aliasId).tombstone)) === 1) return;
+    if ((await this.#redis.exists(this.#keys.device(otherId).tombstone)) === 1) return;
     const k = this.#keys.device(deviceId);
-    await this.#redis.dlAlias(
+    await this.#redis.dlEdge(
       k.tombstone,
-      k.aliases,
+      k.edges,
       k.stream,
-      aliasId,
-      ALIAS_DEDUPE_SECONDS,
-      encodeRecord({ kind: 'alias', deviceId, aliasId }),
+      `${kind}:${otherId}`,
+      EDGE_DEDUPE_SECONDS,
+      encodeRecord({ kind: 'edge', edge: kind, deviceId, otherId }),
     );
+  }
+
+  noteMinted(deviceId: string): Promise<void> {
+    return this.#identity.noteMinted(deviceId);
+  }
+
+  recordFingerprint(input: FingerprintInput): Promise<FingerprintResult> {
+    return this.#identity.recordFingerprint(input);
+  }
+
+  async withdrawRecovery(deviceId: string): Promise<void> {
+    const k = this.#keys.device(deviceId);
+    await this.#identity.forget(deviceId, async () => {
+      const ts = await this.#redis.dlWithdraw(
+        k.identity,
+        k.edges,
+        k.stream,
+        encodeRecord({ kind: 'forget-edges', deviceId }),
+      );
+      // Also behind what the other device queued naming this one (its join edge), at the same time.
+      return encodeRecord({ kind: 'forget-edges', deviceId, ts: Number(ts) });
+    });
   }
 
   async erase(deviceId: string): Promise<void> {
     const k = this.#keys.device(deviceId);
-    await this.#redis.dlErase(
-      k.session,
-      k.seen,
-      k.lastLinked,
-      k.aliases,
-      k.tombstone,
-      k.stream,
-      TOMBSTONE_SECONDS,
-      encodeRecord({ kind: 'erase', deviceId }),
-    );
+    await this.#identity.forget(deviceId, async () => {
+      await this.#redis.dlErase(
+        k.session,
+        k.seen,
+        k.lastLinked,
+        k.edges,
+        k.tombstone,
+        k.stream,
+        k.identity,
+        TOMBSTONE_SECONDS,
+        encodeRecord({ kind: 'erase', deviceId }),
+      );
+      return null;
+    });
   }
 
   async queueUserEvents(

@@ -1,11 +1,11 @@
 -- Counts page views in a device's live session and queues them, in one step (CONTRACT: Anonymous session).
 -- Rate limits counted first (limits.lua is prepended): over one, nothing is counted or queued.
--- KEYS: 1 session hash, 2 tombstone, 3 seen event ids (zset), 4 partition stream,
---       5, 6 rate-limit counters (unused ones: any key of this slot)
+-- KEYS: 1 session hash, 2 tombstone, 3 seen event ids (zset), 4 partition stream, 5 identity record,
+--       6, 7 rate-limit counters (unused ones: any key of this slot)
 -- ARGV: 1 new session id, 2 idle ms, 3 max age ms, 4 source code, 5 visitor hash ('' = none),
 --       6 dedupe window ms, 7 rate-limit window ms, 8, 9 limits of the counters (0: unused),
 --       then pairs: event id, record JSON (without session id and server time)
-local limited, lcount, lttl = dl_limits(5, 7, 2)
+local limited, lcount, lttl = dl_limits(6, 7, 2)
 if limited > 0 then return {'limited', limited, lcount, lttl} end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {'erased', lcount, lttl} end
 local t = redis.call('TIME')
@@ -48,4 +48,21 @@ redis.call('PEXPIRE', KEYS[1], idle)
 for _, record in ipairs(fresh) do
   redis.call('XADD', KEYS[4], '*', 'r', record, 's', sid, 't', now)
 end
-return {'ok', sid, src, vh or '', first, now, pages, #fresh, started, lcount, lttl}
+-- Fingerprint joins (docs/protocol.md): a device with an identity record was seen on a request of its
+-- own. 'j': a join to it stands and must be revoked; else, once a day, the entry it points to, whose
+-- lifetime the caller extends (redis-identity.ts).
+local identity = ''
+if redis.call('EXISTS', KEYS[5]) == 1 then
+  local r = redis.call('HMGET', KEYS[5], 'x', 'j', 'd', 'e')
+  redis.call('HSET', KEYS[5], 'l', now)
+  if r[1] then redis.call('PEXPIRE', KEYS[5], r[1]) end
+  local day = tostring(math.floor(now / 86400000))
+  if r[2] then
+    identity = 'j'
+  elseif r[4] and r[3] ~= day then
+    redis.call('HSET', KEYS[5], 'd', day)
+    identity = r[4]
+  end
+end
+-- The counters' count and ms left come last (redis-sessions.ts reads them from the end).
+return {'ok', sid, src, vh or '', first, now, pages, #fresh, started, identity, lcount, lttl}
