@@ -24,10 +24,11 @@ export async function countLimit(
   request: FastifyRequest,
   reply: FastifyReply,
   group: string,
+  perAddress = true,
 ): Promise<void> {
   let result: Awaited<ReturnType<typeof app.devicelink.limit>>;
   try {
-    result = await app.devicelink.limit(request, group);
+    result = await app.devicelink.limit(request, group, { perAddress });
   } catch (err) {
     request.log.warn({ err: (err as Error).message }, `counting the ${group} rate limit failed; not limited`);
     return;

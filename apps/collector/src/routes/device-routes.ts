@@ -35,6 +35,14 @@ const STATUSES: ReadonlyArray<EvidenceResult['status']> = [
   'yielded',
 ];
 
+/** The rate-limit counter group of each route. */
+const ROUTE_GROUPS: Record<string, string> = {
+  '/v1/device/fingerprint': 'fingerprint',
+  '/v1/device/cookie': 'cookie',
+  '/v1/device/recovery': 'recovery',
+  '/v1/device': 'forget',
+};
+
 const done = { 204: { type: 'null', description: 'Done.' } };
 
 /** The valid ids the request names as its own: the header id and the cookie's, without repeats. */
@@ -46,10 +54,14 @@ export function callerDeviceIds(request: FastifyRequest): string[] {
 
 /** Registers the device routes. */
 export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOptions): Promise<void> {
-  // The plugin's limits, counted by the store under the `device` group before any other work (the
-  // per-address counter is the events route's too); this plugin's scope holds these routes alone.
+  // The plugin's limits, counted by the store before any other work, one client counter per route (as
+  // @fastify/rate-limit kept them); the per-address counter (the events route's too) on the fingerprint
+  // route only, as before. This plugin's scope holds these routes alone.
   app.addHook('onRequest', async (request, reply) => {
-    if (request.method !== 'OPTIONS') await countLimit(app, request, reply, 'device');
+    const group = ROUTE_GROUPS[request.routeOptions.url ?? ''];
+    if (group && request.method !== 'OPTIONS') {
+      await countLimit(app, request, reply, group, group === 'fingerprint');
+    }
   });
 
   /** Runs `work` for each calling id; a store failure is a 503 (retrying is safe: every step is idempotent). */

@@ -75,9 +75,14 @@ export interface DeviceLink {
   /**
    * Counts the `rateLimit` option's limits for a route that writes nothing through `track()` (a login
    * route), under its own `group` of client counters (`[a-z0-9-]`); the per-address counter is shared
-   * by every group. Allowed without a `rateLimit` option. Set the headers with `setRateLimitHeaders`.
+   * by every group; `perAddress: false` leaves it out). Answers null without a `rateLimit` option. Set
+   * the headers with `setRateLimitHeaders`.
    */
-  limit(request: FastifyRequest, group: string): Promise<LimitResult | null>;
+  limit(
+    request: FastifyRequest,
+    group: string,
+    options?: { perAddress?: boolean },
+  ): Promise<LimitResult | null>;
   /**
    * The fingerprint evidence of the request's device (docs/protocol.md, Fingerprint joins): keyed
    * hashes of `visitorId`, the client's network prefix and browser family go to the store, which
@@ -119,7 +124,7 @@ export function createDeviceLink(options: ResolvedOptions): {
   const { store } = options;
   const hasher = createVisitorHasher(store);
 
-  function limitsOf(request: FastifyRequest, group: string): RateLimits | undefined {
+  function limitsOf(request: FastifyRequest, group: string, perAddress = true): RateLimits | undefined {
     const r = options.rateLimit;
     if (r === null) return undefined;
     return {
@@ -129,12 +134,16 @@ export function createDeviceLink(options: ResolvedOptions): {
       // The id the client sent (header, else cookie), as a limit keyed before any lookup would be.
       deviceId: clientDeviceId(request, { honorGpc: options.honorGpc }),
       address: options.clientIp(request),
-      addressMax: r.addressMax,
+      addressMax: perAddress ? r.addressMax : null,
     };
   }
 
-  async function limit(request: FastifyRequest, group: string): Promise<LimitResult | null> {
-    const limits = limitsOf(request, group);
+  async function limit(
+    request: FastifyRequest,
+    group: string,
+    { perAddress = true }: { perAddress?: boolean } = {},
+  ): Promise<LimitResult | null> {
+    const limits = limitsOf(request, group, perAddress);
     return limits ? store.limit(limits) : null;
   }
 
