@@ -17,6 +17,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import { applyConversionRule } from './conversion-rule.js';
 import { eraseDevice, erasedDevices, erasedUsers, eraseUser } from './erasure-writes.js';
 import { linkId } from './link-id.js';
+import { RollupWriter } from './rollup-writes.js';
 import type { Database } from './schema.js';
 
 /** What a committed batch did. */
@@ -72,6 +73,8 @@ export async function writePass(
     await sql`select pg_advisory_xact_lock(${sql.lit(PARTITION_LOCK_NAMESPACE)}, p) from (values ${sql.join(
       ordered.map((b) => sql`(${sql.lit(b.partition)})`),
     )}) as t(p)`.execute(trx);
+    // Roll-ups of this pass go to rows keyed by its lowest partition, whose lock it holds (issue #9).
+    const rollups = new RollupWriter(trx, ordered[0]!.partition);
     const touched = new Set<string>();
     for (let round = 0; round < rounds; round++) {
       const chunk: QueueEntry[] = [];
@@ -82,7 +85,7 @@ export async function writePass(
         chunk.push(...segment.chunk);
         if (segment.barrier) barriers.push(segment.barrier);
       }
-      await writeChunk(trx, chunk, result, touched);
+      await writeChunk(trx, chunk, result, touched, rollups);
       // Sessions written so far must carry their conversion before a user's are removed: a session
       // queued ahead of the erasure and converted to the user goes with it.
       if (barriers.some((b) => b.record.kind === 'erase-user')) {
@@ -90,16 +93,17 @@ export async function writePass(
       }
       for (const { record } of barriers) {
         if (record.kind === 'erase') {
-          await eraseDevice(trx, record);
+          await eraseDevice(trx, record, rollups);
           touched.delete(record.deviceId);
           result.erased++;
         } else if (record.kind === 'erase-user') {
-          await eraseUser(trx, record);
+          await eraseUser(trx, record, rollups);
           result.usersErased++;
         }
       }
     }
     result.sessionsConverted += await applyConversionRule(trx, [...touched].sort(), lookbackDays);
+    await rollups.reconcileDevices([...touched]);
     return result;
   });
 }
@@ -136,6 +140,7 @@ async function writeChunk(
   entries: readonly QueueEntry[],
   result: BatchResult,
   touched: Set<string>,
+  rollups: RollupWriter,
 ): Promise<void> {
   const pageviews: PageviewRecord[] = [];
   const links: LinkRecord[] = [];
@@ -168,7 +173,7 @@ async function writeChunk(
       .limit(1)
       .executeTakeFirst();
     if (other) continue;
-    await eraseDevice(trx, { kind: 'erase', deviceId, ts: Date.now() });
+    await eraseDevice(trx, { kind: 'erase', deviceId, ts: Date.now() }, rollups);
     touched.delete(deviceId);
     result.erased++;
   }
@@ -225,7 +230,7 @@ async function writeChunk(
       .execute();
   }
 
-  if (pageviews.length > 0) await writePageviews(trx, pageviews, result, touched);
+  if (pageviews.length > 0) await writePageviews(trx, pageviews, result, touched, rollups);
 
   for (const rows of slices(links)) {
     const inserted = await trx
@@ -271,6 +276,7 @@ async function writePageviews(
   pageviews: readonly PageviewRecord[],
   result: BatchResult,
   touched: Set<string>,
+  rollups: RollupWriter,
 ): Promise<void> {
   const byId = new Map<string, PageviewRecord>();
   for (const p of pageviews) if (!byId.has(p.eventId)) byId.set(p.eventId, p);
@@ -296,6 +302,7 @@ async function writePageviews(
     inserted.push(...done);
   }
   result.pageViewsInserted += inserted.length;
+  await rollups.pageViewsInserted(inserted.map((r) => r.event_id));
 
   // Sessions count only the rows this batch inserted: a redelivered page view adds nothing.
   const sessions = new Map<string, { record: PageviewRecord; first: number; last: number; count: number }>();

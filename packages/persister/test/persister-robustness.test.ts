@@ -1,11 +1,8 @@
 import {
   createMemoryStore,
   createRedisStore,
-  type LinkRecord,
   type MemoryStore,
   type PageviewRecord,
-  type QueueEntry,
-  type QueueRecord,
 } from '@devicelink/fastify';
 import { appendForTest } from '@devicelink/fastify/testing';
 import { partitionOf, uuidv7 } from '@devicelink/protocol';
@@ -16,47 +13,10 @@ import { writePass } from '../src/batch-writer.js';
 import { createDb, type PersisterDb } from '../src/create-db.js';
 import { migrate } from '../src/migrate.js';
 import { createPersister, isDataError, type Persister } from '../src/persister.js';
+import { device, entries, link, pageview } from './queue-records.js';
 
 const MINUTE = 60_000;
 const PARTITIONS = 4;
-
-const device = () => `dev-${uuidv7().replace(/-/g, '')}`;
-
-function pageview(
-  deviceId: string | null,
-  sessionId: string | null,
-  serverTs: number,
-  userId: string | null = null,
-): PageviewRecord {
-  return {
-    kind: 'pageview',
-    eventId: uuidv7(),
-    deviceId,
-    userId,
-    sessionId,
-    source: deviceId ? 'header' : null,
-    visitorHash: null,
-    userAgent: null,
-    url: '/p',
-    referrer: null,
-    clientTs: null,
-    serverTs,
-  };
-}
-
-const link = (deviceId: string, userId: string, ts: number): LinkRecord => ({
-  kind: 'link',
-  deviceId,
-  userId,
-  ts,
-  sessionId: null,
-});
-
-let seq = 0;
-/** Queue entries of one partition, as a persister would hand them to writePass. */
-function entries(partition: number, ...records: QueueRecord[]): { partition: number; entries: QueueEntry[] } {
-  return { partition, entries: records.map((record) => ({ partition, id: `0-${++seq}`, record })) };
-}
 
 describe('what the persister treats as a data error', () => {
   it('only SQLSTATE classes 22 and 23 count as refused data, never connection errors', () => {

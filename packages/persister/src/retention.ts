@@ -1,0 +1,206 @@
+/**
+ * Retention (issue #9, `RETENTION_DAYS`): removes what is older than the limit in bounded batches, each
+ * its own short transaction, so ingest and the persister go on while it runs. Roll-ups stay exact: the
+ * rows a batch deletes are uncounted in the same transaction (writer {@link RETENTION_WRITER}), and the
+ * roll-up hours before the cutoff are dropped last.
+ *
+ * Page views go through {@link purgePageViewsBefore}, the one step that changes when page views are
+ * partitioned by time (issue #11): it then drops whole partitions instead of deleting in batches.
+ */
+import { TOMBSTONE_SECONDS } from '@devicelink/protocol';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { RollupWriter } from './rollup-writes.js';
+import type { Database } from './schema.js';
+
+/** The writer key of retention's roll-up rows (partitions are >= 0). */
+export const RETENTION_WRITER = -1;
+
+/** The advisory lock of the partitions' namespace, taken on {@link RETENTION_WRITER}: one purge at a time. */
+const LOCK_NAMESPACE = 72_104;
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+/** Options of {@link purgeExpired}. */
+export interface RetentionOptions {
+  /** Rows older than this many days go (at least the conversion lookback: see the collector's config). */
+  retentionDays: number;
+  /** Rows per batch (default 5,000). */
+  batchSize?: number;
+  /** The current time (tests). */
+  now?: Date;
+  /** Stops between batches. */
+  signal?: AbortSignal;
+  /**
+   * More tables to purge (identity edges, issue #8), each called until it answers 0, with the cutoff and
+   * batch size; runs in its own transaction per batch.
+   */
+  extraSteps?: readonly RetentionStep[];
+}
+
+/** One batch of an extra retention step: deletes at most `batchSize` rows older than `cutoff`, answers how many. */
+export type RetentionStep = {
+  name: string;
+  run(db: Kysely<Database>, cutoff: Date, batchSize: number): Promise<number>;
+};
+
+/** How many rows of each kind a purge removed. */
+export interface PurgeResult {
+  cutoff: string;
+  pageViews: number;
+  sessions: number;
+  rollupRows: number;
+  links: number;
+  aliases: number;
+  devices: number;
+  deadLetters: number;
+  tombstones: number;
+  [step: string]: number | string;
+}
+
+/** The cutoff of `retentionDays` at `now`: whole UTC hours, so every roll-up hour is kept or dropped whole. */
+export function retentionCutoff(retentionDays: number, now: Date = new Date()): Date {
+  return new Date(Math.floor((now.getTime() - retentionDays * DAY) / HOUR) * HOUR);
+}
+
+/**
+ * Runs one retention pass: removes page views, sessions (and their page views), roll-up hours, links,
+ * aliases, devices with nothing left and dead letters older than the cutoff, and tombstones past their
+ * 30 days.
+ *
+ * @example
+ * const result = await purgeExpired(db, { retentionDays: 400 });
+ */
+export async function purgeExpired(db: Kysely<Database>, options: RetentionOptions): Promise<PurgeResult> {
+  const batch = options.batchSize ?? 5_000;
+  const cutoff = retentionCutoff(options.retentionDays, options.now);
+  const result: PurgeResult = {
+    cutoff: cutoff.toISOString(),
+    pageViews: 0,
+    sessions: 0,
+    rollupRows: 0,
+    links: 0,
+    aliases: 0,
+    devices: 0,
+    deadLetters: 0,
+    tombstones: 0,
+  };
+  const repeat = async (step: () => Promise<number>): Promise<number> => {
+    let total = 0;
+    for (;;) {
+      if (options.signal?.aborted) return total;
+      const n = await step();
+      total += n;
+      if (n < batch) return total;
+    }
+  };
+  const inBatch = <T>(work: (trx: Kysely<Database>, rollups: RollupWriter) => Promise<T>) =>
+    db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${sql.lit(LOCK_NAMESPACE)}, ${sql.lit(RETENTION_WRITER)})`.execute(
+        trx,
+      );
+      return work(trx, new RollupWriter(trx, RETENTION_WRITER));
+    });
+
+  // Sessions that started before the cutoff go whole, with their page views (a few may be newer).
+  result.sessions = await repeat(() =>
+    inBatch(async (trx, rollups) => {
+      const ids = await trx
+        .selectFrom('sessions')
+        .select('id')
+        .where('first_seen', '<', cutoff)
+        .orderBy('first_seen')
+        .limit(batch)
+        .execute();
+      if (ids.length === 0) return 0;
+      const list = ids.map((r) => r.id);
+      result.pageViews += await rollups.deletePageViews(sql`session_id in (${sql.join(list)})`);
+      await trx.deleteFrom('sessions').where('id', 'in', list).execute();
+      await rollups.recount(list);
+      return ids.length;
+    }),
+  );
+  result.pageViews += await repeat(() =>
+    inBatch((trx, rollups) => purgePageViewsBefore(trx, rollups, cutoff, batch)),
+  );
+  result.rollupRows = await repeat(() =>
+    inBatch(async (trx) =>
+      deleted(
+        trx,
+        sql`delete from rollup_hourly where (metric, hour, key, writer) in (
+          select metric, hour, key, writer from rollup_hourly where hour < ${cutoff} limit ${sql.lit(batch)})`,
+      ),
+    ),
+  );
+  result.links = await repeat(() =>
+    inBatch((trx) =>
+      deleted(
+        trx,
+        sql`delete from identity_links where id in (
+          select id from identity_links where linked_at < ${cutoff} limit ${sql.lit(batch)})`,
+      ),
+    ),
+  );
+  result.aliases = await repeat(() =>
+    inBatch((trx) =>
+      deleted(
+        trx,
+        sql`delete from device_aliases where (device_id, alias_id) in (
+          select device_id, alias_id from device_aliases where first_seen < ${cutoff} limit ${sql.lit(batch)})`,
+      ),
+    ),
+  );
+  for (const step of options.extraSteps ?? []) {
+    result[step.name] = await repeat(() => step.run(db, cutoff, batch));
+  }
+  // Devices last seen before the cutoff with nothing left that names them.
+  result.devices = await repeat(() =>
+    inBatch((trx) =>
+      deleted(
+        trx,
+        sql`delete from devices where device_id in (
+          select d.device_id from devices as d
+          where d.last_seen < ${cutoff}
+            and not exists (select 1 from sessions as s where s.device_id = d.device_id)
+            and not exists (select 1 from page_views as pv where pv.device_id = d.device_id)
+            and not exists (select 1 from identity_links as l where l.device_id = d.device_id)
+            and not exists (select 1 from device_aliases as a where a.device_id = d.device_id or a.alias_id = d.device_id)
+          limit ${sql.lit(batch)})`,
+      ),
+    ),
+  );
+  result.deadLetters = await repeat(() =>
+    inBatch((trx) =>
+      deleted(
+        trx,
+        sql`delete from dead_letters where (partition, entry_id) in (
+          select partition, entry_id from dead_letters where failed_at < ${cutoff} limit ${sql.lit(batch)})`,
+      ),
+    ),
+  );
+  const expired = sql<Date>`now() - make_interval(secs => ${TOMBSTONE_SECONDS})`;
+  result.tombstones =
+    (await deleted(db, sql`delete from erased_users where erased_at <= ${expired}`)) +
+    (await deleted(db, sql`delete from erased_devices where erased_at <= ${expired}`));
+  return result;
+}
+
+/**
+ * One batch of page views older than `cutoff`, deleted and uncounted; answers how many. With page views
+ * partitioned by time (issue #11) this becomes: drop the partitions wholly before the cutoff.
+ */
+export async function purgePageViewsBefore(
+  _trx: Kysely<Database>,
+  rollups: RollupWriter,
+  cutoff: Date,
+  batchSize: number,
+): Promise<number> {
+  return rollups.deletePageViews(
+    sql`event_id in (select event_id from page_views where server_ts < ${cutoff} order by server_ts limit ${sql.lit(batchSize)})`,
+  );
+}
+
+async function deleted(db: Kysely<Database>, statement: RawBuilder<unknown>): Promise<number> {
+  const r = await statement.execute(db);
+  return Number(r.numAffectedRows ?? 0);
+}
