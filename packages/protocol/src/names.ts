@@ -6,6 +6,11 @@ export const DEVICE_HEADER = 'X-Device-Fingerprint';
 export const CONSENT_HEADER = 'X-Device-Consent';
 /** The only value of {@link CONSENT_HEADER}; also accepted as `"consent":"denied"` in an events body. */
 export const CONSENT_DENIED = 'denied';
+/**
+ * Request header (value `1`; `"fresh": true` in a sendBeacon body) marking a device id the SDK minted
+ * and the collector has not yet answered: a fresh id yields to a valid `device_fp` cookie (docs/protocol.md).
+ */
+export const FRESH_HEADER = 'X-Device-Fresh';
 /** Cookie holding the device id. */
 export const DEVICE_COOKIE = 'device_fp';
 /** 400 days: the longest cookie lifetime browsers honour. */

@@ -1,6 +1,6 @@
 /**
  * Which requests may carry the device header and have their echo adopted: the app's own origin, the
- * request's `baseURL` origin and the configured origins (../shared/CONTRACT.md, SDK). Never a third
+ * request's `baseURL` origin and the configured origins (docs/protocol.md, SDK). Never a third
  * party: the id is a tracking identifier and must not leak to other sites.
  */
 
