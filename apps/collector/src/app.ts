@@ -16,13 +16,18 @@ import { countRequests, createMetrics, metricsRoute } from './http/collector-met
 import { installErrorHandlers } from './http/error-handler.js';
 import { InvalidRequestError, PathTooLongError, RateLimitedError } from './http/errors.js';
 import { installRequestGuards } from './http/request-guards.js';
+import { aliasIdentitySource } from './insights/identity-figures.js';
 import { adminDeviceRoutes } from './routes/admin-device-route.js';
+import { adminJourneyRoutes } from './routes/admin-journey-route.js';
 import { adminStatsRoute } from './routes/admin-stats-route.js';
 import { adminUserRoutes } from './routes/admin-user-route.js';
+import { dashboardRoutes } from './routes/dashboard-routes.js';
 import { demoRoutes } from './routes/demo-routes.js';
 import { eventsRoute } from './routes/events-route.js';
+import { auditRoute, exportRoutes } from './routes/export-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { identifyRoute } from './routes/identify-route.js';
+import { insightsRoutes } from './routes/insights-routes.js';
 import { sessionRoute } from './routes/session-route.js';
 import { type CollectorResources, openResources } from './runtime/collector-resources.js';
 import { startDatabase } from './runtime/database-startup.js';
@@ -119,7 +124,17 @@ export async function buildApp(
           version: '0.1.0',
           description:
             'Page views, conversion and erasure of the devicelink collector. Admin routes need ' +
-            '`Authorization: Bearer <ADMIN_TOKEN>` and exist only when ADMIN_TOKEN is set.',
+            '`Authorization: Bearer <ADMIN_TOKEN>` and exist only when ADMIN_TOKEN is set; the read routes ' +
+            '(insights, journeys, exports, device detail) also take the read-only DASHBOARD_TOKEN.',
+        },
+        components: {
+          securitySchemes: {
+            bearer: {
+              type: 'http',
+              scheme: 'bearer',
+              description: 'ADMIN_TOKEN, or DASHBOARD_TOKEN for the read routes',
+            },
+          },
         },
       },
     });
@@ -193,11 +208,23 @@ export async function buildApp(
       onConverted: () => metrics.conversions.inc(),
     });
     if (config.debugRoutes || config.demo) await app.register(sessionRoute, { store: resources.store });
+    const tokens = { adminToken: config.adminToken, dashboardToken: config.dashboardToken };
     if (config.adminToken) {
-      const admin = { adminToken: config.adminToken, db: resources.db.db, store: resources.store };
+      const admin = { ...tokens, adminToken: config.adminToken, db: resources.db.db, store: resources.store };
       await app.register(adminDeviceRoutes, admin);
       await app.register(adminUserRoutes, admin);
       await app.register(adminStatsRoute, admin);
+      await app.register(auditRoute, admin);
+    } else if (config.dashboardToken) {
+      // Read-only: the device detail answers, its erasure refuses the dashboard token.
+      await app.register(adminDeviceRoutes, { ...tokens, db: resources.db.db, store: resources.store });
+    }
+    if (config.adminToken || config.dashboardToken) {
+      const read = { ...tokens, db: resources.db.db };
+      await app.register(insightsRoutes, { ...read, identity: aliasIdentitySource });
+      await app.register(adminJourneyRoutes, read);
+      await app.register(exportRoutes, read);
+      await app.register(dashboardRoutes);
     }
     await app.register(healthRoutes, {
       queue: resources.store,

@@ -6,15 +6,15 @@
 import type { DeviceAdmin, LiveSession } from '@devicelink/fastify';
 import type { Database } from '@devicelink/persister';
 import { isValidDeviceId } from '@devicelink/protocol';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Kysely, sql } from 'kysely';
-import { adminGuard } from '../auth/admin-auth.js';
+import { type AccessTokens, readOrAdminGuard } from '../auth/admin-auth.js';
 import { DatabaseUnavailableError, InvalidDeviceIdError, StoreUnavailableError } from '../http/errors.js';
+import { recordAudit } from '../insights/audit-log.js';
 import { errorSchema } from './error-schema.js';
 
 /** Options of {@link adminDeviceRoutes}. */
-export interface AdminRouteOptions {
-  adminToken: string;
+export interface AdminRouteOptions extends AccessTokens {
   db: Kysely<Database>;
   /** The live-session read and erasure. */
   store: DeviceAdmin;
@@ -31,7 +31,8 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 /** Registers the admin device routes behind the admin token (own scope: the guard applies to them alone). */
 export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRouteOptions): Promise<void> {
   const { db } = options;
-  app.addHook('onRequest', adminGuard(options.adminToken));
+  // The detail takes either token; the erasure only the admin token.
+  app.addHook('onRequest', readOrAdminGuard(options));
 
   app.get<{ Params: { deviceId: string } }>(
     '/v1/admin/devices/:deviceId',
@@ -132,7 +133,25 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
         request.log.error({ err }, 'erasure failed');
         throw new StoreUnavailableError();
       }
+      await auditErasure(options.db, request, 'erase-device', deviceId);
       reply.code(204).send();
     },
   );
+}
+
+/**
+ * Records an erasure in the audit log. The erasure is queued already and is never undone for want of a
+ * record: a failed write is logged at error level instead.
+ */
+export async function auditErasure(
+  db: Kysely<Database>,
+  request: FastifyRequest,
+  action: 'erase-device' | 'erase-user',
+  subject: string,
+): Promise<void> {
+  try {
+    await recordAudit(db, { actor: request.tokenKind ?? 'admin', action, subject });
+  } catch (err) {
+    request.log.error({ err }, 'audit log write failed');
+  }
 }

@@ -18,11 +18,14 @@ import type { FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
 import { adminGuard } from '../auth/admin-auth.js';
 import { DatabaseUnavailableError, InvalidUserIdError, StoreUnavailableError } from '../http/errors.js';
+import { auditErasure } from './admin-device-route.js';
 import { errorSchema } from './error-schema.js';
 
 /** Options of {@link adminUserRoutes}. */
 export interface AdminUserRouteOptions {
   adminToken: string;
+  /** Refused here with 403 (read-only), not 401. */
+  dashboardToken?: string | null;
   db: Kysely<Database>;
   /** Erasure of the user and of its devices. */
   store: DeviceAdmin;
@@ -39,7 +42,7 @@ export function isErasableUserId(userId: string): boolean {
 /** Registers the user erasure route behind the admin token (own scope). */
 export async function adminUserRoutes(app: FastifyInstance, options: AdminUserRouteOptions): Promise<void> {
   const { db } = options;
-  app.addHook('onRequest', adminGuard(options.adminToken));
+  app.addHook('onRequest', adminGuard(options.adminToken, options.dashboardToken ?? null));
 
   app.delete<{ Params: { userId: string } }>(
     '/v1/admin/users/:userId',
@@ -92,6 +95,7 @@ export async function adminUserRoutes(app: FastifyInstance, options: AdminUserRo
         request.log.error({ err }, 'user erasure failed');
         throw new StoreUnavailableError();
       }
+      await auditErasure(db, request, 'erase-user', userId);
       reply.code(204).send();
     },
   );

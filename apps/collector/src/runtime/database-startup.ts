@@ -8,6 +8,7 @@ import { createPersister, migrate, type Persister } from '@devicelink/persister'
 import type { FastifyBaseLogger } from 'fastify';
 import type { CollectorConfig } from '../config/collector-config.js';
 import type { CollectorResources } from './collector-resources.js';
+import { type RetentionRunner, startRetention } from './retention-runner.js';
 
 /** How long a stopping collector keeps persisting what is queued. */
 const SHUTDOWN_DRAIN_MS = 10_000;
@@ -69,10 +70,18 @@ export async function startDatabase(
     }
   };
 
+  // Retention runs where the persister runs (issue #9), once the schema is there.
+  let retention: RetentionRunner | null = null;
+  const startPersisting = () => {
+    persister?.start();
+    if (persister && config.retentionDays !== null) {
+      retention = startRetention(resources.db.db, config.retentionDays, log);
+    }
+  };
   let retrying: Promise<void> | null = null;
   if (await attempt()) {
     state = 'applied';
-    persister?.start();
+    startPersisting();
   } else {
     retrying = (async () => {
       let delay = 500;
@@ -98,7 +107,7 @@ export async function startDatabase(
         if (stopped) return;
         if (ok) {
           state = 'applied';
-          persister?.start();
+          startPersisting();
           return;
         }
         delay = Math.min(delay * 2, 5_000);
@@ -113,6 +122,7 @@ export async function startDatabase(
       (wake as (() => void) | null)?.();
       // An attempt in flight finishes before the pool closes, and then starts nothing.
       await retrying;
+      await (retention as RetentionRunner | null)?.stop();
       // Shutdown persists what is queued (bounded, so a Postgres outage cannot hold the exit).
       await persister?.stop({ drainMs: SHUTDOWN_DRAIN_MS });
     },

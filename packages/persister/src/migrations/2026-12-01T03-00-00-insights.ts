@@ -58,6 +58,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .on('page_views')
     .columns(['server_ts', 'event_id'])
     .execute();
+  // Identity quality counts the devices that only ever had server-made ids (browsers without the SDK).
+  await sql`create index sessions_server_made on sessions (device_id) where source = 'server'`.execute(db);
   await db.schema.createIndex('identity_links_linked_at').on('identity_links').column('linked_at').execute();
   await db.schema.createIndex('devices_last_seen').on('devices').column('last_seen').execute();
   await db.schema.createIndex('dead_letters_failed_at').on('dead_letters').column('failed_at').execute();
@@ -90,6 +92,7 @@ export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropIndex('dead_letters_failed_at').ifExists().execute();
   await db.schema.dropIndex('devices_last_seen').ifExists().execute();
   await db.schema.dropIndex('identity_links_linked_at').ifExists().execute();
+  await db.schema.dropIndex('sessions_server_made').ifExists().execute();
   await db.schema.dropIndex('page_views_server_ts_event').ifExists().execute();
   await db.schema.dropTable('session_rollups').ifExists().execute();
   await db.schema.dropTable('rollup_hourly').ifExists().execute();

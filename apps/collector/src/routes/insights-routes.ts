@@ -1,0 +1,237 @@
+/**
+ * The read routes behind the dashboard (issue #9), registered when `ADMIN_TOKEN` or `DASHBOARD_TOKEN`
+ * is set (either token reads): time series, conversion figures and histograms, paths before login, top
+ * pages and referrers, identity quality. Every figure but identity comes from the hourly roll-ups.
+ */
+import type { Database } from '@devicelink/persister';
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { type AccessTokens, readGuard } from '../auth/admin-auth.js';
+import { DatabaseUnavailableError } from '../http/errors.js';
+import type { IdentitySource } from '../insights/identity-figures.js';
+import {
+  type Bucket,
+  MAX_FIGURES_DAYS,
+  MAX_RANGE_DAYS,
+  parseHourRange,
+  parseLimit,
+  rangeQuerySchema,
+  timeZoneChecker,
+} from '../insights/insight-query.js';
+import { conversionFigures, pathsBeforeLogin, timeSeries, topPages } from '../insights/rollup-queries.js';
+import { errorSchema } from './error-schema.js';
+
+/** Options of {@link insightsRoutes}. */
+export interface InsightsRoutesOptions extends AccessTokens {
+  db: Kysely<Database>;
+  identity: IdentitySource;
+}
+
+/** The bearer scheme of every admin and read route, for the OpenAPI document. */
+export const bearerSecurity = [{ bearer: [] }];
+
+const errors = { '4xx': errorSchema, '5xx': errorSchema } as const;
+const count = { type: 'integer' } as const;
+const nullableRate = { type: ['number', 'null'] } as const;
+const histogram = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: { lower: { type: 'number' }, upper: { type: ['number', 'null'] }, count },
+    required: ['lower', 'upper', 'count'],
+  },
+} as const;
+const entryRows = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: {
+      key: { type: 'string' },
+      convertedSessions: count,
+      sessions: count,
+      conversionRate: nullableRate,
+    },
+    required: ['key', 'convertedSessions', 'sessions', 'conversionRate'],
+  },
+} as const;
+const topRows = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: { key: { type: 'string' }, pageViews: count },
+    required: ['key', 'pageViews'],
+  },
+} as const;
+const limitSchema = { type: 'integer', minimum: 1, maximum: 100, description: 'rows per list (default 10)' };
+
+/** Runs a read; a database failure is a 503. */
+export async function fromDatabase<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    throw new DatabaseUnavailableError((err as Error).message);
+  }
+}
+
+/** Registers the read routes behind either token (own scope). */
+export async function insightsRoutes(app: FastifyInstance, options: InsightsRoutesOptions): Promise<void> {
+  const { db } = options;
+  app.addHook('onRequest', readGuard(options));
+  const checkTimeZone = timeZoneChecker(db);
+
+  app.get<{ Querystring: { from?: string; to?: string; bucket?: Bucket; tz?: string } }>(
+    '/v1/admin/insights/timeseries',
+    {
+      schema: {
+        description:
+          'Page views (anonymous and signed-in), sessions started and converted, and the conversion rate per ' +
+          'bucket of the time zone’s wall clock. Ranges: hour buckets up to 31 days, day up to 400, week up to 1,100.',
+        security: bearerSecurity,
+        querystring: {
+          type: 'object',
+          properties: {
+            ...rangeQuerySchema,
+            bucket: { type: 'string', enum: ['hour', 'day', 'week'], default: 'day' },
+            tz: { type: 'string', maxLength: 64, description: 'IANA time zone (default UTC)' },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              from: { type: 'string' },
+              to: { type: 'string' },
+              bucket: { type: 'string' },
+              tz: { type: 'string' },
+              points: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    start: { type: 'string' },
+                    local: { type: 'string' },
+                    pageViewsAnonymous: count,
+                    pageViewsSignedIn: count,
+                    sessions: count,
+                    convertedSessions: count,
+                    conversionRate: nullableRate,
+                  },
+                },
+              },
+            },
+          },
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const bucket = request.query.bucket ?? 'day';
+      const range = parseHourRange(request.query, MAX_RANGE_DAYS[bucket]);
+      const tz = await fromDatabase(() => checkTimeZone(request.query.tz));
+      const points = await fromDatabase(() => timeSeries(db, range, bucket, tz));
+      return { from: range.from.toISOString(), to: range.to.toISOString(), bucket, tz, points };
+    },
+  );
+
+  app.get<{ Querystring: { from?: string; to?: string } }>(
+    '/v1/admin/insights/conversion',
+    {
+      schema: {
+        description:
+          'Sessions started in the range, how many converted, the rate, and histograms (fixed bins) of the ' +
+          'seconds to convert and of the page views before conversion. Range up to 400 days.',
+        security: bearerSecurity,
+        querystring: { type: 'object', properties: rangeQuerySchema },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              sessionsStarted: count,
+              convertedSessions: count,
+              conversionRate: nullableRate,
+              timeToConvert: histogram,
+              viewsBeforeConversion: histogram,
+            },
+          },
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const range = parseHourRange(request.query, MAX_FIGURES_DAYS);
+      return fromDatabase(() => conversionFigures(db, range));
+    },
+  );
+
+  app.get<{ Querystring: { from?: string; to?: string; limit?: number } }>(
+    '/v1/admin/insights/paths',
+    {
+      schema: {
+        description:
+          'The paths before login: entry pages and entry referrer origins of the sessions started in the ' +
+          'range, converted ones against all. Range up to 400 days.',
+        security: bearerSecurity,
+        querystring: { type: 'object', properties: { ...rangeQuerySchema, limit: limitSchema } },
+        response: {
+          200: { type: 'object', properties: { entryPages: entryRows, entryReferrers: entryRows } },
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const range = parseHourRange(request.query, MAX_FIGURES_DAYS);
+      const limit = parseLimit(request.query.limit, 10, 100);
+      return fromDatabase(() => pathsBeforeLogin(db, range, limit));
+    },
+  );
+
+  app.get<{ Querystring: { from?: string; to?: string; limit?: number } }>(
+    '/v1/admin/insights/top',
+    {
+      schema: {
+        description:
+          'The most viewed pages (URL without query) and referrer origins ("" for none) in the range. Up to 400 days.',
+        security: bearerSecurity,
+        querystring: { type: 'object', properties: { ...rangeQuerySchema, limit: limitSchema } },
+        response: { 200: { type: 'object', properties: { pages: topRows, referrers: topRows } }, ...errors },
+      },
+    },
+    async (request) => {
+      const range = parseHourRange(request.query, MAX_FIGURES_DAYS);
+      const limit = parseLimit(request.query.limit, 10, 100);
+      return fromDatabase(() => topPages(db, range, limit));
+    },
+  );
+
+  app.get(
+    '/v1/admin/insights/identity',
+    {
+      schema: {
+        description:
+          'Identity quality now: devices, users, devices per user, cookie edges, fingerprint joins standing and ' +
+          'revoked, shared fingerprints and devices with server-made ids only. Null: not measured yet.',
+        security: bearerSecurity,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              devices: count,
+              users: count,
+              devicesPerUser: histogram,
+              cookieEdges: count,
+              fingerprintJoins: {
+                type: ['object', 'null'],
+                properties: { standing: count, revoked: count },
+              },
+              sharedFingerprints: { type: ['integer', 'null'] },
+              serverMadeIds: count,
+              edgeSource: { type: 'string' },
+            },
+          },
+          ...errors,
+        },
+      },
+    },
+    async () => fromDatabase(() => options.identity.figures(db)),
+  );
+}
