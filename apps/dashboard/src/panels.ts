@@ -40,6 +40,7 @@ export async function runPanel(
   if (!panel) return;
   const state = panel.querySelector('[data-state]');
   panel.setAttribute('aria-busy', 'true');
+  panel.dataset.status = 'loading';
   if (state) {
     state.className = 'state';
     state.textContent = 'Loading…';

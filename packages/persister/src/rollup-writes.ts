@@ -48,7 +48,8 @@ export function sessionStateSelect(
       select ${page} as page, ${referrer} as referrer
       from page_views as pv
       where pv.session_id = s.id
-      order by pv.server_ts, pv.event_id
+      -- Page views sent in one batch share a server time: the client's clock orders them.
+      order by pv.server_ts, pv.client_ts nulls last, pv.event_id
       limit 1
     ) as e on true
     where ${where}
