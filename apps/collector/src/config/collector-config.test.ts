@@ -76,6 +76,21 @@ describe('loadConfig', () => {
     expect(loadConfig({ ADMIN_TOKEN: TOKEN }).adminToken).toBe(TOKEN);
   });
 
+  it('refuses a DASHBOARD_TOKEN shorter than 32 characters, or equal to ADMIN_TOKEN', () => {
+    refused({ DASHBOARD_TOKEN: 'short' }, 'DASHBOARD_TOKEN');
+    refused({ DASHBOARD_TOKEN: TOKEN, ADMIN_TOKEN: TOKEN }, 'DASHBOARD_TOKEN');
+    expect(loadConfig({ DASHBOARD_TOKEN: TOKEN }).dashboardToken).toBe(TOKEN);
+  });
+
+  it('keeps everything without RETENTION_DAYS and refuses one below CONVERSION_LOOKBACK_DAYS', () => {
+    expect(loadConfig({}).retentionDays).toBeNull();
+    expect(loadConfig({ RETENTION_DAYS: '30' }).retentionDays).toBe(30);
+    refused({ RETENTION_DAYS: '29' }, 'RETENTION_DAYS');
+    refused({ RETENTION_DAYS: '60', CONVERSION_LOOKBACK_DAYS: '90' }, 'RETENTION_DAYS');
+    refused({ RETENTION_DAYS: 'a year' }, 'RETENTION_DAYS');
+    refused({ RETENTION_DAYS: '0' }, 'RETENTION_DAYS');
+  });
+
   it('refuses CORS_ORIGINS=*', () => refused({ CORS_ORIGINS: '*' }, 'CORS_ORIGINS'));
 
   it('refuses a CORS origin with a path', () =>

@@ -64,11 +64,12 @@ const topRows = {
 } as const;
 const limitSchema = { type: 'integer', minimum: 1, maximum: 100, description: 'rows per list (default 10)' };
 
-/** Runs a read; a database failure is a 503. */
+/** Runs a read; a database failure is a 503 (the collector's own 4xx errors pass through). */
 export async function fromDatabase<T>(read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (err) {
+    if (String((err as { code?: unknown }).code).startsWith('DL_')) throw err;
     throw new DatabaseUnavailableError((err as Error).message);
   }
 }
