@@ -123,8 +123,10 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
     }
   };
   const storage = createIdStorage();
-  let stopped = false;
-  const live = () => !stopped;
+  // stop() aborts it: every listener goes with it, and nothing more is sent but the last flush.
+  const stopping = new AbortController();
+  const { signal } = stopping;
+  const live = () => !signal.aborted;
   const device = createDeviceIdClient(options.consent ?? 'granted', storage, (id) => {
     // First-visit code in its own chunk: a returning visitor never loads it. After stop() it does
     // nothing more: the evidence stays pending for a later page load.
@@ -138,7 +140,6 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
   const allowed = createOriginCheck(options.origins ?? [collector]);
   const win = typeof window === 'undefined' ? undefined : window;
   let last: string | undefined;
-  const cleanups: (() => void)[] = [];
 
   // Reset and forget: with `erase`, `DELETE /v1/device` erases the old device first (by its id and
   // cookie); then `DELETE /v1/device/cookie` clears the cookie, so the new id (minted by the device
@@ -156,7 +157,7 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
     pageview(url = win?.location.href) {
       // The same URL twice in a row is one view (a router's replaceState of the current entry). A page
       // rendered on a server is viewed when the browser runs it, not before.
-      if (stopped || !win || !url || url === last) return;
+      if (!live() || !win || !url || url === last) return;
       // A dropped view (consent denied) is not remembered: after a grant the same page counts.
       if (queue.push(url, last ?? (win?.document.referrer || undefined), token())) last = url;
     },
@@ -196,9 +197,8 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
     },
     flush: queue.flush,
     stop() {
-      if (stopped) return;
-      stopped = true;
-      for (const c of cleanups) c();
+      if (!live()) return;
+      stopping.abort();
       queue.flushNow();
     },
     headersFor(url, baseURL) {
@@ -215,14 +215,10 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
     const away = (e: Event) => {
       if (e.type === 'pagehide' || doc.visibilityState === 'hidden') queue.flushNow();
     };
-    win.addEventListener('pagehide', away);
-    doc.addEventListener('visibilitychange', away);
-    cleanups.push(() => {
-      win.removeEventListener('pagehide', away);
-      doc.removeEventListener('visibilitychange', away);
-    });
+    win.addEventListener('pagehide', away, { signal });
+    doc.addEventListener('visibilitychange', away, { signal });
     if (autoPageviews) {
-      cleanups.push(trackPages(() => dl.pageview()));
+      trackPages(() => dl.pageview(), signal);
       dl.pageview();
     }
   }

@@ -8,14 +8,13 @@
 // still the app's own.
 const NO_PAGE = 'http://page.invalid/';
 
-function pageHref(): string {
-  return globalThis.location?.href || NO_PAGE;
-}
-
-/** Origin of `url` resolved against `base` (itself resolved against the page), or null when unparseable. */
-export function originOf(url: string | undefined, base?: string): string | null {
+/**
+ * Origin of `url` resolved against `base` (itself resolved against the page), or null when unparseable.
+ * Neither given: the page's own origin.
+ */
+export function originOf(url?: string, base?: string): string | null {
   try {
-    return new URL(url ?? '', base ? new URL(base, pageHref()) : pageHref()).origin;
+    return new URL(url ?? '', new URL(base ?? '', globalThis.location?.href || NO_PAGE)).origin;
   } catch {
     return null;
   }
@@ -29,9 +28,6 @@ export function createOriginCheck(extra: readonly string[]): (url?: string, base
   const listed = new Set(extra.map((o) => originOf(o)));
   return (url, baseURL) => {
     const target = originOf(url, baseURL);
-    return (
-      target !== null &&
-      (target === originOf(pageHref()) || target === originOf(baseURL) || listed.has(target))
-    );
+    return target !== null && (target === originOf() || target === originOf(baseURL) || listed.has(target));
   };
 }

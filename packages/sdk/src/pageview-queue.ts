@@ -75,8 +75,9 @@ export function createPageviewQueue(
   const schedule = (ms: number) => {
     if (timer === undefined && device.consent() === 'granted') timer = setTimeout(flush, ms);
   };
-  // The leading run of events that share one token, at most one request's worth (count and bytes).
-  const take = () => {
+  // The leading run of events that share one token, at most one request's worth (count and bytes): the
+  // token, the entries taken and their events.
+  const take = (): [string | null, Queued[], PageviewInput[]] => {
     const token = queue[0]!.token;
     let n = 0;
     for (let bytes = 0; n < queue.length && n < MAX_EVENTS_PER_REQUEST && queue[n]!.token === token; n++) {
@@ -84,8 +85,11 @@ export function createPageviewQueue(
       bytes += JSON.stringify(queue[n]!.event).length + 1;
       if (bytes > MAX_BATCH_BYTES) break;
     }
-    return { token, batch: queue.splice(0, n || 1) };
+    const batch = queue.splice(0, n || 1);
+    return [token, batch, batch.map((q) => q.event)];
   };
+  const post = (token: string | null, events: PageviewInput[], keepalive?: boolean) =>
+    collector.send(EVENTS, { body: { events }, token, deviceId: token ? null : device.current(), keepalive });
 
   const sendable = () => queue.length && device.consent() === 'granted';
   const send = async () => {
@@ -94,12 +98,8 @@ export function createPageviewQueue(
       await device.ready();
       // While it waited, the page may have gone away (flushNow) or consent been withdrawn (clear).
       if (!sendable()) return;
-      const { token, batch } = take();
-      const r = await collector.send(EVENTS, {
-        body: { events: batch.map((q) => q.event) },
-        token,
-        deviceId: token ? null : device.current(),
-      });
+      const [token, batch, events] = take();
+      const r = await post(token, events);
       if ('error' in r) {
         // Unreachable (status 0), rate-limited or a server error: worth another try.
         if (/^(0|429|5..)$/.test(`${r.error.status}`) && ++tries < MAX_TRIES) {
@@ -148,16 +148,9 @@ export function createPageviewQueue(
     flushNow() {
       cancel();
       while (sendable()) {
-        const { token, batch } = take();
-        const events = batch.map((q) => q.event);
-        const deviceId = device.current();
-        if (token || !collector.beacon(EVENTS, { deviceId, consent: 'granted', events })) {
-          void collector.send(EVENTS, {
-            body: { events },
-            token,
-            deviceId: token ? null : deviceId,
-            keepalive: true,
-          });
+        const [token, , events] = take();
+        if (token || !collector.beacon(EVENTS, { deviceId: device.current(), consent: 'granted', events })) {
+          void post(token, events, true);
         }
       }
     },
