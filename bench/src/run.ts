@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createContext } from './bench-context.js';
 import { benchServices, checkServices, createBenchDatabase } from './bench-env.js';
+import { runDashboard } from './dashboard.js';
 import { runEmbedded } from './embedded.js';
 import { runIngest } from './ingest.js';
 import { runMemory } from './memory.js';
@@ -127,6 +128,7 @@ async function main(): Promise<void> {
     ['persistence', () => runPersistence(ctx)],
     ['embedded', () => runEmbedded(ctx)],
     ['stats-plan', () => runStatsPlan(services)],
+    ['dashboard', () => runDashboard(ctx, services)],
   ];
   const sections: SectionResult[] = [];
   for (const [name, run] of plan) {

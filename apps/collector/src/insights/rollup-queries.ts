@@ -10,7 +10,7 @@ import {
   TIME_TO_CONVERT_BINS,
   VIEWS_BEFORE_CONVERSION_BINS,
 } from '@devicelink/persister';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Bucket, HourRange } from './insight-query.js';
 
 /** One bucket of the time series. */
@@ -41,8 +41,40 @@ export async function timeSeries(
   bucket: Bucket,
   tz: string,
 ): Promise<SeriesPoint[]> {
+  const result = await timeSeriesQuery(range, bucket, tz).execute(db);
+  const points = new Map<string, SeriesPoint>();
+  for (const r of result.rows) {
+    let p = points.get(r.local);
+    if (!p) {
+      p = {
+        start: new Date(r.start).toISOString(),
+        local: r.local,
+        pageViewsAnonymous: 0,
+        pageViewsSignedIn: 0,
+        sessions: 0,
+        convertedSessions: 0,
+        conversionRate: null,
+      };
+      points.set(r.local, p);
+    }
+    const n = Number(r.n ?? 0);
+    if (r.metric === METRICS.pageViewsAnonymous) p.pageViewsAnonymous = n;
+    else if (r.metric === METRICS.pageViewsSignedIn) p.pageViewsSignedIn = n;
+    else if (r.metric === METRICS.sessions) p.sessions = n;
+    else if (r.metric === METRICS.converted) p.convertedSessions = n;
+  }
+  for (const p of points.values()) p.conversionRate = rate(p.convertedSessions, p.sessions);
+  return [...points.values()];
+}
+
+/** The SQL of {@link timeSeries} (the bench checks its plan). */
+export function timeSeriesQuery(
+  range: HourRange,
+  bucket: Bucket,
+  tz: string,
+): RawBuilder<{ start: Date; local: string; metric: string | null; n: string | null }> {
   const step = `1 ${bucket}`;
-  const result = await sql<{ start: Date; local: string; metric: string | null; n: string | null }>`
+  return sql<{ start: Date; local: string; metric: string | null; n: string | null }>`
     with buckets as (
       select b as local_start
       from generate_series(
@@ -67,30 +99,7 @@ export async function timeSeries(
       c.metric, c.n::text as n
     from buckets as b left join counts as c on c.local_start = b.local_start
     order by b.local_start
-  `.execute(db);
-  const points = new Map<string, SeriesPoint>();
-  for (const r of result.rows) {
-    let p = points.get(r.local);
-    if (!p) {
-      p = {
-        start: new Date(r.start).toISOString(),
-        local: r.local,
-        pageViewsAnonymous: 0,
-        pageViewsSignedIn: 0,
-        sessions: 0,
-        convertedSessions: 0,
-        conversionRate: null,
-      };
-      points.set(r.local, p);
-    }
-    const n = Number(r.n ?? 0);
-    if (r.metric === METRICS.pageViewsAnonymous) p.pageViewsAnonymous = n;
-    else if (r.metric === METRICS.pageViewsSignedIn) p.pageViewsSignedIn = n;
-    else if (r.metric === METRICS.sessions) p.sessions = n;
-    else if (r.metric === METRICS.converted) p.convertedSessions = n;
-  }
-  for (const p of points.values()) p.conversionRate = rate(p.convertedSessions, p.sessions);
-  return [...points.values()];
+  `;
 }
 
 /** One bin of a histogram: `[lower, upper)`, upper null for the last, open bin. */
@@ -209,14 +218,23 @@ export interface TopRow {
   pageViews: number;
 }
 
-async function top(db: Kysely<Database>, range: HourRange, metric: string, limit: number): Promise<TopRow[]> {
-  const rows = await sql<{ key: string; n: string }>`
+/** The SQL of the top `limit` keys of `metric` in the range (the bench checks its plan). */
+export function topQuery(
+  range: HourRange,
+  metric: string,
+  limit: number,
+): RawBuilder<{ key: string; n: string }> {
+  return sql<{ key: string; n: string }>`
     select key, sum(n)::text as n from rollup_hourly
     where metric = ${metric} and hour >= ${range.from} and hour < ${range.to}
     group by key having sum(n) <> 0
     order by sum(n) desc, key
     limit ${limit}
-  `.execute(db);
+  `;
+}
+
+async function top(db: Kysely<Database>, range: HourRange, metric: string, limit: number): Promise<TopRow[]> {
+  const rows = await topQuery(range, metric, limit).execute(db);
   return rows.rows.map((r) => ({ key: r.key, pageViews: Number(r.n) }));
 }
 
