@@ -53,7 +53,8 @@ export function createCollectorClient(base: string, device: DeviceIdClient): Col
         const res = await fetch(at(path), {
           method,
           headers,
-          body: body === undefined ? undefined : JSON.stringify(body),
+          // No body stays no body: JSON.stringify(undefined) is undefined.
+          body: JSON.stringify(body),
           // Without consent the device_fp cookie must not travel either: the collector could link it.
           credentials: consent === 'granted' ? 'include' : 'omit',
           keepalive,

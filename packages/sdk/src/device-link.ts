@@ -6,7 +6,7 @@
 import { createCollectorClient } from './collector-client.js';
 import type { Consent } from './consent.js';
 import { createDeviceIdClient, type DeviceIdSource } from './device-id-client.js';
-import { type CollectorError, DeviceLinkError } from './errors.js';
+import { CollectorError, DeviceLinkError } from './errors.js';
 import { createIdStorage } from './id-storage.js';
 import { createOriginCheck } from './origins.js';
 import { trackPages } from './page-tracking.js';
@@ -131,7 +131,7 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
     // First-visit code in its own chunk: a returning visitor never loads it. After stop() it does
     // nothing more: the evidence stays pending for a later page load.
     void import('./evidence.js').then(
-      (m) => (live() ? m.sendEvidence(id, { device, client, storage, report, live }) : undefined),
+      (m) => m.sendEvidence(id, { device, client, storage, report, live }),
       report,
     );
   });
@@ -141,17 +141,17 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
   const win = typeof window === 'undefined' ? undefined : window;
   let last: string | undefined;
 
-  // Reset and forget: with `erase`, `DELETE /v1/device` erases the old device first (by its id and
-  // cookie); then `DELETE /v1/device/cookie` clears the cookie, so the new id (minted by the device
-  // client afterwards, never fingerprinted) does not yield to the old cookie.
+  // identify, reset and forget run at a login or a logout, never on a plain page load: their requests
+  // are a chunk of its own, imported on the first call. A chunk that cannot be loaded (offline, a
+  // deploy that removed it) is answered like an unreachable collector: these calls never reject.
+  const identity = <T>(use: (m: typeof import('./identity-requests.js')) => Promise<T>) =>
+    import('./identity-requests.js').then(use, (cause: unknown) => ({
+      error: new CollectorError('identity requests could not be loaded', 0, { cause }),
+    }));
+  // The id is forgotten at once (device.replace), before the chunk arrives: from the call on, no
+  // request carries the old id.
   const replace = (erase: boolean) =>
-    device.replace(async (old): Promise<ResetResult> => {
-      if (!old) return { ok: true };
-      const r = erase ? await client.send('/v1/device', { method: 'DELETE', deviceId: old }) : { data: 0 };
-      const c =
-        'error' in r ? r : await client.send('/v1/device/cookie', { method: 'DELETE', deviceId: null });
-      return 'error' in c ? c : { ok: true };
-    });
+    device.replace((old) => identity((m) => m.replaceAtCollector(client, old, erase)));
 
   const dl: DeviceLink = {
     pageview(url = win?.location.href) {
@@ -161,12 +161,7 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
       // A dropped view (consent denied) is not remembered: after a grant the same page counts.
       if (queue.push(url, last ?? (win?.document.referrer || undefined), token())) last = url;
     },
-    async identify(bearer) {
-      await queue.flush();
-      await device.ready();
-      const r = await client.send('/v1/identify', { body: {}, token: bearer, deviceId: device.current() });
-      return 'error' in r ? r : (r.data as IdentifyResult);
-    },
+    identify: (bearer) => identity((m) => m.identify(bearer, queue, device, client)),
     setConsent(next) {
       const old = device.setConsent(next);
       // One last request with the old id: the collector drops its fingerprint entries and edges, so

@@ -18,7 +18,7 @@ export class FingerprintError extends DeviceLinkError {
 export class CollectorError extends DeviceLinkError {
   override name = 'CollectorError';
   /** HTTP status, or 0 when no answer arrived. */
-  status: number;
+  declare status: number;
   constructor(message: string, status: number, options?: ErrorOptions) {
     super(message, options);
     this.status = status;
@@ -32,7 +32,7 @@ export class CollectorError extends DeviceLinkError {
 export class PageviewsDroppedError extends DeviceLinkError {
   override name = 'PageviewsDroppedError';
   /** How many page views were dropped. */
-  count: number;
+  declare count: number;
   constructor(count: number, cause: CollectorError) {
     super(`${count} page views dropped`, { cause });
     this.count = count;

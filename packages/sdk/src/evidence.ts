@@ -36,6 +36,8 @@ export async function sendEvidence(
   { device, client, storage, report, live }: EvidenceContext,
   fingerprint: () => Promise<FingerprintResult> = createFingerprint(),
 ): Promise<void> {
+  // Stopped while this chunk loaded: FingerprintJS is not even loaded, the evidence stays pending.
+  if (!live()) return;
   const result = await fingerprint();
   if (!live() || device.current() !== id || storage.get(PENDING_KEY) !== id) return;
   if ('error' in result) {

@@ -4,17 +4,16 @@
  * party: the id is a tracking identifier and must not leak to other sites.
  */
 
-// Stands in for the page's origin where there is none (server-side rendering): a relative URL is then
-// still the app's own.
-const NO_PAGE = 'http://page.invalid/';
+import { PLACEHOLDER_BASE } from './page-url.js';
 
 /**
  * Origin of `url` resolved against `base` (itself resolved against the page), or null when unparseable.
- * Neither given: the page's own origin.
+ * Neither given: the page's own origin. Where there is no page (server-side rendering) a placeholder
+ * stands in for its origin, so a relative URL is still the app's own.
  */
 export function originOf(url?: string, base?: string): string | null {
   try {
-    return new URL(url ?? '', new URL(base ?? '', globalThis.location?.href || NO_PAGE)).origin;
+    return new URL(url ?? '', new URL(base ?? '', globalThis.location?.href || PLACEHOLDER_BASE)).origin;
   } catch {
     return null;
   }

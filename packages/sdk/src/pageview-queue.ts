@@ -3,17 +3,13 @@
  * keeps it through retries, so the collector counts a retried event once. Page views made while the app
  * had a token are sent with that token (authenticated events) and never batched with anonymous ones.
  */
-import {
-  MAX_EVENTS_PER_REQUEST,
-  MAX_URL_LENGTH,
-  type PageviewInput,
-  sanitizeUrl,
-  uuidv7,
-} from '@devicelink/protocol';
+import { MAX_EVENTS_PER_REQUEST, type PageviewInput } from '@devicelink/protocol';
 import type { CollectorClient } from './collector-client.js';
 import type { DeviceIdClient } from './device-id-client.js';
 import { type DeviceLinkError, PageviewsDroppedError } from './errors.js';
+import { eventId } from './event-id.js';
 import { originOf } from './origins.js';
+import { pageUrl } from './page-url.js';
 
 /** Batching options. */
 export interface BatchOptions {
@@ -81,7 +77,7 @@ export function createPageviewQueue(
     const token = queue[0]!.token;
     let n = 0;
     for (let bytes = 0; n < queue.length && n < MAX_EVENTS_PER_REQUEST && queue[n]!.token === token; n++) {
-      // Characters are bytes: sanitizeUrl percent-encodes a URL, and a referrer is an ASCII origin.
+      // Characters are bytes: pageUrl percent-encodes a URL, and a referrer is an ASCII origin.
       bytes += JSON.stringify(queue[n]!.event).length + 1;
       if (bytes > MAX_BATCH_BYTES) break;
     }
@@ -126,17 +122,18 @@ export function createPageviewQueue(
 
   return {
     push(url, referrer, token) {
-      // What the collector would drop does not leave the browser: the fragment (it may hold an OAuth
-      // #access_token), query parameters outside the allowlist, and of a referrer all but its origin.
-      const clean = sanitizeUrl(url, queryAllowlist);
+      // What the collector would drop does not leave the browser: the fragment, query parameters
+      // outside the allowlist, and of a referrer all but its origin.
+      const clean = pageUrl(url, queryAllowlist);
       // Denied, or a URL the collector would refuse (and with it the whole batch): dropped.
-      if (device.consent() === 'denied' || !clean || clean.length > MAX_URL_LENGTH) return false;
+      if (device.consent() === 'denied' || !clean) return false;
+      const ts = Date.now();
       const event: PageviewInput = {
         type: 'pageview',
         url: clean,
         referrer: (referrer && originOf(referrer)) || undefined,
-        id: uuidv7(),
-        ts: Date.now(),
+        id: eventId(ts),
+        ts,
       };
       if (queue.push({ event, token }) > MAX_QUEUED) queue.shift();
       // While a retry is scheduled its backoff stands: a full batch waits for it too.
