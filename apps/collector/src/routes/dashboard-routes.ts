@@ -49,10 +49,12 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
     reply.header('cache-control', 'no-store');
   });
   const dist = dashboardDistDir();
-  app.get('/dashboard', async (_request, reply) => reply.redirect('/dashboard/'));
+  // Files, not API: kept out of the OpenAPI document.
+  const hide = { schema: { hide: true } };
+  app.get('/dashboard', hide, async (_request, reply) => reply.redirect('/dashboard/'));
   if (!dist) {
     app.log.warn('the dashboard is not built (apps/dashboard/dist); build it with npm run build');
-    app.get('/dashboard/', async (_request, reply) =>
+    app.get('/dashboard/', hide, async (_request, reply) =>
       reply.code(503).type('text/plain').send('the dashboard is not built: run npm run build'),
     );
     return;
