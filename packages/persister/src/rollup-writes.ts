@@ -10,6 +10,10 @@
  *
  * Every delta goes to rows keyed by `writer`: the queue partition whose advisory lock the transaction
  * holds (a persister pass: its lowest partition), so two persisters never update the same roll-up row.
+ *
+ * Known limit: a user erasure (written under the user's partition) that deletes a session while another
+ * persister's uncommitted pass recounts that same session (under the device's partition) can leave the
+ * session counted until the device's next write recounts it; one persister, or no such overlap, is exact.
  */
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import {
