@@ -39,13 +39,15 @@ async function seed(url: string, sessions: number, start: number): Promise<void>
         case when g % 5 = 0 then ${uuid('g + 1000000000')} end
       from generate_series(1, ${sessions}) as g`);
     await client.query(`
-      insert into page_views (event_id, device_id, user_id, session_id, url, referrer, server_ts)
+      insert into page_views (event_id, device_id, user_id, session_id, url, referrer, server_ts, id_time)
       select ${uuid('g * 10 + k')},
         case when k = 9 and g % 10 = 0 then null else 'seed-device-' || (g % ${devices}) end,
         case when k = 9 and g % 10 = 0 then 'user-' || (g % ${devices}) end,
         case when k = 9 and g % 10 = 0 then null else ${uuid('g')} end,
         'https://shop.test/' || (array['', 'pricing', 'docs', 'blog/' || (g % 40), 'signup', 'about'])[1 + (g + k) % 6],
         case when k = 0 then (array[null, 'https://www.google.com/', 'https://news.ycombinator.com/item', 'https://t.co/x'])[1 + g % 4] end,
+        ${at('g')} + k * interval '1 minute',
+        -- The partition time as if the ids were minted when the page views happened.
         ${at('g')} + k * interval '1 minute'
       from generate_series(1, ${sessions}) as g, generate_series(0, 9) as k
       order by g, k`);
@@ -200,7 +202,7 @@ export async function runDashboard(ctx: BenchContext, services: BenchServices): 
         while (!stop) {
           const s = performance.now();
           await writer.query(
-            `insert into page_views (event_id, device_id, url, server_ts) values (gen_random_uuid(), 'live', 'https://shop.test/live', now())`,
+            `insert into page_views (event_id, device_id, url, server_ts, id_time) values (gen_random_uuid(), 'live', 'https://shop.test/live', now(), now())`,
           );
           inserts.push(performance.now() - s);
         }

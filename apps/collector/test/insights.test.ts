@@ -295,9 +295,11 @@ describe.runIf(hasServices('postgres'))('the read API', () => {
     expect(res.json()).toMatchObject({ statusCode: status, code, message: expect.any(String) });
   });
 
-  it('documents the read routes with the bearer scheme, and serves the dashboard with a strict CSP', async () => {
+  it('documents the read routes with either bearer token, and serves the dashboard with a strict CSP', async () => {
     const doc = (await ctx.app.inject({ url: '/docs/json' })).json();
-    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    for (const scheme of ['adminToken', 'dashboardToken']) {
+      expect(doc.components.securitySchemes[scheme]).toMatchObject({ type: 'http', scheme: 'bearer' });
+    }
     for (const path of [
       '/v1/admin/insights/timeseries',
       '/v1/admin/insights/conversion',
@@ -308,7 +310,10 @@ describe.runIf(hasServices('postgres'))('the read API', () => {
       '/v1/admin/export/pageviews',
       '/v1/admin/audit',
     ]) {
-      expect(doc.paths[path]?.get?.security, path).toEqual([{ bearer: [] }]);
+      const either = [{ adminToken: [] }, { dashboardToken: [] }];
+      expect(doc.paths[path]?.get?.security, path).toEqual(
+        path === '/v1/admin/audit' ? [{ adminToken: [] }] : either,
+      );
     }
     const page = await ctx.app.inject({ url: '/dashboard/' });
     expect(page.statusCode).toBe(200);

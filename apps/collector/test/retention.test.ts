@@ -11,6 +11,7 @@ import {
   recountRollups,
   summedRollups,
 } from '@devicelink/persister';
+import { uuidv7 } from '@devicelink/protocol';
 import {
   COLLECTOR_SERVER,
   hasServices,
@@ -57,12 +58,14 @@ describe.runIf(hasServices('postgres'))('npm start -- purge', () => {
     await db.db
       .insertInto('page_views')
       .values(
+        // Event ids minted when the page view happened (the table's partition time, `id_time`).
         Array.from({ length: views }, (_, i) => ({
-          event_id: randomUUID(),
+          event_id: uuidv7(at + i * 1000),
           device_id: device,
           session_id: session,
           url: `https://shop.test/${label}/${i}`,
           server_ts: new Date(at + i * 1000),
+          id_time: new Date(at + i * 1000),
         })),
       )
       .execute();

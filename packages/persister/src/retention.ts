@@ -4,11 +4,12 @@
  * rows a batch deletes are uncounted in the same transaction (writer {@link RETENTION_WRITER}), and the
  * roll-up hours before the cutoff are dropped last.
  *
- * Page views go through {@link purgePageViewsBefore}, the one step that changes when page views are
- * partitioned by time (issue #11): it then drops whole partitions instead of deleting in batches.
+ * Page views go through {@link purgePageViewsBefore}: page views are partitioned by month (issue #11),
+ * so it drops the months wholly past the limit and deletes in batches only within the boundary month.
  */
 import { TOMBSTONE_SECONDS } from '@devicelink/protocol';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { dropPageViewMonth, pageViewMonths } from './page-view-partitions.js';
 import { RollupWriter } from './rollup-writes.js';
 import type { Database } from './schema.js';
 
@@ -94,7 +95,7 @@ export async function purgeExpired(db: Kysely<Database>, options: RetentionOptio
       if (n < batch) return total;
     }
   };
-  const inBatch = <T>(work: (trx: Kysely<Database>, rollups: RollupWriter) => Promise<T>) =>
+  const inBatch: RetentionTransaction = (work) =>
     db.transaction().execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(${sql.lit(LOCK_NAMESPACE)}, ${sql.lit(RETENTION_WRITER)})`.execute(
         trx,
@@ -120,9 +121,7 @@ export async function purgeExpired(db: Kysely<Database>, options: RetentionOptio
       return ids.length;
     }),
   );
-  result.pageViews += await repeat(() =>
-    inBatch((trx, rollups) => purgePageViewsBefore(trx, rollups, cutoff, batch)),
-  );
+  result.pageViews += await purgePageViewsBefore(db, inBatch, cutoff, batch, options.signal);
   result.rollupRows = await repeat(() =>
     inBatch(async (trx) =>
       deleted(
@@ -185,19 +184,64 @@ export async function purgeExpired(db: Kysely<Database>, options: RetentionOptio
   return result;
 }
 
+/** Runs `work` in one short transaction holding retention's lock, with a roll-up writer of its own. */
+export type RetentionTransaction = <T>(
+  work: (trx: Kysely<Database>, rollups: RollupWriter) => Promise<T>,
+) => Promise<T>;
+
 /**
- * One batch of page views older than `cutoff`, deleted and uncounted; answers how many. With page views
- * partitioned by time (issue #11) this becomes: drop the partitions wholly before the cutoff.
+ * Removes the page views older than `cutoff` and uncounts them; answers how many went. Page views are
+ * partitioned by month of `id_time`, the time in the event id (see page-view-partitions.ts), so age is
+ * that time (the server time for undated ids):
+ * - a month partition wholly before the cutoff is uncounted in one aggregate pass and dropped, one
+ *   transaction a month: no row-by-row delete, no dead tuples, no vacuum debt;
+ * - in the boundary month (the one holding the cutoff), the default partition (times no month holds)
+ *   and the undated one, rows before the cutoff are deleted in batches of `batchSize`, one transaction
+ *   each, so ingest and the persister go on.
  */
 export async function purgePageViewsBefore(
-  _trx: Kysely<Database>,
-  rollups: RollupWriter,
+  db: Kysely<Database>,
+  inTransaction: RetentionTransaction,
   cutoff: Date,
   batchSize: number,
+  signal?: AbortSignal,
 ): Promise<number> {
-  return rollups.deletePageViews(
-    sql`event_id in (select event_id from page_views where server_ts < ${cutoff} order by server_ts limit ${sql.lit(batchSize)})`,
+  let total = 0;
+  const months = await pageViewMonths(db);
+  for (const month of months) {
+    if (signal?.aborted) return total;
+    if (month.to.getTime() > cutoff.getTime()) break;
+    total += await inTransaction(async (trx, rollups) => {
+      const table = sql.table(month.name);
+      // Counted and dropped under the partition DDL lock: nothing attaches or writes the month between.
+      const n = await rollups.uncountPageViewsOf(table);
+      return (await dropPageViewMonth(trx, month.name)) ? n : 0;
+    });
+  }
+  const boundary = months.find(
+    (m) => m.from.getTime() < cutoff.getTime() && cutoff.getTime() < m.to.getTime(),
   );
+  const batched: Array<[string, RawBuilder<unknown>]> = [
+    ...(boundary ? [[boundary.name, sql`id_time < ${cutoff}`] as [string, RawBuilder<unknown>]] : []),
+    ['page_views_default', sql`id_time < ${cutoff}`],
+    ['page_views_undated', sql`server_ts < ${cutoff}`],
+  ];
+  for (const [name, older] of batched) {
+    const table = sql.table(name);
+    for (;;) {
+      if (signal?.aborted) return total;
+      // A TID scan per batch: the rows are picked through the partition's index, then deleted by ctid.
+      const n = await inTransaction((_trx, rollups) =>
+        rollups.deletePageViews(
+          sql`ctid = any(array(select ctid from ${table} where ${older} limit ${sql.lit(batchSize)}))`,
+          table,
+        ),
+      );
+      total += n;
+      if (n < batchSize) break;
+    }
+  }
+  return total;
 }
 
 async function deleted(db: Kysely<Database>, statement: RawBuilder<unknown>): Promise<number> {

@@ -34,6 +34,14 @@ function* slices<T>(items: readonly T[], size: number): Generator<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
 
+/** What the roll-ups count of an inserted page view. */
+export interface InsertedPageView {
+  serverTs: Date;
+  userId: string | null;
+  url: string;
+  referrer: string | null;
+}
+
 /** The roll-up state of sessions as they are now, for `where` over `sessions as s`. */
 export function sessionStateSelect(
   where: RawBuilder<unknown>,
@@ -85,7 +93,7 @@ function pageViewUpsert(source: RawBuilder<unknown>, writer: number, sign: 1 | -
  *
  * @example
  * const rollups = new RollupWriter(trx, partition);
- * await rollups.pageViewsInserted(insertedIds);
+ * await rollups.pageViewsInserted(insertedRows);
  * await rollups.reconcileDevices(touchedDevices);
  */
 export class RollupWriter {
@@ -94,11 +102,20 @@ export class RollupWriter {
     readonly writer: number,
   ) {}
 
-  /** Counts page views just inserted (by event id). */
-  async pageViewsInserted(eventIds: readonly string[]): Promise<void> {
-    for (const ids of slices(eventIds, IDS_PER_STATEMENT)) {
+  /**
+   * Counts page views just inserted: the rows the insert returned (what it skipped as already stored is
+   * not among them).
+   */
+  async pageViewsInserted(rows: readonly InsertedPageView[]): Promise<void> {
+    // 4 parameters a row.
+    for (const slice of slices(rows, IDS_PER_STATEMENT / 4)) {
+      const values = sql.join(
+        slice.map(
+          (r) => sql`(${r.serverTs}::timestamptz, ${r.userId}::text, ${r.url}::text, ${r.referrer}::text)`,
+        ),
+      );
       await pageViewUpsert(
-        sql`(select server_ts, user_id, url, referrer from page_views where event_id in (${sql.join(ids)}))`,
+        sql`(select * from (values ${values}) as v(server_ts, user_id, url, referrer))`,
         this.writer,
         1,
       ).execute(this.db);
@@ -106,14 +123,28 @@ export class RollupWriter {
   }
 
   /**
-   * Deletes the page views matching `where` (over `page_views`) and uncounts exactly those; resolves
-   * with how many went.
+   * Deletes the page views matching `where` (over `page_views`, or over one of its partitions given as
+   * `table`) and uncounts exactly those; resolves with how many went.
    */
-  async deletePageViews(where: RawBuilder<unknown>): Promise<number> {
+  async deletePageViews(
+    where: RawBuilder<unknown>,
+    table: RawBuilder<unknown> = sql`page_views`,
+  ): Promise<number> {
     const result = await sql<{ n: number }>`
-      with src as (delete from page_views where ${where} returning server_ts, user_id, url, referrer),
+      with src as (delete from ${table} where ${where} returning server_ts, user_id, url, referrer),
       counted as (${pageViewUpsert(sql`src`, this.writer, -1)})
       select count(*)::int as n from src`.execute(this.db);
+    return Number(result.rows[0]?.n ?? 0);
+  }
+
+  /**
+   * Uncounts every page view of `table` (a partition about to be dropped whole) in one aggregate pass;
+   * resolves with how many rows it holds.
+   */
+  async uncountPageViewsOf(table: RawBuilder<unknown>): Promise<number> {
+    const result = await sql<{ n: number }>`
+      with counted as (${pageViewUpsert(sql`(select server_ts, user_id, url, referrer from ${table})`, this.writer, -1)})
+      select count(*)::int as n from ${table}`.execute(this.db);
     return Number(result.rows[0]?.n ?? 0);
   }
 

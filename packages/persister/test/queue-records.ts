@@ -5,17 +5,20 @@ import { uuidv7 } from '@devicelink/protocol';
 /** A fresh device id. */
 export const device = (): string => `dev-${uuidv7().replace(/-/g, '')}`;
 
-/** A page view record with a fresh event id (URL `/p` unless `options` say otherwise). */
+/**
+ * A page view record with a fresh event id minted at `serverTs`, as the SDK mints it when the page view
+ * happens (URL `/p` unless `options` say otherwise).
+ */
 export function pageview(
   deviceId: string | null,
   sessionId: string | null,
   serverTs: number,
   userId: string | null = null,
-  options: { url?: string; referrer?: string | null } = {},
+  options: { url?: string; referrer?: string | null; eventId?: string } = {},
 ): PageviewRecord {
   return {
     kind: 'pageview',
-    eventId: uuidv7(),
+    eventId: options.eventId ?? uuidv7(serverTs),
     deviceId,
     userId,
     sessionId,

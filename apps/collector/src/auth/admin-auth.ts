@@ -1,30 +1,70 @@
 /**
- * Bearer tokens of the admin side: `ADMIN_TOKEN` (everything) and `DASHBOARD_TOKEN` (read-only: the
- * dashboard and the read routes). The bearer value and each token are compared as SHA-256 digests with
- * `timingSafeEqual`, so neither the length nor a prefix of a token leaks through timing. The kind of the
- * token a request used is kept on the request (for the audit log); the token itself never is.
+ * Bearer-token checks of the admin side and of `/metrics` (`METRICS_TOKEN`). The admin side has two
+ * tokens: `ADMIN_TOKEN` (everything) and `DASHBOARD_TOKEN` (read-only: the dashboard and the read
+ * routes). The bearer value and each token are compared as SHA-256 digests with `timingSafeEqual`, so
+ * neither the length nor a prefix of a token leaks through timing. Admin routes are rate-limited per
+ * client address before the token is checked, so guessing a token costs a 429 after a few tries. The
+ * kind of token a request used is kept on the request (for the audit log); the token itself never is.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AdminUnauthorizedError, ReadOnlyTokenError } from '../http/errors.js';
+
+const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
 /** Which token a request was let in with. */
 export type TokenKind = 'admin' | 'dashboard';
 
-/** The configured tokens; null when unset. */
-export interface AccessTokens {
-  adminToken: string | null;
-  dashboardToken: string | null;
-}
+/**
+ * What a route lets in: `admin` only the admin token (the dashboard token gets 403), `read` either.
+ */
+export type RouteAccess = 'admin' | 'read';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The kind of token an admin or read route let this request in with. */
     tokenKind?: TokenKind;
   }
+  interface FastifyContextConfig {
+    /** Set by {@link adminRouteConfig}: which tokens the route takes. */
+    access?: RouteAccess;
+  }
 }
 
-const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
+/** The rate limit of a route, as @fastify/rate-limit's route `config.rateLimit` takes it. */
+export interface RouteRateLimit {
+  max: number;
+  timeWindow: number;
+  keyGenerator: (request: FastifyRequest) => Promise<string>;
+}
+
+/** What guards the admin and read routes. */
+export interface AdminRouteGuards {
+  /** `ADMIN_TOKEN`; null when only `DASHBOARD_TOKEN` is set (then only read routes exist). */
+  adminToken: string | null;
+  /** `DASHBOARD_TOKEN`: read routes take it, admin-only routes refuse it with 403; null when unset. */
+  dashboardToken: string | null;
+  /** `ADMIN_RATE_LIMIT_PER_MINUTE` per client address; null without the rate-limit plugin. */
+  rateLimit: RouteRateLimit | null;
+}
+
+/**
+ * A check refusing requests without `Authorization: Bearer <token>` with `error` (constant time).
+ *
+ * @example
+ * const check = bearerCheck(config.metricsToken, () => new MetricsUnauthorizedError());
+ * app.addHook('onRequest', check);
+ */
+export function bearerCheck(
+  token: string,
+  error: () => Error = () => new AdminUnauthorizedError(),
+): (request: FastifyRequest) => Promise<void> {
+  const expected = digest(token);
+  return async (request) => {
+    const m = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '');
+    if (!m || !timingSafeEqual(digest(m[1]!.trim()), expected)) throw error();
+  };
+}
 
 /** The kind of the bearer token of `authorization`, or null when it matches neither token. */
 function tokenKind(
@@ -40,58 +80,42 @@ function tokenKind(
   return admin ? 'admin' : dashboard ? 'dashboard' : null;
 }
 
-function digests(tokens: AccessTokens) {
-  return {
-    admin: tokens.adminToken === null ? null : digest(tokens.adminToken),
-    dashboard: tokens.dashboardToken === null ? null : digest(tokens.dashboardToken),
-  };
-}
-
 /**
- * An `onRequest` hook refusing requests without `Authorization: Bearer <ADMIN_TOKEN>`: 401, or 403 for
- * the read-only dashboard token.
+ * Guards the admin and read routes of `app` (an encapsulated scope): the token check runs at
+ * `preParsing`, so the route's rate limit (an `onRequest` hook, see {@link adminRouteConfig}) counts
+ * every attempt first, and no body of an unauthenticated request is parsed. No or a wrong token is a
+ * 401; the dashboard token on a route whose access is `admin` is a 403.
  *
  * @example
- * app.addHook('onRequest', adminGuard(config.adminToken, config.dashboardToken));
+ * adminGuard(app, { adminToken, dashboardToken, rateLimit });
+ * app.get('/v1/admin/x', { config: adminRouteConfig(guards, 'read') }, handler);
  */
-export function adminGuard(
-  adminToken: string,
-  dashboardToken: string | null = null,
-): (request: FastifyRequest) => Promise<void> {
-  const expected = digests({ adminToken, dashboardToken });
-  return async (request) => {
-    const kind = tokenKind(expected, request.headers.authorization);
-    if (kind === 'dashboard') throw new ReadOnlyTokenError();
-    if (kind !== 'admin') throw new AdminUnauthorizedError();
-    request.tokenKind = kind;
+export function adminGuard(app: FastifyInstance, guards: AdminRouteGuards): void {
+  const expected = {
+    admin: guards.adminToken === null ? null : digest(guards.adminToken),
+    dashboard: guards.dashboardToken === null ? null : digest(guards.dashboardToken),
   };
-}
-
-/**
- * An `onRequest` hook for read routes: either token lets the request in; anything else is a 401.
- *
- * @example
- * app.addHook('onRequest', readGuard({ adminToken, dashboardToken }));
- */
-export function readGuard(tokens: AccessTokens): (request: FastifyRequest) => Promise<void> {
-  const expected = digests(tokens);
-  return async (request) => {
+  app.addHook('preParsing', async (request, _reply, payload) => {
     const kind = tokenKind(expected, request.headers.authorization);
     if (kind === null) throw new AdminUnauthorizedError();
+    if (kind === 'dashboard' && request.routeOptions.config.access !== 'read') throw new ReadOnlyTokenError();
     request.tokenKind = kind;
-  };
+    return payload;
+  });
+}
+
+/** The route `config` of an admin route: its rate limit, and which tokens it takes (default `admin`). */
+export function adminRouteConfig(
+  guards: AdminRouteGuards,
+  access: RouteAccess = 'admin',
+): { rateLimit?: RouteRateLimit; access: RouteAccess } {
+  return guards.rateLimit ? { rateLimit: guards.rateLimit, access } : { access };
 }
 
 /**
- * The guard of a route that reads with GET and writes with other methods (the device detail and its
- * erasure): GET takes either token, the rest only the admin token.
+ * The refusals a guarded route answers, for its documented statuses: 401 always, 403 on an admin-only
+ * route while a dashboard token exists to be refused.
  */
-export function readOrAdminGuard(tokens: AccessTokens): (request: FastifyRequest) => Promise<void> {
-  const read = readGuard(tokens);
-  const admin = tokens.adminToken === null ? null : adminGuard(tokens.adminToken, tokens.dashboardToken);
-  return async (request) => {
-    if (request.method === 'GET' || request.method === 'HEAD') return read(request);
-    if (!admin) throw new ReadOnlyTokenError();
-    return admin(request);
-  };
+export function guardStatuses(guards: AdminRouteGuards, access: RouteAccess = 'admin'): number[] {
+  return access === 'admin' && guards.dashboardToken !== null ? [401, 403] : [401];
 }

@@ -7,18 +7,18 @@ import { Readable } from 'node:stream';
 import type { Database } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { type AccessTokens, readGuard } from '../auth/admin-auth.js';
+import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
+import { isAcceptedUserId } from '../auth/user-id-rules.js';
 import { InvalidUserIdError } from '../http/errors.js';
 import { recordAudit } from '../insights/audit-log.js';
 import { userExport } from '../insights/data-export.js';
 import { decodeCursor, parseLimit } from '../insights/insight-query.js';
 import { userJourney } from '../insights/user-journey.js';
-import { isErasableUserId } from './admin-user-route.js';
-import { errorSchema } from './error-schema.js';
-import { bearerSecurity, fromDatabase } from './insights-routes.js';
+import { errorResponses, readSecurity } from './error-schema.js';
+import { fromDatabase } from './insights-routes.js';
 
 /** Options of {@link adminJourneyRoutes}. */
-export interface AdminJourneyRoutesOptions extends AccessTokens {
+export interface AdminJourneyRoutesOptions extends AdminRouteGuards {
   db: Kysely<Database>;
 }
 
@@ -47,17 +47,22 @@ export async function adminJourneyRoutes(
   options: AdminJourneyRoutesOptions,
 ): Promise<void> {
   const { db } = options;
-  app.addHook('onRequest', readGuard(options));
+  adminGuard(app, options);
+  const config = adminRouteConfig(options, 'read');
+  const security = readSecurity(options);
+  // 400: an id the collector never accepts, a bad cursor or limit; 414: an id longer than the router takes.
+  const errors = errorResponses(400, ...guardStatuses(options, 'read'), 414, 429, 503);
 
   app.get<{ Params: { userId: string }; Querystring: { cursor?: string; limit?: number } }>(
     '/v1/admin/users/:userId',
     {
+      config,
       schema: {
         description:
           'The user’s journey in time order: the anonymous page views of the sessions converted to the user ' +
           '(before each login) and the signed-in ones, per device. Never another user’s sessions on a shared ' +
           'device. The first page also lists the converted sessions and the links. Paginated by `cursor`.',
-        security: bearerSecurity,
+        security,
         params,
         querystring: {
           type: 'object',
@@ -102,14 +107,13 @@ export async function adminJourneyRoutes(
               nextCursor: { type: ['string', 'null'] },
             },
           },
-          '4xx': errorSchema,
-          '5xx': errorSchema,
+          ...errors,
         },
       },
     },
     async (request) => {
       const { userId } = request.params;
-      if (!isErasableUserId(userId)) throw new InvalidUserIdError();
+      if (!isAcceptedUserId(userId)) throw new InvalidUserIdError();
       const cursor = decodeCursor(request.query.cursor);
       const limit = parseLimit(request.query.limit, 100, 500);
       return fromDatabase(() => userJourney(db, userId, cursor, limit));
@@ -119,19 +123,26 @@ export async function adminJourneyRoutes(
   app.get<{ Params: { userId: string } }>(
     '/v1/admin/users/:userId/export',
     {
+      config,
       schema: {
         description:
           'Everything stored about the user (a data-subject request) as one JSON document: links, devices linked ' +
           'by login, converted sessions and their page views, signed-in page views. Fingerprint joins and ' +
           'aliases are not followed. Recorded in the audit log.',
-        security: bearerSecurity,
+        security,
         params,
-        response: { '4xx': errorSchema, '5xx': errorSchema },
+        response: {
+          200: {
+            description: 'The export, one JSON document (streamed as it is read).',
+            content: { 'application/json': { schema: { type: 'object', additionalProperties: true } } },
+          },
+          ...errors,
+        },
       },
     },
     async (request, reply) => {
       const { userId } = request.params;
-      if (!isErasableUserId(userId)) throw new InvalidUserIdError();
+      if (!isAcceptedUserId(userId)) throw new InvalidUserIdError();
       await fromDatabase(() =>
         recordAudit(db, { actor: request.tokenKind!, action: 'export-user', subject: userId }),
       );

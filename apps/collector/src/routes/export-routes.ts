@@ -6,18 +6,18 @@
 import type { Database } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { type AccessTokens, adminGuard, readGuard } from '../auth/admin-auth.js';
+import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
 import { InvalidQueryError, InvalidStatsRangeError } from '../http/errors.js';
 import { readAudit, recordAudit } from '../insights/audit-log.js';
 import { pageViewExport } from '../insights/data-export.js';
 import { decodeCursor, parseLimit } from '../insights/insight-query.js';
 import { parseUtcBound } from '../stats/utc-bound.js';
 import { streamOf } from './admin-journey-route.js';
-import { errorSchema } from './error-schema.js';
-import { bearerSecurity, fromDatabase } from './insights-routes.js';
+import { adminSecurity, errorResponses, readSecurity } from './error-schema.js';
+import { fromDatabase } from './insights-routes.js';
 
 /** Options of {@link exportRoutes}. */
-export interface ExportRoutesOptions extends AccessTokens {
+export interface ExportRoutesOptions extends AdminRouteGuards {
   db: Kysely<Database>;
 }
 
@@ -28,16 +28,17 @@ const DAY = 86_400_000;
 /** Registers the bulk export behind either token (own scope). */
 export async function exportRoutes(app: FastifyInstance, options: ExportRoutesOptions): Promise<void> {
   const { db } = options;
-  app.addHook('onRequest', readGuard(options));
+  adminGuard(app, options);
 
   app.get<{ Querystring: { from?: string; to?: string; cursor?: string } }>(
     '/v1/admin/export/pageviews',
     {
+      config: adminRouteConfig(options, 'read'),
       schema: {
         description:
           'Page views with server time in [from, to) in (server time, event id) order: NDJSON, or CSV with ' +
           '`Accept: text/csv`. Every row carries `cursor`; pass the last one received to resume. Up to 366 days.',
-        security: bearerSecurity,
+        security: readSecurity(options),
         querystring: {
           type: 'object',
           properties: {
@@ -46,7 +47,16 @@ export async function exportRoutes(app: FastifyInstance, options: ExportRoutesOp
             cursor: { type: 'string', maxLength: 200, description: 'resume after this row' },
           },
         },
-        response: { '4xx': errorSchema, '5xx': errorSchema },
+        response: {
+          200: {
+            description: 'The page views, one a line (streamed as they are read).',
+            content: {
+              'application/x-ndjson': { schema: { type: 'string' } },
+              'text/csv': { schema: { type: 'string' } },
+            },
+          },
+          ...errorResponses(400, ...guardStatuses(options, 'read'), 429, 503),
+        },
       },
     },
     async (request, reply) => {
@@ -91,18 +101,16 @@ export async function exportRoutes(app: FastifyInstance, options: ExportRoutesOp
 }
 
 /** Registers the audit log behind the admin token (own scope). */
-export async function auditRoute(
-  app: FastifyInstance,
-  options: { adminToken: string; dashboardToken: string | null; db: Kysely<Database> },
-): Promise<void> {
-  app.addHook('onRequest', adminGuard(options.adminToken, options.dashboardToken));
+export async function auditRoute(app: FastifyInstance, options: ExportRoutesOptions): Promise<void> {
+  adminGuard(app, options);
   app.get<{ Querystring: { cursor?: string; limit?: number } }>(
     '/v1/admin/audit',
     {
+      config: adminRouteConfig(options),
       schema: {
         description:
           'Exports and erasures, newest first: which token kind did what to which subject, and when.',
-        security: bearerSecurity,
+        security: adminSecurity,
         querystring: {
           type: 'object',
           properties: {
@@ -135,8 +143,7 @@ export async function auditRoute(
               nextCursor: { type: ['string', 'null'] },
             },
           },
-          '4xx': errorSchema,
-          '5xx': errorSchema,
+          ...errorResponses(400, ...guardStatuses(options), 429, 503),
         },
       },
     },

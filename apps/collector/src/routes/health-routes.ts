@@ -18,11 +18,39 @@ export interface HealthRouteOptions {
   migrations: () => 'applied' | 'pending' | 'failed';
 }
 
+const readiness = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['ready', 'unavailable'] },
+    store: { type: 'string', enum: ['redis', 'embedded'] },
+    postgres: { type: 'string', enum: ['up', 'down'] },
+    persister: { type: 'string', enum: ['on', 'off'] },
+    migrations: { type: 'string', enum: ['applied', 'pending', 'failed'] },
+    persistLagMs: { type: 'number', description: 'Age of the oldest entry not yet persisted, ms.' },
+    error: { type: 'string' },
+  },
+  required: ['status', 'store', 'postgres', 'persister', 'migrations', 'persistLagMs'],
+  additionalProperties: false,
+} as const;
+
 /** Registers the health routes. */
 export async function healthRoutes(app: FastifyInstance, options: HealthRouteOptions): Promise<void> {
   app.get(
     '/healthz',
-    { schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } },
+    {
+      schema: {
+        description: 'The process answers.',
+        response: {
+          200: {
+            type: 'object',
+            description: 'Alive.',
+            properties: { status: { type: 'string', enum: ['ok'] } },
+            required: ['status'],
+            additionalProperties: false,
+          },
+        },
+      },
+    },
     async () => ({ status: 'ok' }),
   );
 
@@ -32,18 +60,8 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRouteOpt
       schema: {
         description: 'Ready when the ingest path (store) works; Postgres state and persist lag are reported.',
         response: {
-          '2xx': {
-            type: 'object',
-            properties: {
-              status: { type: 'string' },
-              store: { type: 'string' },
-              postgres: { type: 'string' },
-              persister: { type: 'string' },
-              migrations: { type: 'string', enum: ['applied', 'pending', 'failed'] },
-              persistLagMs: { type: 'number' },
-              error: { type: 'string' },
-            },
-          },
+          200: { ...readiness, description: 'Ready: the store answers.' },
+          503: { ...readiness, description: 'Not ready: the store does not answer (`error` says why).' },
         },
       },
     },

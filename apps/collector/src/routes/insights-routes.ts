@@ -1,12 +1,12 @@
 /**
  * The read routes behind the dashboard (issue #9), registered when `ADMIN_TOKEN` or `DASHBOARD_TOKEN`
- * is set (either token reads): time series, conversion figures and histograms, paths before login, top
+ * is set (either token reads; rate-limited like the admin routes): time series, conversion figures and histograms, paths before login, top
  * pages and referrers, identity quality. Every figure but identity comes from the hourly roll-ups.
  */
 import type { Database } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { type AccessTokens, readGuard } from '../auth/admin-auth.js';
+import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
 import { DatabaseUnavailableError } from '../http/errors.js';
 import type { IdentitySource } from '../insights/identity-figures.js';
 import {
@@ -19,18 +19,14 @@ import {
   timeZoneChecker,
 } from '../insights/insight-query.js';
 import { conversionFigures, pathsBeforeLogin, timeSeries, topPages } from '../insights/rollup-queries.js';
-import { errorSchema } from './error-schema.js';
+import { errorResponses, readSecurity } from './error-schema.js';
 
 /** Options of {@link insightsRoutes}. */
-export interface InsightsRoutesOptions extends AccessTokens {
+export interface InsightsRoutesOptions extends AdminRouteGuards {
   db: Kysely<Database>;
   identity: IdentitySource;
 }
 
-/** The bearer scheme of every admin and read route, for the OpenAPI document. */
-export const bearerSecurity = [{ bearer: [] }];
-
-const errors = { '4xx': errorSchema, '5xx': errorSchema } as const;
 const count = { type: 'integer' } as const;
 const nullableRate = { type: ['number', 'null'] } as const;
 const histogram = {
@@ -77,17 +73,23 @@ export async function fromDatabase<T>(read: () => Promise<T>): Promise<T> {
 /** Registers the read routes behind either token (own scope). */
 export async function insightsRoutes(app: FastifyInstance, options: InsightsRoutesOptions): Promise<void> {
   const { db } = options;
-  app.addHook('onRequest', readGuard(options));
+  adminGuard(app, options);
   const checkTimeZone = timeZoneChecker(db);
+  const config = adminRouteConfig(options, 'read');
+  const security = readSecurity(options);
+  // What every read route may answer besides 200; the ones with a query add 400.
+  const errors = errorResponses(...guardStatuses(options, 'read'), 429, 503);
+  const queryErrors = { ...errorResponses(400), ...errors };
 
   app.get<{ Querystring: { from?: string; to?: string; bucket?: Bucket; tz?: string } }>(
     '/v1/admin/insights/timeseries',
     {
+      config,
       schema: {
         description:
           'Page views (anonymous and signed-in), sessions started and converted, and the conversion rate per ' +
           'bucket of the time zone’s wall clock. Ranges: hour buckets up to 31 days, day up to 400, week up to 1,100.',
-        security: bearerSecurity,
+        security,
         querystring: {
           type: 'object',
           properties: {
@@ -121,7 +123,7 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
               },
             },
           },
-          ...errors,
+          ...queryErrors,
         },
       },
     },
@@ -137,11 +139,12 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
   app.get<{ Querystring: { from?: string; to?: string } }>(
     '/v1/admin/insights/conversion',
     {
+      config,
       schema: {
         description:
           'Sessions started in the range, how many converted, the rate, and histograms (fixed bins) of the ' +
           'seconds to convert and of the page views before conversion. Range up to 400 days.',
-        security: bearerSecurity,
+        security,
         querystring: { type: 'object', properties: rangeQuerySchema },
         response: {
           200: {
@@ -154,7 +157,7 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
               viewsBeforeConversion: histogram,
             },
           },
-          ...errors,
+          ...queryErrors,
         },
       },
     },
@@ -167,15 +170,16 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
   app.get<{ Querystring: { from?: string; to?: string; limit?: number } }>(
     '/v1/admin/insights/paths',
     {
+      config,
       schema: {
         description:
           'The paths before login: entry pages and entry referrer origins of the sessions started in the ' +
           'range, converted ones against all. Range up to 400 days.',
-        security: bearerSecurity,
+        security,
         querystring: { type: 'object', properties: { ...rangeQuerySchema, limit: limitSchema } },
         response: {
           200: { type: 'object', properties: { entryPages: entryRows, entryReferrers: entryRows } },
-          ...errors,
+          ...queryErrors,
         },
       },
     },
@@ -189,12 +193,16 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
   app.get<{ Querystring: { from?: string; to?: string; limit?: number } }>(
     '/v1/admin/insights/top',
     {
+      config,
       schema: {
         description:
           'The most viewed pages (URL without query) and referrer origins ("" for none) in the range. Up to 400 days.',
-        security: bearerSecurity,
+        security,
         querystring: { type: 'object', properties: { ...rangeQuerySchema, limit: limitSchema } },
-        response: { 200: { type: 'object', properties: { pages: topRows, referrers: topRows } }, ...errors },
+        response: {
+          200: { type: 'object', properties: { pages: topRows, referrers: topRows } },
+          ...queryErrors,
+        },
       },
     },
     async (request) => {
@@ -207,11 +215,12 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
   app.get(
     '/v1/admin/insights/identity',
     {
+      config,
       schema: {
         description:
           'Identity quality now: devices, users, devices per user, cookie edges, fingerprint joins standing and ' +
           'revoked, shared fingerprints and devices with server-made ids only. Null: not measured yet.',
-        security: bearerSecurity,
+        security,
         response: {
           200: {
             type: 'object',

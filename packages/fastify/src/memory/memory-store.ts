@@ -10,6 +10,7 @@ import type { QueueConsumer } from '../store/queue-consumer.js';
 import { positiveInt, resolveStoreOptions, type StoreOptions } from '../store/store-options.js';
 import { MemoryQueue } from './memory-queue.js';
 import { MemorySessions } from './memory-sessions.js';
+import { readSessionSnapshot, writeSessionSnapshot } from './session-snapshot.js';
 
 /** Options of {@link createMemoryStore}. */
 export interface MemoryStoreOptions extends StoreOptions {
@@ -17,6 +18,14 @@ export interface MemoryStoreOptions extends StoreOptions {
   maxSessions?: number;
   /** Durable journal of the queue (JSON lines); unacknowledged records are replayed at construction. */
   journalPath?: string;
+  /**
+   * Snapshot file of the live sessions (and the dedupe, tombstones and salts beside them): read at
+   * construction, written every `snapshotIntervalMs` when something changed and at `close()`, so a
+   * restart continues each live session (same id, page count going on).
+   */
+  snapshotPath?: string;
+  /** How often the snapshot is written when something changed, ms (default 10,000). */
+  snapshotIntervalMs?: number;
   /** Clock (Unix ms); injectable so tests can move time. */
   now?: () => number;
   /** How often expired entries are swept, ms (default 60,000). */
@@ -30,7 +39,7 @@ export interface MemoryStoreOptions extends StoreOptions {
 
 /**
  * The memory store: the plugin's `DeviceStore`, the admin side and the queue's consumer side in one
- * object. `close()` stops the sweep timer.
+ * object. `close()` stops the timers and writes the last snapshot.
  */
 export interface MemoryStore extends DeviceStore, DeviceAdmin, QueueConsumer {
   close(): Promise<void>;
@@ -60,10 +69,40 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const sessions = new MemorySessions(o, queue, now, maxSessions);
   const timer = setInterval(() => sessions.sweep(), sweepIntervalMs);
   timer.unref();
+  const { snapshotPath } = options;
+  let saved = -1;
+  const save = () => {
+    if (!snapshotPath || sessions.changes() === saved) return;
+    saved = sessions.changes();
+    writeSessionSnapshot(snapshotPath, sessions.snapshot());
+  };
+  let snapshots: NodeJS.Timeout | null = null;
+  if (snapshotPath) {
+    const snapshot = readSessionSnapshot(snapshotPath);
+    if (snapshot) sessions.restore(snapshot);
+    saved = sessions.changes();
+    snapshots = setInterval(
+      () => {
+        try {
+          save();
+        } catch {
+          // A full disk or a vanished folder: the next tick (or close) tries again.
+          saved = -1;
+        }
+      },
+      positiveInt('snapshotIntervalMs', options.snapshotIntervalMs ?? 10_000),
+    );
+    snapshots.unref();
+  }
+  let closed = false;
   return {
     ...composeStore(sessions, queue),
     async close() {
+      if (closed) return;
+      closed = true;
       clearInterval(timer);
+      if (snapshots) clearInterval(snapshots);
+      save();
     },
   };
 }
