@@ -75,7 +75,12 @@ describe.runIf(hasServices('chromium', 'redis', 'postgres'))('consent denied in 
       expect(e.headers.cookie ?? '').not.toContain('device_fp');
       expect(e.responseHeaders?.['x-device-fingerprint']).toBeUndefined();
       expect(e.responseHeaders?.['set-cookie']).toBeUndefined();
-      expect(JSON.parse(e.responseBody!)).toEqual({ deviceId: null, source: null, session: null });
+      expect(JSON.parse(e.responseBody!)).toEqual({
+        deviceId: null,
+        source: null,
+        joined: false,
+        session: null,
+      });
     }
     // Only the demo's own record of the refusal is stored.
     expect(await page.evaluate(() => Object.keys(localStorage))).toEqual(['devicelink-demo:consent']);

@@ -11,7 +11,7 @@ import {
   type CollectorProcess,
   startOnServices,
 } from './support/collector-process.js';
-import { deviceCookie, FINGERPRINT_ID, goTo, storedId, storedIdNow } from './support/demo-page.js';
+import { deviceCookie, goTo, MINTED_ID, storedId, storedIdNow } from './support/demo-page.js';
 import { type RequestLog, recordRequests } from './support/request-log.js';
 import { type RunningServer, serveDemo, serveThirdParty } from './support/static-servers.js';
 
@@ -47,7 +47,7 @@ describe.runIf(hasServices('chromium', 'redis', 'postgres'))('the demo on a seco
     page = await profile.context.newPage();
     await page.goto(`${demo.origin}/demo/`);
     const deviceId = await storedId(page);
-    expect(deviceId).toMatch(FINGERPRINT_ID);
+    expect(deviceId).toMatch(MINTED_ID);
     await goTo(page, 'pricing');
 
     const events = await waitFor(

@@ -4,7 +4,12 @@
  * `POST /demo/login`. The child gets only the variables given here, so a `REDIS_URL` in the test
  * environment never leaks into the embedded pass.
  */
-import { openServices, type RunningProcess, startCollectorProcess } from '@devicelink/test-env';
+import {
+  openServices,
+  type RunningProcess,
+  startCollectorProcess,
+  type TestServices,
+} from '@devicelink/test-env';
 
 /** The admin token every e2e collector runs with (admin routes need 32+ characters). */
 export const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef0123456789';
@@ -20,6 +25,8 @@ export function startCollector(env: Record<string, string>): Promise<CollectorPr
 /** A collector on Redis + Postgres and how to stop it and remove its keys and database. */
 export interface CollectorOnServices {
   collector: CollectorProcess;
+  /** Its Redis prefix and Postgres database (with a connected client, for reading what reports read). */
+  services: TestServices;
   close(): Promise<void>;
 }
 
@@ -35,7 +42,7 @@ export async function startOnServices(
   try {
     const collector = await startCollector({ ...services.env, ...env });
     services.defer(() => collector.terminate());
-    return { collector, close: () => services.close() };
+    return { collector, services, close: () => services.close() };
   } catch (err) {
     await services.close();
     throw err;

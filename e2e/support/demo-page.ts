@@ -13,7 +13,7 @@ declare global {
       api: {
         get(url: string): Promise<{ status: number; headers: Record<string, string>; data: any }>;
       };
-      dl: { deviceId(): string | null; flush(): Promise<void> };
+      dl: { deviceId(): string | null; deviceIdSource(): string | null; flush(): Promise<void> };
     };
   }
 }
@@ -21,8 +21,11 @@ declare global {
 /** The SDK's localStorage key (docs/protocol.md, Names). */
 export const ID_KEY = 'devicelink:device-id';
 
-/** A FingerprintJS visitorId: 32 lower-case hex digits. Server-made ids are 22 base64url characters. */
-export const FINGERPRINT_ID = /^[0-9a-f]{32}$/;
+/** A minted device id: 128 random bits in base64url, 22 characters (docs/protocol.md, Device id). */
+export const MINTED_ID = /^[A-Za-z0-9_-]{22}$/;
+
+/** A FingerprintJS visitorId: 32 lower-case hex digits. It travels only as evidence, never as an id. */
+export const VISITOR_ID = /^[0-9a-f]{32}$/;
 
 /** True for a request of the FingerprintJS chunk (see apps/demo/build.mjs). */
 export const isFingerprintChunk = (url: string): boolean => /\/chunks\/fp\.esm-[\w-]+\.js$/.test(url);
@@ -31,6 +34,13 @@ export const isFingerprintChunk = (url: string): boolean => /\/chunks\/fp\.esm-[
 export async function storedId(page: Page): Promise<string> {
   const handle = await page.waitForFunction((key) => localStorage.getItem(key), ID_KEY, { timeout: 20_000 });
   return (await handle.jsonValue()) as string;
+}
+
+/** Waits until the stored id is `id` (a minted id yields to the cookie on the collector's answer). */
+export async function storedIdBecomes(page: Page, id: string): Promise<void> {
+  await page.waitForFunction(([key, want]) => localStorage.getItem(key!) === want, [ID_KEY, id] as const, {
+    timeout: 20_000,
+  });
 }
 
 /** The stored id right now, or null. */

@@ -1,6 +1,7 @@
 /**
  * One person's journey through the demo served by the collector, declared as a sequence of tests that
- * share a browser profile: first visit, reload and a second page, login, logout with cleared storage,
+ * share a browser profile: first visit (a minted id, the fingerprint sent once as evidence), reload and
+ * a second page, login, logout with cleared localStorage (the cookie keeps the id),
  * and page views flushed by beacon when a page closes. Run once on Redis + Postgres and once on the
  * embedded defaults; `setup` says which.
  */
@@ -12,12 +13,14 @@ import { launchProfile, observeBeacons, type Profile, screenshot } from './brows
 import { type CollectorProcess, startCollector } from './collector-process.js';
 import {
   deviceCookie,
-  FINGERPRINT_ID,
   goTo,
   isFingerprintChunk,
   logIn,
   logOut,
+  MINTED_ID,
   storedId,
+  storedIdBecomes,
+  VISITOR_ID,
 } from './demo-page.js';
 import { type RequestLog, recordRequests } from './request-log.js';
 
@@ -54,12 +57,28 @@ export function deviceJourney(name: string, setup: () => Promise<JourneySetup>):
     await services?.cleanup();
   });
 
-  test('on a first visit FingerprintJS makes the id in the browser; it is stored, sent, echoed, and route changes raise the page count', async () => {
+  test('on a first visit the SDK mints the id and sends it, fresh, from the first page view; the fingerprint goes once, as evidence; route changes raise the page count', async () => {
     page = await profile.context.newPage();
     await page.goto(`${collector.url}/demo/`);
     deviceId = await storedId(page);
-    expect(deviceId).toMatch(FINGERPRINT_ID);
+    expect(deviceId).toMatch(MINTED_ID);
+    // The very first request already carries the minted id, marked fresh until the collector answers
+    // (the page view or the demo's session read, whichever left first), and so does the first page view.
+    const first = await waitFor(() => log.to('/v1/events', { answered: true })[0], {
+      what: 'the first page view',
+    });
+    expect(first.headers['x-device-fingerprint']).toBe(deviceId);
+    const [earliest] = log.all.filter((e) => isCollector(e.url) && e.method !== 'OPTIONS');
+    expect(earliest!.headers).toMatchObject({ 'x-device-fingerprint': deviceId, 'x-device-fresh': '1' });
+    // FingerprintJS runs for a minted id, and its visitorId goes once, in a request of its own.
+    const evidence = await waitFor(() => log.to('/v1/device/fingerprint', { answered: true })[0], {
+      what: 'the fingerprint evidence',
+    });
     expect(log.all.some((e) => isFingerprintChunk(e.url))).toBe(true);
+    expect(evidence.headers['x-device-fingerprint']).toBe(deviceId);
+    expect(JSON.parse(evidence.body!)).toEqual({ visitorId: expect.stringMatching(VISITOR_ID), deviceId });
+    expect(evidence.status).toBe(202);
+    await expect.poll(() => page.textContent('#device-how')).toMatch(/^minted here/);
 
     // The SDK's page views carry the id and the collector echoes it.
     const events = await waitFor(
@@ -67,7 +86,7 @@ export function deviceJourney(name: string, setup: () => Promise<JourneySetup>):
         log
           .to('/v1/events', { answered: true })
           .find((e) => e.headers['x-device-fingerprint'] === deviceId && e.status === 202),
-      { what: 'a page view sent with the fingerprint id' },
+      { what: 'a page view sent with the minted id' },
     );
     expect(events.responseHeaders?.['x-device-fingerprint']).toBe(deviceId);
     expect(JSON.parse(events.responseBody!)).toMatchObject({ tracked: true, deviceId });
@@ -170,13 +189,23 @@ export function deviceJourney(name: string, setup: () => Promise<JourneySetup>):
     await screenshot(page, `${name}-3-logged-in`);
   });
 
-  test('after logout and cleared localStorage the same device is recognised, a new anonymous session starts, and logging in again links it', async () => {
+  test('after logout and cleared localStorage the minted id yields to the cookie: the same device comes back, a new anonymous session starts, and logging in again links it', async () => {
     await logOut(page);
     log.clear();
     await Promise.all([page.waitForEvent('load'), page.click('#clear-storage')]);
-    // FingerprintJS runs again (nothing stored) and gives the same id; the cookie agrees.
-    expect(await storedId(page)).toBe(deviceId);
-    expect(log.all.some((e) => isFingerprintChunk(e.url))).toBe(true);
+    // A new id is minted and sent fresh; the collector answers with the cookie's id and the SDK adopts it.
+    await storedIdBecomes(page, deviceId);
+    // Whichever request went first (the page view or the demo's session read) carried it fresh.
+    const yielded = await waitFor(
+      () => log.all.find((e) => isCollector(e.url) && e.headers['x-device-fresh'] === '1' && e.status),
+      { what: 'the answer to the fresh request' },
+    );
+    expect(yielded.headers['x-device-fingerprint']).toMatch(MINTED_ID);
+    expect(yielded.headers['x-device-fingerprint']).not.toBe(deviceId);
+    expect(yielded.responseHeaders?.['x-device-fingerprint']).toBe(deviceId);
+    expect(await page.evaluate(() => window.devicelinkDemo!.dl.deviceIdSource())).toBe('cookie');
+    await expect.poll(() => page.textContent('#device-how')).toMatch(/cookie/);
+    // A fresh id never rewrites the cookie.
     expect(await deviceCookie(profile.context, collector.url)).toBe(deviceId);
 
     const fresh = await waitFor(live, { what: 'a new anonymous session' });

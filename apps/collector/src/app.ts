@@ -21,7 +21,7 @@ import { PROBE_TIMEOUT_MS, within } from './http/promise-deadline.js';
 import { rateLimitStore } from './http/rate-limit-store.js';
 import { installRequestGuards } from './http/request-guards.js';
 import { requestLogSerializer } from './http/request-log.js';
-import { aliasIdentitySource } from './insights/identity-figures.js';
+import { edgeIdentitySource } from './insights/identity-figures.js';
 import { adminDeadLettersRoutes } from './routes/admin-dead-letters-route.js';
 import { adminDeviceRoutes } from './routes/admin-device-route.js';
 import { adminJourneyRoutes } from './routes/admin-journey-route.js';
@@ -29,6 +29,7 @@ import { adminStatsRoute } from './routes/admin-stats-route.js';
 import { adminUserRoutes } from './routes/admin-user-route.js';
 import { dashboardRoutes } from './routes/dashboard-routes.js';
 import { demoRoutes } from './routes/demo-routes.js';
+import { deviceRoutes } from './routes/device-routes.js';
 import { eventsRoute } from './routes/events-route.js';
 import { auditRoute, exportRoutes } from './routes/export-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -178,17 +179,30 @@ export async function buildApp(
     installRequestGuards(app, {
       corsOrigins: config.corsOrigins,
       addressLimit,
-      limitedRoutes: ['/v1/events', '/v1/identify'],
+      limitedRoutes: ['/v1/events', '/v1/identify', '/v1/device/fingerprint'],
     });
 
     const verifier = await registerTokenVerifier(app, config);
     await app.register(devicelink, {
       store: resources.store,
-      cookie: { secure: config.cookieSecure, sameSite: config.cookieSameSite },
+      cookie: {
+        secure: config.cookieSecure,
+        sameSite: config.cookieSameSite,
+        ...(config.cookieDomain ? { domain: config.cookieDomain } : {}),
+        partitioned: config.cookiePartitioned,
+      },
       honorGpc: config.honorGpc,
       queryAllowlist: config.queryAllowlist,
       authenticate: authenticateWith(verifier),
+      recovery: resources.recoverySecret ? { secret: resources.recoverySecret } : null,
     });
+    app.log.info(
+      resources.recoverySecret
+        ? `fingerprint joins on (RECOVERY_DAYS=${config.recovery.days})`
+        : config.recovery.enabled
+          ? 'fingerprint joins off: RECOVERY_SECRET is not set (every collector on this store needs the same one)'
+          : 'fingerprint joins off (RECOVERY=off)',
+    );
 
     await app.register(eventsRoute, {
       queryAllowlist: config.queryAllowlist,
@@ -199,10 +213,12 @@ export async function buildApp(
       verifier,
       rateLimit,
       honorGpc: config.honorGpc,
-      cookie: { secure: config.cookieSecure, sameSite: config.cookieSameSite },
       onConverted: () => metrics.conversions.inc(),
     });
-    if (config.debugRoutes || config.demo) await app.register(sessionRoute, { store: resources.store });
+    await app.register(deviceRoutes, { rateLimit, store: resources.store });
+    if (config.debugRoutes || config.demo) {
+      await app.register(sessionRoute, { store: resources.store, db: resources.db.db });
+    }
     if (config.adminToken || config.dashboardToken) {
       // Per client address, counted before the token is checked (see auth/admin-auth.ts); the read
       // routes count against the same limit.
@@ -229,7 +245,7 @@ export async function buildApp(
         });
         await app.register(auditRoute, { ...guards, db });
       }
-      await app.register(insightsRoutes, { ...guards, db, identity: aliasIdentitySource });
+      await app.register(insightsRoutes, { ...guards, db, identity: edgeIdentitySource });
       await app.register(adminJourneyRoutes, { ...guards, db });
       await app.register(exportRoutes, { ...guards, db });
       await app.register(dashboardRoutes);

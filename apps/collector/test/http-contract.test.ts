@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { hasServices, testEnv, uniquePrefix } from '@devicelink/test-env';
+import { createTestDatabase, hasServices, testEnv, uniquePrefix } from '@devicelink/test-env';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -127,12 +127,14 @@ describe.runIf(hasServices('redis', 'postgres'))('with Redis', () => {
   it('names rate-limit keys by route and by address, never "undefined"', async () => {
     const data = tempDataDir();
     const prefix = uniquePrefix('rlkeys');
+    // A database of its own: the shared one may carry another checkout's migrations.
+    const database = await createTestDatabase('rlkeys');
     const redis = new Redis(testEnv.redisUrl!);
     const app = await buildApp(
       loadConfig({
         DATA_DIR: data.dir,
         REDIS_URL: testEnv.redisUrl!,
-        DATABASE_URL: testEnv.databaseUrl!,
+        DATABASE_URL: database.url,
         REDIS_KEY_PREFIX: prefix,
         PERSISTER: 'off',
         ADMIN_TOKEN,
@@ -165,6 +167,7 @@ describe.runIf(hasServices('redis', 'postgres'))('with Redis', () => {
       if (all.length > 0) await redis.unlink(...all);
       redis.disconnect();
       data.remove();
+      await database.drop();
     }
   });
 });
@@ -187,7 +190,10 @@ describe.runIf(hasServices('postgres'))('start-up errors', () => {
   };
 
   it('names REDIS_URL and its address, password hidden, on one line when Redis is unreachable', async () => {
-    const r = await run({ REDIS_URL: 'redis://:hunter2@127.0.0.1:1', DATABASE_URL: testEnv.databaseUrl! });
+    const database = await createTestDatabase('redisdown');
+    const r = await run({ REDIS_URL: 'redis://:hunter2@127.0.0.1:1', DATABASE_URL: database.url }).finally(
+      () => database.drop(),
+    );
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toMatch(
       /^devicelink: cannot start: REDIS_URL \(redis:\/\/:\*\*\*@127\.0\.0\.1:1\): Redis is unreachable/,

@@ -116,7 +116,7 @@ describe.runIf(hasServices('postgres'))('the read API', () => {
     expect(next.nextCursor).toBeNull();
 
     const identity = (await get('/v1/admin/insights/identity')).json();
-    expect(identity).toMatchObject({ devices: 2, users: 2, fingerprintJoins: null });
+    expect(identity).toMatchObject({ devices: 2, users: 2, fingerprintJoins: { standing: 0, revoked: 0 } });
   });
 
   it('exports page views as NDJSON and CSV, resumable by cursor, and a user as one document; both audited', async () => {

@@ -14,7 +14,12 @@ describe('debug, health and CORS routes', () => {
     });
     const res = await ctx.app.inject({ url: '/v1/session', headers: { 'x-device-fingerprint': d } });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ deviceId: d, source: 'header', session: { pagesVisited: 2 } });
+    expect(res.json()).toMatchObject({
+      deviceId: d,
+      source: 'header',
+      joined: false,
+      session: { pagesVisited: 2 },
+    });
   });
 
   it('healthz answers ok and readyz reports the store and Postgres', async () => {

@@ -29,6 +29,8 @@ declare global {
 
 const config = readDemoConfig();
 let token = storedToken();
+// The collector's last word on whether this id was joined to an earlier device (GET /v1/session).
+let joined = false;
 
 // The app's API client. With the collector on another origin, credentials let its cookie travel.
 const api = axios.create({ baseURL: config.collector, withCredentials: true });
@@ -82,7 +84,7 @@ function userOf(jwt: string | null): string | null {
 }
 
 async function refreshSession(): Promise<void> {
-  renderDevice(dl.deviceId(), sdkIdStored(), dl.deviceIdSource());
+  renderDevice(dl.deviceId(), sdkIdStored(), dl.deviceIdSource(), joined);
   try {
     const { data } = await api.get<SessionAnswer>('/v1/session');
     const why =
@@ -92,10 +94,11 @@ async function refreshSession(): Promise<void> {
           ? 'Paused while signed in: requests carry Authorization, not the device id.'
           : 'Live from GET /v1/session; page views are sent in small batches.';
     renderSession(data, why);
+    joined = data.deviceId !== null && data.deviceId === dl.deviceId() && data.joined === true;
   } catch (err) {
     renderSession(null, `The collector did not answer (${(err as Error).message}).`);
   }
-  renderDevice(dl.deviceId(), sdkIdStored(), dl.deviceIdSource());
+  renderDevice(dl.deviceId(), sdkIdStored(), dl.deviceIdSource(), joined);
 }
 
 async function logIn(username: string, password: string): Promise<void> {

@@ -9,7 +9,10 @@ import type { Route } from './router.js';
 export interface SessionAnswer {
   deviceId: string | null;
   source: string | null;
-  session: { id: string; pagesVisited: number; firstSeen: number; lastSeen: number } | null;
+  /** The collector joined this id to the browser's earlier device by its fingerprint (inferred). */
+  joined?: boolean;
+  /** Times are ISO 8601 strings (docs/protocol.md: times in every answer). */
+  session: { id: string; pagesVisited: number; firstSeen: string; lastSeen: string } | null;
 }
 
 const PAGES: Record<string, { heading: string; text: string }> = {
@@ -33,7 +36,8 @@ function setText(id: string, text: string): void {
   $(id).textContent = text;
 }
 
-function when(ms: number): string {
+function when(iso: string): string {
+  const ms = Date.parse(iso);
   const ago = Math.max(0, Math.round((Date.now() - ms) / 1000));
   return `${new Date(ms).toLocaleTimeString()} (${ago < 60 ? `${ago} s` : `${Math.round(ago / 60)} min`} ago)`;
 }
@@ -63,11 +67,25 @@ const HOW: Record<DeviceIdSource, string> = {
   collector: "the collector's answer (no usable localStorage)",
 };
 
-/** Shows the id the SDK holds, whether it is stored, and how it came. */
-export function renderDevice(deviceId: string | null, stored: boolean, how: DeviceIdSource | null): void {
+/**
+ * Shows the id the SDK holds, whether it is stored, and how it came; `joined` is the collector's word
+ * (`GET /v1/session`) that it joined this id to the browser's earlier device by its fingerprint.
+ */
+export function renderDevice(
+  deviceId: string | null,
+  stored: boolean,
+  how: DeviceIdSource | null,
+  joined = false,
+): void {
   setText('device-id', deviceId ?? 'none');
   setText('device-stored', stored ? 'yes' : 'no');
-  setText('device-how', how ? HOW[how] : '–');
+  const came = how ? HOW[how] : '–';
+  setText(
+    'device-how',
+    joined
+      ? `${came}; joined by the collector to this browser's earlier device (fingerprint, inferred)`
+      : came,
+  );
 }
 
 /** Shows the collector's view of this device, or why there is none. */

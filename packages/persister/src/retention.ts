@@ -144,8 +144,8 @@ export async function purgeExpired(db: Kysely<Database>, options: RetentionOptio
     inBatch((trx) =>
       deleted(
         trx,
-        sql`delete from device_aliases where (device_id, alias_id) in (
-          select device_id, alias_id from device_aliases where first_seen < ${cutoff} limit ${sql.lit(batch)})`,
+        sql`delete from device_edges where (device_id, other_id, kind) in (
+          select device_id, other_id, kind from device_edges where first_seen < ${cutoff} limit ${sql.lit(batch)})`,
       ),
     ),
   );
@@ -163,7 +163,7 @@ export async function purgeExpired(db: Kysely<Database>, options: RetentionOptio
             and not exists (select 1 from sessions as s where s.device_id = d.device_id)
             and not exists (select 1 from page_views as pv where pv.device_id = d.device_id)
             and not exists (select 1 from identity_links as l where l.device_id = d.device_id)
-            and not exists (select 1 from device_aliases as a where a.device_id = d.device_id or a.alias_id = d.device_id)
+            and not exists (select 1 from device_edges as a where a.device_id = d.device_id or a.other_id = d.device_id)
           limit ${sql.lit(batch)})`,
       ),
     ),

@@ -2,10 +2,9 @@
  * Identity quality (issue #9): how well devices are recognised and tied to users. Read from the identity
  * tables themselves, never from roll-ups (a revoked join changes them without a rewrite).
  *
- * Today the only edges are the `device_aliases` (a header id seen with a different cookie id). Issue #8
- * adds cookie edges and fingerprint joins (standing and revoked) in tables of their own: point
- * {@link IdentitySource} at them then; until it is, fingerprint joins and shared fingerprints are null
- * (not measured), not zero.
+ * Edges are read as stored (docs/protocol.md, Edges): `device_edges` of kind `cookie` and `yield` prove
+ * one browser; a `join` is inferred from a fingerprint and stands unless `fingerprint_revocations`
+ * revoked it (a twin was seen). Each revocation marks a fingerprint shared.
  */
 import type { Database } from '@devicelink/persister';
 import { type Kysely, sql } from 'kysely';
@@ -21,9 +20,9 @@ export interface IdentityFigures {
   devicesPerUser: HistogramBin[];
   /** Cookie edges: a header id seen with another cookie id. */
   cookieEdges: number;
-  /** Fingerprint joins standing and revoked; null until the edges of issue #8 exist. */
+  /** Fingerprint joins standing and revoked. */
   fingerprintJoins: { standing: number; revoked: number } | null;
-  /** Fingerprints shared by more than one device; null until issue #8. */
+  /** Fingerprints found shared by live devices (twins): one per joined-to device with a revocation. */
   sharedFingerprints: number | null;
   /** Devices known only by ids the server made (browsers without the SDK). */
   serverMadeIds: number;
@@ -31,23 +30,31 @@ export interface IdentityFigures {
   edgeSource: string;
 }
 
-/** Where identity figures come from; swap the implementation when the edges of issue #8 land. */
+/** Where identity figures come from. */
 export interface IdentitySource {
   figures(db: Kysely<Database>): Promise<IdentityFigures>;
 }
 
 const DEVICES_PER_USER_BINS = [1, 2, 3, 4, 5, 10];
 
-/** Identity figures from `devices`, `identity_links`, `sessions` and `device_aliases`. */
-export const aliasIdentitySource: IdentitySource = {
+/** Identity figures from `devices`, `identity_links`, `sessions`, `device_edges` and the revocations. */
+export const edgeIdentitySource: IdentitySource = {
   async figures(db) {
-    const [devices, perUser, edges, serverMade] = await Promise.all([
+    const [devices, perUser, edges, joins, shared, serverMade] = await Promise.all([
       sql<{ n: string }>`select count(*)::text as n from devices`.execute(db),
       sql<{ devices: number; users: string }>`
         select least(d.n, 1000)::int as devices, count(*)::text as users
         from (select count(distinct device_id) as n from identity_links group by user_id) as d
         group by 1`.execute(db),
-      sql<{ n: string }>`select count(*)::text as n from device_aliases`.execute(db),
+      sql<{ n: string }>`
+        select count(*)::text as n from device_edges where kind in ('cookie', 'yield')`.execute(db),
+      sql<{ standing: string; revoked: string }>`
+        select count(*) filter (where r.revoked_until is null or r.revoked_until < e.first_seen)::text as standing,
+               count(*) filter (where r.revoked_until >= e.first_seen)::text as revoked
+        from device_edges as e
+        left join fingerprint_revocations as r on r.device_id = e.other_id
+        where e.kind = 'join'`.execute(db),
+      sql<{ n: string }>`select count(*)::text as n from fingerprint_revocations`.execute(db),
       sql<{ n: string }>`
         select count(distinct device_id)::text as n from sessions where source = 'server'`.execute(db),
     ]);
@@ -68,10 +75,13 @@ export const aliasIdentitySource: IdentitySource = {
       users,
       devicesPerUser: bins,
       cookieEdges: Number(edges.rows[0]?.n ?? 0),
-      fingerprintJoins: null,
-      sharedFingerprints: null,
+      fingerprintJoins: {
+        standing: Number(joins.rows[0]?.standing ?? 0),
+        revoked: Number(joins.rows[0]?.revoked ?? 0),
+      },
+      sharedFingerprints: Number(shared.rows[0]?.n ?? 0),
       serverMadeIds: Number(serverMade.rows[0]?.n ?? 0),
-      edgeSource: 'device_aliases',
+      edgeSource: 'device_edges',
     };
   },
 };

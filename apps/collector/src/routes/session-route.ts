@@ -1,14 +1,47 @@
 /**
- * `GET /v1/session`, only with `DEBUG_ROUTES=true` or `DEMO=1`: the caller's device and live session.
- * A tracking route (device work happens), and never issues tokens.
+ * `GET /v1/session`, only with `DEBUG_ROUTES=true` or `DEMO=1`: the caller's device and live session,
+ * and whether Postgres holds a standing fingerprint join of it to an earlier device (the demo shows
+ * how its id came; the other device is never named). A tracking route (device work happens), and
+ * never issues tokens.
  */
 import type { DeviceAdmin, LiveSession } from '@devicelink/fastify';
+import type { Database } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
+import { type Kysely, sql } from 'kysely';
 import { StoreUnavailableError } from '../http/errors.js';
 import { deviceCookies, deviceHeaders, errorResponses } from './error-schema.js';
 
-/** Registers the debug session route; `store` reads the live session. */
-export async function sessionRoute(app: FastifyInstance, { store }: { store: DeviceAdmin }): Promise<void> {
+/** Options of {@link sessionRoute}. */
+export interface SessionRouteOptions {
+  /** Reads the live session. */
+  store: DeviceAdmin;
+  /** Reads the device's joins. */
+  db: Kysely<Database>;
+}
+
+/** True when `deviceId` has a fingerprint join that no revocation came after (docs/protocol.md, Edges). */
+async function standingJoin(db: Kysely<Database>, deviceId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('device_edges as e')
+    .select('e.other_id')
+    .where('e.device_id', '=', deviceId)
+    .where('e.kind', '=', 'join')
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('fingerprint_revocations as r')
+            .select(sql`1`.as('one'))
+            .whereRef('r.device_id', '=', 'e.other_id')
+            .whereRef('r.revoked_until', '>=', 'e.first_seen'),
+        ),
+      ),
+    )
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Registers the debug session route. */
+export async function sessionRoute(app: FastifyInstance, { store, db }: SessionRouteOptions): Promise<void> {
   app.get(
     '/v1/session',
     {
@@ -23,6 +56,10 @@ export async function sessionRoute(app: FastifyInstance, { store }: { store: Dev
             properties: {
               deviceId: { type: ['string', 'null'] },
               source: { type: ['string', 'null'] },
+              joined: {
+                type: 'boolean',
+                description: 'A standing fingerprint join of this id to an earlier device (inferred).',
+              },
               session: {
                 anyOf: [
                   { type: 'null' },
@@ -46,8 +83,10 @@ export async function sessionRoute(app: FastifyInstance, { store }: { store: Dev
     },
     async (request) => {
       const deviceId = request.deviceId;
-      if (deviceId === null) return { deviceId: null, source: null, session: null };
+      if (deviceId === null) return { deviceId: null, source: null, joined: false, session: null };
       let live: LiveSession | null;
+      // Postgres lags the queue a little, and a database outage must not break the page: not joined.
+      const joined = standingJoin(db, deviceId).catch(() => false);
       try {
         live = await store.session(deviceId);
       } catch {
@@ -56,6 +95,7 @@ export async function sessionRoute(app: FastifyInstance, { store }: { store: Dev
       return {
         deviceId,
         source: request.deviceSource,
+        joined: await joined,
         session: live
           ? {
               id: live.sessionId,
