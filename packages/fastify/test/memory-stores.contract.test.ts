@@ -1,6 +1,7 @@
 import { createMemoryStore } from '../src/memory/memory-store.js';
 import { deviceAdminContract } from './device-admin.contract.js';
 import { deviceStoreContract } from './device-store.contract.js';
+import { partitionLeasesContract } from './partition-leases.contract.js';
 import { queueConsumerContract } from './queue-consumer.contract.js';
 import { harnessOf, type MakeHarness } from './store-harness.js';
 
@@ -22,3 +23,4 @@ const memory: MakeHarness = async (o = {}) => {
 deviceStoreContract('memory', memory);
 deviceAdminContract('memory', memory);
 queueConsumerContract('memory', memory);
+partitionLeasesContract('memory', memory);

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { deviceAdminContract } from './device-admin.contract.js';
 import { deviceStoreContract } from './device-store.contract.js';
+import { partitionLeasesContract } from './partition-leases.contract.js';
 import { queueConsumerContract } from './queue-consumer.contract.js';
 import { redisHarness, singleNode } from './redis-harness.js';
 
@@ -23,6 +24,10 @@ describe.runIf(hasServices('redis'))('Redis single node', () => {
     redisHarness(() => redis),
   );
   queueConsumerContract(
+    'Redis single node',
+    redisHarness(() => redis),
+  );
+  partitionLeasesContract(
     'Redis single node',
     redisHarness(() => redis),
   );

@@ -14,8 +14,12 @@ import eraseLua from './scripts/erase.lua';
 import eraseUserLua from './scripts/erase-user.lua';
 import forgetUserLua from './scripts/forget-user.lua';
 import groupLua from './scripts/group.lua';
+import leaseLua from './scripts/lease.lua';
+import membersLua from './scripts/members.lua';
+import readLua from './scripts/read.lua';
 import sessionLua from './scripts/session.lua';
 import setOnceLua from './scripts/set-once.lua';
+import takeoverLua from './scripts/takeover.lua';
 import touchLua from './scripts/touch.lua';
 import userAppendLua from './scripts/user-append.lua';
 
@@ -37,6 +41,10 @@ export interface DeviceLinkCommands {
   dlForgetUser: Command<number>;
   dlUserAppend: Command<number>;
   dlGroup: Command<number>;
+  dlLease: Command<number>;
+  dlMembers: Command<string[]>;
+  dlRead: Command<unknown>;
+  dlTakeover: Command<[number, number]>;
 }
 
 /** A client (single node or Cluster) with the commands defined. */
@@ -51,11 +59,15 @@ const scripts: Record<keyof DeviceLinkCommands, [lua: string, numberOfKeys: numb
   dlErase: [eraseLua, 6],
   dlSetOnce: [setOnceLua, 1],
   dlAppend: [appendLua, 1],
-  dlAck: [ackLua, 1],
+  dlAck: [ackLua, 2],
   dlEraseUser: [eraseUserLua, 2],
   dlForgetUser: [forgetUserLua, 2],
   dlUserAppend: [userAppendLua, 2],
   dlGroup: [groupLua, 1],
+  dlLease: [leaseLua, 1],
+  dlMembers: [membersLua, 2],
+  dlRead: [readLua, 2],
+  dlTakeover: [takeoverLua, 2],
 };
 
 /** Defines the commands on `redis` (idempotent: a second call redefines the same scripts). */
