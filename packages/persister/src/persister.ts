@@ -126,6 +126,8 @@ export class Persister {
   #postgresUp = true;
   #lastError: string | null = null;
   #lastPassAt: number | null = null;
+  /** Partitions the last pass read. */
+  #lastPassOwned = 0;
   /** Oldest server time among entries in hand, per partition. */
   readonly #inHand = new Map<number, number>();
 
@@ -235,8 +237,7 @@ export class Persister {
       partitions,
       members: this.#ownership.members(),
       lastPassAt: this.#lastPassAt,
-      stalled:
-        partitions.length > 0 && this.#lastPassAt !== null && now - this.#lastPassAt > this.#o.stallMs,
+      stalled: partitions.length > 0 && this.#lastPassAt !== null && now - this.#lastPassAt > this.#o.stallMs,
       standby: this.#ownership.standby,
     };
   }
@@ -261,6 +262,7 @@ export class Persister {
     if (!this.#keeper) await this.#ownership.tick();
     const { queue, consumer, batchSize } = this.#o;
     const owned = this.#ownership.usable();
+    this.#lastPassOwned = owned.length;
     this.#ownership.setInFlight(new Set(owned.map((h) => h.partition)));
     try {
       const reads = await Promise.allSettled(owned.map((h) => this.#read(h, queue, consumer, batchSize)));
@@ -329,8 +331,10 @@ export class Persister {
         continue;
       }
       if (committed === 0) {
-        // Draining: a pass that found nothing means everything queued before stop() is written.
-        if (this.#drainUntil !== null) return;
+        // Draining: a pass that found nothing means everything queued before stop() is written, in the
+        // partitions it owns; owning none (not yet taken, Postgres was down), it waits for them unless
+        // other persisters are there to take them.
+        if (this.#drainUntil !== null && (this.#lastPassOwned > 0 || this.#ownership.members() > 1)) return;
         await this.#pause(idle);
         idle = Math.min(idle * 2, Math.max(IDLE_CAP_MS, this.#o.idleMs));
       } else {

@@ -9,6 +9,7 @@ import {
   createRedisStore,
   type DeviceAdmin,
   type DeviceStore,
+  type PartitionLeases,
   type QueueConsumer,
 } from '@devicelink/fastify';
 import { createDb, type PersisterDb } from '@devicelink/persister';
@@ -18,10 +19,13 @@ import { asConfigError } from '../config/store-option-errors.js';
 import { type DataDirLock, lockDataDir } from '../embedded/data-dir-lock.js';
 import { createRedisClient, evictionWarning, type RedisClient } from './redis-client.js';
 
+/** Every side of the store the collector uses. */
+export type CollectorStore = DeviceStore & DeviceAdmin & QueueConsumer & PartitionLeases;
+
 /** The open resources of a collector. */
 export interface CollectorResources {
-  /** The store: the plugin's request path, the admin routes' erasure and the persister's queue. */
-  store: DeviceStore & DeviceAdmin & QueueConsumer;
+  /** The store: the plugin's request path, the admin routes' erasure, the persister's queue and leases. */
+  store: CollectorStore;
   db: PersisterDb;
   redis: RedisClient | null;
   /** `embedded` or `redis + postgres` style description for the start-up log. */
@@ -63,7 +67,7 @@ export async function openResources(
       conversionLookbackDays: config.conversionLookbackDays,
     };
     let redis: RedisClient | null = null;
-    let store: DeviceStore & DeviceAdmin & QueueConsumer;
+    let store: CollectorStore;
     if (config.redis) {
       const client = createRedisClient(config.redis);
       redis = client;
@@ -94,7 +98,15 @@ export async function openResources(
       closers.push(() => memory.close());
       store = memory;
     }
-    const db = await createDb(config);
+    const leaseMs = config.persisterLeaseSeconds * 1000;
+    // Below the lease time: a frozen persister's open transaction is ended (its locks freed) before
+    // its partitions move, and no statement waits long behind another persister's.
+    const db = await createDb({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      lockTimeoutMs: Math.min(2_500, leaseMs / 4),
+      idleInTransactionTimeoutMs: leaseMs / 2,
+    });
     closers.push(() => db.close());
     const storeName = config.redis
       ? config.redis.kind === 'cluster'
