@@ -84,9 +84,10 @@ export class PartitionOwnership {
     return h && h.validUntil > now ? h : null;
   }
 
-  /** Partitions held now (ascending), including those being handed off. */
-  held(): number[] {
-    return [...this.#held.keys()].sort((a, b) => a - b);
+  /** Partitions held now (ascending), including those being handed off; with `now`, only valid ones. */
+  held(now?: number): number[] {
+    const all = [...this.#held.values()].filter((h) => now === undefined || h.validUntil > now);
+    return all.map((h) => h.partition).sort((a, b) => a - b);
   }
 
   /** Live members at the last heartbeat. */

@@ -227,7 +227,7 @@ export class Persister {
   status(now = Date.now()): PersisterStatus {
     let oldest = this.#probe.oldest ?? Number.POSITIVE_INFINITY;
     for (const ts of this.#inHand.values()) oldest = Math.min(oldest, ts);
-    const partitions = this.#ownership.held();
+    const partitions = this.#ownership.held(now);
     return {
       running: this.#loop !== null && !this.#stopping,
       postgresUp: this.#postgresUp,
