@@ -1,0 +1,192 @@
+/**
+ * What the persisters benchmark reads from outside the persisters: lease owners and members (Redis
+ * keys of the default prefix), lock waits (`pg_locks`), CPU of Postgres and Redis, a backlog written
+ * straight onto the queue, and the page-view rows against the accepted count.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRedisStore, type PageviewRecord } from '@devicelink/fastify';
+import { appendForTest } from '@devicelink/fastify/testing';
+import { DEFAULT_QUEUE_PARTITIONS, uuidv7 } from '@devicelink/protocol';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { REDIS_PREFIX } from './queue-depth.js';
+import { cpuOf } from './server-process.js';
+
+const PARTITIONS = DEFAULT_QUEUE_PARTITIONS;
+
+/** The lease holder of every partition (null: none). */
+export async function leaseOwners(redis: Redis): Promise<(string | null)[]> {
+  const pipeline = redis.pipeline();
+  for (let p = 0; p < PARTITIONS; p++) pipeline.get(`${REDIS_PREFIX}{p${p}}:lease`);
+  return ((await pipeline.exec()) ?? []).map(([, v]) => (v as string | null) ?? null);
+}
+
+/** Partitions held per owner. */
+export function countByOwner(owners: readonly (string | null)[]): Map<string | null, number> {
+  const out = new Map<string | null, number>();
+  for (const o of owners) out.set(o, (out.get(o) ?? 0) + 1);
+  return out;
+}
+
+/** The member name of the persister process `pid` (its consumer name carries the pid). */
+export async function memberOf(redis: Redis, pid: number): Promise<string | null> {
+  const members = await redis.hkeys(`${REDIS_PREFIX}{persisters}:i`);
+  return members.find((m) => m.includes(`-${pid}-`)) ?? null;
+}
+
+/** Polls `check` every 100 ms until true or `timeoutMs`; resolves with the seconds it took, or null. */
+export async function secondsUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<number | null> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < timeoutMs) {
+    if (await check()) return (performance.now() - t0) / 1000;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return null;
+}
+
+/** Samples lock waits in the bench database every 100 ms until stopped: sessions waiting on a lock. */
+export function sampleLockWaits(client: pg.Client): {
+  stop(): Promise<{ samples: number; max: number; total: number }>;
+} {
+  let running = true;
+  let samples = 0;
+  let max = 0;
+  let total = 0;
+  const loop = (async () => {
+    while (running) {
+      const { rows } = await client.query<{ n: number }>(
+        `select count(*)::int as n from pg_locks l join pg_stat_activity a on a.pid = l.pid
+         where not l.granted and a.datname = current_database()`,
+      );
+      const n = rows[0]?.n ?? 0;
+      samples++;
+      max = Math.max(max, n);
+      total += n;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { samples, max, total };
+    },
+  };
+}
+
+/** CPU seconds of every `postgres` process on this machine (Linux `/proc`), or null elsewhere. */
+export function postgresCpuSeconds(): number | null {
+  let sum = 0;
+  let found = false;
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
+      } catch {
+        continue;
+      }
+      const cpu = cpuOf(Number(entry));
+      if (cpu !== null) {
+        sum += cpu;
+        found = true;
+      }
+    }
+  } catch {
+    return null;
+  }
+  return found ? sum : null;
+}
+
+/** Redis' own CPU seconds (user + system), from INFO. */
+export async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
+  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
+  return user + sys;
+}
+
+/**
+ * Appends `count` page views of `devices` straight onto the queue (as the touch script would), so the
+ * persisters face a backlog without ingest sharing the CPU.
+ */
+export async function appendBacklog(redis: Redis, devices: readonly string[], count: number): Promise<void> {
+  const store = await createRedisStore(redis, { prefix: REDIS_PREFIX, partitions: PARTITIONS });
+  const perDevice = Math.ceil(count / devices.length);
+  const now = Date.now();
+  const sessions = devices.map(() => uuidv7());
+  let left = count;
+  for (let i = 0; i < devices.length && left > 0; i += 200) {
+    await Promise.all(
+      devices.slice(i, i + 200).map((deviceId, j) => {
+        const n = Math.min(perDevice, left);
+        left -= n;
+        const records: PageviewRecord[] = Array.from({ length: n }, () => ({
+          kind: 'pageview',
+          eventId: uuidv7(),
+          deviceId,
+          userId: null,
+          sessionId: sessions[i + j]!,
+          source: 'header',
+          visitorHash: null,
+          userAgent: 'bench',
+          url: 'https://shop.example/backlog',
+          referrer: null,
+          clientTs: null,
+          serverTs: now,
+        }));
+        return n > 0 ? appendForTest(store, deviceId, records) : null;
+      }),
+    );
+  }
+}
+
+/** Page-view rows, distinct event ids, and the sum of the sessions' page-view counters. */
+export async function rowCounts(client: pg.Client): Promise<{ rows: number; ids: number; counted: number }> {
+  const { rows } = await client.query<{ rows: number; ids: number; counted: number }>(
+    `select (select count(*)::int from page_views) as rows,
+            (select count(distinct event_id)::int from page_views) as ids,
+            (select coalesce(sum(page_views), 0)::int from sessions) as counted`,
+  );
+  return rows[0]!;
+}
+
+/** Entry ids pending with `consumer`, per partition stream. */
+export async function pendingOf(redis: Redis, consumer: string): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (let p = 0; p < PARTITIONS; p++) {
+    const stream = `${REDIS_PREFIX}{p${p}}:q`;
+    const entries = (await redis
+      .xpending(stream, 'persist', '-', '+', 100_000, consumer)
+      .catch(() => [])) as [string, ...unknown[]][];
+    if (entries.length > 0)
+      out.set(
+        stream,
+        entries.map((e) => e[0]),
+      );
+  }
+  return out;
+}
+
+/** How many of `pending` are still in their streams (entries are deleted once persisted and acknowledged). */
+export async function stillQueued(redis: Redis, pending: Map<string, string[]>): Promise<number> {
+  let n = 0;
+  for (const [stream, ids] of pending) {
+    const pipeline = redis.pipeline();
+    for (const id of ids) pipeline.xrange(stream, id, id);
+    for (const [, found] of (await pipeline.exec()) ?? []) if ((found as unknown[]).length > 0) n++;
+  }
+  return n;
+}
+
+/** Consumer names in the partition groups that are not among `live`. */
+export async function foreignConsumers(redis: Redis, live: readonly string[]): Promise<string[]> {
+  const out = new Set<string>();
+  for (let p = 0; p < PARTITIONS; p++) {
+    const consumers = (await redis
+      .xinfo('CONSUMERS', `${REDIS_PREFIX}{p${p}}:q`, 'persist')
+      .catch(() => [])) as unknown[][];
+    for (const c of consumers) if (!live.includes(String(c[1]))) out.add(String(c[1]));
+  }
+  return [...out];
+}
