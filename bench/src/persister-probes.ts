@@ -9,15 +9,18 @@ import { appendForTest } from '@devicelink/fastify/testing';
 import { DEFAULT_QUEUE_PARTITIONS, uuidv7 } from '@devicelink/protocol';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import { REDIS_PREFIX } from './queue-depth.js';
 import { cpuOf } from './server-process.js';
 
 const PARTITIONS = DEFAULT_QUEUE_PARTITIONS;
 
+/** The stream keys of the partitions under `prefix`. */
+export const streamsOf = (prefix: string): string[] =>
+  Array.from({ length: PARTITIONS }, (_, p) => `${prefix}{p${p}}:q`);
+
 /** The lease holder of every partition (null: none). */
-export async function leaseOwners(redis: Redis): Promise<(string | null)[]> {
+export async function leaseOwners(redis: Redis, prefix: string): Promise<(string | null)[]> {
   const pipeline = redis.pipeline();
-  for (let p = 0; p < PARTITIONS; p++) pipeline.get(`${REDIS_PREFIX}{p${p}}:lease`);
+  for (let p = 0; p < PARTITIONS; p++) pipeline.get(`${prefix}{p${p}}:lease`);
   return ((await pipeline.exec()) ?? []).map(([, v]) => (v as string | null) ?? null);
 }
 
@@ -29,8 +32,8 @@ export function countByOwner(owners: readonly (string | null)[]): Map<string | n
 }
 
 /** The member name of the persister process `pid` (its consumer name carries the pid). */
-export async function memberOf(redis: Redis, pid: number): Promise<string | null> {
-  const members = await redis.hkeys(`${REDIS_PREFIX}{persisters}:i`);
+export async function memberOf(redis: Redis, prefix: string, pid: number): Promise<string | null> {
+  const members = await redis.hkeys(`${prefix}{persisters}:i`);
   return members.find((m) => m.includes(`-${pid}-`)) ?? null;
 }
 
@@ -110,8 +113,13 @@ export async function redisCpuSeconds(redis: Redis): Promise<number> {
  * Appends `count` page views of `devices` straight onto the queue (as the touch script would), so the
  * persisters face a backlog without ingest sharing the CPU.
  */
-export async function appendBacklog(redis: Redis, devices: readonly string[], count: number): Promise<void> {
-  const store = await createRedisStore(redis, { prefix: REDIS_PREFIX, partitions: PARTITIONS });
+export async function appendBacklog(
+  redis: Redis,
+  prefix: string,
+  devices: readonly string[],
+  count: number,
+): Promise<void> {
+  const store = await createRedisStore(redis, { prefix, partitions: PARTITIONS });
   const perDevice = Math.ceil(count / devices.length);
   const now = Date.now();
   const sessions = devices.map(() => uuidv7());
@@ -152,10 +160,13 @@ export async function rowCounts(client: pg.Client): Promise<{ rows: number; ids:
 }
 
 /** Entry ids pending with `consumer`, per partition stream. */
-export async function pendingOf(redis: Redis, consumer: string): Promise<Map<string, string[]>> {
+export async function pendingOf(
+  redis: Redis,
+  prefix: string,
+  consumer: string,
+): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
-  for (let p = 0; p < PARTITIONS; p++) {
-    const stream = `${REDIS_PREFIX}{p${p}}:q`;
+  for (const stream of streamsOf(prefix)) {
     const entries = (await redis
       .xpending(stream, 'persist', '-', '+', 100_000, consumer)
       .catch(() => [])) as [string, ...unknown[]][];
@@ -180,13 +191,23 @@ export async function stillQueued(redis: Redis, pending: Map<string, string[]>):
 }
 
 /** Consumer names in the partition groups that are not among `live`. */
-export async function foreignConsumers(redis: Redis, live: readonly string[]): Promise<string[]> {
+export async function foreignConsumers(
+  redis: Redis,
+  prefix: string,
+  live: readonly string[],
+): Promise<string[]> {
   const out = new Set<string>();
-  for (let p = 0; p < PARTITIONS; p++) {
-    const consumers = (await redis
-      .xinfo('CONSUMERS', `${REDIS_PREFIX}{p${p}}:q`, 'persist')
-      .catch(() => [])) as unknown[][];
+  for (const stream of streamsOf(prefix)) {
+    const consumers = (await redis.xinfo('CONSUMERS', stream, 'persist').catch(() => [])) as unknown[][];
     for (const c of consumers) if (!live.includes(String(c[1]))) out.add(String(c[1]));
   }
   return [...out];
+}
+
+/** Events the collector at `url` accepted so far (`devicelink_events_accepted_total`, every kind). */
+export async function acceptedByCollector(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let n = 0;
+  for (const m of text.matchAll(/^devicelink_events_accepted_total\{[^}]*\} (\d+)/gm)) n += Number(m[1]);
+  return n;
 }
