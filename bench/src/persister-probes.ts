@@ -3,7 +3,6 @@
  * keys of the default prefix), lock waits (`pg_locks`), CPU of Postgres and Redis, a backlog written
  * straight onto the queue, and the page-view rows against the accepted count.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { createRedisStore, type PageviewRecord } from '@devicelink/fastify';
 import { appendForTest } from '@devicelink/fastify/testing';
 import { DEFAULT_QUEUE_PARTITIONS, uuidv7 } from '@devicelink/protocol';
@@ -49,22 +48,25 @@ export async function secondsUntil(check: () => Promise<boolean>, timeoutMs: num
 
 /** Samples lock waits in the bench database every 100 ms until stopped: sessions waiting on a lock. */
 export function sampleLockWaits(client: pg.Client): {
-  stop(): Promise<{ samples: number; max: number; total: number }>;
+  stop(): Promise<{ samples: number; max: number; total: number; seen: string[] }>;
 } {
   let running = true;
   let samples = 0;
   let max = 0;
   let total = 0;
+  const seen = new Set<string>();
   const loop = (async () => {
     while (running) {
-      const { rows } = await client.query<{ n: number }>(
-        `select count(*)::int as n from pg_locks l join pg_stat_activity a on a.pid = l.pid
+      const { rows } = await client.query<{ what: string }>(
+        `select l.locktype || ' ' || l.mode || coalesce(' on ' || l.relation::regclass::text, '') || ': ' ||
+                left(a.query, 80) as what
+         from pg_locks l join pg_stat_activity a on a.pid = l.pid
          where not l.granted and a.datname = current_database()`,
       );
-      const n = rows[0]?.n ?? 0;
+      for (const r of rows) seen.add(r.what);
       samples++;
-      max = Math.max(max, n);
-      total += n;
+      max = Math.max(max, rows.length);
+      total += rows.length;
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
@@ -72,33 +74,33 @@ export function sampleLockWaits(client: pg.Client): {
     async stop() {
       running = false;
       await loop;
-      return { samples, max, total };
+      return { samples, max, total, seen: [...seen] };
     },
   };
 }
 
-/** CPU seconds of every `postgres` process on this machine (Linux `/proc`), or null elsewhere. */
-export function postgresCpuSeconds(): number | null {
-  let sum = 0;
-  let found = false;
-  try {
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
-      } catch {
-        continue;
-      }
-      const cpu = cpuOf(Number(entry));
-      if (cpu !== null) {
-        sum += cpu;
-        found = true;
-      }
-    }
-  } catch {
-    return null;
+/**
+ * CPU seconds of each backend serving the bench database (the persisters' sessions), by pid (Linux
+ * `/proc`), or null elsewhere. Other databases' backends on the same server are left out.
+ */
+export async function postgresCpuSeconds(client: pg.Client): Promise<Map<number, number> | null> {
+  const { rows } = await client.query<{ pid: number }>(
+    'select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+  );
+  const out = new Map<number, number>();
+  for (const { pid } of rows) {
+    const cpu = cpuOf(pid);
+    if (cpu === null) return null;
+    out.set(pid, cpu);
   }
-  return found ? sum : null;
+  return out;
+}
+
+/** CPU seconds spent between two samples: backends in both by difference, new ones in full. */
+export function cpuDelta(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, cpu] of after) sum += cpu - (before.get(pid) ?? 0);
+  return sum;
 }
 
 /** Redis' own CPU seconds (user + system), from INFO. */
@@ -209,5 +211,24 @@ export async function acceptedByCollector(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   let n = 0;
   for (const m of text.matchAll(/^devicelink_events_accepted_total\{[^}]*\} (\d+)/gm)) n += Number(m[1]);
+  return n;
+}
+
+/** The id of the newest entry of each stream (streams with none are left out). */
+export async function lastIds(redis: Redis, streams: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const stream of streams) {
+    const [entry] = (await redis.xrevrange(stream, '+', '-', 'COUNT', 1)) as [string, unknown][];
+    if (entry) out.set(stream, entry[0]);
+  }
+  return out;
+}
+
+/** Streams that still hold an entry queued at or before the given id (entries go at acknowledgement). */
+export async function queuedUpTo(redis: Redis, last: Map<string, string>): Promise<number> {
+  let n = 0;
+  for (const [stream, id] of last) {
+    if (((await redis.xrange(stream, '-', id, 'COUNT', 1)) as unknown[]).length > 0) n++;
+  }
   return n;
 }
