@@ -232,3 +232,17 @@ export async function queuedUpTo(redis: Redis, last: Map<string, string>): Promi
   }
   return n;
 }
+
+/** The server's current WAL position. */
+export async function walPosition(client: pg.Client): Promise<string> {
+  return (await client.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn')).rows[0]!.lsn;
+}
+
+/** WAL bytes written by the whole server since `lsn`. */
+export async function walBytesSince(client: pg.Client, lsn: string): Promise<number> {
+  const { rows } = await client.query<{ n: string }>(
+    'select pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::text as n',
+    [lsn],
+  );
+  return Number(rows[0]!.n);
+}

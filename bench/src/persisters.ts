@@ -30,6 +30,8 @@ import {
   secondsUntil,
   stillQueued,
   streamsOf,
+  walBytesSince,
+  walPosition,
 } from './persister-probes.js';
 import { waitDrained } from './queue-depth.js';
 import { fmt, type SectionResult, target } from './report.js';
@@ -47,6 +49,8 @@ interface Drain {
   persisterCpuUsPerEvent: number | null;
   postgresCpuUsPerEvent: number | null;
   redisCpuUsPerEvent: number;
+  /** WAL written per event (the whole server's WAL: other databases' writes add to it). */
+  walBytesPerEvent: number;
   lockWaits?: { samples: number; max: number; total: number; seen: string[] };
   split?: number[];
 }
@@ -104,6 +108,7 @@ export async function runPersisters(ctx: BenchContext): Promise<SectionResult> {
     const cpu0 = procs.map((p) => cpuOf(p.pid) ?? 0);
     const pg0 = await postgresCpuSeconds(client);
     const redis0 = await redisCpuSeconds(redis);
+    const wal0 = await walPosition(client);
     await waitDrained(redis, 0, 120_000, streams);
     const seconds = (performance.now() - t0) / 1000;
     const lockWaits = await locks?.stop();
@@ -118,6 +123,7 @@ export async function runPersisters(ctx: BenchContext): Promise<SectionResult> {
       persisters: procs.length,
       events: backlog,
       eventsPerSec: backlog / seconds,
+      walBytesPerEvent: (await walBytesSince(client, wal0)) / backlog,
       persisterCpuUsPerEvent: perEvent(cpu1.reduce((a, b, i) => a + b - cpu0[i]!, 0)),
       postgresCpuUsPerEvent: perEvent(pg0 === null || pg1 === null ? null : cpuDelta(pg0, pg1)),
       redisCpuUsPerEvent: perEvent((await redisCpuSeconds(redis)) - redis0)!,
@@ -253,6 +259,7 @@ export async function runPersisters(ctx: BenchContext): Promise<SectionResult> {
       'persister µs/event': d.persisterCpuUsPerEvent ?? 'n/a',
       'Postgres µs/event': d.postgresCpuUsPerEvent ?? 'n/a',
       'Redis µs/event': d.redisCpuUsPerEvent,
+      'WAL B/event': d.walBytesPerEvent,
       'lock waits': d.lockWaits ? `max ${d.lockWaits.max} in ${d.lockWaits.samples} samples` : '',
     }));
     return {
