@@ -8,6 +8,8 @@ export default defineConfig({
   sourcemap: true,
   target: 'es2022',
   // FingerprintJS and axios are dependencies: left as imports, so FingerprintJS stays its own chunk,
-  // loaded by the dynamic import only when needed.
-  external: ['@fingerprintjs/fingerprintjs', 'axios', '@devicelink/protocol'],
+  // loaded by the dynamic import only when needed. The protocol package is not published: its code is
+  // bundled, so `npm i @devicelink/sdk axios` is the whole install.
+  external: ['@fingerprintjs/fingerprintjs', 'axios'],
+  noExternal: ['@devicelink/protocol'],
 });

@@ -61,6 +61,7 @@ function describe(request: { method?: string; url?: string; headers?: any }, sta
   const sent = (name: string) => Boolean(request.headers?.get?.(name));
   const carried = [
     sent('X-Device-Fingerprint') && 'X-Device-Fingerprint',
+    sent('X-Device-Fresh') && 'X-Device-Fresh',
     sent('Authorization') && 'Authorization',
     sent('X-Device-Consent') && 'X-Device-Consent: denied',
   ].filter(Boolean);
@@ -81,7 +82,7 @@ function userOf(jwt: string | null): string | null {
 }
 
 async function refreshSession(): Promise<void> {
-  renderDevice(dl.deviceId(), sdkIdStored());
+  renderDevice(dl.deviceId(), sdkIdStored(), dl.deviceIdSource());
   try {
     const { data } = await api.get<SessionAnswer>('/v1/session');
     const why =
@@ -94,7 +95,7 @@ async function refreshSession(): Promise<void> {
   } catch (err) {
     renderSession(null, `The collector did not answer (${(err as Error).message}).`);
   }
-  renderDevice(dl.deviceId(), sdkIdStored());
+  renderDevice(dl.deviceId(), sdkIdStored(), dl.deviceIdSource());
 }
 
 async function logIn(username: string, password: string): Promise<void> {

@@ -2,9 +2,10 @@
  * Writes the demo's state into the page (the markup lives in index.html). Text only, never HTML from
  * the network: ids and user names go through `textContent`.
  */
+import type { DeviceIdSource } from '@devicelink/sdk';
 import type { Route } from './router.js';
 
-/** What `GET /v1/session` answers (../shared/CONTRACT.md, HTTP API). */
+/** What `GET /v1/session` answers (docs/protocol.md, HTTP API). */
 export interface SessionAnswer {
   deviceId: string | null;
   source: string | null;
@@ -54,10 +55,19 @@ export function renderRoute(route: Route): void {
   }
 }
 
-/** Shows the id the SDK holds and whether it is stored. */
-export function renderDevice(deviceId: string | null, stored: boolean): void {
+// How the SDK got its id (`deviceIdSource()`), in words.
+const HOW: Record<DeviceIdSource, string> = {
+  minted: 'minted here: a first visit (or both stores cleared)',
+  stored: 'stored by an earlier visit',
+  cookie: "restored from the collector's cookie (localStorage had been cleared)",
+  collector: "the collector's answer (no usable localStorage)",
+};
+
+/** Shows the id the SDK holds, whether it is stored, and how it came. */
+export function renderDevice(deviceId: string | null, stored: boolean, how: DeviceIdSource | null): void {
   setText('device-id', deviceId ?? 'none');
   setText('device-stored', stored ? 'yes' : 'no');
+  setText('device-how', how ? HOW[how] : '–');
 }
 
 /** Shows the collector's view of this device, or why there is none. */

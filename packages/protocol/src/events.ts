@@ -8,8 +8,8 @@ import { CONSENT_DENIED } from './names.js';
 import { DEFAULT_QUERY_ALLOWLIST, MAX_URL_LENGTH, referrerOrigin, sanitizeUrl } from './url-rules.js';
 import { isUuid } from './uuid-v7.js';
 
-/** Largest accepted body, bytes (64 KiB). */
-export const MAX_BODY_BYTES = 64 * 1024;
+/** Largest accepted body, bytes (64 KiB). A literal: esbuild keeps an unused `64 * 1024` in bundles. */
+export const MAX_BODY_BYTES = 65_536;
 /** Most events in one request. */
 export const MAX_EVENTS_PER_REQUEST = 100;
 /** Event types a client may send. */

@@ -6,6 +6,11 @@ export const DEVICE_HEADER = 'X-Device-Fingerprint';
 export const CONSENT_HEADER = 'X-Device-Consent';
 /** The only value of {@link CONSENT_HEADER}; also accepted as `"consent":"denied"` in an events body. */
 export const CONSENT_DENIED = 'denied';
+/**
+ * Request header (value `1`; `"fresh": true` in a sendBeacon body) marking a device id the SDK minted
+ * and the collector has not yet answered: a fresh id yields to a valid `device_fp` cookie (docs/protocol.md).
+ */
+export const FRESH_HEADER = 'X-Device-Fresh';
 /** Cookie holding the device id. */
 export const DEVICE_COOKIE = 'device_fp';
 /** 400 days: the longest cookie lifetime browsers honour. */
@@ -20,5 +25,6 @@ export const DEFAULT_SESSION_IDLE_SECONDS = 1800;
 export const DEFAULT_SESSION_MAX_SECONDS = 86_400;
 /** How long an event id is remembered so a retry counts once, seconds. */
 export const EVENT_DEDUPE_SECONDS = 600;
-/** How long an erased device or user stays erased for queued and late events, seconds. */
-export const TOMBSTONE_SECONDS = 30 * 86_400;
+/** How long an erased device or user stays erased for queued and late events, seconds (30 days). */
+// Constants are plain literals: esbuild keeps an unused `30 * 86_400` in a bundle (the SDK's core).
+export const TOMBSTONE_SECONDS = 2_592_000;

@@ -17,15 +17,12 @@ export function uuidv7(now: number = Date.now()): string {
   }
   const b = pool.subarray(offset, offset + 16);
   offset += 16;
-  let ms = Math.max(0, Math.floor(now));
-  for (let i = 5; i >= 0; i--) {
-    b[i] = ms % 256;
-    ms = Math.floor(ms / 256);
-  }
+  // 48-bit Unix milliseconds as 12 hex digits (modulo 2^48, as the field holds), then version 7 and the
+  // variant over the random bytes 6 to 15.
+  let hex = (Math.max(0, Math.floor(now)) % 2 ** 48).toString(16).padStart(12, '0');
   b[6] = (b[6]! & 0x0f) | 0x70;
   b[8] = (b[8]! & 0x3f) | 0x80;
-  let hex = '';
-  for (const x of b) hex += x.toString(16).padStart(2, '0');
+  for (let i = 6; i < 16; i++) hex += b[i]!.toString(16).padStart(2, '0');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 

@@ -1,4 +1,4 @@
-/** Consent states (../shared/CONTRACT.md, SDK). */
+/** Consent states (docs/protocol.md, SDK). */
 import { CONSENT_DENIED, CONSENT_HEADER } from '@devicelink/protocol';
 
 /**

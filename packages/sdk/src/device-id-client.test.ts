@@ -1,112 +1,132 @@
+// @vitest-environment happy-dom
 import { isValidDeviceId } from '@devicelink/protocol';
 import fc from 'fast-check';
 import { describe, expect, test, vi } from 'vitest';
-import { deferred } from '../test/fake-fingerprint.js';
 import type { Consent } from './consent.js';
 import { createDeviceIdClient } from './device-id-client.js';
-import { FingerprintError } from './errors.js';
-import type { FingerprintResult } from './fingerprint.js';
-import type { IdStorage } from './id-storage.js';
+import { FRESH_KEY, ID_KEY, type IdStorage, PENDING_KEY } from './id-storage.js';
 
 const STORED = 'stored_device_id_0001';
-const ECHO = 'echoed_device_id_0002';
+const COOKIE = 'cookie_device_id_0002';
 const OTHER = 'another_device_id_003';
-const FP = '0123456789abcdef0123456789abcdef';
 
-/** An in-memory IdStorage that records every write. */
-function memoryStorage(initial: string | null = null) {
-  let value = initial;
-  const writes: (string | null)[] = [];
+/** An in-memory IdStorage; `usable: false` refuses every write, like a blocked localStorage. */
+function memoryStorage(initial: Record<string, string> = {}, usable = true) {
+  const values = new Map(Object.entries(initial));
+  const writes: string[] = [];
   const storage: IdStorage = {
-    read: () => value,
-    write: (id) => {
-      writes.push(id);
-      value = id;
+    get: (key) => values.get(key) ?? null,
+    set: (key, value) => {
+      writes.push(key);
+      if (usable) values.set(key, value);
+      return usable;
     },
-    clear: () => {
-      writes.push(null);
-      value = null;
+    remove: (...keys) => {
+      for (const key of keys) values.delete(key);
     },
   };
-  return { storage, writes, value: () => value };
+  return { storage, writes, get: (key: string) => values.get(key) ?? null };
 }
 
-function setup(opts: { stored?: string | null; consent?: Consent } = {}) {
-  const mem = memoryStorage(opts.stored ?? null);
-  const fp = deferred<FingerprintResult>();
-  const fingerprint = vi.fn(() => fp.promise);
-  const client = createDeviceIdClient(opts.consent ?? 'granted', mem.storage, fingerprint);
-  return { client, mem, fp, fingerprint };
+function setup(opts: { stored?: Record<string, string>; consent?: Consent; usable?: boolean } = {}) {
+  const mem = memoryStorage(opts.stored, opts.usable ?? true);
+  const evidence = vi.fn();
+  const client = createDeviceIdClient(opts.consent ?? 'granted', mem.storage, evidence);
+  return { client, mem, evidence };
 }
-
-const settle = () => new Promise((r) => setTimeout(r, 0));
 
 describe('device id client', () => {
   test('does nothing until first used', () => {
-    const { fingerprint, mem } = setup({ stored: STORED });
-    expect(fingerprint).not.toHaveBeenCalled();
+    const { mem, evidence } = setup();
     expect(mem.writes).toEqual([]);
+    expect(evidence).not.toHaveBeenCalled();
   });
 
-  test('the stored id wins and no fingerprint is computed', () => {
-    const { client, fingerprint } = setup({ stored: STORED });
+  test('with nothing stored, an id is minted at once, stored, fresh, and its evidence started', () => {
+    const { client, mem, evidence } = setup();
+    const id = client.current();
+    expect(isValidDeviceId(id)).toBe(true);
+    expect(id).toHaveLength(22);
+    expect(mem.get(ID_KEY)).toBe(id);
+    expect(mem.get(FRESH_KEY)).toBe(id);
+    expect(mem.get(PENDING_KEY)).toBe(id);
+    expect(client.fresh(id)).toBe(true);
+    expect(client.source()).toBe('minted');
+    expect(evidence).toHaveBeenCalledWith(id);
+  });
+
+  test('a stored id wins: not fresh, no evidence, source stored', () => {
+    const { client, evidence } = setup({ stored: { [ID_KEY]: STORED } });
     expect(client.current()).toBe(STORED);
-    expect(fingerprint).not.toHaveBeenCalled();
+    expect(client.fresh(STORED)).toBe(false);
+    expect(client.source()).toBe('stored');
+    expect(evidence).not.toHaveBeenCalled();
   });
 
-  test('with nothing stored, an echo is adopted at once as a provisional id and not stored', () => {
+  test('a stored id still marked fresh stays fresh, and pending evidence is started again', () => {
+    const { client, evidence } = setup({
+      stored: { [ID_KEY]: STORED, [FRESH_KEY]: STORED, [PENDING_KEY]: STORED },
+    });
+    expect(client.fresh(client.current())).toBe(true);
+    expect(evidence).toHaveBeenCalledWith(STORED);
+  });
+
+  test('a fresh id echoed back is answered: no longer fresh, in memory and in storage', () => {
     const { client, mem } = setup();
-    expect(client.current()).toBeNull();
-    client.adopt(ECHO, null);
-    expect(client.current()).toBe(ECHO);
-    expect(mem.writes).toEqual([]);
+    const id = client.current();
+    client.adopt(id, id);
+    expect(client.fresh(id)).toBe(false);
+    expect(mem.get(FRESH_KEY)).toBeNull();
+    expect(client.current()).toBe(id);
   });
 
-  test('a provisional id is replaced by the fingerprint when it finishes, and the fingerprint is stored', async () => {
-    const { client, mem, fp } = setup();
-    client.adopt(ECHO, null);
-    fp.resolve({ id: FP });
-    await settle();
-    expect(client.current()).toBe(FP);
-    expect(mem.value()).toBe(FP);
+  test('a fresh id yields to the cookie: the echo is adopted and stored, the evidence dropped', () => {
+    const { client, mem } = setup();
+    const id = client.current();
+    client.adopt(COOKIE, id);
+    expect(client.current()).toBe(COOKIE);
+    expect(client.source()).toBe('cookie');
+    expect(client.fresh(COOKIE)).toBe(false);
+    expect(mem.get(ID_KEY)).toBe(COOKIE);
+    expect(mem.get(PENDING_KEY)).toBeNull();
   });
 
-  test('once the fingerprint is stored, an echo for a request without the stored id is ignored', async () => {
-    const { client, fp } = setup();
-    fp.resolve({ id: FP });
-    await client.ready(200);
-    client.adopt(ECHO, null);
-    expect(client.current()).toBe(FP);
+  test('an echo for a request that did not carry the fresh id is never adopted', () => {
+    const { client } = setup();
+    const id = client.current();
+    client.adopt(COOKIE, undefined);
+    client.adopt(COOKIE, OTHER);
+    expect(client.current()).toBe(id);
+    expect(client.fresh(id)).toBe(true);
   });
 
-  test('an echo for a request made with an expired token (no header sent) does not replace the stored id', () => {
-    const { client, mem } = setup({ stored: STORED });
-    client.adopt(ECHO, undefined);
-    client.adopt(ECHO, OTHER);
+  test('an echo differing from a stored (not fresh) id is never adopted, even for a request that carried it', () => {
+    const { client, mem } = setup({ stored: { [ID_KEY]: STORED } });
+    client.adopt(COOKIE, STORED);
+    client.adopt(COOKIE, undefined);
     expect(client.current()).toBe(STORED);
     expect(mem.writes).toEqual([]);
   });
 
-  test('an echo for a request that carried the stored id is adopted and stored', () => {
-    const { client, mem } = setup({ stored: STORED });
-    client.adopt(ECHO, STORED);
-    expect(client.current()).toBe(ECHO);
-    expect(mem.value()).toBe(ECHO);
+  test('once answered, a later differing echo is not adopted', () => {
+    const { client } = setup();
+    const id = client.current();
+    client.adopt(id, id);
+    client.adopt(COOKIE, id);
+    expect(client.current()).toBe(id);
   });
 
-  test('when the fingerprint fails the provisional echo is kept and stored, and nothing is thrown', async () => {
-    const { client, mem, fp } = setup();
-    client.adopt(ECHO, null);
-    fp.resolve({ error: new FingerprintError('blocked') });
-    await expect(client.ready(200)).resolves.toBe(ECHO);
-    expect(mem.value()).toBe(ECHO);
-  });
-
-  test('an invalid fingerprint visitorId is never used as an id', async () => {
-    const { client, fp, mem } = setup();
-    fp.resolve({ id: 'undefined' });
-    await expect(client.ready(200)).resolves.toBeNull();
-    expect(mem.writes).toEqual([]);
+  test('with unusable storage nothing is minted and the collector echo is adopted', () => {
+    const { client, evidence } = setup({ usable: false });
+    expect(client.current()).toBeNull();
+    expect(evidence).not.toHaveBeenCalled();
+    client.adopt(COOKIE, null);
+    expect(client.current()).toBe(COOKIE);
+    expect(client.source()).toBe('collector');
+    expect(client.fresh(COOKIE)).toBe(false);
+    // An echo for a request made without the id (an expired token) does not swap it.
+    client.adopt(OTHER, undefined);
+    expect(client.current()).toBe(COOKIE);
   });
 
   test('junk ids from a server are never adopted (property)', () => {
@@ -127,61 +147,71 @@ describe('device id client', () => {
         ),
         (junk) => {
           fc.pre(!isValidDeviceId(junk));
-          const { client } = setup();
-          client.adopt(junk, null);
-          expect(client.current()).toBeNull();
-          const withStored = setup({ stored: STORED });
-          withStored.client.adopt(junk, STORED);
-          expect(withStored.client.current()).toBe(STORED);
+          const minted = setup();
+          const id = minted.client.current();
+          minted.client.adopt(junk, id);
+          expect(minted.client.current()).toBe(id);
+          const blocked = setup({ usable: false });
+          blocked.client.adopt(junk, null);
+          expect(blocked.client.current()).toBeNull();
         },
       ),
     );
   });
 
+  test('minted ids are distinct (128 random bits each)', () => {
+    const ids = new Set(Array.from({ length: 200 }, () => setup().client.current()));
+    expect(ids.size).toBe(200);
+  });
+
   test.each(['pending', 'denied'] as const)(
-    'under %s consent nothing is read, fingerprinted, stored or adopted',
+    'under %s consent nothing is read, minted, stored or adopted',
     (consent) => {
-      const { client, fingerprint, mem } = setup({ stored: STORED, consent });
+      const { client, evidence, mem } = setup({ stored: { [ID_KEY]: STORED }, consent });
       expect(client.current()).toBeNull();
-      client.adopt(ECHO, null);
+      client.adopt(COOKIE, null);
       expect(client.current()).toBeNull();
-      expect(fingerprint).not.toHaveBeenCalled();
+      expect(client.source()).toBeNull();
+      expect(evidence).not.toHaveBeenCalled();
       expect(mem.writes).toEqual([]);
     },
   );
 
-  test('withdrawing consent forgets and unstores the id; granting again starts over', async () => {
-    const { client, mem, fp } = setup({ stored: STORED });
-    expect(client.current()).toBe(STORED);
-    client.setConsent('denied');
-    expect(client.current()).toBeNull();
-    expect(mem.value()).toBeNull();
-    client.setConsent('granted');
-    fp.resolve({ id: FP });
-    await expect(client.ready(200)).resolves.toBe(FP);
+  test('withdrawing consent answers the old id (read, never minted) and unstores everything', () => {
+    const used = setup({ stored: { [ID_KEY]: STORED, [PENDING_KEY]: STORED } });
+    expect(used.client.current()).toBe(STORED);
+    expect(used.client.setConsent('denied')).toBe(STORED);
+    expect(used.client.current()).toBeNull();
+    expect([ID_KEY, FRESH_KEY, PENDING_KEY].map(used.mem.get)).toEqual([null, null, null]);
+    // Never used on this page: the stored id is still the one to name.
+    const unused = setup({ stored: { [ID_KEY]: STORED } });
+    expect(unused.client.setConsent('pending')).toBe(STORED);
+    // Nothing stored: nothing minted to be withdrawn.
+    const none = setup();
+    expect(none.client.setConsent('denied')).toBeNull();
+    expect(none.mem.writes).toEqual([]);
   });
 
-  test('ready waits for the first fingerprint at most waitMs, a budget shared by all calls', async () => {
-    vi.useFakeTimers();
-    try {
-      const { client } = setup();
-      let first: string | null | undefined;
-      void client.ready(200).then((id) => {
-        first = id;
-      });
-      await vi.advanceTimersByTimeAsync(199);
-      expect(first).toBeUndefined();
-      await vi.advanceTimersByTimeAsync(1);
-      expect(first).toBeNull();
-      // The budget is spent: later calls answer at once.
-      let second: string | null | undefined;
-      void client.ready(200).then((id) => {
-        second = id;
-      });
-      await vi.advanceTimersByTimeAsync(0);
-      expect(second).toBeNull();
-    } finally {
-      vi.useRealTimers();
-    }
+  test('replace runs the work with the old id and no id meanwhile, then mints an id that is never fingerprinted', async () => {
+    const { client, mem, evidence } = setup({ stored: { [ID_KEY]: STORED } });
+    expect(client.current()).toBe(STORED);
+    let during: (string | null)[] = [];
+    const done = client.replace(async (old) => {
+      during = [old, client.current(), mem.get(ID_KEY)];
+      return 'ok';
+    });
+    let readied = false;
+    const ready = client.ready().then(() => (readied = true));
+    await expect(done).resolves.toBe('ok');
+    await ready;
+    expect(readied).toBe(true);
+    expect(during).toEqual([STORED, null, null]);
+    const next = client.current();
+    expect(isValidDeviceId(next)).toBe(true);
+    expect(next).not.toBe(STORED);
+    expect(client.fresh(next)).toBe(true);
+    expect(client.source()).toBe('minted');
+    expect(mem.get(PENDING_KEY)).toBeNull();
+    expect(evidence).not.toHaveBeenCalled();
   });
 });

@@ -1,110 +1,168 @@
 /**
- * The device id as the browser knows it (../shared/CONTRACT.md, SDK):
- * - the stored id wins, and no fingerprint is computed while one is stored;
- * - with none stored, an id echoed by the server is adopted at once but is provisional (kept in memory),
- *   and the fingerprint replaces it when it finishes (the next request carries it, the collector records
- *   the alias); if the fingerprint fails, the echo is the best id there is and is stored;
- * - an echo is adopted only when nothing is stored or the request carried the stored id, so a request made
- *   with an expired token never swaps a device's id; invalid and junk ids are never adopted;
- * - under `pending` or `denied` consent there is no id: nothing is read, fingerprinted or stored.
+ * The device id as the browser knows it (docs/protocol.md, SDK):
+ * - the stored id wins; with none stored, an id is minted at once, stored and used from the first
+ *   request; it is fresh (`X-Device-Fresh: 1`) until the collector answers a request that carried it;
+ * - a fresh id yields to the collector's cookie: when the echo for a request that carried it differs,
+ *   the echo is adopted (the browser lost only localStorage); a fresh id echoed back is answered;
+ * - where localStorage is unusable nothing is minted and the collector's echo is adopted: the cookie
+ *   alone carries the device;
+ * - any other echo is never adopted: a request made with an expired token (no header) or an old id
+ *   never swaps a device's id; invalid and junk ids are never adopted;
+ * - under `pending` or `denied` consent, and without `window` (server-side rendering), there is no id:
+ *   nothing is read, minted or stored.
  */
-import { toDeviceId } from '@devicelink/protocol';
-import type { Consent } from './consent.js';
-import { createFingerprint, type FingerprintResult } from './fingerprint.js';
-import { createIdStorage, type IdStorage } from './id-storage.js';
+import { DEVICE_HEADER, FRESH_HEADER, toDeviceId } from '@devicelink/protocol';
+import { type Consent, consentHeaders } from './consent.js';
+import { FRESH_KEY, ID_KEY, type IdStorage, PENDING_KEY } from './id-storage.js';
+import { mintDeviceId } from './mint-id.js';
+
+/**
+ * How the current id came: `minted` here on this page load, `stored` from an earlier one, `cookie`
+ * (a minted id yielded to the collector's cookie: this browser had lost only localStorage), `collector`
+ * (localStorage unusable: the id the collector echoed, from its cookie or newly made).
+ */
+export type DeviceIdSource = 'minted' | 'stored' | 'cookie' | 'collector';
 
 /** The device id state of one DeviceLink. */
 export interface DeviceIdClient {
-  /** The id known right now (stored, fingerprinted or provisional), or null. Never waits. */
+  /** The id to send right now, or null (consent, no window, a reset under way, none adopted yet). */
   current(): string | null;
+  /** How the current id came, or null while there is none. */
+  source(): DeviceIdSource | null;
+  /** True when `id` is the current id and still fresh. */
+  fresh(id: string | null): boolean;
   /**
-   * The id once the first fingerprint is done, waiting for it at most `waitMs` (a budget shared by all
-   * calls: after it has passed, calls answer at once with what is known).
+   * The headers of a request carrying `id` (or none) under `consent` (default the current one): the
+   * consent header unless granted, the device header, and `X-Device-Fresh: 1` while `id` is fresh.
    */
-  ready(waitMs: number): Promise<string | null>;
-  /** Offers an id echoed by the server for a request that carried `sent` (the header it sent, if any). */
+  headers(id: string | null, consent?: Consent): Record<string, string>;
+  /** Resolves when no reset is under way (sends wait for it, so they never go with no id). */
+  ready(): Promise<void>;
+  /** Offers an id echoed by the collector for a request that carried `sent` (the header it sent). */
   adopt(echoed: unknown, sent: unknown): void;
   /** The current consent. */
   consent(): Consent;
-  /** Changes consent; leaving `granted` forgets and unstores the id. */
-  setConsent(consent: Consent): void;
+  /** Changes consent; leaving `granted` forgets the id and answers it (read, never minted), else null. */
+  setConsent(consent: Consent): string | null;
+  /**
+   * Replaces the id (reset, forget): forgets it, runs `work` with the old one (no id is sent meanwhile),
+   * then mints a new id that is never fingerprinted. Without consent it only runs `work` with null.
+   */
+  replace<T>(work: (old: string | null) => Promise<T>): Promise<T>;
 }
 
 /**
- * Creates the client. Does nothing until first used: storage is read and the fingerprint started on the
- * first `current()`, `ready()` or `adopt()` under granted consent.
+ * Creates the client. Does nothing until first used: storage is read (and an id minted) on the first
+ * `current()` under granted consent with a `window`. `evidence(id)` is called for an id minted on a
+ * first visit (or after storage was lost), now or on a later page load while its evidence is pending.
  */
 export function createDeviceIdClient(
   initial: Consent,
-  storage: IdStorage = createIdStorage(),
-  fingerprint: () => Promise<FingerprintResult> = createFingerprint(),
+  storage: IdStorage,
+  evidence: (id: string) => void,
 ): DeviceIdClient {
   let consent = initial;
   let id: string | null = null;
-  let provisional = false;
+  let isFresh = false;
+  let src: DeviceIdSource | null = null;
   let started = false;
-  let fingerprintDone = false;
-  let run: Promise<void> | undefined;
-  let wait: Promise<unknown> | undefined;
+  let usable = false;
+  let blocked: Promise<unknown> | undefined;
 
-  const save = (value: string) => {
-    id = value;
-    provisional = false;
-    storage.write(value);
+  const mint = (fingerprint: boolean) => {
+    const next = mintDeviceId();
+    usable = storage.set(ID_KEY, next);
+    // Unusable storage: mint nothing, the collector's echo (its cookie) is the id.
+    if (!usable) return;
+    id = next;
+    isFresh = true;
+    src = 'minted';
+    storage.set(FRESH_KEY, next);
+    if (fingerprint) {
+      storage.set(PENDING_KEY, next);
+      evidence(next);
+    }
   };
-  const stored = () => (provisional ? null : id);
-
+  const forget = () => {
+    storage.remove(ID_KEY, FRESH_KEY, PENDING_KEY);
+    id = src = null;
+    isFresh = started = false;
+  };
+  // Server-side rendering: no window, no id, and storage is never touched.
+  const browser = () => typeof window !== 'undefined';
   const start = () => {
-    if (consent !== 'granted') return false;
+    if (consent !== 'granted' || !browser() || blocked) return false;
     if (!started) {
       started = true;
-      id = storage.read();
-    }
-    if (!stored()) {
-      run ??= fingerprint().then((r) => {
-        fingerprintDone = true;
-        if (consent !== 'granted' || stored()) return;
-        const next = ('id' in r && toDeviceId(r.id)) || id;
-        if (next) save(next);
-      });
+      id = toDeviceId(storage.get(ID_KEY));
+      if (id) {
+        usable = true;
+        src = 'stored';
+        isFresh = storage.get(FRESH_KEY) === id;
+        if (storage.get(PENDING_KEY) === id) evidence(id);
+      } else mint(true);
     }
     return true;
   };
 
   return {
     current: () => (start() ? id : null),
-    async ready(waitMs) {
-      if (start() && run && !fingerprintDone) {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        wait ??= Promise.race([run, new Promise((r) => (timer = setTimeout(r, waitMs)))]).finally(() =>
-          clearTimeout(timer),
-        );
-        await wait;
-      }
-      return this.current();
+    source: () => (start() ? src : null),
+    fresh: (sent) => isFresh && sent !== null && sent === id,
+    headers(sent, given = consent) {
+      const headers = consentHeaders(given);
+      if (sent) headers[DEVICE_HEADER] = sent;
+      if (this.fresh(sent)) headers[FRESH_HEADER] = '1';
+      return headers;
+    },
+    ready: async () => {
+      while (blocked) await blocked;
     },
     adopt(echoed, sent) {
       const echo = toDeviceId(echoed);
-      if (!start() || !echo || echo === id) return;
-      const kept = stored();
-      if (kept) {
-        if (sent === kept) save(echo);
-      } else if (fingerprintDone) {
-        save(echo);
-      } else {
-        id = echo;
-        provisional = true;
+      if (!echo || !start()) return;
+      if (!usable) {
+        // The cookie alone carries the device: take the echo unless the request carried another id.
+        if (!id || sent === id) [id, src] = [echo, 'collector'];
+      } else if (isFresh && sent === id) {
+        isFresh = false;
+        storage.remove(FRESH_KEY);
+        if (echo !== id) {
+          // The cookie won: this browser is known, its fingerprint is not needed as evidence.
+          storage.remove(PENDING_KEY);
+          storage.set(ID_KEY, echo);
+          [id, src] = [echo, 'cookie'];
+        }
       }
     },
     consent: () => consent,
     setConsent(next) {
-      if (consent === 'granted' && next !== 'granted') {
-        storage.clear();
-        id = null;
-        provisional = started = fingerprintDone = false;
-        run = wait = undefined;
+      let old: string | null = null;
+      if (consent === 'granted' && next !== 'granted' && browser()) {
+        old = started ? id : toDeviceId(storage.get(ID_KEY));
+        forget();
       }
       consent = next;
+      return old;
+    },
+    async replace(work) {
+      // Checked without awaiting when free, so two resets in one tick run one after the other.
+      while (blocked) await blocked;
+      const granted = start();
+      const old = id;
+      if (granted) forget();
+      let done!: () => void;
+      blocked = new Promise<void>((r) => (done = r));
+      try {
+        return await work(old);
+      } finally {
+        blocked = undefined;
+        done();
+        if (granted && consent === 'granted') {
+          started = true;
+          mint(false);
+        }
+      }
     },
   };
 }

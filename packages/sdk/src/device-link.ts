@@ -3,11 +3,11 @@
  * together, and hands HTTP-client glue (the axios entry) what it needs. Creating it is the first
  * moment anything happens: importing the package reads no global and installs nothing.
  */
-import { DEVICE_HEADER } from '@devicelink/protocol';
 import { createCollectorClient } from './collector-client.js';
-import { type Consent, consentHeaders } from './consent.js';
-import { createDeviceIdClient } from './device-id-client.js';
-import { type CollectorError, DeviceLinkError } from './errors.js';
+import type { Consent } from './consent.js';
+import { createDeviceIdClient, type DeviceIdSource } from './device-id-client.js';
+import { CollectorError, DeviceLinkError } from './errors.js';
+import { createIdStorage } from './id-storage.js';
 import { createOriginCheck } from './origins.js';
 import { trackPages } from './page-tracking.js';
 import { type BatchOptions, createPageviewQueue } from './pageview-queue.js';
@@ -25,12 +25,21 @@ export interface DeviceLinkOptions {
    * header and whose echoes are adopted. Default: the collector's origin.
    */
   origins?: string[];
-  /** How long the SDK's own first call waits for the fingerprint, ms (default 200). */
-  waitMs?: number;
   /** Send a page view now and after every client-side navigation (default true). */
   autoPageviews?: boolean;
   /** Batching of page views. */
   batch?: BatchOptions;
+  /**
+   * Query parameters a page URL keeps when it is sent (default the five `utm_*`, as the collector's
+   * `QUERY_ALLOWLIST`); the rest, and the fragment, never leave the browser.
+   */
+  queryAllowlist?: readonly string[];
+  /**
+   * Receives failures the SDK otherwise drops: `PageviewsDroppedError` (a batch given up),
+   * `FingerprintError`, `CollectorError` (the fingerprint evidence or the consent-withdrawal request
+   * failed). Must not throw; it is called outside any request path.
+   */
+  onError?: (error: DeviceLinkError) => void;
 }
 
 /** Answer of `POST /v1/identify`, or why there is none. */
@@ -38,31 +47,52 @@ export type IdentifyResult =
   | { userId: string; deviceId: string | null; sessionId: string | null }
   | { error: CollectorError };
 
+/** Outcome of `reset()` and `forget()`: done, or the collector's failure (the new id is minted anyway). */
+export type ResetResult = { ok: true } | { error: CollectorError };
+
+export type { DeviceIdSource };
+
 /** A running DeviceLink. */
 export interface DeviceLink {
-  /** Records a page view of `url` (default: the current location). */
+  /** Records a page view of `url` (default: the current location); nothing without `window`. */
   pageview(url?: string): void;
   /** Links this device to the user of `token` (`POST /v1/identify`), after sending waiting page views. */
   identify(token: string): Promise<IdentifyResult>;
-  /** Changes consent: `granted` sends waiting page views, `denied` drops them and forgets the id. */
+  /**
+   * Changes consent: `granted` sends waiting page views; leaving `granted` drops them, asks the
+   * collector to delete this device's recovery evidence (`DELETE /v1/device/recovery`) and forgets the id.
+   */
   setConsent(consent: Consent): void;
   /** The current consent. */
   consent(): Consent;
-  /** The device id known right now, or null (none yet, or consent not granted). Never waits. */
+  /** The device id known right now, or null (consent not granted, no `window`, none adopted yet). */
   deviceId(): string | null;
+  /** How the current id came (`minted`, `stored`, `cookie`, `collector`), or null while there is none. */
+  deviceIdSource(): DeviceIdSource | null;
+  /**
+   * Logout on a shared computer: sends waiting page views, forgets the id, has the collector clear its
+   * cookie (`DELETE /v1/device/cookie`), then mints a new id that is never fingerprinted, so the next
+   * person is never joined to the previous one. Requests made meanwhile carry no id.
+   */
+  reset(): Promise<ResetResult>;
+  /**
+   * Erases this device at the collector (`DELETE /v1/device`, by its id and cookie), drops waiting page
+   * views, then does what `reset()` does.
+   */
+  forget(): Promise<ResetResult>;
   /** Sends waiting page views now. */
   flush(): Promise<void>;
   /** Stops automatic page views and listeners, sending what waits with a beacon. */
   stop(): void;
   /**
    * For HTTP-client glue: the headers a request to `url` (relative to `baseURL`) carries. None for a
-   * third-party origin; the consent header while consent is not granted; the device header while
-   * `getToken()` gives no token and an id is known.
+   * third-party origin; the consent header while consent is not granted; while `getToken()` gives no
+   * token and an id is known, the device header (and `X-Device-Fresh: 1` while it is fresh).
    */
   headersFor(url?: string, baseURL?: string): Record<string, string>;
   /**
    * For HTTP-client glue: a response to `url` arrived, for a request that carried the device header
-   * `sent`, with the device header `echoed`. Adopted per the contract; ignored for third parties.
+   * `sent`, with the device header `echoed`. Adopted per the protocol; ignored for third parties.
    */
   receive(url: string | undefined, baseURL: string | undefined, sent: unknown, echoed: unknown): void;
 }
@@ -76,7 +106,7 @@ export interface DeviceLink {
  * attachAxios(api, dl);
  */
 export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
-  const { collector, getToken, waitMs = 200, autoPageviews = true } = options;
+  const { collector, getToken, autoPageviews = true, onError } = options;
   if (!/^https?:\/\//.test(collector)) throw new DeviceLinkError('collector must be an http(s) URL');
   const token = () => {
     try {
@@ -85,51 +115,90 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
       return null;
     }
   };
-  const device = createDeviceIdClient(options.consent ?? 'granted');
+  const report = (error: DeviceLinkError) => {
+    try {
+      onError?.(error);
+    } catch {
+      // The app's handler failing must not break the SDK's own work.
+    }
+  };
+  const storage = createIdStorage();
+  // stop() aborts it: every listener goes with it, and nothing more is sent but the last flush.
+  const stopping = new AbortController();
+  const { signal } = stopping;
+  const live = () => !signal.aborted;
+  const device = createDeviceIdClient(options.consent ?? 'granted', storage, (id) => {
+    // First-visit code in its own chunk: a returning visitor never loads it. After stop() it does
+    // nothing more: the evidence stays pending for a later page load.
+    void import('./evidence.js').then(
+      (m) => m.sendEvidence(id, { device, client, storage, report, live }),
+      report,
+    );
+  });
   const client = createCollectorClient(collector, device);
-  const queue = createPageviewQueue(device, client, waitMs, options.batch);
+  const queue = createPageviewQueue(device, client, options.batch ?? {}, options.queryAllowlist, report);
   const allowed = createOriginCheck(options.origins ?? [collector]);
   const win = typeof window === 'undefined' ? undefined : window;
   let last: string | undefined;
-  let stopped = false;
-  const cleanups: (() => void)[] = [];
+
+  // identify, reset and forget run at a login or a logout, never on a plain page load: their requests
+  // are a chunk of its own, imported on the first call. A chunk that cannot be loaded (offline, a
+  // deploy that removed it) is answered like an unreachable collector: these calls never reject.
+  const identity = <T>(use: (m: typeof import('./identity-requests.js')) => Promise<T>) =>
+    import('./identity-requests.js').then(use, (cause: unknown) => ({
+      error: new CollectorError('identity requests could not be loaded', 0, { cause }),
+    }));
+  // The id is forgotten at once (device.replace), before the chunk arrives: from the call on, no
+  // request carries the old id.
+  const replace = (erase: boolean) =>
+    device.replace((old) => identity((m) => m.replaceAtCollector(client, old, erase)));
 
   const dl: DeviceLink = {
     pageview(url = win?.location.href) {
-      // The same URL twice in a row is one view (a router's replaceState of the current entry).
-      if (stopped || !url || url === last) return;
+      // The same URL twice in a row is one view (a router's replaceState of the current entry). A page
+      // rendered on a server is viewed when the browser runs it, not before.
+      if (!live() || !win || !url || url === last) return;
       // A dropped view (consent denied) is not remembered: after a grant the same page counts.
       if (queue.push(url, last ?? (win?.document.referrer || undefined), token())) last = url;
     },
-    async identify(bearer) {
-      await queue.flush();
-      const r = await client.post(
-        '/v1/identify',
-        {},
-        { token: bearer, deviceId: await device.ready(waitMs) },
-      );
-      return 'error' in r ? r : (r.data as IdentifyResult);
-    },
+    identify: (bearer) => identity((m) => m.identify(bearer, queue, device, client)),
     setConsent(next) {
-      device.setConsent(next);
-      if (next === 'denied') queue.clear();
-      if (next === 'granted') void queue.flush();
+      const old = device.setConsent(next);
+      // One last request with the old id: the collector drops its fingerprint entries and edges, so
+      // nothing can join this browser to its past again.
+      if (old) {
+        void client
+          .send('/v1/device/recovery', {
+            method: 'DELETE',
+            deviceId: old,
+            keepalive: true,
+            consent: 'granted',
+          })
+          .then((r) => 'error' in r && report(r.error));
+      }
+      if (next !== 'granted') queue.clear();
+      else void queue.flush();
     },
     consent: device.consent,
     deviceId: device.current,
+    deviceIdSource: device.source,
+    async reset() {
+      await queue.flush();
+      return replace(false);
+    },
+    forget() {
+      queue.clear();
+      return replace(true);
+    },
     flush: queue.flush,
     stop() {
-      if (stopped) return;
-      stopped = true;
-      for (const c of cleanups) c();
+      if (!live()) return;
+      stopping.abort();
       queue.flushNow();
     },
     headersFor(url, baseURL) {
       if (!allowed(url, baseURL)) return {};
-      const headers = consentHeaders(device.consent());
-      const id = token() ? null : device.current();
-      if (id) headers[DEVICE_HEADER] = id;
-      return headers;
+      return device.headers(token() ? null : device.current());
     },
     receive(url, baseURL, sent, echoed) {
       if (allowed(url, baseURL)) device.adopt(echoed, sent);
@@ -141,14 +210,10 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
     const away = (e: Event) => {
       if (e.type === 'pagehide' || doc.visibilityState === 'hidden') queue.flushNow();
     };
-    win.addEventListener('pagehide', away);
-    doc.addEventListener('visibilitychange', away);
-    cleanups.push(() => {
-      win.removeEventListener('pagehide', away);
-      doc.removeEventListener('visibilitychange', away);
-    });
+    win.addEventListener('pagehide', away, { signal });
+    doc.addEventListener('visibilitychange', away, { signal });
     if (autoPageviews) {
-      cleanups.push(trackPages(() => dl.pageview()));
+      trackPages(() => dl.pageview(), signal);
       dl.pageview();
     }
   }

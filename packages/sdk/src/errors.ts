@@ -1,7 +1,7 @@
 /**
  * The SDK's errors. Expected failures (a blocked fingerprint, an unreachable collector) are returned as
- * `{ error }` values carrying one of these, never thrown at the app; only a bad option to
- * `createDeviceLink` throws (a programming error, found at start-up).
+ * `{ error }` values carrying one of these, or handed to the `onError` option, never thrown at the app;
+ * only a bad option to `createDeviceLink` throws (a programming error, found at start-up).
  */
 
 /** Base class of every error the SDK creates; `cause` holds the underlying failure, if any. */
@@ -18,10 +18,24 @@ export class FingerprintError extends DeviceLinkError {
 export class CollectorError extends DeviceLinkError {
   override name = 'CollectorError';
   /** HTTP status, or 0 when no answer arrived. */
-  status: number;
+  declare status: number;
   constructor(message: string, status: number, options?: ErrorOptions) {
     super(message, options);
     this.status = status;
+  }
+}
+
+/**
+ * A batch of page views was given up: refused by the collector, or still failing after its last retry.
+ * `cause` is the {@link CollectorError} of the last attempt.
+ */
+export class PageviewsDroppedError extends DeviceLinkError {
+  override name = 'PageviewsDroppedError';
+  /** How many page views were dropped. */
+  declare count: number;
+  constructor(count: number, cause: CollectorError) {
+    super(`${count} page views dropped`, { cause });
+    this.count = count;
   }
 }
 
@@ -30,5 +44,7 @@ export class CollectorError extends DeviceLinkError {
  * (iframes, two copies of the package).
  */
 export function isDeviceLinkError(value: unknown): value is DeviceLinkError {
-  return /^(DeviceLink|Fingerprint|Collector)Error$/.test((value as Error | null)?.name as string);
+  return /^(DeviceLink|Fingerprint|Collector|PageviewsDropped)Error$/.test(
+    (value as Error | null)?.name as string,
+  );
 }

@@ -1,6 +1,6 @@
 /**
  * The browser fingerprint: FingerprintJS 5, imported lazily (its code is a separate chunk that only
- * loads once consent is granted and no id is stored), loaded once with `monitoring: false` so it makes
+ * loads for an id minted on a first visit, as evidence: see evidence.ts), loaded once with `monitoring: false` so it makes
  * no request of its own. Failure is a value, `{ error }`, never a rejection.
  */
 import { FingerprintError } from './errors.js';

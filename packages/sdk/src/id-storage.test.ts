@@ -1,9 +1,9 @@
 // @vitest-environment happy-dom
 import { STORAGE_KEY } from '@devicelink/protocol';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { createIdStorage } from './id-storage.js';
+import { createIdStorage, ID_KEY } from './id-storage.js';
 
-const ID = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6';
+const ID = 'a1b2c3d4e5f6a7b8c9d0e1';
 
 /** Replaces `window.localStorage` with `value` (a getter that may throw) for one test. */
 function replaceLocalStorage(get: () => unknown): () => void {
@@ -16,65 +16,50 @@ describe('id storage', () => {
   beforeEach(() => localStorage.clear());
   afterEach(() => localStorage.clear());
 
-  test('a written id is kept in localStorage under devicelink:device-id and read back', () => {
-    createIdStorage().write(ID);
-    expect(localStorage.getItem(STORAGE_KEY)).toBe(ID);
-    expect(createIdStorage().read()).toBe(ID);
+  test('the id is kept in localStorage under devicelink:device-id and read back', () => {
+    expect(ID_KEY).toBe(STORAGE_KEY);
+    expect(createIdStorage().set(ID_KEY, ID)).toBe(true);
+    expect(localStorage.getItem('devicelink:device-id')).toBe(ID);
+    expect(createIdStorage().get(ID_KEY)).toBe(ID);
   });
 
-  test('a junk or malformed stored value reads as no id', () => {
-    for (const junk of [
-      'null',
-      'undefined',
-      '[object Object]',
-      '0000000000000000',
-      'short',
-      'has spaces in it!!',
-    ]) {
-      localStorage.setItem(STORAGE_KEY, junk);
-      expect(createIdStorage().read()).toBeNull();
-    }
-  });
-
-  test('clear removes the stored id', () => {
+  test('remove removes every key it is given', () => {
     const storage = createIdStorage();
-    storage.write(ID);
-    storage.clear();
-    expect(localStorage.getItem(STORAGE_KEY)).toBeNull();
-    expect(storage.read()).toBeNull();
+    storage.set('a', '1');
+    storage.set('b', '2');
+    storage.remove('a', 'b');
+    expect([storage.get('a'), storage.get('b')]).toEqual([null, null]);
   });
 
-  test('blocked localStorage (reading the property throws) falls back to memory without an error', () => {
+  test('blocked localStorage (reading the property throws) is a miss and a refused write, never an error', () => {
     const restore = replaceLocalStorage(() => {
       throw new DOMException('The operation is insecure.', 'SecurityError');
     });
     try {
       const storage = createIdStorage();
-      expect(storage.read()).toBeNull();
-      expect(() => storage.write(ID)).not.toThrow();
-      expect(storage.read()).toBe(ID);
-      expect(() => storage.clear()).not.toThrow();
+      expect(storage.get(ID_KEY)).toBeNull();
+      expect(storage.set(ID_KEY, ID)).toBe(false);
+      expect(() => storage.remove(ID_KEY)).not.toThrow();
     } finally {
       restore();
     }
   });
 
-  test('a localStorage whose methods throw falls back to memory without an error', () => {
+  test('a localStorage whose methods throw refuses writes without an error', () => {
     const fail = () => {
       throw new Error('storage disabled');
     };
     const restore = replaceLocalStorage(() => ({ getItem: fail, setItem: fail, removeItem: fail }));
     try {
       const storage = createIdStorage();
-      expect(storage.read()).toBeNull();
-      storage.write(ID);
-      expect(storage.read()).toBe(ID);
+      expect(storage.get(ID_KEY)).toBeNull();
+      expect(storage.set(ID_KEY, ID)).toBe(false);
     } finally {
       restore();
     }
   });
 
-  test('a full localStorage (setItem throws QuotaExceededError) keeps the id in memory', () => {
+  test('a full localStorage (setItem throws QuotaExceededError) refuses the write', () => {
     const restore = replaceLocalStorage(() => ({
       getItem: () => null,
       setItem: () => {
@@ -83,9 +68,20 @@ describe('id storage', () => {
       removeItem: () => {},
     }));
     try {
-      const storage = createIdStorage();
-      expect(() => storage.write(ID)).not.toThrow();
-      expect(storage.read()).toBe(ID);
+      expect(createIdStorage().set(ID_KEY, ID)).toBe(false);
+    } finally {
+      restore();
+    }
+  });
+
+  test('a localStorage that silently drops writes (setItem returns, nothing kept) refuses the write', () => {
+    const restore = replaceLocalStorage(() => ({
+      getItem: () => null,
+      setItem: () => {},
+      removeItem: () => {},
+    }));
+    try {
+      expect(createIdStorage().set(ID_KEY, ID)).toBe(false);
     } finally {
       restore();
     }

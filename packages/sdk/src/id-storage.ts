@@ -1,40 +1,49 @@
 /**
- * The stored device id: localStorage under `devicelink:device-id`, with a memory copy that takes over
- * when storage is blocked (Safari private mode, sandboxed iframes: reading `localStorage` throws), its
- * methods throw, or it is full. A storage failure is a cache miss, never an error.
+ * What the SDK keeps in localStorage (docs/protocol.md, SDK): the device id, the fresh marker of a minted
+ * id and the fingerprint evidence still to send. A storage failure (Safari private mode, sandboxed
+ * iframes: reading `localStorage` throws; methods that throw; a full quota) is a miss, never an error;
+ * a write reports whether it held, so the SDK knows when the cookie alone must carry the device.
  */
-import { STORAGE_KEY, toDeviceId } from '@devicelink/protocol';
+import { STORAGE_KEY } from '@devicelink/protocol';
 
-/** Where the device id is kept between page loads. */
+/** The device id. */
+export const ID_KEY = STORAGE_KEY;
+/** The id that was minted here and not yet answered by the collector (fresh). */
+export const FRESH_KEY = 'devicelink:device-fresh';
+/** The minted id whose fingerprint evidence has not been sent yet. */
+export const PENDING_KEY = 'devicelink:fp-pending';
+
+/** Keys and values in localStorage, failures read as misses. */
 export interface IdStorage {
-  /** The stored id, or null when none (or a junk value) is stored. */
-  read(): string | null;
-  /** Stores `id`; kept in memory when localStorage refuses. */
-  write(id: string): void;
-  /** Forgets the id (consent withdrawn). */
-  clear(): void;
+  /** The value under `key`, or null (none, or storage unusable). */
+  get(key: string): string | null;
+  /** Stores `value`; false when localStorage refused it (or did not keep it). */
+  set(key: string, value: string): boolean;
+  /** Removes the keys. */
+  remove(...keys: string[]): void;
 }
 
-/** Creates the storage. Nothing is read until the first `read()`. */
+// Every access goes through here: even reading `globalThis.localStorage` can throw.
+function attempt<T>(use: (s: Storage) => T): T | undefined {
+  try {
+    return use(globalThis.localStorage);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Creates the storage. Nothing is read until the first call. */
 export function createIdStorage(): IdStorage {
-  let memory: string | null = null;
-  // Every access goes through here: even reading `globalThis.localStorage` can throw.
-  const attempt = <T>(use: (s: Storage) => T): T | undefined => {
-    try {
-      return use(globalThis.localStorage);
-    } catch {
-      return undefined;
-    }
-  };
   return {
-    read: () => memory ?? toDeviceId(attempt((s) => s.getItem(STORAGE_KEY))),
-    write(id) {
-      memory = id;
-      attempt((s) => s.setItem(STORAGE_KEY, id));
-    },
-    clear() {
-      memory = null;
-      attempt((s) => s.removeItem(STORAGE_KEY));
+    get: (key) => attempt((s) => s.getItem(key)) ?? null,
+    set: (key, value) =>
+      attempt((s) => {
+        s.setItem(key, value);
+        // Read back: some embedded browsers accept writes and keep nothing.
+        return s.getItem(key) === value;
+      }) === true,
+    remove(...keys) {
+      for (const key of keys) attempt((s) => s.removeItem(key));
     },
   };
 }

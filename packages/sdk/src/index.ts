@@ -3,7 +3,19 @@
  * nothing; everything starts with {@link createDeviceLink}. Axios glue lives in `@devicelink/sdk/axios`.
  */
 export type { Consent } from './consent.js';
-export type { DeviceLink, DeviceLinkOptions, IdentifyResult } from './device-link.js';
+export type {
+  DeviceIdSource,
+  DeviceLink,
+  DeviceLinkOptions,
+  IdentifyResult,
+  ResetResult,
+} from './device-link.js';
 export { createDeviceLink } from './device-link.js';
-export { CollectorError, DeviceLinkError, FingerprintError, isDeviceLinkError } from './errors.js';
+export {
+  CollectorError,
+  DeviceLinkError,
+  FingerprintError,
+  isDeviceLinkError,
+  PageviewsDroppedError,
+} from './errors.js';
 export type { BatchOptions } from './pageview-queue.js';

@@ -1,21 +1,19 @@
 /**
  * Which requests may carry the device header and have their echo adopted: the app's own origin, the
- * request's `baseURL` origin and the configured origins (../shared/CONTRACT.md, SDK). Never a third
+ * request's `baseURL` origin and the configured origins (docs/protocol.md, SDK). Never a third
  * party: the id is a tracking identifier and must not leak to other sites.
  */
 
-// Stands in for the page's origin where there is none (server-side rendering): a relative URL is then
-// still the app's own.
-const NO_PAGE = 'http://page.invalid/';
+import { PLACEHOLDER_BASE } from './page-url.js';
 
-function pageHref(): string {
-  return globalThis.location?.href || NO_PAGE;
-}
-
-/** Origin of `url` resolved against `base` (itself resolved against the page), or null when unparseable. */
-export function originOf(url: string | undefined, base?: string): string | null {
+/**
+ * Origin of `url` resolved against `base` (itself resolved against the page), or null when unparseable.
+ * Neither given: the page's own origin. Where there is no page (server-side rendering) a placeholder
+ * stands in for its origin, so a relative URL is still the app's own.
+ */
+export function originOf(url?: string, base?: string): string | null {
   try {
-    return new URL(url ?? '', base ? new URL(base, pageHref()) : pageHref()).origin;
+    return new URL(url ?? '', new URL(base ?? '', globalThis.location?.href || PLACEHOLDER_BASE)).origin;
   } catch {
     return null;
   }
@@ -29,9 +27,6 @@ export function createOriginCheck(extra: readonly string[]): (url?: string, base
   const listed = new Set(extra.map((o) => originOf(o)));
   return (url, baseURL) => {
     const target = originOf(url, baseURL);
-    return (
-      target !== null &&
-      (target === originOf(pageHref()) || target === originOf(baseURL) || listed.has(target))
-    );
+    return target !== null && (target === originOf() || target === originOf(baseURL) || listed.has(target));
   };
 }

@@ -7,34 +7,28 @@
  */
 
 interface NavigationLike {
-  addEventListener(type: string, listener: () => void): void;
-  removeEventListener(type: string, listener: () => void): void;
+  addEventListener(type: string, listener: () => void, options: { signal: AbortSignal }): void;
 }
 
 /**
- * Calls `onChange` after every client-side navigation until the returned function is called.
- * Stopping removes the listeners; a history wrapper becomes a pass-through instead of being restored,
- * because a router or another tool may have wrapped it after us and restoring would drop theirs.
+ * Calls `onChange` after every client-side navigation until `signal` aborts. Aborting removes the
+ * listeners; a history wrapper becomes a pass-through instead of being restored, because a router or
+ * another tool may have wrapped it after us and restoring would drop theirs.
  */
-export function trackPages(onChange: () => void): () => void {
+export function trackPages(onChange: () => void, signal: AbortSignal): void {
   const g = globalThis as typeof globalThis & { navigation?: NavigationLike };
   const navigation = g.navigation;
   if (typeof navigation?.addEventListener === 'function') {
-    navigation.addEventListener('currententrychange', onChange);
-    return () => navigation.removeEventListener('currententrychange', onChange);
+    navigation.addEventListener('currententrychange', onChange, { signal });
+    return;
   }
-  let active = true;
   const history = g.history;
   for (const method of ['pushState', 'replaceState'] as const) {
     const original = history[method];
     history[method] = function (this: History, ...args: Parameters<History['pushState']>) {
       original.apply(this, args);
-      if (active) onChange();
+      if (!signal.aborted) onChange();
     };
   }
-  g.addEventListener('popstate', onChange);
-  return () => {
-    active = false;
-    g.removeEventListener('popstate', onChange);
-  };
+  g.addEventListener('popstate', onChange, { signal });
 }

@@ -3,10 +3,13 @@
  * keeps it through retries, so the collector counts a retried event once. Page views made while the app
  * had a token are sent with that token (authenticated events) and never batched with anonymous ones.
  */
-import { MAX_EVENTS_PER_REQUEST, MAX_URL_LENGTH, type PageviewInput, uuidv7 } from '@devicelink/protocol';
+import { MAX_EVENTS_PER_REQUEST, type PageviewInput } from '@devicelink/protocol';
 import type { CollectorClient } from './collector-client.js';
 import type { DeviceIdClient } from './device-id-client.js';
+import { type DeviceLinkError, PageviewsDroppedError } from './errors.js';
+import { eventId } from './event-id.js';
 import { originOf } from './origins.js';
+import { pageUrl } from './page-url.js';
 
 /** Batching options. */
 export interface BatchOptions {
@@ -25,7 +28,7 @@ export interface PageviewQueue {
   push(url: string, referrer: string | undefined, token: string | null): boolean;
   /** Sends everything waiting (when consent is granted); resolves when done or failed. */
   flush(): Promise<void>;
-  /** Sends everything waiting right now, without waiting for the fingerprint: the page is going away. */
+  /** Sends everything waiting right now, with a beacon where it can: the page is going away. */
   flushNow(): void;
   /** Drops everything waiting and cancels timers. */
   clear(): void;
@@ -49,8 +52,9 @@ const MAX_BATCH_BYTES = 60 * 1024;
 export function createPageviewQueue(
   device: DeviceIdClient,
   collector: CollectorClient,
-  waitMs: number,
-  { size = 10, delayMs = 1000 }: BatchOptions = {},
+  { size = 10, delayMs = 1000 }: BatchOptions,
+  queryAllowlist: readonly string[] | undefined,
+  report: (error: DeviceLinkError) => void,
 ): PageviewQueue {
   const limit = Math.min(size, MAX_EVENTS_PER_REQUEST);
   let queue: Queued[] = [];
@@ -67,38 +71,43 @@ export function createPageviewQueue(
   const schedule = (ms: number) => {
     if (timer === undefined && device.consent() === 'granted') timer = setTimeout(flush, ms);
   };
-  // The leading run of events that share one token, at most one request's worth (count and bytes).
-  const take = () => {
+  // The leading run of events that share one token, at most one request's worth (count and bytes): the
+  // token, the entries taken and their events.
+  const take = (): [string | null, Queued[], PageviewInput[]] => {
     const token = queue[0]!.token;
     let n = 0;
     for (let bytes = 0; n < queue.length && n < MAX_EVENTS_PER_REQUEST && queue[n]!.token === token; n++) {
-      bytes += new Blob([JSON.stringify(queue[n]!.event)]).size + 1;
+      // Characters are bytes: pageUrl percent-encodes a URL, and a referrer is an ASCII origin.
+      bytes += JSON.stringify(queue[n]!.event).length + 1;
       if (bytes > MAX_BATCH_BYTES) break;
     }
-    return { token, batch: queue.splice(0, n || 1) };
+    const batch = queue.splice(0, n || 1);
+    return [token, batch, batch.map((q) => q.event)];
   };
+  const post = (token: string | null, events: PageviewInput[], keepalive?: boolean) =>
+    collector.send(EVENTS, { body: { events }, token, deviceId: token ? null : device.current(), keepalive });
 
   const sendable = () => queue.length && device.consent() === 'granted';
   const send = async () => {
     while (sendable()) {
-      const deviceId = await device.ready(waitMs);
+      // A reset under way: its new id comes first.
+      await device.ready();
       // While it waited, the page may have gone away (flushNow) or consent been withdrawn (clear).
       if (!sendable()) return;
-      const { token, batch } = take();
-      const r = await collector.post(
-        EVENTS,
-        { events: batch.map((q) => q.event) },
-        { token, deviceId: token ? null : deviceId },
-      );
-      // Unreachable (status 0), rate-limited or a server error: worth another try.
-      if ('error' in r && /^(0|429|5..)$/.test(`${r.error.status}`) && ++tries < MAX_TRIES) {
-        // Same events, same ids: the collector drops the ones it already counted. (With pushes during
-        // the request the queue may hold one batch more than MAX_QUEUED for a while.)
-        queue = [...batch, ...queue];
-        retryMs = Math.min(MAX_RETRY_MS, retryMs * 2 || delayMs);
-        return schedule(retryMs);
+      const [token, batch, events] = take();
+      const r = await post(token, events);
+      if ('error' in r) {
+        // Unreachable (status 0), rate-limited or a server error: worth another try.
+        if (/^(0|429|5..)$/.test(`${r.error.status}`) && ++tries < MAX_TRIES) {
+          // Same events, same ids: the collector drops the ones it already counted. (With pushes during
+          // the request the queue may hold one batch more than MAX_QUEUED for a while.)
+          queue = [...batch, ...queue];
+          retryMs = Math.min(MAX_RETRY_MS, retryMs * 2 || delayMs);
+          return schedule(retryMs);
+        }
+        // Any other 4xx (it would fail again), or out of attempts: given up, and the app is told.
+        report(new PageviewsDroppedError(batch.length, r.error));
       }
-      // Sent, or any other 4xx (it would fail again), or out of attempts: the batch is done.
       retryMs = tries = 0;
     }
   };
@@ -113,17 +122,18 @@ export function createPageviewQueue(
 
   return {
     push(url, referrer, token) {
-      // The fragment may hold secrets (an OAuth #access_token) and is never stored: it does not leave.
-      url = url.split('#')[0]!;
+      // What the collector would drop does not leave the browser: the fragment, query parameters
+      // outside the allowlist, and of a referrer all but its origin.
+      const clean = pageUrl(url, queryAllowlist);
       // Denied, or a URL the collector would refuse (and with it the whole batch): dropped.
-      if (device.consent() === 'denied' || !url || url.length > MAX_URL_LENGTH) return false;
-      // Of a referrer only its origin is stored: the rest does not leave the browser either.
+      if (device.consent() === 'denied' || !clean) return false;
+      const ts = Date.now();
       const event: PageviewInput = {
         type: 'pageview',
-        url,
+        url: clean,
         referrer: (referrer && originOf(referrer)) || undefined,
-        id: uuidv7(),
-        ts: Date.now(),
+        id: eventId(ts),
+        ts,
       };
       if (queue.push({ event, token }) > MAX_QUEUED) queue.shift();
       // While a retry is scheduled its backoff stands: a full batch waits for it too.
@@ -135,11 +145,9 @@ export function createPageviewQueue(
     flushNow() {
       cancel();
       while (sendable()) {
-        const { token, batch } = take();
-        const events = batch.map((q) => q.event);
-        const deviceId = device.current();
-        if (token || !collector.beacon(EVENTS, { deviceId, consent: 'granted', events })) {
-          void collector.post(EVENTS, { events }, { token, deviceId: token ? null : deviceId }, true);
+        const [token, , events] = take();
+        if (token || !collector.beacon(EVENTS, { deviceId: device.current(), consent: 'granted', events })) {
+          void post(token, events, true);
         }
       }
     },

@@ -15,7 +15,7 @@ import { serverId, startServer, type TestServer } from './test-server.js';
 vi.mock('@fingerprintjs/fingerprintjs', () => import('./fake-fingerprint.js').then((m) => m.install()));
 
 const STORED = 'stored_device_id_0001';
-const FP = '0123456789abcdef0123456789abcdef';
+const COOKIE = 'cookie_device_id_0002';
 
 let app: TestServer; // the page's own origin
 let api: TestServer; // the baseURL origin
@@ -59,6 +59,7 @@ function setup(options: Partial<DeviceLinkOptions> = {}): { dl: DeviceLink; http
 }
 
 const sentId = (s: TestServer, i = -1) => s.received.at(i)?.headers['x-device-fingerprint'];
+const sentFresh = (s: TestServer, i = -1) => s.received.at(i)?.headers['x-device-fresh'];
 
 describe('axios interceptors', () => {
   test('requests to the baseURL origin carry the device header while getToken gives no token', async () => {
@@ -107,27 +108,76 @@ describe('axios interceptors', () => {
     expect(third.received[0]!.headers['x-device-consent']).toBeUndefined();
     expect(dl.deviceId()).toBe(STORED);
 
-    // Nothing stored: a provisional adoption would be possible, but not from a third party.
+    // Nothing stored: a fresh id would yield to a cookie's echo, but never to a third party's.
     localStorage.clear();
     const fresh = setup();
+    const minted = fresh.dl.deviceId();
     await fresh.http.get(`${third.origin}/x`);
-    expect(fresh.dl.deviceId()).toBeNull();
+    expect(fresh.dl.deviceId()).toBe(minted);
   });
 
-  test('an echoed id is adopted from a 2xx response', async () => {
+  test('with nothing stored the first request carries a minted id marked fresh, and the echo of a cookie is adopted', async () => {
+    api.answer = () => ({ echo: COOKIE });
     const { dl, http } = setup();
     await http.get('/ok');
-    expect(sentId(api)).toBeUndefined();
-    expect(dl.deviceId()).toBe(serverId);
+    const minted = sentId(api, 0);
+    expect(minted).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(sentFresh(api, 0)).toBe('1');
+    expect(dl.deviceId()).toBe(COOKIE);
+    expect(dl.deviceIdSource()).toBe('cookie');
+    expect(localStorage.getItem(STORAGE_KEY)).toBe(COOKIE);
     await http.get('/again');
-    expect(sentId(api)).toBe(serverId);
+    expect(sentId(api)).toBe(COOKIE);
+    expect(sentFresh(api)).toBeUndefined();
   });
 
-  test.each([401, 404, 500, 503])('an echoed id is adopted from a %i response', async (status) => {
-    api.answer = () => ({ status, echo: serverId });
+  test('a fresh id echoed back is answered: later requests carry it without the fresh flag', async () => {
+    const { dl, http } = setup();
+    await http.get('/first');
+    const minted = dl.deviceId();
+    expect(sentFresh(api)).toBe('1');
+    await http.get('/second');
+    expect(sentId(api)).toBe(minted);
+    expect(sentFresh(api)).toBeUndefined();
+    expect(dl.deviceIdSource()).toBe('minted');
+  });
+
+  test.each([401, 404, 500, 503])('the echo for a fresh id is adopted from a %i response', async (status) => {
+    api.answer = () => ({ status, echo: COOKIE });
     const { dl, http } = setup();
     await expect(http.get('/fails')).rejects.toMatchObject({ response: { status } });
-    expect(dl.deviceId()).toBe(serverId);
+    expect(dl.deviceId()).toBe(COOKIE);
+  });
+
+  test('a different echo for a stored id is never adopted (the stored id wins over a cookie)', async () => {
+    localStorage.setItem(STORAGE_KEY, STORED);
+    api.answer = () => ({ echo: COOKIE });
+    const { dl, http } = setup();
+    await http.get('/x');
+    expect(sentFresh(api)).toBeUndefined();
+    expect(dl.deviceId()).toBe(STORED);
+  });
+
+  test('where localStorage is unusable nothing is minted and the echo is adopted (the cookie carries the device)', async () => {
+    const own = Object.getOwnPropertyDescriptor(window, 'localStorage')!;
+    Object.defineProperty(window, 'localStorage', {
+      configurable: true,
+      get() {
+        throw new DOMException('The operation is insecure.', 'SecurityError');
+      },
+    });
+    try {
+      const { dl, http } = setup();
+      await http.get('/first');
+      expect(sentId(api)).toBeUndefined();
+      expect(dl.deviceId()).toBe(serverId);
+      expect(dl.deviceIdSource()).toBe('collector');
+      await http.get('/second');
+      expect(sentId(api)).toBe(serverId);
+      expect(sentFresh(api)).toBeUndefined();
+    } finally {
+      Object.defineProperty(window, 'localStorage', own);
+    }
   });
 
   test('an echo for a request made with an expired token does not replace the stored id', async () => {
@@ -141,19 +191,9 @@ describe('axios interceptors', () => {
     expect(localStorage.getItem(STORAGE_KEY)).toBe(STORED);
   });
 
-  test('a provisional id is replaced when the fingerprint finishes, and the next request carries it', async () => {
-    const { dl, http } = setup();
-    await http.get('/first');
-    expect(dl.deviceId()).toBe(serverId);
-    fingerprint.visitorId.resolve(FP);
-    await eventually(() => expect(dl.deviceId()).toBe(FP));
-    await http.get('/second');
-    expect(sentId(api)).toBe(FP);
-    expect(localStorage.getItem(STORAGE_KEY)).toBe(FP);
-  });
-
   test('junk ids from a server are never adopted', async () => {
     const { dl, http } = setup();
+    const minted = dl.deviceId();
     for (const junk of [
       'null',
       'undefined',
@@ -164,18 +204,20 @@ describe('axios interceptors', () => {
     ]) {
       api.answer = () => ({ echo: junk });
       await http.get('/junk');
-      expect(dl.deviceId()).toBeNull();
+      expect(dl.deviceId()).toBe(minted);
     }
   });
 
-  test('app requests never wait for the fingerprint: they go at once with the id known now', async () => {
+  test('app requests never wait for the fingerprint: the first goes at once with the minted id', async () => {
     // The fingerprint never finishes in this test: a request that waited for it would never be sent.
     const { dl, http } = setup();
     await http.get('/a');
     await http.get('/b');
-    expect(api.received.map((r) => r.headers['x-device-fingerprint'])).toEqual([undefined, serverId]);
-    expect(dl.deviceId()).toBe(serverId);
-    expect(fingerprint.loads.length).toBe(1);
+    const minted = dl.deviceId();
+    expect(api.received.map((r) => r.headers['x-device-fingerprint'])).toEqual([minted, minted]);
+    await eventually(() => expect(fingerprint.loads.length).toBe(1));
+    // The fingerprint is evidence for the collector alone: it never travels to the app's API.
+    expect(api.received.every((r) => r.path !== '/v1/device/fingerprint')).toBe(true);
   });
 
   test('the request interceptor adds the headers synchronously, before axios hands the request on', () => {
@@ -197,13 +239,14 @@ describe('axios interceptors', () => {
     const { dl } = setup();
     const http = axios.create({ baseURL: api.origin });
     const eject = attachAxios(http, dl);
+    api.answer = () => ({ echo: COOKIE });
     await http.get('/adopt');
-    expect(dl.deviceId()).toBe(serverId);
+    expect(dl.deviceId()).toBe(COOKIE);
     eject();
     api.answer = () => ({ echo: 'after_eject_id_55555' });
     await http.get('/after');
     expect(sentId(api)).toBeUndefined();
-    expect(dl.deviceId()).toBe(serverId);
+    expect(dl.deviceId()).toBe(COOKIE);
     const { request, response } = http.interceptors as unknown as Record<string, { handlers: unknown[] }>;
     expect(request!.handlers.filter(Boolean)).toEqual([]);
     expect(response!.handlers.filter(Boolean)).toEqual([]);

@@ -20,7 +20,6 @@ import { startServer, type TestServer } from './test-server.js';
 vi.mock('@fingerprintjs/fingerprintjs', () => import('./fake-fingerprint.js').then((m) => m.install()));
 
 const STORED = 'stored_device_id_0001';
-const FP = '0123456789abcdef0123456789abcdef';
 
 interface SentEvent {
   type: string;
@@ -159,39 +158,29 @@ describe('page views', () => {
     expect(eventsOf(0).map((e) => e.url)).toEqual(['/right-after']);
   });
 
-  test('a page hidden while the first send waits for the fingerprint does not stop later sends', async () => {
+  test('a page hidden while a send is starting does not stop later sends', async () => {
+    localStorage.setItem(STORAGE_KEY, STORED);
     const restore = replace(navigator, 'sendBeacon', () => true);
     try {
-      const dl = start({ batch: { size: 1 }, waitMs: 30_000 });
-      // The send waits for the fingerprint; meanwhile the page is hidden and the beacon takes the queue.
+      const dl = start({ batch: { size: 1 } });
+      // The send has started; before it takes the queue, the page is hidden and the beacon takes it.
       dl.pageview('/first');
-      await eventually(() => expect(fingerprint.loads).toHaveLength(1));
       window.dispatchEvent(new Event('pagehide'));
-      fingerprint.visitorId.resolve(FP);
       // Regression: the resumed send found an empty queue, threw, and poisoned every later send.
       await expect(dl.flush()).resolves.toBeUndefined();
       dl.pageview('/later');
       await eventually(() => expect(eventRequests()).toHaveLength(1));
       expect(eventsOf(0).map((e) => e.url)).toEqual(['/later']);
-      expect(eventRequests()[0]!.headers['x-device-fingerprint']).toBe(FP);
-      collector.answer = () => ({ body: { userId: 'u', deviceId: FP, sessionId: null } });
-      await expect(dl.identify('user.jwt.token')).resolves.toEqual({
-        userId: 'u',
-        deviceId: FP,
-        sessionId: null,
-      });
+      expect(eventRequests()[0]!.headers['x-device-fingerprint']).toBe(STORED);
     } finally {
       restore();
     }
   });
 
-  test('withdrawing consent while the first send waits for the fingerprint does not stop sends after a new grant', async () => {
-    const dl = start({ batch: { size: 1 }, waitMs: 30_000 });
+  test('withdrawing consent while a send is starting does not stop sends after a new grant', async () => {
+    const dl = start({ batch: { size: 1 } });
     dl.pageview('/first');
-    // The send is under way, waiting for the fingerprint.
-    await eventually(() => expect(fingerprint.loads).toHaveLength(1));
     dl.setConsent('denied');
-    fingerprint.visitorId.resolve(FP);
     await expect(dl.flush()).resolves.toBeUndefined();
     dl.setConsent('granted');
     dl.pageview('/after-grant');
@@ -350,56 +339,5 @@ describe('identify', () => {
     running.push(dl);
     const result = await dl.identify('t');
     expect('error' in result && result.error.status).toBe(0);
-  });
-});
-
-describe('waiting for the fingerprint', () => {
-  function stubFetch() {
-    const calls: { at: number; headers: Record<string, string> }[] = [];
-    const fetchStub = vi.fn(async (_url: string, init: RequestInit) => {
-      calls.push({ at: Date.now(), headers: init.headers as Record<string, string> });
-      return new Response('{}', { status: 202 });
-    });
-    return { calls, restore: replace(globalThis, 'fetch', fetchStub) };
-  }
-
-  test("the SDK's first call waits for the fingerprint at most waitMs, then goes with what it has", async () => {
-    vi.useFakeTimers();
-    const { calls, restore } = stubFetch();
-    try {
-      const dl = start({ batch: { size: 1 }, waitMs: 200 });
-      const t0 = Date.now();
-      dl.pageview('/first');
-      await vi.advanceTimersByTimeAsync(199);
-      expect(calls).toHaveLength(0);
-      await vi.advanceTimersByTimeAsync(1);
-      expect(calls).toHaveLength(1);
-      expect(calls[0]!.at - t0).toBe(200);
-      expect(calls[0]!.headers['X-Device-Fingerprint']).toBeUndefined();
-      // The budget is spent: the next call does not wait again.
-      dl.pageview('/second');
-      await vi.advanceTimersByTimeAsync(0);
-      expect(calls).toHaveLength(2);
-    } finally {
-      restore();
-      vi.useRealTimers();
-    }
-  });
-
-  test('a fingerprint that finishes within waitMs is used at once by the first call', async () => {
-    vi.useFakeTimers();
-    const { calls, restore } = stubFetch();
-    try {
-      const dl = start({ batch: { size: 1 }, waitMs: 200 });
-      dl.pageview('/first');
-      await vi.advanceTimersByTimeAsync(50);
-      fingerprint.visitorId.resolve(FP);
-      await vi.advanceTimersByTimeAsync(0);
-      expect(calls).toHaveLength(1);
-      expect(calls[0]!.headers['X-Device-Fingerprint']).toBe(FP);
-    } finally {
-      restore();
-      vi.useRealTimers();
-    }
   });
 });

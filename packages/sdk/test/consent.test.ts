@@ -51,13 +51,7 @@ afterEach(() => {
 
 async function start(options: Partial<DeviceLinkOptions>): Promise<DeviceLink> {
   const { createDeviceLink } = await import('../src/index.js');
-  // A generous waitMs: the fresh module registry makes the first (fake) fingerprint import slow.
-  const dl = createDeviceLink({
-    collector: collector.origin,
-    batch: { size: 1 },
-    waitMs: 30_000,
-    ...options,
-  });
+  const dl = createDeviceLink({ collector: collector.origin, batch: { size: 1 }, ...options });
   running.push(dl);
   return dl;
 }
@@ -85,12 +79,14 @@ describe('consent', () => {
     expect(writes).toEqual([]);
     expect(localStorage.length).toBe(0);
 
-    fingerprint.visitorId.resolve(FP);
     dl.setConsent('granted');
     await eventually(() => expect(sentUrls()).toEqual([location.href, '/second']));
-    expect(collector.received[0]!.headers['x-device-fingerprint']).toBe(FP);
+    const minted = dl.deviceId();
+    expect(collector.received[0]!.headers['x-device-fingerprint']).toBe(minted);
     expect(collector.received[0]!.headers['x-device-consent']).toBeUndefined();
-    expect(localStorage.getItem(STORAGE_KEY)).toBe(FP);
+    expect(localStorage.getItem(STORAGE_KEY)).toBe(minted);
+    // Granted: the id was minted, so its evidence is computed.
+    await eventually(() => expect(fingerprint.imports).toBe(1));
   });
 
   test('denied drops page views, loads no fingerprint code and stores nothing, even after a later grant', async () => {
@@ -105,7 +101,7 @@ describe('consent', () => {
     await eventually(() => expect(sentUrls()).toEqual(['/after-grant']));
   });
 
-  test('withdrawing consent drops waiting page views and removes the stored id', async () => {
+  test('withdrawing consent drops waiting page views, removes the stored id, and sends one last DELETE /v1/device/recovery with it', async () => {
     localStorage.setItem(STORAGE_KEY, 'stored_device_id_0001');
     const dl = await start({
       consent: 'granted',
@@ -119,7 +115,15 @@ describe('consent', () => {
     expect(dl.deviceId()).toBeNull();
     await dl.flush();
     window.dispatchEvent(new Event('pagehide'));
-    expect(collector.received).toHaveLength(0);
+    await eventually(() => expect(collector.received).toHaveLength(1));
+    const [recovery] = collector.received;
+    expect([recovery!.method, recovery!.path]).toEqual(['DELETE', '/v1/device/recovery']);
+    expect(recovery!.headers['x-device-fingerprint']).toBe('stored_device_id_0001');
+    expect(recovery!.headers['x-device-consent']).toBeUndefined();
+    // Nothing is stored afterwards, and no other request follows.
+    expect(localStorage.length).toBe(0);
+    await dl.flush();
+    expect(collector.received).toHaveLength(1);
   });
 
   test('identify under denied consent carries X-Device-Consent: denied and no device header', async () => {

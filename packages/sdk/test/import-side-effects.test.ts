@@ -59,25 +59,63 @@ describe('built files under plain Node', () => {
       'CollectorError',
       'DeviceLinkError',
       'FingerprintError',
+      'PageviewsDroppedError',
       'createDeviceLink',
       'isDeviceLinkError',
     ];
     expect(report.exports).toEqual([core, ['attachAxios'], core, ['attachAxios']]);
   });
 
-  test('under server-side rendering a DeviceLink can be created and asked for headers without a DOM', () => {
+  test('under server-side rendering every method answers without loading FingerprintJS or touching storage', () => {
+    // A localStorage and a fetch that record any use (Node 22+ may have a localStorage of its own), and
+    // a module hook that records any import of FingerprintJS.
     const ssr = `
+      const used = [];
+      globalThis.localStorage = new Proxy({}, { get: (_, key) => { used.push('localStorage.' + String(key)); return () => null; } });
+      globalThis.fetch = async (url) => { used.push('fetch ' + url); return new Response('{}'); };
+      const { registerHooks } = await import('node:module');
+      registerHooks?.({ resolve(specifier, context, next) {
+        if (specifier.includes('fingerprintjs')) used.push('import ' + specifier);
+        return next(specifier, context);
+      } });
       const { createDeviceLink } = await import(${JSON.stringify(`${dist}index.js`)});
-      const dl = createDeviceLink({ collector: 'https://collect.example.com' });
+      const dl = createDeviceLink({ collector: 'https://collect.example.com', onError: (e) => used.push('error ' + e.name) });
       dl.pageview('/ssr');
-      const result = { headers: dl.headersFor('/api/me'), thirdParty: dl.headersFor('https://other.example/x') };
+      const result = {
+        deviceId: dl.deviceId(),
+        source: dl.deviceIdSource(),
+        consent: dl.consent(),
+        headers: dl.headersFor('/api/me'),
+        thirdParty: dl.headersFor('https://other.example/x'),
+      };
+      dl.receive('/api/me', undefined, null, 'echoed_device_id_0002');
+      result.afterEcho = dl.deviceId();
+      await dl.flush();
+      result.reset = await dl.reset();
+      result.forget = await dl.forget();
+      dl.setConsent('denied');
+      dl.setConsent('granted');
+      result.identify = 'error' in (await dl.identify('t')) ? 'error' : 'ok';
       dl.stop();
+      await new Promise((r) => setTimeout(r, 50));
+      result.used = used.filter((u) => !u.startsWith('fetch https://collect.example.com/v1/identify'));
       console.log(JSON.stringify(result));
     `;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', ssr], {
       encoding: 'utf8',
       timeout: 30_000,
     });
-    expect(JSON.parse(out.trim().split('\n').at(-1)!)).toEqual({ headers: {}, thirdParty: {} });
+    expect(JSON.parse(out.trim().split('\n').at(-1)!)).toEqual({
+      deviceId: null,
+      source: null,
+      consent: 'granted',
+      headers: {},
+      thirdParty: {},
+      afterEcho: null,
+      reset: { ok: true },
+      forget: { ok: true },
+      identify: 'ok',
+      used: [],
+    });
   });
 });

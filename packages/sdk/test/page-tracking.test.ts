@@ -44,7 +44,7 @@ describe('automatic page views with the history wrapper', () => {
     const dl = start();
     history.pushState(null, '', '/products');
     history.replaceState({ scroll: 1 }, '', '/products');
-    history.replaceState(null, '', '/products?page=2');
+    history.replaceState(null, '', '/products?utm_campaign=spring');
     window.dispatchEvent(new PopStateEvent('popstate'));
     history.back();
     await eventually(() => expect(location.pathname).toBe('/start'));
@@ -53,7 +53,7 @@ describe('automatic page views with the history wrapper', () => {
     expect(events.map((e) => e.url)).toEqual([
       `${origin}/start`,
       `${origin}/products`,
-      `${origin}/products?page=2`,
+      `${origin}/products?utm_campaign=spring`,
       `${origin}/start`,
     ]);
     // Of the previous page only its origin leaves the browser.

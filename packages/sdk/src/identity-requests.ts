@@ -1,0 +1,42 @@
+/**
+ * The requests of `identify`, `reset` and `forget`. They run at a login or a logout, never on a plain
+ * page load, so this module is a chunk of its own that the DeviceLink imports on the first such call:
+ * a returning visitor's page load never downloads it (the core's size budget, README Size).
+ */
+import type { CollectorClient } from './collector-client.js';
+import type { DeviceIdClient } from './device-id-client.js';
+import type { IdentifyResult, ResetResult } from './device-link.js';
+import type { PageviewQueue } from './pageview-queue.js';
+
+/**
+ * `POST /v1/identify` with the bearer token and the device header, after the waiting page views went
+ * (they belong to the anonymous session the link converts) and after any reset under way.
+ */
+export async function identify(
+  bearer: string,
+  queue: PageviewQueue,
+  device: DeviceIdClient,
+  client: CollectorClient,
+): Promise<IdentifyResult> {
+  await queue.flush();
+  await device.ready();
+  const r = await client.send('/v1/identify', { body: {}, token: bearer, deviceId: device.current() });
+  return 'error' in r ? r : (r.data as IdentifyResult);
+}
+
+/**
+ * The collector's part of reset and forget, for the `old` id being replaced: with `erase` (forget),
+ * `DELETE /v1/device` erases the old device first, by its id and cookie; then `DELETE /v1/device/cookie`
+ * clears the cookie, so the new id (minted afterwards, never fingerprinted) does not yield to the old
+ * cookie. Without an old id (no consent, no window) there is nothing to ask.
+ */
+export async function replaceAtCollector(
+  client: CollectorClient,
+  old: string | null,
+  erase: boolean,
+): Promise<ResetResult> {
+  if (!old) return { ok: true };
+  const r = erase ? await client.send('/v1/device', { method: 'DELETE', deviceId: old }) : { data: 0 };
+  const c = 'error' in r ? r : await client.send('/v1/device/cookie', { method: 'DELETE', deviceId: null });
+  return 'error' in c ? c : { ok: true };
+}
