@@ -48,7 +48,10 @@ export interface PersisterOptions {
    * (`createDb`'s `lockTimeoutMs`, `idleInTransactionTimeoutMs`) should stay below it.
    */
   leaseMs?: number;
-  /** A persister owning partitions that completed no pass for this long reports itself stalled (default: `leaseMs`). */
+  /**
+   * A persister owning partitions that completed no pass for this long reports itself stalled (default:
+   * half `leaseMs`; after a whole lease time without a commit it gives its partitions up).
+   */
   stallMs?: number;
   /** Pause when every partition was empty (default 50 ms). */
   idleMs?: number;
@@ -142,7 +145,7 @@ export class Persister {
       lagProbeMs: 1_000,
       lookbackDays: 30,
       ...options,
-      stallMs: options.stallMs ?? leaseMs,
+      stallMs: options.stallMs ?? leaseMs / 2,
     };
     this.#ownership = new PartitionOwnership({
       db: this.#o.db,

@@ -7,7 +7,14 @@
 import { createRedisStore, type PageviewRecord, type RedisStore } from '@devicelink/fastify';
 import { appendForTest } from '@devicelink/fastify/testing';
 import { partitionOf, uuidv7 } from '@devicelink/protocol';
-import { hasServices, openServices, type TestServices, waitFor } from '@devicelink/test-env';
+import {
+  hasServices,
+  openServices,
+  startTcpProxy,
+  type TestServices,
+  throughProxy,
+  waitFor,
+} from '@devicelink/test-env';
 import type {
   KyselyPlugin,
   PluginTransformQueryArgs,
@@ -201,5 +208,33 @@ describe.runIf(hasServices('redis', 'postgres'))('partition ownership', () => {
       'select owner from partition_fences where partition = 2',
     );
     expect(rows[0]!.owner).toBe('heir');
+  });
+
+  it('a persister that cannot commit says it is stalled, then gives its partitions up, and rejoins once Postgres answers', async () => {
+    const url = new URL(services.database!.url);
+    const proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
+    closers.push(() => proxy.close());
+    const proxied = await createDb({ databaseUrl: throughProxy(services.database!.url, proxy) });
+    closers.push(() => proxied.close());
+    const p = persister('cut-off', 2_000, proxied);
+    p.start();
+    await waitFor(() => p.status().partitions.length === PARTITIONS, { what: 'every partition' });
+    proxy.cut();
+    const d = deviceIn(3);
+    const records = [pageview(d)];
+    await appendForTest(store, d, records);
+    await waitFor(() => p.status().stalled, { what: 'stalled' });
+    expect(p.status()).toMatchObject({ postgresUp: false, standby: false });
+    // Published with its next heartbeat, for the collectors' /readyz.
+    await waitFor(async () => JSON.parse((await store.members())[0]?.info ?? '{}').stalled === true, {
+      what: 'stalled published',
+    });
+    await waitFor(() => p.status().standby, { what: 'standby' });
+    expect(p.status().partitions).toEqual([]);
+    expect(await store.members()).toEqual([]);
+    expect(await store.leaseOwners()).toEqual([null, null, null, null]);
+    proxy.restore();
+    await waitFor(async () => (await rowsOf(records.map((r) => r.eventId))) === 1, { what: 'the row' });
+    expect(p.status()).toMatchObject({ standby: false, stalled: false, partitions: [0, 1, 2, 3] });
   });
 });

@@ -12,7 +12,7 @@
  * | `devicelink_postgres_up` | gauge | 1 when Postgres answers, else 0 |
  * | `devicelink_partition_owner` | gauge | `partition`, `owner`: 1 for the persister holding the partition's lease (no series: unowned) |
  * | `devicelink_persister_partitions` | gauge | `member`: partitions each live persister holds |
- * | `devicelink_persister_stalled` | gauge | `member`: 1 when it owns partitions but completed no pass for a lease time |
+ * | `devicelink_persister_stalled` | gauge | `member`: 1 when it owns partitions but completed no pass for half a lease time |
  * | `devicelink_persister_last_pass_age_seconds` | gauge | `member`: time since its last completed pass |
  * | `devicelink_process_*`, `devicelink_nodejs_*` | prom-client's default process metrics |
  *
@@ -165,7 +165,7 @@ export function createMetrics(sources: MetricsSources): CollectorMetrics {
   perMember('devicelink_persister_partitions', 'Partitions each live persister holds.', (m) => m.partitions);
   perMember(
     'devicelink_persister_stalled',
-    '1 when a persister owns partitions but completed no pass for a lease time (it cannot commit).',
+    '1 when a persister owns partitions but completed no pass for half a lease time (it cannot commit).',
     (m) => (m.stalled ? 1 : 0),
   );
   perMember(

@@ -43,6 +43,20 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRouteOpt
               persister: { type: 'string' },
               migrations: { type: 'string', enum: ['applied', 'pending', 'failed'] },
               persistLagMs: { type: 'number' },
+              ownPersister: {
+                type: 'object',
+                description:
+                  "This collector's persister: its member name, partitions held, and whether it is stalled " +
+                  '(owns partitions, no pass completed for half a lease time) or in standby (gave its ' +
+                  'partitions up after a lease time without a commit; it rejoins once Postgres answers).',
+                properties: {
+                  member: { type: 'string' },
+                  partitions: { type: 'integer' },
+                  stalled: { type: 'boolean' },
+                  standby: { type: 'boolean' },
+                  lastPassAt: { type: ['string', 'null'], format: 'date-time' },
+                },
+              },
               partitions: {
                 type: 'array',
                 description:
@@ -105,6 +119,17 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRouteOpt
         persister: options.persister ? 'on' : 'off',
         migrations: options.migrations(),
         persistLagMs: status?.lagMs ?? 0,
+        ...(status
+          ? {
+              ownPersister: {
+                member: status.member,
+                partitions: status.partitions.length,
+                stalled: status.stalled,
+                standby: status.standby,
+                lastPassAt: status.lastPassAt === null ? null : new Date(status.lastPassAt).toISOString(),
+              },
+            }
+          : {}),
         ...(persistence ?? {}),
         ...(storeError ? { error: storeError } : {}),
       };
