@@ -33,6 +33,7 @@ import { runScale } from './scale.js';
 import { runSdkCost } from './sdk-cost.js';
 import type { ServerProcess } from './server-process.js';
 import { runStatsPlan } from './stats-plan.js';
+import { runTableMigration } from './table-migration.js';
 import { runTierResolution } from './tier-resolution.js';
 
 const QUICK_BUDGET_SECONDS = 180;
@@ -129,6 +130,7 @@ async function main(): Promise<void> {
     ['embedded', () => runEmbedded(ctx)],
     ['persisters', () => runPersisters(ctx)],
     ['stats-plan', () => runStatsPlan(services)],
+    ['table-migration', () => runTableMigration(services, full)],
   ];
   const sections: SectionResult[] = [];
   for (const [name, run] of plan) {

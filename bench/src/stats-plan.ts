@@ -2,7 +2,7 @@
  * The admin stats queries on 1,000,000 page views (moved here from the collector's test suite, where
  * seeding a million rows cost the whole run): seeds 100,000 sessions and 1,000,000 page views in a
  * database of its own, asserts from EXPLAIN that both stats queries go through their indexes and
- * never scan a table, and reports how long seeding and each query took.
+ * never scan a table that holds rows (empty page-view partitions, months ahead, are scanned at no cost), and reports how long seeding and each query took.
  */
 import { performance } from 'node:perf_hooks';
 import { pageViewsBeforeConversionQuery, sessionStatsQuery } from '@devicelink/collector';
@@ -34,13 +34,14 @@ async function seed(url: string): Promise<void> {
         case when g % 5 = 0 then ${uuid('g + 1000000000')} end
       from generate_series(1, 100000) as g`);
     await client.query(`
-      insert into page_views (event_id, device_id, session_id, url, server_ts)
+      insert into page_views (event_id, device_id, session_id, url, server_ts, id_time)
       select
         ${uuid('g * 10 + k')},
         'seed-device-' || (g % 20000),
         ${uuid('g')},
         'https://shop.test/p/' || k,
-        timestamptz '2025-01-01Z' + g * interval '315 seconds' + k * interval '1 minute'
+        timestamptz '2025-01-01Z' + g * interval '315 seconds' + k * interval '1 minute',
+        timestamptz 'epoch' -- the seeded ids are no UUIDv7: the undated partition
       from generate_series(1, 100000) as g, generate_series(0, 9) as k
       order by g, k`);
     await client.query('analyze');
@@ -77,7 +78,8 @@ export async function runStatsPlan(services: BenchServices): Promise<SectionResu
       {
         query: 'page views before conversion',
         compiled: pageViewsBeforeConversionQuery(from, to),
-        needs: [/page_views_session_server_ts/, /sessions_stats_window/],
+        // Each page-view partition has its own copy of the index (`<partition>_session_id_server_ts_idx`).
+        needs: [/session_id_server_ts_idx/, /sessions_stats_window/],
       },
     ];
     const rows: Record<string, string | number>[] = [];
@@ -86,7 +88,14 @@ export async function runStatsPlan(services: BenchServices): Promise<SectionResu
       const { rows: plan } = await client.query(`explain ${compiled.sql}`, [...compiled.parameters]);
       const text = plan.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
       const missing = check.needs.filter((re) => !re.test(text));
-      if (missing.length > 0 || /Seq Scan/.test(text)) {
+      // Empty page-view partitions (months ahead, the default) are read without an index: 0 pages.
+      const scanned = [...text.matchAll(/Seq Scan on (\w+)/g)].map((m) => m[1]!);
+      let scansRows = false;
+      for (const table of scanned) {
+        const { rows: n } = await client.query(`select exists (select from ${table}) as any`);
+        if (n[0]?.any) scansRows = true;
+      }
+      if (missing.length > 0 || scansRows) {
         throw new Error(
           `the plan of "${check.query}" misses ${missing.join(', ') || 'no index'} or scans:\n${text}`,
         );

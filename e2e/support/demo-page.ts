@@ -18,7 +18,7 @@ declare global {
   }
 }
 
-/** The SDK's localStorage key (../shared/CONTRACT.md, Names). */
+/** The SDK's localStorage key (docs/protocol.md, Names). */
 export const ID_KEY = 'devicelink:device-id';
 
 /** A FingerprintJS visitorId: 32 lower-case hex digits. Server-made ids are 22 base64url characters. */

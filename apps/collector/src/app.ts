@@ -9,13 +9,19 @@ import type {} from '@fastify/cookie';
 import fastifyCors from '@fastify/cors';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { authenticateWith, registerTokenVerifier } from './auth/token-verifier.js';
 import type { CollectorConfig } from './config/collector-config.js';
 import { countRequests, createMetrics, metricsRoute } from './http/collector-metrics.js';
 import { installErrorHandlers } from './http/error-handler.js';
 import { InvalidRequestError, PathTooLongError, RateLimitedError } from './http/errors.js';
+import { openapiDocument, swaggerUiOptions } from './http/openapi-document.js';
+import { PROBE_TIMEOUT_MS, within } from './http/promise-deadline.js';
+import { rateLimitStore } from './http/rate-limit-store.js';
 import { installRequestGuards } from './http/request-guards.js';
+import { requestLogSerializer } from './http/request-log.js';
+import { adminDeadLettersRoutes } from './routes/admin-dead-letters-route.js';
 import { adminDeviceRoutes } from './routes/admin-device-route.js';
 import { adminStatsRoute } from './routes/admin-stats-route.js';
 import { adminUserRoutes } from './routes/admin-user-route.js';
@@ -45,6 +51,11 @@ declare module 'fastify' {
       config: CollectorConfig;
       resources: CollectorResources;
       mode: string;
+      /**
+       * With `METRICS_PORT`: the app serving `/metrics` alone (not listening; server.ts listens on
+       * it, closed with this app). Null: `/metrics` is a route of this app.
+       */
+      metricsApp: FastifyInstance | null;
     };
   }
 }
@@ -69,10 +80,9 @@ export async function buildApp(
         : {
             level: config.logLevel,
             ...(options.logStream ? { stream: options.logStream } : {}),
-            // No client address and no query string (tokens, ids) in request logs.
-            serializers: {
-              req: (req) => ({ method: req.method, url: (req.url ?? '').split('?')[0] }),
-            },
+            // No client address, no query string (tokens, ids) and no path parameter (device and user
+            // ids of admin routes, which must not outlive an erasure in the logs) in request logs.
+            serializers: { req: requestLogSerializer },
           },
     // A hop count is valid at runtime (proxy-addr) though Fastify's types only list boolean/string/array.
     trustProxy: (Array.isArray(config.trustProxy) ? [...config.trustProxy] : config.trustProxy) as
@@ -102,7 +112,9 @@ export async function buildApp(
   });
   try {
     database = await startDatabase(config, resources, app.log);
-    app.decorate('collector', { config, resources, mode: resources.mode });
+    const metricsApp = config.metricsPort === null ? null : Fastify({ loggerInstance: app.log });
+    app.decorate('collector', { config, resources, mode: resources.mode, metricsApp });
+    if (metricsApp) app.addHook('onClose', () => metricsApp.close());
 
     const metrics = createMetrics({
       queue: resources.store,
@@ -111,20 +123,10 @@ export async function buildApp(
     });
     countRequests(app, metrics);
 
-    await app.register(fastifySwagger, {
-      openapi: {
-        openapi: '3.0.3',
-        info: {
-          title: 'devicelink collector',
-          version: '0.1.0',
-          description:
-            'Page views, conversion and erasure of the devicelink collector. Admin routes need ' +
-            '`Authorization: Bearer <ADMIN_TOKEN>` and exist only when ADMIN_TOKEN is set.',
-        },
-      },
-    });
-    // The document of every route, generated from the route schemas.
-    app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
+    await app.register(fastifySwagger, { openapi: openapiDocument(config) });
+    // `/docs` (a browsable reference, assets served from this process) and `/docs/json`: the document
+    // of every route, generated from the route schemas.
+    await app.register(fastifySwaggerUi, swaggerUiOptions());
 
     if (config.corsOrigins) {
       await app.register(fastifyCors, corsOptions({ origin: [...config.corsOrigins] }));
@@ -137,7 +139,10 @@ export async function buildApp(
     const rateLimitHash = async (value: string): Promise<string> => {
       let salt: string | Buffer;
       try {
-        salt = await resources.store.dailySalt(new Date().toISOString().slice(0, 10));
+        salt = await within(
+          resources.store.dailySalt(new Date().toISOString().slice(0, 10)),
+          PROBE_TIMEOUT_MS,
+        );
       } catch {
         salt = fallbackSalt;
       }
@@ -149,7 +154,7 @@ export async function buildApp(
     };
     await app.register(fastifyRateLimit, {
       global: false,
-      ...(resources.redis ? { redis: resources.redis, nameSpace: `${config.redisKeyPrefix}rl:` } : {}),
+      store: rateLimitStore(resources.redis, config.redisKeyPrefix),
       // A rate-limit store outage must not refuse events the queue could take.
       skipOnError: true,
       errorResponseBuilder: (_request, context) =>
@@ -163,7 +168,7 @@ export async function buildApp(
     const addressLimit = app.createRateLimit({
       max: ADDRESS_LIMIT_FACTOR * config.rateLimitPerMinute,
       timeWindow: 60_000,
-      keyGenerator: async (request: FastifyRequest) => `ip:${await rateLimitHash(request.ip)}`,
+      keyGenerator: async (request: FastifyRequest) => `address:${await rateLimitHash(request.ip)}`,
     });
     installRequestGuards(app, {
       corsOrigins: config.corsOrigins,
@@ -194,10 +199,22 @@ export async function buildApp(
     });
     if (config.debugRoutes || config.demo) await app.register(sessionRoute, { store: resources.store });
     if (config.adminToken) {
-      const admin = { adminToken: config.adminToken, db: resources.db.db, store: resources.store };
+      // Per client address, counted before the token is checked (see auth/admin-auth.ts).
+      const adminRateLimit = {
+        max: config.adminRateLimitPerMinute,
+        timeWindow: 60_000,
+        keyGenerator: async (request: FastifyRequest) => `a:${await rateLimitHash(request.ip)}`,
+      };
+      const admin = {
+        adminToken: config.adminToken,
+        rateLimit: adminRateLimit,
+        db: resources.db.db,
+        store: resources.store,
+      };
       await app.register(adminDeviceRoutes, admin);
       await app.register(adminUserRoutes, admin);
       await app.register(adminStatsRoute, admin);
+      await app.register(adminDeadLettersRoutes, { ...admin, lookbackDays: config.conversionLookbackDays });
     }
     await app.register(healthRoutes, {
       queue: resources.store,
@@ -206,7 +223,14 @@ export async function buildApp(
       migrations: database.migrations,
       store: resources.redis ? 'redis' : 'embedded',
     });
-    await app.register(metricsRoute, { metrics });
+    const metricsOptions = { metrics, token: config.metricsToken };
+    if (metricsApp) {
+      installErrorHandlers(metricsApp);
+      await metricsApp.register(metricsRoute, metricsOptions);
+      await metricsApp.ready();
+    } else {
+      await app.register(metricsRoute, metricsOptions);
+    }
     if (config.demo) await app.register(demoRoutes, { verifier });
     await app.ready();
     return app;

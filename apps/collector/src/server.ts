@@ -7,6 +7,7 @@ import { buildApp } from './app.js';
 import { loadConfig } from './config/collector-config.js';
 import { isConfigError } from './config/config-error.js';
 import { runPersisterOnly } from './runtime/persist-command.js';
+import { isStartupError } from './runtime/startup-error.js';
 
 /** After a signal the process exits within this, whatever hangs (a stuck Redis or Postgres close). */
 const SHUTDOWN_DEADLINE_MS = 30_000;
@@ -53,12 +54,21 @@ async function main(argv: string[]): Promise<void> {
   app.log.info(
     `devicelink collector listening on ${url} (${app.collector.mode}${config.persister ? '' : ', persister off'})`,
   );
+  const metricsApp = app.collector.metricsApp;
+  if (metricsApp && config.metricsPort !== null) {
+    const metricsUrl = await metricsApp.listen({ port: config.metricsPort, host: config.host });
+    app.log.info(`devicelink metrics on ${metricsUrl}/metrics`);
+  }
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (isConfigError(err)) {
     console.error(`devicelink: configuration error: ${(err as Error).message}`);
     process.exit(2);
+  }
+  if (isStartupError(err)) {
+    console.error(`devicelink: cannot start: ${err.message}`);
+    process.exit(1);
   }
   console.error('devicelink: failed to start:', err);
   process.exit(1);

@@ -53,6 +53,28 @@ describe('bad input to the collector', () => {
       'DL_URL_TOO_LONG',
     ));
 
+  it('refuses the nil UUID as an event id with 400 DL_INVALID_EVENT, saying why', async () => {
+    const res = await post(
+      JSON.stringify({
+        events: [{ type: 'pageview', url: '/a', id: '00000000-0000-0000-0000-000000000000' }],
+      }),
+    );
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({
+      code: 'DL_INVALID_EVENT',
+      message: expect.stringContaining('nil UUID'),
+    });
+  });
+
+  it('refuses a constant event id (ffffffff-…) with 400 DL_INVALID_EVENT', () =>
+    refused(
+      JSON.stringify({
+        events: [{ type: 'pageview', url: '/a', id: 'ffffffff-ffff-ffff-ffff-ffffffffffff' }],
+      }),
+      400,
+      'DL_INVALID_EVENT',
+    ));
+
   it('refuses an unknown event type with 400 DL_EVENT_TYPE_REFUSED', () =>
     refused(JSON.stringify({ events: [{ type: 'click', url: '/a' }] }), 400, 'DL_EVENT_TYPE_REFUSED'));
 
@@ -164,20 +186,20 @@ describe('admin device detail access', () => {
     expect(res.json().code).toBe('DL_INVALID_DEVICE_ID');
   });
 
-  it('answers an unknown device with empty persisted fields', async () => {
+  it('answers an unknown device with 404 DL_DEVICE_NOT_FOUND, not an empty record', async () => {
     const d = deviceId();
     const res = await ctx.app.inject({
       url: `/v1/admin/devices/${d}`,
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
-    expect(res.statusCode).toBe(200);
+    expect(res.statusCode).toBe(404);
     expect(res.json()).toEqual({
-      deviceId: d,
-      liveSession: null,
-      persisted: { firstSeen: null, lastSeen: null, pageViews: 0, sessions: [] },
-      links: [],
-      aliases: [],
+      statusCode: 404,
+      code: 'DL_DEVICE_NOT_FOUND',
+      error: 'Not Found',
+      message: expect.any(String),
     });
+    expect(res.body).not.toContain(d);
   });
 
   it('does not serve the debug session route without DEBUG_ROUTES', async () => {

@@ -73,4 +73,35 @@ describe('embedded data across restarts', () => {
       data.remove();
     }
   });
+
+  it('a restarted embedded collector continues the live session: same sessionId, pagesVisited going on', async () => {
+    const data = tempDataDir();
+    try {
+      const id = deviceId();
+      const view = (app: FastifyInstance, n: number) =>
+        app.inject({
+          method: 'POST',
+          url: '/v1/events',
+          headers: { 'x-device-fingerprint': id },
+          payload: eventsBody(n),
+        });
+      const first = await collector({ DATA_DIR: data.dir, ADMIN_TOKEN });
+      const before = (await view(first, 2)).json();
+      await first.close();
+      const second = await collector({ DATA_DIR: data.dir, ADMIN_TOKEN });
+      try {
+        const after = (await view(second, 1)).json();
+        expect(after.sessionId).toBe(before.sessionId);
+        const detail = await second.inject({
+          url: `/v1/admin/devices/${id}`,
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        });
+        expect(detail.json().liveSession).toMatchObject({ sessionId: before.sessionId, pagesVisited: 3 });
+      } finally {
+        await second.close();
+      }
+    } finally {
+      data.remove();
+    }
+  });
 });

@@ -112,6 +112,8 @@ describe('metrics and the OpenAPI document', () => {
         'DELETE /v1/admin/devices/{deviceId}',
         'DELETE /v1/admin/users/{userId}',
         'GET /v1/admin/stats',
+        'GET /v1/admin/dead-letters',
+        'POST /v1/admin/dead-letters/replay',
         'GET /healthz',
         'GET /readyz',
         'GET /metrics',

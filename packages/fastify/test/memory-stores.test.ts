@@ -1,11 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { partitionOf } from '@devicelink/protocol';
+import { waitFor } from '@devicelink/test-env';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../src/memory/memory-store.js';
 import { appendForTest } from '../src/testing.js';
-import { drain, newDeviceId, touchInput } from './store-harness.js';
+import { drain, newDeviceId, pageview, touchInput } from './store-harness.js';
 
 describe('memory stores', () => {
   const dirs: string[] = [];
@@ -132,5 +133,61 @@ describe('memory journal under steady traffic', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the memory store snapshot of live sessions', () => {
+  const dirs: string[] = [];
+  const snapshotFile = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dl-snapshot-'));
+    dirs.push(dir);
+    return join(dir, 'sessions.snapshot');
+  };
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('a store restarted after close continues the live session: same id, page count going on', async () => {
+    const snapshotPath = snapshotFile();
+    const a = createMemoryStore({ snapshotPath, partitions: 1 });
+    const deviceId = newDeviceId();
+    const first = await a.touch(touchInput(deviceId, [pageview(), pageview()]));
+    await a.close();
+    const b = createMemoryStore({ snapshotPath, partitions: 1 });
+    const next = await b.touch(touchInput(deviceId));
+    expect(next.status === 'ok' && next.session).toMatchObject({
+      sessionId: first.status === 'ok' ? first.session.sessionId : 'none',
+      pagesVisited: 3,
+    });
+    expect(next.status === 'ok' && next.newSession).toBe(false);
+    await b.close();
+  });
+
+  it('writes the snapshot on its timer too, so a crash keeps the sessions up to the last tick', async () => {
+    const snapshotPath = snapshotFile();
+    const a = createMemoryStore({ snapshotPath, snapshotIntervalMs: 10, partitions: 1 });
+    const deviceId = newDeviceId();
+    const event = pageview();
+    await a.touch(touchInput(deviceId, [event]));
+    await waitFor(() => existsSync(snapshotPath), { what: 'the snapshot file' });
+    // No close(): the process "crashes"; the restarted store still knows the session and the event id.
+    const b = createMemoryStore({ snapshotPath, partitions: 1 });
+    expect((await b.session(deviceId))?.pagesVisited).toBe(1);
+    const again = await b.touch(touchInput(deviceId, [event]));
+    expect(again.status === 'ok' && [again.accepted, again.session.pagesVisited]).toEqual([0, 1]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('a session that expired while the store was down is not continued', async () => {
+    const snapshotPath = snapshotFile();
+    let clock = Date.now();
+    const a = createMemoryStore({ snapshotPath, partitions: 1, now: () => clock });
+    const deviceId = newDeviceId();
+    await a.touch(touchInput(deviceId));
+    await a.close();
+    clock += 31 * 60_000;
+    const b = createMemoryStore({ snapshotPath, partitions: 1, now: () => clock });
+    expect(await b.session(deviceId)).toBeNull();
+    await b.close();
   });
 });

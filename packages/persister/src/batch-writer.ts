@@ -17,6 +17,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import { applyConversionRule } from './conversion-rule.js';
 import { eraseDevice, erasedDevices, erasedUsers, eraseUser } from './erasure-writes.js';
 import { linkId } from './link-id.js';
+import { ensurePageViewPartitions, pageViewIdTime } from './page-view-partitions.js';
 import type { Database } from './schema.js';
 
 /** What a committed batch did. */
@@ -73,6 +74,10 @@ export async function writePass(
   if (ordered.length === 0) return result;
   const segmented = ordered.map((b) => segments(b.entries));
   const rounds = Math.max(...segmented.map((s) => s.length));
+  // This month's and the next months' page-view partitions, once a month, in a transaction of its own.
+  // Its failure is not the batch's: page views without their month land in the default partition and
+  // move into the month when it is created (a minute later, or by the next persister).
+  await ensurePageViewPartitions(db).catch(() => {});
   return db.transaction().execute(async (trx) => {
     const touched = new Set<string>();
     for (let round = 0; round < rounds; round++) {
@@ -239,6 +244,7 @@ async function writeChunk(
           device_id: l.deviceId,
           user_id: l.userId,
           linked_at: date(l.ts),
+          session_id: l.sessionId,
         })),
       )
       .onConflict((oc) => oc.column('id').doNothing())
@@ -269,16 +275,23 @@ async function writeChunk(
   }
 }
 
+/** A page view's identity: its subject (device, else user) and event id. */
+const pageviewKey = (deviceId: string | null, userId: string | null, eventId: string): string =>
+  `${deviceId ?? ''}\u0000${userId ?? ''}\u0000${eventId}`;
+
 async function writePageviews(
   trx: Transaction<Database>,
   pageviews: readonly PageviewRecord[],
   result: BatchResult,
   touched: Set<string>,
 ): Promise<void> {
-  const byId = new Map<string, PageviewRecord>();
-  for (const p of pageviews) if (!byId.has(p.eventId)) byId.set(p.eventId, p);
-  const inserted: { event_id: string }[] = [];
-  for (const rows of slices([...byId.values()])) {
+  const byKey = new Map<string, PageviewRecord>();
+  for (const p of pageviews) {
+    const key = pageviewKey(p.deviceId, p.userId, p.eventId);
+    if (!byKey.has(key)) byKey.set(key, p);
+  }
+  const inserted: PageviewRecord[] = [];
+  for (const rows of slices([...byKey.values()])) {
     const done = await trx
       .insertInto('page_views')
       .values(
@@ -291,20 +304,22 @@ async function writePageviews(
           referrer: p.referrer,
           client_ts: p.clientTs === null ? null : date(p.clientTs),
           server_ts: date(p.serverTs),
+          id_time: pageViewIdTime(p.eventId),
         })),
       )
-      .onConflict((oc) => oc.column('event_id').doNothing())
-      .returning('event_id')
+      // The table's key (subject, event id, id_time): id_time follows from the event id, so a page view
+      // delivered again, however late, meets its first row here.
+      .onConflict((oc) => oc.columns(['device_id', 'user_id', 'event_id', 'id_time']).doNothing())
+      .returning(['device_id', 'user_id', 'event_id'])
       .execute();
-    inserted.push(...done);
+    for (const r of done) inserted.push(byKey.get(pageviewKey(r.device_id, r.user_id, r.event_id))!);
   }
   result.pageViewsInserted += inserted.length;
 
   // Sessions count only the rows this batch inserted: a redelivered page view adds nothing.
   const sessions = new Map<string, { record: PageviewRecord; first: number; last: number; count: number }>();
-  for (const { event_id } of inserted) {
-    const p = byId.get(event_id);
-    if (!p?.sessionId || !p.deviceId) continue;
+  for (const p of inserted) {
+    if (!p.sessionId || !p.deviceId) continue;
     const s = sessions.get(p.sessionId);
     if (s) {
       s.first = Math.min(s.first, p.serverTs);

@@ -1,6 +1,7 @@
 /**
  * The conversion rule (docs/protocol.md, Conversion) in SQL: a session is converted by its
- * device's earliest link made at or after the session started, within the lookback; a converted
+ * device's earliest link made after the session started, within the lookback, or by the link that
+ * ended it (a login in the very millisecond of the session's first page view); a converted
  * session is never re-linked to a later link, but an earlier link written after it corrects it, so the
  * result does not depend on arrival order. Applied to the devices a batch touched, after its sessions and links are
  * written, so a link persisted before its session's page views still converts that session.
@@ -31,7 +32,10 @@ export async function applyConversionRule(
         select il.id, il.user_id, il.linked_at
         from identity_links as il
         where il.device_id = s2.device_id
-          and il.linked_at >= s2.first_seen
+          -- Strictly after: a session that began in the millisecond of a link (the first page view
+          -- right after a login, then a logout) is not that link's; the link that ended the session
+          -- is, whatever its time. Equal times alone converted such a session to the previous user.
+          and (il.linked_at > s2.first_seen or il.session_id = s2.id)
           and il.linked_at <= s2.first_seen + make_interval(days => ${lookbackDays})
         order by il.linked_at, il.id
         limit 1

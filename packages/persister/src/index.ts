@@ -13,6 +13,8 @@
 export type { BatchResult } from './batch-writer.js';
 export type { DbConfig, PersisterDb } from './create-db.js';
 export { createDb } from './create-db.js';
+export type { DeadLetter, DeadLetterPage, DeadLetterRef, ReplayResult } from './dead-letters.js';
+export { listDeadLetters, replayDeadLetters } from './dead-letters.js';
 export { migrate } from './migrate.js';
 export { migrationProvider } from './migrations/index.js';
 export type { PersistOptions } from './persist-command.js';

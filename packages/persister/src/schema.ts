@@ -29,7 +29,11 @@ export interface SessionsTable {
   link_id: string | null;
 }
 
-/** One row per accepted page view, keyed by its event id so it lands once. */
+/**
+ * One row per accepted page view, unique by its subject (device, or user) and event id so it lands
+ * once and another subject's id never touches it; partitioned by month of `id_time`
+ * (`page-view-partitions.ts`).
+ */
 export interface PageViewsTable {
   event_id: string;
   /** Null for an authenticated user's event. */
@@ -40,6 +44,8 @@ export interface PageViewsTable {
   referrer: string | null;
   client_ts: Timestamp | null;
   server_ts: Timestamp;
+  /** The partition key: the time in the event id (UUIDv7), else the epoch (`pageViewIdTime`). */
+  id_time: Timestamp;
 }
 
 /** The append-only link log: device belongs to user from `linked_at` on. */
@@ -48,6 +54,8 @@ export interface IdentityLinksTable {
   device_id: string;
   user_id: string;
   linked_at: Timestamp;
+  /** The live session the link ended (null: none, or written before the column existed). */
+  session_id: string | null;
 }
 
 /** Header id seen with a different cookie id (never followed by erasure or linking). */

@@ -65,6 +65,9 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
     return p;
   };
   const device = () => `dev-${uuidv7().replace(/-/g, '')}`;
+  /** One page view of `deviceId` at the store's clock. */
+  const touchOnce = (deviceId: string) =>
+    stores.touch({ deviceId, source: 'header', visitorHash: null, userAgent: null, events: pageviews(1) });
 
   async function sessionsOf(deviceId: string) {
     return db.db
@@ -134,14 +137,7 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
 
   it('after a logout another user on the same device converts only the sessions since', async () => {
     const d = device();
-    const touch = () =>
-      stores.touch({
-        deviceId: d,
-        source: 'header',
-        visitorHash: null,
-        userAgent: null,
-        events: pageviews(1),
-      });
+    const touch = () => touchOnce(d);
     await touch();
     clock += 1000;
     await stores.convert(d, 'alice');
@@ -152,6 +148,29 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
     await (await newPersister()).runOnce();
     const sessions = await sessionsOf(d);
     expect(sessions.map((s) => s.converted_user_id)).toEqual(['alice', 'bob']);
+  });
+
+  it('a session begun in the millisecond of the previous login is converted by the next login, not that one', async () => {
+    const d = device();
+    const touch = () => touchOnce(d);
+    await touch();
+    clock += 1000;
+    await stores.convert(d, 'alice'); // ends the first session
+    await touch(); // same millisecond: a new session (alice logs out right after)
+    clock += 1000;
+    await stores.convert(d, 'bob');
+    await (await newPersister()).runOnce();
+    const sessions = await sessionsOf(d);
+    expect(sessions.map((s) => s.converted_user_id)).toEqual(['alice', 'bob']);
+  });
+
+  it('a login in the millisecond of the session first page view still converts the session it ended', async () => {
+    const d = device();
+    await touchOnce(d);
+    expect((await stores.convert(d, 'carol')).status).toBe('linked');
+    await (await newPersister()).runOnce();
+    const [s] = await sessionsOf(d);
+    expect(s!.converted_user_id).toBe('carol');
   });
 
   it('a link persisted before its session page views still converts that session', async () => {

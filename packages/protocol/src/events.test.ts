@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_EVENTS_PER_REQUEST, parseEventsBody } from './events.js';
+import { MAX_EVENTS_PER_REQUEST, parseEventsBody, parseJsonText } from './events.js';
+import { isConsentDenied } from './names.js';
 import { referrerOrigin, sanitizeUrl } from './url-rules.js';
 
 const pv = (extra: Record<string, unknown> = {}) => ({
@@ -45,6 +46,47 @@ describe('events body parser', () => {
     expect(r.ok && r.value.consentDenied).toBe(true);
   });
 
+  it.each(['Denied', 'DENIED', ' denied '])(
+    'reads body consent %j as denied, without case like the header',
+    (consent) => {
+      const r = parseEventsBody({ consent, events: [pv()] });
+      expect(r.ok && r.value.consentDenied).toBe(true);
+      expect(isConsentDenied(consent)).toBe(true);
+    },
+  );
+
+  it.each(['granted', 'deny', '', 'denied-ish'])('does not read consent %j as denied', (consent) => {
+    expect(isConsentDenied(consent)).toBe(false);
+  });
+
+  it.each([
+    ['__proto__ at the top', '{"__proto__":{"polluted":1},"events":[]}'],
+    ['__proto__ in an event', '{"events":[{"type":"pageview","url":"/","__proto__":{"x":1}}]}'],
+    ['constructor.prototype', '{"constructor":{"prototype":{"x":1}},"events":[]}'],
+    ['constructor.prototype deep', '{"events":[{"a":{"constructor":{"prototype":null}}}]}'],
+  ])('refuses a text body with %s, as the JSON parser does', (_name, text) => {
+    const r = parseEventsBody(text);
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.error.code).toBe('DL_INVALID_BODY');
+    expect(parseJsonText(text).ok).toBe(false);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('accepts a constructor key without a prototype inside (as secure-json-parse does)', () => {
+    expect(parseJsonText('{"constructor":{"name":"x"}}').ok).toBe(true);
+  });
+
+  it('refuses any JSON document once a __proto__ key is nested in it', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.nat(5), (value, depth) => {
+        let poisoned = '{"__proto__":{"x":1}}';
+        for (let i = 0; i < depth; i++) poisoned = `{"k${i}":${poisoned}}`;
+        const text = `{"a":${JSON.stringify(value)},"b":${poisoned}}`;
+        expect(parseJsonText(text).ok).toBe(false);
+      }),
+    );
+  });
+
   it.each([
     ['not JSON', '{nope', 'DL_INVALID_BODY'],
     ['an array', [], 'DL_INVALID_BODY'],
@@ -64,6 +106,16 @@ describe('events body parser', () => {
     ],
     ['a javascript: URL', { events: [pv({ url: 'javascript:alert(1)' })] }, 'DL_INVALID_URL'],
     ['a non-UUID id', { events: [pv({ id: 'abc' })] }, 'DL_INVALID_EVENT'],
+    [
+      'the nil UUID as id',
+      { events: [pv({ id: '00000000-0000-0000-0000-000000000000' })] },
+      'DL_INVALID_EVENT',
+    ],
+    [
+      'the max UUID as id',
+      { events: [pv({ id: 'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF' })] },
+      'DL_INVALID_EVENT',
+    ],
     ['a string ts', { events: [pv({ ts: '1' })] }, 'DL_INVALID_EVENT'],
     ['a numeric referrer', { events: [pv({ referrer: 7 })] }, 'DL_INVALID_EVENT'],
   ])('refuses %s with a message', (_name, body, code) => {
@@ -78,6 +130,27 @@ describe('events body parser', () => {
   it('names the offending event in its message', () => {
     const r = parseEventsBody({ events: [pv(), pv({ url: 5 })] });
     expect(!r.ok && r.error.message).toContain('events[1].url');
+  });
+
+  it('says why a constant event id is refused', () => {
+    const r = parseEventsBody({ events: [pv({ id: '11111111-1111-1111-1111-111111111111' })] });
+    expect(!r.ok && r.error.message).toBe(
+      'events[0].id is the nil UUID or another constant id (one hex digit repeated); send a fresh UUIDv7 per event',
+    );
+  });
+
+  it('refuses every constant id and accepts every id with two different digits', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...'0123456789abcdef'), (digit) => {
+        const id = `${digit.repeat(8)}-${digit.repeat(4)}-${digit.repeat(4)}-${digit.repeat(4)}-${digit.repeat(12)}`;
+        expect(parseEventsBody({ events: [pv({ id })] }).ok).toBe(false);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.uuid(), (id) => {
+        expect(parseEventsBody({ events: [pv({ id })] }).ok).toBe(true);
+      }),
+    );
   });
 
   it('counts the same event id twice in one batch once', () => {

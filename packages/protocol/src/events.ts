@@ -4,9 +4,9 @@
  */
 
 import { toDeviceId } from './device-id.js';
-import { CONSENT_DENIED } from './names.js';
+import { isConsentDenied } from './names.js';
 import { DEFAULT_QUERY_ALLOWLIST, MAX_URL_LENGTH, referrerOrigin, sanitizeUrl } from './url-rules.js';
-import { isUuid } from './uuid-v7.js';
+import { isConstantUuid, isUuid } from './uuid-v7.js';
 
 /** Largest accepted body, bytes (64 KiB). A literal: esbuild keeps an unused `64 * 1024` in bundles. */
 export const MAX_BODY_BYTES = 65_536;
@@ -45,7 +45,7 @@ export interface PageviewEvent {
 export interface EventsBody {
   /** A valid `deviceId` from the body (beacons cannot set headers), else null. */
   deviceId: string | null;
-  /** True when the body says `"consent":"denied"`. */
+  /** True when the body says `"consent":"denied"` (any case, like the header). */
   consentDenied: boolean;
   events: PageviewEvent[];
 }
@@ -88,11 +88,9 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 export function parseEventsBody(input: unknown, options: ParseOptions = {}): ParseResult<EventsBody> {
   let body = input;
   if (typeof body === 'string') {
-    try {
-      body = JSON.parse(body);
-    } catch {
-      return fail('DL_INVALID_BODY', 'body is not valid JSON');
-    }
+    const parsed = parseJsonText(body);
+    if (!parsed.ok) return parsed;
+    body = parsed.value;
   }
   if (!isObject(body)) return fail('DL_INVALID_BODY', 'body must be a JSON object with an "events" array');
   const { events } = body;
@@ -124,10 +122,39 @@ export function parseEventsBody(input: unknown, options: ParseOptions = {}): Par
     ok: true,
     value: {
       deviceId: toDeviceId(body.deviceId),
-      consentDenied: body.consent === CONSENT_DENIED,
+      consentDenied: isConsentDenied(body.consent),
       events: out,
     },
   };
+}
+
+/** Why a body with `__proto__`, or `constructor` holding `prototype`, anywhere in it is refused. */
+export const POISONED_BODY_MESSAGE =
+  'body contains a forbidden key ("__proto__", or "constructor" with "prototype"); remove it';
+
+/**
+ * Parses JSON text the way Fastify's JSON body parser does (secure-json-parse, protoAction and
+ * constructorAction `error`): a `__proto__` key, or a `constructor` key whose object has a `prototype`
+ * key, anywhere in the document, refuses the whole text. The `text/plain` beacon path uses this, so a
+ * beacon and a JSON request are refused for the same inputs (docs/protocol.md, HTTP API).
+ *
+ * @example
+ * const r = parseJsonText('{"__proto__":{"x":1}}'); // { ok: false, error: { code: 'DL_INVALID_BODY', … } }
+ */
+export function parseJsonText(text: string): ParseResult<unknown> {
+  let poisoned = false;
+  let value: unknown;
+  try {
+    value = JSON.parse(text, (key: string, v: unknown) => {
+      if (key === '__proto__') poisoned = true;
+      else if (key === 'constructor' && isObject(v) && Object.hasOwn(v, 'prototype')) poisoned = true;
+      return v;
+    });
+  } catch {
+    return fail('DL_INVALID_BODY', 'body is not valid JSON');
+  }
+  if (poisoned) return fail('DL_INVALID_BODY', POISONED_BODY_MESSAGE);
+  return { ok: true, value };
 }
 
 function parseEvent(e: unknown, i: number, allowlist: readonly string[]): ParseResult<PageviewEvent> {
@@ -162,6 +189,14 @@ function parseEvent(e: unknown, i: number, allowlist: readonly string[]): ParseR
   let id: string | null = null;
   if (e.id !== undefined) {
     if (!isUuid(e.id)) return fail('DL_INVALID_EVENT', `${at}.id must be a UUID`);
+    // A constant id would be shared by every client that picks it: one subject's page view with it is
+    // kept, and anyone could squat it (issue #11). Fresh ids only.
+    if (isConstantUuid(e.id)) {
+      return fail(
+        'DL_INVALID_EVENT',
+        `${at}.id is the nil UUID or another constant id (one hex digit repeated); send a fresh UUIDv7 per event`,
+      );
+    }
     id = e.id.toLowerCase();
   }
   let clientTs: number | null = null;

@@ -12,7 +12,9 @@ export {
   INTERNAL_RECORD_TYPES,
   MAX_BODY_BYTES,
   MAX_EVENTS_PER_REQUEST,
+  POISONED_BODY_MESSAGE,
   parseEventsBody,
+  parseJsonText,
 } from './events.js';
 export {
   CONSENT_DENIED,
@@ -25,9 +27,10 @@ export {
   DEVICE_HEADER,
   EVENT_DEDUPE_SECONDS,
   FRESH_HEADER,
+  isConsentDenied,
   STORAGE_KEY,
   TOMBSTONE_SECONDS,
 } from './names.js';
 export { fnv1a32, partitionOf } from './partition.js';
 export { DEFAULT_QUERY_ALLOWLIST, MAX_URL_LENGTH, referrerOrigin, sanitizeUrl } from './url-rules.js';
-export { isUuid, uuidv7 } from './uuid-v7.js';
+export { isConstantUuid, isUuid, uuidV7Time, uuidv7 } from './uuid-v7.js';

@@ -11,6 +11,14 @@ export const CONSENT_DENIED = 'denied';
  * and the collector has not yet answered: a fresh id yields to a valid `device_fp` cookie (docs/protocol.md).
  */
 export const FRESH_HEADER = 'X-Device-Fresh';
+
+/**
+ * True when a consent value (the header or the body field) says denied: compared without case and
+ * surrounding blanks, so `Denied` and ` DENIED ` in a body mean what they mean in the header.
+ */
+export function isConsentDenied(value: unknown): boolean {
+  return typeof value === 'string' && value.trim().toLowerCase() === CONSENT_DENIED;
+}
 /** Cookie holding the device id. */
 export const DEVICE_COOKIE = 'device_fp';
 /** 400 days: the longest cookie lifetime browsers honour. */

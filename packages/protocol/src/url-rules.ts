@@ -1,5 +1,5 @@
 /**
- * What is kept of a URL (../shared/CONTRACT.md, HTTP API): no fragment, no query parameters but the
+ * What is kept of a URL (docs/protocol.md, HTTP API): no fragment, no query parameters but the
  * allowlisted ones, and of a referrer only its origin.
  */
 

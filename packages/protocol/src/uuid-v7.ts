@@ -32,3 +32,26 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID.test(value);
 }
+
+/**
+ * True for an id made of one hex digit repeated (the nil UUID `00000000-0000-0000-0000-000000000000`,
+ * the max UUID `ffffffff-…`, `11111111-…`): ids anyone would pick, refused as event ids so that no
+ * one can squat them (issue #11).
+ */
+export function isConstantUuid(value: string): boolean {
+  const hex = value.replaceAll('-', '').toLowerCase();
+  return hex.length === 32 && hex === hex[0]!.repeat(32);
+}
+
+/**
+ * The Unix milliseconds in the first 48 bits of a version-7 UUID, or null for any other version. The
+ * persister partitions page views by it: a pure function of the id, so a retry lands where the first
+ * delivery did.
+ *
+ * @example
+ * uuidV7Time(uuidv7(1_700_000_000_000)); // 1700000000000
+ */
+export function uuidV7Time(value: string): number | null {
+  if (!isUuid(value) || value[14] !== '7') return null;
+  return Number.parseInt(value.slice(0, 8) + value.slice(9, 13), 16);
+}

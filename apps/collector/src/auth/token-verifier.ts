@@ -1,22 +1,26 @@
 /**
- * Bearer token verification (../shared/CONTRACT.md, Conversion) through @fastify/jwt: exactly one key
- * source (HS256 secret, an RSA/EC public key, or a JWKS fetched and cached by get-jwks with `kid`
- * required), or in demo mode a random HS256 key made at start-up. Algorithms are allowlisted per key
+ * Bearer token verification (docs/protocol.md, Conversion) through @fastify/jwt: exactly one key
+ * source (HS256 secret, an RSA/EC public key, or a JWKS with `kid` required, fetched within the bounds
+ * of `jwks-key-set.ts`: only `/v1/identify` may fetch, at most once per 30 s), or in demo mode a random
+ * HS256 key made at start-up. Algorithms are allowlisted per key
  * type (so `alg: none` and algorithm confusion are refused), `exp` and a string `sub` are required,
  * `iss`/`aud` are checked when configured, with 30 s clock tolerance.
  */
 import { randomBytes } from 'node:crypto';
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import buildGetJwks from 'get-jwks';
 import type { CollectorConfig } from '../config/collector-config.js';
 import { TokenExpiredError, TokenInvalidError, TokenMissingError } from '../http/errors.js';
-import { within } from '../http/promise-deadline.js';
+import { JwksKeySet } from './jwks-key-set.js';
+import { isAcceptedUserId, MAX_USER_ID_LENGTH } from './user-id-rules.js';
 
 /** Verifies a request's bearer token; in demo mode also signs. */
 export interface TokenVerifier {
-  /** The token's `sub`; throws a 401 `DL_TOKEN_*` error otherwise. */
-  verify(request: FastifyRequest): Promise<string>;
+  /**
+   * The token's `sub`; throws a 401 `DL_TOKEN_*` error otherwise. With `fetchKeys: false` (the
+   * anonymous tracking routes) a JWKS is never fetched: only the keys in hand verify.
+   */
+  verify(request: FastifyRequest, options?: { fetchKeys?: boolean }): Promise<string>;
   /** Demo mode only: signs a short-lived token for `sub`. */
   sign: ((sub: string) => Promise<string>) | null;
 }
@@ -38,16 +42,6 @@ const isJwksAlgorithm = (alg: unknown): alg is JwksAlgorithm =>
   JWKS_ALGORITHMS.includes(alg as JwksAlgorithm);
 const CLOCK_TOLERANCE_MS = 30_000;
 const DEMO_TOKEN_TTL = '1h';
-/** How long a JWKS fetch may hold a request (get-jwks hands its timeout to fetch, which ignores it). */
-const JWKS_FETCH_TIMEOUT_MS = 5_000;
-/** How long a `kid` the JWKS did not have is answered from memory instead of fetching the set again. */
-const UNKNOWN_KID_TTL_MS = 60_000;
-/** Bound of the unknown-kid memory: random kids cannot grow it without limit. */
-const UNKNOWN_KID_MAX = 1_000;
-/** A `sub` becomes a Postgres `text` (which refuses NUL) and a log field: no control characters. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
-const MAX_SUB_LENGTH = 256;
 
 const hasBearer = (request: FastifyRequest): boolean =>
   /^Bearer\s+\S/i.test(request.headers.authorization ?? '');
@@ -80,6 +74,8 @@ export async function registerTokenVerifier(
     ...(config.jwtAudience ? { allowedAud: config.jwtAudience } : {}),
   };
   let sign: TokenVerifier['sign'] = null;
+  // Requests whose verification may fetch the JWKS (`verify` without `fetchKeys: false`).
+  const mayFetch = new WeakSet<FastifyRequest>();
 
   if (config.demo) {
     // A new key each start: demo tokens never outlive the process that issued them.
@@ -102,15 +98,12 @@ export async function registerTokenVerifier(
       verify: { ...verifyOptions, algorithms: [jwt.algorithm] },
     });
   } else if (jwt?.kind === 'jwks') {
-    const url = new URL(jwt.url);
-    const domain = url.origin;
-    const getJwks = buildGetJwks({ jwksPath: url.pathname + url.search, ttl: 10 * 60_000, max: 100 });
-    // kid -> time until which it is known to be missing; a token naming a kid the set lacks would
-    // otherwise cost one outbound fetch per request.
-    const unknownKids = new Map<string, number>();
+    const keySet = new JwksKeySet({ url: jwt.url });
+    keySet.start();
+    app.addHook('onClose', async () => keySet.stop());
     await app.register(fastifyJwt, {
       decode: { complete: true },
-      secret: async (_request: FastifyRequest, token: unknown) => {
+      secret: async (request: FastifyRequest, token: unknown) => {
         const header = (token as { header?: { kid?: unknown; alg?: unknown } }).header ?? {};
         if (typeof header.kid !== 'string' || header.kid === '') {
           throw new TokenInvalidError('the token header has no "kid"');
@@ -118,25 +111,7 @@ export async function registerTokenVerifier(
         if (!isJwksAlgorithm(header.alg)) {
           throw new TokenInvalidError(`algorithm ${String(header.alg)} is not allowed`);
         }
-        const kid = header.kid;
-        const missingUntil = unknownKids.get(kid);
-        if (missingUntil !== undefined) {
-          if (missingUntil > Date.now()) throw new TokenInvalidError(`no key "${kid}" in the JWKS`);
-          unknownKids.delete(kid);
-        }
-        try {
-          return await within(getJwks.getPublicKey({ domain, kid, alg: header.alg }), JWKS_FETCH_TIMEOUT_MS);
-        } catch (err) {
-          const message = (err as Error).message;
-          // A set that answered without the kid is remembered; a timeout or network error is not.
-          if ((err as { code?: string }).code === 'JWK_NOT_FOUND') {
-            if (unknownKids.size >= UNKNOWN_KID_MAX) {
-              unknownKids.delete(unknownKids.keys().next().value as string);
-            }
-            unknownKids.set(kid, Date.now() + UNKNOWN_KID_TTL_MS);
-          }
-          throw new TokenInvalidError(`no key "${kid}" in the JWKS (${message})`);
-        }
+        return keySet.key(header.kid, header.alg, { fetch: mayFetch.has(request) });
       },
       verify: { ...verifyOptions, algorithms: [...JWKS_ALGORITHMS] },
     });
@@ -145,26 +120,24 @@ export async function registerTokenVerifier(
   const configured = config.demo || jwt !== null;
   return {
     sign,
-    async verify(request) {
+    async verify(request, { fetchKeys = true } = {}) {
       if (!hasBearer(request)) throw new TokenMissingError();
       if (!configured) {
         throw new TokenInvalidError('no JWT key is configured (JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL)');
       }
       let payload: unknown;
+      if (fetchKeys) mayFetch.add(request);
       try {
         payload = await request.jwtVerify();
       } catch (err) {
         throw translate(err);
+      } finally {
+        mayFetch.delete(request);
       }
       const sub = (payload as { sub?: unknown }).sub;
-      if (
-        typeof sub !== 'string' ||
-        sub === '' ||
-        sub.length > MAX_SUB_LENGTH ||
-        CONTROL_CHARACTER.test(sub)
-      ) {
+      if (!isAcceptedUserId(sub)) {
         throw new TokenInvalidError(
-          `"sub" must be a string of 1 to ${MAX_SUB_LENGTH} characters without control characters`,
+          `"sub" must be a string of 1 to ${MAX_USER_ID_LENGTH} characters without control, line-separator or bidi-control characters`,
         );
       }
       return sub;
@@ -172,14 +145,18 @@ export async function registerTokenVerifier(
   };
 }
 
-/** The plugin's `authenticate`: the `sub` of a valid bearer token, else null (anonymous, never an error). */
+/**
+ * The plugin's `authenticate`: the `sub` of a valid bearer token, else null (anonymous, never an
+ * error). It runs on the anonymous tracking routes (`/v1/events`), which never fetch a JWKS: a token
+ * naming a key not in hand is anonymous there, so no request can make the collector fetch.
+ */
 export function authenticateWith(
   verifier: TokenVerifier,
 ): (request: FastifyRequest) => Promise<string | null> {
   return async (request) => {
     if (!hasBearer(request)) return null;
     try {
-      return await verifier.verify(request);
+      return await verifier.verify(request, { fetchKeys: false });
     } catch {
       return null;
     }

@@ -36,8 +36,30 @@ describe('loadConfig', () => {
     expect(c.queuePartitions).toBe(64);
     expect(c.queryAllowlist).toContain('utm_source');
     expect(c.trustProxy).toBe(false);
+    expect(c.adminRateLimitPerMinute).toBe(600);
+    expect(c.metricsPort).toBeNull();
+    expect(c.metricsToken).toBeNull();
     expect(Object.isFrozen(c)).toBe(true);
   });
+
+  it('reads the metrics port and token and the admin rate limit', () => {
+    const c = loadConfig({ METRICS_PORT: '9464', METRICS_TOKEN: TOKEN, ADMIN_RATE_LIMIT_PER_MINUTE: '5' });
+    expect(c.metricsPort).toBe(9464);
+    expect(c.metricsToken).toBe(TOKEN);
+    expect(c.adminRateLimitPerMinute).toBe(5);
+  });
+
+  it.each([
+    ['a short METRICS_TOKEN', { METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
+    ['METRICS_PORT equal to PORT', { PORT: '9000', METRICS_PORT: '9000' }, 'METRICS_PORT'],
+    ['a METRICS_PORT that is no port', { METRICS_PORT: '70000' }, 'METRICS_PORT'],
+    ['a METRICS_PORT that is no number', { METRICS_PORT: 'metrics' }, 'METRICS_PORT'],
+    [
+      'an ADMIN_RATE_LIMIT_PER_MINUTE of 0',
+      { ADMIN_RATE_LIMIT_PER_MINUTE: '0' },
+      'ADMIN_RATE_LIMIT_PER_MINUTE',
+    ],
+  ])('refuses %s, naming it', (_name, env, variable) => refused(env, variable));
 
   it('makes cookies Secure by default in production', () => {
     expect(loadConfig({ NODE_ENV: 'production' }).cookieSecure).toBe(true);

@@ -1,5 +1,5 @@
 /**
- * The collector's configuration (../shared/CONTRACT.md, Configuration): the one module that reads
+ * The collector's configuration (docs/protocol.md, Configuration): the one module that reads
  * `process.env` (Biome's noProcessEnv keeps it that way). Every variable is parsed and validated once,
  * at start-up; a bad value or a refused combination throws a {@link ConfigError} naming the variable.
  */
@@ -65,6 +65,12 @@ export interface CollectorConfig {
   readonly cookieSameSite: 'lax' | 'strict' | 'none';
   readonly honorGpc: boolean;
   readonly rateLimitPerMinute: number;
+  /** Requests per minute per client address on the admin routes (`ADMIN_RATE_LIMIT_PER_MINUTE`). */
+  readonly adminRateLimitPerMinute: number;
+  /** `METRICS_PORT`: null serves `/metrics` on `port`; else only on this port (same `host`). */
+  readonly metricsPort: number | null;
+  /** `METRICS_TOKEN`: null leaves `/metrics` open; else scrapes send `Authorization: Bearer <token>`. */
+  readonly metricsToken: string | null;
   readonly conversionLookbackDays: number;
   readonly queuePartitions: number;
   readonly queryAllowlist: readonly string[];
@@ -281,9 +287,22 @@ export function loadConfig(env: Env = process.env): CollectorConfig {
   if (sessionMaxSeconds < sessionIdleSeconds) {
     throw new ConfigError('SESSION_MAX_SECONDS', 'must not be shorter than SESSION_IDLE_SECONDS');
   }
+  const metricsToken = read(env, 'METRICS_TOKEN') ?? null;
+  if (metricsToken !== null && metricsToken.length < 32) {
+    throw new ConfigError('METRICS_TOKEN', `must be at least 32 characters, got ${metricsToken.length}`);
+  }
+  const port = int(env, 'PORT', 8080, 0, 65_535);
+  const metricsPortValue = read(env, 'METRICS_PORT');
+  const metricsPort = metricsPortValue === undefined ? null : int(env, 'METRICS_PORT', 0, 0, 65_535);
+  if (metricsPort !== null && metricsPort !== 0 && metricsPort === port) {
+    throw new ConfigError(
+      'METRICS_PORT',
+      `must differ from PORT (${port}); unset it to serve /metrics on PORT`,
+    );
+  }
   const allowlist = env.QUERY_ALLOWLIST;
   const config: CollectorConfig = {
-    port: int(env, 'PORT', 8080, 0, 65_535),
+    port,
     host: read(env, 'HOST') ?? '127.0.0.1',
     production,
     logLevel: read(env, 'LOG_LEVEL') ?? 'info',
@@ -305,6 +324,9 @@ export function loadConfig(env: Env = process.env): CollectorConfig {
     cookieSameSite: sameSite,
     honorGpc: bool(env, 'HONOR_GPC', true),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
+    adminRateLimitPerMinute: int(env, 'ADMIN_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
+    metricsPort,
+    metricsToken,
     conversionLookbackDays: int(env, 'CONVERSION_LOOKBACK_DAYS', 30, 1, 3650),
     queuePartitions: int(env, 'QUEUE_PARTITIONS', DEFAULT_QUEUE_PARTITIONS, 1, 16_384),
     // Set but empty means "keep no query parameters".

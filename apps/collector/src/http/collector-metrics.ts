@@ -23,7 +23,10 @@ import type { Database } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { bearerCheck } from '../auth/admin-auth.js';
+import { errorResponses } from '../routes/error-schema.js';
 import { persistenceOf } from '../routes/health-routes.js';
+import { MetricsUnauthorizedError } from './errors.js';
 import { PROBE_TIMEOUT_MS, within } from './promise-deadline.js';
 
 /** What the scrape-time gauges read. */
@@ -190,18 +193,38 @@ export function countRequests(app: FastifyInstance, metrics: CollectorMetrics): 
   });
 }
 
-/** Serves `GET /metrics`. No device work: the route does not opt in to tracking. */
-export async function metricsRoute(
-  app: FastifyInstance,
-  options: { metrics: CollectorMetrics },
-): Promise<void> {
+/** Options of {@link metricsRoute}. */
+export interface MetricsRouteOptions {
+  metrics: CollectorMetrics;
+  /** `METRICS_TOKEN`: when set, scrapes must send `Authorization: Bearer <token>`. */
+  token: string | null;
+}
+
+/**
+ * Serves `GET /metrics`, behind `METRICS_TOKEN` when set. No device work: the route does not opt in to
+ * tracking. Registered on the app, or on the metrics-only app when `METRICS_PORT` is set.
+ */
+export async function metricsRoute(app: FastifyInstance, options: MetricsRouteOptions): Promise<void> {
   const { registry } = options.metrics;
+  if (options.token) {
+    const check = bearerCheck(options.token, () => new MetricsUnauthorizedError());
+    app.addHook('onRequest', check);
+  }
   app.get(
     '/metrics',
     {
       schema: {
-        description: 'Prometheus text exposition of the collector metrics.',
-        response: { 200: { type: 'string', description: 'Prometheus text format 0.0.4' } },
+        description:
+          'Prometheus text exposition (format 0.0.4) of the collector metrics. With `METRICS_TOKEN` set it ' +
+          'needs `Authorization: Bearer <METRICS_TOKEN>`; with `METRICS_PORT` set it is served there only.',
+        ...(options.token ? { security: [{ metricsToken: [] }] } : {}),
+        response: {
+          200: {
+            description: 'The metrics.',
+            content: { 'text/plain; version=0.0.4; charset=utf-8': { schema: { type: 'string' } } },
+          },
+          ...(options.token ? errorResponses(401) : {}),
+        },
       },
     },
     async (_request, reply) => {

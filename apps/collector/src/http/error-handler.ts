@@ -1,8 +1,10 @@
 /**
  * Maps every error to Fastify's shape with a `DL_` code: Fastify's own client errors (bad JSON, body
  * too large, wrong content type, schema validation) get the collector's codes, and anything unexpected
- * is logged and answered as a 500 without internals.
+ * is logged and answered as a 500 without internals. A 4xx is the client's error: one info line with
+ * its code, no stack; a 5xx is logged at error level with the stack.
  */
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import {
   BodyTooLargeError,
@@ -48,8 +50,17 @@ function translate(err: FastifyError): FastifyError {
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const mapped = translate(err);
-    if ((mapped.statusCode ?? 500) >= 500) request.log.error({ err }, 'request failed');
-    reply.code(mapped.statusCode ?? 500).send(mapped);
+    const statusCode = mapped.statusCode ?? 500;
+    if (statusCode >= 500) request.log.error({ err }, 'request failed');
+    else request.log.info({ code: mapped.code, statusCode }, 'request refused');
+    // A plain body, not the Error: sending an Error hands it to Fastify's default handler, which logs
+    // it again (with its stack, at info for a 4xx).
+    reply.code(statusCode).send({
+      statusCode,
+      code: mapped.code,
+      error: STATUS_CODES[statusCode] ?? 'Error',
+      message: mapped.message,
+    });
   });
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send(new NotFoundError(`${request.method} ${request.url.split('?')[0]}`));

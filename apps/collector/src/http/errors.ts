@@ -23,6 +23,12 @@ export const OriginRefusedError = createError('DL_ORIGIN_REFUSED', 'origin %s is
 export const TokenMissingError = createError('DL_TOKEN_MISSING', 'send Authorization: Bearer <JWT>', 401);
 export const TokenInvalidError = createError('DL_TOKEN_INVALID', 'token refused: %s', 401);
 export const TokenExpiredError = createError('DL_TOKEN_EXPIRED', 'the token has expired', 401);
+/** `/metrics` with `METRICS_TOKEN` set: wrong or missing token. */
+export const MetricsUnauthorizedError = createError(
+  'DL_METRICS_UNAUTHORIZED',
+  'send Authorization: Bearer <METRICS_TOKEN>',
+  401,
+);
 /** Admin routes: wrong or missing `ADMIN_TOKEN`. */
 export const AdminUnauthorizedError = createError(
   'DL_ADMIN_UNAUTHORIZED',
@@ -36,8 +42,14 @@ export const InvalidDeviceIdError = createError(
 );
 export const InvalidUserIdError = createError(
   'DL_INVALID_USER_ID',
-  'user id must be 1 to 256 characters without control characters',
+  'user id must be 1 to 256 characters without control, line-separator or bidi-control characters',
   400,
+);
+/** `GET /v1/admin/devices/:deviceId` for a device neither Postgres nor the store knows. */
+export const DeviceNotFoundError = createError(
+  'DL_DEVICE_NOT_FOUND',
+  'no device with this id is known (nothing persisted, no live session)',
+  404,
 );
 /** A path parameter longer than the router takes. */
 export const PathTooLongError = createError('DL_PATH_TOO_LONG', 'a path parameter is too long', 414);

@@ -1,20 +1,26 @@
 /**
  * `GET /v1/admin/devices/:deviceId` and `DELETE /v1/admin/devices/:deviceId`, registered only with
  * `ADMIN_TOKEN` (else they do not exist: 404). The detail reads Postgres, the source of every report;
- * the live session from the store is a hint.
+ * the live session from the store is a hint. A device neither Postgres nor the store knows is a 404.
+ * Every time in the answer is ISO 8601 (the store keeps milliseconds; the answer converts them).
  */
 import type { DeviceAdmin, LiveSession } from '@devicelink/fastify';
 import type { Database } from '@devicelink/persister';
 import { isValidDeviceId } from '@devicelink/protocol';
 import type { FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
-import { adminGuard } from '../auth/admin-auth.js';
-import { DatabaseUnavailableError, InvalidDeviceIdError, StoreUnavailableError } from '../http/errors.js';
-import { errorSchema } from './error-schema.js';
+import { type AdminRouteGuards, adminGuard, adminRouteConfig } from '../auth/admin-auth.js';
+import {
+  DatabaseUnavailableError,
+  DeviceNotFoundError,
+  InvalidDeviceIdError,
+  StoreUnavailableError,
+} from '../http/errors.js';
+import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
+import { adminSecurity, errorResponses } from './error-schema.js';
 
 /** Options of {@link adminDeviceRoutes}. */
-export interface AdminRouteOptions {
-  adminToken: string;
+export interface AdminRouteOptions extends AdminRouteGuards {
   db: Kysely<Database>;
   /** The live-session read and erasure. */
   store: DeviceAdmin;
@@ -22,67 +28,168 @@ export interface AdminRouteOptions {
 
 const params = {
   type: 'object',
-  properties: { deviceId: { type: 'string', maxLength: 256 } },
+  properties: {
+    deviceId: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9_-]{16,64}$',
+      description: 'A device id: 16 to 64 characters of `[A-Za-z0-9_-]` (docs/protocol.md, Device id).',
+    },
+  },
   required: ['deviceId'],
 } as const;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const isoMs = (ms: number) => new Date(ms).toISOString();
+
+const time = { type: 'string', format: 'date-time' } as const;
+const nullableTime = { type: 'string', format: 'date-time', nullable: true } as const;
+const nullableString = { type: 'string', nullable: true } as const;
+
+/** The device detail (every time ISO 8601). */
+const deviceSchema = {
+  type: 'object',
+  description: 'What Postgres and the store know of the device.',
+  properties: {
+    deviceId: { type: 'string' },
+    liveSession: {
+      type: 'object',
+      nullable: true,
+      description: 'The live session in the store, or null.',
+      properties: {
+        sessionId: { type: 'string' },
+        deviceId: { type: 'string' },
+        source: { type: 'string', enum: ['header', 'cookie', 'server'] },
+        visitorHash: nullableString,
+        firstSeen: time,
+        lastSeen: time,
+        pagesVisited: { type: 'integer' },
+      },
+      required: ['sessionId', 'deviceId', 'source', 'visitorHash', 'firstSeen', 'lastSeen', 'pagesVisited'],
+    },
+    liveSessionError: {
+      type: 'string',
+      description: 'Why the store could not be read (then liveSession is null).',
+    },
+    persisted: {
+      type: 'object',
+      properties: {
+        firstSeen: nullableTime,
+        lastSeen: nullableTime,
+        pageViews: { type: 'integer' },
+        sessions: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              id: { type: 'string' },
+              source: { type: 'string' },
+              visitorHash: nullableString,
+              firstSeen: time,
+              lastSeen: time,
+              pageViews: { type: 'integer' },
+              userAgent: nullableString,
+              convertedUserId: nullableString,
+              convertedAt: nullableTime,
+              linkId: nullableString,
+            },
+            required: ['id', 'source', 'firstSeen', 'lastSeen', 'pageViews'],
+          },
+        },
+      },
+      required: ['firstSeen', 'lastSeen', 'pageViews', 'sessions'],
+    },
+    links: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { id: { type: 'string' }, userId: { type: 'string' }, linkedAt: time },
+        required: ['id', 'userId', 'linkedAt'],
+      },
+    },
+    aliases: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { deviceId: { type: 'string' }, aliasId: { type: 'string' }, firstSeen: time },
+        required: ['deviceId', 'aliasId', 'firstSeen'],
+      },
+    },
+  },
+  required: ['deviceId', 'liveSession', 'persisted', 'links', 'aliases'],
+} as const;
 
 /** Registers the admin device routes behind the admin token (own scope: the guard applies to them alone). */
 export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRouteOptions): Promise<void> {
   const { db } = options;
-  app.addHook('onRequest', adminGuard(options.adminToken));
+  adminGuard(app, options);
 
   app.get<{ Params: { deviceId: string } }>(
     '/v1/admin/devices/:deviceId',
     {
+      config: adminRouteConfig(options),
+      // An id the schema refuses is answered DL_INVALID_DEVICE_ID by the handler, not a generic 400.
+      attachValidation: true,
       schema: {
         description:
-          'Live session, persisted sessions and page-view count, identity links and aliases of a device.',
+          'Live session, persisted sessions and page-view count, identity links and aliases of a device; ' +
+          '404 `DL_DEVICE_NOT_FOUND` when neither Postgres nor the store knows it.',
+        security: adminSecurity,
         params,
-        response: { '4xx': errorSchema, '5xx': errorSchema },
+        response: { 200: deviceSchema, ...errorResponses(400, 401, 404, 414, 429, 503) },
       },
     },
     async (request) => {
       const { deviceId } = request.params;
-      if (!isValidDeviceId(deviceId)) throw new InvalidDeviceIdError();
+      if (request.validationError || !isValidDeviceId(deviceId)) throw new InvalidDeviceIdError();
       let live: LiveSession | null = null;
       let liveError: string | null = null;
       try {
-        live = await options.store.session(deviceId);
+        live = await within(options.store.session(deviceId), STORE_TIMEOUT_MS);
       } catch (err) {
         liveError = (err as Error).message;
       }
       try {
-        const [device, sessions, pageViews, links, aliases] = await Promise.all([
-          db.selectFrom('devices').selectAll().where('device_id', '=', deviceId).executeTakeFirst(),
-          db
-            .selectFrom('sessions')
-            .selectAll()
-            .where('device_id', '=', deviceId)
-            .orderBy('first_seen')
-            .execute(),
-          db
-            .selectFrom('page_views')
-            .select(sql<number>`count(*)::int`.as('n'))
-            .where('device_id', '=', deviceId)
-            .executeTakeFirstOrThrow(),
-          db
-            .selectFrom('identity_links')
-            .selectAll()
-            .where('device_id', '=', deviceId)
-            .orderBy('linked_at')
-            .execute(),
-          db
-            .selectFrom('device_aliases')
-            .selectAll()
-            .where((eb) => eb.or([eb('device_id', '=', deviceId), eb('alias_id', '=', deviceId)]))
-            .orderBy('first_seen')
-            .execute(),
-        ]);
+        // One snapshot for the five reads: run in parallel on separate pool connections they could
+        // straddle a persister commit (a converted session shown without its link).
+        const read = (trx: Kysely<Database>) =>
+          Promise.all([
+            trx.selectFrom('devices').selectAll().where('device_id', '=', deviceId).executeTakeFirst(),
+            trx
+              .selectFrom('sessions')
+              .selectAll()
+              .where('device_id', '=', deviceId)
+              .orderBy('first_seen')
+              .execute(),
+            trx
+              .selectFrom('page_views')
+              .select(sql<number>`count(*)::int`.as('n'))
+              .where('device_id', '=', deviceId)
+              .executeTakeFirstOrThrow(),
+            trx
+              .selectFrom('identity_links')
+              .selectAll()
+              .where('device_id', '=', deviceId)
+              .orderBy('linked_at')
+              .execute(),
+            trx
+              .selectFrom('device_aliases')
+              .selectAll()
+              .where((eb) => eb.or([eb('device_id', '=', deviceId), eb('alias_id', '=', deviceId)]))
+              .orderBy('first_seen')
+              .execute(),
+          ]);
+        const [device, sessions, pageViews, links, aliases] = await db
+          .transaction()
+          .setIsolationLevel('repeatable read')
+          .execute((trx) => read(trx));
+        if (!device && !live && sessions.length === 0 && links.length === 0 && aliases.length === 0) {
+          throw new DeviceNotFoundError();
+        }
         return {
           deviceId,
-          liveSession: live,
+          liveSession: live
+            ? { ...live, firstSeen: isoMs(live.firstSeen), lastSeen: isoMs(live.lastSeen) }
+            : null,
           ...(liveError ? { liveSessionError: liveError } : {}),
           persisted: {
             firstSeen: iso(device?.first_seen ?? null),
@@ -109,6 +216,7 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
           })),
         };
       } catch (err) {
+        if (err instanceof DeviceNotFoundError) throw err;
         throw new DatabaseUnavailableError((err as Error).message);
       }
     },
@@ -117,17 +225,24 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
   app.delete<{ Params: { deviceId: string } }>(
     '/v1/admin/devices/:deviceId',
     {
+      config: adminRouteConfig(options),
+      // An id the schema refuses is answered DL_INVALID_DEVICE_ID by the handler, not a generic 400.
+      attachValidation: true,
       schema: {
         description: 'Erases the device everywhere (through its queue partition); 204.',
+        security: adminSecurity,
         params,
-        response: { '4xx': errorSchema, '5xx': errorSchema },
+        response: {
+          204: { type: 'null', description: 'Erasure queued.' },
+          ...errorResponses(400, 401, 414, 429, 503),
+        },
       },
     },
     async (request, reply) => {
       const { deviceId } = request.params;
-      if (!isValidDeviceId(deviceId)) throw new InvalidDeviceIdError();
+      if (request.validationError || !isValidDeviceId(deviceId)) throw new InvalidDeviceIdError();
       try {
-        await options.store.erase(deviceId);
+        await within(options.store.erase(deviceId), STORE_TIMEOUT_MS);
       } catch (err) {
         request.log.error({ err }, 'erasure failed');
         throw new StoreUnavailableError();

@@ -1,32 +1,32 @@
 /**
- * `GET /v1/admin/stats?from=&to=` (../shared/CONTRACT.md, HTTP API), registered only with
+ * `GET /v1/admin/stats?from=&to=` (docs/protocol.md, HTTP API), registered only with
  * `ADMIN_TOKEN`. The definitions are in `stats/stats-queries.ts`; bounds are ISO-8601 UTC, `[from, to)`.
  */
 
 import type { Database } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { adminGuard } from '../auth/admin-auth.js';
+import { type AdminRouteGuards, adminGuard, adminRouteConfig } from '../auth/admin-auth.js';
 import { DatabaseUnavailableError, InvalidStatsRangeError } from '../http/errors.js';
 import { readStats } from '../stats/stats-queries.js';
 import { parseUtcBound } from '../stats/utc-bound.js';
-import { errorSchema } from './error-schema.js';
+import { adminSecurity, errorResponses } from './error-schema.js';
 
 /** Options of {@link adminStatsRoute}. */
-export interface AdminStatsRouteOptions {
-  adminToken: string;
+export interface AdminStatsRouteOptions extends AdminRouteGuards {
   db: Kysely<Database>;
 }
 
-const nullableNumber = { type: ['number', 'null'] } as const;
+const nullableNumber = { type: 'number', nullable: true } as const;
 
 /** Registers the stats route behind the admin token (own scope). */
 export async function adminStatsRoute(app: FastifyInstance, options: AdminStatsRouteOptions): Promise<void> {
-  app.addHook('onRequest', adminGuard(options.adminToken));
+  adminGuard(app, options);
 
   app.get<{ Querystring: { from?: string; to?: string } }>(
     '/v1/admin/stats',
     {
+      config: adminRouteConfig(options),
       schema: {
         description:
           'Sessions started in [from, to), how many converted, the conversion rate (null when none started), ' +
@@ -45,8 +45,8 @@ export async function adminStatsRoute(app: FastifyInstance, options: AdminStatsR
           200: {
             type: 'object',
             properties: {
-              from: { type: 'string' },
-              to: { type: 'string' },
+              from: { type: 'string', format: 'date-time' },
+              to: { type: 'string', format: 'date-time' },
               sessionsStarted: { type: 'integer' },
               convertedSessions: { type: 'integer' },
               conversionRate: nullableNumber,
@@ -62,10 +62,11 @@ export async function adminStatsRoute(app: FastifyInstance, options: AdminStatsR
               'medianPageViewsBeforeConversion',
               'medianSecondsToConversion',
             ],
+            additionalProperties: false,
           },
-          '4xx': errorSchema,
-          '5xx': errorSchema,
+          ...errorResponses(400, 401, 429, 503),
         },
+        security: adminSecurity,
       },
     },
     async (request) => {

@@ -1,5 +1,5 @@
 /**
- * `DELETE /v1/admin/users/:userId` (../shared/CONTRACT.md, Erasure), registered only with
+ * `DELETE /v1/admin/users/:userId` (docs/protocol.md, Erasure), registered only with
  * `ADMIN_TOKEN`. Everything goes through the queue, so it lands behind what is already queued:
  *
  * 1. the user tombstone and an `erase-user` record in the user id's partition (later events and links
@@ -16,56 +16,59 @@ import type { DeviceAdmin } from '@devicelink/fastify';
 import type { Database } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
-import { adminGuard } from '../auth/admin-auth.js';
+import { type AdminRouteGuards, adminGuard, adminRouteConfig } from '../auth/admin-auth.js';
+import { isAcceptedUserId, MAX_USER_ID_LENGTH } from '../auth/user-id-rules.js';
 import { DatabaseUnavailableError, InvalidUserIdError, StoreUnavailableError } from '../http/errors.js';
-import { errorSchema } from './error-schema.js';
+import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
+import { adminSecurity, errorResponses } from './error-schema.js';
 
 /** Options of {@link adminUserRoutes}. */
-export interface AdminUserRouteOptions {
-  adminToken: string;
+export interface AdminUserRouteOptions extends AdminRouteGuards {
   db: Kysely<Database>;
   /** Erasure of the user and of its devices. */
   store: DeviceAdmin;
 }
 
-const MAX_USER_ID = 256;
-
-/** A user id the erasure accepts: what a JWT `sub` looks like, without control characters. */
-export function isErasableUserId(userId: string): boolean {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
-  return userId.length >= 1 && userId.length <= MAX_USER_ID && !/[\u0000-\u001f\u007f]/.test(userId);
-}
-
 /** Registers the user erasure route behind the admin token (own scope). */
 export async function adminUserRoutes(app: FastifyInstance, options: AdminUserRouteOptions): Promise<void> {
   const { db } = options;
-  app.addHook('onRequest', adminGuard(options.adminToken));
+  adminGuard(app, options);
 
   app.delete<{ Params: { userId: string } }>(
     '/v1/admin/users/:userId',
     {
+      config: adminRouteConfig(options),
+      // A user id the schema refuses is answered DL_INVALID_USER_ID by the handler, not a generic 400.
+      attachValidation: true,
       schema: {
         description:
           'Erases the user: links, sessions and page views converted to it, its own page views, and its devices no other user is linked to; 204.',
         params: {
           type: 'object',
-          properties: { userId: { type: 'string', maxLength: 1024 } },
+          properties: {
+            userId: {
+              type: 'string',
+              minLength: 1,
+              maxLength: MAX_USER_ID_LENGTH,
+              description: 'A JWT `sub`: no control, line-separator or bidi-control characters.',
+            },
+          },
           required: ['userId'],
         },
+        security: adminSecurity,
         response: {
           204: { type: 'null', description: 'Erasure queued.' },
-          '4xx': errorSchema,
-          '5xx': errorSchema,
+          ...errorResponses(400, 401, 414, 429, 503),
         },
       },
     },
     async (request, reply) => {
       const { userId } = request.params;
-      if (!isErasableUserId(userId)) throw new InvalidUserIdError();
+      if (request.validationError || !isAcceptedUserId(userId)) throw new InvalidUserIdError();
       const sessions = options.store;
       try {
         // Tombstone first: from here on no new link or page view of the user is queued.
-        await sessions.eraseUser(userId);
+        await within(sessions.eraseUser(userId), STORE_TIMEOUT_MS);
       } catch (err) {
         request.log.error({ err }, 'user erasure failed');
         throw new StoreUnavailableError();
@@ -85,8 +88,8 @@ export async function adminUserRoutes(app: FastifyInstance, options: AdminUserRo
       }
       try {
         for (const d of devices) {
-          if (d.shared) await sessions.forgetUser(d.device_id, userId);
-          else await sessions.erase(d.device_id);
+          if (d.shared) await within(sessions.forgetUser(d.device_id, userId), STORE_TIMEOUT_MS);
+          else await within(sessions.erase(d.device_id), STORE_TIMEOUT_MS);
         }
       } catch (err) {
         request.log.error({ err }, 'user erasure failed');

@@ -10,7 +10,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import { DemoLoginError } from '../http/errors.js';
-import { errorSchema } from './error-schema.js';
+import { errorResponses } from './error-schema.js';
 
 /** The demo users; their passwords are public on purpose (the demo is never run in production). */
 export const DEMO_USERS: Readonly<Record<string, string>> = { alice: 'alice', bob: 'bob' };
@@ -46,8 +46,14 @@ export async function demoRoutes(app: FastifyInstance, options: { verifier: Toke
           required: ['username', 'password'],
         },
         response: {
-          200: { type: 'object', properties: { accessToken: { type: 'string' } }, required: ['accessToken'] },
-          '4xx': errorSchema,
+          200: {
+            type: 'object',
+            description: 'A token for `POST /v1/identify`, valid one hour.',
+            properties: { accessToken: { type: 'string' } },
+            required: ['accessToken'],
+            additionalProperties: false,
+          },
+          ...errorResponses(400, 401, 413, 415),
         },
       },
     },
@@ -68,8 +74,10 @@ export async function demoRoutes(app: FastifyInstance, options: { verifier: Toke
       index: ['index.html'],
       wildcard: false,
     });
-    app.get('/demo', async (_request, reply) => reply.redirect('/demo/'));
-    app.get('/demo/*', async (_request, reply) => reply.type('text/html').sendFile('index.html'));
+    // The demo's pages are no API: kept out of the OpenAPI document.
+    const hide = { schema: { hide: true } };
+    app.get('/demo', hide, async (_request, reply) => reply.redirect('/demo/'));
+    app.get('/demo/*', hide, async (_request, reply) => reply.type('text/html').sendFile('index.html'));
   } else {
     app.log.warn('DEMO=1 but apps/demo/dist does not exist: build it with npm run demo');
   }

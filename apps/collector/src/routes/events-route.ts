@@ -1,12 +1,18 @@
 /**
- * `POST /v1/events` (../shared/CONTRACT.md, HTTP API): 1 to 100 page views as JSON or as a
- * `text/plain` beacon (sendBeacon cannot send JSON without a preflight), at most 64 KiB. Answers 202
- * once the events are on the queue.
+ * `POST /v1/events` (docs/protocol.md, HTTP API): 1 to 100 page views as JSON or as a `text/plain`
+ * beacon (sendBeacon cannot send JSON without a preflight), at most 64 KiB. Answers 202 once the events
+ * are on the queue.
  */
-import { MAX_BODY_BYTES, parseEventsBody } from '@devicelink/protocol';
+import {
+  MAX_BODY_BYTES,
+  MAX_EVENTS_PER_REQUEST,
+  MAX_URL_LENGTH,
+  parseEventsBody,
+  parseJsonText,
+} from '@devicelink/protocol';
 import type { FastifyInstance } from 'fastify';
-import { bodyError, InvalidBodyError, StoreUnavailableError } from '../http/errors.js';
-import { errorSchema } from './error-schema.js';
+import { bodyError, StoreUnavailableError } from '../http/errors.js';
+import { deviceCookies, deviceHeaders, errorResponses } from './error-schema.js';
 
 /** Options of {@link eventsRoute}. */
 export interface EventsRouteOptions {
@@ -22,6 +28,8 @@ export interface EventsRouteOptions {
 
 const acceptedSchema = {
   type: 'object',
+  description:
+    'Accepted onto the queue (`tracked: false`: consent denied or an erased device, nothing queued).',
   properties: {
     accepted: { type: 'integer' },
     tracked: { type: 'boolean' },
@@ -30,20 +38,56 @@ const acceptedSchema = {
     userId: { type: 'string' },
   },
   required: ['accepted', 'tracked'],
+  additionalProperties: false,
+} as const;
+
+/** The events body as the protocol's parser takes it (docs/protocol.md, HTTP API). */
+const eventsBodySchema = {
+  type: 'object',
+  properties: {
+    deviceId: {
+      type: 'string',
+      description: 'Device id for beacons (they cannot send headers); an invalid one counts as absent.',
+    },
+    consent: { type: 'string', description: '`denied` (any case) means no device work, like the header.' },
+    events: {
+      type: 'array',
+      minItems: 1,
+      maxItems: MAX_EVENTS_PER_REQUEST,
+      items: {
+        type: 'object',
+        properties: {
+          type: { type: 'string', enum: ['pageview'] },
+          url: {
+            type: 'string',
+            minLength: 1,
+            maxLength: MAX_URL_LENGTH,
+            description: 'http(s) URL or a path; stored without fragment and non-allowlisted query.',
+          },
+          referrer: { type: 'string', maxLength: MAX_URL_LENGTH, description: 'Kept as its origin only.' },
+          id: { type: 'string', format: 'uuid', description: 'Event id, reused on retry (dedupe 10 min).' },
+          ts: { type: 'number', minimum: 0, maximum: 8.64e15, description: 'Client clock, Unix ms.' },
+        },
+        required: ['type', 'url'],
+      },
+    },
+  },
+  required: ['events'],
+  description: `At most ${MAX_BODY_BYTES} bytes. Keys \`__proto__\` and \`constructor.prototype\` are refused.`,
 } as const;
 
 /** Registers the events route (in its own scope: the text/plain parser applies to it alone). */
 export async function eventsRoute(app: FastifyInstance, options: EventsRouteOptions): Promise<void> {
-  // Beacons arrive as text/plain; their text is the same JSON. Bad JSON is the client's error, a 400.
+  // Beacons arrive as text/plain; their text is the same JSON. One parser for both content types, so a
+  // beacon and a JSON request are refused for the same inputs (bad JSON, `__proto__`, …): a 400.
+  app.removeContentTypeParser('application/json');
   app.addContentTypeParser(
-    'text/plain',
+    ['application/json', 'text/plain'],
     { parseAs: 'string', bodyLimit: MAX_BODY_BYTES },
     (_req, body, done) => {
-      try {
-        done(null, JSON.parse(body as string));
-      } catch {
-        done(new InvalidBodyError('body is not valid JSON'), undefined);
-      }
+      const parsed = parseJsonText(body as string);
+      if (parsed.ok) done(null, parsed.value);
+      else done(bodyError(parsed.error), undefined);
     },
   );
 
@@ -67,26 +111,14 @@ export async function eventsRoute(app: FastifyInstance, options: EventsRouteOpti
         description: 'Page views, JSON or a text/plain beacon; 1 to 100 events, at most 64 KiB.',
         // The shape is checked by the protocol's parser, which says precisely what is wrong.
         body: {
-          type: 'object',
-          properties: {
-            deviceId: { type: 'string' },
-            consent: { type: 'string' },
-            events: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: {
-                  type: { type: 'string', enum: ['pageview'] },
-                  url: { type: 'string' },
-                  referrer: { type: 'string' },
-                  id: { type: 'string', format: 'uuid' },
-                  ts: { type: 'number' },
-                },
-              },
-            },
+          content: {
+            'application/json': { schema: eventsBodySchema },
+            'text/plain': { schema: eventsBodySchema },
           },
         },
-        response: { 202: acceptedSchema, '4xx': errorSchema, '5xx': errorSchema },
+        headers: deviceHeaders,
+        cookies: deviceCookies,
+        response: { 202: acceptedSchema, ...errorResponses(400, 403, 413, 415, 429, 503) },
       },
       // The schema above documents; validation is the parser's (it never throws, whatever it gets).
       validatorCompiler: () => () => true,

@@ -2,7 +2,7 @@
  * `GET /healthz` (the process answers) and `GET /readyz` (the ingest path works: the store answers).
  * Postgres is reported, not required: events are accepted while it is down and persisted later. So is
  * persistence: each partition's owner and lag, and every live persister with what it last published
- * (a persister owning partitions that completed no pass for a lease time is `stalled`).
+ * (a persister owning partitions that completed no pass for half a lease time is `stalled`).
  */
 import type { PartitionLeases, QueueConsumer } from '@devicelink/fastify';
 import type { Database, Persister } from '@devicelink/persister';
@@ -20,11 +20,85 @@ export interface HealthRouteOptions {
   migrations: () => 'applied' | 'pending' | 'failed';
 }
 
+const readiness = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['ready', 'unavailable'] },
+    store: { type: 'string', enum: ['redis', 'embedded'] },
+    postgres: { type: 'string', enum: ['up', 'down'] },
+    persister: { type: 'string', enum: ['on', 'off'] },
+    migrations: { type: 'string', enum: ['applied', 'pending', 'failed'] },
+    persistLagMs: { type: 'number', description: 'Age of the oldest entry not yet persisted, ms.' },
+    ownPersister: {
+      type: 'object',
+      description:
+        "This collector's persister: its member name, partitions held, and whether it is stalled " +
+        '(owns partitions, no pass completed for half a lease time) or in standby (gave its ' +
+        'partitions up after a lease time without a commit; it rejoins once Postgres answers).',
+      properties: {
+        member: { type: 'string' },
+        partitions: { type: 'integer' },
+        stalled: { type: 'boolean' },
+        standby: { type: 'boolean' },
+        lastPassAt: { type: ['string', 'null'], format: 'date-time' },
+      },
+      required: ['member', 'partitions', 'stalled', 'standby', 'lastPassAt'],
+      additionalProperties: false,
+    },
+    partitions: {
+      type: 'array',
+      description: 'Each queue partition: the persister holding its lease (null: none) and its lag.',
+      items: {
+        type: 'object',
+        properties: {
+          partition: { type: 'integer' },
+          owner: { type: ['string', 'null'] },
+          lagMs: { type: 'number' },
+        },
+        required: ['partition', 'owner', 'lagMs'],
+        additionalProperties: false,
+      },
+    },
+    persisters: {
+      type: 'array',
+      description: 'Live persisters (heartbeat within the lease time) and what each last published.',
+      items: {
+        type: 'object',
+        properties: {
+          member: { type: 'string' },
+          partitions: { type: 'integer' },
+          lastPassAt: { type: ['string', 'null'], format: 'date-time' },
+          stalled: { type: 'boolean' },
+          postgresUp: { type: 'boolean' },
+        },
+        required: ['member', 'partitions', 'lastPassAt', 'stalled', 'postgresUp'],
+        additionalProperties: false,
+      },
+    },
+    error: { type: 'string' },
+  },
+  required: ['status', 'store', 'postgres', 'persister', 'migrations', 'persistLagMs'],
+  additionalProperties: false,
+} as const;
+
 /** Registers the health routes. */
 export async function healthRoutes(app: FastifyInstance, options: HealthRouteOptions): Promise<void> {
   app.get(
     '/healthz',
-    { schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } },
+    {
+      schema: {
+        description: 'The process answers.',
+        response: {
+          200: {
+            type: 'object',
+            description: 'Alive.',
+            properties: { status: { type: 'string', enum: ['ok'] } },
+            required: ['status'],
+            additionalProperties: false,
+          },
+        },
+      },
+    },
     async () => ({ status: 'ok' }),
   );
 
@@ -34,60 +108,8 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRouteOpt
       schema: {
         description: 'Ready when the ingest path (store) works; Postgres state and persist lag are reported.',
         response: {
-          '2xx': {
-            type: 'object',
-            properties: {
-              status: { type: 'string' },
-              store: { type: 'string' },
-              postgres: { type: 'string' },
-              persister: { type: 'string' },
-              migrations: { type: 'string', enum: ['applied', 'pending', 'failed'] },
-              persistLagMs: { type: 'number' },
-              ownPersister: {
-                type: 'object',
-                description:
-                  "This collector's persister: its member name, partitions held, and whether it is stalled " +
-                  '(owns partitions, no pass completed for half a lease time) or in standby (gave its ' +
-                  'partitions up after a lease time without a commit; it rejoins once Postgres answers).',
-                properties: {
-                  member: { type: 'string' },
-                  partitions: { type: 'integer' },
-                  stalled: { type: 'boolean' },
-                  standby: { type: 'boolean' },
-                  lastPassAt: { type: ['string', 'null'], format: 'date-time' },
-                },
-              },
-              partitions: {
-                type: 'array',
-                description:
-                  'Each queue partition: the persister holding its lease (null: none) and its lag.',
-                items: {
-                  type: 'object',
-                  properties: {
-                    partition: { type: 'integer' },
-                    owner: { type: ['string', 'null'] },
-                    lagMs: { type: 'number' },
-                  },
-                },
-              },
-              persisters: {
-                type: 'array',
-                description:
-                  'Live persisters (heartbeat within the lease time) and what each last published.',
-                items: {
-                  type: 'object',
-                  properties: {
-                    member: { type: 'string' },
-                    partitions: { type: 'integer' },
-                    lastPassAt: { type: ['string', 'null'], format: 'date-time' },
-                    stalled: { type: 'boolean' },
-                    postgresUp: { type: 'boolean' },
-                  },
-                },
-              },
-              error: { type: 'string' },
-            },
-          },
+          200: { ...readiness, description: 'Ready: the store answers.' },
+          503: { ...readiness, description: 'Not ready: the store does not answer (`error` says why).' },
         },
       },
     },

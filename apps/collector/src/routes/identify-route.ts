@@ -1,5 +1,5 @@
 /**
- * `POST /v1/identify` (../shared/CONTRACT.md, Conversion): a verified bearer token links the device the
+ * `POST /v1/identify` (docs/protocol.md, Conversion): a verified bearer token links the device the
  * client names (header, else cookie; never a server-made id) to the token's `sub`. Counts no page view;
  * the same device and user again adds no link.
  */
@@ -9,7 +9,8 @@ import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import { StoreUnavailableError } from '../http/errors.js';
-import { errorSchema } from './error-schema.js';
+import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
+import { deviceCookies, deviceHeaders, errorResponses } from './error-schema.js';
 
 /** Options of {@link identifyRoute}. */
 export interface IdentifyRouteOptions {
@@ -38,11 +39,11 @@ export async function identifyRoute(app: FastifyInstance, options: IdentifyRoute
           }
         : {},
       schema: {
-        description: 'Links the caller device to the bearer token user.',
-        headers: {
-          type: 'object',
-          properties: { authorization: { type: 'string' } },
-        },
+        description:
+          'Links the caller device (header, else cookie) to the `sub` of the bearer token (a JWT). No body.',
+        security: [{ userToken: [] }],
+        headers: deviceHeaders,
+        cookies: deviceCookies,
         response: {
           200: {
             type: 'object',
@@ -52,9 +53,9 @@ export async function identifyRoute(app: FastifyInstance, options: IdentifyRoute
               sessionId: { type: ['string', 'null'] },
             },
             required: ['userId', 'deviceId', 'sessionId'],
+            additionalProperties: false,
           },
-          '4xx': errorSchema,
-          '5xx': errorSchema,
+          ...errorResponses(400, 401, 415, 429, 503),
         },
       },
     },
@@ -76,7 +77,7 @@ export async function identifyRoute(app: FastifyInstance, options: IdentifyRoute
       if (deviceId === null) return { userId, deviceId: null, sessionId: null };
       let result: Awaited<ReturnType<typeof app.devicelink.convert>>;
       try {
-        result = await app.devicelink.convert(deviceId, userId);
+        result = await within(app.devicelink.convert(deviceId, userId), STORE_TIMEOUT_MS);
       } catch (err) {
         request.log.error({ err }, 'conversion failed');
         throw new StoreUnavailableError();

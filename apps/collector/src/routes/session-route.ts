@@ -2,9 +2,10 @@
  * `GET /v1/session`, only with `DEBUG_ROUTES=true` or `DEMO=1`: the caller's device and live session.
  * A tracking route (device work happens), and never issues tokens.
  */
-import type { DeviceAdmin } from '@devicelink/fastify';
+import type { DeviceAdmin, LiveSession } from '@devicelink/fastify';
 import type { FastifyInstance } from 'fastify';
-import { errorSchema } from './error-schema.js';
+import { StoreUnavailableError } from '../http/errors.js';
+import { deviceCookies, deviceHeaders, errorResponses } from './error-schema.js';
 
 /** Registers the debug session route; `store` reads the live session. */
 export async function sessionRoute(app: FastifyInstance, { store }: { store: DeviceAdmin }): Promise<void> {
@@ -13,7 +14,9 @@ export async function sessionRoute(app: FastifyInstance, { store }: { store: Dev
     {
       config: { devicelink: true },
       schema: {
-        description: "The caller's device id, its source and live session (times in Unix ms).",
+        description: "The caller's device id, its source and live session (times ISO 8601).",
+        headers: deviceHeaders,
+        cookies: deviceCookies,
         response: {
           200: {
             type: 'object',
@@ -28,22 +31,28 @@ export async function sessionRoute(app: FastifyInstance, { store }: { store: Dev
                     properties: {
                       id: { type: 'string' },
                       pagesVisited: { type: 'integer' },
-                      firstSeen: { type: 'number' },
-                      lastSeen: { type: 'number' },
+                      firstSeen: { type: 'string', format: 'date-time' },
+                      lastSeen: { type: 'string', format: 'date-time' },
                     },
+                    required: ['id', 'pagesVisited', 'firstSeen', 'lastSeen'],
                   },
                 ],
               },
             },
           },
-          '4xx': errorSchema,
+          ...errorResponses(503),
         },
       },
     },
     async (request) => {
       const deviceId = request.deviceId;
       if (deviceId === null) return { deviceId: null, source: null, session: null };
-      const live = await store.session(deviceId);
+      let live: LiveSession | null;
+      try {
+        live = await store.session(deviceId);
+      } catch {
+        throw new StoreUnavailableError();
+      }
       return {
         deviceId,
         source: request.deviceSource,
@@ -51,8 +60,8 @@ export async function sessionRoute(app: FastifyInstance, { store }: { store: Dev
           ? {
               id: live.sessionId,
               pagesVisited: live.pagesVisited,
-              firstSeen: live.firstSeen,
-              lastSeen: live.lastSeen,
+              firstSeen: new Date(live.firstSeen).toISOString(),
+              lastSeen: new Date(live.lastSeen).toISOString(),
             }
           : null,
       };

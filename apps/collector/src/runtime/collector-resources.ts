@@ -18,6 +18,14 @@ import type { CollectorConfig } from '../config/collector-config.js';
 import { asConfigError } from '../config/store-option-errors.js';
 import { type DataDirLock, lockDataDir } from '../embedded/data-dir-lock.js';
 import { createRedisClient, evictionWarning, type RedisClient } from './redis-client.js';
+import { displayAddress, oneLine, StartupError } from './startup-error.js';
+
+/** The variable and address of the configured Redis, for start-up errors. */
+function redisAddress(config: NonNullable<CollectorConfig['redis']>): [string, string] {
+  return config.kind === 'single'
+    ? ['REDIS_URL', displayAddress(config.url)]
+    : ['REDIS_CLUSTER_NODES', config.nodes.map((n) => `${n.host}:${n.port}`).join(',')];
+}
 
 /** Every side of the store the collector uses. */
 export type CollectorStore = DeviceStore & DeviceAdmin & QueueConsumer & PartitionLeases;
@@ -74,6 +82,28 @@ export async function openResources(
       closers.push(async () => {
         await client.quit().catch(() => client.disconnect());
       });
+      // ioredis reconnects by itself; once started, its errors are logged once per distinct message (not
+      // one line per retry); before, the last one explains the failed start.
+      let lastRedisError: unknown = null;
+      let connected = false;
+      client.on('error', (err: unknown) => {
+        if (connected && oneLine(err) !== oneLine(lastRedisError)) log.warn(`Redis: ${oneLine(err)}`);
+        lastRedisError = err;
+      });
+      const [variable, address] = redisAddress(config.redis);
+      try {
+        await client.ping();
+        connected = true;
+      } catch (err) {
+        throw new StartupError(
+          variable,
+          address,
+          `Redis is unreachable (${oneLine(lastRedisError ?? err)})`,
+          {
+            cause: err,
+          },
+        );
+      }
       store = await createRedisStore(client, {
         ...storeOptions,
         prefix: config.redisKeyPrefix,
@@ -91,7 +121,12 @@ export async function openResources(
     } else {
       let memory: ReturnType<typeof createMemoryStore>;
       try {
-        memory = createMemoryStore({ ...storeOptions, journalPath: join(config.dataDir, 'queue.journal') });
+        memory = createMemoryStore({
+          ...storeOptions,
+          journalPath: join(config.dataDir, 'queue.journal'),
+          // Live sessions survive a restart: written every 10 s and at shutdown, read back at start.
+          snapshotPath: join(config.dataDir, 'sessions.snapshot'),
+        });
       } catch (err) {
         throw asConfigError(err);
       }

@@ -8,6 +8,14 @@ import { createPersister, migrate, type Persister } from '@devicelink/persister'
 import type { FastifyBaseLogger } from 'fastify';
 import type { CollectorConfig } from '../config/collector-config.js';
 import type { CollectorResources } from './collector-resources.js';
+import { displayAddress, oneLine, StartupError } from './startup-error.js';
+
+/** `DATABASE_URL (postgres://user:***@host/db)` or the data dir, for log lines. */
+function databaseLabel(config: CollectorConfig): string {
+  return config.databaseUrl
+    ? `DATABASE_URL (${displayAddress(config.databaseUrl)})`
+    : `DATA_DIR (${config.dataDir})`;
+}
 
 /** How long a stopping collector keeps persisting what is queued. */
 const SHUTDOWN_DRAIN_MS = 10_000;
@@ -69,13 +77,28 @@ export async function startDatabase(
       ) {
         throw err;
       }
-      log.warn({ err }, 'database unreachable at start-up; retrying migrations in the background');
+      log.warn(
+        `${databaseLabel(config)}: database unreachable (${oneLine(err)}); retrying migrations in the background`,
+      );
       return false;
     }
   };
 
   let retrying: Promise<void> | null = null;
-  if (await attempt()) {
+  let first: boolean;
+  try {
+    first = await attempt();
+  } catch (err) {
+    // Not an outage (a database that does not exist, a refused password, a broken migration): one line
+    // naming the variable, the process exits.
+    throw new StartupError(
+      config.databaseUrl ? 'DATABASE_URL' : 'DATA_DIR',
+      config.databaseUrl ? displayAddress(config.databaseUrl) : config.dataDir,
+      `the database cannot be used (${oneLine(err)})`,
+      { cause: err },
+    );
+  }
+  if (first) {
     state = 'applied';
     persister?.start();
   } else {

@@ -1,5 +1,5 @@
 /**
- * The admin stats (../shared/CONTRACT.md, HTTP API: `GET /v1/admin/stats`), computed in Postgres.
+ * The admin stats (docs/protocol.md, HTTP API: `GET /v1/admin/stats`), computed in Postgres.
  *
  * Definitions, over the sessions that STARTED in `[from, to)` (`sessions.first_seen`, the server time
  * of a session's first page view):

@@ -37,23 +37,40 @@ export function signJwt(
   return `${input}.${signature.toString('base64url')}`;
 }
 
-/** A JWKS server that counts the requests for its key set; `hang` makes it never answer. */
-export async function jwksServer(options: { hang?: boolean } = {}) {
+/** An RSA key pair and its public JWK under `kid`. */
+function rsaKey(kid: string) {
   const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const jwk = { ...pair.publicKey.export({ format: 'jwk' }), kid: 'key-1', alg: 'RS256', use: 'sig' };
+  return {
+    privateKey: pair.privateKey,
+    jwk: { ...pair.publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' },
+  };
+}
+
+/**
+ * A JWKS server that counts the requests for its key set; `hang` makes it never answer; `addKey`
+ * publishes another key (a rotation) and returns its private key.
+ */
+export async function jwksServer(options: { hang?: boolean } = {}) {
+  const first = rsaKey('key-1');
+  const keys = [first.jwk];
   let fetches = 0;
   const server: Server = createServer((_req, res) => {
     fetches += 1;
     if (options.hang) return;
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ keys: [jwk] }));
+    res.end(JSON.stringify({ keys }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/jwks.json`,
-    privateKey: pair.privateKey,
+    privateKey: first.privateKey,
     fetches: () => fetches,
+    addKey(kid: string): KeyObject {
+      const added = rsaKey(kid);
+      keys.push(added.jwk);
+      return added.privateKey;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -7,6 +7,7 @@ export class ExpiringMap<K, V> {
   readonly #entries = new Map<K, { value: V; expiresAt: number }>();
   readonly #max: number;
   readonly #now: () => number;
+  #changes = 0;
 
   constructor(maxEntries: number, now: () => number) {
     this.#max = maxEntries;
@@ -26,8 +27,14 @@ export class ExpiringMap<K, V> {
 
   /** Sets a value that lives `ttlMs` from now, evicting the oldest entries beyond the bound. */
   set(key: K, value: V, ttlMs: number): void {
+    this.restore(key, value, this.#now() + ttlMs);
+  }
+
+  /** Sets a value that expires at `expiresAt` (Unix ms): an entry read back from a snapshot. */
+  restore(key: K, value: V, expiresAt: number): void {
+    this.#changes++;
     this.#entries.delete(key);
-    this.#entries.set(key, { value, expiresAt: this.#now() + ttlMs });
+    this.#entries.set(key, { value, expiresAt });
     while (this.#entries.size > this.#max) {
       const oldest = this.#entries.keys().next();
       if (oldest.done) break;
@@ -36,7 +43,21 @@ export class ExpiringMap<K, V> {
   }
 
   delete(key: K): void {
-    this.#entries.delete(key);
+    if (this.#entries.delete(key)) this.#changes++;
+  }
+
+  /**
+   * How many writes and deletes the map has seen: a snapshot is due when it moved. A value changed
+   * in place without a `set` is not counted.
+   */
+  get changes(): number {
+    return this.#changes;
+  }
+
+  /** The live entries with their expiry (Unix ms), oldest write first. */
+  *live(): IterableIterator<[K, V, number]> {
+    const now = this.#now();
+    for (const [key, e] of this.#entries) if (e.expiresAt > now) yield [key, e.value, e.expiresAt];
   }
 
   /** Number of stored entries, expired ones included until swept. */

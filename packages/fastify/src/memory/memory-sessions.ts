@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EVENT_DEDUPE_SECONDS, partitionOf, TOMBSTONE_SECONDS, uuidv7 } from '@devicelink/protocol';
-import type { DeviceSource, PageviewRecord, QueueRecord } from '../records/queue-records.js';
+import type { PageviewRecord, QueueRecord } from '../records/queue-records.js';
 import type { DeviceAdmin } from '../store/device-admin.js';
 import type {
   ConvertResult,
@@ -22,15 +22,7 @@ import { pageviewDraft } from '../store/pageview-draft.js';
 import { ALIAS_DEDUPE_SECONDS, type ResolvedStoreOptions, SALT_SECONDS } from '../store/store-options.js';
 import { ExpiringMap } from './expiring-map.js';
 import type { MemoryQueue } from './memory-queue.js';
-
-interface StoredSession {
-  sessionId: string;
-  source: DeviceSource;
-  visitorHash: string | null;
-  firstSeen: number;
-  lastSeen: number;
-  pagesVisited: number;
-}
+import type { SessionSnapshot, StoredSession } from './session-snapshot.js';
 
 const DEDUPE_MS = EVENT_DEDUPE_SECONDS * 1000;
 
@@ -171,7 +163,50 @@ export class MemorySessions implements DeviceStore, DeviceAdmin {
 
   /** Drops expired entries of every map. */
   sweep(): void {
-    for (const m of [
+    for (const m of this.#maps()) m.sweep();
+  }
+
+  /** Writes and deletes so far, over every map: a snapshot is due when it moved. */
+  changes(): number {
+    let n = 0;
+    for (const m of this.#maps()) n += m.changes;
+    return n;
+  }
+
+  /** The state to keep through a restart (`session-snapshot.ts`). */
+  snapshot(): SessionSnapshot {
+    const all = <V, T>(m: ExpiringMap<string, V>, f: (v: V) => T) =>
+      [...m.live()].map(([k, v, at]): [string, T, number] => [k, f(v), at]);
+    const same = <V>(v: V) => v;
+    return {
+      v: 1,
+      sessions: all(this.#sessions, same),
+      seen: all(this.#seen, (ids) => [...ids]),
+      tombstones: all(this.#tombstones, same),
+      userTombstones: all(this.#userTombstones, same),
+      lastLinked: all(this.#lastLinked, same),
+      aliases: all(this.#aliases, (set) => [...set]),
+      salts: all(this.#salts, (b) => b.toString('base64')),
+    };
+  }
+
+  /** Takes back the state of a snapshot (entries expired since are dropped on read). */
+  restore(s: SessionSnapshot): void {
+    const put = <V, T>(m: ExpiringMap<string, V>, entries: Array<[string, T, number]>, f: (t: T) => V) => {
+      for (const [k, t, at] of entries) m.restore(k, f(t), at);
+    };
+    const same = <V>(v: V) => v;
+    put(this.#sessions, s.sessions, same);
+    put(this.#seen, s.seen, (ids) => new Map(ids));
+    put(this.#tombstones, s.tombstones, same);
+    put(this.#userTombstones, s.userTombstones, same);
+    put(this.#lastLinked, s.lastLinked, same);
+    put(this.#aliases, s.aliases, (ids) => new Set(ids));
+    put(this.#salts, s.salts, (b64) => Buffer.from(b64, 'base64'));
+  }
+
+  #maps(): ExpiringMap<string, unknown>[] {
+    return [
       this.#sessions,
       this.#seen,
       this.#tombstones,
@@ -179,9 +214,7 @@ export class MemorySessions implements DeviceStore, DeviceAdmin {
       this.#lastLinked,
       this.#aliases,
       this.#salts,
-    ]) {
-      m.sweep();
-    }
+    ] as ExpiringMap<string, unknown>[];
   }
 
   #live(deviceId: string, now: number): StoredSession | null {

@@ -12,6 +12,7 @@ import { positiveInt, resolveStoreOptions, type StoreOptions } from '../store/st
 import { MemoryLeases } from './memory-leases.js';
 import { MemoryQueue } from './memory-queue.js';
 import { MemorySessions } from './memory-sessions.js';
+import { readSessionSnapshot, writeSessionSnapshot } from './session-snapshot.js';
 
 /** Options of {@link createMemoryStore}. */
 export interface MemoryStoreOptions extends StoreOptions {
@@ -19,6 +20,14 @@ export interface MemoryStoreOptions extends StoreOptions {
   maxSessions?: number;
   /** Durable journal of the queue (JSON lines); unacknowledged records are replayed at construction. */
   journalPath?: string;
+  /**
+   * Snapshot file of the live sessions (and the dedupe, tombstones and salts beside them): read at
+   * construction, written every `snapshotIntervalMs` when something changed and at `close()`, so a
+   * restart continues each live session (same id, page count going on).
+   */
+  snapshotPath?: string;
+  /** How often the snapshot is written when something changed, ms (default 10,000). */
+  snapshotIntervalMs?: number;
   /** Clock (Unix ms); injectable so tests can move time. */
   now?: () => number;
   /** How often expired entries are swept, ms (default 60,000). */
@@ -32,7 +41,7 @@ export interface MemoryStoreOptions extends StoreOptions {
 
 /**
  * The memory store: the plugin's `DeviceStore`, the admin side, the queue's consumer side and the
- * partition leases in one object. `close()` stops the sweep timer.
+ * partition leases in one object. `close()` stops the timers and writes the last snapshot.
  */
 export interface MemoryStore extends DeviceStore, DeviceAdmin, QueueConsumer, PartitionLeases {
   close(): Promise<void>;
@@ -64,10 +73,40 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const sessions = new MemorySessions(o, queue, now, maxSessions);
   const timer = setInterval(() => sessions.sweep(), sweepIntervalMs);
   timer.unref();
+  const { snapshotPath } = options;
+  let saved = -1;
+  const save = () => {
+    if (!snapshotPath || sessions.changes() === saved) return;
+    saved = sessions.changes();
+    writeSessionSnapshot(snapshotPath, sessions.snapshot());
+  };
+  let snapshots: NodeJS.Timeout | null = null;
+  if (snapshotPath) {
+    const snapshot = readSessionSnapshot(snapshotPath);
+    if (snapshot) sessions.restore(snapshot);
+    saved = sessions.changes();
+    snapshots = setInterval(
+      () => {
+        try {
+          save();
+        } catch {
+          // A full disk or a vanished folder: the next tick (or close) tries again.
+          saved = -1;
+        }
+      },
+      positiveInt('snapshotIntervalMs', options.snapshotIntervalMs ?? 10_000),
+    );
+    snapshots.unref();
+  }
+  let closed = false;
   return {
     ...composeStore(sessions, queue, leases),
     async close() {
+      if (closed) return;
+      closed = true;
       clearInterval(timer);
+      if (snapshots) clearInterval(snapshots);
+      save();
     },
   };
 }

@@ -3,11 +3,11 @@
  * sends, of any type, gives a value or "absent", never an exception.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { CONSENT_DENIED, MAX_BODY_BYTES } from '@devicelink/protocol';
+import { isConsentDenied, MAX_BODY_BYTES } from '@devicelink/protocol';
 
 /** True for `X-Device-Consent: denied`, or `Sec-GPC: 1` when GPC is honoured. */
 export function headersDenyConsent(headers: IncomingHttpHeaders, honorGpc: boolean): boolean {
-  if (firstValue(headers['x-device-consent'])?.trim().toLowerCase() === CONSENT_DENIED) return true;
+  if (isConsentDenied(firstValue(headers['x-device-consent']))) return true;
   // Global Privacy Control: https://privacycg.github.io/gpc-spec/ (the only valid value is "1").
   return honorGpc && firstValue(headers['sec-gpc'])?.trim() === '1';
 }
@@ -42,7 +42,7 @@ export function bodySignals(body: unknown): BodySignals {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return NONE;
   try {
     const record = value as Record<string, unknown>;
-    return { deviceId: record.deviceId, consentDenied: record.consent === CONSENT_DENIED };
+    return { deviceId: record.deviceId, consentDenied: isConsentDenied(record.consent) };
   } catch {
     // A body object with throwing getters (an app's own parser) is as good as no body.
     return NONE;

@@ -1,0 +1,77 @@
+/**
+ * The OpenAPI document's frame (@fastify/swagger fills in the paths from the route schemas) and the
+ * options of the browsable reference at `/docs` (@fastify/swagger-ui). The HTTP API is described in
+ * docs/protocol.md; test/openapi-conformance.test.ts checks the server's answers against the document.
+ */
+import type { FastifySwaggerUiOptions } from '@fastify/swagger-ui';
+import type { CollectorConfig } from '../config/collector-config.js';
+
+/**
+ * The `openapi` option of @fastify/swagger: info, and the security schemes routes refer to
+ * (`adminToken`, `userToken`, `metricsToken`).
+ */
+export function openapiDocument(config: CollectorConfig) {
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'devicelink collector',
+      version: '0.1.0',
+      description:
+        'Page views, conversion and erasure of the devicelink collector. Admin routes need ' +
+        '`Authorization: Bearer <ADMIN_TOKEN>` and exist only when ADMIN_TOKEN is set. Errors are ' +
+        '`{statusCode, code, error, message}` with `DL_` codes; every time is ISO 8601.',
+      license: { name: 'MIT' },
+    },
+    tags: [
+      { name: 'ingest', description: 'Page views and identify (the SDK calls these).' },
+      { name: 'admin', description: 'Device detail, erasure and stats (`ADMIN_TOKEN`).' },
+      { name: 'operations', description: 'Health and metrics.' },
+    ],
+    components: {
+      securitySchemes: {
+        adminToken: {
+          type: 'http' as const,
+          scheme: 'bearer',
+          description: 'The `ADMIN_TOKEN` of the collector.',
+        },
+        userToken: {
+          type: 'http' as const,
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'A JWT of your identity provider (`JWT_SECRET`, `JWT_PUBLIC_KEY` or `JWT_JWKS_URL`).',
+        },
+        ...(config.metricsToken
+          ? {
+              metricsToken: {
+                type: 'http' as const,
+                scheme: 'bearer',
+                description: 'The `METRICS_TOKEN` of the collector.',
+              },
+            }
+          : {}),
+      },
+    },
+  };
+}
+
+/** Removes from a CSP what would let the page reach another origin (fonts, styles, the validator). */
+function sameOriginOnly(csp: string): string {
+  return csp
+    .replace(/ https:/g, '')
+    .replace(/ validator\.swagger\.io/g, '')
+    .replace(/ ?upgrade-insecure-requests;/g, '');
+}
+
+/**
+ * `/docs`: swagger-ui's files from the package (no CDN), a Content-Security-Policy that allows this
+ * origin only, and no online validator (it would send the document to another origin).
+ */
+export function swaggerUiOptions(): FastifySwaggerUiOptions {
+  return {
+    routePrefix: '/docs',
+    staticCSP: true,
+    transformStaticCSP: sameOriginOnly,
+    validatorUrl: false,
+    uiConfig: { deepLinking: true, persistAuthorization: false },
+  };
+}

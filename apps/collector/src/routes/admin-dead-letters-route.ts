@@ -1,0 +1,166 @@
+/**
+ * `GET /v1/admin/dead-letters` and `POST /v1/admin/dead-letters/replay`, registered only with
+ * `ADMIN_TOKEN`: the queue entries Postgres refused on their own, with the reason, page by page; and
+ * their replay once the cause is fixed, once by event id (see `@devicelink/persister`'s
+ * `replayDeadLetters`). 503 when Postgres cannot be reached (a replay may be repeated: it is idempotent).
+ */
+
+import type { Database } from '@devicelink/persister';
+import { type DeadLetterRef, listDeadLetters, replayDeadLetters } from '@devicelink/persister';
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { type AdminRouteGuards, adminGuard, adminRouteConfig } from '../auth/admin-auth.js';
+import { DatabaseUnavailableError } from '../http/errors.js';
+import { adminSecurity, errorResponses } from './error-schema.js';
+
+/** Options of {@link adminDeadLettersRoutes}. */
+export interface AdminDeadLettersRouteOptions extends AdminRouteGuards {
+  db: Kysely<Database>;
+  /** `CONVERSION_LOOKBACK_DAYS`: a replayed link converts as the persister's would. */
+  lookbackDays: number;
+}
+
+/** A cursor is `<partition>:<entry id>` of the last dead letter of the previous page. */
+const CURSOR = /^(\d{1,6}):(.{1,200})$/;
+const MAX_PAGE = 500;
+const MAX_REPLAY = 1_000;
+
+const refSchema = {
+  type: 'object',
+  properties: { partition: { type: 'integer', minimum: 0 }, entryId: { type: 'string', maxLength: 200 } },
+  required: ['partition', 'entryId'],
+  additionalProperties: false,
+} as const;
+
+const cursorOf = (ref: DeadLetterRef | null) => (ref ? `${ref.partition}:${ref.entryId}` : null);
+
+async function fromDatabase<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw new DatabaseUnavailableError((err as Error).message);
+  }
+}
+
+/** Registers the dead-letter routes behind the admin token (own scope). */
+export async function adminDeadLettersRoutes(
+  app: FastifyInstance,
+  options: AdminDeadLettersRouteOptions,
+): Promise<void> {
+  const { db } = options;
+  adminGuard(app, options);
+
+  app.get<{ Querystring: { limit?: number; after?: string } }>(
+    '/v1/admin/dead-letters',
+    {
+      config: adminRouteConfig(options),
+      schema: {
+        description:
+          'Queue entries Postgres refused on their own, in queue order, with the reason; `next` is the cursor of the following page (null: none left).',
+        querystring: {
+          type: 'object',
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 50 },
+            after: { type: 'string', pattern: CURSOR.source, description: '`next` of the previous page' },
+          },
+          additionalProperties: false,
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              deadLetters: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    partition: { type: 'integer' },
+                    entryId: { type: 'string' },
+                    error: { type: 'string' },
+                    failedAt: { type: 'string', format: 'date-time' },
+                    record: { description: 'The queue record (its raw text if it does not parse).' },
+                  },
+                  required: ['partition', 'entryId', 'error', 'failedAt', 'record'],
+                },
+              },
+              next: { type: ['string', 'null'] },
+            },
+            required: ['deadLetters', 'next'],
+          },
+          ...errorResponses(400, 401, 429, 503),
+        },
+        security: adminSecurity,
+      },
+    },
+    async (request) => {
+      const { limit = 50, after } = request.query;
+      const m = after === undefined ? null : CURSOR.exec(after);
+      const page = await fromDatabase(() =>
+        listDeadLetters(db, { limit, after: m ? { partition: Number(m[1]), entryId: m[2]! } : null }),
+      );
+      return {
+        deadLetters: page.deadLetters.map((d) => ({ ...d, failedAt: d.failedAt.toISOString() })),
+        next: cursorOf(page.next),
+      };
+    },
+  );
+
+  app.post<{ Body: { entries?: DeadLetterRef[]; limit?: number } | undefined }>(
+    '/v1/admin/dead-letters/replay',
+    {
+      config: adminRouteConfig(options),
+      schema: {
+        description:
+          'Writes dead letters again, after their cause is fixed: the `entries` named, or else the first `limit` in queue order. ' +
+          'Each lands once by its subject and event id; one refused again stays, with the new reason.',
+        body: {
+          type: 'object',
+          properties: {
+            entries: { type: 'array', items: refSchema, maxItems: MAX_REPLAY },
+            limit: { type: 'integer', minimum: 1, maximum: MAX_REPLAY, default: 100 },
+          },
+          additionalProperties: false,
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              replayed: { type: 'array', items: refSchema },
+              failed: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { ...refSchema.properties, error: { type: 'string' } },
+                  required: ['partition', 'entryId', 'error'],
+                },
+              },
+              remaining: { type: 'integer', description: 'Dead letters left after the replay.' },
+            },
+            required: ['replayed', 'failed', 'remaining'],
+          },
+          ...errorResponses(400, 401, 429, 503),
+        },
+        security: adminSecurity,
+      },
+    },
+    async (request) => {
+      const { entries, limit = 100 } = request.body ?? {};
+      return fromDatabase(async () => {
+        const result = await replayDeadLetters(db, {
+          refs: entries ?? null,
+          limit: entries ? MAX_REPLAY : limit,
+          lookbackDays: options.lookbackDays,
+        });
+        const left = await db
+          .selectFrom('dead_letters')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow();
+        request.log.info(
+          { replayed: result.replayed.length, failed: result.failed.length },
+          'dead letters replayed',
+        );
+        return { ...result, remaining: Number(left.n) };
+      });
+    },
+  );
+}

@@ -1,0 +1,211 @@
+/**
+ * The HTTP hardening of the library-boundaries issue (#12, items 6 and 8; docs/protocol.md, HTTP API): body consent without case,
+ * one parser for JSON and beacons, `/metrics` on its own port, request logs without ids or 4xx stacks,
+ * rate-limit key names, ISO times, and one-line start-up errors.
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { hasServices, testEnv, uniquePrefix } from '@devicelink/test-env';
+import fc from 'fast-check';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config/collector-config.js';
+import { ADMIN_TOKEN, deviceId, eventsBody, tempDataDir } from './support/collector.js';
+
+const SERVER = fileURLToPath(new URL('../dist/server.js', import.meta.url));
+
+describe('the embedded collector', () => {
+  const data = tempDataDir();
+  const logs: string[] = [];
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await buildApp(
+      loadConfig({
+        DATA_DIR: data.dir,
+        ADMIN_TOKEN,
+        DEBUG_ROUTES: 'true',
+        METRICS_PORT: '0',
+        LOG_LEVEL: 'info',
+      }),
+      { logStream: { write: (line) => logs.push(line) } },
+    );
+  });
+  afterAll(async () => {
+    await app.close();
+    data.remove();
+  });
+
+  it.each(['DENIED', 'Denied', ' denied '])(
+    'reads body consent %j as denied, like the header',
+    async (consent) => {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        payload: eventsBody(1, { consent }),
+      });
+      expect(res.statusCode).toBe(202);
+      expect(res.json()).toEqual({ accepted: 0, tracked: false });
+      expect(res.headers['set-cookie']).toBeUndefined();
+    },
+  );
+
+  it('answers a JSON body and the same text as a beacon alike, whatever the text', async () => {
+    const poison = fc.constantFrom(
+      '{"__proto__":{}}',
+      '{"constructor":{"prototype":{}}}',
+      '{"a":{"__proto__":1}}',
+    );
+    const text = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.json({ maxDepth: 3 }),
+      fc.tuple(fc.json({ maxDepth: 2 }), poison).map(([j, p]) => `{"x":${j},"y":${p},"events":[]}`),
+    );
+    await fc.assert(
+      fc.asyncProperty(text, async (payload) => {
+        const answers = [];
+        for (const type of ['application/json', 'text/plain']) {
+          const res = await app.inject({
+            method: 'POST',
+            url: '/v1/events',
+            headers: { 'content-type': type },
+            payload,
+          });
+          expect(res.statusCode).toBeLessThan(500);
+          answers.push({ status: res.statusCode, code: res.statusCode >= 400 ? res.json().code : null });
+        }
+        expect(answers[1]).toEqual(answers[0]);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('serves /metrics on the metrics port only when METRICS_PORT is set', async () => {
+    expect((await app.inject({ url: '/metrics' })).statusCode).toBe(404);
+    const metrics = await app.collector.metricsApp!.inject({ url: '/metrics' });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+  });
+
+  it('answers the live session with ISO 8601 times', async () => {
+    const d = deviceId();
+    await app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { 'x-device-fingerprint': d },
+      payload: eventsBody(1),
+    });
+    const session = (await app.inject({ url: '/v1/session', headers: { 'x-device-fingerprint': d } })).json();
+    expect(session.session.firstSeen).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    const admin = (
+      await app.inject({ url: `/v1/admin/devices/${d}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
+    ).json();
+    expect(admin.liveSession.lastSeen).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  it('logs an admin request by its route pattern, and a refused one on one info line without a stack', async () => {
+    const user = `erased-user-${deviceId()}`;
+    logs.length = 0;
+    const res = await app.inject({
+      method: 'DELETE',
+      url: `/v1/admin/users/${user}`,
+      headers: { authorization: 'Bearer no' },
+    });
+    expect(res.statusCode).toBe(401);
+    const text = logs.join('');
+    expect(text).not.toContain(user);
+    expect(text).toContain('/v1/admin/users/:userId');
+    expect(text).not.toContain('"stack"');
+    const refused = logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'request refused');
+    expect(refused).toMatchObject({ level: 30, code: 'DL_ADMIN_UNAUTHORIZED', statusCode: 401 });
+  });
+});
+
+describe.runIf(hasServices('redis', 'postgres'))('with Redis', () => {
+  it('names rate-limit keys by route and by address, never "undefined"', async () => {
+    const data = tempDataDir();
+    const prefix = uniquePrefix('rlkeys');
+    const redis = new Redis(testEnv.redisUrl!);
+    const app = await buildApp(
+      loadConfig({
+        DATA_DIR: data.dir,
+        REDIS_URL: testEnv.redisUrl!,
+        DATABASE_URL: testEnv.databaseUrl!,
+        REDIS_KEY_PREFIX: prefix,
+        PERSISTER: 'off',
+        ADMIN_TOKEN,
+        LOG_LEVEL: 'silent',
+      }),
+      { logger: false },
+    );
+    try {
+      await app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        headers: { 'x-device-fingerprint': deviceId() },
+        payload: eventsBody(1),
+      });
+      await app.inject({
+        url: '/v1/admin/stats?from=2026-01-01&to=2026-01-02',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      const keys = (await redis.keys(`${prefix}rl:*`)).map((k) =>
+        k.slice(prefix.length).replace(/:[A-Za-z0-9_-]{43}$/, ':<hash>'),
+      );
+      expect(keys.sort()).toEqual([
+        'rl:GET:/v1/admin/stats:a:<hash>',
+        'rl:POST:/v1/events:d:<hash>',
+        'rl:address:<hash>',
+      ]);
+    } finally {
+      await app.close();
+      const all = await redis.keys(`${prefix}*`);
+      if (all.length > 0) await redis.unlink(...all);
+      redis.disconnect();
+      data.remove();
+    }
+  });
+});
+
+describe.runIf(hasServices('postgres'))('start-up errors', () => {
+  const run = async (env: Record<string, string>) => {
+    const data = tempDataDir();
+    try {
+      await promisify(execFile)(process.execPath, [SERVER], {
+        env: { PATH: process.env.PATH, PORT: '0', DATA_DIR: data.dir, ...env },
+        timeout: 60_000,
+      });
+      return { code: 0, stderr: '', stdout: '' };
+    } catch (err) {
+      const e = err as { code: number; stderr: string; stdout: string };
+      return { code: e.code, stderr: e.stderr, stdout: e.stdout };
+    } finally {
+      data.remove();
+    }
+  };
+
+  it('names REDIS_URL and its address, password hidden, on one line when Redis is unreachable', async () => {
+    const r = await run({ REDIS_URL: 'redis://:hunter2@127.0.0.1:1', DATABASE_URL: testEnv.databaseUrl! });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(
+      /^devicelink: cannot start: REDIS_URL \(redis:\/\/:\*\*\*@127\.0\.0\.1:1\): Redis is unreachable/,
+    );
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr + r.stdout).not.toContain('hunter2');
+  });
+
+  it('names DATABASE_URL and its address on one line when the database does not exist', async () => {
+    const url = new URL(testEnv.databaseUrl!);
+    url.pathname = '/dl_no_such_database_here';
+    url.password = 'hunter2';
+    const r = await run({ DATABASE_URL: url.toString() });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(
+      /^devicelink: cannot start: DATABASE_URL \(postgres:\/\/[^ ]*:\*\*\*@[^ ]*\/dl_no_such_database_here\): .*does not exist/,
+    );
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr + r.stdout).not.toContain('hunter2');
+  });
+});

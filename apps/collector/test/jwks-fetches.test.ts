@@ -1,0 +1,132 @@
+/**
+ * JWKS fetches are bounded whatever tokens arrive (issue #11): one fetch at start, then at most one
+ * per 30 s cooldown for the whole set, none for a kid the fresh set lacks, and none ever from the
+ * anonymous tracking route. A real local JWKS server counts the fetches; the cooldown runs on a fake
+ * clock (only `Date` is faked: sockets and timers stay real).
+ */
+import { randomUUID } from 'node:crypto';
+import { waitFor } from '@devicelink/test-env';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { JwksKeySet } from '../src/auth/jwks-key-set.js';
+import { eventsBody, useCollector } from './support/collector.js';
+import { claims, jwksServer, signJwt } from './support/jwt.js';
+
+describe('the JWKS key set', () => {
+  let jwks: Awaited<ReturnType<typeof jwksServer>>;
+  let keys: JwksKeySet;
+  beforeAll(async () => {
+    jwks = await jwksServer();
+  });
+  afterAll(() => jwks.close());
+  afterEach(() => {
+    keys?.stop();
+    vi.useRealTimers();
+  });
+
+  async function started() {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const before = jwks.fetches();
+    keys = new JwksKeySet({ url: jwks.url });
+    keys.start();
+    await keys.key('key-1', 'RS256', { fetch: true });
+    expect(jwks.fetches() - before).toBe(1);
+    return before + 1;
+  }
+
+  it('refuses a kid the fresh set lacks without fetching', async () => {
+    const fetched = await started();
+    await expect(keys.key('not-there', 'RS256', { fetch: true })).rejects.toMatchObject({
+      code: 'DL_TOKEN_INVALID',
+    });
+    expect(jwks.fetches()).toBe(fetched);
+  });
+
+  it('fetches at most once per cooldown for the whole set, whatever kids arrive', async () => {
+    const fetched = await started();
+    vi.advanceTimersByTime(31_000);
+    const kids = Array.from({ length: 50 }, () => randomUUID());
+    await Promise.allSettled(kids.map((kid) => keys.key(kid, 'RS256', { fetch: true })));
+    expect(jwks.fetches()).toBe(fetched + 1);
+    vi.advanceTimersByTime(29_000);
+    await Promise.allSettled(kids.map((kid) => keys.key(kid, 'RS256', { fetch: true })));
+    expect(jwks.fetches()).toBe(fetched + 1);
+    vi.advanceTimersByTime(2_000);
+    await Promise.allSettled(kids.map((kid) => keys.key(kid, 'RS256', { fetch: true })));
+    expect(jwks.fetches()).toBe(fetched + 2);
+  });
+
+  it('finds a rotated-in key with one fetch once the cooldown passed, and never fetches for a caller that may not', async () => {
+    const fetched = await started();
+    jwks.addKey('key-rotated');
+    vi.advanceTimersByTime(31_000);
+    await expect(keys.key('key-rotated', 'RS256', { fetch: false })).rejects.toMatchObject({
+      code: 'DL_TOKEN_INVALID',
+    });
+    expect(jwks.fetches()).toBe(fetched);
+    expect(await keys.key('key-rotated', 'RS256', { fetch: true })).toContain('BEGIN PUBLIC KEY');
+    expect(jwks.fetches()).toBe(fetched + 1);
+  });
+
+  it('refuses a key used with another algorithm than the set names', async () => {
+    await started();
+    await expect(keys.key('key-1', 'ES256', { fetch: true })).rejects.toMatchObject({
+      code: 'DL_TOKEN_INVALID',
+    });
+  });
+});
+
+describe('JWKS fetches of a collector', () => {
+  let jwks: Awaited<ReturnType<typeof jwksServer>>;
+  beforeAll(async () => {
+    jwks = await jwksServer();
+  });
+  afterAll(() => jwks.close());
+  const ctx = useCollector('jwks', () => ({ JWT_JWKS_URL: jwks.url }));
+  const randomKid = () => signJwt('RS256', claims(), jwks.privateKey, { kid: randomUUID() });
+
+  it('50 tokens with random kids on /v1/events fetch nothing and count as anonymous', async () => {
+    await waitFor(() => jwks.fetches() >= 1, { what: 'the start-up fetch' });
+    const before = jwks.fetches();
+    for (let i = 0; i < 50; i++) {
+      const res = await ctx.app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        headers: { authorization: `Bearer ${randomKid()}` },
+        payload: eventsBody(1),
+      });
+      expect(res.statusCode).toBe(202);
+      expect(res.json().userId).toBeUndefined();
+    }
+    expect(jwks.fetches()).toBe(before);
+  });
+
+  it('a token whose key is in hand is the user on /v1/events, without a fetch', async () => {
+    await waitFor(() => jwks.fetches() >= 1, { what: 'the start-up fetch' });
+    const before = jwks.fetches();
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: {
+        authorization: `Bearer ${signJwt('RS256', claims({ sub: 'user-3' }), jwks.privateKey, { kid: 'key-1' })}`,
+      },
+      payload: eventsBody(1),
+    });
+    expect(res.json()).toMatchObject({ tracked: true, userId: 'user-3' });
+    expect(jwks.fetches()).toBe(before);
+  });
+
+  it('50 identify calls with random kids right after start cost no fetch (the set is fresh) and are 401', async () => {
+    await waitFor(() => jwks.fetches() >= 1, { what: 'the start-up fetch' });
+    const before = jwks.fetches();
+    for (let i = 0; i < 50; i++) {
+      const res = await ctx.app.inject({
+        method: 'POST',
+        url: '/v1/identify',
+        headers: { authorization: `Bearer ${randomKid()}` },
+      });
+      expect(res.statusCode).toBe(401);
+      expect(res.json().code).toBe('DL_TOKEN_INVALID');
+    }
+    expect(jwks.fetches()).toBe(before);
+  });
+});

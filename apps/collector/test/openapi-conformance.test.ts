@@ -1,0 +1,543 @@
+/**
+ * The served OpenAPI document (`/docs/json`) against the server: the document is valid OpenAPI 3, and
+ * for every documented route and every status it documents, a request gets that status with a body the
+ * documented schema (for the answer's content type) accepts. No request gets an undocumented status.
+ * Two collectors answer: one as configured, reaching Redis and Postgres through TCP proxies that the
+ * last cases close (503s), and one whose limits are 1 a minute (429s).
+ */
+import {
+  createTestDatabase,
+  hasServices,
+  startTcpProxy,
+  type TcpProxy,
+  testEnv,
+  throughProxy,
+  uniquePrefix,
+} from '@devicelink/test-env';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config/collector-config.js';
+import { ADMIN_TOKEN, deviceId, eventsBody } from './support/collector.js';
+import { claims, signJwt } from './support/jwt.js';
+
+const SECRET = 'openapi-conformance-secret-0123456789abc';
+const METRICS_TOKEN = 'openapi-conformance-metrics-token-0123';
+const ORIGIN = 'https://shop.test';
+
+type Setup = 'main' | 'limited' | 'down';
+interface Case {
+  name: string;
+  path: string;
+  method: 'get' | 'post' | 'delete';
+  status: number;
+  on?: Setup;
+  /** Defaults: `url` is `path`, method is `method`. */
+  request: Omit<InjectOptions, 'method'> & { url?: string };
+}
+
+interface OpenApiMedia {
+  schema?: object;
+}
+interface OpenApiResponse {
+  content?: Record<string, OpenApiMedia>;
+}
+interface OpenApiDocument {
+  paths: Record<string, Record<string, { responses: Record<string, OpenApiResponse> }>>;
+  components?: { securitySchemes?: Record<string, { type: string; scheme?: string }> };
+}
+
+const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+const userToken = (sub = 'conformance-user') => `Bearer ${signJwt('HS256', claims({ sub }), SECRET)}`;
+
+describe.runIf(hasServices('redis', 'postgres'))('the OpenAPI document and the server agree', () => {
+  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  const apps = {} as Record<Setup, FastifyInstance>;
+  let redisProxy: TcpProxy;
+  let pgProxy: TcpProxy;
+  let doc: OpenApiDocument;
+  const known = deviceId();
+
+  beforeAll(async () => {
+    const database = await createTestDatabase('openapi');
+    cleanups.push(() => database.drop());
+    const redisUrl = new URL(testEnv.redisUrl!);
+    redisProxy = await startTcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
+    cleanups.push(() => redisProxy.close());
+    const pgUrl = new URL(database.url);
+    pgProxy = await startTcpProxy(pgUrl.hostname, Number(pgUrl.port || 5432));
+    cleanups.push(() => pgProxy.close());
+    const prefixes = [uniquePrefix('openapi'), uniquePrefix('openapi-limited')];
+    cleanups.push(async () => {
+      const redis = new Redis(testEnv.redisUrl!);
+      for (const prefix of prefixes) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+          cursor = next;
+          if (keys.length > 0) await redis.unlink(...keys);
+        } while (cursor !== '0');
+      }
+      redis.disconnect();
+    });
+    const base = {
+      ADMIN_TOKEN,
+      JWT_SECRET: SECRET,
+      METRICS_TOKEN,
+      CORS_ORIGINS: ORIGIN,
+      QUEUE_PARTITIONS: '2',
+      LOG_LEVEL: 'silent',
+    };
+    const start = async (env: Record<string, string>) => {
+      const app = await buildApp(loadConfig({ ...base, ...env }), { logger: false });
+      cleanups.push(() => app.close());
+      return app;
+    };
+    apps.main = await start({
+      REDIS_URL: throughProxy(testEnv.redisUrl!, redisProxy),
+      DATABASE_URL: throughProxy(database.url, pgProxy),
+      REDIS_KEY_PREFIX: prefixes[0]!,
+    });
+    apps.down = apps.main;
+    apps.limited = await start({
+      REDIS_URL: testEnv.redisUrl!,
+      DATABASE_URL: database.url,
+      REDIS_KEY_PREFIX: prefixes[1]!,
+      PERSISTER: 'off',
+      RATE_LIMIT_PER_MINUTE: '1',
+      ADMIN_RATE_LIMIT_PER_MINUTE: '1',
+    });
+    doc = (await apps.main.inject({ url: '/docs/json' })).json();
+    // A device the admin detail knows (its live session).
+    const seen = await apps.main.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { 'x-device-fingerprint': known },
+      payload: eventsBody(1),
+    });
+    expect(seen.statusCode).toBe(202);
+  });
+
+  afterAll(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  it('is a valid OpenAPI 3 document with bearer schemes for the admin, user and metrics tokens', async () => {
+    const result = await new Validator().validate(doc as never);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    const schemes = doc.components?.securitySchemes ?? {};
+    for (const name of ['adminToken', 'userToken', 'metricsToken']) {
+      expect(schemes[name]).toMatchObject({ type: 'http', scheme: 'bearer' });
+    }
+  });
+
+  const long = 'x'.repeat(400);
+  const cases: Case[] = [
+    // POST /v1/events
+    {
+      name: 'JSON page views',
+      path: '/v1/events',
+      method: 'post',
+      status: 202,
+      request: { payload: eventsBody(2) },
+    },
+    {
+      name: 'a text/plain beacon',
+      path: '/v1/events',
+      method: 'post',
+      status: 202,
+      request: {
+        headers: { 'content-type': 'text/plain' },
+        payload: JSON.stringify(eventsBody(1, { deviceId: deviceId() })),
+      },
+    },
+    {
+      name: 'a __proto__ key',
+      path: '/v1/events',
+      method: 'post',
+      status: 400,
+      request: { headers: { 'content-type': 'application/json' }, payload: '{"__proto__":{},"events":[]}' },
+    },
+    {
+      name: 'a refused origin',
+      path: '/v1/events',
+      method: 'post',
+      status: 403,
+      request: { headers: { origin: 'https://evil.test' }, payload: eventsBody(1) },
+    },
+    {
+      name: 'a 65 KiB body',
+      path: '/v1/events',
+      method: 'post',
+      status: 413,
+      request: { headers: { 'content-type': 'text/plain' }, payload: 'x'.repeat(65 * 1024) },
+    },
+    {
+      name: 'an XML body',
+      path: '/v1/events',
+      method: 'post',
+      status: 415,
+      request: { headers: { 'content-type': 'application/xml' }, payload: '<events/>' },
+    },
+    // POST /v1/identify
+    {
+      name: 'a valid token',
+      path: '/v1/identify',
+      method: 'post',
+      status: 200,
+      request: { headers: { authorization: userToken(), 'x-device-fingerprint': known } },
+    },
+    {
+      name: 'a malformed JSON body',
+      path: '/v1/identify',
+      method: 'post',
+      status: 400,
+      request: { headers: { authorization: userToken(), 'content-type': 'application/json' }, payload: '{x' },
+    },
+    { name: 'no token', path: '/v1/identify', method: 'post', status: 401, request: {} },
+    {
+      name: 'a sub with a right-to-left override',
+      path: '/v1/identify',
+      method: 'post',
+      status: 401,
+      request: { headers: { authorization: userToken('evil\u202egnp.exe') } },
+    },
+    {
+      name: 'an XML body',
+      path: '/v1/identify',
+      method: 'post',
+      status: 415,
+      request: {
+        headers: { authorization: userToken(), 'content-type': 'application/xml' },
+        payload: '<x/>',
+      },
+    },
+    // GET /v1/admin/devices/{deviceId}
+    {
+      name: 'a known device',
+      path: '/v1/admin/devices/{deviceId}',
+      method: 'get',
+      status: 200,
+      request: { url: `/v1/admin/devices/${known}`, headers: admin },
+    },
+    {
+      name: 'an invalid id',
+      path: '/v1/admin/devices/{deviceId}',
+      method: 'get',
+      status: 400,
+      request: { url: '/v1/admin/devices/short', headers: admin },
+    },
+    {
+      name: 'no token',
+      path: '/v1/admin/devices/{deviceId}',
+      method: 'get',
+      status: 401,
+      request: { url: `/v1/admin/devices/${known}` },
+    },
+    {
+      name: 'an unknown device',
+      path: '/v1/admin/devices/{deviceId}',
+      method: 'get',
+      status: 404,
+      request: { url: `/v1/admin/devices/${deviceId()}`, headers: admin },
+    },
+    {
+      name: 'a 400-character id',
+      path: '/v1/admin/devices/{deviceId}',
+      method: 'get',
+      status: 414,
+      request: { url: `/v1/admin/devices/${long}`, headers: admin },
+    },
+    // DELETE /v1/admin/devices/{deviceId}
+    {
+      name: 'an erasure',
+      path: '/v1/admin/devices/{deviceId}',
+      method: 'delete',
+      status: 204,
+      request: { url: `/v1/admin/devices/${deviceId()}`, headers: admin },
+    },
+    {
+      name: 'an invalid id',
+      path: '/v1/admin/devices/{deviceId}',
+      method: 'delete',
+      status: 400,
+      request: { url: '/v1/admin/devices/short', headers: admin },
+    },
+    {
+      name: 'a wrong token',
+      path: '/v1/admin/devices/{deviceId}',
+      method: 'delete',
+      status: 401,
+      request: { url: `/v1/admin/devices/${deviceId()}`, headers: { authorization: 'Bearer wrong' } },
+    },
+    {
+      name: 'a 400-character id',
+      path: '/v1/admin/devices/{deviceId}',
+      method: 'delete',
+      status: 414,
+      request: { url: `/v1/admin/devices/${long}`, headers: admin },
+    },
+    // DELETE /v1/admin/users/{userId}
+    {
+      name: 'an erasure',
+      path: '/v1/admin/users/{userId}',
+      method: 'delete',
+      status: 204,
+      request: { url: '/v1/admin/users/nobody-42', headers: admin },
+    },
+    {
+      name: 'a user id with a bidi isolate',
+      path: '/v1/admin/users/{userId}',
+      method: 'delete',
+      status: 400,
+      request: { url: `/v1/admin/users/${encodeURIComponent('a\u2066b')}`, headers: admin },
+    },
+    {
+      name: 'no token',
+      path: '/v1/admin/users/{userId}',
+      method: 'delete',
+      status: 401,
+      request: { url: '/v1/admin/users/nobody-42' },
+    },
+    {
+      name: 'a 400-character id',
+      path: '/v1/admin/users/{userId}',
+      method: 'delete',
+      status: 414,
+      request: { url: `/v1/admin/users/${long}`, headers: admin },
+    },
+    // GET /v1/admin/stats
+    {
+      name: 'a window',
+      path: '/v1/admin/stats',
+      method: 'get',
+      status: 200,
+      request: { url: '/v1/admin/stats?from=2026-01-01&to=2026-02-01', headers: admin },
+    },
+    {
+      name: 'an inverted window',
+      path: '/v1/admin/stats',
+      method: 'get',
+      status: 400,
+      request: { url: '/v1/admin/stats?from=2026-02-01&to=2026-01-01', headers: admin },
+    },
+    {
+      name: 'no token',
+      path: '/v1/admin/stats',
+      method: 'get',
+      status: 401,
+      request: { url: '/v1/admin/stats?from=2026-01-01&to=2026-02-01' },
+    },
+    // GET /v1/admin/dead-letters, POST /v1/admin/dead-letters/replay
+    {
+      name: 'a page',
+      path: '/v1/admin/dead-letters',
+      method: 'get',
+      status: 200,
+      request: { url: '/v1/admin/dead-letters?limit=10', headers: admin },
+    },
+    {
+      name: 'a malformed cursor',
+      path: '/v1/admin/dead-letters',
+      method: 'get',
+      status: 400,
+      request: { url: '/v1/admin/dead-letters?after=nope', headers: admin },
+    },
+    {
+      name: 'no token',
+      path: '/v1/admin/dead-letters',
+      method: 'get',
+      status: 401,
+      request: { url: '/v1/admin/dead-letters' },
+    },
+    {
+      name: 'a replay of nothing',
+      path: '/v1/admin/dead-letters/replay',
+      method: 'post',
+      status: 200,
+      request: { headers: admin, payload: { limit: 10 } },
+    },
+    {
+      name: 'a limit out of range',
+      path: '/v1/admin/dead-letters/replay',
+      method: 'post',
+      status: 400,
+      request: { headers: admin, payload: { limit: 0 } },
+    },
+    {
+      name: 'no token',
+      path: '/v1/admin/dead-letters/replay',
+      method: 'post',
+      status: 401,
+      request: { payload: { limit: 1 } },
+    },
+    // Operations
+    { name: 'alive', path: '/healthz', method: 'get', status: 200, request: {} },
+    { name: 'ready', path: '/readyz', method: 'get', status: 200, request: {} },
+    {
+      name: 'a scrape with the token',
+      path: '/metrics',
+      method: 'get',
+      status: 200,
+      request: { headers: { authorization: `Bearer ${METRICS_TOKEN}` } },
+    },
+    { name: 'a scrape without the token', path: '/metrics', method: 'get', status: 401, request: {} },
+  ];
+
+  // 429: the second request of a minute on the collector limited to one a minute.
+  const stats = '/v1/admin/stats?from=2026-01-01&to=2026-02-01';
+  const limited: Array<Omit<Case, 'name' | 'on'>> = [
+    {
+      path: '/v1/events',
+      method: 'post',
+      status: 202,
+      request: { headers: { 'x-device-fingerprint': known }, payload: eventsBody(1) },
+    },
+    {
+      path: '/v1/identify',
+      method: 'post',
+      status: 200,
+      request: { headers: { authorization: userToken(), 'x-device-fingerprint': known } },
+    },
+    {
+      path: '/v1/admin/devices/{deviceId}',
+      method: 'get',
+      status: 404,
+      request: { url: `/v1/admin/devices/${deviceId()}`, headers: admin },
+    },
+    {
+      path: '/v1/admin/devices/{deviceId}',
+      method: 'delete',
+      status: 204,
+      request: { url: `/v1/admin/devices/${deviceId()}`, headers: admin },
+    },
+    {
+      path: '/v1/admin/users/{userId}',
+      method: 'delete',
+      status: 204,
+      request: { url: '/v1/admin/users/u-1', headers: admin },
+    },
+    { path: '/v1/admin/stats', method: 'get', status: 200, request: { url: stats, headers: admin } },
+    {
+      path: '/v1/admin/dead-letters',
+      method: 'get',
+      status: 200,
+      request: { url: '/v1/admin/dead-letters', headers: admin },
+    },
+    {
+      path: '/v1/admin/dead-letters/replay',
+      method: 'post',
+      status: 200,
+      request: { headers: admin, payload: { limit: 1 } },
+    },
+  ];
+  for (const c of limited) {
+    cases.push({ ...c, name: 'the first request of the minute', on: 'limited' });
+    cases.push({ ...c, name: 'a second request in the minute', status: 429, on: 'limited' });
+  }
+
+  // 503: Redis and Postgres cut (run last).
+  const down: Array<Omit<Case, 'name' | 'status' | 'on'>> = [
+    {
+      path: '/v1/events',
+      method: 'post',
+      request: { headers: { 'x-device-fingerprint': known }, payload: eventsBody(1) },
+    },
+    {
+      path: '/v1/identify',
+      method: 'post',
+      request: { headers: { authorization: userToken(), 'x-device-fingerprint': known } },
+    },
+    {
+      path: '/v1/admin/devices/{deviceId}',
+      method: 'get',
+      request: { url: `/v1/admin/devices/${known}`, headers: admin },
+    },
+    {
+      path: '/v1/admin/devices/{deviceId}',
+      method: 'delete',
+      request: { url: `/v1/admin/devices/${known}`, headers: admin },
+    },
+    {
+      path: '/v1/admin/users/{userId}',
+      method: 'delete',
+      request: { url: '/v1/admin/users/u-2', headers: admin },
+    },
+    { path: '/v1/admin/stats', method: 'get', request: { url: stats, headers: admin } },
+    {
+      path: '/v1/admin/dead-letters',
+      method: 'get',
+      request: { url: '/v1/admin/dead-letters', headers: admin },
+    },
+    {
+      path: '/v1/admin/dead-letters/replay',
+      method: 'post',
+      request: { headers: admin, payload: { limit: 1 } },
+    },
+    { path: '/readyz', method: 'get', request: {} },
+  ];
+  for (const c of down) cases.push({ ...c, name: 'Redis and Postgres unreachable', status: 503, on: 'down' });
+
+  const answered = new Set<string>();
+  let outage = false;
+
+  /** Checks the answer against the document; returns the problems found. */
+  function conformance(c: Case, status: number, contentType: string | undefined, body: string): string[] {
+    const operation = doc.paths[c.path]?.[c.method];
+    if (!operation) return [`${c.method.toUpperCase()} ${c.path} is not documented`];
+    const response = operation.responses[String(status)];
+    if (!response)
+      return [`status ${status} is not documented (${Object.keys(operation.responses).join(', ')})`];
+    if (!response.content)
+      return body === '' ? [] : [`status ${status} documents no body, got ${body.slice(0, 80)}`];
+    const type = (contentType ?? '').split(';')[0]!.trim();
+    const media = Object.entries(response.content).find(([k]) => k.split(';')[0]!.trim() === type)?.[1];
+    if (!media?.schema) return [`content type ${contentType} of ${status} is not documented`];
+    const value = type === 'application/json' ? JSON.parse(body) : body;
+    const validate = ajv.compile(media.schema);
+    return validate(value)
+      ? []
+      : [`body does not match: ${ajv.errorsText(validate.errors)} in ${body.slice(0, 200)}`];
+  }
+
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats.default(ajv);
+
+  it.each(cases.map((c) => [`${c.method.toUpperCase()} ${c.path}: ${c.name} -> ${c.status}`, c] as const))(
+    '%s',
+    async (_title, c) => {
+      if (c.on === 'down' && !outage) {
+        // Closed, not cut: connections are refused at once (a cut proxy accepts and drops them, and
+        // the clients' retries then take longer than a test).
+        outage = true;
+        await Promise.all([redisProxy.close(), pgProxy.close()]);
+      }
+      const app = apps[c.on ?? 'main'];
+      const res = await app.inject({
+        method: c.method.toUpperCase() as 'GET',
+        url: c.request.url ?? c.path,
+        ...c.request,
+      });
+      expect(res.statusCode, res.body).toBe(c.status);
+      expect(
+        conformance(c, res.statusCode, res.headers['content-type'] as string | undefined, res.body),
+      ).toEqual([]);
+      answered.add(`${c.method} ${c.path} ${res.statusCode}`);
+    },
+  );
+
+  it('covers every status of every documented route', () => {
+    const documented: string[] = [];
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        for (const status of Object.keys(operation.responses)) documented.push(`${method} ${path} ${status}`);
+      }
+    }
+    expect(documented.filter((d) => !answered.has(d))).toEqual([]);
+  });
+});
