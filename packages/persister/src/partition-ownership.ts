@@ -27,6 +27,8 @@ export interface HeldPartition {
   validUntil: number;
   /** Read this consumer's own pending entries first (after a takeover, or a failed ack). */
   pendingFirst: boolean;
+  /** When its pending entries were last taken over (at acquisition, then once a lease time). */
+  takenOverAt: number;
 }
 
 /** Options of {@link PartitionOwnership}. */
@@ -192,8 +194,27 @@ export class PartitionOwnership {
       // A failed renewal (store unreachable) keeps the local validity: it runs out by itself.
     });
     if (lost.length > 0) this.#o.onChange?.({ taken: [], lost });
+    await this.#sweep(sentAt);
     const wanted = [...share].filter((p) => !this.#held.has(p));
     if (wanted.length > 0) await this.#take(wanted, sentAt);
+  }
+
+  /**
+   * Once a lease time, takes over again whatever is pending in a held partition under another consumer
+   * name: nothing should be (reads and acks are lease-checked), but a persister of an older version
+   * during a rolling upgrade, or a read sent just before a lease was lost, would leave entries there.
+   */
+  async #sweep(now: number): Promise<void> {
+    const { queue, member, leaseMs } = this.#o;
+    const due = [...this.#held.values()].filter((h) => now - h.takenOverAt >= leaseMs);
+    const done = await Promise.allSettled(due.map((h) => queue.takeOver(h.partition, member)));
+    done.forEach((d, i) => {
+      const h = due[i]!;
+      h.takenOverAt = now;
+      if (d.status === 'fulfilled') {
+        if (d.value.claimed > 0) h.pendingFirst = true;
+      } else this.#o.onError(d.reason, `leases (take over partition ${h.partition})`);
+    });
   }
 
   /** Takes the free leases among `wanted`, advances their fences and takes over their pending entries. */
@@ -225,6 +246,7 @@ export class PartitionOwnership {
         epoch: epochs.get(partition)!,
         validUntil: sentAt + leaseMs,
         pendingFirst: true,
+        takenOverAt: sentAt,
       });
       taken.push(partition);
     });

@@ -185,7 +185,8 @@ describe.runIf(hasServices('postgres'))('the migration to the partitioned page-v
         .insertInto('page_views')
         .values(ids.map((id) => ({ event_id: id, device_id: d, url: '/old', server_ts: new Date() })))
         .execute();
-      expect(await migrate(db.db)).toEqual(['2026-12-01T02-00-01-page-views-by-subject-and-id-time']);
+      // Later migrations (the partition fences) come along; this one is the copy.
+      expect(await migrate(db.db)).toContain('2026-12-01T02-00-01-page-views-by-subject-and-id-time');
       const { rows } = await sql<{ event_id: string; id_time: Date }>`
         select event_id, id_time from page_views where device_id = ${d}`.execute(db.db);
       expect(rows).toHaveLength(3);

@@ -237,4 +237,17 @@ describe.runIf(hasServices('redis', 'postgres'))('partition ownership', () => {
     await waitFor(async () => (await rowsOf(records.map((r) => r.eventId))) === 1, { what: 'the row' });
     expect(p.status()).toMatchObject({ standby: false, stalled: false, partitions: [0, 1, 2, 3] });
   });
+
+  it('entries a persister of an older version read in an owned partition are taken over within a lease time', async () => {
+    const p = persister('owner', 1_000);
+    p.start();
+    await waitFor(() => p.status().partitions.length === PARTITIONS, { what: 'every partition' });
+    const d = deviceIn(0);
+    const records = [pageview(d), pageview(d)];
+    // An unguarded read, as a persister without leases does, racing the owner's next pass.
+    await appendForTest(store, d, records);
+    await store.read(0, 'old-version', 10);
+    await waitFor(async () => (await rowsOf(records.map((r) => r.eventId))) === 2, { what: 'both rows' });
+    await waitFor(async () => (await store.depth(0)) === 0, { what: 'partition 0 drained' });
+  });
 });
