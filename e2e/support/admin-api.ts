@@ -1,7 +1,7 @@
 /**
  * The collector's admin device detail (`GET /v1/admin/devices/:id`), read from the test process with
  * the admin token: Postgres is the source of every report, so this is where persisted page views,
- * sessions, links and aliases are checked.
+ * sessions, links, edges and the resolved browser are checked.
  */
 import { ADMIN_TOKEN } from './collector-process.js';
 
@@ -14,7 +14,9 @@ export interface DeviceDetail {
     sessions: { id: string; source: string; pageViews: number; convertedUserId: string | null }[];
   };
   links: { userId: string; linkedAt: string }[];
-  aliases: { deviceId: string; aliasId: string }[];
+  edges: { deviceId: string; otherId: string; kind: 'cookie' | 'yield' | 'join'; inferred: boolean }[];
+  /** The ids of the device's browser (cookie edges and standing joins), the earliest first. */
+  browser: { canonicalId: string; devices: { deviceId: string; inferred: boolean }[] };
 }
 
 /** Reads the detail of `deviceId`; throws on any answer but 200. */

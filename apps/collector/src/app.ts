@@ -26,6 +26,7 @@ import { adminDeviceRoutes } from './routes/admin-device-route.js';
 import { adminStatsRoute } from './routes/admin-stats-route.js';
 import { adminUserRoutes } from './routes/admin-user-route.js';
 import { demoRoutes } from './routes/demo-routes.js';
+import { deviceRoutes } from './routes/device-routes.js';
 import { eventsRoute } from './routes/events-route.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { identifyRoute } from './routes/identify-route.js';
@@ -173,17 +174,30 @@ export async function buildApp(
     installRequestGuards(app, {
       corsOrigins: config.corsOrigins,
       addressLimit,
-      limitedRoutes: ['/v1/events', '/v1/identify'],
+      limitedRoutes: ['/v1/events', '/v1/identify', '/v1/device/fingerprint'],
     });
 
     const verifier = await registerTokenVerifier(app, config);
     await app.register(devicelink, {
       store: resources.store,
-      cookie: { secure: config.cookieSecure, sameSite: config.cookieSameSite },
+      cookie: {
+        secure: config.cookieSecure,
+        sameSite: config.cookieSameSite,
+        ...(config.cookieDomain ? { domain: config.cookieDomain } : {}),
+        partitioned: config.cookiePartitioned,
+      },
       honorGpc: config.honorGpc,
       queryAllowlist: config.queryAllowlist,
       authenticate: authenticateWith(verifier),
+      recovery: resources.recoverySecret ? { secret: resources.recoverySecret } : null,
     });
+    app.log.info(
+      resources.recoverySecret
+        ? `fingerprint joins on (RECOVERY_DAYS=${config.recovery.days})`
+        : config.recovery.enabled
+          ? 'fingerprint joins off: RECOVERY_SECRET is not set (every collector on this store needs the same one)'
+          : 'fingerprint joins off (RECOVERY=off)',
+    );
 
     await app.register(eventsRoute, {
       queryAllowlist: config.queryAllowlist,
@@ -194,9 +208,9 @@ export async function buildApp(
       verifier,
       rateLimit,
       honorGpc: config.honorGpc,
-      cookie: { secure: config.cookieSecure, sameSite: config.cookieSameSite },
       onConverted: () => metrics.conversions.inc(),
     });
+    await app.register(deviceRoutes, { rateLimit, store: resources.store });
     if (config.debugRoutes || config.demo) await app.register(sessionRoute, { store: resources.store });
     if (config.adminToken) {
       // Per client address, counted before the token is checked (see auth/admin-auth.ts).

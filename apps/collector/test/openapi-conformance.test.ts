@@ -89,6 +89,8 @@ describe.runIf(hasServices('redis', 'postgres'))('the OpenAPI document and the s
       JWT_SECRET: SECRET,
       METRICS_TOKEN,
       CORS_ORIGINS: ORIGIN,
+      // Fingerprint joins on, so the evidence route reaches the store (and answers 503 without it).
+      RECOVERY_SECRET: 'openapi-conformance-recovery-secret-0123',
       QUEUE_PARTITIONS: '2',
       LOG_LEVEL: 'silent',
     };
@@ -216,6 +218,57 @@ describe.runIf(hasServices('redis', 'postgres'))('the OpenAPI document and the s
         headers: { authorization: userToken(), 'content-type': 'application/xml' },
         payload: '<x/>',
       },
+    },
+    // POST /v1/device/fingerprint
+    {
+      name: 'evidence of a device',
+      path: '/v1/device/fingerprint',
+      method: 'post',
+      status: 202,
+      request: { headers: { 'x-device-fingerprint': deviceId() }, payload: { visitorId: 'conformance' } },
+    },
+    {
+      name: 'no visitorId',
+      path: '/v1/device/fingerprint',
+      method: 'post',
+      status: 400,
+      request: { headers: { 'x-device-fingerprint': deviceId() }, payload: {} },
+    },
+    {
+      name: 'a 65 KiB body',
+      path: '/v1/device/fingerprint',
+      method: 'post',
+      status: 413,
+      request: { payload: { visitorId: 'x'.repeat(65 * 1024) } },
+    },
+    {
+      name: 'an XML body',
+      path: '/v1/device/fingerprint',
+      method: 'post',
+      status: 415,
+      request: { headers: { 'content-type': 'application/xml' }, payload: '<x/>' },
+    },
+    // DELETE /v1/device/cookie, /v1/device/recovery, /v1/device
+    {
+      name: 'a reset',
+      path: '/v1/device/cookie',
+      method: 'delete',
+      status: 204,
+      request: { cookies: { device_fp: deviceId() } },
+    },
+    {
+      name: 'consent withdrawn',
+      path: '/v1/device/recovery',
+      method: 'delete',
+      status: 204,
+      request: { headers: { 'x-device-fingerprint': deviceId() } },
+    },
+    {
+      name: 'a browser erasing itself',
+      path: '/v1/device',
+      method: 'delete',
+      status: 204,
+      request: { headers: { 'x-device-fingerprint': deviceId() } },
     },
     // GET /v1/admin/devices/{deviceId}
     {
@@ -435,6 +488,25 @@ describe.runIf(hasServices('redis', 'postgres'))('the OpenAPI document and the s
       status: 200,
       request: { headers: admin, payload: { limit: 1 } },
     },
+    {
+      path: '/v1/device/fingerprint',
+      method: 'post',
+      status: 202,
+      request: { headers: { 'x-device-fingerprint': known }, payload: { visitorId: 'limited' } },
+    },
+    { path: '/v1/device/cookie', method: 'delete', status: 204, request: {} },
+    {
+      path: '/v1/device/recovery',
+      method: 'delete',
+      status: 204,
+      request: { headers: { 'x-device-fingerprint': known } },
+    },
+    {
+      path: '/v1/device',
+      method: 'delete',
+      status: 204,
+      request: { headers: { 'x-device-fingerprint': deviceId() } },
+    },
   ];
   for (const c of limited) {
     cases.push({ ...c, name: 'the first request of the minute', on: 'limited' });
@@ -479,6 +551,17 @@ describe.runIf(hasServices('redis', 'postgres'))('the OpenAPI document and the s
       method: 'post',
       request: { headers: admin, payload: { limit: 1 } },
     },
+    {
+      path: '/v1/device/fingerprint',
+      method: 'post',
+      request: { headers: { 'x-device-fingerprint': deviceId() }, payload: { visitorId: 'down' } },
+    },
+    {
+      path: '/v1/device/recovery',
+      method: 'delete',
+      request: { headers: { 'x-device-fingerprint': known } },
+    },
+    { path: '/v1/device', method: 'delete', request: { headers: { 'x-device-fingerprint': deviceId() } } },
     { path: '/readyz', method: 'get', request: {} },
   ];
   for (const c of down) cases.push({ ...c, name: 'Redis and Postgres unreachable', status: 503, on: 'down' });

@@ -107,6 +107,10 @@ describe('metrics and the OpenAPI document', () => {
       [
         'POST /v1/events',
         'POST /v1/identify',
+        'POST /v1/device/fingerprint',
+        'DELETE /v1/device/cookie',
+        'DELETE /v1/device/recovery',
+        'DELETE /v1/device',
         'GET /v1/session',
         'GET /v1/admin/devices/{deviceId}',
         'DELETE /v1/admin/devices/{deviceId}',

@@ -17,6 +17,11 @@ const at = (iso: string) => new Date(iso);
  * Whole day: started 5, converted 3, rate 0.6, median page views 3 (of 1, 3, 5), median seconds 300
  * (of 100, 300, 600). From 12:00: started 4, converted 2, rate 0.5, medians (1+5)/2 = 3 and
  * (100+600)/2 = 350.
+ *
+ * Edges (resolved when read): 0001 met the cookie of 0000 (cookie edge); 0003 is joined to 0002 by a
+ * standing fingerprint join; 0004's join to 0000 was revoked. Whole day: devices 5, browsers by cookie
+ * 4 ({0,1} {2} {3} {4}), browsers 3 ({0,1} {2,3} {4}). From 12:00: devices 4 (1 to 4; 0001 still
+ * reaches 0000 outside the window), browsers by cookie 4, browsers 3.
  */
 const SESSIONS: Array<{ first: string; converted?: string; views: string[] }> = [
   {
@@ -64,6 +69,10 @@ describe.runIf(hasServices('postgres'))('GET /v1/admin/stats', () => {
           link_id: s.converted ? randomUUID() : null,
         })
         .execute();
+      await db.db
+        .insertInto('devices')
+        .values({ device_id: device, first_seen: at(s.first), last_seen: at(s.first) })
+        .execute();
       for (const v of s.views) {
         await db.db
           .insertInto('page_views')
@@ -78,6 +87,20 @@ describe.runIf(hasServices('postgres'))('GET /v1/admin/stats', () => {
           .execute();
       }
     }
+    const dev = (i: number) => `stats-device-${String(i).padStart(4, '0')}`;
+    const t = at('2026-01-10T17:00:00Z');
+    await db.db
+      .insertInto('device_edges')
+      .values([
+        { device_id: dev(1), other_id: dev(0), kind: 'cookie', first_seen: t },
+        { device_id: dev(3), other_id: dev(2), kind: 'join', first_seen: t },
+        { device_id: dev(4), other_id: dev(0), kind: 'join', first_seen: t },
+      ])
+      .execute();
+    await db.db
+      .insertInto('fingerprint_revocations')
+      .values({ device_id: dev(0), revoked_until: at('2026-01-10T18:00:00Z') })
+      .execute();
     app = await collector({ DATABASE_URL: database.url, DATA_DIR: dataDir.dir, ADMIN_TOKEN });
   });
   afterAll(async () => {
@@ -101,6 +124,39 @@ describe.runIf(hasServices('postgres'))('GET /v1/admin/stats', () => {
       conversionRate: 0.6,
       medianPageViewsBeforeConversion: 3,
       medianSecondsToConversion: 300,
+      devices: 5,
+      browsers: 3,
+      browsersByCookie: 4,
+    });
+  });
+
+  it('the device detail resolves its browser to the earliest id, marking ids reached by a join inferred', async () => {
+    const res = await app.inject({
+      url: '/v1/admin/devices/stats-device-0003',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(res.json().browser).toEqual({
+      canonicalId: 'stats-device-0002',
+      devices: [
+        { deviceId: 'stats-device-0002', inferred: true, firstSeen: '2026-01-10T13:00:00.000Z' },
+        { deviceId: 'stats-device-0003', inferred: false, firstSeen: '2026-01-10T15:00:00.000Z' },
+      ],
+    });
+    // A revoked join is not followed; the cookie edge is, and is proof (not inferred).
+    const revoked = await app.inject({
+      url: '/v1/admin/devices/stats-device-0004',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(revoked.json().browser.devices.map((d: { deviceId: string }) => d.deviceId)).toEqual([
+      'stats-device-0004',
+    ]);
+    const cookie = await app.inject({
+      url: '/v1/admin/devices/stats-device-0001',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(cookie.json().browser).toMatchObject({
+      canonicalId: 'stats-device-0000',
+      devices: [{ inferred: false }, { inferred: false }],
     });
   });
 
@@ -112,6 +168,9 @@ describe.runIf(hasServices('postgres'))('GET /v1/admin/stats', () => {
       conversionRate: 0.5,
       medianPageViewsBeforeConversion: 3,
       medianSecondsToConversion: 350,
+      devices: 4,
+      browsers: 3,
+      browsersByCookie: 4,
     });
   });
 

@@ -26,18 +26,21 @@ export {
   DEVICELINK_ALLOWED_HEADERS,
   DEVICELINK_EXPOSED_HEADERS,
 } from './plugin/cors-options.js';
-export type { DeviceLink, TrackResult } from './plugin/device-link-api.js';
-export type { CookieSameSite, DeviceLinkOptions } from './plugin/plugin-options.js';
+export type { DeviceLink, EvidenceResult, TrackResult } from './plugin/device-link-api.js';
+export type { CookieOptions, CookieSameSite, DeviceLinkOptions } from './plugin/plugin-options.js';
 export { headersDenyConsent } from './plugin/request-signals.js';
 export type {
-  AliasRecord,
   DeviceSource,
+  EdgeKind,
+  EdgeRecord,
   EraseRecord,
   EraseUserRecord,
+  ForgetEdgesRecord,
   LinkRecord,
   PageviewRecord,
   QueueEntry,
   QueueRecord,
+  UnjoinRecord,
 } from './records/queue-records.js';
 export type { PoisonEntry } from './redis/redis-queue.js';
 export type { RedisStore, RedisStoreOptions } from './redis/redis-store.js';
@@ -45,7 +48,10 @@ export { createRedisStore } from './redis/redis-store.js';
 export type { DeviceAdmin } from './store/device-admin.js';
 export type {
   ConvertResult,
+  CookieEdge,
   DeviceStore,
+  FingerprintInput,
+  FingerprintResult,
   LiveSession,
   QueuedPageview,
   TouchInput,

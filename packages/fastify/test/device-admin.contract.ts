@@ -26,7 +26,7 @@ export function deviceAdminContract(name: string, make: MakeHarness): void {
       const { store } = h;
       const deviceId = newDeviceId();
       await store.touch(touchInput(deviceId, [pageview(), pageview()]));
-      await store.recordAlias(deviceId, newDeviceId());
+      await store.recordEdge({ kind: 'cookie', deviceId, otherId: newDeviceId() });
       await store.convert(deviceId, 'u1');
       await store.touch(touchInput(deviceId));
       expect((await h.keysOf(deviceId))?.length ?? 1).toBeGreaterThan(0);
@@ -36,9 +36,9 @@ export function deviceAdminContract(name: string, make: MakeHarness): void {
       expect(await store.session(deviceId)).toBeNull();
       expect(await store.touch(touchInput(deviceId))).toEqual({ status: 'erased' });
       expect(await store.convert(deviceId, 'u1')).toEqual({ status: 'erased', sessionId: null });
-      await store.recordAlias(deviceId, newDeviceId());
+      await store.recordEdge({ kind: 'cookie', deviceId, otherId: newDeviceId() });
       const kinds = (await drain(store, deviceId)).map((e) => e.record.kind);
-      expect(kinds).toEqual(['pageview', 'pageview', 'alias', 'link', 'pageview', 'erase']);
+      expect(kinds).toEqual(['pageview', 'pageview', 'edge', 'link', 'pageview', 'erase']);
     });
 
     it('user erasure queues an erase-user record behind the user page views and refuses later ones and links', async () => {

@@ -149,15 +149,18 @@ export function deviceStoreContract(name: string, make: MakeHarness): void {
       expect(links.map((e) => (e.record.kind === 'link' ? e.record.userId : ''))).toEqual(['u1', 'u2', 'u2']);
     });
 
-    it('an alias pair is queued once however often it is recorded', async () => {
+    it('an edge is queued once per pair and kind however often it is recorded', async () => {
       const { store } = await fresh();
       const deviceId = newDeviceId();
       const other = newDeviceId();
-      await Promise.all([1, 2, 3].map(() => store.recordAlias(deviceId, other)));
-      await store.recordAlias(deviceId, deviceId);
-      const aliases = (await drain(store, deviceId)).filter((e) => e.record.kind === 'alias');
-      expect(aliases).toHaveLength(1);
-      expect(aliases[0]?.record).toMatchObject({ kind: 'alias', deviceId, aliasId: other });
+      await Promise.all([1, 2, 3].map(() => store.recordEdge({ kind: 'cookie', deviceId, otherId: other })));
+      await store.recordEdge({ kind: 'yield', deviceId, otherId: other });
+      await store.recordEdge({ kind: 'cookie', deviceId, otherId: deviceId });
+      const edges = (await drain(store, deviceId)).filter((e) => e.record.kind === 'edge');
+      expect(edges.map((e) => e.record)).toEqual([
+        expect.objectContaining({ kind: 'edge', edge: 'cookie', deviceId, otherId: other }),
+        expect.objectContaining({ kind: 'edge', edge: 'yield', deviceId, otherId: other }),
+      ]);
     });
 
     it('the daily salt is 32 bytes, stable for a day and different across days', async () => {

@@ -1,5 +1,6 @@
 import { createMemoryStore } from '../src/memory/memory-store.js';
 import { deviceAdminContract } from './device-admin.contract.js';
+import { deviceIdentityContract } from './device-identity.contract.js';
 import { deviceStoreContract } from './device-store.contract.js';
 import { partitionLeasesContract } from './partition-leases.contract.js';
 import { queueConsumerContract } from './queue-consumer.contract.js';
@@ -22,5 +23,6 @@ const memory: MakeHarness = async (o = {}) => {
 
 deviceStoreContract('memory', memory);
 deviceAdminContract('memory', memory);
+deviceIdentityContract('memory', memory);
 queueConsumerContract('memory', memory);
 partitionLeasesContract('memory', memory);

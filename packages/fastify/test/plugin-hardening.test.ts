@@ -11,7 +11,12 @@ import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryStore, isDeviceLinkError, QueuePartitionsMismatchError } from '../src/index.js';
+import {
+  type CookieEdge,
+  createMemoryStore,
+  isDeviceLinkError,
+  QueuePartitionsMismatchError,
+} from '../src/index.js';
 import { clientDeviceId } from '../src/plugin/client-device-id.js';
 import { QueueFullError } from '../src/store/store-errors.js';
 import { appendForTest } from '../src/testing.js';
@@ -24,35 +29,35 @@ const memoryHarness: MakeHarness = async () => {
   return harnessOf(store, { passTime() {}, keysOf: async () => null, close: () => store.close() });
 };
 
-function aliasSuite(name: string, make: () => MakeHarness): void {
-  describe(`alias records on ${name}`, () => {
-    it('an alias whose alias id was erased is not queued (a stale cookie cannot bring an erased id back)', async () => {
+function edgeSuite(name: string, make: () => MakeHarness): void {
+  describe(`edge records on ${name}`, () => {
+    it('an edge whose other id was erased is not queued (a stale cookie cannot bring an erased id back)', async () => {
       const h = await make()();
       try {
         const erased = newDeviceId();
         const header = newDeviceId();
         await h.store.erase(erased);
-        await h.store.recordAlias(header, erased);
-        const aliases = (await drain(h.store, header)).filter((e) => e.record.kind === 'alias');
-        expect(aliases).toEqual([]);
+        await h.store.recordEdge({ kind: 'cookie', deviceId: header, otherId: erased });
+        const edges = (await drain(h.store, header)).filter((e) => e.record.kind === 'edge');
+        expect(edges).toEqual([]);
       } finally {
         await h.close();
       }
     });
 
-    it('an alias whose device id was erased is not queued, and a live pair still is', async () => {
+    it('an edge whose device id was erased is not queued, and a live pair still is', async () => {
       const h = await make()();
       try {
         const erased = newDeviceId();
         const cookie = newDeviceId();
         await h.store.erase(erased);
-        await h.store.recordAlias(erased, cookie);
-        expect((await drain(h.store, erased)).filter((e) => e.record.kind === 'alias')).toEqual([]);
+        await h.store.recordEdge({ kind: 'cookie', deviceId: erased, otherId: cookie });
+        expect((await drain(h.store, erased)).filter((e) => e.record.kind === 'edge')).toEqual([]);
         const header = newDeviceId();
-        await h.store.recordAlias(header, cookie);
-        const queued = (await drain(h.store, header)).filter((e) => e.record.kind === 'alias');
+        await h.store.recordEdge({ kind: 'cookie', deviceId: header, otherId: cookie });
+        const queued = (await drain(h.store, header)).filter((e) => e.record.kind === 'edge');
         expect(queued.map((e) => e.record)).toMatchObject([
-          { kind: 'alias', deviceId: header, aliasId: cookie },
+          { kind: 'edge', edge: 'cookie', deviceId: header, otherId: cookie },
         ]);
       } finally {
         await h.close();
@@ -61,7 +66,7 @@ function aliasSuite(name: string, make: () => MakeHarness): void {
   });
 }
 
-aliasSuite('the memory store', () => memoryHarness);
+edgeSuite('the memory store', () => memoryHarness);
 
 describe.runIf(hasServices('redis'))('Redis', () => {
   let redis: Redis;
@@ -71,7 +76,7 @@ describe.runIf(hasServices('redis'))('Redis', () => {
   afterAll(async () => {
     await redis.quit();
   });
-  aliasSuite('Redis', () => redisHarness(() => redis));
+  edgeSuite('Redis', () => redisHarness(() => redis));
 });
 
 /** A host app with a login route as the README shows it (convert with clientDeviceId). */
@@ -409,21 +414,21 @@ describe('trackRequests and QUERY_ALLOWLIST (the allowlist was ignored)', () => 
 });
 
 describe('track() on the hot path', () => {
-  it('does not wait for the alias record, and the alias is recorded exactly once per request', async () => {
+  it('does not wait for the edge record, and the edge is recorded exactly once per request', async () => {
     const stores = createMemoryStore();
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const calls: [string, string][] = [];
-    const recordAlias = async (deviceId: string, aliasId: string): Promise<void> => {
-      calls.push([deviceId, aliasId]);
+    const calls: CookieEdge[] = [];
+    const recordEdge = async (edge: CookieEdge): Promise<void> => {
+      calls.push(edge);
       await gate;
     };
-    // The store's methods use private fields: delegate to it, bound, and replace only recordAlias.
+    // The store's methods use private fields: delegate to it, bound, and replace only recordEdge.
     const store = new Proxy(stores, {
       get(target, key) {
-        if (key === 'recordAlias') return recordAlias;
+        if (key === 'recordEdge') return recordEdge;
         const value = Reflect.get(target, key);
         return typeof value === 'function' ? value.bind(target) : value;
       },
@@ -437,7 +442,7 @@ describe('track() on the hot path', () => {
         headers: { 'x-device-fingerprint': HEADER_ID, cookie: `${DEVICE_COOKIE}=${COOKIE_ID}` },
       });
       expect(res.statusCode).toBe(202);
-      expect(calls).toEqual([[HEADER_ID, COOKIE_ID]]);
+      expect(calls).toEqual([{ kind: 'cookie', deviceId: HEADER_ID, otherId: COOKIE_ID }]);
     } finally {
       release();
       await app.close();

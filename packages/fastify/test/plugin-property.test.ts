@@ -67,7 +67,10 @@ function recording(store: DeviceStore): { store: DeviceStore; ids: unknown[] } {
     store: {
       touch: (input) => seen([input.deviceId], () => store.touch(input)),
       convert: (id, user) => seen([id], () => store.convert(id, user)),
-      recordAlias: (id, alias) => seen([id, alias], () => store.recordAlias(id, alias)),
+      recordEdge: (edge) => seen([edge.deviceId, edge.otherId], () => store.recordEdge(edge)),
+      noteMinted: (id) => seen([id], () => store.noteMinted(id)),
+      recordFingerprint: (input) => seen([input.deviceId], () => store.recordFingerprint(input)),
+      withdrawRecovery: (id) => seen([id], () => store.withdrawRecovery(id)),
       queueUserEvents: (user, records) => store.queueUserEvents(user, records),
       dailySalt: (day) => store.dailySalt(day),
     },

@@ -39,7 +39,8 @@ describe('types', () => {
   it('types the options', () => {
     const store = createMemoryStore();
     expectTypeOf<DeviceLinkOptions['cookie']>().toEqualTypeOf<
-      { secure?: boolean; sameSite?: 'lax' | 'strict' | 'none' } | undefined
+      | { secure?: boolean; sameSite?: 'lax' | 'strict' | 'none'; domain?: string; partitioned?: boolean }
+      | undefined
     >();
     expectTypeOf<DeviceLinkOptions['authenticate']>().toEqualTypeOf<
       ((request: FastifyRequest) => Promise<string | null>) | undefined

@@ -138,9 +138,9 @@ describe('response on device work', () => {
     if (!flags.includes('Secure')) expect(set).not.toContain('Secure');
   });
 
-  it('sets no id, cookie or alias on an error answer such as a refused body', async () => {
+  it('sets no id, cookie or edge on an error answer such as a refused body', async () => {
     const stores = createMemoryStore();
-    const recordAlias = vi.spyOn(stores, 'recordAlias');
+    const recordEdge = vi.spyOn(stores, 'recordEdge');
     const a = await app({ store: stores });
     const res = await a.inject({
       method: 'POST',
@@ -152,7 +152,7 @@ describe('response on device work', () => {
     expect(res.statusCode).toBe(400);
     expect(res.headers['x-device-fingerprint']).toBeUndefined();
     expect(setCookies(res.headers)).toEqual([]);
-    expect(recordAlias).not.toHaveBeenCalled();
+    expect(recordEdge).not.toHaveBeenCalled();
     await stores.close();
   });
 
@@ -326,10 +326,17 @@ describe('consent', () => {
   });
 });
 
-describe('aliases', () => {
-  it('lets a differing valid header win, rewrites the cookie and records the alias', async () => {
+/** Every record queued in any partition of `store`. */
+async function allQueued(store: ReturnType<typeof createMemoryStore>) {
+  const all = [];
+  for (let p = 0; p < store.partitions; p++) all.push(...(await store.read(p, 'c', 100)));
+  return all.map((e) => e.record);
+}
+
+describe('edges and the fresh flag', () => {
+  it('lets a differing valid non-fresh header win, rewrites the cookie and records a cookie edge', async () => {
     const stores = createMemoryStore();
-    const recordAlias = vi.spyOn(stores, 'recordAlias');
+    const recordEdge = vi.spyOn(stores, 'recordEdge');
     const a = await app({ store: stores });
     const res = await a.inject({
       url: '/v1/session',
@@ -338,22 +345,80 @@ describe('aliases', () => {
     });
     expect(res.json()).toEqual({ deviceId: HEADER_ID, source: 'header' });
     expect(setCookies(res.headers)[0]).toContain(`device_fp=${HEADER_ID};`);
-    await waitFor(() => recordAlias.mock.calls.length === 1, { what: 'alias recorded' });
-    expect(recordAlias).toHaveBeenCalledWith(HEADER_ID, COOKIE_ID);
-    const queued = await stores.read(0, 'c', 10).then(async (first) => {
-      const all = [...first];
-      for (let p = 1; p < stores.partitions; p++) all.push(...(await stores.read(p, 'c', 10)));
-      return all;
-    });
-    expect(queued.map((e) => e.record)).toContainEqual(
-      expect.objectContaining({ kind: 'alias', deviceId: HEADER_ID, aliasId: COOKIE_ID }),
+    await waitFor(() => recordEdge.mock.calls.length === 1, { what: 'edge recorded' });
+    expect(recordEdge).toHaveBeenCalledWith({ kind: 'cookie', deviceId: HEADER_ID, otherId: COOKIE_ID });
+    expect(await allQueued(stores)).toContainEqual(
+      expect.objectContaining({ kind: 'edge', edge: 'cookie', deviceId: HEADER_ID, otherId: COOKIE_ID }),
     );
     await stores.close();
   });
 
-  it('records the alias once when track() runs, and a failing alias write does not fail the request', async () => {
+  it('a fresh id yields to the cookie on every request (header or beacon) and never rewrites it', async () => {
     const stores = createMemoryStore();
-    const recordAlias = vi.spyOn(stores, 'recordAlias').mockRejectedValue(new Error('store down'));
+    const recordEdge = vi.spyOn(stores, 'recordEdge');
+    const a = await app({ store: stores });
+    const requests = [
+      { url: '/v1/session', headers: { 'x-device-fingerprint': HEADER_ID, 'x-device-fresh': '1' } },
+      {
+        method: 'POST' as const,
+        url: '/v1/events',
+        headers: { 'x-device-fingerprint': HEADER_ID, 'x-device-fresh': '1' },
+        payload: eventsBody(),
+      },
+      {
+        method: 'POST' as const,
+        url: '/v1/events',
+        headers: { 'content-type': 'text/plain' },
+        payload: JSON.stringify(eventsBody({ deviceId: HEADER_ID, fresh: true })),
+      },
+    ];
+    for (const request of requests) {
+      const res = await a.inject({ ...request, cookies: { device_fp: COOKIE_ID } });
+      expect(res.statusCode).toBeLessThan(300);
+      // The SDK adopts the echo: the cookie's id.
+      expect(res.headers['x-device-fingerprint']).toBe(COOKIE_ID);
+      expect(setCookies(res.headers)).toEqual([]);
+    }
+    await waitFor(() => recordEdge.mock.calls.length === requests.length, { what: 'yield edges' });
+    for (const [edge] of recordEdge.mock.calls) {
+      expect(edge).toEqual({ kind: 'yield', deviceId: COOKIE_ID, otherId: HEADER_ID });
+    }
+    const queued = await allQueued(stores);
+    // Counted under the cookie's id; the yield edge queued once (repeats are no-ops).
+    expect(queued.filter((r) => r.kind === 'pageview').map((r) => r.deviceId)).toEqual([
+      COOKIE_ID,
+      COOKIE_ID,
+    ]);
+    expect(queued.filter((r) => r.kind === 'edge')).toEqual([
+      expect.objectContaining({ edge: 'yield', deviceId: COOKIE_ID, otherId: HEADER_ID }),
+    ]);
+    await stores.close();
+  });
+
+  it('a fresh id without a cookie answers, sets the cookie and, with recovery on, starts its join window', async () => {
+    const stores = createMemoryStore();
+    const noteMinted = vi.spyOn(stores, 'noteMinted');
+    const off = await app({ store: stores });
+    await off.inject({
+      url: '/v1/session',
+      headers: { 'x-device-fingerprint': HEADER_ID, 'x-device-fresh': '1' },
+    });
+    expect(noteMinted).not.toHaveBeenCalled();
+    const on = await app({ store: stores, recovery: { secret: 'x'.repeat(32) } });
+    const res = await on.inject({
+      url: '/v1/session',
+      headers: { 'x-device-fingerprint': HEADER_ID, 'x-device-fresh': '1' },
+    });
+    expect(res.json()).toEqual({ deviceId: HEADER_ID, source: 'header' });
+    expect(setCookies(res.headers)[0]).toContain(`device_fp=${HEADER_ID};`);
+    await waitFor(() => noteMinted.mock.calls.length === 1, { what: 'minted noted' });
+    expect(noteMinted).toHaveBeenCalledWith(HEADER_ID);
+    await stores.close();
+  });
+
+  it('records the edge once when track() runs, and a failing edge write does not fail the request', async () => {
+    const stores = createMemoryStore();
+    const recordEdge = vi.spyOn(stores, 'recordEdge').mockRejectedValue(new Error('store down'));
     const a = await app({ store: stores });
     const res = await a.inject({
       method: 'POST',
@@ -363,7 +428,7 @@ describe('aliases', () => {
       payload: eventsBody(),
     });
     expect(res.statusCode).toBe(202);
-    expect(recordAlias).toHaveBeenCalledTimes(1);
+    expect(recordEdge).toHaveBeenCalledTimes(1);
     await stores.close();
   });
 });

@@ -20,7 +20,7 @@ export function queueConsumerContract(name: string, make: MakeHarness): void {
         userPageview(key),
         { kind: 'link', deviceId: newDeviceId(), userId: key, ts: 1, sessionId: null },
         { kind: 'link', deviceId: newDeviceId(), userId: key, ts: 2, sessionId: uuidv7() },
-        { kind: 'alias', deviceId: newDeviceId(), aliasId: newDeviceId(), ts: 3 },
+        { kind: 'edge', edge: 'cookie', deviceId: newDeviceId(), otherId: newDeviceId(), ts: 3 },
         { kind: 'erase', deviceId: newDeviceId(), ts: 4 },
       ];
       await append(key, records);

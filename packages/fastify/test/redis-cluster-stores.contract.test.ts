@@ -1,6 +1,7 @@
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { deviceAdminContract } from './device-admin.contract.js';
+import { deviceIdentityContract } from './device-identity.contract.js';
 import { deviceStoreContract } from './device-store.contract.js';
 import { partitionLeasesContract } from './partition-leases.contract.js';
 import { queueConsumerContract } from './queue-consumer.contract.js';
@@ -23,6 +24,10 @@ describe.runIf(seeds !== null)('Redis Cluster (three nodes)', () => {
     redisHarness(() => cluster),
   );
   deviceAdminContract(
+    'Redis Cluster',
+    redisHarness(() => cluster),
+  );
+  deviceIdentityContract(
     'Redis Cluster',
     redisHarness(() => cluster),
   );

@@ -2,6 +2,7 @@ import { hasServices, testEnv } from '@devicelink/test-env';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { deviceAdminContract } from './device-admin.contract.js';
+import { deviceIdentityContract } from './device-identity.contract.js';
 import { deviceStoreContract } from './device-store.contract.js';
 import { partitionLeasesContract } from './partition-leases.contract.js';
 import { queueConsumerContract } from './queue-consumer.contract.js';
@@ -20,6 +21,10 @@ describe.runIf(hasServices('redis'))('Redis single node', () => {
     redisHarness(() => redis),
   );
   deviceAdminContract(
+    'Redis single node',
+    redisHarness(() => redis),
+  );
+  deviceIdentityContract(
     'Redis single node',
     redisHarness(() => redis),
   );

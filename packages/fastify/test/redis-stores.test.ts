@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { partitionOf } from '@devicelink/protocol';
 import { hasServices, testEnv, uniquePrefix } from '@devicelink/test-env';
 import type { Redis } from 'ioredis';
@@ -47,7 +48,7 @@ describe.runIf(hasServices('redis'))('Redis stores on a single node', () => {
     const sessions = await createRedisStore(redis, { prefix: keyPrefix, partitions: 64 });
     const deviceId = newDeviceId();
     await sessions.touch(touchInput(deviceId));
-    await sessions.recordAlias(deviceId, newDeviceId());
+    await sessions.recordEdge({ kind: 'cookie', deviceId, otherId: newDeviceId() });
     await sessions.convert(deviceId, 'u1');
     await sessions.touch(touchInput(deviceId));
     const tag = `${keyPrefix}${partitionTag(partitionOf(deviceId, 64))}:`;
@@ -91,5 +92,30 @@ describe.runIf(hasServices('redis'))('Redis stores on a single node', () => {
       `[memory] live session hash ${session} B; event-id window (5 ids) ${seen} B; queued page view ≈ ${perEvent.toFixed(0)} B`,
     );
     expect(session).toBeLessThanOrEqual(300);
+  });
+
+  it('reports the memory of a fingerprint entry and of the identity records of a join (MEMORY USAGE)', async () => {
+    const keyPrefix = prefix();
+    const store = await createRedisStore(redis, { prefix: keyPrefix, partitions: 64 });
+    const [owner, claimant] = [newDeviceId(), newDeviceId()];
+    // Keyed hashes as the plugin makes them: 128 bits, base64url.
+    const entry = randomBytes(16).toString('base64url');
+    const network = randomBytes(16).toString('base64url');
+    for (const id of [owner, claimant]) {
+      await store.noteMinted(id);
+      await store.recordFingerprint({ deviceId: id, entry, network });
+    }
+    const usage = async (key: string) => Number(await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
+    const record = (id: string) => `${keyPrefix}${partitionTag(partitionOf(id, 64))}:i:${id}`;
+    const [entryBytes, ownerBytes, claimantBytes] = await Promise.all([
+      usage(`${keyPrefix}fp:{${entry}}`),
+      usage(record(owner)),
+      usage(record(claimant)),
+    ]);
+    console.info(
+      `[memory] fingerprint entry (joined) ${entryBytes} B; identity record: owner ${ownerBytes} B, claimant ${claimantBytes} B`,
+    );
+    // Per registered device about an entry and a record: bounded by the caps, not by traffic.
+    expect(entryBytes + ownerBytes).toBeLessThanOrEqual(600);
   });
 });

@@ -31,6 +31,10 @@ export interface HarnessOptions {
   sessionIdleSeconds?: number;
   sessionMaxSeconds?: number;
   partitions?: number;
+  recoveryDays?: number;
+  joinWindowSeconds?: number;
+  recoveryNetworkDailyCap?: number;
+  recoveryDailyCap?: number;
 }
 
 export type MakeHarness = (options?: HarnessOptions) => Promise<StoreHarness>;

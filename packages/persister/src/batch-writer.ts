@@ -2,19 +2,27 @@
  * Writes the queue entries of a persister pass to Postgres in ONE transaction. Every step is
  * idempotent, so an entry delivered again (reclaimed after a crash between commit and acknowledge)
  * changes nothing: page views are inserted once by event id and only the rows actually inserted count
- * towards their session; links carry a deterministic id; aliases and devices are upserts; erasures
- * delete.
+ * towards their session; links carry a deterministic id; edges, revocations and devices are upserts;
+ * erasures delete.
  *
  * Erasure (docs/protocol.md, Erasure): an `erase` record removes a device, an `erase-user` record
  * the user's links, the sessions and page views converted to the user and the user's own page views,
  * and leaves the user id in `erased_users` for 30 days so that links and page views of the user still
  * queued in other partitions are dropped instead of written back. An erased device likewise stays in
- * `erased_devices` for 30 days: its page views, links and aliases written after the erasure (reclaimed
+ * `erased_devices` for 30 days: its page views, links and edges written after the erasure (reclaimed
  * from a dead consumer's pending list, which is read after newer entries) are dropped.
  */
-import type { AliasRecord, LinkRecord, PageviewRecord, QueueEntry } from '@devicelink/fastify';
+import type {
+  EdgeRecord,
+  ForgetEdgesRecord,
+  LinkRecord,
+  PageviewRecord,
+  QueueEntry,
+  UnjoinRecord,
+} from '@devicelink/fastify';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { applyConversionRule } from './conversion-rule.js';
+import { writeEdges, writeRevocations, writeWithdrawals } from './edge-writes.js';
 import { eraseDevice, erasedDevices, erasedUsers, eraseUser } from './erasure-writes.js';
 import { linkId } from './link-id.js';
 import { ensurePageViewPartitions, pageViewIdTime } from './page-view-partitions.js';
@@ -147,7 +155,9 @@ async function writeChunk(
 ): Promise<void> {
   const pageviews: PageviewRecord[] = [];
   const links: LinkRecord[] = [];
-  const aliases: AliasRecord[] = [];
+  const edges: EdgeRecord[] = [];
+  const unjoins: UnjoinRecord[] = [];
+  const withdrawals: ForgetEdgesRecord[] = [];
   const userIds = new Set<string>();
   for (const { record } of entries) {
     if (record.kind === 'pageview' || record.kind === 'link') {
@@ -181,14 +191,14 @@ async function writeChunk(
     result.erased++;
   }
   // A device erased earlier (its `erase` record written before these entries, e.g. entries reclaimed
-  // from a dead consumer after a restart) gets nothing back: no page view, link or alias.
+  // from a dead consumer after a restart) gets nothing back: no page view, link or edge.
   const deviceIds = new Set<string>();
   for (const { record } of entries) {
     if (record.kind === 'pageview' || record.kind === 'link') {
       if (record.deviceId) deviceIds.add(record.deviceId);
-    } else if (record.kind === 'alias') {
+    } else if (record.kind === 'edge') {
       deviceIds.add(record.deviceId);
-      deviceIds.add(record.aliasId);
+      deviceIds.add(record.otherId);
     }
   }
   const gone = await erasedDevices(trx, [...deviceIds]);
@@ -199,8 +209,12 @@ async function writeChunk(
       pageviews.push(record);
     } else if (record.kind === 'link') {
       if (!(erased.has(record.userId) || gone.has(record.deviceId))) links.push(record);
-    } else if (record.kind === 'alias') {
-      if (!(gone.has(record.deviceId) || gone.has(record.aliasId))) aliases.push(record);
+    } else if (record.kind === 'edge') {
+      if (!(gone.has(record.deviceId) || gone.has(record.otherId))) edges.push(record);
+    } else if (record.kind === 'unjoin') {
+      if (!gone.has(record.deviceId)) unjoins.push(record);
+    } else if (record.kind === 'forget-edges') {
+      withdrawals.push(record);
     }
   }
   // Device rows first-seen/last-seen bounds, from everything in the chunk.
@@ -215,7 +229,7 @@ async function writeChunk(
   };
   for (const p of pageviews) seeDevice(p.deviceId, p.serverTs);
   for (const l of links) seeDevice(l.deviceId, l.ts);
-  for (const a of aliases) seeDevice(a.deviceId, a.ts);
+  for (const e of edges) seeDevice(e.deviceId, e.ts);
   // Sorted, so concurrent passes lock device rows in one order.
   const deviceRows = [...devices.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -254,25 +268,11 @@ async function writeChunk(
   }
   for (const l of links) touched.add(l.deviceId);
 
-  if (aliases.length > 0) {
-    const unique = new Map<string, AliasRecord>();
-    for (const a of aliases) {
-      const key = `${a.deviceId}\u0000${a.aliasId}`;
-      const prev = unique.get(key);
-      if (!prev || a.ts < prev.ts) unique.set(key, a);
-    }
-    for (const rows of slices([...unique.values()])) {
-      await trx
-        .insertInto('device_aliases')
-        .values(rows.map((a) => ({ device_id: a.deviceId, alias_id: a.aliasId, first_seen: date(a.ts) })))
-        .onConflict((oc) =>
-          oc.columns(['device_id', 'alias_id']).doUpdateSet({
-            first_seen: sql`least(device_aliases.first_seen, excluded.first_seen)`,
-          }),
-        )
-        .execute();
-    }
-  }
+  // Withdrawals first: an edge of this chunk made before one is not written (the order of arrival
+  // does not matter either way, see edge-writes.ts).
+  await writeWithdrawals(trx, withdrawals);
+  await writeEdges(trx, edges);
+  await writeRevocations(trx, unjoins);
 }
 
 /** A page view's identity: its subject (device, else user) and event id. */

@@ -7,6 +7,7 @@
 import type { EraseRecord, EraseUserRecord } from '@devicelink/fastify';
 import { TOMBSTONE_SECONDS } from '@devicelink/protocol';
 import { sql, type Transaction } from 'kysely';
+import { eraseEdges } from './edge-writes.js';
 import type { Database } from './schema.js';
 
 const date = (ms: number): Date => new Date(ms);
@@ -15,7 +16,7 @@ const date = (ms: number): Date => new Date(ms);
 const IDS_PER_SELECT = 10_000;
 
 /**
- * Removes everything persisted for the device (aliases in both directions) and records the tombstone:
+ * Removes everything persisted for the device (edges in both directions) and records the tombstone:
  * a page view of the device reclaimed later from a dead consumer's pending list is dropped.
  */
 export async function eraseDevice(trx: Transaction<Database>, record: EraseRecord): Promise<void> {
@@ -37,10 +38,7 @@ export async function eraseDevice(trx: Transaction<Database>, record: EraseRecor
   await trx.deleteFrom('page_views').where('device_id', '=', id).execute();
   await trx.deleteFrom('sessions').where('device_id', '=', id).execute();
   await trx.deleteFrom('identity_links').where('device_id', '=', id).execute();
-  await trx
-    .deleteFrom('device_aliases')
-    .where((eb) => eb.or([eb('device_id', '=', id), eb('alias_id', '=', id)]))
-    .execute();
+  await eraseEdges(trx, id);
   await trx.deleteFrom('devices').where('device_id', '=', id).execute();
 }
 

@@ -58,11 +58,28 @@ export interface IdentityLinksTable {
   session_id: string | null;
 }
 
-/** Header id seen with a different cookie id (never followed by erasure or linking). */
-export interface DeviceAliasesTable {
+/**
+ * Edges between two ids of one browser, as observed (docs/protocol.md, Edges): `cookie` (non-fresh
+ * `device_id` met the cookie `other_id`), `yield` (fresh `other_id` yielded to the cookie `device_id`),
+ * `join` (fingerprint join of the minted `device_id` to `other_id`; inferred and revocable).
+ */
+export interface DeviceEdgesTable {
   device_id: string;
-  alias_id: string;
+  other_id: string;
+  kind: 'cookie' | 'yield' | 'join';
   first_seen: Timestamp;
+}
+
+/** Every fingerprint join to `device_id` made at or before `revoked_until` is revoked. */
+export interface FingerprintRevocationsTable {
+  device_id: string;
+  revoked_until: Timestamp;
+}
+
+/** Consent withdrawn: edges naming `device_id` made at or before `withdrawn_at` are gone for good. */
+export interface EdgeWithdrawalsTable {
+  device_id: string;
+  withdrawn_at: Timestamp;
 }
 
 /** A user erased in the last 30 days: queued links and page views for it are dropped. */
@@ -71,7 +88,7 @@ export interface ErasedUsersTable {
   erased_at: Timestamp;
 }
 
-/** A device erased in the last 30 days: its page views, links and aliases written later are dropped. */
+/** A device erased in the last 30 days: its page views, links and edges written later are dropped. */
 export interface ErasedDevicesTable {
   device_id: string;
   erased_at: Timestamp;
@@ -94,7 +111,9 @@ export interface Database {
   sessions: SessionsTable;
   page_views: PageViewsTable;
   identity_links: IdentityLinksTable;
-  device_aliases: DeviceAliasesTable;
+  device_edges: DeviceEdgesTable;
+  fingerprint_revocations: FingerprintRevocationsTable;
+  edge_withdrawals: EdgeWithdrawalsTable;
   erased_users: ErasedUsersTable;
   erased_devices: ErasedDevicesTable;
   dead_letters: DeadLettersTable;
@@ -108,5 +127,5 @@ export type PageView = Selectable<PageViewsTable>;
 export type NewPageView = Insertable<PageViewsTable>;
 export type IdentityLink = Selectable<IdentityLinksTable>;
 export type NewIdentityLink = Insertable<IdentityLinksTable>;
-export type DeviceAlias = Selectable<DeviceAliasesTable>;
-export type NewDeviceAlias = Insertable<DeviceAliasesTable>;
+export type DeviceEdge = Selectable<DeviceEdgesTable>;
+export type NewDeviceEdge = Insertable<DeviceEdgesTable>;

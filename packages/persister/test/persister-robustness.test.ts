@@ -140,7 +140,7 @@ describe.runIf(hasServices('postgres'))('persister robustness against Postgres',
     expect(await depth()).toBe(0);
   });
 
-  it('links and aliases of an erased device written after its erasure are dropped', async () => {
+  it('links and edges of an erased device written after its erasure are dropped', async () => {
     const d = device();
     const other = device();
     const p = partitionOf(d, PARTITIONS);
@@ -151,8 +151,8 @@ describe.runIf(hasServices('postgres'))('persister robustness against Postgres',
         entries(
           p,
           link(d, `user-${uuidv7()}`, Date.now()),
-          { kind: 'alias', deviceId: d, aliasId: other, ts: Date.now() },
-          { kind: 'alias', deviceId: other, aliasId: d, ts: Date.now() },
+          { kind: 'edge', edge: 'cookie', deviceId: d, otherId: other, ts: Date.now() },
+          { kind: 'edge', edge: 'join', deviceId: other, otherId: d, ts: Date.now() },
         ),
       ],
       30,
@@ -160,12 +160,12 @@ describe.runIf(hasServices('postgres'))('persister robustness against Postgres',
     expect(
       await db.db.selectFrom('identity_links').selectAll().where('device_id', '=', d).execute(),
     ).toHaveLength(0);
-    const aliases = await db.db
-      .selectFrom('device_aliases')
+    const edges = await db.db
+      .selectFrom('device_edges')
       .selectAll()
-      .where((eb) => eb.or([eb('device_id', '=', d), eb('alias_id', '=', d)]))
+      .where((eb) => eb.or([eb('device_id', '=', d), eb('other_id', '=', d)]))
       .execute();
-    expect(aliases).toHaveLength(0);
+    expect(edges).toHaveLength(0);
   });
 
   it('a record Postgres refuses is dead-lettered and acknowledged while the good records of its partition still land', async () => {

@@ -15,7 +15,15 @@ export const MAX_EVENTS_PER_REQUEST = 100;
 /** Event types a client may send. */
 export const CLIENT_EVENT_TYPES = ['pageview'] as const;
 /** Record types the collector writes to its queue itself; refused from clients. */
-export const INTERNAL_RECORD_TYPES = ['link', 'alias', 'erase', 'session'] as const;
+export const INTERNAL_RECORD_TYPES = [
+  'link',
+  'alias',
+  'edge',
+  'unjoin',
+  'forget-edges',
+  'erase',
+  'session',
+] as const;
 
 /** A page view as a client sends it. */
 export interface PageviewInput {

@@ -36,6 +36,9 @@ describe('loadConfig', () => {
     expect(c.queuePartitions).toBe(64);
     expect(c.queryAllowlist).toContain('utm_source');
     expect(c.trustProxy).toBe(false);
+    expect(c.cookieDomain).toBeNull();
+    expect(c.cookiePartitioned).toBe(false);
+    expect(c.recovery).toEqual({ enabled: true, secret: null, days: 30 });
     expect(c.adminRateLimitPerMinute).toBe(600);
     expect(c.metricsPort).toBeNull();
     expect(c.metricsToken).toBeNull();
@@ -60,6 +63,30 @@ describe('loadConfig', () => {
       'ADMIN_RATE_LIMIT_PER_MINUTE',
     ],
   ])('refuses %s, naming it', (_name, env, variable) => refused(env, variable));
+
+  it('reads the recovery and cookie scope variables and refuses bad values naming them', () => {
+    const secret = 's'.repeat(32);
+    expect(loadConfig({ RECOVERY_SECRET: secret, RECOVERY_DAYS: '7' }).recovery).toEqual({
+      enabled: true,
+      secret,
+      days: 7,
+    });
+    // Off: no secret is kept, so nothing can hash evidence.
+    expect(loadConfig({ RECOVERY: 'off', RECOVERY_SECRET: secret }).recovery).toEqual({
+      enabled: false,
+      secret: null,
+      days: 30,
+    });
+    refused({ RECOVERY: 'maybe' }, 'RECOVERY');
+    refused({ RECOVERY_SECRET: 'short' }, 'RECOVERY_SECRET');
+    refused({ RECOVERY_DAYS: '0' }, 'RECOVERY_DAYS');
+    const crossSite = { COOKIE_SAMESITE: 'none', COOKIE_SECURE: 'true', COOKIE_PARTITIONED: 'true' };
+    expect(loadConfig(crossSite).cookiePartitioned).toBe(true);
+    refused({ COOKIE_PARTITIONED: 'true' }, 'COOKIE_PARTITIONED');
+    refused({ COOKIE_SECURE: 'true', COOKIE_PARTITIONED: 'true' }, 'COOKIE_PARTITIONED');
+    expect(loadConfig({ COOKIE_DOMAIN: '.shop.example' }).cookieDomain).toBe('.shop.example');
+    refused({ COOKIE_DOMAIN: 'shop.example; Path=/x' }, 'COOKIE_DOMAIN');
+  });
 
   it('makes cookies Secure by default in production', () => {
     expect(loadConfig({ NODE_ENV: 'production' }).cookieSecure).toBe(true);

@@ -63,6 +63,15 @@ export interface CollectorConfig {
   readonly sessionMaxSeconds: number;
   readonly cookieSecure: boolean;
   readonly cookieSameSite: 'lax' | 'strict' | 'none';
+  /** `COOKIE_DOMAIN`: the cookie's `Domain` (a parent domain shared with the app); null: host-only. */
+  readonly cookieDomain: string | null;
+  /** `COOKIE_PARTITIONED`: `Partitioned` (CHIPS) for a collector on another site than the app. */
+  readonly cookiePartitioned: boolean;
+  /**
+   * Fingerprint joins (docs/protocol.md): `RECOVERY` (`on` default, `off`), `RECOVERY_SECRET` (keys
+   * the hashes; null: joins off, unless embedded, where one is made in `DATA_DIR`), `RECOVERY_DAYS`.
+   */
+  readonly recovery: { readonly enabled: boolean; readonly secret: string | null; readonly days: number };
   readonly honorGpc: boolean;
   readonly rateLimitPerMinute: number;
   /** Requests per minute per client address on the admin routes (`ADMIN_RATE_LIMIT_PER_MINUTE`). */
@@ -282,6 +291,28 @@ export function loadConfig(env: Env = process.env): CollectorConfig {
       '=none requires COOKIE_SECURE=true (browsers drop it otherwise)',
     );
   }
+  const cookieDomain = read(env, 'COOKIE_DOMAIN') ?? null;
+  if (cookieDomain !== null && !/^\.?([A-Za-z0-9-]+\.)*[A-Za-z0-9-]+$/.test(cookieDomain)) {
+    throw new ConfigError(
+      'COOKIE_DOMAIN',
+      `must be a domain name such as example.com, got "${cookieDomain}"`,
+    );
+  }
+  const cookiePartitioned = bool(env, 'COOKIE_PARTITIONED', false);
+  if (cookiePartitioned && (sameSite !== 'none' || !cookieSecure)) {
+    throw new ConfigError(
+      'COOKIE_PARTITIONED',
+      '=true requires COOKIE_SAMESITE=none and COOKIE_SECURE=true (a collector on another site)',
+    );
+  }
+  const recoveryValue = (read(env, 'RECOVERY') ?? 'on').toLowerCase();
+  if (!['on', 'off'].includes(recoveryValue)) {
+    throw new ConfigError('RECOVERY', `must be "on" or "off", got "${env.RECOVERY}"`);
+  }
+  const recoverySecret = read(env, 'RECOVERY_SECRET') ?? null;
+  if (recoverySecret !== null && recoverySecret.length < 32) {
+    throw new ConfigError('RECOVERY_SECRET', `must be at least 32 characters, got ${recoverySecret.length}`);
+  }
   const sessionIdleSeconds = int(env, 'SESSION_IDLE_SECONDS', DEFAULT_SESSION_IDLE_SECONDS, 1, 31_536_000);
   const sessionMaxSeconds = int(env, 'SESSION_MAX_SECONDS', DEFAULT_SESSION_MAX_SECONDS, 1, 31_536_000);
   if (sessionMaxSeconds < sessionIdleSeconds) {
@@ -322,6 +353,13 @@ export function loadConfig(env: Env = process.env): CollectorConfig {
     sessionMaxSeconds,
     cookieSecure,
     cookieSameSite: sameSite,
+    cookieDomain,
+    cookiePartitioned,
+    recovery: Object.freeze({
+      enabled: recoveryValue === 'on',
+      secret: recoveryValue === 'on' ? recoverySecret : null,
+      days: int(env, 'RECOVERY_DAYS', 30, 1, 3650),
+    }),
     honorGpc: bool(env, 'HONOR_GPC', true),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
     adminRateLimitPerMinute: int(env, 'ADMIN_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),

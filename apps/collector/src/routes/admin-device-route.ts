@@ -17,6 +17,7 @@ import {
   StoreUnavailableError,
 } from '../http/errors.js';
 import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
+import { browserOf } from '../reports/browser-graph.js';
 import { adminSecurity, errorResponses } from './error-schema.js';
 
 /** Options of {@link adminDeviceRoutes}. */
@@ -106,16 +107,45 @@ const deviceSchema = {
         required: ['id', 'userId', 'linkedAt'],
       },
     },
-    aliases: {
+    edges: {
       type: 'array',
+      description: 'Edges naming the device, as stored (docs/protocol.md, Edges).',
       items: {
         type: 'object',
-        properties: { deviceId: { type: 'string' }, aliasId: { type: 'string' }, firstSeen: time },
-        required: ['deviceId', 'aliasId', 'firstSeen'],
+        properties: {
+          deviceId: { type: 'string' },
+          otherId: { type: 'string' },
+          kind: { type: 'string', enum: ['cookie', 'yield', 'join'] },
+          inferred: { type: 'boolean', description: 'A fingerprint join: an inference, revocable.' },
+          firstSeen: time,
+        },
+        required: ['deviceId', 'otherId', 'kind', 'inferred', 'firstSeen'],
       },
     },
+    browser: {
+      type: 'object',
+      description:
+        'The ids of the device’s browser: cookie and yield edges and standing fingerprint joins, resolved to ' +
+        'the earliest seen id.',
+      properties: {
+        canonicalId: { type: 'string' },
+        devices: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              deviceId: { type: 'string' },
+              inferred: { type: 'boolean', description: 'Reached only through a fingerprint join.' },
+              firstSeen: nullableTime,
+            },
+            required: ['deviceId', 'inferred', 'firstSeen'],
+          },
+        },
+      },
+      required: ['canonicalId', 'devices'],
+    },
   },
-  required: ['deviceId', 'liveSession', 'persisted', 'links', 'aliases'],
+  required: ['deviceId', 'liveSession', 'persisted', 'links', 'edges', 'browser'],
 } as const;
 
 /** Registers the admin device routes behind the admin token (own scope: the guard applies to them alone). */
@@ -131,8 +161,10 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
       attachValidation: true,
       schema: {
         description:
-          'Live session, persisted sessions and page-view count, identity links and aliases of a device; ' +
-          '404 `DL_DEVICE_NOT_FOUND` when neither Postgres nor the store knows it.',
+          'Live session, persisted sessions and page-view count, identity links and edges of a device, and ' +
+          'its browser: the ids cookie edges and standing fingerprint joins connect (joins marked inferred), ' +
+          'with the canonical (earliest) id; 404 `DL_DEVICE_NOT_FOUND` when neither Postgres nor the store ' +
+          'knows it.',
         security: adminSecurity,
         params,
         response: { 200: deviceSchema, ...errorResponses(400, 401, 404, 414, 429, 503) },
@@ -149,7 +181,7 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
         liveError = (err as Error).message;
       }
       try {
-        // One snapshot for the five reads: run in parallel on separate pool connections they could
+        // One snapshot for the reads: run in parallel on separate pool connections they could
         // straddle a persister commit (a converted session shown without its link).
         const read = (trx: Kysely<Database>) =>
           Promise.all([
@@ -172,17 +204,18 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
               .orderBy('linked_at')
               .execute(),
             trx
-              .selectFrom('device_aliases')
+              .selectFrom('device_edges')
               .selectAll()
-              .where((eb) => eb.or([eb('device_id', '=', deviceId), eb('alias_id', '=', deviceId)]))
+              .where((eb) => eb.or([eb('device_id', '=', deviceId), eb('other_id', '=', deviceId)]))
               .orderBy('first_seen')
               .execute(),
+            browserOf(trx, deviceId),
           ]);
-        const [device, sessions, pageViews, links, aliases] = await db
+        const [device, sessions, pageViews, links, edges, browser] = await db
           .transaction()
           .setIsolationLevel('repeatable read')
           .execute((trx) => read(trx));
-        if (!device && !live && sessions.length === 0 && links.length === 0 && aliases.length === 0) {
+        if (!device && !live && sessions.length === 0 && links.length === 0 && edges.length === 0) {
           throw new DeviceNotFoundError();
         }
         return {
@@ -209,11 +242,21 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
             })),
           },
           links: links.map((l) => ({ id: l.id, userId: l.user_id, linkedAt: iso(l.linked_at) })),
-          aliases: aliases.map((a) => ({
-            deviceId: a.device_id,
-            aliasId: a.alias_id,
-            firstSeen: iso(a.first_seen),
+          edges: edges.map((e) => ({
+            deviceId: e.device_id,
+            otherId: e.other_id,
+            kind: e.kind,
+            inferred: e.kind === 'join',
+            firstSeen: iso(e.first_seen),
           })),
+          browser: {
+            canonicalId: browser.canonicalId,
+            devices: browser.devices.map((m) => ({
+              deviceId: m.deviceId,
+              inferred: m.inferred,
+              firstSeen: iso(m.firstSeen),
+            })),
+          },
         };
       } catch (err) {
         if (err instanceof DeviceNotFoundError) throw err;

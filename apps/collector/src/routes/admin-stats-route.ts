@@ -52,6 +52,12 @@ export async function adminStatsRoute(app: FastifyInstance, options: AdminStatsR
               conversionRate: nullableNumber,
               medianPageViewsBeforeConversion: nullableNumber,
               medianSecondsToConversion: nullableNumber,
+              devices: { type: 'integer', description: 'distinct device ids of those sessions' },
+              browsers: {
+                type: 'integer',
+                description: 'those ids resolved through cookie edges and standing fingerprint joins',
+              },
+              browsersByCookie: { type: 'integer', description: 'resolved through cookie edges alone' },
             },
             required: [
               'from',
@@ -61,6 +67,9 @@ export async function adminStatsRoute(app: FastifyInstance, options: AdminStatsR
               'conversionRate',
               'medianPageViewsBeforeConversion',
               'medianSecondsToConversion',
+              'devices',
+              'browsers',
+              'browsersByCookie',
             ],
             additionalProperties: false,
           },

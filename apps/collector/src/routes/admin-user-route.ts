@@ -9,8 +9,12 @@
  * 3. every device the user shares with another user forgets the user, and gets an `erase-user` record
  *    in its partition: the sessions converted to the user go, the other user's data stays.
  *
- * Aliases are never followed (a client can forge them). 204 once all of it is queued; 503 when the store
- * or Postgres cannot be reached (nothing is lost by retrying: every step is idempotent).
+ * 4. the ids cookie edges connect to an erased device (the same browser's earlier ids), unless another
+ *    user is linked to them, are erased too. Fingerprint joins are never followed: they are inferences,
+ *    and a twin's data must not go with the user's.
+ *
+ * 204 once all of it is queued; 503 when the store or Postgres cannot be reached (nothing is lost by
+ * retrying: every step is idempotent).
  */
 import type { DeviceAdmin } from '@devicelink/fastify';
 import type { Database } from '@devicelink/persister';
@@ -20,6 +24,7 @@ import { type AdminRouteGuards, adminGuard, adminRouteConfig } from '../auth/adm
 import { isAcceptedUserId, MAX_USER_ID_LENGTH } from '../auth/user-id-rules.js';
 import { DatabaseUnavailableError, InvalidUserIdError, StoreUnavailableError } from '../http/errors.js';
 import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
+import { cookieConnected } from '../reports/browser-graph.js';
 import { adminSecurity, errorResponses } from './error-schema.js';
 
 /** Options of {@link adminUserRoutes}. */
@@ -74,6 +79,7 @@ export async function adminUserRoutes(app: FastifyInstance, options: AdminUserRo
         throw new StoreUnavailableError();
       }
       let devices: Array<{ device_id: string; shared: boolean }>;
+      const connected = new Set<string>();
       try {
         const result = await sql<{ device_id: string; shared: boolean }>`
           select l.device_id, exists (
@@ -83,6 +89,21 @@ export async function adminUserRoutes(app: FastifyInstance, options: AdminUserRo
           order by l.device_id
         `.execute(db);
         devices = result.rows;
+        for (const d of devices) {
+          if (d.shared) continue;
+          for (const id of await cookieConnected(db, d.device_id)) connected.add(id);
+        }
+        for (const d of devices) connected.delete(d.device_id);
+        if (connected.size > 0) {
+          const linkedElsewhere = await db
+            .selectFrom('identity_links')
+            .select('device_id')
+            .distinct()
+            .where('device_id', 'in', [...connected])
+            .where('user_id', '<>', userId)
+            .execute();
+          for (const r of linkedElsewhere) connected.delete(r.device_id);
+        }
       } catch (err) {
         throw new DatabaseUnavailableError((err as Error).message);
       }
@@ -91,6 +112,7 @@ export async function adminUserRoutes(app: FastifyInstance, options: AdminUserRo
           if (d.shared) await within(sessions.forgetUser(d.device_id, userId), STORE_TIMEOUT_MS);
           else await within(sessions.erase(d.device_id), STORE_TIMEOUT_MS);
         }
+        for (const id of [...connected].sort()) await within(sessions.erase(id), STORE_TIMEOUT_MS);
       } catch (err) {
         request.log.error({ err }, 'user erasure failed');
         throw new StoreUnavailableError();

@@ -60,6 +60,12 @@ export const deviceHeaders = {
       type: 'string',
       description: '`denied` (any case): no device work, no session; a sent `device_fp` cookie is cleared.',
     },
+    'x-device-fresh': {
+      type: 'string',
+      description:
+        "`1` while the SDK's minted id has not been answered yet: it yields to a different valid `device_fp` " +
+        'cookie, whose id the answer echoes.',
+    },
   },
 } as const;
 

@@ -1,7 +1,8 @@
 /**
  * `POST /v1/identify` (docs/protocol.md, Conversion): a verified bearer token links the device the
- * client names (header, else cookie; never a server-made id) to the token's `sub`. Counts no page view;
- * the same device and user again adds no link.
+ * client names (header, else cookie; a fresh header id yields to the cookie; never a server-made id) to
+ * the token's `sub`. Counts no page view and never makes a fingerprint join (it takes no evidence and
+ * touches no identity record); the same device and user again adds no link.
  */
 import { clientDeviceId, headersDenyConsent } from '@devicelink/fastify';
 import { DEVICE_COOKIE } from '@devicelink/protocol';
@@ -18,8 +19,6 @@ export interface IdentifyRouteOptions {
   rateLimit: { max: number; keyGenerator: (request: FastifyRequest) => Promise<string> } | null;
   /** `HONOR_GPC`: `Sec-GPC: 1` denies consent like `X-Device-Consent: denied`. */
   honorGpc: boolean;
-  /** The flags the plugin sets its cookie with, so clearing it matches (`COOKIE_SECURE`, `COOKIE_SAMESITE`). */
-  cookie: { secure: boolean; sameSite: 'lax' | 'strict' | 'none' };
   /** Called when a link was appended (metrics). */
   onConverted?: () => void;
 }
@@ -63,14 +62,8 @@ export async function identifyRoute(app: FastifyInstance, options: IdentifyRoute
       const userId = await options.verifier.verify(request);
       // Consent denied means no device work (contract): nothing linked, and a sent cookie is cleared.
       if (headersDenyConsent(request.headers, options.honorGpc)) {
-        if (request.cookies?.[DEVICE_COOKIE] !== undefined) {
-          reply.clearCookie(DEVICE_COOKIE, {
-            path: '/',
-            httpOnly: true,
-            sameSite: options.cookie.sameSite,
-            secure: options.cookie.secure,
-          });
-        }
+        // With the flags it was set with (domain, partitioned), or the browser keeps it.
+        if (request.cookies?.[DEVICE_COOKIE] !== undefined) app.devicelink.clearCookie(reply);
         return { userId, deviceId: null, sessionId: null };
       }
       const deviceId = clientDeviceId(request, { honorGpc: options.honorGpc });

@@ -17,6 +17,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { CollectorConfig } from '../config/collector-config.js';
 import { asConfigError } from '../config/store-option-errors.js';
 import { type DataDirLock, lockDataDir } from '../embedded/data-dir-lock.js';
+import { embeddedRecoverySecret } from '../embedded/recovery-secret.js';
 import { createRedisClient, evictionWarning, type RedisClient } from './redis-client.js';
 import { displayAddress, oneLine, StartupError } from './startup-error.js';
 
@@ -38,6 +39,11 @@ export interface CollectorResources {
   redis: RedisClient | null;
   /** `embedded` or `redis + postgres` style description for the start-up log. */
   mode: string;
+  /**
+   * The secret of fingerprint joins: `RECOVERY_SECRET`, or the embedded store's own in `DATA_DIR`;
+   * null when joins are off (`RECOVERY=off`, or a shared store without `RECOVERY_SECRET`).
+   */
+  recoverySecret: string | null;
   /** Closes everything (idempotent). */
   close(): Promise<void>;
 }
@@ -73,6 +79,7 @@ export async function openResources(
       sessionIdleSeconds: config.sessionIdleSeconds,
       sessionMaxSeconds: config.sessionMaxSeconds,
       conversionLookbackDays: config.conversionLookbackDays,
+      recoveryDays: config.recovery.days,
     };
     let redis: RedisClient | null = null;
     let store: CollectorStore;
@@ -149,10 +156,15 @@ export async function openResources(
         : 'Redis'
       : 'embedded store';
     const database = config.databaseUrl ? 'Postgres' : `embedded PGlite in ${config.dataDir}`;
+    // Collectors sharing Redis must share the secret, so only the embedded store makes its own.
+    const recoverySecret = !config.recovery.enabled
+      ? null
+      : (config.recovery.secret ?? (config.redis ? null : embeddedRecoverySecret(config.dataDir)));
     return {
       store,
       db,
       redis,
+      recoverySecret,
       mode:
         !config.redis && !config.databaseUrl ? `embedded (${config.dataDir})` : `${storeName} + ${database}`,
       close: closeAll,

@@ -11,6 +11,11 @@
  *   at or before its link's time (null when none converted);
  * - `medianSecondsToConversion`: median, over the converted ones, of the seconds from the session's first
  *   page view to its link (null when none converted).
+ * - `devices`: distinct device ids among those sessions (raw ids, as stored);
+ * - `browsers`: those ids resolved into browsers through cookie and yield edges and standing
+ *   fingerprint joins (docs/protocol.md, Edges; at most 6 edges away);
+ * - `browsersByCookie`: the same through cookie and yield edges alone, so `browsersByCookie - browsers`
+ *   is what inferred joins merged.
  * Medians are `percentile_cont(0.5)`: the mean of the two middle values for an even count.
  *
  * Each query reads through an index (`sessions_stats_window`, `page_views_session_server_ts`).
@@ -28,6 +33,9 @@ export interface Stats {
   conversionRate: number | null;
   medianPageViewsBeforeConversion: number | null;
   medianSecondsToConversion: number | null;
+  devices: number;
+  browsers: number;
+  browsersByCookie: number;
 }
 
 /** Sessions started, converted and the median seconds to conversion, in one pass over the window. */
@@ -63,6 +71,39 @@ export function pageViewsBeforeConversionQuery(from: Date, to: Date): RawBuilder
   `;
 }
 
+/** Devices and browsers of the window's sessions (edges resolved when read, see the file comment). */
+export function browserStatsQuery(
+  from: Date,
+  to: Date,
+): RawBuilder<{ devices: number; browsers: number; browsers_by_cookie: number }> {
+  return sql`
+    with recursive
+    w as (select distinct device_id as id from sessions where first_seen >= ${from} and first_seen < ${to}),
+    standing as (
+      select e.device_id as a, e.other_id as b, e.kind = 'join' as j
+      from device_edges as e
+      where e.kind <> 'join' or not exists (
+        select 1 from fingerprint_revocations as r
+        where r.device_id = e.other_id and r.revoked_until >= e.first_seen
+      )
+    ),
+    undirected as (select a, b, j from standing union all select b, a, j from standing),
+    reach (root, id, j, depth) as (
+      select id, id, false, 0 from w
+      union
+      select r.root, u.b, r.j or u.j, r.depth + 1
+      from reach as r join undirected as u on u.a = r.id
+      where r.depth < 6
+    ),
+    canon as (
+      select root, min(id) as any_edge, min(id) filter (where not j) as by_cookie from reach group by root
+    )
+    select count(*)::int as devices, count(distinct any_edge)::int as browsers,
+      count(distinct by_cookie)::int as browsers_by_cookie
+    from canon
+  `;
+}
+
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 /**
@@ -72,10 +113,12 @@ const num = (v: unknown): number | null => (v === null || v === undefined ? null
  * const stats = await readStats(db, new Date('2026-01-01Z'), new Date('2026-02-01Z'));
  */
 export async function readStats(db: Kysely<Database>, from: Date, to: Date): Promise<Stats> {
-  const [sessions, pages] = await Promise.all([
+  const [sessions, pages, browsers] = await Promise.all([
     sessionStatsQuery(from, to).execute(db),
     pageViewsBeforeConversionQuery(from, to).execute(db),
+    browserStatsQuery(from, to).execute(db),
   ]);
+  const b = browsers.rows[0];
   const s = sessions.rows[0];
   const started = Number(s?.started ?? 0);
   const converted = Number(s?.converted ?? 0);
@@ -87,5 +130,8 @@ export async function readStats(db: Kysely<Database>, from: Date, to: Date): Pro
     conversionRate: started === 0 ? null : converted / started,
     medianPageViewsBeforeConversion: num(pages.rows[0]?.median),
     medianSecondsToConversion: num(s?.median_seconds),
+    devices: Number(b?.devices ?? 0),
+    browsers: Number(b?.browsers ?? 0),
+    browsersByCookie: Number(b?.browsers_by_cookie ?? 0),
   };
 }

@@ -3,7 +3,7 @@
  * synchronously to completion, so each is atomic by construction. Expiry is enforced on read plus a
  * periodic sweep (`memory-store.ts`). The maps are bounded (`maxSessions`, tombstones ten times that)
  * and so is the queue (`maxQueued`): when the persister falls behind (Postgres down), page views, links
- * and aliases are refused with QueueFullError (503) instead of growing until out of memory. Erasures
+ * and edges are refused with QueueFullError (503) instead of growing until out of memory. Erasures
  * are always taken: they are rare and must not wait for Postgres.
  */
 import { randomBytes } from 'node:crypto';
@@ -12,15 +12,19 @@ import type { PageviewRecord, QueueRecord } from '../records/queue-records.js';
 import type { DeviceAdmin } from '../store/device-admin.js';
 import type {
   ConvertResult,
+  CookieEdge,
   DeviceStore,
+  FingerprintInput,
+  FingerprintResult,
   LiveSession,
   TouchInput,
   TouchResult,
   UserEventsResult,
 } from '../store/device-store.js';
 import { pageviewDraft } from '../store/pageview-draft.js';
-import { ALIAS_DEDUPE_SECONDS, type ResolvedStoreOptions, SALT_SECONDS } from '../store/store-options.js';
+import { EDGE_DEDUPE_SECONDS, type ResolvedStoreOptions, SALT_SECONDS } from '../store/store-options.js';
 import { ExpiringMap } from './expiring-map.js';
+import { MemoryIdentity } from './memory-identity.js';
 import type { MemoryQueue } from './memory-queue.js';
 import type { SessionSnapshot, StoredSession } from './session-snapshot.js';
 
@@ -37,7 +41,8 @@ export class MemorySessions implements DeviceStore, DeviceAdmin {
   readonly #tombstones: ExpiringMap<string, true>;
   readonly #userTombstones: ExpiringMap<string, true>;
   readonly #lastLinked: ExpiringMap<string, string>;
-  readonly #aliases: ExpiringMap<string, Set<string>>;
+  readonly #edges: ExpiringMap<string, Set<string>>;
+  readonly #identity: MemoryIdentity;
   readonly #salts: ExpiringMap<string, Buffer>;
 
   constructor(o: ResolvedStoreOptions, queue: MemoryQueue, now: () => number, maxSessions: number) {
@@ -50,7 +55,16 @@ export class MemorySessions implements DeviceStore, DeviceAdmin {
     this.#tombstones = new ExpiringMap(maxSessions * 10, now);
     this.#userTombstones = new ExpiringMap(maxSessions * 10, now);
     this.#lastLinked = new ExpiringMap(maxSessions, now);
-    this.#aliases = new ExpiringMap(maxSessions, now);
+    this.#edges = new ExpiringMap(maxSessions, now);
+    this.#identity = new MemoryIdentity(
+      o,
+      {
+        now,
+        append: (key, record) => this.#append(key, record),
+        erased: (deviceId) => this.#tombstones.get(deviceId) === true,
+      },
+      maxSessions,
+    );
     this.#salts = new ExpiringMap(16, now);
   }
 
@@ -87,6 +101,7 @@ export class MemorySessions implements DeviceStore, DeviceAdmin {
     s.pagesVisited += fresh.length;
     s.lastSeen = now;
     this.#sessions.set(deviceId, s, this.#o.idleMs);
+    this.#identity.seen(deviceId);
     const sessionId = s.sessionId;
     this.#queue.appendToPartition(
       this.#partition(deviceId),
@@ -115,22 +130,42 @@ export class MemorySessions implements DeviceStore, DeviceAdmin {
     return { status: 'linked', sessionId };
   }
 
-  async recordAlias(deviceId: string, aliasId: string): Promise<void> {
-    // Either id erased: an alias must not bring an erased id back (a stale cookie after erasure).
-    if (deviceId === aliasId || this.#tombstones.get(deviceId) || this.#tombstones.get(aliasId)) return;
-    const known = this.#aliases.get(deviceId);
-    if (known?.has(aliasId)) return;
+  async recordEdge({ kind, deviceId, otherId }: CookieEdge): Promise<void> {
+    // Either id erased: an edge must not bring an erased id back (a stale cookie after erasure).
+    if (deviceId === otherId || this.#tombstones.get(deviceId) || this.#tombstones.get(otherId)) return;
+    const known = this.#edges.get(deviceId);
+    const pair = `${kind}:${otherId}`;
+    if (known?.has(pair)) return;
     this.#queue.ensureRoom(1);
-    if (known) known.add(aliasId);
-    else this.#aliases.set(deviceId, new Set([aliasId]), ALIAS_DEDUPE_SECONDS * 1000);
-    this.#append(deviceId, { kind: 'alias', deviceId, aliasId, ts: this.#now() });
+    if (known) known.add(pair);
+    else this.#edges.set(deviceId, new Set([pair]), EDGE_DEDUPE_SECONDS * 1000);
+    this.#append(deviceId, { kind: 'edge', edge: kind, deviceId, otherId, ts: this.#now() });
+  }
+
+  async noteMinted(deviceId: string): Promise<void> {
+    if (!this.#tombstones.get(deviceId)) this.#identity.noteMinted(deviceId);
+  }
+
+  async recordFingerprint(input: FingerprintInput): Promise<FingerprintResult> {
+    // A join or a revocation queues a record: refused with the rest when the queue is full.
+    this.#queue.ensureRoom(2);
+    return this.#identity.recordFingerprint(input);
+  }
+
+  async withdrawRecovery(deviceId: string): Promise<void> {
+    const others = this.#identity.forget(deviceId);
+    this.#edges.delete(deviceId);
+    const ts = this.#now();
+    // Also behind whatever the other device queued naming this one (a join in its partition).
+    for (const key of [deviceId, ...others]) this.#append(key, { kind: 'forget-edges', deviceId, ts });
   }
 
   async erase(deviceId: string): Promise<void> {
+    this.#identity.forget(deviceId);
     this.#sessions.delete(deviceId);
     this.#seen.delete(deviceId);
     this.#lastLinked.delete(deviceId);
-    this.#aliases.delete(deviceId);
+    this.#edges.delete(deviceId);
     this.#tombstones.set(deviceId, true, TOMBSTONE_SECONDS * 1000);
     this.#append(deviceId, { kind: 'erase', deviceId, ts: this.#now() });
   }
@@ -164,6 +199,7 @@ export class MemorySessions implements DeviceStore, DeviceAdmin {
   /** Drops expired entries of every map. */
   sweep(): void {
     for (const m of this.#maps()) m.sweep();
+    this.#identity.sweep();
   }
 
   /** Writes and deletes so far, over every map: a snapshot is due when it moved. */
@@ -185,7 +221,7 @@ export class MemorySessions implements DeviceStore, DeviceAdmin {
       tombstones: all(this.#tombstones, same),
       userTombstones: all(this.#userTombstones, same),
       lastLinked: all(this.#lastLinked, same),
-      aliases: all(this.#aliases, (set) => [...set]),
+      edges: all(this.#edges, (set) => [...set]),
       salts: all(this.#salts, (b) => b.toString('base64')),
     };
   }
@@ -201,7 +237,7 @@ export class MemorySessions implements DeviceStore, DeviceAdmin {
     put(this.#tombstones, s.tombstones, same);
     put(this.#userTombstones, s.userTombstones, same);
     put(this.#lastLinked, s.lastLinked, same);
-    put(this.#aliases, s.aliases, (ids) => new Set(ids));
+    put(this.#edges, s.edges, (ids) => new Set(ids));
     put(this.#salts, s.salts, (b64) => Buffer.from(b64, 'base64'));
   }
 
@@ -212,7 +248,7 @@ export class MemorySessions implements DeviceStore, DeviceAdmin {
       this.#tombstones,
       this.#userTombstones,
       this.#lastLinked,
-      this.#aliases,
+      this.#edges,
       this.#salts,
     ] as ExpiringMap<string, unknown>[];
   }

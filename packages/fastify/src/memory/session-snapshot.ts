@@ -31,7 +31,7 @@ export interface SessionSnapshot {
   tombstones: Entries<true>;
   userTombstones: Entries<true>;
   lastLinked: Entries<string>;
-  aliases: Entries<string[]>;
+  edges: Entries<string[]>;
   /** Daily salts, base64. */
   salts: Entries<string>;
 }

@@ -6,7 +6,7 @@
 import { isValidDeviceId } from '@devicelink/protocol';
 import type { FastifyRequest } from 'fastify';
 import { readDeviceCookie } from './device-context.js';
-import { firstValue, headersDenyConsent } from './request-signals.js';
+import { firstValue, headerFresh, headersDenyConsent } from './request-signals.js';
 
 /** Options of {@link clientDeviceId}. */
 export interface ClientDeviceIdOptions {
@@ -15,7 +15,9 @@ export interface ClientDeviceIdOptions {
 }
 
 /**
- * The valid `X-Device-Fingerprint` header, else the valid `device_fp` cookie, else null; null too when
+ * The valid `X-Device-Fingerprint` header, else the valid `device_fp` cookie, else null; the cookie
+ * first when the header id is marked fresh (`X-Device-Fresh: 1`: a fresh id yields to a valid cookie,
+ * docs/protocol.md, Tiered lookup). Null too when
  * the request denies consent (`X-Device-Consent: denied`, or `Sec-GPC: 1` with `honorGpc`). Works on
  * any route, opted in or not; safe to pass to `app.devicelink.convert`.
  *
@@ -29,7 +31,10 @@ export function clientDeviceId(
 ): string | null {
   if (headersDenyConsent(request.headers, honorGpc)) return null;
   const header = firstValue(request.headers['x-device-fingerprint']);
-  if (isValidDeviceId(header)) return header;
   const cookie = readDeviceCookie(request);
-  return isValidDeviceId(cookie) ? cookie : null;
+  const validCookie = isValidDeviceId(cookie) ? (cookie as string) : null;
+  if (isValidDeviceId(header)) {
+    return validCookie !== null && headerFresh(request.headers) ? validCookie : (header as string);
+  }
+  return validCookie;
 }

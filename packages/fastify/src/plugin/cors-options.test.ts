@@ -4,7 +4,7 @@ import { corsOptions } from './cors-options.js';
 describe('corsOptions', () => {
   it('adds the device headers, exposes the echo and turns credentials on', () => {
     expect(corsOptions({ allowedHeaders: ['Content-Type'] })).toEqual({
-      allowedHeaders: ['Content-Type', 'X-Device-Fingerprint', 'X-Device-Consent'],
+      allowedHeaders: ['Content-Type', 'X-Device-Fingerprint', 'X-Device-Consent', 'X-Device-Fresh'],
       exposedHeaders: ['X-Device-Fingerprint'],
       credentials: true,
     });
@@ -21,7 +21,13 @@ describe('corsOptions', () => {
     expect(merged).toEqual({
       origin,
       maxAge: 600,
-      allowedHeaders: ['Content-Type', 'Authorization', 'X-Device-Fingerprint', 'X-Device-Consent'],
+      allowedHeaders: [
+        'Content-Type',
+        'Authorization',
+        'X-Device-Fingerprint',
+        'X-Device-Consent',
+        'X-Device-Fresh',
+      ],
       exposedHeaders: ['X-Request-Id', 'X-Device-Fingerprint'],
       credentials: true,
     });
@@ -32,7 +38,7 @@ describe('corsOptions', () => {
       allowedHeaders: ['x-device-fingerprint'],
       exposedHeaders: ['X-DEVICE-FINGERPRINT'],
     });
-    expect(merged.allowedHeaders).toEqual(['x-device-fingerprint', 'X-Device-Consent']);
+    expect(merged.allowedHeaders).toEqual(['x-device-fingerprint', 'X-Device-Consent', 'X-Device-Fresh']);
     expect(merged.exposedHeaders).toEqual(['X-DEVICE-FINGERPRINT']);
   });
 

@@ -2,7 +2,7 @@
  * `corsOptions()`: the app's @fastify/cors options with what devicelink needs merged in, so the SDK's
  * header may be sent and read and the cookie travels cross-origin.
  */
-import { CONSENT_HEADER, DEVICE_HEADER } from '@devicelink/protocol';
+import { CONSENT_HEADER, DEVICE_HEADER, FRESH_HEADER } from '@devicelink/protocol';
 
 /** The subset of @fastify/cors options this helper touches; everything else passes through. */
 export interface CorsHeaderOptions {
@@ -19,12 +19,12 @@ export type MergedCorsOptions<T> = Omit<T, keyof CorsHeaderOptions> & {
 };
 
 /** Headers clients send to devicelink routes. */
-export const DEVICELINK_ALLOWED_HEADERS = [DEVICE_HEADER, CONSENT_HEADER] as const;
+export const DEVICELINK_ALLOWED_HEADERS = [DEVICE_HEADER, CONSENT_HEADER, FRESH_HEADER] as const;
 /** Headers devicelink answers with that scripts must be able to read. */
 export const DEVICELINK_EXPOSED_HEADERS = [DEVICE_HEADER] as const;
 
 /**
- * Returns `appOptions` with `X-Device-Fingerprint` and `X-Device-Consent` added to `allowedHeaders`,
+ * Returns `appOptions` with `X-Device-Fingerprint`, `X-Device-Consent` and `X-Device-Fresh` added to `allowedHeaders`,
  * `X-Device-Fingerprint` to `exposedHeaders`, and `credentials: true`. The app's own values stay
  * (string or array form). When the app sets no `allowedHeaders` it stays unset: @fastify/cors then
  * reflects the preflight's `Access-Control-Request-Headers`, which already allows ours, and an

@@ -5,7 +5,7 @@
 import { DEVICE_COOKIE } from '@devicelink/protocol';
 import type { FastifyRequest } from 'fastify';
 import { resolveTiers, type TierResult } from './device-id-tiers.js';
-import { bodySignals } from './request-signals.js';
+import { bodySignals, headerFresh } from './request-signals.js';
 
 /** Request slot of the state; a symbol so it cannot clash with an app's decorators. */
 export const kDeviceState = Symbol('devicelink.state');
@@ -22,8 +22,10 @@ export interface DeviceState {
   cookie: string | undefined;
   /** Tier result: `undefined` before the first lookup, null when no device work applies. */
   resolved: TierResult | null | undefined;
-  /** The alias of a header/cookie mismatch was handed to the store. */
-  aliasRecorded: boolean;
+  /** The edge of a client id/cookie mismatch (or the minted id) was handed to the store. */
+  edgeRecorded: boolean;
+  /** The store was told this request's id was just minted (`noteMinted`). */
+  mintedNoted: boolean;
   /** `track()` ran for this request (so `trackRequests` does not count it twice). */
   tracked: boolean;
 }
@@ -42,7 +44,8 @@ export function untrackedState(): DeviceState {
     userId: undefined,
     cookie: undefined,
     resolved: undefined,
-    aliasRecorded: false,
+    edgeRecorded: false,
+    mintedNoted: false,
     tracked: false,
   };
 }
@@ -97,5 +100,6 @@ function lookup(request: FastifyRequest, state: DeviceState): TierResult | null 
     header: request.headers['x-device-fingerprint'],
     bodyDeviceId: body.deviceId,
     cookie: state.cookie,
+    fresh: headerFresh(request.headers) || body.fresh,
   });
 }

@@ -9,37 +9,86 @@ const fixed = () => 'server-generated-id-000';
 
 describe('resolveTiers', () => {
   it('takes the header first, then the body, then the cookie, then a new id', () => {
-    expect(resolveTiers({ header: A, bodyDeviceId: B, cookie: undefined }, fixed)).toEqual({
+    expect(resolveTiers({ header: A, bodyDeviceId: B, cookie: undefined, fresh: false }, fixed)).toEqual({
       deviceId: A,
       source: 'header',
-      aliasOf: null,
+      edge: null,
+      minted: false,
     });
-    expect(resolveTiers({ header: undefined, bodyDeviceId: B, cookie: undefined }, fixed).deviceId).toBe(B);
-    expect(resolveTiers({ header: 'junk', bodyDeviceId: null, cookie: A }, fixed)).toEqual({
+    expect(
+      resolveTiers({ header: undefined, bodyDeviceId: B, cookie: undefined, fresh: false }, fixed).deviceId,
+    ).toBe(B);
+    expect(resolveTiers({ header: 'junk', bodyDeviceId: null, cookie: A, fresh: false }, fixed)).toEqual({
       deviceId: A,
       source: 'cookie',
-      aliasOf: null,
+      edge: null,
+      minted: false,
     });
-    expect(resolveTiers({ header: 'null', bodyDeviceId: {}, cookie: 'guest' }, fixed)).toEqual({
+    expect(resolveTiers({ header: 'null', bodyDeviceId: {}, cookie: 'guest', fresh: true }, fixed)).toEqual({
       deviceId: 'server-generated-id-000',
       source: 'server',
-      aliasOf: null,
+      edge: null,
+      minted: false,
     });
   });
 
-  it('reports a valid cookie that lost to a different client id as an alias', () => {
-    expect(resolveTiers({ header: A, bodyDeviceId: undefined, cookie: B }, fixed).aliasOf).toBe(B);
-    expect(resolveTiers({ header: A, bodyDeviceId: undefined, cookie: A }, fixed).aliasOf).toBeNull();
-    expect(resolveTiers({ header: A, bodyDeviceId: undefined, cookie: 'short' }, fixed).aliasOf).toBeNull();
+  it('a non-fresh client id beats a different valid cookie and reports a cookie edge', () => {
+    expect(resolveTiers({ header: A, bodyDeviceId: undefined, cookie: B, fresh: false }, fixed)).toEqual({
+      deviceId: A,
+      source: 'header',
+      edge: { kind: 'cookie', deviceId: A, otherId: B },
+      minted: false,
+    });
+    expect(
+      resolveTiers({ header: A, bodyDeviceId: undefined, cookie: A, fresh: false }, fixed).edge,
+    ).toBeNull();
+    expect(
+      resolveTiers({ header: A, bodyDeviceId: undefined, cookie: 'short', fresh: false }, fixed).edge,
+    ).toBeNull();
   });
 
-  it('never throws and only ever answers a valid id, whatever the inputs', () => {
+  it('a fresh id yields to a valid cookie (header or beacon body) and is reported as a yield edge', () => {
+    for (const input of [
+      { header: A, bodyDeviceId: undefined },
+      { header: undefined, bodyDeviceId: A },
+    ]) {
+      expect(resolveTiers({ ...input, cookie: B, fresh: true }, fixed)).toEqual({
+        deviceId: B,
+        source: 'cookie',
+        edge: { kind: 'yield', deviceId: B, otherId: A },
+        minted: false,
+      });
+    }
+  });
+
+  it('a fresh id with no other valid cookie answers and is reported as minted', () => {
+    for (const cookie of [undefined, 'junk', A]) {
+      expect(resolveTiers({ header: A, bodyDeviceId: undefined, cookie, fresh: true }, fixed)).toEqual({
+        deviceId: A,
+        source: 'header',
+        edge: null,
+        minted: true,
+      });
+    }
+  });
+
+  it('never throws, only ever answers a valid id, and a fresh id never displaces a valid cookie', () => {
     fc.assert(
-      fc.property(fc.anything(), fc.anything(), fc.anything(), (header, bodyDeviceId, cookie) => {
-        const r = resolveTiers({ header, bodyDeviceId, cookie });
-        expect(isValidDeviceId(r.deviceId)).toBe(true);
-        if (r.aliasOf !== null) expect(isValidDeviceId(r.aliasOf)).toBe(true);
-      }),
+      fc.property(
+        fc.anything(),
+        fc.anything(),
+        fc.anything(),
+        fc.boolean(),
+        (header, bodyDeviceId, cookie, fresh) => {
+          const r = resolveTiers({ header, bodyDeviceId, cookie, fresh });
+          expect(isValidDeviceId(r.deviceId)).toBe(true);
+          if (r.edge !== null) {
+            expect(isValidDeviceId(r.edge.otherId)).toBe(true);
+            expect(r.edge.deviceId).toBe(r.deviceId);
+          }
+          if (fresh && isValidDeviceId(cookie)) expect(r.deviceId).toBe(cookie);
+        },
+      ),
     );
   });
 });

@@ -3,7 +3,7 @@
  * request carried; the plugin adds tier 1 (the memo on the request). Invalid values are absent.
  */
 import { toDeviceId } from '@devicelink/protocol';
-import type { DeviceSource } from '../store/device-store.js';
+import type { CookieEdge, DeviceSource } from '../store/device-store.js';
 import { generateDeviceId } from './device-id-generator.js';
 
 /** What a request carried, untrusted and unparsed. */
@@ -14,6 +14,8 @@ export interface TierInput {
   bodyDeviceId: unknown;
   /** The `device_fp` cookie value. */
   cookie: unknown;
+  /** The client marked its id fresh (`X-Device-Fresh: 1` or body `"fresh": true`): minted, not yet answered. */
+  fresh: boolean;
 }
 
 /** The tier that answered. */
@@ -21,25 +23,48 @@ export interface TierResult {
   deviceId: string;
   source: DeviceSource;
   /**
-   * A valid cookie id that lost to a different client id: the cookie is rewritten and the pair is
-   * recorded as an alias. Null otherwise.
+   * The id that lost to `deviceId`, when the client id and a valid cookie differed: a non-fresh client
+   * id beats the cookie (`cookie`, the cookie is rewritten); a fresh one yields to it (`yield`). Null
+   * otherwise.
    */
-  aliasOf: string | null;
+  edge: CookieEdge | null;
+  /** `deviceId` is a fresh client id that answered (no other valid cookie): it was just minted. */
+  minted: boolean;
 }
 
 /**
- * Runs tiers 2 to 4: the client's id (header, else body), the cookie, a new server id.
+ * Runs tiers 2 to 4: the client's id (header, else body) and the cookie, decided by the fresh flag,
+ * then a new server id.
  *
  * @example
- * resolveTiers({ header: 'abc…', bodyDeviceId: undefined, cookie: 'xyz…' })
- * // { deviceId: 'abc…', source: 'header', aliasOf: 'xyz…' }
+ * resolveTiers({ header: 'abc…', bodyDeviceId: undefined, cookie: 'xyz…', fresh: true })
+ * // { deviceId: 'xyz…', source: 'cookie', edge: { kind: 'yield', deviceId: 'xyz…', otherId: 'abc…' }, minted: false }
  */
 export function resolveTiers(input: TierInput, generate: () => string = generateDeviceId): TierResult {
   const cookie = toDeviceId(input.cookie);
   const sent = toDeviceId(input.header) ?? toDeviceId(input.bodyDeviceId);
+  const fresh = input.fresh === true;
   if (sent !== null) {
-    return { deviceId: sent, source: 'header', aliasOf: cookie !== null && cookie !== sent ? cookie : null };
+    if (cookie === null || cookie === sent) {
+      return { deviceId: sent, source: 'header', edge: null, minted: fresh };
+    }
+    // A valid cookie beats a fresh id on every request, and a fresh id never rewrites it: this is how a
+    // browser that lost only localStorage keeps its id, whichever request arrives first.
+    if (fresh) {
+      return {
+        deviceId: cookie,
+        source: 'cookie',
+        edge: { kind: 'yield', deviceId: cookie, otherId: sent },
+        minted: false,
+      };
+    }
+    return {
+      deviceId: sent,
+      source: 'header',
+      edge: { kind: 'cookie', deviceId: sent, otherId: cookie },
+      minted: false,
+    };
   }
-  if (cookie !== null) return { deviceId: cookie, source: 'cookie', aliasOf: null };
-  return { deviceId: generate(), source: 'server', aliasOf: null };
+  if (cookie !== null) return { deviceId: cookie, source: 'cookie', edge: null, minted: false };
+  return { deviceId: generate(), source: 'server', edge: null, minted: false };
 }

@@ -2,12 +2,20 @@
  * `app.devicelink`: tracking page views of a request, conversion, and the stores. Used by the
  * collector's routes and by host apps (their login route converts).
  */
-import { isValidDeviceId, type PageviewEvent, uuidv7 } from '@devicelink/protocol';
-import type { FastifyRequest } from 'fastify';
+import { DEVICE_COOKIE, isValidDeviceId, type PageviewEvent, uuidv7 } from '@devicelink/protocol';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DeviceLinkUsageError } from '../errors.js';
 import type { PageviewRecord } from '../records/queue-records.js';
-import type { ConvertResult, DeviceSource, DeviceStore, QueuedPageview } from '../store/device-store.js';
+import type {
+  ConvertResult,
+  DeviceSource,
+  DeviceStore,
+  FingerprintResult,
+  QueuedPageview,
+} from '../store/device-store.js';
 import { kDeviceState, resolveDevice } from './device-context.js';
+import { deviceCookieFlags } from './device-cookie.js';
+import { browserFamily, fingerprintKeys, networkPrefixes } from './fingerprint-keys.js';
 import type { ResolvedOptions } from './plugin-options.js';
 import { bodySignals, firstValue } from './request-signals.js';
 import { createVisitorHasher } from './visitor-hash.js';
@@ -28,6 +36,19 @@ export type TrackResult =
   /** Nothing counted or queued: consent denied (header, body, GPC), or the device or user was erased. */
   | { tracked: false; reason: 'consent' | 'erased' };
 
+/** What `fingerprint()` did with a piece of evidence. Never names another device. */
+export type EvidenceResult =
+  | FingerprintResult
+  /**
+   * Not taken: joins are off (no recovery secret), no device work applies (consent, token, route not
+   * opted in), the request carried no client id, the fresh id yielded to the cookie (the browser is
+   * known already), or the client address is not an IP address.
+   */
+  | { status: 'off' | 'untracked' | 'yielded' };
+
+/** Longest visitorId taken (FingerprintJS's are 32 hex characters). */
+export const MAX_VISITOR_ID = 128;
+
 /** The `app.devicelink` decoration. */
 export interface DeviceLink {
   /**
@@ -44,6 +65,21 @@ export interface DeviceLink {
   convert(deviceId: string, userId: string): Promise<ConvertResult>;
   /** The request's `visitorHash` (keyed hash of IP, User-Agent, language), e.g. for rate-limit keys. */
   visitorHash(request: FastifyRequest): Promise<string>;
+  /**
+   * The fingerprint evidence of the request's device (docs/protocol.md, Fingerprint joins): keyed
+   * hashes of `visitorId`, the client's network prefix and browser family go to the store, which
+   * registers them or makes a revocable join to one earlier device. Call it from a route with
+   * `config: { devicelink: true }`. Throws `DeviceLinkUsageError` for a visitorId that is not a
+   * string of 1 to 128 characters.
+   */
+  fingerprint(request: FastifyRequest, visitorId: string): Promise<EvidenceResult>;
+  /**
+   * Clears the `device_fp` cookie with the flags it was set with (domain, partitioned), e.g. for an
+   * app's logout on a shared computer (the SDK's `reset()`).
+   */
+  clearCookie(reply: FastifyReply): void;
+  /** True when fingerprint joins are on (the plugin has a recovery secret). */
+  readonly recovery: boolean;
   /** The store the plugin was registered with. */
   readonly store: DeviceStore;
 }
@@ -110,7 +146,7 @@ export function createDeviceLink(options: ResolvedOptions): DeviceLink {
     }
     if (device === null) return { tracked: false, reason: 'consent' };
 
-    // A header/cookie alias is recorded by the plugin's onSend hook, once per request and without
+    // A client id/cookie edge is recorded by the plugin's onSend hook, once per request and without
     // delaying this answer (it is a reporting hint, not part of the count).
     const result = await store.touch({
       deviceId: device.deviceId,
@@ -151,5 +187,48 @@ export function createDeviceLink(options: ResolvedOptions): DeviceLink {
     return store.convert(deviceId, userId);
   }
 
-  return { track, convert, visitorHash, store };
+  async function fingerprint(request: FastifyRequest, visitorId: string): Promise<EvidenceResult> {
+    if (typeof visitorId !== 'string' || visitorId === '' || visitorId.length > MAX_VISITOR_ID) {
+      throw new DeviceLinkUsageError(`fingerprint() needs a visitorId of 1 to ${MAX_VISITOR_ID} characters`);
+    }
+    const state = request[kDeviceState];
+    if (!state?.tracking) {
+      throw new DeviceLinkUsageError(
+        'fingerprint() needs a route registered with config: { devicelink: true } after the devicelink plugin',
+      );
+    }
+    if (options.recovery === null) return { status: 'off' };
+    const device = resolveDevice(request);
+    if (device === null || device.source === 'server') return { status: 'untracked' };
+    // The cookie answered for the minted id: this browser is known, and the fresh id is gone.
+    if (device.edge?.kind === 'yield') return { status: 'yielded' };
+    const network = networkPrefixes(options.clientIp(request));
+    if (network === null) return { status: 'untracked' };
+    // The evidence may be the minted id's first request: its join window starts before it is judged.
+    if (device.minted && !state.mintedNoted) {
+      state.mintedNoted = true;
+      await store.noteMinted(device.deviceId);
+    }
+    const keys = fingerprintKeys(
+      options.recovery.secret,
+      visitorId,
+      network,
+      browserFamily(firstValue(request.headers['user-agent'])),
+    );
+    return store.recordFingerprint({ deviceId: device.deviceId, ...keys });
+  }
+
+  function clearCookie(reply: FastifyReply): void {
+    reply.clearCookie(DEVICE_COOKIE, deviceCookieFlags(options));
+  }
+
+  return {
+    track,
+    convert,
+    visitorHash,
+    fingerprint,
+    clearCookie,
+    recovery: options.recovery !== null,
+    store,
+  };
 }

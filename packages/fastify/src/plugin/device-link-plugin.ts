@@ -1,6 +1,6 @@
 /**
  * The Fastify plugin (docs/protocol.md, Tiered lookup): lazy `request.deviceId`, the response
- * headers and cookie, consent, bearer tokens, aliases and `trackRequests`.
+ * headers and cookie, consent, bearer tokens, edges and `trackRequests`.
  */
 
 import {
@@ -21,6 +21,7 @@ import {
   resolveDevice,
   untrackedState,
 } from './device-context.js';
+import { deviceCookieFlags } from './device-cookie.js';
 import { createDeviceLink, type DeviceLink } from './device-link-api.js';
 import { type DeviceLinkOptions, type ResolvedOptions, validateOptions } from './plugin-options.js';
 import { firstValue, hasBearerToken, headersDenyConsent } from './request-signals.js';
@@ -155,22 +156,12 @@ function answerDevice(
 ): void {
   // A handler that never read the id still answers with it: the SDK adopts echoes.
   const device = resolveDevice(request);
-  // @fastify/cookie merges the app's `parseOptions` into these: `signed: true` would make the value
-  // `id.signature` (a new id minted on every request) and a `domain` would change the cookie's scope,
-  // so both are pinned (an undefined value overrides the app's in that merge).
-  const cookieFlags = {
-    path: '/',
-    httpOnly: true,
-    sameSite: options.cookie.sameSite,
-    secure: options.cookie.secure,
-    signed: false,
-    domain: undefined,
-  } as const;
+  const cookieFlags = deviceCookieFlags(options);
   if (device === null) {
     if (state.consentDenied && state.cookie !== undefined) reply.clearCookie(DEVICE_COOKIE, cookieFlags);
     return;
   }
-  // A refused request (bad body, foreign origin, rate limit) mints no cookie and records no alias:
+  // A refused request (bad body, foreign origin, rate limit) mints no cookie and records no edge:
   // only answers the client can act on carry the id.
   if (reply.statusCode >= 400) return;
   reply.header(DEVICE_HEADER, device.deviceId);
@@ -179,11 +170,17 @@ function answerDevice(
   if (state.cookie !== device.deviceId) {
     reply.setCookie(DEVICE_COOKIE, device.deviceId, { ...cookieFlags, maxAge: DEVICE_COOKIE_MAX_AGE });
   }
-  if (device.aliasOf !== null && !state.aliasRecorded) {
-    state.aliasRecorded = true;
-    // Not awaited: an alias is a reporting hint and must not delay or fail the answer.
-    devicelink.store.recordAlias(device.deviceId, device.aliasOf).catch((err: unknown) => {
-      request.log.warn({ err }, 'devicelink: recording a device alias failed');
+  // Not awaited: edges and the minted mark are hints and must not delay or fail the answer.
+  if (device.edge !== null && !state.edgeRecorded) {
+    state.edgeRecorded = true;
+    devicelink.store.recordEdge(device.edge).catch((err: unknown) => {
+      request.log.warn({ err }, 'devicelink: recording a device edge failed');
+    });
+  }
+  if (device.minted && devicelink.recovery && !state.mintedNoted) {
+    state.mintedNoted = true;
+    devicelink.store.noteMinted(device.deviceId).catch((err: unknown) => {
+      request.log.warn({ err }, 'devicelink: noting a minted device id failed');
     });
   }
 }

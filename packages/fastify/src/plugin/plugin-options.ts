@@ -18,8 +18,13 @@ export interface DeviceLinkOptions {
    * count, or it grows until the store is full.
    */
   store: DeviceStore;
-  /** `device_fp` cookie flags. `sameSite: 'none'` requires `secure: true`. Defaults: `lax`, not secure. */
-  cookie?: { secure?: boolean; sameSite?: CookieSameSite };
+  /**
+   * `device_fp` cookie flags. `sameSite: 'none'` and `partitioned` require `secure: true`. `domain`
+   * (`COOKIE_DOMAIN`) shares the cookie with the app on a common parent domain; `partitioned`
+   * (`COOKIE_PARTITIONED`, CHIPS) keeps it for a collector on another site. Defaults: `lax`, not
+   * secure, host-only, not partitioned.
+   */
+  cookie?: CookieOptions;
   /** Treat `Sec-GPC: 1` as consent denied (`HONOR_GPC`). Default true. */
   honorGpc?: boolean;
   /**
@@ -40,20 +45,49 @@ export interface DeviceLinkOptions {
    * dropped. Default: the five `utm_*` parameters.
    */
   queryAllowlist?: readonly string[];
+  /**
+   * Fingerprint joins (docs/protocol.md, Fingerprint joins): `secret` keys the hashes of fingerprints
+   * and network prefixes (`RECOVERY_SECRET`: at least 32 characters, the same in every process on one
+   * store, never stored beside the store's data). Absent or null: joins are off and fingerprint
+   * evidence is not taken. Joining is re-identification: enable it only under the consent that covers
+   * the fingerprint itself.
+   */
+  recovery?: { secret: string | Buffer } | null;
+}
+
+/** The `device_fp` cookie's flags. */
+export interface CookieOptions {
+  secure?: boolean;
+  sameSite?: CookieSameSite;
+  domain?: string;
+  partitioned?: boolean;
 }
 
 /** Options after validation, defaults filled in. */
 export interface ResolvedOptions {
   store: DeviceStore;
-  cookie: { secure: boolean; sameSite: CookieSameSite };
+  cookie: { secure: boolean; sameSite: CookieSameSite; domain: string | undefined; partitioned: boolean };
   honorGpc: boolean;
   trackRequests: ((request: FastifyRequest) => boolean) | null;
   authenticate: ((request: FastifyRequest) => Promise<string | null>) | null;
   clientIp: (request: FastifyRequest) => string;
   queryAllowlist: readonly string[];
+  recovery: { secret: string | Buffer } | null;
 }
 
-const STORE_METHODS = ['touch', 'convert', 'recordAlias', 'queueUserEvents', 'dailySalt'] as const;
+const STORE_METHODS = [
+  'touch',
+  'convert',
+  'recordEdge',
+  'noteMinted',
+  'recordFingerprint',
+  'withdrawRecovery',
+  'queueUserEvents',
+  'dailySalt',
+] as const;
+
+/** Shortest recovery secret: 32 characters (or bytes) keep the keyed hashes unguessable. */
+const MIN_SECRET = 32;
 const SAME_SITE: readonly CookieSameSite[] = ['lax', 'strict', 'none'];
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -66,10 +100,15 @@ export function validateOptions(options: unknown): ResolvedOptions {
   const o = options as Partial<Record<keyof DeviceLinkOptions, unknown>>;
   requireMethods('store', o.store, STORE_METHODS, 'a DeviceStore');
 
-  let cookie: ResolvedOptions['cookie'] = { secure: false, sameSite: 'lax' };
+  let cookie: ResolvedOptions['cookie'] = {
+    secure: false,
+    sameSite: 'lax',
+    domain: undefined,
+    partitioned: false,
+  };
   if (o.cookie !== undefined) {
     if (!isObject(o.cookie)) throw new DeviceLinkOptionsError('cookie', 'must be an object');
-    const { secure = false, sameSite = 'lax' } = o.cookie;
+    const { secure = false, sameSite = 'lax', domain, partitioned = false } = o.cookie;
     if (typeof secure !== 'boolean') throw new DeviceLinkOptionsError('cookie.secure', 'must be a boolean');
     if (typeof sameSite !== 'string' || !SAME_SITE.includes(sameSite as CookieSameSite)) {
       throw new DeviceLinkOptionsError('cookie.sameSite', `must be one of ${SAME_SITE.join(', ')}`);
@@ -78,7 +117,17 @@ export function validateOptions(options: unknown): ResolvedOptions {
     if (sameSite === 'none' && !secure) {
       throw new DeviceLinkOptionsError('cookie.sameSite', '"none" requires cookie.secure: true');
     }
-    cookie = { secure, sameSite: sameSite as CookieSameSite };
+    if (domain !== undefined && (typeof domain !== 'string' || !/^\.?[A-Za-z0-9.-]+$/.test(domain))) {
+      throw new DeviceLinkOptionsError('cookie.domain', 'must be a domain name such as example.com');
+    }
+    if (typeof partitioned !== 'boolean') {
+      throw new DeviceLinkOptionsError('cookie.partitioned', 'must be a boolean');
+    }
+    // Browsers accept a Partitioned cookie only with Secure (CHIPS).
+    if (partitioned && !secure) {
+      throw new DeviceLinkOptionsError('cookie.partitioned', 'requires cookie.secure: true');
+    }
+    cookie = { secure, sameSite: sameSite as CookieSameSite, domain, partitioned };
   }
 
   if (o.honorGpc !== undefined && typeof o.honorGpc !== 'boolean') {
@@ -97,6 +146,20 @@ export function validateOptions(options: unknown): ResolvedOptions {
     }
     queryAllowlist = Object.freeze([...(list as string[])]);
   }
+  let recovery: ResolvedOptions['recovery'] = null;
+  if (o.recovery !== undefined && o.recovery !== null) {
+    const secret = isObject(o.recovery) ? o.recovery.secret : undefined;
+    const ok =
+      (typeof secret === 'string' && secret.length >= MIN_SECRET) ||
+      (Buffer.isBuffer(secret) && secret.length >= MIN_SECRET);
+    if (!ok) {
+      throw new DeviceLinkOptionsError(
+        'recovery.secret',
+        `must be a string or Buffer of at least ${MIN_SECRET}`,
+      );
+    }
+    recovery = { secret: secret as string | Buffer };
+  }
   const clientIp = (o.clientIp as ResolvedOptions['clientIp'] | undefined) ?? ((request) => request.ip);
   return {
     store: o.store as DeviceStore,
@@ -106,6 +169,7 @@ export function validateOptions(options: unknown): ResolvedOptions {
     authenticate: (o.authenticate as ResolvedOptions['authenticate'] | undefined) ?? null,
     clientIp,
     queryAllowlist,
+    recovery,
   };
 }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bodySignals, hasBearerToken, headersDenyConsent } from './request-signals.js';
+import { bodySignals, hasBearerToken, headerFresh, headersDenyConsent } from './request-signals.js';
 
 describe('headersDenyConsent', () => {
   it('is true for X-Device-Consent: denied in any case', () => {
@@ -15,6 +15,15 @@ describe('headersDenyConsent', () => {
   });
 });
 
+describe('headerFresh', () => {
+  it('is true only for X-Device-Fresh: 1', () => {
+    expect(headerFresh({ 'x-device-fresh': '1' })).toBe(true);
+    expect(headerFresh({ 'x-device-fresh': ' 1 ' })).toBe(true);
+    expect(headerFresh({ 'x-device-fresh': 'true' })).toBe(false);
+    expect(headerFresh({})).toBe(false);
+  });
+});
+
 describe('hasBearerToken', () => {
   it('needs the Bearer scheme and a token', () => {
     expect(hasBearerToken({ authorization: 'Bearer abc' })).toBe(true);
@@ -26,9 +35,19 @@ describe('hasBearerToken', () => {
 });
 
 describe('bodySignals', () => {
-  it('reads deviceId and consent from an object or the text of a beacon', () => {
-    expect(bodySignals({ deviceId: 'x', consent: 'denied' })).toEqual({ deviceId: 'x', consentDenied: true });
-    expect(bodySignals('{"deviceId":"y"}')).toEqual({ deviceId: 'y', consentDenied: false });
+  it('reads deviceId, consent and the fresh flag from an object or the text of a beacon', () => {
+    expect(bodySignals({ deviceId: 'x', consent: 'denied' })).toEqual({
+      deviceId: 'x',
+      consentDenied: true,
+      fresh: false,
+    });
+    expect(bodySignals('{"deviceId":"y","fresh":true}')).toEqual({
+      deviceId: 'y',
+      consentDenied: false,
+      fresh: true,
+    });
+    // Only the boolean: a string "true" is not the SDK's flag.
+    expect(bodySignals({ deviceId: 'z', fresh: 'true' }).fresh).toBe(false);
   });
 
   it('never throws, whatever the body', () => {
@@ -43,6 +62,6 @@ describe('bodySignals', () => {
         throw new Error('boom');
       },
     });
-    expect(bodySignals(hostile)).toEqual({ deviceId: undefined, consentDenied: false });
+    expect(bodySignals(hostile)).toEqual({ deviceId: undefined, consentDenied: false, fresh: false });
   });
 });

@@ -21,9 +21,16 @@ export function hasBearerToken(headers: IncomingHttpHeaders): boolean {
 export interface BodySignals {
   deviceId: unknown;
   consentDenied: boolean;
+  /** `"fresh": true` (a sendBeacon body cannot carry `X-Device-Fresh`). */
+  fresh: boolean;
 }
 
-const NONE: BodySignals = { deviceId: undefined, consentDenied: false };
+const NONE: BodySignals = { deviceId: undefined, consentDenied: false, fresh: false };
+
+/** True for `X-Device-Fresh: 1`: the client id was minted and not yet answered. */
+export function headerFresh(headers: IncomingHttpHeaders): boolean {
+  return firstValue(headers['x-device-fresh'])?.trim() === '1';
+}
 
 /**
  * Reads `deviceId` and `consent` from a body: an object (JSON, or a beacon the route parsed), or the
@@ -42,7 +49,11 @@ export function bodySignals(body: unknown): BodySignals {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return NONE;
   try {
     const record = value as Record<string, unknown>;
-    return { deviceId: record.deviceId, consentDenied: isConsentDenied(record.consent) };
+    return {
+      deviceId: record.deviceId,
+      consentDenied: isConsentDenied(record.consent),
+      fresh: record.fresh === true,
+    };
   } catch {
     // A body object with throwing getters (an app's own parser) is as good as no body.
     return NONE;

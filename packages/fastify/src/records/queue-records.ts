@@ -1,6 +1,6 @@
 /**
  * The records of the durable event queue (docs/protocol.md, Persistence). The store's scripts write
- * them (page views, links, aliases, erasures of a device land in the device's partition; events and
+ * them (page views, links, edges, erasures of a device land in the device's partition; events and
  * erasures of an authenticated user in the user id's partition); a persister reads them through
  * `QueueConsumer` (`store/queue-consumer.ts`).
  */
@@ -36,11 +36,44 @@ export interface LinkRecord {
   sessionId: string | null;
 }
 
-/** Header id `deviceId` was sent together with cookie id `aliasId`. */
-export interface AliasRecord {
-  kind: 'alias';
+/**
+ * How two ids of one browser were seen together (docs/protocol.md, Edges):
+ * - `cookie`: a non-fresh client id `deviceId` met a different valid cookie `otherId` and won;
+ * - `yield`: a fresh client id `otherId` yielded to the valid cookie `deviceId`;
+ * - `join`: a fingerprint join: the minted id `deviceId` is inferred to be the browser of `otherId`
+ *   (revocable: see {@link UnjoinRecord}).
+ * Cookie and yield edges are queued in `deviceId`'s partition (the id that answered); a join in the
+ * minted id's partition.
+ */
+export interface EdgeRecord {
+  kind: 'edge';
+  edge: EdgeKind;
   deviceId: string;
-  aliasId: string;
+  otherId: string;
+  ts: number;
+}
+
+/** The kinds of {@link EdgeRecord}. */
+export type EdgeKind = 'cookie' | 'yield' | 'join';
+
+/**
+ * Every fingerprint join to `deviceId` made at or before `ts` is revoked (the joined-to id was seen on
+ * a request of its own, or two claimants were live at once). Queued in `deviceId`'s partition, so it
+ * may reach Postgres before the join it revokes (queued in the claimant's partition).
+ */
+export interface UnjoinRecord {
+  kind: 'unjoin';
+  deviceId: string;
+  ts: number;
+}
+
+/**
+ * Consent withdrawn (`DELETE /v1/device/recovery`): every edge naming `deviceId`, in both directions,
+ * made at or before `ts`, is deleted, and one arriving later is dropped.
+ */
+export interface ForgetEdgesRecord {
+  kind: 'forget-edges';
+  deviceId: string;
   ts: number;
 }
 
@@ -62,7 +95,14 @@ export interface EraseUserRecord {
   ts: number;
 }
 
-export type QueueRecord = PageviewRecord | LinkRecord | AliasRecord | EraseRecord | EraseUserRecord;
+export type QueueRecord =
+  | PageviewRecord
+  | LinkRecord
+  | EdgeRecord
+  | UnjoinRecord
+  | ForgetEdgesRecord
+  | EraseRecord
+  | EraseUserRecord;
 
 /** One queued record and where it is. */
 export interface QueueEntry {

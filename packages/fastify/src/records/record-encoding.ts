@@ -3,7 +3,7 @@
  * left out; for records written by the session scripts also `t` (server time from Redis `TIME`, ms:
  * `serverTs` of a page view, `ts` of the others) and `s` (the session id of a page view or link).
  */
-import type { QueueRecord } from './queue-records.js';
+import type { EdgeKind, QueueRecord } from './queue-records.js';
 
 /** The JSON of a record with null fields dropped (they are restored by {@link decodeRecord}). */
 export function encodeRecord(record: object): string {
@@ -55,13 +55,18 @@ export function decodeRecord(fields: readonly string[]): QueueRecord {
         ts: t ?? (raw.ts as number),
         sessionId: s ?? or(raw.sessionId, null),
       };
-    case 'alias':
+    case 'edge':
       return {
-        kind: 'alias',
+        kind: 'edge',
+        edge: raw.edge as EdgeKind,
         deviceId: raw.deviceId as string,
-        aliasId: raw.aliasId as string,
+        otherId: raw.otherId as string,
         ts: t ?? (raw.ts as number),
       };
+    case 'unjoin':
+      return { kind: 'unjoin', deviceId: raw.deviceId as string, ts: t ?? (raw.ts as number) };
+    case 'forget-edges':
+      return { kind: 'forget-edges', deviceId: raw.deviceId as string, ts: t ?? (raw.ts as number) };
     case 'erase':
       return { kind: 'erase', deviceId: raw.deviceId as string, ts: t ?? (raw.ts as number) };
     case 'erase-user':

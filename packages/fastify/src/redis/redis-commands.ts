@@ -7,21 +7,32 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import ackLua from './scripts/ack.lua';
-import aliasLua from './scripts/alias.lua';
 import appendLua from './scripts/append.lua';
 import convertLua from './scripts/convert.lua';
+import edgeLua from './scripts/edge.lua';
 import eraseLua from './scripts/erase.lua';
 import eraseUserLua from './scripts/erase-user.lua';
 import forgetUserLua from './scripts/forget-user.lua';
+import fpBeginLua from './scripts/fp-begin.lua';
+import fpCapLua from './scripts/fp-cap.lua';
+import fpClaimLua from './scripts/fp-claim.lua';
+import fpDecideLua from './scripts/fp-decide.lua';
+import fpDropLua from './scripts/fp-drop.lua';
+import fpMarkLua from './scripts/fp-mark.lua';
+import fpRefreshLua from './scripts/fp-refresh.lua';
+import fpReleaseLua from './scripts/fp-release.lua';
+import fpRevokeLua from './scripts/fp-revoke.lua';
 import groupLua from './scripts/group.lua';
 import leaseLua from './scripts/lease.lua';
 import membersLua from './scripts/members.lua';
+import mintLua from './scripts/mint.lua';
 import readLua from './scripts/read.lua';
 import sessionLua from './scripts/session.lua';
 import setOnceLua from './scripts/set-once.lua';
 import takeoverLua from './scripts/takeover.lua';
 import touchLua from './scripts/touch.lua';
 import userAppendLua from './scripts/user-append.lua';
+import withdrawLua from './scripts/withdraw.lua';
 
 type Arg = string | number;
 /** Keys first (as many as the script's key count), then the script's ARGV. */
@@ -32,7 +43,18 @@ export interface DeviceLinkCommands {
   dlTouch: Command<[string, ...(string | number)[]]>;
   dlSession: Command<[string, string, string, string, string, string] | null>;
   dlConvert: Command<[string, string?]>;
-  dlAlias: Command<number>;
+  dlEdge: Command<number>;
+  dlMint: Command<number>;
+  dlFpBegin: Command<[string, string?, string?]>;
+  dlFpDecide: Command<string[]>;
+  dlFpClaim: Command<number>;
+  dlFpMark: Command<number>;
+  dlFpRevoke: Command<[string, number]>;
+  dlFpRelease: Command<number>;
+  dlFpDrop: Command<string[]>;
+  dlFpRefresh: Command<number>;
+  dlFpCap: Command<number>;
+  dlWithdraw: Command<number>;
   dlErase: Command<number>;
   dlSetOnce: Command<string>;
   dlAppend: Command<number>;
@@ -52,11 +74,22 @@ export type CommandClient = (Redis | Cluster) & DeviceLinkCommands;
 
 // Script and key count (the `KEYS:` line at the top of each script); every caller passes exactly these.
 const scripts: Record<keyof DeviceLinkCommands, [lua: string, numberOfKeys: number]> = {
-  dlTouch: [touchLua, 4],
+  dlTouch: [touchLua, 5],
   dlSession: [sessionLua, 1],
   dlConvert: [convertLua, 4],
-  dlAlias: [aliasLua, 3],
-  dlErase: [eraseLua, 6],
+  dlEdge: [edgeLua, 3],
+  dlMint: [mintLua, 2],
+  dlFpBegin: [fpBeginLua, 2],
+  dlFpDecide: [fpDecideLua, 1],
+  dlFpClaim: [fpClaimLua, 3],
+  dlFpMark: [fpMarkLua, 1],
+  dlFpRevoke: [fpRevokeLua, 1],
+  dlFpRelease: [fpReleaseLua, 2],
+  dlFpDrop: [fpDropLua, 1],
+  dlFpRefresh: [fpRefreshLua, 1],
+  dlFpCap: [fpCapLua, 1],
+  dlWithdraw: [withdrawLua, 3],
+  dlErase: [eraseLua, 7],
   dlSetOnce: [setOnceLua, 1],
   dlAppend: [appendLua, 1],
   dlAck: [ackLua, 2],

@@ -8,7 +8,10 @@
  * | `<prefix>{pN}:s:<deviceId>` | hash: session (`i` id, `o` source, `v` visitorHash, `f` firstSeen, `l` lastSeen, `n` pages) | sliding idle |
  * | `<prefix>{pN}:e:<deviceId>` | zset: event ids seen (score = server ms) | 10 minutes |
  * | `<prefix>{pN}:l:<deviceId>` | string: last linked user | `CONVERSION_LOOKBACK_DAYS` |
- * | `<prefix>{pN}:a:<deviceId>` | hash: alias ids already queued | 1 day |
+ * | `<prefix>{pN}:a:<deviceId>` | hash: edges already queued (`<kind>:<other id>`) | 1 day |
+ * | `<prefix>{pN}:i:<deviceId>` | hash: identity record (`b` minted at, `l` last seen, `x` lifetime ms, `e` its index entry, `c` the device it is joined to, `j`/`ja` the device joined to it and when, `d` day of the last entry refresh) | join window, then `RECOVERY_DAYS` after last seen |
+ * | `<prefix>fp:{<entry hash>}` | hash: index entry of a fingerprint (`o` owner, `s` shared, `a`/`at` standing claimant and join time); its own slot | `RECOVERY_DAYS` after its devices were last seen |
+ * | `<prefix>fpcap:{<network hash>}:<day>`, `<prefix>fpcap:all:<day>` | string: new entries of a network, of the store, on a UTC day | 2 days |
  * | `<prefix>{pN}:t:<deviceId>` | string: tombstone | 30 days |
  * | `<prefix>{pN}:u:<userId>` | string: user tombstone (N from the user id) | 30 days |
  * | `<prefix>{pN}:q` | stream: the partition's queue, group `persist` | entries deleted at ack |
@@ -33,7 +36,8 @@ export interface DeviceKeys {
   session: string;
   seen: string;
   lastLinked: string;
-  aliases: string;
+  edges: string;
+  identity: string;
   tombstone: string;
   stream: string;
 }
@@ -70,7 +74,8 @@ export class RedisKeys {
       session: `${base}s:${deviceId}`,
       seen: `${base}e:${deviceId}`,
       lastLinked: `${base}l:${deviceId}`,
-      aliases: `${base}a:${deviceId}`,
+      edges: `${base}a:${deviceId}`,
+      identity: `${base}i:${deviceId}`,
       tombstone: `${base}t:${deviceId}`,
       stream: `${base}q`,
     };
@@ -80,6 +85,18 @@ export class RedisKeys {
   user(userId: string): { tombstone: string; stream: string } {
     const base = `${this.prefix}${partitionTag(partitionOf(userId, this.partitions))}:`;
     return { tombstone: `${base}u:${userId}`, stream: `${base}q` };
+  }
+
+  /** The index entry of a fingerprint key: its own hash tag, so entries spread over the slots. */
+  entry(entryHash: string): string {
+    return `${this.prefix}fp:{${entryHash}}`;
+  }
+
+  /** The daily counter of new entries of a network (`network` given) or of the whole store. */
+  cap(day: number, network?: string): string {
+    return network === undefined
+      ? `${this.prefix}fpcap:all:${day}`
+      : `${this.prefix}fpcap:{${network}}:${day}`;
   }
 
   salt(day: string): string {

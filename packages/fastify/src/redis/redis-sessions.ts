@@ -10,15 +10,19 @@ import { encodeRecord } from '../records/record-encoding.js';
 import type { DeviceAdmin } from '../store/device-admin.js';
 import type {
   ConvertResult,
+  CookieEdge,
   DeviceStore,
+  FingerprintInput,
+  FingerprintResult,
   LiveSession,
   TouchInput,
   TouchResult,
   UserEventsResult,
 } from '../store/device-store.js';
 import { pageviewDraft } from '../store/pageview-draft.js';
-import { ALIAS_DEDUPE_SECONDS, type ResolvedStoreOptions, SALT_SECONDS } from '../store/store-options.js';
+import { EDGE_DEDUPE_SECONDS, type ResolvedStoreOptions, SALT_SECONDS } from '../store/store-options.js';
 import type { CommandClient } from './redis-commands.js';
+import { RedisIdentity } from './redis-identity.js';
 import type { RedisKeys } from './redis-keys.js';
 
 // One letter per source keeps the session hash small (target: at most 300 bytes a live session).
@@ -31,11 +35,13 @@ export class RedisSessions implements DeviceStore, DeviceAdmin {
   readonly #keys: RedisKeys;
   readonly #o: ResolvedStoreOptions;
   readonly #salts = new Map<string, Buffer>();
+  readonly #identity: RedisIdentity;
 
   constructor(redis: CommandClient, keys: RedisKeys, options: ResolvedStoreOptions) {
     this.#redis = redis;
     this.#keys = keys;
     this.#o = options;
+    this.#identity = new RedisIdentity(redis, keys, options);
   }
 
   async touch(input: TouchInput): Promise<TouchResult> {
@@ -47,6 +53,7 @@ export class RedisSessions implements DeviceStore, DeviceAdmin {
       k.tombstone,
       k.seen,
       k.stream,
+      k.identity,
       uuidv7(),
       this.#o.idleMs,
       this.#o.maxMs,
@@ -58,7 +65,11 @@ export class RedisSessions implements DeviceStore, DeviceAdmin {
     if (reply[0] === 'erased') return { status: 'erased' };
     // Every event was a duplicate and no session was live: none was started (touch.lua).
     if (reply[0] === 'duplicate') return { status: 'duplicate' };
-    const [, sessionId, src, vh, first, last, pages, accepted, started] = reply;
+    const [, sessionId, src, vh, first, last, pages, accepted, started, identity] = reply;
+    // Seen on a request of its own: a join to this device is revoked before the answer (rare: once).
+    // The page views are queued already: a failure here must not fail them, and the record keeps its
+    // flag, so the device's next request tries again.
+    if (identity) await this.#identity.afterTouch(input.deviceId, String(identity)).catch(() => {});
     return {
       status: 'ok',
       session: {
@@ -113,35 +124,61 @@ export class RedisSessions implements DeviceStore, DeviceAdmin {
     return { status: status === 'erased' ? 'erased' : 'unchanged', sessionId: null };
   }
 
-  async recordAlias(deviceId: string, aliasId: string): Promise<void> {
-    if (deviceId === aliasId) return;
-    // An erased alias id (a stale cookie) must not come back through an alias record. Its tombstone
-    // lives in the alias id's slot, which a Cluster script over the device's keys cannot touch, so it
+  async recordEdge({ kind, deviceId, otherId }: CookieEdge): Promise<void> {
+    if (deviceId === otherId) return;
+    // An erased other id (a stale cookie) must not come back through an edge record. Its tombstone
+    // lives in the other id's slot, which a Cluster script over the device's keys cannot touch, so it
     // is read first, as convert() reads the user tombstone.
-    if ((await this.#redis.exists(this.#keys.device(aliasId).tombstone)) === 1) return;
+    if ((await this.#redis.exists(this.#keys.device(otherId).tombstone)) === 1) return;
     const k = this.#keys.device(deviceId);
-    await this.#redis.dlAlias(
+    await this.#redis.dlEdge(
       k.tombstone,
-      k.aliases,
+      k.edges,
       k.stream,
-      aliasId,
-      ALIAS_DEDUPE_SECONDS,
-      encodeRecord({ kind: 'alias', deviceId, aliasId }),
+      `${kind}:${otherId}`,
+      EDGE_DEDUPE_SECONDS,
+      encodeRecord({ kind: 'edge', edge: kind, deviceId, otherId }),
     );
+  }
+
+  noteMinted(deviceId: string): Promise<void> {
+    return this.#identity.noteMinted(deviceId);
+  }
+
+  recordFingerprint(input: FingerprintInput): Promise<FingerprintResult> {
+    return this.#identity.recordFingerprint(input);
+  }
+
+  async withdrawRecovery(deviceId: string): Promise<void> {
+    const k = this.#keys.device(deviceId);
+    await this.#identity.forget(deviceId, async () => {
+      const ts = await this.#redis.dlWithdraw(
+        k.identity,
+        k.edges,
+        k.stream,
+        encodeRecord({ kind: 'forget-edges', deviceId }),
+      );
+      // Also behind what the other device queued naming this one (its join edge), at the same time.
+      return encodeRecord({ kind: 'forget-edges', deviceId, ts: Number(ts) });
+    });
   }
 
   async erase(deviceId: string): Promise<void> {
     const k = this.#keys.device(deviceId);
-    await this.#redis.dlErase(
-      k.session,
-      k.seen,
-      k.lastLinked,
-      k.aliases,
-      k.tombstone,
-      k.stream,
-      TOMBSTONE_SECONDS,
-      encodeRecord({ kind: 'erase', deviceId }),
-    );
+    await this.#identity.forget(deviceId, async () => {
+      await this.#redis.dlErase(
+        k.session,
+        k.seen,
+        k.lastLinked,
+        k.edges,
+        k.tombstone,
+        k.stream,
+        k.identity,
+        TOMBSTONE_SECONDS,
+        encodeRecord({ kind: 'erase', deviceId }),
+      );
+      return null;
+    });
   }
 
   async queueUserEvents(userId: string, records: PageviewRecord[]): Promise<UserEventsResult> {

@@ -26,7 +26,10 @@ export function composeStore(
   return {
     touch: (input) => sessions.touch(input),
     convert: (deviceId, userId) => sessions.convert(deviceId, userId),
-    recordAlias: (deviceId, aliasId) => sessions.recordAlias(deviceId, aliasId),
+    recordEdge: (edge) => sessions.recordEdge(edge),
+    noteMinted: (deviceId) => sessions.noteMinted(deviceId),
+    recordFingerprint: (input) => sessions.recordFingerprint(input),
+    withdrawRecovery: (deviceId) => sessions.withdrawRecovery(deviceId),
     queueUserEvents: (userId, records) => sessions.queueUserEvents(userId, records),
     dailySalt: (day) => sessions.dailySalt(day),
     session: (deviceId) => sessions.session(deviceId),

@@ -1,6 +1,6 @@
 /**
  * `DeviceStore`: what the plugin's request path calls (docs/protocol.md, Anonymous session,
- * Conversion). Implementations: `redis/` (Redis or Redis Cluster, one Lua script per operation) and
+ * Conversion, Edges). Implementations: `redis/` (Redis or Redis Cluster, one Lua script per operation) and
  * `memory/` (the embedded default). Both pass `test/device-store.contract.ts`.
  *
  * Every mutating operation is atomic and also appends the matching record to the device's queue
@@ -12,6 +12,47 @@ import type { PageviewEvent } from '@devicelink/protocol';
 import type { DeviceSource, PageviewRecord } from '../records/queue-records.js';
 
 export type { DeviceSource };
+
+/** An edge the request path observed between the id that answered and the one that lost. */
+export interface CookieEdge {
+  /** `cookie`: a non-fresh client id beat a different valid cookie; `yield`: a fresh id yielded to it. */
+  kind: 'cookie' | 'yield';
+  /** The id that answered the request (the winning client id, or the cookie's id for `yield`). */
+  deviceId: string;
+  /** The id that lost (the rewritten cookie's id, or the fresh id that yielded). */
+  otherId: string;
+}
+
+/**
+ * A fingerprint as evidence for a device (docs/protocol.md, Fingerprint joins). Only keyed hashes
+ * reach the store: the plugin hashes the visitorId, the network prefix and the browser family with
+ * the recovery secret, which the store never sees.
+ */
+export interface FingerprintInput {
+  /** The device that sent the evidence (its own id: never the id it might be joined to). */
+  deviceId: string;
+  /** Keyed hash of visitorId, network prefix (/24 or /64) and browser family: the index entry's key. */
+  entry: string;
+  /** Keyed hash of the network the daily cap counts (/24 IPv4, /48 IPv6). */
+  network: string;
+}
+
+/**
+ * What {@link DeviceStore.recordFingerprint} did. It never names the other device: a client learns
+ * only whether its evidence was taken.
+ */
+export type FingerprintResult = {
+  status:
+    | 'registered'
+    | 'joined'
+    /** Not the device's first fingerprint: nothing changed. */
+    | 'already'
+    /** The fingerprint is shared on this network (twins seen): not used, not registered. */
+    | 'shared'
+    /** The network's or the store's daily cap of new entries is reached: not registered. */
+    | 'capped'
+    | 'erased';
+};
 
 /** A device's live anonymous session. Times are server milliseconds (Redis `TIME`). */
 export interface LiveSession {
@@ -78,8 +119,28 @@ export interface DeviceStore {
    * user erased in the last 30 days, answers `erased` and links nothing.
    */
   convert(deviceId: string, userId: string): Promise<ConvertResult>;
-  /** Queues an alias record (header id `deviceId` seen with cookie id `aliasId`). Repeats are cheap no-ops. */
-  recordAlias(deviceId: string, aliasId: string): Promise<void>;
+  /**
+   * Queues an edge record of a cookie edge or a fresh id that yielded to the cookie, once per pair and
+   * day (repeats are cheap no-ops); nothing when either id is erased.
+   */
+  recordEdge(edge: CookieEdge): Promise<void>;
+  /**
+   * Notes that a fresh (just minted) client id answered a request: the start of the short window in
+   * which its fingerprint may join it to an earlier device. Idempotent; first call wins.
+   */
+  noteMinted(deviceId: string): Promise<void>;
+  /**
+   * The fingerprint evidence of a device: registers it, or joins the device to the one other device
+   * registered with it (same network and browser family) when the device was minted at most
+   * `joinWindowSeconds` ago. Only a device's first fingerprint counts.
+   */
+  recordFingerprint(input: FingerprintInput): Promise<FingerprintResult>;
+  /**
+   * Consent withdrawn: deletes the device's fingerprint entries (its own and the one it is joined
+   * through, so at both ends) and its identity record, and queues a `forget-edges` record so every
+   * edge naming it goes from Postgres.
+   */
+  withdrawRecovery(deviceId: string): Promise<void>;
   /**
    * Queues an authenticated user's page views in the user id's partition, unless the user was erased
    * in the last 30 days (checked in the same atomic step, so nothing lands behind the erase record).

@@ -21,6 +21,17 @@ export interface StoreOptions {
   sessionMaxSeconds?: number;
   /** How long the last linked user is remembered per device, days (default 30). */
   conversionLookbackDays?: number;
+  /**
+   * Fingerprint entries and joins expire this long after their device was last seen, days (default
+   * 30, `RECOVERY_DAYS`). Fractions are for tests.
+   */
+  recoveryDays?: number;
+  /** How long after its first fresh request a minted id may still be joined, seconds (default 600). */
+  joinWindowSeconds?: number;
+  /** New fingerprint entries per network (/24 IPv4, /48 IPv6) per UTC day (default 100). */
+  recoveryNetworkDailyCap?: number;
+  /** New fingerprint entries per UTC day in all (default 50,000): random ids cannot fill the store. */
+  recoveryDailyCap?: number;
 }
 
 /** The options with defaults applied and validated. */
@@ -29,10 +40,20 @@ export interface ResolvedStoreOptions {
   idleMs: number;
   maxMs: number;
   lookbackSeconds: number;
+  recoveryMs: number;
+  joinWindowMs: number;
+  networkDailyCap: number;
+  dailyCap: number;
 }
 
-/** How long a header/cookie pair is remembered so repeated aliases queue one record, seconds. */
-export const ALIAS_DEDUPE_SECONDS = 86_400;
+/** How long an id pair is remembered so repeated cookie edges queue one record, seconds. */
+export const EDGE_DEDUPE_SECONDS = 86_400;
+
+/** Default `recoveryDays` (`RECOVERY_DAYS`). */
+export const DEFAULT_RECOVERY_DAYS = 30;
+
+/** How long a cap counter of a day is kept: its day plus one. */
+export const CAP_SECONDS = 2 * 86_400;
 
 /** How long a daily salt is kept: its day plus one, for requests that straddle midnight. */
 export const SALT_SECONDS = 2 * 86_400;
@@ -51,5 +72,21 @@ export function resolveStoreOptions(options: StoreOptions): ResolvedStoreOptions
   const idle = positiveInt('sessionIdleSeconds', options.sessionIdleSeconds ?? DEFAULT_SESSION_IDLE_SECONDS);
   const max = positiveInt('sessionMaxSeconds', options.sessionMaxSeconds ?? DEFAULT_SESSION_MAX_SECONDS);
   const days = positiveInt('conversionLookbackDays', options.conversionLookbackDays ?? 30);
-  return { partitions, idleMs: idle * 1000, maxMs: max * 1000, lookbackSeconds: days * 86_400 };
+  const recoveryDays = options.recoveryDays ?? DEFAULT_RECOVERY_DAYS;
+  if (typeof recoveryDays !== 'number' || !(recoveryDays > 0) || !Number.isFinite(recoveryDays)) {
+    throw new DeviceLinkOptionsError(
+      'recoveryDays',
+      `must be a positive number, got ${String(recoveryDays)}`,
+    );
+  }
+  return {
+    partitions,
+    idleMs: idle * 1000,
+    maxMs: max * 1000,
+    lookbackSeconds: days * 86_400,
+    recoveryMs: Math.max(1, Math.round(recoveryDays * 86_400_000)),
+    joinWindowMs: positiveInt('joinWindowSeconds', options.joinWindowSeconds ?? 600) * 1000,
+    networkDailyCap: positiveInt('recoveryNetworkDailyCap', options.recoveryNetworkDailyCap ?? 100),
+    dailyCap: positiveInt('recoveryDailyCap', options.recoveryDailyCap ?? 50_000),
+  };
 }

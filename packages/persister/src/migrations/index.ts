@@ -6,6 +6,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as initialSchema from './2026-01-15T00-00-00-initial-schema.js';
 import * as erasureAndStats from './2026-03-01T00-00-00-erasure-and-stats.js';
 import * as deviceTombstones from './2026-04-01T00-00-00-device-tombstones-and-dead-letters.js';
+import * as deviceEdges from './2026-12-01T01-00-00-device-edges.js';
 import * as linkEndedSession from './2026-12-01T02-00-00-link-ended-session.js';
 import * as pageViewsBySubject from './2026-12-01T02-00-01-page-views-by-subject-and-id-time.js';
 import * as partitionFences from './2026-12-01T04-00-00-partition-fences.js';
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '2026-01-15T00-00-00-initial-schema': initialSchema,
   '2026-03-01T00-00-00-erasure-and-stats': erasureAndStats,
   '2026-04-01T00-00-00-device-tombstones-and-dead-letters': deviceTombstones,
+  '2026-12-01T01-00-00-device-edges': deviceEdges,
   '2026-12-01T02-00-00-link-ended-session': linkEndedSession,
   '2026-12-01T02-00-01-page-views-by-subject-and-id-time': pageViewsBySubject,
   '2026-12-01T04-00-00-partition-fences': partitionFences,

@@ -1,5 +1,5 @@
 -- Counts page views in a device's live session and queues them, in one step (CONTRACT: Anonymous session).
--- KEYS: 1 session hash, 2 tombstone, 3 seen event ids (zset), 4 partition stream
+-- KEYS: 1 session hash, 2 tombstone, 3 seen event ids (zset), 4 partition stream, 5 identity record
 -- ARGV: 1 new session id, 2 idle ms, 3 max age ms, 4 source code, 5 visitor hash ('' = none),
 --       6 dedupe window ms, then pairs: event id, record JSON (without session id and server time)
 if redis.call('EXISTS', KEYS[2]) == 1 then return {'erased'} end
@@ -43,4 +43,20 @@ redis.call('PEXPIRE', KEYS[1], idle)
 for _, record in ipairs(fresh) do
   redis.call('XADD', KEYS[4], '*', 'r', record, 's', sid, 't', now)
 end
-return {'ok', sid, src, vh or '', first, now, pages, #fresh, started}
+-- Fingerprint joins (docs/protocol.md): a device with an identity record was seen on a request of its
+-- own. 'j': a join to it stands and must be revoked; else, once a day, the entry it points to, whose
+-- lifetime the caller extends (redis-identity.ts).
+local identity = ''
+if redis.call('EXISTS', KEYS[5]) == 1 then
+  local r = redis.call('HMGET', KEYS[5], 'x', 'j', 'd', 'e')
+  redis.call('HSET', KEYS[5], 'l', now)
+  if r[1] then redis.call('PEXPIRE', KEYS[5], r[1]) end
+  local day = tostring(math.floor(now / 86400000))
+  if r[2] then
+    identity = 'j'
+  elseif r[4] and r[3] ~= day then
+    redis.call('HSET', KEYS[5], 'd', day)
+    identity = r[4]
+  end
+end
+return {'ok', sid, src, vh or '', first, now, pages, #fresh, started, identity}

@@ -1,7 +1,7 @@
--- Queues an alias record once per pair and day; repeats (and erased devices) are no-ops. The alias
--- id's own tombstone lives in another slot: the caller checks it before (redis-session-store.ts).
--- KEYS: 1 tombstone, 2 aliases seen (hash), 3 partition stream
--- ARGV: 1 alias id, 2 dedupe lifetime s, 3 alias record JSON
+-- Queues an edge record once per pair, kind and day; repeats (and erased devices) are no-ops. The
+-- other id's own tombstone lives in another slot: the caller checks it before (redis-sessions.ts).
+-- KEYS: 1 tombstone, 2 edges seen (hash), 3 partition stream
+-- ARGV: 1 edge kind and other id (`cookie:<id>`), 2 dedupe lifetime s, 3 edge record JSON
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 if redis.call('HSETNX', KEYS[2], ARGV[1], 1) == 0 then return 0 end
 -- Expiry set once, at creation: the set cannot outlive a day however often it grows.

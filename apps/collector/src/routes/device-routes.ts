@@ -1,0 +1,173 @@
+/**
+ * The routes the SDK calls about its own device (docs/protocol.md, HTTP API):
+ * - `POST /v1/device/fingerprint`: the fingerprint evidence of a minted id (once per id), 202;
+ * - `DELETE /v1/device/cookie`: clears `device_fp` (the SDK's `reset()`), 204;
+ * - `DELETE /v1/device/recovery`: consent withdrawn: the fingerprint entries and edges of the calling
+ *   ids go, 204;
+ * - `DELETE /v1/device`: erases the calling device (the SDK's `forget()`), 204.
+ * The calling device is named by its own header id and cookie, never by a parameter: these routes can
+ * reach no other device. Withdrawal and erasure are honoured whatever consent the request states.
+ */
+import type { DeviceAdmin, EvidenceResult } from '@devicelink/fastify';
+import { DEVICE_COOKIE, isValidDeviceId } from '@devicelink/protocol';
+import type {} from '@fastify/cookie';
+import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from 'fastify';
+import { StoreUnavailableError } from '../http/errors.js';
+import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
+import { deviceCookies, deviceHeaders, errorResponses } from './error-schema.js';
+
+/** Options of {@link deviceRoutes}. */
+export interface DeviceRoutesOptions {
+  /** Rate limit per minute (`RATE_LIMIT_PER_MINUTE`), applied when the rate-limit plugin is registered. */
+  rateLimit: { max: number; keyGenerator: (request: FastifyRequest) => Promise<string> } | null;
+  /** The store's erasure (the same path as the admin device erasure). */
+  store: DeviceAdmin;
+}
+
+const STATUSES: ReadonlyArray<EvidenceResult['status']> = [
+  'registered',
+  'joined',
+  'already',
+  'shared',
+  'capped',
+  'erased',
+  'off',
+  'untracked',
+  'yielded',
+];
+
+const done = { 204: { type: 'null', description: 'Done.' } };
+
+/** The valid ids the request names as its own: the header id and the cookie's, without repeats. */
+export function callerDeviceIds(request: FastifyRequest): string[] {
+  const header = request.headers['x-device-fingerprint'];
+  const ids = [Array.isArray(header) ? header[0] : header, request.cookies?.[DEVICE_COOKIE]];
+  return [...new Set(ids.filter((id): id is string => isValidDeviceId(id)))];
+}
+
+/** Registers the device routes. */
+export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOptions): Promise<void> {
+  const rateLimit: FastifyContextConfig = options.rateLimit
+    ? {
+        rateLimit: {
+          max: options.rateLimit.max,
+          timeWindow: 60_000,
+          keyGenerator: options.rateLimit.keyGenerator,
+        },
+      }
+    : {};
+
+  /** Runs `work` for each calling id; a store failure is a 503 (retrying is safe: every step is idempotent). */
+  async function forEachCaller(request: FastifyRequest, work: (deviceId: string) => Promise<void>) {
+    try {
+      for (const id of callerDeviceIds(request)) await within(work(id), STORE_TIMEOUT_MS);
+    } catch (err) {
+      request.log.error({ err }, 'device route: the store failed');
+      throw new StoreUnavailableError();
+    }
+  }
+
+  app.post(
+    '/v1/device/fingerprint',
+    {
+      config: { devicelink: true, ...rateLimit },
+      schema: {
+        description:
+          'The FingerprintJS visitorId of a minted device id, sent once: kept only as a keyed hash, it may ' +
+          'join the id to one earlier device on the same network (revocable; never answered with its id).',
+        body: {
+          type: 'object',
+          properties: {
+            visitorId: { type: 'string', minLength: 1, maxLength: 128 },
+            deviceId: { type: 'string', maxLength: 256 },
+            fresh: { type: 'boolean' },
+            consent: { type: 'string', maxLength: 64 },
+          },
+          required: ['visitorId'],
+          additionalProperties: false,
+        },
+        headers: deviceHeaders,
+        cookies: deviceCookies,
+        response: {
+          202: {
+            type: 'object',
+            description:
+              "What became of the evidence; never another device's id. `off`: joins are off; `untracked`: no " +
+              'device work or no client id; `yielded`: the fresh id yielded to the cookie.',
+            properties: { status: { type: 'string', enum: [...STATUSES] } },
+            required: ['status'],
+            additionalProperties: false,
+          },
+          ...errorResponses(400, 413, 415, 429, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      let result: EvidenceResult;
+      try {
+        // The body schema requires the visitorId (1 to 128 characters).
+        const { visitorId } = request.body as { visitorId: string };
+        result = await within(app.devicelink.fingerprint(request, visitorId), STORE_TIMEOUT_MS);
+      } catch (err) {
+        request.log.error({ err }, 'recording fingerprint evidence failed');
+        throw new StoreUnavailableError();
+      }
+      return reply.code(202).send({ status: result.status });
+    },
+  );
+
+  app.delete(
+    '/v1/device/cookie',
+    {
+      config: rateLimit,
+      schema: {
+        description: 'Clears the device_fp cookie (the SDK reset() on logout).',
+        cookies: deviceCookies,
+        response: { ...done, ...errorResponses(429) },
+      },
+    },
+    async (_request, reply) => {
+      app.devicelink.clearCookie(reply);
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete(
+    '/v1/device/recovery',
+    {
+      config: rateLimit,
+      schema: {
+        description:
+          'Consent withdrawn: deletes the fingerprint entries of the calling device (header id and cookie) ' +
+          'at both ends of any join, and every edge naming it.',
+        headers: deviceHeaders,
+        cookies: deviceCookies,
+        response: { ...done, ...errorResponses(429, 503) },
+      },
+    },
+    async (request, reply) => {
+      await forEachCaller(request, (id) => app.devicelink.store.withdrawRecovery(id));
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete(
+    '/v1/device',
+    {
+      config: rateLimit,
+      schema: {
+        description:
+          'Erases the calling device (its header id and cookie, nothing else) everywhere, as the admin ' +
+          'device erasure does, and clears the cookie (the SDK forget()).',
+        headers: deviceHeaders,
+        cookies: deviceCookies,
+        response: { ...done, ...errorResponses(429, 503) },
+      },
+    },
+    async (request, reply) => {
+      await forEachCaller(request, (id) => options.store.erase(id));
+      app.devicelink.clearCookie(reply);
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,241 @@
+/**
+ * The SDK's device routes and fingerprint joins through the collector (docs/protocol.md, Fingerprint
+ * joins, HTTP API): evidence joins a minted id to one device on its network without ever naming it,
+ * identify never joins, withdrawal and `forget()` reach only the calling device.
+ */
+import { randomBytes } from 'node:crypto';
+import type { QueueRecord } from '@devicelink/fastify';
+import type { FastifyInstance } from 'fastify';
+import { describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, collector, eventsBody, tempDataDir, useCollector } from './support/collector.js';
+import { claims, signJwt } from './support/jwt.js';
+
+const SECRET = 'device-routes-test-secret-long-enough';
+const CHROME =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
+const id = () => randomBytes(16).toString('base64url');
+
+/** Every queued record (PERSISTER=off: nothing drains the queue but this). */
+async function queued(app: FastifyInstance): Promise<QueueRecord[]> {
+  const { store } = app.collector.resources;
+  const out: QueueRecord[] = [];
+  for (let p = 0; p < store.partitions; p++) {
+    for (;;) {
+      const batch = await store.read(p, `reader-${id()}`, 500);
+      if (batch.length === 0) break;
+      out.push(...batch.map((e) => e.record));
+    }
+  }
+  return out;
+}
+
+/** A browser's first visit from `ip`: the minted id's fresh page view, then its evidence. */
+async function firstVisit(app: FastifyInstance, ip: string, visitorId = 'same-model-visitor-id') {
+  const device = id();
+  const headers = { 'x-device-fingerprint': device, 'user-agent': CHROME, 'x-forwarded-for': ip };
+  const events = await app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    headers: { ...headers, 'x-device-fresh': '1' },
+    payload: eventsBody(),
+  });
+  expect(events.statusCode).toBe(202);
+  const evidence = await app.inject({
+    method: 'POST',
+    url: '/v1/device/fingerprint',
+    headers,
+    payload: { visitorId, deviceId: device },
+  });
+  return { device, evidence };
+}
+
+describe('device routes with fingerprint joins on', () => {
+  const ctx = useCollector('device_routes', {
+    RECOVERY_SECRET: SECRET,
+    // An address list: this Fastify version trusts no forwarded address for a hop count.
+    TRUST_PROXY: '127.0.0.1',
+    PERSISTER: 'off',
+    JWT_SECRET: SECRET,
+  });
+
+  it('joins a minted id to the one device with its fingerprint on its /24, and never answers that id', async () => {
+    const first = await firstVisit(ctx.app, '203.0.113.5');
+    expect(first.evidence.statusCode).toBe(202);
+    expect(first.evidence.json()).toEqual({ status: 'registered' });
+    const second = await firstVisit(ctx.app, '203.0.113.77');
+    expect(second.evidence.json()).toEqual({ status: 'joined' });
+    expect(second.evidence.body + JSON.stringify(second.evidence.headers)).not.toContain(first.device);
+    expect(await queued(ctx.app)).toContainEqual(
+      expect.objectContaining({ kind: 'edge', edge: 'join', deviceId: second.device, otherId: first.device }),
+    );
+    expect((await firstVisit(ctx.app, '198.51.100.9')).evidence.json()).toEqual({ status: 'registered' });
+  });
+
+  it('identify never makes a join, even for a minted id whose fingerprint twin is registered', async () => {
+    const visitorId = `identify-${id()}`;
+    await firstVisit(ctx.app, '203.0.113.5', visitorId);
+    await queued(ctx.app);
+    const device = id();
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/identify',
+      headers: {
+        authorization: `Bearer ${signJwt('HS256', claims({ sub: 'user-1' }), SECRET)}`,
+        'x-device-fingerprint': device,
+        'x-device-fresh': '1',
+        'user-agent': CHROME,
+        'x-forwarded-for': '203.0.113.6',
+      },
+    });
+    expect(res.json()).toMatchObject({ userId: 'user-1', deviceId: device });
+    const records = await queued(ctx.app);
+    expect(records.map((r) => r.kind)).toEqual(['link']);
+  });
+
+  it('refuses evidence without a usable visitorId (400), and takes none for a yielded fresh id', async () => {
+    for (const payload of [{}, { visitorId: '' }, { visitorId: 'x'.repeat(129) }]) {
+      const res = await ctx.app.inject({ method: 'POST', url: '/v1/device/fingerprint', payload });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().code).toMatch(/^DL_/);
+    }
+    const cookie = id();
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/device/fingerprint',
+      headers: { 'x-device-fingerprint': id(), 'x-device-fresh': '1' },
+      cookies: { device_fp: cookie },
+      payload: { visitorId: 'v' },
+    });
+    expect(res.json()).toEqual({ status: 'yielded' });
+    expect(res.headers['x-device-fingerprint']).toBe(cookie);
+  });
+
+  it('DELETE /v1/device/recovery forgets the caller: the next minted id registers instead of joining', async () => {
+    const visitorId = `withdraw-${id()}`;
+    const owner = await firstVisit(ctx.app, '203.0.113.5', visitorId);
+    const claimant = await firstVisit(ctx.app, '203.0.113.8', visitorId);
+    expect(claimant.evidence.json()).toEqual({ status: 'joined' });
+    await queued(ctx.app);
+    const res = await ctx.app.inject({
+      method: 'DELETE',
+      url: '/v1/device/recovery',
+      headers: { 'x-device-fingerprint': claimant.device },
+    });
+    expect(res.statusCode).toBe(204);
+    const records = await queued(ctx.app);
+    expect(records.filter((r) => r.kind === 'forget-edges')).toEqual([
+      expect.objectContaining({ deviceId: claimant.device }),
+      expect.objectContaining({ deviceId: claimant.device }),
+    ]);
+    expect((await firstVisit(ctx.app, '203.0.113.9', visitorId)).evidence.json()).toEqual({
+      status: 'registered',
+    });
+    expect(owner.device).not.toBe(claimant.device);
+  });
+
+  it('DELETE /v1/device erases the header id and the cookie id, nothing else, and clears the cookie', async () => {
+    const [header, cookie, bystander] = [id(), id(), id()];
+    for (const device of [header, cookie, bystander]) {
+      await ctx.app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        headers: { 'x-device-fingerprint': device },
+        payload: eventsBody(),
+      });
+    }
+    await queued(ctx.app);
+    const res = await ctx.app.inject({
+      method: 'DELETE',
+      url: '/v1/device',
+      headers: { 'x-device-fingerprint': header },
+      cookies: { device_fp: cookie },
+    });
+    expect(res.statusCode).toBe(204);
+    expect(String(res.headers['set-cookie'])).toMatch(/^device_fp=;/);
+    const erased = (await queued(ctx.app)).filter((r) => r.kind === 'erase').map((r) => r.deviceId);
+    expect(erased.sort()).toEqual([header, cookie].sort());
+    const after = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { 'x-device-fingerprint': header },
+      payload: eventsBody(),
+    });
+    expect(after.json()).toEqual({ accepted: 0, tracked: false });
+  });
+
+  it('DELETE /v1/device/cookie clears the cookie and touches no store', async () => {
+    const res = await ctx.app.inject({
+      method: 'DELETE',
+      url: '/v1/device/cookie',
+      cookies: { device_fp: id() },
+    });
+    expect(res.statusCode).toBe(204);
+    expect(String(res.headers['set-cookie'])).toMatch(/^device_fp=;.*Max-Age=0|^device_fp=;.*Expires=/);
+    expect(await queued(ctx.app)).toEqual([]);
+  });
+});
+
+describe('user erasure and edges', () => {
+  const ctx = useCollector('erase_edges', { PERSISTER: 'off', ADMIN_TOKEN });
+
+  it('follows links by login and cookie edges, never a fingerprint join', async () => {
+    const db = ctx.app.collector.resources.db.db;
+    const [linked, sameBrowser, twin, otherUsers] = [id(), id(), id(), id()];
+    const user = `user-${id()}`;
+    const t = new Date();
+    await db
+      .insertInto('identity_links')
+      .values([
+        { id: crypto.randomUUID(), device_id: linked, user_id: user, linked_at: t },
+        { id: crypto.randomUUID(), device_id: otherUsers, user_id: `other-${id()}`, linked_at: t },
+      ])
+      .execute();
+    await db
+      .insertInto('device_edges')
+      .values([
+        { device_id: sameBrowser, other_id: linked, kind: 'cookie', first_seen: t },
+        { device_id: twin, other_id: linked, kind: 'join', first_seen: t },
+        { device_id: otherUsers, other_id: linked, kind: 'yield', first_seen: t },
+      ])
+      .execute();
+    const res = await ctx.app.inject({
+      method: 'DELETE',
+      url: `/v1/admin/users/${user}`,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(res.statusCode).toBe(204);
+    const erased = (await queued(ctx.app)).filter((r) => r.kind === 'erase').map((r) => r.deviceId);
+    // The twin (a join) and a device another user is linked to stay.
+    expect(erased.sort()).toEqual([linked, sameBrowser].sort());
+  });
+});
+
+describe('fingerprint joins off', () => {
+  it('without RECOVERY_SECRET on a shared store, or with RECOVERY=off, evidence is not taken', async () => {
+    const data = tempDataDir();
+    const app = await collector({ DATA_DIR: data.dir, RECOVERY: 'off' });
+    try {
+      const { evidence } = await firstVisit(app, '127.0.0.1');
+      expect(evidence.json()).toEqual({ status: 'off' });
+      expect(app.collector.resources.recoverySecret).toBeNull();
+    } finally {
+      await app.close();
+      data.remove();
+    }
+  });
+
+  it('an embedded collector makes its secret once in DATA_DIR and keeps it across restarts', async () => {
+    const data = tempDataDir();
+    try {
+      const first = await collector({ DATA_DIR: data.dir });
+      const secret = first.collector.resources.recoverySecret;
+      await first.close();
+      const second = await collector({ DATA_DIR: data.dir });
+      expect(second.collector.resources.recoverySecret).toBe(secret);
+      expect(secret).toMatch(/^[A-Za-z0-9_-]{32,}$/);
+      await second.close();
+    } finally {
+      data.remove();
+    }
+  });
+});
