@@ -69,10 +69,15 @@ export function depthSlope(samples: DepthSample[]): number {
 }
 
 /** Polls until the queue holds at most `below` entries or `timeoutMs` passed; returns the last depth. */
-export async function waitDrained(redis: Redis, below: number, timeoutMs: number): Promise<number> {
+export async function waitDrained(
+  redis: Redis,
+  below: number,
+  timeoutMs: number,
+  keys = streamKeys(),
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const depth = await queueDepth(redis);
+    const depth = await queueDepth(redis, keys);
     if (depth <= below || Date.now() > deadline) return depth;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -20,6 +20,7 @@ import { runIngest } from './ingest.js';
 import { runMemory } from './memory.js';
 import { runOldDesignRace } from './old-design-race.js';
 import { runPersistence } from './persistence.js';
+import { runPersisters } from './persisters.js';
 import { summarizeProfiles } from './profile-summary.js';
 import {
   describeMachine,
@@ -150,6 +151,7 @@ async function main(): Promise<void> {
     ['memory', () => runMemory(ctx)],
     ['persistence', () => runPersistence(ctx)],
     ['embedded', () => runEmbedded(ctx)],
+    ['persisters', () => runPersisters(ctx)],
     ['stats-plan', () => runStatsPlan(services)],
     ['dashboard', () => runDashboard(ctx, services)],
     ['table-migration', () => runTableMigration(services, full)],

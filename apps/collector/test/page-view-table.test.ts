@@ -121,6 +121,7 @@ describe.runIf(hasServices('redis', 'postgres'))(
       expect(applied).toEqual([
         '2026-12-01T02-00-01-page-views-by-subject-and-id-time',
         '2026-12-01T03-00-00-insights',
+        '2026-12-01T04-00-00-partition-fences',
       ]);
 
       // The upgraded collector persists the queue.

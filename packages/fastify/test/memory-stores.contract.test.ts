@@ -2,6 +2,7 @@ import { createMemoryStore } from '../src/memory/memory-store.js';
 import { deviceAdminContract } from './device-admin.contract.js';
 import { deviceIdentityContract } from './device-identity.contract.js';
 import { deviceStoreContract } from './device-store.contract.js';
+import { partitionLeasesContract } from './partition-leases.contract.js';
 import { queueConsumerContract } from './queue-consumer.contract.js';
 import { harnessOf, type MakeHarness } from './store-harness.js';
 
@@ -24,3 +25,4 @@ deviceStoreContract('memory', memory);
 deviceAdminContract('memory', memory);
 deviceIdentityContract('memory', memory);
 queueConsumerContract('memory', memory);
+partitionLeasesContract('memory', memory);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { deviceAdminContract } from './device-admin.contract.js';
 import { deviceIdentityContract } from './device-identity.contract.js';
 import { deviceStoreContract } from './device-store.contract.js';
+import { partitionLeasesContract } from './partition-leases.contract.js';
 import { queueConsumerContract } from './queue-consumer.contract.js';
 import { clusterClient, redisHarness } from './redis-harness.js';
 import { newDeviceId, pageview, touchInput } from './store-harness.js';
@@ -31,6 +32,10 @@ describe.runIf(seeds !== null)('Redis Cluster (three nodes)', () => {
     redisHarness(() => cluster),
   );
   queueConsumerContract(
+    'Redis Cluster',
+    redisHarness(() => cluster),
+  );
+  partitionLeasesContract(
     'Redis Cluster',
     redisHarness(() => cluster),
   );

@@ -44,8 +44,15 @@ export interface PartitionBatch {
   entries: readonly QueueEntry[];
 }
 
-/** Advisory lock namespace of a partition's batches (with the partition number as second key). */
-const PARTITION_LOCK_NAMESPACE = 72_104;
+/** Options of {@link writePass}. */
+export interface WritePassOptions {
+  /**
+   * Runs last inside the transaction; throwing rolls the pass back. The persister checks its
+   * partitions' fences here: each partition is written by its one owner (partition leases), so no
+   * lock is taken between two persisters' passes.
+   */
+  beforeCommit?: (trx: Transaction<Database>) => Promise<void>;
+}
 
 /** Rows per multi-row insert: a pass may hold tens of thousands, Postgres takes 65,535 parameters. */
 const ROWS_PER_INSERT = 2_000;
@@ -63,6 +70,7 @@ export async function writePass(
   db: Kysely<Database>,
   batches: readonly PartitionBatch[],
   lookbackDays: number,
+  options: WritePassOptions = {},
 ): Promise<BatchResult> {
   const result: BatchResult = {
     pageViewsInserted: 0,
@@ -80,13 +88,8 @@ export async function writePass(
   // move into the month when it is created (a minute later, or by the next persister).
   await ensurePageViewPartitions(db).catch(() => {});
   return db.transaction().execute(async (trx) => {
-    // Two persisters may hold entries of one partition (one reclaimed what the other left). Serialising
-    // a partition's writes keeps the conversion rule from missing a link committed concurrently;
-    // taking the locks in ascending partition order, in one statement, keeps two passes deadlock-free.
-    await sql`select pg_advisory_xact_lock(${sql.lit(PARTITION_LOCK_NAMESPACE)}, p) from (values ${sql.join(
-      ordered.map((b) => sql`(${sql.lit(b.partition)})`),
-    )}) as t(p)`.execute(trx);
-    // Roll-ups of this pass go to rows keyed by its lowest partition, whose lock it holds (issue #9).
+    // Roll-ups of this pass go to rows keyed by its lowest partition: partitions are leased to one
+    // persister at a time (fenced at commit), so two passes never update the same roll-up row.
     const rollups = new RollupWriter(trx, ordered[0]!.partition);
     const touched = new Set<string>();
     for (let round = 0; round < rounds; round++) {
@@ -117,6 +120,7 @@ export async function writePass(
     }
     result.sessionsConverted += await applyConversionRule(trx, [...touched].sort(), lookbackDays);
     await rollups.reconcileDevices([...touched]);
+    await options.beforeCommit?.(trx);
     return result;
   });
 }

@@ -164,10 +164,11 @@ describe.runIf(hasServices('postgres'))('the migration to the partitioned page-v
         .insertInto('page_views')
         .values(ids.map((id) => ({ event_id: id, device_id: d, url: '/old', server_ts: new Date() })))
         .execute();
-      // The table migration, then the insights migration after it (its indexes on the new table).
+      // The table migration, then the insights migration after it (its indexes on the new table) and the fences.
       expect(await migrate(db.db)).toEqual([
         '2026-12-01T02-00-01-page-views-by-subject-and-id-time',
         '2026-12-01T03-00-00-insights',
+        '2026-12-01T04-00-00-partition-fences',
       ]);
       const { rows } = await sql<{ event_id: string; id_time: Date }>`
         select event_id, id_time from page_views where device_id = ${d}`.execute(db.db);

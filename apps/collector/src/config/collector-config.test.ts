@@ -165,6 +165,7 @@ describe('loadConfig', () => {
     'CONVERSION_LOOKBACK_DAYS',
     'RATE_LIMIT_PER_MINUTE',
     'QUEUE_PARTITIONS',
+    'PERSISTER_LEASE_SECONDS',
     'PORT',
   ]) {
     it(`refuses a non-numeric ${name}`, () => refused({ [name]: '30m' }, name));
@@ -172,6 +173,12 @@ describe('loadConfig', () => {
 
   it('refuses a session max shorter than the idle timeout', () =>
     refused({ SESSION_IDLE_SECONDS: '100', SESSION_MAX_SECONDS: '50' }, 'SESSION_MAX_SECONDS'));
+
+  it('reads the persister lease time, 10 s by default, and refuses 0', () => {
+    expect(loadConfig({}).persisterLeaseSeconds).toBe(10);
+    expect(loadConfig({ PERSISTER_LEASE_SECONDS: '2' }).persisterLeaseSeconds).toBe(2);
+    refused({ PERSISTER_LEASE_SECONDS: '0' }, 'PERSISTER_LEASE_SECONDS');
+  });
 
   it('refuses a bad TRUST_PROXY', () => refused({ TRUST_PROXY: 'yes please' }, 'TRUST_PROXY'));
 

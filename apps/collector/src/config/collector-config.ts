@@ -42,6 +42,13 @@ export interface CollectorConfig {
   /** Absolute path. */
   readonly dataDir: string;
   readonly persister: boolean;
+  /**
+   * Lease time of a queue partition, seconds (`PERSISTER_LEASE_SECONDS`, default 10): a dead or
+   * frozen persister's partitions move to a live one within it. Postgres sessions get a
+   * `lock_timeout` of a quarter of it (at most 2.5 s) and an `idle_in_transaction_session_timeout` of
+   * half of it.
+   */
+  readonly persisterLeaseSeconds: number;
   /** Null: no token verification configured (identify answers 401). */
   readonly jwt: JwtKeyConfig | null;
   readonly jwtIssuer: string | null;
@@ -358,6 +365,7 @@ export function loadConfig(env: Env = process.env): CollectorConfig {
     databaseUrl,
     dataDir: resolve(read(env, 'DATA_DIR') ?? './.devicelink'),
     persister: persisterValue === 'on',
+    persisterLeaseSeconds: int(env, 'PERSISTER_LEASE_SECONDS', 10, 1, 600),
     jwt,
     jwtIssuer: read(env, 'JWT_ISSUER') ?? null,
     jwtAudience: read(env, 'JWT_AUDIENCE') ?? null,

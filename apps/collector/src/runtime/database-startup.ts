@@ -52,7 +52,12 @@ export async function startDatabase(
         db: resources.db.db,
         queue: resources.store,
         lookbackDays: config.conversionLookbackDays,
+        leaseMs: config.persisterLeaseSeconds * 1000,
         onError: (err, context) => log.warn({ err }, `persister: ${context} error, retrying`),
+        onOwnership: ({ taken, lost }) => {
+          if (taken.length > 0) log.info({ partitions: taken }, 'persister: took partitions');
+          if (lost.length > 0) log.info({ partitions: lost }, 'persister: gave up partitions');
+        },
       })
     : null;
   let stopped = false;
