@@ -77,6 +77,7 @@ switch (task) {
     turbo(
       'build',
       '--filter=@devicelink/collector...',
+      '--filter=@devicelink/dashboard',
       ...(task === 'demo' ? ['--filter=@devicelink/demo'] : []),
     );
     run('node', ['apps/collector/dist/server.js', ...rest], task === 'demo' ? { DEMO: '1' } : {});

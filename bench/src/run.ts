@@ -17,6 +17,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createContext } from './bench-context.js';
 import { benchServices, checkServices, createBenchDatabase } from './bench-env.js';
+import { runDashboard } from './dashboard.js';
 import { runEmbedded } from './embedded.js';
 import { runIdentity } from './identity/identity.js';
 import { runIngest } from './ingest.js';
@@ -24,6 +25,7 @@ import { runMemory } from './memory.js';
 import { runOldDesignRace } from './old-design-race.js';
 import { runOutage } from './outage.js';
 import { runPersistence } from './persistence.js';
+import { runPersisters } from './persisters.js';
 import { summarizeProfiles } from './profile-summary.js';
 import {
   describeMachine,
@@ -166,7 +168,9 @@ async function main(): Promise<void> {
     ['memory', () => runMemory(ctx)],
     ['persistence', () => runPersistence(ctx)],
     ['embedded', () => runEmbedded(ctx)],
+    ['persisters', () => runPersisters(ctx)],
     ['stats-plan', () => runStatsPlan(services)],
+    ['dashboard', () => runDashboard(ctx, services)],
     ['table-migration', () => runTableMigration(services, full)],
     ['identity', () => runIdentity(ctx)],
   ];

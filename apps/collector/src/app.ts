@@ -21,15 +21,20 @@ import { PROBE_TIMEOUT_MS, within } from './http/promise-deadline.js';
 import { rateLimitStore } from './http/rate-limit-store.js';
 import { installRequestGuards } from './http/request-guards.js';
 import { requestLogSerializer } from './http/request-log.js';
+import { edgeIdentitySource } from './insights/identity-figures.js';
 import { adminDeadLettersRoutes } from './routes/admin-dead-letters-route.js';
 import { adminDeviceRoutes } from './routes/admin-device-route.js';
+import { adminJourneyRoutes } from './routes/admin-journey-route.js';
 import { adminStatsRoute } from './routes/admin-stats-route.js';
 import { adminUserRoutes } from './routes/admin-user-route.js';
+import { dashboardRoutes } from './routes/dashboard-routes.js';
 import { demoRoutes } from './routes/demo-routes.js';
 import { deviceRoutes } from './routes/device-routes.js';
 import { eventsRoute } from './routes/events-route.js';
+import { auditRoute, exportRoutes } from './routes/export-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { identifyRoute } from './routes/identify-route.js';
+import { insightsRoutes } from './routes/insights-routes.js';
 import { sessionRoute } from './routes/session-route.js';
 import { type CollectorResources, openResources } from './runtime/collector-resources.js';
 import { startDatabase } from './runtime/database-startup.js';
@@ -215,23 +220,36 @@ export async function buildApp(
     if (config.debugRoutes || config.demo) {
       await app.register(sessionRoute, { store: resources.store, db: resources.db.db });
     }
-    if (config.adminToken) {
-      // Per client address, counted before the token is checked (see auth/admin-auth.ts).
+    if (config.adminToken || config.dashboardToken) {
+      // Per client address, counted before the token is checked (see auth/admin-auth.ts); the read
+      // routes count against the same limit.
       const adminRateLimit = {
         max: config.adminRateLimitPerMinute,
         timeWindow: 60_000,
         keyGenerator: async (request: FastifyRequest) => `a:${await rateLimitHash(request.ip)}`,
       };
-      const admin = {
+      const guards = {
         adminToken: config.adminToken,
+        dashboardToken: config.dashboardToken,
         rateLimit: adminRateLimit,
-        db: resources.db.db,
-        store: resources.store,
       };
-      await app.register(adminDeviceRoutes, admin);
-      await app.register(adminUserRoutes, admin);
-      await app.register(adminStatsRoute, admin);
-      await app.register(adminDeadLettersRoutes, { ...admin, lookbackDays: config.conversionLookbackDays });
+      const db = resources.db.db;
+      // The detail takes either token; its erasure (registered only with ADMIN_TOKEN) the admin token.
+      await app.register(adminDeviceRoutes, { ...guards, db, store: resources.store });
+      if (config.adminToken) {
+        await app.register(adminUserRoutes, { ...guards, db, store: resources.store });
+        await app.register(adminStatsRoute, { ...guards, db });
+        await app.register(adminDeadLettersRoutes, {
+          ...guards,
+          db,
+          lookbackDays: config.conversionLookbackDays,
+        });
+        await app.register(auditRoute, { ...guards, db });
+      }
+      await app.register(insightsRoutes, { ...guards, db, identity: edgeIdentitySource });
+      await app.register(adminJourneyRoutes, { ...guards, db });
+      await app.register(exportRoutes, { ...guards, db });
+      await app.register(dashboardRoutes);
     }
     await app.register(healthRoutes, {
       queue: resources.store,

@@ -7,5 +7,7 @@ export { buildApp } from './app.js';
 export type { CollectorConfig, JwtKeyConfig, RedisConfig } from './config/collector-config.js';
 export { ConfigError, loadConfig } from './config/collector-config.js';
 export { isConfigError } from './config/config-error.js';
+// The dashboard's roll-up SQL, for the bench's plan checks.
+export { timeSeriesQuery, topQuery } from './insights/rollup-queries.js';
 // The stats SQL, for the bench's plan checks on a million rows.
 export { pageViewsBeforeConversionQuery, sessionStatsQuery } from './stats/stats-queries.js';

@@ -1,12 +1,14 @@
 /**
  * The collector's command line: `node dist/server.js` listens on HOST:PORT; `node dist/server.js persist`
- * runs the persister alone. SIGTERM/SIGINT stop accepting, drain the persister and close Redis and the
+ * runs the persister alone; `node dist/server.js purge` runs one retention pass and exits. SIGTERM/SIGINT stop accepting, drain the persister and close Redis and the
  * database. A bad configuration stops the start with a message naming the variable.
  */
+
+import { randomBytes } from 'node:crypto';
 import { buildApp } from './app.js';
-import { loadConfig } from './config/collector-config.js';
+import { type CollectorConfig, loadConfig as readConfig } from './config/collector-config.js';
 import { isConfigError } from './config/config-error.js';
-import { runPersisterOnly } from './runtime/persist-command.js';
+import { runPersisterOnly, runPurgeOnce } from './runtime/persist-command.js';
 import { isStartupError } from './runtime/startup-error.js';
 
 /** After a signal the process exits within this, whatever hangs (a stuck Redis or Postgres close). */
@@ -23,15 +25,34 @@ function armShutdownDeadline(): void {
   process.once('SIGINT', now);
 }
 
+/**
+ * `npm run demo` without a token configured: a random read-only dashboard token, printed to the
+ * terminal (never into the structured log), so the dashboard opens beside the demo at once.
+ */
+function withDemoDashboardToken(config: CollectorConfig): CollectorConfig {
+  if (!config.demo || config.dashboardToken || config.adminToken) return config;
+  const dashboardToken = randomBytes(24).toString('base64url');
+  process.stdout.write(
+    `\n  devicelink dashboard: http://${config.host}:${config.port}/dashboard/\n  sign in with the token ${dashboardToken}\n\n`,
+  );
+  return Object.freeze({ ...config, dashboardToken });
+}
+
 async function main(argv: string[]): Promise<void> {
-  const config = loadConfig();
   const command = argv[0] ?? 'serve';
+  const config = command === 'serve' ? withDemoDashboardToken(readConfig()) : readConfig();
   if (command === 'persist') {
     await runPersisterOnly(config, armShutdownDeadline);
     // Handles a library left open (keep-alive sockets) must not keep a stopped persister alive.
     process.exit(0);
   }
-  if (command !== 'serve') throw new Error(`unknown command "${command}"; use no argument or "persist"`);
+  if (command === 'purge') {
+    await runPurgeOnce(config);
+    process.exit(0);
+  }
+  if (command !== 'serve') {
+    throw new Error(`unknown command "${command}"; use no argument, "persist" or "purge"`);
+  }
   const app = await buildApp(config);
   let closing = false;
   const shutdown = (signal: string) => {

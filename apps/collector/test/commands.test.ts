@@ -136,7 +136,11 @@ describe.runIf(hasServices('redis', 'postgres'))('commands on Redis and Postgres
   }) => {
     const e = await environment(services, cleanup);
     const ingest = await run(cleanup, 'serve', { ...e.env, PERSISTER: 'off' });
-    const persister = await run(cleanup, 'persist', e.viaProxy);
+    const persister = await run(cleanup, 'persist', { ...e.viaProxy, PERSISTER_LEASE_SECONDS: '2' });
+    // It owns every partition (leases in Redis, fences in Postgres) before Postgres goes away.
+    const redis = services.redis!;
+    const leases = Array.from({ length: PARTITIONS }, (_, p) => `${e.prefix}{p${p}}:lease`);
+    await waitFor(async () => (await redis.exists(...leases)) === PARTITIONS, { what: 'every lease taken' });
     e.proxy.cut();
 
     // Load on several devices (several partitions); the ingest collector is killed mid-load too.
@@ -162,7 +166,6 @@ describe.runIf(hasServices('redis', 'postgres'))('commands on Redis and Postgres
     expect(accepted.length).toBeGreaterThanOrEqual(150);
 
     // Provably pending: the persister read entries it cannot commit while Postgres is cut.
-    const redis = services.redis!;
     const streams = Array.from({ length: PARTITIONS }, (_, p) => `${e.prefix}{p${p}}:q`);
     const pending = async () => {
       let n = 0;
@@ -178,29 +181,25 @@ describe.runIf(hasServices('redis', 'postgres'))('commands on Redis and Postgres
     expect(await e.persisted(accepted)).toBe(0);
     e.proxy.restore();
 
-    // The restart: a persister whose reclaim threshold is short enough for a test (default 30 s).
+    // The restart: once the dead persister's leases expired (2 s here, 10 s by default), the new one
+    // takes its partitions and, with them, every entry it left pending.
     const store = await createRedisStore(redis, { prefix: e.prefix, partitions: PARTITIONS });
     const db = await createDb(loadConfig(e.env));
     cleanup(() => db.close());
     let reclaimedFromDead = 0;
     const restarted = createPersister({
       db: db.db,
-      // The real queue, counting what the reclaim path hands over.
+      // The real store, counting what the takeovers hand over.
       queue: {
-        partitions: store.partitions,
-        read: (p, c, n) => store.read(p, c, n),
-        ack: (p, ids) => store.ack(p, ids),
-        depth: (p) => store.depth(p),
-        oldest: (p) => store.oldest(p),
-        removeConsumer: (p, c) => store.removeConsumer(p, c),
-        reclaim: async (p, c, idle, n) => {
-          const entries = await store.reclaim(p, c, idle, n);
-          reclaimedFromDead += entries.length;
-          return entries;
+        ...store,
+        takeOver: async (p, c) => {
+          const done = await store.takeOver(p, c);
+          reclaimedFromDead += done.claimed;
+          return done;
         },
       },
       lookbackDays: 30,
-      reclaimIdleMs: 200,
+      leaseMs: 2_000,
       idleMs: 10,
     });
     restarted.start();
@@ -213,6 +212,11 @@ describe.runIf(hasServices('redis', 'postgres'))('commands on Redis and Postgres
     expect(reclaimedFromDead).toBeGreaterThan(0);
     expect(await e.duplicates()).toBe(0);
     await waitFor(async () => (await pending()) === 0, { what: 'nothing pending' });
+    // The dead persister's consumer names went with the takeover.
+    for (const stream of streams) {
+      const consumers = (await redis.xinfo('CONSUMERS', stream, 'persist')) as string[][];
+      expect(consumers.map((c) => c[1])).toEqual([restarted.status().member]);
+    }
   });
 
   test('the persister lag counts entries no one has read yet, not only the batch in hand', async ({

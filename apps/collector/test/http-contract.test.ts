@@ -127,9 +127,9 @@ describe.runIf(hasServices('redis', 'postgres'))('with Redis', () => {
   it('names rate-limit keys by route and by address, never "undefined": the ingest limits beside the store, the admin limit under rl:', async () => {
     const data = tempDataDir();
     const prefix = uniquePrefix('rlkeys');
-    const redis = new Redis(testEnv.redisUrl!);
-    // A database of its own: the shared one may hold other branches' migrations.
+    // A database of its own: the shared one may carry another checkout's migrations.
     const database = await createTestDatabase('rlkeys');
+    const redis = new Redis(testEnv.redisUrl!);
     const app = await buildApp(
       loadConfig({
         DATA_DIR: data.dir,
@@ -172,8 +172,8 @@ describe.runIf(hasServices('redis', 'postgres'))('with Redis', () => {
       const all = await redis.keys(`${prefix}*`);
       if (all.length > 0) await redis.unlink(...all);
       redis.disconnect();
-      await database.drop();
       data.remove();
+      await database.drop();
     }
   });
 });
@@ -196,7 +196,10 @@ describe.runIf(hasServices('postgres'))('start-up errors', () => {
   };
 
   it('names REDIS_URL and its address, password hidden, on one line when Redis is unreachable', async () => {
-    const r = await run({ REDIS_URL: 'redis://:hunter2@127.0.0.1:1', DATABASE_URL: testEnv.databaseUrl! });
+    const database = await createTestDatabase('redisdown');
+    const r = await run({ REDIS_URL: 'redis://:hunter2@127.0.0.1:1', DATABASE_URL: database.url }).finally(
+      () => database.drop(),
+    );
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toMatch(
       /^devicelink: cannot start: REDIS_URL \(redis:\/\/:\*\*\*@127\.0\.0\.1:1\): Redis is unreachable/,

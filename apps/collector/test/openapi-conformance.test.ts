@@ -28,6 +28,7 @@ import { claims, signJwt } from './support/jwt.js';
 
 const SECRET = 'openapi-conformance-secret-0123456789abc';
 const METRICS_TOKEN = 'openapi-conformance-metrics-token-0123';
+const DASHBOARD_TOKEN = 'openapi-conformance-dashboard-token-01';
 const ORIGIN = 'https://shop.test';
 
 type Setup = 'main' | 'limited' | 'down';
@@ -53,6 +54,7 @@ interface OpenApiDocument {
 }
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+const dashboard = { authorization: `Bearer ${DASHBOARD_TOKEN}` };
 const userToken = (sub = 'conformance-user') => `Bearer ${signJwt('HS256', claims({ sub }), SECRET)}`;
 
 describe.runIf(hasServices('redis', 'postgres'))('the OpenAPI document and the server agree', () => {
@@ -87,6 +89,7 @@ describe.runIf(hasServices('redis', 'postgres'))('the OpenAPI document and the s
     });
     const base = {
       ADMIN_TOKEN,
+      DASHBOARD_TOKEN,
       JWT_SECRET: SECRET,
       METRICS_TOKEN,
       CORS_ORIGINS: ORIGIN,
@@ -137,17 +140,49 @@ describe.runIf(hasServices('redis', 'postgres'))('the OpenAPI document and the s
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  it('is a valid OpenAPI 3 document with bearer schemes for the admin, user and metrics tokens', async () => {
+  it('is a valid OpenAPI 3 document with bearer schemes for the admin, dashboard, user and metrics tokens', async () => {
     const result = await new Validator().validate(doc as never);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     const schemes = doc.components?.securitySchemes ?? {};
-    for (const name of ['adminToken', 'userToken', 'metricsToken']) {
+    for (const name of ['adminToken', 'dashboardToken', 'userToken', 'metricsToken']) {
       expect(schemes[name]).toMatchObject({ type: 'http', scheme: 'bearer' });
     }
   });
 
   const long = 'x'.repeat(400);
+  const day = 'from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z';
+  const insightRoutes = [
+    '/v1/admin/insights/timeseries',
+    '/v1/admin/insights/conversion',
+    '/v1/admin/insights/paths',
+    '/v1/admin/insights/top',
+  ] as const;
+  /** Each read route once, answered 200 (429 and 503 cases below). */
+  const reads: Array<Omit<Case, 'name' | 'on' | 'status'>> = [
+    ...insightRoutes.map((path) => ({
+      path,
+      method: 'get' as const,
+      request: { url: `${path}?${day}`, headers: dashboard },
+    })),
+    { path: '/v1/admin/insights/identity', method: 'get', request: { headers: dashboard } },
+    {
+      path: '/v1/admin/users/{userId}',
+      method: 'get',
+      request: { url: '/v1/admin/users/u-3', headers: dashboard },
+    },
+    {
+      path: '/v1/admin/users/{userId}/export',
+      method: 'get',
+      request: { url: '/v1/admin/users/u-3/export', headers: dashboard },
+    },
+    {
+      path: '/v1/admin/export/pageviews',
+      method: 'get',
+      request: { url: `/v1/admin/export/pageviews?${day}`, headers: dashboard },
+    },
+    { path: '/v1/admin/audit', method: 'get', request: { headers: admin } },
+  ];
   const cases: Case[] = [
     // POST /v1/events
     {
@@ -438,6 +473,158 @@ describe.runIf(hasServices('redis', 'postgres'))('the OpenAPI document and the s
       status: 401,
       request: { payload: { limit: 1 } },
     },
+    // The read-only dashboard token on admin-only routes: 403.
+    {
+      name: 'the dashboard token',
+      path: '/v1/admin/devices/{deviceId}',
+      method: 'delete',
+      status: 403,
+      request: { url: `/v1/admin/devices/${deviceId()}`, headers: dashboard },
+    },
+    {
+      name: 'the dashboard token',
+      path: '/v1/admin/users/{userId}',
+      method: 'delete',
+      status: 403,
+      request: { url: '/v1/admin/users/nobody-42', headers: dashboard },
+    },
+    {
+      name: 'the dashboard token',
+      path: '/v1/admin/stats',
+      method: 'get',
+      status: 403,
+      request: { url: '/v1/admin/stats?from=2026-01-01&to=2026-02-01', headers: dashboard },
+    },
+    {
+      name: 'the dashboard token',
+      path: '/v1/admin/dead-letters',
+      method: 'get',
+      status: 403,
+      request: { url: '/v1/admin/dead-letters', headers: dashboard },
+    },
+    {
+      name: 'the dashboard token',
+      path: '/v1/admin/dead-letters/replay',
+      method: 'post',
+      status: 403,
+      request: { headers: dashboard, payload: { limit: 1 } },
+    },
+    {
+      name: 'the dashboard token reads the detail',
+      path: '/v1/admin/devices/{deviceId}',
+      method: 'get',
+      status: 200,
+      request: { url: `/v1/admin/devices/${known}`, headers: dashboard },
+    },
+    // Read routes (either token)
+    ...insightRoutes.flatMap((path): Case[] => [
+      {
+        name: 'a day',
+        path,
+        method: 'get',
+        status: 200,
+        request: { url: `${path}?${day}`, headers: dashboard },
+      },
+      {
+        name: 'an inverted range',
+        path,
+        method: 'get',
+        status: 400,
+        request: { url: `${path}?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z`, headers: admin },
+      },
+      { name: 'no token', path, method: 'get', status: 401, request: { url: `${path}?${day}` } },
+    ]),
+    {
+      name: 'the figures now',
+      path: '/v1/admin/insights/identity',
+      method: 'get',
+      status: 200,
+      request: { headers: dashboard },
+    },
+    {
+      name: 'a wrong token',
+      path: '/v1/admin/insights/identity',
+      method: 'get',
+      status: 401,
+      request: { headers: { authorization: 'Bearer wrong' } },
+    },
+    ...(['/v1/admin/users/{userId}', '/v1/admin/users/{userId}/export'] as const).flatMap((path): Case[] => {
+      const url = (id: string) => path.replace('{userId}', id);
+      return [
+        {
+          name: 'a user',
+          path,
+          method: 'get',
+          status: 200,
+          request: { url: url('nobody-42'), headers: dashboard },
+        },
+        {
+          name: 'a user id with a bidi isolate',
+          path,
+          method: 'get',
+          status: 400,
+          request: { url: url(encodeURIComponent('a\u2066b')), headers: admin },
+        },
+        { name: 'no token', path, method: 'get', status: 401, request: { url: url('nobody-42') } },
+        {
+          name: 'a 400-character id',
+          path,
+          method: 'get',
+          status: 414,
+          request: { url: url(long), headers: admin },
+        },
+      ];
+    }),
+    {
+      name: 'NDJSON',
+      path: '/v1/admin/export/pageviews',
+      method: 'get',
+      status: 200,
+      request: { url: `/v1/admin/export/pageviews?${day}`, headers: dashboard },
+    },
+    {
+      name: 'CSV',
+      path: '/v1/admin/export/pageviews',
+      method: 'get',
+      status: 200,
+      request: { url: `/v1/admin/export/pageviews?${day}`, headers: { ...admin, accept: 'text/csv' } },
+    },
+    {
+      name: 'no range',
+      path: '/v1/admin/export/pageviews',
+      method: 'get',
+      status: 400,
+      request: { url: '/v1/admin/export/pageviews', headers: admin },
+    },
+    {
+      name: 'no token',
+      path: '/v1/admin/export/pageviews',
+      method: 'get',
+      status: 401,
+      request: { url: `/v1/admin/export/pageviews?${day}` },
+    },
+    {
+      name: 'the log',
+      path: '/v1/admin/audit',
+      method: 'get',
+      status: 200,
+      request: { url: '/v1/admin/audit?limit=5', headers: admin },
+    },
+    {
+      name: 'a malformed cursor',
+      path: '/v1/admin/audit',
+      method: 'get',
+      status: 400,
+      request: { url: '/v1/admin/audit?cursor=nope', headers: admin },
+    },
+    { name: 'no token', path: '/v1/admin/audit', method: 'get', status: 401, request: {} },
+    {
+      name: 'the dashboard token',
+      path: '/v1/admin/audit',
+      method: 'get',
+      status: 403,
+      request: { headers: dashboard },
+    },
     // Operations
     { name: 'alive', path: '/healthz', method: 'get', status: 200, request: {} },
     { name: 'ready', path: '/readyz', method: 'get', status: 200, request: {} },
@@ -517,6 +704,7 @@ describe.runIf(hasServices('redis', 'postgres'))('the OpenAPI document and the s
       request: { headers: { 'x-device-fingerprint': deviceId() } },
     },
   ];
+  limited.push(...reads.map((c) => ({ ...c, status: 200 })));
   for (const c of limited) {
     cases.push({ ...c, name: 'the first request of the minute', on: 'limited' });
     cases.push({ ...c, name: 'a second request in the minute', status: 429, on: 'limited' });
@@ -572,6 +760,7 @@ describe.runIf(hasServices('redis', 'postgres'))('the OpenAPI document and the s
     },
     { path: '/v1/device', method: 'delete', request: { headers: { 'x-device-fingerprint': deviceId() } } },
     { path: '/readyz', method: 'get', request: {} },
+    ...reads,
   ];
   for (const c of down) cases.push({ ...c, name: 'Redis and Postgres unreachable', status: 503, on: 'down' });
 

@@ -118,7 +118,11 @@ describe.runIf(hasServices('redis', 'postgres'))(
       sending = false;
       await during;
       await send();
-      expect(applied).toEqual(['2026-12-01T02-00-01-page-views-by-subject-and-id-time']);
+      expect(applied).toEqual([
+        '2026-12-01T02-00-01-page-views-by-subject-and-id-time',
+        '2026-12-01T03-00-00-insights',
+        '2026-12-01T04-00-00-partition-fences',
+      ]);
 
       // The upgraded collector persists the queue.
       const data = tempDataDir();

@@ -106,7 +106,8 @@ describe.runIf(services)('collectors on real Redis and Postgres', () => {
     agent.destroy();
     if (!killed) await first.kill();
     expect(accepted.length).toBeGreaterThanOrEqual(150);
-    // The restarted collector reclaims what the dead one left pending (after the 30 s idle threshold).
+    // The restarted collector takes the dead one's partitions once their leases expire (10 s by default)
+    // and, with them, what it left pending.
     await start(env);
     const count = async () =>
       (

@@ -68,8 +68,14 @@ export type {
   TouchResult,
   UserEventsResult,
 } from './store/device-store.js';
-export type { QueueConsumer } from './store/queue-consumer.js';
-export { QueueFullError, QueuePartitionsMismatchError } from './store/store-errors.js';
+export type { LeaseMember, PartitionLeases } from './store/partition-leases.js';
+export type { AckOptions, QueueConsumer, ReadOptions, TakeOverResult } from './store/queue-consumer.js';
+export {
+  isLeaseLostError,
+  LeaseLostError,
+  QueueFullError,
+  QueuePartitionsMismatchError,
+} from './store/store-errors.js';
 export type { StoreOptions } from './store/store-options.js';
 export { devicelink };
 

@@ -16,6 +16,7 @@ const MAIN = [
   'DeviceLinkError',
   'DeviceLinkOptionsError',
   'DeviceLinkUsageError',
+  'LeaseLostError',
   'QueueFullError',
   'QueuePartitionsMismatchError',
   'clientDeviceId',
@@ -26,6 +27,7 @@ const MAIN = [
   'devicelink',
   'headersDenyConsent',
   'isDeviceLinkError',
+  'isLeaseLostError',
   'setRateLimitHeaders',
 ];
 

@@ -4,23 +4,8 @@
 import { partitionOf, uuidv7 } from '@devicelink/protocol';
 import { waitFor } from '@devicelink/test-env';
 import { describe, expect, it } from 'vitest';
-import type { PageviewRecord, QueueRecord } from '../src/records/queue-records.js';
-import { drain, freshHarnesses, type MakeHarness, newDeviceId } from './store-harness.js';
-
-const userPageview = (userId: string, url = 'https://app.example/'): PageviewRecord => ({
-  kind: 'pageview',
-  eventId: uuidv7(),
-  deviceId: null,
-  userId,
-  sessionId: null,
-  source: null,
-  visitorHash: null,
-  userAgent: 'agent',
-  url,
-  referrer: null,
-  clientTs: null,
-  serverTs: Date.now(),
-});
+import type { QueueRecord } from '../src/records/queue-records.js';
+import { drain, freshHarnesses, type MakeHarness, newDeviceId, userPageview } from './store-harness.js';
 
 /** Registers the QueueConsumer contract for one implementation. */
 export function queueConsumerContract(name: string, make: MakeHarness): void {

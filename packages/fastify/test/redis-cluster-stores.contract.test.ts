@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { deviceAdminContract } from './device-admin.contract.js';
 import { deviceIdentityContract } from './device-identity.contract.js';
 import { deviceStoreContract } from './device-store.contract.js';
+import { partitionLeasesContract } from './partition-leases.contract.js';
 import { queueConsumerContract } from './queue-consumer.contract.js';
 import { rateLimitContract } from './rate-limits.contract.js';
 import { clusterClient, redisHarness } from './redis-harness.js';
@@ -36,6 +37,10 @@ describe.runIf(seeds !== null)('Redis Cluster (three nodes)', () => {
     redisHarness(() => cluster),
   );
   rateLimitContract(
+    'Redis Cluster',
+    redisHarness(() => cluster),
+  );
+  partitionLeasesContract(
     'Redis Cluster',
     redisHarness(() => cluster),
   );

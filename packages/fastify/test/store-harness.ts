@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { partitionOf, uuidv7 } from '@devicelink/protocol';
 import { afterEach } from 'vitest';
-import type { QueueEntry, QueueRecord } from '../src/records/queue-records.js';
+import type { PageviewRecord, QueueEntry, QueueRecord } from '../src/records/queue-records.js';
 import type { CompleteStore } from '../src/store/compose-store.js';
 import type { QueuedPageview, TouchInput } from '../src/store/device-store.js';
 import type { QueueConsumer } from '../src/store/queue-consumer.js';
@@ -104,3 +104,19 @@ export async function drain(queue: QueueConsumer, key: string, consumer = 'reade
     out.push(...batch);
   }
 }
+
+/** A queue record of a user's page view (no device), with a fresh event id. */
+export const userPageview = (userId: string, url = 'https://app.example/'): PageviewRecord => ({
+  kind: 'pageview',
+  eventId: uuidv7(),
+  deviceId: null,
+  userId,
+  sessionId: null,
+  source: null,
+  visitorHash: null,
+  userAgent: 'agent',
+  url,
+  referrer: null,
+  clientTs: null,
+  serverTs: Date.now(),
+});

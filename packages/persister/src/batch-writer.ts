@@ -26,6 +26,7 @@ import { writeEdges, writeRevocations, writeWithdrawals } from './edge-writes.js
 import { eraseDevice, erasedDevices, erasedUsers, eraseUser } from './erasure-writes.js';
 import { linkId } from './link-id.js';
 import { ensurePageViewPartitions, pageViewIdTime } from './page-view-partitions.js';
+import { RollupWriter } from './rollup-writes.js';
 import type { Database } from './schema.js';
 
 /** What a committed batch did. */
@@ -43,8 +44,15 @@ export interface PartitionBatch {
   entries: readonly QueueEntry[];
 }
 
-/** Advisory lock namespace of a partition's batches (with the partition number as second key). */
-const PARTITION_LOCK_NAMESPACE = 72_104;
+/** Options of {@link writePass}. */
+export interface WritePassOptions {
+  /**
+   * Runs last inside the transaction; throwing rolls the pass back. The persister checks its
+   * partitions' fences here: each partition is written by its one owner (partition leases), so no
+   * lock is taken between two persisters' passes.
+   */
+  beforeCommit?: (trx: Transaction<Database>) => Promise<void>;
+}
 
 /** Rows per multi-row insert: a pass may hold tens of thousands, Postgres takes 65,535 parameters. */
 const ROWS_PER_INSERT = 2_000;
@@ -62,6 +70,7 @@ export async function writePass(
   db: Kysely<Database>,
   batches: readonly PartitionBatch[],
   lookbackDays: number,
+  options: WritePassOptions = {},
 ): Promise<BatchResult> {
   const result: BatchResult = {
     pageViewsInserted: 0,
@@ -79,12 +88,9 @@ export async function writePass(
   // move into the month when it is created (a minute later, or by the next persister).
   await ensurePageViewPartitions(db).catch(() => {});
   return db.transaction().execute(async (trx) => {
-    // Two persisters may hold entries of one partition (one reclaimed what the other left). Serialising
-    // a partition's writes keeps the conversion rule from missing a link committed concurrently;
-    // taking the locks in ascending partition order, in one statement, keeps two passes deadlock-free.
-    await sql`select pg_advisory_xact_lock(${sql.lit(PARTITION_LOCK_NAMESPACE)}, p) from (values ${sql.join(
-      ordered.map((b) => sql`(${sql.lit(b.partition)})`),
-    )}) as t(p)`.execute(trx);
+    // Roll-ups of this pass go to rows keyed by its lowest partition: partitions are leased to one
+    // persister at a time (fenced at commit), so two passes never update the same roll-up row.
+    const rollups = new RollupWriter(trx, ordered[0]!.partition);
     const touched = new Set<string>();
     for (let round = 0; round < rounds; round++) {
       const chunk: QueueEntry[] = [];
@@ -95,7 +101,7 @@ export async function writePass(
         chunk.push(...segment.chunk);
         if (segment.barrier) barriers.push(segment.barrier);
       }
-      await writeChunk(trx, chunk, result, touched);
+      await writeChunk(trx, chunk, result, touched, rollups);
       // Sessions written so far must carry their conversion before a user's are removed: a session
       // queued ahead of the erasure and converted to the user goes with it.
       if (barriers.some((b) => b.record.kind === 'erase-user')) {
@@ -103,16 +109,18 @@ export async function writePass(
       }
       for (const { record } of barriers) {
         if (record.kind === 'erase') {
-          await eraseDevice(trx, record);
+          await eraseDevice(trx, record, rollups);
           touched.delete(record.deviceId);
           result.erased++;
         } else if (record.kind === 'erase-user') {
-          await eraseUser(trx, record);
+          await eraseUser(trx, record, rollups);
           result.usersErased++;
         }
       }
     }
     result.sessionsConverted += await applyConversionRule(trx, [...touched].sort(), lookbackDays);
+    await rollups.reconcileDevices([...touched]);
+    await options.beforeCommit?.(trx);
     return result;
   });
 }
@@ -149,6 +157,7 @@ async function writeChunk(
   entries: readonly QueueEntry[],
   result: BatchResult,
   touched: Set<string>,
+  rollups: RollupWriter,
 ): Promise<void> {
   const pageviews: PageviewRecord[] = [];
   const links: LinkRecord[] = [];
@@ -183,7 +192,7 @@ async function writeChunk(
       .limit(1)
       .executeTakeFirst();
     if (other) continue;
-    await eraseDevice(trx, { kind: 'erase', deviceId, ts: Date.now() });
+    await eraseDevice(trx, { kind: 'erase', deviceId, ts: Date.now() }, rollups);
     touched.delete(deviceId);
     result.erased++;
   }
@@ -244,7 +253,7 @@ async function writeChunk(
       .execute();
   }
 
-  if (pageviews.length > 0) await writePageviews(trx, pageviews, result, touched);
+  if (pageviews.length > 0) await writePageviews(trx, pageviews, result, touched, rollups);
 
   for (const rows of slices(links)) {
     const inserted = await trx
@@ -281,6 +290,7 @@ async function writePageviews(
   pageviews: readonly PageviewRecord[],
   result: BatchResult,
   touched: Set<string>,
+  rollups: RollupWriter,
 ): Promise<void> {
   const byKey = new Map<string, PageviewRecord>();
   for (const p of pageviews) {
@@ -312,6 +322,11 @@ async function writePageviews(
     for (const r of done) inserted.push(byKey.get(pageviewKey(r.device_id, r.user_id, r.event_id))!);
   }
   result.pageViewsInserted += inserted.length;
+  // Counted from the rows the insert returned, never re-read by event id: another subject's row may
+  // carry the same id (the key is subject + id), and it is not this batch's to count.
+  await rollups.pageViewsInserted(
+    inserted.map((p) => ({ serverTs: date(p.serverTs), userId: p.userId, url: p.url, referrer: p.referrer })),
+  );
 
   // Sessions count only the rows this batch inserted: a redelivered page view adds nothing.
   const sessions = new Map<string, { record: PageviewRecord; first: number; last: number; count: number }>();

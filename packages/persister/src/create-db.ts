@@ -15,6 +15,18 @@ export interface DbConfig {
   databaseUrl: string | null;
   /** Where embedded PGlite keeps its files (`<dataDir>/pglite`); needed without `databaseUrl`. */
   dataDir?: string;
+  /**
+   * Postgres `lock_timeout` of every session, ms (default 2,500): a statement waiting longer for a
+   * lock fails and its pass is retried, so no persister waits long behind another's transaction.
+   */
+  lockTimeoutMs?: number;
+  /**
+   * Postgres `idle_in_transaction_session_timeout`, ms (default 5,000): a session left idle inside a
+   * transaction (its process frozen mid-pass) is ended by the server and its locks freed. Keep it
+   * below the persister's lease time, so a frozen persister's transaction is gone before its
+   * partitions move.
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 /** An open database. `close` ends the pool (or closes PGlite); idempotent. */
@@ -40,6 +52,8 @@ export async function createDb(config: DbConfig): Promise<PersisterDb> {
       // Without these a half-open connection during an outage hangs a query forever.
       keepAlive: true,
       query_timeout: 30_000,
+      lock_timeout: config.lockTimeoutMs ?? 2_500,
+      idle_in_transaction_session_timeout: config.idleInTransactionTimeoutMs ?? 5_000,
     });
     // An idle client dropped by the server emits 'error' on the pool; without a listener it crashes the process.
     pool.on('error', () => {});

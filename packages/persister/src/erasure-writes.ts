@@ -8,6 +8,7 @@ import type { EraseRecord, EraseUserRecord } from '@devicelink/fastify';
 import { TOMBSTONE_SECONDS } from '@devicelink/protocol';
 import { sql, type Transaction } from 'kysely';
 import { eraseEdges } from './edge-writes.js';
+import type { RollupWriter } from './rollup-writes.js';
 import type { Database } from './schema.js';
 
 const date = (ms: number): Date => new Date(ms);
@@ -19,7 +20,11 @@ const IDS_PER_SELECT = 10_000;
  * Removes everything persisted for the device (edges in both directions) and records the tombstone:
  * a page view of the device reclaimed later from a dead consumer's pending list is dropped.
  */
-export async function eraseDevice(trx: Transaction<Database>, record: EraseRecord): Promise<void> {
+export async function eraseDevice(
+  trx: Transaction<Database>,
+  record: EraseRecord,
+  rollups: RollupWriter,
+): Promise<void> {
   const id = record.deviceId;
   await trx
     .insertInto('erased_devices')
@@ -35,8 +40,9 @@ export async function eraseDevice(trx: Transaction<Database>, record: EraseRecor
     .deleteFrom('erased_devices')
     .where('erased_at', '<=', sql<Date>`now() - make_interval(secs => ${TOMBSTONE_SECONDS})`)
     .execute();
-  await trx.deleteFrom('page_views').where('device_id', '=', id).execute();
+  await rollups.deletePageViews(sql`device_id = ${id}`);
   await trx.deleteFrom('sessions').where('device_id', '=', id).execute();
+  await rollups.reconcileDevices([id]);
   await trx.deleteFrom('identity_links').where('device_id', '=', id).execute();
   await eraseEdges(trx, id);
   await trx.deleteFrom('devices').where('device_id', '=', id).execute();
@@ -81,7 +87,11 @@ export async function erasedUsers(
  * views, and the user's authenticated page views; records the tombstone. Devices are not removed here:
  * the ones no other user is linked to get their own `erase` records (see the admin user route).
  */
-export async function eraseUser(trx: Transaction<Database>, record: EraseUserRecord): Promise<void> {
+export async function eraseUser(
+  trx: Transaction<Database>,
+  record: EraseUserRecord,
+  rollups: RollupWriter,
+): Promise<void> {
   const id = record.userId;
   await trx
     .insertInto('erased_users')
@@ -97,13 +107,11 @@ export async function eraseUser(trx: Transaction<Database>, record: EraseUserRec
     .deleteFrom('erased_users')
     .where('erased_at', '<=', sql<Date>`now() - make_interval(secs => ${TOMBSTONE_SECONDS})`)
     .execute();
-  await trx
-    .deleteFrom('page_views')
-    .where('session_id', 'in', (eb) =>
-      eb.selectFrom('sessions').select('id').where('converted_user_id', '=', id),
-    )
-    .execute();
-  await trx.deleteFrom('page_views').where('user_id', '=', id).execute();
+  await rollups.deletePageViews(
+    sql`session_id in (select s.id from sessions as s where s.converted_user_id = ${id})`,
+  );
+  await rollups.deletePageViews(sql`user_id = ${id}`);
   await trx.deleteFrom('sessions').where('converted_user_id', '=', id).execute();
+  await rollups.reconcileUser(id);
   await trx.deleteFrom('identity_links').where('user_id', '=', id).execute();
 }

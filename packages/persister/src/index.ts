@@ -21,7 +21,21 @@ export type { PersistOptions } from './persist-command.js';
 export { persist } from './persist-command.js';
 export type { Persister, PersisterOptions, PersisterStatus } from './persister.js';
 export { createPersister, isDataError } from './persister.js';
+export type { PurgeResult, RetentionOptions, RetentionStep } from './retention.js';
+export { purgeExpired, retentionCutoff } from './retention.js';
+export type { SessionRollupState } from './rollup-metrics.js';
+export {
+  binOf,
+  METRICS,
+  pageKeySql,
+  referrerKeySql,
+  TIME_TO_CONVERT_BINS,
+  VIEWS_BEFORE_CONVERSION_BINS,
+} from './rollup-metrics.js';
+export type { RollupCounts } from './rollup-rebuild.js';
+export { rebuildRollups, recountRollups, summedRollups } from './rollup-rebuild.js';
 export type {
+  AuditLogTable,
   Database,
   DeadLettersTable,
   Device,
@@ -41,6 +55,8 @@ export type {
   NewSession,
   PageView,
   PageViewsTable,
+  RollupHourlyTable,
   Session,
+  SessionRollupsTable,
   SessionsTable,
 } from './schema.js';

@@ -5,6 +5,7 @@
  */
 import { type Kysely, Migrator } from 'kysely';
 import { migrationProvider } from './migrations/index.js';
+import { rebuildRollupsIfNeeded } from './rollup-rebuild.js';
 import type { Database } from './schema.js';
 
 /**
@@ -19,5 +20,7 @@ export async function migrate(db: Kysely<Database>): Promise<string[]> {
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
+  // Rows stored before the roll-ups existed are counted once (issue #9).
+  await rebuildRollupsIfNeeded(db);
   return (results ?? []).map((r) => r.migrationName);
 }

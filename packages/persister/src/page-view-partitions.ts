@@ -104,3 +104,40 @@ async function createMonth(db: Kysely<Database>, month: { name: string; from: Da
     )}) to (${sql.lit(month.to.toISOString())})`.execute(trx);
   });
 }
+
+/** A month partition of `page_views` that exists: its name and bounds (UTC). */
+export interface PageViewMonth {
+  name: string;
+  from: Date;
+  to: Date;
+}
+
+const MONTH_NAME = /^page_views_y(\d{4})m(\d{2})$/;
+
+/** The month partitions attached to `page_views`, oldest first (retention drops from the front). */
+export async function pageViewMonths(db: Kysely<Database>): Promise<PageViewMonth[]> {
+  const { rows } = await sql<{ name: string }>`
+    select c.relname as name from pg_inherits as i join pg_class as c on c.oid = i.inhrelid
+    where i.inhparent = 'page_views'::regclass`.execute(db);
+  const months: PageViewMonth[] = [];
+  for (const { name } of rows) {
+    const m = MONTH_NAME.exec(name);
+    if (m) months.push(monthPartition(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1)));
+  }
+  return months.sort((a, b) => a.from.getTime() - b.from.getTime());
+}
+
+/**
+ * Drops the month partition `name` in the transaction `trx`, serialised with {@link ensurePageViewPartitions}
+ * (a month being created is never dropped half-way). Answers false when it is already gone.
+ */
+export async function dropPageViewMonth(trx: Kysely<Database>, name: string): Promise<boolean> {
+  const [ns, key] = PARTITION_DDL_LOCK;
+  await sql`select pg_advisory_xact_lock(${sql.lit(ns)}, ${sql.lit(key)})`.execute(trx);
+  const { rows } = await sql<{ found: string | null }>`select to_regclass(${name})::text as found`.execute(
+    trx,
+  );
+  if (!rows[0]?.found) return false;
+  await sql`drop table ${sql.table(name)}`.execute(trx);
+  return true;
+}

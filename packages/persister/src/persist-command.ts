@@ -3,7 +3,7 @@
  * it): migrates, persists until SIGTERM or SIGINT (or `signal` aborts), then drains for at most
  * `drainMs` and stops.
  */
-import type { QueueConsumer } from '@devicelink/fastify';
+import type { PartitionLeases, QueueConsumer } from '@devicelink/fastify';
 import type { Kysely } from 'kysely';
 import { migrate } from './migrate.js';
 import { createPersister, type PersisterOptions } from './persister.js';
@@ -12,8 +12,8 @@ import type { Database } from './schema.js';
 /** Options of {@link persist}. */
 export interface PersistOptions extends Omit<PersisterOptions, 'db' | 'queue'> {
   db: Kysely<Database>;
-  /** The store's queue side: same prefix and partition count as the apps that write it. */
-  queue: QueueConsumer;
+  /** The store's queue and leases: same prefix and partition count as the apps that write it. */
+  queue: QueueConsumer & PartitionLeases;
   /** Stops the command instead of (or as well as) SIGTERM and SIGINT. */
   signal?: AbortSignal;
   /** How long a stop keeps persisting what is queued, ms (default 10,000). */

@@ -1,17 +1,32 @@
 /**
- * The background persister: moves queued records into Postgres, in passes. A pass reads every
- * partition through the consumer group at once (one command per partition, since Redis Cluster refuses
- * multi-slot reads; issued together, so ioredis pipelines them), taking over what a dead consumer left
- * pending (`reclaim`) every half `reclaimIdleMs`. Everything a pass read is written in ONE transaction
- * and acknowledged, per partition and concurrently, only after commit; while Postgres is down the same
- * entries are retried with capped exponential back-off, never acknowledged and never dropped. A data
- * error (Postgres refuses a record itself) is not retried: the pass is written partition by partition,
- * then entry by entry, and the entry that fails alone is dead-lettered and acknowledged.
+ * The background persister: moves queued records into Postgres, in passes, over the partitions it owns
+ * (`partition-ownership.ts`: leases in the store, split among the live persisters, fenced in Postgres).
+ * A pass reads every owned partition at once (one command per partition, since Redis Cluster refuses
+ * multi-slot reads; issued together, so ioredis pipelines them): first the persister's own pending
+ * entries where it has any (after a takeover or a failed ack), then new ones. Everything a pass read is
+ * written in ONE transaction, which checks the partitions' fences last, and acknowledged, per partition
+ * and concurrently, only after commit and only while the lease is held. While Postgres is down the same
+ * entries are retried with capped exponential back-off, never acknowledged and never dropped; after a
+ * lease time of failures the persister releases its partitions (another persister that can commit takes
+ * them) and joins again once Postgres answers. A data error (Postgres refuses a record itself) is not
+ * retried: the pass is written partition by partition, then entry by entry, and the entry that fails
+ * alone is dead-lettered and acknowledged.
+ *
+ * Two persisters never wait on each other in Postgres: each partition's rows are written by its one
+ * owner, and no lock is shared between passes (the fence rows are the owner's own).
  */
 import { hostname } from 'node:os';
-import type { QueueConsumer, QueueEntry } from '@devicelink/fastify';
-import type { Kysely } from 'kysely';
+import {
+  isLeaseLostError,
+  type PartitionLeases,
+  type QueueConsumer,
+  type QueueEntry,
+} from '@devicelink/fastify';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { type BatchResult, type PartitionBatch, writePass } from './batch-writer.js';
+import { LagProbe } from './lag-probe.js';
+import { PartitionsTakenError, staleFences } from './partition-fence.js';
+import { type HeldPartition, PartitionOwnership } from './partition-ownership.js';
 import type { Database } from './schema.js';
 
 /** Longest pause between two passes that found nothing. */
@@ -19,18 +34,25 @@ const IDLE_CAP_MS = 400;
 /** Options of {@link Persister}. */
 export interface PersisterOptions {
   db: Kysely<Database>;
-  queue: QueueConsumer;
+  /** The store's queue and partition leases (a store made by `createRedisStore` or `createMemoryStore`). */
+  queue: QueueConsumer & PartitionLeases;
   /** How far back a link converts a device's sessions, days (default 30; the store's `conversionLookbackDays`). */
   lookbackDays?: number;
-  /** Consumer name in the group; unique per process by default. */
+  /** Consumer name in the group and member name among the persisters; unique per process by default. */
   consumer?: string;
-  /** Entries per read of one partition (default 500); a pass reads every partition. */
+  /** Entries per read of one partition (default 500); a pass reads every owned partition. */
   batchSize?: number;
   /**
-   * Pending entries idle this long are taken over from a dead consumer (default 30 s); the pending
-   * lists are scanned on the first pass and then every half of this.
+   * Lease time of a partition, ms (default 10,000): a dead or frozen persister's partitions move to a
+   * live one within it. Leases are renewed every quarter of it; the Postgres sessions' timeouts
+   * (`createDb`'s `lockTimeoutMs`, `idleInTransactionTimeoutMs`) should stay below it.
    */
-  reclaimIdleMs?: number;
+  leaseMs?: number;
+  /**
+   * A persister owning partitions that completed no pass for this long reports itself stalled (default:
+   * half `leaseMs`; after a whole lease time without a commit it gives its partitions up).
+   */
+  stallMs?: number;
   /** Pause when every partition was empty (default 50 ms). */
   idleMs?: number;
   /** Longest back-off while Postgres is down (default 5 s). */
@@ -41,6 +63,8 @@ export interface PersisterOptions {
   onError?: (err: unknown, context: string) => void;
   /** Called after each committed pass, with the number of entries it wrote. */
   onBatch?: (result: BatchResult, entries: number) => void;
+  /** Called when partitions are taken (their leases acquired, pending entries taken over) or lost. */
+  onOwnership?: (change: { taken: number[]; lost: number[] }) => void;
 }
 
 /** What /readyz and /metrics report. */
@@ -55,6 +79,18 @@ export interface PersisterStatus {
   lagMs: number;
   /** Message of the last error, if the last attempt failed. */
   lastError: string | null;
+  /** This persister's member (and consumer) name. */
+  member: string;
+  /** Partitions it holds the lease of, ascending. */
+  partitions: number[];
+  /** Live persisters at its last heartbeat (itself included). */
+  members: number;
+  /** When its last pass completed (committed, or found its partitions empty), Unix ms; null before the first. */
+  lastPassAt: number | null;
+  /** Owns partitions but completed no pass for `stallMs` (Postgres failing, a pass stuck). */
+  stalled: boolean;
+  /** Gave up its partitions after failing to commit for a lease time; joins again once Postgres answers. */
+  standby: boolean;
 }
 
 /**
@@ -68,6 +104,9 @@ export function isDataError(err: unknown): boolean {
 
 const recordTs = (e: QueueEntry): number => (e.record.kind === 'pageview' ? e.record.serverTs : e.record.ts);
 
+type Resolved = Required<Omit<PersisterOptions, 'onError' | 'onBatch' | 'onOwnership' | 'stallMs'>> &
+  Pick<PersisterOptions, 'onError' | 'onBatch' | 'onOwnership'> & { stallMs: number };
+
 /**
  * Runs the persist loop until `stop()`.
  *
@@ -77,35 +116,51 @@ const recordTs = (e: QueueEntry): number => (e.record.kind === 'pageview' ? e.re
  * await persister.stop({ drainMs: 10_000 }); // persists what is queued, for at most 10 s
  */
 export class Persister {
-  readonly #o: Required<Omit<PersisterOptions, 'onError' | 'onBatch'>> &
-    Pick<PersisterOptions, 'onError' | 'onBatch'>;
+  readonly #o: Resolved;
+  readonly #ownership: PartitionOwnership;
+  readonly #probe: LagProbe;
   #loop: Promise<void> | null = null;
-  #probe: Promise<void> | null = null;
+  #keeper: Promise<void> | null = null;
   #stopping = false;
   /** Set by `stop({ drainMs })`: the loop ends at the first pass that finds nothing, or at this time. */
   #drainUntil: number | null = null;
-  /** Oldest queue time among all partitions at the last probe (null: empty or not probed). */
-  #queuedOldest: number | null = null;
   #wake: (() => void) | null = null;
-  #probeWake: (() => void) | null = null;
+  #keeperWake: (() => void) | null = null;
   #postgresUp = true;
   #lastError: string | null = null;
+  #lastPassAt: number | null = null;
+  /** Partitions the last pass read. */
+  #lastPassOwned = 0;
   /** Oldest server time among entries in hand, per partition. */
   readonly #inHand = new Map<number, number>();
-  /** When the next pass scans the pending lists (0: the first pass does). */
-  #reclaimAt = 0;
 
   constructor(options: PersisterOptions) {
+    const leaseMs = options.leaseMs ?? 10_000;
     this.#o = {
       consumer: `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
       batchSize: 500,
-      reclaimIdleMs: 30_000,
+      leaseMs,
       idleMs: 50,
       maxBackoffMs: 5_000,
       lagProbeMs: 1_000,
       lookbackDays: 30,
       ...options,
+      stallMs: options.stallMs ?? leaseMs / 2,
     };
+    this.#ownership = new PartitionOwnership({
+      db: this.#o.db,
+      queue: this.#o.queue,
+      member: this.#o.consumer,
+      leaseMs,
+      info: () => this.#info(),
+      onError: (err, context) => {
+        // A fence that cannot be taken means Postgres does not answer: say so, as a failed write does.
+        if (context === 'leases (fence)') this.#postgresUp = false;
+        this.#report(err, context);
+      },
+      onChange: (change) => this.#o.onOwnership?.(change),
+    });
+    this.#probe = new LagProbe(this.#o.queue, this.#o.lagProbeMs);
   }
 
   /** Starts the loop (idempotent). */
@@ -113,17 +168,25 @@ export class Persister {
     if (this.#loop) return;
     this.#stopping = false;
     this.#drainUntil = null;
+    this.#ownership.resume();
+    this.#keeper = this.#keep();
     this.#loop = this.#run();
-    this.#probe = this.#probeLoop();
+    this.#probe.start();
   }
 
   /**
-   * Stops the loop. With `drainMs`, first keeps persisting until a pass over every partition finds
-   * nothing new (what was queued before the call is written) or `drainMs` passes; without it, stops
-   * after the batch in hand. A batch abandoned while Postgres is down stays pending for a reclaim.
+   * Stops the loop. With `drainMs`, first keeps persisting until a pass over every owned partition
+   * finds nothing new (what was queued before the call is written) or `drainMs` passes; without it,
+   * stops after the batch in hand. Then releases its leases (the other persisters take its partitions
+   * at their next tick) and leaves. A batch abandoned while Postgres is down stays pending: the next
+   * owner of its partition takes it over.
    */
   async stop(options: { drainMs?: number } = {}): Promise<void> {
-    if (!this.#loop) return;
+    if (!this.#loop) {
+      // Never started, or only driven by runOnce (tests): give back what runOnce took.
+      await this.#ownership.releaseAll();
+      return;
+    }
     if (options.drainMs && options.drainMs > 0) {
       this.#drainUntil = Date.now() + options.drainMs;
       this.#wake?.();
@@ -135,16 +198,18 @@ export class Persister {
       }
     }
     this.#halt();
-    await Promise.all([this.#loop, this.#probe]);
+    await Promise.all([this.#loop, this.#keeper, this.#probe.stop()]);
     this.#loop = null;
-    this.#probe = null;
+    this.#keeper = null;
+    await this.#ownership.releaseAll();
     await this.#removeConsumer();
   }
 
   /**
    * After the last ack, leaves the consumer group of every partition where this consumer holds nothing
    * pending: each process has its own consumer name, and the names of stopped ones would pile up. One
-   * still holding entries (abandoned while Postgres was down) is kept, so they can be reclaimed.
+   * still holding entries (abandoned while Postgres was down) is kept; the partition's next owner takes
+   * them over and removes it.
    */
   async #removeConsumer(): Promise<void> {
     const { queue, consumer } = this.#o;
@@ -158,47 +223,96 @@ export class Persister {
   #halt(): void {
     this.#stopping = true;
     this.#wake?.();
-    this.#probeWake?.();
+    this.#keeperWake?.();
   }
 
   /** Current state for readiness and metrics. */
-  status(): PersisterStatus {
-    let oldest = this.#queuedOldest ?? Number.POSITIVE_INFINITY;
+  status(now = Date.now()): PersisterStatus {
+    let oldest = this.#probe.oldest ?? Number.POSITIVE_INFINITY;
     for (const ts of this.#inHand.values()) oldest = Math.min(oldest, ts);
+    const partitions = this.#ownership.held(now);
     return {
       running: this.#loop !== null && !this.#stopping,
       postgresUp: this.#postgresUp,
-      lagMs: Number.isFinite(oldest) ? Math.max(0, Date.now() - oldest) : 0,
+      lagMs: Number.isFinite(oldest) ? Math.max(0, now - oldest) : 0,
       lastError: this.#lastError,
+      member: this.#o.consumer,
+      partitions,
+      members: this.#ownership.members(),
+      lastPassAt: this.#lastPassAt,
+      stalled: partitions.length > 0 && this.#lastPassAt !== null && now - this.#lastPassAt > this.#o.stallMs,
+      standby: this.#ownership.standby,
     };
   }
 
+  /** What the heartbeat publishes for the collectors' /readyz (kept short: it is in every beat). */
+  #info(): string {
+    const s = this.status();
+    return JSON.stringify({
+      partitions: s.partitions.length,
+      lastPassAt: s.lastPassAt,
+      stalled: s.stalled,
+      postgresUp: s.postgresUp,
+    });
+  }
+
   /**
-   * One pass over every partition; resolves with the number of entries committed. A partition whose
-   * read failed is left for the next pass; what the others read is still written, then the error is
-   * thrown. Exposed for tests.
+   * One pass over every owned partition; resolves with the number of entries committed. Without a
+   * running loop (tests) it first runs one ownership round. A partition whose read failed is left for
+   * the next pass; what the others read is still written, then the error is thrown. Exposed for tests.
    */
   async runOnce(): Promise<number> {
-    const { queue, consumer, batchSize, reclaimIdleMs } = this.#o;
-    const now = Date.now();
-    const reclaim = now >= this.#reclaimAt;
-    if (reclaim) this.#reclaimAt = now + reclaimIdleMs / 2;
-    const reads = await Promise.allSettled(
-      Array.from({ length: queue.partitions }, async (_, partition) => {
-        const reclaimed = reclaim ? await queue.reclaim(partition, consumer, reclaimIdleMs, batchSize) : [];
-        // Reclaimed entries are older than any unread one: they go first, alone.
-        return reclaimed.length > 0 ? reclaimed : queue.read(partition, consumer, batchSize);
-      }),
-    );
-    const batches: PartitionBatch[] = [];
-    let failure: { reason: unknown } | null = null;
-    reads.forEach((read, partition) => {
-      if (read.status === 'rejected') failure ??= { reason: read.reason };
-      else if (read.value.length > 0) batches.push({ partition, entries: read.value });
-    });
-    const committed = batches.length > 0 ? await this.#commit(batches) : 0;
-    if (failure) throw (failure as { reason: unknown }).reason;
-    return committed;
+    if (!this.#keeper) await this.#ownership.tick();
+    const { queue, consumer, batchSize } = this.#o;
+    const owned = this.#ownership.usable();
+    this.#lastPassOwned = owned.length;
+    this.#ownership.setInFlight(new Set(owned.map((h) => h.partition)));
+    try {
+      const reads = await Promise.allSettled(owned.map((h) => this.#read(h, queue, consumer, batchSize)));
+      const batches: PartitionBatch[] = [];
+      let failure: { reason: unknown } | null = null;
+      reads.forEach((read, i) => {
+        const partition = owned[i]!.partition;
+        if (read.status === 'rejected') {
+          if (isLeaseLostError(read.reason)) this.#ownership.lost([partition]);
+          else failure ??= { reason: read.reason };
+        } else if (read.value.length > 0) batches.push({ partition, entries: read.value });
+      });
+      const committed = batches.length > 0 ? await this.#commit(batches) : 0;
+      if (failure) throw (failure as { reason: unknown }).reason;
+      this.#lastPassAt = Date.now();
+      return committed;
+    } finally {
+      this.#ownership.setInFlight(new Set());
+    }
+  }
+
+  /** Own pending entries first where there may be some, then new ones. */
+  async #read(held: HeldPartition, queue: QueueConsumer, consumer: string, count: number) {
+    if (held.pendingFirst) {
+      const pending = await queue.read(held.partition, consumer, count, { pending: true, leased: true });
+      if (pending.length > 0) return pending;
+      held.pendingFirst = false;
+    }
+    return queue.read(held.partition, consumer, count, { leased: true });
+  }
+
+  /** The lease keeper: an ownership round every quarter of the lease time. */
+  async #keep(): Promise<void> {
+    while (!this.#stopping) {
+      try {
+        await this.#ownership.tick();
+      } catch (err) {
+        this.#report(err, 'leases');
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.#o.leaseMs / 4);
+        this.#keeperWake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
   }
 
   async #run(): Promise<void> {
@@ -206,6 +320,10 @@ export class Persister {
     // times a second rather than twenty; the first entry found resets the pace.
     let idle = this.#o.idleMs;
     while (!this.#stopping) {
+      if (this.#ownership.standby) {
+        await this.#rejoinWhenPostgresAnswers();
+        continue;
+      }
       let committed = 0;
       try {
         committed = await this.runOnce();
@@ -216,8 +334,10 @@ export class Persister {
         continue;
       }
       if (committed === 0) {
-        // Draining: a pass that found nothing means everything queued before stop() is written.
-        if (this.#drainUntil !== null) return;
+        // Draining: a pass that found nothing means everything queued before stop() is written, in the
+        // partitions it owns; owning none (not yet taken, Postgres was down), it waits for them unless
+        // other persisters are there to take them.
+        if (this.#drainUntil !== null && (this.#lastPassOwned > 0 || this.#ownership.members() > 1)) return;
         await this.#pause(idle);
         idle = Math.min(idle * 2, Math.max(IDLE_CAP_MS, this.#o.idleMs));
       } else {
@@ -226,66 +346,73 @@ export class Persister {
     }
   }
 
-  /**
-   * Samples the oldest entry of every partition, so the lag counts entries no one has read yet (a
-   * backlog behind a slow or down Postgres).
-   */
-  async #probeLoop(): Promise<void> {
-    const { queue } = this.#o;
-    while (!this.#stopping) {
-      try {
-        const found = await Promise.all(Array.from({ length: queue.partitions }, (_, p) => queue.oldest(p)));
-        let oldest: number | null = null;
-        for (const ts of found) if (ts !== null && (oldest === null || ts < oldest)) oldest = ts;
-        this.#queuedOldest = oldest;
-      } catch {
-        // The persist loop reports queue errors; the last sample stands meanwhile.
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.#o.lagProbeMs);
-        timer.unref();
-        this.#probeWake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+  /** In standby: probes Postgres and joins the persisters again once it answers. */
+  async #rejoinWhenPostgresAnswers(): Promise<void> {
+    try {
+      await sql`select 1`.execute(this.#o.db);
+      this.#ownership.resume();
+      this.#keeperWake?.();
+    } catch (err) {
+      this.#report(err, 'postgres');
+      await this.#pause(this.#o.maxBackoffMs);
     }
   }
 
   /**
-   * Writes the pass, retrying with back-off until it commits (or the persister stops), then acks every
-   * partition. Resolves with the number of entries committed (0 when abandoned on stop).
+   * Writes the pass, retrying with back-off until it commits, then acks every partition under its
+   * lease. Partitions taken over meanwhile are dropped from the pass (their entries are the new
+   * owner's). After failing for a lease time, gives up its partitions (see `stepDown`). Resolves with
+   * the number of entries committed (0 when abandoned).
    */
-  async #commit(batches: PartitionBatch[]): Promise<number> {
-    let entries = 0;
+  async #commit(passBatches: PartitionBatch[]): Promise<number> {
+    let batches = passBatches;
     for (const { partition, entries: batch } of batches) {
       let oldest = Number.POSITIVE_INFINITY;
       for (const e of batch) oldest = Math.min(oldest, recordTs(e));
       this.#inHand.set(partition, oldest);
-      entries += batch.length;
     }
+    let entries = 0;
     try {
       let backoff = 100;
+      let failingSince: number | null = null;
       for (;;) {
+        // A lease that ran out (this process was frozen, or could not renew) is another's by now.
+        const expired = batches.filter((b) => !this.#ownership.valid(b.partition)).map((b) => b.partition);
+        if (expired.length > 0) this.#ownership.lost(expired);
+        batches = batches.filter((b) => !expired.includes(b.partition));
+        if (batches.length === 0) return 0;
+        const fence = this.#fence(batches);
+        entries = batches.reduce((n, b) => n + b.entries.length, 0);
         try {
           let result: BatchResult;
           try {
-            result = await writePass(this.#o.db, batches, this.#o.lookbackDays);
+            result = await writePass(this.#o.db, batches, this.#o.lookbackDays, { beforeCommit: fence });
           } catch (err) {
             // A record Postgres refuses (a NUL in a text, a malformed UUID) would fail the pass forever
             // and stop every partition: write the pass piece by piece instead, dead-lettering it.
             if (!isDataError(err)) throw err;
-            result = await this.#writeIsolating(batches);
+            result = await this.#writeIsolating(batches, fence);
           }
           this.#postgresUp = true;
           this.#lastError = null;
           this.#o.onBatch?.(result, entries);
           break;
         } catch (err) {
+          if (err instanceof PartitionsTakenError) {
+            this.#report(err, 'leases (fence)');
+            this.#ownership.lost(err.partitions);
+            continue;
+          }
           this.#postgresUp = false;
           this.#report(err, 'postgres');
-          // Stopping while Postgres is down: leave the entries pending; a collector reclaims them later.
+          // Stopping while Postgres is down: leave the entries pending; the next owner takes them over.
           if (this.#stopping) return 0;
+          failingSince ??= Date.now();
+          if (Date.now() - failingSince >= this.#o.leaseMs) {
+            // A persister that cannot commit gives its partitions to one that can.
+            await this.#ownership.stepDown();
+            return 0;
+          }
           await this.#pause(backoff);
           backoff = Math.min(backoff * 2, this.#o.maxBackoffMs);
         }
@@ -293,18 +420,46 @@ export class Persister {
     } finally {
       this.#inHand.clear();
     }
-    // A failed ack leaves the entries pending: they are reclaimed and rewritten idempotently.
+    // A failed ack leaves the entries pending with this consumer: the next pass reads them again
+    // (pending first) and rewrites them idempotently. One refused for a lost lease is the new owner's.
     const acks = await Promise.allSettled(
       batches.map(({ partition, entries: batch }) =>
         this.#o.queue.ack(
           partition,
           batch.map((e) => e.id),
+          { owner: this.#o.consumer },
         ),
       ),
     );
-    const failed = acks.find((a) => a.status === 'rejected');
-    if (failed) throw failed.reason;
+    acks.forEach((a, i) => {
+      if (a.status === 'fulfilled') return;
+      const partition = batches[i]!.partition;
+      if (isLeaseLostError(a.reason)) this.#ownership.lost([partition]);
+      else {
+        this.#report(a.reason, 'queue (ack)');
+        const held = this.#ownership.valid(partition);
+        if (held) held.pendingFirst = true;
+      }
+    });
     return entries;
+  }
+
+  /**
+   * The last statement of a pass transaction: locks the fences of its partitions and rolls the pass
+   * back if another persister took any of them (or this one's lease ran out meanwhile).
+   */
+  #fence(batches: readonly PartitionBatch[]): (trx: Transaction<Database>) => Promise<void> {
+    return async (trx) => {
+      const epochs = new Map<number, string>();
+      const expired: number[] = [];
+      for (const { partition } of batches) {
+        const held = this.#ownership.valid(partition);
+        if (held) epochs.set(partition, held.epoch);
+        else expired.push(partition);
+      }
+      const stale = [...expired, ...(await staleFences(trx, epochs))];
+      if (stale.length > 0) throw new PartitionsTakenError(stale.sort((a, b) => a - b));
+    };
   }
 
   /**
@@ -313,7 +468,10 @@ export class Persister {
    * kept in `dead_letters`, acknowledged with the rest). A connection error is thrown, so the whole pass
    * is retried later: what was committed meanwhile is rewritten idempotently.
    */
-  async #writeIsolating(batches: readonly PartitionBatch[]): Promise<BatchResult> {
+  async #writeIsolating(
+    batches: readonly PartitionBatch[],
+    beforeCommit: (trx: Transaction<Database>) => Promise<void>,
+  ): Promise<BatchResult> {
     const { db, lookbackDays } = this.#o;
     const total: BatchResult = {
       pageViewsInserted: 0,
@@ -327,14 +485,18 @@ export class Persister {
     };
     for (const batch of batches) {
       try {
-        add(await writePass(db, [batch], lookbackDays));
+        add(await writePass(db, [batch], lookbackDays, { beforeCommit }));
         continue;
       } catch (err) {
         if (!isDataError(err)) throw err;
       }
       for (const entry of batch.entries) {
         try {
-          add(await writePass(db, [{ partition: batch.partition, entries: [entry] }], lookbackDays));
+          add(
+            await writePass(db, [{ partition: batch.partition, entries: [entry] }], lookbackDays, {
+              beforeCommit,
+            }),
+          );
         } catch (err) {
           if (!isDataError(err)) throw err;
           await this.#deadLetter(entry, err);

@@ -105,6 +105,52 @@ export interface DeadLettersTable {
   failed_at: Timestamp;
 }
 
+/**
+ * One hourly roll-up row: `n` of `metric` (with its `key`: a page, a referrer origin, a histogram bin's
+ * lower bound, or '') in the UTC hour starting at `hour`, as written by `writer` (the queue partition
+ * whose lock the writing transaction held; negative for retention and rebuilds). Sum over writers.
+ */
+export interface RollupHourlyTable {
+  metric: string;
+  hour: Timestamp;
+  key: string;
+  writer: number;
+  /** A bigint: pg returns it as a string. */
+  n: ColumnType<string, number | bigint | string, number | bigint | string>;
+}
+
+/** What the roll-ups count for one session, so a change of the session is recounted as a difference. */
+export interface SessionRollupsTable {
+  session_id: string;
+  device_id: string;
+  converted_user_id: string | null;
+  first_seen: Timestamp;
+  converted_at: Timestamp | null;
+  page_views: number;
+  entry_page: string;
+  entry_referrer: string;
+  /** Page views of the session at or before its conversion; null while unconverted. */
+  views_before_conversion: number | null;
+}
+
+/** Whether the rows stored before the roll-ups existed still have to be counted (one row, id 1). */
+export interface RollupStateTable {
+  id: number;
+  rebuild_needed: boolean;
+}
+
+/** An export or erasure: which token kind did what to whom, and when. */
+export interface AuditLogTable {
+  id: ColumnType<string, never, never>;
+  at: Timestamp;
+  /** The token kind: `admin` or `dashboard`. */
+  actor: string;
+  action: string;
+  subject: string | null;
+  /** JSON text with the action's parameters. */
+  detail: string | null;
+}
+
 /** The kysely database type of the devicelink schema. */
 export interface Database {
   devices: DevicesTable;
@@ -117,6 +163,10 @@ export interface Database {
   erased_users: ErasedUsersTable;
   erased_devices: ErasedDevicesTable;
   dead_letters: DeadLettersTable;
+  rollup_hourly: RollupHourlyTable;
+  session_rollups: SessionRollupsTable;
+  rollup_state: RollupStateTable;
+  audit_log: AuditLogTable;
 }
 
 export type Device = Selectable<DevicesTable>;

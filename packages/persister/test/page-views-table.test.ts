@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { PageviewRecord, QueueEntry } from '@devicelink/fastify';
 import { uuidv7 } from '@devicelink/protocol';
 import { createTestDatabase, hasServices } from '@devicelink/test-env';
@@ -11,6 +8,7 @@ import { createDb, type PersisterDb } from '../src/create-db.js';
 import { migrate } from '../src/migrate.js';
 import { migrationProvider } from '../src/migrations/index.js';
 import { ensurePageViewPartitions, monthPartition, pageViewIdTime } from '../src/page-view-partitions.js';
+import { testBackends } from './test-databases.js';
 
 const device = () => `dev-${uuidv7().replace(/-/g, '')}`;
 
@@ -57,26 +55,7 @@ async function rowsOf(db: PersisterDb, eventId: string) {
   return rows;
 }
 
-const backends: Array<[string, boolean, () => Promise<{ db: PersisterDb; drop(): Promise<void> }>]> = [
-  [
-    'Postgres',
-    hasServices('postgres'),
-    async () => {
-      const database = await createTestDatabase('pvtable');
-      const db = await createDb({ databaseUrl: database.url, dataDir: '/nonexistent' });
-      return { db, drop: () => database.drop() };
-    },
-  ],
-  [
-    'embedded PGlite',
-    true,
-    async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'dl-pvtable-'));
-      const db = await createDb({ databaseUrl: null, dataDir: dir });
-      return { db, drop: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  ],
-];
+const backends = testBackends('pvtable');
 
 describe.each(backends)('the page-view table on %s', (_name, available, open) => {
   let db: PersisterDb;
@@ -185,7 +164,12 @@ describe.runIf(hasServices('postgres'))('the migration to the partitioned page-v
         .insertInto('page_views')
         .values(ids.map((id) => ({ event_id: id, device_id: d, url: '/old', server_ts: new Date() })))
         .execute();
-      expect(await migrate(db.db)).toEqual(['2026-12-01T02-00-01-page-views-by-subject-and-id-time']);
+      // The table migration, then the insights migration after it (its indexes on the new table) and the fences.
+      expect(await migrate(db.db)).toEqual([
+        '2026-12-01T02-00-01-page-views-by-subject-and-id-time',
+        '2026-12-01T03-00-00-insights',
+        '2026-12-01T04-00-00-partition-fences',
+      ]);
       const { rows } = await sql<{ event_id: string; id_time: Date }>`
         select event_id, id_time from page_views where device_id = ${d}`.execute(db.db);
       expect(rows).toHaveLength(3);

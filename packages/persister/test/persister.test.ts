@@ -57,7 +57,9 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
     await stores.close();
   });
 
-  const newPersister = () => {
+  // One persister at a time: the previous one gives its partitions back first (a clean stop).
+  const newPersister = async () => {
+    await Promise.all(persisters.splice(0).map((p) => p.stop()));
     const p = createPersister({ db: db.db, queue: stores, lookbackDays: 30, idleMs: 10 });
     persisters.push(p);
     return p;
@@ -85,7 +87,7 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
       userAgent: 'ua',
       events: pageviews(3),
     });
-    const p = newPersister();
+    const p = await newPersister();
     expect(await p.runOnce()).toBeGreaterThan(0);
     const [s] = await sessionsOf(d);
     expect(s).toMatchObject({ device_id: d, page_views: 3, source: 'header', user_agent: 'ua' });
@@ -125,7 +127,7 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
     clock += 1000;
     expect((await stores.convert(d, 'user-a')).status).toBe('linked');
     expect((await stores.convert(d, 'user-a')).status).toBe('unchanged');
-    await newPersister().runOnce();
+    await (await newPersister()).runOnce();
     const [s] = await sessionsOf(d);
     expect(s!.converted_user_id).toBe('user-a');
     const links = await db.db.selectFrom('identity_links').selectAll().where('device_id', '=', d).execute();
@@ -143,7 +145,7 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
     await touch(); // after logout: a new anonymous session
     clock += 1000;
     await stores.convert(d, 'bob');
-    await newPersister().runOnce();
+    await (await newPersister()).runOnce();
     const sessions = await sessionsOf(d);
     expect(sessions.map((s) => s.converted_user_id)).toEqual(['alice', 'bob']);
   });
@@ -203,7 +205,7 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
     });
     clock += 31 * DAY;
     await stores.convert(d, 'too-late');
-    await newPersister().runOnce();
+    await (await newPersister()).runOnce();
     const [s] = await sessionsOf(d);
     expect(s!.converted_user_id).toBeNull();
   });
@@ -218,9 +220,9 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
       events: pageviews(2),
     });
     await stores.convert(d, 'someone');
-    await newPersister().runOnce();
+    await (await newPersister()).runOnce();
     await stores.erase(d);
-    await newPersister().runOnce();
+    await (await newPersister()).runOnce();
     expect(await sessionsOf(d)).toEqual([]);
     const views = await db.db
       .selectFrom('page_views')
@@ -241,7 +243,7 @@ describe.runIf(hasServices('postgres'))('the persister against Postgres', () => 
         events: pageviews(2),
       });
     }
-    const p = newPersister();
+    const p = await newPersister();
     let passes = 0;
     const counting = createPersister({
       db: db.db,

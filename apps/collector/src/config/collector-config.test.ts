@@ -125,6 +125,21 @@ describe('loadConfig', () => {
     expect(loadConfig({ ADMIN_TOKEN: TOKEN }).adminToken).toBe(TOKEN);
   });
 
+  it('refuses a DASHBOARD_TOKEN shorter than 32 characters, or equal to ADMIN_TOKEN', () => {
+    refused({ DASHBOARD_TOKEN: 'short' }, 'DASHBOARD_TOKEN');
+    refused({ DASHBOARD_TOKEN: TOKEN, ADMIN_TOKEN: TOKEN }, 'DASHBOARD_TOKEN');
+    expect(loadConfig({ DASHBOARD_TOKEN: TOKEN }).dashboardToken).toBe(TOKEN);
+  });
+
+  it('keeps everything without RETENTION_DAYS and refuses one below CONVERSION_LOOKBACK_DAYS', () => {
+    expect(loadConfig({}).retentionDays).toBeNull();
+    expect(loadConfig({ RETENTION_DAYS: '30' }).retentionDays).toBe(30);
+    refused({ RETENTION_DAYS: '29' }, 'RETENTION_DAYS');
+    refused({ RETENTION_DAYS: '60', CONVERSION_LOOKBACK_DAYS: '90' }, 'RETENTION_DAYS');
+    refused({ RETENTION_DAYS: 'a year' }, 'RETENTION_DAYS');
+    refused({ RETENTION_DAYS: '0' }, 'RETENTION_DAYS');
+  });
+
   it('refuses CORS_ORIGINS=*', () => refused({ CORS_ORIGINS: '*' }, 'CORS_ORIGINS'));
 
   it('refuses a CORS origin with a path', () =>
@@ -152,6 +167,7 @@ describe('loadConfig', () => {
     'REQUEST_TIMEOUT_SECONDS',
     'CONNECTION_TIMEOUT_SECONDS',
     'QUEUE_PARTITIONS',
+    'PERSISTER_LEASE_SECONDS',
     'PORT',
   ]) {
     it(`refuses a non-numeric ${name}`, () => refused({ [name]: '30m' }, name));
@@ -159,6 +175,12 @@ describe('loadConfig', () => {
 
   it('refuses a session max shorter than the idle timeout', () =>
     refused({ SESSION_IDLE_SECONDS: '100', SESSION_MAX_SECONDS: '50' }, 'SESSION_MAX_SECONDS'));
+
+  it('reads the persister lease time, 10 s by default, and refuses 0', () => {
+    expect(loadConfig({}).persisterLeaseSeconds).toBe(10);
+    expect(loadConfig({ PERSISTER_LEASE_SECONDS: '2' }).persisterLeaseSeconds).toBe(2);
+    refused({ PERSISTER_LEASE_SECONDS: '0' }, 'PERSISTER_LEASE_SECONDS');
+  });
 
   it('refuses a bad TRUST_PROXY', () => refused({ TRUST_PROXY: 'yes please' }, 'TRUST_PROXY'));
 

@@ -42,12 +42,26 @@ export interface CollectorConfig {
   /** Absolute path. */
   readonly dataDir: string;
   readonly persister: boolean;
+  /**
+   * Lease time of a queue partition, seconds (`PERSISTER_LEASE_SECONDS`, default 10): a dead or
+   * frozen persister's partitions move to a live one within it. Postgres sessions get a
+   * `lock_timeout` of a quarter of it (at most 2.5 s) and an `idle_in_transaction_session_timeout` of
+   * half of it.
+   */
+  readonly persisterLeaseSeconds: number;
   /** Null: no token verification configured (identify answers 401). */
   readonly jwt: JwtKeyConfig | null;
   readonly jwtIssuer: string | null;
   readonly jwtAudience: string | null;
   /** Null: admin routes do not exist. */
   readonly adminToken: string | null;
+  /**
+   * `DASHBOARD_TOKEN`: read-only access to the dashboard and the read routes (never erasure). With
+   * neither token the dashboard and read routes do not exist (404).
+   */
+  readonly dashboardToken: string | null;
+  /** `RETENTION_DAYS`: rows older than this are removed, hourly and by `purge`; null keeps everything. */
+  readonly retentionDays: number | null;
   /** Null: no CORS headers. */
   readonly corsOrigins: readonly string[] | null;
   /** False, a hop count, or a list of trusted proxy addresses/CIDRs. */
@@ -277,6 +291,22 @@ export function loadConfig(env: Env = process.env): CollectorConfig {
   if (adminToken !== null && adminToken.length < 32) {
     throw new ConfigError('ADMIN_TOKEN', `must be at least 32 characters, got ${adminToken.length}`);
   }
+  const dashboardToken = read(env, 'DASHBOARD_TOKEN') ?? null;
+  if (dashboardToken !== null && dashboardToken.length < 32) {
+    throw new ConfigError('DASHBOARD_TOKEN', `must be at least 32 characters, got ${dashboardToken.length}`);
+  }
+  if (dashboardToken !== null && dashboardToken === adminToken) {
+    throw new ConfigError('DASHBOARD_TOKEN', 'must differ from ADMIN_TOKEN (it is the read-only one)');
+  }
+  const conversionLookbackDays = int(env, 'CONVERSION_LOOKBACK_DAYS', 30, 1, 3650);
+  const retentionDays =
+    read(env, 'RETENTION_DAYS') === undefined ? null : int(env, 'RETENTION_DAYS', 0, 1, 36_500);
+  if (retentionDays !== null && retentionDays < conversionLookbackDays) {
+    throw new ConfigError(
+      'RETENTION_DAYS',
+      `must not be shorter than CONVERSION_LOOKBACK_DAYS (${conversionLookbackDays}): a link could no longer convert the sessions before it`,
+    );
+  }
   const cookieSecure = bool(env, 'COOKIE_SECURE', production);
   const sameSite = (read(env, 'COOKIE_SAMESITE') ?? 'lax').toLowerCase();
   if (sameSite !== 'lax' && sameSite !== 'strict' && sameSite !== 'none') {
@@ -339,10 +369,13 @@ export function loadConfig(env: Env = process.env): CollectorConfig {
     databaseUrl,
     dataDir: resolve(read(env, 'DATA_DIR') ?? './.devicelink'),
     persister: persisterValue === 'on',
+    persisterLeaseSeconds: int(env, 'PERSISTER_LEASE_SECONDS', 10, 1, 600),
     jwt,
     jwtIssuer: read(env, 'JWT_ISSUER') ?? null,
     jwtAudience: read(env, 'JWT_AUDIENCE') ?? null,
     adminToken,
+    dashboardToken,
+    retentionDays,
     corsOrigins: parseCors(env),
     trustProxy: parseTrustProxy(env),
     sessionIdleSeconds,
@@ -363,7 +396,7 @@ export function loadConfig(env: Env = process.env): CollectorConfig {
     adminRateLimitPerMinute: int(env, 'ADMIN_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
     metricsPort,
     metricsToken,
-    conversionLookbackDays: int(env, 'CONVERSION_LOOKBACK_DAYS', 30, 1, 3650),
+    conversionLookbackDays,
     queuePartitions: int(env, 'QUEUE_PARTITIONS', DEFAULT_QUEUE_PARTITIONS, 1, 16_384),
     // Set but empty means "keep no query parameters".
     queryAllowlist: allowlist === undefined ? DEFAULT_QUERY_ALLOWLIST : list(allowlist),

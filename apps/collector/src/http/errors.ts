@@ -35,6 +35,14 @@ export const AdminUnauthorizedError = createError(
   'send Authorization: Bearer <ADMIN_TOKEN>',
   401,
 );
+/** Admin-only routes (erasure, the audit log) with the read-only `DASHBOARD_TOKEN`. */
+export const ReadOnlyTokenError = createError(
+  'DL_READ_ONLY_TOKEN',
+  'the dashboard token is read-only; this route needs ADMIN_TOKEN',
+  403,
+);
+/** Read routes: a query parameter out of its bounds (range too long, unknown time zone, bad cursor). */
+export const InvalidQueryError = createError('DL_INVALID_QUERY', '%s', 400);
 export const InvalidDeviceIdError = createError(
   'DL_INVALID_DEVICE_ID',
   'device id must be 16 to 64 characters of [A-Za-z0-9_-]',

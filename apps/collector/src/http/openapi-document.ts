@@ -8,7 +8,7 @@ import type { CollectorConfig } from '../config/collector-config.js';
 
 /**
  * The `openapi` option of @fastify/swagger: info, and the security schemes routes refer to
- * (`adminToken`, `userToken`, `metricsToken`).
+ * (`adminToken`, `dashboardToken`, `userToken`, `metricsToken`).
  */
 export function openapiDocument(config: CollectorConfig) {
   return {
@@ -18,13 +18,19 @@ export function openapiDocument(config: CollectorConfig) {
       version: '0.1.0',
       description:
         'Page views, conversion and erasure of the devicelink collector. Admin routes need ' +
-        '`Authorization: Bearer <ADMIN_TOKEN>` and exist only when ADMIN_TOKEN is set. Errors are ' +
+        '`Authorization: Bearer <ADMIN_TOKEN>` and exist only when ADMIN_TOKEN is set; the read routes ' +
+        '(insights, journeys, exports, device detail) also take the read-only DASHBOARD_TOKEN. Errors are ' +
         '`{statusCode, code, error, message}` with `DL_` codes; every time is ISO 8601.',
       license: { name: 'MIT' },
     },
     tags: [
       { name: 'ingest', description: 'Page views and identify (the SDK calls these).' },
       { name: 'admin', description: 'Device detail, erasure and stats (`ADMIN_TOKEN`).' },
+      {
+        name: 'insights',
+        description:
+          'The dashboard’s read routes, journeys and exports (`ADMIN_TOKEN` or `DASHBOARD_TOKEN`).',
+      },
       { name: 'operations', description: 'Health and metrics.' },
     ],
     components: {
@@ -34,6 +40,15 @@ export function openapiDocument(config: CollectorConfig) {
           scheme: 'bearer',
           description: 'The `ADMIN_TOKEN` of the collector.',
         },
+        ...(config.dashboardToken
+          ? {
+              dashboardToken: {
+                type: 'http' as const,
+                scheme: 'bearer',
+                description: 'The read-only `DASHBOARD_TOKEN` of the collector (read routes only).',
+              },
+            }
+          : {}),
         userToken: {
           type: 'http' as const,
           scheme: 'bearer',

@@ -9,7 +9,7 @@ import type { Database } from '@devicelink/persister';
 import { type DeadLetterRef, listDeadLetters, replayDeadLetters } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { type AdminRouteGuards, adminGuard, adminRouteConfig } from '../auth/admin-auth.js';
+import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
 import { DatabaseUnavailableError } from '../http/errors.js';
 import { adminSecurity, errorResponses } from './error-schema.js';
 
@@ -87,7 +87,7 @@ export async function adminDeadLettersRoutes(
             },
             required: ['deadLetters', 'next'],
           },
-          ...errorResponses(400, 401, 429, 503),
+          ...errorResponses(400, ...guardStatuses(options), 429, 503),
         },
         security: adminSecurity,
       },
@@ -138,7 +138,7 @@ export async function adminDeadLettersRoutes(
             },
             required: ['replayed', 'failed', 'remaining'],
           },
-          ...errorResponses(400, 401, 429, 503),
+          ...errorResponses(400, ...guardStatuses(options), 429, 503),
         },
         security: adminSecurity,
       },

@@ -1,15 +1,15 @@
 /**
- * `GET /v1/admin/devices/:deviceId` and `DELETE /v1/admin/devices/:deviceId`, registered only with
- * `ADMIN_TOKEN` (else they do not exist: 404). The detail reads Postgres, the source of every report;
+ * `GET /v1/admin/devices/:deviceId` (either token) and `DELETE /v1/admin/devices/:deviceId` (`ADMIN_TOKEN`
+ * only: the dashboard token gets 403), registered only with a token (else they do not exist: 404). The detail reads Postgres, the source of every report;
  * the live session from the store is a hint. A device neither Postgres nor the store knows is a 404.
  * Every time in the answer is ISO 8601 (the store keeps milliseconds; the answer converts them).
  */
 import type { DeviceAdmin, LiveSession } from '@devicelink/fastify';
 import type { Database } from '@devicelink/persister';
 import { isValidDeviceId } from '@devicelink/protocol';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Kysely, sql } from 'kysely';
-import { type AdminRouteGuards, adminGuard, adminRouteConfig } from '../auth/admin-auth.js';
+import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
 import {
   DatabaseUnavailableError,
   DeviceNotFoundError,
@@ -17,8 +17,9 @@ import {
   StoreUnavailableError,
 } from '../http/errors.js';
 import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
+import { recordAudit } from '../insights/audit-log.js';
 import { browserOf } from '../reports/browser-graph.js';
-import { adminSecurity, errorResponses } from './error-schema.js';
+import { adminSecurity, errorResponses, readSecurity } from './error-schema.js';
 
 /** Options of {@link adminDeviceRoutes}. */
 export interface AdminRouteOptions extends AdminRouteGuards {
@@ -151,12 +152,13 @@ const deviceSchema = {
 /** Registers the admin device routes behind the admin token (own scope: the guard applies to them alone). */
 export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRouteOptions): Promise<void> {
   const { db } = options;
+  // The detail takes either token; the erasure only the admin token.
   adminGuard(app, options);
 
   app.get<{ Params: { deviceId: string } }>(
     '/v1/admin/devices/:deviceId',
     {
-      config: adminRouteConfig(options),
+      config: adminRouteConfig(options, 'read'),
       // An id the schema refuses is answered DL_INVALID_DEVICE_ID by the handler, not a generic 400.
       attachValidation: true,
       schema: {
@@ -164,10 +166,13 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
           'Live session, persisted sessions and page-view count, identity links and edges of a device, and ' +
           'its browser: the ids cookie edges and standing fingerprint joins connect (joins marked inferred), ' +
           'with the canonical (earliest) id; 404 `DL_DEVICE_NOT_FOUND` when neither Postgres nor the store ' +
-          'knows it.',
-        security: adminSecurity,
+          'knows it. Either token.',
+        security: readSecurity(options),
         params,
-        response: { 200: deviceSchema, ...errorResponses(400, 401, 404, 414, 429, 503) },
+        response: {
+          200: deviceSchema,
+          ...errorResponses(400, ...guardStatuses(options, 'read'), 404, 414, 429, 503),
+        },
       },
     },
     async (request) => {
@@ -265,6 +270,8 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
     },
   );
 
+  // Without ADMIN_TOKEN (the dashboard token alone) there is no erasure: 404.
+  if (options.adminToken === null) return;
   app.delete<{ Params: { deviceId: string } }>(
     '/v1/admin/devices/:deviceId',
     {
@@ -277,7 +284,7 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
         params,
         response: {
           204: { type: 'null', description: 'Erasure queued.' },
-          ...errorResponses(400, 401, 414, 429, 503),
+          ...errorResponses(400, ...guardStatuses(options), 414, 429, 503),
         },
       },
     },
@@ -290,7 +297,25 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
         request.log.error({ err }, 'erasure failed');
         throw new StoreUnavailableError();
       }
+      await auditErasure(options.db, request, 'erase-device', deviceId);
       reply.code(204).send();
     },
   );
+}
+
+/**
+ * Records an erasure in the audit log. The erasure is queued already and is never undone for want of a
+ * record: a failed write is logged at error level instead.
+ */
+export async function auditErasure(
+  db: Kysely<Database>,
+  request: FastifyRequest,
+  action: 'erase-device' | 'erase-user',
+  subject: string,
+): Promise<void> {
+  try {
+    await recordAudit(db, { actor: request.tokenKind ?? 'admin', action, subject });
+  } catch (err) {
+    request.log.error({ err }, 'audit log write failed');
+  }
 }

@@ -6,7 +6,7 @@
 import type { Database } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { type AdminRouteGuards, adminGuard, adminRouteConfig } from '../auth/admin-auth.js';
+import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
 import { DatabaseUnavailableError, InvalidStatsRangeError } from '../http/errors.js';
 import { readStats } from '../stats/stats-queries.js';
 import { parseUtcBound } from '../stats/utc-bound.js';
@@ -73,7 +73,7 @@ export async function adminStatsRoute(app: FastifyInstance, options: AdminStatsR
             ],
             additionalProperties: false,
           },
-          ...errorResponses(400, 401, 429, 503),
+          ...errorResponses(400, ...guardStatuses(options), 429, 503),
         },
         security: adminSecurity,
       },

@@ -20,11 +20,12 @@ import type { DeviceAdmin } from '@devicelink/fastify';
 import type { Database } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
-import { type AdminRouteGuards, adminGuard, adminRouteConfig } from '../auth/admin-auth.js';
+import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
 import { isAcceptedUserId, MAX_USER_ID_LENGTH } from '../auth/user-id-rules.js';
 import { DatabaseUnavailableError, InvalidUserIdError, StoreUnavailableError } from '../http/errors.js';
 import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
 import { cookieConnected } from '../reports/browser-graph.js';
+import { auditErasure } from './admin-device-route.js';
 import { adminSecurity, errorResponses } from './error-schema.js';
 
 /** Options of {@link adminUserRoutes}. */
@@ -37,6 +38,7 @@ export interface AdminUserRouteOptions extends AdminRouteGuards {
 /** Registers the user erasure route behind the admin token (own scope). */
 export async function adminUserRoutes(app: FastifyInstance, options: AdminUserRouteOptions): Promise<void> {
   const { db } = options;
+  // The dashboard token is refused with 403 (read-only), not 401.
   adminGuard(app, options);
 
   app.delete<{ Params: { userId: string } }>(
@@ -63,7 +65,7 @@ export async function adminUserRoutes(app: FastifyInstance, options: AdminUserRo
         security: adminSecurity,
         response: {
           204: { type: 'null', description: 'Erasure queued.' },
-          ...errorResponses(400, 401, 414, 429, 503),
+          ...errorResponses(400, ...guardStatuses(options), 414, 429, 503),
         },
       },
     },
@@ -117,6 +119,7 @@ export async function adminUserRoutes(app: FastifyInstance, options: AdminUserRo
         request.log.error({ err }, 'user erasure failed');
         throw new StoreUnavailableError();
       }
+      await auditErasure(db, request, 'erase-user', userId);
       reply.code(204).send();
     },
   );

@@ -23,7 +23,9 @@ export const errorSchema = {
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'The request was refused: `DL_INVALID_*` says what is wrong.',
   401: 'Missing or wrong bearer token.',
-  403: 'Origin not in `CORS_ORIGINS` (`DL_ORIGIN_REFUSED`).',
+  403:
+    'Refused: an origin not in `CORS_ORIGINS` (`DL_ORIGIN_REFUSED`), or the read-only `DASHBOARD_TOKEN` ' +
+    'on an admin-only route (`DL_READ_ONLY_TOKEN`).',
   404: 'Not found.',
   413: 'Body larger than 64 KiB (`DL_BODY_TOO_LARGE`).',
   414: 'A path parameter is too long (`DL_PATH_TOO_LONG`).',
@@ -83,3 +85,17 @@ export const deviceCookies = {
 
 /** Security requirement of the admin routes (`components.securitySchemes.adminToken`). */
 export const adminSecurity = [{ adminToken: [] }];
+
+/**
+ * Security requirement of the read routes (insights, journeys, exports, the device detail): the
+ * configured ones of `components.securitySchemes.adminToken` and `dashboardToken`, either one.
+ */
+export function readSecurity(tokens: {
+  adminToken: string | null;
+  dashboardToken: string | null;
+}): Array<Record<string, string[]>> {
+  return [
+    ...(tokens.adminToken !== null ? [{ adminToken: [] }] : []),
+    ...(tokens.dashboardToken !== null ? [{ dashboardToken: [] }] : []),
+  ];
+}

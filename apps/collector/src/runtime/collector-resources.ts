@@ -9,6 +9,7 @@ import {
   createRedisStore,
   type DeviceAdmin,
   type DeviceStore,
+  type PartitionLeases,
   type QueueConsumer,
 } from '@devicelink/fastify';
 import { createDb, type PersisterDb } from '@devicelink/persister';
@@ -27,10 +28,13 @@ function redisAddress(config: NonNullable<CollectorConfig['redis']>): [string, s
     : ['REDIS_CLUSTER_NODES', config.nodes.map((n) => `${n.host}:${n.port}`).join(',')];
 }
 
+/** Every side of the store the collector uses. */
+export type CollectorStore = DeviceStore & DeviceAdmin & QueueConsumer & PartitionLeases;
+
 /** The open resources of a collector. */
 export interface CollectorResources {
-  /** The store: the plugin's request path, the admin routes' erasure and the persister's queue. */
-  store: DeviceStore & DeviceAdmin & QueueConsumer;
+  /** The store: the plugin's request path, the admin routes' erasure, the persister's queue and leases. */
+  store: CollectorStore;
   db: PersisterDb;
   redis: RedisClient | null;
   /** `embedded` or `redis + postgres` style description for the start-up log. */
@@ -78,7 +82,7 @@ export async function openResources(
       recoveryDays: config.recovery.days,
     };
     let redis: RedisClient | null = null;
-    let store: DeviceStore & DeviceAdmin & QueueConsumer;
+    let store: CollectorStore;
     if (config.redis) {
       // Errors and reconnects are logged by the client's listeners, once per cause and interval.
       let client: RedisClient;
@@ -122,7 +126,15 @@ export async function openResources(
       closers.push(() => memory.close());
       store = memory;
     }
-    const db = await createDb(config);
+    const leaseMs = config.persisterLeaseSeconds * 1000;
+    // Below the lease time: a frozen persister's open transaction is ended (its locks freed) before
+    // its partitions move, and no statement waits long behind another persister's.
+    const db = await createDb({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      lockTimeoutMs: Math.min(2_500, leaseMs / 4),
+      idleInTransactionTimeoutMs: leaseMs / 2,
+    });
     closers.push(() => db.close());
     const storeName = config.redis
       ? config.redis.kind === 'cluster'

@@ -8,6 +8,7 @@ import { createPersister, migrate, type Persister } from '@devicelink/persister'
 import type { FastifyBaseLogger } from 'fastify';
 import type { CollectorConfig } from '../config/collector-config.js';
 import type { CollectorResources } from './collector-resources.js';
+import { type RetentionRunner, startRetention } from './retention-runner.js';
 import { displayAddress, oneLine, StartupError } from './startup-error.js';
 
 /** `DATABASE_URL (postgres://user:***@host/db)` or the data dir, for log lines. */
@@ -51,7 +52,12 @@ export async function startDatabase(
         db: resources.db.db,
         queue: resources.store,
         lookbackDays: config.conversionLookbackDays,
+        leaseMs: config.persisterLeaseSeconds * 1000,
         onError: (err, context) => log.warn({ err }, `persister: ${context} error, retrying`),
+        onOwnership: ({ taken, lost }) => {
+          if (taken.length > 0) log.info({ partitions: taken }, 'persister: took partitions');
+          if (lost.length > 0) log.info({ partitions: lost }, 'persister: gave up partitions');
+        },
       })
     : null;
   let stopped = false;
@@ -79,6 +85,14 @@ export async function startDatabase(
     }
   };
 
+  // Retention runs where the persister runs (issue #9), once the schema is there.
+  let retention: RetentionRunner | null = null;
+  const startPersisting = () => {
+    persister?.start();
+    if (persister && config.retentionDays !== null) {
+      retention = startRetention(resources.db.db, config.retentionDays, log);
+    }
+  };
   let retrying: Promise<void> | null = null;
   let first: boolean;
   try {
@@ -95,7 +109,7 @@ export async function startDatabase(
   }
   if (first) {
     state = 'applied';
-    persister?.start();
+    startPersisting();
   } else {
     retrying = (async () => {
       let delay = 500;
@@ -121,7 +135,7 @@ export async function startDatabase(
         if (stopped) return;
         if (ok) {
           state = 'applied';
-          persister?.start();
+          startPersisting();
           return;
         }
         delay = Math.min(delay * 2, 5_000);
@@ -136,6 +150,7 @@ export async function startDatabase(
       (wake as (() => void) | null)?.();
       // An attempt in flight finishes before the pool closes, and then starts nothing.
       await retrying;
+      await (retention as RetentionRunner | null)?.stop();
       // Shutdown persists what is queued (bounded, so a Postgres outage cannot hold the exit).
       await persister?.stop({ drainMs: SHUTDOWN_DRAIN_MS });
     },

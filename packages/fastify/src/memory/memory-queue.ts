@@ -7,8 +7,8 @@
 import { partitionOf } from '@devicelink/protocol';
 import { DeviceLinkUsageError } from '../errors.js';
 import type { QueueEntry, QueueRecord } from '../records/queue-records.js';
-import type { QueueConsumer } from '../store/queue-consumer.js';
-import { QueueFullError } from '../store/store-errors.js';
+import type { AckOptions, QueueConsumer, ReadOptions, TakeOverResult } from '../store/queue-consumer.js';
+import { LeaseLostError, QueueFullError } from '../store/store-errors.js';
 import { type JournalEntry, QueueJournal } from './queue-journal.js';
 
 /** Options of {@link MemoryQueue}. */
@@ -23,6 +23,8 @@ export interface MemoryQueueOptions {
    * {@link QueueFullError} (erasures are let through). Default: no bound.
    */
   maxQueued?: number;
+  /** Who holds each partition's lease, for the `leased` and `owner` checks (default: nobody). */
+  leaseHolder?: (partition: number) => string | null;
 }
 
 interface Slot {
@@ -50,6 +52,7 @@ export class MemoryQueue implements QueueConsumer {
   readonly #journal: QueueJournal | null;
   readonly #now: () => number;
   readonly #maxQueued: number;
+  readonly #holder: (partition: number) => string | null;
   #seq = 0;
   #size = 0;
   /** Lines in the journal file since it was last rewritten. */
@@ -59,6 +62,7 @@ export class MemoryQueue implements QueueConsumer {
     this.partitions = options.partitions;
     this.#now = options.now ?? Date.now;
     this.#maxQueued = options.maxQueued ?? Number.POSITIVE_INFINITY;
+    this.#holder = options.leaseHolder ?? (() => null);
     this.#parts = Array.from({ length: options.partitions }, () => ({
       entries: new Map(),
       unread: [],
@@ -106,10 +110,25 @@ export class MemoryQueue implements QueueConsumer {
     if (count > 0 && this.#size + count > this.#maxQueued) throw new QueueFullError(this.#maxQueued);
   }
 
-  async read(partition: number, consumer: string, count: number): Promise<QueueEntry[]> {
+  async read(
+    partition: number,
+    consumer: string,
+    count: number,
+    options: ReadOptions = {},
+  ): Promise<QueueEntry[]> {
     const p = this.#part(partition);
+    if (options.leased) this.#checkLease(partition, consumer);
     const out: QueueEntry[] = [];
     const now = this.#now();
+    if (options.pending) {
+      for (const slot of p.entries.values()) {
+        if (out.length >= count) break;
+        if (slot.consumer !== consumer) continue;
+        slot.deliveredAt = now;
+        out.push({ partition, id: String(slot.seq), record: slot.record });
+      }
+      return out;
+    }
     while (out.length < count && p.unreadHead < p.unread.length) {
       const seq = p.unread[p.unreadHead++]!;
       const slot = p.entries.get(seq);
@@ -144,8 +163,23 @@ export class MemoryQueue implements QueueConsumer {
     return out;
   }
 
-  async ack(partition: number, ids: string[]): Promise<void> {
+  async takeOver(partition: number, consumer: string): Promise<TakeOverResult> {
     const p = this.#part(partition);
+    this.#checkLease(partition, consumer);
+    let claimed = 0;
+    for (const slot of p.entries.values()) {
+      if (slot.consumer === null || slot.consumer === consumer) continue;
+      slot.consumer = consumer;
+      slot.deliveredAt = this.#now();
+      claimed++;
+    }
+    // Consumers exist only through their pending entries here: none is left to remove.
+    return { claimed, removedConsumers: 0 };
+  }
+
+  async ack(partition: number, ids: string[], options: AckOptions = {}): Promise<void> {
+    const p = this.#part(partition);
+    if (options.owner !== undefined && ids.length > 0) this.#checkLease(partition, options.owner);
     const seqs = ids.map(Number).filter((seq) => p.entries.has(seq));
     if (seqs.length === 0) return;
     if (this.#journal) {
@@ -188,6 +222,10 @@ export class MemoryQueue implements QueueConsumer {
     p.entries.set(seq, { seq, record, consumer: null, deliveredAt: 0, queuedAt });
     p.unread.push(seq);
     this.#size++;
+  }
+
+  #checkLease(partition: number, consumer: string): void {
+    if (this.#holder(partition) !== consumer) throw new LeaseLostError(partition);
   }
 
   #part(partition: number): Partition {

@@ -6,8 +6,10 @@
 import { composeStore } from '../store/compose-store.js';
 import type { DeviceAdmin } from '../store/device-admin.js';
 import type { DeviceStore } from '../store/device-store.js';
+import type { PartitionLeases } from '../store/partition-leases.js';
 import type { QueueConsumer } from '../store/queue-consumer.js';
 import { positiveInt, resolveStoreOptions, type StoreOptions } from '../store/store-options.js';
+import { MemoryLeases } from './memory-leases.js';
 import { MemoryQueue } from './memory-queue.js';
 import { MemorySessions } from './memory-sessions.js';
 import { readSessionSnapshot, writeSessionSnapshot } from './session-snapshot.js';
@@ -38,10 +40,10 @@ export interface MemoryStoreOptions extends StoreOptions {
 }
 
 /**
- * The memory store: the plugin's `DeviceStore`, the admin side and the queue's consumer side in one
- * object. `close()` stops the timers and writes the last snapshot.
+ * The memory store: the plugin's `DeviceStore`, the admin side, the queue's consumer side and the
+ * partition leases in one object. `close()` stops the timers and writes the last snapshot.
  */
-export interface MemoryStore extends DeviceStore, DeviceAdmin, QueueConsumer {
+export interface MemoryStore extends DeviceStore, DeviceAdmin, QueueConsumer, PartitionLeases {
   close(): Promise<void>;
 }
 
@@ -60,11 +62,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const maxSessions = positiveInt('maxSessions', options.maxSessions ?? 100_000);
   const maxQueued = positiveInt('maxQueued', options.maxQueued ?? 1_000_000);
   const sweepIntervalMs = positiveInt('sweepIntervalMs', options.sweepIntervalMs ?? 60_000);
+  const leases = new MemoryLeases(o.partitions, now);
   const queue = new MemoryQueue({
     partitions: o.partitions,
     journalPath: options.journalPath,
     now,
     maxQueued,
+    leaseHolder: (partition) => leases.holder(partition),
   });
   const sessions = new MemorySessions(o, queue, now, maxSessions);
   const timer = setInterval(() => sessions.sweep(), sweepIntervalMs);
@@ -96,7 +100,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   }
   let closed = false;
   return {
-    ...composeStore(sessions, queue),
+    ...composeStore(sessions, queue, leases),
     async close() {
       if (closed) return;
       closed = true;

@@ -23,11 +23,15 @@ import fpRefreshLua from './scripts/fp-refresh.lua';
 import fpReleaseLua from './scripts/fp-release.lua';
 import fpRevokeLua from './scripts/fp-revoke.lua';
 import groupLua from './scripts/group.lua';
+import leaseLua from './scripts/lease.lua';
 import limitLua from './scripts/limit.lua';
 import limitsLua from './scripts/limits.lua';
+import membersLua from './scripts/members.lua';
 import mintLua from './scripts/mint.lua';
+import readLua from './scripts/read.lua';
 import sessionLua from './scripts/session.lua';
 import setOnceLua from './scripts/set-once.lua';
+import takeoverLua from './scripts/takeover.lua';
 import touchLua from './scripts/touch.lua';
 import userAppendLua from './scripts/user-append.lua';
 import withdrawLua from './scripts/withdraw.lua';
@@ -62,6 +66,10 @@ export interface DeviceLinkCommands {
   dlForgetUser: Command<number>;
   dlUserAppend: Command<[string, number, number, number]>;
   dlGroup: Command<number>;
+  dlLease: Command<number>;
+  dlMembers: Command<string[]>;
+  dlRead: Command<unknown>;
+  dlTakeover: Command<[number, number]>;
 }
 
 /** A client (single node or Cluster) with the commands defined. */
@@ -91,11 +99,15 @@ const scripts: Record<keyof DeviceLinkCommands, [lua: string, numberOfKeys: numb
   dlErase: [eraseLua, 7],
   dlSetOnce: [setOnceLua, 1],
   dlAppend: [appendLua, 1],
-  dlAck: [ackLua, 1],
+  dlAck: [ackLua, 2],
   dlEraseUser: [eraseUserLua, 2],
   dlForgetUser: [forgetUserLua, 2],
   dlUserAppend: [limited(userAppendLua), 4],
   dlGroup: [groupLua, 1],
+  dlLease: [leaseLua, 1],
+  dlMembers: [membersLua, 2],
+  dlRead: [readLua, 2],
+  dlTakeover: [takeoverLua, 2],
 };
 
 /** Defines the commands on `redis` (idempotent: a second call redefines the same scripts). */

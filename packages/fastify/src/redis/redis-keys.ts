@@ -16,6 +16,9 @@
  * | `<prefix>{pN}:u:<userId>` | string: user tombstone (N from the user id) | 30 days |
  * | `<prefix>{pN}:q` | stream: the partition's queue, group `persist` | entries deleted at ack |
  * | `<prefix>{pN}:r:<counter>` | string: a rate-limit counter (`store/rate-limits.ts`; N from its anchor) | one window |
+ * | `<prefix>{pN}:lease` | string: the persister holding the partition's lease | the lease time |
+ * | `<prefix>{persisters}:m` | zset: live persisters (score = heartbeat expiry, Redis ms) | 3 lease times |
+ * | `<prefix>{persisters}:i` | hash: what each live persister published (JSON) | 3 lease times |
  * | `<prefix>salt:<YYYY-MM-DD>` | string: daily salt (base64) | 2 days |
  * | `<prefix>config:partitions` | string: the `partitions` option | none |
  */
@@ -54,6 +57,16 @@ export class RedisKeys {
   /** The stream of a partition. */
   stream(partition: number): string {
     return `${this.prefix}${partitionTag(partition)}:q`;
+  }
+
+  /** The lease of a partition: in its stream's slot, so the queue scripts check it atomically. */
+  lease(partition: number): string {
+    return `${this.prefix}${partitionTag(partition)}:lease`;
+  }
+
+  /** The persisters' membership: the zset of live members and the hash of what they published (one slot). */
+  members(): { members: string; info: string } {
+    return { members: `${this.prefix}{persisters}:m`, info: `${this.prefix}{persisters}:i` };
   }
 
   /** Every key of a device. */

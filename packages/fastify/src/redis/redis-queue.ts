@@ -7,7 +7,8 @@ import { partitionOf } from '@devicelink/protocol';
 import { DeviceLinkUsageError } from '../errors.js';
 import type { QueueEntry, QueueRecord } from '../records/queue-records.js';
 import { decodeRecord, encodeRecord } from '../records/record-encoding.js';
-import type { QueueConsumer } from '../store/queue-consumer.js';
+import type { AckOptions, QueueConsumer, ReadOptions, TakeOverResult } from '../store/queue-consumer.js';
+import { LeaseLostError } from '../store/store-errors.js';
 import type { CommandClient } from './redis-commands.js';
 import type { RedisKeys } from './redis-keys.js';
 
@@ -65,12 +66,35 @@ export class RedisQueue implements QueueConsumer {
     await this.#redis.dlAppend(stream, ...records.map(encodeRecord));
   }
 
-  async read(partition: number, consumer: string, count: number): Promise<QueueEntry[]> {
+  async read(
+    partition: number,
+    consumer: string,
+    count: number,
+    options: ReadOptions = {},
+  ): Promise<QueueEntry[]> {
     const stream = this.#stream(partition);
+    const id = options.pending ? '0' : '>';
     const reply = (await this.#withGroup(partition, () =>
-      this.#redis.xreadgroup('GROUP', CONSUMER_GROUP, consumer, 'COUNT', count, 'STREAMS', stream, '>'),
+      options.leased
+        ? this.#redis.dlRead(stream, this.#keys.lease(partition), CONSUMER_GROUP, consumer, count, id, '1')
+        : this.#redis.xreadgroup('GROUP', CONSUMER_GROUP, consumer, 'COUNT', count, 'STREAMS', stream, id),
     )) as [string, StreamEntries][] | null;
-    return this.#toEntries(partition, reply?.[0]?.[1] ?? []);
+    const entries = reply?.[0]?.[1] ?? [];
+    if (options.pending) {
+      // A pending entry deleted meanwhile comes back without fields: acknowledge it, or every read of
+      // the pending list would return it again.
+      const gone = entries.filter(([, fields]) => !fields).map(([entryId]) => entryId);
+      if (gone.length > 0) await this.#redis.xack(stream, CONSUMER_GROUP, ...gone);
+    }
+    return this.#toEntries(partition, entries);
+  }
+
+  async takeOver(partition: number, consumer: string): Promise<TakeOverResult> {
+    const stream = this.#stream(partition);
+    const [claimed, removedConsumers] = await this.#withGroup(partition, () =>
+      this.#redis.dlTakeover(stream, this.#keys.lease(partition), CONSUMER_GROUP, consumer),
+    );
+    return { claimed, removedConsumers };
   }
 
   async reclaim(
@@ -101,9 +125,17 @@ export class RedisQueue implements QueueConsumer {
     return out;
   }
 
-  async ack(partition: number, ids: string[]): Promise<void> {
+  async ack(partition: number, ids: string[], options: AckOptions = {}): Promise<void> {
     if (ids.length === 0) return;
-    await this.#redis.dlAck(this.#stream(partition), CONSUMER_GROUP, ...ids);
+    await this.#leased(partition, () =>
+      this.#redis.dlAck(
+        this.#stream(partition),
+        this.#keys.lease(partition),
+        CONSUMER_GROUP,
+        options.owner ?? '',
+        ...ids,
+      ),
+    );
   }
 
   async removeConsumer(partition: number, consumer: string): Promise<boolean> {
@@ -162,15 +194,26 @@ export class RedisQueue implements QueueConsumer {
     return this.#keys.stream(partition);
   }
 
+  /** Runs a lease-checking script; its refusal becomes a {@link LeaseLostError}. */
+  async #leased<T>(partition: number, op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      if (String((err as Error).message).includes('DL_LEASE_LOST')) throw new LeaseLostError(partition);
+      throw err;
+    }
+  }
+
   /** Runs `op` with the partition's group in place; recreates it once if the stream was deleted. */
   async #withGroup<T>(partition: number, op: () => Promise<T>): Promise<T> {
     if (!this.#grouped.has(partition)) await this.#createGroup(partition);
     try {
-      return await op();
+      return await this.#leased(partition, op);
     } catch (err) {
-      if (!String((err as Error).message).startsWith('NOGROUP')) throw err;
+      // A script relays the error of a command it ran; its message starts with the script's prefix.
+      if (!String((err as Error).message).includes('NOGROUP')) throw err;
       await this.#createGroup(partition);
-      return op();
+      return this.#leased(partition, op);
     }
   }
 

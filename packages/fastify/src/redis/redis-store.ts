@@ -5,11 +5,13 @@ import type { Cluster, Redis } from 'ioredis';
 import { composeStore } from '../store/compose-store.js';
 import type { DeviceAdmin } from '../store/device-admin.js';
 import type { DeviceStore } from '../store/device-store.js';
+import type { PartitionLeases } from '../store/partition-leases.js';
 import type { QueueConsumer } from '../store/queue-consumer.js';
 import { QueuePartitionsMismatchError } from '../store/store-errors.js';
 import { resolveStoreOptions, type StoreOptions } from '../store/store-options.js';
 import { defineCommands } from './redis-commands.js';
 import { DEFAULT_KEY_PREFIX, RedisKeys } from './redis-keys.js';
+import { RedisLeases } from './redis-leases.js';
 import { RedisQueue, type RedisQueueOptions } from './redis-queue.js';
 import { RedisSessions } from './redis-sessions.js';
 
@@ -25,10 +27,10 @@ export interface RedisStoreOptions extends StoreOptions {
 }
 
 /**
- * The Redis store: the plugin's `DeviceStore`, the admin side and the queue's consumer side in one
- * object. It never closes the client: that belongs to the caller.
+ * The Redis store: the plugin's `DeviceStore`, the admin side, the queue's consumer side and the
+ * persisters' partition leases in one object. It never closes the client: that belongs to the caller.
  */
-export interface RedisStore extends DeviceStore, DeviceAdmin, QueueConsumer {}
+export interface RedisStore extends DeviceStore, DeviceAdmin, QueueConsumer, PartitionLeases {}
 
 /**
  * Defines the scripts on `redis`, stores the partition count at first start (refusing a different
@@ -51,5 +53,6 @@ export async function createRedisStore(
   return composeStore(
     new RedisSessions(client, keys, o),
     new RedisQueue(client, keys, { onPoisonEntry: options.onPoisonEntry }),
+    new RedisLeases(client, keys),
   );
 }

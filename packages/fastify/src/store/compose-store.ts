@@ -5,21 +5,23 @@
 import type { QueueRecord } from '../records/queue-records.js';
 import type { DeviceAdmin } from './device-admin.js';
 import type { DeviceStore } from './device-store.js';
+import type { PartitionLeases } from './partition-leases.js';
 import type { QueueConsumer } from './queue-consumer.js';
 import { kAppend, type TestAppendable } from './test-append.js';
 
-/** A store with all three sides: request path, admin and queue consumer. */
-export type CompleteStore = DeviceStore & DeviceAdmin & QueueConsumer;
+/** A store with every side: request path, admin, queue consumer and partition leases. */
+export type CompleteStore = DeviceStore & DeviceAdmin & QueueConsumer & PartitionLeases;
 
 /** A queue side that can also append (test-only; kept under {@link kAppend}). */
 export interface AppendingQueue extends QueueConsumer {
   append(partitionKey: string, records: QueueRecord[]): Promise<void>;
 }
 
-/** The methods of `sessions` and `queue` on one object (bound, so they can be passed around). */
+/** The methods of every side on one object (bound, so they can be passed around). */
 export function composeStore(
   sessions: DeviceStore & DeviceAdmin,
   queue: AppendingQueue,
+  leases: PartitionLeases,
 ): CompleteStore & TestAppendable {
   return {
     touch: (input) => sessions.touch(input),
@@ -36,12 +38,20 @@ export function composeStore(
     eraseUser: (userId) => sessions.eraseUser(userId),
     forgetUser: (deviceId, userId) => sessions.forgetUser(deviceId, userId),
     partitions: queue.partitions,
-    read: (partition, consumer, count) => queue.read(partition, consumer, count),
+    read: (partition, consumer, count, options) => queue.read(partition, consumer, count, options),
     reclaim: (partition, consumer, minIdleMs, count) => queue.reclaim(partition, consumer, minIdleMs, count),
-    ack: (partition, ids) => queue.ack(partition, ids),
+    ack: (partition, ids, options) => queue.ack(partition, ids, options),
+    takeOver: (partition, consumer) => queue.takeOver(partition, consumer),
     depth: (partition) => queue.depth(partition),
     oldest: (partition) => queue.oldest(partition),
     removeConsumer: (partition, consumer) => queue.removeConsumer(partition, consumer),
+    heartbeat: (member, ttlMs, info) => leases.heartbeat(member, ttlMs, info),
+    members: () => leases.members(),
+    leave: (member) => leases.leave(member),
+    acquireLease: (partition, member, ttlMs) => leases.acquireLease(partition, member, ttlMs),
+    renewLease: (partition, member, ttlMs) => leases.renewLease(partition, member, ttlMs),
+    releaseLease: (partition, member) => leases.releaseLease(partition, member),
+    leaseOwners: () => leases.leaseOwners(),
     [kAppend]: (partitionKey, records) => queue.append(partitionKey, records),
   };
 }

@@ -9,6 +9,8 @@ import * as deviceTombstones from './2026-04-01T00-00-00-device-tombstones-and-d
 import * as deviceEdges from './2026-12-01T01-00-00-device-edges.js';
 import * as linkEndedSession from './2026-12-01T02-00-00-link-ended-session.js';
 import * as pageViewsBySubject from './2026-12-01T02-00-01-page-views-by-subject-and-id-time.js';
+import * as insights from './2026-12-01T03-00-00-insights.js';
+import * as partitionFences from './2026-12-01T04-00-00-partition-fences.js';
 
 const migrations: Record<string, Migration> = {
   '2026-01-15T00-00-00-initial-schema': initialSchema,
@@ -17,6 +19,8 @@ const migrations: Record<string, Migration> = {
   '2026-12-01T01-00-00-device-edges': deviceEdges,
   '2026-12-01T02-00-00-link-ended-session': linkEndedSession,
   '2026-12-01T02-00-01-page-views-by-subject-and-id-time': pageViewsBySubject,
+  '2026-12-01T03-00-00-insights': insights,
+  '2026-12-01T04-00-00-partition-fences': partitionFences,
 };
 
 /** The static migration provider: every migration of the schema, for kysely's Migrator. */

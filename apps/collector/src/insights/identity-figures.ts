@@ -1,0 +1,87 @@
+/**
+ * Identity quality (issue #9): how well devices are recognised and tied to users. Read from the identity
+ * tables themselves, never from roll-ups (a revoked join changes them without a rewrite).
+ *
+ * Edges are read as stored (docs/protocol.md, Edges): `device_edges` of kind `cookie` and `yield` prove
+ * one browser; a `join` is inferred from a fingerprint and stands unless `fingerprint_revocations`
+ * revoked it (a twin was seen). Each revocation marks a fingerprint shared.
+ */
+import type { Database } from '@devicelink/persister';
+import { type Kysely, sql } from 'kysely';
+import type { HistogramBin } from './rollup-queries.js';
+
+/** The identity figures of the dashboard. */
+export interface IdentityFigures {
+  /** Devices with anything persisted. */
+  devices: number;
+  /** Users with at least one link. */
+  users: number;
+  /** Users by how many devices they are linked to by login. */
+  devicesPerUser: HistogramBin[];
+  /** Cookie edges: a header id seen with another cookie id. */
+  cookieEdges: number;
+  /** Fingerprint joins standing and revoked. */
+  fingerprintJoins: { standing: number; revoked: number } | null;
+  /** Fingerprints found shared by live devices (twins): one per joined-to device with a revocation. */
+  sharedFingerprints: number | null;
+  /** Devices known only by ids the server made (browsers without the SDK). */
+  serverMadeIds: number;
+  /** Which tables the edge figures come from. */
+  edgeSource: string;
+}
+
+/** Where identity figures come from. */
+export interface IdentitySource {
+  figures(db: Kysely<Database>): Promise<IdentityFigures>;
+}
+
+const DEVICES_PER_USER_BINS = [1, 2, 3, 4, 5, 10];
+
+/** Identity figures from `devices`, `identity_links`, `sessions`, `device_edges` and the revocations. */
+export const edgeIdentitySource: IdentitySource = {
+  async figures(db) {
+    const [devices, perUser, edges, joins, shared, serverMade] = await Promise.all([
+      sql<{ n: string }>`select count(*)::text as n from devices`.execute(db),
+      sql<{ devices: number; users: string }>`
+        select least(d.n, 1000)::int as devices, count(*)::text as users
+        from (select count(distinct device_id) as n from identity_links group by user_id) as d
+        group by 1`.execute(db),
+      sql<{ n: string }>`
+        select count(*)::text as n from device_edges where kind in ('cookie', 'yield')`.execute(db),
+      sql<{ standing: string; revoked: string }>`
+        select count(*) filter (where r.revoked_until is null or r.revoked_until < e.first_seen)::text as standing,
+               count(*) filter (where r.revoked_until >= e.first_seen)::text as revoked
+        from device_edges as e
+        left join fingerprint_revocations as r on r.device_id = e.other_id
+        where e.kind = 'join'`.execute(db),
+      sql<{ n: string }>`select count(*)::text as n from fingerprint_revocations`.execute(db),
+      sql<{ n: string }>`
+        select count(distinct device_id)::text as n from sessions where source = 'server'`.execute(db),
+    ]);
+    const bins: HistogramBin[] = DEVICES_PER_USER_BINS.map((lower, i) => ({
+      lower,
+      upper: DEVICES_PER_USER_BINS[i + 1] ?? null,
+      count: 0,
+    }));
+    let users = 0;
+    for (const r of perUser.rows) {
+      const n = Number(r.users);
+      users += n;
+      const bin = [...bins].reverse().find((b) => r.devices >= b.lower);
+      if (bin) bin.count += n;
+    }
+    return {
+      devices: Number(devices.rows[0]?.n ?? 0),
+      users,
+      devicesPerUser: bins,
+      cookieEdges: Number(edges.rows[0]?.n ?? 0),
+      fingerprintJoins: {
+        standing: Number(joins.rows[0]?.standing ?? 0),
+        revoked: Number(joins.rows[0]?.revoked ?? 0),
+      },
+      sharedFingerprints: Number(shared.rows[0]?.n ?? 0),
+      serverMadeIds: Number(serverMade.rows[0]?.n ?? 0),
+      edgeSource: 'device_edges',
+    };
+  },
+};

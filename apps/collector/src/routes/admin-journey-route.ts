@@ -1,0 +1,169 @@
+/**
+ * `GET /v1/admin/users/:userId` (the user's journey, a page at a time) and
+ * `GET /v1/admin/users/:userId/export` (everything stored about the user, one JSON document, audited),
+ * behind either token (issue #9). Erasure of the user stays `DELETE` with the admin token alone.
+ */
+import { Readable } from 'node:stream';
+import type { Database } from '@devicelink/persister';
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
+import { isAcceptedUserId } from '../auth/user-id-rules.js';
+import { InvalidUserIdError } from '../http/errors.js';
+import { recordAudit } from '../insights/audit-log.js';
+import { userExport } from '../insights/data-export.js';
+import { decodeCursor, parseLimit } from '../insights/insight-query.js';
+import { userJourney } from '../insights/user-journey.js';
+import { errorResponses, readSecurity } from './error-schema.js';
+import { fromDatabase } from './insights-routes.js';
+
+/** Options of {@link adminJourneyRoutes}. */
+export interface AdminJourneyRoutesOptions extends AdminRouteGuards {
+  db: Kysely<Database>;
+}
+
+const params = {
+  type: 'object',
+  properties: { userId: { type: 'string', maxLength: 1024 } },
+  required: ['userId'],
+} as const;
+
+const step = {
+  type: 'object',
+  properties: {
+    eventId: { type: 'string' },
+    at: { type: 'string' },
+    url: { type: 'string' },
+    referrer: { type: ['string', 'null'] },
+    deviceId: { type: ['string', 'null'] },
+    sessionId: { type: ['string', 'null'] },
+    signedIn: { type: 'boolean' },
+  },
+} as const;
+
+/** Registers the journey and export of a user behind either token (own scope). */
+export async function adminJourneyRoutes(
+  app: FastifyInstance,
+  options: AdminJourneyRoutesOptions,
+): Promise<void> {
+  const { db } = options;
+  adminGuard(app, options);
+  const config = adminRouteConfig(options, 'read');
+  const security = readSecurity(options);
+  // 400: an id the collector never accepts, a bad cursor or limit; 414: an id longer than the router takes.
+  const errors = errorResponses(400, ...guardStatuses(options, 'read'), 414, 429, 503);
+
+  app.get<{ Params: { userId: string }; Querystring: { cursor?: string; limit?: number } }>(
+    '/v1/admin/users/:userId',
+    {
+      config,
+      schema: {
+        description:
+          'The user’s journey in time order: the anonymous page views of the sessions converted to the user ' +
+          '(before each login) and the signed-in ones, per device. Never another user’s sessions on a shared ' +
+          'device. The first page also lists the converted sessions and the links. Paginated by `cursor`.',
+        security,
+        params,
+        querystring: {
+          type: 'object',
+          properties: {
+            cursor: { type: 'string', maxLength: 200, description: 'nextCursor of the previous page' },
+            limit: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 500,
+              description: 'page views per page (default 100)',
+            },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              userId: { type: 'string' },
+              sessions: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    sessionId: { type: 'string' },
+                    deviceId: { type: 'string' },
+                    firstSeen: { type: 'string' },
+                    lastSeen: { type: 'string' },
+                    pageViews: { type: 'integer' },
+                    convertedAt: { type: ['string', 'null'] },
+                    inferred: { type: 'boolean' },
+                  },
+                },
+              },
+              links: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { deviceId: { type: 'string' }, linkedAt: { type: 'string' } },
+                },
+              },
+              steps: { type: 'array', items: step },
+              nextCursor: { type: ['string', 'null'] },
+            },
+          },
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const { userId } = request.params;
+      if (!isAcceptedUserId(userId)) throw new InvalidUserIdError();
+      const cursor = decodeCursor(request.query.cursor);
+      const limit = parseLimit(request.query.limit, 100, 500);
+      return fromDatabase(() => userJourney(db, userId, cursor, limit));
+    },
+  );
+
+  app.get<{ Params: { userId: string } }>(
+    '/v1/admin/users/:userId/export',
+    {
+      config,
+      schema: {
+        description:
+          'Everything stored about the user (a data-subject request) as one JSON document: links, devices linked ' +
+          'by login, converted sessions and their page views, signed-in page views. Fingerprint joins and ' +
+          'aliases are not followed. Recorded in the audit log.',
+        security,
+        params,
+        response: {
+          200: {
+            description: 'The export, one JSON document (streamed as it is read).',
+            content: { 'application/json': { schema: { type: 'object', additionalProperties: true } } },
+          },
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { userId } = request.params;
+      if (!isAcceptedUserId(userId)) throw new InvalidUserIdError();
+      await fromDatabase(() =>
+        recordAudit(db, { actor: request.tokenKind!, action: 'export-user', subject: userId }),
+      );
+      reply
+        .type('application/json; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="user-export.json"')
+        .header('cache-control', 'no-store');
+      return reply.send(streamOf(userExport(db, userId), request.log));
+    },
+  );
+}
+
+/**
+ * A readable stream of `chunks`, pulled as the client reads (backpressure). A failure mid-stream can no
+ * longer change the status: it is logged and the connection is cut, so the client sees a truncated body.
+ */
+export function streamOf(
+  chunks: AsyncGenerator<string>,
+  log: { error(obj: unknown, msg: string): void },
+): Readable {
+  const stream = Readable.from(chunks, { objectMode: false });
+  stream.on('error', (err) => log.error({ err }, 'export stream failed'));
+  return stream;
+}

@@ -1,0 +1,247 @@
+/**
+ * The read routes behind the dashboard (issue #9), registered when `ADMIN_TOKEN` or `DASHBOARD_TOKEN`
+ * is set (either token reads; rate-limited like the admin routes): time series, conversion figures and histograms, paths before login, top
+ * pages and referrers, identity quality. Every figure but identity comes from the hourly roll-ups.
+ */
+import type { Database } from '@devicelink/persister';
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
+import { DatabaseUnavailableError } from '../http/errors.js';
+import type { IdentitySource } from '../insights/identity-figures.js';
+import {
+  type Bucket,
+  MAX_FIGURES_DAYS,
+  MAX_RANGE_DAYS,
+  parseHourRange,
+  parseLimit,
+  rangeQuerySchema,
+  timeZoneChecker,
+} from '../insights/insight-query.js';
+import { conversionFigures, pathsBeforeLogin, timeSeries, topPages } from '../insights/rollup-queries.js';
+import { errorResponses, readSecurity } from './error-schema.js';
+
+/** Options of {@link insightsRoutes}. */
+export interface InsightsRoutesOptions extends AdminRouteGuards {
+  db: Kysely<Database>;
+  identity: IdentitySource;
+}
+
+const count = { type: 'integer' } as const;
+const nullableRate = { type: ['number', 'null'] } as const;
+const histogram = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: { lower: { type: 'number' }, upper: { type: ['number', 'null'] }, count },
+    required: ['lower', 'upper', 'count'],
+  },
+} as const;
+const entryRows = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: {
+      key: { type: 'string' },
+      convertedSessions: count,
+      sessions: count,
+      conversionRate: nullableRate,
+    },
+    required: ['key', 'convertedSessions', 'sessions', 'conversionRate'],
+  },
+} as const;
+const topRows = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: { key: { type: 'string' }, pageViews: count },
+    required: ['key', 'pageViews'],
+  },
+} as const;
+const limitSchema = { type: 'integer', minimum: 1, maximum: 100, description: 'rows per list (default 10)' };
+
+/** Runs a read; a database failure is a 503 (the collector's own 4xx errors pass through). */
+export async function fromDatabase<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (String((err as { code?: unknown }).code).startsWith('DL_')) throw err;
+    throw new DatabaseUnavailableError((err as Error).message);
+  }
+}
+
+/** Registers the read routes behind either token (own scope). */
+export async function insightsRoutes(app: FastifyInstance, options: InsightsRoutesOptions): Promise<void> {
+  const { db } = options;
+  adminGuard(app, options);
+  const checkTimeZone = timeZoneChecker(db);
+  const config = adminRouteConfig(options, 'read');
+  const security = readSecurity(options);
+  // What every read route may answer besides 200; the ones with a query add 400.
+  const errors = errorResponses(...guardStatuses(options, 'read'), 429, 503);
+  const queryErrors = { ...errorResponses(400), ...errors };
+
+  app.get<{ Querystring: { from?: string; to?: string; bucket?: Bucket; tz?: string } }>(
+    '/v1/admin/insights/timeseries',
+    {
+      config,
+      schema: {
+        description:
+          'Page views (anonymous and signed-in), sessions started and converted, and the conversion rate per ' +
+          'bucket of the time zone’s wall clock. Ranges: hour buckets up to 31 days, day up to 400, week up to 1,100.',
+        security,
+        querystring: {
+          type: 'object',
+          properties: {
+            ...rangeQuerySchema,
+            bucket: { type: 'string', enum: ['hour', 'day', 'week'], default: 'day' },
+            tz: { type: 'string', maxLength: 64, description: 'IANA time zone (default UTC)' },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              from: { type: 'string' },
+              to: { type: 'string' },
+              bucket: { type: 'string' },
+              tz: { type: 'string' },
+              points: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    start: { type: 'string' },
+                    local: { type: 'string' },
+                    pageViewsAnonymous: count,
+                    pageViewsSignedIn: count,
+                    sessions: count,
+                    convertedSessions: count,
+                    conversionRate: nullableRate,
+                  },
+                },
+              },
+            },
+          },
+          ...queryErrors,
+        },
+      },
+    },
+    async (request) => {
+      const bucket = request.query.bucket ?? 'day';
+      const range = parseHourRange(request.query, MAX_RANGE_DAYS[bucket]);
+      const tz = await fromDatabase(() => checkTimeZone(request.query.tz));
+      const points = await fromDatabase(() => timeSeries(db, range, bucket, tz));
+      return { from: range.from.toISOString(), to: range.to.toISOString(), bucket, tz, points };
+    },
+  );
+
+  app.get<{ Querystring: { from?: string; to?: string } }>(
+    '/v1/admin/insights/conversion',
+    {
+      config,
+      schema: {
+        description:
+          'Sessions started in the range, how many converted, the rate, and histograms (fixed bins) of the ' +
+          'seconds to convert and of the page views before conversion. Range up to 400 days.',
+        security,
+        querystring: { type: 'object', properties: rangeQuerySchema },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              sessionsStarted: count,
+              convertedSessions: count,
+              conversionRate: nullableRate,
+              timeToConvert: histogram,
+              viewsBeforeConversion: histogram,
+            },
+          },
+          ...queryErrors,
+        },
+      },
+    },
+    async (request) => {
+      const range = parseHourRange(request.query, MAX_FIGURES_DAYS);
+      return fromDatabase(() => conversionFigures(db, range));
+    },
+  );
+
+  app.get<{ Querystring: { from?: string; to?: string; limit?: number } }>(
+    '/v1/admin/insights/paths',
+    {
+      config,
+      schema: {
+        description:
+          'The paths before login: entry pages and entry referrer origins of the sessions started in the ' +
+          'range, converted ones against all. Range up to 400 days.',
+        security,
+        querystring: { type: 'object', properties: { ...rangeQuerySchema, limit: limitSchema } },
+        response: {
+          200: { type: 'object', properties: { entryPages: entryRows, entryReferrers: entryRows } },
+          ...queryErrors,
+        },
+      },
+    },
+    async (request) => {
+      const range = parseHourRange(request.query, MAX_FIGURES_DAYS);
+      const limit = parseLimit(request.query.limit, 10, 100);
+      return fromDatabase(() => pathsBeforeLogin(db, range, limit));
+    },
+  );
+
+  app.get<{ Querystring: { from?: string; to?: string; limit?: number } }>(
+    '/v1/admin/insights/top',
+    {
+      config,
+      schema: {
+        description:
+          'The most viewed pages (URL without query) and referrer origins ("" for none) in the range. Up to 400 days.',
+        security,
+        querystring: { type: 'object', properties: { ...rangeQuerySchema, limit: limitSchema } },
+        response: {
+          200: { type: 'object', properties: { pages: topRows, referrers: topRows } },
+          ...queryErrors,
+        },
+      },
+    },
+    async (request) => {
+      const range = parseHourRange(request.query, MAX_FIGURES_DAYS);
+      const limit = parseLimit(request.query.limit, 10, 100);
+      return fromDatabase(() => topPages(db, range, limit));
+    },
+  );
+
+  app.get(
+    '/v1/admin/insights/identity',
+    {
+      config,
+      schema: {
+        description:
+          'Identity quality now: devices, users, devices per user, cookie edges, fingerprint joins standing and ' +
+          'revoked, shared fingerprints and devices with server-made ids only. Null: not measured yet.',
+        security,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              devices: count,
+              users: count,
+              devicesPerUser: histogram,
+              cookieEdges: count,
+              fingerprintJoins: {
+                type: ['object', 'null'],
+                properties: { standing: count, revoked: count },
+              },
+              sharedFingerprints: { type: ['integer', 'null'] },
+              serverMadeIds: count,
+              edgeSource: { type: 'string' },
+            },
+          },
+          ...errors,
+        },
+      },
+    },
+    async () => fromDatabase(() => options.identity.figures(db)),
+  );
+}

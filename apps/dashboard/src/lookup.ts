@@ -1,0 +1,107 @@
+/**
+ * The lookup: a user id shows the user's journey (the anonymous page views of the sessions converted
+ * to the user, then the signed-in ones, per device, in time order, a page at a time); a device id shows
+ * its sessions, links and aliases. Ids and URLs are shown as text.
+ */
+import type { Api, DeviceDetail, JourneyPage } from './api-client.js';
+import { el, show, table } from './dom.js';
+
+const when = (iso: string | null) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : null);
+
+/** Shows the journey of `userId` in `result`, with a button for the next page. */
+export async function showJourney(api: Api, userId: string, result: HTMLElement): Promise<boolean> {
+  const first = await api.get<JourneyPage>(`/v1/admin/users/${encodeURIComponent(userId)}`, { limit: 100 });
+  const heading = el('h3');
+  heading.append('Journey of ', el('code', userId));
+  const sessions = table(
+    'Sessions converted to this user (anonymous before the login)',
+    ['Session', 'Device', 'Started', 'Page views', 'Converted at', 'How'],
+    (first.sessions ?? []).map((s) => [
+      s.sessionId,
+      s.deviceId,
+      when(s.firstSeen),
+      s.pageViews,
+      when(s.convertedAt),
+      s.inferred ? 'inferred join' : 'login',
+    ]),
+    { textColumns: [0, 1], id: 'journey-sessions-table' },
+  );
+  const steps = table(
+    'Page views in time order',
+    ['Time (UTC)', 'Signed in', 'Device', 'Session', 'Page', 'Referrer'],
+    [],
+    { textColumns: [2, 3, 4, 5], id: 'journey-table' },
+  );
+  const body = steps.tBodies[0]!;
+  const more = el('button', 'More page views', 'secondary');
+  more.type = 'button';
+  const append = (page: JourneyPage) => {
+    for (const s of page.steps) {
+      const tr = el('tr');
+      tr.dataset.signedIn = String(s.signedIn);
+      tr.append(
+        el('td', when(s.at)),
+        el('td', s.signedIn ? 'yes' : 'no (before login)'),
+        el('td', s.deviceId ?? '–', 'text'),
+        el('td', s.sessionId ?? '–', 'text'),
+        el('td', s.url, 'text'),
+        el('td', s.referrer ?? '–', 'text'),
+      );
+      body.append(tr);
+    }
+    more.hidden = page.nextCursor === null;
+    more.dataset.cursor = page.nextCursor ?? '';
+  };
+  append(first);
+  more.addEventListener('click', async () => {
+    more.disabled = true;
+    try {
+      append(
+        await api.get<JourneyPage>(`/v1/admin/users/${encodeURIComponent(userId)}`, {
+          cursor: more.dataset.cursor,
+          limit: 100,
+        }),
+      );
+    } finally {
+      more.disabled = false;
+    }
+  });
+  show(result, heading, sessions, steps, more);
+  return first.steps.length > 0 || (first.sessions?.length ?? 0) > 0;
+}
+
+/** Shows the sessions, links and aliases of `deviceId` in `result`. */
+export async function showDevice(api: Api, deviceId: string, result: HTMLElement): Promise<boolean> {
+  const d = await api.get<DeviceDetail>(`/v1/admin/devices/${encodeURIComponent(deviceId)}`);
+  const heading = el('h3');
+  heading.append('Device ', el('code', deviceId));
+  show(
+    result,
+    heading,
+    table(
+      'Sessions',
+      ['Session', 'Source', 'Started', 'Page views', 'Converted to'],
+      d.persisted.sessions.map((s) => [s.id, s.source, when(s.firstSeen), s.pageViews, s.convertedUserId]),
+      { textColumns: [0, 4], id: 'device-sessions-table' },
+    ),
+    table(
+      'Links (logins)',
+      ['User', 'Linked at'],
+      d.links.map((l) => [l.userId, when(l.linkedAt)]),
+      {
+        textColumns: [0],
+        id: 'device-links-table',
+      },
+    ),
+    table(
+      'Edges (aliases)',
+      ['Device', 'Alias', 'First seen'],
+      d.aliases.map((a) => [a.deviceId, a.aliasId, when(a.firstSeen)]),
+      {
+        textColumns: [0, 1],
+        id: 'device-edges-table',
+      },
+    ),
+  );
+  return d.persisted.sessions.length > 0 || d.links.length > 0;
+}

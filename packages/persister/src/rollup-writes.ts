@@ -1,0 +1,250 @@
+/**
+ * Roll-up maintenance (issue #9): the persister's transaction calls these as it writes, so the hourly
+ * roll-ups always equal a recount of the rows they count.
+ *
+ * - Page views are counted when inserted and subtracted when deleted (`delete … returning` feeds the
+ *   subtraction in the same statement, so exactly the rows removed are uncounted).
+ * - Sessions change after they are written (more page views, an earlier one arriving late, a conversion
+ *   or its correction, an erasure): `session_rollups` keeps what is counted for each session, and a
+ *   session whose row differs from it is recounted as (new contribution - old contribution).
+ *
+ * Every delta goes to rows keyed by `writer`: the queue partition whose advisory lock the transaction
+ * holds (a persister pass: its lowest partition), so two persisters never update the same roll-up row.
+ *
+ * Known limit: a user erasure (written under the user's partition) that deletes a session while another
+ * persister's uncommitted pass recounts that same session (under the device's partition) can leave the
+ * session counted until the device's next write recounts it; one persister, or no such overlap, is exact.
+ */
+import { type Kysely, type RawBuilder, sql } from 'kysely';
+import {
+  type Contribution,
+  pageKeySql,
+  referrerKeySql,
+  type SessionRollupState,
+  sessionContributions,
+} from './rollup-metrics.js';
+import type { Database } from './schema.js';
+
+/** Ids per statement, well below Postgres's 65,535 parameters. */
+const IDS_PER_STATEMENT = 5_000;
+/** Roll-up rows per upsert (4 parameters each). */
+const ROWS_PER_UPSERT = 2_000;
+
+function* slices<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+/** What the roll-ups count of an inserted page view. */
+export interface InsertedPageView {
+  serverTs: Date;
+  userId: string | null;
+  url: string;
+  referrer: string | null;
+}
+
+/** The roll-up state of sessions as they are now, for `where` over `sessions as s`. */
+export function sessionStateSelect(
+  where: RawBuilder<unknown>,
+  tail: RawBuilder<unknown> = sql``,
+): RawBuilder<unknown> {
+  const page = pageKeySql(sql`pv.url`);
+  const referrer = referrerKeySql(sql`pv.referrer`);
+  return sql`
+    select s.id as session_id, s.device_id, s.converted_user_id, s.first_seen, s.converted_at, s.page_views,
+      coalesce(e.page, '') as entry_page, coalesce(e.referrer, '') as entry_referrer,
+      case when s.converted_user_id is null then null else (
+        select count(*)::int from page_views as pv where pv.session_id = s.id and pv.server_ts <= s.converted_at
+      ) end as views_before_conversion
+    from sessions as s
+    left join lateral (
+      select ${page} as page, ${referrer} as referrer
+      from page_views as pv
+      where pv.session_id = s.id
+      -- Page views sent in one batch share a server time: the client's clock orders them.
+      order by pv.server_ts, pv.client_ts nulls last, pv.event_id
+      limit 1
+    ) as e on true
+    where ${where}
+    ${tail}`;
+}
+
+/** The page-view roll-up counts of `source` (a relation with server_ts, user_id, url, referrer), times `sign`. */
+export function pageViewCounts(source: RawBuilder<unknown>, sign: 1 | -1 = 1): RawBuilder<unknown> {
+  return sql`
+    select m.metric, date_trunc('hour', src.server_ts, 'UTC') as hour, m.key, ${sql.lit(sign)} * count(*) as n
+    from ${source} as src
+    cross join lateral (values
+      (case when src.user_id is null then 'pv_anon' else 'pv_user' end, ''),
+      ('page', ${pageKeySql(sql`src.url`)}),
+      ('referrer', ${referrerKeySql(sql`src.referrer`)})
+    ) as m(metric, key)
+    group by 1, 2, 3`;
+}
+
+function pageViewUpsert(source: RawBuilder<unknown>, writer: number, sign: 1 | -1): RawBuilder<unknown> {
+  return sql`
+    insert into rollup_hourly (metric, hour, key, writer, n)
+    select c.metric, c.hour, c.key, ${sql.lit(writer)}, c.n from (${pageViewCounts(source, sign)}) as c
+    on conflict (metric, hour, key, writer) do update set n = rollup_hourly.n + excluded.n`;
+}
+
+/**
+ * The roll-up side of one transaction. Create one per transaction with the writer key it may use.
+ *
+ * @example
+ * const rollups = new RollupWriter(trx, partition);
+ * await rollups.pageViewsInserted(insertedRows);
+ * await rollups.reconcileDevices(touchedDevices);
+ */
+export class RollupWriter {
+  constructor(
+    readonly db: Kysely<Database>,
+    readonly writer: number,
+  ) {}
+
+  /**
+   * Counts page views just inserted: the rows the insert returned (what it skipped as already stored is
+   * not among them).
+   */
+  async pageViewsInserted(rows: readonly InsertedPageView[]): Promise<void> {
+    // 4 parameters a row.
+    for (const slice of slices(rows, IDS_PER_STATEMENT / 4)) {
+      const values = sql.join(
+        slice.map(
+          (r) => sql`(${r.serverTs}::timestamptz, ${r.userId}::text, ${r.url}::text, ${r.referrer}::text)`,
+        ),
+      );
+      await pageViewUpsert(
+        sql`(select * from (values ${values}) as v(server_ts, user_id, url, referrer))`,
+        this.writer,
+        1,
+      ).execute(this.db);
+    }
+  }
+
+  /**
+   * Deletes the page views matching `where` (over `page_views`, or over one of its partitions given as
+   * `table`) and uncounts exactly those; resolves with how many went.
+   */
+  async deletePageViews(
+    where: RawBuilder<unknown>,
+    table: RawBuilder<unknown> = sql`page_views`,
+  ): Promise<number> {
+    const result = await sql<{ n: number }>`
+      with src as (delete from ${table} where ${where} returning server_ts, user_id, url, referrer),
+      counted as (${pageViewUpsert(sql`src`, this.writer, -1)})
+      select count(*)::int as n from src`.execute(this.db);
+    return Number(result.rows[0]?.n ?? 0);
+  }
+
+  /**
+   * Uncounts every page view of `table` (a partition about to be dropped whole) in one aggregate pass;
+   * resolves with how many rows it holds.
+   */
+  async uncountPageViewsOf(table: RawBuilder<unknown>): Promise<number> {
+    const result = await sql<{ n: number }>`
+      with counted as (${pageViewUpsert(sql`(select server_ts, user_id, url, referrer from ${table})`, this.writer, -1)})
+      select count(*)::int as n from ${table}`.execute(this.db);
+    return Number(result.rows[0]?.n ?? 0);
+  }
+
+  /**
+   * Recounts the sessions of `deviceIds` that changed since they were counted (or were removed), after
+   * the transaction wrote them and applied the conversion rule.
+   */
+  async reconcileDevices(deviceIds: readonly string[]): Promise<void> {
+    for (const ids of slices([...deviceIds].sort(), IDS_PER_STATEMENT)) {
+      const list = sql.join(ids);
+      const dirty = await sql<{ id: string }>`
+        select s.id from sessions as s
+        left join session_rollups as r on r.session_id = s.id
+        where s.device_id in (${list})
+          and (r.session_id is null or r.first_seen <> s.first_seen or r.page_views <> s.page_views
+            or r.converted_at is distinct from s.converted_at
+            or r.converted_user_id is distinct from s.converted_user_id)
+        union
+        select r.session_id from session_rollups as r
+        where r.device_id in (${list}) and not exists (select 1 from sessions as s where s.id = r.session_id)
+      `.execute(this.db);
+      await this.recount(dirty.rows.map((r) => r.id));
+    }
+  }
+
+  /** Uncounts the sessions counted as converted to `userId` that no longer exist (a user erasure). */
+  async reconcileUser(userId: string): Promise<void> {
+    const gone = await sql<{ id: string }>`
+      select r.session_id as id from session_rollups as r
+      where r.converted_user_id = ${userId} and not exists (select 1 from sessions as s where s.id = r.session_id)
+    `.execute(this.db);
+    await this.recount(gone.rows.map((r) => r.id));
+  }
+
+  /** Recounts `sessionIds`: removes what is counted for them and counts them as they are now. */
+  async recount(sessionIds: readonly string[]): Promise<void> {
+    if (sessionIds.length === 0) return;
+    const deltas = new ContributionCounts();
+    const add = (s: SessionRollupState, n: 1 | -1) => deltas.add(sessionContributions(s), n);
+    for (const ids of slices([...sessionIds].sort(), IDS_PER_STATEMENT)) {
+      const list = sql.join(ids);
+      const old = await this.db
+        .deleteFrom('session_rollups')
+        .where('session_id', 'in', ids)
+        .returningAll()
+        .execute();
+      for (const s of old) add(s, -1);
+      const now = await sql<SessionRollupState>`
+        insert into session_rollups (session_id, device_id, converted_user_id, first_seen, converted_at,
+          page_views, entry_page, entry_referrer, views_before_conversion)
+        ${sessionStateSelect(sql`s.id in (${list})`)}
+        returning *`.execute(this.db);
+      for (const s of now.rows) add(s, 1);
+    }
+    await this.addCounts(deltas.rows());
+  }
+
+  /** Adds `n` to each contribution's row of this writer. */
+  async addCounts(rows: readonly { c: Contribution; n: number }[]): Promise<void> {
+    // Sorted, so concurrent transactions (of other writers, on other rows) never interleave lock order.
+    const sorted = [...rows].sort((a, b) => (keyOf(a.c) < keyOf(b.c) ? -1 : 1));
+    for (const slice of slices(sorted, ROWS_PER_UPSERT)) {
+      await this.db
+        .insertInto('rollup_hourly')
+        .values(
+          slice.map(({ c, n }) => ({
+            metric: c[0],
+            hour: new Date(c[1]),
+            key: c[2],
+            writer: this.writer,
+            n,
+          })),
+        )
+        .onConflict((oc) =>
+          oc
+            .columns(['metric', 'hour', 'key', 'writer'])
+            .doUpdateSet({ n: sql`rollup_hourly.n + excluded.n` }),
+        )
+        .execute();
+    }
+  }
+}
+
+const keyOf = (c: Contribution) => `${c[0]}\u0000${String(c[1]).padStart(16, '0')}\u0000${c[2]}`;
+
+/** Counts per contribution, summed in memory before one upsert. */
+export class ContributionCounts {
+  readonly #counts = new Map<string, { c: Contribution; n: number }>();
+
+  add(contributions: readonly Contribution[], n: number): void {
+    for (const c of contributions) {
+      const k = keyOf(c);
+      const d = this.#counts.get(k);
+      if (d) d.n += n;
+      else this.#counts.set(k, { c, n });
+    }
+  }
+
+  /** The non-zero counts. */
+  rows(): { c: Contribution; n: number }[] {
+    return [...this.#counts.values()].filter((d) => d.n !== 0);
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Retention and roll-ups on the partitioned page-view table (issues #9 and #11), on Postgres and
+ * embedded PGlite: a purge drops the months wholly past the limit and deletes in batches only in the
+ * boundary month and the default and undated partitions; roll-ups count only the rows an insert
+ * really made, now that one event id may belong to several subjects.
+ */
+import { uuidv7 } from '@devicelink/protocol';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writePass } from '../src/batch-writer.js';
+import type { PersisterDb } from '../src/create-db.js';
+import { migrate } from '../src/migrate.js';
+import { ensurePageViewPartitions, monthPartition } from '../src/page-view-partitions.js';
+import { purgeExpired, retentionCutoff } from '../src/retention.js';
+import { recountRollups, summedRollups } from '../src/rollup-rebuild.js';
+import { device, entries, pageview } from './queue-records.js';
+import { testBackends } from './test-databases.js';
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+const backends = testBackends('retention_parts');
+
+describe.each(backends)(
+  'retention and roll-ups on the partitioned page views (%s)',
+  (_name, available, open) => {
+    let db: PersisterDb;
+    let drop: () => Promise<void>;
+
+    beforeAll(async () => {
+      if (!available) return;
+      ({ db, drop } = await open());
+      await migrate(db.db);
+    });
+    afterAll(async () => {
+      await db?.close();
+      await drop?.();
+    });
+
+    const expectExact = async () =>
+      expect(Object.fromEntries(await summedRollups(db.db))).toEqual(
+        Object.fromEntries(await recountRollups(db.db)),
+      );
+    const exists = async (name: string) =>
+      (await sql<{ found: string | null }>`select to_regclass(${name})::text as found`.execute(db.db)).rows[0]
+        ?.found != null;
+    const eventIds = async () =>
+      (await db.db.selectFrom('page_views').select('event_id').execute()).map((r) => r.event_id).sort();
+
+    it.runIf(available)(
+      'roll-ups count only the rows inserted when another subject already has the event id',
+      async () => {
+        const id = uuidv7();
+        const [a, b] = [device(), device()];
+        const now = Date.now();
+        await writePass(db.db, [entries(0, pageview(a, uuidv7(), now, null, { eventId: id }))], 30);
+        await expectExact();
+        // The same id from another device and a user, with the first device's retry, in one batch.
+        await writePass(
+          db.db,
+          [
+            entries(
+              0,
+              pageview(b, uuidv7(), now + 1000, null, { eventId: id, url: '/b' }),
+              pageview(null, null, now + 1000, 'user-1', { eventId: id, url: '/u' }),
+              pageview(a, uuidv7(), now + 2000, null, { eventId: id }),
+            ),
+          ],
+          30,
+        );
+        await expectExact();
+        const { rows } = await sql<{ n: number }>`
+        select count(*)::int as n from page_views where event_id = ${id}`.execute(db.db);
+        expect(rows[0]?.n).toBe(3);
+      },
+    );
+
+    it.runIf(available)(
+      'a purge drops the months past the limit and deletes in batches only in the boundary month',
+      async () => {
+        const now = Date.now();
+        const retentionDays = 40;
+        const cutoff = retentionCutoff(retentionDays, new Date(now));
+        // Months from 100 days ago on exist (a database that has run that long).
+        await ensurePageViewPartitions(db.db, now - 100 * DAY);
+        const oldMonth = monthPartition(now - 100 * DAY);
+        expect(await exists(oldMonth.name)).toBe(true);
+
+        const user = `u-${uuidv7()}`;
+        const at = (ms: number, url: string, eventId = uuidv7(ms)) =>
+          pageview(null, null, ms, user, { url, eventId });
+        const gone = [
+          at(now - 100 * DAY, '/old-month-1'),
+          at(now - 100 * DAY + HOUR, '/old-month-2'),
+          at(cutoff.getTime() - HOUR, '/boundary-before'),
+          at(cutoff.getTime() - 2 * HOUR, '/boundary-before-2'),
+          // A client clock years behind: no month holds it (the default partition).
+          at(now - 3000 * DAY, '/default-old'),
+          // An id without a time (not v7): its server time counts.
+          at(now - 50 * DAY, '/undated-old', crypto.randomUUID()),
+        ];
+        const kept = [
+          at(cutoff.getTime() + HOUR, '/boundary-after'),
+          at(now, '/now'),
+          at(now + 400 * DAY, '/default-future'),
+          at(now - DAY, '/undated-new', crypto.randomUUID()),
+        ];
+        const before = await eventIds();
+        await writePass(db.db, [entries(1, ...gone, ...kept)], 30);
+        await expectExact();
+
+        const result = await purgeExpired(db.db, { retentionDays, now: new Date(now), batchSize: 1 });
+        expect(result.pageViews).toBe(gone.length);
+        expect(await exists(oldMonth.name)).toBe(false);
+        // The months from the cutoff's on stay.
+        expect(await exists(monthPartition(cutoff.getTime()).name)).toBe(true);
+        expect(await exists(monthPartition(now).name)).toBe(true);
+        const left = await eventIds();
+        expect(left).toEqual([...before, ...kept.map((p) => p.eventId)].sort());
+        await expectExact();
+
+        // Nothing left to remove: a second pass removes nothing.
+        const again = await purgeExpired(db.db, { retentionDays, now: new Date(now), batchSize: 1 });
+        expect(again.pageViews).toBe(0);
+        await expectExact();
+      },
+    );
+  },
+);

@@ -1,0 +1,37 @@
+/** The two database backends a persister contract test runs against: Postgres and embedded PGlite. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, hasServices } from '@devicelink/test-env';
+import { createDb, type PersisterDb } from '../src/create-db.js';
+
+/** A backend: its name, whether it can run here, and how to open a fresh database (and drop it). */
+export type TestBackend = [
+  name: string,
+  available: boolean,
+  open: () => Promise<{ db: PersisterDb; drop(): Promise<void> }>,
+];
+
+/** Postgres (a database of its own named after `label`) and PGlite (a temporary data dir). */
+export function testBackends(label: string): TestBackend[] {
+  return [
+    [
+      'Postgres',
+      hasServices('postgres'),
+      async () => {
+        const database = await createTestDatabase(label);
+        const db = await createDb({ databaseUrl: database.url, dataDir: '/nonexistent' });
+        return { db, drop: () => database.drop() };
+      },
+    ],
+    [
+      'embedded PGlite',
+      true,
+      async () => {
+        const dir = mkdtempSync(join(tmpdir(), `dl-${label}-`));
+        const db = await createDb({ databaseUrl: null, dataDir: dir });
+        return { db, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+      },
+    ],
+  ];
+}
