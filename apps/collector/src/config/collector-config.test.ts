@@ -184,8 +184,10 @@ describe('loadConfig', () => {
 
   it('refuses a bad TRUST_PROXY', () => refused({ TRUST_PROXY: 'yes please' }, 'TRUST_PROXY'));
 
-  it('parses TRUST_PROXY as a hop count or a CIDR list', () => {
-    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+  it('refuses a TRUST_PROXY hop count, which Fastify would silently not trust, naming the variable', () =>
+    refused({ TRUST_PROXY: '1' }, 'TRUST_PROXY'));
+
+  it('parses TRUST_PROXY as an address or CIDR list', () => {
     expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, ::1' }).trustProxy).toEqual(['10.0.0.0/8', '::1']);
   });
 

@@ -65,7 +65,7 @@ export interface CollectorConfig {
   /** Null: no CORS headers. */
   readonly corsOrigins: readonly string[] | null;
   /** False, a hop count, or a list of trusted proxy addresses/CIDRs. */
-  readonly trustProxy: false | number | readonly string[];
+  readonly trustProxy: false | readonly string[];
   readonly sessionIdleSeconds: number;
   readonly sessionMaxSeconds: number;
   readonly cookieSecure: boolean;
@@ -228,13 +228,16 @@ function parseCors(env: Env): string[] | null {
 
 const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
 
-function parseTrustProxy(env: Env): false | number | string[] {
+function parseTrustProxy(env: Env): false | string[] {
   const v = read(env, 'TRUST_PROXY');
   if (v === undefined || ['false', 'off', '0', 'no'].includes(v.toLowerCase())) return false;
+  // Fastify 5 trusts no forwarded address for a bare hop count (it cannot check the immediate peer),
+  // so `1` would silently give every client the proxy's address: refuse it and ask for the addresses.
   if (/^\d+$/.test(v)) {
-    const hops = Number(v);
-    if (hops > 32) throw new ConfigError('TRUST_PROXY', `hop count ${hops} is implausible (max 32)`);
-    return hops;
+    throw new ConfigError(
+      'TRUST_PROXY',
+      `a hop count (${v}) is not enough: give the addresses or CIDR ranges of your proxies (e.g. 10.0.0.0/8,127.0.0.1)`,
+    );
   }
   return list(v).map((entry) => {
     if (PROXY_NAMES.includes(entry)) return entry;
@@ -245,7 +248,7 @@ function parseTrustProxy(env: Env): false | number | string[] {
     if (family === 0 || !okPrefix || rest.length > 0) {
       throw new ConfigError(
         'TRUST_PROXY',
-        `"${entry}" is neither a hop count nor an address/CIDR (e.g. 1, or 10.0.0.0/8,127.0.0.1)`,
+        `"${entry}" is not an address or CIDR range (e.g. 10.0.0.0/8,127.0.0.1)`,
       );
     }
     return entry;
