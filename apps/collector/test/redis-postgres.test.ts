@@ -10,8 +10,15 @@ import {
   waitFor,
 } from '@devicelink/test-env';
 import { describe, expect, test } from '@devicelink/test-env/fixtures';
-import { ADMIN_TOKEN, deviceId } from './support/collector.js';
-import { httpAgent, httpJson, loadPageviews, pageViewRows } from './support/http-load.js';
+import { deviceId } from './support/collector.js';
+import {
+  httpAgent,
+  httpJson,
+  livePagesVisited,
+  loadPageviews,
+  pageViewRows,
+  waitForPageViewRows,
+} from './support/http-load.js';
 import { serviceEnv } from './support/service-env.js';
 
 const services = hasServices('redis', 'postgres');
@@ -44,14 +51,8 @@ describe.runIf(services)('collectors on real Redis and Postgres', () => {
     const d = deviceId();
     const results = await loadPageviews([c.port], d, 500, 50);
     expect(results.every((r) => r.status === 202)).toBe(true);
-    const detail = await httpJson(c.port, 'GET', `/v1/admin/devices/${d}`, {
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-    });
-    expect(detail.body.liveSession.pagesVisited).toBe(500);
-    await waitFor(async () => (await pageViewRows(client, d)) === 500, {
-      what: '500 rows',
-      timeoutMs: 60_000,
-    });
+    expect(await livePagesVisited(c.port, d)).toBe(500);
+    await waitForPageViewRows(client, d, 500);
     const s = await client.query('select page_views from sessions where device_id = $1', [d]);
     expect(s.rows).toEqual([{ page_views: 500 }]);
   });
@@ -65,14 +66,8 @@ describe.runIf(services)('collectors on real Redis and Postgres', () => {
     const d = deviceId();
     const results = await loadPageviews([a.port, b.port], d, 500, 50);
     expect(results.every((r) => r.status === 202)).toBe(true);
-    const detail = await httpJson(b.port, 'GET', `/v1/admin/devices/${d}`, {
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-    });
-    expect(detail.body.liveSession.pagesVisited).toBe(500);
-    await waitFor(async () => (await pageViewRows(client, d)) === 500, {
-      what: '500 rows',
-      timeoutMs: 60_000,
-    });
+    expect(await livePagesVisited(b.port, d)).toBe(500);
+    await waitForPageViewRows(client, d, 500);
   });
 
   test('a collector killed with SIGKILL mid-load, then restarted, persists every 202 event exactly once', async ({

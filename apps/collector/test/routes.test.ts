@@ -1,17 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { deviceId, eventsBody, useCollector } from './support/collector.js';
+import { deviceId, eventsBody, sendPageviews, useCollector } from './support/collector.js';
 
 describe('debug, health and CORS routes', () => {
   const ctx = useCollector('routes', { DEBUG_ROUTES: 'true', CORS_ORIGINS: 'https://shop.test' });
 
   it('GET /v1/session shows the caller device and its live session', async () => {
     const d = deviceId();
-    await ctx.app.inject({
-      method: 'POST',
-      url: '/v1/events',
-      headers: { 'x-device-fingerprint': d },
-      payload: eventsBody(2),
-    });
+    await sendPageviews(ctx.app, d, 2);
     const res = await ctx.app.inject({ url: '/v1/session', headers: { 'x-device-fingerprint': d } });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({

@@ -101,3 +101,13 @@ export function useCollector(
     },
   };
 }
+
+/** POSTs `n` page views (`eventsBody(n)`) for `device` by its header id to the collector `app`. */
+export function sendPageviews(app: FastifyInstance, device: string, n = 1) {
+  return app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    headers: { 'x-device-fingerprint': device },
+    payload: eventsBody(n),
+  });
+}
