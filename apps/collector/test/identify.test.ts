@@ -171,33 +171,27 @@ describe('identify with a JWKS served by a local server', () => {
   });
   afterAll(() => jwks.close());
   const ctx = useCollector('identify', () => ({ ADMIN_TOKEN, JWT_JWKS_URL: jwks.url }));
+  /** Identifies a fresh device with `token`. */
+  const identifyWith = (token: string) => identify(ctx.app, token, deviceId());
 
   it('accepts a token whose kid is in the JWKS', async () => {
-    const res = await identify(
-      ctx.app,
-      signJwt('RS256', claims(), jwks.privateKey, { kid: 'key-1' }),
-      deviceId(),
-    );
+    const res = await identifyWith(signJwt('RS256', claims(), jwks.privateKey, { kid: 'key-1' }));
     expect(res.statusCode).toBe(200);
   });
 
   it('refuses a token without kid', async () => {
-    const res = await identify(ctx.app, signJwt('RS256', claims(), jwks.privateKey), deviceId());
+    const res = await identifyWith(signJwt('RS256', claims(), jwks.privateKey));
     expect(res.statusCode).toBe(401);
     expect(res.json().code).toBe('DL_TOKEN_INVALID');
   });
 
   it('refuses a token with an unknown kid', async () => {
-    const res = await identify(
-      ctx.app,
-      signJwt('RS256', claims(), jwks.privateKey, { kid: 'nope' }),
-      deviceId(),
-    );
+    const res = await identifyWith(signJwt('RS256', claims(), jwks.privateKey, { kid: 'nope' }));
     expect(res.statusCode).toBe(401);
   });
 
   it('refuses alg none even with a known kid', async () => {
-    const res = await identify(ctx.app, signJwt('none', claims(), undefined, { kid: 'key-1' }), deviceId());
+    const res = await identifyWith(signJwt('none', claims(), undefined, { kid: 'key-1' }));
     expect(res.statusCode).toBe(401);
   });
 });

@@ -39,20 +39,29 @@ describe.runIf(services)('collectors on real Redis and Postgres', () => {
       cleanup(() => c.kill());
       return c;
     };
-    return { env, client: services.database!.client, start };
+    const client = services.database!.client;
+    /**
+     * 500 page views for one new device over 50 connections spread over `ports`, all accepted, counted
+     * 500 by the collector on `ports[readFrom]` and landed as 500 rows. Returns the device.
+     */
+    const load500 = async (ports: number[], readFrom = 0) => {
+      const d = deviceId();
+      const results = await loadPageviews(ports, d, 500, 50);
+      expect(results.every((r) => r.status === 202)).toBe(true);
+      expect(await livePagesVisited(ports[readFrom]!, d)).toBe(500);
+      await waitForPageViewRows(client, d, 500);
+      return d;
+    };
+    return { env, client, start, load500 };
   }
 
   test('500 concurrent page views for one device over 50 connections count 500 and land as 500 rows', async ({
     services,
     cleanup,
   }) => {
-    const { env, client, start } = environment(services, cleanup);
+    const { env, client, start, load500 } = environment(services, cleanup);
     const c = await start(env);
-    const d = deviceId();
-    const results = await loadPageviews([c.port], d, 500, 50);
-    expect(results.every((r) => r.status === 202)).toBe(true);
-    expect(await livePagesVisited(c.port, d)).toBe(500);
-    await waitForPageViewRows(client, d, 500);
+    const d = await load500([c.port]);
     const s = await client.query('select page_views from sessions where device_id = $1', [d]);
     expect(s.rows).toEqual([{ page_views: 500 }]);
   });
@@ -61,13 +70,9 @@ describe.runIf(services)('collectors on real Redis and Postgres', () => {
     services,
     cleanup,
   }) => {
-    const { env, client, start } = environment(services, cleanup);
+    const { env, start, load500 } = environment(services, cleanup);
     const [a, b] = await Promise.all([start(env), start(env)]);
-    const d = deviceId();
-    const results = await loadPageviews([a.port, b.port], d, 500, 50);
-    expect(results.every((r) => r.status === 202)).toBe(true);
-    expect(await livePagesVisited(b.port, d)).toBe(500);
-    await waitForPageViewRows(client, d, 500);
+    await load500([a.port, b.port], 1);
   });
 
   test('a collector killed with SIGKILL mid-load, then restarted, persists every 202 event exactly once', async ({
