@@ -1,15 +1,13 @@
 /**
  * Regression tests of the plugin's hardening: each test is named for what broke.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { DEVICE_COOKIE, isValidDeviceId } from '@devicelink/protocol';
 import { hasServices, waitFor } from '@devicelink/test-env';
 import fastifyCookie from '@fastify/cookie';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type CookieEdge,
   createMemoryStore,
@@ -29,6 +27,7 @@ import {
   pageview,
   touchInput,
 } from './store-harness.js';
+import { useTempFiles } from './temp-files.js';
 
 function edgeSuite(name: string, make: () => MakeHarness): void {
   describe(`edge records on ${name}`, () => {
@@ -236,15 +235,8 @@ describe("the device cookie under an app's @fastify/cookie parseOptions", () => 
 });
 
 describe('the embedded queue', () => {
-  const dirs: string[] = [];
-  const journal = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dl-hardening-'));
-    dirs.push(dir);
-    return join(dir, 'queue.jsonl');
-  };
-  afterAll(() => {
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
+  const files = useTempFiles('hardening');
+  const journal = () => files('queue.jsonl');
 
   it('is bounded by maxQueued: beyond it a touch throws QueueFullError and counts nothing (it grew until out of memory)', async () => {
     const stores = createMemoryStore({ maxQueued: 3, partitions: 1 });
