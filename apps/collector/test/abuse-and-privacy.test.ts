@@ -36,7 +36,9 @@ describe.runIf(hasServices('redis', 'postgres'))('abuse limits and data hygiene'
     /** Every key of the prefix and everything stored under it, as text. */
     const dump = async () =>
       (await storedKeys(services.redis!, prefix)).map((k) => `${k.key} ${JSON.stringify(k.content)}`);
-    return { env, client: services.database!.client, start, dump, logs, prefix };
+    /** Two collectors on the same Redis and Postgres. */
+    const startPair = async () => [await start(), await start()] as const;
+    return { env, client: services.database!.client, start, startPair, dump, logs, prefix };
   }
 
   const send = (app: FastifyInstance, headers: Record<string, string> = {}, remoteAddress = CLIENT_IP) =>
@@ -47,7 +49,7 @@ describe.runIf(hasServices('redis', 'postgres'))('abuse limits and data hygiene'
     cleanup,
   }) => {
     const e = environment(services, cleanup, { RATE_LIMIT_PER_MINUTE: '4' });
-    const [a, b] = [await e.start(), await e.start()];
+    const [a, b] = await e.startPair();
     const d = deviceId();
     const statuses: number[] = [];
     for (const app of [a, b, a, b])
@@ -76,7 +78,7 @@ describe.runIf(hasServices('redis', 'postgres'))('abuse limits and data hygiene'
     cleanup,
   }) => {
     const e = environment(services, cleanup, { RATE_LIMIT_PER_MINUTE: '2' });
-    const [a, b] = [await e.start(), await e.start()];
+    const [a, b] = await e.startPair();
     const statuses: number[] = [];
     for (let i = 0; i < 21; i++) {
       statuses.push((await send(i % 2 ? b : a, { 'x-device-fingerprint': deviceId() })).statusCode);
@@ -93,7 +95,7 @@ describe.runIf(hasServices('redis', 'postgres'))('abuse limits and data hygiene'
     cleanup,
   }) => {
     const e = environment(services, cleanup, { RATE_LIMIT_PER_MINUTE: '3' });
-    const [a, b] = [await e.start(), await e.start()];
+    const [a, b] = await e.startPair();
     const token = signJwt('HS256', claims({ sub: 'privacy-user' }), SECRET);
     const statuses: number[] = [];
     for (const app of [a, b, a, b]) statuses.push((await send(app)).statusCode);

@@ -13,8 +13,8 @@ import {
 } from '@devicelink/test-env';
 import { describe, expect, test } from '@devicelink/test-env/fixtures';
 import { inject } from 'vitest';
-import { ADMIN_TOKEN, deviceId } from './support/collector.js';
-import { httpJson, loadPageviews, pageViewRows } from './support/http-load.js';
+import { deviceId } from './support/collector.js';
+import { httpJson, livePagesVisited, loadPageviews, waitForPageViewRows } from './support/http-load.js';
 import { serviceEnv } from './support/service-env.js';
 
 const seeds = hasServices('redis', 'postgres') ? inject('redisClusterNodes') : null;
@@ -47,14 +47,8 @@ describe.runIf(seeds)('collectors on a three-node Redis Cluster and Postgres', (
     const d = deviceId();
     const results = await loadPageviews([c.port], d, 500, 50);
     expect(results.filter((r) => r.status !== 202)).toEqual([]);
-    const detail = await httpJson(c.port, 'GET', `/v1/admin/devices/${d}`, {
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-    });
-    expect(detail.body.liveSession.pagesVisited).toBe(500);
-    await waitFor(async () => (await pageViewRows(client, d)) === 500, {
-      what: '500 rows',
-      timeoutMs: 60_000,
-    });
+    expect(await livePagesVisited(c.port, d)).toBe(500);
+    await waitForPageViewRows(client, d, 500);
     const s = await client.query('select page_views from sessions where device_id = $1', [d]);
     expect(s.rows).toEqual([{ page_views: 500 }]);
   });
@@ -68,10 +62,7 @@ describe.runIf(seeds)('collectors on a three-node Redis Cluster and Postgres', (
     const d = deviceId();
     const results = await loadPageviews([a.port, b.port], d, 500, 50);
     expect(results.filter((r) => r.status !== 202)).toEqual([]);
-    const detail = await httpJson(a.port, 'GET', `/v1/admin/devices/${d}`, {
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-    });
-    expect(detail.body.liveSession.pagesVisited).toBe(500);
+    expect(await livePagesVisited(a.port, d)).toBe(500);
     // A few more devices, one page view each, through either collector: every partition works.
     const others = Array.from({ length: 24 }, () => deviceId());
     await Promise.all(
@@ -82,10 +73,7 @@ describe.runIf(seeds)('collectors on a three-node Redis Cluster and Postgres', (
         }),
       ),
     );
-    await waitFor(async () => (await pageViewRows(client, d)) === 500, {
-      what: '500 rows',
-      timeoutMs: 60_000,
-    });
+    await waitForPageViewRows(client, d, 500);
     await waitFor(
       async () =>
         (await client.query('select count(*)::int as n from page_views where device_id = any($1)', [others]))

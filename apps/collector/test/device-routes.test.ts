@@ -7,7 +7,14 @@ import { randomBytes } from 'node:crypto';
 import type { QueueRecord } from '@devicelink/fastify';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, collector, eventsBody, tempDataDir, useCollector } from './support/collector.js';
+import {
+  ADMIN_TOKEN,
+  collector,
+  eventsBody,
+  sendPageviews,
+  tempDataDir,
+  useCollector,
+} from './support/collector.js';
 import { claims, signJwt } from './support/jwt.js';
 
 const SECRET = 'device-routes-test-secret-long-enough';
@@ -136,12 +143,7 @@ describe('device routes with fingerprint joins on', () => {
   it('DELETE /v1/device erases the header id and the cookie id, nothing else, and clears the cookie', async () => {
     const [header, cookie, bystander] = [id(), id(), id()];
     for (const device of [header, cookie, bystander]) {
-      await ctx.app.inject({
-        method: 'POST',
-        url: '/v1/events',
-        headers: { 'x-device-fingerprint': device },
-        payload: eventsBody(),
-      });
+      await sendPageviews(ctx.app, device);
     }
     await queued(ctx.app);
     const res = await ctx.app.inject({
@@ -154,12 +156,7 @@ describe('device routes with fingerprint joins on', () => {
     expect(String(res.headers['set-cookie'])).toMatch(/^device_fp=;/);
     const erased = (await queued(ctx.app)).filter((r) => r.kind === 'erase').map((r) => r.deviceId);
     expect(erased.sort()).toEqual([header, cookie].sort());
-    const after = await ctx.app.inject({
-      method: 'POST',
-      url: '/v1/events',
-      headers: { 'x-device-fingerprint': header },
-      payload: eventsBody(),
-    });
+    const after = await sendPageviews(ctx.app, header);
     expect(after.json()).toEqual({ accepted: 0, tracked: false });
   });
 

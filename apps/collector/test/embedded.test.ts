@@ -6,6 +6,7 @@ import {
   collector,
   deviceId,
   eventsBody,
+  sendPageviews,
   tempDataDir,
   useCollector,
 } from './support/collector.js';
@@ -24,12 +25,7 @@ describe('the collector on embedded defaults (memory store + PGlite)', () => {
 
   it('persists page views to PGlite and shows them in the admin detail', async () => {
     const id = deviceId();
-    const res = await ctx.app.inject({
-      method: 'POST',
-      url: '/v1/events',
-      headers: { 'x-device-fingerprint': id },
-      payload: eventsBody(3),
-    });
+    const res = await sendPageviews(ctx.app, id, 3);
     expect(res.statusCode).toBe(202);
     const detail = await waitFor(async () => {
       const r = await ctx.app.inject({
@@ -51,12 +47,7 @@ describe('embedded data across restarts', () => {
       const id = deviceId();
       const first = await collector({ DATA_DIR: data.dir, ADMIN_TOKEN });
       await expect(collector({ DATA_DIR: data.dir })).rejects.toThrow(/DATA_DIR/);
-      await first.inject({
-        method: 'POST',
-        url: '/v1/events',
-        headers: { 'x-device-fingerprint': id },
-        payload: eventsBody(2),
-      });
+      await sendPageviews(first, id, 2);
       const detail = (app: FastifyInstance) =>
         app
           .inject({ url: `/v1/admin/devices/${id}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })

@@ -184,21 +184,15 @@ describe.runIf(hasServices('redis', 'postgres'))('erasure on Redis and Postgres'
     const bad = await app.inject({ method: 'DELETE', url: '/v1/admin/devices/short', headers: admin });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().code).toBe('DL_INVALID_DEVICE_ID');
-    const ctl = await app.inject({ method: 'DELETE', url: '/v1/admin/users/a%01b', headers: admin });
+    const eraseUser = (path: string) =>
+      app.inject({ method: 'DELETE', url: `/v1/admin/users/${path}`, headers: admin });
+    const ctl = await eraseUser('a%01b');
     expect(ctl.statusCode).toBe(400);
     expect(ctl.json().code).toBe('DL_INVALID_USER_ID');
-    const long = await app.inject({
-      method: 'DELETE',
-      url: `/v1/admin/users/${'u'.repeat(257)}`,
-      headers: admin,
-    });
+    const long = await eraseUser('u'.repeat(257));
     expect(long.statusCode).toBe(400);
     expect(long.json().code).toBe('DL_INVALID_USER_ID');
-    const huge = await app.inject({
-      method: 'DELETE',
-      url: `/v1/admin/users/${'u'.repeat(2000)}`,
-      headers: admin,
-    });
+    const huge = await eraseUser('u'.repeat(2000));
     expect(huge.statusCode).toBeGreaterThanOrEqual(400);
     expect(huge.statusCode).toBeLessThan(500);
     expect(huge.json().code).toMatch(/^DL_/);

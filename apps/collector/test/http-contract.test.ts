@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config/collector-config.js';
-import { ADMIN_TOKEN, deviceId, eventsBody, tempDataDir } from './support/collector.js';
+import { ADMIN_TOKEN, deviceId, eventsBody, sendPageviews, tempDataDir } from './support/collector.js';
 
 const SERVER = fileURLToPath(new URL('../dist/server.js', import.meta.url));
 
@@ -91,12 +91,7 @@ describe('the embedded collector', () => {
 
   it('answers the live session with ISO 8601 times', async () => {
     const d = deviceId();
-    await app.inject({
-      method: 'POST',
-      url: '/v1/events',
-      headers: { 'x-device-fingerprint': d },
-      payload: eventsBody(1),
-    });
+    await sendPageviews(app, d, 1);
     const session = (await app.inject({ url: '/v1/session', headers: { 'x-device-fingerprint': d } })).json();
     expect(session.session.firstSeen).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     const admin = (

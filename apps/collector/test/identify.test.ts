@@ -2,7 +2,7 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { waitFor } from '@devicelink/test-env';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, deviceId, eventsBody, useCollector } from './support/collector.js';
+import { ADMIN_TOKEN, deviceId, eventsBody, sendPageviews, useCollector } from './support/collector.js';
 import { claims, jwksServer, signJwt } from './support/jwt.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-0123';
@@ -35,12 +35,7 @@ describe('identify with an HS256 secret', () => {
 
   it('a valid token links the device sessions, shown in the admin detail', async () => {
     const d = deviceId();
-    await ctx.app.inject({
-      method: 'POST',
-      url: '/v1/events',
-      headers: { 'x-device-fingerprint': d },
-      payload: eventsBody(2),
-    });
+    await sendPageviews(ctx.app, d, 2);
     const res = await identify(ctx.app, good(), d);
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ userId: 'user-1', deviceId: d });
@@ -55,12 +50,7 @@ describe('identify with an HS256 secret', () => {
 
   it('the same call again answers 200 and adds no link', async () => {
     const d = deviceId();
-    await ctx.app.inject({
-      method: 'POST',
-      url: '/v1/events',
-      headers: { 'x-device-fingerprint': d },
-      payload: eventsBody(1),
-    });
+    await sendPageviews(ctx.app, d, 1);
     expect((await identify(ctx.app, good(), d)).statusCode).toBe(200);
     const again = await identify(ctx.app, good(), d);
     expect(again.statusCode).toBe(200);
@@ -181,33 +171,27 @@ describe('identify with a JWKS served by a local server', () => {
   });
   afterAll(() => jwks.close());
   const ctx = useCollector('identify', () => ({ ADMIN_TOKEN, JWT_JWKS_URL: jwks.url }));
+  /** Identifies a fresh device with `token`. */
+  const identifyWith = (token: string) => identify(ctx.app, token, deviceId());
 
   it('accepts a token whose kid is in the JWKS', async () => {
-    const res = await identify(
-      ctx.app,
-      signJwt('RS256', claims(), jwks.privateKey, { kid: 'key-1' }),
-      deviceId(),
-    );
+    const res = await identifyWith(signJwt('RS256', claims(), jwks.privateKey, { kid: 'key-1' }));
     expect(res.statusCode).toBe(200);
   });
 
   it('refuses a token without kid', async () => {
-    const res = await identify(ctx.app, signJwt('RS256', claims(), jwks.privateKey), deviceId());
+    const res = await identifyWith(signJwt('RS256', claims(), jwks.privateKey));
     expect(res.statusCode).toBe(401);
     expect(res.json().code).toBe('DL_TOKEN_INVALID');
   });
 
   it('refuses a token with an unknown kid', async () => {
-    const res = await identify(
-      ctx.app,
-      signJwt('RS256', claims(), jwks.privateKey, { kid: 'nope' }),
-      deviceId(),
-    );
+    const res = await identifyWith(signJwt('RS256', claims(), jwks.privateKey, { kid: 'nope' }));
     expect(res.statusCode).toBe(401);
   });
 
   it('refuses alg none even with a known kid', async () => {
-    const res = await identify(ctx.app, signJwt('none', claims(), undefined, { kid: 'key-1' }), deviceId());
+    const res = await identifyWith(signJwt('none', claims(), undefined, { kid: 'key-1' }));
     expect(res.statusCode).toBe(401);
   });
 });

@@ -83,17 +83,24 @@ describe('JWKS fetches of a collector', () => {
   afterAll(() => jwks.close());
   const ctx = useCollector('jwks', () => ({ JWT_JWKS_URL: jwks.url }));
   const randomKid = () => signJwt('RS256', claims(), jwks.privateKey, { kid: randomUUID() });
+  /** Waits for the key set's start-up fetch; the fetch count then. */
+  const startupFetches = async () => {
+    await waitFor(() => jwks.fetches() >= 1, { what: 'the start-up fetch' });
+    return jwks.fetches();
+  };
+  /** One page view with `token` as the bearer. */
+  const eventsAs = (token: string) =>
+    ctx.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { authorization: `Bearer ${token}` },
+      payload: eventsBody(1),
+    });
 
   it('50 tokens with random kids on /v1/events fetch nothing and count as anonymous', async () => {
-    await waitFor(() => jwks.fetches() >= 1, { what: 'the start-up fetch' });
-    const before = jwks.fetches();
+    const before = await startupFetches();
     for (let i = 0; i < 50; i++) {
-      const res = await ctx.app.inject({
-        method: 'POST',
-        url: '/v1/events',
-        headers: { authorization: `Bearer ${randomKid()}` },
-        payload: eventsBody(1),
-      });
+      const res = await eventsAs(randomKid());
       expect(res.statusCode).toBe(202);
       expect(res.json().userId).toBeUndefined();
     }
@@ -101,23 +108,16 @@ describe('JWKS fetches of a collector', () => {
   });
 
   it('a token whose key is in hand is the user on /v1/events, without a fetch', async () => {
-    await waitFor(() => jwks.fetches() >= 1, { what: 'the start-up fetch' });
-    const before = jwks.fetches();
-    const res = await ctx.app.inject({
-      method: 'POST',
-      url: '/v1/events',
-      headers: {
-        authorization: `Bearer ${signJwt('RS256', claims({ sub: 'user-3' }), jwks.privateKey, { kid: 'key-1' })}`,
-      },
-      payload: eventsBody(1),
-    });
+    const before = await startupFetches();
+    const res = await eventsAs(
+      signJwt('RS256', claims({ sub: 'user-3' }), jwks.privateKey, { kid: 'key-1' }),
+    );
     expect(res.json()).toMatchObject({ tracked: true, userId: 'user-3' });
     expect(jwks.fetches()).toBe(before);
   });
 
   it('50 identify calls with random kids right after start cost no fetch (the set is fresh) and are 401', async () => {
-    await waitFor(() => jwks.fetches() >= 1, { what: 'the start-up fetch' });
-    const before = jwks.fetches();
+    const before = await startupFetches();
     for (let i = 0; i < 50; i++) {
       const res = await ctx.app.inject({
         method: 'POST',

@@ -23,7 +23,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config/collector-config.js';
-import { ADMIN_TOKEN, deviceId, eventsBody } from './support/collector.js';
+import { ADMIN_TOKEN, deviceId, eventsBody, sendPageviews } from './support/collector.js';
 import { claims, signJwt } from './support/jwt.js';
 
 const SECRET = 'openapi-conformance-secret-0123456789abc';
@@ -119,12 +119,7 @@ describe.runIf(hasServices('redis', 'postgres'))('the OpenAPI document and the s
     });
     doc = (await apps.main.inject({ url: '/docs/json' })).json();
     // A device the admin detail knows (its live session).
-    const seen = await apps.main.inject({
-      method: 'POST',
-      url: '/v1/events',
-      headers: { 'x-device-fingerprint': known },
-      payload: eventsBody(1),
-    });
+    const seen = await sendPageviews(apps.main, known, 1);
     expect(seen.statusCode).toBe(202);
     // Known to Postgres too: the identify case below ends its live session before the admin read, so
     // the read must not depend on the persister having run by then.

@@ -1,7 +1,7 @@
 import { waitFor } from '@devicelink/test-env';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, deviceId, eventsBody, useCollector } from './support/collector.js';
+import { ADMIN_TOKEN, deviceId, sendPageviews, useCollector } from './support/collector.js';
 import { claims, signJwt } from './support/jwt.js';
 
 const SECRET = 'operations-test-secret-long-enough-0123';
@@ -47,12 +47,7 @@ describe('metrics and the OpenAPI document', () => {
 
   it('/metrics parses as Prometheus text with requests, events, queue depth, lag, conversions and Postgres up', async () => {
     const d = deviceId();
-    await ctx.app.inject({
-      method: 'POST',
-      url: '/v1/events',
-      headers: { 'x-device-fingerprint': d },
-      payload: eventsBody(3),
-    });
+    await sendPageviews(ctx.app, d, 3);
     await ctx.app.inject({
       method: 'POST',
       url: '/v1/identify',

@@ -86,6 +86,25 @@ describe.runIf(hasServices('redis', 'postgres'))('persister processes sharing th
             'select count(*)::int as n from (select event_id from page_views group by event_id having count(*) > 1) d',
           )
         ).rows[0].n as number,
+      /** Waits until two persisters own partitions and none is unowned (and `also` holds); the /readyz answer. */
+      async bothOwning(also: (r: Readyz) => boolean = () => true): Promise<Readyz> {
+        return waitFor(
+          async () => {
+            const r = await this.readyz();
+            return byOwner(r).size === 2 && !byOwner(r).has(null) && also(r) ? r : null;
+          },
+          { what: 'both persisters owning partitions', timeoutMs: 60_000 },
+        );
+      },
+      /** Stops the load, waits until every accepted event is persisted, and checks none is there twice. */
+      async stopLoadAndSettle(): Promise<void> {
+        await this.stopLoad();
+        await waitFor(async () => (await this.persisted()) === accepted.length, {
+          what: 'every accepted event persisted',
+          timeoutMs: 60_000,
+        });
+        expect(await this.duplicates()).toBe(0);
+      },
       redis: services.redis!,
       prefix: services.prefix,
     };
@@ -124,12 +143,7 @@ describe.runIf(hasServices('redis', 'postgres'))('persister processes sharing th
 
     s.startLoad();
     await waitFor(() => s.accepted.length >= 300, { what: '300 accepted', timeoutMs: 60_000 });
-    await s.stopLoad();
-    await waitFor(async () => (await s.persisted()) === s.accepted.length, {
-      what: 'every accepted event persisted',
-      timeoutMs: 60_000,
-    });
-    expect(await s.duplicates()).toBe(0);
+    await s.stopLoadAndSettle();
   });
 
   test("a frozen persister's partitions move to the other, and once resumed it commits nothing it no longer owns", async ({
@@ -139,13 +153,7 @@ describe.runIf(hasServices('redis', 'postgres'))('persister processes sharing th
     const s = await setUp(services, cleanup);
     const frozen = await s.start('persist');
     const alive = await s.start('persist');
-    const split = await waitFor(
-      async () => {
-        const r = await s.readyz();
-        return byOwner(r).size === 2 && !byOwner(r).has(null) && r.persisters.length === 2 ? r : null;
-      },
-      { what: 'both persisters owning partitions', timeoutMs: 60_000 },
-    );
+    const split = await s.bothOwning((r) => r.persisters.length === 2);
     const frozenMember = memberOf(frozen, split)!;
     const aliveMember = memberOf(alive, split)!;
     s.startLoad();
@@ -179,12 +187,7 @@ describe.runIf(hasServices('redis', 'postgres'))('persister processes sharing th
       },
       { what: 'the resumed persister owning half again', timeoutMs: 60_000 },
     );
-    await s.stopLoad();
-    await waitFor(async () => (await s.persisted()) === s.accepted.length, {
-      what: 'every accepted event persisted',
-      timeoutMs: 60_000,
-    });
-    expect(await s.duplicates()).toBe(0);
+    await s.stopLoadAndSettle();
   });
 
   test("a killed persister's pending entries are taken over and its consumer names removed", async ({
@@ -194,13 +197,7 @@ describe.runIf(hasServices('redis', 'postgres'))('persister processes sharing th
     const s = await setUp(services, cleanup);
     const killed = await s.start('persist');
     const survivor = await s.start('persist');
-    await waitFor(
-      async () => {
-        const r = await s.readyz();
-        return byOwner(r).size === 2 && !byOwner(r).has(null) ? r : null;
-      },
-      { what: 'both persisters owning partitions', timeoutMs: 60_000 },
-    );
+    await s.bothOwning();
     s.startLoad();
     await waitFor(() => s.accepted.length >= 200, { what: '200 accepted', timeoutMs: 60_000 });
     await killed.kill();
@@ -211,12 +208,7 @@ describe.runIf(hasServices('redis', 'postgres'))('persister processes sharing th
       },
       { what: "the killed persister's partitions moved", timeoutMs: 60_000, intervalMs: 200 },
     );
-    await s.stopLoad();
-    await waitFor(async () => (await s.persisted()) === s.accepted.length, {
-      what: 'every accepted event persisted',
-      timeoutMs: 60_000,
-    });
-    expect(await s.duplicates()).toBe(0);
+    await s.stopLoadAndSettle();
     const member = memberOf(survivor, await s.readyz());
     for (let p = 0; p < PARTITIONS; p++) {
       const consumers = (await s.redis.xinfo('CONSUMERS', `${s.prefix}{p${p}}:q`, 'persist')) as unknown[][];

@@ -1,17 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { deviceId, eventsBody, useCollector } from './support/collector.js';
+import { deviceId, eventsBody, sendPageviews, useCollector } from './support/collector.js';
 
 describe('debug, health and CORS routes', () => {
   const ctx = useCollector('routes', { DEBUG_ROUTES: 'true', CORS_ORIGINS: 'https://shop.test' });
+  const eventsFrom = (origin: string) =>
+    ctx.app.inject({ method: 'POST', url: '/v1/events', headers: { origin }, payload: eventsBody(1) });
 
   it('GET /v1/session shows the caller device and its live session', async () => {
     const d = deviceId();
-    await ctx.app.inject({
-      method: 'POST',
-      url: '/v1/events',
-      headers: { 'x-device-fingerprint': d },
-      payload: eventsBody(2),
-    });
+    await sendPageviews(ctx.app, d, 2);
     const res = await ctx.app.inject({ url: '/v1/session', headers: { 'x-device-fingerprint': d } });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({
@@ -35,23 +32,13 @@ describe('debug, health and CORS routes', () => {
   });
 
   it('refuses events from an origin not in CORS_ORIGINS with 403 DL_ORIGIN_REFUSED', async () => {
-    const res = await ctx.app.inject({
-      method: 'POST',
-      url: '/v1/events',
-      headers: { origin: 'https://evil.test' },
-      payload: eventsBody(1),
-    });
+    const res = await eventsFrom('https://evil.test');
     expect(res.statusCode).toBe(403);
     expect(res.json().code).toBe('DL_ORIGIN_REFUSED');
   });
 
   it('answers a listed origin with credentials and the device header exposed', async () => {
-    const res = await ctx.app.inject({
-      method: 'POST',
-      url: '/v1/events',
-      headers: { origin: 'https://shop.test' },
-      payload: eventsBody(1),
-    });
+    const res = await eventsFrom('https://shop.test');
     expect(res.statusCode).toBe(202);
     expect(res.headers['access-control-allow-origin']).toBe('https://shop.test');
     expect(res.headers['access-control-allow-credentials']).toBe('true');

@@ -68,6 +68,13 @@ async function registered(h: StoreHarness, entry: string, network: string): Prom
 }
 
 /** A just-minted id's evidence. */
+/** A device registered on a fresh entry and network, and an id minted after it there (`result`: its answer). */
+async function joinedPair(h: StoreHarness) {
+  const [entry, network] = [key(), key()];
+  const owner = await registered(h, entry, network);
+  return { entry, network, owner, ...(await minted(h, entry, network)) };
+}
+
 async function minted(h: StoreHarness, entry: string, network: string) {
   const deviceId = idOf(h);
   await h.store.noteMinted(deviceId);
@@ -81,9 +88,7 @@ export function deviceIdentityContract(name: string, make: MakeHarness): void {
 
     it('a just-minted id with the fingerprint of exactly one device on its network is joined to it, never told its id', async () => {
       const h = await fresh();
-      const [entry, network] = [key(), key()];
-      const owner = await registered(h, entry, network);
-      const { deviceId, result } = await minted(h, entry, network);
+      const { entry, network, owner, deviceId, result } = await joinedPair(h);
       // The answer names no device: no client can obtain another's id this way.
       expect(result).toEqual({ status: 'joined' });
       expect(await identityRecords(h, deviceId)).toEqual([
@@ -131,9 +136,7 @@ export function deviceIdentityContract(name: string, make: MakeHarness): void {
 
     it("the joined-to device's own request revokes the join and marks the fingerprint shared", async () => {
       const h = await fresh();
-      const [entry, network] = [key(), key()];
-      const owner = await registered(h, entry, network);
-      const { deviceId } = await minted(h, entry, network);
+      const { entry, network, owner, deviceId } = await joinedPair(h);
       await later(h);
       // The other browser still exists: these were twins.
       expect(await h.store.touch(touchInput(owner))).toMatchObject({ status: 'ok' });
@@ -217,9 +220,7 @@ export function deviceIdentityContract(name: string, make: MakeHarness): void {
 
     it('withdrawn consent deletes the entry at both ends and queues forget-edges in both partitions', async () => {
       const h = await fresh();
-      const [entry, network] = [key(), key()];
-      const owner = await registered(h, entry, network);
-      const { deviceId } = await minted(h, entry, network);
+      const { entry, network, owner, deviceId } = await joinedPair(h);
       await identityRecords(h, deviceId);
       await h.store.withdrawRecovery(deviceId);
       for (const id of [deviceId, owner]) {
@@ -236,9 +237,7 @@ export function deviceIdentityContract(name: string, make: MakeHarness): void {
 
     it('erasing the joined-to device deletes the entry and the claimant loses its join, not its data', async () => {
       const h = await fresh();
-      const [entry, network] = [key(), key()];
-      const owner = await registered(h, entry, network);
-      const { deviceId } = await minted(h, entry, network);
+      const { entry, network, owner, deviceId } = await joinedPair(h);
       await h.store.touch(touchInput(deviceId));
       await h.store.erase(owner);
       expect(await h.store.session(deviceId)).not.toBeNull();
@@ -252,9 +251,7 @@ export function deviceIdentityContract(name: string, make: MakeHarness): void {
 
     it('erasing the claimant deletes the entry it joined through (both ends) and leaves the owner', async () => {
       const h = await fresh();
-      const [entry, network] = [key(), key()];
-      const owner = await registered(h, entry, network);
-      const { deviceId } = await minted(h, entry, network);
+      const { entry, network, owner, deviceId } = await joinedPair(h);
       await h.store.erase(deviceId);
       const left = await h.keysOf(deviceId);
       if (left) expect(left.filter((k) => !k.includes(':t:'))).toEqual([]);

@@ -93,24 +93,23 @@ export function deviceStoreContract(name: string, make: MakeHarness): void {
       });
     });
 
-    it('a page view after the idle timeout starts a new session id', async () => {
-      const h = await fresh({ sessionIdleSeconds: 1, sessionMaxSeconds: 3600 });
+    it.each([
+      {
+        name: 'a page view after the idle timeout starts a new session id',
+        options: { sessionIdleSeconds: 1, sessionMaxSeconds: 3600 },
+        what: 'idle expiry',
+      },
+      {
+        name: 'a page view after the maximum age starts a new session id even while active',
+        options: { sessionIdleSeconds: 3600, sessionMaxSeconds: 1 },
+        what: 'max-age expiry',
+      },
+    ])('$name', async ({ options, what }) => {
+      const h = await fresh(options);
       const deviceId = newDeviceId();
       const first = await h.store.touch(touchInput(deviceId));
       h.passTime(1500);
-      await waitFor(async () => (await h.store.session(deviceId)) === null, { what: 'idle expiry' });
-      const next = await h.store.touch(touchInput(deviceId));
-      expect(next).toMatchObject({ status: 'ok', newSession: true, session: { pagesVisited: 1 } });
-      if (first.status !== 'ok' || next.status !== 'ok') return;
-      expect(next.session.sessionId).not.toBe(first.session.sessionId);
-    });
-
-    it('a page view after the maximum age starts a new session id even while active', async () => {
-      const h = await fresh({ sessionIdleSeconds: 3600, sessionMaxSeconds: 1 });
-      const deviceId = newDeviceId();
-      const first = await h.store.touch(touchInput(deviceId));
-      h.passTime(1500);
-      await waitFor(async () => (await h.store.session(deviceId)) === null, { what: 'max-age expiry' });
+      await waitFor(async () => (await h.store.session(deviceId)) === null, { what });
       const next = await h.store.touch(touchInput(deviceId));
       expect(next).toMatchObject({ status: 'ok', newSession: true, session: { pagesVisited: 1 } });
       if (first.status !== 'ok' || next.status !== 'ok') return;

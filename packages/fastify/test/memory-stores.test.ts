@@ -3,21 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { partitionOf } from '@devicelink/protocol';
 import { waitFor } from '@devicelink/test-env';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../src/memory/memory-store.js';
 import { appendForTest } from '../src/testing.js';
 import { drain, newDeviceId, pageview, touchInput } from './store-harness.js';
+import { useTempFiles } from './temp-files.js';
 
 describe('memory stores', () => {
-  const dirs: string[] = [];
-  const journal = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dl-journal-'));
-    dirs.push(dir);
-    return join(dir, 'queue.jsonl');
-  };
-  afterEach(() => {
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
+  const files = useTempFiles('journal');
+  const journal = () => files('queue.jsonl');
 
   it('replays unacknowledged records from the journal after a crash, and not the acknowledged ones', async () => {
     const journalPath = journal();
@@ -137,15 +131,8 @@ describe('memory journal under steady traffic', () => {
 });
 
 describe('the memory store snapshot of live sessions', () => {
-  const dirs: string[] = [];
-  const snapshotFile = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dl-snapshot-'));
-    dirs.push(dir);
-    return join(dir, 'sessions.snapshot');
-  };
-  afterEach(() => {
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
+  const files = useTempFiles('snapshot');
+  const snapshotFile = () => files('sessions.snapshot');
 
   it('a store restarted after close continues the live session: same id, page count going on', async () => {
     const snapshotPath = snapshotFile();

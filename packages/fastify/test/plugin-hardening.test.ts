@@ -1,16 +1,13 @@
 /**
  * Regression tests of the plugin's hardening: each test is named for what broke.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { DEVICE_COOKIE, isValidDeviceId } from '@devicelink/protocol';
-import { hasServices, testEnv, waitFor } from '@devicelink/test-env';
+import { hasServices, waitFor } from '@devicelink/test-env';
 import fastifyCookie from '@fastify/cookie';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type CookieEdge,
   createMemoryStore,
@@ -21,13 +18,16 @@ import { clientDeviceId } from '../src/plugin/client-device-id.js';
 import { QueueFullError } from '../src/store/store-errors.js';
 import { appendForTest } from '../src/testing.js';
 import { buildTestApp, COOKIE_ID, eventsBody, HEADER_ID, setCookies } from './plugin-app.js';
-import { redisHarness, singleNode } from './redis-harness.js';
-import { drain, harnessOf, type MakeHarness, newDeviceId, pageview, touchInput } from './store-harness.js';
-
-const memoryHarness: MakeHarness = async () => {
-  const store = createMemoryStore();
-  return harnessOf(store, { passTime() {}, keysOf: async () => null, close: () => store.close() });
-};
+import { redisHarness, useSingleNode } from './redis-harness.js';
+import {
+  drain,
+  type MakeHarness,
+  memoryHarness,
+  newDeviceId,
+  pageview,
+  touchInput,
+} from './store-harness.js';
+import { useTempFiles } from './temp-files.js';
 
 function edgeSuite(name: string, make: () => MakeHarness): void {
   describe(`edge records on ${name}`, () => {
@@ -69,14 +69,8 @@ function edgeSuite(name: string, make: () => MakeHarness): void {
 edgeSuite('the memory store', () => memoryHarness);
 
 describe.runIf(hasServices('redis'))('Redis', () => {
-  let redis: Redis;
-  beforeAll(() => {
-    redis = singleNode(testEnv.redisUrl!);
-  });
-  afterAll(async () => {
-    await redis.quit();
-  });
-  edgeSuite('Redis', () => redisHarness(() => redis));
+  const redis = useSingleNode();
+  edgeSuite('Redis', () => redisHarness(redis));
 });
 
 /** A host app with a login route as the README shows it (convert with clientDeviceId). */
@@ -241,15 +235,8 @@ describe("the device cookie under an app's @fastify/cookie parseOptions", () => 
 });
 
 describe('the embedded queue', () => {
-  const dirs: string[] = [];
-  const journal = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dl-hardening-'));
-    dirs.push(dir);
-    return join(dir, 'queue.jsonl');
-  };
-  afterAll(() => {
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
+  const files = useTempFiles('hardening');
+  const journal = () => files('queue.jsonl');
 
   it('is bounded by maxQueued: beyond it a touch throws QueueFullError and counts nothing (it grew until out of memory)', async () => {
     const stores = createMemoryStore({ maxQueued: 3, partitions: 1 });

@@ -3,13 +3,12 @@
  * same visitor alike; after a run of every kind of request, no store key or value holds the raw IP
  * (memory store: everything it hands out; Redis: a SCAN of the test prefix and every value).
  */
-import { hasServices, testEnv, uniquePrefix, waitFor } from '@devicelink/test-env';
+import { hasServices, uniquePrefix, waitFor } from '@devicelink/test-env';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createMemoryStore, createRedisStore, type DeviceAdmin, type DeviceStore } from '../src/index.js';
 import { buildTestApp, COOKIE_ID, eventsBody, HEADER_ID } from './plugin-app.js';
-import { scanPrefix, singleNode } from './redis-harness.js';
+import { scanPrefix, useSingleNode } from './redis-harness.js';
 
 const IP = '198.51.100.73';
 const visitor = {
@@ -129,39 +128,34 @@ suite('on the memory store', async () => {
 });
 
 describe.runIf(hasServices('redis'))('on Redis', () => {
-  let redis: Redis;
   const prefixes: string[] = [];
-  beforeAll(() => {
-    redis = singleNode(testEnv.redisUrl!);
-  });
-  afterAll(async () => {
-    for (const p of prefixes) for (const key of await scanPrefix(redis, p)) await redis.del(key);
-    await redis.quit();
-  });
+  const redis = useSingleNode(() => prefixes);
 
   suite('a single node', async () => {
     const prefix = uniquePrefix('plugin-privacy');
     prefixes.push(prefix);
-    const store = await createRedisStore(redis, { prefix, partitions: 8 });
+    const store = await createRedisStore(redis(), { prefix, partitions: 8 });
     return {
       store,
       async dump() {
         const out: unknown[] = [];
-        for (const key of await scanPrefix(redis, prefix)) {
-          const type = await redis.type(key);
+        for (const key of await scanPrefix(redis(), prefix)) {
+          const type = await redis().type(key);
           const value =
             type === 'string'
-              ? await redis.getBuffer(key).then((b) => [b?.toString('utf8'), b?.toString('base64')])
+              ? await redis()
+                  .getBuffer(key)
+                  .then((b) => [b?.toString('utf8'), b?.toString('base64')])
               : type === 'hash'
-                ? await redis.hgetall(key)
+                ? await redis().hgetall(key)
                 : type === 'zset'
-                  ? await redis.zrange(key, 0, -1, 'WITHSCORES')
+                  ? await redis().zrange(key, 0, -1, 'WITHSCORES')
                   : type === 'stream'
-                    ? await redis.xrange(key, '-', '+')
+                    ? await redis().xrange(key, '-', '+')
                     : type === 'set'
-                      ? await redis.smembers(key)
+                      ? await redis().smembers(key)
                       : type === 'list'
-                        ? await redis.lrange(key, 0, -1)
+                        ? await redis().lrange(key, 0, -1)
                         : `unknown type ${type}`;
           out.push(key, value);
         }

@@ -4,14 +4,13 @@
  * one): against the memory store and, when available, against Redis (keys scanned).
  */
 import { DEVICE_COOKIE, isValidDeviceId } from '@devicelink/protocol';
-import { hasServices, testEnv, uniquePrefix } from '@devicelink/test-env';
+import { hasServices, uniquePrefix } from '@devicelink/test-env';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createMemoryStore, createRedisStore, type DeviceStore } from '../src/index.js';
 import { buildTestApp } from './plugin-app.js';
-import { scanPrefix, singleNode } from './redis-harness.js';
+import { scanPrefix, useSingleNode } from './redis-harness.js';
 
 const ID_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-';
 // Header-safe text (printable ASCII): what can actually arrive in an HTTP header.
@@ -130,18 +129,11 @@ describe('the plugin against any client input', () => {
 });
 
 describe.runIf(hasServices('redis'))('the plugin against any client input, on Redis', () => {
-  let redis: Redis;
   const prefix = uniquePrefix('plugin-prop');
-  beforeAll(() => {
-    redis = singleNode(testEnv.redisUrl!);
-  });
-  afterAll(async () => {
-    for (const key of await scanPrefix(redis, prefix)) await redis.del(key);
-    await redis.quit();
-  });
+  const redis = useSingleNode(() => [prefix]);
 
   it('creates Redis keys only from valid ids', async () => {
-    const stores = await createRedisStore(redis, {
+    const stores = await createRedisStore(redis(), {
       prefix,
       partitions: 8,
     });
@@ -155,7 +147,7 @@ describe.runIf(hasServices('redis'))('the plugin against any client input, on Re
     } finally {
       await app.close();
     }
-    const keys = await scanPrefix(redis, prefix);
+    const keys = await scanPrefix(redis(), prefix);
     const deviceKeys = keys
       .map((k) => /\{p\d+\}:[a-z]:(.*)$/.exec(k.slice(prefix.length))?.[1])
       .filter((id): id is string => id !== undefined);

@@ -22,6 +22,12 @@ async function app(...args: Parameters<typeof buildTestApp>) {
 afterEach(async () => {
   await Promise.all(apps.splice(0).map((a) => a.close()));
 });
+/** An app on a fresh memory store whose `recordEdge` is watched. */
+async function appWatchingEdges() {
+  const stores = createMemoryStore();
+  const recordEdge = vi.spyOn(stores, 'recordEdge');
+  return { stores, recordEdge, a: await app({ store: stores }) };
+}
 
 describe('tiered lookup', () => {
   it('takes a valid X-Device-Fingerprint header as the id, source "header"', async () => {
@@ -139,9 +145,7 @@ describe('response on device work', () => {
   });
 
   it('sets no id, cookie or edge on an error answer such as a refused body', async () => {
-    const stores = createMemoryStore();
-    const recordEdge = vi.spyOn(stores, 'recordEdge');
-    const a = await app({ store: stores });
+    const { stores, recordEdge, a } = await appWatchingEdges();
     const res = await a.inject({
       method: 'POST',
       url: '/v1/events',
@@ -335,9 +339,7 @@ async function allQueued(store: ReturnType<typeof createMemoryStore>) {
 
 describe('edges and the fresh flag', () => {
   it('lets a differing valid non-fresh header win, rewrites the cookie and records a cookie edge', async () => {
-    const stores = createMemoryStore();
-    const recordEdge = vi.spyOn(stores, 'recordEdge');
-    const a = await app({ store: stores });
+    const { stores, recordEdge, a } = await appWatchingEdges();
     const res = await a.inject({
       url: '/v1/session',
       headers: { 'x-device-fingerprint': HEADER_ID },
@@ -354,9 +356,7 @@ describe('edges and the fresh flag', () => {
   });
 
   it('a fresh id yields to the cookie on every request (header or beacon) and never rewrites it', async () => {
-    const stores = createMemoryStore();
-    const recordEdge = vi.spyOn(stores, 'recordEdge');
-    const a = await app({ store: stores });
+    const { stores, recordEdge, a } = await appWatchingEdges();
     const requests = [
       { url: '/v1/session', headers: { 'x-device-fingerprint': HEADER_ID, 'x-device-fresh': '1' } },
       {

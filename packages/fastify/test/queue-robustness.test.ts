@@ -3,37 +3,21 @@
  * partition, and a call made only of duplicates never starts an empty session (memory and Redis).
  */
 import { partitionOf } from '@devicelink/protocol';
-import { hasServices, testEnv, uniquePrefix, waitFor } from '@devicelink/test-env';
-import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryStore } from '../src/memory/memory-store.js';
+import { hasServices, uniquePrefix, waitFor } from '@devicelink/test-env';
+import { afterEach, describe, expect, it } from 'vitest';
 import { RedisKeys } from '../src/redis/redis-keys.js';
 import type { PoisonEntry } from '../src/redis/redis-queue.js';
 import { createRedisStore } from '../src/redis/redis-store.js';
-import { redisHarness, scanPrefix, singleNode } from './redis-harness.js';
+import { redisHarness, scanPrefix, useSingleNode } from './redis-harness.js';
 import {
   drain,
-  harnessOf,
   type MakeHarness,
+  memoryHarness,
   newDeviceId,
   pageview,
   type StoreHarness,
   touchInput,
 } from './store-harness.js';
-
-const memory: MakeHarness = async (o = {}) => {
-  let now = Date.now();
-  const store = createMemoryStore({ ...o, now: () => now });
-  return harnessOf(store, {
-    passTime(ms) {
-      now += ms;
-    },
-    async keysOf() {
-      return null;
-    },
-    close: () => store.close(),
-  });
-};
 
 /** The duplicate-only rule, written once for every store (contract style). */
 function duplicateOnlySuite(name: string, make: () => MakeHarness): void {
@@ -99,24 +83,18 @@ function duplicateOnlySuite(name: string, make: () => MakeHarness): void {
   });
 }
 
-duplicateOnlySuite('memory', () => memory);
+duplicateOnlySuite('memory', () => memoryHarness);
 
 describe.runIf(hasServices('redis'))('Redis queue robustness', () => {
-  let redis: Redis;
-  beforeAll(() => {
-    redis = singleNode(testEnv.redisUrl!);
-  });
-  afterAll(async () => {
-    await redis.quit();
-  });
+  const redis = useSingleNode();
 
-  duplicateOnlySuite('Redis single node', () => redisHarness(() => redis));
+  duplicateOnlySuite('Redis single node', () => redisHarness(redis));
 
   describe('undecodable stream entries', () => {
     const prefixes: string[] = [];
     afterEach(async () => {
       for (const prefix of prefixes.splice(0)) {
-        for (const key of await scanPrefix(redis, prefix)) await redis.del(key);
+        for (const key of await scanPrefix(redis(), prefix)) await redis().del(key);
       }
     });
 
@@ -124,7 +102,7 @@ describe.runIf(hasServices('redis'))('Redis queue robustness', () => {
       const prefix = uniquePrefix('poison');
       prefixes.push(prefix);
       const dropped: PoisonEntry[] = [];
-      const stores = await createRedisStore(redis, {
+      const stores = await createRedisStore(redis(), {
         prefix,
         partitions: 4,
         onPoisonEntry: (entry) => dropped.push(entry),
@@ -140,7 +118,7 @@ describe.runIf(hasServices('redis'))('Redis queue robustness', () => {
       const stream = keys.stream(partition);
       // Group first, so the raw entries are unread entries of the group like any other.
       expect(await stores.read(partition, 'c1', 10)).toEqual([]);
-      const badId = await redis.xadd(stream, '*', 'r', '{not json');
+      const badId = await redis().xadd(stream, '*', 'r', '{not json');
       await stores.touch(touchInput(deviceId, [pageview(), pageview()]));
 
       const entries = await stores.read(partition, 'c1', 10);
@@ -148,7 +126,7 @@ describe.runIf(hasServices('redis'))('Redis queue robustness', () => {
       expect(dropped).toHaveLength(1);
       expect(dropped[0]).toMatchObject({ partition, id: badId, fields: ['r', '{not json'] });
       expect(dropped[0]!.error).toBeInstanceOf(Error);
-      expect(await redis.xrange(stream, badId!, badId!)).toEqual([]);
+      expect(await redis().xrange(stream, badId!, badId!)).toEqual([]);
       expect(await stores.depth(partition)).toBe(2);
     });
 
@@ -157,9 +135,9 @@ describe.runIf(hasServices('redis'))('Redis queue robustness', () => {
       const partition = 1;
       const stream = keys.stream(partition);
       await stores.read(partition, 'c1', 10);
-      await redis.xadd(stream, '*', 'r', JSON.stringify({ kind: 'from-the-future', x: 1 }));
-      await redis.xadd(stream, '*', 'r', JSON.stringify({ kind: 'pageview', url: '/no-id' }), 't', '1');
-      await redis.xadd(stream, '*', 'r', JSON.stringify({ kind: 'link', deviceId: 'd'.repeat(16) }));
+      await redis().xadd(stream, '*', 'r', JSON.stringify({ kind: 'from-the-future', x: 1 }));
+      await redis().xadd(stream, '*', 'r', JSON.stringify({ kind: 'pageview', url: '/no-id' }), 't', '1');
+      await redis().xadd(stream, '*', 'r', JSON.stringify({ kind: 'link', deviceId: 'd'.repeat(16) }));
 
       expect(await stores.read(partition, 'c1', 10)).toEqual([]);
       expect(dropped.map((e) => e.error.message)).toEqual([
@@ -177,9 +155,9 @@ describe.runIf(hasServices('redis'))('Redis queue robustness', () => {
       const partition = 2;
       const stream = keys.stream(partition);
       await stores.read(partition, 'c1', 10);
-      await redis.xadd(stream, '*', 'r', '[]');
+      await redis().xadd(stream, '*', 'r', '[]');
       // An older version's consumer read it raw and died before acknowledging.
-      await redis.xreadgroup('GROUP', 'persist', 'dead', 'COUNT', 10, 'STREAMS', stream, '>');
+      await redis().xreadgroup('GROUP', 'persist', 'dead', 'COUNT', 10, 'STREAMS', stream, '>');
       expect(await stores.reclaim(partition, 'c2', 0, 10)).toEqual([]);
       expect(dropped).toHaveLength(1);
       expect(await stores.depth(partition)).toBe(0);

@@ -1,12 +1,7 @@
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { deviceAdminContract } from './device-admin.contract.js';
-import { deviceIdentityContract } from './device-identity.contract.js';
-import { deviceStoreContract } from './device-store.contract.js';
-import { partitionLeasesContract } from './partition-leases.contract.js';
-import { queueConsumerContract } from './queue-consumer.contract.js';
-import { rateLimitContract } from './rate-limits.contract.js';
 import { clusterClient, redisHarness } from './redis-harness.js';
+import { storeContracts } from './store-contracts.js';
 import { newDeviceId, pageview, touchInput } from './store-harness.js';
 
 // Seeds of the three-node cluster started by redis-cluster.global-setup.ts (null: skipped, it said why).
@@ -20,27 +15,7 @@ describe.runIf(seeds !== null)('Redis Cluster (three nodes)', () => {
   afterAll(async () => {
     await cluster.quit();
   });
-  deviceStoreContract(
-    'Redis Cluster',
-    redisHarness(() => cluster),
-  );
-  deviceAdminContract(
-    'Redis Cluster',
-    redisHarness(() => cluster),
-  );
-  deviceIdentityContract(
-    'Redis Cluster',
-    redisHarness(() => cluster),
-  );
-  queueConsumerContract(
-    'Redis Cluster',
-    redisHarness(() => cluster),
-  );
-  rateLimitContract(
-    'Redis Cluster',
-    redisHarness(() => cluster),
-  );
-  partitionLeasesContract(
+  storeContracts(
     'Redis Cluster',
     redisHarness(() => cluster),
   );

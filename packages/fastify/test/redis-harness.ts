@@ -1,13 +1,34 @@
 /**
  * Harnesses for the Redis stores: a fresh key prefix per store, on one shared client per test file.
  */
-import { uniquePrefix } from '@devicelink/test-env';
+import { testEnv, uniquePrefix } from '@devicelink/test-env';
 import { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import { createRedisStore } from '../src/redis/redis-store.js';
 import { harnessOf, type MakeHarness } from './store-harness.js';
 
 /** A single-node client on `url`. */
 export const singleNode = (url: string): Redis => new Redis(url, { maxRetriesPerRequest: 3 });
+
+/**
+ * A single-node client on the run's Redis for the enclosing `describe`: opened in `beforeAll`, closed in
+ * `afterAll` after deleting every key under the prefixes `prefixes()` names then. Call the result inside tests.
+ */
+export function useSingleNode(prefixes: () => string[] = () => []): () => Redis {
+  let redis: Redis | undefined;
+  beforeAll(() => {
+    redis = singleNode(testEnv.redisUrl!);
+  });
+  afterAll(async () => {
+    if (!redis) return;
+    for (const p of prefixes()) for (const key of await scanPrefix(redis, p)) await redis.del(key);
+    await redis.quit();
+  });
+  return () => {
+    if (!redis) throw new Error('the Redis client opens in beforeAll: use it inside a test');
+    return redis;
+  };
+}
 
 /**
  * A Cluster client on comma-separated `host:port` seeds, auto-pipelining as the collector's does: the

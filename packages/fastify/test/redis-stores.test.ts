@@ -1,63 +1,55 @@
 import { randomBytes } from 'node:crypto';
 import { partitionOf } from '@devicelink/protocol';
-import { hasServices, testEnv, uniquePrefix } from '@devicelink/test-env';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasServices, uniquePrefix } from '@devicelink/test-env';
+import { describe, expect, it } from 'vitest';
 import { partitionTag } from '../src/redis/redis-keys.js';
 import { createRedisStore } from '../src/redis/redis-store.js';
 import { QueuePartitionsMismatchError } from '../src/store/store-errors.js';
-import { scanPrefix, singleNode } from './redis-harness.js';
+import { scanPrefix, useSingleNode } from './redis-harness.js';
 import { newDeviceId, pageview, touchInput } from './store-harness.js';
 
 describe.runIf(hasServices('redis'))('Redis stores on a single node', () => {
-  let redis: Redis;
   const prefixes: string[] = [];
   const prefix = () => {
     const p = uniquePrefix('fx');
     prefixes.push(p);
     return p;
   };
-  beforeAll(() => {
-    redis = singleNode(testEnv.redisUrl!);
-  });
-  afterAll(async () => {
-    for (const p of prefixes) for (const key of await scanPrefix(redis, p)) await redis.del(key);
-    await redis.quit();
-  });
+  const redis = useSingleNode(() => prefixes);
 
   it('stores the partition count at first start and refuses a different one later, naming the partitions option', async () => {
     const keyPrefix = prefix();
-    await createRedisStore(redis, { prefix: keyPrefix, partitions: 16 });
-    expect(await redis.get(`${keyPrefix}config:partitions`)).toBe('16');
-    await expect(createRedisStore(redis, { prefix: keyPrefix, partitions: 16 })).resolves.toBeDefined();
-    const refused = createRedisStore(redis, { prefix: keyPrefix, partitions: 32 });
+    await createRedisStore(redis(), { prefix: keyPrefix, partitions: 16 });
+    expect(await redis().get(`${keyPrefix}config:partitions`)).toBe('16');
+    await expect(createRedisStore(redis(), { prefix: keyPrefix, partitions: 16 })).resolves.toBeDefined();
+    const refused = createRedisStore(redis(), { prefix: keyPrefix, partitions: 32 });
     await expect(refused).rejects.toBeInstanceOf(QueuePartitionsMismatchError);
-    await expect(createRedisStore(redis, { prefix: keyPrefix, partitions: 32 })).rejects.toThrow(
+    await expect(createRedisStore(redis(), { prefix: keyPrefix, partitions: 32 })).rejects.toThrow(
       /"partitions" is 32 .* set up with 16/,
     );
   });
 
   it('refuses a partition count that is not a positive integer', async () => {
-    await expect(createRedisStore(redis, { prefix: prefix(), partitions: 0 })).rejects.toThrow(
+    await expect(createRedisStore(redis(), { prefix: prefix(), partitions: 0 })).rejects.toThrow(
       /option "partitions" must be a positive integer/,
     );
   });
 
   it('puts every key of a device under its partition tag, with an expiry on all but the stream', async () => {
     const keyPrefix = prefix();
-    const sessions = await createRedisStore(redis, { prefix: keyPrefix, partitions: 64 });
+    const sessions = await createRedisStore(redis(), { prefix: keyPrefix, partitions: 64 });
     const deviceId = newDeviceId();
     await sessions.touch(touchInput(deviceId));
     await sessions.recordEdge({ kind: 'cookie', deviceId, otherId: newDeviceId() });
     await sessions.convert(deviceId, 'u1');
     await sessions.touch(touchInput(deviceId));
     const tag = `${keyPrefix}${partitionTag(partitionOf(deviceId, 64))}:`;
-    const keys = (await scanPrefix(redis, keyPrefix)).filter((k) => !k.includes('config:'));
+    const keys = (await scanPrefix(redis(), keyPrefix)).filter((k) => !k.includes('config:'));
     expect(keys.sort()).toEqual(
       ['s', 'e', 'l', 'a', 'q'].map((k) => (k === 'q' ? `${tag}q` : `${tag}${k}:${deviceId}`)).sort(),
     );
     for (const key of keys) {
-      const ttl = await redis.pttl(key);
+      const ttl = await redis().pttl(key);
       if (key.endsWith(':q')) expect(ttl).toBe(-1);
       else expect(ttl).toBeGreaterThan(0);
     }
@@ -65,7 +57,7 @@ describe.runIf(hasServices('redis'))('Redis stores on a single node', () => {
 
   it('keeps a live session small and reports its memory and a queued event’s (MEMORY USAGE)', async () => {
     const keyPrefix = prefix();
-    const sessions = await createRedisStore(redis, { prefix: keyPrefix, partitions: 64 });
+    const sessions = await createRedisStore(redis(), { prefix: keyPrefix, partitions: 64 });
     // A FingerprintJS id (32 hex), a server-tier visitor hash (HMAC-SHA-256, base64url), 5 page views.
     const deviceId = 'f'.repeat(8) + '0123456789abcdef0123456789ab'.slice(0, 24);
     const visitorHash = 'x'.repeat(43);
@@ -74,7 +66,7 @@ describe.runIf(hasServices('redis'))('Redis stores on a single node', () => {
     );
     await sessions.touch({ ...touchInput(deviceId, events), source: 'server', visitorHash });
     const tag = `${keyPrefix}${partitionTag(partitionOf(deviceId, 64))}:`;
-    const usage = async (key: string) => Number(await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
+    const usage = async (key: string) => Number(await redis().call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
     const session = await usage(`${tag}s:${deviceId}`);
     const seen = await usage(`${tag}e:${deviceId}`);
     const stream = await usage(`${tag}q`);
@@ -96,7 +88,7 @@ describe.runIf(hasServices('redis'))('Redis stores on a single node', () => {
 
   it('reports the memory of a fingerprint entry and of the identity records of a join (MEMORY USAGE)', async () => {
     const keyPrefix = prefix();
-    const store = await createRedisStore(redis, { prefix: keyPrefix, partitions: 64 });
+    const store = await createRedisStore(redis(), { prefix: keyPrefix, partitions: 64 });
     const [owner, claimant] = [newDeviceId(), newDeviceId()];
     // Keyed hashes as the plugin makes them: 128 bits, base64url.
     const entry = randomBytes(16).toString('base64url');
@@ -105,7 +97,7 @@ describe.runIf(hasServices('redis'))('Redis stores on a single node', () => {
       await store.noteMinted(id);
       await store.recordFingerprint({ deviceId: id, entry, network });
     }
-    const usage = async (key: string) => Number(await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
+    const usage = async (key: string) => Number(await redis().call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
     const record = (id: string) => `${keyPrefix}${partitionTag(partitionOf(id, 64))}:i:${id}`;
     const [entryBytes, ownerBytes, claimantBytes] = await Promise.all([
       usage(`${keyPrefix}fp:{${entry}}`),

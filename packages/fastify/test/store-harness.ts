@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { partitionOf, uuidv7 } from '@devicelink/protocol';
 import { afterEach } from 'vitest';
+import { createMemoryStore } from '../src/memory/memory-store.js';
 import type { PageviewRecord, QueueEntry, QueueRecord } from '../src/records/queue-records.js';
 import type { CompleteStore } from '../src/store/compose-store.js';
 import type { QueuedPageview, TouchInput } from '../src/store/device-store.js';
@@ -120,3 +121,18 @@ export const userPageview = (userId: string, url = 'https://app.example/'): Page
   clientTs: null,
   serverTs: Date.now(),
 });
+
+/** A memory store per harness on an injected clock: expiry tests move the clock instead of waiting. */
+export const memoryHarness: MakeHarness = async (o = {}) => {
+  let now = Date.now();
+  const store = createMemoryStore({ ...o, now: () => now });
+  return harnessOf(store, {
+    passTime(ms) {
+      now += ms;
+    },
+    async keysOf() {
+      return null;
+    },
+    close: () => store.close(),
+  });
+};

@@ -2,13 +2,13 @@ import type { PageviewRecord, QueueEntry } from '@devicelink/fastify';
 import { uuidv7 } from '@devicelink/protocol';
 import { createTestDatabase, hasServices } from '@devicelink/test-env';
 import { Migrator, sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writePass } from '../src/batch-writer.js';
 import { createDb, type PersisterDb } from '../src/create-db.js';
 import { migrate } from '../src/migrate.js';
 import { migrationProvider } from '../src/migrations/index.js';
 import { ensurePageViewPartitions, monthPartition, pageViewIdTime } from '../src/page-view-partitions.js';
-import { testBackends } from './test-databases.js';
+import { testBackends, useMigratedDatabase } from './test-databases.js';
 
 const device = () => `dev-${uuidv7().replace(/-/g, '')}`;
 
@@ -58,18 +58,7 @@ async function rowsOf(db: PersisterDb, eventId: string) {
 const backends = testBackends('pvtable');
 
 describe.each(backends)('the page-view table on %s', (_name, available, open) => {
-  let db: PersisterDb;
-  let drop: () => Promise<void>;
-
-  beforeAll(async () => {
-    if (!available) return;
-    ({ db, drop } = await open());
-    await migrate(db.db);
-  });
-  afterAll(async () => {
-    await db?.close();
-    await drop?.();
-  });
+  const database = useMigratedDatabase(available, open);
 
   it.runIf(available)(
     'the same event id from two devices and a user gives three rows, each kept once',
@@ -77,7 +66,7 @@ describe.each(backends)('the page-view table on %s', (_name, available, open) =>
       const id = uuidv7();
       const [a, b] = [device(), device()];
       const written = await pass(
-        db,
+        database.db,
         pageview(id, { deviceId: a }),
         pageview(id, { deviceId: b }),
         pageview(id, { userId: 'user-1' }),
@@ -85,13 +74,13 @@ describe.each(backends)('the page-view table on %s', (_name, available, open) =>
       expect(written.pageViewsInserted).toBe(3);
       // Every subject delivers again (a reclaim), and device B once more after the dedup window.
       const again = await pass(
-        db,
+        database.db,
         pageview(id, { deviceId: a }),
         pageview(id, { userId: 'user-1' }),
         pageview(id, { deviceId: b }, Date.now() + 3_600_000),
       );
       expect(again.pageViewsInserted).toBe(0);
-      expect((await rowsOf(db, id)).map((r) => [r.device_id, r.user_id])).toEqual(
+      expect((await rowsOf(database.db, id)).map((r) => [r.device_id, r.user_id])).toEqual(
         [
           [a, null],
           [b, null],
@@ -106,12 +95,12 @@ describe.each(backends)('the page-view table on %s', (_name, available, open) =>
     async () => {
       const id = uuidv7();
       const [owner, squatter] = [device(), device()];
-      await pass(db, { ...pageview(id, { deviceId: owner }), url: '/owner' });
-      await pass(db, { ...pageview(id, { deviceId: squatter }), url: '/squatter' });
+      await pass(database.db, { ...pageview(id, { deviceId: owner }), url: '/owner' });
+      await pass(database.db, { ...pageview(id, { deviceId: squatter }), url: '/squatter' });
       const { rows } = await sql<{ url: string }>`
-      select url from page_views where event_id = ${id} and device_id = ${owner}`.execute(db.db);
+      select url from page_views where event_id = ${id} and device_id = ${owner}`.execute(database.db.db);
       expect(rows).toEqual([{ url: '/owner' }]);
-      const sessions = await db.db
+      const sessions = await database.db.db
         .selectFrom('sessions')
         .select('page_views')
         .where('device_id', '=', squatter)
@@ -125,9 +114,9 @@ describe.each(backends)('the page-view table on %s', (_name, available, open) =>
     async () => {
       const recent = uuidv7();
       const v4 = crypto.randomUUID();
-      await pass(db, pageview(recent, { deviceId: device() }), pageview(v4, { deviceId: device() }));
-      expect((await rowsOf(db, recent))[0]!.partition).toBe(monthPartition(Date.now()).name);
-      expect((await rowsOf(db, v4))[0]!.partition).toBe('page_views_undated');
+      await pass(database.db, pageview(recent, { deviceId: device() }), pageview(v4, { deviceId: device() }));
+      expect((await rowsOf(database.db, recent))[0]!.partition).toBe(monthPartition(Date.now()).name);
+      expect((await rowsOf(database.db, v4))[0]!.partition).toBe('page_views_undated');
       expect(pageViewIdTime(v4).getTime()).toBe(0);
     },
   );
@@ -138,13 +127,15 @@ describe.each(backends)('the page-view table on %s', (_name, available, open) =>
       const later = Date.UTC(2101, 4, 15);
       const id = uuidv7(later);
       const d = device();
-      await pass(db, pageview(id, { deviceId: d }));
-      expect((await rowsOf(db, id))[0]!.partition).toBe('page_views_default');
-      await ensurePageViewPartitions(db.db, later);
-      expect((await rowsOf(db, id)).map((r) => r.partition)).toEqual(['page_views_y2101m05']);
+      await pass(database.db, pageview(id, { deviceId: d }));
+      expect((await rowsOf(database.db, id))[0]!.partition).toBe('page_views_default');
+      await ensurePageViewPartitions(database.db.db, later);
+      expect((await rowsOf(database.db, id)).map((r) => r.partition)).toEqual(['page_views_y2101m05']);
       // The same event delivered again still meets its row.
-      expect((await pass(db, pageview(id, { deviceId: d }))).pageViewsInserted).toBe(0);
-      await sql`drop table page_views_y2101m05, page_views_y2101m06, page_views_y2101m07`.execute(db.db);
+      expect((await pass(database.db, pageview(id, { deviceId: d }))).pageViewsInserted).toBe(0);
+      await sql`drop table page_views_y2101m05, page_views_y2101m06, page_views_y2101m07`.execute(
+        database.db.db,
+      );
     },
   );
 });

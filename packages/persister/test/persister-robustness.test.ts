@@ -1,18 +1,14 @@
-import {
-  createMemoryStore,
-  createRedisStore,
-  type MemoryStore,
-  type PageviewRecord,
-} from '@devicelink/fastify';
+import { createRedisStore, type PageviewRecord } from '@devicelink/fastify';
 import { appendForTest } from '@devicelink/fastify/testing';
 import { partitionOf, uuidv7 } from '@devicelink/protocol';
 import { createTestDatabase, hasServices, testEnv, uniquePrefix } from '@devicelink/test-env';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writePass } from '../src/batch-writer.js';
-import { createDb, type PersisterDb } from '../src/create-db.js';
+import { createDb } from '../src/create-db.js';
 import { migrate } from '../src/migrate.js';
-import { createPersister, isDataError, type Persister } from '../src/persister.js';
+import { createPersister, isDataError } from '../src/persister.js';
+import { usePersisterHarness } from './persister-harness.js';
 import { device, entries, link, pageview } from './queue-records.js';
 
 const MINUTE = 60_000;
@@ -32,81 +28,37 @@ describe('what the persister treats as a data error', () => {
 });
 
 describe.runIf(hasServices('postgres'))('persister robustness against Postgres', () => {
-  let database: { url: string; drop(): Promise<void> };
-  let db: PersisterDb;
-  let stores: MemoryStore;
-  let clock: number;
-  const persisters: Persister[] = [];
-
-  beforeAll(async () => {
-    database = await createTestDatabase('persister_robust');
-    db = await createDb({ databaseUrl: database.url, dataDir: '/nonexistent' });
-    await migrate(db.db);
-  });
-  afterAll(async () => {
-    await db.close();
-    await database.drop();
-  });
-  beforeEach(() => {
-    clock = Date.now();
-    stores = createMemoryStore({ partitions: PARTITIONS, now: () => clock });
-  });
-  afterEach(async () => {
-    await Promise.all(persisters.splice(0).map((p) => p.stop()));
-    await stores.close();
-  });
-
-  // One persister at a time: the previous one gives its partitions back first (a clean stop).
-  const newPersister = async (errors: Array<{ err: unknown; context: string }> = []) => {
-    await Promise.all(persisters.splice(0).map((p) => p.stop()));
-    const p = createPersister({
-      db: db.db,
-      queue: stores,
-      lookbackDays: 30,
-      idleMs: 10,
-      maxBackoffMs: 50,
-      onError: (err, context) => errors.push({ err, context }),
-    });
-    persisters.push(p);
-    return p;
-  };
-  const pageViewsOf = (deviceId: string) =>
-    db.db.selectFrom('page_views').selectAll().where('device_id', '=', deviceId).execute();
-  const sessionsOf = (deviceId: string) =>
-    db.db.selectFrom('sessions').selectAll().where('device_id', '=', deviceId).execute();
-  async function depth(): Promise<number> {
-    let n = 0;
-    for (let i = 0; i < PARTITIONS; i++) n += await stores.depth(i);
-    return n;
-  }
+  const h = usePersisterHarness('persister_robust', PARTITIONS, { maxBackoffMs: 50 });
+  const newPersister = (errors: Array<{ err: unknown; context: string }> = []) =>
+    h.newPersister({ onError: (err, context) => errors.push({ err, context }) });
 
   it('a page view a dead consumer left pending before its device was erased does not come back', async () => {
     const d = device();
     const partition = partitionOf(d, PARTITIONS);
-    await appendForTest(stores, d, [pageview(d, uuidv7(), clock)]);
+    await appendForTest(h.stores, d, [pageview(d, uuidv7(), h.clock)]);
     // A consumer reads the page view and dies before writing it.
-    expect(await stores.read(partition, 'dead-consumer', 10)).toHaveLength(1);
-    await appendForTest(stores, d, [{ kind: 'erase', deviceId: d, ts: clock }]);
+    expect(await h.stores.read(partition, 'dead-consumer', 10)).toHaveLength(1);
+    await appendForTest(h.stores, d, [{ kind: 'erase', deviceId: d, ts: h.clock }]);
     // The next owner of the partition takes the pending page view over and writes it first, in queue order.
     expect(await (await newPersister()).runOnce()).toBe(1);
-    clock += 2 * MINUTE;
+    h.clock += 2 * MINUTE;
     // Then the erasure, which removes it.
     expect(await (await newPersister()).runOnce()).toBe(1);
-    expect(await pageViewsOf(d)).toHaveLength(0);
-    expect(await sessionsOf(d)).toHaveLength(0);
-    expect(await db.db.selectFrom('devices').selectAll().where('device_id', '=', d).execute()).toHaveLength(
+    expect(await h.pageViewsOf(d)).toHaveLength(0);
+    expect(await h.sessionsOf(d)).toHaveLength(0);
+    expect(await h.db.db.selectFrom('devices').selectAll().where('device_id', '=', d).execute()).toHaveLength(
       0,
     );
-    expect(await depth()).toBe(0);
+    expect(await h.depth()).toBe(0);
   });
 
   it('links and edges of an erased device written after its erasure are dropped', async () => {
     const d = device();
     const other = device();
     const p = partitionOf(d, PARTITIONS);
-    await writePass(db.db, [entries(p, { kind: 'erase', deviceId: d, ts: Date.now() })], 30);
+    await writePass(h.db.db, [entries(p, { kind: 'erase', deviceId: d, ts: Date.now() })], 30);
     await writePass(
-      db.db,
+      h.db.db,
       [
         entries(
           p,
@@ -118,9 +70,9 @@ describe.runIf(hasServices('postgres'))('persister robustness against Postgres',
       30,
     );
     expect(
-      await db.db.selectFrom('identity_links').selectAll().where('device_id', '=', d).execute(),
+      await h.db.db.selectFrom('identity_links').selectAll().where('device_id', '=', d).execute(),
     ).toHaveLength(0);
-    const edges = await db.db
+    const edges = await h.db.db
       .selectFrom('device_edges')
       .selectAll()
       .where((eb) => eb.or([eb('device_id', '=', d), eb('other_id', '=', d)]))
@@ -130,34 +82,34 @@ describe.runIf(hasServices('postgres'))('persister robustness against Postgres',
 
   it('a record Postgres refuses is dead-lettered and acknowledged while the good records of its partition still land', async () => {
     const d = device();
-    const good = pageview(d, uuidv7(), clock);
+    const good = pageview(d, uuidv7(), h.clock);
     // Queued through append, bypassing the token check: a NUL in the user id (Postgres text refuses it).
-    const bad = pageview(null, null, clock, 'user\u0000nul');
-    const badUuid: PageviewRecord = { ...pageview(d, uuidv7(), clock), eventId: 'not-a-uuid' };
-    await appendForTest(stores, d, [bad, good, badUuid]);
+    const bad = pageview(null, null, h.clock, 'user\u0000nul');
+    const badUuid: PageviewRecord = { ...pageview(d, uuidv7(), h.clock), eventId: 'not-a-uuid' };
+    await appendForTest(h.stores, d, [bad, good, badUuid]);
     // Another partition's record in the same pass.
     let elsewhere = device();
     while (partitionOf(elsewhere, PARTITIONS) === partitionOf(d, PARTITIONS)) elsewhere = device();
-    const other = pageview(elsewhere, uuidv7(), clock);
-    await appendForTest(stores, elsewhere, [other]);
+    const other = pageview(elsewhere, uuidv7(), h.clock);
+    await appendForTest(h.stores, elsewhere, [other]);
 
     const errors: Array<{ err: unknown; context: string }> = [];
     const p = await newPersister(errors);
     expect(await p.runOnce()).toBe(4);
-    expect((await pageViewsOf(d)).map((r) => r.event_id)).toEqual([good.eventId]);
-    expect((await pageViewsOf(elsewhere)).map((r) => r.event_id)).toEqual([other.eventId]);
-    expect(await depth()).toBe(0);
+    expect((await h.pageViewsOf(d)).map((r) => r.event_id)).toEqual([good.eventId]);
+    expect((await h.pageViewsOf(elsewhere)).map((r) => r.event_id)).toEqual([other.eventId]);
+    expect(await h.depth()).toBe(0);
     expect(errors.filter((e) => e.context.startsWith('dead-letter'))).toHaveLength(2);
     expect(p.status()).toMatchObject({ postgresUp: true });
-    const letters = await db.db.selectFrom('dead_letters').selectAll().execute();
+    const letters = await h.db.db.selectFrom('dead_letters').selectAll().execute();
     const records = letters.map((l) => JSON.parse(l.record) as PageviewRecord);
     expect(records.map((r) => r.eventId).sort()).toEqual([bad.eventId, 'not-a-uuid'].sort());
 
     // The partition keeps flowing.
-    const later = pageview(d, uuidv7(), clock);
-    await appendForTest(stores, d, [later]);
+    const later = pageview(d, uuidv7(), h.clock);
+    await appendForTest(h.stores, d, [later]);
     expect(await p.runOnce()).toBe(1);
-    expect(await pageViewsOf(d)).toHaveLength(2);
+    expect(await h.pageViewsOf(d)).toHaveLength(2);
   });
 
   it('a session is converted by its earliest link even when a later link was persisted first', async () => {
@@ -165,19 +117,19 @@ describe.runIf(hasServices('postgres'))('persister robustness against Postgres',
     const part = partitionOf(d, PARTITIONS);
     const start = Date.now() - 10 * MINUTE;
     const session = uuidv7();
-    await writePass(db.db, [entries(part, pageview(d, session, start))], 30);
+    await writePass(h.db.db, [entries(part, pageview(d, session, start))], 30);
     const userA = `user-a-${uuidv7()}`;
     const userB = `user-b-${uuidv7()}`;
     // Link B (later) lands first, link A (earlier, e.g. reclaimed from a dead consumer) after it.
-    await writePass(db.db, [entries(part, link(d, userB, start + 5 * MINUTE))], 30);
-    expect((await sessionsOf(d))[0]).toMatchObject({ converted_user_id: userB });
-    await writePass(db.db, [entries(part, link(d, userA, start + 2 * MINUTE))], 30);
-    const [s] = await sessionsOf(d);
+    await writePass(h.db.db, [entries(part, link(d, userB, start + 5 * MINUTE))], 30);
+    expect((await h.sessionsOf(d))[0]).toMatchObject({ converted_user_id: userB });
+    await writePass(h.db.db, [entries(part, link(d, userA, start + 2 * MINUTE))], 30);
+    const [s] = await h.sessionsOf(d);
     expect(s).toMatchObject({ converted_user_id: userA });
     expect(s!.converted_at!.getTime()).toBe(start + 2 * MINUTE);
     // And never moved to the later link again.
-    await writePass(db.db, [entries(part, pageview(d, session, start + MINUTE))], 30);
-    expect((await sessionsOf(d))[0]).toMatchObject({ converted_user_id: userA });
+    await writePass(h.db.db, [entries(part, pageview(d, session, start + MINUTE))], 30);
+    expect((await h.sessionsOf(d))[0]).toMatchObject({ converted_user_id: userA });
   });
 
   it("an erased user's link still queued erases its device when no other user is linked to it", async () => {
@@ -188,9 +140,9 @@ describe.runIf(hasServices('postgres'))('persister robustness against Postgres',
     const otherUser = `user-${uuidv7()}`;
     const start = Date.now() - 10 * MINUTE;
     // The device's anonymous history reached Postgres; its link to the user was still queued.
-    await writePass(db.db, [entries(part, pageview(d, uuidv7(), start))], 30);
+    await writePass(h.db.db, [entries(part, pageview(d, uuidv7(), start))], 30);
     await writePass(
-      db.db,
+      h.db.db,
       [
         entries(
           partitionOf(shared, PARTITIONS),
@@ -200,26 +152,26 @@ describe.runIf(hasServices('postgres'))('persister robustness against Postgres',
       ],
       30,
     );
-    await writePass(db.db, [entries(0, { kind: 'erase-user', userId: user, ts: Date.now() })], 30);
+    await writePass(h.db.db, [entries(0, { kind: 'erase-user', userId: user, ts: Date.now() })], 30);
     await writePass(
-      db.db,
+      h.db.db,
       [
         entries(part, link(d, user, start + MINUTE)),
         entries(partitionOf(shared, PARTITIONS), link(shared, user, start + MINUTE)),
       ],
       30,
     );
-    expect(await pageViewsOf(d)).toHaveLength(0);
-    expect(await sessionsOf(d)).toHaveLength(0);
+    expect(await h.pageViewsOf(d)).toHaveLength(0);
+    expect(await h.sessionsOf(d)).toHaveLength(0);
     expect(
-      await db.db.selectFrom('erased_devices').selectAll().where('device_id', '=', d).execute(),
+      await h.db.db.selectFrom('erased_devices').selectAll().where('device_id', '=', d).execute(),
     ).toHaveLength(1);
     // A page view of that device reclaimed later stays dropped.
-    await writePass(db.db, [entries(part, pageview(d, uuidv7(), start + 2 * MINUTE))], 30);
-    expect(await pageViewsOf(d)).toHaveLength(0);
+    await writePass(h.db.db, [entries(part, pageview(d, uuidv7(), start + 2 * MINUTE))], 30);
+    expect(await h.pageViewsOf(d)).toHaveLength(0);
     // The device another user is linked to keeps its history, without the erased user's link.
-    expect(await pageViewsOf(shared)).toHaveLength(1);
-    const links = await db.db
+    expect(await h.pageViewsOf(shared)).toHaveLength(1);
+    const links = await h.db.db
       .selectFrom('identity_links')
       .selectAll()
       .where('device_id', '=', shared)

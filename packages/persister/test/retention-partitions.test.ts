@@ -6,15 +6,13 @@
  */
 import { uuidv7 } from '@devicelink/protocol';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writePass } from '../src/batch-writer.js';
-import type { PersisterDb } from '../src/create-db.js';
-import { migrate } from '../src/migrate.js';
 import { ensurePageViewPartitions, monthPartition } from '../src/page-view-partitions.js';
 import { purgeExpired, retentionCutoff } from '../src/retention.js';
 import { recountRollups, summedRollups } from '../src/rollup-rebuild.js';
 import { device, entries, pageview } from './queue-records.js';
-import { testBackends } from './test-databases.js';
+import { testBackends, useMigratedDatabase } from './test-databases.js';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -24,28 +22,22 @@ const backends = testBackends('retention_parts');
 describe.each(backends)(
   'retention and roll-ups on the partitioned page views (%s)',
   (_name, available, open) => {
-    let db: PersisterDb;
-    let drop: () => Promise<void>;
-
-    beforeAll(async () => {
-      if (!available) return;
-      ({ db, drop } = await open());
-      await migrate(db.db);
-    });
-    afterAll(async () => {
-      await db?.close();
-      await drop?.();
-    });
+    const database = useMigratedDatabase(available, open);
 
     const expectExact = async () =>
-      expect(Object.fromEntries(await summedRollups(db.db))).toEqual(
-        Object.fromEntries(await recountRollups(db.db)),
+      expect(Object.fromEntries(await summedRollups(database.db.db))).toEqual(
+        Object.fromEntries(await recountRollups(database.db.db)),
       );
     const exists = async (name: string) =>
-      (await sql<{ found: string | null }>`select to_regclass(${name})::text as found`.execute(db.db)).rows[0]
-        ?.found != null;
+      (
+        await sql<{ found: string | null }>`select to_regclass(${name})::text as found`.execute(
+          database.db.db,
+        )
+      ).rows[0]?.found != null;
     const eventIds = async () =>
-      (await db.db.selectFrom('page_views').select('event_id').execute()).map((r) => r.event_id).sort();
+      (await database.db.db.selectFrom('page_views').select('event_id').execute())
+        .map((r) => r.event_id)
+        .sort();
 
     it.runIf(available)(
       'roll-ups count only the rows inserted when another subject already has the event id',
@@ -53,11 +45,11 @@ describe.each(backends)(
         const id = uuidv7();
         const [a, b] = [device(), device()];
         const now = Date.now();
-        await writePass(db.db, [entries(0, pageview(a, uuidv7(), now, null, { eventId: id }))], 30);
+        await writePass(database.db.db, [entries(0, pageview(a, uuidv7(), now, null, { eventId: id }))], 30);
         await expectExact();
         // The same id from another device and a user, with the first device's retry, in one batch.
         await writePass(
-          db.db,
+          database.db.db,
           [
             entries(
               0,
@@ -70,7 +62,7 @@ describe.each(backends)(
         );
         await expectExact();
         const { rows } = await sql<{ n: number }>`
-        select count(*)::int as n from page_views where event_id = ${id}`.execute(db.db);
+        select count(*)::int as n from page_views where event_id = ${id}`.execute(database.db.db);
         expect(rows[0]?.n).toBe(3);
       },
     );
@@ -82,7 +74,7 @@ describe.each(backends)(
         const retentionDays = 40;
         const cutoff = retentionCutoff(retentionDays, new Date(now));
         // Months from 100 days ago on exist (a database that has run that long).
-        await ensurePageViewPartitions(db.db, now - 100 * DAY);
+        await ensurePageViewPartitions(database.db.db, now - 100 * DAY);
         const oldMonth = monthPartition(now - 100 * DAY);
         expect(await exists(oldMonth.name)).toBe(true);
 
@@ -106,10 +98,14 @@ describe.each(backends)(
           at(now - DAY, '/undated-new', crypto.randomUUID()),
         ];
         const before = await eventIds();
-        await writePass(db.db, [entries(1, ...gone, ...kept)], 30);
+        await writePass(database.db.db, [entries(1, ...gone, ...kept)], 30);
         await expectExact();
 
-        const result = await purgeExpired(db.db, { retentionDays, now: new Date(now), batchSize: 1 });
+        const result = await purgeExpired(database.db.db, {
+          retentionDays,
+          now: new Date(now),
+          batchSize: 1,
+        });
         expect(result.pageViews).toBe(gone.length);
         expect(await exists(oldMonth.name)).toBe(false);
         // The months from the cutoff's on stay.
@@ -120,7 +116,7 @@ describe.each(backends)(
         await expectExact();
 
         // Nothing left to remove: a second pass removes nothing.
-        const again = await purgeExpired(db.db, { retentionDays, now: new Date(now), batchSize: 1 });
+        const again = await purgeExpired(database.db.db, { retentionDays, now: new Date(now), batchSize: 1 });
         expect(again.pageViews).toBe(0);
         await expectExact();
       },

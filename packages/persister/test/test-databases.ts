@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, hasServices } from '@devicelink/test-env';
+import { afterAll, beforeAll } from 'vitest';
 import { createDb, type PersisterDb } from '../src/create-db.js';
+import { migrate } from '../src/migrate.js';
 
 /** A backend: its name, whether it can run here, and how to open a fresh database (and drop it). */
 export type TestBackend = [
@@ -34,4 +36,28 @@ export function testBackends(label: string): TestBackend[] {
       },
     ],
   ];
+}
+
+/**
+ * Opens and migrates a database of `backend` before the tests of a `describe` (when it can run here),
+ * and closes and drops it after them. `db` is readable from the tests.
+ */
+export function useMigratedDatabase(available: boolean, open: TestBackend[2]): { readonly db: PersisterDb } {
+  let db: PersisterDb | undefined;
+  let drop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    if (!available) return;
+    ({ db, drop } = await open());
+    await migrate(db.db);
+  });
+  afterAll(async () => {
+    await db?.close();
+    await drop?.();
+  });
+  return {
+    get db() {
+      if (!db) throw new Error('no database: the backend is not available here');
+      return db;
+    },
+  };
 }

@@ -6,16 +6,11 @@
  * per test and restored in `finally`.
  */
 import { isUuid, STORAGE_KEY } from '@devicelink/protocol';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
-import {
-  createDeviceLink,
-  type DeviceLink,
-  type DeviceLinkOptions,
-  isDeviceLinkError,
-} from '../src/index.js';
+import { beforeEach, describe, expect, test, vi } from 'vitest';
+import { isDeviceLinkError } from '../src/index.js';
 import { eventually } from './eventually.js';
 import { fingerprint } from './fake-fingerprint.js';
-import { startServer, type TestServer } from './test-server.js';
+import { useDeviceLinks, useTestServer } from './test-server.js';
 
 vi.mock('@fingerprintjs/fingerprintjs', () => import('./fake-fingerprint.js').then((m) => m.install()));
 
@@ -29,30 +24,15 @@ interface SentEvent {
   ts: number;
 }
 
-let collector: TestServer;
-const running: DeviceLink[] = [];
-
-beforeAll(async () => {
-  collector = await startServer();
-});
-afterAll(() => collector.close());
+const collector = useTestServer();
+const start = useDeviceLinks(collector);
 beforeEach(() => {
   localStorage.clear();
   fingerprint.reset();
-  collector.received.length = 0;
-  collector.answer = () => ({ status: 202, body: { accepted: 1, tracked: true } });
+  collector().received.length = 0;
+  collector().answer = () => ({ status: 202, body: { accepted: 1, tracked: true } });
 });
-afterEach(() => {
-  for (const dl of running.splice(0)) dl.stop();
-});
-
-function start(options: Partial<DeviceLinkOptions> = {}): DeviceLink {
-  const dl = createDeviceLink({ collector: collector.origin, autoPageviews: false, ...options });
-  running.push(dl);
-  return dl;
-}
-
-const eventRequests = () => collector.received.filter((r) => r.path === '/v1/events');
+const eventRequests = () => collector().received.filter((r) => r.path === '/v1/events');
 const eventsOf = (i: number): SentEvent[] => JSON.parse(eventRequests()[i]!.body).events;
 
 /** Replaces a property of a browser object for one test; returns the restore function. */
@@ -111,7 +91,7 @@ describe('page views', () => {
   test('a failed batch is retried with the same event ids', async () => {
     localStorage.setItem(STORAGE_KEY, STORED);
     let calls = 0;
-    collector.answer = () => (++calls === 1 ? { status: 503 } : { status: 202 });
+    collector().answer = () => (++calls === 1 ? { status: 503 } : { status: 202 });
     const dl = start({ batch: { size: 2, delayMs: 5 } });
     dl.pageview('/a');
     dl.pageview('/b');
@@ -121,7 +101,7 @@ describe('page views', () => {
 
   test('a batch the collector refuses with a 400 is dropped, not retried', async () => {
     localStorage.setItem(STORAGE_KEY, STORED);
-    collector.answer = (req) => (req.body.includes('/bad') ? { status: 400 } : { status: 202 });
+    collector().answer = (req) => (req.body.includes('/bad') ? { status: 400 } : { status: 202 });
     const dl = start({ batch: { size: 1, delayMs: 5 } });
     dl.pageview('/bad');
     await eventually(() => expect(eventRequests()).toHaveLength(1));
@@ -212,7 +192,7 @@ describe('flush when the page goes away', () => {
       dl.pageview('/b');
       window.dispatchEvent(new Event('pagehide'));
       expect(beacons).toHaveLength(1);
-      expect(beacons[0]!.url).toBe(`${collector.origin}/v1/events`);
+      expect(beacons[0]!.url).toBe(`${collector().origin}/v1/events`);
       const body = JSON.parse(beacons[0]!.body);
       expect(body.deviceId).toBe(STORED);
       expect(body.consent).toBe('granted');
@@ -280,7 +260,7 @@ describe('flush when the page goes away', () => {
 describe('identify', () => {
   test('posts /v1/identify with the bearer token and the device header together, after waiting page views', async () => {
     localStorage.setItem(STORAGE_KEY, STORED);
-    collector.answer = (req) =>
+    collector().answer = (req) =>
       req.path === '/v1/identify'
         ? { body: { userId: 'user-1', deviceId: STORED, sessionId: 'sess-1' } }
         : { status: 202 };
@@ -288,8 +268,8 @@ describe('identify', () => {
     dl.pageview('/before-login');
     const result = await dl.identify('user.jwt.token');
     expect(result).toEqual({ userId: 'user-1', deviceId: STORED, sessionId: 'sess-1' });
-    expect(collector.received.map((r) => r.path)).toEqual(['/v1/events', '/v1/identify']);
-    const identify = collector.received[1]!;
+    expect(collector().received.map((r) => r.path)).toEqual(['/v1/events', '/v1/identify']);
+    const identify = collector().received[1]!;
     expect(identify.method).toBe('POST');
     expect(identify.headers.authorization).toBe('Bearer user.jwt.token');
     expect(identify.headers['x-device-fingerprint']).toBe(STORED);
@@ -302,7 +282,7 @@ describe('identify', () => {
       try {
         const dl = start({ consent });
         await dl.identify('user.jwt.token');
-        const identify = collector.received.find((r) => r.path === '/v1/identify')!;
+        const identify = collector().received.find((r) => r.path === '/v1/identify')!;
         expect(identify.headers['x-device-consent']).toBe('denied');
         expect(identify.headers['x-device-fingerprint']).toBeUndefined();
         const init = seen.mock.calls.find(([url]) => String(url).endsWith('/v1/identify'))![1]!;
@@ -327,7 +307,7 @@ describe('identify', () => {
   });
 
   test('a refused identify is an { error } value, not a rejection', async () => {
-    collector.answer = () => ({ status: 401, body: { code: 'DL_UNAUTHORIZED' } });
+    collector().answer = () => ({ status: 401, body: { code: 'DL_UNAUTHORIZED' } });
     const dl = start();
     const result = await dl.identify('bad.token');
     expect('error' in result && isDeviceLinkError(result.error)).toBe(true);
@@ -335,8 +315,7 @@ describe('identify', () => {
   });
 
   test('an unreachable collector is an { error } value with status 0', async () => {
-    const dl = createDeviceLink({ collector: 'http://127.0.0.1:9', autoPageviews: false });
-    running.push(dl);
+    const dl = start({ collector: 'http://127.0.0.1:9' });
     const result = await dl.identify('t');
     expect('error' in result && result.error.status).toBe(0);
   });

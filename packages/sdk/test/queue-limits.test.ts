@@ -6,37 +6,28 @@
  * `fetch` (happy-dom's fetch cannot run under fake timers); the rest go to a real HTTP server.
  */
 import { STORAGE_KEY } from '@devicelink/protocol';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
-import { createDeviceLink, type DeviceLink, type DeviceLinkOptions } from '../src/index.js';
-import { startServer, type TestServer } from './test-server.js';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { useDeviceLinks, useTestServer } from './test-server.js';
 
 vi.mock('@fingerprintjs/fingerprintjs', () => import('./fake-fingerprint.js').then((m) => m.install()));
 
 const STORED = 'stored_device_id_0001';
-let collector: TestServer;
-const running: DeviceLink[] = [];
-
-beforeAll(async () => {
-  collector = await startServer();
-});
-afterAll(() => collector.close());
+const collector = useTestServer();
 beforeEach(() => {
   localStorage.setItem(STORAGE_KEY, STORED);
-  collector.received.length = 0;
-  collector.answer = () => ({ status: 202 });
+  collector().received.length = 0;
+  collector().answer = () => ({ status: 202 });
 });
 afterEach(() => {
-  for (const dl of running.splice(0)) dl.stop();
   localStorage.clear();
 });
+// Registered after the clear above, so each DeviceLink stops before it (hooks after a test run last first).
+const start = useDeviceLinks(collector);
 
-function start(options: Partial<DeviceLinkOptions> = {}): DeviceLink {
-  const dl = createDeviceLink({ collector: collector.origin, autoPageviews: false, ...options });
-  running.push(dl);
-  return dl;
-}
-
-const eventBodies = () => collector.received.filter((r) => r.path === '/v1/events').map((r) => r.body);
+const eventBodies = () =>
+  collector()
+    .received.filter((r) => r.path === '/v1/events')
+    .map((r) => r.body);
 const sent = () => eventBodies().flatMap((b) => JSON.parse(b).events as { url: string; referrer?: string }[]);
 
 /** Replaces `fetch` with `answer` for one test, recording each call's URLs. */

@@ -13,6 +13,8 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toDeviceId } from '@devicelink/protocol';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { createDeviceLink, type DeviceLink, type DeviceLinkOptions } from '../src/index.js';
 
 /** One request as the server saw it (preflights are answered but not recorded). */
 export interface Received {
@@ -127,4 +129,35 @@ export async function startServer(): Promise<TestServer> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   state.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return state;
+}
+
+/** The test server of a file: started before its tests, closed after them. Call the result inside tests. */
+export function useTestServer(): () => TestServer {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(() => server?.close());
+  return () => {
+    if (!server) throw new Error('the test server starts in beforeAll: use it inside a test');
+    return server;
+  };
+}
+
+/**
+ * Starts DeviceLinks on the test server (page views sent by hand, `options` on top), each stopped after
+ * its test.
+ */
+export function useDeviceLinks(
+  server: () => TestServer,
+): (options?: Partial<DeviceLinkOptions>) => DeviceLink {
+  const running: DeviceLink[] = [];
+  afterEach(() => {
+    for (const dl of running.splice(0)) dl.stop();
+  });
+  return (options = {}) => {
+    const dl = createDeviceLink({ collector: server().origin, autoPageviews: false, ...options });
+    running.push(dl);
+    return dl;
+  };
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { uuidv7 } from '@devicelink/protocol';
 import { Cleanups, openServices, type TestServices, testEnv } from '@devicelink/test-env';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/collector-config.js';
@@ -100,4 +100,14 @@ export function useCollector(
       return services;
     },
   };
+}
+
+/** POSTs `n` page views (`eventsBody(n)`) for `device` by its header id to the collector `app`. */
+export function sendPageviews(app: FastifyInstance, device: string, n = 1): Promise<LightMyRequestResponse> {
+  return app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    headers: { 'x-device-fingerprint': device },
+    payload: eventsBody(n),
+  });
 }

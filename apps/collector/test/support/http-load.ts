@@ -4,7 +4,9 @@
  */
 import { Agent, request } from 'node:http';
 import { uuidv7 } from '@devicelink/protocol';
+import { waitFor } from '@devicelink/test-env';
 import type pg from 'pg';
+import { ADMIN_TOKEN } from './collector.js';
 
 /** A keep-alive agent with at most `connections` sockets. */
 export function httpAgent(connections: number): Agent {
@@ -74,4 +76,20 @@ export async function loadPageviews(ports: number[], device: string, total: numb
 export async function pageViewRows(client: pg.Client, device: string): Promise<number> {
   const r = await client.query('select count(*)::int as n from page_views where device_id = $1', [device]);
   return r.rows[0].n;
+}
+
+/** How many page views the live session of `device` counted, read from the admin route on `port`. */
+export async function livePagesVisited(port: number, device: string): Promise<number> {
+  const detail = await httpJson(port, 'GET', `/v1/admin/devices/${device}`, {
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
+  return detail.body.liveSession.pagesVisited;
+}
+
+/** Waits (up to a minute) until `device` has exactly `n` page-view rows in Postgres. */
+export async function waitForPageViewRows(client: pg.Client, device: string, n: number): Promise<void> {
+  await waitFor(async () => (await pageViewRows(client, device)) === n, {
+    what: `${n} rows`,
+    timeoutMs: 60_000,
+  });
 }
