@@ -2,7 +2,7 @@
  * The hourly roll-ups (issue #9) against a full recount of the rows, after everything that changes rows
  * after they were first counted: redelivered batches, page views and links arriving out of order,
  * conversions corrected by an earlier link, device and user erasure, a data error written entry by
- * entry, several writers, and a retention purge.
+ * entry, several writers, a retention purge, and a fingerprint join and its revocation.
  */
 import { createMemoryStore } from '@devicelink/fastify';
 import { uuidv7 } from '@devicelink/protocol';
@@ -192,5 +192,34 @@ describe.runIf(hasServices('postgres'))('roll-ups', () => {
     expect(writers.rows[0]!.n).toBeGreaterThan(2);
     await rebuildRollups(db.db);
     expect(Object.fromEntries(await summedRollups(db.db))).toEqual(Object.fromEntries(counts));
+  });
+
+  it('a fingerprint join and its revocation leave the roll-ups equal to a recount, unchanged', async () => {
+    // Roll-ups keep raw ids (docs/protocol.md, Edges): a join, then its revocation (a twin was seen),
+    // change what reports resolve when read, never a stored count.
+    const t0 = Math.floor((Date.now() - DAY) / (60 * MINUTE)) * 60 * MINUTE + 30 * MINUTE;
+    const [old, minted] = [device(), device()];
+    const [so, sm] = [uuidv7(), uuidv7()];
+    await writePass(
+      db.db,
+      [
+        entries(
+          1,
+          pageview(old, so, t0, null, { url: SHOP }),
+          pageview(minted, sm, t0 + MINUTE, null, { url: SHOP }),
+          { kind: 'edge', edge: 'join', deviceId: minted, otherId: old, ts: t0 + MINUTE },
+        ),
+      ],
+      30,
+    );
+    const joined = await expectExact();
+    await writePass(db.db, [entries(0, { kind: 'unjoin', deviceId: old, ts: t0 + 2 * MINUTE })], 30);
+    const revoked = await db.db
+      .selectFrom('fingerprint_revocations')
+      .select('device_id')
+      .where('device_id', '=', old)
+      .execute();
+    expect(revoked).toHaveLength(1);
+    expect(Object.fromEntries(await expectExact())).toEqual(Object.fromEntries(joined));
   });
 });
