@@ -7,19 +7,10 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { testEnv } from '@devicelink/test-env';
+import { CHROMIUM_FLAGS, testEnv } from '@devicelink/test-env';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const FLAGS = ['--headless', ...CHROMIUM_FLAGS];
 
 const SCREENSHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
 

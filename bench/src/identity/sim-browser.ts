@@ -4,7 +4,7 @@
  * through CDP on every page before it loads, and the browser's network given by `X-Forwarded-For`
  * (the collector runs with `TRUST_PROXY`).
  */
-import { testEnv } from '@devicelink/test-env';
+import { CHROMIUM_FLAGS, testEnv } from '@devicelink/test-env';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 /** What a browser group shares: the settings CDP can vary in one browser build. */
@@ -19,13 +19,7 @@ export interface DeviceSettings {
 }
 
 const FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
+  ...CHROMIUM_FLAGS,
   // Many contexts share one renderer budget; background tabs must not be throttled while measured.
   '--disable-background-timer-throttling',
   '--disable-renderer-backgrounding',

@@ -24,7 +24,7 @@ export {
 } from './redis-server.js';
 export { startTcpProxy, type TcpProxy, throughProxy } from './tcp-proxy.js';
 export { createTestDatabase, databasesLike, type TestDatabase } from './test-database.js';
-export { hasServices, type Service, testEnv } from './test-env.js';
+export { CHROMIUM_FLAGS, hasServices, type Service, testEnv } from './test-env.js';
 export { runTag, testDatabaseName, uniquePrefix } from './test-names.js';
 export { openServices, type TestServices } from './test-services.js';
 export { waitFor } from './wait-for.js';

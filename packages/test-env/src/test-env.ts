@@ -20,6 +20,21 @@ export const testEnv = {
   runTag: process.env.DL_TEST_RUN || undefined,
 } as const;
 
+/**
+ * Headless Chromium's flags for this machine (as root, no network beyond loopback): without the
+ * background-networking ones Chromium keeps dialling out and its connections are refused. Playwright
+ * adds `--headless` with `headless: true`; e2e and the identity bench launch with these.
+ */
+export const CHROMIUM_FLAGS: readonly string[] = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 /** A service a suite may need. */
 export type Service = 'redis' | 'postgres' | 'chromium';
 
