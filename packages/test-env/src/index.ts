@@ -15,6 +15,7 @@ export {
   startProcess,
 } from './process-launcher.js';
 export { startRedisCluster, type TestRedisCluster } from './redis-cluster.js';
+export { redisClusterGlobalSetup } from './redis-cluster-setup.js';
 export { deleteKeys, scanKeys } from './redis-keys.js';
 export {
   type RedisServerOptions,
