@@ -5,6 +5,9 @@ export default defineConfig({
   test: {
     projects: ['packages/*/vitest.config.ts', 'apps/*/vitest.config.ts', 'e2e/vitest.config.ts'],
     reporters: ['default', './scripts/summary-reporter.ts'],
+    // Vitest's default is one worker per core less one: one on a 2-core machine, where most files wait
+    // on Redis, Postgres, child processes or Chromium rather than compute. Three keep both cores busy.
+    maxWorkers: 3,
     // Tags the run's Redis prefixes and databases, and fails the run if any is left at its end.
     globalSetup: ['./packages/test-env/src/leak-check.ts'],
   },

@@ -99,6 +99,10 @@ describe('consent', () => {
     dl.setConsent('granted');
     dl.pageview('/after-grant');
     await eventually(() => expect(sentUrls()).toEqual(['/after-grant']));
+    // Granted, the minted id's evidence goes once; awaited here so it cannot land in the next test.
+    await eventually(() =>
+      expect(collector.received.filter((r) => r.path === '/v1/device/fingerprint')).toHaveLength(1),
+    );
   });
 
   test('withdrawing consent drops waiting page views, removes the stored id, and sends one last DELETE /v1/device/recovery with it', async () => {
