@@ -4,7 +4,7 @@ const POOL_IDS = 256;
 let pool: Uint8Array<ArrayBuffer> | undefined;
 let offset = 0;
 /** Two hex digits of each byte value. */
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const HEX = /* @__PURE__ */ Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /**
  * UUIDv7 (RFC 9562): 48-bit Unix milliseconds, version, 74 random bits. Written here rather than taken

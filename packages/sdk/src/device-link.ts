@@ -164,18 +164,9 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
     identify: (bearer) => identity((m) => m.identify(bearer, queue, device, client)),
     setConsent(next) {
       const old = device.setConsent(next);
-      // One last request with the old id: the collector drops its fingerprint entries and edges, so
-      // nothing can join this browser to its past again.
-      if (old) {
-        void client
-          .send('/v1/device/recovery', {
-            method: 'DELETE',
-            deviceId: old,
-            keepalive: true,
-            consent: 'granted',
-          })
-          .then((r) => 'error' in r && report(r.error));
-      }
+      // One last request with the old id (a rare call, so in the identity chunk too): the collector
+      // drops its fingerprint entries and edges, so nothing can join this browser to its past again.
+      if (old) void identity((m) => m.withdraw(client, old)).then((r) => 'error' in r && report(r.error));
       if (next !== 'granted') queue.clear();
       else void queue.flush();
     },

@@ -1,6 +1,6 @@
 /**
- * The requests of `identify`, `reset` and `forget`. They run at a login or a logout, never on a plain
- * page load, so this module is a chunk of its own that the DeviceLink imports on the first such call:
+ * The requests of `identify`, `reset`, `forget` and a consent withdrawal. They run at a login, a logout
+ * or a change of consent, never on a plain page load, so this module is a chunk of its own that the DeviceLink imports on the first such call:
  * a returning visitor's page load never downloads it (the core's size budget, README Size).
  */
 import type { CollectorClient } from './collector-client.js';
@@ -39,4 +39,14 @@ export async function replaceAtCollector(
   const r = erase ? await client.send('/v1/device', { method: 'DELETE', deviceId: old }) : { data: 0 };
   const c = 'error' in r ? r : await client.send('/v1/device/cookie', { method: 'DELETE', deviceId: null });
   return 'error' in c ? c : { ok: true };
+}
+
+/**
+ * The last request of a consent withdrawal, with the `old` id and as if still granted:
+ * `DELETE /v1/device/recovery` deletes the device's fingerprint entries and edges at the collector.
+ */
+export function withdraw(client: CollectorClient, old: string): Promise<ResetResult> {
+  return client
+    .send('/v1/device/recovery', { method: 'DELETE', deviceId: old, keepalive: true, consent: 'granted' })
+    .then((r) => ('error' in r ? r : { ok: true }));
 }
