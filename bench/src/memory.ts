@@ -3,16 +3,82 @@
  * scale benchmark seeded, and MEMORY USAGE of session keys), per recently active device's dedupe set
  * and per queued event (after the persister-off ingest runs), the collector's RSS under load, and the
  * RAM projected for one million active anonymous sessions. Uses what benchmarks 2 and 5 measured.
+ * Also the fingerprint evidence of issue #8: a device's identity record and its index entry, made by the
+ * store's own calls for devices minted and fingerprinted here, with the projection for a million.
  */
+import { randomBytes } from 'node:crypto';
+import { createRedisStore } from '@devicelink/fastify';
+import type { Redis } from 'ioredis';
 import type { BenchContext } from './bench-context.js';
 import { fmt, type SectionResult, target } from './report.js';
 
 const MILLION = 1_000_000;
 const MiB = 2 ** 20;
 
+const usedMemory = async (redis: Redis) =>
+  Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? Number.NaN);
+
+/**
+ * Redis bytes of fingerprint evidence: `devices` ids minted (`noteMinted`, as a first request does) and
+ * each given its first fingerprint (`recordFingerprint`: a new index entry, from one of 100 networks, so
+ * the per-network cap counters are in the growth too). INFO used_memory growth per device, and MEMORY
+ * USAGE of the identity records and index entries, sampled.
+ */
+async function fingerprintBytes(ctx: BenchContext, devices: number) {
+  const prefix = `${ctx.prefix}fpmem:`;
+  const store = await createRedisStore(ctx.redis, {
+    prefix,
+    recoveryDailyCap: devices * 2,
+    recoveryNetworkDailyCap: devices,
+  });
+  const id = () => randomBytes(16).toString('base64url');
+  const networks = Array.from({ length: 100 }, id);
+  const before = await usedMemory(ctx.redis);
+  const ids: string[] = [];
+  for (let i = 0; i < devices; i++) {
+    const deviceId = id();
+    ids.push(deviceId);
+    await store.noteMinted(deviceId);
+    const r = await store.recordFingerprint({
+      deviceId,
+      entry: id(),
+      network: networks[i % networks.length]!,
+    });
+    if (r.status !== 'registered')
+      throw new Error(`fingerprint of a new device: ${r.status}, not registered`);
+  }
+  const after = await usedMemory(ctx.redis);
+  const sample = async (pattern: string) => {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await ctx.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0' && keys.length < 200);
+    const sizes = await Promise.all(keys.slice(0, 200).map((k) => ctx.redis.memory('USAGE', k)));
+    return sizes.reduce<number>((a, b) => a + Number(b ?? 0), 0) / Math.max(1, sizes.length);
+  };
+  const figures = {
+    devices,
+    usedMemoryDelta: (after - before) / devices,
+    record: await sample(`${prefix}{p*}:i:*`),
+    entry: await sample(`${prefix}fp:*`),
+  };
+  // Under the run's prefix: clearKeys would take them too, but the next sections measure Redis memory.
+  let cursor = '0';
+  do {
+    const [next, batch] = await ctx.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (batch.length) await ctx.redis.unlink(...batch);
+  } while (cursor !== '0');
+  return figures;
+}
+
 /** Runs benchmark 4 (after ingest and scale). */
 export async function runMemory(ctx: BenchContext): Promise<SectionResult> {
   const started = performance.now();
+  const fingerprint = await fingerprintBytes(ctx, ctx.full ? 50_000 : 10_000);
   const { sessionBytes, dedupeSetBytes, queueBytesPerEntry, rss } = ctx.shared;
   const perSession = sessionBytes?.usedMemoryDelta ?? null;
   const peakRss = Object.values(rss).length > 0 ? Math.max(...Object.values(rss)) : null;
@@ -38,6 +104,14 @@ export async function runMemory(ctx: BenchContext): Promise<SectionResult> {
       value: queueBytesPerEntry === undefined ? missing('ingest') : `${fmt(queueBytesPerEntry)} B`,
     },
     {
+      figure: 'fingerprint evidence per device (INFO used_memory growth / devices)',
+      value: `${fmt(fingerprint.usedMemoryDelta)} B`,
+    },
+    {
+      figure: '  of which identity record / index entry (MEMORY USAGE)',
+      value: `${fmt(fingerprint.record)} B / ${fmt(fingerprint.entry)} B`,
+    },
+    {
       figure: 'collector RSS under load (peak over the runs)',
       value: peakRss === null ? missing('ingest') : `${fmt(peakRss / MiB)} MiB`,
     },
@@ -48,6 +122,10 @@ export async function runMemory(ctx: BenchContext): Promise<SectionResult> {
     {
       figure: '  the same, all active in the last 10 min (with dedupe sets)',
       value: projectedWithDedupe === null ? 'n/a' : `${fmt(projectedWithDedupe / MiB)} MiB`,
+    },
+    {
+      figure: '1,000,000 devices with fingerprint evidence: Redis',
+      value: `${fmt((fingerprint.usedMemoryDelta * MILLION) / MiB)} MiB`,
     },
   ];
   return {
@@ -61,6 +139,8 @@ export async function runMemory(ctx: BenchContext): Promise<SectionResult> {
       collectorRssByRun: rss,
       projectedMillionSessionsBytes: projected,
       projectedMillionSessionsWithDedupeBytes: projectedWithDedupe,
+      fingerprint,
+      projectedMillionFingerprintedBytes: fingerprint.usedMemoryDelta * MILLION,
     },
     rows,
     targets: [target('Redis bytes per live session', perSession, 300, ' B', '<=')],
@@ -69,6 +149,9 @@ export async function runMemory(ctx: BenchContext): Promise<SectionResult> {
         'emptied: what remains is the session hash with its TTL); ' +
         'the projection adds no queue backlog: queued events cost the per-event figure until persisted',
       'the collector RSS does not grow with the session count: sessions live in Redis',
+      "fingerprint evidence lives RECOVERY_DAYS after the device was last seen, made only for a minted id's " +
+        "first fingerprint and at most the store's recoveryDailyCap (default 50,000) new entries a day: a bound of " +
+        'cap x days entries whatever the traffic',
     ],
     seconds: (performance.now() - started) / 1000,
   };

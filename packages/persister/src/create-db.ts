@@ -27,12 +27,26 @@ export interface DbConfig {
    * partitions move.
    */
   idleInTransactionTimeoutMs?: number;
+  /**
+   * node-postgres `query_timeout` of every query, ms (default 30,000; 0: none): an answer that does
+   * not come (a half-open connection in an outage) fails the query instead of hanging it forever.
+   */
+  queryTimeoutMs?: number;
 }
 
 /** An open database. `close` ends the pool (or closes PGlite); idempotent. */
 export interface PersisterDb {
   readonly db: Kysely<Database>;
   readonly kind: 'postgres' | 'pglite';
+  /**
+   * Runs `work` (migrations, a roll-up rebuild) on a connection of its own without the query timeout:
+   * on a table of millions of rows one statement may take minutes, and a timeout would fail it on
+   * every attempt. Embedded PGlite has no timeout and runs it on `db`.
+   *
+   * @example
+   * await database.maintenance(migrate);
+   */
+  maintenance<T>(work: (db: Kysely<Database>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -51,7 +65,7 @@ export async function createDb(config: DbConfig): Promise<PersisterDb> {
       connectionTimeoutMillis: 5_000,
       // Without these a half-open connection during an outage hangs a query forever.
       keepAlive: true,
-      query_timeout: 30_000,
+      query_timeout: config.queryTimeoutMs ?? 30_000,
       lock_timeout: config.lockTimeoutMs ?? 2_500,
       idle_in_transaction_session_timeout: config.idleInTransactionTimeoutMs ?? 5_000,
     });
@@ -63,7 +77,19 @@ export async function createDb(config: DbConfig): Promise<PersisterDb> {
       client.on('error', () => {});
     });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', close: once(() => db.destroy()) };
+    return {
+      db,
+      kind: 'postgres',
+      async maintenance(work) {
+        const own = await createDb({ ...config, queryTimeoutMs: 0 });
+        try {
+          return await work(own.db);
+        } finally {
+          await own.close();
+        }
+      },
+      close: once(() => db.destroy()),
+    };
   }
   if (!config.dataDir) throw new TypeError('createDb needs databaseUrl, or dataDir for embedded PGlite');
   const pglite = await PGlite.create(join(config.dataDir, 'pglite'));
@@ -71,6 +97,7 @@ export async function createDb(config: DbConfig): Promise<PersisterDb> {
   return {
     db,
     kind: 'pglite',
+    maintenance: (work) => work(db),
     close: once(async () => {
       await db.destroy();
       if (!pglite.closed) await pglite.close();

@@ -11,6 +11,10 @@ import type { Database } from './schema.js';
 
 /** Options of {@link persist}. */
 export interface PersistOptions extends Omit<PersisterOptions, 'db' | 'queue'> {
+  /**
+   * The database: `createDb(...).db`. Migrations run on it with its query timeout; before a migration
+   * over a large table, run `database.maintenance(migrate)` first.
+   */
   db: Kysely<Database>;
   /** The store's queue and leases: same prefix and partition count as the apps that write it. */
   queue: QueueConsumer & PartitionLeases;

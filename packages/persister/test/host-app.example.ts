@@ -9,7 +9,7 @@ export async function buildHostApp(redisUrl: string, databaseUrl: string, prefix
   // The persister reads what the store writes: same client, same prefix, same partition count.
   const store = await createRedisStore(redis, { prefix, partitions: 64 });
   const database = await createDb({ databaseUrl });
-  await migrate(database.db);
+  await database.maintenance(migrate); // no query timeout: a migration may take minutes on a big table
   const persister = createPersister({ db: database.db, queue: store });
 
   const app = Fastify();

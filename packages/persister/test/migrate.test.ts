@@ -27,6 +27,24 @@ describe.runIf(hasServices('postgres'))('migrations on Postgres', () => {
       await database.drop();
     }
   });
+
+  it('maintenance work (migrations, a roll-up rebuild) runs without the query timeout that fails a long statement', async () => {
+    const database = await createTestDatabase('maintenance');
+    // 200 ms stands in for the default 30 s: a statement of 400 ms is "a rebuild over millions of rows".
+    const d = await createDb({ databaseUrl: database.url, dataDir: '/nonexistent', queryTimeoutMs: 200 });
+    const long = (db: typeof d.db) => sql<{ ok: number }>`select 1 as ok from pg_sleep(0.4)`.execute(db);
+    try {
+      await expect(long(d.db)).rejects.toThrow(/timeout/i);
+      expect((await d.maintenance(long)).rows).toEqual([{ ok: 1 }]);
+      // The maintenance pool is closed after the work: only the main pool's connections remain.
+      const { rows } = await sql<{ n: number }>`
+        select count(*)::int as n from pg_stat_activity where datname = current_database()`.execute(d.db);
+      expect(rows[0]!.n).toBeLessThanOrEqual(2);
+    } finally {
+      await d.close();
+      await database.drop();
+    }
+  });
 });
 
 describe('migrations on embedded PGlite', () => {

@@ -66,7 +66,7 @@ export async function startDatabase(
 
   const attempt = async (): Promise<boolean> => {
     try {
-      const applied = await migrate(resources.db.db);
+      const applied = await resources.db.maintenance(migrate);
       if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
       return true;
     } catch (err) {

@@ -54,7 +54,7 @@ export async function runPurgeOnce(config: CollectorConfig): Promise<PurgeResult
   try {
     const database = await createDb(config);
     try {
-      await migrate(database.db);
+      await database.maintenance(migrate);
       return await purgeOnce(database.db, config.retentionDays, log);
     } finally {
       await database.close();
