@@ -139,6 +139,15 @@ export interface RollupStateTable {
   rebuild_needed: boolean;
 }
 
+/**
+ * The number of `devices` rows, in shards: the count is the sum. Kept by triggers on `devices` in the
+ * transaction that inserts or deletes (migration 2026-12-01T05); never written by code.
+ */
+export interface DeviceCountTable {
+  shard: number;
+  n: ColumnType<string, never, never>;
+}
+
 /** An export or erasure: which token kind did what to whom, and when. */
 export interface AuditLogTable {
   id: ColumnType<string, never, never>;
@@ -167,6 +176,7 @@ export interface Database {
   session_rollups: SessionRollupsTable;
   rollup_state: RollupStateTable;
   audit_log: AuditLogTable;
+  device_count: DeviceCountTable;
 }
 
 export type Device = Selectable<DevicesTable>;

@@ -62,6 +62,9 @@ describe('migrations on embedded PGlite', () => {
       expect(await migrate(second.db)).toEqual([]);
       const rows = await second.db.selectFrom('devices').selectAll().execute();
       expect(rows.map((r) => r.device_id)).toEqual(['device-aaaaaaaaaaaa']);
+      // The device count's triggers run in PGlite too.
+      const count = await sql<{ n: string }>`select sum(n)::text as n from device_count`.execute(second.db);
+      expect(count.rows[0]!.n).toBe('1');
       await second.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -41,7 +41,8 @@ const DEVICES_PER_USER_BINS = [1, 2, 3, 4, 5, 10];
 export const edgeIdentitySource: IdentitySource = {
   async figures(db) {
     const [devices, perUser, edges, joins, shared, serverMade] = await Promise.all([
-      sql<{ n: string }>`select count(*)::text as n from devices`.execute(db),
+      // Kept by triggers on `devices`: counting 200,000 rows here took most of this request's time.
+      sql<{ n: string }>`select coalesce(sum(n), 0)::text as n from device_count`.execute(db),
       sql<{ devices: number; users: string }>`
         select least(d.n, 1000)::int as devices, count(*)::text as users
         from (select count(distinct device_id) as n from identity_links group by user_id) as d

@@ -11,6 +11,7 @@ import * as linkEndedSession from './2026-12-01T02-00-00-link-ended-session.js';
 import * as pageViewsBySubject from './2026-12-01T02-00-01-page-views-by-subject-and-id-time.js';
 import * as insights from './2026-12-01T03-00-00-insights.js';
 import * as partitionFences from './2026-12-01T04-00-00-partition-fences.js';
+import * as identityFigures from './2026-12-01T05-00-00-identity-figures.js';
 
 const migrations: Record<string, Migration> = {
   '2026-01-15T00-00-00-initial-schema': initialSchema,
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-01T02-00-01-page-views-by-subject-and-id-time': pageViewsBySubject,
   '2026-12-01T03-00-00-insights': insights,
   '2026-12-01T04-00-00-partition-fences': partitionFences,
+  '2026-12-01T05-00-00-identity-figures': identityFigures,
 };
 
 /** The static migration provider: every migration of the schema, for kysely's Migrator. */
