@@ -140,7 +140,19 @@ describe.runIf(hasServices('redis', 'postgres'))('commands on Redis and Postgres
     // It owns every partition (leases in Redis, fences in Postgres) before Postgres goes away.
     const redis = services.redis!;
     const leases = Array.from({ length: PARTITIONS }, (_, p) => `${e.prefix}{p${p}}:lease`);
-    await waitFor(async () => (await redis.exists(...leases)) === PARTITIONS, { what: 'every lease taken' });
+    // Leases come first and the fences after them: cut before a fence commits and the persister gives
+    // its leases back, holds nothing, and reads nothing.
+    await waitFor(
+      async () => {
+        const holders = await redis.mget(...leases);
+        if (holders.some((h) => h === null)) return false;
+        const { rows } = await services.database!.client.query<{ owner: string }>(
+          'select owner from partition_fences order by partition',
+        );
+        return rows.length === PARTITIONS && rows.every((r, p) => r.owner === holders[p]);
+      },
+      { what: 'every lease taken and its fence advanced' },
+    );
     e.proxy.cut();
 
     // Load on several devices (several partitions); the ingest collector is killed mid-load too.

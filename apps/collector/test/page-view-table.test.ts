@@ -118,11 +118,7 @@ describe.runIf(hasServices('redis', 'postgres'))(
       sending = false;
       await during;
       await send();
-      expect(applied).toEqual([
-        '2026-12-01T02-00-01-page-views-by-subject-and-id-time',
-        '2026-12-01T03-00-00-insights',
-        '2026-12-01T04-00-00-partition-fences',
-      ]);
+      expect(applied).toEqual(await migrationsFrom('2026-12-01T02-00-01-page-views-by-subject-and-id-time'));
 
       // The upgraded collector persists the queue.
       const data = tempDataDir();
@@ -153,3 +149,9 @@ describe.runIf(hasServices('redis', 'postgres'))(
     });
   },
 );
+
+/** The names of every migration from `first` on, in the order the Migrator applies them. */
+async function migrationsFrom(first: string): Promise<string[]> {
+  const names = Object.keys(await migrationProvider.getMigrations()).sort();
+  return names.slice(names.indexOf(first));
+}

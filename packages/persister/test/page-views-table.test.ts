@@ -156,11 +156,9 @@ describe.runIf(hasServices('postgres'))('the migration to the partitioned page-v
         .values(ids.map((id) => ({ event_id: id, device_id: d, url: '/old', server_ts: new Date() })))
         .execute();
       // The table migration, then the insights migration after it (its indexes on the new table) and the fences.
-      expect(await migrate(db.db)).toEqual([
-        '2026-12-01T02-00-01-page-views-by-subject-and-id-time',
-        '2026-12-01T03-00-00-insights',
-        '2026-12-01T04-00-00-partition-fences',
-      ]);
+      expect(await migrate(db.db)).toEqual(
+        await migrationsFrom('2026-12-01T02-00-01-page-views-by-subject-and-id-time'),
+      );
       const { rows } = await sql<{ event_id: string; id_time: Date }>`
         select event_id, id_time from page_views where device_id = ${d}`.execute(db.db);
       expect(rows).toHaveLength(3);
@@ -173,3 +171,9 @@ describe.runIf(hasServices('postgres'))('the migration to the partitioned page-v
     }
   });
 });
+
+/** The names of every migration from `first` on, in the order the Migrator applies them. */
+async function migrationsFrom(first: string): Promise<string[]> {
+  const names = Object.keys(await migrationProvider.getMigrations()).sort();
+  return names.slice(names.indexOf(first));
+}

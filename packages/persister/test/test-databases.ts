@@ -1,8 +1,5 @@
 /** The two database backends a persister contract test runs against: Postgres and embedded PGlite. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createTestDatabase, hasServices } from '@devicelink/test-env';
+import { createTestDatabase, hasServices, tempDataDir } from '@devicelink/test-env';
 import { afterAll, beforeAll } from 'vitest';
 import { createDb, type PersisterDb } from '../src/create-db.js';
 import { migrate } from '../src/migrate.js';
@@ -30,9 +27,9 @@ export function testBackends(label: string): TestBackend[] {
       'embedded PGlite',
       true,
       async () => {
-        const dir = mkdtempSync(join(tmpdir(), `dl-${label}-`));
-        const db = await createDb({ databaseUrl: null, dataDir: dir });
-        return { db, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+        const data = tempDataDir(label);
+        const db = await createDb({ databaseUrl: null, dataDir: data.dir });
+        return { db, drop: async () => data.remove() };
       },
     ],
   ];

@@ -5,6 +5,7 @@
  * `@devicelink/test-env/leak-check` (a global setup).
  */
 export { Cleanups } from './cleanups.js';
+export { PGLITE_TEMPLATE_ENV, tempDataDir } from './data-dir.js';
 export {
   COLLECTOR_SERVER,
   type CollectorProcessOptions,

@@ -2,11 +2,14 @@
  * Test helpers: a collector built in process (`app.inject` or a real port), once per `describe`
  * (`useCollector`), and event bodies.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { uuidv7 } from '@devicelink/protocol';
-import { Cleanups, openServices, type TestServices, testEnv } from '@devicelink/test-env';
+import {
+  Cleanups,
+  tempDataDir as newDataDir,
+  openServices,
+  type TestServices,
+  testEnv,
+} from '@devicelink/test-env';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
 import { buildApp } from '../../src/app.js';
@@ -32,11 +35,8 @@ export function eventsBody(n = 1, extra: Record<string, unknown> = {}) {
   };
 }
 
-/** A temporary DATA_DIR, removed by `remove()`. */
-export function tempDataDir(): { dir: string; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'dl-collector-'));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
+/** A temporary DATA_DIR (with the run's empty PGlite cluster copied in), removed by `remove()`. */
+export const tempDataDir = (): { dir: string; remove(): void } => newDataDir('collector');
 
 /** Builds a collector from an environment object (LOG_LEVEL silent unless given). */
 export async function collector(env: Record<string, string | undefined>): Promise<FastifyInstance> {
