@@ -4,6 +4,7 @@
  * is on another origin; otherwise with `credentials: 'omit'` and `X-Device-Consent: denied`.
  */
 import { DEVICE_HEADER } from '@devicelink/protocol';
+import { attempt } from './attempt.js';
 import type { Consent } from './consent.js';
 import type { DeviceIdClient } from './device-id-client.js';
 import { CollectorError } from './errors.js';
@@ -71,11 +72,7 @@ export function createCollectorClient(base: string, device: DeviceIdClient): Col
     },
     beacon(path, body) {
       if (device.fresh(body.deviceId)) body.fresh = true;
-      try {
-        return globalThis.navigator.sendBeacon(at(path), JSON.stringify(body));
-      } catch {
-        return false;
-      }
+      return attempt(() => navigator.sendBeacon(at(path), JSON.stringify(body))) === true;
     },
   };
 }

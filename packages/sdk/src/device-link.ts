@@ -3,6 +3,7 @@
  * together, and hands HTTP-client glue (the axios entry) what it needs. Creating it is the first
  * moment anything happens: importing the package reads no global and installs nothing.
  */
+import { attempt } from './attempt.js';
 import { createCollectorClient } from './collector-client.js';
 import type { Consent } from './consent.js';
 import { createDeviceIdClient, type DeviceIdSource } from './device-id-client.js';
@@ -108,20 +109,9 @@ export interface DeviceLink {
 export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
   const { collector, getToken, autoPageviews = true, onError } = options;
   if (!/^https?:\/\//.test(collector)) throw new DeviceLinkError('collector must be an http(s) URL');
-  const token = () => {
-    try {
-      return getToken?.() || null;
-    } catch {
-      return null;
-    }
-  };
-  const report = (error: DeviceLinkError) => {
-    try {
-      onError?.(error);
-    } catch {
-      // The app's handler failing must not break the SDK's own work.
-    }
-  };
+  // The app's callbacks failing must not break the SDK's own work: a throwing getToken is no token.
+  const token = () => attempt(() => getToken?.()) || null;
+  const report = (error: DeviceLinkError) => attempt(() => onError?.(error));
   const storage = createIdStorage();
   // stop() aborts it: every listener goes with it, and nothing more is sent but the last flush.
   const stopping = new AbortController();

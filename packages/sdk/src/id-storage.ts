@@ -5,6 +5,7 @@
  * a write reports whether it held, so the SDK knows when the cookie alone must carry the device.
  */
 import { STORAGE_KEY } from '@devicelink/protocol';
+import { attempt } from './attempt.js';
 
 /** The device id. */
 export const ID_KEY = STORAGE_KEY;
@@ -23,27 +24,19 @@ export interface IdStorage {
   remove(...keys: string[]): void;
 }
 
-// Every access goes through here: even reading `globalThis.localStorage` can throw.
-function attempt<T>(use: (s: Storage) => T): T | undefined {
-  try {
-    return use(globalThis.localStorage);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Creates the storage. Nothing is read until the first call. */
 export function createIdStorage(): IdStorage {
   return {
-    get: (key) => attempt((s) => s.getItem(key)) ?? null,
+    // Every access is attempted: even reading `localStorage` can throw.
+    get: (key) => attempt(() => localStorage.getItem(key)) ?? null,
     set: (key, value) =>
-      attempt((s) => {
-        s.setItem(key, value);
+      attempt(() => {
+        localStorage.setItem(key, value);
         // Read back: some embedded browsers accept writes and keep nothing.
-        return s.getItem(key) === value;
+        return localStorage.getItem(key) === value;
       }) === true,
     remove(...keys) {
-      for (const key of keys) attempt((s) => s.removeItem(key));
+      for (const key of keys) attempt(() => localStorage.removeItem(key));
     },
   };
 }
