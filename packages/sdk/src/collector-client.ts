@@ -65,9 +65,9 @@ export function createCollectorClient(base: string, device: DeviceIdClient): Col
         device.adopt(res.headers.get(DEVICE_HEADER) ?? data?.deviceId, deviceId);
         return res.ok
           ? { data }
-          : { error: new CollectorError(`${method} ${path}: collector answered ${res.status}`, res.status) };
+          : { error: new CollectorError(`${method} ${path}: HTTP ${res.status}`, res.status) };
       } catch (cause) {
-        return { error: new CollectorError(`${method} ${path}: collector unreachable`, 0, { cause }) };
+        return { error: new CollectorError(`${method} ${path}: unreachable`, 0, { cause }) };
       }
     },
     beacon(path, body) {

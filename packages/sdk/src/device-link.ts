@@ -136,7 +136,7 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
   // deploy that removed it) is answered like an unreachable collector: these calls never reject.
   const identity = <T>(use: (m: typeof import('./identity-requests.js')) => Promise<T>) =>
     import('./identity-requests.js').then(use, (cause: unknown) => ({
-      error: new CollectorError('identity requests could not be loaded', 0, { cause }),
+      error: new CollectorError('identity chunk not loaded', 0, { cause }),
     }));
   // The id is forgotten at once (device.replace), before the chunk arrives: from the call on, no
   // request carries the old id.
