@@ -11,8 +11,9 @@
  * - under `pending` or `denied` consent, and without `window` (server-side rendering), there is no id:
  *   nothing is read, minted or stored.
  */
-import { DEVICE_HEADER, FRESH_HEADER, toDeviceId } from '@devicelink/protocol';
+import { DEVICE_HEADER, FRESH_HEADER } from '@devicelink/protocol';
 import { type Consent, consentHeaders } from './consent.js';
+import { toDeviceId } from './device-id-rule.js';
 import { FRESH_KEY, ID_KEY, type IdStorage, PENDING_KEY } from './id-storage.js';
 import { mintDeviceId } from './mint-id.js';
 
