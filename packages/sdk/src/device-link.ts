@@ -121,7 +121,7 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
     // First-visit code in its own chunk: a returning visitor never loads it. After stop() it does
     // nothing more: the evidence stays pending for a later page load.
     void import('./evidence.js').then(
-      (m) => m.sendEvidence(id, { device, client, storage, report, live }),
+      (m) => m.sendEvidence(id, device, client, storage, report, live),
       report,
     );
   });
