@@ -124,7 +124,10 @@ export function createDeviceIdClient(
       if (!echo || !start()) return;
       if (!usable) {
         // The cookie alone carries the device: take the echo unless the request carried another id.
-        if (!id || sent === id) [id, src] = [echo, 'collector'];
+        if (!id || sent === id) {
+          id = echo;
+          src = 'collector';
+        }
       } else if (isFresh && sent === id) {
         isFresh = false;
         storage.remove(FRESH_KEY);
@@ -132,7 +135,8 @@ export function createDeviceIdClient(
           // The cookie won: this browser is known, its fingerprint is not needed as evidence.
           storage.remove(PENDING_KEY);
           storage.set(ID_KEY, echo);
-          [id, src] = [echo, 'cookie'];
+          id = echo;
+          src = 'cookie';
         }
       }
     },

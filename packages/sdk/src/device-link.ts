@@ -128,7 +128,7 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
   const client = createCollectorClient(collector, device);
   const queue = createPageviewQueue(device, client, options.batch ?? {}, options.queryAllowlist, report);
   const allowed = createOriginCheck(options.origins ?? [collector]);
-  const win = typeof window === 'undefined' ? undefined : window;
+  const win = globalThis.window;
   let last: string | undefined;
 
   // identify, reset and forget run at a login or a logout, never on a plain page load: their requests
@@ -149,7 +149,7 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
       // rendered on a server is viewed when the browser runs it, not before.
       if (!live() || !win || !url || url === last) return;
       // A dropped view (consent denied) is not remembered: after a grant the same page counts.
-      if (queue.push(url, last ?? (win?.document.referrer || undefined), token())) last = url;
+      if (queue.push(url, last ?? (win.document.referrer || undefined), token())) last = url;
     },
     identify: (bearer) => identity((m) => m.identify(bearer, queue, device, client)),
     setConsent(next) {
