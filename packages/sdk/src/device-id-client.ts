@@ -109,7 +109,8 @@ export function createDeviceIdClient(
   return {
     current: () => (start() ? id : null),
     source: () => (start() ? src : null),
-    fresh: (sent) => isFresh && sent !== null && sent === id,
+    // Only an id is ever fresh: isFresh is set with one and cleared when it goes.
+    fresh: (sent) => isFresh && sent === id,
     headers(sent, given = consent) {
       const headers = consentHeaders(given);
       if (sent) headers[DEVICE_HEADER] = sent;

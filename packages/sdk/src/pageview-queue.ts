@@ -76,7 +76,7 @@ export function createPageviewQueue(
   const take = (): [string | null, Queued[], PageviewInput[]] => {
     const token = queue[0]!.token;
     let n = 0;
-    for (let bytes = 0; n < queue.length && n < MAX_EVENTS_PER_REQUEST && queue[n]!.token === token; n++) {
+    for (let bytes = 0; n < MAX_EVENTS_PER_REQUEST && queue[n]?.token === token; n++) {
       // Characters are bytes: pageUrl percent-encodes a URL, and a referrer is an ASCII origin.
       bytes += JSON.stringify(queue[n]!.event).length + 1;
       if (bytes > MAX_BATCH_BYTES) break;
