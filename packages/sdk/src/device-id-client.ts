@@ -67,14 +67,12 @@ export function createDeviceIdClient(
   let isFresh = false;
   let src: DeviceIdSource | null = null;
   let started = false;
-  let usable = false;
   let blocked: Promise<unknown> | undefined;
 
   const mint = (fingerprint: boolean) => {
     const next = mintDeviceId();
-    usable = storage.set(ID_KEY, next);
     // Unusable storage: mint nothing, the collector's echo (its cookie) is the id.
-    if (!usable) return;
+    if (!storage.set(ID_KEY, next)) return;
     id = next;
     isFresh = true;
     src = 'minted';
@@ -97,7 +95,6 @@ export function createDeviceIdClient(
       started = true;
       id = toDeviceId(storage.get(ID_KEY));
       if (id) {
-        usable = true;
         src = 'stored';
         isFresh = storage.get(FRESH_KEY) === id;
         if (storage.get(PENDING_KEY) === id) evidence(id);
@@ -123,8 +120,9 @@ export function createDeviceIdClient(
     adopt(echoed, sent) {
       const echo = toDeviceId(echoed);
       if (!echo || !start()) return;
-      if (!usable) {
-        // The cookie alone carries the device: take the echo unless the request carried another id.
+      // Usable storage always holds an id once started: none, or one taken from the collector, means
+      // the cookie alone carries the device. Then the echo is taken unless the request carried another id.
+      if (!id || src === 'collector') {
         if (!id || sent === id) {
           id = echo;
           src = 'collector';
