@@ -48,6 +48,7 @@ export interface DeviceIdClient {
   /**
    * Replaces the id (reset, forget): forgets it, runs `work` with the old one (no id is sent meanwhile),
    * then mints a new id that is never fingerprinted. Without consent it only runs `work` with null.
+   * `work` answers failures as values (the identity requests do): it never rejects.
    */
   replace<T>(work: (old: string | null) => Promise<T>): Promise<T>;
 }
@@ -155,18 +156,17 @@ export function createDeviceIdClient(
       const granted = start();
       const old = id;
       if (granted) forget();
-      let done!: () => void;
-      blocked = new Promise<void>((r) => (done = r));
-      try {
-        return await work(old);
-      } finally {
+      // What others wait for is the work itself, started a microtask later, once it is waited for; the
+      // new id is minted before they resume.
+      const done = Promise.resolve(old).then(work).finally(() => {
         blocked = undefined;
-        done();
         if (granted && consent === 'granted') {
           started = true;
           mint(false);
         }
-      }
+      });
+      blocked = done;
+      return done;
     },
   };
 }
