@@ -18,6 +18,7 @@ export default defineConfig({
     // name costs bytes in the core. Only names used nowhere else (no DOM, fetch, wire or public API
     // name, no export read from a chunk's module object) may be listed: a mangled name is renamed on
     // every object in the bundle.
-    options.mangleProps = /^(current|source|ready|adopt|flushNow|beacon|send|token|event)$/;
+    options.mangleProps =
+      /^(current|source|isFresh|requestHeaders|ready|adopt|replaceId|flushNow|beacon|send|token|event)$/;
   },
 });

@@ -47,7 +47,7 @@ export function createCollectorClient(base: string, device: DeviceIdClient): Col
   const at = (path: string) => base.replace(/\/+$/, '') + path;
   return {
     async send(path, { token, deviceId, method = 'POST', body, keepalive, consent = device.consent() }) {
-      const headers = device.headers(deviceId, consent);
+      const headers = device.requestHeaders(deviceId, consent);
       if (body) headers['Content-Type'] = 'application/json';
       if (token) headers.Authorization = `Bearer ${token}`;
       try {
@@ -71,7 +71,7 @@ export function createCollectorClient(base: string, device: DeviceIdClient): Col
       }
     },
     beacon(path, body) {
-      if (device.fresh(body.deviceId)) body.fresh = true;
+      if (device.isFresh(body.deviceId)) body.fresh = true;
       return attempt(() => navigator.sendBeacon(at(path), JSON.stringify(body))) === true;
     },
   };

@@ -31,12 +31,12 @@ export interface DeviceIdClient {
   /** How the current id came, or null while there is none. */
   source(): DeviceIdSource | null;
   /** True when `id` is the current id and still fresh. */
-  fresh(id: string | null): boolean;
+  isFresh(id: string | null): boolean;
   /**
    * The headers of a request carrying `id` (or none) under `consent` (default the current one): the
    * consent header unless granted, the device header, and `X-Device-Fresh: 1` while `id` is fresh.
    */
-  headers(id: string | null, consent?: Consent): Record<string, string>;
+  requestHeaders(id: string | null, consent?: Consent): Record<string, string>;
   /** Resolves when no reset is under way (sends wait for it, so they never go with no id). */
   ready(): Promise<void>;
   /** Offers an id echoed by the collector for a request that carried `sent` (the header it sent). */
@@ -50,7 +50,7 @@ export interface DeviceIdClient {
    * then mints a new id that is never fingerprinted. Without consent it only runs `work` with null.
    * `work` answers failures as values (the identity requests do): it never rejects.
    */
-  replace<T>(work: (old: string | null) => Promise<T>): Promise<T>;
+  replaceId<T>(work: (old: string | null) => Promise<T>): Promise<T>;
 }
 
 /**
@@ -65,7 +65,7 @@ export function createDeviceIdClient(
 ): DeviceIdClient {
   let consent = initial;
   let id: string | null = null;
-  let isFresh = false;
+  let fresh = false;
   let src: DeviceIdSource | null = null;
   let started = false;
   let blocked: Promise<unknown> | undefined;
@@ -75,7 +75,7 @@ export function createDeviceIdClient(
     // Unusable storage: mint nothing, the collector's echo (its cookie) is the id.
     if (!storage.set(ID_KEY, next)) return;
     id = next;
-    isFresh = true;
+    fresh = true;
     src = 'minted';
     storage.set(FRESH_KEY, next);
     if (fingerprint) {
@@ -86,7 +86,7 @@ export function createDeviceIdClient(
   const forget = () => {
     storage.remove(ID_KEY, FRESH_KEY, PENDING_KEY);
     id = src = null;
-    isFresh = started = false;
+    fresh = started = false;
   };
   // Server-side rendering: no window, no id, and storage is never touched.
   const browser = () => typeof window !== 'undefined';
@@ -97,7 +97,7 @@ export function createDeviceIdClient(
       id = toDeviceId(storage.get(ID_KEY));
       if (id) {
         src = 'stored';
-        isFresh = storage.get(FRESH_KEY) === id;
+        fresh = storage.get(FRESH_KEY) === id;
         if (storage.get(PENDING_KEY) === id) evidence(id);
       } else mint(true);
     }
@@ -107,12 +107,12 @@ export function createDeviceIdClient(
   return {
     current: () => (start() ? id : null),
     source: () => (start() ? src : null),
-    // Only an id is ever fresh: isFresh is set with one and cleared when it goes.
-    fresh: (sent) => isFresh && sent === id,
-    headers(sent, given = consent) {
+    // Only an id is ever fresh: `fresh` is set with one and cleared when it goes.
+    isFresh: (sent) => fresh && sent === id,
+    requestHeaders(sent, given = consent) {
       const headers = consentHeaders(given);
       if (sent) headers[DEVICE_HEADER] = sent;
-      if (this.fresh(sent)) headers[FRESH_HEADER] = '1';
+      if (this.isFresh(sent)) headers[FRESH_HEADER] = '1';
       return headers;
     },
     ready: async () => {
@@ -128,8 +128,8 @@ export function createDeviceIdClient(
           id = echo;
           src = 'collector';
         }
-      } else if (isFresh && sent === id) {
-        isFresh = false;
+      } else if (fresh && sent === id) {
+        fresh = false;
         storage.remove(FRESH_KEY);
         if (echo !== id) {
           // The cookie won: this browser is known, its fingerprint is not needed as evidence.
@@ -150,7 +150,7 @@ export function createDeviceIdClient(
       consent = next;
       return old;
     },
-    async replace(work) {
+    async replaceId(work) {
       // Checked without awaiting when free, so two resets in one tick run one after the other.
       while (blocked) await blocked;
       const granted = start();
@@ -158,13 +158,15 @@ export function createDeviceIdClient(
       if (granted) forget();
       // What others wait for is the work itself, started a microtask later, once it is waited for; the
       // new id is minted before they resume.
-      const done = Promise.resolve(old).then(work).finally(() => {
-        blocked = undefined;
-        if (granted && consent === 'granted') {
-          started = true;
-          mint(false);
-        }
-      });
+      const done = Promise.resolve(old)
+        .then(work)
+        .finally(() => {
+          blocked = undefined;
+          if (granted && consent === 'granted') {
+            started = true;
+            mint(false);
+          }
+        });
       blocked = done;
       return done;
     },

@@ -141,7 +141,7 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
   // The id is forgotten at once (device.replace), before the chunk arrives: from the call on, no
   // request carries the old id.
   const replace = (erase: boolean) =>
-    device.replace((old) => identity((m) => m.replaceAtCollector(client, old, erase)));
+    device.replaceId((old) => identity((m) => m.replaceAtCollector(client, old, erase)));
 
   const dl: DeviceLink = {
     pageview(url = win?.location.href) {
@@ -179,7 +179,7 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
     },
     headersFor(url, baseURL) {
       if (!allowed(url, baseURL)) return {};
-      return device.headers(token() ? null : device.current());
+      return device.requestHeaders(token() ? null : device.current());
     },
     receive(url, baseURL, sent, echoed) {
       if (allowed(url, baseURL)) device.adopt(echoed, sent);
