@@ -11,8 +11,8 @@
  * - under `pending` or `denied` consent, and without `window` (server-side rendering), there is no id:
  *   nothing is read, minted or stored.
  */
-import { DEVICE_HEADER, FRESH_HEADER } from '@devicelink/protocol';
-import { type Consent, consentHeaders } from './consent.js';
+import { CONSENT_DENIED, CONSENT_HEADER, DEVICE_HEADER, FRESH_HEADER } from '@devicelink/protocol';
+import type { Consent } from './consent.js';
 import { toDeviceId } from './device-id-rule.js';
 import { FRESH_KEY, ID_KEY, type IdStorage, PENDING_KEY } from './id-storage.js';
 import { mintDeviceId } from './mint-id.js';
@@ -89,7 +89,9 @@ export function createDeviceIdClient(
     fresh = started = false;
   };
   // Server-side rendering: no window, no id, and storage is never touched.
-  const browser = () => typeof window !== 'undefined';
+  const browser = () => !!globalThis.window;
+  // Only an id is ever fresh: `fresh` is set with one and cleared when it goes.
+  const isFresh = (sent: string | null) => fresh && sent === id;
   const start = () => {
     if (consent !== 'granted' || !browser() || blocked) return false;
     if (!started) {
@@ -107,12 +109,12 @@ export function createDeviceIdClient(
   return {
     current: () => (start() ? id : null),
     source: () => (start() ? src : null),
-    // Only an id is ever fresh: `fresh` is set with one and cleared when it goes.
-    isFresh: (sent) => fresh && sent === id,
+    isFresh,
     requestHeaders(sent, given = consent) {
-      const headers = consentHeaders(given);
+      // The denial header unless consent is granted.
+      const headers: Record<string, string> = given === 'granted' ? {} : { [CONSENT_HEADER]: CONSENT_DENIED };
       if (sent) headers[DEVICE_HEADER] = sent;
-      if (this.isFresh(sent)) headers[FRESH_HEADER] = '1';
+      if (isFresh(sent)) headers[FRESH_HEADER] = '1';
       return headers;
     },
     ready: async () => {

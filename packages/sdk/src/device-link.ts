@@ -133,10 +133,11 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
 
   // identify, reset and forget run at a login or a logout, never on a plain page load: their requests
   // are a chunk of its own, imported on the first call. A chunk that cannot be loaded (offline, a
-  // deploy that removed it) is answered like an unreachable collector: these calls never reject.
+  // deploy that removed it) is answered like an unreachable collector: these calls never reject. Its
+  // message is the failed import's own (it names the chunk).
   const identity = <T>(use: (m: typeof import('./identity-requests.js')) => Promise<T>) =>
     import('./identity-requests.js').then(use, (cause: unknown) => ({
-      error: new CollectorError('identity chunk not loaded', 0, { cause }),
+      error: new CollectorError(`${cause}`, 0, { cause }),
     }));
   // The id is forgotten at once (device.replace), before the chunk arrives: from the call on, no
   // request carries the old id.
