@@ -40,13 +40,6 @@ interface Queued {
 }
 
 const EVENTS = '/v1/events';
-const MAX_RETRY_MS = 30_000;
-// Bounds for a collector that never answers (an ad blocker, a CORS mistake): memory stays small and
-// a batch is given up after this many attempts.
-const MAX_QUEUED = 500;
-const MAX_TRIES = 8;
-// A request's events stay under the collector's 64 KiB body limit, with room for the envelope.
-const MAX_BATCH_BYTES = 61_440; // 60 KiB
 
 /** Creates the queue. */
 export function createPageviewQueue(
@@ -56,6 +49,14 @@ export function createPageviewQueue(
   queryAllowlist: readonly string[] | undefined,
   report: (error: DeviceLinkError) => void,
 ): PageviewQueue {
+  // Numbers declared here, in the function, so the minifier writes them where they are used.
+  const MAX_RETRY_MS = 30_000;
+  // Bounds for a collector that never answers (an ad blocker, a CORS mistake): memory stays small and
+  // a batch is given up after this many attempts.
+  const MAX_QUEUED = 500;
+  const MAX_TRIES = 8;
+  // A request's events stay under the collector's 64 KiB body limit, with room for the envelope.
+  const MAX_BATCH_BYTES = 61_440; // 60 KiB
   const limit = Math.min(size, MAX_EVENTS_PER_REQUEST);
   let queue: Queued[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
