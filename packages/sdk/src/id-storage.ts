@@ -4,11 +4,10 @@
  * iframes: reading `localStorage` throws; methods that throw; a full quota) is a miss, never an error;
  * a write reports whether it held, so the SDK knows when the cookie alone must carry the device.
  */
-import { STORAGE_KEY } from '@devicelink/protocol';
 import { attempt } from './attempt.js';
 
-/** The device id. */
-export const ID_KEY = STORAGE_KEY;
+/** The device id (the protocol's key, no copy of it). */
+export { STORAGE_KEY as ID_KEY } from '@devicelink/protocol';
 /** The id that was minted here and not yet answered by the collector (fresh). */
 export const FRESH_KEY = 'devicelink:device-fresh';
 /** The minted id whose fingerprint evidence has not been sent yet. */
