@@ -116,12 +116,11 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
   // stop() aborts it: every listener goes with it, and nothing more is sent but the last flush.
   const stopping = new AbortController();
   const { signal } = stopping;
-  const live = () => !signal.aborted;
   const device = createDeviceIdClient(options.consent ?? 'granted', storage, (id) => {
     // First-visit code in its own chunk: a returning visitor never loads it. After stop() it does
     // nothing more: the evidence stays pending for a later page load.
     void import('./evidence.js').then(
-      (m) => m.sendEvidence(id, device, client, storage, report, live),
+      (m) => m.sendEvidence(id, device, client, storage, report, signal),
       report,
     );
   });
@@ -148,7 +147,7 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
     pageview(url = win?.location.href) {
       // The same URL twice in a row is one view (a router's replaceState of the current entry). A page
       // rendered on a server is viewed when the browser runs it, not before.
-      if (!live() || !win || !url || url === last) return;
+      if (signal.aborted || !win || !url || url === last) return;
       // A dropped view (consent denied) is not remembered: after a grant the same page counts.
       if (queue.push(url, last ?? (win.document.referrer || undefined), token())) last = url;
     },
@@ -174,7 +173,7 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
     },
     flush: queue.flush,
     stop() {
-      if (!live()) return;
+      if (signal.aborted) return;
       stopping.abort();
       queue.flushNow();
     },

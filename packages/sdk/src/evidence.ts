@@ -19,8 +19,8 @@ export const EVIDENCE_PATH = '/v1/device/fingerprint';
  * Computes the fingerprint and sends it for `id`, unless meanwhile the id changed (it yielded to the
  * cookie, a reset, consent withdrawn): the pending marker must still name it. Sent, or refused for
  * good (a 4xx), the marker goes; unreachable, rate-limited or a server error, it stays for a later load.
- * Failures go to `report`; nothing rejects. The rest is the DeviceLink that minted the id; `live()` is
- * false once it is stopped: nothing more is sent, the evidence stays pending. (Arguments, not an
+ * Failures go to `report`; nothing rejects. The rest is the DeviceLink that minted the id; its `signal`
+ * aborts once it is stopped: nothing more is sent, the evidence stays pending. (Arguments, not an
  * object: their names would stay in the core's code, which passes them.)
  */
 export async function sendEvidence(
@@ -29,13 +29,13 @@ export async function sendEvidence(
   client: CollectorClient,
   storage: IdStorage,
   report: (error: DeviceLinkError) => void,
-  live: () => boolean,
+  signal: AbortSignal,
   fingerprint: () => Promise<FingerprintResult> = createFingerprint(),
 ): Promise<void> {
   // Stopped while this chunk loaded: FingerprintJS is not even loaded, the evidence stays pending.
-  if (!live()) return;
+  if (signal.aborted) return;
   const result = await fingerprint();
-  if (!live() || device.current() !== id || storage.get(PENDING_KEY) !== id) return;
+  if (signal.aborted || device.current() !== id || storage.get(PENDING_KEY) !== id) return;
   if ('error' in result) {
     // A blocked fingerprint would fail again: no later page load loads FingerprintJS for it.
     storage.remove(PENDING_KEY);
