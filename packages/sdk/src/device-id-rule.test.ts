@@ -17,7 +17,7 @@ const ids = fc.oneof(
     )
     .map(([id, junk, at]) => id.slice(0, at) + junk + id.slice(at)),
   fc.constantFrom(
-    'a'.repeat(16) + '\n',
+    `${'a'.repeat(16)}\n`,
     `${'ab'.repeat(8)}\n`,
     'aaaaaaaaaaaaaaaaB',
     'Baaaaaaaaaaaaaaaa',
