@@ -149,7 +149,7 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
       // rendered on a server is viewed when the browser runs it, not before.
       if (signal.aborted || !win || !url || url === last) return;
       // A dropped view (consent denied) is not remembered: after a grant the same page counts.
-      if (queue.push(url, last ?? (win.document.referrer || undefined), token())) last = url;
+      if (queue.push(url, last ?? win.document.referrer, token())) last = url;
     },
     identify: (bearer) => identity((m) => m.identify(bearer, queue, device, client)),
     setConsent(next) {

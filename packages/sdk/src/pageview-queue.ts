@@ -24,6 +24,7 @@ export interface PageviewQueue {
   /**
    * Records a page view; sent later, or kept while consent is pending. False when it is dropped:
    * consent denied, or a URL longer than the collector accepts. At most 500 wait; beyond, the oldest go.
+   * Of `referrer` (empty or absent for none) only the origin is sent.
    */
   push(url: string, referrer: string | undefined, token: string | null): boolean;
   /** Sends everything waiting (when consent is granted); resolves when done or failed. */
