@@ -12,4 +12,13 @@ export default defineConfig({
   // bundled, so `npm i @devicelink/sdk axios` is the whole install.
   external: ['@fingerprintjs/fingerprintjs', 'axios'],
   noExternal: ['@devicelink/protocol'],
+  esbuildOptions(options) {
+    // Members of the SDK's internal objects (the device id client, the collector client, the page-view
+    // queue and its entries) get short names in dist: no app's bundler could shorten them, and every
+    // name costs bytes in the core. Only names used nowhere else (no DOM, fetch, wire or public API
+    // name, no export read from a chunk's module object) may be listed: a mangled name is renamed on
+    // every object in the bundle.
+    options.mangleProps =
+      /^(current|source|isFresh|requestHeaders|ready|adopt|replaceId|flushNow|beacon|send|token|event)$/;
+  },
 });

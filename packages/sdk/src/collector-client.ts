@@ -4,6 +4,7 @@
  * is on another origin; otherwise with `credentials: 'omit'` and `X-Device-Consent: denied`.
  */
 import { DEVICE_HEADER } from '@devicelink/protocol';
+import { attempt } from './attempt.js';
 import type { Consent } from './consent.js';
 import type { DeviceIdClient } from './device-id-client.js';
 import { CollectorError } from './errors.js';
@@ -46,7 +47,7 @@ export function createCollectorClient(base: string, device: DeviceIdClient): Col
   const at = (path: string) => base.replace(/\/+$/, '') + path;
   return {
     async send(path, { token, deviceId, method = 'POST', body, keepalive, consent = device.consent() }) {
-      const headers = device.headers(deviceId, consent);
+      const headers = device.requestHeaders(deviceId, consent);
       if (body) headers['Content-Type'] = 'application/json';
       if (token) headers.Authorization = `Bearer ${token}`;
       try {
@@ -64,18 +65,14 @@ export function createCollectorClient(base: string, device: DeviceIdClient): Col
         device.adopt(res.headers.get(DEVICE_HEADER) ?? data?.deviceId, deviceId);
         return res.ok
           ? { data }
-          : { error: new CollectorError(`${method} ${path}: collector answered ${res.status}`, res.status) };
+          : { error: new CollectorError(`${method} ${path}: HTTP ${res.status}`, res.status) };
       } catch (cause) {
-        return { error: new CollectorError(`${method} ${path}: collector unreachable`, 0, { cause }) };
+        return { error: new CollectorError(`${method} ${path}: unreachable`, 0, { cause }) };
       }
     },
     beacon(path, body) {
-      if (device.fresh(body.deviceId)) body.fresh = true;
-      try {
-        return globalThis.navigator.sendBeacon(at(path), JSON.stringify(body));
-      } catch {
-        return false;
-      }
+      if (device.isFresh(body.deviceId)) body.fresh = true;
+      return attempt(() => navigator.sendBeacon(at(path), JSON.stringify(body))) === true;
     },
   };
 }

@@ -50,7 +50,7 @@ describe('device id client', () => {
     expect(mem.get(ID_KEY)).toBe(id);
     expect(mem.get(FRESH_KEY)).toBe(id);
     expect(mem.get(PENDING_KEY)).toBe(id);
-    expect(client.fresh(id)).toBe(true);
+    expect(client.isFresh(id)).toBe(true);
     expect(client.source()).toBe('minted');
     expect(evidence).toHaveBeenCalledWith(id);
   });
@@ -58,7 +58,7 @@ describe('device id client', () => {
   test('a stored id wins: not fresh, no evidence, source stored', () => {
     const { client, evidence } = setup({ stored: { [ID_KEY]: STORED } });
     expect(client.current()).toBe(STORED);
-    expect(client.fresh(STORED)).toBe(false);
+    expect(client.isFresh(STORED)).toBe(false);
     expect(client.source()).toBe('stored');
     expect(evidence).not.toHaveBeenCalled();
   });
@@ -67,7 +67,7 @@ describe('device id client', () => {
     const { client, evidence } = setup({
       stored: { [ID_KEY]: STORED, [FRESH_KEY]: STORED, [PENDING_KEY]: STORED },
     });
-    expect(client.fresh(client.current())).toBe(true);
+    expect(client.isFresh(client.current())).toBe(true);
     expect(evidence).toHaveBeenCalledWith(STORED);
   });
 
@@ -75,7 +75,7 @@ describe('device id client', () => {
     const { client, mem } = setup();
     const id = client.current();
     client.adopt(id, id);
-    expect(client.fresh(id)).toBe(false);
+    expect(client.isFresh(id)).toBe(false);
     expect(mem.get(FRESH_KEY)).toBeNull();
     expect(client.current()).toBe(id);
   });
@@ -86,7 +86,7 @@ describe('device id client', () => {
     client.adopt(COOKIE, id);
     expect(client.current()).toBe(COOKIE);
     expect(client.source()).toBe('cookie');
-    expect(client.fresh(COOKIE)).toBe(false);
+    expect(client.isFresh(COOKIE)).toBe(false);
     expect(mem.get(ID_KEY)).toBe(COOKIE);
     expect(mem.get(PENDING_KEY)).toBeNull();
   });
@@ -97,7 +97,7 @@ describe('device id client', () => {
     client.adopt(COOKIE, undefined);
     client.adopt(COOKIE, OTHER);
     expect(client.current()).toBe(id);
-    expect(client.fresh(id)).toBe(true);
+    expect(client.isFresh(id)).toBe(true);
   });
 
   test('an echo differing from a stored (not fresh) id is never adopted, even for a request that carried it', () => {
@@ -123,7 +123,7 @@ describe('device id client', () => {
     client.adopt(COOKIE, null);
     expect(client.current()).toBe(COOKIE);
     expect(client.source()).toBe('collector');
-    expect(client.fresh(COOKIE)).toBe(false);
+    expect(client.isFresh(COOKIE)).toBe(false);
     // An echo for a request made without the id (an expired token) does not swap it.
     client.adopt(OTHER, undefined);
     expect(client.current()).toBe(COOKIE);
@@ -196,7 +196,7 @@ describe('device id client', () => {
     const { client, mem, evidence } = setup({ stored: { [ID_KEY]: STORED } });
     expect(client.current()).toBe(STORED);
     let during: (string | null)[] = [];
-    const done = client.replace(async (old) => {
+    const done = client.replaceId(async (old) => {
       during = [old, client.current(), mem.get(ID_KEY)];
       return 'ok';
     });
@@ -209,7 +209,7 @@ describe('device id client', () => {
     const next = client.current();
     expect(isValidDeviceId(next)).toBe(true);
     expect(next).not.toBe(STORED);
-    expect(client.fresh(next)).toBe(true);
+    expect(client.isFresh(next)).toBe(true);
     expect(client.source()).toBe('minted');
     expect(mem.get(PENDING_KEY)).toBeNull();
     expect(evidence).not.toHaveBeenCalled();

@@ -11,8 +11,9 @@
  * - under `pending` or `denied` consent, and without `window` (server-side rendering), there is no id:
  *   nothing is read, minted or stored.
  */
-import { DEVICE_HEADER, FRESH_HEADER, toDeviceId } from '@devicelink/protocol';
-import { type Consent, consentHeaders } from './consent.js';
+import { CONSENT_DENIED, CONSENT_HEADER, DEVICE_HEADER, FRESH_HEADER } from '@devicelink/protocol';
+import type { Consent } from './consent.js';
+import { toDeviceId } from './device-id-rule.js';
 import { FRESH_KEY, ID_KEY, type IdStorage, PENDING_KEY } from './id-storage.js';
 import { mintDeviceId } from './mint-id.js';
 
@@ -30,12 +31,12 @@ export interface DeviceIdClient {
   /** How the current id came, or null while there is none. */
   source(): DeviceIdSource | null;
   /** True when `id` is the current id and still fresh. */
-  fresh(id: string | null): boolean;
+  isFresh(id: string | null): boolean;
   /**
    * The headers of a request carrying `id` (or none) under `consent` (default the current one): the
    * consent header unless granted, the device header, and `X-Device-Fresh: 1` while `id` is fresh.
    */
-  headers(id: string | null, consent?: Consent): Record<string, string>;
+  requestHeaders(id: string | null, consent?: Consent): Record<string, string>;
   /** Resolves when no reset is under way (sends wait for it, so they never go with no id). */
   ready(): Promise<void>;
   /** Offers an id echoed by the collector for a request that carried `sent` (the header it sent). */
@@ -47,8 +48,9 @@ export interface DeviceIdClient {
   /**
    * Replaces the id (reset, forget): forgets it, runs `work` with the old one (no id is sent meanwhile),
    * then mints a new id that is never fingerprinted. Without consent it only runs `work` with null.
+   * `work` answers failures as values (the identity requests do): it never rejects.
    */
-  replace<T>(work: (old: string | null) => Promise<T>): Promise<T>;
+  replaceId<T>(work: (old: string | null) => Promise<T>): Promise<T>;
 }
 
 /**
@@ -63,19 +65,17 @@ export function createDeviceIdClient(
 ): DeviceIdClient {
   let consent = initial;
   let id: string | null = null;
-  let isFresh = false;
+  let fresh = false;
   let src: DeviceIdSource | null = null;
   let started = false;
-  let usable = false;
   let blocked: Promise<unknown> | undefined;
 
   const mint = (fingerprint: boolean) => {
     const next = mintDeviceId();
-    usable = storage.set(ID_KEY, next);
     // Unusable storage: mint nothing, the collector's echo (its cookie) is the id.
-    if (!usable) return;
+    if (!storage.set(ID_KEY, next)) return;
     id = next;
-    isFresh = true;
+    fresh = true;
     src = 'minted';
     storage.set(FRESH_KEY, next);
     if (fingerprint) {
@@ -86,19 +86,20 @@ export function createDeviceIdClient(
   const forget = () => {
     storage.remove(ID_KEY, FRESH_KEY, PENDING_KEY);
     id = src = null;
-    isFresh = started = false;
+    fresh = started = false;
   };
   // Server-side rendering: no window, no id, and storage is never touched.
-  const browser = () => typeof window !== 'undefined';
+  const browser = () => !!globalThis.window;
+  // Only an id is ever fresh: `fresh` is set with one and cleared when it goes.
+  const isFresh = (sent: string | null) => fresh && sent === id;
   const start = () => {
     if (consent !== 'granted' || !browser() || blocked) return false;
     if (!started) {
       started = true;
       id = toDeviceId(storage.get(ID_KEY));
       if (id) {
-        usable = true;
         src = 'stored';
-        isFresh = storage.get(FRESH_KEY) === id;
+        fresh = storage.get(FRESH_KEY) === id;
         if (storage.get(PENDING_KEY) === id) evidence(id);
       } else mint(true);
     }
@@ -108,11 +109,12 @@ export function createDeviceIdClient(
   return {
     current: () => (start() ? id : null),
     source: () => (start() ? src : null),
-    fresh: (sent) => isFresh && sent !== null && sent === id,
-    headers(sent, given = consent) {
-      const headers = consentHeaders(given);
+    isFresh,
+    requestHeaders(sent, given = consent) {
+      // The denial header unless consent is granted.
+      const headers: Record<string, string> = given === 'granted' ? {} : { [CONSENT_HEADER]: CONSENT_DENIED };
       if (sent) headers[DEVICE_HEADER] = sent;
-      if (this.fresh(sent)) headers[FRESH_HEADER] = '1';
+      if (isFresh(sent)) headers[FRESH_HEADER] = '1';
       return headers;
     },
     ready: async () => {
@@ -121,17 +123,22 @@ export function createDeviceIdClient(
     adopt(echoed, sent) {
       const echo = toDeviceId(echoed);
       if (!echo || !start()) return;
-      if (!usable) {
-        // The cookie alone carries the device: take the echo unless the request carried another id.
-        if (!id || sent === id) [id, src] = [echo, 'collector'];
-      } else if (isFresh && sent === id) {
-        isFresh = false;
+      // Usable storage always holds an id once started: none, or one taken from the collector, means
+      // the cookie alone carries the device. Then the echo is taken unless the request carried another id.
+      if (!id || src === 'collector') {
+        if (!id || sent === id) {
+          id = echo;
+          src = 'collector';
+        }
+      } else if (fresh && sent === id) {
+        fresh = false;
         storage.remove(FRESH_KEY);
         if (echo !== id) {
           // The cookie won: this browser is known, its fingerprint is not needed as evidence.
           storage.remove(PENDING_KEY);
           storage.set(ID_KEY, echo);
-          [id, src] = [echo, 'cookie'];
+          id = echo;
+          src = 'cookie';
         }
       }
     },
@@ -145,24 +152,25 @@ export function createDeviceIdClient(
       consent = next;
       return old;
     },
-    async replace(work) {
+    async replaceId(work) {
       // Checked without awaiting when free, so two resets in one tick run one after the other.
       while (blocked) await blocked;
       const granted = start();
       const old = id;
       if (granted) forget();
-      let done!: () => void;
-      blocked = new Promise<void>((r) => (done = r));
-      try {
-        return await work(old);
-      } finally {
-        blocked = undefined;
-        done();
-        if (granted && consent === 'granted') {
-          started = true;
-          mint(false);
-        }
-      }
+      // What others wait for is the work itself, started a microtask later, once it is waited for; the
+      // new id is minted before they resume.
+      const done = Promise.resolve(old)
+        .then(work)
+        .finally(() => {
+          blocked = undefined;
+          if (granted && consent === 'granted') {
+            started = true;
+            mint(false);
+          }
+        });
+      blocked = done;
+      return done;
     },
   };
 }

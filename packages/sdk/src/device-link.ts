@@ -3,6 +3,7 @@
  * together, and hands HTTP-client glue (the axios entry) what it needs. Creating it is the first
  * moment anything happens: importing the package reads no global and installs nothing.
  */
+import { attempt } from './attempt.js';
 import { createCollectorClient } from './collector-client.js';
 import type { Consent } from './consent.js';
 import { createDeviceIdClient, type DeviceIdSource } from './device-id-client.js';
@@ -108,58 +109,47 @@ export interface DeviceLink {
 export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
   const { collector, getToken, autoPageviews = true, onError } = options;
   if (!/^https?:\/\//.test(collector)) throw new DeviceLinkError('collector must be an http(s) URL');
-  const token = () => {
-    try {
-      return getToken?.() || null;
-    } catch {
-      return null;
-    }
-  };
-  const report = (error: DeviceLinkError) => {
-    try {
-      onError?.(error);
-    } catch {
-      // The app's handler failing must not break the SDK's own work.
-    }
-  };
+  // The app's callbacks failing must not break the SDK's own work: a throwing getToken is no token.
+  const token = () => attempt(() => getToken?.()) || null;
+  const report = (error: DeviceLinkError) => attempt(() => onError?.(error));
   const storage = createIdStorage();
   // stop() aborts it: every listener goes with it, and nothing more is sent but the last flush.
   const stopping = new AbortController();
   const { signal } = stopping;
-  const live = () => !signal.aborted;
   const device = createDeviceIdClient(options.consent ?? 'granted', storage, (id) => {
     // First-visit code in its own chunk: a returning visitor never loads it. After stop() it does
     // nothing more: the evidence stays pending for a later page load.
     void import('./evidence.js').then(
-      (m) => m.sendEvidence(id, { device, client, storage, report, live }),
+      (m) => m.sendEvidence(id, device, client, storage, report, signal),
       report,
     );
   });
   const client = createCollectorClient(collector, device);
   const queue = createPageviewQueue(device, client, options.batch ?? {}, options.queryAllowlist, report);
   const allowed = createOriginCheck(options.origins ?? [collector]);
-  const win = typeof window === 'undefined' ? undefined : window;
+  const win = globalThis.window;
   let last: string | undefined;
 
   // identify, reset and forget run at a login or a logout, never on a plain page load: their requests
   // are a chunk of its own, imported on the first call. A chunk that cannot be loaded (offline, a
-  // deploy that removed it) is answered like an unreachable collector: these calls never reject.
+  // deploy that removed it) is answered like an unreachable collector: these calls never reject. Its
+  // message is the failed import's own (it names the chunk).
   const identity = <T>(use: (m: typeof import('./identity-requests.js')) => Promise<T>) =>
     import('./identity-requests.js').then(use, (cause: unknown) => ({
-      error: new CollectorError('identity requests could not be loaded', 0, { cause }),
+      error: new CollectorError(`${cause}`, 0, { cause }),
     }));
   // The id is forgotten at once (device.replace), before the chunk arrives: from the call on, no
   // request carries the old id.
   const replace = (erase: boolean) =>
-    device.replace((old) => identity((m) => m.replaceAtCollector(client, old, erase)));
+    device.replaceId((old) => identity((m) => m.replaceAtCollector(client, old, erase)));
 
   const dl: DeviceLink = {
     pageview(url = win?.location.href) {
       // The same URL twice in a row is one view (a router's replaceState of the current entry). A page
       // rendered on a server is viewed when the browser runs it, not before.
-      if (!live() || !win || !url || url === last) return;
+      if (signal.aborted || !win || !url || url === last) return;
       // A dropped view (consent denied) is not remembered: after a grant the same page counts.
-      if (queue.push(url, last ?? (win?.document.referrer || undefined), token())) last = url;
+      if (queue.push(url, last ?? win.document.referrer, token())) last = url;
     },
     identify: (bearer) => identity((m) => m.identify(bearer, queue, device, client)),
     setConsent(next) {
@@ -183,13 +173,13 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
     },
     flush: queue.flush,
     stop() {
-      if (!live()) return;
+      if (signal.aborted) return;
       stopping.abort();
       queue.flushNow();
     },
     headersFor(url, baseURL) {
       if (!allowed(url, baseURL)) return {};
-      return device.headers(token() ? null : device.current());
+      return device.requestHeaders(token() ? null : device.current());
     },
     receive(url, baseURL, sent, echoed) {
       if (allowed(url, baseURL)) device.adopt(echoed, sent);

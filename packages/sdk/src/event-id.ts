@@ -10,12 +10,12 @@
  * year 10889): 48 bits of time, version 7, the variant, and random bits from `crypto.getRandomValues`.
  */
 export function eventId(now: number): string {
-  // Bytes 6 to 15 of the UUID: the version goes into the high nibble of the first, the variant (10)
-  // into the two high bits of the third.
-  const b = crypto.getRandomValues(new Uint8Array(10));
-  b[0] = (b[0]! & 0x0f) | 0x70;
-  b[2] = (b[2]! & 0x3f) | 0x80;
-  const hex =
-    now.toString(16).padStart(12, '0') + Array.from(b, (x) => (x | 256).toString(16).slice(1)).join('');
-  return hex.replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
+  const time = now.toString(16).padStart(12, '0');
+  // One random byte per random digit: 18 digits of 4 bits (x) and the variant digit, 10 then 2 random
+  // bits (y), so 74 random bits.
+  const random = crypto.getRandomValues(new Uint8Array(19));
+  let i = 0;
+  return `${time.slice(0, 8)}-${time.slice(8)}-7xxx-yxxx-xxxxxxxxxxxx`.replace(/[xy]/g, (digit) =>
+    (digit === 'y' ? (random[i++]! & 3) | 8 : random[i++]! & 15).toString(16),
+  );
 }

@@ -15,31 +15,27 @@ import { type IdStorage, PENDING_KEY } from './id-storage.js';
 /** The path of the evidence request. */
 export const EVIDENCE_PATH = '/v1/device/fingerprint';
 
-/** What the evidence needs of the DeviceLink that minted the id. */
-export interface EvidenceContext {
-  device: DeviceIdClient;
-  client: CollectorClient;
-  storage: IdStorage;
-  report: (error: DeviceLinkError) => void;
-  /** False once the DeviceLink is stopped: nothing more is sent, the evidence stays pending. */
-  live: () => boolean;
-}
-
 /**
  * Computes the fingerprint and sends it for `id`, unless meanwhile the id changed (it yielded to the
  * cookie, a reset, consent withdrawn): the pending marker must still name it. Sent, or refused for
  * good (a 4xx), the marker goes; unreachable, rate-limited or a server error, it stays for a later load.
- * Failures go to `report`; nothing rejects.
+ * Failures go to `report`; nothing rejects. The rest is the DeviceLink that minted the id; its `signal`
+ * aborts once it is stopped: nothing more is sent, the evidence stays pending. (Arguments, not an
+ * object: their names would stay in the core's code, which passes them.)
  */
 export async function sendEvidence(
   id: string,
-  { device, client, storage, report, live }: EvidenceContext,
+  device: DeviceIdClient,
+  client: CollectorClient,
+  storage: IdStorage,
+  report: (error: DeviceLinkError) => void,
+  signal: AbortSignal,
   fingerprint: () => Promise<FingerprintResult> = createFingerprint(),
 ): Promise<void> {
   // Stopped while this chunk loaded: FingerprintJS is not even loaded, the evidence stays pending.
-  if (!live()) return;
+  if (signal.aborted) return;
   const result = await fingerprint();
-  if (!live() || device.current() !== id || storage.get(PENDING_KEY) !== id) return;
+  if (signal.aborted || device.current() !== id || storage.get(PENDING_KEY) !== id) return;
   if ('error' in result) {
     // A blocked fingerprint would fail again: no later page load loads FingerprintJS for it.
     storage.remove(PENDING_KEY);

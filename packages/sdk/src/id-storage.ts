@@ -4,10 +4,10 @@
  * iframes: reading `localStorage` throws; methods that throw; a full quota) is a miss, never an error;
  * a write reports whether it held, so the SDK knows when the cookie alone must carry the device.
  */
-import { STORAGE_KEY } from '@devicelink/protocol';
+import { attempt } from './attempt.js';
 
-/** The device id. */
-export const ID_KEY = STORAGE_KEY;
+/** The device id (the protocol's key, no copy of it). */
+export { STORAGE_KEY as ID_KEY } from '@devicelink/protocol';
 /** The id that was minted here and not yet answered by the collector (fresh). */
 export const FRESH_KEY = 'devicelink:device-fresh';
 /** The minted id whose fingerprint evidence has not been sent yet. */
@@ -23,27 +23,19 @@ export interface IdStorage {
   remove(...keys: string[]): void;
 }
 
-// Every access goes through here: even reading `globalThis.localStorage` can throw.
-function attempt<T>(use: (s: Storage) => T): T | undefined {
-  try {
-    return use(globalThis.localStorage);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Creates the storage. Nothing is read until the first call. */
 export function createIdStorage(): IdStorage {
   return {
-    get: (key) => attempt((s) => s.getItem(key)) ?? null,
+    // Every access is attempted: even reading `localStorage` can throw.
+    get: (key) => attempt(() => localStorage.getItem(key)) ?? null,
     set: (key, value) =>
-      attempt((s) => {
-        s.setItem(key, value);
+      attempt(() => {
+        localStorage.setItem(key, value);
         // Read back: some embedded browsers accept writes and keep nothing.
-        return s.getItem(key) === value;
+        return localStorage.getItem(key) === value;
       }) === true,
     remove(...keys) {
-      for (const key of keys) attempt((s) => s.removeItem(key));
+      for (const key of keys) attempt(() => localStorage.removeItem(key));
     },
   };
 }

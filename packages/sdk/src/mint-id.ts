@@ -3,7 +3,7 @@
  * the protocol's id rules (docs/protocol.md, Device id). Never derived from the browser: two identical
  * devices get different ids.
  */
-import { isValidDeviceId } from '@devicelink/protocol';
+import { toDeviceId } from './device-id-rule.js';
 
 /** Mints an id. */
 export function mintDeviceId(): string {
@@ -14,6 +14,6 @@ export function mintDeviceId(): string {
       .replace(/\//g, '_')
       .replace(/=+$/, '');
     // One character repeated 22 times is refused by the rules; 2^-122 of draws, so the loop never spins.
-    if (isValidDeviceId(id)) return id;
+    if (toDeviceId(id)) return id;
   }
 }

@@ -3,7 +3,7 @@
  * request's `baseURL` origin and the configured origins (docs/protocol.md, SDK). Never a third
  * party: the id is a tracking identifier and must not leak to other sites.
  */
-
+import { attempt } from './attempt.js';
 import { PLACEHOLDER_BASE } from './page-url.js';
 
 /**
@@ -12,11 +12,11 @@ import { PLACEHOLDER_BASE } from './page-url.js';
  * stands in for its origin, so a relative URL is still the app's own.
  */
 export function originOf(url?: string, base?: string): string | null {
-  try {
-    return new URL(url ?? '', new URL(base ?? '', globalThis.location?.href || PLACEHOLDER_BASE)).origin;
-  } catch {
-    return null;
-  }
+  return (
+    attempt(
+      () => new URL(url ?? '', new URL(base ?? '', globalThis.location?.href || PLACEHOLDER_BASE)).origin,
+    ) ?? null
+  );
 }
 
 /**

@@ -6,6 +6,7 @@
  * two agree, so the SDK never sends what the collector would store differently or refuse.
  */
 import { DEFAULT_QUERY_ALLOWLIST, MAX_URL_LENGTH } from '@devicelink/protocol';
+import { attempt } from './attempt.js';
 
 /**
  * A base that cannot be a real page (`.invalid`, RFC 2606): a path resolved against it stays a path.
@@ -15,14 +16,15 @@ export const PLACEHOLDER_BASE = 'http://relative.invalid';
 
 /** The form of `raw` that is sent, or null when it must not be sent at all. */
 export function pageUrl(raw: string, allowlist: readonly string[] = DEFAULT_QUERY_ALLOWLIST): string | null {
-  try {
-    const url = new URL(raw, PLACEHOLDER_BASE);
-    // Serialized again even when all are kept: the collector stores the serialized form.
-    const query = `${new URLSearchParams([...url.searchParams].filter(([key]) => allowlist.includes(key)))}`;
-    // The origin drops user:password@ too; the pathname and query are percent-encoded by the URL API.
-    const clean = (url.origin === PLACEHOLDER_BASE ? '' : url.origin) + url.pathname + (query && `?${query}`);
-    return /^https?:$/.test(url.protocol) && clean.length <= MAX_URL_LENGTH ? clean : null;
-  } catch {
-    return null;
-  }
+  return (
+    attempt(() => {
+      const url = new URL(raw, PLACEHOLDER_BASE);
+      // Serialized again even when all are kept: the collector stores the serialized form.
+      const query = `${new URLSearchParams([...url.searchParams].filter(([key]) => allowlist.includes(key)))}`;
+      // The origin drops user:password@ too; the pathname and query are percent-encoded by the URL API.
+      const clean =
+        (url.origin === PLACEHOLDER_BASE ? '' : url.origin) + url.pathname + (query && `?${query}`);
+      return /^https?:$/.test(url.protocol) && clean.length <= MAX_URL_LENGTH ? clean : null;
+    }) ?? null
+  );
 }

@@ -24,6 +24,7 @@ export interface PageviewQueue {
   /**
    * Records a page view; sent later, or kept while consent is pending. False when it is dropped:
    * consent denied, or a URL longer than the collector accepts. At most 500 wait; beyond, the oldest go.
+   * Of `referrer` (empty or absent for none) only the origin is sent.
    */
   push(url: string, referrer: string | undefined, token: string | null): boolean;
   /** Sends everything waiting (when consent is granted); resolves when done or failed. */
@@ -40,13 +41,6 @@ interface Queued {
 }
 
 const EVENTS = '/v1/events';
-const MAX_RETRY_MS = 30_000;
-// Bounds for a collector that never answers (an ad blocker, a CORS mistake): memory stays small and
-// a batch is given up after this many attempts.
-const MAX_QUEUED = 500;
-const MAX_TRIES = 8;
-// A request's events stay under the collector's 64 KiB body limit, with room for the envelope.
-const MAX_BATCH_BYTES = 60 * 1024;
 
 /** Creates the queue. */
 export function createPageviewQueue(
@@ -56,6 +50,14 @@ export function createPageviewQueue(
   queryAllowlist: readonly string[] | undefined,
   report: (error: DeviceLinkError) => void,
 ): PageviewQueue {
+  // Numbers declared here, in the function, so the minifier writes them where they are used.
+  const MAX_RETRY_MS = 30_000;
+  // Bounds for a collector that never answers (an ad blocker, a CORS mistake): memory stays small and
+  // a batch is given up after this many attempts.
+  const MAX_QUEUED = 500;
+  const MAX_TRIES = 8;
+  // A request's events stay under the collector's 64 KiB body limit, with room for the envelope.
+  const MAX_BATCH_BYTES = 61_440; // 60 KiB
   const limit = Math.min(size, MAX_EVENTS_PER_REQUEST);
   let queue: Queued[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -76,7 +78,7 @@ export function createPageviewQueue(
   const take = (): [string | null, Queued[], PageviewInput[]] => {
     const token = queue[0]!.token;
     let n = 0;
-    for (let bytes = 0; n < queue.length && n < MAX_EVENTS_PER_REQUEST && queue[n]!.token === token; n++) {
+    for (let bytes = 0; n < MAX_EVENTS_PER_REQUEST && queue[n]?.token === token; n++) {
       // Characters are bytes: pageUrl percent-encodes a URL, and a referrer is an ASCII origin.
       bytes += JSON.stringify(queue[n]!.event).length + 1;
       if (bytes > MAX_BATCH_BYTES) break;
