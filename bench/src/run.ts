@@ -64,7 +64,9 @@ const NAMES = [
   'memory',
   'persistence',
   'embedded',
+  'persisters',
   'stats-plan',
+  'dashboard',
   'table-migration',
   'identity',
 ];

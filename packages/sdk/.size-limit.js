@@ -32,7 +32,7 @@ export default [
     name: '@devicelink/sdk (core: what a returning visitor loads with the page)',
     path: 'dist/index.js',
     import: '{ createDeviceLink }',
-    limit: '3.1 kB',
+    limit: '3 KiB',
     gzip: true,
     ignore,
     modifyEsbuildConfig: without('evidence', 'identity-requests'),
