@@ -119,6 +119,49 @@ describe.runIf(hasServices('postgres'))('the read API', () => {
     expect(identity).toMatchObject({ devices: 2, users: 2, fingerprintJoins: { standing: 0, revoked: 0 } });
   });
 
+  it('counts identity edges as stored: cookie and yield edges, joins standing or revoked, shared fingerprints', async () => {
+    const figures = async () => (await get('/v1/admin/insights/identity')).json();
+    const before = await figures();
+    const db = ctx.app.collector.resources.db.db;
+    const [a, b, c, d, e, f, g] = [
+      deviceId(),
+      deviceId(),
+      deviceId(),
+      deviceId(),
+      deviceId(),
+      deviceId(),
+      deviceId(),
+    ];
+    const t = new Date(Date.now() - 60_000);
+    const later = new Date(t.getTime() + 1_000);
+    await db
+      .insertInto('device_edges')
+      .values([
+        { device_id: a, other_id: b, kind: 'cookie', first_seen: t },
+        { device_id: b, other_id: c, kind: 'cookie', first_seen: t },
+        { device_id: c, other_id: d, kind: 'yield', first_seen: t },
+        // Joined to e, then e was seen again: revoked.
+        { device_id: f, other_id: e, kind: 'join', first_seen: t },
+        // Joined to g after g's earlier revocation: that join stands.
+        { device_id: d, other_id: g, kind: 'join', first_seen: later },
+      ])
+      .execute();
+    await db
+      .insertInto('fingerprint_revocations')
+      .values([
+        { device_id: e, revoked_until: later },
+        { device_id: g, revoked_until: t },
+      ])
+      .execute();
+    const after = await figures();
+    expect({
+      edges: after.cookieEdges - before.cookieEdges,
+      standing: after.fingerprintJoins.standing - before.fingerprintJoins.standing,
+      revoked: after.fingerprintJoins.revoked - before.fingerprintJoins.revoked,
+      shared: after.sharedFingerprints - before.sharedFingerprints,
+    }).toEqual({ edges: 3, standing: 1, revoked: 1, shared: 2 });
+  });
+
   it('exports page views as NDJSON and CSV, resumable by cursor, and a user as one document; both audited', async () => {
     const ndjson = await get(`/v1/admin/export/pageviews?from=${FROM}&to=${TO}`);
     expect(ndjson.headers['content-type']).toMatch(/application\/x-ndjson/);

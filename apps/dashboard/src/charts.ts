@@ -35,8 +35,30 @@ export function clearChart(container: Element | null): void {
 
 const width = (container: Element) => Math.max(280, Math.floor(container.getBoundingClientRect().width));
 
-/** A time chart: `times` are bucket starts (ms), shown on `tz`'s wall clock. */
-export function timeChart(container: Element, times: number[], series: TimeSeries[], tz: string): void {
+/**
+ * Ticks of a day or week chart: bucket starts only (uPlot would pick hours such as 12pm between them),
+ * at most about eight, labelled by `tz`'s date.
+ */
+function dateAxis(times: number[], tz: string): uPlot.Axis {
+  const date = new Intl.DateTimeFormat('en-US', { timeZone: tz, month: 'numeric', day: 'numeric' });
+  const step = Math.max(1, Math.ceil(times.length / 8));
+  return {
+    splits: () => times.filter((_, i) => i % step === 0).map((t) => t / 1000),
+    values: (_u, splits) => splits.map((s) => date.format(s * 1000)),
+  };
+}
+
+/**
+ * A time chart: `times` are bucket starts (ms), shown on `tz`'s wall clock; hours for an hourly chart,
+ * dates otherwise.
+ */
+export function timeChart(
+  container: Element,
+  times: number[],
+  series: TimeSeries[],
+  tz: string,
+  hourly: boolean,
+): void {
   const hasRight = series.some((s) => s.right);
   const bars = uPlot.paths.bars?.({ size: [0.6, 40] });
   const opts: uPlot.Options = {
@@ -51,7 +73,7 @@ export function timeChart(container: Element, times: number[], series: TimeSerie
       ...(hasRight ? { rate: { range: [0, 100] } } : {}),
     },
     axes: [
-      {},
+      hourly ? {} : dateAxis(times, tz),
       { label: 'count', size: 50 },
       ...(hasRight ? [{ scale: 'rate', side: 1, label: '%', grid: { show: false } } as uPlot.Axis] : []),
     ],
@@ -101,5 +123,6 @@ export function histogramChart(container: Element, labels: string[], counts: num
       },
     ],
   };
-  mount(container, opts, [xs, counts]);
+  // An empty bin draws nothing (uPlot would stroke a zero-height bar as a line).
+  mount(container, opts, [xs, counts.map((c) => (c === 0 ? null : c))]);
 }

@@ -87,6 +87,7 @@ export async function trafficPanel(v: View, panel: HTMLElement): Promise<boolean
         { label: 'Sessions', values: sessions },
       ],
       v.tz,
+      v.bucket === 'hour',
     );
   } else clearChart(chart);
   show(
@@ -181,6 +182,7 @@ export async function conversionPanel(v: View, panel: HTMLElement): Promise<bool
         },
       ],
       v.tz,
+      v.bucket === 'hour',
     );
   } else clearChart(chart);
   show(
@@ -284,7 +286,7 @@ export async function identityPanel(v: View, panel: HTMLElement): Promise<boolea
     panel.querySelector('[data-figures]'),
     figure('devices', f.devices),
     figure('users', f.users),
-    figure('cookie edges', f.cookieEdges),
+    figure('cookie and yield edges', f.cookieEdges),
     figure('fingerprint joins standing', f.fingerprintJoins?.standing ?? null),
     figure('fingerprint joins revoked', f.fingerprintJoins?.revoked ?? null),
     figure('shared fingerprints', f.sharedFingerprints),

@@ -18,7 +18,10 @@ export interface IdentityFigures {
   users: number;
   /** Users by how many devices they are linked to by login. */
   devicesPerUser: HistogramBin[];
-  /** Cookie edges: a header id seen with another cookie id. */
+  /**
+   * Edges that prove one browser: `cookie` (a known id met another cookie) and `yield` (a fresh id gave
+   * way to the cookie). The field keeps its name; the dashboard labels it "cookie and yield edges".
+   */
   cookieEdges: number;
   /** Fingerprint joins standing and revoked. */
   fingerprintJoins: { standing: number; revoked: number } | null;

@@ -218,7 +218,7 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
       config,
       schema: {
         description:
-          'Identity quality now: devices, users, devices per user, cookie edges, fingerprint joins standing and ' +
+          'Identity quality now: devices, users, devices per user, cookie and yield edges (cookieEdges), fingerprint joins standing and ' +
           'revoked, shared fingerprints and devices with server-made ids only. Null: not measured yet.',
         security,
         response: {
