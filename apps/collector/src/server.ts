@@ -26,21 +26,31 @@ function armShutdownDeadline(): void {
 }
 
 /**
- * `npm run demo` without a token configured: a random read-only dashboard token, printed to the
- * terminal (never into the structured log), so the dashboard opens beside the demo at once.
+ * `npm run demo` without a token configured: a random read-only dashboard token, so the dashboard
+ * opens beside the demo at once ({@link announceDemo} prints it).
  */
 function withDemoDashboardToken(config: CollectorConfig): CollectorConfig {
   if (!config.demo || config.dashboardToken || config.adminToken) return config;
-  const dashboardToken = randomBytes(24).toString('base64url');
+  return Object.freeze({ ...config, dashboardToken: randomBytes(24).toString('base64url') });
+}
+
+/**
+ * Where the demo and the dashboard are, and the demo's own token, printed to the terminal: never into
+ * the structured log (which is shipped and kept), so the token stays on the screen of who started it.
+ */
+function announceDemo(url: string, demoToken: string | null): void {
+  const token = demoToken
+    ? `  sign in with the token ${demoToken}\n`
+    : '  sign in with your DASHBOARD_TOKEN or ADMIN_TOKEN\n';
   process.stdout.write(
-    `\n  devicelink dashboard: http://${config.host}:${config.port}/dashboard/\n  sign in with the token ${dashboardToken}\n\n`,
+    `\n  devicelink demo: ${url}/demo/  (users alice/alice and bob/bob)\n  devicelink dashboard: ${url}/dashboard/\n${token}\n`,
   );
-  return Object.freeze({ ...config, dashboardToken });
 }
 
 async function main(argv: string[]): Promise<void> {
   const command = argv[0] ?? 'serve';
-  const config = command === 'serve' ? withDemoDashboardToken(readConfig()) : readConfig();
+  const configured = readConfig();
+  const config = command === 'serve' ? withDemoDashboardToken(configured) : configured;
   if (command === 'persist') {
     await runPersisterOnly(config, armShutdownDeadline);
     // Handles a library left open (keep-alive sockets) must not keep a stopped persister alive.
@@ -75,6 +85,7 @@ async function main(argv: string[]): Promise<void> {
   app.log.info(
     `devicelink collector listening on ${url} (${app.collector.mode}${config.persister ? '' : ', persister off'})`,
   );
+  if (config.demo) announceDemo(url, config === configured ? null : config.dashboardToken);
   const metricsApp = app.collector.metricsApp;
   if (metricsApp && config.metricsPort !== null) {
     const metricsUrl = await metricsApp.listen({ port: config.metricsPort, host: config.host });

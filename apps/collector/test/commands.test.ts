@@ -338,4 +338,36 @@ describe('commands on the embedded defaults', () => {
       expect(page.statusCode).toBe(404);
     }
   });
+
+  test('npm run demo prints the demo and dashboard addresses and a working read-only token, never into the log', async ({
+    cleanup,
+  }) => {
+    const dir = tempDataDir();
+    cleanup(async () => dir.remove());
+    const c = await run(cleanup, 'serve', { DATA_DIR: dir.dir, DEMO: '1' });
+    const banner = await waitFor(
+      () => /devicelink demo: (\S+)[\s\S]*sign in with the token (\S+)/.exec(c.output()),
+      {
+        what: 'the demo banner',
+      },
+    );
+    expect(banner[1]).toBe(`http://127.0.0.1:${c.port}/demo/`);
+    const token = banner[2]!;
+    expect(c.output()).toContain(`devicelink dashboard: http://127.0.0.1:${c.port}/dashboard/`);
+    const read = (t: string) =>
+      httpJson(c.port, 'GET', '/v1/admin/insights/identity', { headers: { authorization: `Bearer ${t}` } });
+    expect((await read(token)).status).toBe(200);
+    expect((await read(`${token}x`)).status).toBe(401);
+    // Read-only, and with no ADMIN_TOKEN the erasure routes do not exist.
+    const erase = await httpJson(c.port, 'DELETE', '/v1/admin/users/alice', {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(erase.status).toBe(404);
+    const logLines = c
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'));
+    expect(logLines.length).toBeGreaterThan(0);
+    expect(logLines.filter((l) => l.includes(token))).toEqual([]);
+  });
 });

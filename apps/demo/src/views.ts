@@ -83,7 +83,7 @@ export function renderDevice(
   setText(
     'device-how',
     joined
-      ? `${came}; joined by the collector to this browser's earlier device (fingerprint, inferred)`
+      ? `${came}; joined by the collector to an earlier device with the same fingerprint on this network (inferred: undone if that device is seen again)`
       : came,
   );
 }
@@ -91,8 +91,10 @@ export function renderDevice(
 /** Shows the collector's view of this device, or why there is none. */
 export function renderSession(answer: SessionAnswer | null, why: string): void {
   const source = $('device-source');
-  source.textContent = answer?.source ?? '–';
-  source.classList.toggle('off', !answer?.source);
+  // No source is expected while signed in or without consent (no device header goes out); red only
+  // when the collector did not answer.
+  source.textContent = answer ? (answer.source ?? 'no device id sent') : '–';
+  source.classList.toggle('off', !answer);
   const s = answer?.session ?? null;
   setText('session-pages', s ? String(s.pagesVisited) : '–');
   setText('session-id', s ? s.id : 'none');
