@@ -104,6 +104,31 @@ describe('identify with an HS256 secret', () => {
     });
   }
 
+  it.each([
+    ['a lone surrogate', 'x\ud800'],
+    ['an Arabic letter mark', 'admin\u061c'],
+    ['a zero-width space', 'ad\u200bmin'],
+    ['a tag character', 'admin\u{e0041}'],
+  ])('refuses a sub holding %s with 401 naming the claim', async (_name, sub) => {
+    const res = await identify(ctx.app, good({ sub }), deviceId());
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toMatchObject({ code: 'DL_TOKEN_INVALID', message: expect.stringContaining('"sub"') });
+  });
+
+  it('events sent with a token whose sub is ill-formed are kept as anonymous page views of the device', async () => {
+    // Such a sub once reached the queue and stopped every persister pass (a lone surrogate).
+    const d = deviceId();
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { authorization: `Bearer ${good({ sub: 'x\ud800' })}`, 'x-device-fingerprint': d },
+      payload: eventsBody(1),
+    });
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toMatchObject({ accepted: 1, tracked: true, deviceId: d });
+    expect(res.json().userId).toBeUndefined();
+  });
+
   it('refuses a request without a token with 401 DL_TOKEN_MISSING', async () => {
     const res = await ctx.app.inject({ method: 'POST', url: '/v1/identify' });
     expect(res.statusCode).toBe(401);

@@ -282,8 +282,12 @@ async function writeChunk(
 }
 
 /** A page view's identity: its subject (device, else user) and event id. */
+/**
+ * A page view's key as Postgres hands it back: a lone surrogate (ill-formed UTF-16) reaches Postgres as
+ * U+FFFD through UTF-8, so the key is made of the well-formed form on both sides of the lookup.
+ */
 const pageviewKey = (deviceId: string | null, userId: string | null, eventId: string): string =>
-  `${deviceId ?? ''}\u0000${userId ?? ''}\u0000${eventId}`;
+  `${deviceId ?? ''}\u0000${userId ?? ''}\u0000${eventId}`.toWellFormed();
 
 async function writePageviews(
   trx: Transaction<Database>,
@@ -319,7 +323,10 @@ async function writePageviews(
       .onConflict((oc) => oc.columns(['device_id', 'user_id', 'event_id', 'id_time']).doNothing())
       .returning(['device_id', 'user_id', 'event_id'])
       .execute();
-    for (const r of done) inserted.push(byKey.get(pageviewKey(r.device_id, r.user_id, r.event_id))!);
+    for (const r of done) {
+      const record = byKey.get(pageviewKey(r.device_id, r.user_id, r.event_id));
+      if (record) inserted.push(record);
+    }
   }
   result.pageViewsInserted += inserted.length;
   // Counted from the rows the insert returned, never re-read by event id: another subject's row may

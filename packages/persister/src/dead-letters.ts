@@ -8,8 +8,8 @@
 import type { QueueEntry, QueueRecord } from '@devicelink/fastify';
 import type { Kysely } from 'kysely';
 import { writePass } from './batch-writer.js';
-import { isDataError } from './persister.js';
 import type { Database } from './schema.js';
+import { isDataError } from './write-failures.js';
 
 /** Where a dead letter was in the queue: its partition and entry id, the table's key. */
 export interface DeadLetterRef {

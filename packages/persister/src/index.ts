@@ -20,7 +20,7 @@ export { migrationProvider } from './migrations/index.js';
 export type { PersistOptions } from './persist-command.js';
 export { persist } from './persist-command.js';
 export type { Persister, PersisterOptions, PersisterStatus } from './persister.js';
-export { createPersister, isDataError } from './persister.js';
+export { createPersister } from './persister.js';
 export type { PurgeResult, RetentionOptions, RetentionStep } from './retention.js';
 export { purgeExpired, retentionCutoff } from './retention.js';
 export type { SessionRollupState } from './rollup-metrics.js';
@@ -60,3 +60,4 @@ export type {
   SessionRollupsTable,
   SessionsTable,
 } from './schema.js';
+export { DeadLetterLimitError, isDataError, isTransientError } from './write-failures.js';

@@ -24,10 +24,12 @@ import {
 } from '@devicelink/fastify';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { type BatchResult, type PartitionBatch, writePass } from './batch-writer.js';
+import { type IsolatedPass, writeIsolating } from './isolating-writer.js';
 import { LagProbe } from './lag-probe.js';
 import { PartitionsTakenError, staleFences } from './partition-fence.js';
 import { type HeldPartition, PartitionOwnership } from './partition-ownership.js';
 import type { Database } from './schema.js';
+import { isTransientError } from './write-failures.js';
 
 /** Longest pause between two passes that found nothing. */
 const IDLE_CAP_MS = 400;
@@ -55,8 +57,14 @@ export interface PersisterOptions {
   stallMs?: number;
   /** Pause when every partition was empty (default 50 ms). */
   idleMs?: number;
-  /** Longest back-off while Postgres is down (default 5 s). */
+  /** Longest back-off while Postgres is down (default 5 s); also the pause of a halted partition. */
   maxBackoffMs?: number;
+  /**
+   * Entries of one partition that one pass may dead-letter (default 10). Past it the partition is
+   * halted instead, reported and retried after a pause: that many bad records at once more likely mean
+   * a bug than bad input, and a bug must not empty the queue into the dead letters.
+   */
+  maxDeadLettersPerPartition?: number;
   /** How often the oldest queued entry of every partition is probed for the lag (default 1 s). */
   lagProbeMs?: number;
   /** Called with each error (Postgres down, queue errors); the loop carries on. */
@@ -91,15 +99,8 @@ export interface PersisterStatus {
   stalled: boolean;
   /** Gave up its partitions after failing to commit for a lease time; joins again once Postgres answers. */
   standby: boolean;
-}
-
-/**
- * Whether Postgres refused the data itself (SQLSTATE class 22, data exception, or 23, integrity
- * constraint violation) rather than being unreachable: retrying the same write cannot succeed.
- */
-export function isDataError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
+  /** Partitions held back because too many of their entries failed alone (see `maxDeadLettersPerPartition`). */
+  halted: Array<{ partition: number; error: string }>;
 }
 
 const recordTs = (e: QueueEntry): number => (e.record.kind === 'pageview' ? e.record.serverTs : e.record.ts);
@@ -133,6 +134,8 @@ export class Persister {
   #lastPassOwned = 0;
   /** Oldest server time among entries in hand, per partition. */
   readonly #inHand = new Map<number, number>();
+  /** Partitions halted by the dead-letter limit, until when, and why. */
+  readonly #halted = new Map<number, { until: number; error: string }>();
 
   constructor(options: PersisterOptions) {
     const leaseMs = options.leaseMs ?? 10_000;
@@ -142,6 +145,7 @@ export class Persister {
       leaseMs,
       idleMs: 50,
       maxBackoffMs: 5_000,
+      maxDeadLettersPerPartition: 10,
       lagProbeMs: 1_000,
       lookbackDays: 30,
       ...options,
@@ -242,6 +246,7 @@ export class Persister {
       lastPassAt: this.#lastPassAt,
       stalled: partitions.length > 0 && this.#lastPassAt !== null && now - this.#lastPassAt > this.#o.stallMs,
       standby: this.#ownership.standby,
+      halted: [...this.#halted].map(([partition, h]) => ({ partition, error: h.error })),
     };
   }
 
@@ -264,7 +269,8 @@ export class Persister {
   async runOnce(): Promise<number> {
     if (!this.#keeper) await this.#ownership.tick();
     const { queue, consumer, batchSize } = this.#o;
-    const owned = this.#ownership.usable();
+    const now = Date.now();
+    const owned = this.#ownership.usable().filter((h) => (this.#halted.get(h.partition)?.until ?? 0) <= now);
     this.#lastPassOwned = owned.length;
     this.#ownership.setInFlight(new Set(owned.map((h) => h.partition)));
     try {
@@ -388,11 +394,21 @@ export class Persister {
           try {
             result = await writePass(this.#o.db, batches, this.#o.lookbackDays, { beforeCommit: fence });
           } catch (err) {
-            // A record Postgres refuses (a NUL in a text, a malformed UUID) would fail the pass forever
-            // and stop every partition: write the pass piece by piece instead, dead-lettering it.
-            if (!isDataError(err)) throw err;
-            result = await this.#writeIsolating(batches, fence);
+            // Anything but a transient failure is about the entries (a value Postgres refuses, a record
+            // the code cannot handle) and would fail the pass forever, stopping every partition in it:
+            // write the pass piece by piece instead, dead-lettering the entries that fail alone.
+            if (isTransientError(err) || err instanceof PartitionsTakenError) throw err;
+            const isolated = await writeIsolating(this.#o.db, batches, {
+              lookbackDays: this.#o.lookbackDays,
+              beforeCommit: fence,
+              maxFailures: this.#o.maxDeadLettersPerPartition,
+            });
+            for (const { entry, err: cause } of isolated.failed) await this.#deadLetter(entry, cause);
+            batches = this.#haltPartitions(batches, isolated);
+            result = isolated.result;
           }
+          entries = batches.reduce((n, b) => n + b.entries.length, 0);
+          for (const b of batches) this.#halted.delete(b.partition);
           this.#postgresUp = true;
           this.#lastError = null;
           this.#o.onBatch?.(result, entries);
@@ -463,47 +479,21 @@ export class Persister {
   }
 
   /**
-   * Writes a pass that failed with a data error: each partition alone, and within a partition that
-   * still fails each entry alone, in queue order. An entry that fails alone is dead-lettered (reported,
-   * kept in `dead_letters`, acknowledged with the rest). A connection error is thrown, so the whole pass
-   * is retried later: what was committed meanwhile is rewritten idempotently.
+   * Leaves out of the acknowledgement the partitions whose isolation was halted (too many entries
+   * failing alone): their entries stay pending with this consumer, and the partition is not read again
+   * before `haltMs` (then pending first), so a bug costs one isolation per pause, not one per pass.
    */
-  async #writeIsolating(
-    batches: readonly PartitionBatch[],
-    beforeCommit: (trx: Transaction<Database>) => Promise<void>,
-  ): Promise<BatchResult> {
-    const { db, lookbackDays } = this.#o;
-    const total: BatchResult = {
-      pageViewsInserted: 0,
-      linksInserted: 0,
-      sessionsConverted: 0,
-      erased: 0,
-      usersErased: 0,
-    };
-    const add = (r: BatchResult) => {
-      for (const k of Object.keys(total) as (keyof BatchResult)[]) total[k] += r[k];
-    };
-    for (const batch of batches) {
-      try {
-        add(await writePass(db, [batch], lookbackDays, { beforeCommit }));
-        continue;
-      } catch (err) {
-        if (!isDataError(err)) throw err;
-      }
-      for (const entry of batch.entries) {
-        try {
-          add(
-            await writePass(db, [{ partition: batch.partition, entries: [entry] }], lookbackDays, {
-              beforeCommit,
-            }),
-          );
-        } catch (err) {
-          if (!isDataError(err)) throw err;
-          await this.#deadLetter(entry, err);
-        }
-      }
+  #haltPartitions(batches: PartitionBatch[], isolated: IsolatedPass): PartitionBatch[] {
+    if (isolated.halted.length === 0) return batches;
+    const until = Date.now() + this.#o.maxBackoffMs;
+    for (const { partition, error } of isolated.halted) {
+      this.#halted.set(partition, { until, error: error.message });
+      this.#report(error, `dead-letter limit (partition ${partition})`);
+      const held = this.#ownership.valid(partition);
+      if (held) held.pendingFirst = true;
     }
-    return total;
+    const halted = new Set(isolated.halted.map((h) => h.partition));
+    return batches.filter((b) => !halted.has(b.partition));
   }
 
   /** Reports an entry Postgres refused and keeps it in `dead_letters`; it is acknowledged after. */

@@ -18,17 +18,27 @@ const FORBIDDEN_CODE_POINTS = [
   0x2067,
   0x2068,
   0x2069,
+  0x061c,
+  0x200b,
+  0x200c,
+  0x200d,
+  0x2060,
+  0x2064,
+  0xfeff,
+  0xe0001,
+  0xe0041,
+  0xe007f,
 ];
 
 describe('user id rules', () => {
-  it.each(['user-42', 'alice@example.com', 'Zoë', '用户', 'a'.repeat(MAX_USER_ID_LENGTH)])(
+  it.each(['user-42', 'alice@example.com', 'Zoë', '用户', '😀-user', 'a'.repeat(MAX_USER_ID_LENGTH)])(
     'accepts %j',
     (id) => {
       expect(isAcceptedUserId(id)).toBe(true);
     },
   );
 
-  it('refuses every Unicode control, line separator and bidi control, wherever it stands', () => {
+  it('refuses every Unicode control, line separator, bidi control, zero-width, format and tag character, wherever it stands', () => {
     fc.assert(
       fc.property(
         fc.string({ maxLength: 20 }),
@@ -45,6 +55,9 @@ describe('user id rules', () => {
     ['empty', ''],
     ['too long', 'a'.repeat(MAX_USER_ID_LENGTH + 1)],
     ['not a string', 42],
+    ['a lone high surrogate', 'x\ud800'],
+    ['a lone low surrogate', '\udc00x'],
+    ['reversed surrogates', '\udc00\ud800'],
   ])('refuses a user id that is %s', (_name, id) => {
     expect(isAcceptedUserId(id)).toBe(false);
   });

@@ -1,0 +1,106 @@
+/**
+ * Writes a pass whose one transaction failed for a reason other than a transient one (a value Postgres
+ * refuses, a record the code cannot handle): each partition alone, then, within a partition that still
+ * fails, its entries by halves in queue order down to the single entries that fail alone. A poisoned
+ * entry among n costs about 2·log2(n) transactions, and every clean entry of the pass commits in it.
+ *
+ * An entry is "failed alone" only while Postgres answers (a probe after each such failure): a lost
+ * connection is thrown, and the persister retries the whole pass later (what committed meanwhile is
+ * rewritten idempotently). A partition with more than `maxFailures` entries failing alone is halted
+ * instead: nothing of it is dead-lettered or acknowledged, since so many bad records more likely mean a
+ * bug or a schema drift than bad input (the queue must not empty into the dead letters).
+ */
+import type { QueueEntry } from '@devicelink/fastify';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import { type BatchResult, type PartitionBatch, writePass } from './batch-writer.js';
+import { PartitionsTakenError } from './partition-fence.js';
+import type { Database } from './schema.js';
+import { DeadLetterLimitError, isTransientError } from './write-failures.js';
+
+/** An entry that failed alone, with its error. */
+export interface FailedEntry {
+  entry: QueueEntry;
+  err: unknown;
+}
+
+/** What {@link writeIsolating} did. */
+export interface IsolatedPass {
+  /** What the committed pieces wrote. */
+  result: BatchResult;
+  /** Entries that failed alone in partitions that were not halted: to dead-letter, then acknowledge. */
+  failed: FailedEntry[];
+  /** Partitions with more than `maxFailures` failing entries: left pending, nothing acknowledged. */
+  halted: Array<{ partition: number; error: DeadLetterLimitError }>;
+}
+
+/** Options of {@link writeIsolating}. */
+export interface IsolatingOptions {
+  lookbackDays: number;
+  beforeCommit: (trx: Transaction<Database>) => Promise<void>;
+  /** Entries of one partition that may fail alone before it is halted instead. */
+  maxFailures: number;
+}
+
+/** Writes `batches` piece by piece; see the file comment. Transient failures are thrown. */
+export async function writeIsolating(
+  db: Kysely<Database>,
+  batches: readonly PartitionBatch[],
+  options: IsolatingOptions,
+): Promise<IsolatedPass> {
+  const pass: IsolatedPass = { result: emptyResult(), failed: [], halted: [] };
+  const write = async (partition: number, entries: readonly QueueEntry[]) => {
+    const r = await writePass(db, [{ partition, entries }], options.lookbackDays, {
+      beforeCommit: options.beforeCommit,
+    });
+    for (const k of Object.keys(pass.result) as (keyof BatchResult)[]) pass.result[k] += r[k];
+  };
+  for (const { partition, entries } of batches) {
+    const failed: FailedEntry[] = [];
+    try {
+      await bisect(
+        entries,
+        (piece) => write(partition, piece),
+        async (entry, err) => {
+          // Failed alone, unless Postgres itself is gone: the probe throws then, and the pass is retried.
+          await sql`select 1`.execute(db);
+          failed.push({ entry, err });
+          if (failed.length > options.maxFailures) {
+            throw new DeadLetterLimitError(failed.length, options.maxFailures, { cause: err });
+          }
+        },
+      );
+      pass.failed.push(...failed);
+    } catch (err) {
+      if (!(err instanceof DeadLetterLimitError)) throw err;
+      pass.halted.push({ partition, error: err });
+    }
+  }
+  return pass;
+}
+
+/** Writes `entries` whole, else each half in order, recursively; `onAlone` gets each single entry that fails. */
+async function bisect(
+  entries: readonly QueueEntry[],
+  write: (piece: readonly QueueEntry[]) => Promise<void>,
+  onAlone: (entry: QueueEntry, err: unknown) => Promise<void>,
+): Promise<void> {
+  try {
+    await write(entries);
+    return;
+  } catch (err) {
+    // The fence's verdict (partitions taken over) is the pass's, never an entry's.
+    if (isTransientError(err) || err instanceof PartitionsTakenError) throw err;
+    if (entries.length === 1) return onAlone(entries[0]!, err);
+  }
+  const half = Math.ceil(entries.length / 2);
+  await bisect(entries.slice(0, half), write, onAlone);
+  await bisect(entries.slice(half), write, onAlone);
+}
+
+const emptyResult = (): BatchResult => ({
+  pageViewsInserted: 0,
+  linksInserted: 0,
+  sessionsConverted: 0,
+  erased: 0,
+  usersErased: 0,
+});
