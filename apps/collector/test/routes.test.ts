@@ -45,6 +45,25 @@ describe('debug, health and CORS routes', () => {
     expect(String(res.headers['access-control-expose-headers'])).toContain('X-Device-Fingerprint');
   });
 
+  it.each(['/v1/device/cookie', '/v1/device/recovery', '/v1/device'])(
+    'lets a listed origin send the DELETE of %s: its preflight allows the method and the device headers',
+    async (url) => {
+      const res = await ctx.app.inject({
+        method: 'OPTIONS',
+        url,
+        headers: {
+          origin: 'https://shop.test',
+          'access-control-request-method': 'DELETE',
+          'access-control-request-headers': 'x-device-fingerprint,x-device-consent',
+        },
+      });
+      expect(res.statusCode).toBe(204);
+      expect(res.headers['access-control-allow-origin']).toBe('https://shop.test');
+      expect(String(res.headers['access-control-allow-methods']).split(/,\s*/)).toContain('DELETE');
+      expect(String(res.headers['access-control-allow-headers'])).toContain('x-device-fingerprint');
+    },
+  );
+
   it('accepts events without an Origin (server-side clients)', async () => {
     expect(
       (await ctx.app.inject({ method: 'POST', url: '/v1/events', payload: eventsBody(1) })).statusCode,

@@ -4,6 +4,7 @@ import { corsOptions } from './cors-options.js';
 describe('corsOptions', () => {
   it('adds the device headers, exposes the echo and turns credentials on', () => {
     expect(corsOptions({ allowedHeaders: ['Content-Type'] })).toEqual({
+      methods: ['GET', 'HEAD', 'POST', 'DELETE'],
       allowedHeaders: ['Content-Type', 'X-Device-Fingerprint', 'X-Device-Consent', 'X-Device-Fresh'],
       exposedHeaders: ['X-Device-Fingerprint'],
       credentials: true,
@@ -21,6 +22,7 @@ describe('corsOptions', () => {
     expect(merged).toEqual({
       origin,
       maxAge: 600,
+      methods: ['GET', 'HEAD', 'POST', 'DELETE'],
       allowedHeaders: [
         'Content-Type',
         'Authorization',
@@ -43,8 +45,23 @@ describe('corsOptions', () => {
   });
 
   it('leaves allowedHeaders unset when the app set none, so @fastify/cors keeps reflecting the request', () => {
-    expect(corsOptions()).toEqual({ exposedHeaders: ['X-Device-Fingerprint'], credentials: true });
+    expect(corsOptions()).toEqual({
+      methods: ['GET', 'HEAD', 'POST', 'DELETE'],
+      exposedHeaders: ['X-Device-Fingerprint'],
+      credentials: true,
+    });
     expect('allowedHeaders' in corsOptions({ origin: true })).toBe(false);
+  });
+
+  it("adds DELETE to the app's own methods once, whatever their case or form", () => {
+    expect(corsOptions({ methods: 'get, PUT' }).methods).toEqual(['get', 'PUT', 'HEAD', 'POST', 'DELETE']);
+    expect(corsOptions({ methods: ['delete', 'PATCH'] }).methods).toEqual([
+      'delete',
+      'PATCH',
+      'GET',
+      'HEAD',
+      'POST',
+    ]);
   });
 
   it('does not change the object it was given', () => {
