@@ -127,8 +127,11 @@ describe('device routes with fingerprint joins on', () => {
       method: 'DELETE',
       url: '/v1/device/recovery',
       headers: { 'x-device-fingerprint': claimant.device },
+      cookies: { device_fp: claimant.device },
     });
     expect(res.statusCode).toBe(204);
+    // The cookie goes too: it would name the withdrawn device for 400 days, and a later grant adopt it.
+    expect(res.cookies).toEqual([expect.objectContaining({ name: 'device_fp', value: '', maxAge: 0 })]);
     const records = await queued(ctx.app);
     expect(records.filter((r) => r.kind === 'forget-edges')).toEqual([
       expect.objectContaining({ deviceId: claimant.device }),

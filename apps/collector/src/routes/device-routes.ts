@@ -3,7 +3,7 @@
  * - `POST /v1/device/fingerprint`: the fingerprint evidence of a minted id (once per id), 202;
  * - `DELETE /v1/device/cookie`: clears `device_fp` (the SDK's `reset()`), 204;
  * - `DELETE /v1/device/recovery`: consent withdrawn: the fingerprint entries and edges of the calling
- *   ids go, 204;
+ *   ids go and `device_fp` is cleared (a later grant starts a new id, never the withdrawn one), 204;
  * - `DELETE /v1/device`: erases the calling device (the SDK's `forget()`), 204.
  * The calling device is named by its own header id and cookie, never by a parameter: these routes can
  * reach no other device. Withdrawal and erasure are honoured whatever consent the request states.
@@ -144,7 +144,7 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
       schema: {
         description:
           'Consent withdrawn: deletes the fingerprint entries of the calling device (header id and cookie) ' +
-          'at both ends of any join, and every edge naming it.',
+          'at both ends of any join, and every edge naming it, and clears the device_fp cookie.',
         headers: deviceHeaders,
         cookies: deviceCookies,
         response: { ...done, ...errorResponses(429, 503) },
@@ -152,6 +152,8 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
     },
     async (request, reply) => {
       await forEachCaller(request, (id) => app.devicelink.store.withdrawRecovery(id));
+      // The cookie would otherwise go on naming the withdrawn device for 400 days, and be adopted again.
+      app.devicelink.clearCookie(reply);
       return reply.code(204).send();
     },
   );
