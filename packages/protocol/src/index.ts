@@ -28,6 +28,7 @@ export {
   EVENT_DEDUPE_SECONDS,
   FRESH_HEADER,
   isConsentDenied,
+  REPLACES_HEADER,
   STORAGE_KEY,
   TOMBSTONE_SECONDS,
 } from './names.js';

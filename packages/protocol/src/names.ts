@@ -11,6 +11,12 @@ export const CONSENT_DENIED = 'denied';
  * and the collector has not yet answered: a fresh id yields to a valid `device_fp` cookie (docs/protocol.md).
  */
 export const FRESH_HEADER = 'X-Device-Fresh';
+/**
+ * Request header naming the id a `reset()`, `forget()` or re-granted consent replaced, sent (fetch
+ * only, never in a beacon) with the new id until one request is answered 2xx: a host rewrites its
+ * `device_fp` cookie to the new id only when this equals the request's cookie (docs/protocol.md).
+ */
+export const REPLACES_HEADER = 'X-Device-Replaces';
 
 /**
  * True when a consent value (the header or the body field) says denied: compared without case and

@@ -5,7 +5,13 @@ describe('corsOptions', () => {
   it('adds the device headers, exposes the echo and turns credentials on', () => {
     expect(corsOptions({ allowedHeaders: ['Content-Type'] })).toEqual({
       methods: ['GET', 'HEAD', 'POST', 'DELETE'],
-      allowedHeaders: ['Content-Type', 'X-Device-Fingerprint', 'X-Device-Consent', 'X-Device-Fresh'],
+      allowedHeaders: [
+        'Content-Type',
+        'X-Device-Fingerprint',
+        'X-Device-Consent',
+        'X-Device-Fresh',
+        'X-Device-Replaces',
+      ],
       exposedHeaders: ['X-Device-Fingerprint'],
       credentials: true,
     });
@@ -29,6 +35,7 @@ describe('corsOptions', () => {
         'X-Device-Fingerprint',
         'X-Device-Consent',
         'X-Device-Fresh',
+        'X-Device-Replaces',
       ],
       exposedHeaders: ['X-Request-Id', 'X-Device-Fingerprint'],
       credentials: true,
@@ -40,7 +47,12 @@ describe('corsOptions', () => {
       allowedHeaders: ['x-device-fingerprint'],
       exposedHeaders: ['X-DEVICE-FINGERPRINT'],
     });
-    expect(merged.allowedHeaders).toEqual(['x-device-fingerprint', 'X-Device-Consent', 'X-Device-Fresh']);
+    expect(merged.allowedHeaders).toEqual([
+      'x-device-fingerprint',
+      'X-Device-Consent',
+      'X-Device-Fresh',
+      'X-Device-Replaces',
+    ]);
     expect(merged.exposedHeaders).toEqual(['X-DEVICE-FINGERPRINT']);
   });
 

@@ -3,7 +3,7 @@
  * header may be sent and read, its DELETE requests (`reset()`, `forget()`, consent withdrawal) pass
  * their preflight, and the cookie travels cross-origin.
  */
-import { CONSENT_HEADER, DEVICE_HEADER, FRESH_HEADER } from '@devicelink/protocol';
+import { CONSENT_HEADER, DEVICE_HEADER, FRESH_HEADER, REPLACES_HEADER } from '@devicelink/protocol';
 
 /** The subset of @fastify/cors options this helper touches; everything else passes through. */
 export interface CorsHeaderOptions {
@@ -22,7 +22,12 @@ export type MergedCorsOptions<T> = Omit<T, keyof CorsHeaderOptions> & {
 };
 
 /** Headers clients send to devicelink routes. */
-export const DEVICELINK_ALLOWED_HEADERS = [DEVICE_HEADER, CONSENT_HEADER, FRESH_HEADER] as const;
+export const DEVICELINK_ALLOWED_HEADERS = [
+  DEVICE_HEADER,
+  CONSENT_HEADER,
+  FRESH_HEADER,
+  REPLACES_HEADER,
+] as const;
 /**
  * Methods the SDK uses cross-origin. @fastify/cors allows `GET,HEAD,POST` by default, so without DELETE
  * a logout's `reset()` failed its preflight and the next person kept the previous id.
@@ -33,8 +38,8 @@ export const DEVICELINK_EXPOSED_HEADERS = [DEVICE_HEADER] as const;
 
 /**
  * Returns `appOptions` with GET, HEAD, POST and DELETE added to `methods` (@fastify/cors's default is
- * `GET,HEAD,POST`, kept when the app sets none), `X-Device-Fingerprint`, `X-Device-Consent` and
- * `X-Device-Fresh` added to `allowedHeaders`, `X-Device-Fingerprint` to `exposedHeaders`, and
+ * `GET,HEAD,POST`, kept when the app sets none), `X-Device-Fingerprint`, `X-Device-Consent`,
+ * `X-Device-Fresh` and `X-Device-Replaces` added to `allowedHeaders`, `X-Device-Fingerprint` to `exposedHeaders`, and
  * `credentials: true`. The app's own values stay
  * (string or array form). When the app sets no `allowedHeaders` it stays unset: @fastify/cors then
  * reflects the preflight's `Access-Control-Request-Headers`, which already allows ours, and an
