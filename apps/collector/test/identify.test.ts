@@ -94,6 +94,12 @@ describe('identify with an HS256 secret', () => {
     ['a wrong aud', () => good({ aud: 'other' })],
     ['a wrong iss', () => good({ iss: 'https://evil.test' })],
     ['a numeric sub', () => good({ sub: 42 })],
+    ['a token without iss while JWT_ISSUER is set', () => good({ iss: undefined })],
+    ['a token without aud while JWT_AUDIENCE is set', () => good({ aud: undefined })],
+    ['an iat in the future', () => good({ iat: Math.floor(Date.now() / 1000) + 3600 })],
+    ['an nbf in the future', () => good({ nbf: Math.floor(Date.now() / 1000) + 3600 })],
+    ['an exp of 1e300', () => good({ exp: 1e300 })],
+    ['an exp 31 days ahead', () => good({ exp: Math.floor(Date.now() / 1000) + 31 * 86_400 })],
     ['garbage', () => 'not.a.jwt'],
   ];
   for (const [name, token] of refusals) {

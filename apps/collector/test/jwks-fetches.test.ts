@@ -33,6 +33,33 @@ describe('the JWKS key set', () => {
     return before + 1;
   }
 
+  it('gives up a fetch from a key server that never answers after 1 s by default, refusing the token', async () => {
+    // A server that accepts the connection and never answers: only the fetch's own timeout ends it.
+    const { createServer } = await import('node:net');
+    const sockets: import('node:net').Socket[] = [];
+    const hung = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    const port = (hung.address() as import('node:net').AddressInfo).port;
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      keys = new JwksKeySet({ url: `http://127.0.0.1:${port}/jwks.json` });
+      const verdict = keys.key('key-1', 'RS256', { fetch: true }).then(
+        () => 'accepted',
+        (err: { message: string }) => err.message,
+      );
+      // Awaited as an event, not polled: the timers are fake here.
+      if (sockets.length === 0) await new Promise((resolve) => hung.once('connection', resolve));
+      vi.advanceTimersByTime(999);
+      expect(await Promise.race([verdict, Promise.resolve('pending')])).toBe('pending');
+      vi.advanceTimersByTime(1);
+      expect(await verdict).toMatch(/no answer in 1000 ms/);
+    } finally {
+      vi.useRealTimers();
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => hung.close(resolve));
+    }
+  });
+
   it('refuses a kid the fresh set lacks without fetching', async () => {
     const fetched = await started();
     await expect(keys.key('not-there', 'RS256', { fetch: true })).rejects.toMatchObject({

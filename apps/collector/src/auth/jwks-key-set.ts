@@ -15,7 +15,7 @@ export interface JwksKeySetOptions {
   cooldownMs?: number;
   /** Age after which the set is fetched again in the background or on the next verification, ms (default 10 min). */
   maxAgeMs?: number;
-  /** How long one fetch may take, ms (default 5 s). */
+  /** How long one fetch may take, ms (default 1 s: a hung key server must not hold `/v1/identify`). */
   timeoutMs?: number;
 }
 
@@ -51,7 +51,7 @@ export class JwksKeySet {
     this.#url = options.url;
     this.#cooldownMs = options.cooldownMs ?? 30_000;
     this.#maxAgeMs = options.maxAgeMs ?? 600_000;
-    this.#timeoutMs = options.timeoutMs ?? 5_000;
+    this.#timeoutMs = options.timeoutMs ?? 1_000;
   }
 
   /** Fetches the set now and then every `maxAgeMs` (the timer never holds the process). */

@@ -4,7 +4,9 @@
  * of `jwks-key-set.ts`: only `/v1/identify` may fetch, at most once per 30 s), or in demo mode a random
  * HS256 key made at start-up. Algorithms are allowlisted per key
  * type (so `alg: none` and algorithm confusion are refused), `exp` and a string `sub` are required,
- * `iss`/`aud` are checked when configured, with 30 s clock tolerance.
+ * `iss`/`aud` are required and checked when configured, and the times are bounded: `iat` and `nbf` no
+ * later than now, `exp` at most {@link MAX_TOKEN_LIFETIME_SECONDS} ahead (a token valid for centuries
+ * is a leak waiting to happen, or a forgery), each with 30 s clock tolerance.
  */
 import { randomBytes } from 'node:crypto';
 import fastifyJwt from '@fastify/jwt';
@@ -41,6 +43,11 @@ type JwksAlgorithm = (typeof JWKS_ALGORITHMS)[number];
 const isJwksAlgorithm = (alg: unknown): alg is JwksAlgorithm =>
   JWKS_ALGORITHMS.includes(alg as JwksAlgorithm);
 const CLOCK_TOLERANCE_MS = 30_000;
+/**
+ * The longest lifetime left on an accepted token, seconds (30 days: the longest access-token lifetime
+ * common identity providers allow; typical ones are 1 to 24 hours).
+ */
+export const MAX_TOKEN_LIFETIME_SECONDS = 2_592_000;
 const DEMO_TOKEN_TTL = '1h';
 
 const hasBearer = (request: FastifyRequest): boolean =>
@@ -68,7 +75,13 @@ export async function registerTokenVerifier(
 ): Promise<TokenVerifier> {
   const jwt = config.jwt;
   const verifyOptions = {
-    requiredClaims: ['exp', 'sub'],
+    // A configured issuer or audience is required, not only checked when present.
+    requiredClaims: [
+      'exp',
+      'sub',
+      ...(config.jwtIssuer ? ['iss'] : []),
+      ...(config.jwtAudience ? ['aud'] : []),
+    ],
     clockTolerance: CLOCK_TOLERANCE_MS,
     ...(config.jwtIssuer ? { allowedIss: config.jwtIssuer } : {}),
     ...(config.jwtAudience ? { allowedAud: config.jwtAudience } : {}),
@@ -134,6 +147,7 @@ export async function registerTokenVerifier(
       } finally {
         mayFetch.delete(request);
       }
+      checkTimes(payload as TimeClaims, Date.now());
       const sub = (payload as { sub?: unknown }).sub;
       if (!isAcceptedUserId(sub)) {
         throw new TokenInvalidError(
@@ -143,6 +157,35 @@ export async function registerTokenVerifier(
       return sub;
     },
   };
+}
+
+interface TimeClaims {
+  iat?: unknown;
+  nbf?: unknown;
+  exp?: unknown;
+}
+
+/** Refuses a token issued or valid only in the future, or valid for longer than the bound (see the file comment). */
+function checkTimes({ iat, nbf, exp }: TimeClaims, nowMs: number): void {
+  const now = nowMs / 1000;
+  const tolerance = CLOCK_TOLERANCE_MS / 1000;
+  for (const [name, value] of [
+    ['iat', iat],
+    ['nbf', nbf],
+  ] as const) {
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw new TokenInvalidError(`"${name}" must be a number of seconds`);
+    }
+    if (value > now + tolerance) throw new TokenInvalidError(`"${name}" is in the future`);
+  }
+  if (
+    typeof exp !== 'number' ||
+    !Number.isFinite(exp) ||
+    exp > now + MAX_TOKEN_LIFETIME_SECONDS + tolerance
+  ) {
+    throw new TokenInvalidError(`"exp" must be at most ${MAX_TOKEN_LIFETIME_SECONDS} seconds ahead`);
+  }
 }
 
 /**
