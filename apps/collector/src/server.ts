@@ -5,11 +5,12 @@
  */
 
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { buildApp } from './app.js';
 import { type CollectorConfig, loadConfig as readConfig } from './config/collector-config.js';
 import { isConfigError } from './config/config-error.js';
 import { runPersisterOnly, runPurgeOnce } from './runtime/persist-command.js';
-import { isStartupError } from './runtime/startup-error.js';
+import { isStartupError, StartupError } from './runtime/startup-error.js';
 
 /** After a signal the process exits within this, whatever hangs (a stuck Redis or Postgres close). */
 const SHUTDOWN_DEADLINE_MS = 30_000;
@@ -47,6 +48,51 @@ function announceDemo(url: string, demoToken: string | null): void {
   );
 }
 
+/** A listen failure as the one-line start-up error naming the variable to change, else the error itself. */
+function listenError(
+  err: unknown,
+  variable: 'PORT' | 'HOST' | 'METRICS_PORT',
+  host: string,
+  port: number,
+): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  const where = `${host}:${port}`;
+  if (code === 'EADDRINUSE') {
+    return new StartupError(
+      variable === 'HOST' ? 'PORT' : variable,
+      where,
+      'the port is in use by another process; choose a free one',
+    );
+  }
+  if (code === 'EACCES')
+    return new StartupError(
+      variable === 'HOST' ? 'PORT' : variable,
+      where,
+      'not allowed to listen on this port',
+    );
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') {
+    return new StartupError(
+      'HOST',
+      where,
+      'not an address of this machine (use 127.0.0.1, 0.0.0.0 or an address it has)',
+    );
+  }
+  return err;
+}
+
+/**
+ * Binds HOST:PORT once and lets go, before the databases are opened: a port in use or a wrong HOST is
+ * told in one line at once rather than after the start-up work.
+ */
+async function checkListenable(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (err) => reject(listenError(err, 'PORT', host, port)));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
 async function main(argv: string[]): Promise<void> {
   const command = argv[0] ?? 'serve';
   const configured = readConfig();
@@ -63,6 +109,7 @@ async function main(argv: string[]): Promise<void> {
   if (command !== 'serve') {
     throw new Error(`unknown command "${command}"; use no argument, "persist" or "purge"`);
   }
+  await checkListenable(config.host, config.port);
   const app = await buildApp(config);
   let closing = false;
   const shutdown = (signal: string) => {
@@ -81,14 +128,22 @@ async function main(argv: string[]): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
-  const url = await app.listen({ port: config.port, host: config.host });
+  const url = await app.listen({ port: config.port, host: config.host }).catch(async (err: unknown) => {
+    await app.close();
+    throw listenError(err, 'PORT', config.host, config.port);
+  });
   app.log.info(
     `devicelink collector listening on ${url} (${app.collector.mode}${config.persister ? '' : ', persister off'})`,
   );
   if (config.demo) announceDemo(url, config === configured ? null : config.dashboardToken);
   const metricsApp = app.collector.metricsApp;
   if (metricsApp && config.metricsPort !== null) {
-    const metricsUrl = await metricsApp.listen({ port: config.metricsPort, host: config.host });
+    const metricsUrl = await metricsApp
+      .listen({ port: config.metricsPort, host: config.host })
+      .catch(async (err) => {
+        await app.close();
+        throw listenError(err, 'METRICS_PORT', config.host, config.metricsPort ?? 0);
+      });
     app.log.info(`devicelink metrics on ${metricsUrl}/metrics`);
   }
 }

@@ -203,6 +203,39 @@ describe.runIf(hasServices('postgres'))('start-up errors', () => {
     expect(r.stderr + r.stdout).not.toContain('hunter2');
   });
 
+  it('names PORT on one line, before any start-up work, when another process listens there', async () => {
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as import('node:net').AddressInfo).port;
+    try {
+      const r = await run({ PORT: String(port), HOST: '127.0.0.1' });
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toBe(
+        `devicelink: cannot start: PORT (127.0.0.1:${port}): the port is in use by another process; choose a free one`,
+      );
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+
+  it('names HOST on one line when it is not an address of this machine', async () => {
+    const r = await run({ PORT: '18080', HOST: '192.0.2.123' });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(
+      /^devicelink: cannot start: HOST \(192\.0\.2\.123:18080\): not an address of this machine/,
+    );
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('names LOG_LEVEL and the levels it takes when it holds another word', async () => {
+    const r = await run({ LOG_LEVEL: 'verbose' });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      'devicelink: configuration error: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "verbose"',
+    );
+  });
+
   it('names DATABASE_URL and its address on one line when the database does not exist', async () => {
     const url = new URL(testEnv.databaseUrl!);
     url.pathname = '/dl_no_such_database_here';

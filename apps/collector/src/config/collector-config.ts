@@ -123,6 +123,18 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   return n;
 }
 
+/** pino's levels, and `silent`. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const v = read(env, name);
+  if (v === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}; got "${v}"`);
+  }
+  return v as T;
+}
+
 function list(v: string): string[] {
   return v
     .split(',')
@@ -366,7 +378,7 @@ export function loadConfig(env: Env = process.env): CollectorConfig {
     port,
     host: read(env, 'HOST') ?? '127.0.0.1',
     production,
-    logLevel: read(env, 'LOG_LEVEL') ?? 'info',
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     redis,
     redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX') ?? 'dl:',
     databaseUrl,
