@@ -82,6 +82,15 @@ switch (task) {
     );
     run('node', ['apps/collector/dist/server.js', ...rest], task === 'demo' ? { DEMO: '1' } : {});
     break;
+  case 'pack': {
+    // The publishable packages as tarballs in ./packs, built first (a fresh clone has no dist, and
+    // `pnpm pack` alone cannot resolve the workspace protocol before an install).
+    const packages = ['@devicelink/sdk', '@devicelink/fastify', '@devicelink/persister'];
+    turbo('build', ...packages.map((p) => `--filter=${p}`));
+    for (const p of packages) run('pnpm', ['--filter', p, 'pack', '--pack-destination', join(root, 'packs')]);
+    console.log(`[devicelink] tarballs in ${join(root, 'packs')}`);
+    break;
+  }
   case 'bench':
     turbo('build');
     run('pnpm', ['--filter', '@devicelink/bench', 'run', 'bench', ...rest]);
