@@ -35,8 +35,10 @@ switch (task) {
   case 'build':
   case 'lint':
   case 'typecheck':
-    if (task === 'lint') run('pnpm', ['exec', 'biome', 'check', '.']);
-    else turbo(task);
+    if (task === 'lint') {
+      run('pnpm', ['exec', 'biome', 'check', '.']);
+      run('node', ['scripts/readme-figures.mjs', '--check']);
+    } else turbo(task);
     break;
   case 'test':
     turbo('build');

@@ -22,6 +22,9 @@ export interface Machine {
   redis: string | null;
   postgres: string | null;
   date: string;
+  /** The commit measured (`git rev-parse HEAD`), and whether the sources had uncommitted changes. */
+  commit: string | null;
+  dirty: boolean;
 }
 
 /** Reads the CPU model and core count, Node's version and the date; service versions are filled later. */
@@ -44,7 +47,21 @@ export function describeMachine(): Machine {
     redis: null,
     postgres: null,
     date: new Date().toISOString(),
+    ...measuredCommit(),
   };
+}
+
+/** The commit a run measures; figures recorded with uncommitted source changes say so. */
+function measuredCommit(): { commit: string | null; dirty: boolean } {
+  try {
+    const repo = join(import.meta.dirname, '..', '..');
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
+    const dirty = git('status', '--porcelain', '--', 'packages', 'apps', 'bench/src') !== '';
+    return { commit: git('rev-parse', 'HEAD'), dirty };
+  } catch {
+    return { commit: null, dirty: false };
+  }
 }
 
 /** One target of issue 7: a figure, its limit and whether it was met. */

@@ -185,6 +185,7 @@ async function main(): Promise<void> {
     writeResult(outDir, section.name, {
       name: section.name,
       title: section.title,
+      command: `npm run bench -- ${args.join(' ')}`.trim(),
       mode,
       machine,
       figures: section.figures,
