@@ -9,7 +9,7 @@ import devicelink, { createMemoryStore } from '@devicelink/fastify';
 import type {} from '@fastify/cookie';
 import Fastify, { type FastifyRequest } from 'fastify';
 import { Bench } from 'tinybench';
-import { fmt, type SectionResult, target } from './report.js';
+import { type SectionResult, target } from './report.js';
 
 /** Reads per benchmark iteration: single calls are too short for the timer. */
 const BATCH = 1_000;
