@@ -45,6 +45,11 @@ export interface BuildAppOptions {
   logger?: boolean;
   /** Where the JSON log lines go (default stdout); tests capture them to scan for addresses and tokens. */
   logStream?: { write(line: string): void };
+  /**
+   * Log lines for a person at a terminal (pino-pretty: time, level, message) instead of JSON; server.ts
+   * sets it when stdout is a TTY, so a log shipper reading a pipe still gets JSON.
+   */
+  prettyLog?: boolean;
 }
 
 /** The per-address limit is this many times `RATE_LIMIT_PER_MINUTE` (one address, many devices). */
@@ -86,6 +91,14 @@ export async function buildApp(
         : {
             level: config.logLevel,
             ...(options.logStream ? { stream: options.logStream } : {}),
+            ...(options.prettyLog && !options.logStream
+              ? {
+                  transport: {
+                    target: 'pino-pretty',
+                    options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname', singleLine: true },
+                  },
+                }
+              : {}),
             // No client address, no query string (tokens, ids) and no path parameter (device and user
             // ids of admin routes, which must not outlive an erasure in the logs) in request logs.
             serializers: { req: requestLogSerializer },

@@ -110,13 +110,13 @@ async function main(argv: string[]): Promise<void> {
     throw new Error(`unknown command "${command}"; use no argument, "persist" or "purge"`);
   }
   await checkListenable(config.host, config.port);
-  const app = await buildApp(config);
+  const app = await buildApp(config, { prettyLog: process.stdout.isTTY === true });
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
     armShutdownDeadline();
-    app.log.info(`${signal}: stopping (draining the persister)`);
+    app.log.info(`${signal}: stopping${config.persister ? ' (draining the persister)' : ''}`);
     // Fastify's close stops accepting, waits for in-flight requests, then runs onClose (persister, Redis, db).
     app.close().then(
       () => process.exit(0),
