@@ -16,7 +16,7 @@ import type { CollectorConfig } from './config/collector-config.js';
 import { countRequests, createMetrics, metricsRoute } from './http/collector-metrics.js';
 import { installErrorHandlers } from './http/error-handler.js';
 import { InvalidRequestError, PathTooLongError, RateLimitedError } from './http/errors.js';
-import { openapiDocument, swaggerUiOptions } from './http/openapi-document.js';
+import { openapiDocument, swaggerUiOptions, tagOperation } from './http/openapi-document.js';
 import { PROBE_TIMEOUT_MS, within } from './http/promise-deadline.js';
 import { rateLimitStore } from './http/rate-limit-store.js';
 import { installRequestGuards } from './http/request-guards.js';
@@ -151,7 +151,7 @@ export async function buildApp(
     });
     countRequests(app, metrics);
 
-    await app.register(fastifySwagger, { openapi: openapiDocument(config) });
+    await app.register(fastifySwagger, { openapi: openapiDocument(config), transform: tagOperation });
     // `/docs` (a browsable reference, assets served from this process) and `/docs/json`: the document
     // of every route, generated from the route schemas.
     await app.register(fastifySwaggerUi, swaggerUiOptions());

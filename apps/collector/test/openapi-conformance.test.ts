@@ -807,6 +807,20 @@ describe.runIf(hasServices('redis', 'postgres'))('the OpenAPI document and the s
     },
   );
 
+  it('tags every operation with one of the document’s tags, and leaves no tag empty', () => {
+    const declared = ((doc as { tags?: Array<{ name: string }> }).tags ?? []).map((t) => t.name);
+    const used = new Set<string>();
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        const tags = (operation as { tags?: string[] }).tags ?? [];
+        expect(tags, `${method} ${path}`).toHaveLength(1);
+        expect(declared).toContain(tags[0]);
+        used.add(tags[0]!);
+      }
+    }
+    expect([...used].sort()).toEqual([...declared].sort());
+  });
+
   it('covers every status of every documented route', () => {
     const documented: string[] = [];
     for (const [path, methods] of Object.entries(doc.paths)) {
