@@ -35,8 +35,11 @@ switch (task) {
   case 'build':
   case 'lint':
   case 'typecheck':
-    if (task === 'lint') run('pnpm', ['exec', 'biome', 'check', '.']);
-    else turbo(task);
+    if (task === 'lint') {
+      run('pnpm', ['exec', 'biome', 'check', '.']);
+      // The layering of the packages and the collector's folders (STYLE.md, Layout).
+      run('node', ['scripts/check-imports.mjs']);
+    } else turbo(task);
     break;
   case 'test':
     turbo('build');
