@@ -37,6 +37,9 @@ switch (task) {
   case 'typecheck':
     if (task === 'lint') {
       run('pnpm', ['exec', 'biome', 'check', '.']);
+      // The layering of the packages and the collector's folders (STYLE.md, Layout).
+      run('node', ['scripts/check-imports.mjs']);
+      // The benchmark figures the READMEs quote agree with bench/results.
       run('node', ['scripts/readme-figures.mjs', '--check']);
     } else turbo(task);
     break;

@@ -3,9 +3,9 @@
  * keys of the default prefix), lock waits (`pg_locks`), CPU of Postgres and Redis, a backlog written
  * straight onto the queue, and the page-view rows against the accepted count.
  */
-import { createRedisStore, type PageviewRecord } from '@devicelink/fastify';
+import { createRedisStore } from '@devicelink/fastify';
 import { appendForTest } from '@devicelink/fastify/testing';
-import { DEFAULT_QUEUE_PARTITIONS, uuidv7 } from '@devicelink/protocol';
+import { DEFAULT_QUEUE_PARTITIONS, type PageviewRecord, uuidv7 } from '@devicelink/protocol';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { cpuOf } from './server-process.js';

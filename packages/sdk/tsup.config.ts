@@ -3,7 +3,8 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: { index: 'src/index.ts', axios: 'src/axios.ts' },
   format: ['esm', 'cjs'],
-  dts: true,
+  // The protocol's types are inlined too: the published .d.ts must not import the unpublished package.
+  dts: { resolve: ['@devicelink/protocol'] },
   clean: true,
   sourcemap: true,
   target: 'es2022',

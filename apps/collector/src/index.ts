@@ -8,6 +8,6 @@ export type { CollectorConfig, JwtKeyConfig, RedisConfig } from './config/collec
 export { ConfigError, loadConfig } from './config/collector-config.js';
 export { isConfigError } from './config/config-error.js';
 // The dashboard's roll-up SQL, for the bench's plan checks.
-export { timeSeriesQuery, topQuery } from './insights/rollup-queries.js';
+export { timeSeriesQuery, topQuery } from './read/rollup-queries.js';
 // The stats SQL, for the bench's plan checks on a million rows.
-export { pageViewsBeforeConversionQuery, sessionStatsQuery } from './stats/stats-queries.js';
+export { pageViewsBeforeConversionQuery, sessionStatsQuery } from './read/stats-queries.js';

@@ -1,6 +1,5 @@
-import type { PageviewRecord } from '@devicelink/fastify';
 import { createDb, type PersisterDb } from '@devicelink/persister';
-import { uuidv7 } from '@devicelink/protocol';
+import { type PageviewRecord, uuidv7 } from '@devicelink/protocol';
 import { hasServices, waitFor } from '@devicelink/test-env';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, deviceId, useCollector } from './support/collector.js';

@@ -4,7 +4,7 @@
  * identify never joins, withdrawal and `forget()` reach only the calling device.
  */
 import { randomBytes } from 'node:crypto';
-import type { QueueRecord } from '@devicelink/fastify';
+import type { QueueRecord } from '@devicelink/protocol';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import {

@@ -11,6 +11,10 @@
  */
 import { devicelink } from './plugin/device-link-plugin.js';
 
+// The queue contract (in the protocol, below this package and the persister): named here so a host app
+// can type the store it passes to `createPersister` without a second package; `DeviceSource` types
+// `request.deviceSource`.
+export type { DeviceSource, PartitionLeases, QueueConsumer } from '@devicelink/protocol';
 export {
   DeviceLinkError,
   DeviceLinkOptionsError,
@@ -35,19 +39,6 @@ export type {
 } from './plugin/plugin-options.js';
 export { setRateLimitHeaders } from './plugin/rate-limit-headers.js';
 export { headersDenyConsent } from './plugin/request-signals.js';
-export type {
-  DeviceSource,
-  EdgeKind,
-  EdgeRecord,
-  EraseRecord,
-  EraseUserRecord,
-  ForgetEdgesRecord,
-  LinkRecord,
-  PageviewRecord,
-  QueueEntry,
-  QueueRecord,
-  UnjoinRecord,
-} from './records/queue-records.js';
 export type { PoisonEntry } from './redis/redis-queue.js';
 export type { RedisStore, RedisStoreOptions } from './redis/redis-store.js';
 export { createRedisStore } from './redis/redis-store.js';
@@ -68,14 +59,7 @@ export type {
   TouchResult,
   UserEventsResult,
 } from './store/device-store.js';
-export type { LeaseMember, PartitionLeases } from './store/partition-leases.js';
-export type { AckOptions, QueueConsumer, ReadOptions, TakeOverResult } from './store/queue-consumer.js';
-export {
-  isLeaseLostError,
-  LeaseLostError,
-  QueueFullError,
-  QueuePartitionsMismatchError,
-} from './store/store-errors.js';
+export { QueueFullError, QueuePartitionsMismatchError } from './store/store-errors.js';
 export type { StoreOptions } from './store/store-options.js';
 export { devicelink };
 

@@ -2,7 +2,7 @@
  * @devicelink/fastify/testing: what tests of code built on the stores need and applications never
  * should. Real records are written by the store's own operations, atomically with the session change.
  */
-import type { QueueRecord } from './records/queue-records.js';
+import type { QueueRecord } from '@devicelink/protocol';
 import { kAppend, type TestAppendable } from './store/test-append.js';
 
 /**

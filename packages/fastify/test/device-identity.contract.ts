@@ -5,10 +5,10 @@
  * erasure. Only keyed hashes reach the store, so the tests use made-up entry and network keys.
  */
 import { randomBytes } from 'node:crypto';
+import type { QueueRecord } from '@devicelink/protocol';
 import { partitionOf } from '@devicelink/protocol';
 import { waitFor } from '@devicelink/test-env';
 import { describe, expect, it } from 'vitest';
-import type { QueueRecord } from '../src/records/queue-records.js';
 import {
   drain,
   freshHarnesses,

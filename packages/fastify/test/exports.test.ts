@@ -16,7 +16,6 @@ const MAIN = [
   'DeviceLinkError',
   'DeviceLinkOptionsError',
   'DeviceLinkUsageError',
-  'LeaseLostError',
   'QueueFullError',
   'QueuePartitionsMismatchError',
   'clientDeviceId',
@@ -27,7 +26,6 @@ const MAIN = [
   'devicelink',
   'headersDenyConsent',
   'isDeviceLinkError',
-  'isLeaseLostError',
   'setRateLimitHeaders',
 ];
 

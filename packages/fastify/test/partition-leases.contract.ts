@@ -3,10 +3,9 @@
  * written once and run against every implementation. Expiry is real time on Redis (short leases and
  * `waitFor`) and an injected clock on the memory store (`passTime`).
  */
-import { partitionOf } from '@devicelink/protocol';
+import { isLeaseLostError, partitionOf } from '@devicelink/protocol';
 import { waitFor } from '@devicelink/test-env';
 import { describe, expect, it } from 'vitest';
-import { isLeaseLostError } from '../src/store/store-errors.js';
 import { freshHarnesses, type MakeHarness, userPageview } from './store-harness.js';
 
 const LEASE_MS = 300;

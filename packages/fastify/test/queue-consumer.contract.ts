@@ -1,10 +1,11 @@
 /**
  * The EventQueue contract (docs/protocol.md, Persistence), written once and run against every implementation.
  */
+
+import type { QueueRecord } from '@devicelink/protocol';
 import { partitionOf, uuidv7 } from '@devicelink/protocol';
 import { waitFor } from '@devicelink/test-env';
 import { describe, expect, it } from 'vitest';
-import type { QueueRecord } from '../src/records/queue-records.js';
 import { drain, freshHarnesses, type MakeHarness, newDeviceId, userPageview } from './store-harness.js';
 
 /** Registers the QueueConsumer contract for one implementation. */

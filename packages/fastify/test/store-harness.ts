@@ -2,13 +2,12 @@
  * What the contract suites need from an implementation under test, and small shared helpers.
  */
 import { randomBytes } from 'node:crypto';
+import type { PageviewRecord, QueueConsumer, QueueEntry, QueueRecord } from '@devicelink/protocol';
 import { partitionOf, uuidv7 } from '@devicelink/protocol';
 import { afterEach } from 'vitest';
 import { createMemoryStore } from '../src/memory/memory-store.js';
-import type { PageviewRecord, QueueEntry, QueueRecord } from '../src/records/queue-records.js';
 import type { CompleteStore } from '../src/store/compose-store.js';
 import type { QueuedPageview, TouchInput } from '../src/store/device-store.js';
-import type { QueueConsumer } from '../src/store/queue-consumer.js';
 import { appendForTest } from '../src/testing.js';
 
 /** One fresh, isolated store (its own key prefix or its own memory). */

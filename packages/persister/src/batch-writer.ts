@@ -19,7 +19,7 @@ import type {
   PageviewRecord,
   QueueEntry,
   UnjoinRecord,
-} from '@devicelink/fastify';
+} from '@devicelink/protocol';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { applyConversionRule } from './conversion-rule.js';
 import { writeEdges, writeRevocations, writeWithdrawals } from './edge-writes.js';

@@ -5,7 +5,7 @@
  * tombstones), so it lands once by its subject and event id: a page view that already landed (delivered
  * again, or replayed before) is not doubled and does not count twice towards its session.
  */
-import type { QueueEntry, QueueRecord } from '@devicelink/fastify';
+import type { QueueEntry, QueueRecord } from '@devicelink/protocol';
 import type { Kysely } from 'kysely';
 import { writePass } from './batch-writer.js';
 import type { Database } from './schema.js';

@@ -5,7 +5,7 @@
  * Postgres before the edge it concerns (they travel through other partitions), and the outcome is the
  * same in any order.
  */
-import type { EdgeRecord, ForgetEdgesRecord, UnjoinRecord } from '@devicelink/fastify';
+import type { EdgeRecord, ForgetEdgesRecord, UnjoinRecord } from '@devicelink/protocol';
 import { sql, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
 

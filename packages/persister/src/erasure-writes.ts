@@ -4,7 +4,7 @@
  * other partitions, or left pending by a dead consumer and reclaimed after the erasure was written)
  * from being written back.
  */
-import type { EraseRecord, EraseUserRecord } from '@devicelink/fastify';
+import type { EraseRecord, EraseUserRecord } from '@devicelink/protocol';
 import { TOMBSTONE_SECONDS } from '@devicelink/protocol';
 import { sql, type Transaction } from 'kysely';
 import { eraseEdges } from './edge-writes.js';

@@ -10,7 +10,7 @@
  * instead: nothing of it is dead-lettered or acknowledged, since so many bad records more likely mean a
  * bug or a schema drift than bad input (the queue must not empty into the dead letters).
  */
-import type { QueueEntry } from '@devicelink/fastify';
+import type { QueueEntry } from '@devicelink/protocol';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { type BatchResult, type PartitionBatch, writePass } from './batch-writer.js';
 import { PartitionsTakenError } from './partition-fence.js';

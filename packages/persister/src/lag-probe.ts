@@ -2,7 +2,7 @@
  * Samples the oldest queued entry of every partition, so the persister's lag counts entries no one
  * has read yet (a backlog behind a slow or down Postgres, or partitions nobody owns).
  */
-import type { QueueConsumer } from '@devicelink/fastify';
+import type { QueueConsumer } from '@devicelink/protocol';
 
 /** A probe loop: `start()`, `stop()`; `oldest` is the last sample (null: empty or not probed yet). */
 export class LagProbe {

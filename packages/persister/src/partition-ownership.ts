@@ -13,7 +13,7 @@
  * (the store's expiry is later than that); a process frozen past it sees the lease expired as soon as it
  * runs again, before it reads or commits anything.
  */
-import type { PartitionLeases, QueueConsumer } from '@devicelink/fastify';
+import type { PartitionLeases, QueueConsumer } from '@devicelink/protocol';
 import type { Kysely } from 'kysely';
 import { advanceFences } from './partition-fence.js';
 import type { Database } from './schema.js';

@@ -3,7 +3,7 @@
  * it): migrates, persists until SIGTERM or SIGINT (or `signal` aborts), then drains for at most
  * `drainMs` and stops.
  */
-import type { PartitionLeases, QueueConsumer } from '@devicelink/fastify';
+import type { PartitionLeases, QueueConsumer } from '@devicelink/protocol';
 import type { Kysely } from 'kysely';
 import { migrate } from './migrate.js';
 import { createPersister, type PersisterOptions } from './persister.js';

@@ -21,7 +21,7 @@ import {
   type PartitionLeases,
   type QueueConsumer,
   type QueueEntry,
-} from '@devicelink/fastify';
+} from '@devicelink/protocol';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { type BatchResult, type PartitionBatch, writePass } from './batch-writer.js';
 import { type IsolatedPass, writeIsolating } from './isolating-writer.js';

@@ -2,8 +2,7 @@
  * Edges in Postgres (docs/protocol.md, Edges): stored as observed; a revocation or a withdrawal may
  * arrive before the edge it concerns (another partition), and the outcome is the same in any order.
  */
-import type { QueueEntry, QueueRecord } from '@devicelink/fastify';
-import { uuidv7 } from '@devicelink/protocol';
+import { type QueueEntry, type QueueRecord, uuidv7 } from '@devicelink/protocol';
 import { createTestDatabase, hasServices } from '@devicelink/test-env';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writePass } from '../src/batch-writer.js';

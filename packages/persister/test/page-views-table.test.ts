@@ -1,5 +1,4 @@
-import type { PageviewRecord, QueueEntry } from '@devicelink/fastify';
-import { uuidv7 } from '@devicelink/protocol';
+import { type PageviewRecord, type QueueEntry, uuidv7 } from '@devicelink/protocol';
 import { createTestDatabase, hasServices } from '@devicelink/test-env';
 import { Migrator, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';

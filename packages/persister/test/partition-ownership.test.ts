@@ -4,9 +4,9 @@
  * would) that resumes after its partitions moved: its late commit is refused, by its lease's local
  * validity or, when that still looks valid (the lease was lost in Redis), by the Postgres fence.
  */
-import { createRedisStore, type PageviewRecord, type RedisStore } from '@devicelink/fastify';
+import { createRedisStore, type RedisStore } from '@devicelink/fastify';
 import { appendForTest } from '@devicelink/fastify/testing';
-import { partitionOf, uuidv7 } from '@devicelink/protocol';
+import { type PageviewRecord, partitionOf, uuidv7 } from '@devicelink/protocol';
 import {
   hasServices,
   openServices,

@@ -2,7 +2,8 @@
  * A migrated Postgres database for one test file, a memory store per test on a clock the test moves,
  * and the persisters the test starts, stopped after it.
  */
-import { createMemoryStore, type MemoryStore, type QueueEntry } from '@devicelink/fastify';
+import { createMemoryStore, type MemoryStore } from '@devicelink/fastify';
+import type { QueueEntry } from '@devicelink/protocol';
 import { createTestDatabase } from '@devicelink/test-env';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { createDb, type PersisterDb } from '../src/create-db.js';

@@ -1,6 +1,6 @@
-import { createRedisStore, type PageviewRecord } from '@devicelink/fastify';
+import { createRedisStore } from '@devicelink/fastify';
 import { appendForTest } from '@devicelink/fastify/testing';
-import { partitionOf, uuidv7 } from '@devicelink/protocol';
+import { type PageviewRecord, partitionOf, uuidv7 } from '@devicelink/protocol';
 import { createTestDatabase, hasServices, testEnv, uniquePrefix } from '@devicelink/test-env';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
-import type { PageviewRecord, QueuedPageview, QueueEntry } from '@devicelink/fastify';
-import { uuidv7 } from '@devicelink/protocol';
+import type { QueuedPageview } from '@devicelink/fastify';
+import { type PageviewRecord, type QueueEntry, uuidv7 } from '@devicelink/protocol';
 import { hasServices, startTcpProxy, testEnv, throughProxy, waitFor } from '@devicelink/test-env';
 import { describe, expect, it } from 'vitest';
 import { writePass } from '../src/batch-writer.js';

@@ -1,6 +1,11 @@
 /** Queue records and entries built by hand, as a persister pass hands them to `writePass`. */
-import type { LinkRecord, PageviewRecord, QueueEntry, QueueRecord } from '@devicelink/fastify';
-import { uuidv7 } from '@devicelink/protocol';
+import {
+  type LinkRecord,
+  type PageviewRecord,
+  type QueueEntry,
+  type QueueRecord,
+  uuidv7,
+} from '@devicelink/protocol';
 
 /** A fresh device id. */
 export const device = (): string => `dev-${uuidv7().replace(/-/g, '')}`;

@@ -33,5 +33,21 @@ export {
   TOMBSTONE_SECONDS,
 } from './names.js';
 export { fnv1a32, partitionOf } from './partition.js';
+export { isLeaseLostError, LeaseLostError } from './queue/lease-lost-error.js';
+export type { LeaseMember, PartitionLeases } from './queue/partition-leases.js';
+export type { AckOptions, QueueConsumer, ReadOptions, TakeOverResult } from './queue/queue-consumer.js';
+export type {
+  DeviceSource,
+  EdgeKind,
+  EdgeRecord,
+  EraseRecord,
+  EraseUserRecord,
+  ForgetEdgesRecord,
+  LinkRecord,
+  PageviewRecord,
+  QueueEntry,
+  QueueRecord,
+  UnjoinRecord,
+} from './queue/queue-records.js';
 export { DEFAULT_QUERY_ALLOWLIST, MAX_URL_LENGTH, referrerOrigin, sanitizeUrl } from './url-rules.js';
 export { isConstantUuid, isUuid, uuidV7Time, uuidv7 } from './uuid-v7.js';

@@ -14,6 +14,8 @@ export const testEnv = {
   databaseUrl: process.env.DATABASE_URL || undefined,
   chromiumPath:
     process.env.CHROMIUM_PATH || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined),
+  /** The npm registry tests that install packed tarballs may use (e.g. https://registry.npmjs.org/). */
+  npmRegistry: process.env.NPM_REGISTRY || undefined,
   requireServices: process.env.REQUIRE_SERVICES === '1',
   benchFull: process.env.BENCH_FULL === '1',
   /** The run tag the root global setup hands its workers (see `test-names.ts`). */
@@ -36,12 +38,13 @@ export const CHROMIUM_FLAGS: readonly string[] = [
 ];
 
 /** A service a suite may need. */
-export type Service = 'redis' | 'postgres' | 'chromium';
+export type Service = 'redis' | 'postgres' | 'chromium' | 'registry';
 
 const serviceVar: Record<Service, string> = {
   redis: 'REDIS_URL',
   postgres: 'DATABASE_URL',
   chromium: 'CHROMIUM_PATH (or /usr/bin/chromium)',
+  registry: 'NPM_REGISTRY',
 };
 
 const skipped = new Set<Service>();
@@ -52,9 +55,13 @@ const skipped = new Set<Service>();
  * Use as `describe.runIf(hasServices('redis'))(...)`.
  */
 export function hasServices(...services: Service[]): boolean {
-  const missing = services.filter((s) =>
-    s === 'redis' ? !testEnv.redisUrl : s === 'postgres' ? !testEnv.databaseUrl : !testEnv.chromiumPath,
-  );
+  const configured: Record<Service, string | undefined> = {
+    redis: testEnv.redisUrl,
+    postgres: testEnv.databaseUrl,
+    chromium: testEnv.chromiumPath,
+    registry: testEnv.npmRegistry,
+  };
+  const missing = services.filter((s) => !configured[s]);
   if (missing.length === 0) return true;
   const names = missing.map((s) => serviceVar[s]).join(', ');
   if (testEnv.requireServices) {

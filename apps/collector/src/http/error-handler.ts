@@ -6,6 +6,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { logGate } from '../runtime/throttled-log.js';
 import {
   BodyTooLargeError,
   InternalError,
@@ -15,7 +16,6 @@ import {
   RateLimitedError,
   UnsupportedMediaTypeError,
 } from './errors.js';
-import { logGate } from './throttled-log.js';
 
 function translate(err: FastifyError): FastifyError {
   if (err.code?.startsWith('DL_')) return err;

@@ -8,7 +8,7 @@ import type { DeviceAdmin, LiveSession } from '@devicelink/fastify';
 import type { Database } from '@devicelink/persister';
 import { isValidDeviceId } from '@devicelink/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
 import {
   DatabaseUnavailableError,
@@ -17,8 +17,8 @@ import {
   StoreUnavailableError,
 } from '../http/errors.js';
 import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
-import { recordAudit } from '../insights/audit-log.js';
-import { browserOf } from '../reports/browser-graph.js';
+import { recordAudit } from '../read/audit-log.js';
+import { persistedDevice } from '../read/device-detail.js';
 import { adminSecurity, errorResponses, readSecurity } from './error-schema.js';
 
 /** Options of {@link adminDeviceRoutes}. */
@@ -40,7 +40,6 @@ const params = {
   required: ['deviceId'],
 } as const;
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const isoMs = (ms: number) => new Date(ms).toISOString();
 
 const time = { type: 'string', format: 'date-time' } as const;
@@ -186,82 +185,15 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
         liveError = (err as Error).message;
       }
       try {
-        // One snapshot for the reads: run in parallel on separate pool connections they could
-        // straddle a persister commit (a converted session shown without its link).
-        const read = (trx: Kysely<Database>) =>
-          Promise.all([
-            trx.selectFrom('devices').selectAll().where('device_id', '=', deviceId).executeTakeFirst(),
-            trx
-              .selectFrom('sessions')
-              .selectAll()
-              .where('device_id', '=', deviceId)
-              .orderBy('first_seen')
-              .execute(),
-            trx
-              .selectFrom('page_views')
-              .select(sql<number>`count(*)::int`.as('n'))
-              .where('device_id', '=', deviceId)
-              .executeTakeFirstOrThrow(),
-            trx
-              .selectFrom('identity_links')
-              .selectAll()
-              .where('device_id', '=', deviceId)
-              .orderBy('linked_at')
-              .execute(),
-            trx
-              .selectFrom('device_edges')
-              .selectAll()
-              .where((eb) => eb.or([eb('device_id', '=', deviceId), eb('other_id', '=', deviceId)]))
-              .orderBy('first_seen')
-              .execute(),
-            browserOf(trx, deviceId),
-          ]);
-        const [device, sessions, pageViews, links, edges, browser] = await db
-          .transaction()
-          .setIsolationLevel('repeatable read')
-          .execute((trx) => read(trx));
-        if (!device && !live && sessions.length === 0 && links.length === 0 && edges.length === 0) {
-          throw new DeviceNotFoundError();
-        }
+        const { known, ...persisted } = await persistedDevice(db, deviceId);
+        if (!known && !live) throw new DeviceNotFoundError();
         return {
           deviceId,
           liveSession: live
             ? { ...live, firstSeen: isoMs(live.firstSeen), lastSeen: isoMs(live.lastSeen) }
             : null,
           ...(liveError ? { liveSessionError: liveError } : {}),
-          persisted: {
-            firstSeen: iso(device?.first_seen ?? null),
-            lastSeen: iso(device?.last_seen ?? null),
-            pageViews: Number(pageViews.n),
-            sessions: sessions.map((s) => ({
-              id: s.id,
-              source: s.source,
-              visitorHash: s.visitor_hash,
-              firstSeen: iso(s.first_seen),
-              lastSeen: iso(s.last_seen),
-              pageViews: s.page_views,
-              userAgent: s.user_agent,
-              convertedUserId: s.converted_user_id,
-              convertedAt: iso(s.converted_at),
-              linkId: s.link_id,
-            })),
-          },
-          links: links.map((l) => ({ id: l.id, userId: l.user_id, linkedAt: iso(l.linked_at) })),
-          edges: edges.map((e) => ({
-            deviceId: e.device_id,
-            otherId: e.other_id,
-            kind: e.kind,
-            inferred: e.kind === 'join',
-            firstSeen: iso(e.first_seen),
-          })),
-          browser: {
-            canonicalId: browser.canonicalId,
-            devices: browser.devices.map((m) => ({
-              deviceId: m.deviceId,
-              inferred: m.inferred,
-              firstSeen: iso(m.firstSeen),
-            })),
-          },
+          ...persisted,
         };
       } catch (err) {
         if (err instanceof DeviceNotFoundError) throw err;

@@ -10,10 +10,10 @@ import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
 import { isAcceptedUserId } from '../auth/user-id-rules.js';
 import { InvalidUserIdError } from '../http/errors.js';
-import { recordAudit } from '../insights/audit-log.js';
-import { userExport } from '../insights/data-export.js';
-import { decodeCursor, parseLimit } from '../insights/insight-query.js';
-import { userJourney } from '../insights/user-journey.js';
+import { recordAudit } from '../read/audit-log.js';
+import { userExport } from '../read/data-export.js';
+import { decodeCursor, parseLimit } from '../read/insight-query.js';
+import { userJourney } from '../read/user-journey.js';
 import { errorResponses, readSecurity } from './error-schema.js';
 import { fromDatabase } from './insights-routes.js';
 

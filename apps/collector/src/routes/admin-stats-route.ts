@@ -1,6 +1,6 @@
 /**
  * `GET /v1/admin/stats?from=&to=` (docs/protocol.md, HTTP API), registered only with
- * `ADMIN_TOKEN`. The definitions are in `stats/stats-queries.ts`; bounds are ISO-8601 UTC, `[from, to)`.
+ * `ADMIN_TOKEN`. The definitions are in `read/stats-queries.ts`; bounds are ISO-8601 UTC, `[from, to)`.
  */
 
 import type { Database } from '@devicelink/persister';
@@ -8,8 +8,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
 import { DatabaseUnavailableError, InvalidStatsRangeError } from '../http/errors.js';
-import { readStats } from '../stats/stats-queries.js';
-import { parseUtcBound } from '../stats/utc-bound.js';
+import { readStats } from '../read/stats-queries.js';
+import { parseUtcBound } from '../read/utc-bound.js';
 import { adminSecurity, errorResponses } from './error-schema.js';
 
 /** Options of {@link adminStatsRoute}. */

@@ -24,7 +24,7 @@ import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } fr
 import { isAcceptedUserId, MAX_USER_ID_LENGTH } from '../auth/user-id-rules.js';
 import { DatabaseUnavailableError, InvalidUserIdError, StoreUnavailableError } from '../http/errors.js';
 import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
-import { cookieConnected } from '../reports/browser-graph.js';
+import { cookieConnected } from '../read/browser-graph.js';
 import { auditErasure } from './admin-device-route.js';
 import { adminSecurity, errorResponses } from './error-schema.js';
 

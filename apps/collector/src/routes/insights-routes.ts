@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
 import { DatabaseUnavailableError } from '../http/errors.js';
-import type { IdentitySource } from '../insights/identity-figures.js';
+import type { IdentitySource } from '../read/identity-figures.js';
 import {
   type Bucket,
   MAX_FIGURES_DAYS,
@@ -17,8 +17,8 @@ import {
   parseLimit,
   rangeQuerySchema,
   timeZoneChecker,
-} from '../insights/insight-query.js';
-import { conversionFigures, pathsBeforeLogin, timeSeries, topPages } from '../insights/rollup-queries.js';
+} from '../read/insight-query.js';
+import { conversionFigures, pathsBeforeLogin, timeSeries, topPages } from '../read/rollup-queries.js';
 import { errorResponses, readSecurity } from './error-schema.js';
 
 /** Options of {@link insightsRoutes}. */

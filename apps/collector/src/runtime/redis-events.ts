@@ -6,7 +6,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { Cluster, Redis } from 'ioredis';
-import { logGate } from '../http/throttled-log.js';
+import { logGate } from './throttled-log.js';
 
 /** What the listeners know; `lastError` names the cause when start-up gives up. */
 export interface RedisEvents {

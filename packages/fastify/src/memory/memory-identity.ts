@@ -5,7 +5,7 @@
  * device's identity record keeps when it was minted and last seen, the entry it points to (for
  * erasure) and the standing join it takes part in.
  */
-import type { QueueRecord } from '../records/queue-records.js';
+import type { QueueRecord } from '@devicelink/protocol';
 import type { FingerprintInput, FingerprintResult } from '../store/device-store.js';
 import { CAP_SECONDS, type ResolvedStoreOptions } from '../store/store-options.js';
 import { ExpiringMap } from './expiring-map.js';

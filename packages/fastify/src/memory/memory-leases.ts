@@ -3,7 +3,7 @@
  * everything; the semantics (exclusive, expiring on the store's clock, membership by heartbeat) are
  * the Redis store's, so one persister code path serves both.
  */
-import type { LeaseMember, PartitionLeases } from '../store/partition-leases.js';
+import type { LeaseMember, PartitionLeases } from '@devicelink/protocol';
 
 interface Held {
   member: string;

@@ -4,11 +4,18 @@
  * longer than `minIdleMs` to another consumer, `ack` deletes. With a journal the queue survives a crash
  * of the process (see `queue-journal.ts`).
  */
-import { partitionOf } from '@devicelink/protocol';
+
+import type {
+  AckOptions,
+  QueueConsumer,
+  QueueEntry,
+  QueueRecord,
+  ReadOptions,
+  TakeOverResult,
+} from '@devicelink/protocol';
+import { LeaseLostError, partitionOf } from '@devicelink/protocol';
 import { DeviceLinkUsageError } from '../errors.js';
-import type { QueueEntry, QueueRecord } from '../records/queue-records.js';
-import type { AckOptions, QueueConsumer, ReadOptions, TakeOverResult } from '../store/queue-consumer.js';
-import { LeaseLostError, QueueFullError } from '../store/store-errors.js';
+import { QueueFullError } from '../store/store-errors.js';
 import { type JournalEntry, QueueJournal } from './queue-journal.js';
 
 /** Options of {@link MemoryQueue}. */

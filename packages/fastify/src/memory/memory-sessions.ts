@@ -7,8 +7,8 @@
  * are always taken: they are rare and must not wait for Postgres.
  */
 import { randomBytes } from 'node:crypto';
+import type { PageviewRecord, QueueRecord } from '@devicelink/protocol';
 import { EVENT_DEDUPE_SECONDS, partitionOf, TOMBSTONE_SECONDS, uuidv7 } from '@devicelink/protocol';
-import type { PageviewRecord, QueueRecord } from '../records/queue-records.js';
 import type { DeviceAdmin } from '../store/device-admin.js';
 import type {
   ConvertResult,

@@ -3,11 +3,10 @@
  * store's semantics, and an optional durable journal of the queue.
  */
 
+import type { PartitionLeases, QueueConsumer } from '@devicelink/protocol';
 import { composeStore } from '../store/compose-store.js';
 import type { DeviceAdmin } from '../store/device-admin.js';
 import type { DeviceStore } from '../store/device-store.js';
-import type { PartitionLeases } from '../store/partition-leases.js';
-import type { QueueConsumer } from '../store/queue-consumer.js';
 import { positiveInt, resolveStoreOptions, type StoreOptions } from '../store/store-options.js';
 import { MemoryLeases } from './memory-leases.js';
 import { MemoryQueue } from './memory-queue.js';

@@ -7,7 +7,7 @@
  * entries cannot be moved to other partitions without breaking each device's order.
  */
 import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { QueueRecord } from '../records/queue-records.js';
+import type { QueueRecord } from '@devicelink/protocol';
 import { QueuePartitionsMismatchError } from '../store/store-errors.js';
 
 /** A record the journal holds: where it sits in the queue and what it is. */

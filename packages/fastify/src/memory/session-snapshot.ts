@@ -7,7 +7,7 @@
  * journal; a crash loses at most the session changes since the last snapshot, never an event.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { DeviceSource } from '../records/queue-records.js';
+import type { DeviceSource } from '@devicelink/protocol';
 
 /** A live session as the memory store keeps it. */
 export interface StoredSession {

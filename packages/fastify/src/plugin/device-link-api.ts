@@ -2,10 +2,11 @@
  * `app.devicelink`: tracking page views of a request, conversion, and the stores. Used by the
  * collector's routes and by host apps (their login route converts).
  */
+
+import type { PageviewRecord } from '@devicelink/protocol';
 import { DEVICE_COOKIE, isValidDeviceId, type PageviewEvent, uuidv7 } from '@devicelink/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DeviceLinkUsageError } from '../errors.js';
-import type { PageviewRecord } from '../records/queue-records.js';
 import type {
   ConvertResult,
   DeviceSource,

@@ -3,7 +3,7 @@
  * left out; for records written by the session scripts also `t` (server time from Redis `TIME`, ms:
  * `serverTs` of a page view, `ts` of the others) and `s` (the session id of a page view or link).
  */
-import type { EdgeKind, QueueRecord } from './queue-records.js';
+import type { EdgeKind, QueueRecord } from '@devicelink/protocol';
 
 /** The JSON of a record with null fields dropped (they are restored by {@link decodeRecord}). */
 export function encodeRecord(record: object): string {

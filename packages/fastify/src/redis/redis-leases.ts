@@ -3,7 +3,7 @@
  * queue scripts check it in the same step as a read or an ack), and the membership in one zset and one
  * hash under the `{persisters}` tag. Expiry is on Redis' clock (`PX`, `TIME`), shared by every member.
  */
-import type { LeaseMember, PartitionLeases } from '../store/partition-leases.js';
+import type { LeaseMember, PartitionLeases } from '@devicelink/protocol';
 import type { CommandClient } from './redis-commands.js';
 import type { RedisKeys } from './redis-keys.js';
 

@@ -3,12 +3,18 @@
  * created lazily from the beginning of the stream (`0`), so nothing appended earlier is skipped.
  * Each call touches one partition, hence one slot: Cluster refuses multi-slot reads.
  */
-import { partitionOf } from '@devicelink/protocol';
+
+import type {
+  AckOptions,
+  QueueConsumer,
+  QueueEntry,
+  QueueRecord,
+  ReadOptions,
+  TakeOverResult,
+} from '@devicelink/protocol';
+import { LeaseLostError, partitionOf } from '@devicelink/protocol';
 import { DeviceLinkUsageError } from '../errors.js';
-import type { QueueEntry, QueueRecord } from '../records/queue-records.js';
 import { decodeRecord, encodeRecord } from '../records/record-encoding.js';
-import type { AckOptions, QueueConsumer, ReadOptions, TakeOverResult } from '../store/queue-consumer.js';
-import { LeaseLostError } from '../store/store-errors.js';
 import type { CommandClient } from './redis-commands.js';
 import type { RedisKeys } from './redis-keys.js';
 

@@ -4,8 +4,8 @@
  * together in one round trip, with server time from Redis `TIME`.
  */
 import { randomBytes } from 'node:crypto';
+import type { DeviceSource, PageviewRecord } from '@devicelink/protocol';
 import { EVENT_DEDUPE_SECONDS, partitionOf, TOMBSTONE_SECONDS, uuidv7 } from '@devicelink/protocol';
-import type { DeviceSource, PageviewRecord } from '../records/queue-records.js';
 import { encodeRecord } from '../records/record-encoding.js';
 import type { DeviceAdmin } from '../store/device-admin.js';
 import type {

@@ -1,12 +1,12 @@
 /**
  * `createRedisStore`: the Redis backend (single node or Cluster) on a client the caller owns.
  */
+
+import type { PartitionLeases, QueueConsumer } from '@devicelink/protocol';
 import type { Cluster, Redis } from 'ioredis';
 import { composeStore } from '../store/compose-store.js';
 import type { DeviceAdmin } from '../store/device-admin.js';
 import type { DeviceStore } from '../store/device-store.js';
-import type { PartitionLeases } from '../store/partition-leases.js';
-import type { QueueConsumer } from '../store/queue-consumer.js';
 import { QueuePartitionsMismatchError } from '../store/store-errors.js';
 import { resolveStoreOptions, type StoreOptions } from '../store/store-options.js';
 import { defineCommands } from './redis-commands.js';

@@ -2,11 +2,9 @@
  * One store object out of a backend's session side and queue side, so a host app passes one object
  * and can never pair a store with another store's queue.
  */
-import type { QueueRecord } from '../records/queue-records.js';
+import type { PartitionLeases, QueueConsumer, QueueRecord } from '@devicelink/protocol';
 import type { DeviceAdmin } from './device-admin.js';
 import type { DeviceStore } from './device-store.js';
-import type { PartitionLeases } from './partition-leases.js';
-import type { QueueConsumer } from './queue-consumer.js';
 import { kAppend, type TestAppendable } from './test-append.js';
 
 /** A store with every side: request path, admin, queue consumer and partition leases. */

@@ -8,8 +8,7 @@
  * The interface holds the request path only; erasure and the live-session read are `DeviceAdmin`, the
  * queue's reading side is `QueueConsumer`.
  */
-import type { PageviewEvent } from '@devicelink/protocol';
-import type { DeviceSource, PageviewRecord } from '../records/queue-records.js';
+import type { DeviceSource, PageviewEvent, PageviewRecord } from '@devicelink/protocol';
 import type { Limited, LimitResult, LimitState, RateLimits } from './rate-limits.js';
 
 export type { DeviceSource, Limited, LimitResult, LimitState, RateLimits };

@@ -2,7 +2,7 @@
  * Builds the queued page-view record of a touch. The parts only the store knows at write time
  * (`sessionId`, `serverTs`) are added by the store: in Redis by the script, from `TIME`.
  */
-import type { PageviewRecord } from '../records/queue-records.js';
+import type { PageviewRecord } from '@devicelink/protocol';
 import type { QueuedPageview, TouchInput } from './device-store.js';
 
 /** A page-view record without the fields the store fills in. */

@@ -38,22 +38,3 @@ export class QueueFullError extends DeviceLinkError {
     this.maxQueued = maxQueued;
   }
 }
-
-/**
- * The caller no longer holds the lease of a queue partition (it expired while the caller was frozen
- * or slow, or another member took it): the call did nothing. The persister drops the partition.
- */
-export class LeaseLostError extends DeviceLinkError {
-  override name = 'LeaseLostError';
-  readonly partition: number;
-
-  constructor(partition: number) {
-    super(`the lease of queue partition ${partition} is not held by this consumer`);
-    this.partition = partition;
-  }
-}
-
-/** True for a {@link LeaseLostError}, also across copies of the package (checks the name). */
-export function isLeaseLostError(error: unknown): error is LeaseLostError {
-  return (error as { name?: unknown } | null)?.name === 'LeaseLostError';
-}

@@ -3,7 +3,7 @@
  * store's own operations, atomically with the session change). Backends keep it under this symbol, out
  * of every public interface; `appendForTest` (the `@devicelink/fastify/testing` entry) reaches it.
  */
-import type { QueueRecord } from '../records/queue-records.js';
+import type { QueueRecord } from '@devicelink/protocol';
 
 /** The key of a backend's test-only append. */
 export const kAppend = Symbol.for('@devicelink/fastify.append');

@@ -8,7 +8,7 @@
  * partitions it holds: the `leased`/`owner` options make the store refuse the call with
  * `LeaseLostError` when the caller's lease is gone, in the same atomic step as the call itself.
  */
-import type { QueueEntry } from '../records/queue-records.js';
+import type { QueueEntry } from './queue-records.js';
 
 /** Options of {@link QueueConsumer.read}. */
 export interface ReadOptions {

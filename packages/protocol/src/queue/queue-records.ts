@@ -2,7 +2,7 @@
  * The records of the durable event queue (docs/protocol.md, Persistence). The store's scripts write
  * them (page views, links, edges, erasures of a device land in the device's partition; events and
  * erasures of an authenticated user in the user id's partition); a persister reads them through
- * `QueueConsumer` (`store/queue-consumer.ts`).
+ * `QueueConsumer` (`queue-consumer.ts`).
  */
 
 /** Which tier of the lookup produced the device id. */

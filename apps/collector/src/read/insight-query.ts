@@ -6,7 +6,7 @@
 import type { Database } from '@devicelink/persister';
 import { type Kysely, sql } from 'kysely';
 import { InvalidQueryError, InvalidStatsRangeError } from '../http/errors.js';
-import { parseUtcBound } from '../stats/utc-bound.js';
+import { parseUtcBound } from './utc-bound.js';
 
 /** A time series bucket. */
 export type Bucket = 'hour' | 'day' | 'week';

@@ -24,10 +24,10 @@ import type { FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { bearerCheck } from '../auth/admin-auth.js';
-import { errorResponses } from '../routes/error-schema.js';
-import { persistenceOf } from '../routes/health-routes.js';
-import { MetricsUnauthorizedError } from './errors.js';
-import { PROBE_TIMEOUT_MS, within } from './promise-deadline.js';
+import { MetricsUnauthorizedError } from '../http/errors.js';
+import { PROBE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
+import { errorResponses } from './error-schema.js';
+import { persistenceOf } from './health-routes.js';
 
 /** What the scrape-time gauges read. */
 export interface MetricsSources {
