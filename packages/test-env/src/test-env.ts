@@ -7,13 +7,16 @@
  */
 import { existsSync } from 'node:fs';
 
-/** The services of this run, from `REDIS_URL`, `DATABASE_URL`, `CHROMIUM_PATH` and friends. */
+/** The services of this run, from `REDIS_URL`, `DATABASE_URL`, `CHROMIUM_PATH`, `FIREFOX_PATH` and friends. */
 export const testEnv = {
   redisUrl: process.env.REDIS_URL || undefined,
   redisClusterNodes: process.env.REDIS_CLUSTER_NODES || undefined,
   databaseUrl: process.env.DATABASE_URL || undefined,
   chromiumPath:
     process.env.CHROMIUM_PATH || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined),
+  /** Debian's Firefox ESR, driven over WebDriver BiDi by puppeteer-core in e2e. */
+  firefoxPath:
+    process.env.FIREFOX_PATH || (existsSync('/usr/bin/firefox-esr') ? '/usr/bin/firefox-esr' : undefined),
   requireServices: process.env.REQUIRE_SERVICES === '1',
   benchFull: process.env.BENCH_FULL === '1',
   /** The run tag the root global setup hands its workers (see `test-names.ts`). */
@@ -36,12 +39,20 @@ export const CHROMIUM_FLAGS: readonly string[] = [
 ];
 
 /** A service a suite may need. */
-export type Service = 'redis' | 'postgres' | 'chromium';
+export type Service = 'redis' | 'postgres' | 'chromium' | 'firefox';
 
 const serviceVar: Record<Service, string> = {
   redis: 'REDIS_URL',
   postgres: 'DATABASE_URL',
-  chromium: 'CHROMIUM_PATH (or /usr/bin/chromium)',
+  chromium: 'CHROMIUM_PATH (or /usr/bin/chromium: apt-get install chromium)',
+  firefox: 'FIREFOX_PATH (or /usr/bin/firefox-esr: apt-get install firefox-esr)',
+};
+
+const configured: Record<Service, () => boolean> = {
+  redis: () => Boolean(testEnv.redisUrl),
+  postgres: () => Boolean(testEnv.databaseUrl),
+  chromium: () => Boolean(testEnv.chromiumPath),
+  firefox: () => Boolean(testEnv.firefoxPath),
 };
 
 const skipped = new Set<Service>();
@@ -52,9 +63,7 @@ const skipped = new Set<Service>();
  * Use as `describe.runIf(hasServices('redis'))(...)`.
  */
 export function hasServices(...services: Service[]): boolean {
-  const missing = services.filter((s) =>
-    s === 'redis' ? !testEnv.redisUrl : s === 'postgres' ? !testEnv.databaseUrl : !testEnv.chromiumPath,
-  );
+  const missing = services.filter((s) => !configured[s]());
   if (missing.length === 0) return true;
   const names = missing.map((s) => serviceVar[s]).join(', ');
   if (testEnv.requireServices) {
