@@ -12,11 +12,17 @@ import type { RunningServer } from './static-servers.js';
 /** The running API; `port` for the host name the browser reaches it by. */
 export interface PluginApi extends RunningServer {
   port: number;
+  /** The method and path of every request it received, in order (preflights included). */
+  received: { method: string; path: string }[];
 }
 
 /** Starts the API allowing `appOrigin` (read per request: the app's host name is known later). */
 export async function startPluginApi(appOrigin: () => string): Promise<PluginApi> {
   const app = Fastify();
+  const received: PluginApi['received'] = [];
+  app.addHook('onRequest', async (request) => {
+    received.push({ method: request.method, path: request.url.split('?')[0]! });
+  });
   await app.register(
     cors,
     corsOptions({
@@ -29,6 +35,10 @@ export async function startPluginApi(appOrigin: () => string): Promise<PluginApi
     deviceId: request.deviceId,
     source: request.deviceSource,
   }));
+  // A route a beacon or a simple text/plain POST can reach: the body's `deviceId` counts once parsed.
+  app.post('/api/beacon', { config: { devicelink: true } }, async (request, reply) =>
+    reply.code(202).send({ deviceId: request.deviceId, source: request.deviceSource }),
+  );
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { origin: address, port: Number(new URL(address).port), close: () => app.close() };
+  return { origin: address, port: Number(new URL(address).port), received, close: () => app.close() };
 }

@@ -27,6 +27,8 @@ export interface ThreeOrigins {
   /** The API's and the collector's addresses on 127.0.0.1, for requests from the test process. */
   local: { api: string; collector: string };
   running: CollectorOnServices;
+  /** The requests the API received for `path` (preflights included). */
+  apiRequests(path: string): { method: string; path: string }[];
   /** A new browser (context) with its request log and a page of the app opened. */
   visitor(): Promise<{ context: BrowserContext; log: RequestLog; page: Page }>;
   close(): Promise<void>;
@@ -76,6 +78,7 @@ export async function startThreeOrigins(
       collector: collectorOrigin,
       local: { api: api.origin, collector: running.collector.url },
       running,
+      apiRequests: (path) => api.received.filter((r) => r.path === path),
       async visitor() {
         const context = await chrome.newContext();
         const log = recordRequests(context);
