@@ -86,6 +86,11 @@ export function identityFlows(launch: () => Promise<EngineInstance>): void {
       },
       { what },
     );
+  /** Sends the page's waiting page views, then closes it (a closing page's beacon is not awaited). */
+  const leave = async (page: EnginePage) => {
+    await page.evaluate(() => window.devicelinkDemo!.dl.flush(), null);
+    await page.close();
+  };
   const cookieBecomes = (p: EngineBrowser, want: string | undefined, what: string) =>
     waitFor(async () => (await cookieOf(p)) === want || null, { what });
 
@@ -116,7 +121,7 @@ export function identityFlows(launch: () => Promise<EngineInstance>): void {
         deviceId,
       });
       expect(sent.status).toBe('registered');
-      await page.close();
+      await leave(page);
 
       for (const e of toCollector(alice.log)) expect(e.headers['x-device-fingerprint'], e.url).toBe(deviceId);
       const detail = await detailWith(
@@ -228,7 +233,7 @@ export function identityFlows(launch: () => Promise<EngineInstance>): void {
     const cleared = await visit(b);
     expect(cleared.id).not.toBe(second.id);
     expect((await evidence(b.log)).status).toBe('shared');
-    await cleared.page.close();
+    await leave(cleared.page);
     const after = await detailWith(cleared.id, 'the new id persisted', (d) => d.persisted.pageViews > 0);
     expect(after.edges).toEqual([]);
     expect(after.browser.canonicalId).toBe(cleared.id);
