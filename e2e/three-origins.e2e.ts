@@ -134,9 +134,13 @@ describe.runIf(hasServices('chromium', 'redis', 'postgres'))(
     });
 
     test('withdrawal: the recovery DELETE passes CORS and answers 204 with the old id, and both hosts clear their cookie', async () => {
-      // A request with the current id first, so the collector holds a cookie to clear.
-      await page.evaluate(() => window.e2eApp!.dl.flush());
+      // A page view with the current id first, so the collector holds a cookie to clear.
       const current = (await currentId(page))!;
+      await page.evaluate(() => window.e2eApp!.dl.pageview(`${location.origin}/before-withdrawal`));
+      await page.evaluate(() => window.e2eApp!.dl.flush());
+      await waitFor(async () => (await cookieAt(context, env.collector)) === current || null, {
+        what: 'the collector cookie of the current id',
+      });
       log.clear();
       await page.evaluate(() => window.e2eApp!.dl.setConsent('denied'));
       expectDeleted(await atCollector('/v1/device/recovery'), current);
