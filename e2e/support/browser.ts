@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { CHROMIUM_FLAGS, testEnv } from '@devicelink/test-env';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
-const FLAGS = ['--headless', ...CHROMIUM_FLAGS];
+/** The arguments every e2e Chromium is launched with. */
+export const CHROMIUM_ARGS = ['--headless', ...CHROMIUM_FLAGS];
 
 const SCREENSHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
 
@@ -25,7 +26,7 @@ export async function launchProfile(): Promise<Profile> {
   const dir = await mkdtemp(join(tmpdir(), 'devicelink-e2e-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: testEnv.chromiumPath!,
-    args: FLAGS,
+    args: CHROMIUM_ARGS,
     headless: true,
     viewport: { width: 1100, height: 900 },
   });
@@ -53,7 +54,7 @@ export interface BrowserPool {
 export async function launchPool(): Promise<BrowserPool> {
   const browser: Browser = await chromium.launch({
     executablePath: testEnv.chromiumPath!,
-    args: FLAGS,
+    args: CHROMIUM_ARGS,
     headless: true,
   });
   return {

@@ -13,7 +13,14 @@ declare global {
       api: {
         get(url: string): Promise<{ status: number; headers: Record<string, string>; data: any }>;
       };
-      dl: { deviceId(): string | null; deviceIdSource(): string | null; flush(): Promise<void> };
+      dl: {
+        deviceId(): string | null;
+        deviceIdSource(): string | null;
+        flush(): Promise<void>;
+        reset(): Promise<{ ok: true } | { error: { name: string; message: string; status: number } }>;
+        forget(): Promise<{ ok: true } | { error: { name: string; message: string; status: number } }>;
+        setConsent(consent: 'granted' | 'denied' | 'pending'): void;
+      };
     };
   }
 }

@@ -26,9 +26,34 @@ export interface RequestLog {
   clear(): void;
 }
 
+/** A log and how an engine's recorder adds to it. */
+export interface WritableRequestLog extends RequestLog {
+  /** Appends an exchange (its fields may be filled in later, as the response arrives). */
+  push(exchange: Exchange): void;
+}
+
+/** An empty log; `recordRequests` (Playwright) and the Firefox engine (puppeteer-core) fill one. */
+export function createRequestLog(): WritableRequestLog {
+  let all: Exchange[] = [];
+  return {
+    get all() {
+      return all;
+    },
+    push(exchange) {
+      all.push(exchange);
+    },
+    to(path, { answered = false } = {}) {
+      return all.filter((e) => new URL(e.url).pathname === path && (!answered || e.status !== undefined));
+    },
+    clear() {
+      all = [];
+    },
+  };
+}
+
 /** Starts recording `context`'s requests. */
 export function recordRequests(context: BrowserContext): RequestLog {
-  let all: Exchange[] = [];
+  const log = createRequestLog();
   const byRequest = new Map<Request, Exchange>();
   context.on('request', (request) => {
     const exchange: Exchange = {
@@ -38,7 +63,7 @@ export function recordRequests(context: BrowserContext): RequestLog {
       body: request.postData(),
     };
     byRequest.set(request, exchange);
-    all.push(exchange);
+    log.push(exchange);
     // The full set (cookies included) is only available asynchronously.
     request.allHeaders().then(
       (headers) => (exchange.headers = headers),
@@ -56,15 +81,5 @@ export function recordRequests(context: BrowserContext): RequestLog {
     }
     exchange.status = response.status();
   });
-  return {
-    get all() {
-      return all;
-    },
-    to(path, { answered = false } = {}) {
-      return all.filter((e) => new URL(e.url).pathname === path && (!answered || e.status !== undefined));
-    },
-    clear() {
-      all = [];
-    },
-  };
+  return log;
 }

@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 
-/** The services of this run, from `REDIS_URL`, `DATABASE_URL`, `CHROMIUM_PATH` and friends. */
+/** The services of this run, from `REDIS_URL`, `DATABASE_URL`, `CHROMIUM_PATH`, `FIREFOX_PATH` and friends. */
 export const testEnv = {
   redisUrl: process.env.REDIS_URL || undefined,
   redisClusterNodes: process.env.REDIS_CLUSTER_NODES || undefined,
@@ -16,6 +16,9 @@ export const testEnv = {
     process.env.CHROMIUM_PATH || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined),
   /** The npm registry tests that install packed tarballs may use (e.g. https://registry.npmjs.org/). */
   npmRegistry: process.env.NPM_REGISTRY || undefined,
+  /** Debian's Firefox ESR, driven over WebDriver BiDi by puppeteer-core in e2e. */
+  firefoxPath:
+    process.env.FIREFOX_PATH || (existsSync('/usr/bin/firefox-esr') ? '/usr/bin/firefox-esr' : undefined),
   requireServices: process.env.REQUIRE_SERVICES === '1',
   benchFull: process.env.BENCH_FULL === '1',
   /** The run tag the root global setup hands its workers (see `test-names.ts`). */
@@ -38,13 +41,22 @@ export const CHROMIUM_FLAGS: readonly string[] = [
 ];
 
 /** A service a suite may need. */
-export type Service = 'redis' | 'postgres' | 'chromium' | 'registry';
+export type Service = 'redis' | 'postgres' | 'chromium' | 'firefox' | 'registry';
 
 const serviceVar: Record<Service, string> = {
   redis: 'REDIS_URL',
   postgres: 'DATABASE_URL',
-  chromium: 'CHROMIUM_PATH (or /usr/bin/chromium)',
-  registry: 'NPM_REGISTRY',
+  chromium: 'CHROMIUM_PATH (or /usr/bin/chromium: apt-get install chromium)',
+  firefox: 'FIREFOX_PATH (or /usr/bin/firefox-esr: apt-get install firefox-esr)',
+  registry: 'NPM_REGISTRY (e.g. NPM_REGISTRY=$(npm config get registry))',
+};
+
+const configured: Record<Service, () => boolean> = {
+  redis: () => Boolean(testEnv.redisUrl),
+  postgres: () => Boolean(testEnv.databaseUrl),
+  chromium: () => Boolean(testEnv.chromiumPath),
+  firefox: () => Boolean(testEnv.firefoxPath),
+  registry: () => Boolean(testEnv.npmRegistry),
 };
 
 const skipped = new Set<Service>();
@@ -55,13 +67,7 @@ const skipped = new Set<Service>();
  * Use as `describe.runIf(hasServices('redis'))(...)`.
  */
 export function hasServices(...services: Service[]): boolean {
-  const configured: Record<Service, string | undefined> = {
-    redis: testEnv.redisUrl,
-    postgres: testEnv.databaseUrl,
-    chromium: testEnv.chromiumPath,
-    registry: testEnv.npmRegistry,
-  };
-  const missing = services.filter((s) => !configured[s]);
+  const missing = services.filter((s) => !configured[s]());
   if (missing.length === 0) return true;
   const names = missing.map((s) => serviceVar[s]).join(', ');
   if (testEnv.requireServices) {

@@ -1,0 +1,206 @@
+/**
+ * Logout on a shared computer never hands the next person the previous id (issue 19, Build 1 and 2),
+ * with the app, its API (running the plugin) and the collector on three origins
+ * (support/three-origins.ts). Each case is a browser of its own.
+ *
+ * PENDING: these cases need behaviour that is not on main yet, and fail on it:
+ * - the SDK: after `reset()`, `forget()` or a re-grant it mints a new id, sends it with
+ *   `X-Device-Replaces: <old id>` on fetch requests until one is answered 2xx, never adopts an echo for
+ *   it, and hands every failure (a failed cookie DELETE too) to `onError`;
+ * - the plugin and the collector: a `device_fp` cookie is rewritten to the new id only when the marker
+ *   equals the cookie on a request that is not simple (a beacon or a text/plain POST never rewrites it).
+ * Set PENDING to false once both have landed; until then the file says it is skipped, and why.
+ */
+import { randomBytes } from 'node:crypto';
+import { hasServices, waitFor } from '@devicelink/test-env';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Exchange, RequestLog } from './support/request-log.js';
+import { cookieAt, currentId, startThreeOrigins, type ThreeOrigins } from './support/three-origins.js';
+
+const PENDING = true;
+if (PENDING) {
+  console.warn(
+    '[e2e] shared-computer.e2e.ts skipped: it needs the SDK replacement marker and the cookie-rewrite rule ' +
+      '(issue 19, Build 2); set PENDING = false in it to run it',
+  );
+}
+
+describe.runIf(!PENDING && hasServices('chromium', 'redis', 'postgres'))(
+  'logout on a shared computer, three origins',
+  () => {
+    let env: ThreeOrigins;
+
+    beforeAll(async () => {
+      env = await startThreeOrigins('e2e_shared_computer', {
+        RECOVERY_SECRET: 'e2e-recovery-secret-0123456789abcdef01234567',
+      });
+    });
+
+    afterAll(async () => {
+      await env?.close();
+    });
+
+    /** A new browser on the app, holding its first id at both hosts (collector and API cookies). */
+    const firstPerson = async () => {
+      const v = await env.visitor();
+      const id = await waitFor(() => currentId(v.page), { what: 'the first id' });
+      expect(await callApi(v.page)).toEqual({ deviceId: id, source: 'header' });
+      await waitFor(async () => (await cookieAt(v.context, env.collector)) === id || null, {
+        what: 'the collector cookie',
+      });
+      expect(await cookieAt(v.context, env.api)).toBe(id);
+      return { ...v, id };
+    };
+    const callApi = (page: Page) =>
+      page.evaluate(() => window.e2eApp!.api.get('/api/me').then((r) => r.data));
+    const newIdAfter = (page: Page, old: string) =>
+      waitFor(
+        async () => {
+          const id = await currentId(page);
+          return id && id !== old ? id : null;
+        },
+        { what: 'the new id' },
+      );
+    /** Requests that went with a device id, from the first one carrying `id` on. */
+    const sentWith = (log: RequestLog, id: string): Exchange[] => {
+      const all = log.all.filter((e) => e.method !== 'OPTIONS' && e.headers['x-device-fingerprint']);
+      const first = all.findIndex((e) => e.headers['x-device-fingerprint'] === id);
+      return first < 0 ? [] : all.slice(first);
+    };
+    const close = (context: BrowserContext) => context.close();
+    /** A well-formed id no store has seen (what the SDK mints: 128 random bits, base64url). */
+    const unknownId = () => randomBytes(16).toString('base64url');
+
+    test('after reset() the API is sent the new id with X-Device-Replaces, rewrites its cookie to it, and its echo of the old cookie is never adopted', async () => {
+      const { context, log, page, id: old } = await firstPerson();
+      log.clear();
+      expect(await page.evaluate(() => window.e2eApp!.dl.reset())).toEqual({ ok: true });
+      const next = await newIdAfter(page, old);
+
+      expect(await callApi(page)).toEqual({ deviceId: next, source: 'header' });
+      const [first] = sentWith(log, next);
+      expect(first!.headers['x-device-replaces']).toBe(old);
+      expect(await cookieAt(context, env.api)).toBe(next);
+      expect(await currentId(page)).toBe(next);
+      for (const e of log.all) expect(e.headers['x-device-fingerprint'], e.url).not.toBe(old);
+      await close(context);
+    });
+
+    test('after forget() the old id never travels again, to the collector or to the API, and both hosts end on the new id', async () => {
+      const { context, log, page, id: old } = await firstPerson();
+      log.clear();
+      expect(await page.evaluate(() => window.e2eApp!.dl.forget())).toEqual({ ok: true });
+      const next = await newIdAfter(page, old);
+
+      expect(await callApi(page)).toEqual({ deviceId: next, source: 'header' });
+      await page.evaluate(() => window.e2eApp!.dl.pageview(`${location.origin}/next-person`));
+      await page.evaluate(() => window.e2eApp!.dl.flush());
+      const [first] = sentWith(log, next);
+      expect(first!.headers['x-device-replaces']).toBe(old);
+      const afterForget = log.all.filter((e) => e.method !== 'DELETE' && e.method !== 'OPTIONS');
+      for (const e of afterForget) expect(e.headers['x-device-fingerprint'], e.url).not.toBe(old);
+      await waitFor(async () => (await cookieAt(context, env.collector)) === next || null, {
+        what: 'the collector cookie of the new id',
+      });
+      expect(await cookieAt(context, env.api)).toBe(next);
+      expect(await currentId(page)).toBe(next);
+      await close(context);
+    });
+
+    test('when the cookie DELETE fails, reset() reaches onError and still hands over a new id: the next collector request carries the marker and the collector rewrites its cookie', async () => {
+      const { context, log, page, id: old } = await firstPerson();
+      // The browser loses the DELETE (as a network error or a CORS refusal would).
+      await context.route(`${env.collector}/v1/device/cookie`, (route) => route.abort());
+      // An Error crosses page.evaluate as its name and message only: the status is read in the page.
+      const result = await page.evaluate(() =>
+        window.e2eApp!.dl.reset().then((r) => ('error' in r ? { status: r.error.status } : r)),
+      );
+      expect(result).toEqual({ status: 0 });
+      expect(await page.evaluate(() => window.e2eApp!.errors)).toContainEqual(
+        expect.objectContaining({
+          name: 'CollectorError',
+          message: expect.stringContaining('/v1/device/cookie'),
+        }),
+      );
+      await context.unroute(`${env.collector}/v1/device/cookie`);
+      const next = await newIdAfter(page, old);
+
+      log.clear();
+      await page.evaluate(() => window.e2eApp!.dl.pageview(`${location.origin}/next-person`));
+      await page.evaluate(() => window.e2eApp!.dl.flush());
+      const events = await waitFor(() => log.to('/v1/events', { answered: true })[0], {
+        what: 'a page view',
+      });
+      expect(events.headers).toMatchObject({ 'x-device-fingerprint': next, 'x-device-replaces': old });
+      expect(events.responseHeaders?.['x-device-fingerprint']).toBe(next);
+      expect(await cookieAt(context, env.collector)).toBe(next);
+      expect(await currentId(page)).toBe(next);
+      await close(context);
+    });
+
+    test('withdrawn then granted again: the new id goes with X-Device-Replaces until a 2xx answer, and neither host brings the old id back', async () => {
+      const { context, log, page, id: old } = await firstPerson();
+      await page.evaluate(() => window.e2eApp!.dl.setConsent('denied'));
+      await waitFor(() => log.to('/v1/device/recovery', { answered: true })[0], { what: 'the withdrawal' });
+      log.clear();
+      await page.evaluate(() => window.e2eApp!.dl.setConsent('granted'));
+      const next = await newIdAfter(page, old);
+
+      expect(await callApi(page)).toEqual({ deviceId: next, source: 'header' });
+      const [first, ...later] = sentWith(log, next);
+      expect(first!.headers['x-device-replaces']).toBe(old);
+      expect(await callApi(page)).toEqual({ deviceId: next, source: 'header' });
+      // Answered 2xx once: the marker is not sent again.
+      for (const e of later.concat(sentWith(log, next).slice(1)))
+        expect(e.headers['x-device-replaces']).toBeUndefined();
+      expect(await currentId(page)).toBe(next);
+      await close(context);
+    });
+
+    test('the API rewrites its cookie to a new id sent with a marker equal to the cookie', async () => {
+      const { context, page, id: old } = await firstPerson();
+      // What the SDK sends after a reset: a fresh id, unknown to the store, replacing the cookie's id.
+      const fresh = unknownId();
+      const answer = await page.evaluate(
+        ([url, id, replaces]) =>
+          fetch(url!, {
+            credentials: 'include',
+            headers: { 'X-Device-Fingerprint': id!, 'X-Device-Fresh': '1', 'X-Device-Replaces': replaces! },
+          }).then((r) => r.json()),
+        [`${env.api}/api/me`, fresh, old],
+      );
+      expect(answer).toEqual({ deviceId: fresh, source: 'header' });
+      expect(await cookieAt(context, env.api)).toBe(fresh);
+      await close(context);
+    });
+
+    test('a wrong marker, a beacon carrying one and a simple text/plain POST leave the API cookie unchanged', async () => {
+      const { context, page, id: old } = await firstPerson();
+      const fresh = unknownId();
+      await page.evaluate(
+        async ([api, id, wrong, replaces]) => {
+          await fetch(`${api}/api/me`, {
+            credentials: 'include',
+            headers: { 'X-Device-Fingerprint': id!, 'X-Device-Fresh': '1', 'X-Device-Replaces': wrong! },
+          });
+          const body = JSON.stringify({ deviceId: id, fresh: true, replaces });
+          navigator.sendBeacon(`${api}/api/beacon`, body);
+          await fetch(`${api}/api/beacon`, {
+            method: 'POST',
+            mode: 'no-cors',
+            credentials: 'include',
+            headers: { 'Content-Type': 'text/plain' },
+            body,
+          });
+        },
+        [env.api, fresh, unknownId(), old],
+      );
+      await waitFor(() => env.apiRequests('/api/beacon').length >= 2 || null, {
+        what: 'the beacon and the POST',
+      });
+      expect(await cookieAt(context, env.api)).toBe(old);
+      await close(context);
+    });
+  },
+);
