@@ -27,7 +27,7 @@ const results = readdirSync(resultsDir)
   .sort()
   .map((f) => JSON.parse(readFileSync(join(resultsDir, f), 'utf8')));
 
-const escape = (s) => String(s).replaceAll('|', '\\|');
+const cell = (s) => String(s).replaceAll('|', '\\|');
 const verdict = (met) => (met === null || met === undefined ? 'reported' : met ? 'met' : 'missed');
 
 /** The targets table: every target of every recorded benchmark, with the run it comes from. */
@@ -36,7 +36,7 @@ function table() {
   for (const r of results) {
     for (const t of r.targets ?? []) {
       lines.push(
-        `| ${r.name} | ${escape(t.name)} | ${escape(t.measured)} | ${escape(t.limit)} | ${verdict(t.met)} |`,
+        `| ${r.name} | ${cell(t.name)} | ${cell(t.measured)} | ${cell(t.limit)} | ${verdict(t.met)} |`,
       );
     }
   }
@@ -46,7 +46,7 @@ function table() {
       ? `\`${r.machine.commit.slice(0, 10)}\`${r.machine.dirty ? ' (+ uncommitted)' : ''}`
       : 'not recorded';
     lines.push(
-      `| ${r.name} | \`${escape(r.command ?? 'npm run bench -- --record')}\` | ${r.mode ?? 'n/a'} | ${commit} | ${(r.machine?.date ?? '').slice(0, 10)} |`,
+      `| ${r.name} | \`${cell(r.command ?? 'npm run bench -- --record')}\` | ${r.mode ?? 'n/a'} | ${commit} | ${(r.machine?.date ?? '').slice(0, 10)} |`,
     );
   }
   return lines.join('\n');
