@@ -36,6 +36,7 @@ export type {
 export { setRateLimitHeaders } from './plugin/rate-limit-headers.js';
 export { headersDenyConsent } from './plugin/request-signals.js';
 export type {
+  BoundaryRecord,
   DeviceSource,
   EdgeKind,
   EdgeRecord,
@@ -64,6 +65,8 @@ export type {
   LiveSession,
   QueuedPageview,
   RateLimits,
+  ReplaceInput,
+  ReplaceResult,
   TouchInput,
   TouchResult,
   UserEventsResult,

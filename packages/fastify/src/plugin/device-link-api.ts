@@ -15,7 +15,7 @@ import type {
 } from '../store/device-store.js';
 import type { Limited, LimitResult, LimitState, RateLimits } from '../store/rate-limits.js';
 import { clientDeviceId } from './client-device-id.js';
-import { kDeviceState, resolveDevice } from './device-context.js';
+import { confirmReplacement, kDeviceState, resolveDevice } from './device-context.js';
 import { deviceCookieFlags } from './device-cookie.js';
 import { browserFamily, fingerprintKeys, networkPrefixes } from './fingerprint-keys.js';
 import type { ResolvedOptions } from './plugin-options.js';
@@ -213,7 +213,9 @@ export function createDeviceLink(options: ResolvedOptions): {
     if (device === null) return { tracked: false, reason: 'consent' };
 
     // A client id/cookie edge is recorded by the plugin's onSend hook, once per request and without
-    // delaying this answer (it is a reporting hint, not part of the count).
+    // delaying this answer (it is a reporting hint, not part of the count). A replacement is asked
+    // before the touch: once the new id has a session it is known, and the marker could not move the cookie.
+    if (device.marker?.replaces) await confirmReplacement(request, store);
     const result = await store.touch({
       deviceId: device.deviceId,
       source: device.source,
