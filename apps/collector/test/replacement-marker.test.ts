@@ -102,6 +102,31 @@ describe.each(environments)('the replacement marker over HTTP: $name', (environm
       'the late cookie edge persisted',
     );
     expect(previous.persisted.sessions.map((s: any) => s.convertedUserId)).toEqual([null]);
+    // No report puts the two people in one browser, and erasing the new person leaves the previous one.
+    expect(previous.browser.devices.map((m: any) => m.deviceId)).toEqual([old]);
+    const erased = await app.inject({
+      method: 'DELETE',
+      url: '/v1/admin/users/next-person',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(erased.statusCode).toBeLessThan(300);
+    await waitFor(
+      async () =>
+        (
+          await app.inject({
+            url: `/v1/admin/devices/${next}`,
+            headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+          })
+        ).statusCode === 404,
+      { what: "the new person's device erased", timeoutMs: 30_000 },
+    );
+    const kept = await detailWhen(
+      app,
+      old,
+      (d) => d.persisted.sessions.length === 1,
+      'the previous person kept',
+    );
+    expect(kept.persisted.pageViews).toBe(1);
   });
 
   it('a wrong old id, a beacon with the marker in its body and a text/plain POST with the header leave the cookie', async () => {
@@ -132,6 +157,30 @@ describe.each(environments)('the replacement marker over HTTP: $name', (environm
       expect(res.statusCode).toBe(202);
       expect(deviceCookie(res)).toBeUndefined();
     }
+  });
+
+  it('the identity figures do not count an edge across a boundary as one browser', async () => {
+    const { app } = ctx;
+    const figures = async () =>
+      (
+        await app.inject({
+          url: '/v1/admin/insights/identity',
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        })
+      ).json().cookieEdges as number;
+    const before = await figures();
+    const db = app.collector.resources.db.db;
+    const [a, b, c, d] = [deviceId(), deviceId(), deviceId(), deviceId()];
+    const t = new Date(Date.now() - 60_000);
+    await db
+      .insertInto('device_edges')
+      .values([
+        { device_id: b, other_id: a, kind: 'cookie', first_seen: t },
+        { device_id: d, other_id: c, kind: 'cookie', first_seen: t },
+      ])
+      .execute();
+    await db.insertInto('device_boundaries').values({ device_id: a, other_id: b, replaced_at: t }).execute();
+    expect(await figures()).toBe(before + 1);
   });
 
   it('two tabs of a first visit tied by a yield edge: a login in one converts the other tab too', async () => {
