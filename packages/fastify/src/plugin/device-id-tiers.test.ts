@@ -97,6 +97,10 @@ describe('resolveTiers', () => {
       edge: null,
       marker: { replaces: null },
     });
+    // The new id in a body (a beacon's field) never replaces, even beside a header marker.
+    expect(
+      resolveTiers({ ...base, header: undefined, bodyDeviceId: A, marker: { id: B, eligible: true } }, fixed),
+    ).toMatchObject({ deviceId: A, edge: null, marker: { replaces: null } });
     // No marker carried: as before.
     expect(resolveTiers({ ...base, marker: { id: undefined, eligible: false } }, fixed).edge?.kind).toBe(
       'cookie',

@@ -58,7 +58,13 @@ export function resolveTiers(input: TierInput, generate: () => string = generate
       return { deviceId: sent, source: 'header', edge: null, minted: fresh };
     }
     if (input.marker !== undefined && input.marker.id !== undefined) {
-      return markedTiers(sent, cookie, fresh, input.marker);
+      const fromHeader = toDeviceId(input.header) === sent;
+      return markedTiers(
+        sent,
+        cookie,
+        fresh,
+        input.marker.eligible && fromHeader ? input.marker.id : undefined,
+      );
     }
     // A valid cookie beats a fresh id on every request, and a fresh id never rewrites it: this is how a
     // browser that lost only localStorage keeps its id, whichever request arrives first.
@@ -84,11 +90,12 @@ export function resolveTiers(input: TierInput, generate: () => string = generate
 /**
  * A client id meeting a different cookie under a replacement marker: the two ids are two people (the
  * new one after a reset), so no edge ties them whatever else holds. A non-fresh id answers and may
- * replace the cookie when the marker names it on an eligible request; a fresh id yields as always.
+ * replace the cookie when an eligible marker (`eligibleId`: from the header, on a non-simple request
+ * whose client id came in the header too) names it; a fresh id yields as always.
  */
-function markedTiers(sent: string, cookie: string, fresh: boolean, marker: MarkerInput): TierResult {
+function markedTiers(sent: string, cookie: string, fresh: boolean, eligibleId: unknown): TierResult {
   if (fresh)
     return { deviceId: cookie, source: 'cookie', edge: null, minted: false, marker: { replaces: null } };
-  const replaces = marker.eligible && toDeviceId(marker.id) === cookie ? cookie : null;
+  const replaces = toDeviceId(eligibleId) === cookie ? cookie : null;
   return { deviceId: sent, source: 'header', edge: null, minted: false, marker: { replaces } };
 }
