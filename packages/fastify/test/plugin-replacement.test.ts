@@ -4,21 +4,47 @@
  * names the cookie and whose new id the store has never seen; it never ties the two ids together.
  */
 import { randomBytes } from 'node:crypto';
+import { hasServices, uniquePrefix } from '@devicelink/test-env';
 import type { FastifyInstance } from 'fastify';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createMemoryStore, createRedisStore, type DeviceStore } from '../src/index.js';
 import type { QueueRecord } from '../src/records/queue-records.js';
 import { buildTestApp, eventsBody, setCookies, storeOf } from './plugin-app.js';
+import { useSingleNode } from './redis-harness.js';
 
 const newId = () => randomBytes(16).toString('base64url');
 
-const open: FastifyInstance[] = [];
+const open: Array<{ close(): Promise<unknown> }> = [];
 afterEach(async () => {
-  await Promise.all(open.splice(0).map((a) => a.close()));
+  for (const o of open.splice(0).reverse()) await o.close();
 });
+
+const prefixes: string[] = [];
+const redis = hasServices('redis') ? useSingleNode(() => prefixes) : null;
+const backends: Array<{ name: string; store: () => Promise<DeviceStore & { close(): Promise<unknown> }> }> = [
+  { name: 'memory', store: async () => createMemoryStore() },
+  ...(redis
+    ? [
+        {
+          name: 'Redis',
+          store: async () => {
+            const prefix = uniquePrefix('plugin-replacement');
+            prefixes.push(prefix);
+            const store = await createRedisStore(redis(), { prefix, partitions: 8 });
+            return { ...store, close: async () => {} };
+          },
+        },
+      ]
+    : []),
+];
+
+let makeStore: () => Promise<DeviceStore & { close(): Promise<unknown> }> = backends[0]!.store;
 
 /** An app whose cookie holds the previous person's id, which the store knows. */
 async function appWithPrevious(): Promise<{ app: FastifyInstance; old: string; next: string }> {
-  const app = await buildTestApp();
+  const store = await makeStore();
+  open.push(store);
+  const app = await buildTestApp({ store });
   open.push(app);
   // An app's form route: a form post or a same-site text/plain POST, its body left as text.
   app.addContentTypeParser(
@@ -54,7 +80,11 @@ async function queued(app: FastifyInstance): Promise<QueueRecord[]> {
 const deviceCookie = (res: { headers: Record<string, unknown> }) =>
   setCookies(res.headers).find((c) => c.startsWith('device_fp='));
 
-describe('the replacement marker', () => {
+describe.each(backends)('the replacement marker on $name', (backend) => {
+  beforeEach(() => {
+    makeStore = backend.store;
+  });
+
   it('a fetch naming the cookie with an unknown new id moves the cookie, queues a boundary and no edge', async () => {
     const { app, old, next } = await appWithPrevious();
     const res = await app.inject({
