@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { hasServices, uniquePrefix } from '@devicelink/test-env';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createMemoryStore, createRedisStore, type DeviceStore } from '../src/index.js';
+import { clientDeviceId, createMemoryStore, createRedisStore, type DeviceStore } from '../src/index.js';
 import type { QueueRecord } from '../src/records/queue-records.js';
 import { buildTestApp, eventsBody, setCookies, storeOf } from './plugin-app.js';
 import { useSingleNode } from './redis-harness.js';
@@ -55,6 +55,12 @@ async function appWithPrevious(): Promise<{ app: FastifyInstance; old: string; n
   app.post('/v1/session-form', { config: { devicelink: true } }, async (request) => ({
     deviceId: request.deviceId,
   }));
+  // An app's own login route: it converts the client's id before answering.
+  app.post('/login', { config: { devicelink: true } }, async (request) => {
+    const deviceId = clientDeviceId(request);
+    if (deviceId !== null) await app.devicelink.convert(deviceId, 'user-next');
+    return { deviceId };
+  });
   const old = newId();
   const first = await app.inject({
     method: 'POST',
@@ -113,6 +119,24 @@ describe.each(backends)('the replacement marker on $name', (backend) => {
     expect(await queued(app)).toEqual([
       expect.objectContaining({ kind: 'boundary', deviceId: next, otherId: old }),
     ]);
+  });
+
+  it('a login route that converts the new id before answering still moves the cookie', async () => {
+    const { app, old, next } = await appWithPrevious();
+    const res = await app.inject({
+      method: 'POST',
+      url: '/login',
+      headers: {
+        'content-type': 'application/json',
+        'x-device-fingerprint': next,
+        'x-device-replaces': old,
+        cookie: `device_fp=${old}`,
+      },
+      payload: '{}',
+    });
+    expect(res.json()).toEqual({ deviceId: next });
+    expect(deviceCookie(res)).toMatch(new RegExp(`^device_fp=${next};`));
+    expect((await queued(app)).map((r) => r.kind).sort()).toEqual(['boundary', 'link']);
   });
 
   it('two requests of the browser at once both move the cookie, with one boundary', async () => {

@@ -2,9 +2,9 @@
  * Per-request device state: what the `onRequest` hook learned (route opted in, consent headers, the
  * bearer token's user, the cookie) and the memoised result of the tiers (tier 1, the request cache).
  */
-import { DEVICE_COOKIE } from '@devicelink/protocol';
+import { DEVICE_COOKIE, toDeviceId } from '@devicelink/protocol';
 import type { FastifyRequest } from 'fastify';
-import type { DeviceStore } from '../store/device-store.js';
+import type { DeviceStore, ReplaceInput } from '../store/device-store.js';
 import type { LimitState } from '../store/rate-limits.js';
 import { resolveTiers, type TierResult } from './device-id-tiers.js';
 import { replacementMarker } from './replacement-marker.js';
@@ -116,21 +116,43 @@ function lookup(request: FastifyRequest, state: DeviceState): TierResult | null 
 
 /**
  * Whether the request's replacement marker is confirmed (docs/protocol.md, Replacement marker): the
- * store is asked once per request, before anything of the new id is stored (`track()` asks before
- * its touch), and the answer is memoised. False when there is nothing to replace or the store failed:
- * the cookie then stays.
+ * store is asked once per request, before anything of the new id is stored (the `onRequest` hook asks
+ * for a request whose headers alone qualify, see {@link askReplacement}), and the answer is memoised.
+ * False when there is nothing to replace or the store failed: the cookie then stays.
  */
 export function confirmReplacement(request: FastifyRequest, store: DeviceStore): Promise<boolean> {
   const state = request[kDeviceState];
   const device = resolveDevice(request);
   const replacedId = device?.marker?.replaces;
   if (!state || !device || !replacedId) return Promise.resolve(false);
-  state.replacement ??= store.replaceDevice({ deviceId: device.deviceId, replacedId }).then(
+  state.replacement ??= ask(request, store, { deviceId: device.deviceId, replacedId });
+  return state.replacement;
+}
+
+/**
+ * Asks the store about the replacement a request's headers alone ask for (an eligible marker equal to
+ * the valid cookie, a different, non-fresh header id), before its handler runs: a login route that
+ * converts the new id first (`/v1/identify`, an app's own) would otherwise make the id known, and the
+ * cookie could never move. Nothing under denied consent or a bearer token (no device work).
+ */
+export async function askReplacement(request: FastifyRequest, store: DeviceStore): Promise<void> {
+  const state = request[kDeviceState];
+  if (!state || state.consentDenied || state.userId || headerFresh(request.headers)) return;
+  const marker = replacementMarker(request.headers, undefined);
+  const deviceId = toDeviceId(request.headers['x-device-fingerprint']);
+  const cookie = toDeviceId(state.cookie);
+  if (!marker.eligible || deviceId === null || cookie === null || deviceId === cookie) return;
+  if (toDeviceId(marker.id) !== cookie) return;
+  state.replacement = ask(request, store, { deviceId, replacedId: cookie });
+  await state.replacement;
+}
+
+function ask(request: FastifyRequest, store: DeviceStore, input: ReplaceInput): Promise<boolean> {
+  return store.replaceDevice(input).then(
     (r) => r.status === 'replaced',
     (err: unknown) => {
       request.log.warn({ err }, 'devicelink: checking a replacement marker failed, the cookie stays');
       return false;
     },
   );
-  return state.replacement;
 }

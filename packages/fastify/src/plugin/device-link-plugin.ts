@@ -15,6 +15,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { DeviceSource } from '../store/device-store.js';
 import {
+  askReplacement,
   confirmReplacement,
   type DeviceState,
   kDeviceState,
@@ -82,6 +83,8 @@ async function plugin(fastify: FastifyInstance, rawOptions: DeviceLinkOptions): 
     state.consentDenied = headersDenyConsent(request.headers, options.honorGpc);
     // Consent denied needs no user: nothing is tracked either way.
     if (!state.consentDenied) state.userId = await authenticate(request, options);
+    // Before the handler, which may store something under the new id (a login converting it).
+    await askReplacement(request, options.store);
   }
 
   async function onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
