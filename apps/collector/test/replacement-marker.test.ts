@@ -129,6 +129,36 @@ describe.each(environments)('the replacement marker over HTTP: $name', (environm
     expect(kept.persisted.pageViews).toBe(1);
   });
 
+  it('a login as the first request after a reset moves the cookie and converts only the new person', async () => {
+    const { app } = ctx;
+    const [old, next] = [deviceId(), deviceId()];
+    await events(app, { 'x-device-fingerprint': old });
+    const login = await app.inject({
+      method: 'POST',
+      url: '/v1/identify',
+      headers: {
+        origin: ORIGIN,
+        'x-device-fingerprint': next,
+        'x-device-replaces': old,
+        cookie: `device_fp=${old}`,
+        authorization: bearer('first-login'),
+      },
+    });
+    expect(login.statusCode).toBe(200);
+    expect(login.json()).toMatchObject({ userId: 'first-login', deviceId: next });
+    expect(deviceCookie(login)).toMatch(new RegExp(`^device_fp=${next};`));
+    // The page views that follow, and a late edge from a host the marker never reached.
+    await events(app, { 'x-device-fingerprint': next, cookie: `device_fp=${next}` });
+    await events(app, { 'x-device-fingerprint': next, cookie: `device_fp=${old}` });
+    const previous = await detailWhen(
+      app,
+      old,
+      (d) => d.edges.length === 1,
+      'the late cookie edge persisted',
+    );
+    expect(previous.persisted.sessions.map((s: any) => s.convertedUserId)).toEqual([null]);
+  });
+
   it('a wrong old id, a beacon with the marker in its body and a text/plain POST with the header leave the cookie', async () => {
     const { app } = ctx;
     const [old, next] = [deviceId(), deviceId()];

@@ -55,6 +55,13 @@ async function appWithPrevious(): Promise<{ app: FastifyInstance; old: string; n
   app.post('/v1/session-form', { config: { devicelink: true } }, async (request) => ({
     deviceId: request.deviceId,
   }));
+  // A login route not opted in: it asks for the replacement itself, then converts.
+  app.post('/login-plain', async (request, reply) => {
+    const replaced = await app.devicelink.replaceCookie(request, reply);
+    const deviceId = clientDeviceId(request);
+    if (deviceId !== null) await app.devicelink.convert(deviceId, 'user-next');
+    return { deviceId, replaced };
+  });
   // An app's own login route: it converts the client's id before answering.
   app.post('/login', { config: { devicelink: true } }, async (request) => {
     const deviceId = clientDeviceId(request);
@@ -135,6 +142,30 @@ describe.each(backends)('the replacement marker on $name', (backend) => {
       payload: '{}',
     });
     expect(res.json()).toEqual({ deviceId: next });
+    expect(deviceCookie(res)).toMatch(new RegExp(`^device_fp=${next};`));
+    expect((await queued(app)).map((r) => r.kind).sort()).toEqual(['boundary', 'link']);
+  });
+
+  it('a login route not opted in moves the cookie through replaceCookie(), and only for the cookie named', async () => {
+    const { app, old, next } = await appWithPrevious();
+    const login = (replaces: string, id = next) =>
+      app.inject({
+        method: 'POST',
+        url: '/login-plain',
+        headers: {
+          'content-type': 'application/json',
+          'x-device-fingerprint': id,
+          'x-device-replaces': replaces,
+          cookie: `device_fp=${old}`,
+        },
+        payload: '{}',
+      });
+    const wrong = await login(newId(), newId());
+    expect(wrong.json()).toMatchObject({ replaced: false });
+    expect(deviceCookie(wrong)).toBeUndefined();
+    await queued(app);
+    const res = await login(old);
+    expect(res.json()).toEqual({ deviceId: next, replaced: true });
     expect(deviceCookie(res)).toMatch(new RegExp(`^device_fp=${next};`));
     expect((await queued(app)).map((r) => r.kind).sort()).toEqual(['boundary', 'link']);
   });

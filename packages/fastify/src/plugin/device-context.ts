@@ -2,12 +2,12 @@
  * Per-request device state: what the `onRequest` hook learned (route opted in, consent headers, the
  * bearer token's user, the cookie) and the memoised result of the tiers (tier 1, the request cache).
  */
-import { DEVICE_COOKIE, toDeviceId } from '@devicelink/protocol';
+import { DEVICE_COOKIE } from '@devicelink/protocol';
 import type { FastifyRequest } from 'fastify';
 import type { DeviceStore, ReplaceInput } from '../store/device-store.js';
 import type { LimitState } from '../store/rate-limits.js';
 import { resolveTiers, type TierResult } from './device-id-tiers.js';
-import { replacementMarker } from './replacement-marker.js';
+import { headerReplacement, replacementMarker } from './replacement-marker.js';
 import { bodySignals, headerFresh } from './request-signals.js';
 
 /** Request slot of the state; a symbol so it cannot clash with an app's decorators. */
@@ -125,7 +125,7 @@ export function confirmReplacement(request: FastifyRequest, store: DeviceStore):
   const device = resolveDevice(request);
   const replacedId = device?.marker?.replaces;
   if (!state || !device || !replacedId) return Promise.resolve(false);
-  state.replacement ??= ask(request, store, { deviceId: device.deviceId, replacedId });
+  state.replacement ??= askStore(request, store, { deviceId: device.deviceId, replacedId });
   return state.replacement;
 }
 
@@ -137,17 +137,15 @@ export function confirmReplacement(request: FastifyRequest, store: DeviceStore):
  */
 export async function askReplacement(request: FastifyRequest, store: DeviceStore): Promise<void> {
   const state = request[kDeviceState];
-  if (!state || state.consentDenied || state.userId || headerFresh(request.headers)) return;
-  const marker = replacementMarker(request.headers, undefined);
-  const deviceId = toDeviceId(request.headers['x-device-fingerprint']);
-  const cookie = toDeviceId(state.cookie);
-  if (!marker.eligible || deviceId === null || cookie === null || deviceId === cookie) return;
-  if (toDeviceId(marker.id) !== cookie) return;
-  state.replacement = ask(request, store, { deviceId, replacedId: cookie });
+  if (!state || state.consentDenied || state.userId) return;
+  const input = headerReplacement(request.headers, state.cookie);
+  if (input === null) return;
+  state.replacement = askStore(request, store, input);
   await state.replacement;
 }
 
-function ask(request: FastifyRequest, store: DeviceStore, input: ReplaceInput): Promise<boolean> {
+/** The store's answer, as a boolean; a failure is logged and answers false (the cookie stays). */
+export function askStore(request: FastifyRequest, store: DeviceStore, input: ReplaceInput): Promise<boolean> {
   return store.replaceDevice(input).then(
     (r) => r.status === 'replaced',
     (err: unknown) => {

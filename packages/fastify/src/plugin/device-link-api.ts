@@ -2,7 +2,13 @@
  * `app.devicelink`: tracking page views of a request, conversion, and the stores. Used by the
  * collector's routes and by host apps (their login route converts).
  */
-import { DEVICE_COOKIE, isValidDeviceId, type PageviewEvent, uuidv7 } from '@devicelink/protocol';
+import {
+  DEVICE_COOKIE,
+  DEVICE_COOKIE_MAX_AGE,
+  isValidDeviceId,
+  type PageviewEvent,
+  uuidv7,
+} from '@devicelink/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DeviceLinkUsageError } from '../errors.js';
 import type { PageviewRecord } from '../records/queue-records.js';
@@ -15,11 +21,18 @@ import type {
 } from '../store/device-store.js';
 import type { Limited, LimitResult, LimitState, RateLimits } from '../store/rate-limits.js';
 import { clientDeviceId } from './client-device-id.js';
-import { confirmReplacement, kDeviceState, resolveDevice } from './device-context.js';
+import {
+  askStore,
+  confirmReplacement,
+  kDeviceState,
+  readDeviceCookie,
+  resolveDevice,
+} from './device-context.js';
 import { deviceCookieFlags } from './device-cookie.js';
 import { browserFamily, fingerprintKeys, networkPrefixes } from './fingerprint-keys.js';
 import type { ResolvedOptions } from './plugin-options.js';
-import { bodySignals, firstValue } from './request-signals.js';
+import { headerReplacement } from './replacement-marker.js';
+import { bodySignals, firstValue, headersDenyConsent } from './request-signals.js';
 import { createVisitorHasher } from './visitor-hash.js';
 
 /** What `track()` did. */
@@ -96,6 +109,13 @@ export interface DeviceLink {
    * app's logout on a shared computer (the SDK's `reset()`).
    */
   clearCookie(reply: FastifyReply): void;
+  /**
+   * The replacement marker on a route that is not opted in and converts the client's id (the
+   * collector's `/v1/identify`, an app's own login route): call it before `convert()`. When the
+   * request's headers ask for a replacement the store confirms (docs/protocol.md, Replacement marker),
+   * sets the `device_fp` cookie to the new id and resolves true. Opted-in routes need not call it.
+   */
+  replaceCookie(request: FastifyRequest, reply: FastifyReply): Promise<boolean>;
   /** True when fingerprint joins are on (the plugin has a recovery secret). */
   readonly recovery: boolean;
   /** The store the plugin was registered with. */
@@ -289,6 +309,17 @@ export function createDeviceLink(options: ResolvedOptions): {
     return store.recordFingerprint({ deviceId: device.deviceId, ...keys });
   }
 
+  async function replaceCookie(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+    if (headersDenyConsent(request.headers, options.honorGpc)) return false;
+    const input = headerReplacement(request.headers, readDeviceCookie(request));
+    if (input === null || !(await askStore(request, store, input))) return false;
+    reply.setCookie(DEVICE_COOKIE, input.deviceId, {
+      ...deviceCookieFlags(options),
+      maxAge: DEVICE_COOKIE_MAX_AGE,
+    });
+    return true;
+  }
+
   function clearCookie(reply: FastifyReply): void {
     reply.clearCookie(DEVICE_COOKIE, deviceCookieFlags(options));
   }
@@ -301,6 +332,7 @@ export function createDeviceLink(options: ResolvedOptions): {
       limit,
       fingerprint,
       clearCookie,
+      replaceCookie,
       recovery: options.recovery !== null,
       store,
     },

@@ -5,7 +5,9 @@
  * what the request carried; the tiers and the store decide the rest.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { firstValue } from './request-signals.js';
+import { toDeviceId } from '@devicelink/protocol';
+import type { ReplaceInput } from '../store/device-store.js';
+import { firstValue, headerFresh } from './request-signals.js';
 
 /** What a request carried of a marker. */
 export interface MarkerInput {
@@ -44,4 +46,17 @@ export function replacementMarker(headers: IncomingHttpHeaders, bodyReplaces: un
   }
   if (bodyReplaces !== undefined && bodyReplaces !== null) return { id: bodyReplaces, eligible: false };
   return { id: undefined, eligible: false };
+}
+
+/**
+ * The replacement a request's headers alone ask for: an eligible marker equal to the valid cookie, and
+ * a different, non-fresh, valid `X-Device-Fingerprint`. Null otherwise. Judged before the body is
+ * read or a handler runs (a login that converts the new id first would make it known).
+ */
+export function headerReplacement(headers: IncomingHttpHeaders, cookie: unknown): ReplaceInput | null {
+  const marker = replacementMarker(headers, undefined);
+  const deviceId = toDeviceId(headers['x-device-fingerprint']);
+  const replacedId = toDeviceId(cookie);
+  if (!marker.eligible || headerFresh(headers) || deviceId === null || replacedId === null) return null;
+  return deviceId !== replacedId && toDeviceId(marker.id) === replacedId ? { deviceId, replacedId } : null;
 }
