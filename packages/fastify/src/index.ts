@@ -55,6 +55,8 @@ export type {
   LiveSession,
   QueuedPageview,
   RateLimits,
+  ReplaceInput,
+  ReplaceResult,
   TouchInput,
   TouchResult,
   UserEventsResult,

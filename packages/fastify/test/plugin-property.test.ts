@@ -67,6 +67,7 @@ function recording(store: DeviceStore): { store: DeviceStore; ids: unknown[] } {
       touch: (input) => seen([input.deviceId], () => store.touch(input)),
       convert: (id, user) => seen([id], () => store.convert(id, user)),
       recordEdge: (edge) => seen([edge.deviceId, edge.otherId], () => store.recordEdge(edge)),
+      replaceDevice: (input) => seen([input.deviceId, input.replacedId], () => store.replaceDevice(input)),
       noteMinted: (id) => seen([id], () => store.noteMinted(id)),
       recordFingerprint: (input) => seen([input.deviceId], () => store.recordFingerprint(input)),
       withdrawRecovery: (id) => seen([id], () => store.withdrawRecovery(id)),

@@ -1,6 +1,7 @@
 /** Every store contract, registered at once for one implementation. */
 import { deviceAdminContract } from './device-admin.contract.js';
 import { deviceIdentityContract } from './device-identity.contract.js';
+import { deviceReplacementContract } from './device-replacement.contract.js';
 import { deviceStoreContract } from './device-store.contract.js';
 import { partitionLeasesContract } from './partition-leases.contract.js';
 import { queueConsumerContract } from './queue-consumer.contract.js';
@@ -12,6 +13,7 @@ export function storeContracts(name: string, make: MakeHarness): void {
   deviceStoreContract(name, make);
   deviceAdminContract(name, make);
   deviceIdentityContract(name, make);
+  deviceReplacementContract(name, make);
   queueConsumerContract(name, make);
   rateLimitContract(name, make);
   partitionLeasesContract(name, make);

@@ -13,6 +13,7 @@
  * from a dead consumer's pending list, which is read after newer entries) are dropped.
  */
 import type {
+  BoundaryRecord,
   EdgeRecord,
   ForgetEdgesRecord,
   LinkRecord,
@@ -21,6 +22,7 @@ import type {
   UnjoinRecord,
 } from '@devicelink/protocol';
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { writeBoundaries } from './boundary-writes.js';
 import { applyConversionRule } from './conversion-rule.js';
 import { writeEdges, writeRevocations, writeWithdrawals } from './edge-writes.js';
 import { eraseDevice, erasedDevices, erasedUsers, eraseUser } from './erasure-writes.js';
@@ -105,7 +107,7 @@ export async function writePass(
       // Sessions written so far must carry their conversion before a user's are removed: a session
       // queued ahead of the erasure and converted to the user goes with it.
       if (barriers.some((b) => b.record.kind === 'erase-user')) {
-        result.sessionsConverted += await applyConversionRule(trx, [...touched].sort(), lookbackDays);
+        await convert(trx, touched, result, lookbackDays);
       }
       for (const { record } of barriers) {
         if (record.kind === 'erase') {
@@ -118,11 +120,23 @@ export async function writePass(
         }
       }
     }
-    result.sessionsConverted += await applyConversionRule(trx, [...touched].sort(), lookbackDays);
+    await convert(trx, touched, result, lookbackDays);
     await rollups.reconcileDevices([...touched]);
     await options.beforeCommit?.(trx);
     return result;
   });
+}
+
+/** The conversion rule over the touched devices; the ids it converted through ties are touched too. */
+async function convert(
+  trx: Transaction<Database>,
+  touched: Set<string>,
+  result: BatchResult,
+  lookbackDays: number,
+): Promise<void> {
+  const conversion = await applyConversionRule(trx, [...touched].sort(), lookbackDays);
+  result.sessionsConverted += conversion.converted;
+  for (const id of conversion.deviceIds) touched.add(id);
 }
 
 /** A run of records to write together, and the erasure record that ends it (none for the last). */
@@ -162,6 +176,7 @@ async function writeChunk(
   const pageviews: PageviewRecord[] = [];
   const links: LinkRecord[] = [];
   const edges: EdgeRecord[] = [];
+  const boundaries: BoundaryRecord[] = [];
   const unjoins: UnjoinRecord[] = [];
   const withdrawals: ForgetEdgesRecord[] = [];
   const userIds = new Set<string>();
@@ -202,7 +217,7 @@ async function writeChunk(
   for (const { record } of entries) {
     if (record.kind === 'pageview' || record.kind === 'link') {
       if (record.deviceId) deviceIds.add(record.deviceId);
-    } else if (record.kind === 'edge') {
+    } else if (record.kind === 'edge' || record.kind === 'boundary') {
       deviceIds.add(record.deviceId);
       deviceIds.add(record.otherId);
     }
@@ -217,6 +232,8 @@ async function writeChunk(
       if (!(erased.has(record.userId) || gone.has(record.deviceId))) links.push(record);
     } else if (record.kind === 'edge') {
       if (!(gone.has(record.deviceId) || gone.has(record.otherId))) edges.push(record);
+    } else if (record.kind === 'boundary') {
+      if (!(gone.has(record.deviceId) || gone.has(record.otherId))) boundaries.push(record);
     } else if (record.kind === 'unjoin') {
       if (!gone.has(record.deviceId)) unjoins.push(record);
     } else if (record.kind === 'forget-edges') {
@@ -278,7 +295,15 @@ async function writeChunk(
   // does not matter either way, see edge-writes.ts).
   await writeWithdrawals(trx, withdrawals);
   await writeEdges(trx, edges);
+  await writeBoundaries(trx, boundaries);
   await writeRevocations(trx, unjoins);
+  // A link converts the sessions of the ids tied to its device: an edge or a boundary written after
+  // the link changes which, so the conversion rule runs for both ends.
+  for (const r of [...edges, ...boundaries]) {
+    if (r.kind === 'edge' && r.edge === 'join') continue;
+    touched.add(r.deviceId);
+    touched.add(r.otherId);
+  }
 }
 
 /** A page view's identity: its subject (device, else user) and event id. */

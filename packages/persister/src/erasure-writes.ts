@@ -7,6 +7,7 @@
 import type { EraseRecord, EraseUserRecord } from '@devicelink/protocol';
 import { TOMBSTONE_SECONDS } from '@devicelink/protocol';
 import { sql, type Transaction } from 'kysely';
+import { eraseBoundaries } from './boundary-writes.js';
 import { eraseEdges } from './edge-writes.js';
 import type { RollupWriter } from './rollup-writes.js';
 import type { Database } from './schema.js';
@@ -45,6 +46,7 @@ export async function eraseDevice(
   await rollups.reconcileDevices([id]);
   await trx.deleteFrom('identity_links').where('device_id', '=', id).execute();
   await eraseEdges(trx, id);
+  await eraseBoundaries(trx, id);
   await trx.deleteFrom('devices').where('device_id', '=', id).execute();
 }
 

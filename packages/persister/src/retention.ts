@@ -149,6 +149,16 @@ export async function purgeExpired(db: Kysely<Database>, options: RetentionOptio
       ),
     ),
   );
+  // Boundaries only keep conversions from crossing: past the cutoff there is nothing left to convert.
+  result.boundaries = await repeat(() =>
+    inBatch((trx) =>
+      deleted(
+        trx,
+        sql`delete from device_boundaries where (device_id, other_id) in (
+          select device_id, other_id from device_boundaries where replaced_at < ${cutoff} limit ${sql.lit(batch)})`,
+      ),
+    ),
+  );
   for (const step of options.extraSteps ?? []) {
     result[step.name] = await repeat(() => step.run(db, cutoff, batch));
   }

@@ -70,6 +70,16 @@ export interface DeviceEdgesTable {
   first_seen: Timestamp;
 }
 
+/**
+ * A replacement: the browser's new id `device_id` took the cookie over from `other_id` (the previous
+ * person's) after a reset, forget or re-grant. No conversion crosses it.
+ */
+export interface DeviceBoundariesTable {
+  device_id: string;
+  other_id: string;
+  replaced_at: Timestamp;
+}
+
 /** Every fingerprint join to `device_id` made at or before `revoked_until` is revoked. */
 export interface FingerprintRevocationsTable {
   device_id: string;
@@ -167,6 +177,7 @@ export interface Database {
   page_views: PageViewsTable;
   identity_links: IdentityLinksTable;
   device_edges: DeviceEdgesTable;
+  device_boundaries: DeviceBoundariesTable;
   fingerprint_revocations: FingerprintRevocationsTable;
   edge_withdrawals: EdgeWithdrawalsTable;
   erased_users: ErasedUsersTable;

@@ -37,6 +37,7 @@ export { isLeaseLostError, LeaseLostError } from './queue/lease-lost-error.js';
 export type { LeaseMember, PartitionLeases } from './queue/partition-leases.js';
 export type { AckOptions, QueueConsumer, ReadOptions, TakeOverResult } from './queue/queue-consumer.js';
 export type {
+  BoundaryRecord,
   DeviceSource,
   EdgeKind,
   EdgeRecord,

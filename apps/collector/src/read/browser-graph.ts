@@ -41,6 +41,12 @@ async function neighbours(
     select e.device_id, e.other_id, e.kind
     from device_edges as e
     where (e.device_id in (${sql.join(ids)}) or e.other_id in (${sql.join(ids)}))
+      -- A boundary (a replacement after a reset) says the two ids are two people: never one browser.
+      and not exists (
+        select 1 from device_boundaries as bd
+        where (bd.device_id = e.device_id and bd.other_id = e.other_id)
+           or (bd.device_id = e.other_id and bd.other_id = e.device_id)
+      )
       and (
         e.kind <> 'join' or (${joins} and not exists (
           select 1 from fingerprint_revocations as r

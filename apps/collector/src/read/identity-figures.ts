@@ -51,7 +51,14 @@ export const edgeIdentitySource: IdentitySource = {
         from (select count(distinct device_id) as n from identity_links group by user_id) as d
         group by 1`.execute(db),
       sql<{ n: string }>`
-        select count(*)::text as n from device_edges where kind in ('cookie', 'yield')`.execute(db),
+        select count(*)::text as n from device_edges as e
+        where e.kind in ('cookie', 'yield')
+          -- Across a boundary (a replacement after a reset) two people, not one browser.
+          and not exists (
+            select 1 from device_boundaries as bd
+            where (bd.device_id = e.device_id and bd.other_id = e.other_id)
+               or (bd.device_id = e.other_id and bd.other_id = e.device_id)
+          )`.execute(db),
       sql<{ standing: string; revoked: string }>`
         select count(*) filter (where r.revoked_until is null or r.revoked_until < e.first_seen)::text as standing,
                count(*) filter (where r.revoked_until >= e.first_seen)::text as revoked

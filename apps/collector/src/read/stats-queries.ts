@@ -82,10 +82,16 @@ export function browserStatsQuery(
     standing as (
       select e.device_id as a, e.other_id as b, e.kind = 'join' as j
       from device_edges as e
-      where e.kind <> 'join' or not exists (
+      where (e.kind <> 'join' or not exists (
         select 1 from fingerprint_revocations as r
         where r.device_id = e.other_id and r.revoked_until >= e.first_seen
-      )
+      ))
+        -- A boundary (a replacement after a reset): two people, never one browser.
+        and not exists (
+          select 1 from device_boundaries as bd
+          where (bd.device_id = e.device_id and bd.other_id = e.other_id)
+             or (bd.device_id = e.other_id and bd.other_id = e.device_id)
+        )
     ),
     undirected as (select a, b, j from standing union all select b, a, j from standing),
     reach (root, id, j, depth) as (

@@ -68,6 +68,13 @@ export const deviceHeaders = {
         "`1` while the SDK's minted id has not been answered yet: it yields to a different valid `device_fp` " +
         'cookie, whose id the answer echoes.',
     },
+    'x-device-replaces': {
+      type: 'string',
+      description:
+        'The id a `reset()`, `forget()` or re-grant replaced, sent with the new (not fresh) id: the `device_fp` ' +
+        'cookie moves to the new id, with no edge, only when this equals the cookie, the content type is not ' +
+        '`text/plain` or a form type and the new id was never seen (docs/protocol.md, Replacement marker).',
+    },
   },
 } as const;
 

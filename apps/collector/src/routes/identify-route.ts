@@ -59,6 +59,9 @@ export async function identifyRoute(app: FastifyInstance, options: IdentifyRoute
         if (request.cookies?.[DEVICE_COOKIE] !== undefined) app.devicelink.clearCookie(reply);
         return { userId, deviceId: null, sessionId: null };
       }
+      // A new id after a reset (X-Device-Replaces): the cookie moves to it before the link makes it
+      // known (docs/protocol.md, Replacement marker). A store failure leaves the cookie.
+      await within(app.devicelink.replaceCookie(request, reply), STORE_TIMEOUT_MS).catch(() => false);
       const deviceId = clientDeviceId(request, { honorGpc: options.honorGpc });
       if (deviceId === null) return { userId, deviceId: null, sessionId: null };
       let result: Awaited<ReturnType<typeof app.devicelink.convert>>;

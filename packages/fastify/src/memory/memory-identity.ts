@@ -76,6 +76,11 @@ export class MemoryIdentity {
     this.#records.set(deviceId, record, record.lifetimeMs);
   }
 
+  /** The device has an identity record (a replacement must not take a known id). */
+  has(deviceId: string): boolean {
+    return this.#records.get(deviceId) !== undefined;
+  }
+
   /**
    * The device was seen on a request of its own (a touch): its record and entry live on, and a join
    * made to it is revoked (the other browser still exists: twins).

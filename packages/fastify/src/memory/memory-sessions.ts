@@ -17,6 +17,8 @@ import type {
   FingerprintInput,
   FingerprintResult,
   LiveSession,
+  ReplaceInput,
+  ReplaceResult,
   TouchInput,
   TouchResult,
   UserEventsResult,
@@ -148,6 +150,23 @@ export class MemorySessions implements DeviceStore, DeviceAdmin {
     if (known) known.add(pair);
     else this.#edges.set(deviceId, new Set([pair]), EDGE_DEDUPE_SECONDS * 1000);
     this.#append(deviceId, { kind: 'edge', edge: kind, deviceId, otherId, ts: this.#now() });
+  }
+
+  async replaceDevice({ deviceId, replacedId }: ReplaceInput): Promise<ReplaceResult> {
+    // As replace.lua: the same pair again moves the cookie again; any trace of the new id refuses.
+    const pair = `replace:${replacedId}`;
+    const known = this.#edges.get(deviceId);
+    if (known?.has(pair)) return { status: 'replaced' };
+    const traces = [this.#sessions, this.#tombstones, this.#lastLinked, this.#seen] as ExpiringMap<
+      string,
+      unknown
+    >[];
+    if (known || this.#identity.has(deviceId)) return { status: 'known' };
+    if (traces.some((m) => m.get(deviceId) !== undefined)) return { status: 'known' };
+    this.#queue.ensureRoom(1);
+    this.#edges.set(deviceId, new Set([pair]), EDGE_DEDUPE_SECONDS * 1000);
+    this.#append(deviceId, { kind: 'boundary', deviceId, otherId: replacedId, ts: this.#now() });
+    return { status: 'replaced' };
   }
 
   async noteMinted(deviceId: string): Promise<void> {

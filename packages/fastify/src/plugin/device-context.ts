@@ -4,8 +4,10 @@
  */
 import { DEVICE_COOKIE } from '@devicelink/protocol';
 import type { FastifyRequest } from 'fastify';
+import type { DeviceStore, ReplaceInput } from '../store/device-store.js';
 import type { LimitState } from '../store/rate-limits.js';
 import { resolveTiers, type TierResult } from './device-id-tiers.js';
+import { headerReplacement, replacementMarker } from './replacement-marker.js';
 import { bodySignals, headerFresh } from './request-signals.js';
 
 /** Request slot of the state; a symbol so it cannot clash with an app's decorators. */
@@ -27,6 +29,8 @@ export interface DeviceState {
   edgeRecorded: boolean;
   /** The store was told this request's id was just minted (`noteMinted`). */
   mintedNoted: boolean;
+  /** The store's answer to the request's replacement marker (asked once), when it had one to ask. */
+  replacement: Promise<boolean> | undefined;
   /** `track()` ran for this request (so `trackRequests` does not count it twice). */
   tracked: boolean;
   /** The rate limit `track()` counted, for the answer's headers; null when none was counted. */
@@ -49,6 +53,7 @@ export function untrackedState(): DeviceState {
     resolved: undefined,
     edgeRecorded: false,
     mintedNoted: false,
+    replacement: undefined,
     tracked: false,
     limit: null,
   };
@@ -105,5 +110,47 @@ function lookup(request: FastifyRequest, state: DeviceState): TierResult | null 
     bodyDeviceId: body.deviceId,
     cookie: state.cookie,
     fresh: headerFresh(request.headers) || body.fresh,
+    marker: replacementMarker(request.headers, body.replaces),
   });
+}
+
+/**
+ * Whether the request's replacement marker is confirmed (docs/protocol.md, Replacement marker): the
+ * store is asked once per request, before anything of the new id is stored (the `onRequest` hook asks
+ * for a request whose headers alone qualify, see {@link askReplacement}), and the answer is memoised.
+ * False when there is nothing to replace or the store failed: the cookie then stays.
+ */
+export function confirmReplacement(request: FastifyRequest, store: DeviceStore): Promise<boolean> {
+  const state = request[kDeviceState];
+  const device = resolveDevice(request);
+  const replacedId = device?.marker?.replaces;
+  if (!state || !device || !replacedId) return Promise.resolve(false);
+  state.replacement ??= askStore(request, store, { deviceId: device.deviceId, replacedId });
+  return state.replacement;
+}
+
+/**
+ * Asks the store about the replacement a request's headers alone ask for (an eligible marker equal to
+ * the valid cookie, a different, non-fresh header id), before its handler runs: a login route that
+ * converts the new id first (`/v1/identify`, an app's own) would otherwise make the id known, and the
+ * cookie could never move. Nothing under denied consent or a bearer token (no device work).
+ */
+export async function askReplacement(request: FastifyRequest, store: DeviceStore): Promise<void> {
+  const state = request[kDeviceState];
+  if (!state || state.consentDenied || state.userId) return;
+  const input = headerReplacement(request.headers, state.cookie);
+  if (input === null) return;
+  state.replacement = askStore(request, store, input);
+  await state.replacement;
+}
+
+/** The store's answer, as a boolean; a failure is logged and answers false (the cookie stays). */
+export function askStore(request: FastifyRequest, store: DeviceStore, input: ReplaceInput): Promise<boolean> {
+  return store.replaceDevice(input).then(
+    (r) => r.status === 'replaced',
+    (err: unknown) => {
+      request.log.warn({ err }, 'devicelink: checking a replacement marker failed, the cookie stays');
+      return false;
+    },
+  );
 }

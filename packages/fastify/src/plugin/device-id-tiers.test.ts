@@ -72,6 +72,41 @@ describe('resolveTiers', () => {
     }
   });
 
+  it('under a replacement marker the client id answers with no edge, and replaces only the cookie it names', () => {
+    const base = { header: A, bodyDeviceId: undefined, cookie: B, fresh: false };
+    expect(resolveTiers({ ...base, marker: { id: B, eligible: true } }, fixed)).toEqual({
+      deviceId: A,
+      source: 'header',
+      edge: null,
+      minted: false,
+      marker: { replaces: B },
+    });
+    for (const marker of [
+      { id: B, eligible: false },
+      { id: 'C'.repeat(22), eligible: true },
+      { id: 42, eligible: true },
+    ]) {
+      expect(resolveTiers({ ...base, marker }, fixed)).toMatchObject({
+        deviceId: A,
+        edge: null,
+        marker: { replaces: null },
+      });
+    }
+    expect(resolveTiers({ ...base, fresh: true, marker: { id: B, eligible: true } }, fixed)).toMatchObject({
+      deviceId: B,
+      edge: null,
+      marker: { replaces: null },
+    });
+    // The new id in a body (a beacon's field) never replaces, even beside a header marker.
+    expect(
+      resolveTiers({ ...base, header: undefined, bodyDeviceId: A, marker: { id: B, eligible: true } }, fixed),
+    ).toMatchObject({ deviceId: A, edge: null, marker: { replaces: null } });
+    // No marker carried: as before.
+    expect(resolveTiers({ ...base, marker: { id: undefined, eligible: false } }, fixed).edge?.kind).toBe(
+      'cookie',
+    );
+  });
+
   it('never throws, only ever answers a valid id, and a fresh id never displaces a valid cookie', () => {
     fc.assert(
       fc.property(

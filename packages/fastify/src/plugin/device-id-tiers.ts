@@ -5,6 +5,7 @@
 import { toDeviceId } from '@devicelink/protocol';
 import type { CookieEdge, DeviceSource } from '../store/device-store.js';
 import { generateDeviceId } from './device-id-generator.js';
+import type { MarkerInput } from './replacement-marker.js';
 
 /** What a request carried, untrusted and unparsed. */
 export interface TierInput {
@@ -16,6 +17,8 @@ export interface TierInput {
   cookie: unknown;
   /** The client marked its id fresh (`X-Device-Fresh: 1` or body `"fresh": true`): minted, not yet answered. */
   fresh: boolean;
+  /** The replacement marker the request carried (`replacement-marker.ts`); absent: none. */
+  marker?: MarkerInput;
 }
 
 /** The tier that answered. */
@@ -30,6 +33,12 @@ export interface TierResult {
   edge: CookieEdge | null;
   /** `deviceId` is a fresh client id that answered (no other valid cookie): it was just minted. */
   minted: boolean;
+  /**
+   * Set when the request carried a replacement marker and its client id met a different valid cookie:
+   * no edge is reported and the cookie stays, unless `replaces` (the cookie, which the marker named on
+   * an eligible request) is confirmed by the store as a replacement.
+   */
+  marker?: { replaces: string | null };
 }
 
 /**
@@ -47,6 +56,15 @@ export function resolveTiers(input: TierInput, generate: () => string = generate
   if (sent !== null) {
     if (cookie === null || cookie === sent) {
       return { deviceId: sent, source: 'header', edge: null, minted: fresh };
+    }
+    if (input.marker !== undefined && input.marker.id !== undefined) {
+      const fromHeader = toDeviceId(input.header) === sent;
+      return markedTiers(
+        sent,
+        cookie,
+        fresh,
+        input.marker.eligible && fromHeader ? input.marker.id : undefined,
+      );
     }
     // A valid cookie beats a fresh id on every request, and a fresh id never rewrites it: this is how a
     // browser that lost only localStorage keeps its id, whichever request arrives first.
@@ -67,4 +85,17 @@ export function resolveTiers(input: TierInput, generate: () => string = generate
   }
   if (cookie !== null) return { deviceId: cookie, source: 'cookie', edge: null, minted: false };
   return { deviceId: generate(), source: 'server', edge: null, minted: false };
+}
+
+/**
+ * A client id meeting a different cookie under a replacement marker: the two ids are two people (the
+ * new one after a reset), so no edge ties them whatever else holds. A non-fresh id answers and may
+ * replace the cookie when an eligible marker (`eligibleId`: from the header, on a non-simple request
+ * whose client id came in the header too) names it; a fresh id yields as always.
+ */
+function markedTiers(sent: string, cookie: string, fresh: boolean, eligibleId: unknown): TierResult {
+  if (fresh)
+    return { deviceId: cookie, source: 'cookie', edge: null, minted: false, marker: { replaces: null } };
+  const replaces = toDeviceId(eligibleId) === cookie ? cookie : null;
+  return { deviceId: sent, source: 'header', edge: null, minted: false, marker: { replaces } };
 }

@@ -4,7 +4,13 @@
  */
 
 import type { PageviewRecord } from '@devicelink/protocol';
-import { DEVICE_COOKIE, isValidDeviceId, type PageviewEvent, uuidv7 } from '@devicelink/protocol';
+import {
+  DEVICE_COOKIE,
+  DEVICE_COOKIE_MAX_AGE,
+  isValidDeviceId,
+  type PageviewEvent,
+  uuidv7,
+} from '@devicelink/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DeviceLinkUsageError } from '../errors.js';
 import type {
@@ -16,11 +22,18 @@ import type {
 } from '../store/device-store.js';
 import type { Limited, LimitResult, LimitState, RateLimits } from '../store/rate-limits.js';
 import { clientDeviceId } from './client-device-id.js';
-import { kDeviceState, resolveDevice } from './device-context.js';
+import {
+  askStore,
+  confirmReplacement,
+  kDeviceState,
+  readDeviceCookie,
+  resolveDevice,
+} from './device-context.js';
 import { deviceCookieFlags } from './device-cookie.js';
 import { browserFamily, fingerprintKeys, networkPrefixes } from './fingerprint-keys.js';
 import type { ResolvedOptions } from './plugin-options.js';
-import { bodySignals, firstValue } from './request-signals.js';
+import { headerReplacement } from './replacement-marker.js';
+import { bodySignals, firstValue, headersDenyConsent } from './request-signals.js';
 import { createVisitorHasher } from './visitor-hash.js';
 
 /** What `track()` did. */
@@ -97,6 +110,13 @@ export interface DeviceLink {
    * app's logout on a shared computer (the SDK's `reset()`).
    */
   clearCookie(reply: FastifyReply): void;
+  /**
+   * The replacement marker on a route that is not opted in and converts the client's id (the
+   * collector's `/v1/identify`, an app's own login route): call it before `convert()`. When the
+   * request's headers ask for a replacement the store confirms (docs/protocol.md, Replacement marker),
+   * sets the `device_fp` cookie to the new id and resolves true. Opted-in routes need not call it.
+   */
+  replaceCookie(request: FastifyRequest, reply: FastifyReply): Promise<boolean>;
   /** True when fingerprint joins are on (the plugin has a recovery secret). */
   readonly recovery: boolean;
   /** The store the plugin was registered with. */
@@ -214,7 +234,9 @@ export function createDeviceLink(options: ResolvedOptions): {
     if (device === null) return { tracked: false, reason: 'consent' };
 
     // A client id/cookie edge is recorded by the plugin's onSend hook, once per request and without
-    // delaying this answer (it is a reporting hint, not part of the count).
+    // delaying this answer (it is a reporting hint, not part of the count). A replacement is asked
+    // before the touch: once the new id has a session it is known, and the marker could not move the cookie.
+    if (device.marker?.replaces) await confirmReplacement(request, store);
     const result = await store.touch({
       deviceId: device.deviceId,
       source: device.source,
@@ -288,6 +310,17 @@ export function createDeviceLink(options: ResolvedOptions): {
     return store.recordFingerprint({ deviceId: device.deviceId, ...keys });
   }
 
+  async function replaceCookie(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+    if (headersDenyConsent(request.headers, options.honorGpc)) return false;
+    const input = headerReplacement(request.headers, readDeviceCookie(request));
+    if (input === null || !(await askStore(request, store, input))) return false;
+    reply.setCookie(DEVICE_COOKIE, input.deviceId, {
+      ...deviceCookieFlags(options),
+      maxAge: DEVICE_COOKIE_MAX_AGE,
+    });
+    return true;
+  }
+
   function clearCookie(reply: FastifyReply): void {
     reply.clearCookie(DEVICE_COOKIE, deviceCookieFlags(options));
   }
@@ -300,6 +333,7 @@ export function createDeviceLink(options: ResolvedOptions): {
       limit,
       fingerprint,
       clearCookie,
+      replaceCookie,
       recovery: options.recovery !== null,
       store,
     },

@@ -15,6 +15,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { DeviceSource } from '../store/device-store.js';
 import {
+  askReplacement,
+  confirmReplacement,
   type DeviceState,
   kDeviceState,
   readDeviceCookie,
@@ -81,12 +83,14 @@ async function plugin(fastify: FastifyInstance, rawOptions: DeviceLinkOptions): 
     state.consentDenied = headersDenyConsent(request.headers, options.honorGpc);
     // Consent denied needs no user: nothing is tracked either way.
     if (!state.consentDenied) state.userId = await authenticate(request, options);
+    // Before the handler, which may store something under the new id (a login converting it).
+    await askReplacement(request, options.store);
   }
 
   async function onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
     const state = request[kDeviceState];
     if (state?.limit) setRateLimitHeaders(reply, state.limit.state, state.limit.refused);
-    if (state?.tracking) answerDevice(request, reply, state, options, devicelink);
+    if (state?.tracking) await answerDevice(request, reply, state, options, devicelink);
     return payload;
   }
 
@@ -149,13 +153,13 @@ async function authenticate(request: FastifyRequest, options: ResolvedOptions): 
 }
 
 /** Sets the echo header, `Vary`, `Cache-Control` and the cookie, or clears the cookie under denied consent. */
-function answerDevice(
+async function answerDevice(
   request: FastifyRequest,
   reply: FastifyReply,
   state: DeviceState,
   options: ResolvedOptions,
   devicelink: DeviceLink,
-): void {
+): Promise<void> {
   // A handler that never read the id still answers with it: the SDK adopts echoes.
   const device = resolveDevice(request);
   const cookieFlags = deviceCookieFlags(options);
@@ -169,7 +173,10 @@ function answerDevice(
   reply.header(DEVICE_HEADER, device.deviceId);
   reply.header('Vary', mergeVary(reply.getHeader('vary'), VARY));
   reply.header('Cache-Control', privateCacheControl(reply.getHeader('cache-control')));
-  if (state.cookie !== device.deviceId) {
+  // Under a replacement marker the cookie moves only when the store confirms the replacement (the
+  // marker named this cookie and the new id is unknown); otherwise it stays, as the marker's old id.
+  const moves = device.marker === undefined || (await confirmReplacement(request, devicelink.store));
+  if (state.cookie !== device.deviceId && moves) {
     reply.setCookie(DEVICE_COOKIE, device.deviceId, { ...cookieFlags, maxAge: DEVICE_COOKIE_MAX_AGE });
   }
   // Not awaited: edges and the minted mark are hints and must not delay or fail the answer.

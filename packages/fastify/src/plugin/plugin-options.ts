@@ -96,6 +96,7 @@ const STORE_METHODS = [
   'touch',
   'convert',
   'recordEdge',
+  'replaceDevice',
   'noteMinted',
   'recordFingerprint',
   'withdrawRecovery',

@@ -23,9 +23,11 @@ export interface BodySignals {
   consentDenied: boolean;
   /** `"fresh": true` (a sendBeacon body cannot carry `X-Device-Fresh`). */
   fresh: boolean;
+  /** A `replaces` field: a replacement marker in a body, which never moves the cookie. */
+  replaces: unknown;
 }
 
-const NONE: BodySignals = { deviceId: undefined, consentDenied: false, fresh: false };
+const NONE: BodySignals = { deviceId: undefined, consentDenied: false, fresh: false, replaces: undefined };
 
 /** True for `X-Device-Fresh: 1`: the client id was minted and not yet answered. */
 export function headerFresh(headers: IncomingHttpHeaders): boolean {
@@ -53,6 +55,7 @@ export function bodySignals(body: unknown): BodySignals {
       deviceId: record.deviceId,
       consentDenied: isConsentDenied(record.consent),
       fresh: record.fresh === true,
+      replaces: record.replaces,
     };
   } catch {
     // A body object with throwing getters (an app's own parser) is as good as no body.

@@ -63,6 +63,13 @@ export function decodeRecord(fields: readonly string[]): QueueRecord {
         otherId: raw.otherId as string,
         ts: t ?? (raw.ts as number),
       };
+    case 'boundary':
+      return {
+        kind: 'boundary',
+        deviceId: raw.deviceId as string,
+        otherId: raw.otherId as string,
+        ts: t ?? (raw.ts as number),
+      };
     case 'unjoin':
       return { kind: 'unjoin', deviceId: raw.deviceId as string, ts: t ?? (raw.ts as number) };
     case 'forget-edges':

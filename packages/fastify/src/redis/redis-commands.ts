@@ -29,6 +29,7 @@ import limitsLua from './scripts/limits.lua';
 import membersLua from './scripts/members.lua';
 import mintLua from './scripts/mint.lua';
 import readLua from './scripts/read.lua';
+import replaceLua from './scripts/replace.lua';
 import sessionLua from './scripts/session.lua';
 import setOnceLua from './scripts/set-once.lua';
 import takeoverLua from './scripts/takeover.lua';
@@ -47,6 +48,7 @@ export interface DeviceLinkCommands {
   dlSession: Command<[string, string, string, string, string, string] | null>;
   dlConvert: Command<[string, string?]>;
   dlEdge: Command<number>;
+  dlReplace: Command<number>;
   dlMint: Command<number>;
   dlFpBegin: Command<[string, string?, string?]>;
   dlFpDecide: Command<string[]>;
@@ -85,6 +87,7 @@ const scripts: Record<keyof DeviceLinkCommands, [lua: string, numberOfKeys: numb
   dlSession: [sessionLua, 1],
   dlConvert: [convertLua, 4],
   dlEdge: [edgeLua, 3],
+  dlReplace: [replaceLua, 7],
   dlMint: [mintLua, 2],
   dlFpBegin: [fpBeginLua, 2],
   dlFpDecide: [fpDecideLua, 1],

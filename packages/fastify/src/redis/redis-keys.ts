@@ -8,7 +8,7 @@
  * | `<prefix>{pN}:s:<deviceId>` | hash: session (`i` id, `o` source, `v` visitorHash, `f` firstSeen, `l` lastSeen, `n` pages) | sliding idle |
  * | `<prefix>{pN}:e:<deviceId>` | zset: event ids seen (score = server ms) | 10 minutes |
  * | `<prefix>{pN}:l:<deviceId>` | string: last linked user | `CONVERSION_LOOKBACK_DAYS` |
- * | `<prefix>{pN}:a:<deviceId>` | hash: edges already queued (`<kind>:<other id>`) | 1 day |
+ * | `<prefix>{pN}:a:<deviceId>` | hash: edges already queued (`<kind>:<other id>`), and the replacement it made (`replace:<old id>`) | 1 day |
  * | `<prefix>{pN}:i:<deviceId>` | hash: identity record (`b` minted at, `l` last seen, `x` lifetime ms, `e` its index entry, `c` the device it is joined to, `j`/`ja` the device joined to it and when, `d` day of the last entry refresh) | join window, then `RECOVERY_DAYS` after last seen |
  * | `<prefix>fp:{<entry hash>}` | hash: index entry of a fingerprint (`o` owner, `s` shared, `a`/`at` standing claimant and join time); its own slot | `RECOVERY_DAYS` after its devices were last seen |
  * | `<prefix>fpcap:{<network hash>}:<day>`, `<prefix>fpcap:all:<day>` | string: new entries of a network, of the store, on a UTC day | 2 days |

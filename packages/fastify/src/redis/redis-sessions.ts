@@ -15,6 +15,8 @@ import type {
   FingerprintInput,
   FingerprintResult,
   LiveSession,
+  ReplaceInput,
+  ReplaceResult,
   TouchInput,
   TouchResult,
   UserEventsResult,
@@ -161,6 +163,23 @@ export class RedisSessions implements DeviceStore, DeviceAdmin {
       EDGE_DEDUPE_SECONDS,
       encodeRecord({ kind: 'edge', edge: kind, deviceId, otherId }),
     );
+  }
+
+  async replaceDevice({ deviceId, replacedId }: ReplaceInput): Promise<ReplaceResult> {
+    const k = this.#keys.device(deviceId);
+    const replaced = await this.#redis.dlReplace(
+      k.edges,
+      k.session,
+      k.identity,
+      k.tombstone,
+      k.lastLinked,
+      k.seen,
+      k.stream,
+      `replace:${replacedId}`,
+      EDGE_DEDUPE_SECONDS,
+      encodeRecord({ kind: 'boundary', deviceId, otherId: replacedId }),
+    );
+    return { status: Number(replaced) === 1 ? 'replaced' : 'known' };
   }
 
   noteMinted(deviceId: string): Promise<void> {

@@ -25,6 +25,7 @@ export function composeStore(
     touch: (input) => sessions.touch(input),
     convert: (deviceId, userId) => sessions.convert(deviceId, userId),
     recordEdge: (edge) => sessions.recordEdge(edge),
+    replaceDevice: (input) => sessions.replaceDevice(input),
     noteMinted: (deviceId) => sessions.noteMinted(deviceId),
     recordFingerprint: (input) => sessions.recordFingerprint(input),
     withdrawRecovery: (deviceId) => sessions.withdrawRecovery(deviceId),

@@ -111,6 +111,21 @@ export type ConvertResult =
   | { status: 'unchanged'; sessionId: null }
   | { status: 'erased'; sessionId: null };
 
+/** A replacement to check and record (docs/protocol.md, Replacement marker). */
+export interface ReplaceInput {
+  /** The new id the client sent (header, not fresh). */
+  deviceId: string;
+  /** The id it replaces: the request's `device_fp` cookie, which the marker named. */
+  replacedId: string;
+}
+
+/**
+ * What {@link DeviceStore.replaceDevice} did: `replaced` (the new id was unknown, or this same
+ * replacement was recorded already: the cookie may move) or `known` (the new id has a live session,
+ * an identity record, a tombstone, a link or an edge: the cookie stays).
+ */
+export type ReplaceResult = { status: 'replaced' | 'known' };
+
 /** What {@link DeviceStore.queueUserEvents} did. */
 export type UserEventsResult =
   | ({ status: 'ok'; accepted: number } & WithLimit)
@@ -137,6 +152,13 @@ export interface DeviceStore {
    * day (repeats are cheap no-ops); nothing when either id is erased.
    */
   recordEdge(edge: CookieEdge): Promise<void>;
+  /**
+   * A replacement marker: when `deviceId` is unknown to the store (no live session, identity record,
+   * tombstone, last link, edge or recent event), queues a `boundary` record (new id, replaced id,
+   * server time) and remembers the pair for a day, atomically in the new id's slot; the same pair
+   * again answers `replaced` without a second record. Records no edge.
+   */
+  replaceDevice(input: ReplaceInput): Promise<ReplaceResult>;
   /**
    * Notes that a fresh (just minted) client id answered a request: the start of the short window in
    * which its fingerprint may join it to an earlier device. Idempotent; first call wins.

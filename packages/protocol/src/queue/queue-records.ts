@@ -77,6 +77,19 @@ export interface ForgetEdgesRecord {
   ts: number;
 }
 
+/**
+ * A replacement (docs/protocol.md, Replacement marker): after `reset()`, `forget()` or a re-grant the
+ * browser's new id `deviceId` took the `device_fp` cookie over from `otherId`, the previous person's
+ * id. The opposite of an edge: the two ids are two people on one browser, and no report, erasure or
+ * conversion treats them as one. Queued in `deviceId`'s partition.
+ */
+export interface BoundaryRecord {
+  kind: 'boundary';
+  deviceId: string;
+  otherId: string;
+  ts: number;
+}
+
 /** The device was erased: the persister deletes everything it holds for it. */
 export interface EraseRecord {
   kind: 'erase';
@@ -99,6 +112,7 @@ export type QueueRecord =
   | PageviewRecord
   | LinkRecord
   | EdgeRecord
+  | BoundaryRecord
   | UnjoinRecord
   | ForgetEdgesRecord
   | EraseRecord
