@@ -13,6 +13,22 @@ describe('headersDenyConsent', () => {
     expect(headersDenyConsent({ 'sec-gpc': '1' }, false)).toBe(false);
     expect(headersDenyConsent({ 'sec-gpc': '0' }, true)).toBe(false);
   });
+
+  // The SDK's side of the same rule: packages/sdk/test/gpc.test.ts (the headers it sends under GPC).
+  it('lets an explicit X-Device-Consent: granted override Sec-GPC: 1, in any case', () => {
+    expect(headersDenyConsent({ 'sec-gpc': '1', 'x-device-consent': 'granted' }, true)).toBe(false);
+    expect(headersDenyConsent({ 'sec-gpc': '1', 'x-device-consent': ' Granted ' }, true)).toBe(false);
+    expect(headersDenyConsent({ 'sec-gpc': '1', 'x-device-consent': ['granted', 'denied'] }, true)).toBe(
+      false,
+    );
+  });
+
+  it('never lets anything but granted override Sec-GPC: 1, and never overrides denied', () => {
+    expect(headersDenyConsent({ 'sec-gpc': '1', 'x-device-consent': 'yes' }, true)).toBe(true);
+    expect(headersDenyConsent({ 'sec-gpc': '1', 'x-device-consent': '' }, true)).toBe(true);
+    expect(headersDenyConsent({ 'sec-gpc': '1', 'x-device-consent': 'denied' }, true)).toBe(true);
+    expect(headersDenyConsent({ 'x-device-consent': ['denied', 'granted'] }, true)).toBe(true);
+  });
 });
 
 describe('headerFresh', () => {
