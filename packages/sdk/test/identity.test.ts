@@ -147,7 +147,7 @@ describe('a first visit', () => {
 });
 
 describe('storage lost', () => {
-  test('a browser that lost only localStorage yields its fresh id to the cookie and sends no evidence', async () => {
+  test('a browser that lost only localStorage yields its fresh id to the cookie, and never loads or computes a fingerprint', async () => {
     const before = idOf(await viewed(load(), '/before'));
     for (const dl of running.splice(0)) dl.stop();
     localStorage.clear();
@@ -167,6 +167,8 @@ describe('storage lost', () => {
     const next = await viewed(dl, '/next');
     expect([idOf(next), freshOf(next)]).toEqual([before, undefined]);
     expect(requests('/v1/device/fingerprint')).toEqual([]);
+    // The id was answered as yielded before any evidence was started: FingerprintJS never ran.
+    expect(fake.fingerprint.loads).toEqual([]);
   });
 
   test('a stored id that meets another cookie is sent without the fresh flag and kept', async () => {
