@@ -140,7 +140,8 @@ export function createDeviceIdClient(
       // "Write only if absent", atomic across tabs where the browser has Web Locks; elsewhere written
       // now, and a later write by another tab is taken on the next use while the id is fresh.
       const locks = globalThis.navigator?.locks;
-      if (locks) claiming = locks.request('devicelink:device-id', () => claim(next)).catch(() => claim(next));
+      // The lock is named by the key it guards.
+      if (locks) claiming = locks.request(ID_KEY, () => claim(next)).catch(() => claim(next));
       else claim(next);
     } else {
       // Kept in memory even where storage is unusable: the old cookie must not come back.
@@ -190,8 +191,10 @@ export function createDeviceIdClient(
             : {};
       if (sent) headers[DEVICE_HEADER] = sent;
       // Only an id is ever fresh or a replacement: both are cleared when it goes.
-      if (sent === id && fresh) headers[FRESH_HEADER] = '1';
-      if (sent === id && replaces) headers[REPLACES_HEADER] = replaces;
+      if (sent === id) {
+        if (fresh) headers[FRESH_HEADER] = '1';
+        if (replaces) headers[REPLACES_HEADER] = replaces;
+      }
       return headers;
     },
     ready: async () => {
