@@ -2,42 +2,13 @@
 import { isValidDeviceId } from '@devicelink/protocol';
 import fc from 'fast-check';
 import { describe, expect, test, vi } from 'vitest';
-import type { Consent } from './consent.js';
-import { createDeviceIdClient, type DeviceIdClient } from './device-id-client.js';
-import { FRESH_KEY, ID_KEY, type IdStorage, PENDING_KEY, REPLACES_KEY } from './id-storage.js';
+import { isFresh, setup } from '../test/device-id-fixtures.js';
+import { createDeviceIdClient } from './device-id-client.js';
+import { FRESH_KEY, ID_KEY, PENDING_KEY, REPLACES_KEY } from './id-storage.js';
 
 const STORED = 'stored_device_id_0001';
 const COOKIE = 'cookie_device_id_0002';
 const OTHER = 'another_device_id_003';
-
-/** An in-memory IdStorage; `usable: false` refuses every write, like a blocked localStorage. */
-function memoryStorage(initial: Record<string, string> = {}, usable = true) {
-  const values = new Map(Object.entries(initial));
-  const writes: string[] = [];
-  const storage: IdStorage = {
-    get: (key) => values.get(key) ?? null,
-    set: (key, value) => {
-      writes.push(key);
-      if (usable) values.set(key, value);
-      return usable;
-    },
-    remove: (...keys) => {
-      for (const key of keys) values.delete(key);
-    },
-  };
-  return { storage, writes, get: (key: string) => values.get(key) ?? null };
-}
-
-/** True when a request carrying `id` goes as fresh. */
-const isFresh = (client: DeviceIdClient, id: string | null) =>
-  client.requestHeaders(id)['X-Device-Fresh'] === '1';
-
-function setup(opts: { stored?: Record<string, string>; consent?: Consent; usable?: boolean } = {}) {
-  const mem = memoryStorage(opts.stored, opts.usable ?? true);
-  const evidence = vi.fn();
-  const client = createDeviceIdClient(opts.consent ?? 'granted', mem.storage, evidence);
-  return { client, mem, evidence };
-}
 
 describe('device id client', () => {
   test('does nothing until first used', () => {
@@ -321,128 +292,5 @@ describe('device id client', () => {
     client.setConsent('granted');
     expect(client.current()).not.toBe(OTHER);
     expect(client.current()).not.toBe(STORED);
-  });
-});
-
-describe('two tabs', () => {
-  test('while fresh, an id another tab stored is taken on the next use; once answered, never', () => {
-    const { client, mem } = setup();
-    const mine = client.current()!;
-    mem.storage.set(ID_KEY, OTHER);
-    mem.storage.set(FRESH_KEY, OTHER);
-    expect(client.current()).toBe(OTHER);
-    expect(client.source()).toBe('stored');
-    expect(isFresh(client, OTHER)).toBe(true);
-    expect(client.requestHeaders(mine)).toEqual({ 'X-Device-Fingerprint': mine });
-    // Answered, it stands: a later write by another tab changes nothing.
-    client.adopt(OTHER, OTHER, true);
-    mem.storage.set(ID_KEY, STORED);
-    expect(client.current()).toBe(OTHER);
-  });
-
-  test('an echo for the id given up to another tab is not adopted', () => {
-    const { client, mem, evidence } = setup();
-    const mine = client.current()!;
-    mem.storage.set(ID_KEY, OTHER);
-    client.adopt(mine, mine, true);
-    expect(client.current()).toBe(OTHER);
-    expect(evidence).not.toHaveBeenCalled();
-  });
-
-  test('with Web Locks the first tab to take the lock stores its id and the other takes it', async () => {
-    const mem = memoryStorage();
-    let chain = Promise.resolve();
-    const requests: string[] = [];
-    const locks = {
-      request: (name: string, work: () => unknown) => {
-        requests.push(name);
-        const run = chain.then(work);
-        chain = run.then(() => undefined);
-        return run;
-      },
-    };
-    const own = Object.getOwnPropertyDescriptor(navigator, 'locks');
-    Object.defineProperty(navigator, 'locks', { configurable: true, value: locks });
-    try {
-      const a = createDeviceIdClient('granted', mem.storage, vi.fn());
-      const b = createDeviceIdClient('granted', mem.storage, vi.fn());
-      const first = a.current();
-      const second = b.current();
-      expect(first).not.toBe(second);
-      // Nothing is written before the lock is held; app requests meanwhile carry each tab's own id.
-      expect(mem.get(ID_KEY)).toBeNull();
-      await Promise.all([a.ready(), b.ready()]);
-      expect(requests).toEqual(['devicelink:device-id', 'devicelink:device-id']);
-      expect(mem.get(ID_KEY)).toBe(first);
-      expect([a.current(), b.current()]).toEqual([first, first]);
-      expect(isFresh(b, first)).toBe(true);
-    } finally {
-      if (own) Object.defineProperty(navigator, 'locks', own);
-      else delete (navigator as { locks?: unknown }).locks;
-    }
-  });
-
-  test('a Web Lock the browser refuses (an opaque origin) still stores the id', async () => {
-    const mem = memoryStorage();
-    const own = Object.getOwnPropertyDescriptor(navigator, 'locks');
-    Object.defineProperty(navigator, 'locks', {
-      configurable: true,
-      value: { request: () => Promise.reject(new DOMException('opaque origin', 'SecurityError')) },
-    });
-    try {
-      const a = createDeviceIdClient('granted', mem.storage, vi.fn());
-      const id = a.current();
-      await a.ready();
-      expect(mem.get(ID_KEY)).toBe(id);
-    } finally {
-      if (own) Object.defineProperty(navigator, 'locks', own);
-      else delete (navigator as { locks?: unknown }).locks;
-    }
-  });
-});
-
-describe('Global Privacy Control', () => {
-  function withGpc<T>(work: () => T): T {
-    const own = Object.getOwnPropertyDescriptor(navigator, 'globalPrivacyControl');
-    Object.defineProperty(navigator, 'globalPrivacyControl', { configurable: true, value: true });
-    try {
-      return work();
-    } finally {
-      if (own) Object.defineProperty(navigator, 'globalPrivacyControl', own);
-      else delete (navigator as { globalPrivacyControl?: unknown }).globalPrivacyControl;
-    }
-  }
-
-  test('is honoured by default: denied, nothing read, minted or stored, the denial header', () => {
-    withGpc(() => {
-      const { client, mem, evidence } = setup({ stored: { [ID_KEY]: STORED } });
-      expect(client.consent()).toBe('denied');
-      expect(client.current()).toBeNull();
-      expect(client.requestHeaders(client.current())).toEqual({ 'X-Device-Consent': 'denied' });
-      expect(mem.writes).toEqual([]);
-      expect(evidence).not.toHaveBeenCalled();
-    });
-  });
-
-  test("an explicit setConsent('granted') overrides it, and says so on every request", () => {
-    withGpc(() => {
-      const { client } = setup({ stored: { [ID_KEY]: STORED } });
-      expect(client.setConsent('granted')).toBeNull();
-      expect(client.consent()).toBe('granted');
-      expect(client.current()).toBe(STORED);
-      expect(client.requestHeaders(STORED)).toEqual({
-        'X-Device-Consent': 'granted',
-        'X-Device-Fingerprint': STORED,
-      });
-      // Withdrawn again: the override ends with it.
-      expect(client.setConsent('denied')).toBe(STORED);
-      expect(client.current()).toBeNull();
-    });
-  });
-
-  test('without GPC a grant sends no consent header', () => {
-    const { client } = setup({ stored: { [ID_KEY]: STORED } });
-    client.setConsent('granted');
-    expect(client.requestHeaders(STORED)).toEqual({ 'X-Device-Fingerprint': STORED });
   });
 });
