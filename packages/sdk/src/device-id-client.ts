@@ -3,9 +3,9 @@
  * - the stored id wins; with none stored, an id is minted at once and used from the first request; it
  *   is fresh (`X-Device-Fresh: 1`) until the collector answers a request that carried it;
  * - one browser, one id: a minted id is stored only if no other tab stored one first (under a Web Lock
- *   where the browser has one), and while the id is fresh every use re-reads localStorage and takes a
- *   different stored id (two tabs opened at once); the SDK's own sends wait for the first write, app
- *   requests never wait;
+ *   where the browser has one), and every use re-reads localStorage and takes a different stored id
+ *   (two tabs opened at once; a reset, or a yield to the cookie, in another tab); the SDK's own sends
+ *   wait for the first write, app requests never wait;
  * - a fresh id yields to the collector's cookie: when the echo for a request that carried it differs,
  *   the echo is adopted (the browser lost only localStorage); echoed back, the id stands, and only then
  *   is its fingerprint evidence computed;
@@ -110,10 +110,12 @@ export function createDeviceIdClient(
   const gpc = () =>
     (globalThis.navigator as { globalPrivacyControl?: unknown } | undefined)?.globalPrivacyControl === true;
   const effective = (): Consent => (consent === 'granted' && !explicit && gpc() ? 'denied' : consent);
+  // A stored id, with its state: fresh, or the id it replaced while that is unanswered.
   const take = (other: string) => {
     id = other;
     src = 'stored';
     fresh = storage.get(FRESH_KEY) === other;
+    replaces = fresh ? null : toDeviceId(storage.get(REPLACES_KEY));
   };
   // A first visit's id is stored only if no other tab stored one first; else that one is taken.
   const claim = (next: string) => {
@@ -166,13 +168,13 @@ export function createDeviceIdClient(
       if (withdrawn !== undefined) mint(withdrawn);
       else if (stored) {
         take(stored);
-        replaces = fresh ? null : toDeviceId(storage.get(REPLACES_KEY));
         // Evidence still owed for an id that stood; a fresh one waits for its answer.
         if (!fresh && storage.get(PENDING_KEY) === stored) evidence(stored);
       } else mint();
       withdrawn = undefined;
-    } else if (fresh) {
-      // Two tabs minting at once: the id stored first wins, in both.
+    } else {
+      // One browser, one id: another tab stored another one (two tabs minting at once: the first
+      // stored wins; a reset or a yield to the cookie there). Read on every use; nothing waits.
       const other = toDeviceId(storage.get(ID_KEY));
       if (other && other !== id) take(other);
     }

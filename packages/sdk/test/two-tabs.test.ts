@@ -99,13 +99,17 @@ describe('two tabs opened at once', () => {
     expect(a.deviceIdSource()).toBe('stored');
   });
 
-  test('an id that stood is kept: a later write by another tab does not move it', async () => {
-    const a = tab();
+  test('a logout in one tab is followed by the other at its next use: the new id and its marker', async () => {
+    const [a, b] = [tab(), tab()];
     a.pageview('/a');
-    // Answered: no longer fresh.
+    // Answered: no longer fresh; the other tab shares it.
     await eventually(() => expect(a.headersFor('/api')['X-Device-Fresh']).toBeUndefined());
-    const mine = a.deviceId();
-    localStorage.setItem(STORAGE_KEY, 'other_tab_device_id_01');
-    expect(a.deviceId()).toBe(mine);
+    const old = a.deviceId();
+    expect(b.deviceId()).toBe(old);
+    await a.reset();
+    const next = a.deviceId();
+    expect(next).not.toBe(old);
+    expect(b.headersFor('/api')).toEqual({ 'X-Device-Fingerprint': next, 'X-Device-Replaces': old });
+    expect(b.deviceIdSource()).toBe('stored');
   });
 });
