@@ -1,3 +1,4 @@
+import { CONSENT_DENIED, CONSENT_GRANTED, CONSENT_HEADER } from '@devicelink/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bodySignals, hasBearerToken, headerFresh, headersDenyConsent } from './request-signals.js';
@@ -14,8 +15,13 @@ describe('headersDenyConsent', () => {
     expect(headersDenyConsent({ 'sec-gpc': '0' }, true)).toBe(false);
   });
 
-  // The SDK's side of the same rule: packages/sdk/test/gpc.test.ts (the headers it sends under GPC).
+  // The SDK's side of the same rule: packages/sdk/test/gpc.test.ts (the headers it sends under GPC:
+  // `X-Device-Consent: denied` by default, CONSENT_GRANTED after an explicit grant).
   it('lets an explicit X-Device-Consent: granted override Sec-GPC: 1, in any case', () => {
+    const sdkAfterExplicitGrant = { [CONSENT_HEADER.toLowerCase()]: CONSENT_GRANTED, 'sec-gpc': '1' };
+    expect(headersDenyConsent(sdkAfterExplicitGrant, true)).toBe(false);
+    const sdkByDefault = { [CONSENT_HEADER.toLowerCase()]: CONSENT_DENIED, 'sec-gpc': '1' };
+    expect(headersDenyConsent(sdkByDefault, true)).toBe(true);
     expect(headersDenyConsent({ 'sec-gpc': '1', 'x-device-consent': 'granted' }, true)).toBe(false);
     expect(headersDenyConsent({ 'sec-gpc': '1', 'x-device-consent': ' Granted ' }, true)).toBe(false);
     expect(headersDenyConsent({ 'sec-gpc': '1', 'x-device-consent': ['granted', 'denied'] }, true)).toBe(
