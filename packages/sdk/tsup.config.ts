@@ -20,6 +20,6 @@ export default defineConfig({
     // name, no export read from a chunk's module object) may be listed: a mangled name is renamed on
     // every object in the bundle.
     options.mangleProps =
-      /^(current|source|isFresh|requestHeaders|ready|adopt|replaceId|flushNow|beacon|send|token|event)$/;
+      /^(current|source|requestHeaders|ready|adopt|replaceId|flushNow|beacon|send|token|event)$/;
   },
 });

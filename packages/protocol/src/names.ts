@@ -2,10 +2,19 @@
 
 /** Request and response header carrying the device id. */
 export const DEVICE_HEADER = 'X-Device-Fingerprint';
-/** Consent header the SDK adds to every request while consent is not granted. */
+/**
+ * Consent header the SDK adds to every request while consent is not granted (`denied`), and while an
+ * explicit grant overrides Global Privacy Control (`granted`).
+ */
 export const CONSENT_HEADER = 'X-Device-Consent';
 /** The only value of {@link CONSENT_HEADER}; also accepted as `"consent":"denied"` in an events body. */
 export const CONSENT_DENIED = 'denied';
+/**
+ * Value of {@link CONSENT_HEADER} the SDK sends while `navigator.globalPrivacyControl` is on and the
+ * user has granted consent explicitly in the site's consent UI (`setConsent('granted')`): that grant
+ * overrides `Sec-GPC: 1` at the collector and in the plugin (docs/protocol.md, Consent and GPC).
+ */
+export const CONSENT_GRANTED = 'granted';
 /**
  * Request header (value `1`; `"fresh": true` in a sendBeacon body) marking a device id the SDK minted
  * and the collector has not yet answered: a fresh id yields to a valid `device_fp` cookie (docs/protocol.md).

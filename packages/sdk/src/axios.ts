@@ -7,8 +7,9 @@ import type { AxiosError, AxiosInstance, AxiosResponse } from 'axios';
 import type { DeviceLink } from './device-link.js';
 
 /**
- * Installs a request interceptor (the device header to the app's own origins while anonymous, the
- * consent header while consent is not granted) and a response interceptor (adopts echoed ids from 2xx
+ * Installs a request interceptor (the device header to the app's own origins while anonymous, that is
+ * while `getToken()` gives nothing and the request has no `Authorization` header of its own; the consent
+ * header while consent is not granted or an explicit grant overrides GPC) and a response interceptor (adopts echoed ids from 2xx
  * and error responses alike). Returns a function that ejects both.
  *
  * @example
@@ -20,7 +21,8 @@ export function attachAxios(instance: AxiosInstance, dl: DeviceLink): () => void
   const { request, response } = instance.interceptors;
   const req = request.use(
     (config) => {
-      const headers = dl.headersFor(config.url, config.baseURL);
+      // A request with its own Authorization is signed in: no device header, whatever getToken says.
+      const headers = dl.headersFor(config.url, config.baseURL, config.headers.has('Authorization'));
       for (const name in headers) config.headers.set(name, headers[name]);
       return config;
     },

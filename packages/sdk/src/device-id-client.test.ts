@@ -2,38 +2,13 @@
 import { isValidDeviceId } from '@devicelink/protocol';
 import fc from 'fast-check';
 import { describe, expect, test, vi } from 'vitest';
-import type { Consent } from './consent.js';
+import { isFresh, setup } from '../test/device-id-fixtures.js';
 import { createDeviceIdClient } from './device-id-client.js';
-import { FRESH_KEY, ID_KEY, type IdStorage, PENDING_KEY } from './id-storage.js';
+import { FRESH_KEY, ID_KEY, PENDING_KEY, REPLACES_KEY } from './id-storage.js';
 
 const STORED = 'stored_device_id_0001';
 const COOKIE = 'cookie_device_id_0002';
 const OTHER = 'another_device_id_003';
-
-/** An in-memory IdStorage; `usable: false` refuses every write, like a blocked localStorage. */
-function memoryStorage(initial: Record<string, string> = {}, usable = true) {
-  const values = new Map(Object.entries(initial));
-  const writes: string[] = [];
-  const storage: IdStorage = {
-    get: (key) => values.get(key) ?? null,
-    set: (key, value) => {
-      writes.push(key);
-      if (usable) values.set(key, value);
-      return usable;
-    },
-    remove: (...keys) => {
-      for (const key of keys) values.delete(key);
-    },
-  };
-  return { storage, writes, get: (key: string) => values.get(key) ?? null };
-}
-
-function setup(opts: { stored?: Record<string, string>; consent?: Consent; usable?: boolean } = {}) {
-  const mem = memoryStorage(opts.stored, opts.usable ?? true);
-  const evidence = vi.fn();
-  const client = createDeviceIdClient(opts.consent ?? 'granted', mem.storage, evidence);
-  return { client, mem, evidence };
-}
 
 describe('device id client', () => {
   test('does nothing until first used', () => {
@@ -42,7 +17,7 @@ describe('device id client', () => {
     expect(evidence).not.toHaveBeenCalled();
   });
 
-  test('with nothing stored, an id is minted at once, stored, fresh, and its evidence started', () => {
+  test('with nothing stored, an id is minted at once, stored and fresh; its evidence waits for the answer', () => {
     const { client, mem, evidence } = setup();
     const id = client.current();
     expect(isValidDeviceId(id)).toBe(true);
@@ -50,24 +25,42 @@ describe('device id client', () => {
     expect(mem.get(ID_KEY)).toBe(id);
     expect(mem.get(FRESH_KEY)).toBe(id);
     expect(mem.get(PENDING_KEY)).toBe(id);
-    expect(client.isFresh(id)).toBe(true);
+    expect(isFresh(client, id)).toBe(true);
     expect(client.source()).toBe('minted');
+    expect(evidence).not.toHaveBeenCalled();
+    // Echoed back: the id stands, and only now is its fingerprint worth computing.
+    client.adopt(id, id, true);
     expect(evidence).toHaveBeenCalledWith(id);
+  });
+
+  test('a fresh id that yields to the cookie never has its evidence computed', () => {
+    const { client, evidence } = setup();
+    client.adopt(COOKIE, client.current(), true);
+    expect(client.current()).toBe(COOKIE);
+    expect(evidence).not.toHaveBeenCalled();
   });
 
   test('a stored id wins: not fresh, no evidence, source stored', () => {
     const { client, evidence } = setup({ stored: { [ID_KEY]: STORED } });
     expect(client.current()).toBe(STORED);
-    expect(client.isFresh(STORED)).toBe(false);
+    expect(isFresh(client, STORED)).toBe(false);
     expect(client.source()).toBe('stored');
     expect(evidence).not.toHaveBeenCalled();
   });
 
-  test('a stored id still marked fresh stays fresh, and pending evidence is started again', () => {
+  test('a stored id still marked fresh stays fresh, and its pending evidence waits for the answer', () => {
     const { client, evidence } = setup({
       stored: { [ID_KEY]: STORED, [FRESH_KEY]: STORED, [PENDING_KEY]: STORED },
     });
-    expect(client.isFresh(client.current())).toBe(true);
+    expect(isFresh(client, client.current())).toBe(true);
+    expect(evidence).not.toHaveBeenCalled();
+    client.adopt(STORED, STORED, true);
+    expect(evidence).toHaveBeenCalledWith(STORED);
+  });
+
+  test('pending evidence of a stored id that already stood is started on the page load', () => {
+    const { client, evidence } = setup({ stored: { [ID_KEY]: STORED, [PENDING_KEY]: STORED } });
+    client.current();
     expect(evidence).toHaveBeenCalledWith(STORED);
   });
 
@@ -75,7 +68,7 @@ describe('device id client', () => {
     const { client, mem } = setup();
     const id = client.current();
     client.adopt(id, id);
-    expect(client.isFresh(id)).toBe(false);
+    expect(isFresh(client, id)).toBe(false);
     expect(mem.get(FRESH_KEY)).toBeNull();
     expect(client.current()).toBe(id);
   });
@@ -86,7 +79,7 @@ describe('device id client', () => {
     client.adopt(COOKIE, id);
     expect(client.current()).toBe(COOKIE);
     expect(client.source()).toBe('cookie');
-    expect(client.isFresh(COOKIE)).toBe(false);
+    expect(isFresh(client, COOKIE)).toBe(false);
     expect(mem.get(ID_KEY)).toBe(COOKIE);
     expect(mem.get(PENDING_KEY)).toBeNull();
   });
@@ -97,7 +90,7 @@ describe('device id client', () => {
     client.adopt(COOKIE, undefined);
     client.adopt(COOKIE, OTHER);
     expect(client.current()).toBe(id);
-    expect(client.isFresh(id)).toBe(true);
+    expect(isFresh(client, id)).toBe(true);
   });
 
   test('an echo differing from a stored (not fresh) id is never adopted, even for a request that carried it', () => {
@@ -123,7 +116,7 @@ describe('device id client', () => {
     client.adopt(COOKIE, null);
     expect(client.current()).toBe(COOKIE);
     expect(client.source()).toBe('collector');
-    expect(client.isFresh(COOKIE)).toBe(false);
+    expect(isFresh(client, COOKIE)).toBe(false);
     // An echo for a request made without the id (an expired token) does not swap it.
     client.adopt(OTHER, undefined);
     expect(client.current()).toBe(COOKIE);
@@ -209,9 +202,95 @@ describe('device id client', () => {
     const next = client.current();
     expect(isValidDeviceId(next)).toBe(true);
     expect(next).not.toBe(STORED);
-    expect(client.isFresh(next)).toBe(true);
     expect(client.source()).toBe('minted');
+    expect(mem.get(ID_KEY)).toBe(next);
     expect(mem.get(PENDING_KEY)).toBeNull();
     expect(evidence).not.toHaveBeenCalled();
+  });
+
+  test('an id minted by a replace is not fresh, names the id it replaced until answered 2xx, and never adopts an echo', async () => {
+    const { client, mem, evidence } = setup({ stored: { [ID_KEY]: STORED } });
+    await client.replaceId(async () => 'ok');
+    const next = client.current()!;
+    expect(client.requestHeaders(next)).toEqual({
+      'X-Device-Fingerprint': next,
+      'X-Device-Replaces': STORED,
+    });
+    expect(mem.get(REPLACES_KEY)).toBe(STORED);
+    // The old cookie's echo is never taken, on a 2xx or not.
+    client.adopt(STORED, next, false);
+    client.adopt(STORED, next, true);
+    expect(client.current()).toBe(next);
+    expect(mem.get(ID_KEY)).toBe(next);
+    // The 2xx above ended the marker: in memory and in storage.
+    expect(client.requestHeaders(next)).toEqual({ 'X-Device-Fingerprint': next });
+    expect(mem.get(REPLACES_KEY)).toBeNull();
+    expect(evidence).not.toHaveBeenCalled();
+  });
+
+  test('the marker stays through failed answers and answers to other ids, and survives a page load', async () => {
+    const { client, mem } = setup({ stored: { [ID_KEY]: STORED } });
+    await client.replaceId(async () => 'ok');
+    const next = client.current()!;
+    client.adopt(next, next, false);
+    client.adopt(undefined, null, true);
+    client.adopt(undefined, STORED, true);
+    expect(client.requestHeaders(next)['X-Device-Replaces']).toBe(STORED);
+    // Never on a request carrying another id, or none.
+    expect(client.requestHeaders(null)['X-Device-Replaces']).toBeUndefined();
+    expect(client.requestHeaders(OTHER)['X-Device-Replaces']).toBeUndefined();
+    // A later page load over the same storage goes on naming it.
+    const later = createDeviceIdClient('granted', mem.storage, vi.fn());
+    expect(later.current()).toBe(next);
+    expect(later.requestHeaders(next)).toEqual({ 'X-Device-Fingerprint': next, 'X-Device-Replaces': STORED });
+  });
+
+  test('a second replace before the first was answered names the id the cookie still holds', async () => {
+    const { client } = setup({ stored: { [ID_KEY]: STORED } });
+    await client.replaceId(async () => 'ok');
+    await client.replaceId(async () => 'ok');
+    const next = client.current()!;
+    expect(client.requestHeaders(next)['X-Device-Replaces']).toBe(STORED);
+  });
+
+  test('a replace where storage is unusable keeps the new id in memory: the old cookie never comes back', async () => {
+    const { client } = setup({ usable: false });
+    client.adopt(COOKIE, null);
+    expect(client.current()).toBe(COOKIE);
+    await client.replaceId(async () => 'ok');
+    const next = client.current()!;
+    expect(next).not.toBe(COOKIE);
+    expect(client.requestHeaders(next)['X-Device-Replaces']).toBe(COOKIE);
+    client.adopt(COOKIE, next, true);
+    client.adopt(COOKIE, null, true);
+    expect(client.current()).toBe(next);
+  });
+
+  test('a grant after a withdrawal starts a new id that replaces the withdrawn one, never fingerprinted', () => {
+    const { client, mem, evidence } = setup({ stored: { [ID_KEY]: STORED } });
+    expect(client.current()).toBe(STORED);
+    expect(client.setConsent('denied')).toBe(STORED);
+    expect(mem.get(ID_KEY)).toBeNull();
+    client.setConsent('granted');
+    const next = client.current()!;
+    expect(isValidDeviceId(next)).toBe(true);
+    expect(next).not.toBe(STORED);
+    expect(client.requestHeaders(next)).toEqual({
+      'X-Device-Fingerprint': next,
+      'X-Device-Replaces': STORED,
+    });
+    client.adopt(STORED, next, true);
+    expect(client.current()).toBe(next);
+    expect(evidence).not.toHaveBeenCalled();
+  });
+
+  test('a grant after a withdrawal ignores an id another tab stored meanwhile', () => {
+    const { client, mem } = setup({ stored: { [ID_KEY]: STORED } });
+    client.current();
+    client.setConsent('pending');
+    mem.storage.set(ID_KEY, OTHER);
+    client.setConsent('granted');
+    expect(client.current()).not.toBe(OTHER);
+    expect(client.current()).not.toBe(STORED);
   });
 });

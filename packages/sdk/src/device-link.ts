@@ -19,7 +19,10 @@ export interface DeviceLinkOptions {
   collector: string;
   /** The app's current access token, or nothing while the user is anonymous. Must not block. */
   getToken?: () => string | null | undefined;
-  /** Initial consent (default `granted`); change it later with `setConsent`. */
+  /**
+   * Initial consent (default `granted`). Under Global Privacy Control (`navigator.globalPrivacyControl`)
+   * `granted` counts as `denied` until the user grants consent in the site's UI (`setConsent('granted')`).
+   */
   consent?: Consent;
   /**
    * Origins, besides the page's own and the request's `baseURL` origin, whose requests carry the device
@@ -36,9 +39,11 @@ export interface DeviceLinkOptions {
    */
   queryAllowlist?: readonly string[];
   /**
-   * Receives failures the SDK otherwise drops: `PageviewsDroppedError` (a batch given up),
-   * `FingerprintError`, `CollectorError` (the fingerprint evidence or the consent-withdrawal request
-   * failed). Must not throw; it is called outside any request path.
+   * Receives every failure of the SDK: `CollectorError` for every request that failed (page views, each
+   * attempt of a retried batch, the fingerprint evidence, identify, reset, forget, the consent
+   * withdrawal; status 0 "network error or CORS refusal" where the browser does not say which),
+   * `PageviewsDroppedError` (a batch given up) and `FingerprintError`. Calls that answer `{ error }`
+   * report it here too. Must not throw; it is called outside any request path.
    */
   onError?: (error: DeviceLinkError) => void;
 }
@@ -60,11 +65,13 @@ export interface DeviceLink {
   /** Links this device to the user of `token` (`POST /v1/identify`), after sending waiting page views. */
   identify(token: string): Promise<IdentifyResult>;
   /**
-   * Changes consent: `granted` sends waiting page views; leaving `granted` drops them, asks the
-   * collector to delete this device's recovery evidence (`DELETE /v1/device/recovery`) and forgets the id.
+   * Changes consent, as the user chose it in the site's consent UI: `granted` sends waiting page views
+   * (and overrides Global Privacy Control); leaving `granted` drops them, asks the collector to delete
+   * this device's recovery evidence (`DELETE /v1/device/recovery`) and forgets the id; a later grant
+   * starts a new id.
    */
   setConsent(consent: Consent): void;
-  /** The current consent. */
+  /** The consent in force (`denied` under Global Privacy Control unless granted by `setConsent`). */
   consent(): Consent;
   /** The device id known right now, or null (consent not granted, no `window`, none adopted yet). */
   deviceId(): string | null;
@@ -72,8 +79,9 @@ export interface DeviceLink {
   deviceIdSource(): DeviceIdSource | null;
   /**
    * Logout on a shared computer: sends waiting page views, forgets the id, has the collector clear its
-   * cookie (`DELETE /v1/device/cookie`), then mints a new id that is never fingerprinted, so the next
-   * person is never joined to the previous one. Requests made meanwhile carry no id.
+   * cookie (`DELETE /v1/device/cookie`), then mints a new id that is never fingerprinted and never
+   * yields to the old cookie (it goes with `X-Device-Replaces: <old id>` until answered), so the next
+   * person is never given or joined to the previous one's id. Requests made meanwhile carry no id.
    */
   reset(): Promise<ResetResult>;
   /**
@@ -87,10 +95,12 @@ export interface DeviceLink {
   stop(): void;
   /**
    * For HTTP-client glue: the headers a request to `url` (relative to `baseURL`) carries. None for a
-   * third-party origin; the consent header while consent is not granted; while `getToken()` gives no
-   * token and an id is known, the device header (and `X-Device-Fresh: 1` while it is fresh).
+   * third-party origin; the consent header while consent is not granted (or an explicit grant overrides
+   * GPC); while `getToken()` gives no token, the request is not `authorized` (its own `Authorization`
+   * header) and an id is known, the device header (with `X-Device-Fresh: 1` while it is fresh and
+   * `X-Device-Replaces` while a replacement is unanswered).
    */
-  headersFor(url?: string, baseURL?: string): Record<string, string>;
+  headersFor(url?: string, baseURL?: string, authorized?: boolean): Record<string, string>;
   /**
    * For HTTP-client glue: a response to `url` arrived, for a request that carried the device header
    * `sent`, with the device header `echoed`. Adopted per the protocol; ignored for third parties.
@@ -124,7 +134,7 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
       report,
     );
   });
-  const client = createCollectorClient(collector, device);
+  const client = createCollectorClient(collector, device, report);
   const queue = createPageviewQueue(device, client, options.batch ?? {}, options.queryAllowlist, report);
   const allowed = createOriginCheck(options.origins ?? [collector]);
   const win = globalThis.window;
@@ -135,9 +145,11 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
   // deploy that removed it) is answered like an unreachable collector: these calls never reject. Its
   // message is the failed import's own (it names the chunk).
   const identity = <T>(use: (m: typeof import('./identity-requests.js')) => Promise<T>) =>
-    import('./identity-requests.js').then(use, (cause: unknown) => ({
-      error: new CollectorError(`${cause}`, 0, { cause }),
-    }));
+    import('./identity-requests.js').then(use, (cause: unknown) => {
+      const error = new CollectorError(`${cause}`, 0, { cause });
+      report(error);
+      return { error };
+    });
   // The id is forgotten at once (device.replace), before the chunk arrives: from the call on, no
   // request carries the old id.
   const replace = (erase: boolean) =>
@@ -155,8 +167,9 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
     setConsent(next) {
       const old = device.setConsent(next);
       // One last request with the old id (a rare call, so in the identity chunk too): the collector
-      // drops its fingerprint entries and edges, so nothing can join this browser to its past again.
-      if (old) void identity((m) => m.withdraw(client, old)).then((r) => 'error' in r && report(r.error));
+      // drops its fingerprint entries and edges and its cookie, so nothing can join this browser to its
+      // past again. A failure is reported by the client.
+      if (old) void identity((m) => m.withdraw(client, old));
       if (next !== 'granted') queue.clear();
       else void queue.flush();
     },
@@ -177,9 +190,9 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
       stopping.abort();
       queue.flushNow();
     },
-    headersFor(url, baseURL) {
+    headersFor(url, baseURL, authorized) {
       if (!allowed(url, baseURL)) return {};
-      return device.requestHeaders(token() ? null : device.current());
+      return device.requestHeaders(authorized || token() ? null : device.current());
     },
     receive(url, baseURL, sent, echoed) {
       if (allowed(url, baseURL)) device.adopt(echoed, sent);

@@ -1,6 +1,6 @@
 /**
  * The fingerprint as evidence (docs/protocol.md, SDK): for an id minted on a first visit (or after
- * storage was lost), FingerprintJS runs once and its visitorId goes once, in a request of its own,
+ * storage was lost), once the collector answered that it stands (not yielded to a cookie), FingerprintJS runs once and its visitorId goes once, in a request of its own,
  * `POST {collector}/v1/device/fingerprint`, never to the app's API. The collector may use it for a
  * revocable join to the device this browser had before; it never answers with another device's id.
  * Until it has been sent, `devicelink:fp-pending` holds the minted id, so a page closed before the
@@ -42,6 +42,6 @@ export async function sendEvidence(
     return report(result.error);
   }
   const r = await client.send(EVIDENCE_PATH, { deviceId: id, body: { visitorId: result.id, deviceId: id } });
+  // A failed send was reported by the client.
   if (!('error' in r) || !/^(0|429|5..)$/.test(`${r.error.status}`)) storage.remove(PENDING_KEY);
-  if ('error' in r) report(r.error);
 }

@@ -1,6 +1,6 @@
 /**
  * What the SDK keeps in localStorage (docs/protocol.md, SDK): the device id, the fresh marker of a minted
- * id and the fingerprint evidence still to send. A storage failure (Safari private mode, sandboxed
+ * id, the fingerprint evidence still to send and the id a replacement replaced. A storage failure (Safari private mode, sandboxed
  * iframes: reading `localStorage` throws; methods that throw; a full quota) is a miss, never an error;
  * a write reports whether it held, so the SDK knows when the cookie alone must carry the device.
  */
@@ -12,6 +12,8 @@ export { STORAGE_KEY as ID_KEY } from '@devicelink/protocol';
 export const FRESH_KEY = 'devicelink:device-fresh';
 /** The minted id whose fingerprint evidence has not been sent yet. */
 export const PENDING_KEY = 'devicelink:fp-pending';
+/** The id a reset, forget or re-grant replaced, until a request with the new id is answered 2xx. */
+export const REPLACES_KEY = 'devicelink:device-replaces';
 
 /** Keys and values in localStorage, failures read as misses. */
 export interface IdStorage {

@@ -6,11 +6,13 @@
 import type { CollectorClient } from './collector-client.js';
 import type { DeviceIdClient } from './device-id-client.js';
 import type { IdentifyResult, ResetResult } from './device-link.js';
+import { CollectorError } from './errors.js';
 import type { PageviewQueue } from './pageview-queue.js';
 
 /**
  * `POST /v1/identify` with the bearer token and the device header, after the waiting page views went
- * (they belong to the anonymous session the link converts) and after any reset under way.
+ * (they belong to the anonymous session the link converts) and after any reset under way. Without
+ * `window` (a DeviceLink created on a server) nothing is sent: `{ error }` with status 0 says so.
  */
 export async function identify(
   bearer: string,
@@ -18,6 +20,9 @@ export async function identify(
   device: DeviceIdClient,
   client: CollectorClient,
 ): Promise<IdentifyResult> {
+  // Created on a server (no window): there is no device to link, and the token stays where it is.
+  if (!globalThis.window)
+    return { error: new CollectorError('identify: no window (server-side rendering), nothing sent', 0) };
   await queue.flush();
   await device.ready();
   const r = await client.send('/v1/identify', { body: {}, token: bearer, deviceId: device.current() });

@@ -69,6 +69,21 @@ describe('axios interceptors', () => {
     expect(sentId(api)).toBe(STORED);
   });
 
+  test('a request with its own Authorization header gets no device header, even while getToken gives nothing', async () => {
+    localStorage.setItem(STORAGE_KEY, STORED);
+    const { http } = setup({ getToken: () => null });
+    await http.get('/me', { headers: { Authorization: 'Bearer own.jwt.token' } });
+    expect(sentId(api)).toBeUndefined();
+    expect(api.received.at(-1)?.headers.authorization).toBe('Bearer own.jwt.token');
+    // Set on the instance's defaults, in any case: the same.
+    http.defaults.headers.common.authorization = 'Bearer own.jwt.token';
+    await http.get('/me');
+    expect(sentId(api)).toBeUndefined();
+    delete http.defaults.headers.common.authorization;
+    await http.get('/me');
+    expect(sentId(api)).toBe(STORED);
+  });
+
   test('no device header while a token exists', async () => {
     localStorage.setItem(STORAGE_KEY, STORED);
     let token: string | null = 'a.jwt.token';

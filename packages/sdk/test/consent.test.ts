@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi 
 import type { DeviceLink, DeviceLinkOptions } from '../src/index.js';
 import { eventually } from './eventually.js';
 import type { fingerprint as Fingerprint } from './fake-fingerprint.js';
-import { startServer, type TestServer } from './test-server.js';
+import { collectorAnswer, startServer, type TestServer } from './test-server.js';
 
 const FP = '0123456789abcdef0123456789abcdef';
 let collector: TestServer;
@@ -25,8 +25,10 @@ beforeAll(async () => {
 afterAll(() => collector.close());
 beforeEach(async () => {
   localStorage.clear();
+  collector.answer = collectorAnswer;
+  // No cookie from an earlier test: the collector clears it.
+  await fetch(`${collector.origin}/v1/device/cookie`, { method: 'DELETE', credentials: 'include' });
   collector.received.length = 0;
-  collector.answer = () => ({ status: 202 });
   vi.resetModules();
   // A fresh fake per test, registered after the reset so its import is counted from zero.
   const fake = await import('./fake-fingerprint.js');
@@ -63,8 +65,7 @@ const sentUrls = () =>
 
 describe('consent', () => {
   test('the fake fingerprint module is counted when granted consent loads it', async () => {
-    const dl = await start({ consent: 'granted', autoPageviews: false });
-    dl.deviceId();
+    await start({ consent: 'granted' });
     await eventually(() => expect(fingerprint.imports).toBe(1));
     expect(fingerprint.loads).toEqual([{ monitoring: false }]);
   });

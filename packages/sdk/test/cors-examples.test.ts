@@ -107,7 +107,12 @@ describe.each(Object.entries(servers))('the README example for %s', (_name, serv
 
   test('the README options allow and expose exactly the SDK headers', () => {
     expect(server.options.allowedHeaders).toEqual(
-      expect.arrayContaining(['X-Device-Fingerprint', 'X-Device-Consent', 'X-Device-Fresh']),
+      expect.arrayContaining([
+        'X-Device-Fingerprint',
+        'X-Device-Consent',
+        'X-Device-Fresh',
+        'X-Device-Replaces',
+      ]),
     );
     expect(server.options.exposedHeaders).toEqual(['X-Device-Fingerprint']);
   });
@@ -116,13 +121,19 @@ describe.each(Object.entries(servers))('the README example for %s', (_name, serv
     const res = await raw(`${api.origin}/me`, 'OPTIONS', {
       Origin: APP,
       'Access-Control-Request-Method': 'GET',
-      'Access-Control-Request-Headers': 'authorization,x-device-fingerprint,x-device-consent,x-device-fresh',
+      'Access-Control-Request-Headers':
+        'authorization,x-device-fingerprint,x-device-consent,x-device-fresh,x-device-replaces',
     });
     expect(res.status).toBeLessThan(300);
     expect(res.headers['access-control-allow-origin']).toBe(APP);
     expect(res.headers['access-control-allow-credentials']).toBe('true');
     expect(list(res.headers['access-control-allow-headers'])).toEqual(
-      expect.arrayContaining(['x-device-fingerprint', 'x-device-consent', 'x-device-fresh']),
+      expect.arrayContaining([
+        'x-device-fingerprint',
+        'x-device-consent',
+        'x-device-fresh',
+        'x-device-replaces',
+      ]),
     );
   });
 

@@ -62,6 +62,7 @@ function load(options: Partial<DeviceLinkOptions> = {}): DeviceLink {
 const requests = (path: string) => collector.received.filter((r) => r.path === path);
 const idOf = (r: Received | undefined) => r?.headers['x-device-fingerprint'];
 const freshOf = (r: Received | undefined) => r?.headers['x-device-fresh'];
+const replacesOf = (r: Received | undefined) => r?.headers['x-device-replaces'];
 
 async function viewed(dl: DeviceLink, url: string): Promise<Received> {
   const before = requests('/v1/events').length;
@@ -146,7 +147,7 @@ describe('a first visit', () => {
 });
 
 describe('storage lost', () => {
-  test('a browser that lost only localStorage yields its fresh id to the cookie and sends no evidence', async () => {
+  test('a browser that lost only localStorage yields its fresh id to the cookie, and never loads or computes a fingerprint', async () => {
     const before = idOf(await viewed(load(), '/before'));
     for (const dl of running.splice(0)) dl.stop();
     localStorage.clear();
@@ -166,6 +167,8 @@ describe('storage lost', () => {
     const next = await viewed(dl, '/next');
     expect([idOf(next), freshOf(next)]).toEqual([before, undefined]);
     expect(requests('/v1/device/fingerprint')).toEqual([]);
+    // The id was answered as yielded before any evidence was started: FingerprintJS never ran.
+    expect(fake.fingerprint.loads).toEqual([]);
   });
 
   test('a stored id that meets another cookie is sent without the fresh flag and kept', async () => {
@@ -180,7 +183,7 @@ describe('storage lost', () => {
 });
 
 describe('reset and forget', () => {
-  test('reset sends waiting page views with the old id, clears the cookie, and mints an id that is never fingerprinted', async () => {
+  test('reset sends waiting page views with the old id, clears the cookie, and mints an id that names the old one and is never fingerprinted', async () => {
     localStorage.setItem(STORAGE_KEY, 'stored_device_id_0001');
     const dl = load({ batch: { size: 100, delayMs: 60_000 } });
     dl.pageview('/before-logout');
@@ -194,12 +197,22 @@ describe('reset and forget', () => {
     expect(isValidDeviceId(next)).toBe(true);
     expect(next).not.toBe('stored_device_id_0001');
     expect(localStorage.getItem(STORAGE_KEY)).toBe(next);
-    // The next request: the new id, fresh, no old cookie to yield to.
+    // The next request: the new id, not fresh (it never yields), naming the id it replaces.
     dl.pageview('/after-logout');
     await dl.flush();
     const req = requests('/v1/events').at(-1);
-    expect([idOf(req), freshOf(req), cookieOf(req!)]).toEqual([next, '1', null]);
+    expect([idOf(req), freshOf(req), replacesOf(req), cookieOf(req!)]).toEqual([
+      next,
+      undefined,
+      'stored_device_id_0001',
+      null,
+    ]);
     expect(dl.deviceId()).toBe(next);
+    // Answered 2xx: the marker has done its work.
+    dl.pageview('/later');
+    await dl.flush();
+    const later = requests('/v1/events').at(-1);
+    expect([idOf(later), replacesOf(later)]).toEqual([next, undefined]);
     expect(localStorage.getItem(PENDING)).toBeNull();
     await dl.flush();
     expect(fake.fingerprint.loads).toEqual([]);
@@ -221,7 +234,10 @@ describe('reset and forget', () => {
     expect(dl.deviceId()).toBeNull();
     await done;
     const next = dl.deviceId();
-    expect(dl.headersFor('/api')).toEqual({ 'X-Device-Fingerprint': next, 'X-Device-Fresh': '1' });
+    expect(dl.headersFor('/api')).toEqual({
+      'X-Device-Fingerprint': next,
+      'X-Device-Replaces': 'stored_device_id_0001',
+    });
   });
 
   test('forget erases the device by its id and cookie, drops waiting page views, then resets', async () => {
@@ -261,8 +277,10 @@ describe('onError', () => {
     collector.answer = () => ({ status: 400 });
     const dl = load();
     dl.pageview('/refused');
-    await eventually(() => expect(errors).toHaveLength(1));
-    const [error] = errors as [DeviceLinkError & { count: number; cause: { status: number } }];
+    await eventually(() => expect(errors).toHaveLength(2));
+    // The failed request, then the batch given up for it.
+    expect([errors[0]!.name, errors[0]!.message]).toEqual(['CollectorError', 'POST /v1/events: HTTP 400']);
+    const [, error] = errors as [unknown, DeviceLinkError & { count: number; cause: { status: number } }];
     expect(error.name).toBe('PageviewsDroppedError');
     expect(isDeviceLinkError(error)).toBe(true);
     expect(error.count).toBe(1);
@@ -270,7 +288,7 @@ describe('onError', () => {
   });
 
   test('a failing fingerprint is handed over as FingerprintError and not retried on later loads', async () => {
-    load().deviceId();
+    await viewed(load(), '/first');
     await eventually(() => expect(fake.fingerprint.loads).toHaveLength(1));
     fake.fingerprint.visitorId.reject(new Error('canvas blocked'));
     await eventually(() => expect(errors.map((e) => e.name)).toEqual(['FingerprintError']));
@@ -279,17 +297,19 @@ describe('onError', () => {
   });
 
   test('a failed evidence send is handed over as CollectorError and stays pending for a later load', async () => {
-    collector.answer = (req) => (req.path === '/v1/device/fingerprint' ? { status: 503 } : { status: 202 });
+    collector.answer = (req) =>
+      req.path === '/v1/device/fingerprint' ? { status: 503 } : collectorAnswer(req);
     const dl = load();
-    const id = dl.deviceId();
+    const id = idOf(await viewed(dl, '/first'));
     fake.fingerprint.visitorId.resolve(VISITOR);
     await eventually(() => expect(errors.map((e) => e.name)).toEqual(['CollectorError']));
     expect(localStorage.getItem(PENDING)).toBe(id);
   });
 
   test('evidence the collector refuses for good (a 4xx) is not kept for a later load', async () => {
-    collector.answer = (req) => (req.path === '/v1/device/fingerprint' ? { status: 400 } : { status: 202 });
-    load().deviceId();
+    collector.answer = (req) =>
+      req.path === '/v1/device/fingerprint' ? { status: 400 } : collectorAnswer(req);
+    await viewed(load(), '/first');
     fake.fingerprint.visitorId.resolve(VISITOR);
     await eventually(() => expect(errors.map((e) => e.name)).toEqual(['CollectorError']));
     expect(localStorage.getItem(PENDING)).toBeNull();

@@ -37,6 +37,8 @@ export interface TestServer {
   received: Received[];
   /** Decides each answer; the default is {@link collectorAnswer}. */
   answer: (req: Received) => Answer;
+  /** The methods its CORS preflight allows (default `GET, POST, PUT, DELETE`). */
+  allowMethods: string;
   close(): Promise<void>;
 }
 
@@ -80,6 +82,7 @@ export async function startServer(): Promise<TestServer> {
     origin: '',
     received: [],
     answer: collectorAnswer,
+    allowMethods: 'GET, POST, PUT, DELETE',
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
   const server = createServer((req, res) => {
@@ -91,7 +94,7 @@ export async function startServer(): Promise<TestServer> {
       res.setHeader('Vary', 'Origin');
     }
     if (req.method === 'OPTIONS') {
-      res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE');
+      res.setHeader('Access-Control-Allow-Methods', state.allowMethods);
       res.setHeader('Access-Control-Allow-Headers', req.headers['access-control-request-headers'] ?? '');
       res.writeHead(204).end();
       return;

@@ -1,3 +1,4 @@
+import { CONSENT_DENIED, CONSENT_GRANTED, CONSENT_HEADER } from '@devicelink/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bodySignals, hasBearerToken, headerFresh, headersDenyConsent } from './request-signals.js';
@@ -12,6 +13,27 @@ describe('headersDenyConsent', () => {
     expect(headersDenyConsent({ 'sec-gpc': '1' }, true)).toBe(true);
     expect(headersDenyConsent({ 'sec-gpc': '1' }, false)).toBe(false);
     expect(headersDenyConsent({ 'sec-gpc': '0' }, true)).toBe(false);
+  });
+
+  // The SDK's side of the same rule: packages/sdk/test/gpc.test.ts (the headers it sends under GPC:
+  // `X-Device-Consent: denied` by default, CONSENT_GRANTED after an explicit grant).
+  it('lets an explicit X-Device-Consent: granted override Sec-GPC: 1, in any case', () => {
+    const sdkAfterExplicitGrant = { [CONSENT_HEADER.toLowerCase()]: CONSENT_GRANTED, 'sec-gpc': '1' };
+    expect(headersDenyConsent(sdkAfterExplicitGrant, true)).toBe(false);
+    const sdkByDefault = { [CONSENT_HEADER.toLowerCase()]: CONSENT_DENIED, 'sec-gpc': '1' };
+    expect(headersDenyConsent(sdkByDefault, true)).toBe(true);
+    expect(headersDenyConsent({ 'sec-gpc': '1', 'x-device-consent': 'granted' }, true)).toBe(false);
+    expect(headersDenyConsent({ 'sec-gpc': '1', 'x-device-consent': ' Granted ' }, true)).toBe(false);
+    expect(headersDenyConsent({ 'sec-gpc': '1', 'x-device-consent': ['granted', 'denied'] }, true)).toBe(
+      false,
+    );
+  });
+
+  it('never lets anything but granted override Sec-GPC: 1, and never overrides denied', () => {
+    expect(headersDenyConsent({ 'sec-gpc': '1', 'x-device-consent': 'yes' }, true)).toBe(true);
+    expect(headersDenyConsent({ 'sec-gpc': '1', 'x-device-consent': '' }, true)).toBe(true);
+    expect(headersDenyConsent({ 'sec-gpc': '1', 'x-device-consent': 'denied' }, true)).toBe(true);
+    expect(headersDenyConsent({ 'x-device-consent': ['denied', 'granted'] }, true)).toBe(true);
   });
 });
 

@@ -3,11 +3,17 @@
  * sends, of any type, gives a value or "absent", never an exception.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { isConsentDenied, MAX_BODY_BYTES } from '@devicelink/protocol';
+import { CONSENT_GRANTED, isConsentDenied, MAX_BODY_BYTES } from '@devicelink/protocol';
 
-/** True for `X-Device-Consent: denied`, or `Sec-GPC: 1` when GPC is honoured. */
+/**
+ * True for `X-Device-Consent: denied`, or `Sec-GPC: 1` when GPC is honoured, unless the request says
+ * `X-Device-Consent: granted`: the SDK sends that only after the user granted consent explicitly in the
+ * site's consent UI, which overrides the browser-wide GPC signal (docs/protocol.md, Consent and GPC).
+ */
 export function headersDenyConsent(headers: IncomingHttpHeaders, honorGpc: boolean): boolean {
-  if (isConsentDenied(firstValue(headers['x-device-consent']))) return true;
+  const consent = firstValue(headers['x-device-consent']);
+  if (isConsentDenied(consent)) return true;
+  if (typeof consent === 'string' && consent.trim().toLowerCase() === CONSENT_GRANTED) return false;
   // Global Privacy Control: https://privacycg.github.io/gpc-spec/ (the only valid value is "1").
   return honorGpc && firstValue(headers['sec-gpc'])?.trim() === '1';
 }

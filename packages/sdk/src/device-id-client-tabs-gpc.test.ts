@@ -1,0 +1,136 @@
+// @vitest-environment happy-dom
+/**
+ * The device id client with two tabs over one storage, and under Global Privacy Control. Browser
+ * globals (`navigator.locks`, `navigator.globalPrivacyControl`) are replaced per test and restored.
+ */
+import { describe, expect, test, vi } from 'vitest';
+import { isFresh, memoryStorage, setup } from '../test/device-id-fixtures.js';
+import { createDeviceIdClient } from './device-id-client.js';
+import { FRESH_KEY, ID_KEY } from './id-storage.js';
+
+const STORED = 'stored_device_id_0001';
+const OTHER = 'another_device_id_003';
+
+describe('two tabs', () => {
+  test('an id another tab stored is taken on the next use, fresh or not', () => {
+    const { client, mem } = setup();
+    const mine = client.current()!;
+    mem.storage.set(ID_KEY, OTHER);
+    mem.storage.set(FRESH_KEY, OTHER);
+    expect(client.current()).toBe(OTHER);
+    expect(client.source()).toBe('stored');
+    expect(isFresh(client, OTHER)).toBe(true);
+    expect(client.requestHeaders(mine)).toEqual({ 'X-Device-Fingerprint': mine });
+    // Answered, it stands; a later write by another tab (a reset there) is followed all the same.
+    client.adopt(OTHER, OTHER, true);
+    expect(isFresh(client, OTHER)).toBe(false);
+    mem.storage.set(ID_KEY, STORED);
+    expect(client.current()).toBe(STORED);
+  });
+
+  test('an echo for the id given up to another tab is not adopted', () => {
+    const { client, mem, evidence } = setup();
+    const mine = client.current()!;
+    mem.storage.set(ID_KEY, OTHER);
+    client.adopt(mine, mine, true);
+    expect(client.current()).toBe(OTHER);
+    expect(evidence).not.toHaveBeenCalled();
+  });
+
+  test('with Web Locks the first tab to take the lock stores its id and the other takes it', async () => {
+    const mem = memoryStorage();
+    let chain = Promise.resolve();
+    const requests: string[] = [];
+    const locks = {
+      request: (name: string, work: () => unknown) => {
+        requests.push(name);
+        const run = chain.then(work);
+        chain = run.then(() => undefined);
+        return run;
+      },
+    };
+    const own = Object.getOwnPropertyDescriptor(navigator, 'locks');
+    Object.defineProperty(navigator, 'locks', { configurable: true, value: locks });
+    try {
+      const a = createDeviceIdClient('granted', mem.storage, vi.fn());
+      const b = createDeviceIdClient('granted', mem.storage, vi.fn());
+      const first = a.current();
+      const second = b.current();
+      expect(first).not.toBe(second);
+      // Nothing is written before the lock is held; app requests meanwhile carry each tab's own id.
+      expect(mem.get(ID_KEY)).toBeNull();
+      await Promise.all([a.ready(), b.ready()]);
+      expect(requests).toEqual(['devicelink:device-id', 'devicelink:device-id']);
+      expect(mem.get(ID_KEY)).toBe(first);
+      expect([a.current(), b.current()]).toEqual([first, first]);
+      expect(isFresh(b, first)).toBe(true);
+    } finally {
+      if (own) Object.defineProperty(navigator, 'locks', own);
+      else delete (navigator as { locks?: unknown }).locks;
+    }
+  });
+
+  test('a Web Lock the browser refuses (an opaque origin) still stores the id', async () => {
+    const mem = memoryStorage();
+    const own = Object.getOwnPropertyDescriptor(navigator, 'locks');
+    Object.defineProperty(navigator, 'locks', {
+      configurable: true,
+      value: { request: () => Promise.reject(new DOMException('opaque origin', 'SecurityError')) },
+    });
+    try {
+      const a = createDeviceIdClient('granted', mem.storage, vi.fn());
+      const id = a.current();
+      await a.ready();
+      expect(mem.get(ID_KEY)).toBe(id);
+    } finally {
+      if (own) Object.defineProperty(navigator, 'locks', own);
+      else delete (navigator as { locks?: unknown }).locks;
+    }
+  });
+});
+
+describe('Global Privacy Control', () => {
+  function withGpc<T>(work: () => T): T {
+    const own = Object.getOwnPropertyDescriptor(navigator, 'globalPrivacyControl');
+    Object.defineProperty(navigator, 'globalPrivacyControl', { configurable: true, value: true });
+    try {
+      return work();
+    } finally {
+      if (own) Object.defineProperty(navigator, 'globalPrivacyControl', own);
+      else delete (navigator as { globalPrivacyControl?: unknown }).globalPrivacyControl;
+    }
+  }
+
+  test('is honoured by default: denied, nothing read, minted or stored, the denial header', () => {
+    withGpc(() => {
+      const { client, mem, evidence } = setup({ stored: { [ID_KEY]: STORED } });
+      expect(client.consent()).toBe('denied');
+      expect(client.current()).toBeNull();
+      expect(client.requestHeaders(client.current())).toEqual({ 'X-Device-Consent': 'denied' });
+      expect(mem.writes).toEqual([]);
+      expect(evidence).not.toHaveBeenCalled();
+    });
+  });
+
+  test("an explicit setConsent('granted') overrides it, and says so on every request", () => {
+    withGpc(() => {
+      const { client } = setup({ stored: { [ID_KEY]: STORED } });
+      expect(client.setConsent('granted')).toBeNull();
+      expect(client.consent()).toBe('granted');
+      expect(client.current()).toBe(STORED);
+      expect(client.requestHeaders(STORED)).toEqual({
+        'X-Device-Consent': 'granted',
+        'X-Device-Fingerprint': STORED,
+      });
+      // Withdrawn again: the override ends with it.
+      expect(client.setConsent('denied')).toBe(STORED);
+      expect(client.current()).toBeNull();
+    });
+  });
+
+  test('without GPC a grant sends no consent header', () => {
+    const { client } = setup({ stored: { [ID_KEY]: STORED } });
+    client.setConsent('granted');
+    expect(client.requestHeaders(STORED)).toEqual({ 'X-Device-Fingerprint': STORED });
+  });
+});
