@@ -150,8 +150,8 @@ export class MemorySessions implements DeviceStore, DeviceAdmin {
     this.#append(deviceId, { kind: 'edge', edge: kind, deviceId, otherId, ts: this.#now() });
   }
 
-  async noteMinted(deviceId: string): Promise<void> {
-    if (!this.#tombstones.get(deviceId)) this.#identity.noteMinted(deviceId);
+  async noteMinted(deviceId: string, place: string): Promise<void> {
+    if (!this.#tombstones.get(deviceId)) this.#identity.noteMinted(deviceId, place);
   }
 
   async recordFingerprint(input: FingerprintInput): Promise<FingerprintResult> {

@@ -17,7 +17,8 @@ import type { Limited, LimitResult, LimitState, RateLimits } from '../store/rate
 import { clientDeviceId } from './client-device-id.js';
 import { kDeviceState, resolveDevice } from './device-context.js';
 import { deviceCookieFlags } from './device-cookie.js';
-import { browserFamily, fingerprintKeys, networkPrefixes } from './fingerprint-keys.js';
+import { browserFamily, fingerprintKeys } from './fingerprint-keys.js';
+import { networkPrefixes } from './network-prefixes.js';
 import type { ResolvedOptions } from './plugin-options.js';
 import { bodySignals, firstValue } from './request-signals.js';
 import { createVisitorHasher } from './visitor-hash.js';
@@ -274,16 +275,16 @@ export function createDeviceLink(options: ResolvedOptions): {
     const network = networkPrefixes(options.clientIp(request));
     if (network === null) return { status: 'untracked' };
     // The evidence may be the minted id's first request: its join window starts before it is judged.
-    if (device.minted && !state.mintedNoted) {
-      state.mintedNoted = true;
-      await store.noteMinted(device.deviceId);
-    }
     const keys = fingerprintKeys(
       options.recovery.secret,
       visitorId,
       network,
       browserFamily(firstValue(request.headers['user-agent'])),
     );
+    if (device.minted && !state.mintedNoted) {
+      state.mintedNoted = true;
+      await store.noteMinted(device.deviceId, keys.place);
+    }
     return store.recordFingerprint({ deviceId: device.deviceId, ...keys });
   }
 

@@ -48,7 +48,7 @@ export interface DeviceLinkCommands {
   dlConvert: Command<[string, string?]>;
   dlEdge: Command<number>;
   dlMint: Command<number>;
-  dlFpBegin: Command<[string, string?, string?]>;
+  dlFpBegin: Command<[string, string?, string?, string?]>;
   dlFpDecide: Command<string[]>;
   dlFpClaim: Command<number>;
   dlFpMark: Command<number>;
@@ -89,7 +89,7 @@ const scripts: Record<keyof DeviceLinkCommands, [lua: string, numberOfKeys: numb
   dlFpBegin: [fpBeginLua, 2],
   dlFpDecide: [fpDecideLua, 1],
   dlFpClaim: [fpClaimLua, 3],
-  dlFpMark: [fpMarkLua, 1],
+  dlFpMark: [fpMarkLua, 2],
   dlFpRevoke: [fpRevokeLua, 1],
   dlFpRelease: [fpReleaseLua, 2],
   dlFpDrop: [fpDropLua, 1],

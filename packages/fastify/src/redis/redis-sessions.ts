@@ -163,8 +163,8 @@ export class RedisSessions implements DeviceStore, DeviceAdmin {
     );
   }
 
-  noteMinted(deviceId: string): Promise<void> {
-    return this.#identity.noteMinted(deviceId);
+  noteMinted(deviceId: string, place: string): Promise<void> {
+    return this.#identity.noteMinted(deviceId, place);
   }
 
   recordFingerprint(input: FingerprintInput): Promise<FingerprintResult> {

@@ -27,7 +27,7 @@ export function composeStore(
     touch: (input) => sessions.touch(input),
     convert: (deviceId, userId) => sessions.convert(deviceId, userId),
     recordEdge: (edge) => sessions.recordEdge(edge),
-    noteMinted: (deviceId) => sessions.noteMinted(deviceId),
+    noteMinted: (deviceId, place) => sessions.noteMinted(deviceId, place),
     recordFingerprint: (input) => sessions.recordFingerprint(input),
     withdrawRecovery: (deviceId) => sessions.withdrawRecovery(deviceId),
     queueUserEvents: (userId, records, limits) => sessions.queueUserEvents(userId, records, limits),

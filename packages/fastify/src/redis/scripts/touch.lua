@@ -49,16 +49,19 @@ for _, record in ipairs(fresh) do
   redis.call('XADD', KEYS[4], '*', 'r', record, 's', sid, 't', now)
 end
 -- Fingerprint joins (docs/protocol.md): a device with an identity record was seen on a request of its
--- own. 'j': a join to it stands and must be revoked; else, once a day, the entry it points to, whose
--- lifetime the caller extends (redis-identity.ts).
+-- own. 'j': a join to it stands and must be revoked; 'g': it gave way as a claimant, so a live browser
+-- shares the fingerprint and the entry must be marked shared; else, once a day, the entry it points
+-- to, whose lifetime the caller extends (redis-identity.ts).
 local identity = ''
 if redis.call('EXISTS', KEYS[5]) == 1 then
-  local r = redis.call('HMGET', KEYS[5], 'x', 'j', 'd', 'e')
+  local r = redis.call('HMGET', KEYS[5], 'x', 'j', 'd', 'e', 'g')
   redis.call('HSET', KEYS[5], 'l', now)
   if r[1] then redis.call('PEXPIRE', KEYS[5], r[1]) end
   local day = tostring(math.floor(now / 86400000))
   if r[2] then
     identity = 'j'
+  elseif r[5] then
+    identity = 'g'
   elseif r[4] and r[3] ~= day then
     redis.call('HSET', KEYS[5], 'd', day)
     identity = r[4]
