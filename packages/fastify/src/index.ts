@@ -70,6 +70,7 @@ export type {
 } from './store/device-store.js';
 export type { LeaseMember, PartitionLeases } from './store/partition-leases.js';
 export type { AckOptions, QueueConsumer, ReadOptions, TakeOverResult } from './store/queue-consumer.js';
+export type { NewIdLimits } from './store/rate-limits.js';
 export {
   isLeaseLostError,
   LeaseLostError,

@@ -203,6 +203,11 @@ export class MemoryIdentity {
     return others;
   }
 
+  /** True when the device has an identity record (minted, registered or joined, not expired). */
+  knows(deviceId: string): boolean {
+    return this.#records.get(deviceId) !== undefined;
+  }
+
   /** Drops expired records, entries and counters. */
   sweep(): void {
     this.#records.sweep();

@@ -13,12 +13,12 @@ import type {
   FingerprintResult,
   QueuedPageview,
 } from '../store/device-store.js';
+import { networkPrefixes } from '../store/network-prefixes.js';
 import type { Limited, LimitResult, LimitState, RateLimits } from '../store/rate-limits.js';
 import { clientDeviceId } from './client-device-id.js';
 import { kDeviceState, resolveDevice } from './device-context.js';
 import { deviceCookieFlags } from './device-cookie.js';
 import { browserFamily, fingerprintKeys } from './fingerprint-keys.js';
-import { networkPrefixes } from './network-prefixes.js';
 import type { ResolvedOptions } from './plugin-options.js';
 import { bodySignals, firstValue } from './request-signals.js';
 import { createVisitorHasher } from './visitor-hash.js';
@@ -136,6 +136,8 @@ export function createDeviceLink(options: ResolvedOptions): {
       deviceId: clientDeviceId(request, { honorGpc: options.honorGpc }),
       address: options.clientIp(request),
       addressMax: perAddress ? r.addressMax : null,
+      // New ids are minted by page views: only track() counts them.
+      newIds: group === TRACK_GROUP ? r.newIds : null,
     };
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { networkPrefixes } from '../store/network-prefixes.js';
 import { browserFamily, fingerprintKeys, mintPlace } from './fingerprint-keys.js';
-import { networkPrefixes } from './network-prefixes.js';
 
 describe('browserFamily', () => {
   it('names the browser brand of common User-Agents', () => {

@@ -5,7 +5,7 @@
  * never stored beside the hashes, a dump cannot be reversed by trying the 2^24 IPv4 prefixes.
  */
 import { createHmac } from 'node:crypto';
-import { type NetworkPrefixes, networkPrefixes } from './network-prefixes.js';
+import { type NetworkPrefixes, networkPrefixes } from '../store/network-prefixes.js';
 
 /** The browser family of a User-Agent: one of the engines' brands, else `other`. */
 export function browserFamily(userAgent: string | undefined): string {

@@ -80,7 +80,7 @@ const limited = (lua: string): string => `${limitsLua}\n${lua}`;
 
 // Script and key count (the `KEYS:` line at the top of each script); every caller passes exactly these.
 const scripts: Record<keyof DeviceLinkCommands, [lua: string, numberOfKeys: number]> = {
-  dlTouch: [limited(touchLua), 7],
+  dlTouch: [limited(touchLua), 10],
   dlLimit: [limited(limitLua), 2],
   dlSession: [sessionLua, 1],
   dlConvert: [convertLua, 4],
