@@ -30,6 +30,7 @@ async function fingerprintBytes(ctx: BenchContext, devices: number) {
     prefix,
     recoveryDailyCap: devices * 2,
     recoveryNetworkDailyCap: devices,
+    recoveryBlockDailyPercent: 100,
   });
   const id = () => randomBytes(16).toString('base64url');
   const networks = Array.from({ length: 100 }, id);
@@ -38,11 +39,15 @@ async function fingerprintBytes(ctx: BenchContext, devices: number) {
   for (let i = 0; i < devices; i++) {
     const deviceId = id();
     ids.push(deviceId);
-    await store.noteMinted(deviceId);
+    const network = networks[i % networks.length]!;
+    // One network a place, a cap network and a block (keyed hashes, as the plugin makes them).
+    await store.noteMinted(deviceId, network);
     const r = await store.recordFingerprint({
       deviceId,
       entry: id(),
-      network: networks[i % networks.length]!,
+      place: network,
+      network,
+      block: network,
     });
     if (r.status !== 'registered')
       throw new Error(`fingerprint of a new device: ${r.status}, not registered`);

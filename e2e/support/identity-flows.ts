@@ -53,7 +53,10 @@ export function identityFlows(launch: () => Promise<EngineInstance>): void {
   const cookieOf = (p: EngineBrowser) => p.cookie(collector.url, 'device_fp');
   const toCollector = (log: RequestLog) =>
     log.all.filter((e) => e.url.startsWith(`${collector.url}/v1/`) && e.method !== 'OPTIONS');
-  /** The answer to the fingerprint evidence sent in this log (FingerprintJS runs for a minted id). */
+  /**
+   * The answer to the fingerprint evidence sent in this log (FingerprintJS runs for a minted id): always
+   * `received` (the answer is no oracle); what became of it shows in the admin API and Postgres.
+   */
   const evidence = async (log: RequestLog): Promise<{ exchange: Exchange; status: string }> => {
     const exchange = await waitFor(() => log.to('/v1/device/fingerprint', { answered: true })[0], {
       what: 'the fingerprint evidence',
@@ -120,7 +123,7 @@ export function identityFlows(launch: () => Promise<EngineInstance>): void {
         visitorId: expect.stringMatching(VISITOR_ID),
         deviceId,
       });
-      expect(sent.status).toBe('registered');
+      expect(sent.status).toBe('received');
       await leave(page);
 
       for (const e of toCollector(alice.log)) expect(e.headers['x-device-fingerprint'], e.url).toBe(deviceId);
@@ -165,7 +168,7 @@ export function identityFlows(launch: () => Promise<EngineInstance>): void {
       alice.log.clear();
       const { page, id: joinedId } = await visit(alice);
       expect(joinedId).not.toBe(deviceId);
-      expect((await evidence(alice.log)).status).toBe('joined');
+      expect((await evidence(alice.log)).status).toBe('received');
       // The collector never answers with the other device's id: the browser keeps its new one.
       for (const e of toCollector(alice.log)) {
         expect(e.responseHeaders?.['x-device-fingerprint'] ?? joinedId, e.url).toBe(joinedId);
@@ -189,14 +192,14 @@ export function identityFlows(launch: () => Promise<EngineInstance>): void {
     const b = await person('10.61.2.9');
     const first = await visit(a);
     const fromA = await evidence(a.log);
-    expect(fromA.status).toBe('registered');
+    expect(fromA.status).toBe('received');
     await first.page.close();
 
     // The twin arrives: the same visitorId (one build, same settings) on the same network.
     const second = await visit(b);
     const fromB = await evidence(b.log);
     expect(JSON.parse(fromB.exchange.body!).visitorId).toBe(JSON.parse(fromA.exchange.body!).visitorId);
-    expect(fromB.status).toBe('joined');
+    expect(fromB.status).toBe('received');
     await second.page.close();
     const join = (
       await detailWith(second.id, 'the twin join', (d) => d.edges.some((e) => e.kind === 'join'))
@@ -232,7 +235,7 @@ export function identityFlows(launch: () => Promise<EngineInstance>): void {
     b.log.clear();
     const cleared = await visit(b);
     expect(cleared.id).not.toBe(second.id);
-    expect((await evidence(b.log)).status).toBe('shared');
+    expect((await evidence(b.log)).status).toBe('received');
     await leave(cleared.page);
     const after = await detailWith(cleared.id, 'the new id persisted', (d) => d.persisted.pageViews > 0);
     expect(after.edges).toEqual([]);
@@ -244,7 +247,7 @@ export function identityFlows(launch: () => Promise<EngineInstance>): void {
   test('reset() at logout clears the cookie and mints a new id that is never fingerprinted: the next person starts a device of their own', async () => {
     const p = await person('10.61.3.7');
     const { page, id: old } = await visit(p);
-    expect((await evidence(p.log)).status).toBe('registered');
+    expect((await evidence(p.log)).status).toBe('received');
     await cookieBecomes(p, old, 'the cookie of the first id');
 
     p.log.clear();
@@ -280,7 +283,7 @@ export function identityFlows(launch: () => Promise<EngineInstance>): void {
   test('withdrawn consent deletes the recovery evidence and clears the cookie; granted again, a new id is minted and registered, not joined to the old device', async () => {
     const p = await person('10.61.4.7');
     const { page, id: old } = await visit(p);
-    expect((await evidence(p.log)).status).toBe('registered');
+    expect((await evidence(p.log)).status).toBe('received');
     await cookieBecomes(p, old, 'the cookie of the first id');
 
     p.log.clear();
@@ -300,7 +303,7 @@ export function identityFlows(launch: () => Promise<EngineInstance>): void {
     expect(next).not.toBe(old);
     expect(await source(page)).toBe('minted');
     // The old fingerprint entry is gone: the same fingerprint on the same network registers anew.
-    expect((await evidence(p.log)).status).toBe('registered');
+    expect((await evidence(p.log)).status).toBe('received');
     await cookieBecomes(p, next, 'the cookie of the new id');
     // The page view dropped under denied consent is not sent again: the next navigation counts.
     await page.click('nav a[data-route="pricing"]');

@@ -209,6 +209,14 @@ export async function buildApp(
         max: config.rateLimitPerMinute,
         addressMax: ADDRESS_LIMIT_FACTOR * config.rateLimitPerMinute,
         windowMs: 60_000,
+        // New ids per network (NEW_IDS_*), counted in the same step, only for a device the store
+        // does not know: one network cannot fill Redis with fresh ids.
+        newIds: {
+          windowMs: config.newIdLimits.windowSeconds * 1000,
+          perAddress: config.newIdLimits.perAddress,
+          perNetwork: config.newIdLimits.perNetwork,
+          perBlock: config.newIdLimits.perBlock,
+        },
       },
       recovery: resources.recoverySecret ? { secret: resources.recoverySecret } : null,
     });

@@ -90,6 +90,30 @@ describe.runIf(hasServices('redis', 'postgres'))('abuse limits and data hygiene'
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
   });
 
+  test('limits new device ids per address and per network (NEW_IDS_*), never the page views of known ids', async ({
+    services,
+    cleanup,
+  }) => {
+    const e = environment(services, cleanup, { NEW_IDS_PER_ADDRESS: '3', NEW_IDS_PER_NETWORK: '5' });
+    const [a, b] = await e.startPair();
+    const known = [deviceId(), deviceId(), deviceId()];
+    for (const [i, d] of known.entries()) {
+      expect((await send(i % 2 ? b : a, { 'x-device-fingerprint': d })).statusCode).toBe(202);
+    }
+    const refused = await send(a, { 'x-device-fingerprint': deviceId() });
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json()).toMatchObject({ code: 'DL_RATE_LIMITED' });
+    expect(refused.json().message).toMatch(/new device ids from this network/);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    for (const d of known) expect((await send(b, { 'x-device-fingerprint': d })).statusCode).toBe(202);
+    // IPv6: ids spread over the /64s of one /48 meet its limit of 5.
+    const spread: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      spread.push((await send(a, { 'x-device-fingerprint': deviceId() }, `2001:db8:77:${i}::1`)).statusCode);
+    }
+    expect(spread).toEqual([202, 202, 202, 202, 202, 429]);
+  });
+
   test('limits clients without a device id by their hashed address, and no Redis key, value or log line holds the address or a token', async ({
     services,
     cleanup,

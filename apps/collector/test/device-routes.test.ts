@@ -1,12 +1,14 @@
 /**
  * The SDK's device routes and fingerprint joins through the collector (docs/protocol.md, Fingerprint
  * joins, HTTP API): evidence joins a minted id to one device on its network without ever naming it,
- * identify never joins, withdrawal and `forget()` reach only the calling device.
+ * its answer is the same whatever became of it, identify never joins, withdrawal and `forget()` reach
+ * only the calling device.
  */
 import { randomBytes } from 'node:crypto';
 import type { QueueRecord } from '@devicelink/protocol';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
+import { EVIDENCE_ANSWER_FLOOR_MS } from '../src/routes/device-routes.js';
 import {
   ADMIN_TOKEN,
   collector,
@@ -21,6 +23,12 @@ const SECRET = 'device-routes-test-secret-long-enough';
 const CHROME =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
 const id = () => randomBytes(16).toString('base64url');
+/** The one answer to evidence, whatever became of it. */
+const RECEIVED = { status: 'received' };
+
+/** The join edges queued for `deviceId`. */
+const joinsOf = (records: QueueRecord[], deviceId: string) =>
+  records.filter((r) => r.kind === 'edge' && r.edge === 'join' && r.deviceId === deviceId);
 
 /** Every queued record (PERSISTER=off: nothing drains the queue but this). */
 async function queued(app: FastifyInstance): Promise<QueueRecord[]> {
@@ -68,14 +76,57 @@ describe('device routes with fingerprint joins on', () => {
   it('joins a minted id to the one device with its fingerprint on its /24, and never answers that id', async () => {
     const first = await firstVisit(ctx.app, '203.0.113.5');
     expect(first.evidence.statusCode).toBe(202);
-    expect(first.evidence.json()).toEqual({ status: 'registered' });
+    expect(first.evidence.json()).toEqual(RECEIVED);
     const second = await firstVisit(ctx.app, '203.0.113.77');
-    expect(second.evidence.json()).toEqual({ status: 'joined' });
+    expect(second.evidence.json()).toEqual(RECEIVED);
     expect(second.evidence.body + JSON.stringify(second.evidence.headers)).not.toContain(first.device);
     expect(await queued(ctx.app)).toContainEqual(
       expect.objectContaining({ kind: 'edge', edge: 'join', deviceId: second.device, otherId: first.device }),
     );
-    expect((await firstVisit(ctx.app, '198.51.100.9')).evidence.json()).toEqual({ status: 'registered' });
+    const elsewhere = await firstVisit(ctx.app, '198.51.100.9');
+    expect(elsewhere.evidence.json()).toEqual(RECEIVED);
+    expect(joinsOf(await queued(ctx.app), elsewhere.device)).toEqual([]);
+  });
+
+  it('answers evidence alike whatever became of it (registered, joined, shared, not taken), never before the floor', async () => {
+    const visitorId = `oracle-${id()}`;
+    const answers = [
+      await firstVisit(ctx.app, '203.0.113.40', visitorId), // registered
+      await firstVisit(ctx.app, '203.0.113.41', visitorId), // joined
+    ];
+    // An old id (never seen fresh here) asks about the entry: it learns nothing and changes nothing.
+    answers.push({
+      device: '',
+      evidence: await ctx.app.inject({
+        method: 'POST',
+        url: '/v1/device/fingerprint',
+        headers: { 'x-device-fingerprint': id(), 'user-agent': CHROME, 'x-forwarded-for': '203.0.113.42' },
+        payload: { visitorId },
+      }),
+    });
+    for (const { evidence } of answers) {
+      expect(evidence.statusCode).toBe(202);
+      expect(evidence.body).toBe(JSON.stringify(RECEIVED));
+    }
+    const shape = (h: Record<string, unknown>) =>
+      Object.keys(h)
+        .filter(
+          (k) =>
+            ![
+              'date',
+              'x-device-fingerprint',
+              'set-cookie',
+              'x-ratelimit-remaining',
+              'x-ratelimit-reset',
+            ].includes(k),
+        )
+        .sort()
+        .map((k) => `${k}: ${k === 'content-length' ? h[k] : typeof h[k]}`);
+    expect(new Set(answers.map((a) => JSON.stringify(shape(a.evidence.headers)))).size).toBe(1);
+    // Padded: the work of each differs, the time of its answer does not fall below the floor.
+    const started = performance.now();
+    await firstVisit(ctx.app, '203.0.113.43', `floor-${id()}`);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(EVIDENCE_ANSWER_FLOOR_MS);
   });
 
   it('identify never makes a join, even for a minted id whose fingerprint twin is registered', async () => {
@@ -113,16 +164,15 @@ describe('device routes with fingerprint joins on', () => {
       cookies: { device_fp: cookie },
       payload: { visitorId: 'v' },
     });
-    expect(res.json()).toEqual({ status: 'yielded' });
+    expect(res.json()).toEqual(RECEIVED);
     expect(res.headers['x-device-fingerprint']).toBe(cookie);
   });
 
-  it('DELETE /v1/device/recovery forgets the caller: the next minted id registers instead of joining', async () => {
+  it('DELETE /v1/device/recovery forgets the caller and closes the entry: nothing registers or joins on it', async () => {
     const visitorId = `withdraw-${id()}`;
     const owner = await firstVisit(ctx.app, '203.0.113.5', visitorId);
     const claimant = await firstVisit(ctx.app, '203.0.113.8', visitorId);
-    expect(claimant.evidence.json()).toEqual({ status: 'joined' });
-    await queued(ctx.app);
+    expect(joinsOf(await queued(ctx.app), claimant.device)).toHaveLength(1);
     const res = await ctx.app.inject({
       method: 'DELETE',
       url: '/v1/device/recovery',
@@ -132,14 +182,18 @@ describe('device routes with fingerprint joins on', () => {
     expect(res.statusCode).toBe(204);
     // The cookie goes too: it would name the withdrawn device for 400 days, and a later grant adopt it.
     expect(res.cookies).toEqual([expect.objectContaining({ name: 'device_fp', value: '', maxAge: 0 })]);
-    const records = await queued(ctx.app);
-    expect(records.filter((r) => r.kind === 'forget-edges')).toEqual([
+    const forgotten = await queued(ctx.app);
+    expect(forgotten.filter((r) => r.kind === 'forget-edges')).toEqual([
       expect.objectContaining({ deviceId: claimant.device }),
       expect.objectContaining({ deviceId: claimant.device }),
     ]);
-    expect((await firstVisit(ctx.app, '203.0.113.9', visitorId)).evidence.json()).toEqual({
-      status: 'registered',
-    });
+    // A tombstone: the next minted id neither joins nor registers (delete-and-own is impossible), so
+    // the one after it has nothing to join either.
+    const next = await firstVisit(ctx.app, '203.0.113.9', visitorId);
+    const after = await firstVisit(ctx.app, '203.0.113.10', visitorId);
+    expect(after.evidence.json()).toEqual(RECEIVED);
+    const records = await queued(ctx.app);
+    expect([...joinsOf(records, next.device), ...joinsOf(records, after.device)]).toEqual([]);
     expect(owner.device).not.toBe(claimant.device);
   });
 
@@ -216,7 +270,7 @@ describe('fingerprint joins off', () => {
     const app = await collector({ DATA_DIR: data.dir, RECOVERY: 'off' });
     try {
       const { evidence } = await firstVisit(app, '127.0.0.1');
-      expect(evidence.json()).toEqual({ status: 'off' });
+      expect(evidence.json()).toEqual(RECEIVED);
       expect(app.collector.resources.recoverySecret).toBeNull();
     } finally {
       await app.close();

@@ -156,11 +156,14 @@ describe.runIf(hasServices('redis', 'postgres'))('with Redis', () => {
             .replace(/:[A-Za-z0-9_-]{22}$|:[A-Za-z0-9_-]{43}$/, ':<hash>'),
         )
         .filter((k) => k.startsWith('rl:') || k.startsWith('{pN}:r:'));
-      // The ingest counters (device and address) are the store's, counted with the page view.
+      // The ingest counters (device and address) are the store's, counted with the page view, and so
+      // are the new-id counters of the address and its /24 (the device was new).
       expect(keys.sort()).toEqual([
         'rl:GET:/v1/admin/stats:a:<hash>',
         '{pN}:r:events:d:<hash>',
         '{pN}:r:ip:<hash>',
+        '{pN}:r:new:h:<hash>',
+        '{pN}:r:new:n:<hash>',
       ]);
     } finally {
       await app.close();

@@ -22,7 +22,7 @@ export interface WireRequest {
   fresh: boolean;
   /** `X-Device-Fingerprint` of the answer. */
   echoed: string | null;
-  /** The `status` field of a JSON answer (the evidence's: `registered`, `joined`, `shared`, ...). */
+  /** The `status` field of a JSON answer (the evidence is always answered `received`). */
   answer: string | null;
   /** Page view event ids (for `/v1/events`). */
   eventIds: string[];

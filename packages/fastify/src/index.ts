@@ -61,6 +61,7 @@ export type {
   TouchResult,
   UserEventsResult,
 } from './store/device-store.js';
+export type { NewIdLimits } from './store/rate-limits.js';
 export { QueueFullError, QueuePartitionsMismatchError } from './store/store-errors.js';
 export type { StoreOptions } from './store/store-options.js';
 export { devicelink };

@@ -3,8 +3,9 @@
  * implementation: a marker replaces only an id the store has never seen, queues one boundary and no
  * edge, and answers the same pair again without a second record.
  */
+
+import type { QueueRecord } from '@devicelink/protocol';
 import { describe, expect, it } from 'vitest';
-import type { QueueRecord } from '../src/records/queue-records.js';
 import { drain, freshHarnesses, type MakeHarness, newDeviceId, touchInput } from './store-harness.js';
 
 /** Registers the replacement contract for one implementation. */

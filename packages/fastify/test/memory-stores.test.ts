@@ -5,6 +5,8 @@ import { partitionOf } from '@devicelink/protocol';
 import { waitFor } from '@devicelink/test-env';
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../src/memory/memory-store.js';
+import { fingerprintKeys } from '../src/plugin/fingerprint-keys.js';
+import { networkPrefixes } from '../src/store/network-prefixes.js';
 import { appendForTest } from '../src/testing.js';
 import { drain, newDeviceId, pageview, touchInput } from './store-harness.js';
 import { useTempFiles } from './temp-files.js';
@@ -176,5 +178,56 @@ describe('the memory store snapshot of live sessions', () => {
     const b = createMemoryStore({ snapshotPath, partitions: 1, now: () => clock });
     expect(await b.session(deviceId)).toBeNull();
     await b.close();
+  });
+
+  it('50,000 registrations from the /48s of one /32 with the default caps leave a visitor from another network registered', async () => {
+    const store = createMemoryStore({ partitions: 4 });
+    const secret = 'a-recovery-secret-of-32-characters!';
+    const attempt = async (address: string, visitorId: string) => {
+      const keys = fingerprintKeys(secret, visitorId, networkPrefixes(address)!, 'chrome');
+      const deviceId = newDeviceId();
+      await store.noteMinted(deviceId, keys.place);
+      return (await store.recordFingerprint({ deviceId, ...keys })).status;
+    };
+    const counts = new Map<string, number>();
+    // The attack run's shape: 396 /48s inside 2001:db8::/32, random visitorIds.
+    for (let i = 0; i < 50_000; i++) {
+      const status = await attempt(`2001:db8:${(i % 396).toString(16)}:1::${(i % 9) + 1}`, `v${i}`);
+      counts.set(status, (counts.get(status) ?? 0) + 1);
+    }
+    // The block's share: 10% of the 50,000 ceiling.
+    expect(counts.get('registered')).toBe(5_000);
+    expect(await attempt('2001:db9:1:1::1', 'another-visitor')).toBe('registered');
+    expect(await attempt('192.0.2.1', 'another-visitor')).toBe('registered');
+    await store.close();
+  });
+
+  it('7,000 new ids from one /48 spread over its /64s are refused past the default network limit, 200 browsers behind one address never', async () => {
+    const store = createMemoryStore({ partitions: 4 });
+    const newIds = { windowMs: 600_000, perAddress: 1_000, perNetwork: 3_000, perBlock: 10_000 };
+    const touch = (deviceId: string, address: string) =>
+      store.touch({
+        ...touchInput(deviceId),
+        limits: {
+          windowMs: 60_000,
+          group: 'events',
+          clientMax: 600,
+          deviceId,
+          address,
+          addressMax: 6_000,
+          newIds,
+        },
+      });
+    const statuses = new Map<string, number>();
+    for (let i = 0; i < 7_000; i++) {
+      const { status } = await touch(newDeviceId(), `2001:db8:5:${i.toString(16)}::1`);
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(statuses)).toEqual({ ok: 3_000, limited: 4_000 });
+    const browsers = Array.from({ length: 200 }, () => newDeviceId());
+    for (let visit = 0; visit < 3; visit++) {
+      for (const deviceId of browsers) expect((await touch(deviceId, '192.0.2.50')).status).toBe('ok');
+    }
+    await store.close();
   });
 });

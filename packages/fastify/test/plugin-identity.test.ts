@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryStore, type DeviceLinkOptions, type MemoryStore } from '../src/index.js';
 import { buildTestApp, COOKIE_ID, setCookies } from './plugin-app.js';
+import { pageview } from './store-harness.js';
 
 const SECRET = 'a-recovery-secret-of-32-characters!';
 const CHROME =
@@ -88,6 +89,34 @@ describe('fingerprint evidence through the plugin', () => {
 
   it('refuses a recovery secret shorter than 32 characters, naming the option', async () => {
     await expect(appWith({ recovery: { secret: 'short' } })).rejects.toThrow(/recovery\.secret/);
+  });
+
+  it('refuses new-id limits that are not positive integers, naming the option', async () => {
+    await expect(appWith({ rateLimit: { max: 10, newIds: { perNetwork: 0 } } })).rejects.toThrow(
+      /rateLimit\.newIds\.perNetwork/,
+    );
+    await expect(appWith({ rateLimit: { max: 10, newIds: 'many' as unknown as null } })).rejects.toThrow(
+      /rateLimit\.newIds/,
+    );
+  });
+
+  it('with rateLimit, refuses the page views of new ids past the limit of their network and keeps known ones', async () => {
+    const { app } = await appWith({
+      rateLimit: { max: 100, newIds: { perAddress: 2, perNetwork: 100, perBlock: 100 } },
+    });
+    app.post('/track', { config: { devicelink: true } }, async (request, reply) => {
+      const result = await app.devicelink.track(request, [pageview()]);
+      return reply.code(result.tracked ? 202 : 429).send(result);
+    });
+    const send = (deviceId: string) =>
+      app.inject({ method: 'POST', url: '/track', headers: { 'x-device-fingerprint': deviceId } });
+    const [a, b] = [newId(), newId()];
+    expect((await send(a)).statusCode).toBe(202);
+    expect((await send(b)).statusCode).toBe(202);
+    const refused = await send(newId());
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json()).toMatchObject({ reason: 'limited', by: 'network', limit: { max: 2 } });
+    expect((await send(a)).statusCode).toBe(202);
   });
 });
 

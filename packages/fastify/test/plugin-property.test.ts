@@ -68,7 +68,7 @@ function recording(store: DeviceStore): { store: DeviceStore; ids: unknown[] } {
       convert: (id, user) => seen([id], () => store.convert(id, user)),
       recordEdge: (edge) => seen([edge.deviceId, edge.otherId], () => store.recordEdge(edge)),
       replaceDevice: (input) => seen([input.deviceId, input.replacedId], () => store.replaceDevice(input)),
-      noteMinted: (id) => seen([id], () => store.noteMinted(id)),
+      noteMinted: (id, place) => seen([id], () => store.noteMinted(id, place)),
       recordFingerprint: (input) => seen([input.deviceId], () => store.recordFingerprint(input)),
       withdrawRecovery: (id) => seen([id], () => store.withdrawRecovery(id)),
       queueUserEvents: (user, records, limits) => store.queueUserEvents(user, records, limits),

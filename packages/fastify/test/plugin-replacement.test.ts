@@ -4,11 +4,11 @@
  * names the cookie and whose new id the store has never seen; it never ties the two ids together.
  */
 import { randomBytes } from 'node:crypto';
+import type { QueueRecord } from '@devicelink/protocol';
 import { hasServices, uniquePrefix } from '@devicelink/test-env';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clientDeviceId, createMemoryStore, createRedisStore, type DeviceStore } from '../src/index.js';
-import type { QueueRecord } from '../src/records/queue-records.js';
 import { buildTestApp, eventsBody, setCookies, storeOf } from './plugin-app.js';
 import { useSingleNode } from './redis-harness.js';
 

@@ -412,7 +412,7 @@ describe('edges and the fresh flag', () => {
     expect(res.json()).toEqual({ deviceId: HEADER_ID, source: 'header' });
     expect(setCookies(res.headers)[0]).toContain(`device_fp=${HEADER_ID};`);
     await waitFor(() => noteMinted.mock.calls.length === 1, { what: 'minted noted' });
-    expect(noteMinted).toHaveBeenCalledWith(HEADER_ID);
+    expect(noteMinted).toHaveBeenCalledWith(HEADER_ID, expect.stringMatching(/^[A-Za-z0-9_-]{22}$/));
     await stores.close();
   });
 

@@ -183,5 +183,74 @@ export function rateLimitContract(name: string, make: MakeHarness): void {
         expect(keys.filter((k) => k.includes(part))).toEqual([]);
       }
     });
+
+    it('new ids are limited per IPv4 address and /24; page views of known ids are never counted', async () => {
+      const { store } = await fresh();
+      const newIds = { windowMs: 60_000, perAddress: 3, perNetwork: 5, perBlock: 100 };
+      const at = (address: string, deviceId: string) =>
+        store.touch({
+          ...touchInput(deviceId),
+          limits: limits({ address, deviceId, clientMax: 100, addressMax: null, newIds }),
+        });
+      const known = [newDeviceId(), newDeviceId(), newDeviceId()];
+      for (const id of known) expect(await at('198.51.100.23', id)).toMatchObject({ status: 'ok' });
+      const refusedId = newDeviceId();
+      const refused = await at('198.51.100.23', refusedId);
+      expect(refused).toMatchObject({ status: 'limited', by: 'network', limit: { max: 3, remaining: 0 } });
+      // Nothing of the refused id was written.
+      expect(await store.session(refusedId)).toBeNull();
+      expect(await drain(store, refusedId)).toEqual([]);
+      // Known ids go on: their page views are not new ids.
+      for (let i = 0; i < 5; i++) {
+        for (const id of known) expect(await at('198.51.100.23', id)).toMatchObject({ status: 'ok' });
+      }
+      // The /24 holds 5: two more from a neighbour, then its network refuses.
+      const neighbour = [];
+      for (let i = 0; i < 3; i++) neighbour.push((await at('198.51.100.99', newDeviceId())).status);
+      expect(neighbour).toEqual(['ok', 'ok', 'limited']);
+      expect(await at('198.51.101.1', newDeviceId())).toMatchObject({ status: 'ok' });
+    });
+
+    it('ids spread over the /64s of one /48 are refused at its limit, and the /32 bounds its /48s', async () => {
+      const { store } = await fresh();
+      const newIds = { windowMs: 60_000, perAddress: 10, perNetwork: 20, perBlock: 30 };
+      const at = (address: string) => {
+        const deviceId = newDeviceId();
+        return store.touch({
+          ...touchInput(deviceId),
+          limits: limits({ address, deviceId, clientMax: 100, addressMax: null, newIds }),
+        });
+      };
+      const spread: string[] = [];
+      // One id per /64, all in 2001:db8:aa::/48 (each address alone is far below its limit).
+      for (let i = 0; i < 25; i++) spread.push((await at(`2001:db8:aa:${i.toString(16)}::1`)).status);
+      expect(spread.filter((s) => s === 'ok')).toHaveLength(20);
+      expect(await at('2001:db8:aa:ff::1')).toMatchObject({ status: 'limited', by: 'network' });
+      // Another /48 of the /32 has 10 left of the block's 30.
+      const sibling: string[] = [];
+      for (let i = 0; i < 12; i++) sibling.push((await at(`2001:db8:bb:${i.toString(16)}::1`)).status);
+      expect(sibling.filter((s) => s === 'ok')).toHaveLength(10);
+      // Another /32 is not affected.
+      expect(await at('2001:db9:aa::1')).toMatchObject({ status: 'ok' });
+    });
+
+    it('200 browsers behind one address are never refused with the default new-id limits', async () => {
+      const { store } = await fresh();
+      const newIds = { windowMs: 600_000, perAddress: 1_000, perNetwork: 3_000, perBlock: 10_000 };
+      const browsers = Array.from({ length: 200 }, () => newDeviceId());
+      const statuses = new Set<string>();
+      for (let visit = 0; visit < 2; visit++) {
+        const results = await Promise.all(
+          browsers.map((deviceId) =>
+            store.touch({
+              ...touchInput(deviceId),
+              limits: limits({ deviceId, clientMax: 100, addressMax: null, newIds }),
+            }),
+          ),
+        );
+        for (const r of results) statuses.add(r.status);
+      }
+      expect([...statuses]).toEqual(['ok']);
+    });
   });
 }

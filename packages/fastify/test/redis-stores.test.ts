@@ -92,10 +92,14 @@ describe.runIf(hasServices('redis'))('Redis stores on a single node', () => {
     const [owner, claimant] = [newDeviceId(), newDeviceId()];
     // Keyed hashes as the plugin makes them: 128 bits, base64url.
     const entry = randomBytes(16).toString('base64url');
-    const network = randomBytes(16).toString('base64url');
+    const [place, network, block] = [0, 1, 2].map(() => randomBytes(16).toString('base64url')) as [
+      string,
+      string,
+      string,
+    ];
     for (const id of [owner, claimant]) {
-      await store.noteMinted(id);
-      await store.recordFingerprint({ deviceId: id, entry, network });
+      await store.noteMinted(id, place);
+      await store.recordFingerprint({ deviceId: id, entry, place, network, block });
     }
     const usage = async (key: string) => Number(await redis().call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
     const record = (id: string) => `${keyPrefix}${partitionTag(partitionOf(id, 64))}:i:${id}`;

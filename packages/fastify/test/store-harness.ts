@@ -40,6 +40,7 @@ export interface HarnessOptions {
   joinWindowSeconds?: number;
   recoveryNetworkDailyCap?: number;
   recoveryDailyCap?: number;
+  recoveryBlockDailyPercent?: number;
 }
 
 export type MakeHarness = (options?: HarnessOptions) => Promise<StoreHarness>;

@@ -39,6 +39,13 @@ describe('loadConfig', () => {
     expect(c.cookieDomain).toBeNull();
     expect(c.cookiePartitioned).toBe(false);
     expect(c.recovery).toEqual({ enabled: true, secret: null, days: 30 });
+    expect(c.recoveryCaps).toEqual({ networkDaily: 100, blockDailyPercent: 10, daily: 50_000 });
+    expect(c.newIdLimits).toEqual({
+      windowSeconds: 600,
+      perAddress: 1_000,
+      perNetwork: 3_000,
+      perBlock: 10_000,
+    });
     expect(c.adminRateLimitPerMinute).toBe(600);
     expect(c.metricsPort).toBeNull();
     expect(c.metricsToken).toBeNull();
@@ -117,6 +124,36 @@ describe('loadConfig', () => {
   it('refuses DEMO with a JWT key', () => refused({ DEMO: '1', JWT_SECRET: 's' }, 'DEMO'));
 
   it('refuses DEMO in production', () => refused({ DEMO: '1', NODE_ENV: 'production' }, 'DEMO'));
+
+  it('refuses DEBUG_ROUTES in production: its session route is an oracle', () => {
+    refused({ DEBUG_ROUTES: 'true', NODE_ENV: 'production' }, 'DEBUG_ROUTES');
+    expect(loadConfig({ DEBUG_ROUTES: 'true' }).debugRoutes).toBe(true);
+  });
+
+  it('reads the caps of new fingerprint entries and the limits on new ids', () => {
+    const c = loadConfig({
+      RECOVERY_NETWORK_DAILY_CAP: '5',
+      RECOVERY_BLOCK_DAILY_PERCENT: '25',
+      RECOVERY_DAILY_CAP: '40',
+      NEW_IDS_WINDOW_SECONDS: '60',
+      NEW_IDS_PER_ADDRESS: '10',
+      NEW_IDS_PER_NETWORK: '20',
+      NEW_IDS_PER_BLOCK: '30',
+    });
+    expect(c.recoveryCaps).toEqual({ networkDaily: 5, blockDailyPercent: 25, daily: 40 });
+    expect(c.newIdLimits).toEqual({ windowSeconds: 60, perAddress: 10, perNetwork: 20, perBlock: 30 });
+  });
+
+  it.each([
+    ['RECOVERY_BLOCK_DAILY_PERCENT', '0'],
+    ['RECOVERY_BLOCK_DAILY_PERCENT', '101'],
+    ['RECOVERY_NETWORK_DAILY_CAP', 'many'],
+    ['RECOVERY_DAILY_CAP', '0'],
+    ['NEW_IDS_PER_ADDRESS', '0'],
+    ['NEW_IDS_PER_NETWORK', '-1'],
+    ['NEW_IDS_PER_BLOCK', '1.5'],
+    ['NEW_IDS_WINDOW_SECONDS', '86401'],
+  ])('refuses %s=%s', (name, value) => refused({ [name]: value }, name));
 
   it('refuses an ADMIN_TOKEN shorter than 32 characters', () =>
     refused({ ADMIN_TOKEN: 'short' }, 'ADMIN_TOKEN'));

@@ -79,6 +79,27 @@ export interface CollectorConfig {
    * the hashes; null: joins off, unless embedded, where one is made in `DATA_DIR`), `RECOVERY_DAYS`.
    */
   readonly recovery: { readonly enabled: boolean; readonly secret: string | null; readonly days: number };
+  /**
+   * Caps of new fingerprint entries per UTC day: `RECOVERY_NETWORK_DAILY_CAP` per IPv4 /24 or IPv6
+   * /48, `RECOVERY_BLOCK_DAILY_PERCENT` of `RECOVERY_DAILY_CAP` per IPv4 /16 or IPv6 /32, and
+   * `RECOVERY_DAILY_CAP` in all. Existing entries are never evicted.
+   */
+  readonly recoveryCaps: {
+    readonly networkDaily: number;
+    readonly blockDailyPercent: number;
+    readonly daily: number;
+  };
+  /**
+   * Limits on new device ids (not page views of known ids) per `NEW_IDS_WINDOW_SECONDS`:
+   * `NEW_IDS_PER_ADDRESS` per IPv4 address or IPv6 /64, `NEW_IDS_PER_NETWORK` per IPv4 /24 or IPv6
+   * /48, `NEW_IDS_PER_BLOCK` per IPv6 /32.
+   */
+  readonly newIdLimits: {
+    readonly windowSeconds: number;
+    readonly perAddress: number;
+    readonly perNetwork: number;
+    readonly perBlock: number;
+  };
   readonly honorGpc: boolean;
   readonly rateLimitPerMinute: number;
   /** Longest time a client may take to send a whole request, seconds (`REQUEST_TIMEOUT_SECONDS`). */
@@ -295,6 +316,12 @@ export function loadConfig(env: Env = process.env): CollectorConfig {
   if (demo && production) {
     throw new ConfigError('DEMO', 'is refused with NODE_ENV=production (demo users have known passwords)');
   }
+  if (bool(env, 'DEBUG_ROUTES', false) && production) {
+    throw new ConfigError(
+      'DEBUG_ROUTES',
+      "is refused with NODE_ENV=production (GET /v1/session tells anyone holding a device id what became of that device's evidence)",
+    );
+  }
   if (demo && jwt) {
     throw new ConfigError('DEMO', 'is refused together with a JWT key (the demo signs its own tokens)');
   }
@@ -403,6 +430,17 @@ export function loadConfig(env: Env = process.env): CollectorConfig {
       enabled: recoveryValue === 'on',
       secret: recoveryValue === 'on' ? recoverySecret : null,
       days: int(env, 'RECOVERY_DAYS', 30, 1, 3650),
+    }),
+    recoveryCaps: Object.freeze({
+      networkDaily: int(env, 'RECOVERY_NETWORK_DAILY_CAP', 100, 1, 10_000_000),
+      blockDailyPercent: int(env, 'RECOVERY_BLOCK_DAILY_PERCENT', 10, 1, 100),
+      daily: int(env, 'RECOVERY_DAILY_CAP', 50_000, 1, 1_000_000_000),
+    }),
+    newIdLimits: Object.freeze({
+      windowSeconds: int(env, 'NEW_IDS_WINDOW_SECONDS', 600, 1, 86_400),
+      perAddress: int(env, 'NEW_IDS_PER_ADDRESS', 1_000, 1, 10_000_000),
+      perNetwork: int(env, 'NEW_IDS_PER_NETWORK', 3_000, 1, 10_000_000),
+      perBlock: int(env, 'NEW_IDS_PER_BLOCK', 10_000, 1, 10_000_000),
     }),
     honorGpc: bool(env, 'HONOR_GPC', true),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),

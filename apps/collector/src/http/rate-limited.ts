@@ -6,8 +6,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RateLimitedError } from './errors.js';
 
 /** The error to throw; the plugin (or the route) has set `Retry-After` and `x-ratelimit-*`. */
-export function limitedError(by: 'client' | 'address', limit: LimitState): Error {
+export function limitedError(by: 'client' | 'address' | 'network', limit: LimitState): Error {
   const seconds = Math.max(1, Math.ceil(limit.resetMs / 1000));
+  if (by === 'network') {
+    return new RateLimitedError(
+      `limit of ${limit.max} new device ids from this network exceeded; retry in ${seconds} s`,
+    );
+  }
   const from = by === 'address' ? ' from this address' : '';
   return new RateLimitedError(
     `rate limit of ${limit.max} requests per minute${from} exceeded; retry in ${seconds} s`,

@@ -1,6 +1,7 @@
 /**
  * The routes the SDK calls about its own device (docs/protocol.md, HTTP API):
- * - `POST /v1/device/fingerprint`: the fingerprint evidence of a minted id (once per id), 202;
+ * - `POST /v1/device/fingerprint`: the fingerprint evidence of a minted id (once per id), 202 with one
+ *   body whatever became of it, answered no sooner than a fixed time (the answer is no oracle);
  * - `DELETE /v1/device/cookie`: clears `device_fp` (the SDK's `reset()`), 204;
  * - `DELETE /v1/device/recovery`: consent withdrawn: the fingerprint entries and edges of the calling
  *   ids go and `device_fp` is cleared (a later grant starts a new id, never the withdrawn one), 204;
@@ -8,6 +9,7 @@
  * The calling device is named by its own header id and cookie, never by a parameter: these routes can
  * reach no other device. Withdrawal and erasure are honoured whatever consent the request states.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeviceAdmin, EvidenceResult } from '@devicelink/fastify';
 import { DEVICE_COOKIE, isValidDeviceId } from '@devicelink/protocol';
 import type {} from '@fastify/cookie';
@@ -23,17 +25,20 @@ export interface DeviceRoutesOptions {
   store: DeviceAdmin;
 }
 
-const STATUSES: ReadonlyArray<EvidenceResult['status']> = [
-  'registered',
-  'joined',
-  'already',
-  'shared',
-  'capped',
-  'erased',
-  'off',
-  'untracked',
-  'yielded',
-];
+/**
+ * The one answer to evidence, whatever became of it (registered, joined, shared, capped, ...): an
+ * answer that told them apart would tell anyone who knows a visitorId whether that browser visited
+ * from this network (docs/protocol.md, Threat model). The SDK reads only the status code.
+ */
+const RECEIVED = { status: 'received' } as const;
+
+/**
+ * The evidence answer leaves no sooner than this after the handler started: registering and joining
+ * take different store work (3 to 8 calls), and its timing would tell them apart as the body would.
+ * Above the slowest decision on a healthy store; the evidence is sent once per minted id, off the
+ * page's critical path.
+ */
+export const EVIDENCE_ANSWER_FLOOR_MS = 100;
 
 /** The rate-limit counter group of each route. */
 const ROUTE_GROUPS: Record<string, string> = {
@@ -99,9 +104,9 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
           202: {
             type: 'object',
             description:
-              "What became of the evidence; never another device's id. `off`: joins are off; `untracked`: no " +
-              'device work or no client id; `yielded`: the fresh id yielded to the cookie.',
-            properties: { status: { type: 'string', enum: [...STATUSES] } },
+              'Received: the same answer whatever became of the evidence (registered, joined, shared, capped, ' +
+              "not taken), so it tells nothing about anyone's browser; never another device's id.",
+            properties: { status: { type: 'string', enum: [RECEIVED.status] } },
             required: ['status'],
             additionalProperties: false,
           },
@@ -110,6 +115,7 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
       },
     },
     async (request, reply) => {
+      const started = performance.now();
       let result: EvidenceResult;
       try {
         // The body schema requires the visitorId (1 to 128 characters).
@@ -119,7 +125,11 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
         request.log.error({ err }, 'recording fingerprint evidence failed');
         throw new StoreUnavailableError();
       }
-      return reply.code(202).send({ status: result.status });
+      // For the operator's log only, never for the client.
+      request.log.debug({ evidence: result.status }, 'fingerprint evidence');
+      const wait = EVIDENCE_ANSWER_FLOOR_MS - (performance.now() - started);
+      if (wait > 0) await sleep(wait);
+      return reply.code(202).send(RECEIVED);
     },
   );
 

@@ -80,6 +80,9 @@ export async function openResources(
       sessionMaxSeconds: config.sessionMaxSeconds,
       conversionLookbackDays: config.conversionLookbackDays,
       recoveryDays: config.recovery.days,
+      recoveryNetworkDailyCap: config.recoveryCaps.networkDaily,
+      recoveryBlockDailyPercent: config.recoveryCaps.blockDailyPercent,
+      recoveryDailyCap: config.recoveryCaps.daily,
     };
     let redis: RedisClient | null = null;
     let store: CollectorStore;

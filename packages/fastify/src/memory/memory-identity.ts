@@ -2,8 +2,9 @@
  * Fingerprint joins of the memory store (docs/protocol.md, Fingerprint joins), with the Redis
  * store's rules. Every method runs synchronously to completion, so each step is atomic. The index
  * entry of a fingerprint (its keyed hash with the network and browser family) decides joins; each
- * device's identity record keeps when it was minted and last seen, the entry it points to (for
- * erasure) and the standing join it takes part in.
+ * device's identity record keeps when and where it was minted, when it was last seen, the entry it
+ * points to (for erasure) and the standing join it takes part in, or the owner of the entry whose
+ * claim it gave way (its own request then marks that entry shared).
  */
 import type { QueueRecord } from '@devicelink/protocol';
 import type { FingerprintInput, FingerprintResult } from '../store/device-store.js';
@@ -14,6 +15,8 @@ import { ExpiringMap } from './expiring-map.js';
 interface IdentityRecord {
   /** When the id answered its first fresh request (null: never seen fresh, so never joined). */
   born: number | null;
+  /** The keyed join prefix of that request: evidence from elsewhere changes nothing. */
+  place: string | null;
   lastSeen: number;
   lifetimeMs: number;
   /** The index entry this device registered, or joined through. */
@@ -23,6 +26,8 @@ interface IdentityRecord {
   /** The device joined to this one, and when. */
   claimedBy: string | null;
   joinedAt: number;
+  /** The owner of `entry`, whose claim this device gave way to a later claimant. */
+  gaveWay: string | null;
 }
 
 /** An index entry (the Redis `fp:` hash). */
@@ -30,11 +35,26 @@ interface IndexEntry {
   owner: string;
   /** Twins seen: never used for a join while the entry lives. */
   shared: boolean;
+  /** A tombstone: a device of the entry was erased or withdrew; no registration or join on it. */
+  closed: boolean;
   claimant: string | null;
   joinedAt: number;
 }
 
 const DAY_MS = 86_400_000;
+
+/** A record with nothing in it yet, living `lifetimeMs`. */
+const blankRecord = (now: number, lifetimeMs: number): IdentityRecord => ({
+  born: null,
+  place: null,
+  lastSeen: now,
+  lifetimeMs,
+  entry: null,
+  claims: null,
+  claimedBy: null,
+  joinedAt: 0,
+  gaveWay: null,
+});
 
 /** What the identity side needs from the memory store. */
 export interface IdentityHost {
@@ -61,17 +81,13 @@ export class MemoryIdentity {
   }
 
   /** The first fresh request of a minted id: starts its join window (the first call wins). */
-  noteMinted(deviceId: string): void {
+  noteMinted(deviceId: string, place: string): void {
     if (this.#records.get(deviceId)) return;
     const now = this.#host.now();
     const record: IdentityRecord = {
+      ...blankRecord(now, this.#o.joinWindowMs),
       born: now,
-      lastSeen: now,
-      lifetimeMs: this.#o.joinWindowMs,
-      entry: null,
-      claims: null,
-      claimedBy: null,
-      joinedAt: 0,
+      place,
     };
     this.#records.set(deviceId, record, record.lifetimeMs);
   }
@@ -99,21 +115,31 @@ export class MemoryIdentity {
       if (record.entry && entry?.owner === deviceId) this.#share(record.entry, entry, now);
       else this.#unjoin(deviceId, record, now);
     }
+    // A claimant that gave way is a live browser after all: two browsers share this fingerprint.
+    if (record.gaveWay !== null) {
+      if (record.entry && entry && !entry.closed && entry.owner === record.gaveWay) {
+        this.#share(record.entry, entry, now);
+      }
+      record.gaveWay = null;
+    }
   }
 
-  recordFingerprint({ deviceId, entry: key, network }: FingerprintInput): FingerprintResult {
+  recordFingerprint({ deviceId, entry: key, place, network, block }: FingerprintInput): FingerprintResult {
     if (this.#host.erased(deviceId)) return { status: 'erased' };
     const now = this.#host.now();
     const record = this.#records.get(deviceId);
     if (record?.entry) return { status: 'already' };
+    // Never seen fresh on this network: an old or made-up id changes nothing (no squat, no block).
     const born = record?.born ?? null;
-    const young = born !== null && now - born <= this.#o.joinWindowMs;
+    if (born === null || record?.place !== place) return { status: 'stale' };
+    const young = now - born <= this.#o.joinWindowMs;
     const entry = this.#entries.get(key);
+    if (entry?.closed) return { status: 'closed' };
     if (!entry) {
-      if (!this.#takeCap(network, now)) return { status: 'capped' };
+      if (!this.#takeCap(network, block, now)) return { status: 'capped' };
       this.#entries.set(
         key,
-        { owner: deviceId, shared: false, claimant: null, joinedAt: 0 },
+        { owner: deviceId, shared: false, closed: false, claimant: null, joinedAt: 0 },
         this.#o.recoveryMs,
       );
       this.#pin(deviceId, now).entry = key;
@@ -133,33 +159,41 @@ export class MemoryIdentity {
       this.#share(key, entry, now);
       return { status: 'shared' };
     }
+    let at = now;
     if (entry.claimant !== null) {
       const first = this.#records.get(entry.claimant);
       // Both claimants live after the second's first request: one is a twin, nothing tells which.
-      if (first && born !== null && first.lastSeen > born) {
+      if (first && first.lastSeen > born) {
         this.#share(key, entry, now);
         return { status: 'shared' };
       }
-      // Not seen since: the same browser cleared its storage again; the first gives way.
-      this.#dropClaim(entry.claimant, entry.owner);
+      // Not seen since: the same browser cleared its storage again; the first gives way at once.
+      this.#giveWay(entry.claimant, entry.owner, entry.joinedAt);
+      // Strictly after the revoked join, so the revocation never covers this one.
+      at = Math.max(now, entry.joinedAt + 1);
     }
     entry.claimant = deviceId;
-    entry.joinedAt = now;
-    this.#copyJoin(deviceId, entry.owner, key, now);
+    entry.joinedAt = at;
+    this.#copyJoin(deviceId, entry.owner, key, at);
     return { status: 'joined' };
   }
 
   /**
-   * Erasure or withdrawn consent: deletes the device's record and the entry it registered or joined
-   * through (so at both ends), and clears the other device's part. Returns that other device, if any.
+   * Erasure or withdrawn consent: deletes the device's record, turns the entry it registered or joined
+   * through into a tombstone (so at both ends: no registration or join on it for `recoveryDays`) and
+   * clears the other device's part. Returns that other device, if any.
    */
   forget(deviceId: string): string[] {
     const record = this.#records.get(deviceId);
     this.#records.delete(deviceId);
     if (!record?.entry) return [];
     const entry = this.#entries.get(record.entry);
-    if (!entry || (entry.owner !== deviceId && entry.claimant !== deviceId)) return [];
-    this.#entries.delete(record.entry);
+    if (!entry || entry.closed || (entry.owner !== deviceId && entry.claimant !== deviceId)) return [];
+    this.#entries.set(
+      record.entry,
+      { owner: '', shared: false, closed: true, claimant: null, joinedAt: 0 },
+      this.#o.recoveryMs,
+    );
     const others: string[] = [];
     if (entry.owner !== deviceId) {
       others.push(entry.owner);
@@ -174,6 +208,11 @@ export class MemoryIdentity {
     return others;
   }
 
+  /** True when the device has an identity record (minted, registered or joined, not expired). */
+  knows(deviceId: string): boolean {
+    return this.#records.get(deviceId) !== undefined;
+  }
+
   /** Drops expired records, entries and counters. */
   sweep(): void {
     this.#records.sweep();
@@ -183,15 +222,7 @@ export class MemoryIdentity {
 
   /** The device's record, created when missing, living `recoveryMs` from its last sighting. */
   #pin(deviceId: string, now: number): IdentityRecord {
-    const record = this.#records.get(deviceId) ?? {
-      born: null,
-      lastSeen: now,
-      lifetimeMs: this.#o.recoveryMs,
-      entry: null,
-      claims: null,
-      claimedBy: null,
-      joinedAt: 0,
-    };
+    const record = this.#records.get(deviceId) ?? blankRecord(now, this.#o.recoveryMs);
     record.lifetimeMs = this.#o.recoveryMs;
     this.#records.set(deviceId, record, record.lifetimeMs);
     return record;
@@ -230,6 +261,19 @@ export class MemoryIdentity {
     this.#host.append(deviceId, { kind: 'unjoin', deviceId, ts: now });
   }
 
+  /**
+   * A claimant not seen since a later claimant's first request gives way: its join ends now with an
+   * `unjoin` record at its own join time (later joins stand), and it keeps a pointer to the entry, so
+   * its own request later (a live browser after all) marks the entry shared.
+   */
+  #giveWay(claimant: string, owner: string, joinedAt: number): void {
+    this.#host.append(owner, { kind: 'unjoin', deviceId: owner, ts: joinedAt });
+    const record = this.#records.get(claimant);
+    if (record?.claims !== owner) return;
+    record.claims = null;
+    record.gaveWay = owner;
+  }
+
   /** The claimant no longer claims `owner` (revoked, given way, or the owner is gone). */
   #dropClaim(claimant: string, owner: string): void {
     const record = this.#records.get(claimant);
@@ -238,16 +282,23 @@ export class MemoryIdentity {
     record.entry = null;
   }
 
-  /** Counts a new entry against the network's and the store's cap of the UTC day; false when over. */
-  #takeCap(network: string, now: number): boolean {
+  /**
+   * Counts a new entry against the network's, the block's and the store's caps of the UTC day, in
+   * that order (as Redis does); false when over one. An attempt counts up to the cap that refused it,
+   * so a flooding network never reaches the wider counters beyond its own cap.
+   */
+  #takeCap(network: string, block: string, now: number): boolean {
     const day = Math.floor(now / DAY_MS);
-    const net = `${network}:${day}`;
-    const all = `*:${day}`;
-    const netCount = this.#caps.get(net) ?? 0;
-    const allCount = this.#caps.get(all) ?? 0;
-    if (netCount >= this.#o.networkDailyCap || allCount >= this.#o.dailyCap) return false;
-    this.#caps.set(net, netCount + 1, CAP_SECONDS * 1000);
-    this.#caps.set(all, allCount + 1, CAP_SECONDS * 1000);
+    const counters: Array<[string, number]> = [
+      [`n:${network}:${day}`, this.#o.networkDailyCap],
+      [`b:${block}:${day}`, this.#o.blockDailyCap],
+      [`*:${day}`, this.#o.dailyCap],
+    ];
+    for (const [name, cap] of counters) {
+      const count = (this.#caps.get(name) ?? 0) + 1;
+      this.#caps.set(name, count, CAP_SECONDS * 1000);
+      if (count > cap) return false;
+    }
     return true;
   }
 }

@@ -24,7 +24,7 @@ import type {
   UserEventsResult,
 } from '../store/device-store.js';
 import { pageviewDraft } from '../store/pageview-draft.js';
-import type { LimitResult, RateLimits } from '../store/rate-limits.js';
+import { type LimitResult, type RateLimits, splitNew } from '../store/rate-limits.js';
 import { EDGE_DEDUPE_SECONDS, type ResolvedStoreOptions, SALT_SECONDS } from '../store/store-options.js';
 import { ExpiringMap } from './expiring-map.js';
 import { MemoryIdentity } from './memory-identity.js';
@@ -77,10 +77,17 @@ export class MemorySessions implements DeviceStore, DeviceAdmin {
   async touch(input: TouchInput): Promise<TouchResult> {
     const { deviceId, limits } = input;
     // The only await (the salt of the address hash): counting and writing run on in one step.
-    const counted = limits ? this.#limits.count(await this.#limits.counters(limits), limits.windowMs) : null;
+    const { always, onlyNew } = splitNew(limits ? await this.#limits.counters(limits) : []);
+    const counted = limits ? this.#limits.count(always, limits.windowMs) : null;
     if (counted && isLimited(counted)) return counted;
     const extra = counted ? { limit: counted } : {};
     if (this.#tombstones.get(deviceId)) return { status: 'erased', ...extra };
+    // A device the store does not know (no session, no identity record): the new-id limits count it,
+    // before anything is written (as touch.lua).
+    if (onlyNew.length > 0 && !this.#sessions.get(deviceId) && !this.#identity.knows(deviceId)) {
+      const fresh = this.#limits.count(onlyNew, limits?.newIds?.windowMs ?? 1);
+      if (isLimited(fresh)) return fresh;
+    }
     // Before anything changes: a refused touch counts nothing (duplicates are counted as room too).
     this.#queue.ensureRoom(input.events.length);
     const now = this.#now();
@@ -169,8 +176,8 @@ export class MemorySessions implements DeviceStore, DeviceAdmin {
     return { status: 'replaced' };
   }
 
-  async noteMinted(deviceId: string): Promise<void> {
-    if (!this.#tombstones.get(deviceId)) this.#identity.noteMinted(deviceId);
+  async noteMinted(deviceId: string, place: string): Promise<void> {
+    if (!this.#tombstones.get(deviceId)) this.#identity.noteMinted(deviceId, place);
   }
 
   async recordFingerprint(input: FingerprintInput): Promise<FingerprintResult> {
@@ -202,7 +209,9 @@ export class MemorySessions implements DeviceStore, DeviceAdmin {
     records: PageviewRecord[],
     limits?: RateLimits,
   ): Promise<UserEventsResult> {
-    const counted = limits ? this.#limits.count(await this.#limits.counters(limits), limits.windowMs) : null;
+    const counted = limits
+      ? this.#limits.count(splitNew(await this.#limits.counters(limits)).always, limits.windowMs)
+      : null;
     if (counted && isLimited(counted)) return counted;
     const extra = counted ? { limit: counted } : {};
     if (this.#userTombstones.get(userId)) return { status: 'erased', ...extra };
@@ -212,7 +221,7 @@ export class MemorySessions implements DeviceStore, DeviceAdmin {
   }
 
   async limit(limits: RateLimits): Promise<LimitResult> {
-    const counted = this.#limits.count(await this.#limits.counters(limits), limits.windowMs);
+    const counted = this.#limits.count(splitNew(await this.#limits.counters(limits)).always, limits.windowMs);
     return isLimited(counted) ? counted : { status: 'allowed', limit: counted };
   }
 

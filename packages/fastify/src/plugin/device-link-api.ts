@@ -20,6 +20,7 @@ import type {
   FingerprintResult,
   QueuedPageview,
 } from '../store/device-store.js';
+import { networkPrefixes } from '../store/network-prefixes.js';
 import type { Limited, LimitResult, LimitState, RateLimits } from '../store/rate-limits.js';
 import { clientDeviceId } from './client-device-id.js';
 import {
@@ -30,7 +31,7 @@ import {
   resolveDevice,
 } from './device-context.js';
 import { deviceCookieFlags } from './device-cookie.js';
-import { browserFamily, fingerprintKeys, networkPrefixes } from './fingerprint-keys.js';
+import { browserFamily, fingerprintKeys } from './fingerprint-keys.js';
 import type { ResolvedOptions } from './plugin-options.js';
 import { headerReplacement } from './replacement-marker.js';
 import { bodySignals, firstValue, headersDenyConsent } from './request-signals.js';
@@ -156,6 +157,8 @@ export function createDeviceLink(options: ResolvedOptions): {
       deviceId: clientDeviceId(request, { honorGpc: options.honorGpc }),
       address: options.clientIp(request),
       addressMax: perAddress ? r.addressMax : null,
+      // New ids are minted by page views: only track() counts them.
+      newIds: group === TRACK_GROUP ? r.newIds : null,
     };
   }
 
@@ -297,16 +300,16 @@ export function createDeviceLink(options: ResolvedOptions): {
     const network = networkPrefixes(options.clientIp(request));
     if (network === null) return { status: 'untracked' };
     // The evidence may be the minted id's first request: its join window starts before it is judged.
-    if (device.minted && !state.mintedNoted) {
-      state.mintedNoted = true;
-      await store.noteMinted(device.deviceId);
-    }
     const keys = fingerprintKeys(
       options.recovery.secret,
       visitorId,
       network,
       browserFamily(firstValue(request.headers['user-agent'])),
     );
+    if (device.minted && !state.mintedNoted) {
+      state.mintedNoted = true;
+      await store.noteMinted(device.deviceId, keys.place);
+    }
     return store.recordFingerprint({ deviceId: device.deviceId, ...keys });
   }
 

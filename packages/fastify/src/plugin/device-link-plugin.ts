@@ -25,6 +25,7 @@ import {
 } from './device-context.js';
 import { deviceCookieFlags } from './device-cookie.js';
 import { createDeviceLink, type DeviceLink } from './device-link-api.js';
+import { mintPlace } from './fingerprint-keys.js';
 import { type DeviceLinkOptions, type ResolvedOptions, validateOptions } from './plugin-options.js';
 import { setRateLimitHeaders } from './rate-limit-headers.js';
 import { firstValue, hasBearerToken, headersDenyConsent } from './request-signals.js';
@@ -186,9 +187,11 @@ async function answerDevice(
       request.log.warn({ err }, 'devicelink: recording a device edge failed');
     });
   }
-  if (device.minted && devicelink.recovery && !state.mintedNoted) {
+  const place =
+    device.minted && options.recovery ? mintPlace(options.recovery.secret, options.clientIp(request)) : null;
+  if (place !== null && !state.mintedNoted) {
     state.mintedNoted = true;
-    devicelink.store.noteMinted(device.deviceId).catch((err: unknown) => {
+    devicelink.store.noteMinted(device.deviceId, place).catch((err: unknown) => {
       request.log.warn({ err }, 'devicelink: noting a minted device id failed');
     });
   }

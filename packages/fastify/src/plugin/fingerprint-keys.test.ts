@@ -1,29 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { browserFamily, fingerprintKeys, networkPrefixes } from './fingerprint-keys.js';
-
-describe('networkPrefixes', () => {
-  it('keeps the /24 of an IPv4 address for both joins and caps', () => {
-    expect(networkPrefixes('192.0.2.77')).toEqual({ join: '192.0.2.0/24', cap: '192.0.2.0/24' });
-  });
-
-  it('treats an IPv4-mapped IPv6 address as IPv4', () => {
-    expect(networkPrefixes('::ffff:192.0.2.77')).toEqual({ join: '192.0.2.0/24', cap: '192.0.2.0/24' });
-  });
-
-  it('keeps the /64 of an IPv6 address for joins and its /48 for caps, however it is written', () => {
-    const expected = { join: '2001:db8:1:2::/64', cap: '2001:db8:1::/48' };
-    expect(networkPrefixes('2001:db8:1:2::99')).toEqual(expected);
-    expect(networkPrefixes('2001:0db8:0001:0002:0000:0000:0000:0099')).toEqual(expected);
-    expect(networkPrefixes('2001:db8:1:2:aa:bb:cc:dd%eth0')).toEqual(expected);
-    expect(networkPrefixes('::1')).toEqual({ join: '0:0:0:0::/64', cap: '0:0:0::/48' });
-  });
-
-  it('answers null for anything that is not an address', () => {
-    for (const junk of ['', 'localhost', '300.1.1.1', '1:2:3', 'unknown']) {
-      expect(networkPrefixes(junk)).toBeNull();
-    }
-  });
-});
+import { networkPrefixes } from '../store/network-prefixes.js';
+import { browserFamily, fingerprintKeys, mintPlace } from './fingerprint-keys.js';
 
 describe('browserFamily', () => {
   it('names the browser brand of common User-Agents', () => {
@@ -44,7 +21,7 @@ describe('browserFamily', () => {
 });
 
 describe('fingerprintKeys', () => {
-  const net = { join: '192.0.2.0/24', cap: '192.0.2.0/24' };
+  const net = networkPrefixes('192.0.2.77')!;
   const secret = 'a-recovery-secret-of-at-least-32-chars';
 
   it('depends on the secret, the visitorId, the network and the family, and holds none of them', () => {
@@ -58,7 +35,16 @@ describe('fingerprintKeys', () => {
       base.entry,
     );
     expect(fingerprintKeys(secret, 'visitor-1', net, 'firefox').entry).not.toBe(base.entry);
-    // The cap counts the network alone.
-    expect(fingerprintKeys(secret, 'visitor-2', net, 'firefox').network).toBe(base.network);
+    // The caps and the place count the network alone.
+    const other = fingerprintKeys(secret, 'visitor-2', net, 'firefox');
+    expect([other.network, other.block, other.place]).toEqual([base.network, base.block, base.place]);
+    expect(new Set([base.entry, base.place, base.network, base.block]).size).toBe(4);
+  });
+
+  it('keys the place of a minted id as the evidence from its network will be keyed', () => {
+    const base = fingerprintKeys(secret, 'visitor-1', net, 'chrome');
+    expect(mintPlace(secret, '192.0.2.1')).toBe(base.place);
+    expect(mintPlace(secret, '192.0.3.1')).not.toBe(base.place);
+    expect(mintPlace(secret, 'not an address')).toBeNull();
   });
 });

@@ -6,6 +6,7 @@ import { DEFAULT_QUERY_ALLOWLIST } from '@devicelink/protocol';
 import type { FastifyRequest } from 'fastify';
 import { DeviceLinkOptionsError } from '../errors.js';
 import type { DeviceStore } from '../store/device-store.js';
+import type { NewIdLimits } from '../store/rate-limits.js';
 
 /** `SameSite` of the `device_fp` cookie (`COOKIE_SAMESITE`). */
 export type CookieSameSite = 'lax' | 'strict' | 'none';
@@ -69,7 +70,25 @@ export interface RateLimitOptions {
   addressMax?: number | null;
   /** Window length, ms. Default 60,000. */
   windowMs?: number;
+  /**
+   * Limits on new device ids of `track()` (a device the store knows neither by a session nor by an
+   * identity record): per IPv4 address or IPv6 /64, per IPv4 /24 or IPv6 /48, per IPv6 /32, in a
+   * window. Default {@link DEFAULT_NEW_ID_LIMITS}; null: none.
+   */
+  newIds?: Partial<NewIdLimits> | null;
 }
+
+/**
+ * Default new-id limits: 1,000 per address (/64), 3,000 per /24 (/48) and 10,000 per /32 in 10
+ * minutes. Far above what browsers behind one address start (each counts once per session it starts
+ * without a fingerprint entry), far below a script minting ids.
+ */
+export const DEFAULT_NEW_ID_LIMITS: Readonly<NewIdLimits> = Object.freeze({
+  windowMs: 600_000,
+  perAddress: 1_000,
+  perNetwork: 3_000,
+  perBlock: 10_000,
+});
 
 /** The `device_fp` cookie's flags. */
 export interface CookieOptions {
@@ -88,7 +107,7 @@ export interface ResolvedOptions {
   authenticate: ((request: FastifyRequest) => Promise<string | null>) | null;
   clientIp: (request: FastifyRequest) => string;
   queryAllowlist: readonly string[];
-  rateLimit: { max: number; addressMax: number | null; windowMs: number } | null;
+  rateLimit: { max: number; addressMax: number | null; windowMs: number; newIds: NewIdLimits | null } | null;
   recovery: { secret: string | Buffer } | null;
 }
 
@@ -198,14 +217,32 @@ const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isI
 
 function validateRateLimit(value: unknown): ResolvedOptions['rateLimit'] {
   if (!isObject(value)) throw new DeviceLinkOptionsError('rateLimit', 'must be an object');
-  const { max, addressMax, windowMs = 60_000 } = value;
+  const { max, addressMax, windowMs = 60_000, newIds } = value;
   if (!isCount(max)) throw new DeviceLinkOptionsError('rateLimit.max', 'must be a positive integer');
   if (addressMax !== undefined && addressMax !== null && !isCount(addressMax)) {
     throw new DeviceLinkOptionsError('rateLimit.addressMax', 'must be a positive integer or null');
   }
   if (!isCount(windowMs))
     throw new DeviceLinkOptionsError('rateLimit.windowMs', 'must be a positive integer');
-  return { max, addressMax: addressMax === undefined ? 10 * max : addressMax, windowMs };
+  return {
+    max,
+    addressMax: addressMax === undefined ? 10 * max : addressMax,
+    windowMs,
+    newIds: validateNewIds(newIds),
+  };
+}
+
+function validateNewIds(value: unknown): NewIdLimits | null {
+  if (value === null) return null;
+  if (value !== undefined && !isObject(value)) {
+    throw new DeviceLinkOptionsError('rateLimit.newIds', 'must be an object or null');
+  }
+  const limits = { ...DEFAULT_NEW_ID_LIMITS, ...(value as Partial<NewIdLimits> | undefined) };
+  for (const k of ['windowMs', 'perAddress', 'perNetwork', 'perBlock'] as const) {
+    if (!isCount(limits[k]))
+      throw new DeviceLinkOptionsError(`rateLimit.newIds.${k}`, 'must be a positive integer');
+  }
+  return limits;
 }
 
 function requireMethods(name: string, value: unknown, methods: readonly string[], what: string): void {

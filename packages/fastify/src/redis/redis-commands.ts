@@ -50,7 +50,7 @@ export interface DeviceLinkCommands {
   dlEdge: Command<number>;
   dlReplace: Command<number>;
   dlMint: Command<number>;
-  dlFpBegin: Command<[string, string?, string?]>;
+  dlFpBegin: Command<[string, string?, string?, string?]>;
   dlFpDecide: Command<string[]>;
   dlFpClaim: Command<number>;
   dlFpMark: Command<number>;
@@ -82,7 +82,7 @@ const limited = (lua: string): string => `${limitsLua}\n${lua}`;
 
 // Script and key count (the `KEYS:` line at the top of each script); every caller passes exactly these.
 const scripts: Record<keyof DeviceLinkCommands, [lua: string, numberOfKeys: number]> = {
-  dlTouch: [limited(touchLua), 7],
+  dlTouch: [limited(touchLua), 10],
   dlLimit: [limited(limitLua), 2],
   dlSession: [sessionLua, 1],
   dlConvert: [convertLua, 4],
@@ -92,7 +92,7 @@ const scripts: Record<keyof DeviceLinkCommands, [lua: string, numberOfKeys: numb
   dlFpBegin: [fpBeginLua, 2],
   dlFpDecide: [fpDecideLua, 1],
   dlFpClaim: [fpClaimLua, 3],
-  dlFpMark: [fpMarkLua, 1],
+  dlFpMark: [fpMarkLua, 2],
   dlFpRevoke: [fpRevokeLua, 1],
   dlFpRelease: [fpReleaseLua, 2],
   dlFpDrop: [fpDropLua, 1],

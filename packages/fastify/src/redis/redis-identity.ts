@@ -11,8 +11,8 @@
  * - each device's record points to its entry, so erasure and withdrawn consent find it;
  * - the join edge goes into the claimant's partition and its revocation into the joined-to device's,
  *   so Postgres may receive a revocation before its join (it compares times, see the persister).
- * A request of the joined-to id is seen by the touch script, which flags the record; the revocation
- * follows here.
+ * A request of the joined-to id, or of a claimant that gave way, is seen by the touch script, which
+ * flags the record; the revocation follows here. Erasure and withdrawal leave the entry a tombstone.
  */
 
 import { encodeRecord } from '../records/record-encoding.js';
@@ -35,32 +35,38 @@ export class RedisIdentity {
     this.#o = options;
   }
 
-  async noteMinted(deviceId: string): Promise<void> {
+  async noteMinted(deviceId: string, place: string): Promise<void> {
     const k = this.#keys.device(deviceId);
-    await this.#redis.dlMint(k.identity, k.tombstone, this.#o.joinWindowMs);
+    await this.#redis.dlMint(k.identity, k.tombstone, this.#o.joinWindowMs, place);
   }
 
   /**
    * What the touch script flagged for a device that has an identity record: `j`, a join to it stands
-   * (revoke it: the device was seen on a request of its own); else the key of its index entry, whose
-   * lifetime is extended (once a day).
+   * (revoke it: the device was seen on a request of its own); `g`, the device gave way as a claimant
+   * and is live after all (mark the entry shared); else the key of its index entry, whose lifetime is
+   * extended (once a day).
    */
   async afterTouch(deviceId: string, flag: string): Promise<void> {
     if (flag === '') return;
     if (flag === 'j') return this.#revokeSeen(deviceId);
+    if (flag === 'g') return this.#revokeGivenWay(deviceId);
     await this.#redis.dlFpRefresh(flag, deviceId, this.#o.recoveryMs);
   }
 
   async recordFingerprint({
     deviceId,
     entry: entryHash,
+    place,
     network,
+    block,
   }: FingerprintInput): Promise<FingerprintResult> {
     const k = this.#keys.device(deviceId);
     const begin = await this.#redis.dlFpBegin(k.identity, k.tombstone);
     if (begin[0] === 'erased') return { status: 'erased' };
     if (begin[1]) return { status: 'already' };
     const born = begin[2] ?? '';
+    // Never seen fresh on this network: an old or made-up id changes nothing (no squat, no block).
+    if (born === '' || begin[3] !== place) return { status: 'stale' };
     const entry = this.#keys.entry(entryHash);
     let create = '0';
     let claimantSeen = '';
@@ -75,8 +81,10 @@ export class RedisIdentity {
         claimantSeen,
       );
       switch (d[0]) {
+        case 'closed':
+          return { status: 'closed' };
         case 'vacant':
-          if (!(await this.#takeCap(network))) return { status: 'capped' };
+          if (!(await this.#takeCap(network, block))) return { status: 'capped' };
           create = '1';
           continue;
         case 'contested': {
@@ -89,11 +97,23 @@ export class RedisIdentity {
           await this.#claim(deviceId, entry, '', 0);
           return { status: 'registered' };
         case 'joined': {
-          const [, owner, at, gaveWay] = d as [string, string, string, string];
-          if (gaveWay) await this.#release(gaveWay, owner, entry, null);
+          const [, owner, at, gaveWay, gaveWayAt] = d as [string, string, string, string, string];
+          // The claim that gave way keeps its pointer to the entry: its own request marks it shared.
+          if (gaveWay) await this.#release(gaveWay, owner, '', null, owner);
           await this.#claim(deviceId, entry, owner, Number(at));
           const ok = this.#keys.device(owner);
-          const seenSince = await this.#redis.dlFpMark(ok.identity, deviceId, at, this.#o.recoveryMs);
+          // The given-way claim's join ends now: revoked at its own time (this later join stands).
+          const unjoin = gaveWay
+            ? encodeRecord({ kind: 'unjoin', deviceId: owner, ts: Number(gaveWayAt) })
+            : '';
+          const seenSince = await this.#redis.dlFpMark(
+            ok.identity,
+            ok.stream,
+            deviceId,
+            at,
+            this.#o.recoveryMs,
+            unjoin,
+          );
           // The owner was seen between the decision and the copy: that request revokes it now.
           if (Number(seenSince) === 1) await this.#revokeSeen(owner);
           return { status: 'joined' };
@@ -108,14 +128,14 @@ export class RedisIdentity {
   }
 
   /**
-   * Erasure or withdrawn consent: deletes the index entry the device owns or is joined through (one
-   * entry is both ends of a join), runs `own` (the script that deletes the device's own record; it
+   * Erasure or withdrawn consent: turns the index entry the device owns or is joined through (one
+   * entry is both ends of a join) into a tombstone, runs `own` (the script that deletes the device's own record; it
    * answers the record to queue behind the other device's entries, or null) and clears the other
    * device's part.
    */
   async forget(deviceId: string, own: () => Promise<string | null>): Promise<void> {
     const pointer = await this.#redis.hget(this.#keys.device(deviceId).identity, 'e');
-    const others = pointer ? await this.#redis.dlFpDrop(pointer, deviceId) : [];
+    const others = pointer ? await this.#redis.dlFpDrop(pointer, deviceId, this.#o.recoveryMs) : [];
     const record = await own();
     for (const other of others) {
       if (other && other !== deviceId) await this.#release(other, deviceId, pointer ?? '', record);
@@ -136,6 +156,20 @@ export class RedisIdentity {
   }
 
   /**
+   * A claimant that gave way was seen on a request of its own: a live browser shares the fingerprint,
+   * so the entry (when its owner is still the one it gave way to) is marked shared and its standing
+   * join revoked; then the pointer goes.
+   */
+  async #revokeGivenWay(deviceId: string): Promise<void> {
+    const [pointer, owner] = await this.#redis.hmget(this.#keys.device(deviceId).identity, 'e', 'g');
+    if (pointer && owner) {
+      const [revoked, time] = await this.#redis.dlFpRevoke(pointer, owner);
+      if (revoked) await this.#revoked(owner, revoked, pointer, Number(time));
+    }
+    await this.#release(deviceId, '', '', null, '-');
+  }
+
+  /**
    * Copies a revocation: the claimant's claim goes, the owner's mark goes, and an `unjoin` record at
    * the entry's time goes into the owner's partition.
    */
@@ -150,16 +184,33 @@ export class RedisIdentity {
     await this.#redis.dlFpClaim(k.identity, k.tombstone, k.stream, entry, this.#o.recoveryMs, owner, join);
   }
 
-  async #release(deviceId: string, other: string, entry: string, record: string | null): Promise<void> {
+  /** `gaveWay`: the owner whose claim the device gave way ('-' clears it, '' keeps it). */
+  async #release(
+    deviceId: string,
+    other: string,
+    entry: string,
+    record: string | null,
+    gaveWay = '',
+  ): Promise<void> {
     const k = this.#keys.device(deviceId);
-    await this.#redis.dlFpRelease(k.identity, k.stream, other, entry, record ?? '');
+    await this.#redis.dlFpRelease(k.identity, k.stream, other, entry, record ?? '', gaveWay);
   }
 
-  /** Counts a new entry against the network's and the store's cap of the UTC day; false when over. */
-  async #takeCap(network: string): Promise<boolean> {
+  /**
+   * Counts a new entry against the network's, the block's and the store's caps of the UTC day, in
+   * that order; false when over one. An attempt counts up to the cap that refused it, so a flooding
+   * network never reaches the wider counters beyond its own cap.
+   */
+  async #takeCap(network: string, block: string): Promise<boolean> {
     const day = Math.floor(Date.now() / DAY_MS);
-    const net = await this.#redis.dlFpCap(this.#keys.cap(day, network), this.#o.networkDailyCap, CAP_SECONDS);
-    if (Number(net) !== 1) return false;
-    return Number(await this.#redis.dlFpCap(this.#keys.cap(day), this.#o.dailyCap, CAP_SECONDS)) === 1;
+    const caps: Array<[string, number]> = [
+      [this.#keys.cap(day, network), this.#o.networkDailyCap],
+      [this.#keys.cap(day, `b.${block}`), this.#o.blockDailyCap],
+      [this.#keys.cap(day), this.#o.dailyCap],
+    ];
+    for (const [key, cap] of caps) {
+      if (Number(await this.#redis.dlFpCap(key, cap, CAP_SECONDS)) !== 1) return false;
+    }
+    return true;
   }
 }

@@ -10,6 +10,11 @@
  * allowed (two round trips, only for busy addresses); below that, both go out together. A limit with
  * a counter outside the write's slot can so admit, past its limit, the calls one process had in flight
  * when another process pushed it over (at most the requests in flight; the next reply refuses).
+ *
+ * The new-id limits (per network) count only a device the store does not know, which the touch
+ * script decides. On one node the script counts them too. On a Cluster they live in their networks'
+ * slots: the script answers `new` for an unknown device without writing, their counters are asked, and
+ * the write is sent again (up to four more round trips, for the first request of a new id only).
  */
 import { partitionOf } from '@devicelink/protocol';
 import {
@@ -19,6 +24,7 @@ import {
   limitCounters,
   limitState,
   type RateLimits,
+  splitNew,
 } from '../store/rate-limits.js';
 import type { CommandClient } from './redis-commands.js';
 import type { RedisKeys } from './redis-keys.js';
@@ -38,6 +44,20 @@ export interface LimitPlan {
   scriptArgs: [number, number, number];
   /** Counted by `dlLimit` commands, one per slot, in order. */
   outside: PlacedCounter[][];
+  /** The new-id counters (`touch` only). */
+  newIds: NewIdPlan;
+}
+
+/** Where a call's new-id counters are counted: by the touch script (`count`) or asked (`ask`). */
+export interface NewIdPlan {
+  /** '' when there are none. */
+  mode: '' | 'count' | 'ask';
+  /** In order: host, network, block. */
+  counters: PlacedCounter[];
+  windowMs: number;
+  /** The script's three new-id counter keys (unused: `filler`), and its window and three limits. */
+  scriptKeys: [string, string, string];
+  scriptArgs: [number, number, number, number];
 }
 
 /** What the outside counters said: refused, or the client counter's state (null: it was in the script). */
@@ -75,9 +95,17 @@ export class RedisLimits {
       scriptKeys: [filler, filler],
       scriptArgs: [limits?.windowMs ?? 0, 0, 0],
       outside: [],
+      newIds: {
+        mode: '',
+        counters: [],
+        windowMs: 0,
+        scriptKeys: [filler, filler, filler],
+        scriptArgs: [0, 0, 0, 0],
+      },
     };
     if (!limits) return plan;
-    const counters = await this.#counters(limits);
+    const { always: counters, onlyNew } = splitNew(await this.#counters(limits));
+    if (onlyNew.length > 0 && limits.newIds) this.#planNew(plan.newIds, onlyNew, limits.newIds.windowMs);
     if (!this.#cluster) {
       // One node: every counter goes into the write's script, whatever its slot.
       for (const c of counters) {
@@ -101,6 +129,42 @@ export class RedisLimits {
       plan.scriptArgs[i + 1] = c.max;
     });
     return plan;
+  }
+
+  /** Places the new-id counters: in the script on one node, asked on a Cluster. */
+  #planNew(plan: NewIdPlan, counters: LimitCounter[], windowMs: number): void {
+    plan.mode = this.#cluster ? 'ask' : 'count';
+    plan.windowMs = windowMs;
+    plan.scriptArgs[0] = windowMs;
+    counters.forEach((c, i) => {
+      const placed = { ...c, key: this.#keys.counter(c.name, partitionOf(c.anchor, this.#keys.partitions)) };
+      plan.counters.push(placed);
+      if (this.#cluster) return;
+      plan.scriptKeys[i] = placed.key;
+      plan.scriptArgs[i + 1] = c.max;
+    });
+  }
+
+  /**
+   * Counts the new-id counters of a Cluster plan (the script answered `new`), one `dlLimit` each, in
+   * order, as the script does on one node: the first refusal, after which the wider ones are not
+   * counted (an address over its limit does not spend its neighbours' room), or null.
+   */
+  async countNew(plan: LimitPlan): Promise<Limited | null> {
+    const { counters, windowMs } = plan.newIds;
+    for (const c of counters) {
+      const [position, count, ttl] = (await this.#redis.dlLimit(c.key, c.key, windowMs, c.max, 0)).map(
+        Number,
+      );
+      if (position === 1) return { status: 'limited', by: c.by, limit: limitState(c.max, count!, ttl!) };
+    }
+    return null;
+  }
+
+  /** The refusal of the script's new-id counter at `position` (1-based). */
+  newIdRefusal(plan: LimitPlan, position: number, count: number, ttl: number): Limited {
+    const c = plan.newIds.counters[position - 1]!;
+    return { status: 'limited', by: c.by, limit: limitState(c.max, count, ttl) };
   }
 
   /**

@@ -55,7 +55,7 @@ export class RedisSessions implements DeviceStore, DeviceAdmin {
     const plan = await this.#limits.plan(input.limits, k.partition, k.session);
     const pairs: string[] = [];
     for (const e of input.events) pairs.push(e.id, encodeRecord(pageviewDraft(input, e)));
-    const { written: reply, outside } = await this.#limits.guard(plan, () =>
+    const send = (limitArgs: number[], newIdMode: string) =>
       this.#redis.dlTouch(
         k.session,
         k.tombstone,
@@ -63,27 +63,43 @@ export class RedisSessions implements DeviceStore, DeviceAdmin {
         k.stream,
         k.identity,
         ...plan.scriptKeys,
+        ...plan.newIds.scriptKeys,
         uuidv7(),
         this.#o.idleMs,
         this.#o.maxMs,
         SOURCE_CODE[input.source],
         input.visitorHash ?? '',
         EVENT_DEDUPE_SECONDS * 1000,
-        ...plan.scriptArgs,
+        ...limitArgs,
+        ...plan.newIds.scriptArgs,
+        newIdMode,
         ...pairs,
-      ),
+      );
+    const { written: head, outside } = await this.#limits.guard(plan, () =>
+      send(plan.scriptArgs, plan.newIds.mode),
     );
-    if (reply === null) return outside as Limited;
-    const status = reply[0];
+    if (head === null) return outside as Limited;
     // The counters' reply: the limited ones' position, then count and ms left; the others', at the end.
     const limit = this.#limits.resolve(
       plan,
-      status === 'limited' ? Number(reply[1]) : 0,
-      Number(reply.at(-2)),
-      Number(reply.at(-1)),
+      head[0] === 'limited' ? Number(head[1]) : 0,
+      Number(head.at(-2)),
+      Number(head.at(-1)),
       outside,
     );
     if (limit && 'status' in limit) return limit;
+    if (head[0] === 'newlimited') {
+      return this.#limits.newIdRefusal(plan, Number(head[1]), Number(head[2]), Number(head[3]));
+    }
+    let reply = head;
+    if (head[0] === 'new') {
+      // A Cluster and a device the store does not know: its new-id counters (other slots) head, then
+      // the write again, its own counters already counted.
+      const refused = await this.#limits.countNew(plan);
+      if (refused) return refused;
+      reply = await send([plan.scriptArgs[0], 0, 0], '');
+    }
+    const status = reply[0];
     const extra = limit ? { limit } : {};
     if (status === 'erased') return { status: 'erased', ...extra };
     // Every event was a duplicate and no session was live: none was started (touch.lua).
@@ -182,8 +198,8 @@ export class RedisSessions implements DeviceStore, DeviceAdmin {
     return { status: Number(replaced) === 1 ? 'replaced' : 'known' };
   }
 
-  noteMinted(deviceId: string): Promise<void> {
-    return this.#identity.noteMinted(deviceId);
+  noteMinted(deviceId: string, place: string): Promise<void> {
+    return this.#identity.noteMinted(deviceId, place);
   }
 
   recordFingerprint(input: FingerprintInput): Promise<FingerprintResult> {

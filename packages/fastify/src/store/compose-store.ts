@@ -26,7 +26,7 @@ export function composeStore(
     convert: (deviceId, userId) => sessions.convert(deviceId, userId),
     recordEdge: (edge) => sessions.recordEdge(edge),
     replaceDevice: (input) => sessions.replaceDevice(input),
-    noteMinted: (deviceId) => sessions.noteMinted(deviceId),
+    noteMinted: (deviceId, place) => sessions.noteMinted(deviceId, place),
     recordFingerprint: (input) => sessions.recordFingerprint(input),
     withdrawRecovery: (deviceId) => sessions.withdrawRecovery(deviceId),
     queueUserEvents: (userId, records, limits) => sessions.queueUserEvents(userId, records, limits),

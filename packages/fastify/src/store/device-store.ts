@@ -4,7 +4,7 @@
  * `memory/` (the embedded default). Both pass `test/device-store.contract.ts`.
  *
  * Every mutating operation is atomic and also appends the matching record to the device's queue
- * partition (see `records/queue-records.ts`), so a session update and its queue entry never diverge.
+ * partition (see the protocol's `queue/queue-records.ts`), so a session update and its queue entry never diverge.
  * The interface holds the request path only; erasure and the live-session read are `DeviceAdmin`, the
  * queue's reading side is `QueueConsumer`.
  */
@@ -33,8 +33,15 @@ export interface FingerprintInput {
   deviceId: string;
   /** Keyed hash of visitorId, network prefix (/24 or /64) and browser family: the index entry's key. */
   entry: string;
+  /**
+   * Keyed hash of the join prefix alone (/24 or /64): evidence counts only from the network where the
+   * device was seen fresh ({@link DeviceStore.noteMinted} keeps it).
+   */
+  place: string;
   /** Keyed hash of the network the daily cap counts (/24 IPv4, /48 IPv6). */
   network: string;
+  /** Keyed hash of the block whose share of the daily ceiling is capped (/16 IPv4, /32 IPv6). */
+  block: string;
 }
 
 /**
@@ -49,8 +56,18 @@ export type FingerprintResult = {
     | 'already'
     /** The fingerprint is shared on this network (twins seen): not used, not registered. */
     | 'shared'
-    /** The network's or the store's daily cap of new entries is reached: not registered. */
+    /** The network's, the block's or the store's daily cap of new entries is reached: not registered. */
     | 'capped'
+    /**
+     * The device was never seen fresh on this network (no `noteMinted` with this place, or its record
+     * is gone): the evidence changes nothing, so an old or made-up id can neither squat, block nor revoke.
+     */
+    | 'stale'
+    /**
+     * The entry is a tombstone (a device of it was erased or withdrew consent): no registration or
+     * join on it for `recoveryDays`.
+     */
+    | 'closed'
     | 'erased';
 };
 
@@ -160,10 +177,11 @@ export interface DeviceStore {
    */
   replaceDevice(input: ReplaceInput): Promise<ReplaceResult>;
   /**
-   * Notes that a fresh (just minted) client id answered a request: the start of the short window in
-   * which its fingerprint may join it to an earlier device. Idempotent; first call wins.
+   * Notes that a fresh (just minted) client id answered a request from `place` (the keyed hash of its
+   * join prefix): the start of the short window in which its fingerprint may join it to an earlier
+   * device, on that network only. Idempotent; first call wins.
    */
-  noteMinted(deviceId: string): Promise<void>;
+  noteMinted(deviceId: string, place: string): Promise<void>;
   /**
    * The fingerprint evidence of a device: registers it, or joins the device to the one other device
    * registered with it (same network and browser family) when the device was minted at most

@@ -9,6 +9,7 @@
 import * as crypto from 'node:crypto';
 import { isValidDeviceId } from '@devicelink/protocol';
 import { DeviceLinkUsageError } from '../errors.js';
+import { networkPrefixes } from './network-prefixes.js';
 import { utcDay } from './utc-day.js';
 
 /** The limits of one call (`touch`, `queueUserEvents`, `limit`). */
@@ -25,6 +26,27 @@ export interface RateLimits {
   address: string;
   /** Requests one address may make in a window, whatever device ids it sends (all groups); null: none. */
   addressMax: number | null;
+  /**
+   * Limits on new device ids (`touch` only; {@link NewIdLimits}); absent or null: none. Counted only
+   * when the call would start a device the store does not know.
+   */
+  newIds?: NewIdLimits | null;
+}
+
+/**
+ * Limits on new device ids per network, per window (docs/protocol.md, Rate limits): a device is new
+ * when the store holds neither a session nor an identity record for it, so page views of known ids,
+ * and returning browsers with a live session or a fingerprint entry, are never counted.
+ */
+export interface NewIdLimits {
+  /** Length of a window, ms. */
+  windowMs: number;
+  /** New ids per IPv4 address or IPv6 /64 (one subscriber). */
+  perAddress: number;
+  /** New ids per IPv4 /24 or IPv6 /48 (one site). */
+  perNetwork: number;
+  /** New ids per IPv6 /32 (one provider's allocation); IPv4 has no such level. */
+  perBlock: number;
 }
 
 /** Where a counter stands: the figures of the `x-ratelimit-*` headers. */
@@ -38,8 +60,8 @@ export interface LimitState {
 /** A call refused by a limit: nothing was counted or written. */
 export interface Limited {
   status: 'limited';
-  /** The limit that refused. */
-  by: 'client' | 'address';
+  /** The limit that refused: the client's, the address's, or one on new ids of a network. */
+  by: 'client' | 'address' | 'network';
   limit: LimitState;
 }
 
@@ -48,7 +70,9 @@ export type LimitResult = { status: 'allowed'; limit: LimitState } | Limited;
 
 /** One counter of a call. The address counter is checked before the client counter (as a proxy's would be). */
 export interface LimitCounter {
-  by: 'client' | 'address';
+  by: 'client' | 'address' | 'network';
+  /** Counted only when the call starts a device the store does not know (the new-id limits). */
+  onlyNew?: true;
   /** The counter's name under the store's prefix; never holds a raw address. */
   name: string;
   max: number;
@@ -86,6 +110,42 @@ export function checkLimits(limits: RateLimits): void {
   if (limits.deviceId !== null && !isValidDeviceId(limits.deviceId)) {
     throw new DeviceLinkUsageError('limits.deviceId must be a valid device id or null');
   }
+  const n = limits.newIds;
+  if (n !== undefined && n !== null) {
+    for (const k of ['windowMs', 'perAddress', 'perNetwork', 'perBlock'] as const) {
+      if (!isCount(n[k])) throw new DeviceLinkUsageError(`limits.newIds.${k} must be a positive integer`);
+    }
+  }
+}
+
+/** The counters of `counters` that count every call, and those that count new ids only. */
+export function splitNew(counters: LimitCounter[]): { always: LimitCounter[]; onlyNew: LimitCounter[] } {
+  return { always: counters.filter((c) => !c.onlyNew), onlyNew: counters.filter((c) => c.onlyNew) };
+}
+
+/**
+ * The new-id counters of an address: its host, its network and (IPv6) its block, as keyed names.
+ * An address that is not an IP address (a unix socket) counts as a host of its own.
+ */
+function newIdCounters(
+  newIds: NewIdLimits,
+  address: string,
+  hash: (value: string) => string,
+): LimitCounter[] {
+  const prefixes = networkPrefixes(address);
+  const levels: Array<[string, string, number]> = prefixes
+    ? [
+        ['h', prefixes.host, newIds.perAddress],
+        ['n', prefixes.cap, newIds.perNetwork],
+        ...(prefixes.family === 6
+          ? [['b', prefixes.block, newIds.perBlock] as [string, string, number]]
+          : []),
+      ]
+    : [['h', address, newIds.perAddress]];
+  return levels.map(([level, prefix, max]) => {
+    const h = hash(prefix);
+    return { by: 'network', onlyNew: true, name: `new:${level}:${h}`, max, anchor: h };
+  });
 }
 
 /** The state of a counter at `count` with `ttlMs` left. */
@@ -112,7 +172,8 @@ export function limitCounters(
     // Keyed hashes: no key holds an address, and none names a device (an erased device leaves none).
     // SHA-256 over the secret salt and the value; computed per request (a cache of HMACs thrashed with
     // many devices, and an HMAC object per call cost more than this one-shot hash).
-    const hash = (kind: 'a' | 'd', value: string): string => sha256(`${salt}${kind}${value}`).slice(0, 22);
+    const hash = (kind: 'a' | 'd' | 'n', value: string): string =>
+      sha256(`${salt}${kind}${value}`).slice(0, 22);
     const address = hash('a', limits.address);
     const counters: LimitCounter[] = [];
     if (limits.addressMax !== null) {
@@ -129,6 +190,7 @@ export function limitCounters(
             anchor: limits.deviceId,
           },
     );
+    if (limits.newIds) counters.push(...newIdCounters(limits.newIds, limits.address, (v) => hash('n', v)));
     return counters;
   };
 }

@@ -32,6 +32,11 @@ export interface StoreOptions {
   recoveryNetworkDailyCap?: number;
   /** New fingerprint entries per UTC day in all (default 50,000): random ids cannot fill the store. */
   recoveryDailyCap?: number;
+  /**
+   * The share of `recoveryDailyCap` one block (/16 IPv4, /32 IPv6) may take per UTC day, percent
+   * (default 10): a flood from one provider's allocation cannot reach the store's ceiling.
+   */
+  recoveryBlockDailyPercent?: number;
 }
 
 /** The options with defaults applied and validated. */
@@ -43,6 +48,8 @@ export interface ResolvedStoreOptions {
   recoveryMs: number;
   joinWindowMs: number;
   networkDailyCap: number;
+  /** New entries per block per day (`recoveryBlockDailyPercent` of `dailyCap`, at least 1). */
+  blockDailyCap: number;
   dailyCap: number;
 }
 
@@ -51,6 +58,9 @@ export const EDGE_DEDUPE_SECONDS = 86_400;
 
 /** Default `recoveryDays` (`RECOVERY_DAYS`). */
 export const DEFAULT_RECOVERY_DAYS = 30;
+
+/** Default `recoveryBlockDailyPercent` (`RECOVERY_BLOCK_DAILY_PERCENT`). */
+export const DEFAULT_BLOCK_DAILY_PERCENT = 10;
 
 /** How long a cap counter of a day is kept: its day plus one. */
 export const CAP_SECONDS = 2 * 86_400;
@@ -79,6 +89,14 @@ export function resolveStoreOptions(options: StoreOptions): ResolvedStoreOptions
       `must be a positive number, got ${String(recoveryDays)}`,
     );
   }
+  const dailyCap = positiveInt('recoveryDailyCap', options.recoveryDailyCap ?? 50_000);
+  const percent = options.recoveryBlockDailyPercent ?? DEFAULT_BLOCK_DAILY_PERCENT;
+  if (typeof percent !== 'number' || !(percent > 0 && percent <= 100)) {
+    throw new DeviceLinkOptionsError(
+      'recoveryBlockDailyPercent',
+      `must be a number above 0 and at most 100, got ${String(percent)}`,
+    );
+  }
   return {
     partitions,
     idleMs: idle * 1000,
@@ -87,6 +105,7 @@ export function resolveStoreOptions(options: StoreOptions): ResolvedStoreOptions
     recoveryMs: Math.max(1, Math.round(recoveryDays * 86_400_000)),
     joinWindowMs: positiveInt('joinWindowSeconds', options.joinWindowSeconds ?? 600) * 1000,
     networkDailyCap: positiveInt('recoveryNetworkDailyCap', options.recoveryNetworkDailyCap ?? 100),
-    dailyCap: positiveInt('recoveryDailyCap', options.recoveryDailyCap ?? 50_000),
+    blockDailyCap: Math.max(1, Math.floor((dailyCap * percent) / 100)),
+    dailyCap,
   };
 }

@@ -1,6 +1,7 @@
--- The joined-to device was seen on a request of its own: the other browser still exists (twins).
--- The entry it owns is marked shared and its standing join revoked, in the entry's slot.
--- KEYS: 1 index entry.  ARGV: 1 the owner that was seen
+-- The joined-to device, or a claimant that gave way, was seen on a request of its own: the other
+-- browser still exists (twins). The entry (still owned by that owner) is marked shared and its
+-- standing join revoked, in the entry's slot.
+-- KEYS: 1 index entry.  ARGV: 1 the entry's owner
 -- Returns {revoked claimant or '', time ms}
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
