@@ -198,6 +198,7 @@ export async function buildApp(
         windowMs: 60_000,
       },
       recovery: resources.recoverySecret ? { secret: resources.recoverySecret } : null,
+      botFilter: config.botFilter.enabled ? { allowlist: config.botFilter.allowlist } : false,
     });
     app.log.info(
       resources.recoverySecret

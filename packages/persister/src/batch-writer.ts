@@ -20,6 +20,7 @@ import type {
   QueueEntry,
   UnjoinRecord,
 } from '@devicelink/fastify';
+import { isTrafficClass, MAX_TRAFFIC_REASON, type TrafficClass } from '@devicelink/protocol';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { applyConversionRule } from './conversion-rule.js';
 import { writeEdges, writeRevocations, writeWithdrawals } from './edge-writes.js';
@@ -281,7 +282,25 @@ async function writeChunk(
   await writeRevocations(trx, unjoins);
 }
 
-/** A page view's identity: its subject (device, else user) and event id. */
+/** A session's rows of one batch, before the upsert. */
+interface SessionDraft {
+  record: PageviewRecord;
+  first: number;
+  last: number;
+  count: number;
+  trafficClass: TrafficClass;
+  trafficReason: string | null;
+  /** One of the session's page views in this batch is not `human`. */
+  marked: boolean;
+}
+
+/** The stored class of a queued page view: `human` when absent (queued before classes, or filter off). */
+const trafficClassOf = (p: PageviewRecord): TrafficClass =>
+  isTrafficClass(p.trafficClass) ? p.trafficClass : 'human';
+
+const trafficReasonOf = (p: PageviewRecord): string | null =>
+  typeof p.trafficReason === 'string' ? p.trafficReason.slice(0, MAX_TRAFFIC_REASON) : null;
+
 /**
  * A page view's key as Postgres hands it back: a lone surrogate (ill-formed UTF-16) reaches Postgres as
  * U+FFFD through UTF-8, so the key is made of the well-formed form on both sides of the lookup.
@@ -316,6 +335,8 @@ async function writePageviews(
           client_ts: p.clientTs === null ? null : date(p.clientTs),
           server_ts: date(p.serverTs),
           id_time: pageViewIdTime(p.eventId),
+          traffic_class: trafficClassOf(p),
+          traffic_reason: trafficReasonOf(p),
         })),
       )
       // The table's key (subject, event id, id_time): id_time follows from the event id, so a page view
@@ -332,11 +353,17 @@ async function writePageviews(
   // Counted from the rows the insert returned, never re-read by event id: another subject's row may
   // carry the same id (the key is subject + id), and it is not this batch's to count.
   await rollups.pageViewsInserted(
-    inserted.map((p) => ({ serverTs: date(p.serverTs), userId: p.userId, url: p.url, referrer: p.referrer })),
+    inserted.map((p) => ({
+      serverTs: date(p.serverTs),
+      userId: p.userId,
+      url: p.url,
+      referrer: p.referrer,
+      trafficClass: trafficClassOf(p),
+    })),
   );
 
   // Sessions count only the rows this batch inserted: a redelivered page view adds nothing.
-  const sessions = new Map<string, { record: PageviewRecord; first: number; last: number; count: number }>();
+  const sessions = new Map<string, SessionDraft>();
   for (const p of inserted) {
     if (!p.sessionId || !p.deviceId) continue;
     const s = sessions.get(p.sessionId);
@@ -344,7 +371,23 @@ async function writePageviews(
       s.first = Math.min(s.first, p.serverTs);
       s.last = Math.max(s.last, p.serverTs);
       s.count++;
-    } else sessions.set(p.sessionId, { record: p, first: p.serverTs, last: p.serverTs, count: 1 });
+      // One marked page view marks its session (the first mark's reason is kept).
+      if (s.trafficClass === 'human' && trafficClassOf(p) !== 'human') {
+        s.trafficClass = trafficClassOf(p);
+        s.trafficReason = trafficReasonOf(p);
+      }
+      if (trafficClassOf(p) !== 'human') s.marked = true;
+    } else {
+      sessions.set(p.sessionId, {
+        record: p,
+        first: p.serverTs,
+        last: p.serverTs,
+        count: 1,
+        trafficClass: trafficClassOf(p),
+        trafficReason: trafficReasonOf(p),
+        marked: trafficClassOf(p) !== 'human',
+      });
+    }
   }
   const sessionRows = [...sessions.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -357,9 +400,15 @@ async function writePageviews(
       last_seen: date(s.last),
       page_views: s.count,
       user_agent: s.record.userAgent,
+      traffic_class: s.trafficClass,
+      traffic_reason: s.trafficReason,
+      network_hash: s.record.networkHash ?? null,
     }));
+  // Sessions whose page views may not all carry the session's class: one of this batch was marked, or
+  // the stored session already is (its page views follow it, so people's page-view figures leave it out).
+  const mixed: string[] = [];
   for (const rows of slices(sessionRows)) {
-    await trx
+    const stored = await trx
       .insertInto('sessions')
       .values(rows)
       .onConflict((oc) =>
@@ -369,9 +418,20 @@ async function writePageviews(
           page_views: sql`sessions.page_views + excluded.page_views`,
           visitor_hash: sql`coalesce(sessions.visitor_hash, excluded.visitor_hash)`,
           user_agent: sql`coalesce(sessions.user_agent, excluded.user_agent)`,
+          network_hash: sql`coalesce(sessions.network_hash, excluded.network_hash)`,
+          // A session stays marked once marked; a later marked page view marks a human one.
+          traffic_reason: sql`case when sessions.traffic_class = 'human' and excluded.traffic_class <> 'human'
+            then excluded.traffic_reason else sessions.traffic_reason end`,
+          traffic_class: sql`case when sessions.traffic_class = 'human' then excluded.traffic_class
+            else sessions.traffic_class end`,
         }),
       )
+      .returning(['id', 'traffic_class'])
       .execute();
+    for (const s of stored) {
+      if (s.traffic_class !== 'human' || sessions.get(s.id)?.marked) mixed.push(s.id);
+    }
   }
+  if (mixed.length > 0) await rollups.followSessionClass(mixed);
   for (const s of sessions.values()) touched.add(s.record.deviceId!);
 }

@@ -94,6 +94,12 @@ export interface CollectorConfig {
   readonly conversionLookbackDays: number;
   readonly queuePartitions: number;
   readonly queryAllowlist: readonly string[];
+  /**
+   * Bots and automation (docs/protocol.md): `BOT_FILTER` (`on` default: page views are classified and
+   * non-human devices make no fingerprint join; `off`: nothing is classified, as before) and
+   * `BOT_ALLOWLIST` (user-agent substrings of the operator's own monitors, counted as human).
+   */
+  readonly botFilter: { readonly enabled: boolean; readonly allowlist: readonly string[] };
   readonly debugRoutes: boolean;
   readonly demo: boolean;
 }
@@ -121,6 +127,21 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   const n = Number(v);
   if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
   return n;
+}
+
+/** `BOT_FILTER` and `BOT_ALLOWLIST`. */
+function parseBotFilter(env: Env): CollectorConfig['botFilter'] {
+  const value = (read(env, 'BOT_FILTER') ?? 'on').toLowerCase();
+  if (!['on', 'off'].includes(value)) {
+    throw new ConfigError('BOT_FILTER', `must be "on" or "off", got "${env.BOT_FILTER}"`);
+  }
+  const allowlist = list(env.BOT_ALLOWLIST ?? '');
+  const short = allowlist.find((entry) => entry.length < 3);
+  // A one- or two-letter substring would allow nearly every crawler back in.
+  if (short !== undefined) {
+    throw new ConfigError('BOT_ALLOWLIST', `entries must be at least 3 characters, got "${short}"`);
+  }
+  return Object.freeze({ enabled: value === 'on', allowlist: Object.freeze(allowlist) });
 }
 
 function list(v: string): string[] {
@@ -403,6 +424,7 @@ export function loadConfig(env: Env = process.env): CollectorConfig {
     queuePartitions: int(env, 'QUEUE_PARTITIONS', DEFAULT_QUEUE_PARTITIONS, 1, 16_384),
     // Set but empty means "keep no query parameters".
     queryAllowlist: allowlist === undefined ? DEFAULT_QUERY_ALLOWLIST : list(allowlist),
+    botFilter: parseBotFilter(env),
     debugRoutes: bool(env, 'DEBUG_ROUTES', false),
     demo,
   };

@@ -9,7 +9,7 @@
  * reach no other device. Withdrawal and erasure are honoured whatever consent the request states.
  */
 import type { DeviceAdmin, EvidenceResult } from '@devicelink/fastify';
-import { DEVICE_COOKIE, isValidDeviceId } from '@devicelink/protocol';
+import { AUTOMATION_SIGNALS, DEVICE_COOKIE, isValidDeviceId } from '@devicelink/protocol';
 import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { StoreUnavailableError } from '../http/errors.js';
@@ -33,6 +33,7 @@ const STATUSES: ReadonlyArray<EvidenceResult['status']> = [
   'off',
   'untracked',
   'yielded',
+  'non-human',
 ];
 
 /** The rate-limit counter group of each route. */
@@ -89,6 +90,13 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
             deviceId: { type: 'string', maxLength: 256 },
             fresh: { type: 'boolean' },
             consent: { type: 'string', maxLength: 64 },
+            automation: {
+              type: 'array',
+              maxItems: AUTOMATION_SIGNALS.length,
+              items: { type: 'string', maxLength: 32 },
+              description:
+                "The page's automation signals (the SDK's automation chunk): any known one refuses the evidence.",
+            },
           },
           required: ['visitorId'],
           additionalProperties: false,
@@ -100,7 +108,8 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
             type: 'object',
             description:
               "What became of the evidence; never another device's id. `off`: joins are off; `untracked`: no " +
-              'device work or no client id; `yielded`: the fresh id yielded to the cookie.',
+              'device work or no client id; `yielded`: the fresh id yielded to the cookie; `non-human`: the user ' +
+              'agent or the automation signals mark a bot or automation (no join, no cap counted).',
             properties: { status: { type: 'string', enum: [...STATUSES] } },
             required: ['status'],
             additionalProperties: false,
@@ -113,8 +122,8 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
       let result: EvidenceResult;
       try {
         // The body schema requires the visitorId (1 to 128 characters).
-        const { visitorId } = request.body as { visitorId: string };
-        result = await within(app.devicelink.fingerprint(request, visitorId), STORE_TIMEOUT_MS);
+        const { visitorId, automation } = request.body as { visitorId: string; automation?: string[] };
+        result = await within(app.devicelink.fingerprint(request, visitorId, automation), STORE_TIMEOUT_MS);
       } catch (err) {
         request.log.error({ err }, 'recording fingerprint evidence failed');
         throw new StoreUnavailableError();

@@ -3,6 +3,7 @@
  * left out; for records written by the session scripts also `t` (server time from Redis `TIME`, ms:
  * `serverTs` of a page view, `ts` of the others) and `s` (the session id of a page view or link).
  */
+import type { TrafficClass } from '@devicelink/protocol';
 import type { EdgeKind, QueueRecord } from './queue-records.js';
 
 /** The JSON of a record with null fields dropped (they are restored by {@link decodeRecord}). */
@@ -46,6 +47,9 @@ export function decodeRecord(fields: readonly string[]): QueueRecord {
         referrer: or(raw.referrer, null),
         clientTs: or(raw.clientTs, null),
         serverTs: t ?? (raw.serverTs as number),
+        ...(raw.trafficClass === undefined ? {} : { trafficClass: raw.trafficClass as TrafficClass }),
+        ...(raw.trafficReason === undefined ? {} : { trafficReason: raw.trafficReason as string }),
+        ...(raw.networkHash === undefined ? {} : { networkHash: raw.networkHash as string }),
       };
     case 'link':
       return {

@@ -12,6 +12,7 @@ import * as pageViewsBySubject from './2026-12-01T02-00-01-page-views-by-subject
 import * as insights from './2026-12-01T03-00-00-insights.js';
 import * as partitionFences from './2026-12-01T04-00-00-partition-fences.js';
 import * as identityFigures from './2026-12-01T05-00-00-identity-figures.js';
+import * as trafficClass from './2026-12-07T01-00-00-traffic-class.js';
 
 const migrations: Record<string, Migration> = {
   '2026-01-15T00-00-00-initial-schema': initialSchema,
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-01T03-00-00-insights': insights,
   '2026-12-01T04-00-00-partition-fences': partitionFences,
   '2026-12-01T05-00-00-identity-figures': identityFigures,
+  '2026-12-07T01-00-00-traffic-class': trafficClass,
 };
 
 /** The static migration provider: every migration of the schema, for kysely's Migrator. */
