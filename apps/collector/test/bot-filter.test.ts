@@ -4,6 +4,7 @@
  * and every figure (stats, roll-up series, conversion, paths, top pages), the journey and the bulk
  * export leave them out unless asked for all traffic; the excluded-traffic route shows them.
  */
+import { DEFAULT_FLEET_OPTIONS } from '@devicelink/persister';
 import { uuidv7 } from '@devicelink/protocol';
 import { hasServices, waitFor } from '@devicelink/test-env';
 import { describe, expect, it } from 'vitest';
@@ -21,13 +22,20 @@ const HEADLESS = CHROME.replace('Chrome/', 'HeadlessChrome/');
 const hour = (offset: number) => new Date(Math.floor(Date.now() / HOUR) * HOUR + offset * HOUR).toISOString();
 const RANGE = `from=${hour(-23)}&to=${hour(1)}`;
 
-describe('BOT_FILTER and BOT_ALLOWLIST', () => {
+describe('BOT_FILTER, BOT_ALLOWLIST and the FLEET_ thresholds', () => {
   it('default to on with no allowlist, and refuse a bad value naming the variable', () => {
-    expect(loadConfig({}).botFilter).toEqual({ enabled: true, allowlist: [] });
-    expect(loadConfig({ BOT_FILTER: 'off', BOT_ALLOWLIST: 'UptimeRobot, my-check' }).botFilter).toEqual({
-      enabled: false,
-      allowlist: ['UptimeRobot', 'my-check'],
+    expect(loadConfig({}).botFilter).toEqual({ enabled: true, allowlist: [], fleet: DEFAULT_FLEET_OPTIONS });
+    expect(loadConfig({ BOT_FILTER: 'off', BOT_ALLOWLIST: 'UptimeRobot, my-check' }).botFilter).toMatchObject(
+      {
+        enabled: false,
+        allowlist: ['UptimeRobot', 'my-check'],
+      },
+    );
+    expect(loadConfig({ FLEET_MIN_IDS: '500', FLEET_WINDOW_MINUTES: '30' }).botFilter.fleet).toMatchObject({
+      minIds: 500,
+      windowMinutes: 30,
     });
+    expect(() => loadConfig({ FLEET_MIN_SHARE_PERCENT: '120' })).toThrow(/FLEET_MIN_SHARE_PERCENT/);
     expect(() => loadConfig({ BOT_FILTER: 'maybe' })).toThrow(/BOT_FILTER/);
     expect(() => loadConfig({ BOT_ALLOWLIST: 'ok-check,ab' })).toThrow(/BOT_ALLOWLIST/);
   });

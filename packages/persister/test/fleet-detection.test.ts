@@ -58,7 +58,8 @@ describe.runIf(hasServices('postgres'))('the fleet job', () => {
     const links: LinkRecord[] = [];
     // The fleet: 60 fresh ids in 30 minutes, one page view each, never back.
     const fleet = Array.from({ length: 60 }, () => device());
-    fleet.forEach((d, i) => records.push(on('net-fleet', pageview(d, uuidv7(), t0 + i * 30_000))));
+    for (const [i, d] of fleet.entries())
+      records.push(on('net-fleet', pageview(d, uuidv7(), t0 + i * 30_000)));
     // An office: 60 people, a third of them one-hit, the rest click on or sign in.
     for (let i = 0; i < 60; i++) {
       const d = device();

@@ -6,6 +6,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { DEFAULT_FLEET_OPTIONS, type FleetOptions } from '@devicelink/persister';
 import {
   DEFAULT_QUERY_ALLOWLIST,
   DEFAULT_QUEUE_PARTITIONS,
@@ -99,7 +100,12 @@ export interface CollectorConfig {
    * non-human devices make no fingerprint join; `off`: nothing is classified, as before) and
    * `BOT_ALLOWLIST` (user-agent substrings of the operator's own monitors, counted as human).
    */
-  readonly botFilter: { readonly enabled: boolean; readonly allowlist: readonly string[] };
+  readonly botFilter: {
+    readonly enabled: boolean;
+    readonly allowlist: readonly string[];
+    /** The fleet job's thresholds (`FLEET_WINDOW_MINUTES`, `FLEET_MIN_IDS`, `FLEET_MIN_SHARE_PERCENT`, `FLEET_QUIET_MINUTES`). */
+    readonly fleet: FleetOptions;
+  };
   readonly debugRoutes: boolean;
   readonly demo: boolean;
 }
@@ -141,7 +147,13 @@ function parseBotFilter(env: Env): CollectorConfig['botFilter'] {
   if (short !== undefined) {
     throw new ConfigError('BOT_ALLOWLIST', `entries must be at least 3 characters, got "${short}"`);
   }
-  return Object.freeze({ enabled: value === 'on', allowlist: Object.freeze(allowlist) });
+  const fleet: FleetOptions = Object.freeze({
+    windowMinutes: int(env, 'FLEET_WINDOW_MINUTES', DEFAULT_FLEET_OPTIONS.windowMinutes, 1, 10_080),
+    minIds: int(env, 'FLEET_MIN_IDS', DEFAULT_FLEET_OPTIONS.minIds, 2, 10_000_000),
+    minSharePercent: int(env, 'FLEET_MIN_SHARE_PERCENT', DEFAULT_FLEET_OPTIONS.minSharePercent, 1, 100),
+    quietMinutes: int(env, 'FLEET_QUIET_MINUTES', DEFAULT_FLEET_OPTIONS.quietMinutes, 1, 10_080),
+  });
+  return Object.freeze({ enabled: value === 'on', allowlist: Object.freeze(allowlist), fleet });
 }
 
 function list(v: string): string[] {
