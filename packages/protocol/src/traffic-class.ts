@@ -12,19 +12,17 @@
  */
 export type TrafficClass = 'human' | 'bot' | 'automation' | 'fleet';
 
-/** Every class, `human` first. */
-export const TRAFFIC_CLASSES: readonly TrafficClass[] = Object.freeze([
-  'human',
-  'bot',
-  'automation',
-  'fleet',
-]);
+/**
+ * Every class, `human` first. Plain literals, not `Object.freeze(…)`: a call at module level would keep
+ * them in every bundle of the SDK, which bundles this package and uses none of them.
+ */
+export const TRAFFIC_CLASSES: readonly TrafficClass[] = ['human', 'bot', 'automation', 'fleet'];
 
 /** Longest stored reason (a marker and what it matched, e.g. `ua:headlesschrome`). */
 export const MAX_TRAFFIC_REASON = 64;
 
 /** The automation signals a page reports (SDK automation chunk), as sent in `automation`. */
-export const AUTOMATION_SIGNALS = Object.freeze([
+export const AUTOMATION_SIGNALS = [
   /** `navigator.webdriver` is true (WebDriver, Puppeteer, Playwright without stealth patches). */
   'webdriver',
   /** `navigator.userAgent` or `userAgentData` names HeadlessChrome. */
@@ -35,7 +33,7 @@ export const AUTOMATION_SIGNALS = Object.freeze([
   'nightmare',
   /** Selenium or ChromeDriver leftovers on `window` or `document` (`_selenium`, `$cdc_…`). */
   'selenium',
-] as const);
+] as const;
 
 /** One of {@link AUTOMATION_SIGNALS}. */
 export type AutomationSignal = (typeof AUTOMATION_SIGNALS)[number];
