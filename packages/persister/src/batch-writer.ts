@@ -20,7 +20,6 @@ import type {
   QueueEntry,
   UnjoinRecord,
 } from '@devicelink/fastify';
-import { isTrafficClass, MAX_TRAFFIC_REASON, type TrafficClass } from '@devicelink/protocol';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { applyConversionRule } from './conversion-rule.js';
 import { writeEdges, writeRevocations, writeWithdrawals } from './edge-writes.js';
@@ -29,6 +28,7 @@ import { linkId } from './link-id.js';
 import { ensurePageViewPartitions, pageViewIdTime } from './page-view-partitions.js';
 import { RollupWriter } from './rollup-writes.js';
 import type { Database } from './schema.js';
+import { trafficClassOf, trafficReasonOf, writeSessions } from './session-writes.js';
 
 /** What a committed batch did. */
 export interface BatchResult {
@@ -282,25 +282,6 @@ async function writeChunk(
   await writeRevocations(trx, unjoins);
 }
 
-/** A session's rows of one batch, before the upsert. */
-interface SessionDraft {
-  record: PageviewRecord;
-  first: number;
-  last: number;
-  count: number;
-  trafficClass: TrafficClass;
-  trafficReason: string | null;
-  /** One of the session's page views in this batch is not `human`. */
-  marked: boolean;
-}
-
-/** The stored class of a queued page view: `human` when absent (queued before classes, or filter off). */
-const trafficClassOf = (p: PageviewRecord): TrafficClass =>
-  isTrafficClass(p.trafficClass) ? p.trafficClass : 'human';
-
-const trafficReasonOf = (p: PageviewRecord): string | null =>
-  typeof p.trafficReason === 'string' ? p.trafficReason.slice(0, MAX_TRAFFIC_REASON) : null;
-
 /**
  * A page view's key as Postgres hands it back: a lone surrogate (ill-formed UTF-16) reaches Postgres as
  * U+FFFD through UTF-8, so the key is made of the well-formed form on both sides of the lookup.
@@ -363,75 +344,6 @@ async function writePageviews(
   );
 
   // Sessions count only the rows this batch inserted: a redelivered page view adds nothing.
-  const sessions = new Map<string, SessionDraft>();
-  for (const p of inserted) {
-    if (!p.sessionId || !p.deviceId) continue;
-    const s = sessions.get(p.sessionId);
-    if (s) {
-      s.first = Math.min(s.first, p.serverTs);
-      s.last = Math.max(s.last, p.serverTs);
-      s.count++;
-      // One marked page view marks its session (the first mark's reason is kept).
-      if (s.trafficClass === 'human' && trafficClassOf(p) !== 'human') {
-        s.trafficClass = trafficClassOf(p);
-        s.trafficReason = trafficReasonOf(p);
-      }
-      if (trafficClassOf(p) !== 'human') s.marked = true;
-    } else {
-      sessions.set(p.sessionId, {
-        record: p,
-        first: p.serverTs,
-        last: p.serverTs,
-        count: 1,
-        trafficClass: trafficClassOf(p),
-        trafficReason: trafficReasonOf(p),
-        marked: trafficClassOf(p) !== 'human',
-      });
-    }
-  }
-  const sessionRows = [...sessions.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([id, s]) => ({
-      id,
-      device_id: s.record.deviceId!,
-      source: s.record.source ?? 'header',
-      visitor_hash: s.record.visitorHash,
-      first_seen: date(s.first),
-      last_seen: date(s.last),
-      page_views: s.count,
-      user_agent: s.record.userAgent,
-      traffic_class: s.trafficClass,
-      traffic_reason: s.trafficReason,
-      network_hash: s.record.networkHash ?? null,
-    }));
-  // Sessions whose page views may not all carry the session's class: one of this batch was marked, or
-  // the stored session already is (its page views follow it, so people's page-view figures leave it out).
-  const mixed: string[] = [];
-  for (const rows of slices(sessionRows)) {
-    const stored = await trx
-      .insertInto('sessions')
-      .values(rows)
-      .onConflict((oc) =>
-        oc.column('id').doUpdateSet({
-          first_seen: sql`least(sessions.first_seen, excluded.first_seen)`,
-          last_seen: sql`greatest(sessions.last_seen, excluded.last_seen)`,
-          page_views: sql`sessions.page_views + excluded.page_views`,
-          visitor_hash: sql`coalesce(sessions.visitor_hash, excluded.visitor_hash)`,
-          user_agent: sql`coalesce(sessions.user_agent, excluded.user_agent)`,
-          network_hash: sql`coalesce(sessions.network_hash, excluded.network_hash)`,
-          // A session stays marked once marked; a later marked page view marks a human one.
-          traffic_reason: sql`case when sessions.traffic_class = 'human' and excluded.traffic_class <> 'human'
-            then excluded.traffic_reason else sessions.traffic_reason end`,
-          traffic_class: sql`case when sessions.traffic_class = 'human' then excluded.traffic_class
-            else sessions.traffic_class end`,
-        }),
-      )
-      .returning(['id', 'traffic_class'])
-      .execute();
-    for (const s of stored) {
-      if (s.traffic_class !== 'human' || sessions.get(s.id)?.marked) mixed.push(s.id);
-    }
-  }
-  if (mixed.length > 0) await rollups.followSessionClass(mixed);
-  for (const s of sessions.values()) touched.add(s.record.deviceId!);
+  const devices = await writeSessions(trx, inserted, rollups);
+  for (const d of devices) touched.add(d);
 }
