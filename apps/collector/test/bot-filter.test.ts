@@ -153,6 +153,10 @@ describe.runIf(hasServices('postgres'))('the bot filter at read time', () => {
       ['https://shop.test/a', 'automation'],
       ['https://shop.test/driven', 'automation'],
     ]);
+    // The device detail names each session's class and reason.
+    const curl = every.find((r) => r.trafficClass === 'bot') as unknown as { deviceId: string };
+    const detail = (await get(`/v1/admin/devices/${curl.deviceId}`)).json();
+    expect(detail.persisted.sessions).toMatchObject([{ trafficClass: 'bot', trafficReason: 'ua:curl/' }]);
     // The user's own export is everything stored about them, with its class.
     const doc = (await get(`/v1/admin/users/${script}/export`)).json();
     expect(doc.sessions).toMatchObject([{ trafficClass: 'automation', trafficReason: 'ua:headlesschrome' }]);
