@@ -35,6 +35,8 @@ export type {
 } from './plugin/plugin-options.js';
 export { setRateLimitHeaders } from './plugin/rate-limit-headers.js';
 export { headersDenyConsent } from './plugin/request-signals.js';
+export type { Classification, TrafficClassifier, TrafficClassifierOptions } from './plugin/traffic-class.js';
+export { classifyUserAgent, createTrafficClassifier } from './plugin/traffic-class.js';
 export type {
   DeviceSource,
   EdgeKind,
