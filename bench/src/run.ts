@@ -17,6 +17,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createContext } from './bench-context.js';
 import { benchServices, checkServices, createBenchDatabase } from './bench-env.js';
+import { runBots } from './bots.js';
 import { runDashboard } from './dashboard.js';
 import { runEmbedded } from './embedded.js';
 import { runIdentity } from './identity/identity.js';
@@ -69,6 +70,7 @@ const NAMES = [
   'dashboard',
   'table-migration',
   'identity',
+  'bots',
 ];
 const named = args.filter((a) => NAMES.includes(a));
 const onlyFlag = args
@@ -163,6 +165,7 @@ async function main(): Promise<void> {
   const plan: [string, () => Promise<SectionResult>][] = [
     ['tier-resolution', () => runTierResolution({ full })],
     ['sdk', () => runSdkCost({ full })],
+    ['bots', () => runBots({ full })],
     ['old-design', () => runOldDesignRace({ redisUrl: services.redisUrl, prefix: services.prefix, full })],
     ['ingest', () => runIngest(ctx)],
     ['outage', () => runOutage(ctx)],

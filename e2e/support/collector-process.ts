@@ -17,9 +17,13 @@ export const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef0123456789';
 /** A running collector (`url`, `output()`, `terminate()`). */
 export type CollectorProcess = RunningProcess;
 
-/** Starts the collector with `env` on top of `DEMO=1` and the admin token. */
+/**
+ * Starts the collector with `env` on top of `DEMO=1`, the admin token and `BOT_FILTER=off`: the test
+ * browser is headless Chromium driven by playwright, which the bot filter rightly calls automation, so
+ * only the bot tests turn it on (`BOT_FILTER: 'on'` in `env`).
+ */
 export function startCollector(env: Record<string, string>): Promise<CollectorProcess> {
-  return startCollectorProcess({ DEMO: '1', ADMIN_TOKEN, ...env });
+  return startCollectorProcess({ DEMO: '1', ADMIN_TOKEN, BOT_FILTER: 'off', ...env });
 }
 
 /** A collector on Redis + Postgres and how to stop it and remove its keys and database. */

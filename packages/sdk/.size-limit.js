@@ -47,13 +47,22 @@ export default [
     modifyEsbuildConfig: esm,
   },
   {
-    name: 'first visit: core + evidence chunk (FingerprintJS apart)',
+    name: 'first visit: core + evidence chunk (FingerprintJS and the automation signals apart)',
     path: 'dist/index.js',
     import: '{ createDeviceLink }',
     limit: '3.7 KiB',
     gzip: true,
     ignore,
-    modifyEsbuildConfig: without('identity-requests'),
+    modifyEsbuildConfig: without('identity-requests', 'automation-signals'),
+  },
+  {
+    // Imported by the evidence chunk only (issue 20): navigator.webdriver and the driven-browser globals.
+    name: 'first visit: automation signals (its own chunk, reported)',
+    path: 'dist/automation-signals-*.js',
+    limit: '500 B',
+    gzip: true,
+    ignore,
+    modifyEsbuildConfig: esm,
   },
   {
     name: 'first visit: FingerprintJS 5 (its own chunk, reported)',

@@ -219,6 +219,7 @@ export async function buildApp(
         },
       },
       recovery: resources.recoverySecret ? { secret: resources.recoverySecret } : null,
+      botFilter: config.botFilter.enabled ? { allowlist: config.botFilter.allowlist } : false,
     });
     app.log.info(
       resources.recoverySecret

@@ -182,7 +182,9 @@ describe.runIf(hasServices('postgres'))('the read API', () => {
     });
     expect(csv.headers['content-type']).toMatch(/text\/csv/);
     const lines = csv.body.trim().split('\r\n');
-    expect(lines[0]).toBe('eventId,serverTs,clientTs,deviceId,userId,sessionId,url,referrer,cursor');
+    expect(lines[0]).toBe(
+      'eventId,serverTs,clientTs,deviceId,userId,sessionId,url,referrer,trafficClass,cursor',
+    );
     expect(lines).toHaveLength(5);
 
     const doc = (await get(`/v1/admin/users/${user}/export`)).json();

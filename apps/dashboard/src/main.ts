@@ -3,6 +3,7 @@
  * bucket, time zone) and the panels. Every request goes to this collector's documented read routes.
  */
 import { Api, ApiError, storedToken, storeToken } from './api-client.js';
+import { excludedPanel } from './excluded-panel.js';
 import { showDevice, showJourney } from './lookup.js';
 import {
   conversionPanel,
@@ -43,7 +44,8 @@ function currentView(): View | null {
     // A zone the browser does not know: ask in UTC, the collector answers whether it knows the zone.
     range = rangeOf(preset, 'UTC', new Date());
   }
-  return { api, ...range, bucket: $<HTMLSelectElement>('bucket').value as Bucket, tz };
+  const traffic = $<HTMLInputElement>('all-traffic').checked ? 'all' : 'human';
+  return { api, ...range, bucket: $<HTMLSelectElement>('bucket').value as Bucket, tz, traffic };
 }
 
 function refresh(): void {
@@ -56,6 +58,12 @@ function refresh(): void {
   void runPanel('panel-conversion', (p) => conversionPanel(view, p), onAuth);
   void runPanel('panel-paths', (p) => pathsPanel(view, p), onAuth);
   void runPanel('panel-top', (p) => topPanel(view, p), onAuth);
+  void runPanel(
+    'panel-excluded',
+    (p) => excludedPanel(view, p),
+    onAuth,
+    'Nothing was excluded in this range.',
+  );
   void runPanel('panel-identity', (p) => identityPanel(view, p), onAuth);
 }
 

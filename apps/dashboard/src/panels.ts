@@ -24,10 +24,16 @@ export interface View {
   to: Date;
   bucket: Bucket;
   tz: string;
+  /** `all`: the figures count bots, automation and fleets too (`?traffic=all`). */
+  traffic: 'human' | 'all';
 }
 
-type Range = { from: string; to: string };
-const rangeQuery = (v: View): Range => ({ from: v.from.toISOString(), to: v.to.toISOString() });
+type Range = { from: string; to: string; traffic?: 'all' };
+const rangeQuery = (v: View): Range => ({
+  from: v.from.toISOString(),
+  to: v.to.toISOString(),
+  ...(v.traffic === 'all' ? { traffic: 'all' as const } : {}),
+});
 
 /** Runs `load` for the panel `id`, with its loading and error states; `onAuth` is told of a 401. */
 export async function runPanel(

@@ -39,6 +39,8 @@ export type {
 } from './plugin/plugin-options.js';
 export { setRateLimitHeaders } from './plugin/rate-limit-headers.js';
 export { headersDenyConsent } from './plugin/request-signals.js';
+export type { Classification, TrafficClassifier, TrafficClassifierOptions } from './plugin/traffic-class.js';
+export { classifyUserAgent, createTrafficClassifier } from './plugin/traffic-class.js';
 export type { PoisonEntry } from './redis/redis-queue.js';
 export type { RedisStore, RedisStoreOptions } from './redis/redis-store.js';
 export { createRedisStore } from './redis/redis-store.js';

@@ -3,6 +3,9 @@
  * should. Real records are written by the store's own operations, atomically with the session change.
  */
 import type { QueueRecord } from '@devicelink/protocol';
+
+export { BOT_USER_AGENTS } from './plugin/bot-user-agents.fixture.js';
+
 import { kAppend, type TestAppendable } from './store/test-append.js';
 
 /**

@@ -18,10 +18,12 @@ const MAIN = [
   'DeviceLinkUsageError',
   'QueueFullError',
   'QueuePartitionsMismatchError',
+  'classifyUserAgent',
   'clientDeviceId',
   'corsOptions',
   'createMemoryStore',
   'createRedisStore',
+  'createTrafficClassifier',
   'default',
   'devicelink',
   'headersDenyConsent',
@@ -38,8 +40,9 @@ describe('the built package exports', () => {
     expect(esm.default).toBe(esm.devicelink);
   });
 
-  it('only the test-only append from the testing entry', async () => {
-    expect(Object.keys(await load('../dist/testing.js'))).toEqual(['appendForTest']);
-    expect(Object.keys(require('../dist/testing.cjs') as object)).toEqual(['appendForTest']);
+  it('only the test-only append and the pinned crawler corpus from the testing entry', async () => {
+    const names = ['BOT_USER_AGENTS', 'appendForTest'];
+    expect(Object.keys(await load('../dist/testing.js')).sort()).toEqual(names);
+    expect(Object.keys(require('../dist/testing.cjs') as object).sort()).toEqual(names);
   });
 });

@@ -30,6 +30,7 @@ import { linkId } from './link-id.js';
 import { ensurePageViewPartitions, pageViewIdTime } from './page-view-partitions.js';
 import { RollupWriter } from './rollup-writes.js';
 import type { Database } from './schema.js';
+import { trafficClassOf, trafficReasonOf, writeSessions } from './session-writes.js';
 
 /** What a committed batch did. */
 export interface BatchResult {
@@ -306,7 +307,6 @@ async function writeChunk(
   }
 }
 
-/** A page view's identity: its subject (device, else user) and event id. */
 /**
  * A page view's key as Postgres hands it back: a lone surrogate (ill-formed UTF-16) reaches Postgres as
  * U+FFFD through UTF-8, so the key is made of the well-formed form on both sides of the lookup.
@@ -341,6 +341,8 @@ async function writePageviews(
           client_ts: p.clientTs === null ? null : date(p.clientTs),
           server_ts: date(p.serverTs),
           id_time: pageViewIdTime(p.eventId),
+          traffic_class: trafficClassOf(p),
+          traffic_reason: trafficReasonOf(p),
         })),
       )
       // The table's key (subject, event id, id_time): id_time follows from the event id, so a page view
@@ -357,46 +359,16 @@ async function writePageviews(
   // Counted from the rows the insert returned, never re-read by event id: another subject's row may
   // carry the same id (the key is subject + id), and it is not this batch's to count.
   await rollups.pageViewsInserted(
-    inserted.map((p) => ({ serverTs: date(p.serverTs), userId: p.userId, url: p.url, referrer: p.referrer })),
+    inserted.map((p) => ({
+      serverTs: date(p.serverTs),
+      userId: p.userId,
+      url: p.url,
+      referrer: p.referrer,
+      trafficClass: trafficClassOf(p),
+    })),
   );
 
   // Sessions count only the rows this batch inserted: a redelivered page view adds nothing.
-  const sessions = new Map<string, { record: PageviewRecord; first: number; last: number; count: number }>();
-  for (const p of inserted) {
-    if (!p.sessionId || !p.deviceId) continue;
-    const s = sessions.get(p.sessionId);
-    if (s) {
-      s.first = Math.min(s.first, p.serverTs);
-      s.last = Math.max(s.last, p.serverTs);
-      s.count++;
-    } else sessions.set(p.sessionId, { record: p, first: p.serverTs, last: p.serverTs, count: 1 });
-  }
-  const sessionRows = [...sessions.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([id, s]) => ({
-      id,
-      device_id: s.record.deviceId!,
-      source: s.record.source ?? 'header',
-      visitor_hash: s.record.visitorHash,
-      first_seen: date(s.first),
-      last_seen: date(s.last),
-      page_views: s.count,
-      user_agent: s.record.userAgent,
-    }));
-  for (const rows of slices(sessionRows)) {
-    await trx
-      .insertInto('sessions')
-      .values(rows)
-      .onConflict((oc) =>
-        oc.column('id').doUpdateSet({
-          first_seen: sql`least(sessions.first_seen, excluded.first_seen)`,
-          last_seen: sql`greatest(sessions.last_seen, excluded.last_seen)`,
-          page_views: sql`sessions.page_views + excluded.page_views`,
-          visitor_hash: sql`coalesce(sessions.visitor_hash, excluded.visitor_hash)`,
-          user_agent: sql`coalesce(sessions.user_agent, excluded.user_agent)`,
-        }),
-      )
-      .execute();
-  }
-  for (const s of sessions.values()) touched.add(s.record.deviceId!);
+  const devices = await writeSessions(trx, inserted, rollups);
+  for (const d of devices) touched.add(d);
 }

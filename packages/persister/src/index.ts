@@ -15,6 +15,8 @@ export type { DbConfig, PersisterDb } from './create-db.js';
 export { createDb } from './create-db.js';
 export type { DeadLetter, DeadLetterPage, DeadLetterRef, ReplayResult } from './dead-letters.js';
 export { listDeadLetters, replayDeadLetters } from './dead-letters.js';
+export type { FleetOptions, FleetResult } from './fleet-detection.js';
+export { DEFAULT_FLEET_OPTIONS, FLEET_WRITER, markFleets } from './fleet-detection.js';
 export { migrate } from './migrate.js';
 export { migrationProvider } from './migrations/index.js';
 export type { PersistOptions } from './persist-command.js';

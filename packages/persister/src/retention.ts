@@ -126,8 +126,9 @@ export async function purgeExpired(db: Kysely<Database>, options: RetentionOptio
     inBatch(async (trx) =>
       deleted(
         trx,
-        sql`delete from rollup_hourly where (metric, hour, key, writer) in (
-          select metric, hour, key, writer from rollup_hourly where hour < ${cutoff} limit ${sql.lit(batch)})`,
+        sql`delete from rollup_hourly where (metric, traffic_class, hour, key, writer) in (
+          select metric, traffic_class, hour, key, writer from rollup_hourly
+          where hour < ${cutoff} limit ${sql.lit(batch)})`,
       ),
     ),
   );

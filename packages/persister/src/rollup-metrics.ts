@@ -69,10 +69,12 @@ export interface SessionRollupState {
   entry_page: string;
   entry_referrer: string;
   views_before_conversion: number | null;
+  /** The session's traffic class: its contributions are counted under it. */
+  traffic_class: string;
 }
 
-/** One counted thing: metric, hour (ms), key. */
-export type Contribution = readonly [metric: string, hour: number, key: string];
+/** One counted thing: metric, hour (ms), key, traffic class. */
+export type Contribution = readonly [metric: string, hour: number, key: string, trafficClass: string];
 
 const HOUR = 3_600_000;
 
@@ -82,22 +84,24 @@ export const hourOf = (d: Date): number => Math.floor(d.getTime() / HOUR) * HOUR
 /** What one session adds to the roll-ups, each entry counting 1. */
 export function sessionContributions(s: SessionRollupState): Contribution[] {
   const hour = hourOf(s.first_seen);
+  const cls = s.traffic_class;
   const out: Contribution[] = [
-    [METRICS.sessions, hour, ''],
-    [METRICS.entryPage, hour, s.entry_page],
-    [METRICS.entryReferrer, hour, s.entry_referrer],
+    [METRICS.sessions, hour, '', cls],
+    [METRICS.entryPage, hour, s.entry_page, cls],
+    [METRICS.entryReferrer, hour, s.entry_referrer, cls],
   ];
   if (s.converted_user_id !== null && s.converted_at !== null) {
     const seconds = Math.max(0, (s.converted_at.getTime() - s.first_seen.getTime()) / 1000);
     out.push(
-      [METRICS.converted, hour, ''],
-      [METRICS.entryPageConverted, hour, s.entry_page],
-      [METRICS.entryReferrerConverted, hour, s.entry_referrer],
-      [METRICS.timeToConvert, hour, String(binOf(TIME_TO_CONVERT_BINS, seconds))],
+      [METRICS.converted, hour, '', cls],
+      [METRICS.entryPageConverted, hour, s.entry_page, cls],
+      [METRICS.entryReferrerConverted, hour, s.entry_referrer, cls],
+      [METRICS.timeToConvert, hour, String(binOf(TIME_TO_CONVERT_BINS, seconds)), cls],
       [
         METRICS.viewsBeforeConversion,
         hour,
         String(binOf(VIEWS_BEFORE_CONVERSION_BINS, s.views_before_conversion ?? 0)),
+        cls,
       ],
     );
   }

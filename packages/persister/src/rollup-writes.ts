@@ -40,6 +40,7 @@ export interface InsertedPageView {
   userId: string | null;
   url: string;
   referrer: string | null;
+  trafficClass: string;
 }
 
 /** The roll-up state of sessions as they are now, for `where` over `sessions as s`. */
@@ -51,7 +52,7 @@ export function sessionStateSelect(
   const referrer = referrerKeySql(sql`pv.referrer`);
   return sql`
     select s.id as session_id, s.device_id, s.converted_user_id, s.first_seen, s.converted_at, s.page_views,
-      coalesce(e.page, '') as entry_page, coalesce(e.referrer, '') as entry_referrer,
+      s.traffic_class, coalesce(e.page, '') as entry_page, coalesce(e.referrer, '') as entry_referrer,
       case when s.converted_user_id is null then null else (
         select count(*)::int from page_views as pv where pv.session_id = s.id and pv.server_ts <= s.converted_at
       ) end as views_before_conversion
@@ -68,24 +69,29 @@ export function sessionStateSelect(
     ${tail}`;
 }
 
-/** The page-view roll-up counts of `source` (a relation with server_ts, user_id, url, referrer), times `sign`. */
+/**
+ * The page-view roll-up counts of `source` (a relation with server_ts, user_id, url, referrer,
+ * traffic_class), times `sign`.
+ */
 export function pageViewCounts(source: RawBuilder<unknown>, sign: 1 | -1 = 1): RawBuilder<unknown> {
   return sql`
-    select m.metric, date_trunc('hour', src.server_ts, 'UTC') as hour, m.key, ${sql.lit(sign)} * count(*) as n
+    select m.metric, src.traffic_class, date_trunc('hour', src.server_ts, 'UTC') as hour, m.key,
+      ${sql.lit(sign)} * count(*) as n
     from ${source} as src
     cross join lateral (values
       (case when src.user_id is null then 'pv_anon' else 'pv_user' end, ''),
       ('page', ${pageKeySql(sql`src.url`)}),
       ('referrer', ${referrerKeySql(sql`src.referrer`)})
     ) as m(metric, key)
-    group by 1, 2, 3`;
+    group by 1, 2, 3, 4`;
 }
 
 function pageViewUpsert(source: RawBuilder<unknown>, writer: number, sign: 1 | -1): RawBuilder<unknown> {
   return sql`
-    insert into rollup_hourly (metric, hour, key, writer, n)
-    select c.metric, c.hour, c.key, ${sql.lit(writer)}, c.n from (${pageViewCounts(source, sign)}) as c
-    on conflict (metric, hour, key, writer) do update set n = rollup_hourly.n + excluded.n`;
+    insert into rollup_hourly (metric, traffic_class, hour, key, writer, n)
+    select c.metric, c.traffic_class, c.hour, c.key, ${sql.lit(writer)}, c.n
+    from (${pageViewCounts(source, sign)}) as c
+    on conflict (metric, traffic_class, hour, key, writer) do update set n = rollup_hourly.n + excluded.n`;
 }
 
 /**
@@ -107,15 +113,16 @@ export class RollupWriter {
    * not among them).
    */
   async pageViewsInserted(rows: readonly InsertedPageView[]): Promise<void> {
-    // 4 parameters a row.
-    for (const slice of slices(rows, IDS_PER_STATEMENT / 4)) {
+    // 5 parameters a row.
+    for (const slice of slices(rows, IDS_PER_STATEMENT / 5)) {
       const values = sql.join(
         slice.map(
-          (r) => sql`(${r.serverTs}::timestamptz, ${r.userId}::text, ${r.url}::text, ${r.referrer}::text)`,
+          (r) =>
+            sql`(${r.serverTs}::timestamptz, ${r.userId}::text, ${r.url}::text, ${r.referrer}::text, ${r.trafficClass}::text)`,
         ),
       );
       await pageViewUpsert(
-        sql`(select * from (values ${values}) as v(server_ts, user_id, url, referrer))`,
+        sql`(select * from (values ${values}) as v(server_ts, user_id, url, referrer, traffic_class))`,
         this.writer,
         1,
       ).execute(this.db);
@@ -131,7 +138,7 @@ export class RollupWriter {
     table: RawBuilder<unknown> = sql`page_views`,
   ): Promise<number> {
     const result = await sql<{ n: number }>`
-      with src as (delete from ${table} where ${where} returning server_ts, user_id, url, referrer),
+      with src as (delete from ${table} where ${where} returning server_ts, user_id, url, referrer, traffic_class),
       counted as (${pageViewUpsert(sql`src`, this.writer, -1)})
       select count(*)::int as n from src`.execute(this.db);
     return Number(result.rows[0]?.n ?? 0);
@@ -143,9 +150,39 @@ export class RollupWriter {
    */
   async uncountPageViewsOf(table: RawBuilder<unknown>): Promise<number> {
     const result = await sql<{ n: number }>`
-      with counted as (${pageViewUpsert(sql`(select server_ts, user_id, url, referrer from ${table})`, this.writer, -1)})
+      with counted as (${pageViewUpsert(sql`(select server_ts, user_id, url, referrer, traffic_class from ${table})`, this.writer, -1)})
       select count(*)::int as n from ${table}`.execute(this.db);
     return Number(result.rows[0]?.n ?? 0);
+  }
+
+  /**
+   * Gives the page views of `sessionIds` their session's traffic class (a session marked by a later page
+   * view, by the fleet job or by a reclassification), moving their roll-up counts from the old class to
+   * the new one; resolves with how many changed.
+   */
+  async followSessionClass(sessionIds: readonly string[]): Promise<number> {
+    let changed = 0;
+    for (const ids of slices([...sessionIds].sort(), IDS_PER_STATEMENT)) {
+      const list = sql.join(ids);
+      await pageViewUpsert(
+        sql`(select pv.server_ts, pv.user_id, pv.url, pv.referrer, pv.traffic_class
+          from page_views as pv join sessions as s on s.id = pv.session_id
+          where s.id in (${list}) and pv.traffic_class <> s.traffic_class)`,
+        this.writer,
+        -1,
+      ).execute(this.db);
+      const result = await sql<{ n: number }>`
+        with src as (
+          update page_views as pv set traffic_class = s.traffic_class, traffic_reason = s.traffic_reason
+          from sessions as s
+          where s.id = pv.session_id and s.id in (${list}) and pv.traffic_class <> s.traffic_class
+          returning pv.server_ts, pv.user_id, pv.url, pv.referrer, pv.traffic_class
+        ),
+        counted as (${pageViewUpsert(sql`src`, this.writer, 1)})
+        select count(*)::int as n from src`.execute(this.db);
+      changed += Number(result.rows[0]?.n ?? 0);
+    }
+    return changed;
   }
 
   /**
@@ -161,7 +198,8 @@ export class RollupWriter {
         where s.device_id in (${list})
           and (r.session_id is null or r.first_seen <> s.first_seen or r.page_views <> s.page_views
             or r.converted_at is distinct from s.converted_at
-            or r.converted_user_id is distinct from s.converted_user_id)
+            or r.converted_user_id is distinct from s.converted_user_id
+            or r.traffic_class <> s.traffic_class)
         union
         select r.session_id from session_rollups as r
         where r.device_id in (${list}) and not exists (select 1 from sessions as s where s.id = r.session_id)
@@ -194,7 +232,7 @@ export class RollupWriter {
       for (const s of old) add(s, -1);
       const now = await sql<SessionRollupState>`
         insert into session_rollups (session_id, device_id, converted_user_id, first_seen, converted_at,
-          page_views, entry_page, entry_referrer, views_before_conversion)
+          page_views, traffic_class, entry_page, entry_referrer, views_before_conversion)
         ${sessionStateSelect(sql`s.id in (${list})`)}
         returning *`.execute(this.db);
       for (const s of now.rows) add(s, 1);
@@ -212,6 +250,7 @@ export class RollupWriter {
         .values(
           slice.map(({ c, n }) => ({
             metric: c[0],
+            traffic_class: c[3],
             hour: new Date(c[1]),
             key: c[2],
             writer: this.writer,
@@ -220,7 +259,7 @@ export class RollupWriter {
         )
         .onConflict((oc) =>
           oc
-            .columns(['metric', 'hour', 'key', 'writer'])
+            .columns(['metric', 'traffic_class', 'hour', 'key', 'writer'])
             .doUpdateSet({ n: sql`rollup_hourly.n + excluded.n` }),
         )
         .execute();
@@ -228,7 +267,7 @@ export class RollupWriter {
   }
 }
 
-const keyOf = (c: Contribution) => `${c[0]}\u0000${String(c[1]).padStart(16, '0')}\u0000${c[2]}`;
+const keyOf = (c: Contribution) => `${c[0]}\u0000${c[3]}\u0000${String(c[1]).padStart(16, '0')}\u0000${c[2]}`;
 
 /** Counts per contribution, summed in memory before one upsert. */
 export class ContributionCounts {

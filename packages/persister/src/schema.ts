@@ -27,6 +27,12 @@ export interface SessionsTable {
   converted_user_id: string | null;
   converted_at: Timestamp | null;
   link_id: string | null;
+  /** `human`, `bot`, `automation` or `fleet` (docs/protocol.md, Bots and automation); default `human`. */
+  traffic_class: ColumnType<string, string | undefined, string>;
+  /** Why the class is not `human` (`ua:curl/`, `sdk:webdriver`, `fleet:…`), or an allowlist entry. */
+  traffic_reason: string | null;
+  /** Keyed hash of the session's /24 (IPv4) or /64 (IPv6) under the day's salt; never the address. */
+  network_hash: string | null;
 }
 
 /**
@@ -46,6 +52,9 @@ export interface PageViewsTable {
   server_ts: Timestamp;
   /** The partition key: the time in the event id (UUIDv7), else the epoch (`pageViewIdTime`). */
   id_time: Timestamp;
+  /** The page view's traffic class (as its session's); default `human`. */
+  traffic_class: ColumnType<string, string | undefined, string>;
+  traffic_reason: string | null;
 }
 
 /** The append-only link log: device belongs to user from `linked_at` on. */
@@ -122,6 +131,8 @@ export interface DeadLettersTable {
  */
 export interface RollupHourlyTable {
   metric: string;
+  /** The traffic class counted (readers of people's figures take `human` only). */
+  traffic_class: ColumnType<string, string | undefined, string>;
   hour: Timestamp;
   key: string;
   writer: number;
@@ -141,6 +152,8 @@ export interface SessionRollupsTable {
   entry_referrer: string;
   /** Page views of the session at or before its conversion; null while unconverted. */
   views_before_conversion: number | null;
+  /** The session's traffic class as counted. */
+  traffic_class: ColumnType<string, string | undefined, string>;
 }
 
 /** Whether the rows stored before the roll-ups existed still have to be counted (one row, id 1). */

@@ -51,5 +51,12 @@ export type {
   QueueRecord,
   UnjoinRecord,
 } from './queue/queue-records.js';
+export type { AutomationSignal, TrafficClass } from './traffic-class.js';
+export {
+  AUTOMATION_SIGNALS,
+  isTrafficClass,
+  MAX_TRAFFIC_REASON,
+  TRAFFIC_CLASSES,
+} from './traffic-class.js';
 export { DEFAULT_QUERY_ALLOWLIST, MAX_URL_LENGTH, referrerOrigin, sanitizeUrl } from './url-rules.js';
 export { isConstantUuid, isUuid, uuidV7Time, uuidv7 } from './uuid-v7.js';

@@ -41,7 +41,10 @@ export async function sendEvidence(
     storage.remove(PENDING_KEY);
     return report(result.error);
   }
-  const r = await client.send(EVIDENCE_PATH, { deviceId: id, body: { visitorId: result.id, deviceId: id } });
+  // The page's automation signals ride along (their own chunk): a driven browser makes no join.
+  const automation = (await import('./automation-signals.js')).automationSignals();
+  const body = { visitorId: result.id, deviceId: id, ...(automation.length > 0 ? { automation } : {}) };
+  const r = await client.send(EVIDENCE_PATH, { deviceId: id, body });
   // A failed send was reported by the client.
   if (!('error' in r) || !/^(0|429|5..)$/.test(`${r.error.status}`)) storage.remove(PENDING_KEY);
 }

@@ -6,6 +6,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { DEFAULT_FLEET_OPTIONS, type FleetOptions } from '@devicelink/persister';
 import {
   DEFAULT_QUERY_ALLOWLIST,
   DEFAULT_QUEUE_PARTITIONS,
@@ -115,6 +116,17 @@ export interface CollectorConfig {
   readonly conversionLookbackDays: number;
   readonly queuePartitions: number;
   readonly queryAllowlist: readonly string[];
+  /**
+   * Bots and automation (docs/protocol.md): `BOT_FILTER` (`on` default: page views are classified and
+   * non-human devices make no fingerprint join; `off`: nothing is classified, as before) and
+   * `BOT_ALLOWLIST` (user-agent substrings of the operator's own monitors, counted as human).
+   */
+  readonly botFilter: {
+    readonly enabled: boolean;
+    readonly allowlist: readonly string[];
+    /** The fleet job's thresholds (`FLEET_WINDOW_MINUTES`, `FLEET_MIN_IDS`, `FLEET_MIN_SHARE_PERCENT`, `FLEET_QUIET_MINUTES`). */
+    readonly fleet: FleetOptions;
+  };
   readonly debugRoutes: boolean;
   readonly demo: boolean;
 }
@@ -154,6 +166,27 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
     throw new ConfigError(name, `must be one of ${allowed.join(', ')}; got "${v}"`);
   }
   return v as T;
+}
+
+/** `BOT_FILTER` and `BOT_ALLOWLIST`. */
+function parseBotFilter(env: Env): CollectorConfig['botFilter'] {
+  const value = (read(env, 'BOT_FILTER') ?? 'on').toLowerCase();
+  if (!['on', 'off'].includes(value)) {
+    throw new ConfigError('BOT_FILTER', `must be "on" or "off", got "${env.BOT_FILTER}"`);
+  }
+  const allowlist = list(env.BOT_ALLOWLIST ?? '');
+  const short = allowlist.find((entry) => entry.length < 3);
+  // A one- or two-letter substring would allow nearly every crawler back in.
+  if (short !== undefined) {
+    throw new ConfigError('BOT_ALLOWLIST', `entries must be at least 3 characters, got "${short}"`);
+  }
+  const fleet: FleetOptions = Object.freeze({
+    windowMinutes: int(env, 'FLEET_WINDOW_MINUTES', DEFAULT_FLEET_OPTIONS.windowMinutes, 1, 10_080),
+    minIds: int(env, 'FLEET_MIN_IDS', DEFAULT_FLEET_OPTIONS.minIds, 2, 10_000_000),
+    minSharePercent: int(env, 'FLEET_MIN_SHARE_PERCENT', DEFAULT_FLEET_OPTIONS.minSharePercent, 1, 100),
+    quietMinutes: int(env, 'FLEET_QUIET_MINUTES', DEFAULT_FLEET_OPTIONS.quietMinutes, 1, 10_080),
+  });
+  return Object.freeze({ enabled: value === 'on', allowlist: Object.freeze(allowlist), fleet });
 }
 
 function list(v: string): string[] {
@@ -453,6 +486,7 @@ export function loadConfig(env: Env = process.env): CollectorConfig {
     queuePartitions: int(env, 'QUEUE_PARTITIONS', DEFAULT_QUEUE_PARTITIONS, 1, 16_384),
     // Set but empty means "keep no query parameters".
     queryAllowlist: allowlist === undefined ? DEFAULT_QUERY_ALLOWLIST : list(allowlist),
+    botFilter: parseBotFilter(env),
     debugRoutes: bool(env, 'DEBUG_ROUTES', false),
     demo,
   };

@@ -7,11 +7,15 @@
  * - Per user (a data-subject request): one JSON document with everything stored about the user: links,
  *   the devices linked by login, the sessions converted to the user with their page views, and the
  *   user's signed-in page views. Fingerprint joins and aliases are not followed (issue #8): a client can
- *   forge those, so they never widen what a request about one person returns.
+ *   forge those, so they never widen what a request about one person returns. Every class of traffic
+ *   is in it (it is what is stored about the person), each session and page view with its class.
+ *
+ * The bulk export holds human page views unless asked for all traffic (`?traffic=all`).
  */
 import type { Database } from '@devicelink/persister';
 import { type Kysely, sql } from 'kysely';
 import { type Cursor, encodeCursor } from './insight-query.js';
+import { type TrafficScope, trafficFilter } from './traffic-scope.js';
 
 /** Rows per database page of an export. */
 const PAGE = 1_000;
@@ -26,6 +30,7 @@ interface ExportRow {
   session_id: string | null;
   url: string;
   referrer: string | null;
+  traffic_class: string;
 }
 
 /** The columns of the CSV export, in order. */
@@ -38,6 +43,7 @@ export const CSV_COLUMNS = [
   'sessionId',
   'url',
   'referrer',
+  'trafficClass',
   'cursor',
 ] as const;
 
@@ -54,6 +60,7 @@ function record(r: ExportRow): Record<(typeof CSV_COLUMNS)[number], string | nul
     sessionId: r.session_id,
     url: r.url,
     referrer: r.referrer,
+    trafficClass: r.traffic_class,
     cursor: encodeCursor(at, r.event_id),
   };
 }
@@ -70,13 +77,14 @@ async function* pageViewRows(
   from: Date,
   to: Date,
   cursor: Cursor | null,
+  scope: TrafficScope,
 ): AsyncGenerator<ExportRow[]> {
   let after = cursor;
   for (;;) {
     const rows = await sql<ExportRow>`
-      select event_id, server_ts, client_ts, device_id, user_id, session_id, url, referrer
+      select event_id, server_ts, client_ts, device_id, user_id, session_id, url, referrer, traffic_class
       from page_views
-      where server_ts >= ${from} and server_ts < ${to}
+      where server_ts >= ${from} and server_ts < ${to} ${trafficFilter(scope)}
         ${after ? sql`and (server_ts, event_id) > (${after.at}, ${after.id}::uuid)` : sql``}
       order by server_ts, event_id
       limit ${PAGE}
@@ -98,9 +106,10 @@ export async function* pageViewExport(
   to: Date,
   cursor: Cursor | null,
   format: 'ndjson' | 'csv',
+  scope: TrafficScope = 'human',
 ): AsyncGenerator<string> {
   if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
-  for await (const rows of pageViewRows(db, from, to, cursor)) {
+  for await (const rows of pageViewRows(db, from, to, cursor, scope)) {
     let chunk = '';
     for (const r of rows) {
       const rec = record(r);
@@ -121,7 +130,8 @@ async function* userPageViews(
   let after: Cursor | null = null;
   for (;;) {
     const rows: { rows: ExportRow[] } = await sql<ExportRow>`
-      select pv.event_id, pv.server_ts, pv.client_ts, pv.device_id, pv.user_id, pv.session_id, pv.url, pv.referrer
+      select pv.event_id, pv.server_ts, pv.client_ts, pv.device_id, pv.user_id, pv.session_id, pv.url, pv.referrer,
+        pv.traffic_class
       from page_views as pv
       where ${where}
         ${after ? sql`and (pv.server_ts, pv.event_id) > (${after.at}, ${after.id}::uuid)` : sql``}
@@ -187,6 +197,8 @@ export async function* userExport(db: Kysely<Database>, userId: string): AsyncGe
       lastSeen: iso(s.last_seen),
       pageViews: s.page_views,
       userAgent: s.user_agent,
+      trafficClass: s.traffic_class,
+      trafficReason: s.traffic_reason,
       convertedAt: iso(s.converted_at),
       linkId: s.link_id,
     })),

@@ -24,6 +24,8 @@ export interface PersistedDevice {
       lastSeen: string | null;
       pageViews: number;
       userAgent: string | null;
+      trafficClass: string;
+      trafficReason: string | null;
       convertedUserId: string | null;
       convertedAt: string | null;
       linkId: string | null;
@@ -86,6 +88,8 @@ export async function persistedDevice(db: Kysely<Database>, deviceId: string): P
         lastSeen: iso(s.last_seen),
         pageViews: s.page_views,
         userAgent: s.user_agent,
+        trafficClass: s.traffic_class,
+        trafficReason: s.traffic_reason,
         convertedUserId: s.converted_user_id,
         convertedAt: iso(s.converted_at),
         linkId: s.link_id,

@@ -67,7 +67,8 @@ export const edgeIdentitySource: IdentitySource = {
         where e.kind = 'join'`.execute(db),
       sql<{ n: string }>`select count(*)::text as n from fingerprint_revocations`.execute(db),
       sql<{ n: string }>`
-        select count(distinct device_id)::text as n from sessions where source = 'server'`.execute(db),
+        select count(distinct device_id)::text as n from sessions
+        where source = 'server' and traffic_class = 'human'`.execute(db),
     ]);
     const bins: HistogramBin[] = DEVICES_PER_USER_BINS.map((lower, i) => ({
       lower,

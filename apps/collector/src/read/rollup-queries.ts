@@ -12,6 +12,7 @@ import {
 } from '@devicelink/persister';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Bucket, HourRange } from './insight-query.js';
+import { type TrafficScope, trafficFilter } from './traffic-scope.js';
 
 /** One bucket of the time series. */
 export interface SeriesPoint {
@@ -40,8 +41,9 @@ export async function timeSeries(
   range: HourRange,
   bucket: Bucket,
   tz: string,
+  scope: TrafficScope = 'human',
 ): Promise<SeriesPoint[]> {
-  const result = await timeSeriesQuery(range, bucket, tz).execute(db);
+  const result = await timeSeriesQuery(range, bucket, tz, scope).execute(db);
   const points = new Map<string, SeriesPoint>();
   for (const r of result.rows) {
     let p = points.get(r.local);
@@ -72,6 +74,7 @@ export function timeSeriesQuery(
   range: HourRange,
   bucket: Bucket,
   tz: string,
+  scope: TrafficScope = 'human',
 ): RawBuilder<{ start: Date; local: string; metric: string | null; n: string | null }> {
   const step = `1 ${bucket}`;
   return sql<{ start: Date; local: string; metric: string | null; n: string | null }>`
@@ -92,7 +95,7 @@ export function timeSeriesQuery(
         METRICS.sessions,
         METRICS.converted,
       ])})
-        and hour >= ${range.from} and hour < ${range.to}
+        ${trafficFilter(scope)} and hour >= ${range.from} and hour < ${range.to}
       group by 1, 2
     )
     select b.local_start at time zone ${tz} as start, to_char(b.local_start, 'YYYY-MM-DD"T"HH24:MI') as local,
@@ -124,10 +127,12 @@ async function sums(
   db: Kysely<Database>,
   range: HourRange,
   metrics: readonly string[],
+  scope: TrafficScope,
 ): Promise<Map<string, Map<string, number>>> {
   const rows = await sql<{ metric: string; key: string; n: string }>`
     select metric, key, sum(n)::text as n from rollup_hourly
-    where metric in (${sql.join(metrics)}) and hour >= ${range.from} and hour < ${range.to}
+    where metric in (${sql.join(metrics)}) ${trafficFilter(scope)}
+      and hour >= ${range.from} and hour < ${range.to}
     group by 1, 2
   `.execute(db);
   const out = new Map<string, Map<string, number>>();
@@ -147,13 +152,17 @@ function histogram(bins: readonly number[], counts: Map<string, number> | undefi
 }
 
 /** Sessions started in the range, how many converted, and the two histograms of the converted ones. */
-export async function conversionFigures(db: Kysely<Database>, range: HourRange): Promise<ConversionFigures> {
-  const s = await sums(db, range, [
-    METRICS.sessions,
-    METRICS.converted,
-    METRICS.timeToConvert,
-    METRICS.viewsBeforeConversion,
-  ]);
+export async function conversionFigures(
+  db: Kysely<Database>,
+  range: HourRange,
+  scope: TrafficScope = 'human',
+): Promise<ConversionFigures> {
+  const s = await sums(
+    db,
+    range,
+    [METRICS.sessions, METRICS.converted, METRICS.timeToConvert, METRICS.viewsBeforeConversion],
+    scope,
+  );
   const started = s.get(METRICS.sessions)?.get('') ?? 0;
   const converted = s.get(METRICS.converted)?.get('') ?? 0;
   return {
@@ -179,13 +188,15 @@ async function entries(
   all: string,
   converted: string,
   limit: number,
+  scope: TrafficScope,
 ): Promise<EntryRow[]> {
   const rows = await sql<{ key: string; converted: string | bigint; sessions: string | bigint }>`
     select key,
       coalesce(sum(n) filter (where metric = ${converted}), 0)::bigint as converted,
       coalesce(sum(n) filter (where metric = ${all}), 0)::bigint as sessions
     from rollup_hourly
-    where metric in (${all}, ${converted}) and hour >= ${range.from} and hour < ${range.to}
+    where metric in (${all}, ${converted}) ${trafficFilter(scope)}
+      and hour >= ${range.from} and hour < ${range.to}
     group by key
     having sum(n) filter (where metric = ${all}) <> 0
     order by converted desc, sessions desc, key
@@ -204,10 +215,11 @@ export async function pathsBeforeLogin(
   db: Kysely<Database>,
   range: HourRange,
   limit: number,
+  scope: TrafficScope = 'human',
 ): Promise<{ entryPages: EntryRow[]; entryReferrers: EntryRow[] }> {
   const [entryPages, entryReferrers] = await Promise.all([
-    entries(db, range, METRICS.entryPage, METRICS.entryPageConverted, limit),
-    entries(db, range, METRICS.entryReferrer, METRICS.entryReferrerConverted, limit),
+    entries(db, range, METRICS.entryPage, METRICS.entryPageConverted, limit, scope),
+    entries(db, range, METRICS.entryReferrer, METRICS.entryReferrerConverted, limit, scope),
   ]);
   return { entryPages, entryReferrers };
 }
@@ -223,18 +235,25 @@ export function topQuery(
   range: HourRange,
   metric: string,
   limit: number,
+  scope: TrafficScope = 'human',
 ): RawBuilder<{ key: string; n: string }> {
   return sql<{ key: string; n: string }>`
     select key, sum(n)::text as n from rollup_hourly
-    where metric = ${metric} and hour >= ${range.from} and hour < ${range.to}
+    where metric = ${metric} ${trafficFilter(scope)} and hour >= ${range.from} and hour < ${range.to}
     group by key having sum(n) <> 0
     order by sum(n) desc, key
     limit ${limit}
   `;
 }
 
-async function top(db: Kysely<Database>, range: HourRange, metric: string, limit: number): Promise<TopRow[]> {
-  const rows = await topQuery(range, metric, limit).execute(db);
+async function top(
+  db: Kysely<Database>,
+  range: HourRange,
+  metric: string,
+  limit: number,
+  scope: TrafficScope,
+): Promise<TopRow[]> {
+  const rows = await topQuery(range, metric, limit, scope).execute(db);
   return rows.rows.map((r) => ({ key: r.key, pageViews: Number(r.n) }));
 }
 
@@ -243,10 +262,11 @@ export async function topPages(
   db: Kysely<Database>,
   range: HourRange,
   limit: number,
+  scope: TrafficScope = 'human',
 ): Promise<{ pages: TopRow[]; referrers: TopRow[] }> {
   const [pages, referrers] = await Promise.all([
-    top(db, range, METRICS.page, limit),
-    top(db, range, METRICS.referrer, limit),
+    top(db, range, METRICS.page, limit, scope),
+    top(db, range, METRICS.referrer, limit, scope),
   ]);
   return { pages, referrers };
 }

@@ -18,11 +18,15 @@
  *   is what inferred joins merged.
  * Medians are `percentile_cont(0.5)`: the mean of the two middle values for an even count.
  *
+ * Sessions count when their stored traffic class is `human`, unless the reader asks for all traffic
+ * (docs/protocol.md, Bots and automation).
+ *
  * Each query reads through an index (`sessions_stats_window`, `page_views_session_server_ts`).
  */
 
 import type { Database } from '@devicelink/persister';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { type TrafficScope, trafficFilter } from './traffic-scope.js';
 
 /** The stats of one window. */
 export interface Stats {
@@ -42,6 +46,7 @@ export interface Stats {
 export function sessionStatsQuery(
   from: Date,
   to: Date,
+  scope: TrafficScope = 'human',
 ): RawBuilder<{ started: number; converted: number; median_seconds: number | null }> {
   return sql`
     select
@@ -51,12 +56,16 @@ export function sessionStatsQuery(
         order by extract(epoch from (converted_at - first_seen))::float8
       ) filter (where converted_user_id is not null) as median_seconds
     from sessions
-    where first_seen >= ${from} and first_seen < ${to}
+    where first_seen >= ${from} and first_seen < ${to} ${trafficFilter(scope)}
   `;
 }
 
 /** Median page views of the window's converted sessions at or before their link. */
-export function pageViewsBeforeConversionQuery(from: Date, to: Date): RawBuilder<{ median: number | null }> {
+export function pageViewsBeforeConversionQuery(
+  from: Date,
+  to: Date,
+  scope: TrafficScope = 'human',
+): RawBuilder<{ median: number | null }> {
   return sql`
     select percentile_cont(0.5) within group (order by t.n) as median
     from (
@@ -67,6 +76,7 @@ export function pageViewsBeforeConversionQuery(from: Date, to: Date): RawBuilder
       )::float8 as n
       from sessions as s
       where s.first_seen >= ${from} and s.first_seen < ${to} and s.converted_user_id is not null
+        ${trafficFilter(scope, 's.traffic_class')}
     ) as t
   `;
 }
@@ -75,10 +85,14 @@ export function pageViewsBeforeConversionQuery(from: Date, to: Date): RawBuilder
 export function browserStatsQuery(
   from: Date,
   to: Date,
+  scope: TrafficScope = 'human',
 ): RawBuilder<{ devices: number; browsers: number; browsers_by_cookie: number }> {
   return sql`
     with recursive
-    w as (select distinct device_id as id from sessions where first_seen >= ${from} and first_seen < ${to}),
+    w as (
+      select distinct device_id as id from sessions
+      where first_seen >= ${from} and first_seen < ${to} ${trafficFilter(scope)}
+    ),
     standing as (
       select e.device_id as a, e.other_id as b, e.kind = 'join' as j
       from device_edges as e
@@ -118,11 +132,16 @@ const num = (v: unknown): number | null => (v === null || v === undefined ? null
  * @example
  * const stats = await readStats(db, new Date('2026-01-01Z'), new Date('2026-02-01Z'));
  */
-export async function readStats(db: Kysely<Database>, from: Date, to: Date): Promise<Stats> {
+export async function readStats(
+  db: Kysely<Database>,
+  from: Date,
+  to: Date,
+  scope: TrafficScope = 'human',
+): Promise<Stats> {
   const [sessions, pages, browsers] = await Promise.all([
-    sessionStatsQuery(from, to).execute(db),
-    pageViewsBeforeConversionQuery(from, to).execute(db),
-    browserStatsQuery(from, to).execute(db),
+    sessionStatsQuery(from, to, scope).execute(db),
+    pageViewsBeforeConversionQuery(from, to, scope).execute(db),
+    browserStatsQuery(from, to, scope).execute(db),
   ]);
   const b = browsers.rows[0];
   const s = sessions.rows[0];

@@ -8,6 +8,7 @@
 import type { Database } from '@devicelink/persister';
 import { type Kysely, sql } from 'kysely';
 import { type Cursor, encodeCursor } from './insight-query.js';
+import { type TrafficScope, trafficFilter } from './traffic-scope.js';
 
 /** One page view of the journey. */
 export interface JourneyStep {
@@ -51,6 +52,7 @@ export async function userJourney(
   userId: string,
   cursor: Cursor | null,
   limit: number,
+  scope: TrafficScope = 'human',
 ): Promise<JourneyPage> {
   const after = cursor ? sql`and (j.server_ts, j.event_id) > (${cursor.at}, ${cursor.id}::uuid)` : sql``;
   const steps = await sql<{
@@ -65,10 +67,10 @@ export async function userJourney(
     select * from (
       select pv.event_id, pv.server_ts, pv.url, pv.referrer, pv.device_id, pv.session_id, false as signed_in
       from sessions as s join page_views as pv on pv.session_id = s.id
-      where s.converted_user_id = ${userId}
+      where s.converted_user_id = ${userId} ${trafficFilter(scope, 's.traffic_class')}
       union all
       select pv.event_id, pv.server_ts, pv.url, pv.referrer, pv.device_id, pv.session_id, true as signed_in
-      from page_views as pv where pv.user_id = ${userId}
+      from page_views as pv where pv.user_id = ${userId} ${trafficFilter(scope, 'pv.traffic_class')}
     ) as j
     where true ${after}
     order by j.server_ts, j.event_id
@@ -96,6 +98,7 @@ export async function userJourney(
         .selectFrom('sessions')
         .select(['id', 'device_id', 'first_seen', 'last_seen', 'page_views', 'converted_at'])
         .where('converted_user_id', '=', userId)
+        .$if(scope === 'human', (q) => q.where('traffic_class', '=', 'human'))
         .orderBy('first_seen')
         .orderBy('id')
         .limit(1_000)

@@ -89,6 +89,11 @@ const deviceSchema = {
               lastSeen: time,
               pageViews: { type: 'integer' },
               userAgent: nullableString,
+              trafficClass: {
+                type: 'string',
+                description: 'human, bot, automation or fleet (docs/protocol.md, Bots and automation)',
+              },
+              trafficReason: nullableString,
               convertedUserId: nullableString,
               convertedAt: nullableTime,
               linkId: nullableString,

@@ -13,6 +13,7 @@ import { InvalidUserIdError } from '../http/errors.js';
 import { recordAudit } from '../read/audit-log.js';
 import { userExport } from '../read/data-export.js';
 import { decodeCursor, parseLimit } from '../read/insight-query.js';
+import { parseTrafficScope, trafficQuerySchema } from '../read/traffic-scope.js';
 import { userJourney } from '../read/user-journey.js';
 import { errorResponses, readSecurity } from './error-schema.js';
 import { fromDatabase } from './insights-routes.js';
@@ -53,7 +54,7 @@ export async function adminJourneyRoutes(
   // 400: an id the collector never accepts, a bad cursor or limit; 414: an id longer than the router takes.
   const errors = errorResponses(400, ...guardStatuses(options, 'read'), 414, 429, 503);
 
-  app.get<{ Params: { userId: string }; Querystring: { cursor?: string; limit?: number } }>(
+  app.get<{ Params: { userId: string }; Querystring: { cursor?: string; limit?: number; traffic?: string } }>(
     '/v1/admin/users/:userId',
     {
       config,
@@ -68,6 +69,7 @@ export async function adminJourneyRoutes(
           type: 'object',
           properties: {
             cursor: { type: 'string', maxLength: 200, description: 'nextCursor of the previous page' },
+            ...trafficQuerySchema,
             limit: {
               type: 'integer',
               minimum: 1,
@@ -116,7 +118,8 @@ export async function adminJourneyRoutes(
       if (!isAcceptedUserId(userId)) throw new InvalidUserIdError();
       const cursor = decodeCursor(request.query.cursor);
       const limit = parseLimit(request.query.limit, 100, 500);
-      return fromDatabase(() => userJourney(db, userId, cursor, limit));
+      const scope = parseTrafficScope(request.query);
+      return fromDatabase(() => userJourney(db, userId, cursor, limit, scope));
     },
   );
 

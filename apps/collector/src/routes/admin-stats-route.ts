@@ -9,6 +9,7 @@ import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
 import { DatabaseUnavailableError, InvalidStatsRangeError } from '../http/errors.js';
 import { readStats } from '../read/stats-queries.js';
+import { parseTrafficScope, trafficQuerySchema } from '../read/traffic-scope.js';
 import { parseUtcBound } from '../read/utc-bound.js';
 import { adminSecurity, errorResponses } from './error-schema.js';
 
@@ -23,7 +24,7 @@ const nullableNumber = { type: 'number', nullable: true } as const;
 export async function adminStatsRoute(app: FastifyInstance, options: AdminStatsRouteOptions): Promise<void> {
   adminGuard(app, options);
 
-  app.get<{ Querystring: { from?: string; to?: string } }>(
+  app.get<{ Querystring: { from?: string; to?: string; traffic?: string } }>(
     '/v1/admin/stats',
     {
       config: adminRouteConfig(options),
@@ -39,6 +40,7 @@ export async function adminStatsRoute(app: FastifyInstance, options: AdminStatsR
               description: 'ISO-8601 UTC, inclusive (2026-01-01 or 2026-01-01T00:00:00Z)',
             },
             to: { type: 'string', description: 'ISO-8601 UTC, exclusive' },
+            ...trafficQuerySchema,
           },
         },
         response: {
@@ -80,6 +82,7 @@ export async function adminStatsRoute(app: FastifyInstance, options: AdminStatsR
     },
     async (request) => {
       const { from: rawFrom, to: rawTo } = request.query;
+      const scope = parseTrafficScope(request.query);
       if (rawFrom === undefined || rawTo === undefined) {
         throw new InvalidStatsRangeError(
           'from and to are required (ISO-8601 UTC, e.g. 2026-01-01T00:00:00Z)',
@@ -101,7 +104,7 @@ export async function adminStatsRoute(app: FastifyInstance, options: AdminStatsR
         throw new InvalidStatsRangeError('from must be before to (the window is [from, to))');
       }
       try {
-        return await readStats(options.db, from!, to!);
+        return await readStats(options.db, from!, to!, scope);
       } catch (err) {
         throw new DatabaseUnavailableError((err as Error).message);
       }

@@ -11,7 +11,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeviceAdmin, EvidenceResult } from '@devicelink/fastify';
-import { DEVICE_COOKIE, isValidDeviceId } from '@devicelink/protocol';
+import { AUTOMATION_SIGNALS, DEVICE_COOKIE, isValidDeviceId } from '@devicelink/protocol';
 import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { StoreUnavailableError } from '../http/errors.js';
@@ -94,6 +94,13 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
             deviceId: { type: 'string', maxLength: 256 },
             fresh: { type: 'boolean' },
             consent: { type: 'string', maxLength: 64 },
+            automation: {
+              type: 'array',
+              maxItems: AUTOMATION_SIGNALS.length,
+              items: { type: 'string', maxLength: 32 },
+              description:
+                "The page's automation signals (the SDK's automation chunk): any known one refuses the evidence.",
+            },
           },
           required: ['visitorId'],
           additionalProperties: false,
@@ -119,8 +126,8 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
       let result: EvidenceResult;
       try {
         // The body schema requires the visitorId (1 to 128 characters).
-        const { visitorId } = request.body as { visitorId: string };
-        result = await within(app.devicelink.fingerprint(request, visitorId), STORE_TIMEOUT_MS);
+        const { visitorId, automation } = request.body as { visitorId: string; automation?: string[] };
+        result = await within(app.devicelink.fingerprint(request, visitorId, automation), STORE_TIMEOUT_MS);
       } catch (err) {
         request.log.error({ err }, 'recording fingerprint evidence failed');
         throw new StoreUnavailableError();

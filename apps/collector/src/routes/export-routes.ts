@@ -11,6 +11,7 @@ import { InvalidQueryError, InvalidStatsRangeError } from '../http/errors.js';
 import { readAudit, recordAudit } from '../read/audit-log.js';
 import { pageViewExport } from '../read/data-export.js';
 import { decodeCursor, parseLimit } from '../read/insight-query.js';
+import { parseTrafficScope, trafficQuerySchema } from '../read/traffic-scope.js';
 import { parseUtcBound } from '../read/utc-bound.js';
 import { streamOf } from './admin-journey-route.js';
 import { adminSecurity, errorResponses, readSecurity } from './error-schema.js';
@@ -30,7 +31,7 @@ export async function exportRoutes(app: FastifyInstance, options: ExportRoutesOp
   const { db } = options;
   adminGuard(app, options);
 
-  app.get<{ Querystring: { from?: string; to?: string; cursor?: string } }>(
+  app.get<{ Querystring: { from?: string; to?: string; cursor?: string; traffic?: string } }>(
     '/v1/admin/export/pageviews',
     {
       config: adminRouteConfig(options, 'read'),
@@ -45,6 +46,7 @@ export async function exportRoutes(app: FastifyInstance, options: ExportRoutesOp
             from: { type: 'string', maxLength: 40, description: 'ISO-8601 UTC, inclusive' },
             to: { type: 'string', maxLength: 40, description: 'ISO-8601 UTC, exclusive' },
             cursor: { type: 'string', maxLength: 200, description: 'resume after this row' },
+            ...trafficQuerySchema,
           },
         },
         response: {
@@ -79,6 +81,7 @@ export async function exportRoutes(app: FastifyInstance, options: ExportRoutesOp
         throw new InvalidQueryError('cursor is outside [from, to)');
       }
       const csv = /\btext\/csv\b/i.test(request.headers.accept ?? '');
+      const scope = parseTrafficScope(request.query);
       await fromDatabase(() =>
         recordAudit(db, {
           actor: request.tokenKind!,
@@ -89,13 +92,16 @@ export async function exportRoutes(app: FastifyInstance, options: ExportRoutesOp
             to: to.toISOString(),
             resumed: cursor !== null,
             format: csv ? 'csv' : 'ndjson',
+            traffic: scope,
           },
         }),
       );
       reply
         .type(csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
         .header('cache-control', 'no-store');
-      return reply.send(streamOf(pageViewExport(db, from, to, cursor, csv ? 'csv' : 'ndjson'), request.log));
+      return reply.send(
+        streamOf(pageViewExport(db, from, to, cursor, csv ? 'csv' : 'ndjson', scope), request.log),
+      );
     },
   );
 }

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
 import { DatabaseUnavailableError } from '../http/errors.js';
+import { excludedTraffic } from '../read/excluded-traffic.js';
 import type { IdentitySource } from '../read/identity-figures.js';
 import {
   type Bucket,
@@ -19,6 +20,7 @@ import {
   timeZoneChecker,
 } from '../read/insight-query.js';
 import { conversionFigures, pathsBeforeLogin, timeSeries, topPages } from '../read/rollup-queries.js';
+import { parseTrafficScope, trafficQuerySchema } from '../read/traffic-scope.js';
 import { errorResponses, readSecurity } from './error-schema.js';
 
 /** Options of {@link insightsRoutes}. */
@@ -81,7 +83,7 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
   const errors = errorResponses(...guardStatuses(options, 'read'), 429, 503);
   const queryErrors = { ...errorResponses(400), ...errors };
 
-  app.get<{ Querystring: { from?: string; to?: string; bucket?: Bucket; tz?: string } }>(
+  app.get<{ Querystring: { from?: string; to?: string; traffic?: string; bucket?: Bucket; tz?: string } }>(
     '/v1/admin/insights/timeseries',
     {
       config,
@@ -94,6 +96,7 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
           type: 'object',
           properties: {
             ...rangeQuerySchema,
+            ...trafficQuerySchema,
             bucket: { type: 'string', enum: ['hour', 'day', 'week'], default: 'day' },
             tz: { type: 'string', maxLength: 64, description: 'IANA time zone (default UTC)' },
           },
@@ -131,12 +134,13 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
       const bucket = request.query.bucket ?? 'day';
       const range = parseHourRange(request.query, MAX_RANGE_DAYS[bucket]);
       const tz = await fromDatabase(() => checkTimeZone(request.query.tz));
-      const points = await fromDatabase(() => timeSeries(db, range, bucket, tz));
+      const scope = parseTrafficScope(request.query);
+      const points = await fromDatabase(() => timeSeries(db, range, bucket, tz, scope));
       return { from: range.from.toISOString(), to: range.to.toISOString(), bucket, tz, points };
     },
   );
 
-  app.get<{ Querystring: { from?: string; to?: string } }>(
+  app.get<{ Querystring: { from?: string; to?: string; traffic?: string } }>(
     '/v1/admin/insights/conversion',
     {
       config,
@@ -145,7 +149,7 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
           'Sessions started in the range, how many converted, the rate, and histograms (fixed bins) of the ' +
           'seconds to convert and of the page views before conversion. Range up to 400 days.',
         security,
-        querystring: { type: 'object', properties: rangeQuerySchema },
+        querystring: { type: 'object', properties: { ...rangeQuerySchema, ...trafficQuerySchema } },
         response: {
           200: {
             type: 'object',
@@ -163,11 +167,11 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
     },
     async (request) => {
       const range = parseHourRange(request.query, MAX_FIGURES_DAYS);
-      return fromDatabase(() => conversionFigures(db, range));
+      return fromDatabase(() => conversionFigures(db, range, parseTrafficScope(request.query)));
     },
   );
 
-  app.get<{ Querystring: { from?: string; to?: string; limit?: number } }>(
+  app.get<{ Querystring: { from?: string; to?: string; limit?: number; traffic?: string } }>(
     '/v1/admin/insights/paths',
     {
       config,
@@ -176,7 +180,10 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
           'The paths before login: entry pages and entry referrer origins of the sessions started in the ' +
           'range, converted ones against all. Range up to 400 days.',
         security,
-        querystring: { type: 'object', properties: { ...rangeQuerySchema, limit: limitSchema } },
+        querystring: {
+          type: 'object',
+          properties: { ...rangeQuerySchema, ...trafficQuerySchema, limit: limitSchema },
+        },
         response: {
           200: { type: 'object', properties: { entryPages: entryRows, entryReferrers: entryRows } },
           ...queryErrors,
@@ -186,11 +193,57 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
     async (request) => {
       const range = parseHourRange(request.query, MAX_FIGURES_DAYS);
       const limit = parseLimit(request.query.limit, 10, 100);
-      return fromDatabase(() => pathsBeforeLogin(db, range, limit));
+      return fromDatabase(() => pathsBeforeLogin(db, range, limit, parseTrafficScope(request.query)));
     },
   );
 
   app.get<{ Querystring: { from?: string; to?: string; limit?: number } }>(
+    '/v1/admin/insights/excluded',
+    {
+      config,
+      schema: {
+        description:
+          'What the figures left out: sessions started in the range whose stored traffic class is not human ' +
+          '(bot, automation, fleet), by class with their page views, and the top user agents. Up to 400 days.',
+        security,
+        querystring: { type: 'object', properties: { ...rangeQuerySchema, limit: limitSchema } },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              byClass: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { trafficClass: { type: 'string' }, sessions: count, pageViews: count },
+                },
+              },
+              topUserAgents: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    userAgent: { type: ['string', 'null'] },
+                    trafficClass: { type: 'string' },
+                    reason: { type: ['string', 'null'] },
+                    sessions: count,
+                  },
+                },
+              },
+            },
+          },
+          ...queryErrors,
+        },
+      },
+    },
+    async (request) => {
+      const range = parseHourRange(request.query, MAX_FIGURES_DAYS);
+      const limit = parseLimit(request.query.limit, 10, 100);
+      return fromDatabase(() => excludedTraffic(db, range, limit));
+    },
+  );
+
+  app.get<{ Querystring: { from?: string; to?: string; limit?: number; traffic?: string } }>(
     '/v1/admin/insights/top',
     {
       config,
@@ -198,7 +251,10 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
         description:
           'The most viewed pages (URL without query) and referrer origins ("" for none) in the range. Up to 400 days.',
         security,
-        querystring: { type: 'object', properties: { ...rangeQuerySchema, limit: limitSchema } },
+        querystring: {
+          type: 'object',
+          properties: { ...rangeQuerySchema, ...trafficQuerySchema, limit: limitSchema },
+        },
         response: {
           200: { type: 'object', properties: { pages: topRows, referrers: topRows } },
           ...queryErrors,
@@ -208,7 +264,7 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
     async (request) => {
       const range = parseHourRange(request.query, MAX_FIGURES_DAYS);
       const limit = parseLimit(request.query.limit, 10, 100);
-      return fromDatabase(() => topPages(db, range, limit));
+      return fromDatabase(() => topPages(db, range, limit, parseTrafficScope(request.query)));
     },
   );
 

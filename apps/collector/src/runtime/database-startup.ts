@@ -8,6 +8,7 @@ import { createPersister, migrate, type Persister } from '@devicelink/persister'
 import type { FastifyBaseLogger } from 'fastify';
 import type { CollectorConfig } from '../config/collector-config.js';
 import type { CollectorResources } from './collector-resources.js';
+import { type FleetRunner, startFleetJob } from './fleet-runner.js';
 import { type RetentionRunner, startRetention } from './retention-runner.js';
 import { displayAddress, oneLine, StartupError } from './startup-error.js';
 
@@ -87,11 +88,15 @@ export async function startDatabase(
 
   // Retention runs where the persister runs (issue #9), once the schema is there.
   let retention: RetentionRunner | null = null;
+  // So does the fleet job (docs/protocol.md, Bots and automation), with the bot filter on.
+  let fleets: FleetRunner | null = null;
   const startPersisting = () => {
     persister?.start();
     if (persister && config.retentionDays !== null) {
       retention = startRetention(resources.db.db, config.retentionDays, log);
     }
+    if (persister && config.botFilter.enabled)
+      fleets = startFleetJob(resources.db.db, config.botFilter.fleet, log);
   };
   let retrying: Promise<void> | null = null;
   let first: boolean;
@@ -151,6 +156,7 @@ export async function startDatabase(
       // An attempt in flight finishes before the pool closes, and then starts nothing.
       await retrying;
       await (retention as RetentionRunner | null)?.stop();
+      await (fleets as FleetRunner | null)?.stop();
       // Shutdown persists what is queued (bounded, so a Postgres outage cannot hold the exit).
       await persister?.stop({ drainMs: SHUTDOWN_DRAIN_MS });
     },

@@ -35,12 +35,22 @@ export function eventsBody(n = 1, extra: Record<string, unknown> = {}) {
   };
 }
 
+/**
+ * Defaults of every test collector. `app.inject` sends `User-Agent: lightMyRequest`, which the bot
+ * filter rightly calls a bot: tests of other behaviour run with the filter off, and the bot tests
+ * (`bot-filter.test.ts`) turn it on and send browsers' user agents.
+ */
+export const TEST_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
+  LOG_LEVEL: 'silent',
+  BOT_FILTER: 'off',
+});
+
 /** A temporary DATA_DIR (with the run's empty PGlite cluster copied in), removed by `remove()`. */
 export const tempDataDir = (): { dir: string; remove(): void } => newDataDir('collector');
 
 /** Builds a collector from an environment object (LOG_LEVEL silent unless given). */
 export async function collector(env: Record<string, string | undefined>): Promise<FastifyInstance> {
-  return buildApp(loadConfig({ LOG_LEVEL: 'silent', ...env }), { logger: false });
+  return buildApp(loadConfig({ ...TEST_DEFAULTS, ...env }), { logger: false });
 }
 
 /**

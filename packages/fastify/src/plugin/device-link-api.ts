@@ -19,6 +19,7 @@ import type {
   DeviceStore,
   FingerprintResult,
   QueuedPageview,
+  TouchInput,
 } from '../store/device-store.js';
 import { networkPrefixes } from '../store/network-prefixes.js';
 import type { Limited, LimitResult, LimitState, RateLimits } from '../store/rate-limits.js';
@@ -32,10 +33,23 @@ import {
 } from './device-context.js';
 import { deviceCookieFlags } from './device-cookie.js';
 import { browserFamily, fingerprintKeys } from './fingerprint-keys.js';
+import { networkHash } from './network-hash.js';
 import type { ResolvedOptions } from './plugin-options.js';
 import { headerReplacement } from './replacement-marker.js';
-import { bodySignals, firstValue, headersDenyConsent } from './request-signals.js';
+import { bodyAutomation, bodySignals, firstValue, headersDenyConsent } from './request-signals.js';
+import { automationSignals, type TrafficClassifier } from './traffic-class.js';
 import { createVisitorHasher } from './visitor-hash.js';
+
+/** False when the filter is on and the user agent or the page's signals mark the request. */
+function isHumanEvidence(
+  traffic: TrafficClassifier | null,
+  request: FastifyRequest,
+  automation: unknown,
+): boolean {
+  if (traffic === null) return true;
+  const signals = automationSignals(automation ?? bodyAutomation(request.body));
+  return traffic.classify(firstValue(request.headers['user-agent']), signals).class === 'human';
+}
 
 /** What `track()` did. */
 export type TrackResult =
@@ -66,7 +80,12 @@ export type EvidenceResult =
    * opted in), the request carried no client id, the fresh id yielded to the cookie (the browser is
    * known already), or the client address is not an IP address.
    */
-  | { status: 'off' | 'untracked' | 'yielded' };
+  | { status: 'off' | 'untracked' | 'yielded' }
+  /**
+   * Not taken: the user agent or the page's automation signals mark the device as a bot or automation
+   * (docs/protocol.md, Bots and automation): no join, no cap counted.
+   */
+  | { status: 'non-human' };
 
 /** Longest visitorId taken (FingerprintJS's are 32 hex characters). */
 export const MAX_VISITOR_ID = 128;
@@ -103,9 +122,10 @@ export interface DeviceLink {
    * hashes of `visitorId`, the client's network prefix and browser family go to the store, which
    * registers them or makes a revocable join to one earlier device. Call it from a route with
    * `config: { devicelink: true }`. Throws `DeviceLinkUsageError` for a visitorId that is not a
-   * string of 1 to 128 characters.
+   * string of 1 to 128 characters. `automation`: the page's automation signals (the SDK's automation
+   * chunk); any of them, or a marked user agent, refuses the evidence (`non-human`).
    */
-  fingerprint(request: FastifyRequest, visitorId: string): Promise<EvidenceResult>;
+  fingerprint(request: FastifyRequest, visitorId: string, automation?: unknown): Promise<EvidenceResult>;
   /**
    * Clears the `device_fp` cookie with the flags it was set with (domain, partitioned), e.g. for an
    * app's logout on a shared computer (the SDK's `reset()`).
@@ -204,7 +224,9 @@ export function createDeviceLink(options: ResolvedOptions): {
     if (state.consentDenied) return { tracked: false, reason: 'consent' };
     const now = Date.now();
     const withIds: QueuedPageview[] = events.map((e) => ({ ...e, id: e.id ?? uuidv7(now) }));
-    const userAgent = firstValue(request.headers['user-agent'])?.slice(0, MAX_USER_AGENT) ?? null;
+    const rawUserAgent = firstValue(request.headers['user-agent']);
+    const userAgent = rawUserAgent?.slice(0, MAX_USER_AGENT) ?? null;
+    const traffic = await trafficOf(request, rawUserAgent, now);
     const limits = limited ? limitsOf(request, TRACK_GROUP) : undefined;
     // The limit's state goes into the answer's headers (the onSend hook).
     const noteLimit = (result: { status: string; limit?: LimitState }): void => {
@@ -225,6 +247,7 @@ export function createDeviceLink(options: ResolvedOptions): {
         referrer: e.referrer,
         clientTs: e.clientTs,
         serverTs: now,
+        ...traffic,
       }));
       // Partitioned by user: these events have no device (contract: no device work for a token). An
       // erased user's events are dropped for 30 days (the store checks the tombstone atomically).
@@ -246,6 +269,7 @@ export function createDeviceLink(options: ResolvedOptions): {
       visitorHash: device.source === 'server' ? await visitorHash(request) : null,
       userAgent,
       events: withIds,
+      ...(traffic ? { traffic } : {}),
       ...(limits ? { limits } : {}),
     });
     noteLimit(result);
@@ -282,7 +306,29 @@ export function createDeviceLink(options: ResolvedOptions): {
     return store.convert(deviceId, userId);
   }
 
-  async function fingerprint(request: FastifyRequest, visitorId: string): Promise<EvidenceResult> {
+  /** The class, reason and network hash queued with a request's page views; undefined with the filter off. */
+  async function trafficOf(
+    request: FastifyRequest,
+    userAgent: string | undefined,
+    now: number,
+  ): Promise<TouchInput['traffic']> {
+    if (options.traffic === null) return undefined;
+    const { class: trafficClass, reason } = options.traffic.classify(
+      userAgent,
+      automationSignals(bodyAutomation(request.body)),
+    );
+    return {
+      trafficClass,
+      trafficReason: reason,
+      networkHash: await networkHash(store, options.clientIp(request), now),
+    };
+  }
+
+  async function fingerprint(
+    request: FastifyRequest,
+    visitorId: string,
+    automation?: unknown,
+  ): Promise<EvidenceResult> {
     if (typeof visitorId !== 'string' || visitorId === '' || visitorId.length > MAX_VISITOR_ID) {
       throw new DeviceLinkUsageError(`fingerprint() needs a visitorId of 1 to ${MAX_VISITOR_ID} characters`);
     }
@@ -293,6 +339,9 @@ export function createDeviceLink(options: ResolvedOptions): {
       );
     }
     if (options.recovery === null) return { status: 'off' };
+    // The one guard of the fingerprint path: a device its user agent or its page marks as a program
+    // makes no join and counts no cap (it never reaches the store's join or cap code).
+    if (!isHumanEvidence(options.traffic, request, automation)) return { status: 'non-human' };
     const device = resolveDevice(request);
     if (device === null || device.source === 'server') return { status: 'untracked' };
     // The cookie answered for the minted id: this browser is known, and the fresh id is gone.
@@ -334,7 +383,7 @@ export function createDeviceLink(options: ResolvedOptions): {
       convert,
       visitorHash,
       limit,
-      fingerprint,
+      fingerprint: (request, visitorId, automation) => fingerprint(request, visitorId, automation),
       clearCookie,
       replaceCookie,
       recovery: options.recovery !== null,

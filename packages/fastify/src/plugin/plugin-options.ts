@@ -7,6 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import { DeviceLinkOptionsError } from '../errors.js';
 import type { DeviceStore } from '../store/device-store.js';
 import type { NewIdLimits } from '../store/rate-limits.js';
+import { createTrafficClassifier, type TrafficClassifier } from './traffic-class.js';
 
 /** `SameSite` of the `device_fp` cookie (`COOKIE_SAMESITE`). */
 export type CookieSameSite = 'lax' | 'strict' | 'none';
@@ -60,6 +61,15 @@ export interface DeviceLinkOptions {
    * the fingerprint itself.
    */
   recovery?: { secret: string | Buffer } | null;
+  /**
+   * Bot and automation filtering (docs/protocol.md, Bots and automation). Every tracked page view is
+   * classified `human`, `bot` or `automation` from its User-Agent (the `isbot` list plus headless and
+   * scripted-client markers) and stored with its class; fingerprint evidence of a non-human device
+   * makes no join and counts no cap. `allowlist`: user-agent substrings (case-insensitive) of the
+   * operator's own monitors, counted as human (`BOT_ALLOWLIST`). `false`: nothing is classified, as
+   * before (`BOT_FILTER=off`). Default: on, empty allowlist.
+   */
+  botFilter?: { allowlist?: readonly string[] } | false;
 }
 
 /** The `rateLimit` option. */
@@ -109,6 +119,8 @@ export interface ResolvedOptions {
   queryAllowlist: readonly string[];
   rateLimit: { max: number; addressMax: number | null; windowMs: number; newIds: NewIdLimits | null } | null;
   recovery: { secret: string | Buffer } | null;
+  /** Null when `botFilter: false`. */
+  traffic: TrafficClassifier | null;
 }
 
 const STORE_METHODS = [
@@ -200,6 +212,7 @@ export function validateOptions(options: unknown): ResolvedOptions {
     recovery = { secret: secret as string | Buffer };
   }
   const clientIp = (o.clientIp as ResolvedOptions['clientIp'] | undefined) ?? ((request) => request.ip);
+  const traffic = validateBotFilter(o.botFilter);
   return {
     store: o.store as DeviceStore,
     cookie,
@@ -210,7 +223,22 @@ export function validateOptions(options: unknown): ResolvedOptions {
     queryAllowlist,
     rateLimit,
     recovery,
+    traffic,
   };
+}
+
+function validateBotFilter(value: unknown): TrafficClassifier | null {
+  if (value === false) return null;
+  if (value === undefined || value === null) return createTrafficClassifier();
+  if (!isObject(value)) throw new DeviceLinkOptionsError('botFilter', 'must be an object or false');
+  const { allowlist = [] } = value;
+  if (!Array.isArray(allowlist) || !allowlist.every((e) => typeof e === 'string' && e.trim() !== '')) {
+    throw new DeviceLinkOptionsError(
+      'botFilter.allowlist',
+      'must be an array of non-empty user-agent substrings',
+    );
+  }
+  return createTrafficClassifier({ allowlist: allowlist.map((e: string) => e.trim()) });
 }
 
 const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0;

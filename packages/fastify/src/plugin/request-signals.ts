@@ -35,6 +35,29 @@ export interface BodySignals {
 
 const NONE: BodySignals = { deviceId: undefined, consentDenied: false, fresh: false, replaces: undefined };
 
+/**
+ * The page's automation signals of a body (`"automation": ["webdriver", …]`), unchecked; undefined
+ * when there are none. Reads that one field only (the lookup reads the others once, elsewhere), and
+ * parses a beacon's text only when it names the field.
+ */
+export function bodyAutomation(body: unknown): unknown {
+  let value = body;
+  if (typeof value === 'string') {
+    if (value.length > MAX_BODY_BYTES || !value.includes('"automation"')) return undefined;
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  try {
+    return (value as Record<string, unknown>).automation;
+  } catch {
+    return undefined;
+  }
+}
+
 /** True for `X-Device-Fresh: 1`: the client id was minted and not yet answered. */
 export function headerFresh(headers: IncomingHttpHeaders): boolean {
   return firstValue(headers['x-device-fresh'])?.trim() === '1';

@@ -3,7 +3,7 @@
  * left out; for records written by the session scripts also `t` (server time from Redis `TIME`, ms:
  * `serverTs` of a page view, `ts` of the others) and `s` (the session id of a page view or link).
  */
-import type { EdgeKind, QueueRecord } from '@devicelink/protocol';
+import type { EdgeKind, QueueRecord, TrafficClass } from '@devicelink/protocol';
 
 /** The JSON of a record with null fields dropped (they are restored by {@link decodeRecord}). */
 export function encodeRecord(record: object): string {
@@ -46,6 +46,9 @@ export function decodeRecord(fields: readonly string[]): QueueRecord {
         referrer: or(raw.referrer, null),
         clientTs: or(raw.clientTs, null),
         serverTs: t ?? (raw.serverTs as number),
+        ...(raw.trafficClass === undefined ? {} : { trafficClass: raw.trafficClass as TrafficClass }),
+        ...(raw.trafficReason === undefined ? {} : { trafficReason: raw.trafficReason as string }),
+        ...(raw.networkHash === undefined ? {} : { networkHash: raw.networkHash as string }),
       };
     case 'link':
       return {

@@ -8,7 +8,7 @@
  * The interface holds the request path only; erasure and the live-session read are `DeviceAdmin`, the
  * queue's reading side is `QueueConsumer`.
  */
-import type { DeviceSource, PageviewEvent, PageviewRecord } from '@devicelink/protocol';
+import type { DeviceSource, PageviewEvent, PageviewRecord, TrafficClass } from '@devicelink/protocol';
 import type { Limited, LimitResult, LimitState, RateLimits } from './rate-limits.js';
 
 export type { DeviceSource, Limited, LimitResult, LimitState, RateLimits };
@@ -92,6 +92,8 @@ export interface TouchInput {
   visitorHash: string | null;
   /** Goes into the queued records (and so Postgres), not into the live session, to keep it small. */
   userAgent: string | null;
+  /** The request's traffic class and reason, and its network hash: queued with each page view. */
+  traffic?: { trafficClass: TrafficClass; trafficReason: string | null; networkHash: string | null };
   /** 1 to 100 page views. An id seen in the last 10 minutes is skipped. */
   events: QueuedPageview[];
   /** Counted in the same step: over either limit, nothing is counted or queued (`limited`). */

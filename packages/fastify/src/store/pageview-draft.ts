@@ -21,5 +21,6 @@ export function pageviewDraft(input: TouchInput, event: QueuedPageview): Pagevie
     url: event.url,
     referrer: event.referrer,
     clientTs: event.clientTs,
+    ...input.traffic,
   };
 }

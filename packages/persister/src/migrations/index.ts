@@ -12,6 +12,7 @@ import * as pageViewsBySubject from './2026-12-01T02-00-01-page-views-by-subject
 import * as insights from './2026-12-01T03-00-00-insights.js';
 import * as partitionFences from './2026-12-01T04-00-00-partition-fences.js';
 import * as identityFigures from './2026-12-01T05-00-00-identity-figures.js';
+import * as trafficClass from './2026-12-07T01-00-00-traffic-class.js';
 import * as deviceBoundaries from './2026-12-07T21-30-00-device-boundaries.js';
 
 const migrations: Record<string, Migration> = {
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-01T03-00-00-insights': insights,
   '2026-12-01T04-00-00-partition-fences': partitionFences,
   '2026-12-01T05-00-00-identity-figures': identityFigures,
+  '2026-12-07T01-00-00-traffic-class': trafficClass,
   '2026-12-07T21-30-00-device-boundaries': deviceBoundaries,
 };
 

@@ -5,6 +5,8 @@
  * `QueueConsumer` (`queue-consumer.ts`).
  */
 
+import type { TrafficClass } from '@devicelink/protocol';
+
 /** Which tier of the lookup produced the device id. */
 export type DeviceSource = 'header' | 'cookie' | 'server';
 
@@ -24,6 +26,15 @@ export interface PageviewRecord {
   clientTs: number | null;
   /** Server time, Unix ms. */
   serverTs: number;
+  /**
+   * What the collector classified the request as (docs/protocol.md, Bots and automation); absent in
+   * records queued before classification existed, or with the filter off: `human`.
+   */
+  trafficClass?: TrafficClass;
+  /** Why the class is what it is (`ua:curl/`, `sdk:webdriver`, `allowlist:…`); absent for a plain human. */
+  trafficReason?: string | null;
+  /** Keyed hash of the client's /24 or /64 under the day's salt (the fleet job groups by it). */
+  networkHash?: string | null;
 }
 
 /** An identity link: `deviceId` belongs to `userId` from `ts` on. */

@@ -1,0 +1,64 @@
+/**
+ * The "Excluded traffic" panel (docs/protocol.md, Bots and automation): what every other figure left
+ * out in the range, by class (sessions and their page views) and by user agent with the reason, from
+ * `GET /v1/admin/insights/excluded`. With "Include bots and automation" ticked the other panels count
+ * this traffic too; this panel shows it either way.
+ */
+import { figure, show, table } from './dom.js';
+import type { View } from './panels.js';
+
+/** `GET /v1/admin/insights/excluded`. */
+interface ExcludedTraffic {
+  byClass: { trafficClass: string; sessions: number; pageViews: number }[];
+  topUserAgents: {
+    userAgent: string | null;
+    trafficClass: string;
+    reason: string | null;
+    sessions: number;
+  }[];
+}
+
+/** Longest user agent shown in the table (the export and the device lookup have it whole). */
+const SHOWN_USER_AGENT = 90;
+
+/** Sessions and page views left out of the figures, by class and top user agents. */
+export async function excludedPanel(v: View, panel: HTMLElement): Promise<boolean> {
+  const r = await v.api.get<ExcludedTraffic>('/v1/admin/insights/excluded', {
+    from: v.from.toISOString(),
+    to: v.to.toISOString(),
+    limit: 10,
+  });
+  const total = r.byClass.reduce((n, c) => n + c.sessions, 0);
+  show(
+    panel.querySelector('[data-figures]'),
+    figure('sessions excluded', total),
+    ...r.byClass.map((c) => figure(`${c.trafficClass} sessions`, c.sessions)),
+  );
+  show(
+    panel.querySelector('[data-table-classes]'),
+    table(
+      'Excluded sessions by class',
+      ['Class', 'Sessions', 'Page views'],
+      r.byClass.map((c) => [c.trafficClass, c.sessions, c.pageViews]),
+      { textColumns: [0], id: 'excluded-classes-table' },
+    ),
+  );
+  show(
+    panel.querySelector('[data-table-agents]'),
+    table(
+      'Excluded sessions by user agent',
+      ['User agent', 'Class', 'Reason', 'Sessions'],
+      r.topUserAgents.map((a) => {
+        const ua = a.userAgent ?? '(none)';
+        return [
+          ua.length > SHOWN_USER_AGENT ? `${ua.slice(0, SHOWN_USER_AGENT)}…` : ua,
+          a.trafficClass,
+          a.reason ?? '',
+          a.sessions,
+        ];
+      }),
+      { textColumns: [0, 1, 2], id: 'excluded-agents-table' },
+    ),
+  );
+  return total > 0;
+}
