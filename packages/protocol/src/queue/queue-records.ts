@@ -5,7 +5,7 @@
  * `QueueConsumer` (`queue-consumer.ts`).
  */
 
-import type { TrafficClass } from '@devicelink/protocol';
+import type { TrafficClass } from '../traffic-class.js';
 
 /** Which tier of the lookup produced the device id. */
 export type DeviceSource = 'header' | 'cookie' | 'server';
