@@ -4,7 +4,7 @@
  * automation): one marked page view marks its session for good, and the page views of a marked
  * session follow its class (their roll-up counts move with them).
  */
-import type { PageviewRecord } from '@devicelink/fastify';
+import type { PageviewRecord } from '@devicelink/protocol';
 import { isTrafficClass, MAX_TRAFFIC_REASON, type TrafficClass } from '@devicelink/protocol';
 import { sql, type Transaction } from 'kysely';
 import type { RollupWriter } from './rollup-writes.js';

@@ -3,7 +3,7 @@
  * share no NAT makes are marked `fleet` after the fact, a NAT of returning people never is, an id that
  * comes back is given back, and the roll-ups follow exactly.
  */
-import type { LinkRecord, PageviewRecord } from '@devicelink/fastify';
+import type { LinkRecord, PageviewRecord } from '@devicelink/protocol';
 import { uuidv7 } from '@devicelink/protocol';
 import { createTestDatabase, hasServices } from '@devicelink/test-env';
 import { sql } from 'kysely';

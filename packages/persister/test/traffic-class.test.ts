@@ -3,7 +3,7 @@
  * class and reason they were queued with, a session is marked by any marked page view, and the roll-ups
  * are kept per class so that people's figures stay exact.
  */
-import type { PageviewRecord } from '@devicelink/fastify';
+import type { PageviewRecord } from '@devicelink/protocol';
 import { uuidv7 } from '@devicelink/protocol';
 import { createTestDatabase, hasServices } from '@devicelink/test-env';
 import { sql } from 'kysely';
