@@ -70,6 +70,35 @@ describe('two tabs', () => {
     }
   });
 
+  test('an id answered (and standing) before its Web Lock was granted still sends its evidence, once', async () => {
+    // The app's own request needs no written id: its answer may come before the lock lets the write
+    // happen (seen in Chromium under load: the evidence was then never sent).
+    const mem = memoryStorage();
+    let grant: () => void = () => {};
+    const locks = {
+      request: (_name: string, work: () => unknown) =>
+        new Promise((resolve) => {
+          grant = () => resolve(work());
+        }),
+    };
+    const own = Object.getOwnPropertyDescriptor(navigator, 'locks');
+    Object.defineProperty(navigator, 'locks', { configurable: true, value: locks });
+    try {
+      const evidence = vi.fn<(id: string) => void>();
+      const client = createDeviceIdClient('granted', mem.storage, evidence);
+      const id = client.current()!;
+      client.adopt(id, id, true);
+      expect(evidence).not.toHaveBeenCalled();
+      grant();
+      await client.ready();
+      expect(mem.get(ID_KEY)).toBe(id);
+      expect(evidence.mock.calls).toEqual([[id]]);
+    } finally {
+      if (own) Object.defineProperty(navigator, 'locks', own);
+      else delete (navigator as { locks?: unknown }).locks;
+    }
+  });
+
   test('a Web Lock the browser refuses (an opaque origin) still stores the id', async () => {
     const mem = memoryStorage();
     const own = Object.getOwnPropertyDescriptor(navigator, 'locks');

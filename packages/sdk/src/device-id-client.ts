@@ -125,6 +125,9 @@ export function createDeviceIdClient(
     else if (storage.set(ID_KEY, next)) {
       storage.set(PENDING_KEY, next);
       if (fresh) storage.set(FRESH_KEY, next);
+      // Answered, and it stood, before the lock let this write happen (an app request needs no id
+      // written): its evidence was not due then, it is now.
+      else evidence(next);
     } else {
       // Unusable storage: nothing minted, the collector's echo (its cookie) is the id.
       id = src = null;
