@@ -32,12 +32,13 @@ import { demoRoutes } from './routes/demo-routes.js';
 import { deviceRoutes } from './routes/device-routes.js';
 import { eventsRoute } from './routes/events-route.js';
 import { auditRoute, exportRoutes } from './routes/export-routes.js';
-import { healthRoutes } from './routes/health-routes.js';
+import { type HealthRouteOptions, healthRoutes, readinessOf } from './routes/health-routes.js';
 import { identifyRoute } from './routes/identify-route.js';
 import { insightsRoutes } from './routes/insights-routes.js';
 import { sessionRoute } from './routes/session-route.js';
 import { type CollectorResources, openResources } from './runtime/collector-resources.js';
 import { startDatabase } from './runtime/database-startup.js';
+import { ReadinessMonitor } from './runtime/readiness-monitor.js';
 
 /** Extra, non-configuration options of {@link buildApp}. */
 export interface BuildAppOptions {
@@ -131,10 +132,27 @@ export async function buildApp(
     app.decorate('collector', { config, resources, mode: resources.mode, metricsApp });
     if (metricsApp) app.addHook('onClose', () => metricsApp.close());
 
+    // /readyz and the readiness gauges answer from what these background probes keep.
+    const monitor = new ReadinessMonitor({
+      store: resources.store,
+      redis: resources.redis,
+      redisKeyPrefix: config.redisKeyPrefix,
+      db: resources.db.db,
+    });
+    app.addHook('onClose', () => monitor.stop());
+    await monitor.start();
+    const leaseMs = config.persisterLeaseSeconds * 1000;
+    const health: HealthRouteOptions = {
+      monitor,
+      persister: database.persister,
+      migrations: database.migrations,
+      store: resources.redis ? 'redis' : 'embedded',
+      stuckMs: leaseMs,
+      stallMs: leaseMs / 2,
+    };
     const metrics = createMetrics({
       queue: resources.store,
-      db: resources.db.db,
-      persistLagMs: () => database?.persister?.status().lagMs ?? null,
+      readiness: () => readinessOf(health, 'ingest', Date.now()),
     });
     countRequests(app, metrics);
 
@@ -251,13 +269,7 @@ export async function buildApp(
       await app.register(exportRoutes, { ...guards, db });
       await app.register(dashboardRoutes);
     }
-    await app.register(healthRoutes, {
-      queue: resources.store,
-      db: resources.db.db,
-      persister: database.persister,
-      migrations: database.migrations,
-      store: resources.redis ? 'redis' : 'embedded',
-    });
+    await app.register(healthRoutes, health);
     const metricsOptions = { metrics, token: config.metricsToken };
     if (metricsApp) {
       installErrorHandlers(metricsApp);

@@ -258,6 +258,9 @@ export class Persister {
       lastPassAt: s.lastPassAt,
       stalled: s.stalled,
       postgresUp: s.postgresUp,
+      // Readers judge staleness themselves (a frozen persister publishes nothing new): its threshold.
+      stallMs: this.#o.stallMs,
+      halted: s.halted.map((h) => h.partition),
     });
   }
 
