@@ -6,8 +6,8 @@
  * entries where it has any (after a takeover or a failed ack), then new ones. Everything a pass read is
  * written in ONE transaction, which checks the partitions' fences last, and acknowledged, per partition
  * and concurrently, only after commit and only while the lease is held. While Postgres is down the same
- * entries are retried with capped exponential back-off, never acknowledged and never dropped; after a
- * lease time of failures the persister releases its partitions (another persister that can commit takes
+ * entries are retried with capped exponential back-off, never acknowledged and never dropped; once
+ * failing would outlast a lease time the persister releases its partitions (another persister that can commit takes
  * them) and joins again once Postgres answers. A data error (Postgres refuses a record itself) is not
  * retried: the pass is written partition by partition, then entry by entry, and the entry that fails
  * alone is dead-lettered and acknowledged.
@@ -328,6 +328,9 @@ export class Persister {
     // Idle passes back off from idleMs to IDLE_CAP_MS, so a quiet collector polls its partitions a few
     // times a second rather than twenty; the first entry found resets the pace.
     let idle = this.#o.idleMs;
+    // Queue errors back off from 100 ms: one timed-out read (a busy Redis) costs a short pause, an
+    // outage settles at maxBackoffMs.
+    let queueBackoff = 100;
     while (!this.#stopping) {
       if (this.#ownership.standby) {
         await this.#rejoinWhenPostgresAnswers();
@@ -336,10 +339,11 @@ export class Persister {
       let committed = 0;
       try {
         committed = await this.runOnce();
+        queueBackoff = 100;
       } catch (err) {
-        // Queue errors (Redis unreachable): report and try again after a pause.
         this.#report(err, 'queue');
-        await this.#pause(this.#o.maxBackoffMs);
+        await this.#pause(queueBackoff);
+        queueBackoff = Math.min(queueBackoff * 2, this.#o.maxBackoffMs);
         continue;
       }
       if (committed === 0) {
@@ -384,7 +388,10 @@ export class Persister {
     try {
       let backoff = 100;
       let failingSince: number | null = null;
+      // The longest failed attempt: a statement cut by statement_timeout takes that long to fail.
+      let longestAttempt = 0;
       for (;;) {
+        const attemptStart = Date.now();
         // A lease that ran out (this process was frozen, or could not renew) is another's by now.
         const expired = batches.filter((b) => !this.#ownership.valid(b.partition)).map((b) => b.partition);
         if (expired.length > 0) this.#ownership.lost(expired);
@@ -426,9 +433,11 @@ export class Persister {
           this.#report(err, 'postgres');
           // Stopping while Postgres is down: leave the entries pending; the next owner takes them over.
           if (this.#stopping) return 0;
-          failingSince ??= Date.now();
-          if (Date.now() - failingSince >= this.#o.leaseMs) {
-            // A persister that cannot commit gives its partitions to one that can.
+          failingSince ??= attemptStart;
+          longestAttempt = Math.max(longestAttempt, Date.now() - attemptStart);
+          // A persister that cannot commit gives its partitions to one that can, within one lease: as
+          // soon as another attempt as long as the longest so far would end past it.
+          if (Date.now() - failingSince + longestAttempt >= this.#o.leaseMs) {
             await this.#ownership.stepDown();
             return 0;
           }

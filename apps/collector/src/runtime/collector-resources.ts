@@ -10,6 +10,7 @@ import {
   type DeviceAdmin,
   type DeviceStore,
   type PartitionLeases,
+  type PoisonEntry,
   type QueueConsumer,
 } from '@devicelink/fastify';
 import { createDb, type PersisterDb } from '@devicelink/persister';
@@ -18,7 +19,12 @@ import type { CollectorConfig } from '../config/collector-config.js';
 import { asConfigError } from '../config/store-option-errors.js';
 import { type DataDirLock, lockDataDir } from '../embedded/data-dir-lock.js';
 import { embeddedRecoverySecret } from '../embedded/recovery-secret.js';
-import { connectRedis, evictionWarning, type RedisClient } from './redis-client.js';
+import {
+  connectRedis,
+  evictionWarning,
+  PERSISTER_REDIS_COMMAND_TIMEOUT_MS,
+  type RedisClient,
+} from './redis-client.js';
 import { displayAddress, oneLine, StartupError } from './startup-error.js';
 
 /** The variable and address of the configured Redis, for start-up errors. */
@@ -37,6 +43,12 @@ export interface CollectorResources {
   store: CollectorStore;
   db: PersisterDb;
   redis: RedisClient | null;
+  /**
+   * The queue and leases the persister works on: on Redis a store on a connection of its own, with the
+   * persister's longer command timeout (opened at the first call, closed with the rest); the embedded
+   * store itself otherwise.
+   */
+  persisterQueue(): Promise<QueueConsumer & PartitionLeases>;
   /** `embedded` or `redis + postgres` style description for the start-up log. */
   mode: string;
   /**
@@ -83,7 +95,19 @@ export async function openResources(
     };
     let redis: RedisClient | null = null;
     let store: CollectorStore;
+    let persisterQueue: CollectorResources['persisterQueue'] = async () => store;
     if (config.redis) {
+      const redisConfig = config.redis;
+      const redisStoreOptions = {
+        ...storeOptions,
+        prefix: config.redisKeyPrefix,
+        // Dropped so it cannot block its partition; the log keeps what it held.
+        onPoisonEntry: (entry: PoisonEntry) =>
+          log.error(
+            { partition: entry.partition, entryId: entry.id, fields: entry.fields, err: entry.error },
+            'dropped an undecodable queue entry',
+          ),
+      };
       // Errors and reconnects are logged by the client's listeners, once per cause and interval.
       let client: RedisClient;
       try {
@@ -97,20 +121,22 @@ export async function openResources(
       closers.push(async () => {
         await client.quit().catch(() => client.disconnect());
       });
-      store = await createRedisStore(client, {
-        ...storeOptions,
-        prefix: config.redisKeyPrefix,
-        // Dropped so it cannot block its partition; the log keeps what it held.
-        onPoisonEntry: (entry) =>
-          log.error(
-            { partition: entry.partition, entryId: entry.id, fields: entry.fields, err: entry.error },
-            'dropped an undecodable queue entry',
-          ),
-      }).catch((err: unknown) => {
+      store = await createRedisStore(client, redisStoreOptions).catch((err: unknown) => {
         throw asConfigError(err);
       });
       const warning = await evictionWarning(client);
       if (warning) log.warn(warning);
+      let opened: Promise<QueueConsumer & PartitionLeases> | null = null;
+      persisterQueue = () => {
+        opened ??= (async () => {
+          const own = await connectRedis(redisConfig, log, PERSISTER_REDIS_COMMAND_TIMEOUT_MS);
+          closers.push(async () => {
+            await own.quit().catch(() => own.disconnect());
+          });
+          return createRedisStore(own, redisStoreOptions);
+        })();
+        return opened;
+      };
     } else {
       let memory: ReturnType<typeof createMemoryStore>;
       try {
@@ -150,6 +176,7 @@ export async function openResources(
       store,
       db,
       redis,
+      persisterQueue: () => persisterQueue(),
       recoverySecret,
       mode:
         !config.redis && !config.databaseUrl ? `embedded (${config.dataDir})` : `${storeName} + ${database}`,
