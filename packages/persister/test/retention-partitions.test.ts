@@ -131,6 +131,7 @@ describe.each(backends)(
         await ensurePageViewPartitions(database.db.db, now - 100 * DAY);
         const oldMonth = monthPartition(now - 75 * DAY);
         expect(await exists(oldMonth.name)).toBe(true);
+        expect(oldMonth.to.getTime()).toBeLessThanOrEqual(cutoff.getTime());
         const d = device();
         const today = uuidv7();
         // One session today, whose browser clock minted ids in 2015, 45 and 75 days back and now.
