@@ -85,6 +85,35 @@ describe.runIf(hasServices('postgres') && redisServerAvailable())('readyz on a R
     expect(await metrics(app)).toMatch(/^devicelink_store_writable 1$/m);
   });
 
+  test('a collector starts against a full Redis (and says it is not ready); against a full Redis it never set up, it refuses with one line naming the problem', async ({
+    cleanup,
+  }) => {
+    const { redis, admin } = await setUp(cleanup);
+    await admin.config('SET', 'maxmemory-policy', 'noeviction');
+    await admin.config('SET', 'maxmemory', '1');
+    const services = await openServices('readyz-full', { redis: false });
+    cleanup(() => services.close());
+    const env = {
+      ...services.env,
+      REDIS_URL: redis.url,
+      PERSISTER: 'on',
+    };
+    const second = await collector(env);
+    cleanup(() => second.close());
+    await waitFor(async () => (await readyz(second)).status === 503, { what: 'not ready' });
+
+    // A key prefix nothing set up yet: the partition count must be written, and Redis refuses.
+    const refused = await collector({ ...env, REDIS_KEY_PREFIX: 'dl-fresh:' }).then(
+      (a) => a.close().then(() => null),
+      (err: unknown) => err as Error,
+    );
+    expect(refused?.name).toBe('StartupError');
+    expect(refused?.message).toMatch(
+      /^REDIS_URL \(redis:\/\/127\.0\.0\.1:\d+\/?\): Redis refuses writes: used memory is above maxmemory \(OOM\)/,
+    );
+    expect(refused?.message).not.toMatch(/\n|script|user_script|redis\.call/);
+  });
+
   test('a hung Redis does not hold the answer: readyz answers from the last state at once, and says not ready only after several probes went unanswered', async ({
     cleanup,
   }) => {

@@ -25,7 +25,7 @@ import {
   PERSISTER_REDIS_COMMAND_TIMEOUT_MS,
   type RedisClient,
 } from './redis-client.js';
-import { displayAddress, oneLine, StartupError } from './startup-error.js';
+import { displayAddress, oneLine, redisProblem, StartupError } from './startup-error.js';
 
 /** The variable and address of the configured Redis, for start-up errors. */
 function redisAddress(config: NonNullable<CollectorConfig['redis']>): [string, string] {
@@ -121,8 +121,14 @@ export async function openResources(
       closers.push(async () => {
         await client.quit().catch(() => client.disconnect());
       });
+      const refused = (err: unknown) => {
+        const asConfig = asConfigError(err);
+        if (asConfig !== err) return asConfig;
+        const [variable, address] = redisAddress(redisConfig);
+        return new StartupError(variable, address, redisProblem(err), { cause: err });
+      };
       store = await createRedisStore(client, redisStoreOptions).catch((err: unknown) => {
-        throw asConfigError(err);
+        throw refused(err);
       });
       const warning = await evictionWarning(client);
       if (warning) log.warn(warning);
@@ -133,7 +139,9 @@ export async function openResources(
           closers.push(async () => {
             await own.quit().catch(() => own.disconnect());
           });
-          return createRedisStore(own, redisStoreOptions);
+          return createRedisStore(own, redisStoreOptions).catch((err: unknown) => {
+            throw refused(err);
+          });
         })();
         return opened;
       };
