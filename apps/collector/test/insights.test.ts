@@ -181,6 +181,10 @@ describe.runIf(hasServices('postgres'))('the read API', () => {
       accept: 'text/csv',
     });
     expect(csv.headers['content-type']).toMatch(/text\/csv/);
+    expect(csv.headers['content-disposition']).toMatch(/^attachment; filename="pageviews-[\d-]+\.csv"$/);
+    expect(ndjson.headers['content-disposition']).toMatch(
+      /^attachment; filename="pageviews-[\d-]+\.ndjson"$/,
+    );
     const lines = csv.body.trim().split('\r\n');
     expect(lines[0]).toBe('eventId,serverTs,clientTs,deviceId,userId,sessionId,url,referrer,cursor');
     expect(lines).toHaveLength(5);
