@@ -16,6 +16,7 @@ import type { CollectorConfig } from './config/collector-config.js';
 import { countRequests, createMetrics, metricsRoute } from './http/collector-metrics.js';
 import { installErrorHandlers } from './http/error-handler.js';
 import { InvalidRequestError, PathTooLongError, RateLimitedError } from './http/errors.js';
+import { refuseNonFiniteNumbers } from './http/finite-numbers.js';
 import { openapiDocument, swaggerUiOptions } from './http/openapi-document.js';
 import { PROBE_TIMEOUT_MS, within } from './http/promise-deadline.js';
 import { rateLimitStore } from './http/rate-limit-store.js';
@@ -167,6 +168,7 @@ export async function buildApp(
 
     // The Origin check runs before any token or store work.
     installRequestGuards(app, { corsOrigins: config.corsOrigins });
+    refuseNonFiniteNumbers(app);
 
     // The admin routes' limit (per hashed client address, @fastify/rate-limit; the ingest limits are
     // counted by the store with the page views, see the devicelink rateLimit option below). With the
