@@ -13,6 +13,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { authenticateWith, registerTokenVerifier } from './auth/token-verifier.js';
 import type { CollectorConfig } from './config/collector-config.js';
+import { clientErrorHandler } from './http/client-errors.js';
 import { countRequests, createMetrics, metricsRoute } from './http/collector-metrics.js';
 import { installErrorHandlers } from './http/error-handler.js';
 import { InvalidRequestError, PathTooLongError, RateLimitedError } from './http/errors.js';
@@ -106,6 +107,8 @@ export async function buildApp(
       connectionsCheckingInterval: Math.min(1000, config.requestTimeoutSeconds * 250),
       headersTimeout: config.requestTimeoutSeconds * 1000,
     },
+    // Refused by Node's parser or timed out before a route saw them: DL_ bodies too.
+    clientErrorHandler,
     // Room for a 256-character user id in the erasure route (Fastify's default is 100).
     routerOptions: { maxParamLength: 300 },
     // Router-level refusals (a path parameter too long, a malformed URL) get DL_ codes too.

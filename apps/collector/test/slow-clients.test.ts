@@ -57,6 +57,17 @@ describe('slow clients', () => {
     }
     expect(sent).toBeLessThan(200);
     expect(client.received()).toMatch(/^HTTP\/1\.1 408/);
+    const body = client.received().slice(client.received().indexOf('\r\n\r\n') + 4);
+    expect(JSON.parse(body)).toMatchObject({ statusCode: 408, code: 'DL_REQUEST_TIMEOUT' });
+  });
+
+  it('answers a request Node cannot parse with a DL_ body too', async () => {
+    const client = rawClient(port);
+    client.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n');
+    await client.closed;
+    expect(client.received()).toMatch(/^HTTP\/1\.1 400/);
+    const body = client.received().slice(client.received().indexOf('\r\n\r\n') + 4);
+    expect(JSON.parse(body)).toMatchObject({ statusCode: 400, code: 'DL_INVALID_REQUEST' });
   });
 
   it('closes a connection whose body stops half way', async () => {
