@@ -103,6 +103,8 @@ export async function buildApp(
     // (30 s by default, which would double the bound), and headersTimeout must not exceed it.
     requestTimeout: config.requestTimeoutSeconds * 1000,
     connectionTimeout: config.connectionTimeoutSeconds * 1000,
+    // An idle keep-alive connection closes after the same silence (Fastify's default keeps it 72 s).
+    keepAliveTimeout: config.connectionTimeoutSeconds * 1000,
     http: {
       connectionsCheckingInterval: Math.min(1000, config.requestTimeoutSeconds * 250),
       headersTimeout: config.requestTimeoutSeconds * 1000,

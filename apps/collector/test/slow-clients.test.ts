@@ -61,6 +61,22 @@ describe('slow clients', () => {
     expect(JSON.parse(body)).toMatchObject({ statusCode: 408, code: 'DL_REQUEST_TIMEOUT' });
   });
 
+  it('closes an idle keep-alive connection after CONNECTION_TIMEOUT_SECONDS, as documented', async () => {
+    const client = rawClient(port);
+    client.socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n');
+    const answeredAt = await new Promise<number>((resolve) => {
+      const check = setInterval(() => {
+        if (client.received().includes('{"status":"ok"}')) {
+          clearInterval(check);
+          resolve(Date.now());
+        }
+      }, 10);
+    });
+    await client.closed;
+    // 1 s configured; Fastify's default would hold it 72 s (the test would time out).
+    expect(Date.now() - answeredAt).toBeLessThan(5_000);
+  });
+
   it('answers a request Node cannot parse with a DL_ body too', async () => {
     const client = rawClient(port);
     client.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n');
