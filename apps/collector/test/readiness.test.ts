@@ -19,7 +19,7 @@ import {
 import { describe, expect, test } from '@devicelink/test-env/fixtures';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { collector, deviceId, sendPageviews } from './support/collector.js';
+import { ADMIN_TOKEN, collector, deviceId, sendPageviews } from './support/collector.js';
 import { serviceEnv } from './support/service-env.js';
 
 const FIELDS = [
@@ -209,6 +209,16 @@ describe.runIf(hasServices('redis', 'postgres'))('readyz on Redis and Postgres',
     expect(Object.keys(read.body).sort()).toEqual(FIELDS);
     expect(read.body.error).toMatch(/^Postgres is unreachable/);
     expect(await metrics(app)).toMatch(/^devicelink_postgres_up 0$/m);
+    // An admin read answers 503 without the database's error text (it stays in the log).
+    const admin = await app.inject({
+      url: '/v1/admin/dead-letters',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(admin.statusCode).toBe(503);
+    expect(admin.json()).toMatchObject({
+      code: 'DL_DATABASE_UNAVAILABLE',
+      message: 'the database is unavailable',
+    });
 
     proxy.restore();
     await waitFor(async () => (await readyz(app, '/readyz?role=read')).status === 200, {

@@ -7,7 +7,7 @@ import type { Database } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
-import { DatabaseUnavailableError, InvalidStatsRangeError } from '../http/errors.js';
+import { databaseUnavailable, InvalidStatsRangeError } from '../http/errors.js';
 import { readStats } from '../stats/stats-queries.js';
 import { parseUtcBound } from '../stats/utc-bound.js';
 import { adminSecurity, errorResponses } from './error-schema.js';
@@ -103,7 +103,7 @@ export async function adminStatsRoute(app: FastifyInstance, options: AdminStatsR
       try {
         return await readStats(options.db, from!, to!);
       } catch (err) {
-        throw new DatabaseUnavailableError((err as Error).message);
+        throw databaseUnavailable(err);
       }
     },
   );
