@@ -15,6 +15,7 @@ import { authenticateWith, registerTokenVerifier } from './auth/token-verifier.j
 import type { CollectorConfig } from './config/collector-config.js';
 import { clientErrorHandler } from './http/client-errors.js';
 import { countRequests, createMetrics, metricsRoute } from './http/collector-metrics.js';
+import { ignoreDeleteBodies } from './http/delete-bodies.js';
 import { installErrorHandlers } from './http/error-handler.js';
 import { InvalidRequestError, PathTooLongError, RateLimitedError } from './http/errors.js';
 import { refuseNonFiniteNumbers } from './http/finite-numbers.js';
@@ -174,6 +175,7 @@ export async function buildApp(
     // The Origin check runs before any token or store work.
     installRequestGuards(app, { corsOrigins: config.corsOrigins });
     refuseNonFiniteNumbers(app);
+    ignoreDeleteBodies(app);
 
     // The admin routes' limit (per hashed client address, @fastify/rate-limit; the ingest limits are
     // counted by the store with the page views, see the devicelink rateLimit option below). With the

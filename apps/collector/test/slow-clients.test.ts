@@ -77,6 +77,25 @@ describe('slow clients', () => {
     expect(Date.now() - answeredAt).toBeLessThan(5_000);
   });
 
+  it('ignores the body of a DELETE on a kept-alive connection, and the next request on it is answered', async () => {
+    const client = rawClient(port);
+    const body = 'ignored body';
+    client.socket.write(
+      `DELETE /v1/device/cookie HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}` +
+        'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
+    );
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (client.received().includes('{"status":"ok"}')) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 10);
+    });
+    expect(client.received()).toMatch(/^HTTP\/1\.1 204/);
+    client.socket.destroy();
+  });
+
   it('answers a request Node cannot parse with a DL_ body too', async () => {
     const client = rawClient(port);
     client.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n');
