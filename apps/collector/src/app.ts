@@ -276,7 +276,7 @@ export async function buildApp(
       await app.register(insightsRoutes, { ...guards, db, identity: edgeIdentitySource });
       await app.register(adminJourneyRoutes, { ...guards, db });
       await app.register(exportRoutes, { ...guards, db });
-      await app.register(dashboardRoutes);
+      await app.register(dashboardRoutes, { production: config.production });
     }
     await app.register(healthRoutes, health);
     const metricsOptions = { metrics, token: config.metricsToken };

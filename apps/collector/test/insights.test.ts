@@ -383,3 +383,21 @@ describe('without a token', () => {
     }
   });
 });
+
+describe('the dashboard in production', () => {
+  const ctx = useCollector('insights-prod', {
+    DASHBOARD_TOKEN: 'test-dashboard-token-0123456789abc',
+    NODE_ENV: 'production',
+  });
+  it('serves the dashboard but not its source map', async () => {
+    expect((await ctx.app.inject({ url: '/dashboard/app.js' })).statusCode).toBe(200);
+    expect((await ctx.app.inject({ url: '/dashboard/app.js.map' })).statusCode).toBe(404);
+  });
+});
+
+describe('the dashboard outside production', () => {
+  const ctx = useCollector('insights-dev', { DASHBOARD_TOKEN: 'test-dashboard-token-0123456789abc' });
+  it('serves its source map for debugging', async () => {
+    expect((await ctx.app.inject({ url: '/dashboard/app.js.map' })).statusCode).toBe(200);
+  });
+});
