@@ -284,6 +284,10 @@ export async function buildApp(
       installErrorHandlers(metricsApp);
       await metricsApp.register(metricsRoute, metricsOptions);
       await metricsApp.ready();
+    } else if (config.production && config.metricsToken === null) {
+      // Production closes /metrics on the public port unless a token guards it (it tells the Node
+      // version, the queue's depth and the persisters' names): METRICS_TOKEN, or METRICS_PORT.
+      app.log.warn('/metrics is off: with NODE_ENV=production set METRICS_TOKEN or METRICS_PORT to serve it');
     } else {
       await app.register(metricsRoute, metricsOptions);
     }

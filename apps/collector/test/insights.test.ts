@@ -389,15 +389,27 @@ describe('the dashboard in production', () => {
     DASHBOARD_TOKEN: 'test-dashboard-token-0123456789abc',
     NODE_ENV: 'production',
   });
-  it('serves the dashboard but not its source map', async () => {
+  it('serves the dashboard but not its source map, and no /metrics without METRICS_TOKEN', async () => {
     expect((await ctx.app.inject({ url: '/dashboard/app.js' })).statusCode).toBe(200);
     expect((await ctx.app.inject({ url: '/dashboard/app.js.map' })).statusCode).toBe(404);
+    expect((await ctx.app.inject({ url: '/metrics' })).statusCode).toBe(404);
   });
 });
 
 describe('the dashboard outside production', () => {
   const ctx = useCollector('insights-dev', { DASHBOARD_TOKEN: 'test-dashboard-token-0123456789abc' });
-  it('serves its source map for debugging', async () => {
+  it('serves its source map for debugging, and /metrics', async () => {
     expect((await ctx.app.inject({ url: '/dashboard/app.js.map' })).statusCode).toBe(200);
+    expect((await ctx.app.inject({ url: '/metrics' })).statusCode).toBe(200);
+  });
+});
+
+describe('/metrics in production with METRICS_TOKEN', () => {
+  const token = 'test-metrics-token-0123456789abcdef';
+  const ctx = useCollector('metrics-prod', { NODE_ENV: 'production', METRICS_TOKEN: token });
+  it('is served behind the token', async () => {
+    expect((await ctx.app.inject({ url: '/metrics' })).statusCode).toBe(401);
+    const res = await ctx.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${token}` } });
+    expect(res.statusCode).toBe(200);
   });
 });
