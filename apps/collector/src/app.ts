@@ -22,6 +22,8 @@ import { refuseNonFiniteNumbers } from './http/finite-numbers.js';
 import { openapiDocument, swaggerUiOptions } from './http/openapi-document.js';
 import { PROBE_TIMEOUT_MS, within } from './http/promise-deadline.js';
 import { rateLimitStore } from './http/rate-limit-store.js';
+import { type ReadinessOptions, readinessOf } from './http/readiness.js';
+import { ReadinessMonitor } from './http/readiness-monitor.js';
 import { installRequestGuards } from './http/request-guards.js';
 import { requestLogSerializer } from './http/request-log.js';
 import { edgeIdentitySource } from './insights/identity-figures.js';
@@ -35,13 +37,12 @@ import { demoRoutes } from './routes/demo-routes.js';
 import { deviceRoutes } from './routes/device-routes.js';
 import { eventsRoute } from './routes/events-route.js';
 import { auditRoute, exportRoutes } from './routes/export-routes.js';
-import { type HealthRouteOptions, healthRoutes, readinessOf } from './routes/health-routes.js';
+import { healthRoutes } from './routes/health-routes.js';
 import { identifyRoute } from './routes/identify-route.js';
 import { insightsRoutes } from './routes/insights-routes.js';
 import { sessionRoute } from './routes/session-route.js';
 import { type CollectorResources, openResources } from './runtime/collector-resources.js';
 import { startDatabase } from './runtime/database-startup.js';
-import { ReadinessMonitor } from './runtime/readiness-monitor.js';
 
 /** Extra, non-configuration options of {@link buildApp}. */
 export interface BuildAppOptions {
@@ -149,7 +150,7 @@ export async function buildApp(
     app.addHook('onClose', () => monitor.stop());
     await monitor.start();
     const leaseMs = config.persisterLeaseSeconds * 1000;
-    const health: HealthRouteOptions = {
+    const health: ReadinessOptions = {
       monitor,
       persister: database.persister,
       migrations: database.migrations,

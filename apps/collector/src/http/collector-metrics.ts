@@ -19,9 +19,9 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { bearerCheck } from '../auth/admin-auth.js';
 import { errorResponses } from '../routes/error-schema.js';
-import type { Readiness } from '../routes/health-routes.js';
 import { MetricsUnauthorizedError } from './errors.js';
 import { PROBE_TIMEOUT_MS, within } from './promise-deadline.js';
+import type { Readiness } from './readiness.js';
 import { registerReadinessGauges } from './readiness-gauges.js';
 
 /** What the scrape-time gauges read. */

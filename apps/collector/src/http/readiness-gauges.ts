@@ -16,7 +16,7 @@
  * | `devicelink_persister_last_pass_age_seconds` | gauge | `member`: time since its last completed pass (-1: none yet) |
  */
 import { Gauge, type Registry } from 'prom-client';
-import type { Readiness } from '../routes/health-routes.js';
+import type { Readiness } from './readiness.js';
 
 type Label = 'partition' | 'owner' | 'member';
 

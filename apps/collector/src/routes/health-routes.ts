@@ -1,6 +1,6 @@
 /**
  * `GET /healthz` (the process answers) and `GET /readyz` (this collector can serve its role), answered
- * from the state the readiness monitor keeps (`runtime/readiness-monitor.ts`: background probes, never
+ * from the state the readiness monitor keeps (`http/readiness-monitor.ts`: background probes, never
  * a probe per request), with the same fields every time.
  *
  * Ready (200) when the store takes writes: the ingest path. Postgres is reported, not required, by
@@ -13,23 +13,11 @@
  * its stall time while owning partitions, as its readers judge it: a frozen one publishes nothing),
  * and the dead letters' count.
  */
-import type { Persister } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
-import { persistenceView } from '../runtime/persistence-sample.js';
-import type { ReadinessMonitor } from '../runtime/readiness-monitor.js';
+import { type ReadinessOptions, readinessOf } from '../http/readiness.js';
 
-/** Options of {@link healthRoutes}. */
-export interface HealthRouteOptions {
-  monitor: ReadinessMonitor;
-  persister: Persister | null;
-  store: 'redis' | 'embedded';
-  /** Where the start-up migrations stand (`pending` while Postgres is unreachable, `failed` when broken). */
-  migrations: () => 'applied' | 'pending' | 'failed';
-  /** A partition whose oldest entry has not changed for this long is reported stuck, ms (the lease time). */
-  stuckMs: number;
-  /** The stall time of persisters that do not publish theirs, ms (half the lease time). */
-  stallMs: number;
-}
+/** Options of {@link healthRoutes}: what the answer is made from. */
+export type HealthRouteOptions = ReadinessOptions;
 
 const nullable = (schema: Record<string, unknown>) => ({ anyOf: [schema, { type: 'null' }] });
 
@@ -181,54 +169,4 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRouteOpt
       return body;
     },
   );
-}
-
-/** The /readyz answer (and what the readiness gauges read). */
-export type Readiness = ReturnType<typeof readinessOf>;
-
-/** The /readyz answer for `role` as of `now` (no I/O). */
-export function readinessOf(options: HealthRouteOptions, role: 'ingest' | 'read', now: number) {
-  const snap = options.monitor.snapshot();
-  const own = options.persister?.status(now) ?? null;
-  const view = persistenceView(snap.persistence, {
-    now,
-    stuckMs: options.stuckMs,
-    defaultStallMs: options.stallMs,
-  });
-  const halted = new Set([
-    ...view.partitions.filter((p) => p.halted).map((p) => p.partition),
-    ...(own?.halted.map((h) => h.partition) ?? []),
-  ]);
-  const migrations = options.migrations();
-  let error: string | null = null;
-  if (!snap.store.up) error = `the store does not take writes: ${snap.store.error}`;
-  else if (role === 'read' && !snap.postgres.up) error = `Postgres is unreachable: ${snap.postgres.error}`;
-  else if (role === 'read' && migrations !== 'applied') error = `the database migrations are ${migrations}`;
-  return {
-    status: error === null ? ('ready' as const) : ('unavailable' as const),
-    role,
-    store: options.store,
-    storeWritable: snap.store.up,
-    postgres: snap.postgres.up ? ('up' as const) : ('down' as const),
-    persister: options.persister ? ('on' as const) : ('off' as const),
-    migrations,
-    // The queue's own oldest entry (true with PERSISTER=off), or what this persister holds in hand.
-    persistLagMs: Math.max(view.lagMs, own?.lagMs ?? 0),
-    deadLetters: snap.deadLetters,
-    haltedPartitions: [...halted].sort((a, b) => a - b),
-    stuckPartitions: view.partitions.filter((p) => p.stuck).map((p) => p.partition),
-    ownPersister: own
-      ? {
-          member: own.member,
-          partitions: own.partitions.length,
-          stalled: own.stalled,
-          standby: own.standby,
-          lastPassAt: own.lastPassAt === null ? null : new Date(own.lastPassAt).toISOString(),
-        }
-      : null,
-    partitions: view.partitions.map((p) => ({ ...p, halted: halted.has(p.partition) })),
-    persisters: view.persisters,
-    checkedAt: snap.checkedAt === null ? null : new Date(snap.checkedAt).toISOString(),
-    error,
-  };
 }
