@@ -13,11 +13,16 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { authenticateWith, registerTokenVerifier } from './auth/token-verifier.js';
 import type { CollectorConfig } from './config/collector-config.js';
+import { clientErrorHandler } from './http/client-errors.js';
+import { ignoreDeleteBodies } from './http/delete-bodies.js';
 import { installErrorHandlers } from './http/error-handler.js';
 import { InvalidRequestError, PathTooLongError, RateLimitedError } from './http/errors.js';
+import { refuseNonFiniteNumbers } from './http/finite-numbers.js';
 import { openapiDocument, swaggerUiOptions, tagOperation } from './http/openapi-document.js';
 import { PROBE_TIMEOUT_MS, within } from './http/promise-deadline.js';
 import { rateLimitStore } from './http/rate-limit-store.js';
+import { type ReadinessOptions, readinessOf } from './http/readiness.js';
+import { ReadinessMonitor } from './http/readiness-monitor.js';
 import { installRequestGuards } from './http/request-guards.js';
 import { requestLogSerializer } from './http/request-log.js';
 import { edgeIdentitySource } from './read/identity-figures.js';
@@ -113,10 +118,14 @@ export async function buildApp(
     // (30 s by default, which would double the bound), and headersTimeout must not exceed it.
     requestTimeout: config.requestTimeoutSeconds * 1000,
     connectionTimeout: config.connectionTimeoutSeconds * 1000,
+    // An idle keep-alive connection closes after the same silence (Fastify's default keeps it 72 s).
+    keepAliveTimeout: config.connectionTimeoutSeconds * 1000,
     http: {
       connectionsCheckingInterval: Math.min(1000, config.requestTimeoutSeconds * 250),
       headersTimeout: config.requestTimeoutSeconds * 1000,
     },
+    // Refused by Node's parser or timed out before a route saw them: DL_ bodies too.
+    clientErrorHandler,
     // Room for a 256-character user id in the erasure route (Fastify's default is 100).
     routerOptions: { maxParamLength: 300 },
     // Router-level refusals (a path parameter too long, a malformed URL) get DL_ codes too.
@@ -144,10 +153,27 @@ export async function buildApp(
     app.decorate('collector', { config, resources, mode: resources.mode, metricsApp });
     if (metricsApp) app.addHook('onClose', () => metricsApp.close());
 
+    // /readyz and the readiness gauges answer from what these background probes keep.
+    const monitor = new ReadinessMonitor({
+      store: resources.store,
+      redis: resources.redis,
+      redisKeyPrefix: config.redisKeyPrefix,
+      db: resources.db.db,
+    });
+    app.addHook('onClose', () => monitor.stop());
+    await monitor.start();
+    const leaseMs = config.persisterLeaseSeconds * 1000;
+    const health: ReadinessOptions = {
+      monitor,
+      persister: database.persister,
+      migrations: database.migrations,
+      store: resources.redis ? 'redis' : 'embedded',
+      stuckMs: leaseMs,
+      stallMs: leaseMs / 2,
+    };
     const metrics = createMetrics({
       queue: resources.store,
-      db: resources.db.db,
-      persistLagMs: () => database?.persister?.status().lagMs ?? null,
+      readiness: () => readinessOf(health, 'ingest', Date.now()),
     });
     countRequests(app, metrics);
 
@@ -162,6 +188,8 @@ export async function buildApp(
 
     // The Origin check runs before any token or store work.
     installRequestGuards(app, { corsOrigins: config.corsOrigins });
+    refuseNonFiniteNumbers(app);
+    ignoreDeleteBodies(app);
 
     // The admin routes' limit (per hashed client address, @fastify/rate-limit; the ingest limits are
     // counted by the store with the page views, see the devicelink rateLimit option below). With the
@@ -271,20 +299,18 @@ export async function buildApp(
       await app.register(insightsRoutes, { ...guards, db, identity: edgeIdentitySource });
       await app.register(adminJourneyRoutes, { ...guards, db });
       await app.register(exportRoutes, { ...guards, db });
-      await app.register(dashboardRoutes);
+      await app.register(dashboardRoutes, { production: config.production });
     }
-    await app.register(healthRoutes, {
-      queue: resources.store,
-      db: resources.db.db,
-      persister: database.persister,
-      migrations: database.migrations,
-      store: resources.redis ? 'redis' : 'embedded',
-    });
+    await app.register(healthRoutes, health);
     const metricsOptions = { metrics, token: config.metricsToken };
     if (metricsApp) {
       installErrorHandlers(metricsApp);
       await metricsApp.register(metricsRoute, metricsOptions);
       await metricsApp.ready();
+    } else if (config.production && config.metricsToken === null) {
+      // Production closes /metrics on the public port unless a token guards it (it tells the Node
+      // version, the queue's depth and the persisters' names): METRICS_TOKEN, or METRICS_PORT.
+      app.log.warn('/metrics is off: with NODE_ENV=production set METRICS_TOKEN or METRICS_PORT to serve it');
     } else {
       await app.register(metricsRoute, metricsOptions);
     }

@@ -44,6 +44,10 @@ describe.runIf(seeds)('collectors on a three-node Redis Cluster and Postgres', (
     const { client, start } = environment(services, cleanup);
     const c = await start();
     expect(c.output()).toContain('Redis Cluster + Postgres');
+    // The readiness probe writes into every partition's slot, so a shard refusing writes is seen.
+    const ready = await httpJson(c.port, 'GET', '/readyz');
+    expect(ready.body).toMatchObject({ status: 'ready', storeWritable: true, error: null });
+    expect(ready.body.partitions).toHaveLength(16);
     const d = deviceId();
     const results = await loadPageviews([c.port], d, 500, 50);
     expect(results.filter((r) => r.status !== 202)).toEqual([]);

@@ -46,6 +46,23 @@ describe.runIf(hasServices('postgres'))('dead letters through the admin routes',
     ).toBe(401);
   });
 
+  it('answers 400 for a limit past the double range, in the query or the body, never a database error', async () => {
+    for (const query of ['?limit=1e309', '?limit=-1e309', '?limit=Infinity']) {
+      const res = await list(query);
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'DL_INVALID_QUERY' });
+      expect(res.body).not.toMatch(/postgres|syntax|invalid input|relation|column/i);
+    }
+    const body = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/admin/dead-letters/replay',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: '{"limit":1e309}',
+    });
+    expect(body.statusCode).toBe(400);
+    expect(body.json().code).toMatch(/^DL_INVALID_/);
+  });
+
   it('lists dead letters with their reason, page by page, and replays them once by event id', async () => {
     const d = deviceId();
     const landedId = uuidv7();

@@ -227,6 +227,22 @@ describe('device routes with fingerprint joins on', () => {
     expect(String(res.headers['set-cookie'])).toMatch(/^device_fp=;.*Max-Age=0|^device_fp=;.*Expires=/);
     expect(await queued(ctx.app)).toEqual([]);
   });
+
+  it('ignores a body sent with a DELETE, JSON or not, instead of answering 400 or 415', async () => {
+    for (const [type, payload] of [
+      ['text/plain', 'not json'],
+      ['application/json', '{broken'],
+      ['application/xml', '<x/>'],
+    ]) {
+      const res = await ctx.app.inject({
+        method: 'DELETE',
+        url: '/v1/device/cookie',
+        headers: { 'content-type': type! },
+        payload: payload!,
+      });
+      expect(res.statusCode).toBe(204);
+    }
+  });
 });
 
 describe('user erasure and edges', () => {

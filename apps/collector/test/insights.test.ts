@@ -181,6 +181,10 @@ describe.runIf(hasServices('postgres'))('the read API', () => {
       accept: 'text/csv',
     });
     expect(csv.headers['content-type']).toMatch(/text\/csv/);
+    expect(csv.headers['content-disposition']).toMatch(/^attachment; filename="pageviews-[\d-]+\.csv"$/);
+    expect(ndjson.headers['content-disposition']).toMatch(
+      /^attachment; filename="pageviews-[\d-]+\.ndjson"$/,
+    );
     const lines = csv.body.trim().split('\r\n');
     expect(lines[0]).toBe(
       'eventId,serverTs,clientTs,deviceId,userId,sessionId,url,referrer,trafficClass,cursor',
@@ -379,5 +383,35 @@ describe('without a token', () => {
     ]) {
       expect((await ctx.app.inject({ url })).statusCode, url).toBe(404);
     }
+  });
+});
+
+describe('the dashboard in production', () => {
+  const ctx = useCollector('insights-prod', {
+    DASHBOARD_TOKEN: 'test-dashboard-token-0123456789abc',
+    NODE_ENV: 'production',
+  });
+  it('serves the dashboard but not its source map, and no /metrics without METRICS_TOKEN', async () => {
+    expect((await ctx.app.inject({ url: '/dashboard/app.js' })).statusCode).toBe(200);
+    expect((await ctx.app.inject({ url: '/dashboard/app.js.map' })).statusCode).toBe(404);
+    expect((await ctx.app.inject({ url: '/metrics' })).statusCode).toBe(404);
+  });
+});
+
+describe('the dashboard outside production', () => {
+  const ctx = useCollector('insights-dev', { DASHBOARD_TOKEN: 'test-dashboard-token-0123456789abc' });
+  it('serves its source map for debugging, and /metrics', async () => {
+    expect((await ctx.app.inject({ url: '/dashboard/app.js.map' })).statusCode).toBe(200);
+    expect((await ctx.app.inject({ url: '/metrics' })).statusCode).toBe(200);
+  });
+});
+
+describe('/metrics in production with METRICS_TOKEN', () => {
+  const token = 'test-metrics-token-0123456789abcdef';
+  const ctx = useCollector('metrics-prod', { NODE_ENV: 'production', METRICS_TOKEN: token });
+  it('is served behind the token', async () => {
+    expect((await ctx.app.inject({ url: '/metrics' })).statusCode).toBe(401);
+    const res = await ctx.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${token}` } });
+    expect(res.statusCode).toBe(200);
   });
 });

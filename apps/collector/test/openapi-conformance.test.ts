@@ -795,6 +795,10 @@ describe.runIf(hasServices('redis', 'postgres'))('the OpenAPI document and the s
         // the clients' retries then take longer than a test).
         outage = true;
         await Promise.all([redisProxy.close(), pgProxy.close()]);
+        // /readyz answers from its background probes: wait for the round that sees the outage.
+        await waitFor(async () => (await apps.down.inject({ url: '/readyz' })).statusCode === 503, {
+          what: 'readyz seeing the outage',
+        });
       }
       const app = apps[c.on ?? 'main'];
       const res = await app.inject({

@@ -66,9 +66,13 @@ describe.runIf(hasServices('postgres') && redisServerAvailable())('Redis away', 
     expect(refused.statusCode).toBe(503);
     expect(refused.json()).toMatchObject({ code: 'DL_STORE_UNAVAILABLE' });
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    // The background probe sees it at its next round (a refused write counts at once).
+    await waitFor(async () => (await app.inject({ url: '/readyz' })).statusCode === 503, {
+      what: 'readyz not ready',
+    });
     const ready = await app.inject({ url: '/readyz' });
-    expect(ready.statusCode).toBe(503);
-    expect(ready.json().status).toBe('unavailable');
+    expect(ready.json()).toMatchObject({ status: 'unavailable', storeWritable: false });
+    expect(ready.json().error).toMatch(/^the store does not take writes/);
     // The reconnect attempts fail: their errors reach the structured log (not ioredis's stderr trace).
     await waitFor(() => logs.some((l) => l.includes('"msg":"Redis connection error')), {
       what: 'a logged connection error',

@@ -57,6 +57,52 @@ describe('slow clients', () => {
     }
     expect(sent).toBeLessThan(200);
     expect(client.received()).toMatch(/^HTTP\/1\.1 408/);
+    const body = client.received().slice(client.received().indexOf('\r\n\r\n') + 4);
+    expect(JSON.parse(body)).toMatchObject({ statusCode: 408, code: 'DL_REQUEST_TIMEOUT' });
+  });
+
+  it('closes an idle keep-alive connection after CONNECTION_TIMEOUT_SECONDS, as documented', async () => {
+    const client = rawClient(port);
+    client.socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n');
+    const answeredAt = await new Promise<number>((resolve) => {
+      const check = setInterval(() => {
+        if (client.received().includes('{"status":"ok"}')) {
+          clearInterval(check);
+          resolve(Date.now());
+        }
+      }, 10);
+    });
+    await client.closed;
+    // 1 s configured; Fastify's default would hold it 72 s (the test would time out).
+    expect(Date.now() - answeredAt).toBeLessThan(5_000);
+  });
+
+  it('ignores the body of a DELETE on a kept-alive connection, and the next request on it is answered', async () => {
+    const client = rawClient(port);
+    const body = 'ignored body';
+    client.socket.write(
+      `DELETE /v1/device/cookie HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}` +
+        'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
+    );
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (client.received().includes('{"status":"ok"}')) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 10);
+    });
+    expect(client.received()).toMatch(/^HTTP\/1\.1 204/);
+    client.socket.destroy();
+  });
+
+  it('answers a request Node cannot parse with a DL_ body too', async () => {
+    const client = rawClient(port);
+    client.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n');
+    await client.closed;
+    expect(client.received()).toMatch(/^HTTP\/1\.1 400/);
+    const body = client.received().slice(client.received().indexOf('\r\n\r\n') + 4);
+    expect(JSON.parse(body)).toMatchObject({ statusCode: 400, code: 'DL_INVALID_REQUEST' });
   });
 
   it('closes a connection whose body stops half way', async () => {

@@ -153,5 +153,17 @@ export interface DeviceDetail {
     }[];
   };
   links: { userId: string; linkedAt: string }[];
-  aliases: { deviceId: string; aliasId: string; firstSeen: string }[];
+  /** Edges naming the device, as stored (docs/protocol.md, Edges). */
+  edges: {
+    deviceId: string;
+    otherId: string;
+    kind: 'cookie' | 'yield' | 'join';
+    inferred: boolean;
+    firstSeen: string;
+  }[];
+  /** The ids of the device's browser, resolved to the earliest seen id. */
+  browser: {
+    canonicalId: string;
+    devices: { deviceId: string; inferred: boolean; firstSeen: string | null }[];
+  };
 }

@@ -1,7 +1,7 @@
 /**
  * The lookup: a user id shows the user's journey (the anonymous page views of the sessions converted
  * to the user, then the signed-in ones, per device, in time order, a page at a time); a device id shows
- * its sessions, links and aliases. Ids and URLs are shown as text.
+ * its sessions, links, edges and browser. Ids and URLs are shown as text.
  */
 import type { Api, DeviceDetail, JourneyPage } from './api-client.js';
 import { el, show, table } from './dom.js';
@@ -70,7 +70,7 @@ export async function showJourney(api: Api, userId: string, result: HTMLElement)
   return first.steps.length > 0 || (first.sessions?.length ?? 0) > 0;
 }
 
-/** Shows the sessions, links and aliases of `deviceId` in `result`. */
+/** Shows the sessions, links, edges and browser of `deviceId` in `result`. */
 export async function showDevice(api: Api, deviceId: string, result: HTMLElement): Promise<boolean> {
   const d = await api.get<DeviceDetail>(`/v1/admin/devices/${encodeURIComponent(deviceId)}`);
   const heading = el('h3');
@@ -94,14 +94,27 @@ export async function showDevice(api: Api, deviceId: string, result: HTMLElement
       },
     ),
     table(
-      'Edges (aliases)',
-      ['Device', 'Alias', 'First seen'],
-      d.aliases.map((a) => [a.deviceId, a.aliasId, when(a.firstSeen)]),
-      {
-        textColumns: [0, 1],
-        id: 'device-edges-table',
-      },
+      'Edges',
+      ['Device', 'Other id', 'Kind', 'First seen'],
+      // A join is a fingerprint inference (revocable), not an observed fact: it says so.
+      d.edges.map((e) => [
+        e.deviceId,
+        e.otherId,
+        e.inferred ? `${e.kind} (inferred)` : e.kind,
+        when(e.firstSeen),
+      ]),
+      { textColumns: [0, 1], id: 'device-edges-table' },
+    ),
+    table(
+      `Browser (ids resolved to ${d.browser.canonicalId})`,
+      ['Device', 'Reached', 'First seen'],
+      d.browser.devices.map((m) => [
+        m.deviceId,
+        m.inferred ? 'through a fingerprint join (inferred)' : 'cookie or yield edge',
+        m.firstSeen === null ? null : when(m.firstSeen),
+      ]),
+      { textColumns: [0], id: 'device-browser-table' },
     ),
   );
-  return d.persisted.sessions.length > 0 || d.links.length > 0;
+  return d.persisted.sessions.length > 0 || d.links.length > 0 || d.edges.length > 0;
 }

@@ -28,6 +28,15 @@ export interface DbConfig {
    */
   idleInTransactionTimeoutMs?: number;
   /**
+   * Postgres `statement_timeout` of every session, ms (default 0: none). The persister's sessions set
+   * it below the lease time: a statement that does not finish (a slow disk, a lock held elsewhere, a
+   * trigger that sleeps) is cut by the server, and a persister that cannot commit steps down within
+   * one lease instead of holding its partitions.
+   */
+  statementTimeoutMs?: number;
+  /** Connections in the pool (default 10). */
+  maxConnections?: number;
+  /**
    * node-postgres `query_timeout` of every query, ms (default 30,000; 0: none): an answer that does
    * not come (a half-open connection in an outage) fails the query instead of hanging it forever.
    */
@@ -61,13 +70,14 @@ export async function createDb(config: DbConfig): Promise<PersisterDb> {
   if (config.databaseUrl) {
     const pool = new pg.Pool({
       connectionString: config.databaseUrl,
-      max: 10,
+      max: config.maxConnections ?? 10,
       connectionTimeoutMillis: 5_000,
       // Without these a half-open connection during an outage hangs a query forever.
       keepAlive: true,
       query_timeout: config.queryTimeoutMs ?? 30_000,
       lock_timeout: config.lockTimeoutMs ?? 2_500,
       idle_in_transaction_session_timeout: config.idleInTransactionTimeoutMs ?? 5_000,
+      ...(config.statementTimeoutMs ? { statement_timeout: config.statementTimeoutMs } : {}),
     });
     // An idle client dropped by the server emits 'error' on the pool; without a listener it crashes the process.
     pool.on('error', () => {});
@@ -81,7 +91,7 @@ export async function createDb(config: DbConfig): Promise<PersisterDb> {
       db,
       kind: 'postgres',
       async maintenance(work) {
-        const own = await createDb({ ...config, queryTimeoutMs: 0 });
+        const own = await createDb({ ...config, queryTimeoutMs: 0, statementTimeoutMs: 0 });
         try {
           return await work(own.db);
         } finally {

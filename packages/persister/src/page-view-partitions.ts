@@ -16,6 +16,10 @@
  *   before 2000 (a broken client clock): retention deletes from it by `server_ts`;
  * - `page_views_default`: every other time no month holds (a client clock years ahead, a month retention
  *   already dropped). A month created later takes its rows out of it first.
+ *
+ * Retention ages rows by `server_ts` (when the collector received them), never by this time: a client
+ * clock is not to be trusted, so a month is dropped only after the rows received within the limit
+ * moved out of it (`dropPageViewMonth`), and every other partition is purged by `server_ts`.
  */
 import { uuidV7Time } from '@devicelink/protocol';
 import { type Kysely, sql } from 'kysely';
@@ -129,15 +133,36 @@ export async function pageViewMonths(db: Kysely<Database>): Promise<PageViewMont
 
 /**
  * Drops the month partition `name` in the transaction `trx`, serialised with {@link ensurePageViewPartitions}
- * (a month being created is never dropped half-way). Answers false when it is already gone.
+ * (a month being created is never dropped half-way). Its rows received at or after `keepFrom` (server
+ * time: a client clock behind made their ids look older) are kept: the month is detached, they are
+ * inserted again through the parent (no month holds their time any more, so they land in the default
+ * partition), and the month is dropped. Answers false when it is already gone.
  */
-export async function dropPageViewMonth(trx: Kysely<Database>, name: string): Promise<boolean> {
+export async function dropPageViewMonth(
+  trx: Kysely<Database>,
+  name: string,
+  keepFrom?: Date,
+): Promise<boolean> {
   const [ns, key] = PARTITION_DDL_LOCK;
   await sql`select pg_advisory_xact_lock(${sql.lit(ns)}, ${sql.lit(key)})`.execute(trx);
   const { rows } = await sql<{ found: string | null }>`select to_regclass(${name})::text as found`.execute(
     trx,
   );
   if (!rows[0]?.found) return false;
-  await sql`drop table ${sql.table(name)}`.execute(trx);
+  const table = sql.table(name);
+  if (keepFrom) {
+    await sql`alter table page_views detach partition ${table}`.execute(trx);
+    // By name: an attached table may order its columns differently from the parent.
+    const columns = await sql<{ name: string }>`
+      select column_name as name from information_schema.columns
+      where table_schema = current_schema() and table_name = 'page_views' order by ordinal_position`.execute(
+      trx,
+    );
+    const list = sql.join(columns.rows.map((c) => sql.ref(c.name)));
+    await sql`insert into page_views (${list}) select ${list} from ${table} where server_ts >= ${keepFrom}`.execute(
+      trx,
+    );
+  }
+  await sql`drop table ${table}`.execute(trx);
   return true;
 }

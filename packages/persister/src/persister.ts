@@ -6,8 +6,8 @@
  * entries where it has any (after a takeover or a failed ack), then new ones. Everything a pass read is
  * written in ONE transaction, which checks the partitions' fences last, and acknowledged, per partition
  * and concurrently, only after commit and only while the lease is held. While Postgres is down the same
- * entries are retried with capped exponential back-off, never acknowledged and never dropped; after a
- * lease time of failures the persister releases its partitions (another persister that can commit takes
+ * entries are retried with capped exponential back-off, never acknowledged and never dropped; once
+ * failing would outlast a lease time the persister releases its partitions (another persister that can commit takes
  * them) and joins again once Postgres answers. A data error (Postgres refuses a record itself) is not
  * retried: the pass is written partition by partition, then entry by entry, and the entry that fails
  * alone is dead-lettered and acknowledged.
@@ -16,95 +16,18 @@
  * owner, and no lock is shared between passes (the fence rows are the owner's own).
  */
 import { hostname } from 'node:os';
-import {
-  isLeaseLostError,
-  type PartitionLeases,
-  type QueueConsumer,
-  type QueueEntry,
-} from '@devicelink/protocol';
-import { type Kysely, sql, type Transaction } from 'kysely';
-import { type BatchResult, type PartitionBatch, writePass } from './batch-writer.js';
-import { type IsolatedPass, writeIsolating } from './isolating-writer.js';
+import { isLeaseLostError, type QueueConsumer } from '@devicelink/protocol';
+import { sql } from 'kysely';
+import type { PartitionBatch } from './batch-writer.js';
 import { LagProbe } from './lag-probe.js';
-import { PartitionsTakenError, staleFences } from './partition-fence.js';
 import { type HeldPartition, PartitionOwnership } from './partition-ownership.js';
-import type { Database } from './schema.js';
-import { isTransientError } from './write-failures.js';
+import { PassCommitter } from './pass-commit.js';
+import type { PersisterOptions, PersisterStatus } from './persister-options.js';
+
+export type { PersisterOptions, PersisterStatus } from './persister-options.js';
 
 /** Longest pause between two passes that found nothing. */
 const IDLE_CAP_MS = 400;
-/** Options of {@link Persister}. */
-export interface PersisterOptions {
-  db: Kysely<Database>;
-  /** The store's queue and partition leases (a store made by `createRedisStore` or `createMemoryStore`). */
-  queue: QueueConsumer & PartitionLeases;
-  /** How far back a link converts a device's sessions, days (default 30; the store's `conversionLookbackDays`). */
-  lookbackDays?: number;
-  /** Consumer name in the group and member name among the persisters; unique per process by default. */
-  consumer?: string;
-  /** Entries per read of one partition (default 500); a pass reads every owned partition. */
-  batchSize?: number;
-  /**
-   * Lease time of a partition, ms (default 10,000): a dead or frozen persister's partitions move to a
-   * live one within it. Leases are renewed every quarter of it; the Postgres sessions' timeouts
-   * (`createDb`'s `lockTimeoutMs`, `idleInTransactionTimeoutMs`) should stay below it.
-   */
-  leaseMs?: number;
-  /**
-   * A persister owning partitions that completed no pass for this long reports itself stalled (default:
-   * half `leaseMs`; after a whole lease time without a commit it gives its partitions up).
-   */
-  stallMs?: number;
-  /** Pause when every partition was empty (default 50 ms). */
-  idleMs?: number;
-  /** Longest back-off while Postgres is down (default 5 s); also the pause of a halted partition. */
-  maxBackoffMs?: number;
-  /**
-   * Entries of one partition that one pass may dead-letter (default 10). Past it the partition is
-   * halted instead, reported and retried after a pause: that many bad records at once more likely mean
-   * a bug than bad input, and a bug must not empty the queue into the dead letters.
-   */
-  maxDeadLettersPerPartition?: number;
-  /** How often the oldest queued entry of every partition is probed for the lag (default 1 s). */
-  lagProbeMs?: number;
-  /** Called with each error (Postgres down, queue errors); the loop carries on. */
-  onError?: (err: unknown, context: string) => void;
-  /** Called after each committed pass, with the number of entries it wrote. */
-  onBatch?: (result: BatchResult, entries: number) => void;
-  /** Called when partitions are taken (their leases acquired, pending entries taken over) or lost. */
-  onOwnership?: (change: { taken: number[]; lost: number[] }) => void;
-}
-
-/** What /readyz and /metrics report. */
-export interface PersisterStatus {
-  running: boolean;
-  /** False after a failed write until the next commit. */
-  postgresUp: boolean;
-  /**
-   * Now minus the queue time of the oldest entry not yet persisted, read or not, ms (0 when the queue
-   * is empty). Unread entries are seen through the queue's `oldest` probe (every `lagProbeMs`).
-   */
-  lagMs: number;
-  /** Message of the last error, if the last attempt failed. */
-  lastError: string | null;
-  /** This persister's member (and consumer) name. */
-  member: string;
-  /** Partitions it holds the lease of, ascending. */
-  partitions: number[];
-  /** Live persisters at its last heartbeat (itself included). */
-  members: number;
-  /** When its last pass completed (committed, or found its partitions empty), Unix ms; null before the first. */
-  lastPassAt: number | null;
-  /** Owns partitions but completed no pass for `stallMs` (Postgres failing, a pass stuck). */
-  stalled: boolean;
-  /** Gave up its partitions after failing to commit for a lease time; joins again once Postgres answers. */
-  standby: boolean;
-  /** Partitions held back because too many of their entries failed alone (see `maxDeadLettersPerPartition`). */
-  halted: Array<{ partition: number; error: string }>;
-}
-
-const recordTs = (e: QueueEntry): number => (e.record.kind === 'pageview' ? e.record.serverTs : e.record.ts);
-
 type Resolved = Required<Omit<PersisterOptions, 'onError' | 'onBatch' | 'onOwnership' | 'stallMs'>> &
   Pick<PersisterOptions, 'onError' | 'onBatch' | 'onOwnership'> & { stallMs: number };
 
@@ -132,10 +55,7 @@ export class Persister {
   #lastPassAt: number | null = null;
   /** Partitions the last pass read. */
   #lastPassOwned = 0;
-  /** Oldest server time among entries in hand, per partition. */
-  readonly #inHand = new Map<number, number>();
-  /** Partitions halted by the dead-letter limit, until when, and why. */
-  readonly #halted = new Map<number, { until: number; error: string }>();
+  readonly #committer: PassCommitter;
 
   constructor(options: PersisterOptions) {
     const leaseMs = options.leaseMs ?? 10_000;
@@ -165,6 +85,17 @@ export class Persister {
       onChange: (change) => this.#o.onOwnership?.(change),
     });
     this.#probe = new LagProbe(this.#o.queue, this.#o.lagProbeMs);
+    this.#committer = new PassCommitter({
+      ...this.#o,
+      ownership: this.#ownership,
+      report: (err, context) => this.#report(err, context),
+      postgres: (up) => {
+        this.#postgresUp = up;
+        if (up) this.#lastError = null;
+      },
+      pause: (ms) => this.#pause(ms),
+      stopping: () => this.#stopping,
+    });
   }
 
   /** Starts the loop (idempotent). */
@@ -233,7 +164,7 @@ export class Persister {
   /** Current state for readiness and metrics. */
   status(now = Date.now()): PersisterStatus {
     let oldest = this.#probe.oldest ?? Number.POSITIVE_INFINITY;
-    for (const ts of this.#inHand.values()) oldest = Math.min(oldest, ts);
+    for (const ts of this.#committer.inHand.values()) oldest = Math.min(oldest, ts);
     const partitions = this.#ownership.held(now);
     return {
       running: this.#loop !== null && !this.#stopping,
@@ -246,7 +177,7 @@ export class Persister {
       lastPassAt: this.#lastPassAt,
       stalled: partitions.length > 0 && this.#lastPassAt !== null && now - this.#lastPassAt > this.#o.stallMs,
       standby: this.#ownership.standby,
-      halted: [...this.#halted].map(([partition, h]) => ({ partition, error: h.error })),
+      halted: [...this.#committer.halted].map(([partition, h]) => ({ partition, error: h.error })),
     };
   }
 
@@ -258,6 +189,9 @@ export class Persister {
       lastPassAt: s.lastPassAt,
       stalled: s.stalled,
       postgresUp: s.postgresUp,
+      // Readers judge staleness themselves (a frozen persister publishes nothing new): its threshold.
+      stallMs: this.#o.stallMs,
+      halted: s.halted.map((h) => h.partition),
     });
   }
 
@@ -270,7 +204,9 @@ export class Persister {
     if (!this.#keeper) await this.#ownership.tick();
     const { queue, consumer, batchSize } = this.#o;
     const now = Date.now();
-    const owned = this.#ownership.usable().filter((h) => (this.#halted.get(h.partition)?.until ?? 0) <= now);
+    const owned = this.#ownership
+      .usable()
+      .filter((h) => (this.#committer.halted.get(h.partition)?.until ?? 0) <= now);
     this.#lastPassOwned = owned.length;
     this.#ownership.setInFlight(new Set(owned.map((h) => h.partition)));
     try {
@@ -284,7 +220,7 @@ export class Persister {
           else failure ??= { reason: read.reason };
         } else if (read.value.length > 0) batches.push({ partition, entries: read.value });
       });
-      const committed = batches.length > 0 ? await this.#commit(batches) : 0;
+      const committed = batches.length > 0 ? await this.#committer.commit(batches) : 0;
       if (failure) throw (failure as { reason: unknown }).reason;
       this.#lastPassAt = Date.now();
       return committed;
@@ -325,6 +261,9 @@ export class Persister {
     // Idle passes back off from idleMs to IDLE_CAP_MS, so a quiet collector polls its partitions a few
     // times a second rather than twenty; the first entry found resets the pace.
     let idle = this.#o.idleMs;
+    // Queue errors back off from 100 ms: one timed-out read (a busy Redis) costs a short pause, an
+    // outage settles at maxBackoffMs.
+    let queueBackoff = 100;
     while (!this.#stopping) {
       if (this.#ownership.standby) {
         await this.#rejoinWhenPostgresAnswers();
@@ -333,10 +272,11 @@ export class Persister {
       let committed = 0;
       try {
         committed = await this.runOnce();
+        queueBackoff = 100;
       } catch (err) {
-        // Queue errors (Redis unreachable): report and try again after a pause.
         this.#report(err, 'queue');
-        await this.#pause(this.#o.maxBackoffMs);
+        await this.#pause(queueBackoff);
+        queueBackoff = Math.min(queueBackoff * 2, this.#o.maxBackoffMs);
         continue;
       }
       if (committed === 0) {
@@ -362,156 +302,6 @@ export class Persister {
       this.#report(err, 'postgres');
       await this.#pause(this.#o.maxBackoffMs);
     }
-  }
-
-  /**
-   * Writes the pass, retrying with back-off until it commits, then acks every partition under its
-   * lease. Partitions taken over meanwhile are dropped from the pass (their entries are the new
-   * owner's). After failing for a lease time, gives up its partitions (see `stepDown`). Resolves with
-   * the number of entries committed (0 when abandoned).
-   */
-  async #commit(passBatches: PartitionBatch[]): Promise<number> {
-    let batches = passBatches;
-    for (const { partition, entries: batch } of batches) {
-      let oldest = Number.POSITIVE_INFINITY;
-      for (const e of batch) oldest = Math.min(oldest, recordTs(e));
-      this.#inHand.set(partition, oldest);
-    }
-    let entries = 0;
-    try {
-      let backoff = 100;
-      let failingSince: number | null = null;
-      for (;;) {
-        // A lease that ran out (this process was frozen, or could not renew) is another's by now.
-        const expired = batches.filter((b) => !this.#ownership.valid(b.partition)).map((b) => b.partition);
-        if (expired.length > 0) this.#ownership.lost(expired);
-        batches = batches.filter((b) => !expired.includes(b.partition));
-        if (batches.length === 0) return 0;
-        const fence = this.#fence(batches);
-        entries = batches.reduce((n, b) => n + b.entries.length, 0);
-        try {
-          let result: BatchResult;
-          try {
-            result = await writePass(this.#o.db, batches, this.#o.lookbackDays, { beforeCommit: fence });
-          } catch (err) {
-            // Anything but a transient failure is about the entries (a value Postgres refuses, a record
-            // the code cannot handle) and would fail the pass forever, stopping every partition in it:
-            // write the pass piece by piece instead, dead-lettering the entries that fail alone.
-            if (isTransientError(err) || err instanceof PartitionsTakenError) throw err;
-            const isolated = await writeIsolating(this.#o.db, batches, {
-              lookbackDays: this.#o.lookbackDays,
-              beforeCommit: fence,
-              maxFailures: this.#o.maxDeadLettersPerPartition,
-            });
-            for (const { entry, err: cause } of isolated.failed) await this.#deadLetter(entry, cause);
-            batches = this.#haltPartitions(batches, isolated);
-            result = isolated.result;
-          }
-          entries = batches.reduce((n, b) => n + b.entries.length, 0);
-          for (const b of batches) this.#halted.delete(b.partition);
-          this.#postgresUp = true;
-          this.#lastError = null;
-          this.#o.onBatch?.(result, entries);
-          break;
-        } catch (err) {
-          if (err instanceof PartitionsTakenError) {
-            this.#report(err, 'leases (fence)');
-            this.#ownership.lost(err.partitions);
-            continue;
-          }
-          this.#postgresUp = false;
-          this.#report(err, 'postgres');
-          // Stopping while Postgres is down: leave the entries pending; the next owner takes them over.
-          if (this.#stopping) return 0;
-          failingSince ??= Date.now();
-          if (Date.now() - failingSince >= this.#o.leaseMs) {
-            // A persister that cannot commit gives its partitions to one that can.
-            await this.#ownership.stepDown();
-            return 0;
-          }
-          await this.#pause(backoff);
-          backoff = Math.min(backoff * 2, this.#o.maxBackoffMs);
-        }
-      }
-    } finally {
-      this.#inHand.clear();
-    }
-    // A failed ack leaves the entries pending with this consumer: the next pass reads them again
-    // (pending first) and rewrites them idempotently. One refused for a lost lease is the new owner's.
-    const acks = await Promise.allSettled(
-      batches.map(({ partition, entries: batch }) =>
-        this.#o.queue.ack(
-          partition,
-          batch.map((e) => e.id),
-          { owner: this.#o.consumer },
-        ),
-      ),
-    );
-    acks.forEach((a, i) => {
-      if (a.status === 'fulfilled') return;
-      const partition = batches[i]!.partition;
-      if (isLeaseLostError(a.reason)) this.#ownership.lost([partition]);
-      else {
-        this.#report(a.reason, 'queue (ack)');
-        const held = this.#ownership.valid(partition);
-        if (held) held.pendingFirst = true;
-      }
-    });
-    return entries;
-  }
-
-  /**
-   * The last statement of a pass transaction: locks the fences of its partitions and rolls the pass
-   * back if another persister took any of them (or this one's lease ran out meanwhile).
-   */
-  #fence(batches: readonly PartitionBatch[]): (trx: Transaction<Database>) => Promise<void> {
-    return async (trx) => {
-      const epochs = new Map<number, string>();
-      const expired: number[] = [];
-      for (const { partition } of batches) {
-        const held = this.#ownership.valid(partition);
-        if (held) epochs.set(partition, held.epoch);
-        else expired.push(partition);
-      }
-      const stale = [...expired, ...(await staleFences(trx, epochs))];
-      if (stale.length > 0) throw new PartitionsTakenError(stale.sort((a, b) => a - b));
-    };
-  }
-
-  /**
-   * Leaves out of the acknowledgement the partitions whose isolation was halted (too many entries
-   * failing alone): their entries stay pending with this consumer, and the partition is not read again
-   * before `haltMs` (then pending first), so a bug costs one isolation per pause, not one per pass.
-   */
-  #haltPartitions(batches: PartitionBatch[], isolated: IsolatedPass): PartitionBatch[] {
-    if (isolated.halted.length === 0) return batches;
-    const until = Date.now() + this.#o.maxBackoffMs;
-    for (const { partition, error } of isolated.halted) {
-      this.#halted.set(partition, { until, error: error.message });
-      this.#report(error, `dead-letter limit (partition ${partition})`);
-      const held = this.#ownership.valid(partition);
-      if (held) held.pendingFirst = true;
-    }
-    const halted = new Set(isolated.halted.map((h) => h.partition));
-    return batches.filter((b) => !halted.has(b.partition));
-  }
-
-  /** Reports an entry Postgres refused and keeps it in `dead_letters`; it is acknowledged after. */
-  async #deadLetter(entry: QueueEntry, err: unknown): Promise<void> {
-    this.#report(err, `dead-letter (partition ${entry.partition}, entry ${entry.id})`);
-    // NUL is what Postgres text refuses: the JSON escapes it in the record; strip it from the message.
-    const error = (err instanceof Error ? err.message : String(err)).replaceAll('\u0000', '');
-    await this.#o.db
-      .insertInto('dead_letters')
-      .values({
-        partition: entry.partition,
-        entry_id: entry.id,
-        error,
-        record: JSON.stringify(entry.record),
-        failed_at: new Date(),
-      })
-      .onConflict((oc) => oc.columns(['partition', 'entry_id']).doNothing())
-      .execute();
   }
 
   #report(err: unknown, context: string): void {

@@ -4,8 +4,10 @@
  * rows a batch deletes are uncounted in the same transaction (writer {@link RETENTION_WRITER}), and the
  * roll-up hours before the cutoff are dropped last.
  *
- * Page views go through {@link purgePageViewsBefore}: page views are partitioned by month (issue #11),
- * so it drops the months wholly past the limit and deletes in batches only within the boundary month.
+ * Every row is aged by the server's receipt time, never a client's clock. Page views go through
+ * {@link purgePageViewsBefore}: they are partitioned by the month of their event id's time (issue #11),
+ * so it drops the months wholly past the limit (keeping the rows received within it) and deletes the
+ * rest by `server_ts` in batches.
  */
 import { TOMBSTONE_SECONDS } from '@devicelink/protocol';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
@@ -201,14 +203,19 @@ export type RetentionTransaction = <T>(
 ) => Promise<T>;
 
 /**
- * Removes the page views older than `cutoff` and uncounts them; answers how many went. Page views are
- * partitioned by month of `id_time`, the time in the event id (see page-view-partitions.ts), so age is
- * that time (the server time for undated ids):
- * - a month partition wholly before the cutoff is uncounted in one aggregate pass and dropped, one
- *   transaction a month: no row-by-row delete, no dead tuples, no vacuum debt;
- * - in the boundary month (the one holding the cutoff), the default partition (times no month holds)
- *   and the undated one, rows before the cutoff are deleted in batches of `batchSize`, one transaction
- *   each, so ingest and the persister go on.
+ * Removes the page views received before `cutoff` (by `server_ts`, the collector's clock: never the
+ * time a client minted into the event id) and uncounts them; answers how many went. Page views are
+ * partitioned by month of `id_time`, the time in the event id (see page-view-partitions.ts), so:
+ * - a month partition whose id times are wholly before the cutoff has its old rows uncounted in one
+ *   aggregate pass and is dropped, one transaction a month, after the rows received within the limit
+ *   (a client clock behind) moved to the default partition: no row-by-row delete of the bulk;
+ * - every other partition (the months left, the default one with ids of any time, the undated one) is
+ *   purged of rows received before the cutoff in batches of `batchSize`, one transaction each,
+ *   through the `server_ts` index, so ingest and the persister go on.
+ *
+ * Sessions that started before the cutoff went first, whole ({@link purgeExpired}); a page view is never
+ * received before its session started, so what goes here belongs to no session left and sessions'
+ * page-view counts stay equal to their rows.
  */
 export async function purgePageViewsBefore(
   db: Kysely<Database>,
@@ -219,32 +226,27 @@ export async function purgePageViewsBefore(
 ): Promise<number> {
   let total = 0;
   const months = await pageViewMonths(db);
+  const old = sql`server_ts < ${cutoff}`;
+  const left: string[] = [];
   for (const month of months) {
     if (signal?.aborted) return total;
-    if (month.to.getTime() > cutoff.getTime()) break;
+    if (month.to.getTime() > cutoff.getTime()) {
+      left.push(month.name);
+      continue;
+    }
     total += await inTransaction(async (trx, rollups) => {
-      const table = sql.table(month.name);
-      // Counted and dropped under the partition DDL lock: nothing attaches or writes the month between.
-      const n = await rollups.uncountPageViewsOf(table);
-      return (await dropPageViewMonth(trx, month.name)) ? n : 0;
+      const n = await rollups.uncountPageViewsOf(sql.table(month.name), old);
+      return (await dropPageViewMonth(trx, month.name, cutoff)) ? n : 0;
     });
   }
-  const boundary = months.find(
-    (m) => m.from.getTime() < cutoff.getTime() && cutoff.getTime() < m.to.getTime(),
-  );
-  const batched: Array<[string, RawBuilder<unknown>]> = [
-    ...(boundary ? [[boundary.name, sql`id_time < ${cutoff}`] as [string, RawBuilder<unknown>]] : []),
-    ['page_views_default', sql`id_time < ${cutoff}`],
-    ['page_views_undated', sql`server_ts < ${cutoff}`],
-  ];
-  for (const [name, older] of batched) {
+  for (const name of [...left, 'page_views_default', 'page_views_undated']) {
     const table = sql.table(name);
     for (;;) {
       if (signal?.aborted) return total;
       // A TID scan per batch: the rows are picked through the partition's index, then deleted by ctid.
       const n = await inTransaction((_trx, rollups) =>
         rollups.deletePageViews(
-          sql`ctid = any(array(select ctid from ${table} where ${older} limit ${sql.lit(batchSize)}))`,
+          sql`ctid = any(array(select ctid from ${table} where ${old} limit ${sql.lit(batchSize)}))`,
           table,
         ),
       );

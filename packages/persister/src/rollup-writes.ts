@@ -145,13 +145,16 @@ export class RollupWriter {
   }
 
   /**
-   * Uncounts every page view of `table` (a partition about to be dropped whole) in one aggregate pass;
-   * resolves with how many rows it holds.
+   * Uncounts the page views of `table` matching `where` (default: all; a partition about to be
+   * dropped) in one aggregate pass; resolves with how many rows matched.
    */
-  async uncountPageViewsOf(table: RawBuilder<unknown>): Promise<number> {
+  async uncountPageViewsOf(
+    table: RawBuilder<unknown>,
+    where: RawBuilder<unknown> = sql`true`,
+  ): Promise<number> {
     const result = await sql<{ n: number }>`
-      with counted as (${pageViewUpsert(sql`(select server_ts, user_id, url, referrer, traffic_class from ${table})`, this.writer, -1)})
-      select count(*)::int as n from ${table}`.execute(this.db);
+      with counted as (${pageViewUpsert(sql`(select server_ts, user_id, url, referrer, traffic_class from ${table} where ${where})`, this.writer, -1)})
+      select count(*)::int as n from ${table} where ${where}`.execute(this.db);
     return Number(result.rows[0]?.n ?? 0);
   }
 

@@ -238,6 +238,40 @@ describe.runIf(hasServices('redis', 'postgres'))('partition ownership', () => {
     expect(p.status()).toMatchObject({ standby: false, stalled: false, partitions: [0, 1, 2, 3] });
   });
 
+  it('a persister whose statements never finish is cut by statement_timeout and steps down within one lease; the row lands once the statement is fast again', async () => {
+    const client = services.database!.client;
+    // What a 40 s stall inside Postgres looks like: every page view insert sleeps.
+    await client.query(`create function dl_test_sleep() returns trigger language plpgsql as $$
+      begin perform pg_sleep(40); return new; end $$`);
+    await client.query(
+      'create trigger dl_test_sleep before insert on page_views for each row execute function dl_test_sleep()',
+    );
+    const leaseMs = 2_000;
+    const timed = await createDb({
+      databaseUrl: services.database!.url,
+      statementTimeoutMs: leaseMs * 0.4,
+      idleInTransactionTimeoutMs: leaseMs / 2,
+    });
+    closers.push(() => timed.close());
+    const errors: string[] = [];
+    const p = persister('slow', leaseMs, timed, errors);
+    p.start();
+    await waitFor(() => p.status().partitions.length === PARTITIONS, { what: 'every partition' });
+    const d = deviceIn(1);
+    const records = [pageview(d)];
+    await appendForTest(store, d, records);
+    const appendedAt = Date.now();
+    // Long before the 40 s sleep would end: the statements are cut, and it gives its partitions up.
+    await waitFor(() => p.status().standby, { what: 'standby', timeoutMs: 3 * leaseMs });
+    const steppedDownAfter = Date.now() - appendedAt;
+    expect(errors.some((e) => e.includes('statement timeout'))).toBe(true);
+    expect(steppedDownAfter).toBeLessThan(20_000);
+    expect(await rowsOf(records.map((r) => r.eventId))).toBe(0);
+    await client.query('drop trigger dl_test_sleep on page_views');
+    await client.query('drop function dl_test_sleep()');
+    await waitFor(async () => (await rowsOf(records.map((r) => r.eventId))) === 1, { what: 'the row' });
+  });
+
   it('entries a persister of an older version read in an owned partition are taken over within a lease time', async () => {
     const p = persister('owner', 1_000);
     p.start();

@@ -121,5 +121,61 @@ describe.each(backends)(
         await expectExact();
       },
     );
+
+    it.runIf(available)(
+      "a purge ages page views by when they were received, never by their ids' time: ids dated 2015 or 45 and 75 days back accepted today stay, a future-dated id received long ago goes, and sessions' counts equal their rows",
+      async () => {
+        const now = Date.now();
+        const retentionDays = 30;
+        const cutoff = retentionCutoff(retentionDays, new Date(now));
+        await ensurePageViewPartitions(database.db.db, now - 100 * DAY);
+        const oldMonth = monthPartition(now - 75 * DAY);
+        expect(await exists(oldMonth.name)).toBe(true);
+        expect(oldMonth.to.getTime()).toBeLessThanOrEqual(cutoff.getTime());
+        const d = device();
+        const today = uuidv7();
+        // One session today, whose browser clock minted ids in 2015, 45 and 75 days back and now.
+        const session = (eventMs: number, url: string) =>
+          pageview(d, today, now - 60_000, null, { url, eventId: uuidv7(eventMs) });
+        const kept = [
+          session(Date.UTC(2015, 5, 1), '/clock-2015'),
+          session(now - 45 * DAY, '/clock-45-days'),
+          session(now - 75 * DAY, '/clock-75-days'),
+          session(now, '/clock-right'),
+        ];
+        // Received 50 days ago (its session too) with an id a year ahead: past retention.
+        const oldSession = uuidv7(now - 50 * DAY);
+        const gone = [
+          pageview(d, oldSession, now - 50 * DAY, null, {
+            url: '/future-id',
+            eventId: uuidv7(now + 365 * DAY),
+          }),
+        ];
+        await writePass(database.db.db, [entries(1, ...kept, ...gone)], 30);
+        await expectExact();
+
+        const result = await purgeExpired(database.db.db, {
+          retentionDays,
+          now: new Date(now),
+          batchSize: 2,
+        });
+        // (The earlier tests' rows older than this shorter limit go too.)
+        expect(result.pageViews).toBeGreaterThanOrEqual(gone.length);
+        expect(result.sessions).toBeGreaterThanOrEqual(1);
+        // The 75-day month went; the row received today moved out of it first.
+        expect(await exists(oldMonth.name)).toBe(false);
+        const left = await database.db.db
+          .selectFrom('page_views')
+          .select('event_id')
+          .where('device_id', '=', d)
+          .execute();
+        expect(left.map((r) => r.event_id).sort()).toEqual(kept.map((p) => p.eventId).sort());
+        const { rows } = await sql<{ page_views: number; n: number }>`
+          select s.page_views, (select count(*)::int from page_views as pv where pv.session_id = s.id) as n
+          from sessions as s where s.device_id = ${d}`.execute(database.db.db);
+        expect(rows).toEqual([{ page_views: kept.length, n: kept.length }]);
+        await expectExact();
+      },
+    );
   },
 );

@@ -68,9 +68,17 @@ export const DemoLoginError = createError('DL_DEMO_LOGIN_FAILED', 'unknown demo 
 /** Postgres is down for a route that reads it (admin); ingest never answers this. */
 export const DatabaseUnavailableError = createError(
   'DL_DATABASE_UNAVAILABLE',
-  'the database is unavailable: %s',
+  'the database is unavailable',
   503,
 );
+
+/**
+ * The answer for a failed database read: the error's text (table names, SQL, values) stays out of the
+ * answer and goes to the log as the error's `cause`.
+ */
+export function databaseUnavailable(cause: unknown): Error {
+  return Object.assign(new DatabaseUnavailableError(), { cause });
+}
 /** The store (Redis) could not take the events: nothing was accepted. */
 export const StoreUnavailableError = createError(
   'DL_STORE_UNAVAILABLE',

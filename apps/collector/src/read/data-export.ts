@@ -65,9 +65,18 @@ function record(r: ExportRow): Record<(typeof CSV_COLUMNS)[number], string | nul
   };
 }
 
-/** RFC 4180 field: quoted when it holds a comma, quote or line break; empty for null. */
-function csvField(value: string | null): string {
+/**
+ * One CSV cell: RFC 4180 (quoted when it holds a comma, quote or line break; empty for null), and safe
+ * to open in a spreadsheet as OWASP recommends for CSV injection: a cell starting with `=`, `+`, `-`,
+ * `@`, a tab or a carriage return (a formula to Excel or LibreOffice: `=HYPERLINK(…)` in a user id or
+ * a URL) gets a leading `'` and is quoted, so it is shown as text, never evaluated.
+ *
+ * @example
+ * csvCell('=HYPERLINK("https://evil.test")'); // '"\'=HYPERLINK(""https://evil.test"")"'
+ */
+export function csvCell(value: string | null): string {
   if (value === null) return '';
+  if (/^[=+\-@\t\r]/.test(value)) return `"'${value.replaceAll('"', '""')}"`;
   return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
@@ -115,7 +124,7 @@ export async function* pageViewExport(
       const rec = record(r);
       chunk +=
         format === 'csv'
-          ? `${CSV_COLUMNS.map((c) => csvField(rec[c])).join(',')}\r\n`
+          ? `${CSV_COLUMNS.map((c) => csvCell(rec[c])).join(',')}\r\n`
           : `${JSON.stringify(rec)}\n`;
     }
     yield chunk;

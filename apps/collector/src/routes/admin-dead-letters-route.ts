@@ -10,7 +10,7 @@ import { type DeadLetterRef, listDeadLetters, replayDeadLetters } from '@devicel
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
-import { DatabaseUnavailableError } from '../http/errors.js';
+import { databaseUnavailable } from '../http/errors.js';
 import { adminSecurity, errorResponses } from './error-schema.js';
 
 /** Options of {@link adminDeadLettersRoutes}. */
@@ -38,7 +38,7 @@ async function fromDatabase<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
-    throw new DatabaseUnavailableError((err as Error).message);
+    throw databaseUnavailable(err);
   }
 }
 

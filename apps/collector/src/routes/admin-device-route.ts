@@ -11,8 +11,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
 import {
-  DatabaseUnavailableError,
   DeviceNotFoundError,
+  databaseUnavailable,
   InvalidDeviceIdError,
   StoreUnavailableError,
 } from '../http/errors.js';
@@ -202,7 +202,7 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
         };
       } catch (err) {
         if (err instanceof DeviceNotFoundError) throw err;
-        throw new DatabaseUnavailableError((err as Error).message);
+        throw databaseUnavailable(err);
       }
     },
   );

@@ -7,7 +7,7 @@ import type { Database } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
-import { DatabaseUnavailableError, InvalidStatsRangeError } from '../http/errors.js';
+import { databaseUnavailable, InvalidStatsRangeError } from '../http/errors.js';
 import { readStats } from '../read/stats-queries.js';
 import { parseTrafficScope, trafficQuerySchema } from '../read/traffic-scope.js';
 import { parseUtcBound } from '../read/utc-bound.js';
@@ -106,7 +106,7 @@ export async function adminStatsRoute(app: FastifyInstance, options: AdminStatsR
       try {
         return await readStats(options.db, from!, to!, scope);
       } catch (err) {
-        throw new DatabaseUnavailableError((err as Error).message);
+        throw databaseUnavailable(err);
       }
     },
   );

@@ -22,7 +22,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
 import { isAcceptedUserId, MAX_USER_ID_LENGTH } from '../auth/user-id-rules.js';
-import { DatabaseUnavailableError, InvalidUserIdError, StoreUnavailableError } from '../http/errors.js';
+import { databaseUnavailable, InvalidUserIdError, StoreUnavailableError } from '../http/errors.js';
 import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
 import { cookieConnected } from '../read/browser-graph.js';
 import { auditErasure } from './admin-device-route.js';
@@ -107,7 +107,7 @@ export async function adminUserRoutes(app: FastifyInstance, options: AdminUserRo
           for (const r of linkedElsewhere) connected.delete(r.device_id);
         }
       } catch (err) {
-        throw new DatabaseUnavailableError((err as Error).message);
+        throw databaseUnavailable(err);
       }
       try {
         for (const d of devices) {

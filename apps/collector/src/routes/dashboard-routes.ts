@@ -38,8 +38,14 @@ export function dashboardDistDir(): string | null {
   return null;
 }
 
+/** Options of {@link dashboardRoutes}. */
+export interface DashboardRouteOptions {
+  /** `NODE_ENV=production`: the source map is not served (it would publish the dashboard's source). */
+  production: boolean;
+}
+
 /** Registers the dashboard's static files with their security headers (own scope). */
-export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
+export async function dashboardRoutes(app: FastifyInstance, options: DashboardRouteOptions): Promise<void> {
   app.addHook('onSend', async (request, reply) => {
     if (!request.url.startsWith('/dashboard')) return;
     reply.header('content-security-policy', DASHBOARD_CSP);
@@ -64,5 +70,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
     prefix: '/dashboard/',
     index: ['index.html'],
     decorateReply: false,
+    // In production the map answers 404 like any missing file.
+    allowedPath: (path) => !(options.production && path.endsWith('.map')),
   });
 }

@@ -96,8 +96,11 @@ export async function exportRoutes(app: FastifyInstance, options: ExportRoutesOp
           },
         }),
       );
+      // A download, never a page: a browser that opens the link saves the file instead of rendering it.
+      const name = `pageviews-${from.toISOString().slice(0, 10)}-${to.toISOString().slice(0, 10)}`;
       reply
         .type(csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${name}.${csv ? 'csv' : 'ndjson'}"`)
         .header('cache-control', 'no-store');
       return reply.send(
         streamOf(pageViewExport(db, from, to, cursor, csv ? 'csv' : 'ndjson', scope), request.log),

@@ -1,40 +1,57 @@
 /**
- * `GET /healthz` (the process answers) and `GET /readyz` (the ingest path works: the store answers).
- * Postgres is reported, not required: events are accepted while it is down and persisted later. So is
- * persistence: each partition's owner and lag, and every live persister with what it last published
- * (a persister owning partitions that completed no pass for half a lease time is `stalled`).
+ * `GET /healthz` (the process answers) and `GET /readyz` (this collector can serve its role), answered
+ * from the state the readiness monitor keeps (`http/readiness-monitor.ts`: background probes, never
+ * a probe per request), with the same fields every time.
+ *
+ * Ready (200) when the store takes writes: the ingest path. Postgres is reported, not required, by
+ * default: events are accepted while it is down and persisted later, and taking every collector out of
+ * the balancer for a Postgres outage would lose them at the clients. `?role=read` (a balancer in front
+ * of the dashboard, admin and read routes, which need Postgres) also requires Postgres to answer and
+ * the migrations to be applied. Persistence is reported: the lag of the oldest entry not yet
+ * persisted (read from the queue, whether or not this collector persists), each partition's owner,
+ * lag, and whether it is halted or stuck, every live persister (stalled when it completed no pass for
+ * its stall time while owning partitions, as its readers judge it: a frozen one publishes nothing),
+ * and the dead letters' count.
  */
-import type { PartitionLeases, QueueConsumer } from '@devicelink/fastify';
-import type { Database, Persister } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
-import { type Kysely, sql } from 'kysely';
-import { PROBE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
+import { type ReadinessOptions, readinessOf } from '../http/readiness.js';
 
-/** Options of {@link healthRoutes}. */
-export interface HealthRouteOptions {
-  queue: QueueConsumer & PartitionLeases;
-  db: Kysely<Database>;
-  persister: Persister | null;
-  store: 'redis' | 'embedded';
-  /** Where the start-up migrations stand (`pending` while Postgres is unreachable, `failed` when broken). */
-  migrations: () => 'applied' | 'pending' | 'failed';
-}
+/** Options of {@link healthRoutes}: what the answer is made from. */
+export type HealthRouteOptions = ReadinessOptions;
+
+const nullable = (schema: Record<string, unknown>) => ({ anyOf: [schema, { type: 'null' }] });
 
 const readiness = {
   type: 'object',
   properties: {
     status: { type: 'string', enum: ['ready', 'unavailable'] },
+    role: { type: 'string', enum: ['ingest', 'read'] },
     store: { type: 'string', enum: ['redis', 'embedded'] },
+    storeWritable: { type: 'boolean', description: 'The store took the last probe write.' },
     postgres: { type: 'string', enum: ['up', 'down'] },
     persister: { type: 'string', enum: ['on', 'off'] },
     migrations: { type: 'string', enum: ['applied', 'pending', 'failed'] },
-    persistLagMs: { type: 'number', description: 'Age of the oldest entry not yet persisted, ms.' },
-    ownPersister: {
+    persistLagMs: { type: 'number', description: 'Age of the oldest queued entry not yet persisted, ms.' },
+    deadLetters: {
+      type: ['integer', 'null'],
+      description: 'Rows in dead_letters (null until Postgres answered a count).',
+    },
+    haltedPartitions: {
+      type: 'array',
+      items: { type: 'integer' },
+      description: 'Partitions held back past the dead-letter limit (their entries wait, nothing is lost).',
+    },
+    stuckPartitions: {
+      type: 'array',
+      items: { type: 'integer' },
+      description: 'Partitions whose oldest entry has not moved for a lease time.',
+    },
+    ownPersister: nullable({
       type: 'object',
       description:
-        "This collector's persister: its member name, partitions held, and whether it is stalled " +
-        '(owns partitions, no pass completed for half a lease time) or in standby (gave its ' +
-        'partitions up after a lease time without a commit; it rejoins once Postgres answers).',
+        "This collector's persister (null with PERSISTER=off): its member name, partitions held, and " +
+        'whether it is stalled (owns partitions, no pass completed for half a lease time) or in standby ' +
+        '(gave its partitions up after a lease time without a commit; it rejoins once Postgres answers).',
       properties: {
         member: { type: 'string' },
         partitions: { type: 'integer' },
@@ -44,24 +61,26 @@ const readiness = {
       },
       required: ['member', 'partitions', 'stalled', 'standby', 'lastPassAt'],
       additionalProperties: false,
-    },
+    }),
     partitions: {
       type: 'array',
-      description: 'Each queue partition: the persister holding its lease (null: none) and its lag.',
+      description: 'Each queue partition: its lease holder (null: none), lag, and whether halted or stuck.',
       items: {
         type: 'object',
         properties: {
           partition: { type: 'integer' },
           owner: { type: ['string', 'null'] },
           lagMs: { type: 'number' },
+          halted: { type: 'boolean' },
+          stuck: { type: 'boolean' },
         },
-        required: ['partition', 'owner', 'lagMs'],
+        required: ['partition', 'owner', 'lagMs', 'halted', 'stuck'],
         additionalProperties: false,
       },
     },
     persisters: {
       type: 'array',
-      description: 'Live persisters (heartbeat within the lease time) and what each last published.',
+      description: 'Live persisters (heartbeat within three lease times) and what each last published.',
       items: {
         type: 'object',
         properties: {
@@ -75,9 +94,31 @@ const readiness = {
         additionalProperties: false,
       },
     },
-    error: { type: 'string' },
+    checkedAt: {
+      type: ['string', 'null'],
+      format: 'date-time',
+      description: 'When the background probes last completed a round.',
+    },
+    error: { type: ['string', 'null'], description: 'Why not ready (null when ready).' },
   },
-  required: ['status', 'store', 'postgres', 'persister', 'migrations', 'persistLagMs'],
+  required: [
+    'status',
+    'role',
+    'store',
+    'storeWritable',
+    'postgres',
+    'persister',
+    'migrations',
+    'persistLagMs',
+    'deadLetters',
+    'haltedPartitions',
+    'stuckPartitions',
+    'ownPersister',
+    'partitions',
+    'persisters',
+    'checkedAt',
+    'error',
+  ],
   additionalProperties: false,
 } as const;
 
@@ -106,94 +147,26 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRouteOpt
     '/readyz',
     {
       schema: {
-        description: 'Ready when the ingest path (store) works; Postgres state and persist lag are reported.',
+        description:
+          'Ready when this collector can serve its role, from the state its background probes keep: ' +
+          '`ingest` (default) needs the store to take writes; `read` also needs Postgres and applied ' +
+          'migrations. Postgres, persistence and dead letters are reported either way.',
+        querystring: {
+          type: 'object',
+          properties: { role: { type: 'string', enum: ['ingest', 'read'], default: 'ingest' } },
+          additionalProperties: false,
+        },
         response: {
-          200: { ...readiness, description: 'Ready: the store answers.' },
-          503: { ...readiness, description: 'Not ready: the store does not answer (`error` says why).' },
+          200: { ...readiness, description: 'Ready.' },
+          503: { ...readiness, description: 'Not ready (`error` says why).' },
         },
       },
     },
-    async (_request, reply) => {
-      const status = options.persister?.status();
-      // Both probes at once: the answer comes within one probe timeout whatever hangs.
-      const [storeError, postgres] = await Promise.all([
-        // A depth query is a round trip through the same client the ingest scripts use.
-        within(options.queue.depth(0), PROBE_TIMEOUT_MS).then(
-          () => null,
-          (err: unknown) => (err as Error).message,
-        ),
-        status && !status.postgresUp
-          ? ('down' as const)
-          : within(sql`select 1`.execute(options.db), PROBE_TIMEOUT_MS).then(
-              () => 'up' as const,
-              () => 'down' as const,
-            ),
-      ]);
-      const persistence = storeError
-        ? null
-        : await within(persistenceOf(options.queue), PROBE_TIMEOUT_MS).catch(() => null);
-      const body = {
-        status: storeError ? 'unavailable' : 'ready',
-        store: options.store,
-        postgres,
-        persister: options.persister ? 'on' : 'off',
-        migrations: options.migrations(),
-        persistLagMs: status?.lagMs ?? 0,
-        ...(status
-          ? {
-              ownPersister: {
-                member: status.member,
-                partitions: status.partitions.length,
-                stalled: status.stalled,
-                standby: status.standby,
-                lastPassAt: status.lastPassAt === null ? null : new Date(status.lastPassAt).toISOString(),
-              },
-            }
-          : {}),
-        ...(persistence ?? {}),
-        ...(storeError ? { error: storeError } : {}),
-      };
-      reply.code(storeError ? 503 : 200);
+    async (request, reply) => {
+      const { role } = request.query as { role: 'ingest' | 'read' };
+      const body = readinessOf(options, role, Date.now());
+      reply.code(body.status === 'ready' ? 200 : 503);
       return body;
     },
   );
-}
-
-/** What a persister publishes with its heartbeat (see `@devicelink/persister`). */
-interface PublishedInfo {
-  partitions?: number;
-  lastPassAt?: number | null;
-  stalled?: boolean;
-  postgresUp?: boolean;
-}
-
-/** Every partition's owner and lag, and every live persister, read from the store. */
-export async function persistenceOf(store: QueueConsumer & PartitionLeases) {
-  const now = Date.now();
-  const [owners, oldest, members] = await Promise.all([
-    store.leaseOwners(),
-    Promise.all(Array.from({ length: store.partitions }, (_, p) => store.oldest(p))),
-    store.members(),
-  ]);
-  return {
-    partitions: owners.map((owner, partition) => {
-      const ts = oldest[partition];
-      return { partition, owner, lagMs: ts == null ? 0 : Math.max(0, now - ts) };
-    }),
-    persisters: members.map(({ member, info }) => {
-      let published: PublishedInfo = {};
-      try {
-        published = JSON.parse(info) as PublishedInfo;
-      } catch {
-        // Another version's format: the member is listed without details.
-      }
-      return {
-        member,
-        partitions: published.partitions ?? 0,
-        lastPassAt: published.lastPassAt ? new Date(published.lastPassAt).toISOString() : null,
-        stalled: published.stalled === true,
-        postgresUp: published.postgresUp !== false,
-      };
-    }),
-  };
 }

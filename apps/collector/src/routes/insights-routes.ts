@@ -7,7 +7,7 @@ import type { Database } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
-import { DatabaseUnavailableError } from '../http/errors.js';
+import { databaseUnavailable } from '../http/errors.js';
 import { excludedTraffic } from '../read/excluded-traffic.js';
 import type { IdentitySource } from '../read/identity-figures.js';
 import {
@@ -68,7 +68,7 @@ export async function fromDatabase<T>(read: () => Promise<T>): Promise<T> {
     return await read();
   } catch (err) {
     if (String((err as { code?: unknown }).code).startsWith('DL_')) throw err;
-    throw new DatabaseUnavailableError((err as Error).message);
+    throw databaseUnavailable(err);
   }
 }
 

@@ -10,6 +10,7 @@ import {
   type DeviceAdmin,
   type DeviceStore,
   type PartitionLeases,
+  type PoisonEntry,
   type QueueConsumer,
 } from '@devicelink/fastify';
 import { createDb, type PersisterDb } from '@devicelink/persister';
@@ -18,8 +19,13 @@ import type { CollectorConfig } from '../config/collector-config.js';
 import { asConfigError } from '../config/store-option-errors.js';
 import { type DataDirLock, lockDataDir } from '../embedded/data-dir-lock.js';
 import { embeddedRecoverySecret } from '../embedded/recovery-secret.js';
-import { connectRedis, evictionWarning, type RedisClient } from './redis-client.js';
-import { displayAddress, oneLine, StartupError } from './startup-error.js';
+import {
+  connectRedis,
+  evictionWarning,
+  PERSISTER_REDIS_COMMAND_TIMEOUT_MS,
+  type RedisClient,
+} from './redis-client.js';
+import { displayAddress, oneLine, redisProblem, StartupError } from './startup-error.js';
 
 /** The variable and address of the configured Redis, for start-up errors. */
 function redisAddress(config: NonNullable<CollectorConfig['redis']>): [string, string] {
@@ -37,6 +43,12 @@ export interface CollectorResources {
   store: CollectorStore;
   db: PersisterDb;
   redis: RedisClient | null;
+  /**
+   * The queue and leases the persister works on: on Redis a store on a connection of its own, with the
+   * persister's longer command timeout (opened at the first call, closed with the rest); the embedded
+   * store itself otherwise.
+   */
+  persisterQueue(): Promise<QueueConsumer & PartitionLeases>;
   /** `embedded` or `redis + postgres` style description for the start-up log. */
   mode: string;
   /**
@@ -86,7 +98,19 @@ export async function openResources(
     };
     let redis: RedisClient | null = null;
     let store: CollectorStore;
+    let persisterQueue: CollectorResources['persisterQueue'] = async () => store;
     if (config.redis) {
+      const redisConfig = config.redis;
+      const redisStoreOptions = {
+        ...storeOptions,
+        prefix: config.redisKeyPrefix,
+        // Dropped so it cannot block its partition; the log keeps what it held.
+        onPoisonEntry: (entry: PoisonEntry) =>
+          log.error(
+            { partition: entry.partition, entryId: entry.id, fields: entry.fields, err: entry.error },
+            'dropped an undecodable queue entry',
+          ),
+      };
       // Errors and reconnects are logged by the client's listeners, once per cause and interval.
       let client: RedisClient;
       try {
@@ -100,20 +124,30 @@ export async function openResources(
       closers.push(async () => {
         await client.quit().catch(() => client.disconnect());
       });
-      store = await createRedisStore(client, {
-        ...storeOptions,
-        prefix: config.redisKeyPrefix,
-        // Dropped so it cannot block its partition; the log keeps what it held.
-        onPoisonEntry: (entry) =>
-          log.error(
-            { partition: entry.partition, entryId: entry.id, fields: entry.fields, err: entry.error },
-            'dropped an undecodable queue entry',
-          ),
-      }).catch((err: unknown) => {
-        throw asConfigError(err);
+      const refused = (err: unknown) => {
+        const asConfig = asConfigError(err);
+        if (asConfig !== err) return asConfig;
+        const [variable, address] = redisAddress(redisConfig);
+        return new StartupError(variable, address, redisProblem(err), { cause: err });
+      };
+      store = await createRedisStore(client, redisStoreOptions).catch((err: unknown) => {
+        throw refused(err);
       });
       const warning = await evictionWarning(client);
       if (warning) log.warn(warning);
+      let opened: Promise<QueueConsumer & PartitionLeases> | null = null;
+      persisterQueue = () => {
+        opened ??= (async () => {
+          const own = await connectRedis(redisConfig, log, PERSISTER_REDIS_COMMAND_TIMEOUT_MS);
+          closers.push(async () => {
+            await own.quit().catch(() => own.disconnect());
+          });
+          return createRedisStore(own, redisStoreOptions).catch((err: unknown) => {
+            throw refused(err);
+          });
+        })();
+        return opened;
+      };
     } else {
       let memory: ReturnType<typeof createMemoryStore>;
       try {
@@ -153,6 +187,7 @@ export async function openResources(
       store,
       db,
       redis,
+      persisterQueue: () => persisterQueue(),
       recoverySecret,
       mode:
         !config.redis && !config.databaseUrl ? `embedded (${config.dataDir})` : `${storeName} + ${database}`,

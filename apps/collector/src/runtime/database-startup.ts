@@ -4,7 +4,7 @@
  * the background and the persister starts once they succeed.
  */
 
-import { createPersister, migrate, type Persister } from '@devicelink/persister';
+import { createDb, createPersister, migrate, type Persister } from '@devicelink/persister';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CollectorConfig } from '../config/collector-config.js';
 import type { CollectorResources } from './collector-resources.js';
@@ -17,6 +17,21 @@ function databaseLabel(config: CollectorConfig): string {
   return config.databaseUrl
     ? `DATABASE_URL (${displayAddress(config.databaseUrl)})`
     : `DATA_DIR (${config.dataDir})`;
+}
+
+/**
+ * The Postgres timeouts of a persister's sessions for a lease of `leaseMs`: statements (server side,
+ * and the client's wait for an answer on a half-open connection) are cut at 40% of the lease, so two
+ * failed attempts fit in one lease and the persister steps down within it; a lock is waited for at
+ * most a quarter of it (2.5 s at most); a transaction left idle (a frozen process) ends at half.
+ */
+export function persisterSessionTimeouts(leaseMs: number) {
+  return {
+    statementTimeoutMs: Math.floor(leaseMs * 0.4),
+    queryTimeoutMs: Math.floor(leaseMs * 0.45),
+    lockTimeoutMs: Math.min(2_500, Math.floor(leaseMs / 4)),
+    idleInTransactionTimeoutMs: Math.floor(leaseMs / 2),
+  };
 }
 
 /** How long a stopping collector keeps persisting what is queued. */
@@ -48,12 +63,24 @@ export async function startDatabase(
   log: FastifyBaseLogger,
   withPersister = config.persister,
 ): Promise<DatabaseRuntime> {
+  const leaseMs = config.persisterLeaseSeconds * 1000;
+  // The persister's own sessions: every statement cut below half the lease time, so a pass that cannot
+  // commit fails (and its persister steps down) within one lease. The read routes and retention keep
+  // the shared pool, whose statements may legitimately take longer.
+  const persisterDb =
+    withPersister && resources.db.kind === 'postgres' && config.databaseUrl
+      ? await createDb({
+          databaseUrl: config.databaseUrl,
+          maxConnections: 4,
+          ...persisterSessionTimeouts(leaseMs),
+        })
+      : null;
   const persister = withPersister
     ? createPersister({
-        db: resources.db.db,
-        queue: resources.store,
+        db: (persisterDb ?? resources.db).db,
+        queue: await resources.persisterQueue(),
         lookbackDays: config.conversionLookbackDays,
-        leaseMs: config.persisterLeaseSeconds * 1000,
+        leaseMs,
         onError: (err, context) => log.warn({ err }, `persister: ${context} error, retrying`),
         onOwnership: ({ taken, lost }) => {
           if (taken.length > 0) log.info({ partitions: taken }, 'persister: took partitions');
@@ -159,6 +186,7 @@ export async function startDatabase(
       await (fleets as FleetRunner | null)?.stop();
       // Shutdown persists what is queued (bounded, so a Postgres outage cannot hold the exit).
       await persister?.stop({ drainMs: SHUTDOWN_DRAIN_MS });
+      await persisterDb?.close();
     },
   };
 }

@@ -19,6 +19,12 @@ export type RedisClient = Redis | Cluster;
 
 /** A command without a reply after this fails (the request answers 503 DL_STORE_UNAVAILABLE). */
 export const REDIS_COMMAND_TIMEOUT_MS = 500;
+/**
+ * The persister's own connection: its reads of 500 entries per partition and its lease scripts are not
+ * a request a client waits on, and a timed-out read costs a retry, so it waits longer than ingest (a
+ * busy Redis answered within 2 s is not an outage), while staying well below the lease time.
+ */
+export const PERSISTER_REDIS_COMMAND_TIMEOUT_MS = 2_000;
 /** How long start-up waits for Redis before it gives up. */
 export const REDIS_STARTUP_TIMEOUT_MS = 5_000;
 
@@ -33,14 +39,20 @@ const nodeOptions: RedisOptions = {
 };
 
 /**
- * Connects to Redis or the Cluster of `config` and resolves once it is ready (without an offline
+ * Connects to Redis or the Cluster of `config` (commands time out after `commandTimeout` ms: the
+ * ingest one by default, {@link PERSISTER_REDIS_COMMAND_TIMEOUT_MS} for the persister's) and resolves once it is ready (without an offline
  * queue nothing can be sent before); errors and reconnects go to `log`, rate-limited. Rejects after
  * {@link REDIS_STARTUP_TIMEOUT_MS} with the last connection error, the client closed.
  */
-export async function connectRedis(config: RedisConfig, log: FastifyBaseLogger): Promise<RedisClient> {
+export async function connectRedis(
+  config: RedisConfig,
+  log: FastifyBaseLogger,
+  commandTimeout = REDIS_COMMAND_TIMEOUT_MS,
+): Promise<RedisClient> {
+  const options = { ...nodeOptions, commandTimeout };
   const client =
     config.kind === 'single'
-      ? new Redis(config.url, { ...nodeOptions, enableAutoPipelining: true })
+      ? new Redis(config.url, { ...options, enableAutoPipelining: true })
       : new Cluster(
           config.nodes.map((n) => ({ host: n.host, port: n.port })),
           // Auto-pipelining groups commands by the shard of their first key. The stores' scripts are
@@ -50,7 +62,7 @@ export async function connectRedis(config: RedisConfig, log: FastifyBaseLogger):
             enableAutoPipelining: true,
             enableOfflineQueue: false,
             clusterRetryStrategy: reconnectDelay,
-            redisOptions: nodeOptions,
+            redisOptions: options,
           },
         );
   const events = logRedisEvents(client, log);

@@ -46,3 +46,18 @@ export function oneLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   return message.replace(/\s+/g, ' ').trim();
 }
+
+/**
+ * What a Redis error reply means for the operator, on one line and without the Lua script's location
+ * (a refused command inside a script carries `script: <sha>, on @user_script:…`).
+ */
+export function redisProblem(err: unknown): string {
+  const message = oneLine(err).replace(/\s*script: [0-9a-f]+, on @user_script:\d+\.?/, '');
+  if (/^OOM\b/.test(message)) {
+    return 'Redis refuses writes: used memory is above maxmemory (OOM). Raise maxmemory or free memory';
+  }
+  if (/^READONLY\b/.test(message)) {
+    return 'Redis refuses writes: it is a read-only replica (READONLY). Point the collector at the primary';
+  }
+  return `Redis refused the store's set-up (${message})`;
+}

@@ -1,3 +1,7 @@
+#!lua flags=allow-oom
+-- allow-oom, as lease.lua: at maxmemory under noeviction XGROUP CREATE is refused, even for a group that
+-- exists, and without the group nothing is read or acknowledged, so the full queue would never drain.
+-- It writes one small group per partition, once.
 -- Creates a partition stream's consumer group (and the stream) from its beginning, unless it exists.
 -- A script rather than XGROUP itself: XGROUP's key is its second argument, so ioredis would route an
 -- auto-pipelined XGROUP on a Cluster by "CREATE" instead of by the stream.

@@ -1,3 +1,7 @@
+#!lua flags=allow-oom
+-- allow-oom: at maxmemory under noeviction Redis refuses the lease's SET, leases lapse and nothing is
+-- read or acknowledged, so the queue that fills Redis never drains. The script writes at most one
+-- small key per partition, and holding leases is what lets acknowledgements free memory.
 -- Takes, renews or releases the lease of one queue partition. The key holds the holder's name and
 -- expires on Redis' clock, so a frozen holder loses it after the lease time whatever its own clock says.
 -- KEYS: 1 partition lease.  ARGV: 1 op (acquire | renew | release), 2 member, 3 ttl ms

@@ -1,3 +1,6 @@
+#!lua flags=allow-oom
+-- allow-oom, as lease.lua: one entry per live persister, its info capped at 1 KB below, and without a
+-- heartbeat the persisters split nothing and the queue never drains.
 -- Membership of the persisters: a heartbeat (beat), a clean leave (leave) or a listing (list).
 -- Expiry is judged on Redis' clock (TIME), the same for every member whatever its own clock says.
 -- KEYS: 1 members zset (score = expiry ms), 2 info hash.  ARGV: 1 op, 2 member, 3 ttl ms, 4 info
@@ -9,6 +12,7 @@ if #expired > 0 then
   redis.call('HDEL', KEYS[2], unpack(expired))
 end
 if ARGV[1] == 'beat' then
+  if #ARGV[4] > 1024 then return redis.error_reply('DL_INFO_TOO_LONG a heartbeat info is at most 1024 bytes') end
   local ttl = tonumber(ARGV[3])
   redis.call('ZADD', KEYS[1], now + ttl, ARGV[2])
   redis.call('HSET', KEYS[2], ARGV[2], ARGV[4])

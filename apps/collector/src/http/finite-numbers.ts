@@ -1,0 +1,29 @@
+/**
+ * Numbers in queries and bodies are finite. The schemas bound every numeric parameter, but a value
+ * past the double range (`limit=1e309`, or `1e309` in JSON) becomes `Infinity`, which Ajv's coercion
+ * lets through its bounds: the route would then hand it to Postgres and answer with its error. Checked
+ * after validation, so only values a schema made numbers are looked at (a string "1e309" stays text).
+ */
+import type { FastifyInstance } from 'fastify';
+import { InvalidBodyError, InvalidQueryError } from './errors.js';
+
+/** The path of the first non-finite number in `value` (depth-limited), or null. */
+function nonFinite(value: unknown, path: string, depth = 0): string | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? null : path;
+  if (depth > 3 || value === null || typeof value !== 'object') return null;
+  for (const [key, inner] of Object.entries(value)) {
+    const found = nonFinite(inner, path ? `${path}/${key}` : key, depth + 1);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+/** Refuses, with 400 `DL_INVALID_QUERY` or `DL_INVALID_BODY`, a request carrying a non-finite number. */
+export function refuseNonFiniteNumbers(app: FastifyInstance): void {
+  app.addHook('preHandler', async (request) => {
+    const inQuery = nonFinite(request.query, '');
+    if (inQuery !== null) throw new InvalidQueryError(`querystring/${inQuery} must be a finite number`);
+    const inBody = nonFinite(request.body, '');
+    if (inBody !== null) throw new InvalidBodyError(`body/${inBody} must be a finite number`);
+  });
+}
