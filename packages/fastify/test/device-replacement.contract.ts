@@ -54,7 +54,7 @@ export function deviceReplacementContract(name: string, make: MakeHarness): void
       const old = newDeviceId();
       const ids = Array.from({ length: 5 }, newDeviceId);
       await h.store.touch(touchInput(ids[0]!));
-      await h.store.noteMinted(ids[1]!);
+      await h.store.noteMinted(ids[1]!, 'place-key');
       await h.store.erase(ids[2]!);
       await h.store.convert(ids[3]!, 'user-1');
       await h.store.recordEdge({ kind: 'cookie', deviceId: ids[4]!, otherId: newDeviceId() });

@@ -4,6 +4,7 @@
  * marks never reaches the store (no join, no cap counted, nothing written), on memory and Redis.
  */
 import { randomBytes } from 'node:crypto';
+import type { PageviewRecord } from '@devicelink/protocol';
 import { hasServices, uniquePrefix } from '@devicelink/test-env';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,7 +13,6 @@ import {
   createRedisStore,
   type DeviceLinkOptions,
   type DeviceStore,
-  type PageviewRecord,
 } from '../src/index.js';
 import { buildTestApp, eventsBody, storeOf } from './plugin-app.js';
 import { scanPrefix, useSingleNode } from './redis-harness.js';

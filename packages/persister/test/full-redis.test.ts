@@ -5,9 +5,9 @@
  * allowed past OOM), reads, commits and acknowledges, so the queue drains and memory is freed.
  * On a redis-server of the test's own with a tiny `maxmemory`, never the shared one.
  */
-import { createRedisStore, type PageviewRecord } from '@devicelink/fastify';
+import { createRedisStore } from '@devicelink/fastify';
 import { appendForTest } from '@devicelink/fastify/testing';
-import { uuidv7 } from '@devicelink/protocol';
+import { type PageviewRecord, uuidv7 } from '@devicelink/protocol';
 import {
   hasServices,
   openServices,
