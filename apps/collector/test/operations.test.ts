@@ -112,6 +112,7 @@ describe('metrics and the OpenAPI document', () => {
         'DELETE /v1/admin/users/{userId}',
         'GET /v1/admin/stats',
         'GET /v1/admin/dead-letters',
+        'GET /v1/admin/insights/excluded',
         'POST /v1/admin/dead-letters/replay',
         'GET /v1/admin/insights/timeseries',
         'GET /v1/admin/insights/conversion',

@@ -96,7 +96,8 @@ describe('a first visit', () => {
     const evidence = requests('/v1/device/fingerprint')[0]!;
     expect(evidence.method).toBe('POST');
     expect(idOf(evidence)).toBe(id);
-    expect(JSON.parse(evidence.body)).toEqual({ visitorId: VISITOR, deviceId: id });
+    // happy-dom's navigator.webdriver is true (a driven page): the automation signals ride along.
+    expect(JSON.parse(evidence.body)).toEqual({ visitorId: VISITOR, deviceId: id, automation: ['webdriver'] });
     await eventually(() => expect(localStorage.getItem(PENDING)).toBeNull());
     // A later page load neither fingerprints nor sends evidence again.
     fake.fingerprint.reset();
