@@ -47,10 +47,12 @@ export default [
     modifyEsbuildConfig: esm,
   },
   {
+    // 3.75 KiB: issue 19's 3.7 KiB plus the evidence chunk's import of the automation signals (issue
+    // 20), measured 3,815 B after both landed.
     name: 'first visit: core + evidence chunk (FingerprintJS and the automation signals apart)',
     path: 'dist/index.js',
     import: '{ createDeviceLink }',
-    limit: '3.7 KiB',
+    limit: '3.75 KiB',
     gzip: true,
     ignore,
     modifyEsbuildConfig: without('identity-requests', 'automation-signals'),

@@ -97,7 +97,11 @@ describe('a first visit', () => {
     expect(evidence.method).toBe('POST');
     expect(idOf(evidence)).toBe(id);
     // happy-dom's navigator.webdriver is true (a driven page): the automation signals ride along.
-    expect(JSON.parse(evidence.body)).toEqual({ visitorId: VISITOR, deviceId: id, automation: ['webdriver'] });
+    expect(JSON.parse(evidence.body)).toEqual({
+      visitorId: VISITOR,
+      deviceId: id,
+      automation: ['webdriver'],
+    });
     await eventually(() => expect(localStorage.getItem(PENDING)).toBeNull());
     // A later page load neither fingerprints nor sends evidence again.
     fake.fingerprint.reset();
