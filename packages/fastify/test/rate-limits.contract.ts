@@ -199,7 +199,9 @@ export function rateLimitContract(name: string, make: MakeHarness): void {
       expect(refused).toMatchObject({ status: 'limited', by: 'network', limit: { max: 3, remaining: 0 } });
       // Nothing of the refused id was written.
       expect(await store.session(refusedId)).toBeNull();
-      expect(await drain(store, refusedId)).toEqual([]);
+      // Its partition may hold a known id's page view (ids share partitions): only its own count.
+      const queued = await drain(store, refusedId);
+      expect(queued.filter((e) => (e.record as { deviceId?: string }).deviceId === refusedId)).toEqual([]);
       // Known ids go on: their page views are not new ids.
       for (let i = 0; i < 5; i++) {
         for (const id of known) expect(await at('198.51.100.23', id)).toMatchObject({ status: 'ok' });
