@@ -114,6 +114,10 @@ export async function startCollector(
       LOG_LEVEL: 'warn',
       // High enough never to refuse bench traffic; the limiter itself still runs on every request.
       RATE_LIMIT_PER_MINUTE: '10000000',
+      // wrk's device pool comes from one address: the new-id limits count, never refuse.
+      NEW_IDS_PER_ADDRESS: '10000000',
+      NEW_IDS_PER_NETWORK: '10000000',
+      NEW_IDS_PER_BLOCK: '10000000',
       ...env,
     },
     {
