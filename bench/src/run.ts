@@ -27,10 +27,11 @@ import { runOldDesignRace } from './old-design-race.js';
 import { runOutage } from './outage.js';
 import { runPersistence } from './persistence.js';
 import { runPersisters } from './persisters.js';
-import { summarizeProfiles } from './profile-summary.js';
+import { featureShares, summarizeProfiles } from './profile-summary.js';
 import {
   describeMachine,
   printSection,
+  printTable,
   printTargets,
   RECORDED_DIR,
   SCRATCH_DIR,
@@ -213,6 +214,20 @@ async function main(): Promise<void> {
       if (!existsSync(dir)) continue;
       console.log(`\n== CPU profile of the ${server} server process(es) (self time, idle excluded)`);
       summarizeProfiles(dir);
+      if (server !== 'collector') continue;
+      // Per request: the share of the collector's CPU times its CPU per answer in the ingest target cell.
+      const perRequest = (ctx.shared.ingestOff as { cpuUsPerRequest?: number | null } | undefined)
+        ?.cpuUsPerRequest;
+      console.log('\n== What each feature of the collector costs (innermost named frame of each sample)');
+      printTable(
+        featureShares(dir)
+          .slice(0, 16)
+          .map((f) => ({
+            feature: f.feature,
+            share: `${(f.share * 100).toFixed(1)}%`,
+            'µs per request': perRequest ? (f.share * perRequest).toFixed(1) : 'n/a',
+          })),
+      );
     }
   }
   const missed = targets.filter((t) => t.met === false).length;
