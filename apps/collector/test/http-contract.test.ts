@@ -4,6 +4,9 @@
  * rate-limit key names, ISO times, and one-line start-up errors.
  */
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createTestDatabase, hasServices, testEnv, uniquePrefix } from '@devicelink/test-env';
@@ -177,12 +180,13 @@ describe.runIf(hasServices('redis', 'postgres'))('with Redis', () => {
 });
 
 describe.runIf(hasServices('postgres'))('start-up errors', () => {
-  const run = async (env: Record<string, string>) => {
+  const run = async (env: Record<string, string>, cwd?: string) => {
     const data = tempDataDir();
     try {
       await promisify(execFile)(process.execPath, [SERVER], {
         env: { PATH: process.env.PATH, PORT: '0', DATA_DIR: data.dir, ...env },
         timeout: 60_000,
+        ...(cwd ? { cwd } : {}),
       });
       return { code: 0, stderr: '', stdout: '' };
     } catch (err) {
@@ -237,6 +241,21 @@ describe.runIf(hasServices('postgres'))('start-up errors', () => {
     expect(r.stderr.trim()).toBe(
       'devicelink: configuration error: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "verbose"',
     );
+  });
+
+  it("reads ./.env for what the environment leaves unset, the environment's own variables winning", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dl-dotenv-'));
+    try {
+      writeFileSync(join(dir, '.env'), '# a comment\nLOG_LEVEL=verbose\nHOST=127.0.0.1\n');
+      // The file's value is read (and named like any other) ...
+      expect((await run({}, dir)).stderr.trim()).toBe(
+        'devicelink: configuration error: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "verbose"',
+      );
+      // ... and the environment's wins over it.
+      expect((await run({ LOG_LEVEL: 'loud' }, dir)).stderr.trim()).toMatch(/LOG_LEVEL .*; got "loud"$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names DATABASE_URL and its address on one line when the database does not exist', async () => {
