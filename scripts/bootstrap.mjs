@@ -65,6 +65,8 @@ switch (task) {
         'fastify',
         '--project',
         'collector',
+        '--project',
+        'dashboard',
         'src/',
         ...rest,
       ],

@@ -43,6 +43,12 @@ export function wallDate(at: Date, tz: string): string {
   }).format(at);
 }
 
+/**
+ * The preset the page opens with: the last seven days up to the end of the current hour, so a fresh
+ * demo's clicks of a minute ago are in it (today's bar, or today's hours with `24h`).
+ */
+export const DEFAULT_PRESET = '7d';
+
 /** A preset or custom range as UTC instants. */
 export function rangeOf(
   preset: string,

@@ -16,6 +16,7 @@ import {
   RateLimitedError,
   UnsupportedMediaTypeError,
 } from './errors.js';
+import { noteRefusal } from './request-log.js';
 
 function translate(err: FastifyError): FastifyError {
   if (err.code?.startsWith('DL_')) return err;
@@ -65,7 +66,8 @@ export function installErrorHandlers(app: FastifyInstance): void {
         request.log.error({ err: { code: err.code, cause: cause.message }, repeats }, 'request failed');
       }
     } else if (statusCode >= 500) request.log.error({ err }, 'request failed');
-    else request.log.info({ code: mapped.code, statusCode }, 'request refused');
+    // A refusal is said once, on the request's own log line (request-log.ts).
+    else noteRefusal(request, mapped.code);
     // A plain body, not the Error: sending an Error hands it to Fastify's default handler, which logs
     // it again (with its stack, at info for a 4xx).
     reply.code(statusCode).send({
