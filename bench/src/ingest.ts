@@ -1,10 +1,10 @@
 /**
- * Benchmark 2 (issue 12's measure): `POST /v1/events` under wrk, each server in its own process, in
- * one run: bare Fastify (the ceiling of the HTTP path), the pinned reference server (one EVALSHA per
- * request: the floor of "one script call per request") and the collector (persister off). The targets
- * are judged on five rounds of alternating windows (bare, reference, collector, the start rotating each
- * round) at 1 event per request and 50 connections: the ratios of each round, their median. A matrix
- * of other cells (10 and 200 connections, 10 events) and the persister-on cell follow in short windows.
+ * Benchmark 2 (bench/README.md, What each figure means): `POST /v1/events` under wrk, each server in its own
+ * process, in one run: bare Fastify (the ceiling of the HTTP path), the pinned reference server (one EVALSHA
+ * per request: the floor of "one script call per request") and the collector (persister off). The targets are
+ * judged on five rounds of alternating windows (bare, reference, collector, the start rotating each round) at
+ * 1 event per request and 50 connections: the ratios of each round, their median. A matrix of other cells (10
+ * and 200 connections, 10 events) and the persister-on cell follow in short windows.
  */
 import type { Redis } from 'ioredis';
 import { type BenchContext, withPeakRss } from './bench-context.js';

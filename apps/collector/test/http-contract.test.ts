@@ -1,5 +1,5 @@
 /**
- * The HTTP hardening of the library-boundaries issue (#12, items 6 and 8; docs/protocol.md, HTTP API): body consent without case,
+ * The HTTP hardening (docs/protocol.md, HTTP API of the collector): body consent without case,
  * one parser for JSON and beacons, `/metrics` on its own port, request logs without ids or 4xx stacks,
  * rate-limit key names, ISO times, and one-line start-up errors.
  */

@@ -1,6 +1,7 @@
 /**
- * The accuracy figures of issue 10, computed the same way for both designs from where each page view
- * landed (the device a report counts it under) and the ground truth (which browser sent it).
+ * The accuracy figures (bench/README.md, Identity accuracy), computed the same way for both designs from
+ * where each page view landed (the device a report counts it under) and the ground truth (which browser sent
+ * it).
  */
 import type { BrowserRecord } from './run-log.js';
 

@@ -1,6 +1,7 @@
 /**
  * Turns the run's records, the collector's view and the old design's replay into the section's
- * figures: the attribution of every page view under both designs, then the targets of issue 10.
+ * figures: the attribution of every page view under both designs, then the targets (bench/README.md, Identity
+ * accuracy).
  */
 import { type AccuracyFigures, type AttributedView, accuracy, convertByRule } from './accuracy.js';
 import type { CollectorView } from './collector-view.js';

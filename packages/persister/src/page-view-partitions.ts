@@ -1,6 +1,7 @@
 /**
- * The page-view table's layout (issue #11): declarative partitions by RANGE of `id_time`, the time
- * embedded in the event id when it is a UUIDv7 (what the SDK and the collector mint), else the epoch.
+ * The page-view table's layout (apps/collector/README.md, The page-view table): declarative partitions by
+ * RANGE of `id_time`, the time embedded in the event id when it is a UUIDv7 (what the SDK and the collector
+ * mint), else the epoch.
  *
  * Why that time and not `server_ts`: a unique key of a partitioned table must hold the partition key,
  * and a page view is unique by its subject and event id. The id's own time is a pure function of the

@@ -1,8 +1,8 @@
 /**
- * What the hourly roll-ups count (issue #9, "Exact and fast at size"): the metric names, the fixed
- * histogram bins, the SQL that turns a page view's URL and referrer into roll-up keys, and the
- * contribution of one session. The persister's writes, the rebuild and the dashboard's reads all take
- * their definitions from here.
+ * What the hourly roll-ups count (README.md, The dashboard, "Exact and fast at size"): the metric names, the
+ * fixed histogram bins, the SQL that turns a page view's URL and referrer into roll-up keys, and the
+ * contribution of one session. The persister's writes, the rebuild and the dashboard's reads all take their
+ * definitions from here.
  */
 import { type RawBuilder, sql } from 'kysely';
 

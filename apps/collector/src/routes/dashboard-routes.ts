@@ -1,7 +1,7 @@
 /**
- * The dashboard's files at `/dashboard/` (issue #9), from `apps/dashboard/dist`, registered only when
- * `ADMIN_TOKEN` or `DASHBOARD_TOKEN` is set (else 404). The page holds no secret: it asks for a token
- * and keeps it in the tab's sessionStorage, sending it as a bearer header to the read routes.
+ * The dashboard's files at `/dashboard/` (README.md, The dashboard), from `apps/dashboard/dist`, registered
+ * only when `ADMIN_TOKEN` or `DASHBOARD_TOKEN` is set (else 404). The page holds no secret: it asks for a
+ * token and keeps it in the tab's sessionStorage, sending it as a bearer header to the read routes.
  *
  * Every answer under /dashboard/ carries a strict Content-Security-Policy: scripts, styles and requests
  * from this origin only, no inline script or style, no framing, no form posts, no other origin.
