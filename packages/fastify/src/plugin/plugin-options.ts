@@ -43,8 +43,8 @@ export interface DeviceLinkOptions {
   /** The client address for `visitorHash`. Default `request.ip` (Fastify's `trustProxy` decides). */
   clientIp?: (request: FastifyRequest) => string;
   /**
-   * Query parameters kept in the URLs `trackRequests` counts (`QUERY_ALLOWLIST`); every other one is
-   * dropped. Default: the five `utm_*` parameters.
+   * Query parameters kept in the URLs `track()` queues and `trackRequests` counts (`QUERY_ALLOWLIST`);
+   * every other one is dropped. Default: the five `utm_*` parameters.
    */
   queryAllowlist?: readonly string[];
   /**
