@@ -22,7 +22,7 @@ export function el<K extends keyof HTMLElementTagNameMap>(
 const numberFormat = new Intl.NumberFormat('en');
 
 /** How a cell reads. */
-export function cellText(value: Cell): string {
+function cellText(value: Cell): string {
   if (value === null) return '–';
   return typeof value === 'number' ? numberFormat.format(value) : value;
 }

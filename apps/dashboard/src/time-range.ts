@@ -9,7 +9,7 @@ const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
 /** The offset of `tz` from UTC at `at`, ms (positive east of Greenwich). */
-export function zoneOffset(at: Date, tz: string): number {
+function zoneOffset(at: Date, tz: string): number {
   const parts = new Intl.DateTimeFormat('en-US', {
     timeZone: tz,
     hourCycle: 'h23',

@@ -47,7 +47,7 @@ export interface AccuracyFigures {
 }
 
 /** Pairs of browsers that share a device, classified. */
-export function mergesOf(records: BrowserRecord[], views: AttributedView[]): Merge[] {
+function mergesOf(records: BrowserRecord[], views: AttributedView[]): Merge[] {
   const byDevice = new Map<string, Set<string>>();
   for (const v of views) byDevice.set(v.device, (byDevice.get(v.device) ?? new Set()).add(v.browser));
   const rec = new Map(records.map((r) => [r.key, r]));
@@ -72,7 +72,7 @@ export function mergesOf(records: BrowserRecord[], views: AttributedView[]): Mer
 }
 
 /** The reason a browser's split is counted under. */
-export function splitClass(r: BrowserRecord): string {
+function splitClass(r: BrowserRecord): string {
   if (r.role === 'twin-b') return 'twin, shared fingerprint';
   if (r.crossSite) return `cross-site ${r.role}`;
   return r.role;

@@ -40,7 +40,7 @@ export function oursAttributed(records: BrowserRecord[], view: CollectorView): A
 }
 
 /** Our design's sessions as stored (raw ids; conversions by the persister). */
-export function oursStoredSessions(records: BrowserRecord[], view: CollectorView) {
+function oursStoredSessions(records: BrowserRecord[], view: CollectorView) {
   const browsers = new Map<string, Set<string>>();
   for (const v of acceptedViews(records)) {
     const sid = view.pageViews.get(v.eventId)?.sessionId;

@@ -43,7 +43,7 @@ export interface OldReplay {
 const settingsKey = (s: DeviceSettings) => JSON.stringify(s);
 
 /** When the fingerprint of a visit finished (the evidence left the browser then), or null. */
-export function fingerprintDoneAt(v: Visit): number | null {
+function fingerprintDoneAt(v: Visit): number | null {
   return v.requests.find((r) => r.path === '/v1/device/fingerprint')?.start ?? null;
 }
 

@@ -26,9 +26,6 @@ import { uuidV7Time } from '@devicelink/protocol';
 import { type Kysely, sql } from 'kysely';
 import type { Database } from './schema.js';
 
-/** Ids whose time is before this land in `page_views_undated`. */
-export const UNDATED_BEFORE_MS = Date.UTC(2000, 0, 1);
-
 /** Months created ahead of the current one. */
 const MONTHS_AHEAD = 2;
 

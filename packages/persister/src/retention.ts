@@ -16,7 +16,7 @@ import { RollupWriter } from './rollup-writes.js';
 import type { Database } from './schema.js';
 
 /** The writer key of retention's roll-up rows (partitions are >= 0). */
-export const RETENTION_WRITER = -1;
+const RETENTION_WRITER = -1;
 
 /** The advisory lock of the partitions' namespace, taken on {@link RETENTION_WRITER}: one purge at a time. */
 const LOCK_NAMESPACE = 72_104;
@@ -217,7 +217,7 @@ export type RetentionTransaction = <T>(
  * received before its session started, so what goes here belongs to no session left and sessions'
  * page-view counts stay equal to their rows.
  */
-export async function purgePageViewsBefore(
+async function purgePageViewsBefore(
   db: Kysely<Database>,
   inTransaction: RetentionTransaction,
   cutoff: Date,

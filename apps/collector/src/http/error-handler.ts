@@ -49,7 +49,7 @@ function translate(err: FastifyError): FastifyError {
 }
 
 /** What a 503 tells the client to wait before retrying, seconds (the SDK retries with the same event ids). */
-export const RETRY_AFTER_SECONDS = 2;
+const RETRY_AFTER_SECONDS = 2;
 
 /** Installs the error and not-found handlers on `app`. */
 export function installErrorHandlers(app: FastifyInstance): void {

@@ -34,7 +34,7 @@ interface ExportRow {
 }
 
 /** The columns of the CSV export, in order. */
-export const CSV_COLUMNS = [
+const CSV_COLUMNS = [
   'eventId',
   'serverTs',
   'clientTs',

@@ -13,7 +13,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 
 /** The dashboard's Content-Security-Policy. */
-export const DASHBOARD_CSP = [
+const DASHBOARD_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
@@ -26,7 +26,7 @@ export const DASHBOARD_CSP = [
 ].join('; ');
 
 /** `apps/dashboard/dist` of the repository this file runs from (source or bundled), or null. */
-export function dashboardDistDir(): string | null {
+function dashboardDistDir(): string | null {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     if (existsSync(join(dir, 'pnpm-workspace.yaml'))) {

@@ -117,7 +117,7 @@ export type EvidenceResult =
   | { status: 'non-human' };
 
 /** Longest visitorId taken (FingerprintJS's are 32 hex characters). */
-export const MAX_VISITOR_ID = 128;
+const MAX_VISITOR_ID = 128;
 
 /** The `app.devicelink` decoration. */
 export interface DeviceLink {

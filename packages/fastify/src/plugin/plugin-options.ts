@@ -93,7 +93,7 @@ export interface RateLimitOptions {
  * minutes. Far above what browsers behind one address start (each counts once per session it starts
  * without a fingerprint entry), far below a script minting ids.
  */
-export const DEFAULT_NEW_ID_LIMITS: Readonly<NewIdLimits> = Object.freeze({
+const DEFAULT_NEW_ID_LIMITS: Readonly<NewIdLimits> = Object.freeze({
   windowMs: 600_000,
   perAddress: 1_000,
   perNetwork: 3_000,
