@@ -43,6 +43,8 @@ switch (task) {
       run('node', ['scripts/check-imports.mjs']);
       // The benchmark figures the READMEs quote agree with bench/results.
       run('node', ['scripts/readme-figures.mjs', '--check']);
+      // No unused file, export or dependency (knip.jsonc says what counts as used).
+      run('pnpm', ['exec', 'knip', '--no-progress']);
     } else turbo(task);
     break;
   case 'test':
@@ -67,6 +69,8 @@ switch (task) {
         'fastify',
         '--project',
         'collector',
+        '--project',
+        'dashboard',
         'src/',
         ...rest,
       ],

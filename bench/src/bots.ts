@@ -1,11 +1,11 @@
 /**
- * Benchmark `bots` (issue 20), the classifier part: what the collector's bot filter costs per request
- * and what it catches, over labelled user agents: the pinned crawler corpus (monperrus/crawler-user-agents,
- * MIT, `@devicelink/fastify/testing`) and common scripted clients as `listed`, current browsers as
- * `people`, headless and driven browsers as `automation`. Timed per user agent in batches (single calls
- * are too short for the timer), through the memoised classifier the plugin uses and through the bare
- * list; a 16 KB user agent on its own. The labelled traffic run (browsers, a NAT, a fleet against one
- * collector) is not part of this section yet.
+ * Benchmark `bots` (bench/README.md, Bots: the classifier), the classifier part: what the collector's bot
+ * filter costs per request and what it catches, over labelled user agents: the pinned crawler corpus
+ * (monperrus/crawler-user-agents, MIT, `@devicelink/fastify/testing`) and common scripted clients as
+ * `listed`, current browsers as `people`, headless and driven browsers as `automation`. Timed per user agent
+ * in batches (single calls are too short for the timer), through the memoised classifier the plugin uses and
+ * through the bare list; a 16 KB user agent on its own. The labelled traffic run (browsers, a NAT, a fleet
+ * against one collector) is not part of this section yet.
  */
 import { classifyUserAgent, createTrafficClassifier } from '@devicelink/fastify';
 import { BOT_USER_AGENTS } from '@devicelink/fastify/testing';

@@ -1,5 +1,5 @@
 /**
- * Benchmark 2: `POST /v1/events` under wrk, each server in its own process, in one run: bare Fastify
+ * Benchmark 2 (bench/README.md, What each figure means): `POST /v1/events` under wrk, each server in its own process, in one run: bare Fastify
  * (the ceiling of the HTTP path), the pinned reference server (one EVALSHA per request: the floor of
  * "one script call per request") and the collector (persister off). The targets are judged against the
  * reference on five rounds of alternating windows (bare, reference, collector, the start rotating each

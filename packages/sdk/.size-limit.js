@@ -1,5 +1,5 @@
 // Size budgets: what a returning visitor loads with the page, the core entry, target 3 KB min+gzip
-// (issue 10), met at 3,067 B. Issue 19 (logout, GPC, two tabs, onError) added 276 B to the core; its
+// (the identity redesign's), met at 3,067 B. Logout, GPC, two tabs and onError added 276 B to the core; its
 // budget is now 3.3 KiB by decision (measured 3,343 B; the cost of each addition is in the README, Size).
 // Each limit below is the measured size with a little headroom so growth still fails CI.
 // The axios entry (target at most 1 KB); each ignoring axios, FingerprintJS and the other entry.
@@ -47,8 +47,8 @@ export default [
     modifyEsbuildConfig: esm,
   },
   {
-    // 3.75 KiB: issue 19's 3.7 KiB plus the evidence chunk's import of the automation signals (issue
-    // 20), measured 3,815 B after both landed.
+    // 3.75 KiB: the 3.7 KiB after logout, GPC, two tabs and onError, plus the evidence chunk's import
+    // of the automation signals (docs/protocol.md, Bots and automation), measured 3,815 B with both.
     name: 'first visit: core + evidence chunk (FingerprintJS and the automation signals apart)',
     path: 'dist/index.js',
     import: '{ createDeviceLink }',
@@ -58,7 +58,8 @@ export default [
     modifyEsbuildConfig: without('identity-requests', 'automation-signals'),
   },
   {
-    // Imported by the evidence chunk only (issue 20): navigator.webdriver and the driven-browser globals.
+    // Imported by the evidence chunk only (docs/protocol.md, Bots and automation): navigator.webdriver and
+    // the driven-browser globals.
     name: 'first visit: automation signals (its own chunk, reported)',
     path: 'dist/automation-signals-*.js',
     limit: '500 B',

@@ -1,5 +1,5 @@
 /**
- * The HTTP hardening of the library-boundaries issue (#12, items 6 and 8; docs/protocol.md, HTTP API): body consent without case,
+ * The HTTP hardening (docs/protocol.md, HTTP API of the collector): body consent without case,
  * one parser for JSON and beacons, `/metrics` on its own port, request logs without ids or 4xx stacks,
  * rate-limit key names, ISO times, and one-line start-up errors.
  */
@@ -116,8 +116,15 @@ describe('the embedded collector', () => {
     expect(text).not.toContain(user);
     expect(text).toContain('/v1/admin/users/:userId');
     expect(text).not.toContain('"stack"');
-    const refused = logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'request refused');
-    expect(refused).toMatchObject({ level: 30, code: 'DL_ADMIN_UNAUTHORIZED', statusCode: 401 });
+    const lines = logs.map((l) => JSON.parse(l)).filter((l) => l.req);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        msg: 'request refused',
+        level: 30,
+        code: 'DL_ADMIN_UNAUTHORIZED',
+        res: { statusCode: 401 },
+      }),
+    ]);
   });
 });
 

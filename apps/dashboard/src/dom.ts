@@ -22,7 +22,7 @@ export function el<K extends keyof HTMLElementTagNameMap>(
 const numberFormat = new Intl.NumberFormat('en');
 
 /** How a cell reads. */
-export function cellText(value: Cell): string {
+function cellText(value: Cell): string {
   if (value === null) return '–';
   return typeof value === 'number' ? numberFormat.format(value) : value;
 }
@@ -73,10 +73,19 @@ export function show(parent: Element | null, ...children: Node[]): void {
   parent?.replaceChildren(...children);
 }
 
-/** A figure: a big value over its label. */
-export function figure(label: string, value: Cell): HTMLElement {
+/** A noun for a count: `one` for exactly 1, `many` otherwise (0, 2, and no count at all). */
+export type Noun = readonly [one: string, many: string];
+
+/** The noun that reads with `count`: "1 device", "0 devices", "2 devices". */
+export function counted(count: Cell, [one, many]: Noun): string {
+  return count === 1 ? one : many;
+}
+
+/** A figure: a big value over its label, a count's label in its singular or plural (`counted`). */
+export function figure(label: string | Noun, value: Cell): HTMLElement {
   const box = el('div', null, 'figure');
-  box.append(el('div', cellText(value), 'value'), el('div', label, 'label'));
+  const text = typeof label === 'string' ? label : counted(value, label);
+  box.append(el('div', cellText(value), 'value'), el('div', text, 'label'));
   return box;
 }
 

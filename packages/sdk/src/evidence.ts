@@ -13,7 +13,7 @@ import { createFingerprint, type FingerprintResult } from './fingerprint.js';
 import { type IdStorage, PENDING_KEY } from './id-storage.js';
 
 /** The path of the evidence request. */
-export const EVIDENCE_PATH = '/v1/device/fingerprint';
+const EVIDENCE_PATH = '/v1/device/fingerprint';
 
 /**
  * Computes the fingerprint and sends it for `id`, unless meanwhile the id changed (it yielded to the

@@ -1,6 +1,6 @@
 /**
- * Identity quality (issue #9): how well devices are recognised and tied to users. Read from the identity
- * tables themselves, never from roll-ups (a revoked join changes them without a rewrite).
+ * Identity quality (the dashboard's identity panel): how well devices are recognised and tied to users. Read
+ * from the identity tables themselves, never from roll-ups (a revoked join changes them without a rewrite).
  *
  * Edges are read as stored (docs/protocol.md, Edges): `device_edges` of kind `cookie` and `yield` prove
  * one browser; a `join` is inferred from a fingerprint and stands unless `fingerprint_revocations`

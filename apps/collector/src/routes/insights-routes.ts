@@ -1,7 +1,8 @@
 /**
- * The read routes behind the dashboard (issue #9), registered when `ADMIN_TOKEN` or `DASHBOARD_TOKEN`
- * is set (either token reads; rate-limited like the admin routes): time series, conversion figures and histograms, paths before login, top
- * pages and referrers, identity quality. Every figure but identity comes from the hourly roll-ups.
+ * The read routes behind the dashboard (apps/collector/README.md, Dashboard and read API), registered when
+ * `ADMIN_TOKEN` or `DASHBOARD_TOKEN` is set (either token reads; rate-limited like the admin routes): time
+ * series, conversion figures and histograms, paths before login, top pages and referrers, identity quality.
+ * Every figure but identity comes from the hourly roll-ups.
  */
 import type { Database } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';

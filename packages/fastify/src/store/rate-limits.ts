@@ -98,7 +98,7 @@ const sha256: (text: string) => string =
 const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0;
 
 /** Throws DeviceLinkUsageError for limits a store cannot count (a caller's bug, not client input). */
-export function checkLimits(limits: RateLimits): void {
+function checkLimits(limits: RateLimits): void {
   if (!isCount(limits.windowMs)) throw new DeviceLinkUsageError('limits.windowMs must be a positive integer');
   if (!isCount(limits.clientMax))
     throw new DeviceLinkUsageError('limits.clientMax must be a positive integer');
