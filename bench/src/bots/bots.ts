@@ -18,6 +18,7 @@ import { startPageServer } from '../identity/page-server.js';
 import { userToken } from '../identity/user-token.js';
 import { fmt, type SectionResult, target } from '../report.js';
 import { timeClassifier } from './classifier-timing.js';
+import { EXCLUDED_PANEL_PNG, screenshotExcludedPanel } from './excluded-panel.js';
 import { type FilterIngest, filterIngest } from './filter-ingest.js';
 import { checkDashboard, type GroupFigures, groupFigures, waitLinks, waitStored } from './stored-figures.js';
 import {
@@ -84,6 +85,7 @@ export async function runBots(ctx: BenchContext, services: BenchServices): Promi
   let dashboard: Awaited<ReturnType<typeof checkDashboard>>;
   let stored: number;
   let sent: number;
+  let panelRows: string[][] = [];
   try {
     const collector = await ctx.startCollector({
       DATABASE_URL: database.url,
@@ -129,6 +131,11 @@ export async function runBots(ctx: BenchContext, services: BenchServices): Promi
       const from = new Date(Math.floor(runStart / HOUR) * HOUR);
       const to = new Date(Math.floor(Date.now() / HOUR) * HOUR + HOUR);
       dashboard = await checkDashboard(db.db, client, collectorUrl, adminToken, from, to);
+      // What an operator sees of it: the dashboard's excluded-traffic panel, in Chromium.
+      panelRows = await screenshotExcludedPanel(collectorUrl, adminToken).catch((err: Error) => {
+        notes.push(`the excluded-traffic panel could not be shown: ${err.message.split('\n')[0]}`);
+        return [];
+      });
     } finally {
       await collector.stop().catch(() => {});
     }
@@ -142,7 +149,7 @@ export async function runBots(ctx: BenchContext, services: BenchServices): Promi
   }
   const trafficSeconds = (performance.now() - started) / 1000;
 
-  const ingest: FilterIngest = await filterIngest(ctx, ctx.full ? 5 : 3, ctx.full ? 10 : 3);
+  const ingest: FilterIngest = await filterIngest(ctx, 5, ctx.full ? 10 : 3);
 
   const people = {
     views: groups.people.stored + groups.nat.stored,
@@ -181,23 +188,18 @@ export async function runBots(ctx: BenchContext, services: BenchServices): Promi
         .join(', '),
     })),
   ];
-  const timingRows = [
-    { measure: 'memoised classifier (the plugin), p50', 'µs/call': fmt(µs(timing.memoNs.p50)) },
-    { measure: 'memoised classifier, p99', 'µs/call': fmt(µs(timing.memoNs.p99)) },
-    {
-      measure: 'without the memo (the isbot list and the markers), p50',
-      'µs/call': fmt(µs(timing.noMemoNs.p50)),
-    },
-    { measure: 'without the memo, p99', 'µs/call': fmt(µs(timing.noMemoNs.p99)) },
-    { measure: '16 KB user agent', 'µs/call': fmt(µs(timing.hugeNs)) },
-  ];
-  const ingestRows = ingest.rounds.map((r, i) => ({
-    round: i + 1,
-    'BOT_FILTER=on req/s': r.on.reqPerSec,
-    'BOT_FILTER=off req/s': r.off.reqPerSec,
-    'on / off': `${fmt(100 * r.ratio)}%`,
-    'p99 on / off ms': `${fmt(r.on.p99Ms)} / ${fmt(r.off.p99Ms)}`,
-  }));
+  const timingNote =
+    `classifier µs per call: memoised (the plugin) p50 ${fmt(µs(timing.memoNs.p50))}, p99 ${fmt(µs(timing.memoNs.p99))}; ` +
+    `without the memo (the isbot list and the markers) p50 ${fmt(µs(timing.noMemoNs.p50))}, p99 ${fmt(µs(timing.noMemoNs.p99))}; ` +
+    `a 16 KB user agent ${fmt(µs(timing.hugeNs))}`;
+  const ingestNote =
+    'ingest req/s, BOT_FILTER on / off by round: ' +
+    ingest.rounds
+      .map(
+        (r) =>
+          `${fmt(r.on.reqPerSec)} / ${fmt(r.off.reqPerSec)} (${fmt(100 * r.ratio)}%, p99 ${fmt(r.on.p99Ms)} / ${fmt(r.off.p99Ms)} ms)`,
+      )
+      .join(', ');
   return {
     name: 'bots',
     title: 'Bots: labelled traffic against one collector, the classifier, the ingest cost',
@@ -214,8 +216,9 @@ export async function runBots(ctx: BenchContext, services: BenchServices): Promi
       classifier: timing,
       ingest,
       trafficSeconds,
+      excludedPanel: panelRows,
     },
-    rows: [...rows, ...timingRows, ...ingestRows],
+    rows,
     targets: [
       target(
         'people (40+ visitors and the NAT control): page views marked non-human per 200',
@@ -290,12 +293,15 @@ export async function runBots(ctx: BenchContext, services: BenchServices): Promi
       `dashboard: ${dashboard.compared} figures compared with the rows, ${dashboard.mismatches.length} differ; conversions counted ` +
         `${dashboard.conversions.dashboard}, stored converted sessions ${dashboard.conversions.storedHuman} human and ` +
         `${dashboard.conversions.storedNonHuman} non-human`,
+      `the dashboard's excluded-traffic panel (last 24 h, ${EXCLUDED_PANEL_PNG}): ${panelRows.map((r) => r.join(' ')).join('; ') || 'not shown'}`,
       `fleet job: markFleets with the defaults (window ${DEFAULT_FLEET_OPTIONS.windowMinutes} min, at least ${DEFAULT_FLEET_OPTIONS.minIds} ` +
         `one-hit ids, ${DEFAULT_FLEET_OPTIONS.minSharePercent}% of the network's sessions), its clock ${DEFAULT_FLEET_OPTIONS.quietMinutes + 1} min ahead ` +
         `(the quiet time an id must be silent), once after the traffic was stored`,
       `people: ${size.people} real Chromium browsers (${size.concurrency} visits at once), a first visit and a return each; ` +
         `NAT control: ${size.nat} returning HTTP clients on one address sending what the SDK sends (200 real browsers took ` +
         `minutes on this shared machine); the fleet ran ${size.fleetSeconds} s at 2 ids/s alongside them`,
+      timingNote,
+      ingestNote,
       `ingest: ${ingest.rounds.length} rounds of ${ingest.windowSeconds} s windows per collector (wrk, 1 event, 50 connections, persister off), ` +
         'no pass line; the same machine runs wrk, both collectors and Redis',
       `classifier: ${timing.labelled} labelled user agents; listed caught ${timing.listed.caught} of ${timing.listed.total}, ` +

@@ -192,7 +192,10 @@ async function visit(
   }
 }
 
-/** Runs the browsers of `plans`: every first visit, then every return, from saved storage. */
+/**
+ * Runs the browsers of `plans`: every first visit, then every return. Each browser is a context of its
+ * own (its cookies and localStorage), kept between its visits; a visit is a page opened and closed.
+ */
 async function runBrowsers(
   browser: Browser,
   plans: readonly BrowserPlan[],
@@ -201,33 +204,37 @@ async function runBrowsers(
   token: (user: string) => string,
   concurrency: number,
 ): Promise<void> {
-  const storage = new Map<string, Awaited<ReturnType<BrowserContext['storageState']>>>();
+  const contexts = new Map<string, BrowserContext>();
   const rounds = Math.max(...plans.map((p) => p.visits.length));
-  for (let round = 0; round < rounds; round++) {
-    await pool(
-      plans.filter((p) => p.visits.length > round),
-      concurrency,
-      async (plan) => {
-        const context = await browser.newContext({
-          viewport: { width: 1280, height: 800 },
-          ...(plan.userAgent ? { userAgent: plan.userAgent } : {}),
-          ...(storage.has(plan.key) ? { storageState: storage.get(plan.key) } : {}),
-        });
-        try {
-          await context.setExtraHTTPHeaders({ 'X-Forwarded-For': plan.address });
-          const last = round === plan.visits.length - 1;
-          await visit(context, app, plan.visits[round]!, ledger[plan.group], {
-            login: last && plan.login ? token(`${plan.group}-${plan.key}`) : null,
-            referrer: round === 0 ? plan.referrer : null,
-          });
-          storage.set(plan.key, await context.storageState());
-        } catch (err) {
-          ledger[plan.group].failures.push(`${plan.key}: ${(err as Error).message.split('\n')[0]}`);
-        } finally {
-          await context.close().catch(() => {});
-        }
-      },
-    );
+  try {
+    for (let round = 0; round < rounds; round++) {
+      await pool(
+        plans.filter((p) => p.visits.length > round),
+        concurrency,
+        async (plan) => {
+          try {
+            let context = contexts.get(plan.key);
+            if (!context) {
+              context = await browser.newContext({
+                viewport: { width: 1280, height: 800 },
+                ...(plan.userAgent ? { userAgent: plan.userAgent } : {}),
+              });
+              await context.setExtraHTTPHeaders({ 'X-Forwarded-For': plan.address });
+              contexts.set(plan.key, context);
+            }
+            const last = round === plan.visits.length - 1;
+            await visit(context, app, plan.visits[round]!, ledger[plan.group], {
+              login: last && plan.login ? token(`${plan.group}-${plan.key}`) : null,
+              referrer: round === 0 ? plan.referrer : null,
+            });
+          } catch (err) {
+            ledger[plan.group].failures.push(`${plan.key}: ${(err as Error).message.split('\n')[0]}`);
+          }
+        },
+      );
+    }
+  } finally {
+    await Promise.all([...contexts.values()].map((c) => c.close().catch(() => {})));
   }
 }
 
