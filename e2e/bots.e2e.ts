@@ -9,7 +9,7 @@
  * agent. The figures count the person only, and all three with `traffic=all`.
  */
 import { randomBytes } from 'node:crypto';
-import { testEnv, hasServices, waitFor } from '@devicelink/test-env';
+import { hasServices, testEnv, waitFor } from '@devicelink/test-env';
 import { type Browser, chromium, type Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { deviceDetail } from './support/admin-api.js';
