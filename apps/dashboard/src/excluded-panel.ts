@@ -43,22 +43,26 @@ export async function excludedPanel(v: View, panel: HTMLElement): Promise<boolea
       { textColumns: [0], id: 'excluded-classes-table' },
     ),
   );
-  show(
-    panel.querySelector('[data-table-agents]'),
-    table(
-      'Excluded sessions by user agent',
-      ['User agent', 'Class', 'Reason', 'Sessions'],
-      r.topUserAgents.map((a) => {
-        const ua = a.userAgent ?? '(none)';
-        return [
-          ua.length > SHOWN_USER_AGENT ? `${ua.slice(0, SHOWN_USER_AGENT)}…` : ua,
-          a.trafficClass,
-          a.reason ?? '',
-          a.sessions,
-        ];
-      }),
-      { textColumns: [0, 1, 2], id: 'excluded-agents-table' },
-    ),
+  const agents = table(
+    'Excluded sessions by user agent',
+    ['User agent', 'Class', 'Reason', 'Sessions'],
+    r.topUserAgents.map((a) => {
+      const ua = a.userAgent ?? '(none)';
+      return [
+        ua.length > SHOWN_USER_AGENT ? `${ua.slice(0, SHOWN_USER_AGENT)}…` : ua,
+        a.trafficClass,
+        a.reason ?? '',
+        a.sessions,
+      ];
+    }),
+    { textColumns: [0, 1, 2], id: 'excluded-agents-table' },
   );
+  // One line per user agent, cut to the column with the whole of it on hover; the reason never broken.
+  [...(agents.tBodies[0]?.rows ?? [])].forEach((row, i) => {
+    row.cells[0]?.classList.add('ua');
+    if (row.cells[0]) row.cells[0].title = r.topUserAgents[i]?.userAgent ?? '(none)';
+    row.cells[2]?.classList.add('reason');
+  });
+  show(panel.querySelector('[data-table-agents]'), agents);
   return total > 0;
 }

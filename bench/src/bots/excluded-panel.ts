@@ -33,7 +33,7 @@ export async function screenshotExcludedPanel(collectorUrl: string, adminToken: 
     const panel = page.locator('#panel-excluded');
     await panel.scrollIntoViewIfNeeded();
     await panel.screenshot({ path: EXCLUDED_PANEL_PNG });
-    return page
+    return await page
       .locator('#excluded-classes-table tbody tr')
       .evaluateAll((rows) =>
         rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')),
