@@ -18,8 +18,11 @@ interface ExcludedTraffic {
   }[];
 }
 
-/** Longest user agent shown in the table (the export and the device lookup have it whole). */
-const SHOWN_USER_AGENT = 90;
+/**
+ * Longest user agent shown in the table (a browser's is 100 to 200 characters; junk up to the 512 stored
+ * is cut, and the export and the device lookup have it whole).
+ */
+const SHOWN_USER_AGENT = 200;
 
 /** Sessions and page views left out of the figures, by class and top user agents. */
 export async function excludedPanel(v: View, panel: HTMLElement): Promise<boolean> {
@@ -57,11 +60,12 @@ export async function excludedPanel(v: View, panel: HTMLElement): Promise<boolea
     }),
     { textColumns: [0, 1, 2], id: 'excluded-agents-table' },
   );
-  // One line per user agent, cut to the column with the whole of it on hover; the reason never broken.
+  // A user agent broken between words only, the whole of it on hover; the class and reason never broken.
   [...(agents.tBodies[0]?.rows ?? [])].forEach((row, i) => {
     row.cells[0]?.classList.add('ua');
     if (row.cells[0]) row.cells[0].title = r.topUserAgents[i]?.userAgent ?? '(none)';
-    row.cells[2]?.classList.add('reason');
+    row.cells[1]?.classList.add('whole');
+    row.cells[2]?.classList.add('whole');
   });
   show(panel.querySelector('[data-table-agents]'), agents);
   return total > 0;

@@ -228,7 +228,7 @@ export async function runBots(ctx: BenchContext, services: BenchServices): Promi
         '<=',
       ),
       target(
-        'NAT control (200 returning browsers, one address): sessions marked',
+        'NAT control (200 returning clients, one address): sessions marked',
         groups.nat.nonHumanSessions,
         THRESHOLDS.natSessions,
         '',
