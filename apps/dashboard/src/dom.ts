@@ -42,14 +42,15 @@ export function table(
   t.append(el('caption', caption));
   const head = el('thead');
   const hr = el('tr');
-  for (const c of columns) {
-    const th = el('th', c);
+  const text = new Set(options.textColumns ?? []);
+  // A text column's heading is aligned with its cells (left), a number column's right.
+  columns.forEach((c, i) => {
+    const th = el('th', c, text.has(i) ? 'text' : undefined);
     th.scope = 'col';
     hr.append(th);
-  }
+  });
   head.append(hr);
   const body = el('tbody');
-  const text = new Set(options.textColumns ?? []);
   for (const row of rows) {
     const tr = el('tr');
     row.forEach((v, i) => {

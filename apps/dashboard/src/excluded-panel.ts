@@ -18,8 +18,11 @@ export interface ExcludedTraffic {
   }[];
 }
 
-/** Longest user agent shown in the table (the export and the device lookup have it whole). */
-const SHOWN_USER_AGENT = 90;
+/**
+ * Longest user agent shown in the table (a browser's is 100 to 200 characters; junk up to the 512 stored
+ * is cut, and the export and the device lookup have it whole).
+ */
+const SHOWN_USER_AGENT = 200;
 
 /** What was left out of the figures of `v`'s range (one request, read by the panel and the hints). */
 export function fetchExcluded(v: View): Promise<ExcludedTraffic> {
@@ -71,22 +74,27 @@ export async function excludedPanel(
       { textColumns: [0], id: 'excluded-classes-table' },
     ),
   );
-  show(
-    panel.querySelector('[data-table-agents]'),
-    table(
-      'Excluded sessions by user agent',
-      ['User agent', 'Class', 'Reason', 'Sessions'],
-      r.topUserAgents.map((a) => {
-        const ua = a.userAgent ?? '(none)';
-        return [
-          ua.length > SHOWN_USER_AGENT ? `${ua.slice(0, SHOWN_USER_AGENT)}…` : ua,
-          a.trafficClass,
-          a.reason ?? '',
-          a.sessions,
-        ];
-      }),
-      { textColumns: [0, 1, 2], id: 'excluded-agents-table' },
-    ),
+  const agents = table(
+    'Excluded sessions by user agent',
+    ['User agent', 'Class', 'Reason', 'Sessions'],
+    r.topUserAgents.map((a) => {
+      const ua = a.userAgent ?? '(none)';
+      return [
+        ua.length > SHOWN_USER_AGENT ? `${ua.slice(0, SHOWN_USER_AGENT)}…` : ua,
+        a.trafficClass,
+        a.reason ?? '',
+        a.sessions,
+      ];
+    }),
+    { textColumns: [0, 1, 2], id: 'excluded-agents-table' },
   );
+  // A user agent broken between words only, the whole of it on hover; the class and reason never broken.
+  [...(agents.tBodies[0]?.rows ?? [])].forEach((row, i) => {
+    row.cells[0]?.classList.add('ua');
+    if (row.cells[0]) row.cells[0].title = r.topUserAgents[i]?.userAgent ?? '(none)';
+    row.cells[1]?.classList.add('whole');
+    row.cells[2]?.classList.add('whole');
+  });
+  show(panel.querySelector('[data-table-agents]'), agents);
   return total > 0;
 }

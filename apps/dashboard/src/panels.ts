@@ -300,7 +300,10 @@ export async function topPanel(v: View, panel: HTMLElement): Promise<boolean> {
 
 /** Identity quality now (not by range). */
 export async function identityPanel(v: View, panel: HTMLElement): Promise<boolean> {
-  const f = await v.api.get<IdentityFigures>('/v1/admin/insights/identity');
+  const f = await v.api.get<IdentityFigures>(
+    '/v1/admin/insights/identity',
+    v.traffic === 'all' ? { traffic: 'all' } : {},
+  );
   show(
     panel.querySelector('[data-figures]'),
     figure(['device', 'devices'], f.devices),

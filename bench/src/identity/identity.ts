@@ -57,6 +57,9 @@ export async function runIdentity(ctx: BenchContext): Promise<SectionResult> {
     // Fastify 5.12 ignores a numeric trustProxy (it fails closed), so TRUST_PROXY=1 would see 127.0.0.1.
     TRUST_PROXY: '127.0.0.1',
     CORS_ORIGINS: `${sameSite.origin},${crossSite.origin}`,
+    // The simulated people are driven headless Chromium (a HeadlessChrome user agent, navigator.webdriver):
+    // the bot filter would rightly store them as automation and refuse their evidence (no joins to judge).
+    BOT_FILTER: 'off',
   });
   collectorUrl = collector.url;
   const browser = await launchChromium();

@@ -269,15 +269,17 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
     },
   );
 
-  app.get(
+  app.get<{ Querystring: { traffic?: string } }>(
     '/v1/admin/insights/identity',
     {
       config,
       schema: {
         description:
           'Identity quality now: devices, users, devices per user, cookie and yield edges (cookieEdges), fingerprint joins standing and ' +
-          'revoked, shared fingerprints and devices with server-made ids only. Null: not measured yet.',
+          'revoked, shared fingerprints and devices with server-made ids only. Null: not measured yet. People only unless ' +
+          'traffic=all: a device whose every session is non-human is left out with its links, edges and revocations.',
         security,
+        querystring: { type: 'object', properties: { ...trafficQuerySchema } },
         response: {
           200: {
             type: 'object',
@@ -299,6 +301,9 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
         },
       },
     },
-    async () => fromDatabase(() => options.identity.figures(db)),
+    async (request) => {
+      const scope = parseTrafficScope(request.query);
+      return fromDatabase(() => options.identity.figures(db, scope));
+    },
   );
 }
