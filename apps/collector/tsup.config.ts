@@ -6,6 +6,7 @@ export default defineConfig({
   entry: ['src/server.ts', 'src/index.ts'],
   format: ['esm'],
   // `npm start` builds without declarations (DEVICELINK_BUILD_TYPES=0): they are most of the build's time.
+  // biome-ignore lint/style/noProcessEnv: the build's own switch, set by scripts/bootstrap.mjs
   dts: process.env.DEVICELINK_BUILD_TYPES === '0' ? false : { entry: 'src/index.ts' },
   clean: true,
   sourcemap: true,

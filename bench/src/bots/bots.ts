@@ -33,7 +33,7 @@ import {
 } from './traffic-mix.js';
 
 /** The pass lines, fixed before the run. */
-export const THRESHOLDS = {
+const THRESHOLDS = {
   /** People's page views classified non-human, per 200, at most. */
   peoplePer200: 1,
   /** NAT control sessions classified non-human, at most. */

@@ -12,7 +12,7 @@ import { AUTOMATION_USER_AGENTS, PEOPLE_USER_AGENTS, SCRIPTED_USER_AGENTS } from
 /** Calls per timed batch. */
 const BATCH = 200;
 
-export const percentile = (sorted: readonly number[], p: number): number =>
+const percentile = (sorted: readonly number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 
 /** Nanoseconds per call of `classify(ua)`, the median of `rounds` batches. */

@@ -55,7 +55,7 @@ export const FULL_MIX: MixSize = {
 };
 
 /** The fleet's networks: one IPv4 /24 and one IPv6 /64, 80 sequential addresses in each. */
-export const FLEET_ADDRESSES = 80;
+const FLEET_ADDRESSES = 80;
 const fleetAddress = (n: number): string => {
   const host = 1 + (Math.floor(n / 2) % FLEET_ADDRESSES);
   return n % 2 === 0 ? `203.0.113.${host}` : `2001:db8:f1ee:7::${host.toString(16)}`;

@@ -26,11 +26,10 @@ function nonFinite(value: unknown, path: string, depth = 0): string | null {
 export function refuseNonFiniteNumbers(app: FastifyInstance): void {
   const check = (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
     const inQuery = nonFinite(request.query, '');
-    if (inQuery !== null)
-      return done(new InvalidQueryError(`querystring/${inQuery} must be a finite number`));
-    const inBody = nonFinite(request.body, '');
-    if (inBody !== null) return done(new InvalidBodyError(`body/${inBody} must be a finite number`));
-    done();
+    const inBody = inQuery === null ? nonFinite(request.body, '') : null;
+    if (inQuery !== null) done(new InvalidQueryError(`querystring/${inQuery} must be a finite number`));
+    else if (inBody !== null) done(new InvalidBodyError(`body/${inBody} must be a finite number`));
+    else done();
   };
   app.addHook('onRoute', (route) => {
     const schema = route.schema as { querystring?: unknown; body?: unknown } | undefined;
