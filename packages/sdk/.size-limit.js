@@ -1,6 +1,8 @@
 // Size budgets: what a returning visitor loads with the page, the core entry, target 3 KB min+gzip
 // (issue 10), met at 3,067 B. Issue 19 (logout, GPC, two tabs, onError) added 276 B to the core; its
-// budget is now 3.3 KiB by decision (measured 3,343 B; the cost of each addition is in the README, Size).
+// budget is now 3.3 KiB by decision (measured 3,343 B; the cost of each addition is in the README, Size),
+// 3.35 KiB since the two-tab fixes the identity bench found (the SDK's first send waits for the Web Lock,
+// held until the stored id is answered: +55 B, measured 3,398 B).
 // Each limit below is the measured size with a little headroom so growth still fails CI.
 // The axios entry (target at most 1 KB); each ignoring axios, FingerprintJS and the other entry.
 // Reported beside them: the first visit (the evidence chunk, imported only for a newly minted id) and
@@ -33,7 +35,7 @@ export default [
     name: '@devicelink/sdk (core: what a returning visitor loads with the page)',
     path: 'dist/index.js',
     import: '{ createDeviceLink }',
-    limit: '3.3 KiB',
+    limit: '3.35 KiB',
     gzip: true,
     ignore,
     modifyEsbuildConfig: without('evidence', 'identity-requests'),
@@ -47,12 +49,12 @@ export default [
     modifyEsbuildConfig: esm,
   },
   {
-    // 3.75 KiB: issue 19's 3.7 KiB plus the evidence chunk's import of the automation signals (issue
-    // 20), measured 3,815 B after both landed.
+    // 3.8 KiB: issue 19's 3.7 KiB plus the evidence chunk's import of the automation signals (issue
+    // 20), measured 3,815 B after both landed; 3,866 B with the two-tab fixes of the identity bench.
     name: 'first visit: core + evidence chunk (FingerprintJS and the automation signals apart)',
     path: 'dist/index.js',
     import: '{ createDeviceLink }',
-    limit: '3.75 KiB',
+    limit: '3.8 KiB',
     gzip: true,
     ignore,
     modifyEsbuildConfig: without('identity-requests', 'automation-signals'),
