@@ -298,10 +298,8 @@ export async function runEdgeRows(env: EdgeRowsEnv): Promise<EdgeRows> {
     name: 'two tabs at once, race forced: split without the change (SDK before the fix)',
     measured: beforeShare === null ? 'n/a' : `${fmt(beforeShare)}% (${of(beforeSplit, before.length)})`,
     limit: `≥ ${T.splitBeforePercent}% of ≥ ${T.tabsBefore * scale}`,
-    met:
-      beforeShare === null
-        ? null
-        : before.length >= T.tabsBefore * scale && beforeShare >= T.splitBeforePercent,
+    // Not measured (the older SDK could not be built) is missed, with the note saying why.
+    met: beforeShare !== null && before.length >= T.tabsBefore * scale && beforeShare >= T.splitBeforePercent,
     ...('error' in env.beforeFix
       ? { note: `the SDK before the fix was not built: ${env.beforeFix.error}` }
       : {}),
