@@ -98,8 +98,8 @@ function groups() {
 
 /**
  * Resolves raw ids the way docs/protocol.md (Edges) says reports do: edges as stored (withdrawn ones
- * are deleted), a fingerprint join unless a revocation of joins to its target came at or after it;
- * one canonical id per browser, the earliest seen.
+ * are deleted; none across a boundary, left out by the caller), a fingerprint join unless a revocation
+ * of joins to its target came at or after it; one canonical id per browser, the earliest seen.
  */
 function resolveEdges(ids: string[], edges: Edge[], firstSeen: Map<string, number>): Map<string, string> {
   const g = groups();
@@ -120,7 +120,7 @@ function resolveEdges(ids: string[], edges: Edge[], firstSeen: Map<string, numbe
 }
 
 /** The admin detail's canonical id of `deviceId` (`browser.canonicalId`), or null when it has none. */
-async function adminCanonical(
+export async function adminCanonical(
   collectorUrl: string,
   adminToken: string,
   deviceId: string,
@@ -192,14 +192,26 @@ export async function readCollectorView(options: {
        where e.device_id = any($1) or e.other_id = any($1)`,
       [allIds],
     );
-    const edges: Edge[] = es.rows.map((r) => ({
-      kind: r.kind,
-      from: r.device_id,
-      to: r.other_id,
-      inferred: r.kind === 'join',
-      revoked:
-        r.kind === 'join' && r.revoked_until !== null && new Date(r.revoked_until) >= new Date(r.first_seen),
-    }));
+    // A boundary (a replacement after a reset) is crossed by no edge between its two ids.
+    const bs = await client.query(
+      'select device_id, other_id from device_boundaries where device_id = any($1) or other_id = any($1)',
+      [allIds],
+    );
+    const bounded = new Set(
+      bs.rows.flatMap((r) => [`${r.device_id}|${r.other_id}`, `${r.other_id}|${r.device_id}`]),
+    );
+    const edges: Edge[] = es.rows
+      .filter((r) => !bounded.has(`${r.device_id}|${r.other_id}`))
+      .map((r) => ({
+        kind: r.kind,
+        from: r.device_id,
+        to: r.other_id,
+        inferred: r.kind === 'join',
+        revoked:
+          r.kind === 'join' &&
+          r.revoked_until !== null &&
+          new Date(r.revoked_until) >= new Date(r.first_seen),
+      }));
     const ds = await client.query('select device_id, first_seen from devices where device_id = any($1)', [
       allIds,
     ]);

@@ -75,6 +75,8 @@ export interface JoinCase {
   joined: boolean;
   /** Joined before the browser's next request (the evidence was answered before it left). */
   joinedByNext: boolean;
+  /** Joined, the evidence answered before the visit's page closed (issue 19: by the end of the visit). */
+  joinedByEndOfVisit: boolean;
   /** From the first page view to the evidence's answer, ms. */
   latencyMs: number | null;
   /** The old design: its next page view was under the browser's device. */
@@ -118,6 +120,8 @@ export function joinCases(records: BrowserRecord[], view: CollectorView): JoinCa
       uniqueOnNetwork: vid !== null && sameNetwork.every((x) => vidOf(x) !== vid),
       joined,
       joinedByNext: joined && answered !== null && second !== undefined && answered <= second.start,
+      // The visit's listeners record an answer only while its page is open.
+      joinedByEndOfVisit: joined && answered !== null,
       latencyMs: answered !== null && first ? answered - first.start : null,
       oldByNext: minted?.next?.deviceId === oldHome,
       oldFirstOrphaned: minted?.first?.server === true,

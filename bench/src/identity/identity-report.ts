@@ -3,6 +3,7 @@
  * and the notes (fingerprint and join times, the visitorIds of the settings groups).
  */
 import { fmt, pct, type SectionResult, type Target, target } from '../report.js';
+import type { EdgeRows } from './edge-rows.js';
 import { acceptedViews, type bothDesigns, type joinCases } from './identity-figures.js';
 import { firstPageview, OLD_WAIT_MS, type replayOldDesign } from './old-design-replay.js';
 import type { BrowserRecord } from './run-log.js';
@@ -35,6 +36,8 @@ export interface ReportInput {
   notes: string[];
   started: number;
   edges: number;
+  /** The rows of issue 19 (edge-rows.ts), or null when they could not run. */
+  edge: EdgeRows | null;
 }
 
 /** Builds the section of benchmark 9. */
@@ -152,6 +155,18 @@ export function report(input: ReportInput): SectionResult {
       figure: `joins after both cleared by next request, 6x CPU (n=${at6.length})`,
       ours: pct(rate(at6, (j) => j.joinedByNext)),
       'old design': pct(rate(at6, (j) => j.oldByNext)),
+      target: 'retired',
+    },
+    {
+      figure: `joins after both cleared by the end of the visit, 1x (n=${at1.length})`,
+      ours: pct(rate(at1, (j) => j.joinedByEndOfVisit)),
+      'old design': '-',
+      target: '≥ 95%',
+    },
+    {
+      figure: `joins after both cleared by the end of the visit, 6x CPU (n=${at6.length})`,
+      ours: pct(rate(at6, (j) => j.joinedByEndOfVisit)),
+      'old design': '-',
       target: '≥ 95%',
     },
     {
@@ -222,9 +237,18 @@ export function report(input: ReportInput): SectionResult {
       '%',
       '>=',
     ),
+    // Issue 19 retired "by the next request at 6x" (FingerprintJS alone takes 6 to 9 s there) for
+    // "by the end of the visit", at 1x and at 6x.
     target(
-      'joins after both stores cleared by the next request, 6x CPU',
-      pctValue(rate(at6, (j) => j.joinedByNext)),
+      'joins after both stores cleared by the end of the visit, 1x',
+      pctValue(rate(at1, (j) => j.joinedByEndOfVisit)),
+      95,
+      '%',
+      '>=',
+    ),
+    target(
+      'joins after both stores cleared by the end of the visit, 6x CPU',
+      pctValue(rate(at6, (j) => j.joinedByEndOfVisit)),
       95,
       '%',
       '>=',
@@ -238,6 +262,14 @@ export function report(input: ReportInput): SectionResult {
     `settings groups checked by visitorId: ${groups.length} groups, one visitorId each: ${oneEach ? 'yes' : 'NO'}, different groups different visitorIds: ${distinctAcross ? 'yes' : 'NO'}`,
     `old design: ${input.oldEstimated} fingerprint times estimated (visits whose minted id yielded to the cookie send no evidence)`,
   );
+  if (input.edge) {
+    rows.push(...input.edge.rows);
+    targets.push(...input.edge.targets);
+    notes.push(...input.edge.notes);
+  } else {
+    // The rows could not run: their targets are missed, not silently absent (the notes say why).
+    targets.push({ name: 'the edge rows of issue 19 ran', measured: 'no', limit: 'yes', met: false });
+  }
   return {
     name: 'identity',
     title: '9. Identity accuracy in real Chromium: ours vs the old design replayed on the same run',
@@ -249,6 +281,7 @@ export function report(input: ReportInput): SectionResult {
       window,
       fingerprintMs: { x1: fp1, x6: fp6 },
       visitorIds: Object.fromEntries(groups.map(([g, s]) => [g, [...s]])),
+      edge: input.edge?.figures ?? null,
     },
     rows,
     targets,

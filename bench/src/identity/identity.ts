@@ -1,12 +1,14 @@
 /**
- * Benchmark 9: identity accuracy in real Chromium (bench/README.md, Identity accuracy). Simulated browsers
- * (one Chromium, a context each) with identical and distinct device settings visit an app page with the SDK,
- * on networks given by `X-Forwarded-For`, and go through return visits, cleared stores, changed settings, 6x
- * CPU throttling, a collector on another site and twins on one network. Our design is judged by what the
- * collector stored (Postgres: page views, sessions, logins, edges and revocations, resolved as
- * docs/protocol.md says reports do), with the admin device detail checked for each join; the old design by
- * replaying the same run (visitorId as the id, 200 ms wait, server-id fallback). See bench/README.md,
- * "Identity accuracy".
+ * Benchmark 9: identity accuracy in real Chromium (bench/README.md, Identity accuracy). Simulated browsers (one
+ * Chromium, a context each) with identical and distinct device settings visit an app page with the
+ * SDK, on networks given by `X-Forwarded-For`, and go through return visits, cleared stores, changed
+ * settings, 6x CPU throttling, a collector on another site and twins on one network. Our design is
+ * judged by what the collector stored (Postgres: page views, sessions, logins, edges and revocations,
+ * resolved as docs/protocol.md says reports do), with the admin device detail checked for each join;
+ * the old design by replaying the same run (visitorId as the id, 200 ms wait, server-id fallback).
+ * Then the edge rows (edge-rows.ts): logout on a shared computer, live twins, two tabs at once
+ * (beside the SDK before the two-tab fix, old-sdk.ts) and the evidence answer as an oracle.
+ * See bench/README.md, "Identity accuracy".
  */
 import { randomBytes } from 'node:crypto';
 import { deleteKeys, uniquePrefix } from '@devicelink/test-env';
@@ -14,6 +16,8 @@ import { Redis } from 'ioredis';
 import type { BenchContext } from '../bench-context.js';
 import type { SectionResult } from '../report.js';
 import { readCollectorView, waitPersisted } from './collector-view.js';
+import { startEdgeApi } from './edge-api.js';
+import { type EdgeRows, runEdgeRows } from './edge-rows.js';
 import {
   acceptedViews,
   bothDesigns,
@@ -24,11 +28,13 @@ import {
 } from './identity-figures.js';
 import { report, type WindowFigures } from './identity-report.js';
 import { replayOldDesign } from './old-design-replay.js';
-import { startPageServer } from './page-server.js';
+import { buildOldSdk, type OldSdk } from './old-sdk.js';
+import { type PageServer, startPageServer } from './page-server.js';
 import { population } from './population.js';
 import type { BrowserRecord } from './run-log.js';
 import { driveScenarios } from './scenario-driver.js';
-import { launchChromium } from './sim-browser.js';
+import { EDGE_SITE, launchChromium } from './sim-browser.js';
+import { createRendezvous } from './two-tabs.js';
 import { userToken } from './user-token.js';
 
 /** Runs benchmark 9. */
@@ -43,41 +49,73 @@ export async function runIdentity(ctx: BenchContext): Promise<SectionResult> {
   const adminToken = `bench-admin-${randomBytes(16).toString('hex')}`;
   const runStart = new Date().toISOString();
   let collectorUrl = '';
-  const sameSite = await startPageServer(() => collectorUrl);
-  // localhost and 127.0.0.1 are different sites: the collector's cookie is third-party there.
-  const crossSite = await startPageServer(() => collectorUrl.replace('127.0.0.1', 'localhost'));
-  const jwtSecret = randomBytes(24).toString('hex');
-  const collector = await ctx.startCollector({
-    REDIS_URL: redisUrl.toString(),
-    REDIS_KEY_PREFIX: prefix,
-    ADMIN_TOKEN: adminToken,
-    JWT_SECRET: jwtSecret,
-    RECOVERY_SECRET: randomBytes(24).toString('hex'),
-    // The browsers' networks come in X-Forwarded-For from 127.0.0.1. An address, not a hop count:
-    // Fastify 5.12 ignores a numeric trustProxy (it fails closed), so TRUST_PROXY=1 would see 127.0.0.1.
-    TRUST_PROXY: '127.0.0.1',
-    CORS_ORIGINS: `${sameSite.origin},${crossSite.origin}`,
-    // The simulated people are driven headless Chromium (a HeadlessChrome user agent, navigator.webdriver):
-    // the bot filter would rightly store them as automation and refuse their evidence (no joins to judge).
-    BOT_FILTER: 'off',
-  });
-  collectorUrl = collector.url;
-  const browser = await launchChromium();
-  const read = async (records: BrowserRecord[]) => {
-    const eventIds = acceptedViews(records).map((v) => v.eventId);
-    const persisted = await waitPersisted(ctx.databaseUrl, eventIds, rawIdsOf(records));
-    if (persisted < eventIds.length)
-      notes.push(`${eventIds.length - persisted} accepted page views never reached Postgres`);
-    return readCollectorView({
-      databaseUrl: ctx.databaseUrl,
-      collectorUrl,
-      adminToken,
-      deviceIds: rawIdsOf(records),
-      eventIds,
-    });
-  };
+  // Everything started here, closed in reverse order at the end whatever happens.
+  const closing: (() => Promise<unknown>)[] = [];
   let window: WindowFigures | null = null;
   try {
+    const sameSite = await startPageServer(() => collectorUrl);
+    closing.push(() => sameSite.close());
+    // localhost and 127.0.0.1 are different sites: the collector's cookie is third-party there.
+    const crossSite = await startPageServer(() => collectorUrl.replace('127.0.0.1', 'localhost'));
+    closing.push(() => crossSite.close());
+    // The edge rows: app, API and collector as hosts of one site (Chromium maps them to 127.0.0.1).
+    const named = (host: string, port: number | string) => `http://${host}.${EDGE_SITE}:${port}`;
+    let oldSdk: OldSdk | null = null;
+    let beforeFix: { commit: string } | { error: string };
+    try {
+      const built = await buildOldSdk();
+      oldSdk = built;
+      closing.push(() => built.close());
+      beforeFix = { commit: built.commit };
+    } catch (err) {
+      beforeFix = { error: err instanceof Error ? err.message : String(err) };
+      notes.push(`the SDK before the two-tab fix could not be built: ${beforeFix.error}`);
+    }
+    const rendezvous = createRendezvous();
+    let edgePages: PageServer | undefined;
+    const apiServer = await startEdgeApi(() => (edgePages ? named('app', edgePages.port) : ''));
+    closing.push(() => apiServer.close());
+    edgePages = await startPageServer(
+      () => (collectorUrl ? named('collect', new URL(collectorUrl).port) : ''),
+      {
+        api: () => named('api', apiServer.port),
+        ...(oldSdk ? { oldSdkDist: oldSdk.dist } : {}),
+        extra: rendezvous.handler,
+      },
+    );
+    const edgeServer = edgePages;
+    closing.push(() => edgeServer.close());
+    const edgeApp = named('app', edgePages.port);
+    const jwtSecret = randomBytes(24).toString('hex');
+    const collector = await ctx.startCollector({
+      REDIS_URL: redisUrl.toString(),
+      REDIS_KEY_PREFIX: prefix,
+      ADMIN_TOKEN: adminToken,
+      JWT_SECRET: jwtSecret,
+      RECOVERY_SECRET: randomBytes(24).toString('hex'),
+      // The browsers' networks come in X-Forwarded-For from 127.0.0.1. An address, not a hop count:
+      // Fastify 5.12 ignores a numeric trustProxy (it fails closed), so TRUST_PROXY=1 would see 127.0.0.1.
+      TRUST_PROXY: '127.0.0.1',
+      CORS_ORIGINS: `${sameSite.origin},${crossSite.origin},${edgeApp}`,
+    });
+    closing.push(() => collector.stop());
+    collectorUrl = collector.url;
+    // The edge app stands for an HTTPS site: a secure context, where the browser has Web Locks.
+    const browser = await launchChromium([edgeApp]);
+    closing.push(() => browser.close());
+    const read = async (records: BrowserRecord[]) => {
+      const eventIds = acceptedViews(records).map((v) => v.eventId);
+      const persisted = await waitPersisted(ctx.databaseUrl, eventIds, rawIdsOf(records));
+      if (persisted < eventIds.length)
+        notes.push(`${eventIds.length - persisted} accepted page views never reached Postgres`);
+      return readCollectorView({
+        databaseUrl: ctx.databaseUrl,
+        collectorUrl,
+        adminToken,
+        deviceIds: rawIdsOf(records),
+        eventIds,
+      });
+    };
     const plans = population(ctx.full ? 2 : 1);
     const records = await driveScenarios({
       browser,
@@ -144,6 +182,31 @@ export async function runIdentity(ctx: BenchContext): Promise<SectionResult> {
       );
     }
     const replay = replayOldDesign(records);
+    let edge: EdgeRows | null = null;
+    try {
+      edge = await runEdgeRows({
+        browser,
+        full: ctx.full,
+        databaseUrl: ctx.databaseUrl,
+        redis: ctx.redis,
+        prefix,
+        adminToken,
+        collectorLocal: collectorUrl,
+        app: edgeApp,
+        api: named('api', apiServer.port),
+        collector: named('collect', new URL(collectorUrl).port),
+        apiServer,
+        sameSite: { appUrl: sameSite.appUrl, blankUrl: sameSite.blankUrl },
+        met: rendezvous.met,
+        beforeFix,
+        token: (user) => userToken(jwtSecret, user),
+        log: (line) => console.log(`  identity: ${line}`),
+      });
+    } catch (err) {
+      notes.push(
+        `the edge rows of issue 19 failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
+    }
     return report({
       records,
       ours,
@@ -155,12 +218,10 @@ export async function runIdentity(ctx: BenchContext): Promise<SectionResult> {
       notes,
       started,
       edges: view.edges.length,
+      edge,
     });
   } finally {
-    await browser.close().catch(() => {});
-    await collector.stop().catch(() => {});
-    await sameSite.close();
-    await crossSite.close();
+    for (const close of closing.reverse()) await close().catch(() => {});
     const redis = new Redis(redisUrl.toString());
     await deleteKeys(redis, prefix).finally(() => redis.disconnect());
   }

@@ -56,7 +56,8 @@ export interface DeviceIdClient {
   requestHeaders(id: string | null, consent?: Consent): Record<string, string>;
   /**
    * Resolves when no reset is under way and a first-visit id is written (the SDK's own sends wait for
-   * it, so they never go with no id, nor with an id another tab's overrides).
+   * it, so they never go with no id, nor with an id another tab's overrides). Starts the client (reads
+   * storage, mints on a first visit) when nothing used the id yet.
    */
   ready(): Promise<void>;
   /**
@@ -101,6 +102,8 @@ export function createDeviceIdClient(
   let blocked: Promise<unknown> | undefined;
   // The first-visit write under a Web Lock: the SDK's own sends wait for it.
   let claiming: Promise<unknown> | undefined;
+  // Ends the hold of the Web Lock after this tab stored its id: called at the id's first answer.
+  let answered: (() => void) | undefined;
   // The id the current one replaced (reset, forget, a grant after a withdrawal), until answered 2xx.
   let replaces: string | null = null;
   // After a withdrawal: the id the next grant replaces (null: none known), so it starts a new id.
@@ -145,8 +148,25 @@ export function createDeviceIdClient(
       // "Write only if absent", atomic across tabs where the browser has Web Locks; elsewhere written
       // now, and a later write by another tab is taken on the next use while the id is fresh.
       const locks = globalThis.navigator?.locks;
-      // The lock is named by the key it guards.
-      if (locks) claiming = locks.request(ID_KEY, () => claim(next)).catch(() => claim(next));
+      // The lock is named by the key it guards. Having stored its id, a tab holds it until the
+      // collector answered that id (its cookie is then set), at most 5 s: Chromium may grant the lock
+      // to another tab before this write reaches that tab's localStorage (seen under load), and that
+      // tab's first request then carries the cookie, to which its own fresh id yields (a yield edge
+      // ties the two) instead of going out beside this one with no cookie.
+      if (locks)
+        claiming = new Promise<void>((done) => {
+          locks
+            .request(ID_KEY, () => {
+              claim(next);
+              done();
+              if (id === next && fresh)
+                return new Promise<void>((end) => {
+                  answered = end;
+                  setTimeout(end, 5000);
+                });
+            })
+            .catch(() => done(claim(next)));
+        });
       else claim(next);
     } else {
       // Kept in memory even where storage is unusable: the old cookie must not come back.
@@ -204,6 +224,10 @@ export function createDeviceIdClient(
     },
     ready: async () => {
       while (blocked) await blocked;
+      // Started here, not at the send's first use of the id: a first visit's id is minted now and its
+      // claim waited for (else the first page view went with this tab's own id before the Web Lock
+      // decided, under an id no edge ties to the browser when another tab stored first).
+      start();
       await claiming;
     },
     adopt(echoed, sent, ok) {
@@ -221,6 +245,7 @@ export function createDeviceIdClient(
           src = 'collector';
         }
       } else if (fresh && sent === id) {
+        answered?.();
         fresh = false;
         storage.remove(FRESH_KEY);
         if (echo !== id) {

@@ -84,6 +84,20 @@ describe('two tabs opened at once', () => {
     });
   });
 
+  test('with Web Locks, page views before any app request also wait for the lock: one id from the first send', async () => {
+    // Nothing used the id before the queue's first send (no app request, no deviceId() call): the send
+    // must still wait for the lock, not go with the tab's own unclaimed id.
+    await withLocks(async () => {
+      const [a, b] = [tab(), tab()];
+      a.pageview('/a');
+      b.pageview('/b');
+      await eventually(() => expect(sentIds()).toHaveLength(2));
+      const stored = localStorage.getItem(STORAGE_KEY);
+      expect(sentIds()).toEqual([stored, stored]);
+      expect([a.deviceId(), b.deviceId()]).toEqual([stored, stored]);
+    });
+  });
+
   test('without Web Locks a fresh id takes the id another tab stored later, before its next send', async () => {
     const a = tab();
     const mine = a.deviceId();
