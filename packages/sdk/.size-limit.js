@@ -2,7 +2,8 @@
 // (the identity redesign's), met at 3,067 B. Logout, GPC, two tabs and onError added 276 B to the core; its
 // budget is now 3.3 KiB by decision (measured 3,343 B; the cost of each addition is in the README, Size).
 // Every page-view request carrying the page's automation signals (from their own chunk) added
-// 74 B: the core's limit is 3.35 KiB (measured 3,417 B).
+// 74 B, and the two-tab fixes the identity bench found (the first send waits for the Web Lock, held until
+// the stored id is answered) 55 B: the core's limit is 3.4 KiB by decision (measured 3,462 B).
 // Each limit below is the measured size with a little headroom so growth still fails CI.
 // The axios entry (target at most 1 KB); each ignoring axios, FingerprintJS and the other entry.
 // Reported beside them: the first visit (the evidence chunk, imported only for a newly minted id) and
@@ -35,7 +36,7 @@ export default [
     name: '@devicelink/sdk (core: what a returning visitor loads with the page)',
     path: 'dist/index.js',
     import: '{ createDeviceLink }',
-    limit: '3.35 KiB',
+    limit: '3.4 KiB',
     gzip: true,
     ignore,
     modifyEsbuildConfig: without('evidence', 'identity-requests', 'automation-signals'),
