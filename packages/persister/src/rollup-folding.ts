@@ -1,5 +1,5 @@
 /**
- * Bounded roll-ups (issue 22): pages and referrer origins are whatever clients send, so an hour's
+ * Bounded roll-ups: pages and referrer origins are whatever clients send, so an hour's
  * roll-ups had one row per distinct URL (about 1,365 bytes per page view of a new URL, with no bound).
  * Once an hour is past, this job folds each of its open-keyed metrics (`KEYED_METRICS`) and traffic
  * classes that holds more than `keysPerHour` distinct keys: the `keysPerHour` keys with the most counts

@@ -1,5 +1,5 @@
 /**
- * Issue 22: a store that fails every partition's takeover at once (a Redis timing out during a long
+ * A store that fails every partition's takeover at once (a Redis timing out during a long
  * pass) is reported once per round, naming the partitions, not once per partition: the lease keeper
  * logged 32 warnings with full stacks at once.
  */

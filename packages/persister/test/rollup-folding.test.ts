@@ -1,5 +1,5 @@
 /**
- * Bounded roll-ups (issue 22): a past hour with more distinct pages or referrer origins than
+ * Bounded roll-ups: a past hour with more distinct pages or referrer origins than
  * `keysPerHour` keeps the most viewed by name and the rest under `(other)`, its rows bounded; the totals
  * and a recount that maps keys the same way stay equal through late page views, erasures, a second run,
  * a rebuild and a purge; the current hour stays exact per URL; one job runs at a time.

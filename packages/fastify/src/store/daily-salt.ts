@@ -21,7 +21,7 @@ export const SALT_KEY_BYTES = 32;
 const SEALED = 'g1';
 
 /** Thrown when a stored salt cannot be opened with the store's key (tampered with, or written by hand). */
-export class SaltSealError extends Error {
+class SaltSealError extends Error {
   constructor(day: string) {
     super(`the daily salt of ${day} in the store cannot be decrypted with this saltKey`);
     this.name = 'SaltSealError';

@@ -1,5 +1,5 @@
 /**
- * Bounded roll-ups (issue 22): a past hour with more distinct pages (or referrer origins, entry pages,
+ * Bounded roll-ups: a past hour with more distinct pages (or referrer origins, entry pages,
  * entry referrers) than the persister's `rollupKeysPerHour` keeps the most viewed ones by name and the
  * rest in one `(other)` row (`rollup-folding.ts`). `rollup_kept` lists the names an hour keeps, with a
  * row for `(other)` marking the hour folded; `rollup_state.folded_before` is the end of the hours the
