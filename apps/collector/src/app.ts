@@ -3,28 +3,27 @@
  * port 0; `server.ts` listens). Opens its resources, migrates the database, starts the persister
  * unless `PERSISTER=off`, and closes everything in `onClose`.
  */
-import { createHmac, randomBytes } from 'node:crypto';
 import devicelink, { corsOptions } from '@devicelink/fastify';
 import type {} from '@fastify/cookie';
 import fastifyCors from '@fastify/cors';
-import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { bearerAny } from './auth/admin-auth.js';
+import { authFailureLimit } from './auth/auth-failures.js';
 import { authenticateWith, registerTokenVerifier } from './auth/token-verifier.js';
 import type { CollectorConfig } from './config/collector-config.js';
 import { clientErrorHandler } from './http/client-errors.js';
 import { ignoreDeleteBodies } from './http/delete-bodies.js';
 import { installErrorHandlers } from './http/error-handler.js';
-import { InvalidRequestError, PathTooLongError, RateLimitedError } from './http/errors.js';
+import { InvalidRequestError, PathTooLongError } from './http/errors.js';
 import { refuseNonFiniteNumbers } from './http/finite-numbers.js';
 import { openapiDocument, swaggerUiOptions, tagOperation } from './http/openapi-document.js';
-import { PROBE_TIMEOUT_MS, within } from './http/promise-deadline.js';
-import { rateLimitStore } from './http/rate-limit-store.js';
 import { type ReadinessOptions, readinessOf } from './http/readiness.js';
 import { ReadinessMonitor } from './http/readiness-monitor.js';
 import { installRequestGuards } from './http/request-guards.js';
-import { OneLinePerRequest, prettyLogStream, requestLogSerializer } from './http/request-log.js';
+import { OneLinePerRequest, prettyLogStream, requestLogRedaction } from './http/request-log.js';
+import { windowCounter } from './http/window-counter.js';
 import { edgeIdentitySource } from './read/identity-figures.js';
 import { adminDeadLettersRoutes } from './routes/admin-dead-letters-route.js';
 import { adminDeviceRoutes } from './routes/admin-device-route.js';
@@ -35,6 +34,7 @@ import { countRequests, createMetrics, metricsRoute } from './routes/collector-m
 import { dashboardRoutes } from './routes/dashboard-routes.js';
 import { demoRoutes } from './routes/demo-routes.js';
 import { deviceRoutes } from './routes/device-routes.js';
+import { readSecurity } from './routes/error-schema.js';
 import { eventsRoute } from './routes/events-route.js';
 import { auditRoute, exportRoutes } from './routes/export-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -43,6 +43,7 @@ import { insightsRoutes } from './routes/insights-routes.js';
 import { sessionRoute } from './routes/session-route.js';
 import { type CollectorResources, openResources } from './runtime/collector-resources.js';
 import { startDatabase } from './runtime/database-startup.js';
+import { errorLogSerializer } from './runtime/error-log.js';
 
 /** Extra, non-configuration options of {@link buildApp}. */
 export interface BuildAppOptions {
@@ -89,6 +90,7 @@ export async function buildApp(
   config: CollectorConfig,
   options: BuildAppOptions = {},
 ): Promise<FastifyInstance> {
+  const redaction = requestLogRedaction();
   const app = Fastify({
     logger:
       options.logger === false
@@ -100,9 +102,11 @@ export async function buildApp(
               : options.prettyLog
                 ? { stream: prettyLogStream() }
                 : {}),
-            // No client address, no query string (tokens, ids) and no path parameter (device and user
-            // ids of admin routes, which must not outlive an erasure in the logs) in request logs.
-            serializers: { req: requestLogSerializer },
+            // No client address, no query string (tokens, ids), no path parameter (device and user
+            // ids of admin routes, which must not outlive an erasure in the logs) and no raw segment
+            // of a path that missed its route in request logs; errors without their commands' keys
+            // or their rows' values (http/request-log.ts).
+            serializers: { req: redaction.serializer, err: errorLogSerializer },
           },
     // One line per request, when it ends (Fastify's default adds one as it comes in).
     logController: new OneLinePerRequest(),
@@ -137,6 +141,8 @@ export async function buildApp(
     },
     // Fastify's default would log the raw client address on every request line.
   });
+  // The words of the routes are kept in the log of a path that matched none (http/request-log.ts).
+  app.addHook('onRoute', (route) => redaction.learnRoute(route.url));
   installErrorHandlers(app);
 
   const resources = await openResources(config, app.log);
@@ -189,31 +195,15 @@ export async function buildApp(
     refuseNonFiniteNumbers(app);
     ignoreDeleteBodies(app);
 
-    // The admin routes' limit (per hashed client address, @fastify/rate-limit; the ingest limits are
-    // counted by the store with the page views, see the devicelink rateLimit option below). With the
-    // store down and no salt cached, a per-process salt keeps limiting instead of answering 500.
-    const fallbackSalt = randomBytes(32).toString('base64url');
-    const rateLimitHash = async (value: string): Promise<string> => {
-      let salt: string | Buffer;
-      try {
-        salt = await within(
-          resources.store.dailySalt(new Date().toISOString().slice(0, 10)),
-          PROBE_TIMEOUT_MS,
-        );
-      } catch {
-        salt = fallbackSalt;
-      }
-      return createHmac('sha256', salt).update(value).digest('base64url');
-    };
-    await app.register(fastifyRateLimit, {
-      global: false,
-      store: rateLimitStore(resources.redis, config.redisKeyPrefix),
-      // A rate-limit store outage must not refuse the admin routes.
-      skipOnError: true,
-      errorResponseBuilder: (_request, context) =>
-        new RateLimitedError(
-          `rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`,
-        ),
+    // One failed-authentication counter per hashed client address, shared by every route that takes an
+    // operator's token (admin and read routes, /readyz details, /metrics) and by every collector on the
+    // store: a valid token always passes (auth/auth-failures.ts). The ingest limits are counted by the
+    // store with the page views (the devicelink rateLimit option below).
+    const failures = authFailureLimit({
+      max: config.adminRateLimitPerMinute,
+      counter: windowCounter(resources.redis, config.redisKeyPrefix),
+      dailySalt: (day) => resources.store.dailySalt(day),
+      log: app.log,
     });
 
     const verifier = await registerTokenVerifier(app, config);
@@ -269,17 +259,10 @@ export async function buildApp(
       await app.register(sessionRoute, { store: resources.store, db: resources.db.db });
     }
     if (config.adminToken || config.dashboardToken) {
-      // Per client address, counted before the token is checked (see auth/admin-auth.ts); the read
-      // routes count against the same limit.
-      const adminRateLimit = {
-        max: config.adminRateLimitPerMinute,
-        timeWindow: 60_000,
-        keyGenerator: async (request: FastifyRequest) => `a:${await rateLimitHash(request.ip)}`,
-      };
       const guards = {
         adminToken: config.adminToken,
         dashboardToken: config.dashboardToken,
-        rateLimit: adminRateLimit,
+        failures,
       };
       const db = resources.db.db;
       // The detail takes either token; its erasure (registered only with ADMIN_TOKEN) the admin token.
@@ -299,8 +282,21 @@ export async function buildApp(
       await app.register(exportRoutes, { ...guards, db });
       await app.register(dashboardRoutes, { production: config.production });
     }
-    await app.register(healthRoutes, health);
-    const metricsOptions = { metrics, token: config.metricsToken };
+    // /readyz details (persisters, lag, dead letters) only with an operator's token, unless opened.
+    const detailTokens = [config.adminToken, config.dashboardToken, config.metricsToken];
+    await app.register(healthRoutes, {
+      ...health,
+      details: config.readyzDetailsOpen
+        ? null
+        : {
+            allowed: bearerAny(detailTokens, failures),
+            security: [
+              ...readSecurity(config),
+              ...(config.metricsToken !== null ? [{ metricsToken: [] }] : []),
+            ],
+          },
+    });
+    const metricsOptions = { metrics, token: config.metricsToken, failures };
     if (metricsApp) {
       installErrorHandlers(metricsApp);
       await metricsApp.register(metricsRoute, metricsOptions);

@@ -129,7 +129,7 @@ describe('the embedded collector', () => {
 });
 
 describe.runIf(hasServices('redis', 'postgres'))('with Redis', () => {
-  it('names rate-limit keys by route and by address, never "undefined": the ingest limits beside the store, the admin limit under rl:', async () => {
+  it('names rate-limit keys by address, never "undefined": the ingest limits beside the store, the failed-authentication limit under rl:auth:', async () => {
     const data = tempDataDir();
     const prefix = uniquePrefix('rlkeys');
     // A database of its own: the shared one may carry another checkout's migrations.
@@ -158,6 +158,10 @@ describe.runIf(hasServices('redis', 'postgres'))('with Redis', () => {
         url: '/v1/admin/stats?from=2026-01-01&to=2026-01-02',
         headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
       });
+      // Only a failed authentication is counted, under one key per address for every admin route.
+      for (const url of ['/v1/admin/stats?from=2026-01-01&to=2026-01-02', '/v1/admin/audit']) {
+        await app.inject({ url, headers: { authorization: 'Bearer wrong' } });
+      }
       const keys = (await redis.keys(`${prefix}*`))
         .map((k) =>
           k
@@ -169,7 +173,7 @@ describe.runIf(hasServices('redis', 'postgres'))('with Redis', () => {
       // The ingest counters (device and address) are the store's, counted with the page view, and so
       // are the new-id counters of the address and its /24 (the device was new).
       expect(keys.sort()).toEqual([
-        'rl:GET:/v1/admin/stats:a:<hash>',
+        'rl:auth:<hash>',
         '{pN}:r:events:d:<hash>',
         '{pN}:r:ip:<hash>',
         '{pN}:r:new:h:<hash>',

@@ -703,10 +703,42 @@ describe.runIf(hasServices('redis', 'postgres'))('the OpenAPI document and the s
     },
   ];
   limited.push(...reads.map((c) => ({ ...c, status: 200 })));
+  // The ingest routes: the second request of the minute is refused. The admin and read routes count
+  // failed authentications only, one counter per address for all of them (1 a minute here): the first
+  // wrong token is a 401, every later one a 429, and a valid token still passes after them.
+  const wrong = { authorization: 'Bearer not-the-admin-token-0123456789abcdef' };
+  cases.push({
+    name: 'the address’s first failed authentication',
+    path: '/v1/admin/stats',
+    method: 'get',
+    status: 401,
+    request: { url: stats, headers: wrong },
+    on: 'limited',
+  });
   for (const c of limited) {
-    cases.push({ ...c, name: 'the first request of the minute', on: 'limited' });
-    cases.push({ ...c, name: 'a second request in the minute', status: 429, on: 'limited' });
+    if (c.path.startsWith('/v1/admin/')) {
+      const headers = { ...(c.request.headers as Record<string, string>), ...wrong };
+      cases.push({
+        ...c,
+        name: 'a wrong token past the failed-authentication limit',
+        status: 429,
+        request: { ...c.request, headers },
+        on: 'limited',
+      });
+      cases.push({ ...c, name: 'a valid token from the same address, past that limit', on: 'limited' });
+    } else {
+      cases.push({ ...c, name: 'the first request of the minute', on: 'limited' });
+      cases.push({ ...c, name: 'a second request in the minute', status: 429, on: 'limited' });
+    }
   }
+  cases.push({
+    name: 'a wrong token past the failed-authentication limit',
+    path: '/metrics',
+    method: 'get',
+    status: 429,
+    request: { headers: wrong },
+    on: 'limited',
+  });
 
   // 503: Redis and Postgres cut (run last).
   const down: Array<Omit<Case, 'name' | 'status' | 'on'>> = [

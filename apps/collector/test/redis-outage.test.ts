@@ -1,6 +1,7 @@
 /**
  * Redis away, on a redis-server of this test's own (the shared one is never stopped): ingest answers
- * 503 DL_STORE_UNAVAILABLE with Retry-After instead of queueing the command until Redis returns,
+ * 503 DL_STORE_UNAVAILABLE with Retry-After instead of queueing the command until Redis returns (within
+ * about 1 s when Redis hangs: two command timeouts of 500 ms),
  * /readyz says not ready, the collector serves again by itself once Redis is back, ioredis errors go
  * to the structured log, and a retry with the same event ids counts once even when the timed-out
  * attempt did run.
@@ -18,6 +19,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config/collector-config.js';
+import { REDIS_COMMAND_TIMEOUT_MS } from '../src/runtime/redis-client.js';
 import { deviceId } from './support/collector.js';
 
 const body = (ids: string[]) => ({
@@ -92,6 +94,44 @@ describe.runIf(hasServices('postgres') && redisServerAvailable())('Redis away', 
     expect(lines.some((l) => l.msg === 'Redis connection restored')).toBe(true);
     // One line per cause and interval, however many reconnect attempts failed.
     expect(lines.filter((l) => l.msg.startsWith('Redis connection error')).length).toBeLessThan(5);
+  });
+
+  test('answers 503 within about 1 s while Redis hangs (two command timeouts: its own, and the one of the pipeline before it)', async ({
+    cleanup,
+  }) => {
+    const { redis, app } = await setUp(cleanup);
+    const known = deviceId();
+    expect((await send(app, known, [uuidv7()])).statusCode).toBe(202);
+    redis.pause();
+    let resumed = false;
+    cleanup(() => {
+      if (!resumed) redis.resume();
+    });
+    // ioredis sends a pipeline only once the one before it was answered or timed out, so a request
+    // arriving while another waits on the hung Redis is sent when that one times out (at most 500 ms
+    // later), then times out itself: 503 within two command timeouts, never held longer.
+    const answers: Array<{ status: number; ms: number }> = [];
+    for (let round = 0; round < 3; round++) {
+      answers.push(
+        ...(await Promise.all(
+          [known, deviceId(), known, deviceId()].map(async (d, i) => {
+            await new Promise((resolve) => setTimeout(resolve, i * 150));
+            const t = Date.now();
+            const res = await send(app, d, [uuidv7()]);
+            return { status: res.statusCode, ms: Date.now() - t };
+          }),
+        )),
+      );
+    }
+    for (const a of answers) {
+      expect(a.status).toBe(503);
+      expect(a.ms).toBeGreaterThanOrEqual(REDIS_COMMAND_TIMEOUT_MS - 50);
+      expect(a.ms).toBeLessThan(2 * REDIS_COMMAND_TIMEOUT_MS + 250);
+    }
+    // Some did wait behind another: the bound is two timeouts, not one.
+    expect(Math.max(...answers.map((a) => a.ms))).toBeGreaterThan(REDIS_COMMAND_TIMEOUT_MS + 150);
+    redis.resume();
+    resumed = true;
   });
 
   test('a request that timed out while Redis hung, but ran when it woke, counts once when the client retries', async ({

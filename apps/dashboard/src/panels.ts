@@ -243,7 +243,12 @@ export async function conversionPanel(v: View, panel: HTMLElement): Promise<bool
   return hasData;
 }
 
-const orNone = (key: string) => (key === '' ? '(none)' : key);
+/**
+ * A roll-up key as shown: '' is no referrer; `(other)` the pages (or origins) past the most viewed of
+ * their hour (the collector's ROLLUP_KEYS_PER_HOUR), counted together.
+ */
+const orNone = (key: string) =>
+  key === '' ? '(none)' : key === '(other)' ? '(other: past the top of their hour)' : key;
 
 /** The paths before login: entry pages and referrers of converted sessions against all. */
 export async function pathsPanel(v: View, panel: HTMLElement): Promise<boolean> {

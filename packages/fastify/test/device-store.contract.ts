@@ -169,5 +169,13 @@ export function deviceStoreContract(name: string, make: MakeHarness): void {
       expect((await store.dailySalt('2025-01-01')).equals(a)).toBe(true);
       expect((await store.dailySalt('2025-01-02')).equals(a)).toBe(false);
     });
+
+    it('the daily salt is the same for every process on the store (another store on it reads it)', async () => {
+      const h = await fresh();
+      const day = new Date().toISOString().slice(0, 10);
+      const [a, b] = await Promise.all([h.store.dailySalt(day), (await h.twin()).dailySalt(day)]);
+      expect(a.equals(b)).toBe(true);
+      expect((await (await h.twin()).dailySalt(day)).equals(a)).toBe(true);
+    });
   });
 }

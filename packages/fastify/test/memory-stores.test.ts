@@ -101,6 +101,17 @@ describe('memory stores', () => {
     await s.close();
   });
 
+  it('keeps the salt of a day until the end of the next UTC day, then makes a new one', async () => {
+    let now = Date.parse('2025-03-10T12:00:00Z');
+    const s = createMemoryStore({ now: () => now });
+    const salt = await s.dailySalt('2025-03-10');
+    now = Date.parse('2025-03-11T23:59:00Z');
+    expect((await s.dailySalt('2025-03-10')).equals(salt)).toBe(true);
+    now = Date.parse('2025-03-12T00:00:01Z');
+    expect((await s.dailySalt('2025-03-10')).equals(salt)).toBe(false);
+    await s.close();
+  });
+
   it('refuses a maxSessions that is not a positive integer', () => {
     expect(() => createMemoryStore({ maxSessions: 0 })).toThrow(/maxSessions/);
   });

@@ -58,11 +58,15 @@ export async function scanPrefix(redis: Redis | Cluster, prefix: string): Promis
   return keys;
 }
 
+/** The salt key of the harnesses' stores: the contracts run with the daily salt sealed, as production does. */
+export const HARNESS_SALT_KEY = Buffer.alloc(32, 7);
+
 /** Makes Redis harnesses on `redis`; each store gets its own prefix, deleted again on close. */
 export function redisHarness(redis: () => Redis | Cluster): MakeHarness {
-  return async (o = {}) => {
+  return async (options = {}) => {
     const client = redis();
     const prefix = uniquePrefix('fx');
+    const o = { saltKey: HARNESS_SALT_KEY, ...options };
     const store = await createRedisStore(client, { ...o, prefix });
     return harnessOf(store, {
       passTime() {},

@@ -29,6 +29,57 @@ describe.runIf(hasServices('redis'))('Redis stores on a single node', () => {
     );
   });
 
+  it('keeps the daily salt sealed under the saltKey (AES-256-GCM), shared by the processes with that key, until the end of the next UTC day', async () => {
+    const keyPrefix = prefix();
+    const saltKey = randomBytes(32);
+    const day = new Date().toISOString().slice(0, 10);
+    const [a, b] = await Promise.all([
+      createRedisStore(redis(), { prefix: keyPrefix, partitions: 4, saltKey }),
+      createRedisStore(redis(), { prefix: keyPrefix, partitions: 4, saltKey }),
+    ]);
+    const [sa, sb] = await Promise.all([a.dailySalt(day), b.dailySalt(day)]);
+    expect(sa.equals(sb)).toBe(true);
+    const keys = (await scanPrefix(redis(), keyPrefix)).filter((k) => k.includes('salt:'));
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatch(new RegExp(`^${keyPrefix}salt:${day}:[A-Za-z0-9_-]{8}$`));
+    const stored = (await redis().get(keys[0]!))!;
+    // Whoever reads Redis holds ciphertext: neither the salt nor its encodings.
+    expect(stored).toMatch(/^g1\./);
+    for (const encoding of ['base64', 'base64url', 'hex'] as const) {
+      expect(stored).not.toContain(sa.toString(encoding).slice(0, 16));
+    }
+    // Deleted at the end of the next UTC day (its day's requests that straddle midnight still find it).
+    const endOfNextDay = Date.parse(`${day}T00:00:00Z`) + 2 * 86_400_000;
+    const ttl = await redis().pttl(keys[0]!);
+    expect(Date.now() + ttl).toBeGreaterThan(endOfNextDay - 5_000);
+    expect(Date.now() + ttl).toBeLessThanOrEqual(endOfNextDay + 1_000);
+    // Another key (a rotation) starts a salt of its own; no key stores it unsealed, as before.
+    const rotated = await createRedisStore(redis(), {
+      prefix: keyPrefix,
+      partitions: 4,
+      saltKey: randomBytes(32),
+    });
+    expect((await rotated.dailySalt(day)).equals(sa)).toBe(false);
+    const plain = await createRedisStore(redis(), { prefix: keyPrefix, partitions: 4 });
+    const unsealed = await plain.dailySalt(day);
+    expect(await redis().get(`${keyPrefix}salt:${day}`)).toBe(unsealed.toString('base64'));
+    // A sealed salt tampered with is refused, never used.
+    const other = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const fresh = await createRedisStore(redis(), { prefix: keyPrefix, partitions: 4, saltKey });
+    await fresh.dailySalt(other);
+    const otherKey = keys[0]!.replace(day, other);
+    const sealed = (await redis().get(otherKey))!;
+    await redis().set(otherKey, `${sealed.slice(0, -4)}AAAA`, 'KEEPTTL');
+    const again = await createRedisStore(redis(), { prefix: keyPrefix, partitions: 4, saltKey });
+    await expect(again.dailySalt(other)).rejects.toThrow(/cannot be decrypted with this saltKey/);
+  });
+
+  it('refuses a saltKey that is not 32 bytes, naming the option', async () => {
+    await expect(
+      createRedisStore(redis(), { prefix: prefix(), partitions: 4, saltKey: randomBytes(16) }),
+    ).rejects.toThrow(/option "saltKey" must be 32 bytes, got 16/);
+  });
+
   it('refuses a partition count that is not a positive integer', async () => {
     await expect(createRedisStore(redis(), { prefix: prefix(), partitions: 0 })).rejects.toThrow(
       /option "partitions" must be a positive integer/,

@@ -25,11 +25,16 @@ export type { Persister, PersisterOptions, PersisterStatus } from './persister.j
 export { createPersister } from './persister.js';
 export type { PurgeResult, RetentionOptions, RetentionStep } from './retention.js';
 export { purgeExpired, retentionCutoff } from './retention.js';
+export type { FoldOptions, FoldResult } from './rollup-folding.js';
+export { FOLD_WRITER, foldRollups } from './rollup-folding.js';
 export type { SessionRollupState } from './rollup-metrics.js';
 export {
   binOf,
+  DEFAULT_ROLLUP_KEYS_PER_HOUR,
+  KEYED_METRICS,
   METRICS,
   pageKeySql,
+  ROLLUP_OTHER_KEY,
   referrerKeySql,
   TIME_TO_CONVERT_BINS,
   VIEWS_BEFORE_CONVERSION_BINS,
@@ -58,6 +63,7 @@ export type {
   PageView,
   PageViewsTable,
   RollupHourlyTable,
+  RollupKeptTable,
   Session,
   SessionRollupsTable,
   SessionsTable,

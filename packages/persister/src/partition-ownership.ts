@@ -208,13 +208,26 @@ export class PartitionOwnership {
     const { queue, member, leaseMs } = this.#o;
     const due = [...this.#held.values()].filter((h) => now - h.takenOverAt >= leaseMs);
     const done = await Promise.allSettled(due.map((h) => queue.takeOver(h.partition, member)));
+    const failed: Array<{ partition: number; reason: unknown }> = [];
     done.forEach((d, i) => {
       const h = due[i]!;
       h.takenOverAt = now;
       if (d.status === 'fulfilled') {
         if (d.value.claimed > 0) h.pendingFirst = true;
-      } else this.#o.onError(d.reason, `leases (take over partition ${h.partition})`);
+      } else failed.push({ partition: h.partition, reason: d.reason });
     });
+    this.#reportTakeOvers(failed);
+  }
+
+  /**
+   * One report for the takeovers of a round that failed (a Redis that times out fails them all at
+   * once: one line naming the partitions, not one stack per partition).
+   */
+  #reportTakeOvers(failed: ReadonlyArray<{ partition: number; reason: unknown }>): void {
+    if (failed.length === 0) return;
+    const partitions = failed.map((f) => f.partition).join(', ');
+    const noun = failed.length === 1 ? 'partition' : 'partitions';
+    this.#o.onError(failed[0]!.reason, `leases (take over ${noun} ${partitions})`);
   }
 
   /** Takes the free leases among `wanted`, advances their fences and takes over their pending entries. */
@@ -234,10 +247,11 @@ export class PartitionOwnership {
     }
     const takeovers = await Promise.allSettled(got.map((p) => queue.takeOver(p, member)));
     const taken: number[] = [];
+    const failed: Array<{ partition: number; reason: unknown }> = [];
     takeovers.forEach((t, i) => {
       const partition = got[i]!;
       if (t.status === 'rejected') {
-        this.#o.onError(t.reason, `leases (take over partition ${partition})`);
+        failed.push({ partition, reason: t.reason });
         void queue.releaseLease(partition, member).catch(() => {});
         return;
       }
@@ -250,6 +264,7 @@ export class PartitionOwnership {
       });
       taken.push(partition);
     });
+    this.#reportTakeOvers(failed);
     if (taken.length > 0) this.#o.onChange?.({ taken, lost: [] });
   }
 }

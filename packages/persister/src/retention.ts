@@ -134,6 +134,17 @@ export async function purgeExpired(db: Kysely<Database>, options: RetentionOptio
       ),
     ),
   );
+  // The names folded hours kept (rollup-folding.ts) go with their hours.
+  await repeat(() =>
+    inBatch((trx) =>
+      deleted(
+        trx,
+        sql`delete from rollup_kept where (metric, traffic_class, hour, key) in (
+          select metric, traffic_class, hour, key from rollup_kept
+          where hour < ${cutoff} limit ${sql.lit(batch)})`,
+      ),
+    ),
+  );
   result.links = await repeat(() =>
     inBatch((trx) =>
       deleted(

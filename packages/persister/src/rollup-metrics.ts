@@ -34,6 +34,28 @@ export const METRICS = {
   viewsBeforeConversion: 'views_before_conversion',
 } as const;
 
+/**
+ * The metrics whose keys are open-ended (pages and referrer origins, as sent by clients): a past hour
+ * with more distinct keys than the persister's `rollupKeysPerHour` is folded (`rollup-folding.ts`).
+ */
+export const KEYED_METRICS: readonly string[] = [
+  METRICS.page,
+  METRICS.referrer,
+  METRICS.entryPage,
+  METRICS.entryPageConverted,
+  METRICS.entryReferrer,
+  METRICS.entryReferrerConverted,
+];
+
+/**
+ * The key of a folded hour's remainder: every page (or referrer origin) past the hour's most viewed
+ * `rollupKeysPerHour`. No page key or referrer origin can be it (they are URLs, paths or origins).
+ */
+export const ROLLUP_OTHER_KEY = '(other)';
+
+/** Default `rollupKeysPerHour`: distinct keys an hour keeps by name per metric and traffic class. */
+export const DEFAULT_ROLLUP_KEYS_PER_HOUR = 100;
+
 /** Lower bounds (seconds) of the time-to-convert bins; the last bin is open-ended. */
 export const TIME_TO_CONVERT_BINS: readonly number[] = [
   0, 10, 30, 60, 300, 900, 3_600, 21_600, 86_400, 604_800,
@@ -59,6 +81,23 @@ export function pageKeySql(url: RawBuilder<unknown>): RawBuilder<string> {
 /** SQL: the referrer key of a referrer column: its lower-cased origin, '' for none or an unparsable one. */
 export function referrerKeySql(referrer: RawBuilder<unknown>): RawBuilder<string> {
   return sql<string>`coalesce(lower(substring(${referrer} from '^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*')), '')`;
+}
+
+/**
+ * SQL: the key a count of `c` (a relation with metric, traffic_class, hour and key columns) goes to: its
+ * own, or `(other)` when its hour is folded and does not keep it. Join {@link keptJoinsSql} first.
+ */
+export function mappedKeySql(c: RawBuilder<unknown>): RawBuilder<string> {
+  return sql<string>`case when rf.hour is not null and rk.key is null then ${ROLLUP_OTHER_KEY} else ${c}.key end`;
+}
+
+/** SQL: the joins {@link mappedKeySql} reads: the folded mark (`rf`) and the kept key (`rk`) of `c`. */
+export function keptJoinsSql(c: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`
+    left join rollup_kept as rf on rf.metric = ${c}.metric and rf.traffic_class = ${c}.traffic_class
+      and rf.hour = ${c}.hour and rf.key = ${ROLLUP_OTHER_KEY}
+    left join rollup_kept as rk on rk.metric = ${c}.metric and rk.traffic_class = ${c}.traffic_class
+      and rk.hour = ${c}.hour and rk.key = ${c}.key`;
 }
 
 /** The roll-up state of a session (a `session_rollups` row as read back). */

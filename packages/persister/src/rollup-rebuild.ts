@@ -4,7 +4,7 @@
  * were added to a database that already held page views.
  */
 import { type Kysely, sql } from 'kysely';
-import { type SessionRollupState, sessionContributions } from './rollup-metrics.js';
+import { ROLLUP_OTHER_KEY, type SessionRollupState, sessionContributions } from './rollup-metrics.js';
 import { ContributionCounts, pageViewCounts, RollupWriter, sessionStateSelect } from './rollup-writes.js';
 import type { Database } from './schema.js';
 
@@ -34,12 +34,30 @@ export async function summedRollups(db: Kysely<Database>): Promise<RollupCounts>
   return new Map(rows.rows.map((r) => [countKey(r.metric, r.traffic_class, r.hour, r.key), Number(r.n)]));
 }
 
-/** What the roll-ups must hold: every metric counted again from the page views and sessions. */
+/**
+ * What the roll-ups must hold: every metric counted again from the page views and sessions, each key of
+ * a folded hour that the hour does not keep counted under `(other)` (`rollup-folding.ts`).
+ */
 export async function recountRollups(db: Kysely<Database>): Promise<RollupCounts> {
   const out: RollupCounts = new Map();
+  const kept = await db.selectFrom('rollup_kept').selectAll().execute();
+  const keptKeys = new Set(kept.map((k) => countKey(k.metric, k.traffic_class, k.hour, k.key)));
+  const foldedHours = new Set(
+    kept
+      .filter((k) => k.key === ROLLUP_OTHER_KEY)
+      .map((k) => countKey(k.metric, k.traffic_class, k.hour, '')),
+  );
+  const add = (metric: string, cls: string, hour: Date | number, key: string, n: number) => {
+    const folded =
+      foldedHours.has(countKey(metric, cls, hour, '')) && !keptKeys.has(countKey(metric, cls, hour, key));
+    const k = countKey(metric, cls, hour, folded ? ROLLUP_OTHER_KEY : key);
+    const sum = (out.get(k) ?? 0) + n;
+    if (sum === 0) out.delete(k);
+    else out.set(k, sum);
+  };
   const pageViews = await sql<{ metric: string; traffic_class: string; hour: Date; key: string; n: string }>`
     ${pageViewCounts(sql`page_views`)}`.execute(db);
-  for (const r of pageViews.rows) out.set(countKey(r.metric, r.traffic_class, r.hour, r.key), Number(r.n));
+  for (const r of pageViews.rows) add(r.metric, r.traffic_class, r.hour, r.key, Number(r.n));
   const counts = new ContributionCounts();
   let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {
@@ -51,7 +69,7 @@ export async function recountRollups(db: Kysely<Database>): Promise<RollupCounts
     if (page.rows.length < SESSIONS_PER_STEP) break;
     after = page.rows.at(-1)!.session_id;
   }
-  for (const { c, n } of counts.rows()) out.set(countKey(c[0], c[3], c[1], c[2]), n);
+  for (const { c, n } of counts.rows()) add(c[0], c[3], c[1], c[2], n);
   return out;
 }
 
@@ -69,6 +87,9 @@ export async function rebuildRollups(db: Kysely<Database>): Promise<void> {
 async function rebuildIn(trx: Kysely<Database>): Promise<void> {
   await trx.deleteFrom('rollup_hourly').execute();
   await trx.deleteFrom('session_rollups').execute();
+  // Rebuilt exact per key: the folding job folds the past hours again (rollup-folding.ts).
+  await trx.deleteFrom('rollup_kept').execute();
+  await trx.updateTable('rollup_state').set({ folded_before: null }).where('id', '=', 1).execute();
   await sql`
     insert into rollup_hourly (metric, traffic_class, hour, key, writer, n)
     select c.metric, c.traffic_class, c.hour, c.key, ${sql.lit(REBUILD_WRITER)}, c.n

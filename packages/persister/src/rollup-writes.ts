@@ -18,6 +18,8 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import {
   type Contribution,
+  keptJoinsSql,
+  mappedKeySql,
   pageKeySql,
   referrerKeySql,
   type SessionRollupState,
@@ -27,7 +29,7 @@ import type { Database } from './schema.js';
 
 /** Ids per statement, well below Postgres's 65,535 parameters. */
 const IDS_PER_STATEMENT = 5_000;
-/** Roll-up rows per upsert (4 parameters each). */
+/** Roll-up rows per upsert (5 parameters each). */
 const ROWS_PER_UPSERT = 2_000;
 
 function* slices<T>(items: readonly T[], size: number): Generator<T[]> {
@@ -86,12 +88,24 @@ export function pageViewCounts(source: RawBuilder<unknown>, sign: 1 | -1 = 1): R
     group by 1, 2, 3, 4`;
 }
 
-function pageViewUpsert(source: RawBuilder<unknown>, writer: number, sign: 1 | -1): RawBuilder<unknown> {
+/**
+ * Adds the counts of `counts` (a relation with metric, traffic_class, hour, key and n) to `writer`'s
+ * rows, each key of a folded hour that does not keep it going to `(other)` (`rollup-folding.ts`).
+ */
+function mappedUpsert(counts: RawBuilder<unknown>, writer: number): RawBuilder<unknown> {
+  const c = sql.raw('c');
   return sql`
     insert into rollup_hourly (metric, traffic_class, hour, key, writer, n)
-    select c.metric, c.traffic_class, c.hour, c.key, ${sql.lit(writer)}, c.n
-    from (${pageViewCounts(source, sign)}) as c
+    select c.metric, c.traffic_class, c.hour, ${mappedKeySql(c)} as mapped, ${sql.lit(writer)}, sum(c.n)
+    from ${counts} as c
+    ${keptJoinsSql(c)}
+    group by c.metric, c.traffic_class, c.hour, mapped
+    order by c.metric, c.traffic_class, c.hour, mapped
     on conflict (metric, traffic_class, hour, key, writer) do update set n = rollup_hourly.n + excluded.n`;
+}
+
+function pageViewUpsert(source: RawBuilder<unknown>, writer: number, sign: 1 | -1): RawBuilder<unknown> {
+  return mappedUpsert(sql`(${pageViewCounts(source, sign)})`, writer);
 }
 
 /**
@@ -248,24 +262,16 @@ export class RollupWriter {
     // Sorted, so concurrent transactions (of other writers, on other rows) never interleave lock order.
     const sorted = [...rows].sort((a, b) => (keyOf(a.c) < keyOf(b.c) ? -1 : 1));
     for (const slice of slices(sorted, ROWS_PER_UPSERT)) {
-      await this.db
-        .insertInto('rollup_hourly')
-        .values(
-          slice.map(({ c, n }) => ({
-            metric: c[0],
-            traffic_class: c[3],
-            hour: new Date(c[1]),
-            key: c[2],
-            writer: this.writer,
-            n,
-          })),
-        )
-        .onConflict((oc) =>
-          oc
-            .columns(['metric', 'traffic_class', 'hour', 'key', 'writer'])
-            .doUpdateSet({ n: sql`rollup_hourly.n + excluded.n` }),
-        )
-        .execute();
+      const values = sql.join(
+        slice.map(
+          ({ c, n }) =>
+            sql`(${c[0]}::text, ${c[3]}::text, ${new Date(c[1])}::timestamptz, ${c[2]}::text, ${n}::bigint)`,
+        ),
+      );
+      await mappedUpsert(
+        sql`(select * from (values ${values}) as v(metric, traffic_class, hour, key, n))`,
+        this.writer,
+      ).execute(this.db);
     }
   }
 }

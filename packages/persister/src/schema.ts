@@ -160,6 +160,19 @@ export interface SessionRollupsTable {
 export interface RollupStateTable {
   id: number;
   rebuild_needed: boolean;
+  /** The end of the hours the folding job has seen (`rollup-folding.ts`); null: none yet. */
+  folded_before: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/**
+ * A name a folded roll-up hour keeps (`rollup-folding.ts`): its `(other)` row marks the hour folded, and
+ * a key of that metric, class and hour without a row here is counted under `(other)`.
+ */
+export interface RollupKeptTable {
+  metric: string;
+  traffic_class: string;
+  hour: Timestamp;
+  key: string;
 }
 
 /**
@@ -199,6 +212,7 @@ export interface Database {
   rollup_hourly: RollupHourlyTable;
   session_rollups: SessionRollupsTable;
   rollup_state: RollupStateTable;
+  rollup_kept: RollupKeptTable;
   audit_log: AuditLogTable;
   device_count: DeviceCountTable;
 }

@@ -2,13 +2,15 @@
  * Bearer-token checks of the admin side and of `/metrics` (`METRICS_TOKEN`). The admin side has two
  * tokens: `ADMIN_TOKEN` (everything) and `DASHBOARD_TOKEN` (read-only: the dashboard and the read
  * routes). The bearer value and each token are compared as SHA-256 digests with `timingSafeEqual`, so
- * neither the length nor a prefix of a token leaks through timing. Admin routes are rate-limited per
- * client address before the token is checked, so guessing a token costs a 429 after a few tries. The
- * kind of token a request used is kept on the request (for the audit log); the token itself never is.
+ * neither the length nor a prefix of a token leaks through timing. Failed checks count against one
+ * limit per client address shared by every guarded route (`auth-failures.ts`): past it a wrong token is
+ * answered 429, while a valid token always passes. The kind of token a request used is kept on the
+ * request (for the audit log); the token itself never is.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AdminUnauthorizedError, ReadOnlyTokenError } from '../http/errors.js';
+import type { AuthFailureLimit } from './auth-failures.js';
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
@@ -31,38 +33,72 @@ declare module 'fastify' {
   }
 }
 
-/** The rate limit of a route, as @fastify/rate-limit's route `config.rateLimit` takes it. */
-export interface RouteRateLimit {
-  max: number;
-  timeWindow: number;
-  keyGenerator: (request: FastifyRequest) => Promise<string>;
-}
-
 /** What guards the admin and read routes. */
 export interface AdminRouteGuards {
   /** `ADMIN_TOKEN`; null when only `DASHBOARD_TOKEN` is set (then only read routes exist). */
   adminToken: string | null;
   /** `DASHBOARD_TOKEN`: read routes take it, admin-only routes refuse it with 403; null when unset. */
   dashboardToken: string | null;
-  /** `ADMIN_RATE_LIMIT_PER_MINUTE` per client address; null without the rate-limit plugin. */
-  rateLimit: RouteRateLimit | null;
+  /** Failed authentications per client address (`ADMIN_RATE_LIMIT_PER_MINUTE`); null: not limited. */
+  failures: AuthFailureLimit | null;
 }
 
 /**
- * A check refusing requests without `Authorization: Bearer <token>` with `error` (constant time).
+ * A check refusing requests without `Authorization: Bearer <token>` with `error` (constant time); a
+ * refusal counts against `failures` (429 past its limit).
  *
  * @example
- * const check = bearerCheck(config.metricsToken, () => new MetricsUnauthorizedError());
+ * const check = bearerCheck(config.metricsToken, () => new MetricsUnauthorizedError(), failures);
  * app.addHook('onRequest', check);
  */
 export function bearerCheck(
   token: string,
   error: () => Error = () => new AdminUnauthorizedError(),
-): (request: FastifyRequest) => Promise<void> {
+  failures: AuthFailureLimit | null = null,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
   const expected = digest(token);
-  return async (request) => {
-    const m = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '');
-    if (!m || !timingSafeEqual(digest(m[1]!.trim()), expected)) throw error();
+  return async (request, reply) => {
+    if (bearerMatches(expected, request.headers.authorization)) return;
+    if (failures) await failures.refuse(request, reply, error());
+    throw error();
+  };
+}
+
+/** Whether `authorization` is `Bearer <token>` for the token whose digest is `expected` (constant time). */
+function bearerMatches(expected: Buffer, authorization: string | undefined): boolean {
+  const m = /^Bearer\s+(.+)$/i.exec(authorization ?? '');
+  return m !== null && timingSafeEqual(digest(m[1]!.trim()), expected);
+}
+
+/**
+ * A check of the bearer token of a request against `tokens` (any of them; constant time, every token
+ * compared): true when one matches, false without an `Authorization` header, and for a wrong one a
+ * failure counted against `failures` (which throws the 429 past its limit) then false.
+ *
+ * @example
+ * const details = bearerAny([config.adminToken, config.metricsToken], failures);
+ * if (await details(request, reply)) return fullAnswer;
+ */
+export function bearerAny(
+  tokens: ReadonlyArray<string | null>,
+  failures: AuthFailureLimit | null,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<boolean> {
+  const expected = tokens.filter((t): t is string => t !== null).map(digest);
+  return async (request, reply) => {
+    const sent = request.headers.authorization;
+    if (sent === undefined) return false;
+    let matched = false;
+    for (const e of expected) matched = bearerMatches(e, sent) || matched;
+    if (matched) return true;
+    if (failures) {
+      try {
+        await failures.refuse(request, reply, new AdminUnauthorizedError());
+      } catch (err) {
+        // Below the limit the caller answers as to anyone without a token; past it, the 429.
+        if ((err as { statusCode?: number }).statusCode === 429) throw err;
+      }
+    }
+    return false;
   };
 }
 
@@ -82,12 +118,12 @@ function tokenKind(
 
 /**
  * Guards the admin and read routes of `app` (an encapsulated scope): the token check runs at
- * `preParsing`, so the route's rate limit (an `onRequest` hook, see {@link adminRouteConfig}) counts
- * every attempt first, and no body of an unauthenticated request is parsed. No or a wrong token is a
- * 401; the dashboard token on a route whose access is `admin` is a 403.
+ * `preParsing`, so no body of an unauthenticated request is parsed. No or a wrong token is a 401 (a 429
+ * past the address's failed-authentication limit); the dashboard token on a route whose access is
+ * `admin` is a 403. A valid token is never refused for the address's failures.
  *
  * @example
- * adminGuard(app, { adminToken, dashboardToken, rateLimit });
+ * adminGuard(app, { adminToken, dashboardToken, failures });
  * app.get('/v1/admin/x', { config: adminRouteConfig(guards, 'read') }, handler);
  */
 export function adminGuard(app: FastifyInstance, guards: AdminRouteGuards): void {
@@ -95,21 +131,24 @@ export function adminGuard(app: FastifyInstance, guards: AdminRouteGuards): void
     admin: guards.adminToken === null ? null : digest(guards.adminToken),
     dashboard: guards.dashboardToken === null ? null : digest(guards.dashboardToken),
   };
-  app.addHook('preParsing', async (request, _reply, payload) => {
+  app.addHook('preParsing', async (request, reply, payload) => {
     const kind = tokenKind(expected, request.headers.authorization);
-    if (kind === null) throw new AdminUnauthorizedError();
+    if (kind === null) {
+      if (guards.failures) await guards.failures.refuse(request, reply, new AdminUnauthorizedError());
+      throw new AdminUnauthorizedError();
+    }
     if (kind === 'dashboard' && request.routeOptions.config.access !== 'read') throw new ReadOnlyTokenError();
     request.tokenKind = kind;
     return payload;
   });
 }
 
-/** The route `config` of an admin route: its rate limit, and which tokens it takes (default `admin`). */
+/** The route `config` of an admin route: which tokens it takes (default `admin`). */
 export function adminRouteConfig(
-  guards: AdminRouteGuards,
+  _guards: AdminRouteGuards,
   access: RouteAccess = 'admin',
-): { rateLimit?: RouteRateLimit; access: RouteAccess } {
-  return guards.rateLimit ? { rateLimit: guards.rateLimit, access } : { access };
+): { access: RouteAccess } {
+  return { access };
 }
 
 /**

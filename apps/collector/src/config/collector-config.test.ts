@@ -47,7 +47,7 @@ describe('loadConfig', () => {
       perNetwork: 3_000,
       perBlock: 10_000,
     });
-    expect(c.adminRateLimitPerMinute).toBe(600);
+    expect(c.adminRateLimitPerMinute).toBe(60);
     expect(c.metricsPort).toBeNull();
     expect(c.metricsToken).toBeNull();
     expect(Object.isFrozen(c)).toBe(true);
@@ -94,6 +94,50 @@ describe('loadConfig', () => {
     refused({ COOKIE_SECURE: 'true', COOKIE_PARTITIONED: 'true' }, 'COOKIE_PARTITIONED');
     expect(loadConfig({ COOKIE_DOMAIN: '.shop.example' }).cookieDomain).toBe('.shop.example');
     refused({ COOKIE_DOMAIN: 'shop.example; Path=/x' }, 'COOKIE_DOMAIN');
+  });
+
+  it('reads SALT_KEY as 64 hex digits or base64, refuses anything else without echoing it, and requires it with Redis in production', () => {
+    const key = Buffer.alloc(32, 9);
+    expect(loadConfig({ SALT_KEY: key.toString('hex') }).saltKey?.equals(key)).toBe(true);
+    expect(loadConfig({ SALT_KEY: key.toString('base64') }).saltKey?.equals(key)).toBe(true);
+    expect(loadConfig({ SALT_KEY: key.toString('base64url') }).saltKey?.equals(key)).toBe(true);
+    expect(loadConfig({}).saltKey).toBeNull();
+    for (const bad of [
+      'short',
+      'z'.repeat(64),
+      key.subarray(0, 31).toString('base64'),
+      `${key.toString('hex')}00`,
+    ]) {
+      refused({ SALT_KEY: bad }, 'SALT_KEY');
+      expect(() => loadConfig({ SALT_KEY: bad })).toThrow(
+        /must be 32 bytes written as 64 hex digits or base64/,
+      );
+      try {
+        loadConfig({ SALT_KEY: bad });
+      } catch (err) {
+        expect((err as Error).message).not.toContain(bad);
+      }
+    }
+    const redis = { REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: PG };
+    refused({ NODE_ENV: 'production', ...redis }, 'SALT_KEY');
+    expect(() => loadConfig({ NODE_ENV: 'production', ...redis })).toThrow(/openssl rand -base64 32/);
+    expect(
+      loadConfig({ NODE_ENV: 'production', ...redis, SALT_KEY: key.toString('hex') }).saltKey,
+    ).not.toBeNull();
+    // Embedded (no Redis) and outside production it is not required.
+    expect(loadConfig({ NODE_ENV: 'production' }).saltKey).toBeNull();
+    expect(loadConfig(redis).saltKey).toBeNull();
+  });
+
+  it('closes the /readyz details in production unless READYZ_DETAILS=open, and reads ROLLUP_KEYS_PER_HOUR', () => {
+    expect(loadConfig({}).readyzDetailsOpen).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production' }).readyzDetailsOpen).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', READYZ_DETAILS: 'open' }).readyzDetailsOpen).toBe(true);
+    expect(loadConfig({ READYZ_DETAILS: 'token' }).readyzDetailsOpen).toBe(false);
+    refused({ READYZ_DETAILS: 'yes' }, 'READYZ_DETAILS');
+    expect(loadConfig({}).rollupKeysPerHour).toBe(100);
+    expect(loadConfig({ ROLLUP_KEYS_PER_HOUR: '25' }).rollupKeysPerHour).toBe(25);
+    refused({ ROLLUP_KEYS_PER_HOUR: '0' }, 'ROLLUP_KEYS_PER_HOUR');
   });
 
   it('makes cookies Secure by default in production', () => {

@@ -6,7 +6,11 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
-import { DEFAULT_FLEET_OPTIONS, type FleetOptions } from '@devicelink/persister';
+import {
+  DEFAULT_FLEET_OPTIONS,
+  DEFAULT_ROLLUP_KEYS_PER_HOUR,
+  type FleetOptions,
+} from '@devicelink/persister';
 import {
   DEFAULT_QUERY_ALLOWLIST,
   DEFAULT_QUEUE_PARTITIONS,
@@ -107,13 +111,35 @@ export interface CollectorConfig {
   readonly requestTimeoutSeconds: number;
   /** Longest silence on a connection before it is closed, seconds (`CONNECTION_TIMEOUT_SECONDS`). */
   readonly connectionTimeoutSeconds: number;
-  /** Requests per minute per client address on the admin routes (`ADMIN_RATE_LIMIT_PER_MINUTE`). */
+  /**
+   * Failed authentications per minute per client address (`ADMIN_RATE_LIMIT_PER_MINUTE`, default 60),
+   * one counter for every route that takes an operator's token; a valid token is never refused.
+   */
   readonly adminRateLimitPerMinute: number;
+  /**
+   * `READYZ_DETAILS`: `open` shows every caller of `/readyz` its details; `token` (the default with
+   * `NODE_ENV=production`) shows them only to a request with the admin, dashboard or metrics token,
+   * the others get the status alone.
+   */
+  readonly readyzDetailsOpen: boolean;
+  /**
+   * `SALT_KEY`: 32 bytes (64 hex digits or base64) sealing the daily salt in Redis (AES-256-GCM), so
+   * whoever reads Redis alone cannot reverse visitor hashes. Required with Redis and
+   * `NODE_ENV=production`; null: the salt is stored unsealed (outside production, with a warning), or
+   * the embedded store (which keeps it in process memory and its `DATA_DIR` snapshot).
+   */
+  readonly saltKey: Buffer | null;
   /** `METRICS_PORT`: null serves `/metrics` on `port`; else only on this port (same `host`). */
   readonly metricsPort: number | null;
   /** `METRICS_TOKEN`: null leaves `/metrics` open; else scrapes send `Authorization: Bearer <token>`. */
   readonly metricsToken: string | null;
   readonly conversionLookbackDays: number;
+  /**
+   * `ROLLUP_KEYS_PER_HOUR` (default 100): distinct pages (and referrer origins, entry pages, entry
+   * referrers) a past hour's roll-ups keep by name per traffic class; the rest are counted under
+   * `(other)`, so the roll-ups do not grow with every new URL.
+   */
+  readonly rollupKeysPerHour: number;
   readonly queuePartitions: number;
   readonly queryAllowlist: readonly string[];
   /**
@@ -154,6 +180,25 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   const n = Number(v);
   if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
   return n;
+}
+
+/**
+ * `SALT_KEY`: 32 bytes as 64 hex digits or base64 / base64url (43 or 44 characters); null when unset.
+ * The value is never echoed in the error.
+ */
+function parseSaltKey(env: Env): Buffer | null {
+  const v = read(env, 'SALT_KEY');
+  if (v === undefined) return null;
+  let key: Buffer | null = null;
+  if (/^[0-9a-fA-F]{64}$/.test(v)) key = Buffer.from(v, 'hex');
+  else if (/^[A-Za-z0-9+/_-]{43}={0,1}$/.test(v)) key = Buffer.from(v.replace(/=$/, ''), 'base64url');
+  if (key === null || key.length !== 32) {
+    throw new ConfigError(
+      'SALT_KEY',
+      `must be 32 bytes written as 64 hex digits or base64 (openssl rand -base64 32), got ${v.length} characters`,
+    );
+  }
+  return key;
 }
 
 /** pino's levels, and `silent`. */
@@ -424,6 +469,13 @@ export function loadConfig(env: Env = process.env): CollectorConfig {
   if (metricsToken !== null && metricsToken.length < 32) {
     throw new ConfigError('METRICS_TOKEN', `must be at least 32 characters, got ${metricsToken.length}`);
   }
+  const saltKey = parseSaltKey(env);
+  if (saltKey === null && production && redis !== null) {
+    throw new ConfigError(
+      'SALT_KEY',
+      'is required with NODE_ENV=production and Redis (it seals the daily salt: without it whoever reads Redis can reverse visitor hashes); make one with: openssl rand -base64 32',
+    );
+  }
   const port = int(env, 'PORT', 8080, 0, 65_535);
   const metricsPortValue = read(env, 'METRICS_PORT');
   const metricsPort = metricsPortValue === undefined ? null : int(env, 'METRICS_PORT', 0, 0, 65_535);
@@ -479,10 +531,14 @@ export function loadConfig(env: Env = process.env): CollectorConfig {
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
     requestTimeoutSeconds: int(env, 'REQUEST_TIMEOUT_SECONDS', 30, 1, 600),
     connectionTimeoutSeconds: int(env, 'CONNECTION_TIMEOUT_SECONDS', 10, 1, 600),
-    adminRateLimitPerMinute: int(env, 'ADMIN_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
+    adminRateLimitPerMinute: int(env, 'ADMIN_RATE_LIMIT_PER_MINUTE', 60, 1, 1_000_000),
     metricsPort,
     metricsToken,
+    saltKey,
+    readyzDetailsOpen:
+      oneOf(env, 'READYZ_DETAILS', ['open', 'token'], production ? 'token' : 'open') === 'open',
     conversionLookbackDays,
+    rollupKeysPerHour: int(env, 'ROLLUP_KEYS_PER_HOUR', DEFAULT_ROLLUP_KEYS_PER_HOUR, 1, 100_000),
     queuePartitions: int(env, 'QUEUE_PARTITIONS', DEFAULT_QUEUE_PARTITIONS, 1, 16_384),
     // Set but empty means "keep no query parameters".
     queryAllowlist: allowlist === undefined ? DEFAULT_QUERY_ALLOWLIST : list(allowlist),

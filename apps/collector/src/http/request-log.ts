@@ -1,23 +1,66 @@
 /**
- * What the request log says, and how often: one line per request, written when it ends, with method and
- * path, status and time; never the client address, the query string (tokens, ids) or a path parameter.
- * A matched route with parameters is logged by its pattern (`/v1/admin/users/:userId`), so a user or
- * device id erased from the data does not live on in the logs. At a terminal the line reads
- * `POST /v1/events 202 (3 ms)` (a refusal adds its code); piped, it is JSON for a log shipper.
+ * What the logs say of a request, never an id: no client address, no query string (tokens, ids) and
+ * no path parameter.
+ *
+ * - A request that matched a route is logged by the route's pattern (`/v1/admin/users/:userId`,
+ *   `/dashboard/*`): a user or device id (device ids are bearer secrets) erased from the data does not
+ *   live on in the logs.
+ * - A request that matched none (a 404: `/v1/admin/users/bob/typo`) is logged with every path segment
+ *   that is not a word of the collector's own routes replaced by `~` and a short keyed hash
+ *   (`/v1/admin/users/~3fa9c1d2/~77b0e412`): requests for the same path share it within one process,
+ *   and the key is random per process, so the hash cannot be turned back into the segment.
+ * - Errors: `runtime/error-log.ts`.
+ *
+ * And how often: one line per request, written when it ends, with method and path, status and time. At a
+ * terminal the line reads `POST /v1/events 202 (3 ms)` (a refusal adds its code); piped, it is JSON.
  */
+import { createHmac, randomBytes } from 'node:crypto';
 import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import pretty, { type PrettyOptions } from 'pino-pretty';
 
+/** File names served beside the routes that are worth reading in a log. */
+const KNOWN_FILES = ['favicon.ico', 'robots.txt', 'index.html'];
+
+/** The request serializer and the route words it keeps, filled as routes are added. */
+export interface RequestLogRedaction {
+  /** Fastify's `serializers.req`. */
+  serializer(request: FastifyRequest): { method: string; url: string };
+  /** Learns the static segments of a route's path (an `onRoute` hook). */
+  learnRoute(url: string): void;
+}
+
 /**
- * Fastify's `serializers.req`.
+ * Makes the serializer; call `learnRoute` for every route (an `onRoute` hook of the root app).
  *
  * @example
- * Fastify({ logger: { serializers: { req: requestLogSerializer } } });
+ * const redaction = requestLogRedaction();
+ * const app = Fastify({ logger: { serializers: { req: redaction.serializer } } });
+ * app.addHook('onRoute', (route) => redaction.learnRoute(route.url));
  */
-export function requestLogSerializer(request: FastifyRequest): { method: string; url: string } {
-  const pattern = request.routeOptions?.url;
-  const url = pattern?.includes(':') ? pattern : (request.url ?? '').split('?')[0]!;
-  return { method: request.method, url };
+export function requestLogRedaction(): RequestLogRedaction {
+  const words = new Set<string>(KNOWN_FILES);
+  const key = randomBytes(32);
+  const redact = (path: string): string =>
+    path
+      .split('/')
+      .map((segment) =>
+        segment === '' || words.has(segment)
+          ? segment
+          : `~${createHmac('sha256', key).update(segment).digest('hex').slice(0, 8)}`,
+      )
+      .join('/');
+  return {
+    serializer(request) {
+      const pattern = request.routeOptions?.url;
+      const url = pattern ?? redact((request.url ?? '').split('?')[0]!);
+      return { method: request.method, url };
+    },
+    learnRoute(url) {
+      for (const segment of url.split('/')) {
+        if (segment !== '' && !segment.startsWith(':') && !segment.includes('*')) words.add(segment);
+      }
+    },
+  };
 }
 
 /** The `DL_*` code of each request the error handler refused (4xx), for its one log line. */
@@ -35,7 +78,7 @@ export function noteRefusal(request: FastifyRequest, code: string): void {
  * `npm run demo` doubled every page view and every dashboard request in the terminal.
  *
  * @example
- * Fastify({ logger: { serializers: { req: requestLogSerializer } }, logController: new OneLinePerRequest() });
+ * Fastify({ logger: { serializers: { req: redaction.serializer } }, logController: new OneLinePerRequest() });
  */
 export class OneLinePerRequest extends LogController {
   override incomingRequest(): void {}

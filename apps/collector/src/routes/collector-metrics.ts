@@ -18,6 +18,7 @@ import type { PartitionLeases, QueueConsumer } from '@devicelink/fastify';
 import type { FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { bearerCheck } from '../auth/admin-auth.js';
+import type { AuthFailureLimit } from '../auth/auth-failures.js';
 import { MetricsUnauthorizedError } from '../http/errors.js';
 import { PROBE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
 import type { Readiness } from '../http/readiness.js';
@@ -115,6 +116,8 @@ export interface MetricsRouteOptions {
   metrics: CollectorMetrics;
   /** `METRICS_TOKEN`: when set, scrapes must send `Authorization: Bearer <token>`. */
   token: string | null;
+  /** The failed-authentication limit a wrong token counts against (429 past it); null: none. */
+  failures?: AuthFailureLimit | null;
 }
 
 /**
@@ -124,7 +127,7 @@ export interface MetricsRouteOptions {
 export async function metricsRoute(app: FastifyInstance, options: MetricsRouteOptions): Promise<void> {
   const { registry } = options.metrics;
   if (options.token) {
-    const check = bearerCheck(options.token, () => new MetricsUnauthorizedError());
+    const check = bearerCheck(options.token, () => new MetricsUnauthorizedError(), options.failures ?? null);
     app.addHook('onRequest', check);
   }
   app.get(
@@ -140,7 +143,7 @@ export async function metricsRoute(app: FastifyInstance, options: MetricsRouteOp
             description: 'The metrics.',
             content: { 'text/plain; version=0.0.4; charset=utf-8': { schema: { type: 'string' } } },
           },
-          ...(options.token ? errorResponses(401) : {}),
+          ...(options.token ? errorResponses(401, ...(options.failures ? [429] : [])) : {}),
         },
       },
     },

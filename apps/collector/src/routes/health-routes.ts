@@ -13,11 +13,25 @@
  * its stall time while owning partitions, as its readers judge it: a frozen one publishes nothing),
  * and the dead letters' count.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ReadinessOptions, readinessOf } from '../http/readiness.js';
+import { errorResponses } from './error-schema.js';
 
-/** Options of {@link healthRoutes}: what the answer is made from. */
-export type HealthRouteOptions = ReadinessOptions;
+/** Options of {@link healthRoutes}: what the answer is made from, and who sees its details. */
+export interface HealthRouteOptions extends ReadinessOptions {
+  /**
+   * Whether a `/readyz` request sees the details (every field) or the status alone; null: everyone sees
+   * them (`READYZ_DETAILS=open`, the default outside production). With `NODE_ENV=production` the details
+   * take an operator's token (`ADMIN_TOKEN`, `DASHBOARD_TOKEN` or `METRICS_TOKEN`): they name the
+   * persisters, the queue's lag and the dead letters, which are nobody else's business.
+   */
+  details?: {
+    /** Whether the request sent one of the tokens (a wrong one counts as a failed authentication). */
+    allowed: (request: FastifyRequest, reply: FastifyReply) => Promise<boolean>;
+    /** The security schemes of the tokens configured, for the OpenAPI document. */
+    security: Array<Record<string, string[]>>;
+  } | null;
+}
 
 const nullable = (schema: Record<string, unknown>) => ({ anyOf: [schema, { type: 'null' }] });
 
@@ -122,8 +136,21 @@ const readiness = {
   additionalProperties: false,
 } as const;
 
+/** The answer without details: the status alone. */
+const brief = {
+  type: 'object',
+  description:
+    'The status alone: the answer to a caller without a token when the details are closed (`READYZ_DETAILS`).',
+  properties: { status: readiness.properties.status },
+  required: ['status'],
+  additionalProperties: false,
+} as const;
+
 /** Registers the health routes. */
 export async function healthRoutes(app: FastifyInstance, options: HealthRouteOptions): Promise<void> {
+  // The same fields every time the details are shown; the status alone otherwise.
+  const answer = (description: string) =>
+    options.details ? { description, anyOf: [readiness, brief] } : { ...readiness, description };
   app.get(
     '/healthz',
     {
@@ -150,15 +177,21 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRouteOpt
         description:
           'Ready when this collector can serve its role, from the state its background probes keep: ' +
           '`ingest` (default) needs the store to take writes; `read` also needs Postgres and applied ' +
-          'migrations. Postgres, persistence and dead letters are reported either way.',
+          'migrations. Postgres, persistence and dead letters are reported either way. With ' +
+          '`NODE_ENV=production` (unless `READYZ_DETAILS=open`) a caller without an operator token ' +
+          '(admin, dashboard or metrics) gets the status alone; a wrong token counts as a failed ' +
+          'authentication (429 past the limit).',
+        // `{}`: the status is answered to anyone.
+        ...(options.details ? { security: [{}, ...options.details.security] } : {}),
         querystring: {
           type: 'object',
           properties: { role: { type: 'string', enum: ['ingest', 'read'], default: 'ingest' } },
           additionalProperties: false,
         },
         response: {
-          200: { ...readiness, description: 'Ready.' },
-          503: { ...readiness, description: 'Not ready (`error` says why).' },
+          200: answer('Ready.'),
+          503: answer('Not ready (`error` says why).'),
+          ...(options.details ? errorResponses(429) : {}),
         },
       },
     },
@@ -166,6 +199,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRouteOpt
       const { role } = request.query as { role: 'ingest' | 'read' };
       const body = readinessOf(options, role, Date.now());
       reply.code(body.status === 'ready' ? 200 : 503);
+      if (options.details && !(await options.details.allowed(request, reply))) return { status: body.status };
       return body;
     },
   );

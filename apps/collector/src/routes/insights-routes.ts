@@ -4,7 +4,7 @@
  * series, conversion figures and histograms, paths before login, top pages and referrers, identity quality.
  * Every figure but identity comes from the hourly roll-ups.
  */
-import type { Database } from '@devicelink/persister';
+import { type Database, ROLLUP_OTHER_KEY } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
@@ -40,12 +40,16 @@ const histogram = {
     required: ['lower', 'upper', 'count'],
   },
 } as const;
+/** What a roll-up key is, `(other)` included (docs/deploy.md, Limits). */
+const OTHER_KEY_DESCRIPTION =
+  `A page (URL without query), a referrer origin ("" for none), or "${ROLLUP_OTHER_KEY}": the pages or ` +
+  'origins past the most viewed ROLLUP_KEYS_PER_HOUR (100) of a past hour, counted together.';
 const entryRows = {
   type: 'array',
   items: {
     type: 'object',
     properties: {
-      key: { type: 'string' },
+      key: { type: 'string', description: OTHER_KEY_DESCRIPTION },
       convertedSessions: count,
       sessions: count,
       conversionRate: nullableRate,
@@ -57,7 +61,7 @@ const topRows = {
   type: 'array',
   items: {
     type: 'object',
-    properties: { key: { type: 'string' }, pageViews: count },
+    properties: { key: { type: 'string', description: OTHER_KEY_DESCRIPTION }, pageViews: count },
     required: ['key', 'pageViews'],
   },
 } as const;

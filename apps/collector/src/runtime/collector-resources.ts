@@ -104,6 +104,7 @@ export async function openResources(
       const redisStoreOptions = {
         ...storeOptions,
         prefix: config.redisKeyPrefix,
+        ...(config.saltKey ? { saltKey: config.saltKey } : {}),
         // Dropped so it cannot block its partition; the log keeps what it held.
         onPoisonEntry: (entry: PoisonEntry) =>
           log.error(
@@ -135,6 +136,11 @@ export async function openResources(
       });
       const warning = await evictionWarning(client);
       if (warning) log.warn(warning);
+      if (!config.saltKey) {
+        log.warn(
+          'SALT_KEY is not set: the daily salt is stored in Redis unsealed, so whoever reads Redis can reverse visitor hashes (required with NODE_ENV=production)',
+        );
+      }
       let opened: Promise<QueueConsumer & PartitionLeases> | null = null;
       persisterQueue = () => {
         opened ??= (async () => {

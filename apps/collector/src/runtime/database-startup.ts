@@ -10,7 +10,9 @@ import type { CollectorConfig } from '../config/collector-config.js';
 import type { CollectorResources } from './collector-resources.js';
 import { type FleetRunner, startFleetJob } from './fleet-runner.js';
 import { type RetentionRunner, startRetention } from './retention-runner.js';
+import { type RollupFoldRunner, startRollupFolding } from './rollup-fold-runner.js';
 import { displayAddress, oneLine, StartupError } from './startup-error.js';
+import { repeatedErrorLog } from './throttled-log.js';
 
 /** `DATABASE_URL (postgres://user:***@host/db)` or the data dir, for log lines. */
 function databaseLabel(config: CollectorConfig): string {
@@ -75,13 +77,15 @@ export async function startDatabase(
           ...persisterSessionTimeouts(leaseMs),
         })
       : null;
+  const warnRepeated = repeatedErrorLog(log);
   const persister = withPersister
     ? createPersister({
         db: (persisterDb ?? resources.db).db,
         queue: await resources.persisterQueue(),
         lookbackDays: config.conversionLookbackDays,
         leaseMs,
-        onError: (err, context) => log.warn({ err }, `persister: ${context} error, retrying`),
+        // A failure repeats on every pass and partition: one line per kind and 10 s, one stack.
+        onError: (err, context) => warnRepeated(err, context, `persister: ${context} error, retrying`),
         onOwnership: ({ taken, lost }) => {
           if (taken.length > 0) log.info({ partitions: taken }, 'persister: took partitions');
           if (lost.length > 0) log.info({ partitions: lost }, 'persister: gave up partitions');
@@ -117,6 +121,7 @@ export async function startDatabase(
   let retention: RetentionRunner | null = null;
   // So does the fleet job (docs/protocol.md, Bots and automation), with the bot filter on.
   let fleets: FleetRunner | null = null;
+  let folding: RollupFoldRunner | null = null;
   const startPersisting = () => {
     persister?.start();
     if (persister && config.retentionDays !== null) {
@@ -124,6 +129,8 @@ export async function startDatabase(
     }
     if (persister && config.botFilter.enabled)
       fleets = startFleetJob(resources.db.db, config.botFilter.fleet, log);
+    // Roll-up hours past ROLLUP_KEYS_PER_HOUR distinct pages are folded where the persister runs.
+    if (persister) folding = startRollupFolding(resources.db.db, config.rollupKeysPerHour, log);
   };
   let retrying: Promise<void> | null = null;
   let first: boolean;
@@ -184,6 +191,7 @@ export async function startDatabase(
       await retrying;
       await (retention as RetentionRunner | null)?.stop();
       await (fleets as FleetRunner | null)?.stop();
+      await (folding as RollupFoldRunner | null)?.stop();
       // Shutdown persists what is queued (bounded, so a Postgres outage cannot hold the exit).
       await persister?.stop({ drainMs: SHUTDOWN_DRAIN_MS });
       await persisterDb?.close();

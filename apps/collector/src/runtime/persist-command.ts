@@ -10,6 +10,7 @@ import { ConfigError } from '../config/config-error.js';
 import { lockDataDir } from '../embedded/data-dir-lock.js';
 import { openResources } from './collector-resources.js';
 import { startDatabase } from './database-startup.js';
+import { errorLogSerializer } from './error-log.js';
 import { purgeOnce } from './retention-runner.js';
 
 /**
@@ -17,8 +18,9 @@ import { purgeOnce } from './retention-runner.js';
  * arms its shutdown deadline there).
  */
 export async function runPersisterOnly(config: CollectorConfig, onSignal?: () => void): Promise<void> {
-  // Fastify's logger (pino) without a server: the same log format as the collector.
-  const log = Fastify({ logger: { level: config.logLevel } }).log;
+  // Fastify's logger (pino) without a server: the same log format as the collector, errors without
+  // their commands' keys or their rows' values.
+  const log = Fastify({ logger: { level: config.logLevel, serializers: { err: errorLogSerializer } } }).log;
   const resources = await openResources(config, log);
   const database = await startDatabase(config, resources, log, true);
   log.info(`devicelink persister running (${resources.mode})`);
@@ -48,7 +50,7 @@ export async function runPurgeOnce(config: CollectorConfig): Promise<PurgeResult
       'is required by the purge command (rows older than it are removed)',
     );
   }
-  const log = Fastify({ logger: { level: config.logLevel } }).log;
+  const log = Fastify({ logger: { level: config.logLevel, serializers: { err: errorLogSerializer } } }).log;
   // Embedded PGlite is one process at a time: a running collector on DATA_DIR makes this fail clearly.
   const lock = config.databaseUrl ? null : lockDataDir(config.dataDir);
   try {

@@ -17,8 +17,13 @@ import { logRedisEvents } from './redis-events.js';
 /** Either client; both run the stores' scripts. */
 export type RedisClient = Redis | Cluster;
 
-/** A command without a reply after this fails (the request answers 503 DL_STORE_UNAVAILABLE). */
-const REDIS_COMMAND_TIMEOUT_MS = 500;
+/**
+ * A command without a reply this long after it was sent fails (the request answers 503
+ * DL_STORE_UNAVAILABLE). ioredis sends a pipeline only once the one before it was answered or timed
+ * out, so behind a frozen link a request can wait for the timeout of the command before its own: 503
+ * within two timeouts, about 1 s (test/redis-outage.test.ts).
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 500;
 /**
  * The persister's own connection: its reads of 500 entries per partition and its lease scripts are not
  * a request a client waits on, and a timed-out read costs a retry, so it waits longer than ingest (a

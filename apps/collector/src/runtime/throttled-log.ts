@@ -33,3 +33,46 @@ export function logGate(intervalMs = LOG_INTERVAL_MS): { pass(key: string): numb
     reset: () => seen.clear(),
   };
 }
+
+/** What {@link repeatedErrorLog} writes to: a pino-style `warn`. */
+interface WarnLog {
+  warn(obj: object, msg: string): void;
+}
+
+/** An error's type, code and message, without its stack or other fields. */
+function errorSummary(err: unknown): { type: string; code?: string; message: string } {
+  if (!(err instanceof Error)) return { type: typeof err, message: String(err) };
+  const code = (err as { code?: unknown }).code;
+  return { type: err.name, ...(typeof code === 'string' ? { code } : {}), message: err.message };
+}
+
+/**
+ * A warning logger for failures that repeat (a persister retrying every partition on every pass):
+ * one line per kind of failure and interval, with the count held back since the last one, and the
+ * stack only the first time a kind is logged in this process. The kind is the context with its
+ * numbers left out (`leases (take over partition 7)` and `… partition 9` are one kind) and the
+ * error's code and message.
+ *
+ * @example
+ * const warn = repeatedErrorLog(log);
+ * onError: (err, context) => warn(err, context, `persister: ${context} error, retrying`);
+ */
+export function repeatedErrorLog(
+  log: WarnLog,
+  intervalMs = LOG_INTERVAL_MS,
+): (err: unknown, context: string, msg: string) => void {
+  const gate = logGate(intervalMs);
+  const stacked = new Set<string>();
+  return (err, context, msg) => {
+    const summary = errorSummary(err);
+    const kind = `${context.replace(/\d+/g, '#')}|${summary.code ?? ''}|${summary.message}`;
+    const repeats = gate.pass(kind);
+    if (repeats === null) return;
+    if (!stacked.has(kind)) {
+      // A bounded set: kinds are contexts times messages, a handful in practice.
+      if (stacked.size >= 1_000) stacked.clear();
+      stacked.add(kind);
+      log.warn({ err, repeats }, msg);
+    } else log.warn({ err: summary, repeats }, msg);
+  };
+}

@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { PageviewRecord, QueueRecord } from '@devicelink/protocol';
 import { EVENT_DEDUPE_SECONDS, partitionOf, TOMBSTONE_SECONDS, uuidv7 } from '@devicelink/protocol';
+import { saltLifetimeMs } from '../store/daily-salt.js';
 import type { DeviceAdmin } from '../store/device-admin.js';
 import type {
   ConvertResult,
@@ -25,7 +26,7 @@ import type {
 } from '../store/device-store.js';
 import { pageviewDraft } from '../store/pageview-draft.js';
 import { type LimitResult, type RateLimits, splitNew } from '../store/rate-limits.js';
-import { EDGE_DEDUPE_SECONDS, type ResolvedStoreOptions, SALT_SECONDS } from '../store/store-options.js';
+import { EDGE_DEDUPE_SECONDS, type ResolvedStoreOptions } from '../store/store-options.js';
 import { ExpiringMap } from './expiring-map.js';
 import { MemoryIdentity } from './memory-identity.js';
 import { isLimited, MemoryLimits } from './memory-limits.js';
@@ -239,7 +240,7 @@ export class MemorySessions implements DeviceStore, DeviceAdmin {
     let salt = this.#salts.get(day);
     if (!salt) {
       salt = randomBytes(32);
-      this.#salts.set(day, salt, SALT_SECONDS * 1000);
+      this.#salts.set(day, salt, saltLifetimeMs(day, this.#now()));
     }
     return salt;
   }

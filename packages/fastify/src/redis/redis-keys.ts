@@ -19,7 +19,8 @@
  * | `<prefix>{pN}:lease` | string: the persister holding the partition's lease | the lease time |
  * | `<prefix>{persisters}:m` | zset: live persisters (score = heartbeat expiry, Redis ms) | 3 lease times |
  * | `<prefix>{persisters}:i` | hash: what each live persister published (JSON) | 3 lease times |
- * | `<prefix>salt:<YYYY-MM-DD>` | string: daily salt (base64) | 2 days |
+ * | `<prefix>salt:<YYYY-MM-DD>` | string: daily salt (base64), without a `saltKey` | to the end of the next UTC day |
+ * | `<prefix>salt:<YYYY-MM-DD>:<key id>` | string: daily salt sealed under the `saltKey` (AES-256-GCM) | to the end of the next UTC day |
  * | `<prefix>config:partitions` | string: the `partitions` option | none |
  */
 import { partitionOf } from '@devicelink/protocol';
@@ -108,8 +109,9 @@ export class RedisKeys {
       : `${this.prefix}fpcap:{${network}}:${day}`;
   }
 
-  salt(day: string): string {
-    return `${this.prefix}salt:${day}`;
+  /** The daily salt of `day`; with `keyId`, the one sealed under that key. */
+  salt(day: string, keyId?: string): string {
+    return keyId === undefined ? `${this.prefix}salt:${day}` : `${this.prefix}salt:${day}:${keyId}`;
   }
 
   config(): string {

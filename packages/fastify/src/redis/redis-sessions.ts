@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { DeviceSource, PageviewRecord } from '@devicelink/protocol';
 import { EVENT_DEDUPE_SECONDS, partitionOf, TOMBSTONE_SECONDS, uuidv7 } from '@devicelink/protocol';
 import { encodeRecord } from '../records/record-encoding.js';
+import { openSalt, saltKeyId, saltLifetimeMs, sealSalt } from '../store/daily-salt.js';
 import type { DeviceAdmin } from '../store/device-admin.js';
 import type {
   ConvertResult,
@@ -23,7 +24,7 @@ import type {
 } from '../store/device-store.js';
 import { pageviewDraft } from '../store/pageview-draft.js';
 import type { Limited, LimitResult, LimitState, RateLimits } from '../store/rate-limits.js';
-import { EDGE_DEDUPE_SECONDS, type ResolvedStoreOptions, SALT_SECONDS } from '../store/store-options.js';
+import { EDGE_DEDUPE_SECONDS, type ResolvedStoreOptions } from '../store/store-options.js';
 import type { CommandClient } from './redis-commands.js';
 import { RedisIdentity } from './redis-identity.js';
 import type { RedisKeys } from './redis-keys.js';
@@ -42,10 +43,20 @@ export class RedisSessions implements DeviceStore, DeviceAdmin {
   readonly #limits: RedisLimits;
   readonly #identity: RedisIdentity;
 
-  constructor(redis: CommandClient, keys: RedisKeys, options: ResolvedStoreOptions) {
+  readonly #saltKey: Uint8Array | null;
+  readonly #saltKeyId: string | undefined;
+
+  constructor(
+    redis: CommandClient,
+    keys: RedisKeys,
+    options: ResolvedStoreOptions,
+    saltKey: Uint8Array | null,
+  ) {
     this.#redis = redis;
     this.#keys = keys;
     this.#o = options;
+    this.#saltKey = saltKey;
+    this.#saltKeyId = saltKey ? saltKeyId(saltKey) : undefined;
     this.#limits = new RedisLimits(redis, keys, (day) => this.dailySalt(day));
     this.#identity = new RedisIdentity(redis, keys, options);
   }
@@ -300,12 +311,15 @@ export class RedisSessions implements DeviceStore, DeviceAdmin {
   async dailySalt(day: string): Promise<Buffer> {
     const cached = this.#salts.get(day);
     if (cached) return cached;
+    const fresh = randomBytes(32);
+    const key = this.#saltKey;
+    // The first process to ask sets it (sealed under the key when there is one); the others read it.
     const stored = await this.#redis.dlSetOnce(
-      this.#keys.salt(day),
-      randomBytes(32).toString('base64'),
-      SALT_SECONDS,
+      this.#keys.salt(day, this.#saltKeyId),
+      key ? sealSalt(key, day, fresh) : fresh.toString('base64'),
+      Math.ceil(saltLifetimeMs(day) / 1000),
     );
-    const salt = Buffer.from(stored, 'base64');
+    const salt = key ? openSalt(key, day, stored) : Buffer.from(stored, 'base64');
     // Only a few days are ever asked for; keep the cache from growing in a long-running process.
     if (this.#salts.size >= 4) this.#salts.clear();
     this.#salts.set(day, salt);

@@ -4,7 +4,9 @@
 
 import type { PartitionLeases, QueueConsumer } from '@devicelink/protocol';
 import type { Cluster, Redis } from 'ioredis';
+import { DeviceLinkOptionsError } from '../errors.js';
 import { composeStore } from '../store/compose-store.js';
+import { SALT_KEY_BYTES } from '../store/daily-salt.js';
 import type { DeviceAdmin } from '../store/device-admin.js';
 import type { DeviceStore } from '../store/device-store.js';
 import { QueuePartitionsMismatchError } from '../store/store-errors.js';
@@ -24,6 +26,12 @@ export interface RedisStoreOptions extends StoreOptions {
   prefix?: string;
   /** Called for each undecodable queue entry after it was dropped (default: a process warning). */
   onPoisonEntry?: RedisQueueOptions['onPoisonEntry'];
+  /**
+   * 32 bytes (the same on every process of the store): the daily salt is kept in Redis sealed under it
+   * (AES-256-GCM), so whoever reads Redis alone cannot reverse visitor hashes by trying addresses.
+   * Without it the salt is stored as it is. A new key starts a new salt (the day's hashes change once).
+   */
+  saltKey?: Uint8Array;
 }
 
 /**
@@ -46,12 +54,18 @@ export async function createRedisStore(
   options: RedisStoreOptions = {},
 ): Promise<RedisStore> {
   const o = resolveStoreOptions(options);
+  if (options.saltKey !== undefined && options.saltKey.length !== SALT_KEY_BYTES) {
+    throw new DeviceLinkOptionsError(
+      'saltKey',
+      `must be ${SALT_KEY_BYTES} bytes, got ${options.saltKey.length}`,
+    );
+  }
   const keys = new RedisKeys(options.prefix ?? DEFAULT_KEY_PREFIX, o.partitions);
   const client = defineCommands(redis);
   const stored = Number(await client.dlSetOnce(keys.config(), String(o.partitions), 0));
   if (stored !== o.partitions) throw new QueuePartitionsMismatchError(stored, o.partitions);
   return composeStore(
-    new RedisSessions(client, keys, o),
+    new RedisSessions(client, keys, o, options.saltKey ?? null),
     new RedisQueue(client, keys, { onPoisonEntry: options.onPoisonEntry }),
     new RedisLeases(client, keys),
   );

@@ -65,9 +65,6 @@ const DEFAULT_BLOCK_DAILY_PERCENT = 10;
 /** How long a cap counter of a day is kept: its day plus one. */
 export const CAP_SECONDS = 2 * 86_400;
 
-/** How long a daily salt is kept: its day plus one, for requests that straddle midnight. */
-export const SALT_SECONDS = 2 * 86_400;
-
 /** `value`, or a DeviceLinkOptionsError naming `option` when it is not a positive integer. */
 export function positiveInt(option: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {

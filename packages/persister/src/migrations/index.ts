@@ -14,6 +14,7 @@ import * as partitionFences from './2026-12-01T04-00-00-partition-fences.js';
 import * as identityFigures from './2026-12-01T05-00-00-identity-figures.js';
 import * as trafficClass from './2026-12-07T01-00-00-traffic-class.js';
 import * as deviceBoundaries from './2026-12-07T21-30-00-device-boundaries.js';
+import * as rollupFolding from './2026-12-20T00-00-00-rollup-folding.js';
 
 const migrations: Record<string, Migration> = {
   '2026-01-15T00-00-00-initial-schema': initialSchema,
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-01T05-00-00-identity-figures': identityFigures,
   '2026-12-07T01-00-00-traffic-class': trafficClass,
   '2026-12-07T21-30-00-device-boundaries': deviceBoundaries,
+  '2026-12-20T00-00-00-rollup-folding': rollupFolding,
 };
 
 /** The static migration provider: every migration of the schema, for kysely's Migrator. */
