@@ -60,7 +60,7 @@ describe.runIf(hasServices('postgres'))('persister robustness against Postgres',
     expect(await h.depth()).toBe(0);
   });
 
-  it('links and edges of an erased device written after its erasure are dropped', async () => {
+  it('links, edges, withdrawals and revocations of an erased device written after its erasure are dropped', async () => {
     const d = device();
     const other = device();
     const p = partitionOf(d, PARTITIONS);
@@ -73,10 +73,20 @@ describe.runIf(hasServices('postgres'))('persister robustness against Postgres',
           link(d, `user-${uuidv7()}`, Date.now()),
           { kind: 'edge', edge: 'cookie', deviceId: d, otherId: other, ts: Date.now() },
           { kind: 'edge', edge: 'join', deviceId: other, otherId: d, ts: Date.now() },
+          // A withdrawal queued in another id's partition, and a revocation of joins to the erased id
+          // (claimants may still name it), written after the erasure.
+          { kind: 'forget-edges', deviceId: d, ts: Date.now() },
+          { kind: 'unjoin', deviceId: d, ts: Date.now() },
         ),
       ],
       30,
     );
+    expect(
+      await h.db.db.selectFrom('edge_withdrawals').selectAll().where('device_id', '=', d).execute(),
+    ).toHaveLength(0);
+    expect(
+      await h.db.db.selectFrom('fingerprint_revocations').selectAll().where('device_id', '=', d).execute(),
+    ).toHaveLength(0);
     expect(
       await h.db.db.selectFrom('identity_links').selectAll().where('device_id', '=', d).execute(),
     ).toHaveLength(0);
