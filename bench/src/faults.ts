@@ -5,8 +5,8 @@
  *     10,000 page views are appended straight onto the 64 streams, with (or, alternately, without) one
  *     record Postgres refuses (a NUL in its URL) in the middle; timed from SIGCONT until the 10,000 clean
  *     rows are in Postgres. The delay is the poisoned drain less the clean one of the same pair (median of
- *     the pairs): the isolation's cost (the pass written again partition by partition, then the poisoned
- *     partition by halves). Target: under 2 s.
+ *     the pairs): the isolation's cost (the pass written again by halves of its partitions, then the
+ *     poisoned partition's entries by halves). Target: under 2 s.
  * (b) Redis at `maxmemory` with `noeviction`, on a redis-server of the bench's own: an ingest-only
  *     collector takes page views while the persister cannot reach Postgres (a TCP proxy in between, cut),
  *     until Redis refuses writes (the collector answers 503); a second persister process is started
@@ -84,10 +84,10 @@ function pageview(deviceId: string, url: string, now: number): PageviewRecord {
   };
 }
 
-/** A persister process (`node dist/server.js persist`) on `env`, logging at warn. */
+/** A persister process (`node dist/server.js persist`) on `env` (at info: its ready line is one). */
 function startPersister(env: Record<string, string>): Promise<RunningProcess> {
   return startCollectorProcess(
-    { LOG_LEVEL: 'warn', PERSISTER_LEASE_SECONDS: String(LEASE_SECONDS), ...env },
+    { LOG_LEVEL: 'info', PERSISTER_LEASE_SECONDS: String(LEASE_SECONDS), ...env },
     { command: 'persist', inheritEnv: true },
   );
 }
@@ -251,13 +251,15 @@ async function fullRedis(ctx: BenchContext, client: pg.Client) {
       60_000,
     );
     proxy.cut();
-    // Room for a few thousand page views beyond what Redis holds now, then nothing more.
+    // A backlog first (Postgres unreachable, nothing drains), then room for a few hundred page views
+    // more than Redis holds, then nothing: the collector answers 503 once Redis refuses its writes.
+    const load = steadyLoad(collector.url, 1_000, devices, 20);
+    await sleep(3_000);
     const used = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
     await redis.config('SET', 'maxmemory-policy', 'noeviction');
-    await redis.config('SET', 'maxmemory', String(used + 3 * 1024 * 1024));
-    const load = steadyLoad(collector.url, 1_000, devices, 20);
+    await redis.config('SET', 'maxmemory', String(used + 256 * 1024));
     const filledAt = performance.now();
-    // Full: the collector refuses (503) for a second in a row, or 30 s passed.
+    // Full: a second in which the collector refused (503) and accepted nothing, within 30 s.
     let full: number | null = null;
     while (performance.now() - filledAt < 30_000) {
       const before = load.statuses.get(503) ?? 0;
@@ -270,7 +272,7 @@ async function fullRedis(ctx: BenchContext, client: pg.Client) {
     }
     await load.stop();
     await collector.stop();
-    const oom = await redis.set(`${prefix}bench-probe`, 'x').then(
+    const oom = await redis.set(`${prefix}bench-probe`, 'x'.repeat(64 * 1024)).then(
       () => false,
       (err: Error) => /OOM/.test(err.message),
     );
@@ -446,7 +448,7 @@ export async function runFaults(ctx: BenchContext): Promise<SectionResult> {
         })),
         {
           fault: 'full Redis',
-          detail: `${fmt(full.accepted)} accepted, ${fmt(full.queuedWhenFull)} queued when full after ${fmt(full.fullAfterSeconds)} s; second persister holds ${full.secondHoldsLeases} leases after`,
+          detail: `${fmt(full.accepted)} accepted, ${fmt(full.queuedWhenFull)} queued, refusing ${fmt(full.fullAfterSeconds)} s after the limit; second persister holds ${full.secondHoldsLeases} leases after`,
           seconds: full.drainSeconds ?? 'never',
         },
         ...kill.runs.map((r, i) => ({
@@ -458,7 +460,7 @@ export async function runFaults(ctx: BenchContext): Promise<SectionResult> {
       targets,
       notes: [
         `poison: persister process (lease ${LEASE_SECONDS} s) held by SIGSTOP while the backlog is appended; seconds from SIGCONT to the last clean row; pairs clean then poisoned, delay = poisoned - clean per pair`,
-        `full Redis: own redis-server, maxmemory = used + 3 MiB, noeviction; collector load at up to 1,000 page views/s until it refuses; Postgres behind a TCP proxy cut meanwhile; seconds from the proxy's restore to an empty queue`,
+        `full Redis: own redis-server; Postgres behind a TCP proxy, cut; 3 s of collector load (up to 1,000 page views/s), then maxmemory = used + 256 KiB with noeviction and load until the collector refuses; seconds from the proxy's restore to an empty queue`,
         `kill: two persister processes, ingest-only collector at ${KILL_LOAD_RATE} page views/s; seconds from SIGKILL until the victim's pending entries and everything queued in its partitions up to the kill are gone from the streams (persisted and acknowledged)`,
       ],
       seconds: (performance.now() - started) / 1000,
