@@ -3,7 +3,9 @@
  * broken a layer before (lone surrogates, NUL, U+FFFD, tag and bidi characters, 4-byte characters at
  * each length limit), go through the real collector (`app.inject` on `buildApp`, on Redis) and the real
  * persister (on a fresh Postgres database). Every record the routes queued must then be in Postgres
- * exactly once; a dead letter, a persister error or an answer of 500 fails the test.
+ * exactly once; a dead letter, a persister error or an answer of 500 fails the test (a 503, the store
+ * slower than its deadline on a loaded machine, is retried like the SDK does, and may stay for at most
+ * 1% of a route's requests).
  *
  * A property run is a batch of simulated clients (a browser, a signed-in user, an admin) sent
  * concurrently; the queue is then read as it stands (XRANGE: what the routes accepted, record by
@@ -22,7 +24,6 @@ import { createDb, createPersister, type Persister, type PersisterDb } from '@de
 import { hasServices, openServices, type TestServices, testEnv } from '@devicelink/test-env';
 import fc from 'fast-check';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -359,19 +360,29 @@ async function depth(): Promise<number> {
 /** Persister passes until the queue is empty; returns the passes. Throws past the deadline. */
 async function drain(): Promise<number> {
   const deadline = Date.now() + DRAIN_DEADLINE_MS;
+  const stuck = async () =>
+    new Error(
+      `the persister did not empty the queue within ${DRAIN_DEADLINE_MS} ms (${await depth()} entries left); ` +
+        `its errors: ${describeErrors()}`,
+    );
   let passes = 0;
   while ((await depth()) > 0) {
-    if (Date.now() > deadline) {
-      throw new Error(
-        `the persister did not empty the queue within ${DRAIN_DEADLINE_MS} ms (${await depth()} entries left); ` +
-          `its errors: ${describeErrors()}`,
-      );
-    }
+    if (Date.now() > deadline) throw await stuck();
     passes++;
+    // A pass that keeps failing retries inside runOnce until it gives its partitions up: not waited for
+    // past the deadline.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), Math.max(0, deadline - Date.now()));
+    });
     try {
-      await ctx().persister.runOnce();
+      const done = await Promise.race([ctx().persister.runOnce(), late]);
+      if (done === 'late') throw await stuck();
     } catch (err) {
+      if (err instanceof Error && err.message.startsWith('the persister did not empty')) throw err;
       persisterErrors.push({ context: 'runOnce', message: String((err as Error)?.message ?? err) });
+    } finally {
+      clearTimeout(timer);
     }
   }
   return passes;
@@ -807,7 +818,7 @@ describe.runIf(services)('every record the routes accept is written exactly once
         // One pass takes a whole batch. Driven by runOnce (no lease keeper): a lease outlives a slow
         // pass on a loaded machine.
         batchSize: 5_000,
-        leaseMs: 120_000,
+        leaseMs: 60_000,
         maxBackoffMs: 500,
         onError: (err, context) =>
           persisterErrors.push({ context, message: String((err as Error)?.message ?? err) }),
