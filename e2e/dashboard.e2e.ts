@@ -1,9 +1,9 @@
 /**
- * The dashboard (issue #9) in Chromium against a collector on Redis and Postgres: page views, logins
- * and signed-in views are sent over HTTP, then the dashboard, signed in with the read-only token, must
- * show exactly those counts in the tables beside its charts; a user lookup shows the user's pre-login
- * pages and nobody else's; hostile strings render as text; empty and error states show; a wrong token
- * is refused, the read-only token cannot erase, and no token reaches a URL, a cookie or the log.
+ * The dashboard (README.md, The dashboard) in Chromium against a collector on Redis and Postgres: page views,
+ * logins and signed-in views are sent over HTTP, then the dashboard, signed in with the read-only token, must
+ * show exactly those counts in the tables beside its charts; a user lookup shows the user's pre-login pages
+ * and nobody else's; hostile strings render as text; empty and error states show; a wrong token is refused,
+ * the read-only token cannot erase, and no token reaches a URL, a cookie or the log.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { uuidv7 } from '@devicelink/protocol';
@@ -111,7 +111,8 @@ describe.runIf(hasServices('chromium', 'redis', 'postgres'))('the dashboard', ()
     await send({ 'x-device-fingerprint': h }, [HOSTILE_URL], HOSTILE_URL);
     await tick();
     await identify(h, HOSTILE);
-    // Left out of every figure (issue 20): a scripted client, and a headless browser that logs in.
+    // Left out of every figure (docs/protocol.md, Bots and automation): a scripted client, and a headless
+    // browser that logs in.
     await send({ 'x-device-fingerprint': deviceId(), 'user-agent': 'curl/8.4.0' }, ['https://shop.test/']);
     const headless = deviceId();
     await send(

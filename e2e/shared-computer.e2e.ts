@@ -1,5 +1,5 @@
 /**
- * Logout on a shared computer never hands the next person the previous id (issue 19, Build 1 and 2),
+ * Logout on a shared computer never hands the next person the previous id (docs/protocol.md, SDK),
  * with the app, its API (running the plugin) and the collector on three origins
  * (support/three-origins.ts). Each case is a browser of its own.
  *

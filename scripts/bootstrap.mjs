@@ -28,8 +28,10 @@ if (!existsSync(join(root, 'node_modules', '.modules.yaml'))) {
 }
 
 const [task = 'test', ...rest] = process.argv.slice(2);
-const turbo = (t, ...filters) =>
-  run('pnpm', ['exec', 'turbo', 'run', t, ...filters, '--output-logs=errors-only']);
+const turbo = (t, ...filters) => turboWith({}, t, ...filters);
+function turboWith(env, t, ...filters) {
+  run('pnpm', ['exec', 'turbo', 'run', t, ...filters, '--output-logs=errors-only'], env);
+}
 
 switch (task) {
   case 'build':
@@ -41,6 +43,8 @@ switch (task) {
       run('node', ['scripts/check-imports.mjs']);
       // The benchmark figures the READMEs quote agree with bench/results.
       run('node', ['scripts/readme-figures.mjs', '--check']);
+      // No unused file, export or dependency (knip.jsonc says what counts as used).
+      run('pnpm', ['exec', 'knip', '--no-progress']);
     } else turbo(task);
     break;
   case 'test':
@@ -65,6 +69,8 @@ switch (task) {
         'fastify',
         '--project',
         'collector',
+        '--project',
+        'dashboard',
         'src/',
         ...rest,
       ],
@@ -79,7 +85,13 @@ switch (task) {
     break;
   case 'start':
   case 'demo':
-    turbo(
+    console.log(
+      '[devicelink] building the collector, its packages and the dashboard (cached after the first time)',
+    );
+    // No type declarations: running needs none, and they are most of a cold build's time (`npm run
+    // build`, `npm test` and `npm run pack` make them).
+    turboWith(
+      { DEVICELINK_BUILD_TYPES: '0' },
       'build',
       '--filter=@devicelink/collector...',
       '--filter=@devicelink/dashboard',

@@ -5,7 +5,9 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: ['src/server.ts', 'src/index.ts'],
   format: ['esm'],
-  dts: { entry: 'src/index.ts' },
+  // `npm start` builds without declarations (DEVICELINK_BUILD_TYPES=0): they are most of the build's time.
+  // biome-ignore lint/style/noProcessEnv: the build's own switch, set by scripts/bootstrap.mjs
+  dts: process.env.DEVICELINK_BUILD_TYPES === '0' ? false : { entry: 'src/index.ts' },
   clean: true,
   sourcemap: true,
   target: 'node20',

@@ -27,7 +27,7 @@ export interface ModeSettings {
 }
 
 /** Quick mode (the default): at most about three minutes in all. */
-export const QUICK: ModeSettings = {
+const QUICK: ModeSettings = {
   headlineSeconds: 10,
   roundSeconds: 4,
   cellSeconds: 2,
@@ -38,7 +38,7 @@ export const QUICK: ModeSettings = {
 };
 
 /** `--full`: long windows everywhere and a million stored sessions. */
-export const FULL: ModeSettings = {
+const FULL: ModeSettings = {
   headlineSeconds: 30,
   roundSeconds: 10,
   cellSeconds: 15,

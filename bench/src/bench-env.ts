@@ -11,9 +11,9 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 
 /** Used when `REDIS_URL` is unset. */
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 /** Used when `DATABASE_URL` is unset. */
-export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 /** The service URLs of this run. */
 export interface BenchServices {
   /** `REDIS_URL` as given (its database number included). */

@@ -1,9 +1,9 @@
 /**
- * The dashboard's read API at size (issue #9): seeds page views, sessions, links and devices straight
- * into a database of its own (1,000,000 page views quick, 10,000,000 with --full), builds the roll-ups
- * from them (`rebuildRollups`: what the persister maintains one pass at a time), checks with EXPLAIN that
- * the dashboard's queries read the roll-up index, then measures with 4 concurrent clients the latency of
- * every dashboard request, each over a range no other request used, with no answer cache anywhere;
+ * The dashboard's read API at size (bench/README.md, Dashboard): seeds page views, sessions, links and
+ * devices straight into a database of its own (1,000,000 page views quick, 10,000,000 with --full), builds
+ * the roll-ups from them (`rebuildRollups`: what the persister maintains one pass at a time), checks with
+ * EXPLAIN that the dashboard's queries read the roll-up index, then measures with 4 concurrent clients the
+ * latency of every dashboard request, each over a range no other request used, with no answer cache anywhere;
  * then the bulk export's throughput with the collector's memory, and a purge while page views are written.
  */
 import { performance } from 'node:perf_hooks';

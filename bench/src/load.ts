@@ -18,7 +18,7 @@ export function devicePool(count: number): string[] {
 const PAGES = ['/', '/products', '/products/42', '/cart', '/checkout', '/blog/launch?utm_source=news'];
 
 /** A JSON body of `n` page views with new ids. */
-export function eventsBody(n: number, now = Date.now()): string {
+function eventsBody(n: number, now = Date.now()): string {
   const events = new Array(n);
   for (let i = 0; i < n; i++) {
     events[i] = {

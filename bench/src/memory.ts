@@ -3,8 +3,9 @@
  * scale benchmark seeded, and MEMORY USAGE of session keys), per recently active device's dedupe set
  * and per queued event (after the persister-off ingest runs), the collector's RSS under load, and the
  * RAM projected for one million active anonymous sessions. Uses what benchmarks 2 and 5 measured.
- * Also the fingerprint evidence of issue #8: a device's identity record and its index entry, made by the
- * store's own calls for devices minted and fingerprinted here, with the projection for a million.
+ * Also the fingerprint evidence (docs/protocol.md, Fingerprint joins): a device's identity record and its
+ * index entry, made by the store's own calls for devices minted and fingerprinted here, with the projection
+ * for a million.
  */
 import { randomBytes } from 'node:crypto';
 import { createRedisStore } from '@devicelink/fastify';

@@ -1,11 +1,11 @@
 /**
- * Benchmark 9 (issue 12): Redis stopped under load. A collector (persister off) on a redis-server of
- * the bench's own (AOF, `appendfsync everysec`; the shared Redis is never stopped) takes steady load
- * from 20 keep-alive clients; Redis gets a clean shutdown, stays away, and starts again from its AOF.
- * Every request is timed one by one (wrk reports no per-request timeline, hence this small client):
- * the longest answer and any answer slower than 1.5 s, the statuses (202 or 503 only), the accepted
- * events against the entries Redis holds afterwards (none may be lost), and the time from Redis being
- * back to the first 202 and to `/readyz` answering 200.
+ * Benchmark 9 (bench/README.md, What each figure means): Redis stopped under load. A collector (persister
+ * off) on a redis-server of the bench's own (AOF, `appendfsync everysec`; the shared Redis is never stopped)
+ * takes steady load from 20 keep-alive clients; Redis gets a clean shutdown, stays away, and starts again
+ * from its AOF. Every request is timed one by one (wrk reports no per-request timeline, hence this small
+ * client): the longest answer and any answer slower than 1.5 s, the statuses (202 or 503 only), the accepted
+ * events against the entries Redis holds afterwards (none may be lost), and the time from Redis being back to
+ * the first 202 and to `/readyz` answering 200.
  */
 import { uuidv7 } from '@devicelink/protocol';
 import { startRedisServer } from '@devicelink/test-env';

@@ -10,6 +10,7 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 
 interface CpuProfile {
@@ -66,4 +67,51 @@ export function summarizeProfiles(dir: string, top = 15): Record<string, string 
   console.log('');
   printTable(functions);
   return [...packages, ...functions];
+}
+
+/**
+ * What each feature of the collector costs, as shares of its profiled CPU: a sample goes to the
+ * innermost frame of the stack that a feature rule names (the workspace functions that do that work),
+ * else to the package of the function it was in. The shares sum to 100%.
+ */
+const FEATURES: [feature: string, test: (fn: string, pkg: string) => boolean][] = [
+  ['body: JSON and the events parser', (fn) => fn === 'parseJsonText' || fn === 'parseEventsBody'],
+  ['bot classification and network hash', (fn) => fn === 'trafficOf'],
+  ['rate and new-id limits: counter names', (fn) => fn === 'plan' || fn === 'limitCounters'],
+  ['queued records: JSON', (fn) => fn === 'encodeRecord'],
+  [
+    'device lookup, echo headers, cookie',
+    (fn, pkg) => pkg === '@devicelink/fastify' && /^(onRequest|onSend|answerDevice|resolveDevice)$/.test(fn),
+  ],
+  ['cookies (@fastify/cookie)', (_fn, pkg) => pkg === '@fastify/cookie'],
+  ['metrics (prom-client)', (_fn, pkg) => pkg === 'prom-client'],
+  ['logging (pino)', (_fn, pkg) => pkg === 'pino' || pkg === 'pino-std-serializers'],
+];
+
+/** The categories of a profile's samples, ms each, in `dir`'s profiles. */
+export function featureShares(dir: string): { feature: string; ms: number; share: number }[] {
+  const byFeature = new Map<string, number>();
+  let total = 0;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+    const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
+    const interval = (profile.endTime - profile.startTime) / Math.max(1, profile.samples.length) / 1000;
+    const parent = new Map<number, ProfileNode>();
+    for (const node of profile.nodes) for (const c of node.children ?? []) parent.set(c, node);
+    for (const node of profile.nodes) {
+      const { functionName, url } = node.callFrame;
+      if (functionName === '(idle)' || functionName === '(program)' || !node.hitCount) continue;
+      let category: string | null = functionName === '(garbage collector)' ? 'garbage collector' : null;
+      for (let n: ProfileNode | undefined = node; category === null && n; n = parent.get(n.id)) {
+        const pkg = packageOf(n.callFrame.url);
+        category = FEATURES.find(([, test]) => test(n!.callFrame.functionName, pkg))?.[0] ?? null;
+      }
+      category ??= packageOf(url);
+      const ms = node.hitCount * interval;
+      total += ms;
+      byFeature.set(category, (byFeature.get(category) ?? 0) + ms);
+    }
+  }
+  return [...byFeature.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([feature, ms]) => ({ feature, ms, share: total > 0 ? ms / total : 0 }));
 }

@@ -1,9 +1,9 @@
 /**
- * Ingest and persistence while a purge runs (issue #9): a collector with its persister on takes a steady
- * stream of page views (4 clients, each a request of one page view every 100 ms) before, during and
- * after the purge; per phase, the collector's answers (202 or not, latency) and each accepted page
- * view's lag from its 202 to its row being visible in Postgres, and whether any accepted page view is
- * missing at the end.
+ * Ingest and persistence while a purge runs (docs/protocol.md, Erasure): a collector with its persister on
+ * takes a steady stream of page views (4 clients, each a request of one page view every 100 ms) before,
+ * during and after the purge; per phase, the collector's answers (202 or not, latency) and each accepted page
+ * view's lag from its 202 to its row being visible in Postgres, and whether any accepted page view is missing
+ * at the end.
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';

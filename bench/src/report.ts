@@ -64,7 +64,7 @@ function measuredCommit(): { commit: string | null; dirty: boolean } {
   }
 }
 
-/** One target of issue 7: a figure, its limit and whether it was met. */
+/** One target (bench/README.md, Targets): a figure, its limit and whether it was met. */
 export interface Target {
   name: string;
   /** The measured value as shown (with unit). */

@@ -7,6 +7,7 @@
  *   while a device id is stored (the request gets the header, the echo is checked); a whole axios
  *   request with an adapter that answers at once is shown for scale.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -60,6 +61,24 @@ async function sizes() {
     row('axios entry (@devicelink/sdk/axios)', axiosEntry, axiosBundle),
     row('FingerprintJS chunk (lazy)', null, fingerprint),
   ];
+}
+
+/** One entry of `size-limit --json`: what the SDK's budgets (packages/sdk/.size-limit.mjs) measure. */
+interface Budget {
+  name: string;
+  size: number;
+  sizeLimit: number;
+  passed: boolean;
+}
+
+/** The SDK's size budgets as CI checks them (size-limit: min+gzip, ESM, its own esbuild settings). */
+function budgets(): Budget[] {
+  const out = execFileSync('pnpm', ['exec', 'size-limit', '--json'], {
+    cwd: sdkDir,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  return JSON.parse(out.slice(out.indexOf('['))) as Budget[];
 }
 
 /** Minimal browser globals the SDK reads: the page location and a localStorage holding an id. */
@@ -160,17 +179,23 @@ async function interceptorCost(full: boolean) {
 export async function runSdkCost(options: { full: boolean }): Promise<SectionResult> {
   const started = performance.now();
   const sizeRows = await sizes();
+  const limits = budgets();
   const cost = await interceptorCost(options.full);
   return {
     name: 'sdk',
     title: '6. SDK: bundle sizes (bytes) and the axios interceptors per request',
-    figures: { sizes: sizeRows, interceptor: cost },
+    figures: { sizes: sizeRows, budgets: limits, interceptor: cost },
     rows: [
       ...sizeRows,
       { part: 'interceptors per request, id stored', 'dist bytes': `${fmt(cost.addedNs)} ns` },
       { part: 'whole axios request (context)', 'dist bytes': `${fmt(cost.axiosRequestUs)} µs` },
     ],
-    targets: [],
+    targets: limits.map((b) => ({
+      name: `size-limit: ${b.name}`,
+      measured: `${b.size.toLocaleString('en-US')} B`,
+      limit: `≤ ${b.sizeLimit.toLocaleString('en-US')} B`,
+      met: b.passed,
+    })),
     notes: [
       'min+gzip: esbuild bundle with @devicelink/protocol inlined, axios and FingerprintJS external, gzip level 9',
       'interceptor time runs in Node with minimal globals (window, location, localStorage), not in a browser',

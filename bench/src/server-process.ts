@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { type RunningProcess, startCollectorProcess, startProcess } from '@devicelink/test-env';
 
 /** The repository root. */
-export const REPO_ROOT = join(import.meta.dirname, '..', '..');
+const REPO_ROOT = join(import.meta.dirname, '..', '..');
 const BARE_ENTRY = join(import.meta.dirname, 'servers', 'bare-fastify-server.ts');
 const REFERENCE_ENTRY = join(import.meta.dirname, 'servers', 'reference-server.ts');
 
@@ -35,7 +35,7 @@ export interface SpawnOptions {
 }
 
 /** Asks the OS for a free port (released at once; the child binds it right after). */
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -114,6 +114,10 @@ export async function startCollector(
       LOG_LEVEL: 'warn',
       // High enough never to refuse bench traffic; the limiter itself still runs on every request.
       RATE_LIMIT_PER_MINUTE: '10000000',
+      // wrk's device pool comes from one address: the new-id limits count, never refuse.
+      NEW_IDS_PER_ADDRESS: '10000000',
+      NEW_IDS_PER_NETWORK: '10000000',
+      NEW_IDS_PER_BLOCK: '10000000',
       ...env,
     },
     {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM_FLAGS, testEnv } from '@devicelink/test-env';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
 /** The arguments every e2e Chromium is launched with. */
 export const CHROMIUM_ARGS = ['--headless', ...CHROMIUM_FLAGS];
@@ -36,34 +36,6 @@ export async function launchProfile(): Promise<Profile> {
       await context.close();
       await rm(dir, { recursive: true, force: true });
     },
-  };
-}
-
-/** One Chromium whose contexts are separate browsers (own cookies and localStorage), cheaper than profiles. */
-export interface BrowserPool {
-  /** A new browser context on the network of `address` (sent as `X-Forwarded-For`). */
-  person(address: string): Promise<BrowserContext>;
-  close(): Promise<void>;
-}
-
-/**
- * Launches one Chromium for several simulated browsers; the collector sees each one's network
- * through `X-Forwarded-For` (it must run with `TRUST_PROXY` naming 127.0.0.1). Contexts made here
- * share one build, so their FingerprintJS visitorIds are identical: twins.
- */
-export async function launchPool(): Promise<BrowserPool> {
-  const browser: Browser = await chromium.launch({
-    executablePath: testEnv.chromiumPath!,
-    args: CHROMIUM_ARGS,
-    headless: true,
-  });
-  return {
-    async person(address) {
-      const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-      await context.setExtraHTTPHeaders({ 'X-Forwarded-For': address });
-      return context;
-    },
-    close: () => browser.close(),
   };
 }
 

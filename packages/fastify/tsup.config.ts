@@ -4,7 +4,9 @@ export default defineConfig({
   entry: ['src/index.ts', 'src/testing.ts'],
   format: ['esm', 'cjs'],
   // The protocol's types are inlined too: the published .d.ts must not import the unpublished package.
-  dts: { resolve: ['@devicelink/protocol'] },
+  // `npm start` builds without declarations (DEVICELINK_BUILD_TYPES=0): they are most of the build's time.
+  // biome-ignore lint/style/noProcessEnv: the build's own switch, set by scripts/bootstrap.mjs
+  dts: process.env.DEVICELINK_BUILD_TYPES === '0' ? false : { resolve: ['@devicelink/protocol'] },
   clean: true,
   sourcemap: true,
   target: 'es2022',

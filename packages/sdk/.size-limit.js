@@ -1,6 +1,8 @@
 // Size budgets: what a returning visitor loads with the page, the core entry, target 3 KB min+gzip
-// (issue 10), met at 3,067 B. Issue 19 (logout, GPC, two tabs, onError) added 276 B to the core; its
+// (the identity redesign's), met at 3,067 B. Logout, GPC, two tabs and onError added 276 B to the core; its
 // budget is now 3.3 KiB by decision (measured 3,343 B; the cost of each addition is in the README, Size).
+// Every page-view request carrying the page's automation signals (from their own chunk) added
+// 74 B: the core's limit is 3.35 KiB (measured 3,417 B).
 // Each limit below is the measured size with a little headroom so growth still fails CI.
 // The axios entry (target at most 1 KB); each ignoring axios, FingerprintJS and the other entry.
 // Reported beside them: the first visit (the evidence chunk, imported only for a newly minted id) and
@@ -33,10 +35,10 @@ export default [
     name: '@devicelink/sdk (core: what a returning visitor loads with the page)',
     path: 'dist/index.js',
     import: '{ createDeviceLink }',
-    limit: '3.3 KiB',
+    limit: '3.35 KiB',
     gzip: true,
     ignore,
-    modifyEsbuildConfig: without('evidence', 'identity-requests'),
+    modifyEsbuildConfig: without('evidence', 'identity-requests', 'automation-signals'),
   },
   {
     name: '@devicelink/sdk/axios',
@@ -47,19 +49,19 @@ export default [
     modifyEsbuildConfig: esm,
   },
   {
-    // 3.75 KiB: issue 19's 3.7 KiB plus the evidence chunk's import of the automation signals (issue
-    // 20), measured 3,815 B after both landed.
+    // 3.8 KiB: the 3.7 KiB after logout, GPC, two tabs and onError, plus the automation signals' import by
+    // the evidence chunk and by the core's page-view queue (docs/protocol.md, Bots and automation), measured 3,841 B.
     name: 'first visit: core + evidence chunk (FingerprintJS and the automation signals apart)',
     path: 'dist/index.js',
     import: '{ createDeviceLink }',
-    limit: '3.75 KiB',
+    limit: '3.8 KiB',
     gzip: true,
     ignore,
     modifyEsbuildConfig: without('identity-requests', 'automation-signals'),
   },
   {
-    // Imported by the evidence chunk only (issue 20): navigator.webdriver and the driven-browser globals.
-    name: 'first visit: automation signals (its own chunk, reported)',
+    // Imported once per page after the start (every page-view request carries the page's signals) and by the evidence chunk: navigator.webdriver and the driven-browser globals.
+    name: 'automation signals (its own chunk, loaded after the start on every page, reported)',
     path: 'dist/automation-signals-*.js',
     limit: '500 B',
     gzip: true,

@@ -24,7 +24,7 @@ import { rateLimitStore } from './http/rate-limit-store.js';
 import { type ReadinessOptions, readinessOf } from './http/readiness.js';
 import { ReadinessMonitor } from './http/readiness-monitor.js';
 import { installRequestGuards } from './http/request-guards.js';
-import { requestLogSerializer } from './http/request-log.js';
+import { OneLinePerRequest, prettyLogStream, requestLogSerializer } from './http/request-log.js';
 import { edgeIdentitySource } from './read/identity-figures.js';
 import { adminDeadLettersRoutes } from './routes/admin-dead-letters-route.js';
 import { adminDeviceRoutes } from './routes/admin-device-route.js';
@@ -95,19 +95,17 @@ export async function buildApp(
         ? false
         : {
             level: config.logLevel,
-            ...(options.logStream ? { stream: options.logStream } : {}),
-            ...(options.prettyLog && !options.logStream
-              ? {
-                  transport: {
-                    target: 'pino-pretty',
-                    options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname', singleLine: true },
-                  },
-                }
-              : {}),
+            ...(options.logStream
+              ? { stream: options.logStream }
+              : options.prettyLog
+                ? { stream: prettyLogStream() }
+                : {}),
             // No client address, no query string (tokens, ids) and no path parameter (device and user
             // ids of admin routes, which must not outlive an erasure in the logs) in request logs.
             serializers: { req: requestLogSerializer },
           },
+    // One line per request, when it ends (Fastify's default adds one as it comes in).
+    logController: new OneLinePerRequest(),
     // A hop count is valid at runtime (proxy-addr) though Fastify's types only list boolean/string/array.
     trustProxy: (Array.isArray(config.trustProxy) ? [...config.trustProxy] : config.trustProxy) as
       | boolean

@@ -1,11 +1,13 @@
 /**
- * The collector's command line: `node dist/server.js` listens on HOST:PORT; `node dist/server.js persist`
+ * The collector's command line (configuration from the environment, then `./.env`): `node dist/server.js` listens on HOST:PORT; `node dist/server.js persist`
  * runs the persister alone; `node dist/server.js purge` runs one retention pass and exits. SIGTERM/SIGINT stop accepting, drain the persister and close Redis and the
  * database. A bad configuration stops the start with a message naming the variable.
  */
 
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { buildApp } from './app.js';
 import { type CollectorConfig, loadConfig as readConfig } from './config/collector-config.js';
 import { isConfigError } from './config/config-error.js';
@@ -93,8 +95,24 @@ async function checkListenable(host: string, port: number): Promise<void> {
   });
 }
 
+/**
+ * `.env` of the working directory, when there is one (`npm start` runs at the repository's root, a
+ * service unit in apps/collector): its variables fill what the environment leaves unset, so a real
+ * environment variable always wins. Node's own reader (`process.loadEnvFile`), the `--env-file` format.
+ */
+function loadDotEnv(): void {
+  const path = join(process.cwd(), '.env');
+  if (!existsSync(path)) return;
+  try {
+    process.loadEnvFile(path);
+  } catch (err) {
+    throw new StartupError('.env', path, `cannot be read: ${(err as Error).message}`);
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const command = argv[0] ?? 'serve';
+  loadDotEnv();
   const configured = readConfig();
   const config = command === 'serve' ? withDemoDashboardToken(configured) : configured;
   if (command === 'persist') {

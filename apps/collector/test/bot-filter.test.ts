@@ -182,6 +182,32 @@ describe.runIf(hasServices('postgres'))('the bot filter at read time', () => {
     });
   });
 
+  it('leaves programs out of the identity figures unless asked: their devices, logins and edges', async () => {
+    const figures = async (traffic = '') => (await get(`/v1/admin/insights/identity${traffic}`)).json();
+    // So far: the Chrome device that logged in is a person's; curl, the headless browser (and its
+    // login) and the driven page are programs.
+    await waitFor(async () => ((await figures('?traffic=all')).devices === 4 ? true : null), {
+      what: 'the four devices persisted',
+      timeoutMs: 30_000,
+    });
+    expect(await figures('?traffic=all')).toMatchObject({ devices: 4, users: 2 });
+    expect(await figures()).toMatchObject({ devices: 1, users: 1, serverMadeIds: 0 });
+    // A device seen driven in one session and as a person in the next (after a login ended the first)
+    // is a person's: one human session is enough, and its login counts.
+    const both = deviceId();
+    const mixed = `mixed-${uuidv7()}`;
+    await send(both, CHROME, ['https://shop.test/c'], { automation: ['webdriver'] });
+    await identify(both, CHROME, mixed);
+    await send(both, CHROME, ['https://shop.test/d']);
+    await waitFor(async () => ((await figures()).devices === 2 ? true : null), {
+      what: "the mixed device's human session persisted",
+      timeoutMs: 30_000,
+    });
+    expect(await figures()).toMatchObject({ devices: 2, users: 2 });
+    expect(await figures('?traffic=all')).toMatchObject({ devices: 5, users: 3 });
+    expect((await get('/v1/admin/insights/identity?traffic=bots')).statusCode).toBe(400);
+  });
+
   it('answers 400 for a traffic parameter it does not know', async () => {
     const res = await get(`/v1/admin/stats?${RANGE}&traffic=bots`);
     expect(res.statusCode).toBe(400);

@@ -1,9 +1,12 @@
 /**
- * The HTTP hardening of the library-boundaries issue (#12, items 6 and 8; docs/protocol.md, HTTP API): body consent without case,
+ * The HTTP hardening (docs/protocol.md, HTTP API of the collector): body consent without case,
  * one parser for JSON and beacons, `/metrics` on its own port, request logs without ids or 4xx stacks,
  * rate-limit key names, ISO times, and one-line start-up errors.
  */
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createTestDatabase, hasServices, testEnv, uniquePrefix } from '@devicelink/test-env';
@@ -113,8 +116,15 @@ describe('the embedded collector', () => {
     expect(text).not.toContain(user);
     expect(text).toContain('/v1/admin/users/:userId');
     expect(text).not.toContain('"stack"');
-    const refused = logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'request refused');
-    expect(refused).toMatchObject({ level: 30, code: 'DL_ADMIN_UNAUTHORIZED', statusCode: 401 });
+    const lines = logs.map((l) => JSON.parse(l)).filter((l) => l.req);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        msg: 'request refused',
+        level: 30,
+        code: 'DL_ADMIN_UNAUTHORIZED',
+        res: { statusCode: 401 },
+      }),
+    ]);
   });
 });
 
@@ -177,12 +187,13 @@ describe.runIf(hasServices('redis', 'postgres'))('with Redis', () => {
 });
 
 describe.runIf(hasServices('postgres'))('start-up errors', () => {
-  const run = async (env: Record<string, string>) => {
+  const run = async (env: Record<string, string>, cwd?: string) => {
     const data = tempDataDir();
     try {
       await promisify(execFile)(process.execPath, [SERVER], {
         env: { PATH: process.env.PATH, PORT: '0', DATA_DIR: data.dir, ...env },
         timeout: 60_000,
+        ...(cwd ? { cwd } : {}),
       });
       return { code: 0, stderr: '', stdout: '' };
     } catch (err) {
@@ -237,6 +248,21 @@ describe.runIf(hasServices('postgres'))('start-up errors', () => {
     expect(r.stderr.trim()).toBe(
       'devicelink: configuration error: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "verbose"',
     );
+  });
+
+  it("reads ./.env for what the environment leaves unset, the environment's own variables winning", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dl-dotenv-'));
+    try {
+      writeFileSync(join(dir, '.env'), '# a comment\nLOG_LEVEL=verbose\nHOST=127.0.0.1\n');
+      // The file's value is read (and named like any other) ...
+      expect((await run({}, dir)).stderr.trim()).toBe(
+        'devicelink: configuration error: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "verbose"',
+      );
+      // ... and the environment's wins over it.
+      expect((await run({ LOG_LEVEL: 'loud' }, dir)).stderr.trim()).toMatch(/LOG_LEVEL .*; got "loud"$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names DATABASE_URL and its address on one line when the database does not exist', async () => {

@@ -1,7 +1,7 @@
 /**
- * The read API behind the dashboard (issue #9): figures from the roll-ups after real ingest, journeys,
- * exports (NDJSON, CSV, resumed by cursor), the audit log, tokens, and a clear 4xx for every kind of
- * bad input.
+ * The read API behind the dashboard (apps/collector/README.md, Dashboard and read API): figures from the
+ * roll-ups after real ingest, journeys, exports (NDJSON, CSV, resumed by cursor), the audit log, tokens, and
+ * a clear 4xx for every kind of bad input.
  */
 import { uuidv7 } from '@devicelink/protocol';
 import { hasServices, waitFor } from '@devicelink/test-env';

@@ -1,8 +1,8 @@
 /**
- * JWKS fetches are bounded whatever tokens arrive (issue #11): one fetch at start, then at most one
- * per 30 s cooldown for the whole set, none for a kid the fresh set lacks, and none ever from the
- * anonymous tracking route. A real local JWKS server counts the fetches; the cooldown runs on a fake
- * clock (only `Date` is faked: sockets and timers stay real).
+ * JWKS fetches are bounded whatever tokens arrive (apps/collector/README.md, JWKS fetches): one fetch at
+ * start, then at most one per 30 s cooldown for the whole set, none for a kid the fresh set lacks, and none
+ * ever from the anonymous tracking route. A real local JWKS server counts the fetches; the cooldown runs on a
+ * fake clock (only `Date` is faked: sockets and timers stay real).
  */
 import { randomUUID } from 'node:crypto';
 import { waitFor } from '@devicelink/test-env';

@@ -1,6 +1,6 @@
 /**
- * Retention (issue #9): `npm start -- purge` on a database seeded with rows older than RETENTION_DAYS
- * removes exactly those, and the roll-ups still equal a recount of what is left.
+ * Retention (docs/protocol.md, Erasure): `npm start -- purge` on a database seeded with rows older than
+ * RETENTION_DAYS removes exactly those, and the roll-ups still equal a recount of what is left.
  */
 import { randomUUID } from 'node:crypto';
 import {

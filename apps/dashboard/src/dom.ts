@@ -22,7 +22,7 @@ export function el<K extends keyof HTMLElementTagNameMap>(
 const numberFormat = new Intl.NumberFormat('en');
 
 /** How a cell reads. */
-export function cellText(value: Cell): string {
+function cellText(value: Cell): string {
   if (value === null) return '–';
   return typeof value === 'number' ? numberFormat.format(value) : value;
 }
@@ -42,14 +42,15 @@ export function table(
   t.append(el('caption', caption));
   const head = el('thead');
   const hr = el('tr');
-  for (const c of columns) {
-    const th = el('th', c);
+  const text = new Set(options.textColumns ?? []);
+  // A text column's heading is aligned with its cells (left), a number column's right.
+  columns.forEach((c, i) => {
+    const th = el('th', c, text.has(i) ? 'text' : undefined);
     th.scope = 'col';
     hr.append(th);
-  }
+  });
   head.append(hr);
   const body = el('tbody');
-  const text = new Set(options.textColumns ?? []);
   for (const row of rows) {
     const tr = el('tr');
     row.forEach((v, i) => {
@@ -73,10 +74,19 @@ export function show(parent: Element | null, ...children: Node[]): void {
   parent?.replaceChildren(...children);
 }
 
-/** A figure: a big value over its label. */
-export function figure(label: string, value: Cell): HTMLElement {
+/** A noun for a count: `one` for exactly 1, `many` otherwise (0, 2, and no count at all). */
+export type Noun = readonly [one: string, many: string];
+
+/** The noun that reads with `count`: "1 device", "0 devices", "2 devices". */
+export function counted(count: Cell, [one, many]: Noun): string {
+  return count === 1 ? one : many;
+}
+
+/** A figure: a big value over its label, a count's label in its singular or plural (`counted`). */
+export function figure(label: string | Noun, value: Cell): HTMLElement {
   const box = el('div', null, 'figure');
-  box.append(el('div', cellText(value), 'value'), el('div', label, 'label'));
+  const text = typeof label === 'string' ? label : counted(value, label);
+  box.append(el('div', cellText(value), 'value'), el('div', text, 'label'));
   return box;
 }
 

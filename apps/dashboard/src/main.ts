@@ -3,7 +3,7 @@
  * bucket, time zone) and the panels. Every request goes to this collector's documented read routes.
  */
 import { Api, ApiError, storedToken, storeToken } from './api-client.js';
-import { excludedPanel } from './excluded-panel.js';
+import { emptyUnlessExcluded, excludedPanel, fetchExcluded } from './excluded-panel.js';
 import { showDevice, showJourney } from './lookup.js';
 import {
   conversionPanel,
@@ -14,7 +14,7 @@ import {
   trafficPanel,
   type View,
 } from './panels.js';
-import { type Bucket, defaultBucket, rangeOf, wallDate } from './time-range.js';
+import { type Bucket, DEFAULT_PRESET, defaultBucket, rangeOf, wallDate } from './time-range.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -54,13 +54,17 @@ function refresh(): void {
   $('range-caption').textContent =
     `From ${view.from.toISOString()} to ${view.to.toISOString()} (UTC), shown per ${view.bucket} in ${view.tz}.`;
   const onAuth = () => signedOut('The token was refused.');
-  void runPanel('panel-traffic', (p) => trafficPanel(view, p), onAuth);
-  void runPanel('panel-conversion', (p) => conversionPanel(view, p), onAuth);
-  void runPanel('panel-paths', (p) => pathsPanel(view, p), onAuth);
-  void runPanel('panel-top', (p) => topPanel(view, p), onAuth);
+  const excluded = fetchExcluded(view);
+  // Unread when every panel has data: a failure is the excluded panel's to show, not unhandled.
+  excluded.catch(() => {});
+  const empty = emptyUnlessExcluded(view, excluded);
+  void runPanel('panel-traffic', (p) => trafficPanel(view, p), onAuth, empty);
+  void runPanel('panel-conversion', (p) => conversionPanel(view, p), onAuth, empty);
+  void runPanel('panel-paths', (p) => pathsPanel(view, p), onAuth, empty);
+  void runPanel('panel-top', (p) => topPanel(view, p), onAuth, empty);
   void runPanel(
     'panel-excluded',
-    (p) => excludedPanel(view, p),
+    (p) => excludedPanel(p, excluded),
     onAuth,
     'Nothing was excluded in this range.',
   );
@@ -102,6 +106,8 @@ function setUp(): void {
     o.value = z;
     list.append(o);
   }
+  $<HTMLSelectElement>('range').value = DEFAULT_PRESET;
+  $<HTMLSelectElement>('bucket').value = defaultBucket(DEFAULT_PRESET);
   const today = wallDate(new Date(), tz.value);
   $<HTMLInputElement>('custom-to').value = today;
   $<HTMLInputElement>('custom-from').value = today;
@@ -121,6 +127,10 @@ function setUp(): void {
     if (preset !== 'custom') $<HTMLSelectElement>('bucket').value = defaultBucket(preset);
   });
   $('sign-out').addEventListener('click', () => signedOut());
+  // Back from another tab (the demo, clicked through): the same preset again, up to this minute.
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') refresh();
+  });
   $('lookup-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const id = $<HTMLInputElement>('lookup-id').value.trim();

@@ -35,12 +35,19 @@ const rangeQuery = (v: View): Range => ({
   ...(v.traffic === 'all' ? { traffic: 'all' as const } : {}),
 });
 
-/** Runs `load` for the panel `id`, with its loading and error states; `onAuth` is told of a 401. */
+/** What an empty panel says when nothing else explains it. */
+export const NO_DATA = 'No data in this range yet.';
+
+/**
+ * Runs `load` for the panel `id`, with its loading and error states; `onAuth` is told of a 401.
+ * `emptyText` is what the panel says when `load` found nothing: a text, or a function that finds the
+ * reason (its failure falls back to {@link NO_DATA}).
+ */
 export async function runPanel(
   id: string,
   load: (panel: HTMLElement) => Promise<boolean>,
   onAuth: () => void,
-  emptyText = 'No data in this range yet.',
+  emptyText: string | (() => Promise<string>) = NO_DATA,
 ): Promise<void> {
   const panel = document.getElementById(id);
   if (!panel) return;
@@ -53,7 +60,13 @@ export async function runPanel(
   }
   try {
     const hasData = await load(panel);
-    if (state) state.textContent = hasData ? '' : emptyText;
+    if (state) {
+      state.textContent = hasData
+        ? ''
+        : typeof emptyText === 'string'
+          ? emptyText
+          : await emptyText().catch(() => NO_DATA);
+    }
     panel.dataset.status = hasData ? 'ready' : 'empty';
   } catch (err) {
     for (const c of panel.querySelectorAll('[data-chart],[data-chart-ttc],[data-chart-vbc]')) clearChart(c);
@@ -167,7 +180,7 @@ export async function conversionPanel(v: View, panel: HTMLElement): Promise<bool
   ]);
   show(
     panel.querySelector('[data-figures]'),
-    figure('sessions started', figures.sessionsStarted),
+    figure(['session started', 'sessions started'], figures.sessionsStarted),
     figure('converted', figures.convertedSessions),
     figure('conversion rate', percent(figures.conversionRate)),
   );
@@ -287,16 +300,19 @@ export async function topPanel(v: View, panel: HTMLElement): Promise<boolean> {
 
 /** Identity quality now (not by range). */
 export async function identityPanel(v: View, panel: HTMLElement): Promise<boolean> {
-  const f = await v.api.get<IdentityFigures>('/v1/admin/insights/identity');
+  const f = await v.api.get<IdentityFigures>(
+    '/v1/admin/insights/identity',
+    v.traffic === 'all' ? { traffic: 'all' } : {},
+  );
   show(
     panel.querySelector('[data-figures]'),
-    figure('devices', f.devices),
-    figure('users', f.users),
-    figure('cookie and yield edges', f.cookieEdges),
-    figure('fingerprint joins standing', f.fingerprintJoins?.standing ?? null),
-    figure('fingerprint joins revoked', f.fingerprintJoins?.revoked ?? null),
-    figure('shared fingerprints', f.sharedFingerprints),
-    figure('server-made ids', f.serverMadeIds),
+    figure(['device', 'devices'], f.devices),
+    figure(['user', 'users'], f.users),
+    figure(['cookie or yield edge', 'cookie and yield edges'], f.cookieEdges),
+    figure(['fingerprint join standing', 'fingerprint joins standing'], f.fingerprintJoins?.standing ?? null),
+    figure(['fingerprint join revoked', 'fingerprint joins revoked'], f.fingerprintJoins?.revoked ?? null),
+    figure(['shared fingerprint', 'shared fingerprints'], f.sharedFingerprints),
+    figure(['server-made id', 'server-made ids'], f.serverMadeIds),
   );
   const labels = f.devicesPerUser.map((b) => binLabel(b, String));
   const counts = f.devicesPerUser.map((b) => b.count);

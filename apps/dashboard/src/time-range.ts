@@ -9,7 +9,7 @@ const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
 /** The offset of `tz` from UTC at `at`, ms (positive east of Greenwich). */
-export function zoneOffset(at: Date, tz: string): number {
+function zoneOffset(at: Date, tz: string): number {
   const parts = new Intl.DateTimeFormat('en-US', {
     timeZone: tz,
     hourCycle: 'h23',
@@ -42,6 +42,12 @@ export function wallDate(at: Date, tz: string): string {
     day: '2-digit',
   }).format(at);
 }
+
+/**
+ * The preset the page opens with: the last seven days up to the end of the current hour, so a fresh
+ * demo's clicks of a minute ago are in it (today's bar, or today's hours with `24h`).
+ */
+export const DEFAULT_PRESET = '7d';
 
 /** A preset or custom range as UTC instants. */
 export function rangeOf(

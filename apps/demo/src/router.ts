@@ -11,14 +11,14 @@ export interface Route {
 }
 
 /** The demo's pages, in menu order. */
-export const ROUTES: readonly Route[] = [
+const ROUTES: readonly Route[] = [
   { path: '', title: 'Home' },
   { path: 'pricing', title: 'Pricing' },
   { path: 'about', title: 'About' },
 ];
 
 /** The route open at `pathname` under `basePath`; the home page for anything unknown. */
-export function routeAt(pathname: string, basePath: string): Route {
+function routeAt(pathname: string, basePath: string): Route {
   const rest = pathname.startsWith(basePath) ? pathname.slice(basePath.length) : '';
   return ROUTES.find((r) => r.path === rest.replace(/\/+$/, '')) ?? ROUTES[0]!;
 }
@@ -39,7 +39,7 @@ export function startRouter(basePath: string, render: (route: Route) => void): v
 }
 
 /** Opens `pathname` (keeping the query string) unless it is already open. */
-export function navigate(pathname: string, basePath: string, render: (route: Route) => void): void {
+function navigate(pathname: string, basePath: string, render: (route: Route) => void): void {
   if (pathname !== location.pathname) history.pushState(null, '', pathname + location.search);
   render(routeAt(location.pathname, basePath));
 }

@@ -1,6 +1,7 @@
 /**
- * The accuracy figures of issue 10, computed the same way for both designs from where each page view
- * landed (the device a report counts it under) and the ground truth (which browser sent it).
+ * The accuracy figures (bench/README.md, Identity accuracy), computed the same way for both designs from
+ * where each page view landed (the device a report counts it under) and the ground truth (which browser sent
+ * it).
  */
 import type { BrowserRecord } from './run-log.js';
 
@@ -46,7 +47,7 @@ export interface AccuracyFigures {
 }
 
 /** Pairs of browsers that share a device, classified. */
-export function mergesOf(records: BrowserRecord[], views: AttributedView[]): Merge[] {
+function mergesOf(records: BrowserRecord[], views: AttributedView[]): Merge[] {
   const byDevice = new Map<string, Set<string>>();
   for (const v of views) byDevice.set(v.device, (byDevice.get(v.device) ?? new Set()).add(v.browser));
   const rec = new Map(records.map((r) => [r.key, r]));
@@ -71,7 +72,7 @@ export function mergesOf(records: BrowserRecord[], views: AttributedView[]): Mer
 }
 
 /** The reason a browser's split is counted under. */
-export function splitClass(r: BrowserRecord): string {
+function splitClass(r: BrowserRecord): string {
   if (r.role === 'twin-b') return 'twin, shared fingerprint';
   if (r.crossSite) return `cross-site ${r.role}`;
   return r.role;

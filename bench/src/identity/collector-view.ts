@@ -101,11 +101,7 @@ function groups() {
  * are deleted), a fingerprint join unless a revocation of joins to its target came at or after it;
  * one canonical id per browser, the earliest seen.
  */
-export function resolveEdges(
-  ids: string[],
-  edges: Edge[],
-  firstSeen: Map<string, number>,
-): Map<string, string> {
+function resolveEdges(ids: string[], edges: Edge[], firstSeen: Map<string, number>): Map<string, string> {
   const g = groups();
   for (const e of edges) if (!e.revoked) g.union(e.from, e.to);
   const members = new Map<string, string[]>();

@@ -1,6 +1,7 @@
 /**
  * Turns the run's records, the collector's view and the old design's replay into the section's
- * figures: the attribution of every page view under both designs, then the targets of issue 10.
+ * figures: the attribution of every page view under both designs, then the targets (bench/README.md, Identity
+ * accuracy).
  */
 import { type AccuracyFigures, type AttributedView, accuracy, convertByRule } from './accuracy.js';
 import type { CollectorView } from './collector-view.js';
@@ -39,7 +40,7 @@ export function oursAttributed(records: BrowserRecord[], view: CollectorView): A
 }
 
 /** Our design's sessions as stored (raw ids; conversions by the persister). */
-export function oursStoredSessions(records: BrowserRecord[], view: CollectorView) {
+function oursStoredSessions(records: BrowserRecord[], view: CollectorView) {
   const browsers = new Map<string, Set<string>>();
   for (const v of acceptedViews(records)) {
     const sid = view.pageViews.get(v.eventId)?.sessionId;

@@ -1,5 +1,5 @@
 /**
- * The identity benchmark's section: the rows of both designs side by side, the targets of issue 10
+ * The identity benchmark's section: the rows of both designs side by side, the identity targets
  * and the notes (fingerprint and join times, the visitorIds of the settings groups).
  */
 import { fmt, pct, type SectionResult, type Target, target } from '../report.js';

@@ -1,10 +1,10 @@
 /**
- * The old design replayed on the same runs (issue 10): the FingerprintJS visitorId was the device id,
- * stored in localStorage; with nothing stored the SDK waited at most 200 ms for the fingerprint, and a
- * first request sent without an id got the cookie's id or a new server id (adopted provisionally
- * until the fingerprint finished); the collector recorded the server id as an alias that reports never
- * followed. Computed from what the run recorded: the visitorIds, the time of each request, when each
- * fingerprint finished, and the stores each visit started with.
+ * The old design replayed on the same runs (bench/README.md, Identity accuracy): the FingerprintJS visitorId
+ * was the device id, stored in localStorage; with nothing stored the SDK waited at most 200 ms for the
+ * fingerprint, and a first request sent without an id got the cookie's id or a new server id (adopted
+ * provisionally until the fingerprint finished); the collector recorded the server id as an alias that
+ * reports never followed. Computed from what the run recorded: the visitorIds, the time of each request, when
+ * each fingerprint finished, and the stores each visit started with.
  */
 import type { BrowserRecord, Visit } from './run-log.js';
 import type { DeviceSettings } from './sim-browser.js';
@@ -43,7 +43,7 @@ export interface OldReplay {
 const settingsKey = (s: DeviceSettings) => JSON.stringify(s);
 
 /** When the fingerprint of a visit finished (the evidence left the browser then), or null. */
-export function fingerprintDoneAt(v: Visit): number | null {
+function fingerprintDoneAt(v: Visit): number | null {
   return v.requests.find((r) => r.path === '/v1/device/fingerprint')?.start ?? null;
 }
 

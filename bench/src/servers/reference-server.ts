@@ -1,12 +1,12 @@
 /**
- * The pinned reference of the ingest benchmark (issue 12): what "one script call per request" costs
- * with nothing else, so the collector's figure has a floor to be judged against. Same route, body
- * parsing (Fastify's JSON parser, then the protocol's `parseEventsBody`) and response shape (202,
- * `{accepted, tracked, deviceId, sessionId}` through a response schema) as the collector; per request
- * one EVALSHA over six keys in one slot (as the collector's touch script: session, tombstone, seen ids,
- * stream and two rate-limit counters) doing HINCRBY, PEXPIRE, ZADD and XADD; ioredis auto-pipelining.
- * Pinned: change it only to keep it comparable, never to move the ratio. Run as a child process;
- * listens on PORT, uses REDIS_URL under REDIS_KEY_PREFIX.
+ * The pinned reference of the ingest benchmark (bench/README.md, What each figure means): what "one script
+ * call per request" costs with nothing else, so the collector's figure has a floor to be judged against. Same
+ * route, body parsing (Fastify's JSON parser, then the protocol's `parseEventsBody`) and response shape (202,
+ * `{accepted, tracked, deviceId, sessionId}` through a response schema) as the collector; per request one
+ * EVALSHA over six keys in one slot (as the collector's touch script: session, tombstone, seen ids, stream
+ * and two rate-limit counters) doing HINCRBY, PEXPIRE, ZADD and XADD; ioredis auto-pipelining. Pinned: change
+ * it only to keep it comparable, never to move the ratio. Run as a child process; listens on PORT, uses
+ * REDIS_URL under REDIS_KEY_PREFIX.
  */
 import { randomUUID } from 'node:crypto';
 import { parseEventsBody, partitionOf } from '@devicelink/protocol';

@@ -12,8 +12,6 @@ import devicelink, {
   type QueueConsumer,
 } from '../src/index.js';
 
-export type TestApp = FastifyInstance & { close(): Promise<undefined> };
-
 /** Valid ids for tests (32 hex, like a FingerprintJS visitorId, and a 22-char base64url). */
 export const HEADER_ID = '0123456789abcdef0123456789abcdef';
 export const COOKIE_ID = 'cookieId_0123456789-AB';

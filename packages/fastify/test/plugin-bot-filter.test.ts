@@ -1,13 +1,15 @@
 /**
  * The plugin's bot filter (docs/protocol.md, Bots and automation): every tracked page view is queued
  * with its class, reason and network hash; fingerprint evidence of a device its user agent or its page
- * marks never reaches the store (no join, no cap counted, nothing written), on memory and Redis.
+ * marks never reaches the store (no join, no cap counted, nothing written), on memory, Redis and a
+ * Redis Cluster.
  */
 import { randomBytes } from 'node:crypto';
 import type { PageviewRecord } from '@devicelink/protocol';
 import { hasServices, uniquePrefix } from '@devicelink/test-env';
 import type { FastifyInstance } from 'fastify';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { Cluster } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   createMemoryStore,
   createRedisStore,
@@ -15,7 +17,7 @@ import {
   type DeviceStore,
 } from '../src/index.js';
 import { buildTestApp, eventsBody, storeOf } from './plugin-app.js';
-import { scanPrefix, useSingleNode } from './redis-harness.js';
+import { clusterClient, scanPrefix, useSingleNode } from './redis-harness.js';
 
 const SECRET = 'a-recovery-secret-of-32-characters!';
 const CHROME =
@@ -210,6 +212,37 @@ describe.runIf(hasServices('redis'))('on Redis', () => {
         const keys = (await scanPrefix(redis(), prefix)).sort();
         const values: Record<string, unknown> = {};
         for (const key of keys) values[key] = await redis().dump(key);
+        return values;
+      },
+    };
+  });
+});
+
+// Seeds of the three-node cluster started by redis-cluster.global-setup.ts (null: skipped, it said why).
+const seeds = inject('redisClusterNodes');
+
+describe.runIf(seeds !== null)('on a Redis Cluster (three nodes)', () => {
+  let cluster: Cluster;
+  const prefixes: string[] = [];
+  beforeAll(() => {
+    cluster = clusterClient(seeds!);
+  });
+  afterAll(async () => {
+    for (const p of prefixes) for (const key of await scanPrefix(cluster, p)) await cluster.del(key);
+    await cluster.quit();
+  });
+  evidenceSuite('Redis Cluster', async () => {
+    const prefix = uniquePrefix('plugin-bots-cluster');
+    prefixes.push(prefix);
+    const store = await createRedisStore(cluster, { prefix, partitions: 4 });
+    return {
+      store,
+      async dump() {
+        // Every key of the store on every master, with its value: a join, a cap counter or a join
+        // window would add or change one.
+        const keys = (await scanPrefix(cluster, prefix)).sort();
+        const values: Record<string, unknown> = {};
+        for (const key of keys) values[key] = await cluster.dump(key);
         return values;
       },
     };

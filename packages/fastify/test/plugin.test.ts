@@ -579,3 +579,70 @@ describe('options', () => {
     expect(res.json()).toEqual({ deviceId: COOKIE_ID, source: 'cookie' });
   });
 });
+
+describe('track() and the URL rules', () => {
+  /** A host app's own page-view route: it hands track() what its body said, unparsed. */
+  async function hostApp(queryAllowlist?: string[]) {
+    const store = createMemoryStore();
+    const app = Fastify({ logger: false });
+    await app.register(devicelink, { store, ...(queryAllowlist ? { queryAllowlist } : {}) });
+    app.post('/pageview', { config: { devicelink: true } }, async (request, reply) => {
+      const { url, referrer = null } = request.body as { url: string; referrer?: string | null };
+      try {
+        return reply
+          .code(202)
+          .send(
+            await app.devicelink.track(request, [
+              { type: 'pageview', url, referrer, id: null, clientTs: null },
+            ]),
+          );
+      } catch (err) {
+        return reply.code(400).send({ refused: isDeviceLinkError(err) });
+      }
+    });
+    return { app, store };
+  }
+
+  it('queues only the allowlisted query parameters of a URL and the origin of a referrer', async () => {
+    const { app, store } = await hostApp();
+    const res = await app.inject({
+      method: 'POST',
+      url: '/pageview',
+      headers: { 'x-device-fingerprint': HEADER_ID },
+      payload: {
+        url: 'https://shop.example/reset?token=secret&email=a@b.c&utm_source=news#step-2',
+        referrer: 'https://mail.example/inbox/123?session=abc',
+      },
+    });
+    expect(res.statusCode).toBe(202);
+    const [record] = (await allQueued(store)).filter((r) => r.kind === 'pageview');
+    expect(record).toMatchObject({
+      url: 'https://shop.example/reset?utm_source=news',
+      referrer: 'https://mail.example',
+    });
+    await app.close();
+    await store.close();
+  });
+
+  it("keeps the app's queryAllowlist, and refuses a URL that is no http(s) URL or path", async () => {
+    const { app, store } = await hostApp(['q']);
+    const send = (url: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/pageview',
+        headers: { 'x-device-fingerprint': HEADER_ID },
+        payload: { url },
+      });
+    expect((await send('/search?q=shoes&utm_source=news')).statusCode).toBe(202);
+    for (const bad of ['javascript:alert(1)', `/${'a'.repeat(2048)}`]) {
+      const res = await send(bad);
+      expect(res.statusCode, bad.slice(0, 20)).toBe(400);
+      expect(res.json()).toEqual({ refused: true });
+    }
+    expect((await allQueued(store)).filter((r) => r.kind === 'pageview').map((r) => r.url)).toEqual([
+      '/search?q=shoes',
+    ]);
+    await app.close();
+    await store.close();
+  });
+});

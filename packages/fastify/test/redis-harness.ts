@@ -8,7 +8,7 @@ import { createRedisStore } from '../src/redis/redis-store.js';
 import { harnessOf, type MakeHarness } from './store-harness.js';
 
 /** A single-node client on `url`. */
-export const singleNode = (url: string): Redis => new Redis(url, { maxRetriesPerRequest: 3 });
+const singleNode = (url: string): Redis => new Redis(url, { maxRetriesPerRequest: 3 });
 
 /**
  * A single-node client on the run's Redis for the enclosing `describe`: opened in `beforeAll`, closed in

@@ -1,11 +1,10 @@
 /**
  * The database: Postgres through a pg Pool when `databaseUrl` is set, otherwise embedded PGlite in
- * `dataDir/pglite` (the caller makes sure one process at a time opens it).
+ * `dataDir/pglite` (the caller makes sure one process at a time opens it; PGlite and its Kysely dialect
+ * are optional peer dependencies, imported only then).
  */
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
-import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
@@ -102,6 +101,11 @@ export async function createDb(config: DbConfig): Promise<PersisterDb> {
     };
   }
   if (!config.dataDir) throw new TypeError('createDb needs databaseUrl, or dataDir for embedded PGlite');
+  // Optional peers, loaded only here: an app on Postgres installs no PGlite (26 MB).
+  const [{ PGlite }, { PGliteDialect }] = await Promise.all([
+    import('@electric-sql/pglite').catch(missingPeer),
+    import('kysely-pglite-dialect').catch(missingPeer),
+  ]);
   const pglite = await PGlite.create(join(config.dataDir, 'pglite'));
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   return {
@@ -113,6 +117,14 @@ export async function createDb(config: DbConfig): Promise<PersisterDb> {
       if (!pglite.closed) await pglite.close();
     }),
   };
+}
+
+function missingPeer(err: unknown): never {
+  throw new Error(
+    'embedded PGlite (createDb without databaseUrl) needs the optional peer dependencies ' +
+      '@electric-sql/pglite and kysely-pglite-dialect: install them, or set databaseUrl',
+    { cause: err },
+  );
 }
 
 function once(fn: () => Promise<void>): () => Promise<void> {

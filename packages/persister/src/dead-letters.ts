@@ -1,7 +1,7 @@
 /**
- * Dead letters made usable (issue #11): the queue entries Postgres refused on their own (kept in
- * `dead_letters` by the persister, with the error) are listed page by page, and replayed once their
- * cause is fixed. A replay writes the entry as the persister would (same writer, same erasure
+ * Dead letters made usable (apps/collector/README.md, Dead letters): the queue entries Postgres refused on
+ * their own (kept in `dead_letters` by the persister, with the error) are listed page by page, and replayed
+ * once their cause is fixed. A replay writes the entry as the persister would (same writer, same erasure
  * tombstones), so it lands once by its subject and event id: a page view that already landed (delivered
  * again, or replayed before) is not doubled and does not count twice towards its session.
  */

@@ -20,7 +20,7 @@ export async function migrate(db: Kysely<Database>): Promise<string[]> {
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
-  // Rows stored before the roll-ups existed are counted once (issue #9).
+  // Rows stored before the roll-ups existed are counted once, so the figures include them too.
   await rebuildRollupsIfNeeded(db);
   return (results ?? []).map((r) => r.migrationName);
 }

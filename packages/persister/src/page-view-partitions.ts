@@ -1,6 +1,7 @@
 /**
- * The page-view table's layout (issue #11): declarative partitions by RANGE of `id_time`, the time
- * embedded in the event id when it is a UUIDv7 (what the SDK and the collector mint), else the epoch.
+ * The page-view table's layout (apps/collector/README.md, The page-view table): declarative partitions by
+ * RANGE of `id_time`, the time embedded in the event id when it is a UUIDv7 (what the SDK and the collector
+ * mint), else the epoch.
  *
  * Why that time and not `server_ts`: a unique key of a partitioned table must hold the partition key,
  * and a page view is unique by its subject and event id. The id's own time is a pure function of the
@@ -24,9 +25,6 @@
 import { uuidV7Time } from '@devicelink/protocol';
 import { type Kysely, sql } from 'kysely';
 import type { Database } from './schema.js';
-
-/** Ids whose time is before this land in `page_views_undated`. */
-export const UNDATED_BEFORE_MS = Date.UTC(2000, 0, 1);
 
 /** Months created ahead of the current one. */
 const MONTHS_AHEAD = 2;

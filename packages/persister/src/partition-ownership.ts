@@ -45,7 +45,7 @@ export interface OwnershipOptions {
 }
 
 /** The member's share of `partitions` among the sorted `members` (none when it is not listed). */
-export function shareOf(member: string, members: readonly string[], partitions: number): number[] {
+function shareOf(member: string, members: readonly string[], partitions: number): number[] {
   const index = members.indexOf(member);
   if (index < 0) return [];
   const out: number[] = [];

@@ -1,13 +1,13 @@
 /**
- * Retention (issue #9, `RETENTION_DAYS`): removes what is older than the limit in bounded batches, each
- * its own short transaction, so ingest and the persister go on while it runs. Roll-ups stay exact: the
- * rows a batch deletes are uncounted in the same transaction (writer {@link RETENTION_WRITER}), and the
- * roll-up hours before the cutoff are dropped last.
+ * Retention (`RETENTION_DAYS`; docs/protocol.md, Erasure): removes what is older than the limit in bounded
+ * batches, each its own short transaction, so ingest and the persister go on while it runs. Roll-ups stay
+ * exact: the rows a batch deletes are uncounted in the same transaction (writer {@link RETENTION_WRITER}),
+ * and the roll-up hours before the cutoff are dropped last.
  *
  * Every row is aged by the server's receipt time, never a client's clock. Page views go through
- * {@link purgePageViewsBefore}: they are partitioned by the month of their event id's time (issue #11),
- * so it drops the months wholly past the limit (keeping the rows received within it) and deletes the
- * rest by `server_ts` in batches.
+ * {@link purgePageViewsBefore}: they are partitioned by the month of their event id's time
+ * (page-view-partitions.ts), so it drops the months wholly past the limit (keeping the rows received within
+ * it) and deletes the rest by `server_ts` in batches.
  */
 import { TOMBSTONE_SECONDS } from '@devicelink/protocol';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
@@ -16,7 +16,7 @@ import { RollupWriter } from './rollup-writes.js';
 import type { Database } from './schema.js';
 
 /** The writer key of retention's roll-up rows (partitions are >= 0). */
-export const RETENTION_WRITER = -1;
+const RETENTION_WRITER = -1;
 
 /** The advisory lock of the partitions' namespace, taken on {@link RETENTION_WRITER}: one purge at a time. */
 const LOCK_NAMESPACE = 72_104;
@@ -35,8 +35,8 @@ export interface RetentionOptions {
   /** Stops between batches. */
   signal?: AbortSignal;
   /**
-   * More tables to purge (identity edges, issue #8), each called until it answers 0, with the cutoff and
-   * batch size; runs in its own transaction per batch.
+   * More tables to purge (identity edges: docs/protocol.md, Edges), each called until it answers 0, with the
+   * cutoff and batch size; runs in its own transaction per batch.
    */
   extraSteps?: readonly RetentionStep[];
 }
@@ -217,7 +217,7 @@ export type RetentionTransaction = <T>(
  * received before its session started, so what goes here belongs to no session left and sessions'
  * page-view counts stay equal to their rows.
  */
-export async function purgePageViewsBefore(
+async function purgePageViewsBefore(
   db: Kysely<Database>,
   inTransaction: RetentionTransaction,
   cutoff: Date,

@@ -1,8 +1,8 @@
 /**
- * What the hourly roll-ups count (issue #9, "Exact and fast at size"): the metric names, the fixed
- * histogram bins, the SQL that turns a page view's URL and referrer into roll-up keys, and the
- * contribution of one session. The persister's writes, the rebuild and the dashboard's reads all take
- * their definitions from here.
+ * What the hourly roll-ups count (README.md, The dashboard, "Exact and fast at size"): the metric names, the
+ * fixed histogram bins, the SQL that turns a page view's URL and referrer into roll-up keys, and the
+ * contribution of one session. The persister's writes, the rebuild and the dashboard's reads all take their
+ * definitions from here.
  */
 import { type RawBuilder, sql } from 'kysely';
 
@@ -42,7 +42,7 @@ export const TIME_TO_CONVERT_BINS: readonly number[] = [
 export const VIEWS_BEFORE_CONVERSION_BINS: readonly number[] = [0, 1, 2, 3, 4, 5, 6, 11, 21, 51];
 
 /** Longest page key kept: longer URLs are cut (their counts merge under the prefix). */
-export const PAGE_KEY_LENGTH = 512;
+const PAGE_KEY_LENGTH = 512;
 
 /** The bin (its lower bound) that `value` falls in. */
 export function binOf(bins: readonly number[], value: number): number {
@@ -79,7 +79,7 @@ export type Contribution = readonly [metric: string, hour: number, key: string, 
 const HOUR = 3_600_000;
 
 /** The UTC hour (ms) holding `d`. */
-export const hourOf = (d: Date): number => Math.floor(d.getTime() / HOUR) * HOUR;
+const hourOf = (d: Date): number => Math.floor(d.getTime() / HOUR) * HOUR;
 
 /** What one session adds to the roll-ups, each entry counting 1. */
 export function sessionContributions(s: SessionRollupState): Contribution[] {

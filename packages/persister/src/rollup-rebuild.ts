@@ -9,7 +9,7 @@ import { ContributionCounts, pageViewCounts, RollupWriter, sessionStateSelect } 
 import type { Database } from './schema.js';
 
 /** The writer key of rebuilt roll-up rows (partitions are >= 0; retention uses -1). */
-export const REBUILD_WRITER = -2;
+const REBUILD_WRITER = -2;
 
 /** Sessions per step of a recount or rebuild. */
 const SESSIONS_PER_STEP = 5_000;

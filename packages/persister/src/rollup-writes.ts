@@ -1,5 +1,5 @@
 /**
- * Roll-up maintenance (issue #9): the persister's transaction calls these as it writes, so the hourly
+ * Roll-up maintenance: the persister's transaction calls these as it writes, so the hourly
  * roll-ups always equal a recount of the rows they count.
  *
  * - Page views are counted when inserted and subtracted when deleted (`delete … returning` feeds the

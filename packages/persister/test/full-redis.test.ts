@@ -1,9 +1,9 @@
 /**
- * A full Redis degrades, never wedges (issue #22): at `maxmemory` under `noeviction` Redis refuses
- * every command that may grow memory, yet a store can still be created (start-up reads before it
- * writes), and a persister started against it takes its leases (the lease and heartbeat scripts are
- * allowed past OOM), reads, commits and acknowledges, so the queue drains and memory is freed.
- * On a redis-server of the test's own with a tiny `maxmemory`, never the shared one.
+ * A full Redis degrades, never wedges (docs/deploy.md, 4. Redis for zero loss): at `maxmemory` under
+ * `noeviction` Redis refuses every command that may grow memory, yet a store can still be created (start-up
+ * reads before it writes), and a persister started against it takes its leases (the lease and heartbeat
+ * scripts are allowed past OOM), reads, commits and acknowledges, so the queue drains and memory is freed. On
+ * a redis-server of the test's own with a tiny `maxmemory`, never the shared one.
  */
 import { createRedisStore } from '@devicelink/fastify';
 import { appendForTest } from '@devicelink/fastify/testing';

@@ -13,9 +13,15 @@ export async function buildHostApp(redisUrl: string, databaseUrl: string, prefix
   const persister = createPersister({ db: database.db, queue: store });
 
   const app = Fastify();
-  await app.register(devicelink, { store });
-  app.post('/pageview', { config: { devicelink: true } }, async (request, reply) => {
+  await app.register(devicelink, { store }); // queryAllowlist: the five utm_* parameters by default
+  const body = {
+    type: 'object',
+    required: ['url'],
+    properties: { url: { type: 'string', maxLength: 2048, pattern: '^(https?://|/)' } },
+  } as const;
+  app.post('/pageview', { config: { devicelink: true }, schema: { body } }, async (request, reply) => {
     const { url } = request.body as { url: string };
+    // track() queues the URL without its fragment and with only the allowlisted query parameters.
     const result = await app.devicelink.track(request, [
       { type: 'pageview', url, referrer: null, id: null, clientTs: null },
     ]);

@@ -28,7 +28,11 @@ describe('the host-app example of the fastify README', () => {
       try {
         const app = await buildHostApp(testEnv.redisUrl!, database.url, prefix);
         const deviceId = 'hostApp_0123456789abcdef';
-        for (const url of ['https://shop.example/', 'https://shop.example/cart']) {
+        // A reset link's token and an email never reach Postgres; the allowlisted utm_* stays.
+        for (const url of [
+          'https://shop.example/',
+          'https://shop.example/cart?token=secret&email=a@b.c&utm_source=news#x',
+        ]) {
           const res = await app.inject({
             method: 'POST',
             url: '/pageview',
@@ -38,6 +42,14 @@ describe('the host-app example of the fastify README', () => {
           expect(res.statusCode).toBe(202);
           expect(res.json()).toMatchObject({ tracked: true, deviceId, accepted: 1 });
         }
+        // The route's schema refuses what is no http(s) URL or path before track() sees it.
+        const refused = await app.inject({
+          method: 'POST',
+          url: '/pageview',
+          headers: { 'x-device-fingerprint': deviceId },
+          payload: { url: 'javascript:alert(1)' },
+        });
+        expect(refused.statusCode).toBe(400);
         const pg = new Client({ connectionString: database.url });
         await pg.connect();
         try {
@@ -51,7 +63,10 @@ describe('the host-app example of the fastify README', () => {
             },
             { what: 'the page views in Postgres' },
           );
-          expect(rows.map((r) => r.url)).toEqual(['https://shop.example/', 'https://shop.example/cart']);
+          expect(rows.map((r) => r.url)).toEqual([
+            'https://shop.example/',
+            'https://shop.example/cart?utm_source=news',
+          ]);
         } finally {
           await pg.end();
         }

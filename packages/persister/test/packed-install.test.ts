@@ -72,8 +72,11 @@ describe.runIf(hasServices('registry'))('the packed plugin and persister, instal
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test('installs alone: no unpublished workspace package, and the persister needs no plugin', () => {
+  test('installs alone: no unpublished workspace package, no PGlite for a Postgres app, and the persister needs no plugin', () => {
     expect(existsSync(join(dir, 'node_modules/@devicelink/protocol'))).toBe(false);
+    // Embedded PGlite is an optional peer of the persister: a host app on Postgres does not pull it.
+    for (const name of ['@electric-sql/pglite', 'kysely-pglite-dialect'])
+      expect(existsSync(join(dir, 'node_modules', name)), name).toBe(false);
     const persister = JSON.parse(
       readFileSync(join(dir, 'node_modules/@devicelink/persister/package.json'), 'utf8'),
     );

@@ -1,5 +1,5 @@
 /**
- * Retention and roll-ups on the partitioned page-view table (issues #9 and #11), on Postgres and
+ * Retention and roll-ups on the partitioned page-view table (page-view-partitions.ts), on Postgres and
  * embedded PGlite: a purge drops the months wholly past the limit and deletes in batches only in the
  * boundary month and the default and undated partitions; roll-ups count only the rows an insert
  * really made, now that one event id may belong to several subjects.

@@ -1,5 +1,5 @@
 /**
- * The hourly roll-ups (issue #9) against a full recount of the rows, after everything that changes rows
+ * The hourly roll-ups against a full recount of the rows, after everything that changes rows
  * after they were first counted: redelivered batches, page views and links arriving out of order,
  * conversions corrected by an earlier link, device and user erasure, a data error written entry by
  * entry, several writers, a retention purge, and a fingerprint join and its revocation.

@@ -198,7 +198,7 @@ function parseEvent(e: unknown, i: number, allowlist: readonly string[]): ParseR
   if (e.id !== undefined) {
     if (!isUuid(e.id)) return fail('DL_INVALID_EVENT', `${at}.id must be a UUID`);
     // A constant id would be shared by every client that picks it: one subject's page view with it is
-    // kept, and anyone could squat it (issue #11). Fresh ids only.
+    // kept, and anyone could squat it (docs/protocol.md, Persistence). Fresh ids only.
     if (isConstantUuid(e.id)) {
       return fail(
         'DL_INVALID_EVENT',

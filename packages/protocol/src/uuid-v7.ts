@@ -38,7 +38,7 @@ export function isUuid(value: unknown): value is string {
 /**
  * True for an id made of one hex digit repeated (the nil UUID `00000000-0000-0000-0000-000000000000`,
  * the max UUID `ffffffff-…`, `11111111-…`): ids anyone would pick, refused as event ids so that no
- * one can squat them (issue #11).
+ * one can squat them (docs/protocol.md, Persistence).
  */
 export function isConstantUuid(value: string): boolean {
   const hex = value.replaceAll('-', '').toLowerCase();

@@ -1,8 +1,8 @@
 /**
  * The page's own automation evidence (docs/protocol.md, Bots and automation): what a driven browser
- * leaves where a page can see it. Sent with the fingerprint evidence (once per minted id) as
- * `automation`; the collector lets it add a mark, never clear one. A chunk of its own, imported only
- * by the evidence chunk, so a returning visitor never loads it.
+ * leaves where a page can see it. Sent as `automation` with every page-view request of the page and
+ * with the fingerprint evidence; the collector lets it add a mark, never clear one. A chunk of its own
+ * (with its own size limit), imported once per page after the SDK starts, never part of the core.
  */
 import type { AutomationSignal } from '@devicelink/protocol';
 
@@ -54,4 +54,13 @@ export function automationSignals(
     // A hostile or odd global (a throwing getter): what was found so far stands.
   }
   return out;
+}
+
+/**
+ * The `automation` field of a request body: `{ automation: [...] }` when this page shows signals, `{}`
+ * otherwise (what the core spreads into its page-view bodies).
+ */
+export function automationField(scope?: AutomationScope): { automation?: AutomationSignal[] } {
+  const signals = automationSignals(scope);
+  return signals.length > 0 ? { automation: signals } : {};
 }

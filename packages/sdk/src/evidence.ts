@@ -13,7 +13,7 @@ import { createFingerprint, type FingerprintResult } from './fingerprint.js';
 import { type IdStorage, PENDING_KEY } from './id-storage.js';
 
 /** The path of the evidence request. */
-export const EVIDENCE_PATH = '/v1/device/fingerprint';
+const EVIDENCE_PATH = '/v1/device/fingerprint';
 
 /**
  * Computes the fingerprint and sends it for `id`, unless meanwhile the id changed (it yielded to the
@@ -42,8 +42,11 @@ export async function sendEvidence(
     return report(result.error);
   }
   // The page's automation signals ride along (their own chunk): a driven browser makes no join.
-  const automation = (await import('./automation-signals.js')).automationSignals();
-  const body = { visitorId: result.id, deviceId: id, ...(automation.length > 0 ? { automation } : {}) };
+  const body = {
+    visitorId: result.id,
+    deviceId: id,
+    ...(await import('./automation-signals.js')).automationField(),
+  };
   const r = await client.send(EVIDENCE_PATH, { deviceId: id, body });
   // A failed send was reported by the client.
   if (!('error' in r) || !/^(0|429|5..)$/.test(`${r.error.status}`)) storage.remove(PENDING_KEY);

@@ -3,7 +3,7 @@
  * keeps it through retries, so the collector counts a retried event once. Page views made while the app
  * had a token are sent with that token (authenticated events) and never batched with anonymous ones.
  */
-import { MAX_EVENTS_PER_REQUEST, type PageviewInput } from '@devicelink/protocol';
+import { type AutomationSignal, MAX_EVENTS_PER_REQUEST, type PageviewInput } from '@devicelink/protocol';
 import type { CollectorClient } from './collector-client.js';
 import type { DeviceIdClient } from './device-id-client.js';
 import { type DeviceLinkError, PageviewsDroppedError } from './errors.js';
@@ -65,6 +65,17 @@ export function createPageviewQueue(
   let retryMs = 0;
   // Failed attempts of the batch at the head of the queue.
   let tries = 0;
+  // The page's automation signals (docs/protocol.md, Bots and automation), from a chunk of their own
+  // loaded once per page: `{ automation: [...] }` rides with every request, so a driven browser's page
+  // views are stored as automation. Requests wait for it (a beacon takes what is known); a chunk that
+  // cannot be loaded adds nothing.
+  let signals: { automation?: AutomationSignal[] } = {};
+  const known = import('./automation-signals.js').then(
+    (m) => {
+      signals = m.automationField();
+    },
+    () => {},
+  );
 
   const cancel = () => {
     clearTimeout(timer);
@@ -87,13 +98,19 @@ export function createPageviewQueue(
     return [token, batch, batch.map((q) => q.event)];
   };
   const post = (token: string | null, events: PageviewInput[], keepalive?: boolean) =>
-    collector.send(EVENTS, { body: { events }, token, deviceId: token ? null : device.current(), keepalive });
+    collector.send(EVENTS, {
+      body: { ...signals, events },
+      token,
+      deviceId: token ? null : device.current(),
+      keepalive,
+    });
 
   const sendable = () => queue.length && device.consent() === 'granted';
   const send = async () => {
     while (sendable()) {
-      // A reset under way: its new id comes first.
+      // A reset under way: its new id comes first; the page's automation signals go with the first request.
       await device.ready();
+      await known;
       // While it waited, the page may have gone away (flushNow) or consent been withdrawn (clear).
       if (!sendable()) return;
       const [token, batch, events] = take();
@@ -148,7 +165,8 @@ export function createPageviewQueue(
       cancel();
       while (sendable()) {
         const [token, , events] = take();
-        if (token || !collector.beacon(EVENTS, { deviceId: device.current(), consent: 'granted', events })) {
+        const body = { deviceId: device.current(), consent: 'granted', ...signals, events };
+        if (token || !collector.beacon(EVENTS, body)) {
           void post(token, events, true);
         }
       }

@@ -1,8 +1,8 @@
 // @vitest-environment happy-dom
 /**
- * Logout on a shared computer never hands the next person the previous id (issue 19): after `reset()`,
- * `forget()` and a grant that follows a withdrawal, the new id never yields to the old cookie nor adopts
- * an echo, and names the id it replaces in `X-Device-Replaces` (fetch only) until answered 2xx; every
+ * Logout on a shared computer never hands the next person the previous id (docs/protocol.md, SDK): after
+ * `reset()`, `forget()` and a grant that follows a withdrawal, the new id never yields to the old cookie nor
+ * adopts an echo, and names the id it replaces in `X-Device-Replaces` (fetch only) until answered 2xx; every
  * failure on the way reaches `onError`. Against a real collector-like server (test-server.ts) through
  * happy-dom's fetch, which keeps cookies and enforces CORS.
  */

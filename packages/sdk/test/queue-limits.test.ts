@@ -6,13 +6,18 @@
  * `fetch` (happy-dom's fetch cannot run under fake timers); the rest go to a real HTTP server.
  */
 import { STORAGE_KEY } from '@devicelink/protocol';
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { useDeviceLinks, useTestServer } from './test-server.js';
 
 vi.mock('@fingerprintjs/fingerprintjs', () => import('./fake-fingerprint.js').then((m) => m.install()));
 
 const STORED = 'stored_device_id_0001';
 const collector = useTestServer();
+// The page-view queue waits for the automation signals chunk before its first request: loaded once
+// here, its import resolves within the fake timers' microtask flushes below.
+beforeAll(async () => {
+  await import('../src/automation-signals.js');
+});
 beforeEach(() => {
   localStorage.setItem(STORAGE_KEY, STORED);
   collector().received.length = 0;

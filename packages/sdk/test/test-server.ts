@@ -51,7 +51,7 @@ export function cookieOf(req: Received): string | null {
 }
 
 /** The device id and fresh flag a request carried (header, or a beacon's body). */
-export function sentOf(req: Received): { id: string | null; fresh: boolean } {
+function sentOf(req: Received): { id: string | null; fresh: boolean } {
   let body: { deviceId?: unknown; fresh?: unknown } = {};
   try {
     body = JSON.parse(req.body);

@@ -1,9 +1,9 @@
 // @vitest-environment happy-dom
 /**
- * One browser, one id, with two tabs opened at once (issue 19): two DeviceLinks over one localStorage
- * and one cookie jar stand for two tabs. The first id stored wins in both (a Web Lock makes "store only
- * if absent" atomic where the browser has `navigator.locks`; elsewhere a fresh id re-reads storage on
- * every use), the SDK's own sends go with the winner, and app requests never wait for it.
+ * One browser, one id, with two tabs opened at once (docs/protocol.md, SDK): two DeviceLinks over one
+ * localStorage and one cookie jar stand for two tabs. The first id stored wins in both (a Web Lock makes
+ * "store only if absent" atomic where the browser has `navigator.locks`; elsewhere a fresh id re-reads
+ * storage on every use), the SDK's own sends go with the winner, and app requests never wait for it.
  */
 import { STORAGE_KEY } from '@devicelink/protocol';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';

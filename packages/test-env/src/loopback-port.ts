@@ -4,7 +4,7 @@
 import { createServer } from 'node:net';
 
 /** True when `port` can be bound on 127.0.0.1 now. */
-export const portFree = (port: number): Promise<boolean> =>
+const portFree = (port: number): Promise<boolean> =>
   new Promise((resolve) => {
     const srv = createServer();
     srv.once('error', () => resolve(false));

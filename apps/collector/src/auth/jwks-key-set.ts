@@ -1,9 +1,10 @@
 /**
- * The key set of `JWT_JWKS_URL`, fetched with bounds no token can push (issue #11): at most one fetch
- * per cooldown (30 s) for the whole set, whatever `kid` arrives; a `kid` the set lacks while it is fresh
- * (fetched, or tried, within the cooldown) is refused without a fetch; and a caller that may not fetch
- * (the anonymous tracking routes) is answered from the keys in hand only. The set is fetched at start
- * and again every `maxAgeMs` in the background, so tracking routes know the keys without ever fetching.
+ * The key set of `JWT_JWKS_URL`, fetched with bounds no token can push (apps/collector/README.md, JWKS
+ * fetches): at most one fetch per cooldown (30 s) for the whole set, whatever `kid` arrives; a `kid` the set
+ * lacks while it is fresh (fetched, or tried, within the cooldown) is refused without a fetch; and a caller
+ * that may not fetch (the anonymous tracking routes) is answered from the keys in hand only. The set is
+ * fetched at start and again every `maxAgeMs` in the background, so tracking routes know the keys without
+ * ever fetching.
  */
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { TokenInvalidError } from '../http/errors.js';

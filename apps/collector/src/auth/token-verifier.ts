@@ -47,7 +47,7 @@ const CLOCK_TOLERANCE_MS = 30_000;
  * The longest lifetime left on an accepted token, seconds (30 days: the longest access-token lifetime
  * common identity providers allow; typical ones are 1 to 24 hours).
  */
-export const MAX_TOKEN_LIFETIME_SECONDS = 2_592_000;
+const MAX_TOKEN_LIFETIME_SECONDS = 2_592_000;
 const DEMO_TOKEN_TTL = '1h';
 
 const hasBearer = (request: FastifyRequest): boolean =>

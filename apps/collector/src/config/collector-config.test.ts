@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './collector-config.js';
 
@@ -257,5 +258,37 @@ describe('loadConfig', () => {
   it('keeps no query parameters when QUERY_ALLOWLIST is set but empty', () => {
     expect(loadConfig({ QUERY_ALLOWLIST: '' }).queryAllowlist).toEqual([]);
     expect(loadConfig({ QUERY_ALLOWLIST: 'ref, utm_source' }).queryAllowlist).toEqual(['ref', 'utm_source']);
+  });
+});
+
+describe('.env.example', () => {
+  const text = readFileSync(new URL('../../../../.env.example', import.meta.url), 'utf8');
+  const lines = text.split('\n').slice(0, -1);
+  const variables = lines.filter((l) => !l.startsWith('#') && l !== '');
+
+  it('is comments, blank lines and NAME=value lines, with no stray space', () => {
+    expect(text.endsWith('\n')).toBe(true);
+    for (const line of lines) {
+      expect(line, JSON.stringify(line)).toMatch(/^(|# \S.*|# -+ .+ -+|[A-Z][A-Z0-9_]*=\S*)$/);
+      expect(line, JSON.stringify(line)).not.toMatch(/\s$|\S {2,}\S/);
+    }
+  });
+
+  it('names every variable the configuration reads, and no other', () => {
+    const read = new Set<string>();
+    loadConfig(
+      new Proxy({} as Record<string, string>, {
+        get: (_t, name) => {
+          if (typeof name === 'string') read.add(name);
+          return undefined;
+        },
+      }),
+    );
+    expect(variables.map((l) => l.split('=')[0]).sort()).toEqual([...read].sort());
+  });
+
+  it('gives the defaults: loaded as it is, it is the configuration of an empty environment', () => {
+    const env = Object.fromEntries(variables.map((l) => [l.split('=')[0]!, l.slice(l.indexOf('=') + 1)]));
+    expect(loadConfig(env)).toEqual(loadConfig({}));
   });
 });

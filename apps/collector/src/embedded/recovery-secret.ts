@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 
 /** The file name of the secret in `DATA_DIR`. */
-export const RECOVERY_SECRET_FILE = 'recovery.secret';
+const RECOVERY_SECRET_FILE = 'recovery.secret';
 
 /**
  * The secret in `dataDir`, made on first use. Throws a {@link ConfigError} naming `DATA_DIR` when the

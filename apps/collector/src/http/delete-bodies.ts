@@ -8,10 +8,13 @@ import type { FastifyInstance } from 'fastify';
 
 /** Makes Fastify treat every DELETE as bodiless, whatever it sent. */
 export function ignoreDeleteBodies(app: FastifyInstance): void {
-  app.addHook('onRequest', async (request) => {
-    if (request.method !== 'DELETE') return;
-    delete request.headers['content-type'];
-    delete request.headers['content-length'];
-    delete request.headers['transfer-encoding'];
+  // A callback hook: it runs on every request, and an async one costs a promise each time.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.method === 'DELETE') {
+      delete request.headers['content-type'];
+      delete request.headers['content-length'];
+      delete request.headers['transfer-encoding'];
+    }
+    done();
   });
 }

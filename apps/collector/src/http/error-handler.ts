@@ -16,6 +16,7 @@ import {
   RateLimitedError,
   UnsupportedMediaTypeError,
 } from './errors.js';
+import { noteRefusal } from './request-log.js';
 
 function translate(err: FastifyError): FastifyError {
   if (err.code?.startsWith('DL_')) return err;
@@ -48,7 +49,7 @@ function translate(err: FastifyError): FastifyError {
 }
 
 /** What a 503 tells the client to wait before retrying, seconds (the SDK retries with the same event ids). */
-export const RETRY_AFTER_SECONDS = 2;
+const RETRY_AFTER_SECONDS = 2;
 
 /** Installs the error and not-found handlers on `app`. */
 export function installErrorHandlers(app: FastifyInstance): void {
@@ -65,7 +66,8 @@ export function installErrorHandlers(app: FastifyInstance): void {
         request.log.error({ err: { code: err.code, cause: cause.message }, repeats }, 'request failed');
       }
     } else if (statusCode >= 500) request.log.error({ err }, 'request failed');
-    else request.log.info({ code: mapped.code, statusCode }, 'request refused');
+    // A refusal is said once, on the request's own log line (request-log.ts).
+    else noteRefusal(request, mapped.code);
     // A plain body, not the Error: sending an Error hands it to Fastify's default handler, which logs
     // it again (with its stack, at info for a 4xx).
     reply.code(statusCode).send({

@@ -66,11 +66,7 @@ export const InvalidStatsRangeError = createError('DL_INVALID_STATS_RANGE', '%s'
 /** Demo login with unknown user or password. */
 export const DemoLoginError = createError('DL_DEMO_LOGIN_FAILED', 'unknown demo user or wrong password', 401);
 /** Postgres is down for a route that reads it (admin); ingest never answers this. */
-export const DatabaseUnavailableError = createError(
-  'DL_DATABASE_UNAVAILABLE',
-  'the database is unavailable',
-  503,
-);
+const DatabaseUnavailableError = createError('DL_DATABASE_UNAVAILABLE', 'the database is unavailable', 503);
 
 /**
  * The answer for a failed database read: the error's text (table names, SQL, values) stays out of the

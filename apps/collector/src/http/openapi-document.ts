@@ -73,7 +73,7 @@ export function openapiDocument(config: CollectorConfig) {
 }
 
 /** The tag of each route, by method and path: the reference at `/docs` groups operations under these. */
-export function routeTag(method: string, url: string): 'ingest' | 'admin' | 'insights' | 'operations' {
+function routeTag(method: string, url: string): 'ingest' | 'admin' | 'insights' | 'operations' {
   // The read routes the dashboard token opens: insights, the bulk export, a user's journey and its export.
   if (/^\/v1\/admin\/(insights|export)\//.test(url)) return 'insights';
   if (method === 'GET' && url.startsWith('/v1/admin/users/')) return 'insights';
@@ -111,7 +111,7 @@ const SWAGGER_UI_INLINE_STYLE = "'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdI
  * Removes from a CSP what would let the page reach another origin (fonts, styles, the validator), and
  * allows swagger-ui's one inline style by its hash (never `'unsafe-inline'`).
  */
-export function sameOriginOnly(csp: string): string {
+function sameOriginOnly(csp: string): string {
   return csp
     .replace(/ https:/g, '')
     .replace(/ validator\.swagger\.io/g, '')

@@ -23,7 +23,7 @@ import { type PersistenceSample, samplePersistence } from './persistence-sample.
 import { PROBE_TIMEOUT_MS, within } from './promise-deadline.js';
 
 /** Probe timeouts in a row before a service is reported down. */
-export const TIMEOUTS_BEFORE_DOWN = 3;
+const TIMEOUTS_BEFORE_DOWN = 3;
 /** How often the dead letters are counted (a count over a table, not a round trip per second). */
 const DEAD_LETTER_COUNT_MS = 5_000;
 

@@ -20,13 +20,19 @@ const EVENTS_ROUTE = '/v1/events';
 export function installRequestGuards(app: FastifyInstance, options: RequestGuardOptions): void {
   const { corsOrigins } = options;
   if (!corsOrigins) return;
-  app.addHook('onRequest', async (request) => {
-    // Preflights and probes are never refused here (CORS answers OPTIONS itself).
-    if (request.method !== 'POST' || request.routeOptions.url !== EVENTS_ROUTE) return;
+  // A callback hook: it runs on every request, and an async one costs a promise each time.
+  app.addHook('onRequest', (request, _reply, done) => {
     const origin = request.headers.origin;
-    // No Origin: a server-side client, accepted (contract).
-    if (origin !== undefined && !corsOrigins.includes(origin)) {
-      throw new OriginRefusedError(origin.slice(0, 200));
+    // Preflights and probes are never refused here (CORS answers OPTIONS itself). No Origin: a
+    // server-side client, accepted (contract).
+    if (
+      origin !== undefined &&
+      request.method === 'POST' &&
+      request.routeOptions.url === EVENTS_ROUTE &&
+      !corsOrigins.includes(origin)
+    ) {
+      return done(new OriginRefusedError(origin.slice(0, 200)));
     }
+    done();
   });
 }

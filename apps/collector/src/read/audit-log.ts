@@ -1,6 +1,6 @@
 /**
- * The audit log of exports and erasures (issue #9): which token kind did what to which subject, and
- * when. Never the token, never the exported data.
+ * The audit log of exports and erasures (`GET /v1/admin/audit`): which token kind did what to which subject,
+ * and when. Never the token, never the exported data.
  */
 import type { Database } from '@devicelink/persister';
 import type { Kysely } from 'kysely';

@@ -24,7 +24,7 @@ export interface Browser {
 }
 
 /** Most ids a report follows from one device (a forged edge storm cannot make a report unbounded). */
-export const MAX_BROWSER_IDS = 200;
+const MAX_BROWSER_IDS = 200;
 
 interface Neighbour {
   id: string;

@@ -1,14 +1,14 @@
 /**
- * Exports (issue #9), as async generators of text the routes stream with backpressure: the process
- * holds one page of rows at a time whatever the size of the export.
+ * Exports (apps/collector/README.md, Dashboard and read API), as async generators of text the routes stream
+ * with backpressure: the process holds one page of rows at a time whatever the size of the export.
  *
  * - Bulk: page views of `[from, to)` in (server time, event id) order, as NDJSON or CSV, every row
  *   carrying the cursor that resumes the export after it.
  * - Per user (a data-subject request): one JSON document with everything stored about the user: links,
  *   the devices linked by login, the sessions converted to the user with their page views, and the
- *   user's signed-in page views. Fingerprint joins and aliases are not followed (issue #8): a client can
- *   forge those, so they never widen what a request about one person returns. Every class of traffic
- *   is in it (it is what is stored about the person), each session and page view with its class.
+ *   user's signed-in page views. Fingerprint joins and aliases are not followed (docs/protocol.md, Edges): a
+ *   client can forge those, so they never widen what a request about one person returns. Every class of
+ *   traffic is in it (it is what is stored about the person), each session and page view with its class.
  *
  * The bulk export holds human page views unless asked for all traffic (`?traffic=all`).
  */
@@ -34,7 +34,7 @@ interface ExportRow {
 }
 
 /** The columns of the CSV export, in order. */
-export const CSV_COLUMNS = [
+const CSV_COLUMNS = [
   'eventId',
   'serverTs',
   'clientTs',

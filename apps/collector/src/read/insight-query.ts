@@ -1,7 +1,8 @@
 /**
- * The query parameters of the read routes (issue #9), checked before any SQL runs: a range of whole
- * UTC hours (the roll-ups' grain) no longer than its bucket allows, a time zone Postgres knows, a
- * bounded limit and a cursor that decodes. Anything else is a 400 naming the parameter.
+ * The query parameters of the read routes (apps/collector/README.md, Dashboard and read API), checked before
+ * any SQL runs: a range of whole UTC hours (the roll-ups' grain) no longer than its bucket allows, a time
+ * zone Postgres knows, a bounded limit and a cursor that decodes. Anything else is a 400 naming the
+ * parameter.
  */
 import type { Database } from '@devicelink/persister';
 import { type Kysely, sql } from 'kysely';

@@ -82,7 +82,7 @@ export function pageViewsBeforeConversionQuery(
 }
 
 /** Devices and browsers of the window's sessions (edges resolved when read, see the file comment). */
-export function browserStatsQuery(
+function browserStatsQuery(
   from: Date,
   to: Date,
   scope: TrafficScope = 'human',

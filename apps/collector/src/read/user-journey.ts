@@ -1,7 +1,7 @@
 /**
- * A user's journey (issue #9): the anonymous page views of the sessions converted to the user (what
- * they did before each login) and the user's signed-in page views, in time order, a page at a time by
- * keyset cursor on (server time, event id). Only sessions converted to THIS user: on a shared device
+ * A user's journey (`GET /v1/admin/users/:userId`): the anonymous page views of the sessions converted to the
+ * user (what they did before each login) and the user's signed-in page views, in time order, a page at a time
+ * by keyset cursor on (server time, event id). Only sessions converted to THIS user: on a shared device
  * another user's sessions never show. Read by index (`sessions_converted_user`,
  * `page_views_session_server_ts`, `page_views_user`).
  */
@@ -30,7 +30,8 @@ export interface JourneySession {
   lastSeen: string;
   pageViews: number;
   convertedAt: string | null;
-  /** True when the session reached the user through an inferred join (issue #8), not a login. */
+  /** True when the session reached the user through an inferred join (docs/protocol.md, Fingerprint
+   * joins), not a login. */
   inferred: boolean;
 }
 

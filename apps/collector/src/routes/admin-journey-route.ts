@@ -1,7 +1,8 @@
 /**
  * `GET /v1/admin/users/:userId` (the user's journey, a page at a time) and
  * `GET /v1/admin/users/:userId/export` (everything stored about the user, one JSON document, audited),
- * behind either token (issue #9). Erasure of the user stays `DELETE` with the admin token alone.
+ * behind either token (`ADMIN_TOKEN` or the read-only `DASHBOARD_TOKEN`). Erasure of the user stays `DELETE`
+ * with the admin token alone.
  */
 import { Readable } from 'node:stream';
 import type { Database } from '@devicelink/persister';

@@ -93,12 +93,20 @@ export function createMetrics(sources: MetricsSources): CollectorMetrics {
  * series count). Call on the root instance before the routes are registered.
  */
 export function countRequests(app: FastifyInstance, metrics: CollectorMetrics): void {
-  app.addHook('onResponse', async (request, reply) => {
-    metrics.httpRequests.inc({
-      method: request.method,
-      route: request.routeOptions.url ?? 'unmatched',
-      status: String(reply.statusCode),
-    });
+  // One child counter per series, kept: a labels object per request is hashed (keys sorted) each time.
+  // The series are bounded (methods x route patterns x statuses), so the map is too.
+  const series = new Map<string, { inc(): void }>();
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = String(reply.statusCode);
+    const key = `${request.method} ${route} ${status}`;
+    let child = series.get(key);
+    if (child === undefined) {
+      child = metrics.httpRequests.labels({ method: request.method, route, status });
+      series.set(key, child);
+    }
+    child.inc();
+    done();
   });
 }
 

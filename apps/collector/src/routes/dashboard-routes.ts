@@ -1,7 +1,7 @@
 /**
- * The dashboard's files at `/dashboard/` (issue #9), from `apps/dashboard/dist`, registered only when
- * `ADMIN_TOKEN` or `DASHBOARD_TOKEN` is set (else 404). The page holds no secret: it asks for a token
- * and keeps it in the tab's sessionStorage, sending it as a bearer header to the read routes.
+ * The dashboard's files at `/dashboard/` (README.md, The dashboard), from `apps/dashboard/dist`, registered
+ * only when `ADMIN_TOKEN` or `DASHBOARD_TOKEN` is set (else 404). The page holds no secret: it asks for a
+ * token and keeps it in the tab's sessionStorage, sending it as a bearer header to the read routes.
  *
  * Every answer under /dashboard/ carries a strict Content-Security-Policy: scripts, styles and requests
  * from this origin only, no inline script or style, no framing, no form posts, no other origin.
@@ -13,7 +13,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 
 /** The dashboard's Content-Security-Policy. */
-export const DASHBOARD_CSP = [
+const DASHBOARD_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
@@ -26,7 +26,7 @@ export const DASHBOARD_CSP = [
 ].join('; ');
 
 /** `apps/dashboard/dist` of the repository this file runs from (source or bundled), or null. */
-export function dashboardDistDir(): string | null {
+function dashboardDistDir(): string | null {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     if (existsSync(join(dir, 'pnpm-workspace.yaml'))) {

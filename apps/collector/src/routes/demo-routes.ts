@@ -13,7 +13,7 @@ import { DemoLoginError } from '../http/errors.js';
 import { errorResponses } from './error-schema.js';
 
 /** The demo users; their passwords are public on purpose (the demo is never run in production). */
-export const DEMO_USERS: Readonly<Record<string, string>> = { alice: 'alice', bob: 'bob' };
+const DEMO_USERS: Readonly<Record<string, string>> = { alice: 'alice', bob: 'bob' };
 
 /** `apps/demo/dist` of the repository this file runs from (source or bundled), or null. */
 export function demoDistDir(): string | null {

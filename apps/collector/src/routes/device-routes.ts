@@ -57,7 +57,7 @@ const ROUTE_GROUPS: Record<string, string> = {
 const done = { 204: { type: 'null', description: 'Done.' } };
 
 /** The valid ids the request names as its own: the header id and the cookie's, without repeats. */
-export function callerDeviceIds(request: FastifyRequest): string[] {
+function callerDeviceIds(request: FastifyRequest): string[] {
   const header = request.headers['x-device-fingerprint'];
   const ids = [Array.isArray(header) ? header[0] : header, request.cookies?.[DEVICE_COOKIE]];
   return [...new Set(ids.filter((id): id is string => isValidDeviceId(id)))];

@@ -7,7 +7,7 @@
 import { DEVICE_COOKIE, DEVICE_HEADER } from '@devicelink/protocol';
 
 /** Fastify's error shape with a `DL_` code (every error answer of the collector). */
-export const errorSchema = {
+const errorSchema = {
   type: 'object',
   properties: {
     statusCode: { type: 'integer' },

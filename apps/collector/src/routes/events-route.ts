@@ -46,6 +46,13 @@ const eventsBodySchema = {
       description: 'Device id for beacons (they cannot send headers); an invalid one counts as absent.',
     },
     consent: { type: 'string', description: '`denied` (any case) means no device work, like the header.' },
+    automation: {
+      type: 'array',
+      items: { type: 'string' },
+      description:
+        "The page's automation signals (the SDK's automation chunk: `webdriver`, `headless`, …): any known " +
+        'one stores these page views as automation, unless the user agent is allow-listed. Never clears a marked user agent.',
+    },
     events: {
       type: 'array',
       minItems: 1,

@@ -1,7 +1,8 @@
 /**
- * The read routes behind the dashboard (issue #9), registered when `ADMIN_TOKEN` or `DASHBOARD_TOKEN`
- * is set (either token reads; rate-limited like the admin routes): time series, conversion figures and histograms, paths before login, top
- * pages and referrers, identity quality. Every figure but identity comes from the hourly roll-ups.
+ * The read routes behind the dashboard (apps/collector/README.md, Dashboard and read API), registered when
+ * `ADMIN_TOKEN` or `DASHBOARD_TOKEN` is set (either token reads; rate-limited like the admin routes): time
+ * series, conversion figures and histograms, paths before login, top pages and referrers, identity quality.
+ * Every figure but identity comes from the hourly roll-ups.
  */
 import type { Database } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
@@ -268,15 +269,17 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
     },
   );
 
-  app.get(
+  app.get<{ Querystring: { traffic?: string } }>(
     '/v1/admin/insights/identity',
     {
       config,
       schema: {
         description:
           'Identity quality now: devices, users, devices per user, cookie and yield edges (cookieEdges), fingerprint joins standing and ' +
-          'revoked, shared fingerprints and devices with server-made ids only. Null: not measured yet.',
+          'revoked, shared fingerprints and devices with server-made ids only. Null: not measured yet. People only unless ' +
+          'traffic=all: a device whose every session is non-human is left out with its links, edges and revocations.',
         security,
+        querystring: { type: 'object', properties: { ...trafficQuerySchema } },
         response: {
           200: {
             type: 'object',
@@ -298,6 +301,9 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
         },
       },
     },
-    async () => fromDatabase(() => options.identity.figures(db)),
+    async (request) => {
+      const scope = parseTrafficScope(request.query);
+      return fromDatabase(() => options.identity.figures(db, scope));
+    },
   );
 }

@@ -113,7 +113,7 @@ export async function startDatabase(
     }
   };
 
-  // Retention runs where the persister runs (issue #9), once the schema is there.
+  // Retention runs where the persister runs (docs/protocol.md, Erasure), once the schema is there.
   let retention: RetentionRunner | null = null;
   // So does the fleet job (docs/protocol.md, Bots and automation), with the bot filter on.
   let fleets: FleetRunner | null = null;

@@ -18,7 +18,7 @@ import { logRedisEvents } from './redis-events.js';
 export type RedisClient = Redis | Cluster;
 
 /** A command without a reply after this fails (the request answers 503 DL_STORE_UNAVAILABLE). */
-export const REDIS_COMMAND_TIMEOUT_MS = 500;
+const REDIS_COMMAND_TIMEOUT_MS = 500;
 /**
  * The persister's own connection: its reads of 500 entries per partition and its lease scripts are not
  * a request a client waits on, and a timed-out read costs a retry, so it waits longer than ingest (a
@@ -26,7 +26,7 @@ export const REDIS_COMMAND_TIMEOUT_MS = 500;
  */
 export const PERSISTER_REDIS_COMMAND_TIMEOUT_MS = 2_000;
 /** How long start-up waits for Redis before it gives up. */
-export const REDIS_STARTUP_TIMEOUT_MS = 5_000;
+const REDIS_STARTUP_TIMEOUT_MS = 5_000;
 
 const reconnectDelay = (attempt: number): number => Math.min(50 * attempt, 500);
 

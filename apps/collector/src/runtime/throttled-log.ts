@@ -4,7 +4,7 @@
  */
 
 /** Default interval between two lines of one key. */
-export const LOG_INTERVAL_MS = 10_000;
+const LOG_INTERVAL_MS = 10_000;
 
 /**
  * A gate: `pass(key)` answers the number of repeats held back since the key's last line when a line

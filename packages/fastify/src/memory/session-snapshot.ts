@@ -1,10 +1,10 @@
 /**
- * The memory store's snapshot of its session state (issue #11: embedded mode keeps live sessions
- * through a restart): live sessions, the 10-minute event-id dedupe, tombstones, last links, alias
- * dedupe and the daily salts, each entry with its absolute expiry. Written beside the queue journal on
- * a timer and at `close()` (to a temporary file, then renamed over the old one, so a crash mid-write
- * leaves the previous snapshot), read back when the store is created. The queue itself is in the
- * journal; a crash loses at most the session changes since the last snapshot, never an event.
+ * The memory store's snapshot of its session state (embedded mode keeps live sessions through
+ * a restart: apps/collector/README.md, Two deployment shapes): live sessions, the 10-minute event-id dedupe,
+ * tombstones, last links, alias dedupe and the daily salts, each entry with its absolute expiry. Written
+ * beside the queue journal on a timer and at `close()` (to a temporary file, then renamed over the old one,
+ * so a crash mid-write leaves the previous snapshot), read back when the store is created. The queue itself
+ * is in the journal; a crash loses at most the session changes since the last snapshot, never an event.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { DeviceSource } from '@devicelink/protocol';

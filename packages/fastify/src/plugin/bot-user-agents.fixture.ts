@@ -2,10 +2,10 @@
  * A pinned sample of crawler and scripted-client user agents for the classifier tests, taken unedited
  * from monperrus/crawler-user-agents (MIT License, Copyright (c) 2017 Martin Monperrus),
  * crawler-user-agents.json at commit 7c7f9f254f16fcbc7d0fcb60d0a188897c00b050 (2026-07-02): the first
- * instance of every twelfth pattern and of the patterns named in issue 20 (HeadlessChrome, ChatGPT-User,
- * Bytespider, facebookexternalhit, python-requests, Go-http-client, curl, PhantomJS, GPTBot, Googlebot,
- * bingbot). Left out: the in-app browsers the list carries (Instagram, Facebook MetaIAB), which are
- * people, and five desktop-browser user agents that name no program (Fluid, GTmetrix, Miniature.io, YLT,
+ * instance of every twelfth pattern and of the patterns the bot filter must never miss (HeadlessChrome,
+ * ChatGPT-User, Bytespider, facebookexternalhit, python-requests, Go-http-client, curl, PhantomJS, GPTBot,
+ * Googlebot, bingbot). Left out: the in-app browsers the list carries (Instagram, Facebook MetaIAB), which
+ * are people, and five desktop-browser user agents that name no program (Fluid, GTmetrix, Miniature.io, YLT,
  * TSM-turingos).
  */
 

@@ -32,7 +32,7 @@ export const DEVICELINK_ALLOWED_HEADERS = [
  * Methods the SDK uses cross-origin. @fastify/cors allows `GET,HEAD,POST` by default, so without DELETE
  * a logout's `reset()` failed its preflight and the next person kept the previous id.
  */
-export const DEVICELINK_METHODS = ['GET', 'HEAD', 'POST', 'DELETE'] as const;
+const DEVICELINK_METHODS = ['GET', 'HEAD', 'POST', 'DELETE'] as const;
 /** Headers devicelink answers with that scripts must be able to read. */
 export const DEVICELINK_EXPOSED_HEADERS = [DEVICE_HEADER] as const;
 

@@ -8,7 +8,10 @@ import {
   DEVICE_COOKIE,
   DEVICE_COOKIE_MAX_AGE,
   isValidDeviceId,
+  MAX_URL_LENGTH,
   type PageviewEvent,
+  referrerOrigin,
+  sanitizeUrl,
   uuidv7,
 } from '@devicelink/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -51,6 +54,32 @@ function isHumanEvidence(
   return traffic.classify(firstValue(request.headers['user-agent']), signals).class === 'human';
 }
 
+/**
+ * The URL and referrer of a page view as stored (docs/protocol.md, HTTP API of the collector): the
+ * allowlisted query parameters only, the referrer's origin only. The collector's events were parsed by
+ * the same rules already; a host app may pass what its own route read.
+ */
+function storedUrls(
+  event: PageviewEvent,
+  index: number,
+  queryAllowlist: readonly string[],
+): { url: string; referrer: string | null } {
+  const url =
+    typeof event.url === 'string' && event.url.length <= MAX_URL_LENGTH
+      ? sanitizeUrl(event.url, queryAllowlist)
+      : null;
+  if (url === null) {
+    throw new DeviceLinkUsageError(
+      `track(): events[${index}].url must be an http(s) URL or a path of at most ${MAX_URL_LENGTH} characters`,
+    );
+  }
+  const referrer =
+    typeof event.referrer === 'string' && event.referrer.length <= MAX_URL_LENGTH
+      ? referrerOrigin(event.referrer)
+      : null;
+  return { url, referrer };
+}
+
 /** What `track()` did. */
 export type TrackResult =
   /** Counted in the device's live session and queued. */
@@ -88,14 +117,16 @@ export type EvidenceResult =
   | { status: 'non-human' };
 
 /** Longest visitorId taken (FingerprintJS's are 32 hex characters). */
-export const MAX_VISITOR_ID = 128;
+const MAX_VISITOR_ID = 128;
 
 /** The `app.devicelink` decoration. */
 export interface DeviceLink {
   /**
-   * Counts `events` (already parsed, 1 to 100) for the request's device, or queues them under the
-   * bearer token's user. Call it from a route with `config: { devicelink: true }`. Events without an
-   * id get a UUIDv7. Resolves once the events are on the queue.
+   * Counts `events` (1 to 100) for the request's device, or queues them under the bearer token's user.
+   * Call it from a route with `config: { devicelink: true }`. What is queued keeps of each URL only the
+   * `queryAllowlist` parameters (no fragment) and of each referrer only its origin; a URL that is not an
+   * http(s) URL or a path, or is longer than 2,048 characters, throws `DeviceLinkUsageError` (validate
+   * it first). Events without an id get a UUIDv7. Resolves once the events are on the queue.
    */
   track(request: FastifyRequest, events: PageviewEvent[]): Promise<TrackResult>;
   /**
@@ -223,7 +254,11 @@ export function createDeviceLink(options: ResolvedOptions): {
     const device = resolveDevice(request);
     if (state.consentDenied) return { tracked: false, reason: 'consent' };
     const now = Date.now();
-    const withIds: QueuedPageview[] = events.map((e) => ({ ...e, id: e.id ?? uuidv7(now) }));
+    const withIds: QueuedPageview[] = events.map((e, i) => ({
+      ...e,
+      ...storedUrls(e, i, options.queryAllowlist),
+      id: e.id ?? uuidv7(now),
+    }));
     const rawUserAgent = firstValue(request.headers['user-agent']);
     const userAgent = rawUserAgent?.slice(0, MAX_USER_AGENT) ?? null;
     const traffic = await trafficOf(request, rawUserAgent, now);

@@ -38,7 +38,7 @@ const keyed = (secret: string | Buffer, text: string) =>
  * The keyed hash of the prefix joins compare: the store keeps it beside a minted id, so evidence
  * counts only on the network where that id was seen fresh.
  */
-export function placeKey(secret: string | Buffer, network: NetworkPrefixes): string {
+function placeKey(secret: string | Buffer, network: NetworkPrefixes): string {
   return keyed(secret, `place\0${network.join}`);
 }
 

@@ -24,9 +24,24 @@ export async function networkHash(
   const prefix = networkPrefixes(address);
   if (prefix === null) return null;
   const salt = await store.dailySalt(utcDay(now));
-  return createHmac('sha256', salt)
-    .update(`net\0${prefix.join}`)
-    .digest()
-    .subarray(0, 12)
-    .toString('base64url');
+  // Every page view asks, and one network sends many: the day's hashes are kept (bounded), since an
+  // HMAC object per request was a measurable share of the ingest path's CPU.
+  if (salt !== memo.salt || memo.hashes.size >= MEMO_MAX) {
+    memo.salt = salt;
+    memo.hashes.clear();
+  }
+  let hash = memo.hashes.get(prefix.join);
+  if (hash === undefined) {
+    hash = createHmac('sha256', salt)
+      .update(`net\0${prefix.join}`)
+      .digest()
+      .subarray(0, 12)
+      .toString('base64url');
+    memo.hashes.set(prefix.join, hash);
+  }
+  return hash;
 }
+
+/** Networks whose hash of the day is kept; past it the memo starts over. */
+const MEMO_MAX = 10_000;
+const memo: { salt: Buffer | null; hashes: Map<string, string> } = { salt: null, hashes: new Map() };

@@ -43,8 +43,8 @@ export interface DeviceLinkOptions {
   /** The client address for `visitorHash`. Default `request.ip` (Fastify's `trustProxy` decides). */
   clientIp?: (request: FastifyRequest) => string;
   /**
-   * Query parameters kept in the URLs `trackRequests` counts (`QUERY_ALLOWLIST`); every other one is
-   * dropped. Default: the five `utm_*` parameters.
+   * Query parameters kept in the URLs `track()` queues and `trackRequests` counts (`QUERY_ALLOWLIST`);
+   * every other one is dropped. Default: the five `utm_*` parameters.
    */
   queryAllowlist?: readonly string[];
   /**
@@ -93,7 +93,7 @@ export interface RateLimitOptions {
  * minutes. Far above what browsers behind one address start (each counts once per session it starts
  * without a fingerprint entry), far below a script minting ids.
  */
-export const DEFAULT_NEW_ID_LIMITS: Readonly<NewIdLimits> = Object.freeze({
+const DEFAULT_NEW_ID_LIMITS: Readonly<NewIdLimits> = Object.freeze({
   windowMs: 600_000,
   perAddress: 1_000,
   perNetwork: 3_000,

@@ -19,7 +19,7 @@ import type { CommandClient } from './redis-commands.js';
 import type { RedisKeys } from './redis-keys.js';
 
 /** The consumer group every persister reads through. */
-export const CONSUMER_GROUP = 'persist';
+const CONSUMER_GROUP = 'persist';
 
 type StreamEntries = [id: string, fields: string[] | null][];
 

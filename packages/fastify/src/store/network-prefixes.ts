@@ -10,15 +10,15 @@ import ipaddr from 'ipaddr.js';
 /** The prefixes of one client address, each a text such as `192.0.2.0/24`. */
 export interface NetworkPrefixes {
   /** 4 or 6 (an IPv4-mapped IPv6 address counts as IPv4). */
-  family: 4 | 6;
+  readonly family: 4 | 6;
   /** One subscriber: the IPv4 address itself, the /64 of IPv6 (one LAN's prefix). */
-  host: string;
+  readonly host: string;
   /** What fingerprint joins compare: `/24` of IPv4, `/64` of IPv6. */
-  join: string;
+  readonly join: string;
   /** What the per-network caps count: `/24` of IPv4, `/48` of IPv6 (one site often holds many /64s). */
-  cap: string;
+  readonly cap: string;
   /** What the per-block caps count: `/16` of IPv4, `/32` of IPv6 (one provider's allocation). */
-  block: string;
+  readonly block: string;
 }
 
 function ipv4Prefixes(octets: number[]): NetworkPrefixes {
@@ -36,8 +36,24 @@ function ipv4Prefixes(octets: number[]): NetworkPrefixes {
  * networkPrefixes('192.0.2.77') // { family: 4, host: '192.0.2.77/32', join: '192.0.2.0/24', cap: '192.0.2.0/24', block: '192.0.0.0/16' }
  */
 export function networkPrefixes(address: string): NetworkPrefixes | null {
+  if (typeof address !== 'string') return null;
+  // Asked two or three times per page view (limits, network hash, joins), and clients repeat: parsed
+  // once, kept (bounded; frozen, as callers share the object).
+  const known = parsed.get(address);
+  if (known !== undefined) return known;
+  if (parsed.size >= PARSED_MAX) parsed.clear();
+  const prefixes = parse(address);
+  parsed.set(address, prefixes === null ? null : Object.freeze(prefixes));
+  return prefixes;
+}
+
+/** Addresses whose prefixes are kept; past it the memo starts over. */
+const PARSED_MAX = 10_000;
+const parsed = new Map<string, NetworkPrefixes | null>();
+
+function parse(address: string): NetworkPrefixes | null {
   // node:net decides what is an address (ipaddr.js alone also takes `127.1` or `0x7f.0.0.1`).
-  if (typeof address !== 'string' || isIP(address) === 0) return null;
+  if (isIP(address) === 0) return null;
   let parsed: ipaddr.IPv4 | ipaddr.IPv6;
   try {
     parsed = ipaddr.parse(address);

@@ -98,7 +98,7 @@ const sha256: (text: string) => string =
 const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0;
 
 /** Throws DeviceLinkUsageError for limits a store cannot count (a caller's bug, not client input). */
-export function checkLimits(limits: RateLimits): void {
+function checkLimits(limits: RateLimits): void {
   if (!isCount(limits.windowMs)) throw new DeviceLinkUsageError('limits.windowMs must be a positive integer');
   if (!isCount(limits.clientMax))
     throw new DeviceLinkUsageError('limits.clientMax must be a positive integer');
@@ -153,6 +153,9 @@ export function limitState(max: number, count: number, ttlMs: number): LimitStat
   return { max, remaining: Math.max(0, max - count), resetMs: Math.max(0, ttlMs) };
 }
 
+/** Address and network hashes of the day kept by {@link limitCounters}. */
+const NETWORK_HASHES_MAX = 10_000;
+
 /**
  * Makes the counter lists of calls, hashing addresses under the store's salt of the day. Hashes of
  * recent addresses are kept (many requests come from few addresses: NAT, proxies).
@@ -162,19 +165,32 @@ export function limitCounters(
 ): (limits: RateLimits, now?: number) => Promise<LimitCounter[]> {
   let saltBytes: Buffer | null = null;
   let salt = '';
+  // The hashes of addresses and networks of the day (clients repeat, and a network holds many);
+  // bounded, it starts over when full or when the salt changes.
+  const networkHashes = new Map<string, string>();
   return async (limits, now = Date.now()) => {
     checkLimits(limits);
     const bytes = await dailySalt(utcDay(now));
-    if (bytes !== saltBytes) {
+    if (bytes !== saltBytes || networkHashes.size >= NETWORK_HASHES_MAX) {
       saltBytes = bytes;
       salt = bytes.toString('base64url');
+      networkHashes.clear();
     }
     // Keyed hashes: no key holds an address, and none names a device (an erased device leaves none).
-    // SHA-256 over the secret salt and the value; computed per request (a cache of HMACs thrashed with
-    // many devices, and an HMAC object per call cost more than this one-shot hash).
+    // SHA-256 over the secret salt and the value; a device's is computed per request (a cache of
+    // them thrashed with many devices, and an HMAC object per call cost more than this one-shot hash).
     const hash = (kind: 'a' | 'd' | 'n', value: string): string =>
       sha256(`${salt}${kind}${value}`).slice(0, 22);
-    const address = hash('a', limits.address);
+    const networkHash = (kind: 'a' | 'n', value: string): string => {
+      const key = `${kind}${value}`;
+      let h = networkHashes.get(key);
+      if (h === undefined) {
+        h = hash(kind, value);
+        networkHashes.set(key, h);
+      }
+      return h;
+    };
+    const address = networkHash('a', limits.address);
     const counters: LimitCounter[] = [];
     if (limits.addressMax !== null) {
       counters.push({ by: 'address', name: `ip:${address}`, max: limits.addressMax, anchor: address });
@@ -190,7 +206,8 @@ export function limitCounters(
             anchor: limits.deviceId,
           },
     );
-    if (limits.newIds) counters.push(...newIdCounters(limits.newIds, limits.address, (v) => hash('n', v)));
+    if (limits.newIds)
+      counters.push(...newIdCounters(limits.newIds, limits.address, (v) => networkHash('n', v)));
     return counters;
   };
 }

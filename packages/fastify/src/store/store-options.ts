@@ -57,10 +57,10 @@ export interface ResolvedStoreOptions {
 export const EDGE_DEDUPE_SECONDS = 86_400;
 
 /** Default `recoveryDays` (`RECOVERY_DAYS`). */
-export const DEFAULT_RECOVERY_DAYS = 30;
+const DEFAULT_RECOVERY_DAYS = 30;
 
 /** Default `recoveryBlockDailyPercent` (`RECOVERY_BLOCK_DAILY_PERCENT`). */
-export const DEFAULT_BLOCK_DAILY_PERCENT = 10;
+const DEFAULT_BLOCK_DAILY_PERCENT = 10;
 
 /** How long a cap counter of a day is kept: its day plus one. */
 export const CAP_SECONDS = 2 * 86_400;

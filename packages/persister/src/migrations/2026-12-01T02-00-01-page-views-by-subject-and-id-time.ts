@@ -1,10 +1,10 @@
 /**
- * The final page-view table (issue #11): a page view is unique by its subject (the device, or the user
- * for an authenticated user's event) and its event id, so another subject's event with the same id can
- * never remove or replace a row; the table is partitioned by month of `id_time`, the time in the event
- * id (UUIDv7; the epoch for other versions), so retention drops whole months and a retry of an event,
- * however late, carries the same key (see src/page-view-partitions.ts for the layout). Frozen once merged.
- * Never imports app code (kysely, site/docs/migrations.mdx).
+ * The final page-view table (apps/collector/README.md, The page-view table): a page view is unique by its
+ * subject (the device, or the user for an authenticated user's event) and its event id, so another subject's
+ * event with the same id can never remove or replace a row; the table is partitioned by month of `id_time`,
+ * the time in the event id (UUIDv7; the epoch for other versions), so retention drops whole months and a
+ * retry of an event, however late, carries the same key (see src/page-view-partitions.ts for the layout).
+ * Frozen once merged. Never imports app code (kysely, site/docs/migrations.mdx).
  *
  * Runs while collectors keep accepting: page views wait on the queue meanwhile. The copy holds an
  * EXCLUSIVE lock on the old table (writers wait, readers go on) and swaps the tables at commit, in the

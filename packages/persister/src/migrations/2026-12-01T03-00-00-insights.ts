@@ -1,7 +1,8 @@
 /**
- * Insights (issue #9): hourly roll-ups the persister maintains in the transaction of the rows they count,
- * the per-session state they were computed from, the time index of page views (bulk export, retention)
- * and the audit log of exports and erasures. Frozen once merged. Never imports app code.
+ * Insights (apps/collector/README.md, Dashboard and read API): hourly roll-ups the persister maintains in the
+ * transaction of the rows they count, the per-session state they were computed from, the time index of page
+ * views (bulk export, retention) and the audit log of exports and erasures. Frozen once merged. Never imports
+ * app code.
  *
  * Page views already stored when this runs are counted at the next start by `migrate` (see
  * `rollup-rebuild.ts`): the `rollup_state` row says whether that rebuild is owed.

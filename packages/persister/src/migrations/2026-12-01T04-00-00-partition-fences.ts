@@ -1,5 +1,6 @@
 /**
- * The fence of each queue partition: the epoch of its current owner (issue #11, partition ownership).
+ * The fence of each queue partition: the epoch of its current owner (apps/collector/README.md,
+ * Persisters and partition leases).
  * A persister that takes a partition's lease advances the epoch; every pass transaction locks the
  * fences of its partitions and commits only if they still carry its epochs, so a persister that lost a
  * partition (frozen past its lease, then resumed) commits nothing of it. Frozen once merged. Never

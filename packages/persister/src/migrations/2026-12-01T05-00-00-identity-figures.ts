@@ -1,7 +1,8 @@
 /**
- * What the dashboard's identity figures read at size (issue #9: every request under 200 ms at
- * 10,000,000 page views). Counting `devices` row by row took 45 ms at 200,000 devices, and the
- * devices-per-user histogram read the links' heap. Frozen once merged. Never imports app code.
+ * What the dashboard's identity figures read at size (the dashboard's target: every request under
+ * 200 ms at 10,000,000 page views; bench/README.md, Dashboard). Counting `devices` row by row took 45 ms at
+ * 200,000 devices, and the devices-per-user histogram read the links' heap. Frozen once merged. Never imports
+ * app code.
  *
  * - `device_count`: the number of rows of `devices`, kept by statement triggers on every path that
  *   inserts or deletes one (the persister's upsert counts only the rows it inserted; erasure,
