@@ -20,6 +20,7 @@ import { benchServices, checkServices, createBenchDatabase } from './bench-env.j
 import { runBots } from './bots/bots.js';
 import { runDashboard } from './dashboard.js';
 import { runEmbedded } from './embedded.js';
+import { runFaults } from './faults.js';
 import { runIdentity } from './identity/identity.js';
 import { runIngest } from './ingest.js';
 import { runMemory } from './memory.js';
@@ -52,6 +53,8 @@ const QUICK_BUDGET_SECONDS = 180;
 const IDENTITY_BUDGET_SECONDS = 600;
 /** So does the bots benchmark (Chromium, a two-minute fleet, the ingest ratio). */
 const BOTS_BUDGET_SECONDS = 360;
+/** And the faults (lease times to wait out, five kills). */
+const FAULTS_BUDGET_SECONDS = 300;
 
 const args = process.argv.slice(2);
 const full = args.includes('--full') || testEnv.benchFull;
@@ -74,6 +77,7 @@ const NAMES = [
   'table-migration',
   'identity',
   'bots',
+  'faults',
 ];
 const named = args.filter((a) => NAMES.includes(a));
 const onlyFlag = args
@@ -181,6 +185,7 @@ async function main(): Promise<void> {
     ['table-migration', () => runTableMigration(services, full)],
     ['identity', () => runIdentity(ctx)],
     ['bots', () => runBots(ctx, services)],
+    ['faults', () => runFaults(ctx)],
   ];
   const sections: SectionResult[] = [];
   for (const [name, run] of plan) {
@@ -234,9 +239,10 @@ async function main(): Promise<void> {
   }
   const missed = targets.filter((t) => t.met === false).length;
   const budget =
-    (sections.some((s) => s.name !== 'identity' && s.name !== 'bots') ? QUICK_BUDGET_SECONDS : 0) +
+    (sections.some((s) => !['identity', 'bots', 'faults'].includes(s.name)) ? QUICK_BUDGET_SECONDS : 0) +
     (sections.some((s) => s.name === 'identity') ? IDENTITY_BUDGET_SECONDS : 0) +
-    (sections.some((s) => s.name === 'bots') ? BOTS_BUDGET_SECONDS : 0);
+    (sections.some((s) => s.name === 'bots') ? BOTS_BUDGET_SECONDS : 0) +
+    (sections.some((s) => s.name === 'faults') ? FAULTS_BUDGET_SECONDS : 0);
   console.log(
     `\n${targets.length - missed} of ${targets.length} targets met; ${mode} run took ${seconds.toFixed(0)} s` +
       (!full && seconds > budget ? ` (over the ${budget} s quick budget)` : ''),

@@ -53,6 +53,13 @@ describe('bad input to the collector', () => {
       'DL_URL_TOO_LONG',
     ));
 
+  it('refuses a URL within 2,048 characters but longer once percent-encoded with 400 DL_URL_TOO_LONG (it was a 503)', () =>
+    refused(
+      JSON.stringify({ events: [{ type: 'pageview', url: `https://shop.test/${'\u{1f600}'.repeat(700)}` }] }),
+      400,
+      'DL_URL_TOO_LONG',
+    ));
+
   it('refuses the nil UUID as an event id with 400 DL_INVALID_EVENT, saying why', async () => {
     const res = await post(
       JSON.stringify({

@@ -221,6 +221,8 @@ async function writeChunk(
     } else if (record.kind === 'edge' || record.kind === 'boundary') {
       deviceIds.add(record.deviceId);
       deviceIds.add(record.otherId);
+    } else if (record.kind === 'unjoin' || record.kind === 'forget-edges') {
+      deviceIds.add(record.deviceId);
     }
   }
   const gone = await erasedDevices(trx, [...deviceIds]);
@@ -238,7 +240,9 @@ async function writeChunk(
     } else if (record.kind === 'unjoin') {
       if (!gone.has(record.deviceId)) unjoins.push(record);
     } else if (record.kind === 'forget-edges') {
-      withdrawals.push(record);
+      // A withdrawal also travels through the partitions of the ids the device shared edges with, so
+      // it may reach Postgres after the device's erasure: nothing of an erased device comes back.
+      if (!gone.has(record.deviceId)) withdrawals.push(record);
     }
   }
   // Device rows first-seen/last-seen bounds, from everything in the chunk.

@@ -9,8 +9,8 @@
  * entries are retried with capped exponential back-off, never acknowledged and never dropped; once
  * failing would outlast a lease time the persister releases its partitions (another persister that can commit takes
  * them) and joins again once Postgres answers. A data error (Postgres refuses a record itself) is not
- * retried: the pass is written partition by partition, then entry by entry, and the entry that fails
- * alone is dead-lettered and acknowledged.
+ * retried: the pass is written again by halves of its partitions, then of the failing partition's
+ * entries, and the entry that fails alone is dead-lettered and acknowledged.
  *
  * Two persisters never wait on each other in Postgres: each partition's rows are written by its one
  * owner, and no lock is shared between passes (the fence rows are the owner's own).

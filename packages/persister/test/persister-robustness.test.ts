@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { writePass } from '../src/batch-writer.js';
 import { createDb } from '../src/create-db.js';
+import { writeIsolating } from '../src/isolating-writer.js';
 import { migrate } from '../src/migrate.js';
 import { createPersister } from '../src/persister.js';
 import { isTransientError } from '../src/write-failures.js';
@@ -60,7 +61,7 @@ describe.runIf(hasServices('postgres'))('persister robustness against Postgres',
     expect(await h.depth()).toBe(0);
   });
 
-  it('links and edges of an erased device written after its erasure are dropped', async () => {
+  it('links, edges, withdrawals and revocations of an erased device written after its erasure are dropped', async () => {
     const d = device();
     const other = device();
     const p = partitionOf(d, PARTITIONS);
@@ -73,10 +74,20 @@ describe.runIf(hasServices('postgres'))('persister robustness against Postgres',
           link(d, `user-${uuidv7()}`, Date.now()),
           { kind: 'edge', edge: 'cookie', deviceId: d, otherId: other, ts: Date.now() },
           { kind: 'edge', edge: 'join', deviceId: other, otherId: d, ts: Date.now() },
+          // A withdrawal queued in another id's partition, and a revocation of joins to the erased id
+          // (claimants may still name it), written after the erasure.
+          { kind: 'forget-edges', deviceId: d, ts: Date.now() },
+          { kind: 'unjoin', deviceId: d, ts: Date.now() },
         ),
       ],
       30,
     );
+    expect(
+      await h.db.db.selectFrom('edge_withdrawals').selectAll().where('device_id', '=', d).execute(),
+    ).toHaveLength(0);
+    expect(
+      await h.db.db.selectFrom('fingerprint_revocations').selectAll().where('device_id', '=', d).execute(),
+    ).toHaveLength(0);
     expect(
       await h.db.db.selectFrom('identity_links').selectAll().where('device_id', '=', d).execute(),
     ).toHaveLength(0);
@@ -160,6 +171,26 @@ describe.runIf(hasServices('postgres'))('persister robustness against Postgres',
       .filter((r) => r.deviceId === d);
     expect(letters.map((r) => r.eventId)).toEqual([poisoned.eventId]);
     expect(p.status()).toMatchObject({ postgresUp: true, halted: [] });
+  });
+
+  it('a poisoned entry among 64 partitions costs a few transactions, not one per partition: partitions by halves, then entries', async () => {
+    const partitions = Array.from({ length: 64 }, (_, p) => {
+      const d = device();
+      return entries(p, ...Array.from({ length: 16 }, () => pageview(d, uuidv7(), h.clock)));
+    });
+    const poisoned = partitions[37]!.entries[9]!;
+    (poisoned.record as PageviewRecord).url = '/poison\u0000';
+    const isolated = await writeIsolating(h.db.db, partitions, {
+      lookbackDays: 30,
+      beforeCommit: async () => {},
+      maxFailures: 10,
+    });
+    expect(isolated.failed.map((f) => f.entry)).toEqual([poisoned]);
+    expect(isolated.halted).toEqual([]);
+    expect(isolated.result.pageViewsInserted).toBe(64 * 16 - 1);
+    // Halves of the partitions (6 levels, 2 each), then of the poisoned one's 16 entries (4 levels, 2
+    // each); writing each partition alone took 64 transactions before its entries were halved.
+    expect(isolated.writes).toBeLessThanOrEqual(2 * 6 + 2 * 4);
   });
 
   it('a partition with more failing entries than the dead-letter limit is halted, not emptied into the dead letters, while the others flow', async () => {

@@ -104,6 +104,11 @@ describe('events body parser', () => {
       { events: [pv({ url: `https://a.example/${'x'.repeat(10_000)}` })] },
       'DL_URL_TOO_LONG',
     ],
+    [
+      'a URL of 700 emoji (1,400 characters, 8,400 once percent-encoded)',
+      { events: [pv({ url: `/${'\u{1f600}'.repeat(700)}` })] },
+      'DL_URL_TOO_LONG',
+    ],
     ['a javascript: URL', { events: [pv({ url: 'javascript:alert(1)' })] }, 'DL_INVALID_URL'],
     ['a non-UUID id', { events: [pv({ id: 'abc' })] }, 'DL_INVALID_EVENT'],
     [

@@ -231,5 +231,14 @@ function parseUrlField(
   }
   const clean = sanitizeUrl(value, allowlist);
   if (clean === null) return fail('DL_INVALID_URL', `${at} must be an http(s) URL or a path`);
+  // The stored form percent-encodes what is not ASCII (up to 12 characters for one emoji): past the
+  // limit it is refused too, as the SDK expects and the plugin's track() requires (it was accepted here,
+  // then refused by track(), and answered 503).
+  if (clean.length > MAX_URL_LENGTH) {
+    return fail(
+      'DL_URL_TOO_LONG',
+      `${at} is ${clean.length} characters once percent-encoded; at most ${MAX_URL_LENGTH}`,
+    );
+  }
   return { ok: true, value: clean };
 }

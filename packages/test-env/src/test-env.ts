@@ -23,6 +23,8 @@ export const testEnv = {
   benchFull: process.env.BENCH_FULL === '1',
   /** The run tag the root global setup hands its workers (see `test-names.ts`). */
   runTag: process.env.DL_TEST_RUN || undefined,
+  /** `PBT_SEED`: the seed a property-based test replays (its failure message names it). */
+  propertySeed: Number(process.env.PBT_SEED) || undefined,
 } as const;
 
 /**

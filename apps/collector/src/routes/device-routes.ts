@@ -14,7 +14,7 @@ import type { DeviceAdmin, EvidenceResult } from '@devicelink/fastify';
 import { AUTOMATION_SIGNALS, DEVICE_COOKIE, isValidDeviceId } from '@devicelink/protocol';
 import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { StoreUnavailableError } from '../http/errors.js';
+import { InvalidRequestError, StoreUnavailableError } from '../http/errors.js';
 import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
 import { countLimit } from '../http/rate-limited.js';
 import { deviceCookies, deviceHeaders, errorResponses } from './error-schema.js';
@@ -39,6 +39,12 @@ const RECEIVED = { status: 'received' } as const;
  * page's critical path.
  */
 export const EVIDENCE_ANSWER_FLOOR_MS = 100;
+
+/**
+ * Longest visitorId, UTF-16 code units (the plugin's `fingerprint()` limit). The body schema's
+ * `maxLength` counts code points, so a visitorId of 4-byte characters can pass it and still be longer.
+ */
+const MAX_VISITOR_ID = 128;
 
 /** The rate-limit counter group of each route. */
 const ROUTE_GROUPS: Record<string, string> = {
@@ -90,7 +96,12 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
         body: {
           type: 'object',
           properties: {
-            visitorId: { type: 'string', minLength: 1, maxLength: 128 },
+            visitorId: {
+              type: 'string',
+              minLength: 1,
+              maxLength: MAX_VISITOR_ID,
+              description: `1 to ${MAX_VISITOR_ID} UTF-16 code units.`,
+            },
             deviceId: { type: 'string', maxLength: 256 },
             fresh: { type: 'boolean' },
             consent: { type: 'string', maxLength: 64 },
@@ -123,10 +134,16 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
     },
     async (request, reply) => {
       const started = performance.now();
+      // The body schema requires the visitorId (1 to 128 code points); a longer one in code units is the
+      // client's error (400), not a failure of the store (it was answered 503).
+      const { visitorId, automation } = request.body as { visitorId: string; automation?: string[] };
+      if (visitorId.length > MAX_VISITOR_ID) {
+        throw new InvalidRequestError(
+          `body/visitorId must NOT have more than ${MAX_VISITOR_ID} UTF-16 code units`,
+        );
+      }
       let result: EvidenceResult;
       try {
-        // The body schema requires the visitorId (1 to 128 characters).
-        const { visitorId, automation } = request.body as { visitorId: string; automation?: string[] };
         result = await within(app.devicelink.fingerprint(request, visitorId, automation), STORE_TIMEOUT_MS);
       } catch (err) {
         request.log.error({ err }, 'recording fingerprint evidence failed');
