@@ -30,12 +30,27 @@ export interface FuzzAnswer {
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 const TIMEOUT_MS = 30_000;
 
-/** Sends `req` to `base` (`http://127.0.0.1:port`). */
+/** Requests resent on a new connection after a reused keep-alive socket closed under them. */
+export const resent = { count: 0 };
+const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', 'HPE_CLOSED_CONNECTION']);
+
+/**
+ * Sends `req` to `base` (`http://127.0.0.1:port`). A request whose reused keep-alive socket the
+ * server closed as it was sent (the race every HTTP client meets) is sent once more on a new
+ * connection, as browsers do; a crash still shows: the process is checked at the end.
+ */
 export async function send(base: string, req: FuzzRequest): Promise<FuzzAnswer> {
+  const first = await sendOnce(base, req, agent);
+  if (first.status !== 0 || !first.error || !STALE_SOCKET.has(first.error) || first.raw) return first;
+  resent.count++;
+  return sendOnce(base, req, false);
+}
+
+async function sendOnce(base: string, req: FuzzRequest, via: http.Agent | false): Promise<FuzzAnswer> {
   const url = new URL(base);
   const started = performance.now();
   try {
-    return await viaNode(url, req, started);
+    return await viaNode(url, req, started, via);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (
@@ -57,7 +72,7 @@ export async function send(base: string, req: FuzzRequest): Promise<FuzzAnswer> 
   }
 }
 
-function viaNode(url: URL, req: FuzzRequest, started: number): Promise<FuzzAnswer> {
+function viaNode(url: URL, req: FuzzRequest, started: number, via: http.Agent | false): Promise<FuzzAnswer> {
   return new Promise((resolve, reject) => {
     const body =
       req.body === undefined ? undefined : Buffer.isBuffer(req.body) ? req.body : Buffer.from(req.body);
