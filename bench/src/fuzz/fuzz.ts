@@ -102,8 +102,11 @@ class Ledger {
   readonly failures: { route: string; status: number; body: string; error?: string; request: string }[] = [];
   /** Requests whose 202 accepted fewer events than sent though every id was fresh. */
   partial = 0;
-  /** Retries of an accepted request (same ids, same device) that were accepted again. */
-  retriesAcceptedAgain = 0;
+  /**
+   * Retries of an accepted request (same ids, same headers) that were queued again: signed-in page
+   * views have no session and no dedupe window (the row key keeps one), anonymous ones must not be.
+   */
+  retriesAcceptedAgain = { anonymous: 0, signedIn: 0 };
   retries = 0;
   /** Stateful steps whose answer was not what the protocol says (recorded, not judged). */
   readonly surprises = new Map<string, number>();
@@ -604,7 +607,8 @@ class Browser {
       this.ledger.retries++;
       const again = await this.call('POST /v1/events', { ...req, headers: { ...req.headers } });
       const t2 = tracked(again);
-      if (t2?.tracked && t2.accepted > 0) this.ledger.retriesAcceptedAgain++;
+      if (t2?.tracked && t2.accepted > 0)
+        this.ledger.retriesAcceptedAgain[t2.userId === undefined ? 'anonymous' : 'signedIn']++;
     }
   }
 
@@ -998,7 +1002,7 @@ export async function runFuzz(
     });
     const notes = [
       `${fmt(requests)} requests in ${minutes} min (${fmt(requests / (minutes * 60))}/s) over ${ops.length} documented operations; seed ${seed}`,
-      `events: ${ledger.accepted.size} accepted with fresh ids, ${persisted} in Postgres, ${missing} missing, ${duplicated} duplicated, ${exempt} of a device or user erased later (not required), ${ledger.partial} partial accepts; retries ${ledger.retries}, accepted again ${ledger.retriesAcceptedAgain}`,
+      `events: ${ledger.accepted.size} accepted with fresh ids, ${persisted} in Postgres, ${missing} missing, ${duplicated} duplicated, ${exempt} of a device or user erased later (not required), ${ledger.partial} partial accepts; one request in ten sent again: ${ledger.retries}, queued again ${ledger.retriesAcceptedAgain.anonymous} anonymous (deduplicated: none expected) and ${ledger.retriesAcceptedAgain.signedIn} signed in (no dedupe window; the row key keeps one)`,
       `503 answers: ${fivexx - non503} (${JSON.stringify(codes503(ledger))}); other 5xx: ${non503}; resent after a stale keep-alive socket: ${resent.count}`,
       `queue drained in ${fmt(drainSeconds)} s (${depth} left); dead letters ${deadLetters}; collector ${alive ? 'up' : 'DOWN'}, /healthz ${healthz}, /readyz ${readyz}`,
       ...(errorLines.size > 0
