@@ -88,7 +88,7 @@ function viaNode(url: URL, req: FuzzRequest, started: number, via: http.Agent | 
         method: req.method,
         path: req.path,
         headers,
-        agent,
+        agent: via,
         timeout: TIMEOUT_MS,
       },
       (res) => {

@@ -4,7 +4,7 @@
  * cannot (1e309, -0, raw text), and JWTs signed with the collector's secret (valid, expired,
  * wrong-key, garbage). Values come from fast-check arbitraries, sampled in batches with a seed.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { uuidv7 } from '@devicelink/protocol';
 import fc from 'fast-check';
 
@@ -271,6 +271,46 @@ export function encodeAny(s: string): string {
     } else out += encodeURIComponent(ch);
   }
   return out;
+}
+
+/** A UUID of version `version` with random bits (and, for 7, the time `ms`). */
+function uuidOf(version: number, ms?: number): string {
+  const b = randomBytes(16);
+  if (ms !== undefined) {
+    let t = BigInt(Math.max(0, Math.min(ms, 2 ** 48 - 1)));
+    for (let i = 5; i >= 0; i--) {
+      b[i] = Number(t & 0xffn);
+      t >>= 8n;
+    }
+  }
+  b[6] = (b[6]! & 0x0f) | (version << 4);
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/**
+ * A fresh event id (unique: random bits), mostly a UUIDv7 of now; one in five dated oddly (1970, 2015,
+ * 45 days ago, next year, the year 10889), of another version (4, 1, 6, 8, 0) or in capitals: page
+ * views land in the month partitions, the default one or the undated one by the time inside.
+ */
+export function freshEventId(): string {
+  if (Math.random() < 0.8) return uuidv7();
+  const now = Date.now();
+  const odd = [
+    () => uuidOf(7, 0),
+    () => uuidOf(7, Date.parse('2015-01-01')),
+    () => uuidOf(7, now - 45 * 86_400_000),
+    () => uuidOf(7, now + 400 * 86_400_000),
+    () => uuidOf(7, 2 ** 48 - 1),
+    () => randomUUID(),
+    () => uuidOf(1),
+    () => uuidOf(6),
+    () => uuidOf(8),
+    () => uuidOf(0),
+    () => uuidv7().toUpperCase(),
+  ];
+  return odd[randomInt(0, odd.length)]!();
 }
 
 // ---- tokens
