@@ -119,6 +119,10 @@ class Ledger {
       this.statuses.set(route, m);
     }
     m.set(key, (m.get(key) ?? 0) + 1);
+    if ((answer.status >= 500 || answer.status === 0) && this.failures.length < 50) {
+      // As they happen, so a long run can be looked into before it ends.
+      console.log(`fuzz: ${route} answered ${answer.status || answer.error} ${answer.body.slice(0, 160)}`);
+    }
     if ((answer.status >= 500 || answer.status === 0) && this.failures.length < 200) {
       const sent = typeof req.body === 'string' ? req.body : req.body ? req.body.toString('utf8') : '';
       this.failures.push({
