@@ -5,7 +5,9 @@
  *
  * Flags: `--full` (long windows, a million stored sessions; also BENCH_FULL=1), `--only=a,b` (a subset,
  * by result name; a bare name such as `identity` means the same), `--profile` (the servers write V8
- * CPU profiles to `<out>/profiles/<server>/` and the hottest functions of each are printed), `--record`.
+ * CPU profiles to `<out>/profiles/<server>/` and the hottest functions of each are printed), `--record`,
+ * `--minutes=N` (the fuzz step's load; also BENCH_FUZZ_MINUTES; 2, or 30 with `--full`). The fuzz step
+ * runs only when named: `npm run bench -- fuzz`.
  *
  * It shares the machine: Redis is the database `REDIS_URL` names, with every key under a run prefix
  * deleted at the end; Postgres a fresh database on the `DATABASE_URL` server, dropped at the end.
@@ -21,6 +23,7 @@ import { runBots } from './bots/bots.js';
 import { runDashboard } from './dashboard.js';
 import { runEmbedded } from './embedded.js';
 import { runFaults } from './faults.js';
+import { FULL_MINUTES, QUICK_MINUTES, runFuzz } from './fuzz/fuzz.js';
 import { runIdentity } from './identity/identity.js';
 import { runIngest } from './ingest.js';
 import { runMemory } from './memory.js';
@@ -55,6 +58,8 @@ const IDENTITY_BUDGET_SECONDS = 600;
 const BOTS_BUDGET_SECONDS = 360;
 /** And the faults (lease times to wait out, five kills). */
 const FAULTS_BUDGET_SECONDS = 300;
+/** The fuzz step's start, drain and checks after its load. */
+const FUZZ_CHECK_SECONDS = 60;
 
 const args = process.argv.slice(2);
 const full = args.includes('--full') || testEnv.benchFull;
@@ -78,7 +83,10 @@ const NAMES = [
   'identity',
   'bots',
   'faults',
+  'fuzz',
 ];
+/** Steps that run only when named (`npm run bench -- fuzz`): acceptance runs, not performance figures. */
+const OPT_IN = ['fuzz'];
 const named = args.filter((a) => NAMES.includes(a));
 const onlyFlag = args
   .find((a) => a.startsWith('--only='))
@@ -86,16 +94,30 @@ const onlyFlag = args
   .split(',')
   .filter(Boolean);
 const only = onlyFlag || named.length > 0 ? [...(onlyFlag ?? []), ...named] : undefined;
-const unknown = args.filter(
-  (a) => !['--full', '--profile', '--record'].includes(a) && !a.startsWith('--only=') && !NAMES.includes(a),
+const minutesFlag = args.find((a) => a.startsWith('--minutes='))?.slice('--minutes='.length);
+const fuzzMinutes = Number(
+  minutesFlag ?? process.env.BENCH_FUZZ_MINUTES ?? (full ? FULL_MINUTES : QUICK_MINUTES),
 );
-if (unknown.length > 0) {
+if (!Number.isFinite(fuzzMinutes) || fuzzMinutes <= 0) {
   console.error(
-    `unknown argument(s): ${unknown.join(' ')}; use --full, --only=name,name (or bare names: ${NAMES.join(', ')}), --profile, --record`,
+    `--minutes must be a positive number, got "${minutesFlag ?? process.env.BENCH_FUZZ_MINUTES}"`,
   );
   process.exit(2);
 }
-const wanted = (name: string) => !only || only.includes(name);
+const unknown = args.filter(
+  (a) =>
+    !['--full', '--profile', '--record'].includes(a) &&
+    !a.startsWith('--only=') &&
+    !a.startsWith('--minutes=') &&
+    !NAMES.includes(a),
+);
+if (unknown.length > 0) {
+  console.error(
+    `unknown argument(s): ${unknown.join(' ')}; use --full, --only=name,name (or bare names: ${NAMES.join(', ')}), --profile, --record, --minutes=N (fuzz)`,
+  );
+  process.exit(2);
+}
+const wanted = (name: string) => (only ? only.includes(name) : !OPT_IN.includes(name));
 
 const started = performance.now();
 const mode = full ? 'full' : 'quick';
@@ -186,6 +208,7 @@ async function main(): Promise<void> {
     ['identity', () => runIdentity(ctx)],
     ['bots', () => runBots(ctx, services)],
     ['faults', () => runFaults(ctx)],
+    ['fuzz', () => runFuzz(ctx, services, fuzzMinutes)],
   ];
   const sections: SectionResult[] = [];
   for (const [name, run] of plan) {
@@ -243,6 +266,10 @@ async function main(): Promise<void> {
     (sections.some((s) => s.name === 'identity') ? IDENTITY_BUDGET_SECONDS : 0) +
     (sections.some((s) => s.name === 'bots') ? BOTS_BUDGET_SECONDS : 0) +
     (sections.some((s) => s.name === 'faults') ? FAULTS_BUDGET_SECONDS : 0);
+    (sections.some((s) => s.name !== 'identity' && s.name !== 'fuzz') ? QUICK_BUDGET_SECONDS : 0) +
+    (sections.some((s) => s.name === 'identity') ? IDENTITY_BUDGET_SECONDS : 0) +
+    // The fuzz load lasts what was asked, then the queue drains and Postgres is read.
+    (sections.some((s) => s.name === 'fuzz') ? fuzzMinutes * 60 + FUZZ_CHECK_SECONDS : 0);
   console.log(
     `\n${targets.length - missed} of ${targets.length} targets met; ${mode} run took ${seconds.toFixed(0)} s` +
       (!full && seconds > budget ? ` (over the ${budget} s quick budget)` : ''),

@@ -24,6 +24,10 @@ export interface ServerProcess {
   cpuSeconds(): number | null;
   /** SIGTERM, then waits for the exit (SIGKILL after 10 s). */
   stop(): Promise<void>;
+  /** Whether the process is still running. */
+  alive(): boolean;
+  /** Calls `fn` with every chunk the process prints from now on (stdout and stderr). */
+  onOutput(fn: (chunk: string) => void): void;
 }
 
 /** Extra options of the collector child. */
@@ -80,6 +84,11 @@ function serverOf(proc: RunningProcess): ServerProcess {
     cpuSeconds: () => cpuOf(proc.pid),
     stop: async () => {
       await proc.terminate(10_000);
+    },
+    alive: () => proc.child.exitCode === null && proc.child.signalCode === null,
+    onOutput: (fn) => {
+      proc.child.stdout?.on('data', (c: Buffer) => fn(c.toString()));
+      proc.child.stderr?.on('data', (c: Buffer) => fn(c.toString()));
     },
   };
 }

@@ -147,4 +147,29 @@ describe.runIf(hasServices('postgres'))('dead letters through the admin routes',
   it('refuses a malformed cursor with 400', async () => {
     expect((await list('?after=nope')).statusCode).toBe(400);
   });
+
+  it('answers 400, never 503, for a reference no dead letter can have (found by the fuzz run)', async () => {
+    // Each was a 503 "database unavailable": Postgres refused a NUL in text and an integer overflow.
+    for (const ref of [
+      { partition: 2147483648, entryId: '1-0' },
+      { partition: 1.7976931348623157e308, entryId: '1-0' },
+      { partition: 16384, entryId: '1-0' },
+      { partition: 3, entryId: '\u0000aaa' },
+      { partition: 3, entryId: 'constructor' },
+      { partition: 3, entryId: '1-0\u0000' },
+    ]) {
+      const res = await replay({ entries: [ref] });
+      expect(res.statusCode, JSON.stringify(ref)).toBe(400);
+      expect(res.json().code).toMatch(/^DL_INVALID_/);
+    }
+    for (const after of ['3:%00', '3:1-0%00', '99999999:1-0', '3:%ED%A0%80']) {
+      const res = await list(`?after=${after}`);
+      expect(res.statusCode, after).toBe(400);
+    }
+    // Well-formed and absent: nothing replayed, nothing listed.
+    const none = await replay({ entries: [{ partition: 16383, entryId: '99999999999999999999-0' }] });
+    expect(none.statusCode).toBe(200);
+    expect(none.json()).toMatchObject({ replayed: [], failed: [] });
+    expect((await list('?after=16383:1-0')).statusCode).toBe(200);
+  });
 });

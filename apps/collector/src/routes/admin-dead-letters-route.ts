@@ -20,14 +20,25 @@ export interface AdminDeadLettersRouteOptions extends AdminRouteGuards {
   lookbackDays: number;
 }
 
+/**
+ * A dead letter's entry id is the Redis stream id of its queue entry (`<ms>-<seq>`). Anything else
+ * names no row, and some of it (a NUL, which Postgres text cannot hold) made Postgres refuse the
+ * query: the answer was a 503 "database unavailable" (found by the fuzz run, bench fuzz).
+ */
+const ENTRY_ID = '\\d{1,20}-\\d{1,20}';
+/** Partitions are 0 to QUEUE_PARTITIONS - 1 (at most 16,384): larger values overflowed `integer`. */
+const MAX_PARTITION = 16_383;
 /** A cursor is `<partition>:<entry id>` of the last dead letter of the previous page. */
-const CURSOR = /^(\d{1,6}):(.{1,200})$/;
+const CURSOR = new RegExp(`^(\\d{1,5}):(${ENTRY_ID})$`);
 const MAX_PAGE = 500;
 const MAX_REPLAY = 1_000;
 
 const refSchema = {
   type: 'object',
-  properties: { partition: { type: 'integer', minimum: 0 }, entryId: { type: 'string', maxLength: 200 } },
+  properties: {
+    partition: { type: 'integer', minimum: 0, maximum: MAX_PARTITION },
+    entryId: { type: 'string', maxLength: 41, pattern: `^${ENTRY_ID}$` },
+  },
   required: ['partition', 'entryId'],
   additionalProperties: false,
 } as const;

@@ -364,7 +364,9 @@ export function createDeviceLink(options: ResolvedOptions): {
     visitorId: string,
     automation?: unknown,
   ): Promise<EvidenceResult> {
-    if (typeof visitorId !== 'string' || visitorId === '' || visitorId.length > MAX_VISITOR_ID) {
+    // Characters are code points, as the JSON Schema `maxLength` of the collector's route counts them: a
+    // visitorId of 128 four-byte characters (256 UTF-16 units) passes that schema and must pass here.
+    if (typeof visitorId !== 'string' || visitorId === '' || codePoints(visitorId) > MAX_VISITOR_ID) {
       throw new DeviceLinkUsageError(`fingerprint() needs a visitorId of 1 to ${MAX_VISITOR_ID} characters`);
     }
     const state = request[kDeviceState];
@@ -426,4 +428,13 @@ export function createDeviceLink(options: ResolvedOptions): {
     },
     trackAnswered: (request, events) => track(request, events, false),
   };
+}
+
+/** The number of code points of `s` (a lone surrogate counts as one), as JSON Schema counts length. */
+function codePoints(s: string): number {
+  // Only strings past the limit in UTF-16 units can differ from `.length` in the answer.
+  if (s.length <= MAX_VISITOR_ID) return s.length;
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
 }
