@@ -266,7 +266,7 @@ async function main(): Promise<void> {
     (sections.some((s) => s.name === 'identity') ? IDENTITY_BUDGET_SECONDS : 0) +
     (sections.some((s) => s.name === 'bots') ? BOTS_BUDGET_SECONDS : 0) +
     (sections.some((s) => s.name === 'faults') ? FAULTS_BUDGET_SECONDS : 0);
-    (sections.some((s) => s.name !== 'identity' && s.name !== 'fuzz') ? QUICK_BUDGET_SECONDS : 0) +
+  (sections.some((s) => s.name !== 'identity' && s.name !== 'fuzz') ? QUICK_BUDGET_SECONDS : 0) +
     (sections.some((s) => s.name === 'identity') ? IDENTITY_BUDGET_SECONDS : 0) +
     // The fuzz load lasts what was asked, then the queue drains and Postgres is read.
     (sections.some((s) => s.name === 'fuzz') ? fuzzMinutes * 60 + FUZZ_CHECK_SECONDS : 0);

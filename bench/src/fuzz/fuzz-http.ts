@@ -137,7 +137,7 @@ function viaNode(url: URL, req: FuzzRequest, started: number, via: http.Agent | 
 }
 
 /** Writes the request bytes as given (header values as UTF-8) and reads the status line and body. */
-export function viaSocket(url: URL, req: FuzzRequest, started = performance.now()): Promise<FuzzAnswer> {
+function viaSocket(url: URL, req: FuzzRequest, started = performance.now()): Promise<FuzzAnswer> {
   return new Promise((resolve) => {
     const body =
       req.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(req.body) ? req.body : Buffer.from(req.body);

@@ -48,7 +48,7 @@ export function toJsonText(value: unknown): string {
 }
 
 /** Single characters and short strings that have broken parsers, stores and databases elsewhere. */
-export const HOSTILE_PIECES = [
+const HOSTILE_PIECES = [
   '\ud800', // lone high surrogate
   '\udfff', // lone low surrogate
   '\udc00\ud800', // reversed pair
@@ -107,7 +107,7 @@ export function hostileString(maxLength?: number): fc.Arbitrary<string> {
 }
 
 /** Numbers at and past the edges, and ones JSON has no way to write exactly. */
-export function hostileNumber(schema: JsonSchema = {}): fc.Arbitrary<unknown> {
+function hostileNumber(schema: JsonSchema = {}): fc.Arbitrary<unknown> {
   const edges: unknown[] = [
     0,
     -1,
@@ -146,7 +146,7 @@ function wrongType(): fc.Arbitrary<unknown> {
 }
 
 /** A valid value of `schema`, biased towards its boundaries. */
-export function validArb(schema: JsonSchema, depth = 0): fc.Arbitrary<unknown> {
+function validArb(schema: JsonSchema, depth = 0): fc.Arbitrary<unknown> {
   if (schema.enum) return fc.constantFrom(...schema.enum);
   const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
   switch (type) {
@@ -235,7 +235,7 @@ function deepNest(n: number): unknown {
 }
 
 /** A well-formed device id (16 to 64 of `[A-Za-z0-9_-]`). */
-export function deviceIdArb(): fc.Arbitrary<string> {
+function deviceIdArb(): fc.Arbitrary<string> {
   return fc.oneof(
     fc.constant(null).map(() => newDeviceId()),
     fc.stringMatching(/^[A-Za-z0-9_-]{16,64}$/),
@@ -318,7 +318,7 @@ export function freshEventId(): string {
 const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 
 /** An HS256 JWT of `payload` signed with `key` (node:crypto HMAC, as any HS256 signer does). */
-export function signJwt(
+function signJwt(
   payload: Record<string, unknown>,
   key: string,
   header: Record<string, unknown> = {},

@@ -16,7 +16,7 @@ import { judgeTwinPairs, type TwinPair, type TwinVariant, twinPair } from './twi
 import { judgeTwoTabRuns, type TwoTabRun, type TwoTabRunDriven, twoTabRun } from './two-tabs.js';
 
 /** The targets of the rows, fixed before the run. */
-export const EDGE_TARGETS = {
+const EDGE_TARGETS = {
   /** Runs per logout variant, inheritances allowed. */
   logoutRuns: 10,
   inherited: 0,

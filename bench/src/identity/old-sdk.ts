@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** The parent of 8e8007a (sdk: "... one id across tabs (Web Lock, re-read while fresh) ..."). */
-export const BEFORE_TWO_TAB_FIX = '886f4892ba44f641b7f847edf5a3b030f9d82c9f';
+const BEFORE_TWO_TAB_FIX = '886f4892ba44f641b7f847edf5a3b030f9d82c9f';
 
 const REPO = join(import.meta.dirname, '..', '..', '..');
 const CURRENT_SDK = join(REPO, 'packages', 'sdk');

@@ -59,7 +59,7 @@ export async function scanPrefix(redis: Redis | Cluster, prefix: string): Promis
 }
 
 /** The salt key of the harnesses' stores: the contracts run with the daily salt sealed, as production does. */
-export const HARNESS_SALT_KEY = Buffer.alloc(32, 7);
+const HARNESS_SALT_KEY = Buffer.alloc(32, 7);
 
 /** Makes Redis harnesses on `redis`; each store gets its own prefix, deleted again on close. */
 export function redisHarness(redis: () => Redis | Cluster): MakeHarness {

@@ -40,7 +40,7 @@ export function eventsBody(n = 1, extra: Record<string, unknown> = {}) {
  * filter rightly calls a bot: tests of other behaviour run with the filter off, and the bot tests
  * (`bot-filter.test.ts`) turn it on and send browsers' user agents.
  */
-const TEST_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
+export const TEST_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
   LOG_LEVEL: 'silent',
   BOT_FILTER: 'off',
 });
