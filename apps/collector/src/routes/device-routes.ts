@@ -14,7 +14,7 @@ import type { DeviceAdmin, EvidenceResult } from '@devicelink/fastify';
 import { AUTOMATION_SIGNALS, DEVICE_COOKIE, isValidDeviceId } from '@devicelink/protocol';
 import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { InvalidRequestError, StoreUnavailableError } from '../http/errors.js';
+import { StoreUnavailableError } from '../http/errors.js';
 import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
 import { countLimit } from '../http/rate-limited.js';
 import { deviceCookies, deviceHeaders, errorResponses } from './error-schema.js';
@@ -100,7 +100,7 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
               type: 'string',
               minLength: 1,
               maxLength: MAX_VISITOR_ID,
-              description: `1 to ${MAX_VISITOR_ID} UTF-16 code units.`,
+              description: `1 to ${MAX_VISITOR_ID} characters (code points).`,
             },
             deviceId: { type: 'string', maxLength: 256 },
             fresh: { type: 'boolean' },
@@ -134,14 +134,8 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
     },
     async (request, reply) => {
       const started = performance.now();
-      // The body schema requires the visitorId (1 to 128 code points); a longer one in code units is the
-      // client's error (400), not a failure of the store (it was answered 503).
+      // The body schema requires the visitorId (1 to 128 code points, as the plugin counts them too).
       const { visitorId, automation } = request.body as { visitorId: string; automation?: string[] };
-      if (visitorId.length > MAX_VISITOR_ID) {
-        throw new InvalidRequestError(
-          `body/visitorId must NOT have more than ${MAX_VISITOR_ID} UTF-16 code units`,
-        );
-      }
       let result: EvidenceResult;
       try {
         result = await within(app.devicelink.fingerprint(request, visitorId, automation), STORE_TIMEOUT_MS);
