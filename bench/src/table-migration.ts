@@ -5,13 +5,15 @@
  * on the table lock) while collectors go on accepting onto the queue.
  */
 import { performance } from 'node:perf_hooks';
-import { createDb, migrate, migrationProvider } from '@devicelink/persister';
+import { createDb, migrationProvider } from '@devicelink/persister';
 import { Migrator } from 'kysely';
 import pg from 'pg';
 import { type BenchServices, createBenchDatabase } from './bench-env.js';
 import { fmt, type SectionResult } from './report.js';
 
 const BEFORE = '2026-12-01T02-00-00-link-ended-session';
+/** The migration measured: the page-view table's move to monthly partitions (later ones are not timed). */
+const MEASURED = '2026-12-01T02-00-01-page-views-by-subject-and-id-time';
 
 /** `n` page views of 50,000 devices, ids with times over 2026 (a v7 id: time, version 7, variant 8). */
 async function seed(url: string, n: number): Promise<void> {
@@ -51,8 +53,10 @@ export async function runTableMigration(services: BenchServices, full: boolean):
     await seed(database.url, rowsSeeded);
     const seedSeconds = (performance.now() - seedStart) / 1000;
     const t0 = performance.now();
-    const applied = await db.maintenance(migrate);
+    const result = await migrator.migrateTo(MEASURED);
     const migrateSeconds = (performance.now() - t0) / 1000;
+    if (result.error) throw result.error;
+    const applied = (result.results ?? []).map((r) => r.migrationName);
     if (applied.length !== 1) throw new Error(`expected one migration, applied ${applied.join(', ')}`);
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
