@@ -8,17 +8,15 @@
 import { type Database, foldRollups } from '@devicelink/persister';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
+import { type PeriodicJob, startPeriodicJob } from './periodic-job.js';
 
 /** How often a run starts. */
 const EVERY_MS = 5 * 60_000;
 /** First run after start: late enough not to compete with start-up work. */
 const FIRST_RUN_MS = 60_000;
 
-/** A running folding schedule. */
-export interface RollupFoldRunner {
-  /** Stops the schedule; a run in flight is awaited. */
-  stop(): Promise<void>;
-}
+/** A running schedule. */
+export type RollupFoldRunner = PeriodicJob;
 
 /**
  * Starts the schedule.
@@ -33,32 +31,14 @@ export function startRollupFolding(
   log: FastifyBaseLogger,
   firstRunMs = FIRST_RUN_MS,
 ): RollupFoldRunner {
-  let stopped = false;
-  let running: Promise<unknown> | null = null;
-  let timer: NodeJS.Timeout;
-  const schedule = (ms: number) => {
-    timer = setTimeout(() => {
+  return startPeriodicJob(
+    async () => {
       const started = Date.now();
-      running = foldRollups(db, { keysPerHour })
-        .then((result) => {
-          if (result.folded > 0) {
-            log.info({ rollups: result, ms: Date.now() - started }, 'roll-up hours folded');
-          }
-        })
-        .catch((err: unknown) => log.warn({ err }, 'roll-up folding failed; retrying at the next run'))
-        .finally(() => {
-          running = null;
-          if (!stopped) schedule(EVERY_MS);
-        });
-    }, ms);
-    timer.unref();
-  };
-  schedule(firstRunMs);
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
+      const result = await foldRollups(db, { keysPerHour });
+      if (result.folded > 0) log.info({ rollups: result, ms: Date.now() - started }, 'roll-up hours folded');
     },
-  };
+    { firstMs: firstRunMs, everyMs: EVERY_MS },
+    log,
+    'roll-up folding failed; retrying at the next run',
+  );
 }
