@@ -88,6 +88,40 @@ describe('device routes with fingerprint joins on', () => {
     expect(joinsOf(await queued(ctx.app), elsewhere.device)).toEqual([]);
   });
 
+  it("joins on evidence that says `fresh` when the note of the minted id's first answer was lost", async () => {
+    const visitorId = `lost-note-${id()}`;
+    const first = await firstVisit(ctx.app, '203.0.113.90', visitorId);
+    expect(first.evidence.statusCode).toBe(202);
+    // The cleared browser's minted id: its first page view went (here without the fresh header, as if
+    // the store had timed out noting it), then its evidence, as the SDK sends it, with `fresh: true`.
+    const evidenceOf = async (fresh: boolean, ip: string) => {
+      const device = id();
+      const headers = { 'x-device-fingerprint': device, 'user-agent': CHROME, 'x-forwarded-for': ip };
+      const events = await ctx.app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        headers,
+        payload: eventsBody(),
+      });
+      expect(events.statusCode).toBe(202);
+      const evidence = await ctx.app.inject({
+        method: 'POST',
+        url: '/v1/device/fingerprint',
+        headers,
+        payload: { visitorId, deviceId: device, ...(fresh ? { fresh: true } : {}) },
+      });
+      expect(evidence.json()).toEqual(RECEIVED);
+      return device;
+    };
+    // Without it the id was never seen fresh here: the evidence changes nothing.
+    const unnoted = await evidenceOf(false, '203.0.113.91');
+    expect(joinsOf(await queued(ctx.app), unnoted)).toEqual([]);
+    const noted = await evidenceOf(true, '203.0.113.92');
+    expect(await queued(ctx.app)).toContainEqual(
+      expect.objectContaining({ kind: 'edge', edge: 'join', deviceId: noted, otherId: first.device }),
+    );
+  });
+
   it('answers evidence alike whatever became of it (registered, joined, shared, not taken), never before the floor', async () => {
     const visitorId = `oracle-${id()}`;
     const answers = [

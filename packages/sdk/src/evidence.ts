@@ -42,9 +42,12 @@ export async function sendEvidence(
     return report(result.error);
   }
   // The page's automation signals ride along (their own chunk): a driven browser makes no join.
+  // `fresh`: the id was minted here (only such an id is pending), so the collector notes it as minted
+  // now if the note of its first answer was lost (a store timeout); without it the join is lost.
   const body = {
     visitorId: result.id,
     deviceId: id,
+    fresh: true,
     ...(await import('./automation-signals.js')).automationField(),
   };
   const r = await client.send(EVIDENCE_PATH, { deviceId: id, body });

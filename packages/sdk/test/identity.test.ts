@@ -100,6 +100,7 @@ describe('a first visit', () => {
     expect(JSON.parse(evidence.body)).toEqual({
       visitorId: VISITOR,
       deviceId: id,
+      fresh: true,
       automation: ['webdriver'],
     });
     await eventually(() => expect(localStorage.getItem(PENDING)).toBeNull());
