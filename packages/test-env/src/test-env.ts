@@ -53,6 +53,17 @@ const serviceVar: Record<Service, string> = {
   registry: 'NPM_REGISTRY (e.g. NPM_REGISTRY=$(npm config get registry))',
 };
 
+/** How to run what a missing service skipped (the skip line says it). */
+const runHint: Record<Service, string> = {
+  redis:
+    'to run them: REDIS_URL=redis://127.0.0.1:6379 npm test (or CI=true bash .ci/run, which starts Redis)',
+  postgres:
+    'to run them: DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm test (or CI=true bash .ci/run, which starts Postgres)',
+  chromium: 'to run them: install Chromium as said, then npm test',
+  firefox: 'to run them: install Firefox ESR as said, then npm test',
+  registry: 'to run them: NPM_REGISTRY=$(npm config get registry) npm test',
+};
+
 const configured: Record<Service, () => boolean> = {
   redis: () => Boolean(testEnv.redisUrl),
   postgres: () => Boolean(testEnv.databaseUrl),
@@ -78,7 +89,7 @@ export function hasServices(...services: Service[]): boolean {
   for (const s of missing) {
     if (!skipped.has(s)) {
       skipped.add(s);
-      console.warn(`[test-env] ${serviceVar[s]} not set: skipping tests that need ${s}`);
+      console.warn(`[test-env] ${serviceVar[s]} not set: skipping tests that need ${s}; ${runHint[s]}`);
     }
   }
   return false;
