@@ -112,10 +112,18 @@ export function targetsTable(results) {
       );
     }
   }
-  lines.push('', '| benchmark | reproduce with | mode | commit | date |', '| --- | --- | --- | --- | --- |');
+  lines.push(
+    '',
+    '| benchmark | reproduce with | mode | commit | date | machine |',
+    '| --- | --- | --- | --- | --- | --- |',
+  );
   for (const r of results) {
     const { commit, mode, date } = provenance(r);
-    lines.push(`| ${r.name} | \`${reproduce(r.name, r)}\` | ${mode} | ${commit} | ${date} |`);
+    const m = r.machine ?? {};
+    const machine = m.cpuModel ? `${m.cpuModel}, ${m.cores ?? '?'} cores` : NOT_RECORDED;
+    lines.push(
+      `| ${r.name} | \`${reproduce(r.name, r)}\` | ${mode} | ${commit} | ${date} | ${cell(machine)} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -108,7 +108,7 @@ test('blocks are replaced from the results, the text around them kept, and filli
   );
   assert.match(
     once,
-    /\| dashboard \| `npm run bench -- --only=dashboard --full` \| full \| `abcdef0123` \| 2026-01-02 \|/,
+    /\| dashboard \| `npm run bench -- --only=dashboard --full` \| full \| `abcdef0123` \| 2026-01-02 \| Test CPU, 2 cores \|/,
   );
   assert.equal(fillBlocks(once, results), once);
 });
