@@ -5,8 +5,9 @@
 // SDK's sizes, and one block per step: `<!-- figures:<step>:start … -->`, whose text
 // scripts/readme-figures-blocks.mjs makes); `--check` (run by `npm run lint`) fails when a block differs
 // from what the results give, and names the results recorded at a commit whose source has changed
-// since (a warning: recording needs a quiet machine, not every commit). A step whose results file is
-// missing is written as "not recorded".
+// since (a warning: recording needs a quiet machine, not every commit; `--strict` makes it an error,
+// for checking a fresh recording at HEAD). A step whose results file is missing is written as "not
+// recorded".
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -51,7 +52,8 @@ function stale() {
   return out;
 }
 
-const check = process.argv.includes('--check');
+const check = process.argv.includes('--check') || process.argv.includes('--strict');
+const strict = process.argv.includes('--strict');
 let drift = false;
 for (const file of FILES) {
   const path = join(root, file);
@@ -68,5 +70,6 @@ for (const file of FILES) {
     console.log(`${file}: figures written`);
   }
 }
-for (const line of stale()) console.warn(`readme-figures: stale: ${line}`);
-if (drift) process.exit(1);
+const old = stale();
+for (const line of old) console.warn(`readme-figures: stale: ${line}`);
+if (drift || (strict && old.length > 0)) process.exit(1);
