@@ -54,7 +54,8 @@ function machineLine(m = {}) {
     m.node && `Node ${m.node}`,
     m.redis && `Redis ${m.redis}`,
     m.postgres && `Postgres ${String(m.postgres).split(' ')[0]}`,
-    Array.isArray(m.loadAverage) && `load average ${m.loadAverage.map(formatValue).join(' / ')} (1/5/15 min)`,
+    Array.isArray(m.loadAverage) &&
+      `load average ${m.loadAverage.map(formatValue).join(' / ')} over the 1, 5 and 15 minutes before the step ended`,
   ].filter(Boolean);
   return parts.length > 0 ? parts.join('; ') : 'machine not recorded';
 }

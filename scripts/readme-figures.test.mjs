@@ -69,6 +69,15 @@ test('uncommitted changes at recording are said', () => {
   assert.match(stepBlock('dashboard', dirty), /`abcdef0123` \(\+ uncommitted changes\)/);
 });
 
+test('the load the machine was under is said when the step recorded it', () => {
+  const loaded = { ...dashboard, machine: { ...dashboard.machine, loadAverage: [12.5, 20, 30.25] } };
+  assert.match(
+    stepBlock('dashboard', loaded),
+    /load average 12\.5 \/ 20 \/ 30\.3 over the 1, 5 and 15 minutes/,
+  );
+  assert.doesNotMatch(stepBlock('dashboard', dashboard), /load average/);
+});
+
 test('a missing results file or figure is "not recorded", never a failure', () => {
   assert.match(
     stepBlock('fuzz', undefined),
