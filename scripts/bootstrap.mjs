@@ -43,6 +43,8 @@ switch (task) {
       run('node', ['scripts/check-imports.mjs']);
       // The benchmark figures the READMEs quote agree with bench/results.
       run('node', ['scripts/readme-figures.mjs', '--check']);
+      // The generator makes its blocks from whatever the results files hold (or "not recorded").
+      run('node', ['--test', '--test-reporter=dot', 'scripts/readme-figures.test.mjs']);
       // No unused file, export or dependency (knip.jsonc says what counts as used).
       run('pnpm', ['exec', 'knip', '--no-progress']);
     } else turbo(task);

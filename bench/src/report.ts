@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 /** Where `--record` writes: the committed figures the READMEs quote. */
@@ -169,6 +169,12 @@ export function printSection(section: SectionResult): void {
 export function writeResult(dir: string, name: string, content: Record<string, unknown>): string {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${name}.json`);
-  writeFileSync(path, `${JSON.stringify(content, null, 2)}\n`);
+  // Other jobs on a shared machine move every figure: the load averages (1, 5 and 15 minutes) when the
+  // step ended go with its machine, so the READMEs can say under what load it was measured.
+  const machine =
+    content.machine && typeof content.machine === 'object'
+      ? { ...content.machine, loadAverage: loadavg().map((n) => Math.round(n * 100) / 100) }
+      : content.machine;
+  writeFileSync(path, `${JSON.stringify({ ...content, machine }, null, 2)}\n`);
   return path;
 }

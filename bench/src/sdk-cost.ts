@@ -187,8 +187,8 @@ export async function runSdkCost(options: { full: boolean }): Promise<SectionRes
     figures: { sizes: sizeRows, budgets: limits, interceptor: cost },
     rows: [
       ...sizeRows,
-      { part: 'interceptors per request, id stored', 'dist bytes': `${fmt(cost.addedNs)} ns` },
-      { part: 'whole axios request (context)', 'dist bytes': `${fmt(cost.axiosRequestUs)} µs` },
+      { part: 'interceptors per request, id stored', 'time per call': `${fmt(cost.addedNs)} ns` },
+      { part: 'whole axios request (context)', 'time per call': `${fmt(cost.axiosRequestUs)} µs` },
     ],
     targets: limits.map((b) => ({
       name: `size-limit: ${b.name}`,
