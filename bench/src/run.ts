@@ -262,12 +262,12 @@ async function main(): Promise<void> {
   }
   const missed = targets.filter((t) => t.met === false).length;
   const budget =
-    (sections.some((s) => !['identity', 'bots', 'faults'].includes(s.name)) ? QUICK_BUDGET_SECONDS : 0) +
+    (sections.some((s) => !['identity', 'bots', 'faults', 'fuzz'].includes(s.name))
+      ? QUICK_BUDGET_SECONDS
+      : 0) +
     (sections.some((s) => s.name === 'identity') ? IDENTITY_BUDGET_SECONDS : 0) +
     (sections.some((s) => s.name === 'bots') ? BOTS_BUDGET_SECONDS : 0) +
-    (sections.some((s) => s.name === 'faults') ? FAULTS_BUDGET_SECONDS : 0);
-  (sections.some((s) => s.name !== 'identity' && s.name !== 'fuzz') ? QUICK_BUDGET_SECONDS : 0) +
-    (sections.some((s) => s.name === 'identity') ? IDENTITY_BUDGET_SECONDS : 0) +
+    (sections.some((s) => s.name === 'faults') ? FAULTS_BUDGET_SECONDS : 0) +
     // The fuzz load lasts what was asked, then the queue drains and Postgres is read.
     (sections.some((s) => s.name === 'fuzz') ? fuzzMinutes * 60 + FUZZ_CHECK_SECONDS : 0);
   console.log(
