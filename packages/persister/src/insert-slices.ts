@@ -4,7 +4,7 @@
  */
 
 /** Rows per multi-row insert, well below Postgres's 65,535 parameters. */
-export const ROWS_PER_INSERT = 2_000;
+const ROWS_PER_INSERT = 2_000;
 
 /** `rows` in slices of at most `size`, in order. */
 export function slices<T>(rows: readonly T[], size = ROWS_PER_INSERT): T[][] {
