@@ -7,12 +7,10 @@
  */
 import type { EdgeRecord, ForgetEdgesRecord, UnjoinRecord } from '@devicelink/protocol';
 import { sql, type Transaction } from 'kysely';
+import { slices } from './insert-slices.js';
 import type { Database } from './schema.js';
 
 const date = (ms: number): Date => new Date(ms);
-
-/** Rows per multi-row insert, well below Postgres's 65,535 parameters. */
-const ROWS_PER_INSERT = 2_000;
 
 /** The latest record of each device id (by time). */
 function latest<T extends { deviceId: string; ts: number }>(records: readonly T[]): T[] {
@@ -95,10 +93,10 @@ export async function writeEdges(trx: Transaction<Database>, edges: readonly Edg
     kind: e.edge,
     first_seen: date(e.ts),
   }));
-  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+  for (const slice of slices(rows)) {
     await trx
       .insertInto('device_edges')
-      .values(rows.slice(i, i + ROWS_PER_INSERT))
+      .values(slice)
       .onConflict((oc) =>
         oc.columns(['device_id', 'other_id', 'kind']).doUpdateSet({
           first_seen: sql`least(device_edges.first_seen, excluded.first_seen)`,

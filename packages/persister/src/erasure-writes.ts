@@ -117,3 +117,30 @@ export async function eraseUser(
   await rollups.reconcileUser(id);
   await trx.deleteFrom('identity_links').where('user_id', '=', id).execute();
 }
+
+/**
+ * An erased user's link still queued is dropped, not written back. If no other user is linked to its
+ * device, the device is the user's: it is erased too (as the admin route does for the devices it finds
+ * in Postgres), so its anonymous history does not outlive the user. `candidates` are the chunk's
+ * devices linked only to erased users (`orphanCandidates`), sorted; answers the ids erased.
+ */
+export async function eraseOrphanedDevices(
+  trx: Transaction<Database>,
+  candidates: ReadonlyArray<readonly [deviceId: string, userId: string]>,
+  rollups: RollupWriter,
+): Promise<string[]> {
+  const erased: string[] = [];
+  for (const [deviceId, userId] of candidates) {
+    const other = await trx
+      .selectFrom('identity_links')
+      .select('id')
+      .where('device_id', '=', deviceId)
+      .where('user_id', '<>', userId)
+      .limit(1)
+      .executeTakeFirst();
+    if (other) continue;
+    await eraseDevice(trx, { kind: 'erase', deviceId, ts: Date.now() }, rollups);
+    erased.push(deviceId);
+  }
+  return erased;
+}

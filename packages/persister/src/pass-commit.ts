@@ -5,7 +5,7 @@
  * transient is about the entries: the pass is written piece by piece (`isolating-writer.ts`) and an
  * entry that fails alone is dead-lettered, unless more than the limit of one partition's entries do,
  * which halts that partition instead. A persister that cannot commit steps down within one lease.
- * The loop around it is `persister.ts`.
+ * The loop around it is `persister-loop.ts`.
  */
 import {
   isLeaseLostError,
@@ -44,6 +44,45 @@ export interface CommitContext {
 
 const recordTs = (e: QueueEntry): number => (e.record.kind === 'pageview' ? e.record.serverTs : e.record.ts);
 
+/** A committed pass: the partitions to acknowledge and how many entries it wrote. */
+interface CommittedPass {
+  batches: PartitionBatch[];
+  entries: number;
+}
+
+/**
+ * The retries of one pass while Postgres fails: exponential back-off from 100 ms to `maxBackoffMs`,
+ * until a persister that cannot commit should give its partitions to one that can, within one lease.
+ */
+class CommitRetry {
+  readonly #leaseMs: number;
+  readonly #maxBackoffMs: number;
+  #backoff = 100;
+  #failingSince: number | null = null;
+  /** The longest failed attempt: a statement cut by statement_timeout takes that long to fail. */
+  #longestAttempt = 0;
+
+  constructor(leaseMs: number, maxBackoffMs: number) {
+    this.#leaseMs = leaseMs;
+    this.#maxBackoffMs = maxBackoffMs;
+  }
+
+  /**
+   * Notes an attempt begun at `attemptStart` that failed just now; answers the pause before the next
+   * one, or null to step down: as soon as another attempt as long as the longest so far would end past
+   * a lease time of failing.
+   */
+  failed(attemptStart: number): number | null {
+    const now = Date.now();
+    this.#failingSince ??= attemptStart;
+    this.#longestAttempt = Math.max(this.#longestAttempt, now - attemptStart);
+    if (now - this.#failingSince + this.#longestAttempt >= this.#leaseMs) return null;
+    const backoff = this.#backoff;
+    this.#backoff = Math.min(this.#backoff * 2, this.#maxBackoffMs);
+    return backoff;
+  }
+}
+
 /** Commits passes for one persister; keeps what is in hand and which partitions are halted. */
 export class PassCommitter {
   readonly #c: CommitContext;
@@ -63,82 +102,120 @@ export class PassCommitter {
    * the number of entries committed (0 when abandoned).
    */
   async commit(passBatches: PartitionBatch[]): Promise<number> {
-    let batches = passBatches;
-    for (const { partition, entries: batch } of batches) {
-      let oldest = Number.POSITIVE_INFINITY;
-      for (const e of batch) oldest = Math.min(oldest, recordTs(e));
-      this.inHand.set(partition, oldest);
-    }
-    let entries = 0;
+    this.#holdInHand(passBatches);
+    let committed: CommittedPass | null;
     try {
-      let backoff = 100;
-      let failingSince: number | null = null;
-      // The longest failed attempt: a statement cut by statement_timeout takes that long to fail.
-      let longestAttempt = 0;
-      for (;;) {
-        const attemptStart = Date.now();
-        // A lease that ran out (this process was frozen, or could not renew) is another's by now.
-        const expired = batches.filter((b) => !this.#c.ownership.valid(b.partition)).map((b) => b.partition);
-        if (expired.length > 0) this.#c.ownership.lost(expired);
-        batches = batches.filter((b) => !expired.includes(b.partition));
-        if (batches.length === 0) return 0;
-        const fence = this.#fence(batches);
-        entries = batches.reduce((n, b) => n + b.entries.length, 0);
-        try {
-          let result: BatchResult;
-          try {
-            result = await writePass(this.#c.db, batches, this.#c.lookbackDays, { beforeCommit: fence });
-          } catch (err) {
-            // Anything but a transient failure is about the entries (a value Postgres refuses, a record
-            // the code cannot handle) and would fail the pass forever, stopping every partition in it:
-            // write the pass piece by piece instead, dead-lettering the entries that fail alone.
-            if (isTransientError(err) || err instanceof PartitionsTakenError) throw err;
-            const isolated = await writeIsolating(this.#c.db, batches, {
-              lookbackDays: this.#c.lookbackDays,
-              beforeCommit: fence,
-              maxFailures: this.#c.maxDeadLettersPerPartition,
-            });
-            for (const { entry, err: cause } of isolated.failed) await this.#deadLetter(entry, cause);
-            batches = this.#haltPartitions(batches, isolated);
-            result = isolated.result;
-          }
-          entries = batches.reduce((n, b) => n + b.entries.length, 0);
-          for (const b of batches) this.halted.delete(b.partition);
-          this.#c.postgres(true);
-          this.#c.onBatch?.(result, entries);
-          break;
-        } catch (err) {
-          if (err instanceof PartitionsTakenError) {
-            this.#c.report(err, 'leases (fence)');
-            this.#c.ownership.lost(err.partitions);
-            continue;
-          }
-          this.#c.postgres(false);
-          this.#c.report(err, 'postgres');
-          // Stopping while Postgres is down: leave the entries pending; the next owner takes them over.
-          if (this.#c.stopping()) return 0;
-          failingSince ??= attemptStart;
-          longestAttempt = Math.max(longestAttempt, Date.now() - attemptStart);
-          // A persister that cannot commit gives its partitions to one that can, within one lease: as
-          // soon as another attempt as long as the longest so far would end past it.
-          if (Date.now() - failingSince + longestAttempt >= this.#c.leaseMs) {
-            await this.#c.ownership.stepDown();
-            return 0;
-          }
-          await this.#c.pause(backoff);
-          backoff = Math.min(backoff * 2, this.#c.maxBackoffMs);
-        }
-      }
+      committed = await this.#writeUntilCommitted(passBatches);
     } finally {
       this.inHand.clear();
     }
-    // A failed ack leaves the entries pending with this consumer: the next pass reads them again
-    // (pending first) and rewrites them idempotently. One refused for a lost lease is the new owner's.
+    if (!committed) return 0;
+    await this.#acknowledge(committed.batches);
+    return committed.entries;
+  }
+
+  /** Notes the oldest entry of each partition in hand, for the lag. */
+  #holdInHand(batches: readonly PartitionBatch[]): void {
+    for (const { partition, entries } of batches) {
+      let oldest = Number.POSITIVE_INFINITY;
+      for (const e of entries) oldest = Math.min(oldest, recordTs(e));
+      this.inHand.set(partition, oldest);
+    }
+  }
+
+  /**
+   * Attempts the pass until it commits; null when nothing of it is left this persister's, when it
+   * stops while Postgres fails, or when it stepped down.
+   */
+  async #writeUntilCommitted(passBatches: PartitionBatch[]): Promise<CommittedPass | null> {
+    const retry = new CommitRetry(this.#c.leaseMs, this.#c.maxBackoffMs);
+    let batches = passBatches;
+    for (;;) {
+      const attemptStart = Date.now();
+      batches = this.#dropExpired(batches);
+      if (batches.length === 0) return null;
+      try {
+        return await this.#attempt(batches);
+      } catch (err) {
+        if (err instanceof PartitionsTakenError) {
+          this.#c.report(err, 'leases (fence)');
+          this.#c.ownership.lost(err.partitions);
+          continue;
+        }
+        this.#c.postgres(false);
+        this.#c.report(err, 'postgres');
+        // Stopping while Postgres is down: leave the entries pending; the next owner takes them over.
+        if (this.#c.stopping()) return null;
+        const backoff = retry.failed(attemptStart);
+        if (backoff === null) {
+          await this.#c.ownership.stepDown();
+          return null;
+        }
+        await this.#c.pause(backoff);
+      }
+    }
+  }
+
+  /** Drops the partitions whose lease ran out (this process was frozen, or could not renew): another's by now. */
+  #dropExpired(batches: PartitionBatch[]): PartitionBatch[] {
+    const expired = batches.filter((b) => !this.#c.ownership.valid(b.partition)).map((b) => b.partition);
+    if (expired.length === 0) return batches;
+    this.#c.ownership.lost(expired);
+    return batches.filter((b) => !expired.includes(b.partition));
+  }
+
+  /**
+   * One attempt: the pass in one transaction, or, when it fails for its entries, piece by piece.
+   * Throws a transient failure or the fence's verdict.
+   */
+  async #attempt(batches: PartitionBatch[]): Promise<CommittedPass> {
+    const fence = this.#fence(batches);
+    let written: { batches: PartitionBatch[]; result: BatchResult };
+    try {
+      const result = await writePass(this.#c.db, batches, this.#c.lookbackDays, { beforeCommit: fence });
+      written = { batches, result };
+    } catch (err) {
+      // Anything but a transient failure is about the entries (a value Postgres refuses, a record
+      // the code cannot handle) and would fail the pass forever, stopping every partition in it:
+      // write the pass piece by piece instead, dead-lettering the entries that fail alone.
+      if (isTransientError(err) || err instanceof PartitionsTakenError) throw err;
+      written = await this.#isolate(batches, fence);
+    }
+    const entries = written.batches.reduce((n, b) => n + b.entries.length, 0);
+    for (const b of written.batches) this.halted.delete(b.partition);
+    this.#c.postgres(true);
+    this.#c.onBatch?.(written.result, entries);
+    return { batches: written.batches, entries };
+  }
+
+  /**
+   * Writes the pass piece by piece (`isolating-writer.ts`); dead-letters the entries that failed alone
+   * and leaves out the partitions halted by the dead-letter limit.
+   */
+  async #isolate(
+    batches: PartitionBatch[],
+    fence: (trx: Transaction<Database>) => Promise<void>,
+  ): Promise<{ batches: PartitionBatch[]; result: BatchResult }> {
+    const isolated = await writeIsolating(this.#c.db, batches, {
+      lookbackDays: this.#c.lookbackDays,
+      beforeCommit: fence,
+      maxFailures: this.#c.maxDeadLettersPerPartition,
+    });
+    for (const { entry, err } of isolated.failed) await this.#deadLetter(entry, err);
+    return { batches: this.#haltPartitions(batches, isolated), result: isolated.result };
+  }
+
+  /**
+   * Acknowledges each partition's entries under its lease, concurrently. A failed ack leaves the
+   * entries pending with this consumer: the next pass reads them again (pending first) and rewrites
+   * them idempotently. One refused for a lost lease is the new owner's.
+   */
+  async #acknowledge(batches: readonly PartitionBatch[]): Promise<void> {
     const acks = await Promise.allSettled(
-      batches.map(({ partition, entries: batch }) =>
+      batches.map(({ partition, entries }) =>
         this.#c.queue.ack(
           partition,
-          batch.map((e) => e.id),
+          entries.map((e) => e.id),
           { owner: this.#c.consumer },
         ),
       ),
@@ -153,7 +230,6 @@ export class PassCommitter {
         if (held) held.pendingFirst = true;
       }
     });
-    return entries;
   }
 
   /**

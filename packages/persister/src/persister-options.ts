@@ -1,6 +1,7 @@
 /**
- * The options of a persister and the status it reports (`persister.ts`), apart from its loop.
+ * The options of a persister, their defaults, and the status it reports (`persister.ts`).
  */
+import { hostname } from 'node:os';
 import type { PartitionLeases, QueueConsumer } from '@devicelink/protocol';
 import type { Kysely } from 'kysely';
 import type { BatchResult } from './batch-writer.js';
@@ -77,4 +78,27 @@ export interface PersisterStatus {
   standby: boolean;
   /** Partitions held back because too many of their entries failed alone (see `maxDeadLettersPerPartition`). */
   halted: Array<{ partition: number; error: string }>;
+}
+
+/** The options with their defaults filled in. */
+export type ResolvedPersisterOptions = Required<
+  Omit<PersisterOptions, 'onError' | 'onBatch' | 'onOwnership' | 'stallMs'>
+> &
+  Pick<PersisterOptions, 'onError' | 'onBatch' | 'onOwnership'> & { stallMs: number };
+
+/** Fills in the defaults documented on {@link PersisterOptions}. */
+export function resolvePersisterOptions(options: PersisterOptions): ResolvedPersisterOptions {
+  const leaseMs = options.leaseMs ?? 10_000;
+  return {
+    consumer: `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+    batchSize: 500,
+    leaseMs,
+    idleMs: 50,
+    maxBackoffMs: 5_000,
+    maxDeadLettersPerPartition: 10,
+    lagProbeMs: 1_000,
+    lookbackDays: 30,
+    ...options,
+    stallMs: options.stallMs ?? leaseMs / 2,
+  };
 }

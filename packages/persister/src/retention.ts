@@ -75,8 +75,9 @@ export function retentionCutoff(retentionDays: number, now: Date = new Date()): 
  * const result = await purgeExpired(db, { retentionDays: 400 });
  */
 export async function purgeExpired(db: Kysely<Database>, options: RetentionOptions): Promise<PurgeResult> {
-  const batch = options.batchSize ?? 5_000;
-  const cutoff = retentionCutoff(options.retentionDays, options.now);
+  const purge = purgeRun(db, options);
+  const { cutoff, batch } = purge;
+  const deletes = batchDeletes(cutoff, batch);
   const result: PurgeResult = {
     cutoff: cutoff.toISOString(),
     pageViews: 0,
@@ -88,6 +89,37 @@ export async function purgeExpired(db: Kysely<Database>, options: RetentionOptio
     deadLetters: 0,
     tombstones: 0,
   };
+  await purgeSessions(purge, result);
+  result.pageViews += await purgePageViewsBefore(db, purge.inBatch, cutoff, batch, options.signal);
+  result.rollupRows = await purge.batched(deletes.rollupHours);
+  // The names folded hours kept (rollup-folding.ts) go with their hours.
+  await purge.batched(deletes.keptNames);
+  result.links = await purge.batched(deletes.links);
+  result.aliases = await purge.batched(deletes.edges);
+  // Boundaries only keep conversions from crossing: past the cutoff there is nothing left to convert.
+  result.boundaries = await purge.batched(deletes.boundaries);
+  for (const step of options.extraSteps ?? []) {
+    result[step.name] = await purge.repeat(() => step.run(db, cutoff, batch));
+  }
+  result.devices = await purge.batched(deletes.unusedDevices);
+  result.deadLetters = await purge.batched(deletes.deadLetters);
+  result.tombstones = await purgeTombstones(db);
+  return result;
+}
+
+/** One retention pass's cutoff, batch size and ways to run its batches. */
+interface PurgeRun {
+  cutoff: Date;
+  batch: number;
+  /** Runs `step` until it answers less than a full batch (or the signal aborts); answers the sum. */
+  repeat(step: () => Promise<number>): Promise<number>;
+  inBatch: RetentionTransaction;
+  /** Repeats `statement`, one transaction a batch, until it deletes less than a full batch. */
+  batched(statement: RawBuilder<unknown>): Promise<number>;
+}
+
+function purgeRun(db: Kysely<Database>, options: RetentionOptions): PurgeRun {
+  const batch = options.batchSize ?? 5_000;
   const repeat = async (step: () => Promise<number>): Promise<number> => {
     let total = 0;
     for (;;) {
@@ -104,8 +136,20 @@ export async function purgeExpired(db: Kysely<Database>, options: RetentionOptio
       );
       return work(trx, new RollupWriter(trx, RETENTION_WRITER));
     });
+  return {
+    cutoff: retentionCutoff(options.retentionDays, options.now),
+    batch,
+    repeat,
+    inBatch,
+    batched: (statement) => repeat(() => inBatch((trx) => deleted(trx, statement))),
+  };
+}
 
-  // Sessions that started before the cutoff go whole, with their page views (a few may be newer).
+/** Sessions that started before the cutoff go whole, with their page views (a few may be newer). */
+async function purgeSessions(
+  { cutoff, batch, repeat, inBatch }: PurgeRun,
+  result: PurgeResult,
+): Promise<void> {
   result.sessions = await repeat(() =>
     inBatch(async (trx, rollups) => {
       const ids = await trx
@@ -123,89 +167,45 @@ export async function purgeExpired(db: Kysely<Database>, options: RetentionOptio
       return ids.length;
     }),
   );
-  result.pageViews += await purgePageViewsBefore(db, inBatch, cutoff, batch, options.signal);
-  result.rollupRows = await repeat(() =>
-    inBatch(async (trx) =>
-      deleted(
-        trx,
-        sql`delete from rollup_hourly where (metric, traffic_class, hour, key, writer) in (
-          select metric, traffic_class, hour, key, writer from rollup_hourly
-          where hour < ${cutoff} limit ${sql.lit(batch)})`,
-      ),
-    ),
-  );
-  // The names folded hours kept (rollup-folding.ts) go with their hours.
-  await repeat(() =>
-    inBatch((trx) =>
-      deleted(
-        trx,
-        sql`delete from rollup_kept where (metric, traffic_class, hour, key) in (
-          select metric, traffic_class, hour, key from rollup_kept
-          where hour < ${cutoff} limit ${sql.lit(batch)})`,
-      ),
-    ),
-  );
-  result.links = await repeat(() =>
-    inBatch((trx) =>
-      deleted(
-        trx,
-        sql`delete from identity_links where id in (
-          select id from identity_links where linked_at < ${cutoff} limit ${sql.lit(batch)})`,
-      ),
-    ),
-  );
-  result.aliases = await repeat(() =>
-    inBatch((trx) =>
-      deleted(
-        trx,
-        sql`delete from device_edges where (device_id, other_id, kind) in (
-          select device_id, other_id, kind from device_edges where first_seen < ${cutoff} limit ${sql.lit(batch)})`,
-      ),
-    ),
-  );
-  // Boundaries only keep conversions from crossing: past the cutoff there is nothing left to convert.
-  result.boundaries = await repeat(() =>
-    inBatch((trx) =>
-      deleted(
-        trx,
-        sql`delete from device_boundaries where (device_id, other_id) in (
-          select device_id, other_id from device_boundaries where replaced_at < ${cutoff} limit ${sql.lit(batch)})`,
-      ),
-    ),
-  );
-  for (const step of options.extraSteps ?? []) {
-    result[step.name] = await repeat(() => step.run(db, cutoff, batch));
-  }
-  // Devices last seen before the cutoff with nothing left that names them.
-  result.devices = await repeat(() =>
-    inBatch((trx) =>
-      deleted(
-        trx,
-        sql`delete from devices where device_id in (
-          select d.device_id from devices as d
-          where d.last_seen < ${cutoff}
-            and not exists (select 1 from sessions as s where s.device_id = d.device_id)
-            and not exists (select 1 from page_views as pv where pv.device_id = d.device_id)
-            and not exists (select 1 from identity_links as l where l.device_id = d.device_id)
-            and not exists (select 1 from device_edges as a where a.device_id = d.device_id or a.other_id = d.device_id)
-          limit ${sql.lit(batch)})`,
-      ),
-    ),
-  );
-  result.deadLetters = await repeat(() =>
-    inBatch((trx) =>
-      deleted(
-        trx,
-        sql`delete from dead_letters where (partition, entry_id) in (
-          select partition, entry_id from dead_letters where failed_at < ${cutoff} limit ${sql.lit(batch)})`,
-      ),
-    ),
-  );
+}
+
+/** The statements deleting one batch of each kind of row retention ages out by a time of its own. */
+function batchDeletes(cutoff: Date, batch: number) {
+  const limit = sql.lit(batch);
+  return {
+    rollupHours: sql`delete from rollup_hourly where (metric, traffic_class, hour, key, writer) in (
+      select metric, traffic_class, hour, key, writer from rollup_hourly
+      where hour < ${cutoff} limit ${limit})`,
+    keptNames: sql`delete from rollup_kept where (metric, traffic_class, hour, key) in (
+      select metric, traffic_class, hour, key from rollup_kept
+      where hour < ${cutoff} limit ${limit})`,
+    links: sql`delete from identity_links where id in (
+      select id from identity_links where linked_at < ${cutoff} limit ${limit})`,
+    edges: sql`delete from device_edges where (device_id, other_id, kind) in (
+      select device_id, other_id, kind from device_edges where first_seen < ${cutoff} limit ${limit})`,
+    boundaries: sql`delete from device_boundaries where (device_id, other_id) in (
+      select device_id, other_id from device_boundaries where replaced_at < ${cutoff} limit ${limit})`,
+    // Devices last seen before the cutoff with nothing left that names them.
+    unusedDevices: sql`delete from devices where device_id in (
+      select d.device_id from devices as d
+      where d.last_seen < ${cutoff}
+        and not exists (select 1 from sessions as s where s.device_id = d.device_id)
+        and not exists (select 1 from page_views as pv where pv.device_id = d.device_id)
+        and not exists (select 1 from identity_links as l where l.device_id = d.device_id)
+        and not exists (select 1 from device_edges as a where a.device_id = d.device_id or a.other_id = d.device_id)
+      limit ${limit})`,
+    deadLetters: sql`delete from dead_letters where (partition, entry_id) in (
+      select partition, entry_id from dead_letters where failed_at < ${cutoff} limit ${limit})`,
+  };
+}
+
+/** The user and device tombstones past their 30 days (docs/protocol.md, Erasure). */
+async function purgeTombstones(db: Kysely<Database>): Promise<number> {
   const expired = sql<Date>`now() - make_interval(secs => ${TOMBSTONE_SECONDS})`;
-  result.tombstones =
+  return (
     (await deleted(db, sql`delete from erased_users where erased_at <= ${expired}`)) +
-    (await deleted(db, sql`delete from erased_devices where erased_at <= ${expired}`));
-  return result;
+    (await deleted(db, sql`delete from erased_devices where erased_at <= ${expired}`))
+  );
 }
 
 /** Runs `work` in one short transaction holding retention's lock, with a roll-up writer of its own. */

@@ -16,6 +16,7 @@
  * session counted until the device's next write recounts it; one persister, or no such overlap, is exact.
  */
 import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { slices } from './insert-slices.js';
 import {
   type Contribution,
   keptJoinsSql,
@@ -31,10 +32,6 @@ import type { Database } from './schema.js';
 const IDS_PER_STATEMENT = 5_000;
 /** Roll-up rows per upsert (5 parameters each). */
 const ROWS_PER_UPSERT = 2_000;
-
-function* slices<T>(items: readonly T[], size: number): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
-}
 
 /** What the roll-ups count of an inserted page view. */
 export interface InsertedPageView {

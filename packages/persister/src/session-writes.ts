@@ -7,11 +7,9 @@
 import type { PageviewRecord } from '@devicelink/protocol';
 import { isTrafficClass, MAX_TRAFFIC_REASON, type TrafficClass } from '@devicelink/protocol';
 import { sql, type Transaction } from 'kysely';
+import { slices } from './insert-slices.js';
 import type { RollupWriter } from './rollup-writes.js';
 import type { Database } from './schema.js';
-
-/** Rows per multi-row insert (as the batch writer's). */
-const ROWS_PER_INSERT = 2_000;
 
 const date = (ms: number): Date => new Date(ms);
 
@@ -93,8 +91,7 @@ export async function writeSessions(
   // Sessions whose page views may not all carry the session's class: one of this batch was marked, or
   // the stored session already is (its page views follow it, so people's page-view figures leave it out).
   const mixed: string[] = [];
-  for (let i = 0; i < sessionRows.length; i += ROWS_PER_INSERT) {
-    const rows = sessionRows.slice(i, i + ROWS_PER_INSERT);
+  for (const rows of slices(sessionRows)) {
     const stored = await trx
       .insertInto('sessions')
       .values(rows)

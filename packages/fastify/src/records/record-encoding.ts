@@ -3,7 +3,7 @@
  * left out; for records written by the session scripts also `t` (server time from Redis `TIME`, ms:
  * `serverTs` of a page view, `ts` of the others) and `s` (the session id of a page view or link).
  */
-import type { EdgeKind, QueueRecord, TrafficClass } from '@devicelink/protocol';
+import type { EdgeKind, PageviewRecord, QueueRecord, TrafficClass } from '@devicelink/protocol';
 
 /** The JSON of a record with null fields dropped (they are restored by {@link decodeRecord}). */
 export function encodeRecord(record: object): string {
@@ -30,57 +30,58 @@ export function decodeRecord(fields: readonly string[]): QueueRecord {
     else if (name === 's') s = value;
   }
   const raw = JSON.parse(r) as Record<string, unknown>;
-  const or = <T>(v: unknown, fallback: T): T => (v === undefined ? fallback : (v as T));
+  if (raw.kind === 'pageview') return decodePageview(raw, t, s);
+  return decodeTimedRecord(raw, t ?? (raw.ts as number), s);
+}
+
+/** A field left out of the JSON for being null. */
+const orNull = <T>(v: unknown): T | null => (v === undefined ? null : (v as T));
+
+/** A page view, with the server time `t` and the session id `s` its script stored beside the JSON. */
+function decodePageview(raw: Record<string, unknown>, t: number | null, s: string | null): PageviewRecord {
+  return {
+    kind: 'pageview',
+    eventId: raw.eventId as string,
+    deviceId: orNull(raw.deviceId),
+    userId: orNull(raw.userId),
+    sessionId: s ?? orNull(raw.sessionId),
+    source: orNull(raw.source),
+    visitorHash: orNull(raw.visitorHash),
+    userAgent: orNull(raw.userAgent),
+    url: raw.url as string,
+    referrer: orNull(raw.referrer),
+    clientTs: orNull(raw.clientTs),
+    serverTs: t ?? (raw.serverTs as number),
+    ...(raw.trafficClass === undefined ? {} : { trafficClass: raw.trafficClass as TrafficClass }),
+    ...(raw.trafficReason === undefined ? {} : { trafficReason: raw.trafficReason as string }),
+    ...(raw.networkHash === undefined ? {} : { networkHash: raw.networkHash as string }),
+  };
+}
+
+/** Any record but a page view, at `ts` (its script's server time, else its own). */
+function decodeTimedRecord(raw: Record<string, unknown>, ts: number, s: string | null): QueueRecord {
+  const deviceId = raw.deviceId as string;
   switch (raw.kind) {
-    case 'pageview':
-      return {
-        kind: 'pageview',
-        eventId: raw.eventId as string,
-        deviceId: or(raw.deviceId, null),
-        userId: or(raw.userId, null),
-        sessionId: s ?? or(raw.sessionId, null),
-        source: or(raw.source, null),
-        visitorHash: or(raw.visitorHash, null),
-        userAgent: or(raw.userAgent, null),
-        url: raw.url as string,
-        referrer: or(raw.referrer, null),
-        clientTs: or(raw.clientTs, null),
-        serverTs: t ?? (raw.serverTs as number),
-        ...(raw.trafficClass === undefined ? {} : { trafficClass: raw.trafficClass as TrafficClass }),
-        ...(raw.trafficReason === undefined ? {} : { trafficReason: raw.trafficReason as string }),
-        ...(raw.networkHash === undefined ? {} : { networkHash: raw.networkHash as string }),
-      };
     case 'link':
       return {
         kind: 'link',
-        deviceId: raw.deviceId as string,
+        deviceId,
         userId: raw.userId as string,
-        ts: t ?? (raw.ts as number),
-        sessionId: s ?? or(raw.sessionId, null),
+        ts,
+        sessionId: s ?? orNull(raw.sessionId),
       };
     case 'edge':
-      return {
-        kind: 'edge',
-        edge: raw.edge as EdgeKind,
-        deviceId: raw.deviceId as string,
-        otherId: raw.otherId as string,
-        ts: t ?? (raw.ts as number),
-      };
+      return { kind: 'edge', edge: raw.edge as EdgeKind, deviceId, otherId: raw.otherId as string, ts };
     case 'boundary':
-      return {
-        kind: 'boundary',
-        deviceId: raw.deviceId as string,
-        otherId: raw.otherId as string,
-        ts: t ?? (raw.ts as number),
-      };
+      return { kind: 'boundary', deviceId, otherId: raw.otherId as string, ts };
     case 'unjoin':
-      return { kind: 'unjoin', deviceId: raw.deviceId as string, ts: t ?? (raw.ts as number) };
+      return { kind: 'unjoin', deviceId, ts };
     case 'forget-edges':
-      return { kind: 'forget-edges', deviceId: raw.deviceId as string, ts: t ?? (raw.ts as number) };
+      return { kind: 'forget-edges', deviceId, ts };
     case 'erase':
-      return { kind: 'erase', deviceId: raw.deviceId as string, ts: t ?? (raw.ts as number) };
+      return { kind: 'erase', deviceId, ts };
     case 'erase-user':
-      return { kind: 'erase-user', userId: raw.userId as string, ts: t ?? (raw.ts as number) };
+      return { kind: 'erase-user', userId: raw.userId as string, ts };
     default:
       throw new TypeError(`unknown queue record kind ${JSON.stringify(raw.kind)}`);
   }

@@ -67,7 +67,22 @@ export class RedisIdentity {
     const born = begin[2] ?? '';
     // Never seen fresh on this network: an old or made-up id changes nothing (no squat, no block).
     if (born === '' || begin[3] !== place) return { status: 'stale' };
-    const entry = this.#keys.entry(entryHash);
+    return this.#decide(deviceId, born, this.#keys.entry(entryHash), network, block);
+  }
+
+  /**
+   * Decides the join in the index entry's slot (`fp-decide.lua`), deciding again with each fact it
+   * needs from another slot (a cap taken, the standing claimant's last sighting), then copies the
+   * decision onto the devices' records.
+   */
+  async #decide(
+    deviceId: string,
+    born: string,
+    entry: string,
+    network: string,
+    block: string,
+  ): Promise<FingerprintResult> {
+    const { joinWindowMs, recoveryMs } = this.#o;
     let create = '0';
     let claimantSeen = '';
     for (;;) {
@@ -75,8 +90,8 @@ export class RedisIdentity {
         entry,
         deviceId,
         born,
-        this.#o.joinWindowMs,
-        this.#o.recoveryMs,
+        joinWindowMs,
+        recoveryMs,
         create,
         claimantSeen,
       );
@@ -96,28 +111,9 @@ export class RedisIdentity {
         case 'registered':
           await this.#claim(deviceId, entry, '', 0);
           return { status: 'registered' };
-        case 'joined': {
-          const [, owner, at, gaveWay, gaveWayAt] = d as [string, string, string, string, string];
-          // The claim that gave way keeps its pointer to the entry: its own request marks it shared.
-          if (gaveWay) await this.#release(gaveWay, owner, '', null, owner);
-          await this.#claim(deviceId, entry, owner, Number(at));
-          const ok = this.#keys.device(owner);
-          // The given-way claim's join ends now: revoked at its own time (this later join stands).
-          const unjoin = gaveWay
-            ? encodeRecord({ kind: 'unjoin', deviceId: owner, ts: Number(gaveWayAt) })
-            : '';
-          const seenSince = await this.#redis.dlFpMark(
-            ok.identity,
-            ok.stream,
-            deviceId,
-            at,
-            this.#o.recoveryMs,
-            unjoin,
-          );
-          // The owner was seen between the decision and the copy: that request revokes it now.
-          if (Number(seenSince) === 1) await this.#revokeSeen(owner);
+        case 'joined':
+          await this.#joined(deviceId, entry, d as [string, string, string, string, string]);
           return { status: 'joined' };
-        }
         default: {
           const [, owner, claimant, at] = d as [string, string, string, string];
           if (claimant) await this.#revoked(owner, claimant, entry, Number(at));
@@ -125,6 +121,34 @@ export class RedisIdentity {
         }
       }
     }
+  }
+
+  /**
+   * Copies a join onto the records: the claim that gave way (if any) is released, the device claims
+   * the entry with its join edge, and the owner is marked joined (an `unjoin` of the given-way claim's
+   * join going into its partition).
+   */
+  async #joined(
+    deviceId: string,
+    entry: string,
+    [, owner, at, gaveWay, gaveWayAt]: [string, string, string, string, string],
+  ): Promise<void> {
+    // The claim that gave way keeps its pointer to the entry: its own request marks it shared.
+    if (gaveWay) await this.#release(gaveWay, owner, '', null, owner);
+    await this.#claim(deviceId, entry, owner, Number(at));
+    const ok = this.#keys.device(owner);
+    // The given-way claim's join ends now: revoked at its own time (this later join stands).
+    const unjoin = gaveWay ? encodeRecord({ kind: 'unjoin', deviceId: owner, ts: Number(gaveWayAt) }) : '';
+    const seenSince = await this.#redis.dlFpMark(
+      ok.identity,
+      ok.stream,
+      deviceId,
+      at,
+      this.#o.recoveryMs,
+      unjoin,
+    );
+    // The owner was seen between the decision and the copy: that request revokes it now.
+    if (Number(seenSince) === 1) await this.#revokeSeen(owner);
   }
 
   /**
