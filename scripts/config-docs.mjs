@@ -182,7 +182,7 @@ function turboJson(text) {
   );
 }
 
-/** Variables the tracked sources read (`process.env.NAME`) that turbo would not pass to a task. */
+/** Variables the tracked sources read from `process.env` by name that turbo would not pass to a task. */
 function unpassed() {
   const files = execFileSync('git', ['ls-files', '*.ts', '*.mjs', '*.js', '*.tsx'], {
     cwd: root,
