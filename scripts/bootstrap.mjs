@@ -45,6 +45,10 @@ switch (task) {
       run('node', ['scripts/readme-figures.mjs', '--check']);
       // The generator makes its blocks from whatever the results files hold (or "not recorded").
       run('node', ['--test', '--test-reporter=dot', 'scripts/readme-figures.test.mjs']);
+      // .env.example, the configuration tables and turbo's pass-through list agree with the collector's
+      // environment schema, read from its build (cached by turbo; CI has built it already).
+      turbo('build', '--filter=@devicelink/collector');
+      run('node', ['scripts/config-docs.mjs', '--check']);
       // No unused file, export or dependency (knip.jsonc says what counts as used).
       run('pnpm', ['exec', 'knip', '--no-progress']);
     } else turbo(task);

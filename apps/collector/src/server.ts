@@ -12,7 +12,7 @@ import { buildApp } from './app.js';
 import { type CollectorConfig, loadConfig as readConfig } from './config/collector-config.js';
 import { isConfigError } from './config/config-error.js';
 import { runPersisterOnly, runPurgeOnce } from './runtime/persist-command.js';
-import { isStartupError, StartupError } from './runtime/startup-error.js';
+import { isStartupError, oneLine, StartupError } from './runtime/startup-error.js';
 
 /** After a signal the process exits within this, whatever hangs (a stuck Redis or Postgres close). */
 const SHUTDOWN_DEADLINE_MS = 30_000;
@@ -50,28 +50,31 @@ function announceDemo(url: string, demoToken: string | null): void {
   );
 }
 
-/** A listen failure as the one-line start-up error naming the variable to change, else the error itself. */
-function listenError(
-  err: unknown,
-  variable: 'PORT' | 'HOST' | 'METRICS_PORT',
-  host: string,
-  port: number,
-): unknown {
+/** `host:port`, IPv6 addresses in brackets. */
+const hostPort = (host: string, port: number) =>
+  host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+
+/**
+ * A listen failure as the one-line start-up error naming the variables to change (the port's and
+ * HOST), else the error itself.
+ */
+function listenError(err: unknown, variable: 'PORT' | 'METRICS_PORT', host: string, port: number): unknown {
   const code = (err as { code?: unknown } | null)?.code;
-  const where = `${host}:${port}`;
+  const where = hostPort(host, port);
   if (code === 'EADDRINUSE') {
     return new StartupError(
-      variable === 'HOST' ? 'PORT' : variable,
+      variable,
       where,
-      'the port is in use by another process; choose a free one',
+      `port ${port} is in use by another process on HOST ${host}; choose a free ${variable} (or stop that process)`,
     );
   }
-  if (code === 'EACCES')
+  if (code === 'EACCES') {
     return new StartupError(
-      variable === 'HOST' ? 'PORT' : variable,
+      variable,
       where,
-      'not allowed to listen on this port',
+      `not allowed to listen on port ${port}; choose a ${variable} above 1023`,
     );
+  }
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') {
     return new StartupError(
       'HOST',
@@ -83,16 +86,25 @@ function listenError(
 }
 
 /**
- * Binds HOST:PORT once and lets go, before the databases are opened: a port in use or a wrong HOST is
- * told in one line at once rather than after the start-up work.
+ * Binds HOST:PORT (and METRICS_PORT) once and lets go, before the databases are opened: a port in use
+ * or a wrong HOST is told in one line at once rather than after the start-up work.
  */
-async function checkListenable(host: string, port: number): Promise<void> {
-  if (port === 0) return;
-  const probe = createServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once('error', (err) => reject(listenError(err, 'PORT', host, port)));
-    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
-  });
+async function checkListenable(host: string, ports: ReadonlyArray<['PORT' | 'METRICS_PORT', number]>) {
+  for (const [variable, port] of ports) {
+    if (port === 0) continue;
+    const probe = createServer();
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', (err) => reject(listenError(err, variable, host, port)));
+      probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+    });
+  }
+}
+
+/** A file-system failure inside DATA_DIR (a file in its place, no permission) as the error naming it. */
+function dataDirError(err: unknown, dataDir: string): unknown {
+  const { code, path } = (err ?? {}) as { code?: unknown; path?: unknown };
+  if (typeof code !== 'string' || typeof path !== 'string' || !path.startsWith(dataDir)) return err;
+  return new StartupError('DATA_DIR', dataDir, `cannot be used as the data folder (${oneLine(err)})`);
 }
 
 /**
@@ -110,8 +122,20 @@ function loadDotEnv(): void {
   }
 }
 
+const COMMANDS = ['serve', 'persist', 'purge'];
+
+/** A command the CLI does not have: told in one line with the ones it has (exit code 2). */
+class UsageError extends Error {
+  override name = 'UsageError';
+  constructor(command: string) {
+    super(`unknown command "${command}"; use no argument (serve), "persist" or "purge"`);
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const command = argv[0] ?? 'serve';
+  // Before .env and the configuration: a mistyped command is told as such, not as a variable's fault.
+  if (!COMMANDS.includes(command)) throw new UsageError(command);
   loadDotEnv();
   const configured = readConfig();
   const config = command === 'serve' ? withDemoDashboardToken(configured) : configured;
@@ -124,11 +148,13 @@ async function main(argv: string[]): Promise<void> {
     await runPurgeOnce(config);
     process.exit(0);
   }
-  if (command !== 'serve') {
-    throw new Error(`unknown command "${command}"; use no argument, "persist" or "purge"`);
-  }
-  await checkListenable(config.host, config.port);
-  const app = await buildApp(config, { prettyLog: process.stdout.isTTY === true });
+  await checkListenable(config.host, [
+    ['PORT', config.port],
+    ['METRICS_PORT', config.metricsPort ?? 0],
+  ]);
+  const app = await buildApp(config, { prettyLog: process.stdout.isTTY === true }).catch((err: unknown) => {
+    throw dataDirError(err, config.dataDir);
+  });
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
@@ -169,6 +195,10 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (isConfigError(err)) {
     console.error(`devicelink: configuration error: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  if (err instanceof UsageError) {
+    console.error(`devicelink: ${err.message}`);
     process.exit(2);
   }
   if (isStartupError(err)) {

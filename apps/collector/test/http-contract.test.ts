@@ -1,14 +1,8 @@
 /**
  * The HTTP hardening (docs/protocol.md, HTTP API of the collector): body consent without case,
  * one parser for JSON and beacons, `/metrics` on its own port, request logs without ids or 4xx stacks,
- * rate-limit key names, ISO times, and one-line start-up errors.
+ * rate-limit key names and ISO times (the one-line start-up errors: startup-errors.test.ts).
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { createTestDatabase, hasServices, testEnv, uniquePrefix } from '@devicelink/test-env';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
@@ -17,8 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config/collector-config.js';
 import { ADMIN_TOKEN, deviceId, eventsBody, sendPageviews, tempDataDir } from './support/collector.js';
-
-const SERVER = fileURLToPath(new URL('../dist/server.js', import.meta.url));
 
 describe('the embedded collector', () => {
   const data = tempDataDir();
@@ -187,98 +179,5 @@ describe.runIf(hasServices('redis', 'postgres'))('with Redis', () => {
       data.remove();
       await database.drop();
     }
-  });
-});
-
-describe.runIf(hasServices('postgres'))('start-up errors', () => {
-  const run = async (env: Record<string, string>, cwd?: string) => {
-    const data = tempDataDir();
-    try {
-      await promisify(execFile)(process.execPath, [SERVER], {
-        env: { PATH: process.env.PATH, PORT: '0', DATA_DIR: data.dir, ...env },
-        timeout: 60_000,
-        ...(cwd ? { cwd } : {}),
-      });
-      return { code: 0, stderr: '', stdout: '' };
-    } catch (err) {
-      const e = err as { code: number; stderr: string; stdout: string };
-      return { code: e.code, stderr: e.stderr, stdout: e.stdout };
-    } finally {
-      data.remove();
-    }
-  };
-
-  it('names REDIS_URL and its address, password hidden, on one line when Redis is unreachable', async () => {
-    const database = await createTestDatabase('redisdown');
-    const r = await run({ REDIS_URL: 'redis://:hunter2@127.0.0.1:1', DATABASE_URL: database.url }).finally(
-      () => database.drop(),
-    );
-    expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toMatch(
-      /^devicelink: cannot start: REDIS_URL \(redis:\/\/:\*\*\*@127\.0\.0\.1:1\): Redis is unreachable/,
-    );
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr + r.stdout).not.toContain('hunter2');
-  });
-
-  it('names PORT on one line, before any start-up work, when another process listens there', async () => {
-    const { createServer } = await import('node:net');
-    const taken = createServer();
-    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-    const port = (taken.address() as import('node:net').AddressInfo).port;
-    try {
-      const r = await run({ PORT: String(port), HOST: '127.0.0.1' });
-      expect(r.code).toBe(1);
-      expect(r.stderr.trim()).toBe(
-        `devicelink: cannot start: PORT (127.0.0.1:${port}): the port is in use by another process; choose a free one`,
-      );
-    } finally {
-      await new Promise((resolve) => taken.close(resolve));
-    }
-  });
-
-  it('names HOST on one line when it is not an address of this machine', async () => {
-    const r = await run({ PORT: '18080', HOST: '192.0.2.123' });
-    expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toMatch(
-      /^devicelink: cannot start: HOST \(192\.0\.2\.123:18080\): not an address of this machine/,
-    );
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-  });
-
-  it('names LOG_LEVEL and the levels it takes when it holds another word', async () => {
-    const r = await run({ LOG_LEVEL: 'verbose' });
-    expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe(
-      'devicelink: configuration error: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "verbose"',
-    );
-  });
-
-  it("reads ./.env for what the environment leaves unset, the environment's own variables winning", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dl-dotenv-'));
-    try {
-      writeFileSync(join(dir, '.env'), '# a comment\nLOG_LEVEL=verbose\nHOST=127.0.0.1\n');
-      // The file's value is read (and named like any other) ...
-      expect((await run({}, dir)).stderr.trim()).toBe(
-        'devicelink: configuration error: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "verbose"',
-      );
-      // ... and the environment's wins over it.
-      expect((await run({ LOG_LEVEL: 'loud' }, dir)).stderr.trim()).toMatch(/LOG_LEVEL .*; got "loud"$/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('names DATABASE_URL and its address on one line when the database does not exist', async () => {
-    const url = new URL(testEnv.databaseUrl!);
-    url.pathname = '/dl_no_such_database_here';
-    url.password = 'hunter2';
-    const r = await run({ DATABASE_URL: url.toString() });
-    expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toMatch(
-      /^devicelink: cannot start: DATABASE_URL \(postgres:\/\/[^ ]*:\*\*\*@[^ ]*\/dl_no_such_database_here\): .*does not exist/,
-    );
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr + r.stdout).not.toContain('hunter2');
   });
 });

@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './collector-config.js';
+import { COLLECTOR_ENV } from './env-schema.js';
 
 const PG = 'postgres://postgres@127.0.0.1:5432/postgres';
 const TOKEN = 'a'.repeat(32);
@@ -302,6 +303,85 @@ describe('loadConfig', () => {
   it('keeps no query parameters when QUERY_ALLOWLIST is set but empty', () => {
     expect(loadConfig({ QUERY_ALLOWLIST: '' }).queryAllowlist).toEqual([]);
     expect(loadConfig({ QUERY_ALLOWLIST: 'ref, utm_source' }).queryAllowlist).toEqual(['ref', 'utm_source']);
+  });
+});
+
+describe('loadConfig by the schema', () => {
+  it.each(['1e3', '0x10', '+5', '1.0', '8O80'])(
+    'refuses PORT=%s: whole numbers are written in digits only',
+    (value) => {
+      expect(() => loadConfig({ PORT: value })).toThrow(`PORT must be a whole number, got "${value}"`);
+    },
+  );
+
+  it('reads every integer variable the same way: digits in range, else one line naming it', () => {
+    for (const [name, spec] of Object.entries(COLLECTOR_ENV)) {
+      if (spec.type !== 'integer') continue;
+      expect(() => loadConfig({ [name]: 'many' }), name).toThrow(
+        `${name} must be a whole number, got "many"`,
+      );
+      expect(() => loadConfig({ [name]: String(spec.max + 1) }), name).toThrow(
+        `${name} must be between ${spec.min} and ${spec.max}, got ${spec.max + 1}`,
+      );
+    }
+  });
+
+  it('takes switches and choices in any case, and names the words a wrong one may be', () => {
+    const c = loadConfig({
+      PERSISTER: 'OFF',
+      LOG_LEVEL: 'Debug',
+      COOKIE_SAMESITE: 'Strict',
+      HONOR_GPC: 'No',
+    });
+    expect([c.persister, c.logLevel, c.cookieSameSite, c.honorGpc]).toEqual([
+      false,
+      'debug',
+      'strict',
+      false,
+    ]);
+    expect(() => loadConfig({ BOT_FILTER: 'maybe' })).toThrow(
+      'BOT_FILTER must be "on" or "off", got "maybe"',
+    );
+    expect(() => loadConfig({ LOG_LEVEL: 'verbose' })).toThrow(
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "verbose"',
+    );
+  });
+
+  it.each(['0.0.0.0', '::', '::1', 'localhost', 'collector.internal', 'fe80::1%eth0'])(
+    'accepts HOST=%s',
+    (host) => {
+      expect(loadConfig({ HOST: host }).host).toBe(host);
+    },
+  );
+
+  it.each(['http://0.0.0.0', 'localhost:8080', '0.0.0.0/0', 'a host', '[::1]'])(
+    'refuses HOST=%s, naming it, before anything listens',
+    (host) => {
+      refused({ HOST: host }, 'HOST');
+      expect(() => loadConfig({ HOST: host })).toThrow(/without scheme or port/);
+    },
+  );
+
+  it('never echoes a secret in its error', () => {
+    const marker = 'hunter2-hunter2';
+    for (const [name, spec] of Object.entries(COLLECTOR_ENV)) {
+      if (!('secret' in spec)) continue;
+      let message = '';
+      try {
+        loadConfig({ [name]: `${marker}://x` });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message, name).not.toContain(marker);
+    }
+  });
+
+  it('reads only the variables of the schema, each declared with a meaning', () => {
+    for (const [name, spec] of Object.entries(COLLECTOR_ENV)) {
+      expect(name).toMatch(/^[A-Z][A-Z0-9_]*$/);
+      expect(spec.doc.length, name).toBeGreaterThan(10);
+      expect(spec.doc, name).not.toContain('\n\n');
+    }
   });
 });
 

@@ -1,36 +1,28 @@
 /**
  * The collector's configuration (docs/protocol.md, Configuration): the one module that reads
- * `process.env` (Biome's noProcessEnv keeps it that way). Every variable is parsed and validated once,
- * at start-up; a bad value or a refused combination throws a {@link ConfigError} naming the variable.
+ * `process.env` (Biome's noProcessEnv keeps it that way). Every variable is declared once in
+ * `env-schema.ts`, read and validated by it at start-up (`env-reader.ts`), then checked against the
+ * others (`config-rules.ts`); a bad value or a refused combination throws a {@link ConfigError} naming
+ * the variable.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
-import { isIP } from 'node:net';
+
 import { resolve } from 'node:path';
+import type { FleetOptions } from '@devicelink/persister';
+import { checkConfigRules } from './config-rules.js';
+import { type Env, readEnv } from './env-reader.js';
+import type { EnvValues } from './env-schema.js';
 import {
-  DEFAULT_FLEET_OPTIONS,
-  DEFAULT_ROLLUP_KEYS_PER_HOUR,
-  type FleetOptions,
-} from '@devicelink/persister';
-import {
-  DEFAULT_QUERY_ALLOWLIST,
-  DEFAULT_QUEUE_PARTITIONS,
-  DEFAULT_SESSION_IDLE_SECONDS,
-  DEFAULT_SESSION_MAX_SECONDS,
-} from '@devicelink/protocol';
-import { ConfigError } from './config-error.js';
+  corsOriginsOf,
+  type JwtKeyConfig,
+  jwtOf,
+  type RedisConfig,
+  redisOf,
+  saltKeyOf,
+  trustProxyOf,
+} from './structured-values.js';
 
 export { ConfigError } from './config-error.js';
-
-/** How tokens are verified: one of the three key sources, or a demo key made at start-up. */
-export type JwtKeyConfig =
-  | { kind: 'secret'; secret: string; algorithm: 'HS256' }
-  | { kind: 'public-key'; key: string; algorithm: 'RS256' | 'ES256' }
-  | { kind: 'jwks'; url: string };
-
-/** Where the live sessions and the queue live. */
-export type RedisConfig =
-  | { kind: 'single'; url: string }
-  | { kind: 'cluster'; nodes: ReadonlyArray<{ host: string; port: number }> };
+export type { JwtKeyConfig, RedisConfig } from './structured-values.js';
 
 /** The parsed, validated configuration. Frozen. */
 export interface CollectorConfig {
@@ -157,394 +149,98 @@ export interface CollectorConfig {
   readonly demo: boolean;
 }
 
-type Env = Record<string, string | undefined>;
-
-/** The variable's value with surrounding blanks removed; undefined when unset or blank. */
-function read(env: Env, name: string): string | undefined {
-  const v = env[name]?.trim();
-  return v ? v : undefined;
+/** Where it listens, its store, database and keys, and who may call it. */
+function operatorConfig(v: EnvValues, production: boolean) {
+  return {
+    port: v.PORT,
+    host: v.HOST,
+    production,
+    logLevel: v.LOG_LEVEL,
+    redis: redisOf(v),
+    redisKeyPrefix: v.REDIS_KEY_PREFIX,
+    databaseUrl: v.DATABASE_URL ?? null,
+    dataDir: resolve(v.DATA_DIR),
+    persister: v.PERSISTER === 'on',
+    persisterLeaseSeconds: v.PERSISTER_LEASE_SECONDS,
+    jwt: jwtOf(v),
+    jwtIssuer: v.JWT_ISSUER ?? null,
+    jwtAudience: v.JWT_AUDIENCE ?? null,
+    adminToken: v.ADMIN_TOKEN ?? null,
+    dashboardToken: v.DASHBOARD_TOKEN ?? null,
+    retentionDays: v.RETENTION_DAYS ?? null,
+    trustProxy: trustProxyOf(v),
+    adminRateLimitPerMinute: v.ADMIN_RATE_LIMIT_PER_MINUTE,
+    requestTimeoutSeconds: v.REQUEST_TIMEOUT_SECONDS,
+    connectionTimeoutSeconds: v.CONNECTION_TIMEOUT_SECONDS,
+    metricsPort: v.METRICS_PORT ?? null,
+    metricsToken: v.METRICS_TOKEN ?? null,
+    saltKey: saltKeyOf(v),
+    readyzDetailsOpen: v.READYZ_DETAILS === 'open',
+    conversionLookbackDays: v.CONVERSION_LOOKBACK_DAYS,
+    rollupKeysPerHour: v.ROLLUP_KEYS_PER_HOUR,
+    queuePartitions: v.QUEUE_PARTITIONS,
+    debugRoutes: v.DEBUG_ROUTES,
+    demo: v.DEMO,
+  };
 }
 
-function bool(env: Env, name: string, fallback: boolean): boolean {
-  const v = read(env, name)?.toLowerCase();
-  if (v === undefined) return fallback;
-  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-  if (['0', 'false', 'no', 'off'].includes(v)) return false;
-  throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
-}
-
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const v = read(env, name);
-  if (v === undefined) return fallback;
-  if (!/^\d+$/.test(v)) throw new ConfigError(name, `must be a whole number, got "${v}"`);
-  const n = Number(v);
-  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
-  return n;
-}
-
-/**
- * `SALT_KEY`: 32 bytes as 64 hex digits or base64 / base64url (43 or 44 characters); null when unset.
- * The value is never echoed in the error.
- */
-function parseSaltKey(env: Env): Buffer | null {
-  const v = read(env, 'SALT_KEY');
-  if (v === undefined) return null;
-  let key: Buffer | null = null;
-  if (/^[0-9a-fA-F]{64}$/.test(v)) key = Buffer.from(v, 'hex');
-  else if (/^[A-Za-z0-9+/_-]{43}={0,1}$/.test(v)) key = Buffer.from(v.replace(/=$/, ''), 'base64url');
-  if (key === null || key.length !== 32) {
-    throw new ConfigError(
-      'SALT_KEY',
-      `must be 32 bytes written as 64 hex digits or base64 (openssl rand -base64 32), got ${v.length} characters`,
-    );
-  }
-  return key;
-}
-
-/** pino's levels, and `silent`. */
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
-  const v = read(env, name);
-  if (v === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(v)) {
-    throw new ConfigError(name, `must be one of ${allowed.join(', ')}; got "${v}"`);
-  }
-  return v as T;
-}
-
-/** `BOT_FILTER` and `BOT_ALLOWLIST`. */
-function parseBotFilter(env: Env): CollectorConfig['botFilter'] {
-  const value = (read(env, 'BOT_FILTER') ?? 'on').toLowerCase();
-  if (!['on', 'off'].includes(value)) {
-    throw new ConfigError('BOT_FILTER', `must be "on" or "off", got "${env.BOT_FILTER}"`);
-  }
-  const allowlist = list(env.BOT_ALLOWLIST ?? '');
-  const short = allowlist.find((entry) => entry.length < 3);
-  // A one- or two-letter substring would allow nearly every crawler back in.
-  if (short !== undefined) {
-    throw new ConfigError('BOT_ALLOWLIST', `entries must be at least 3 characters, got "${short}"`);
-  }
-  const fleet: FleetOptions = Object.freeze({
-    windowMinutes: int(env, 'FLEET_WINDOW_MINUTES', DEFAULT_FLEET_OPTIONS.windowMinutes, 1, 10_080),
-    minIds: int(env, 'FLEET_MIN_IDS', DEFAULT_FLEET_OPTIONS.minIds, 2, 10_000_000),
-    minSharePercent: int(env, 'FLEET_MIN_SHARE_PERCENT', DEFAULT_FLEET_OPTIONS.minSharePercent, 1, 100),
-    quietMinutes: int(env, 'FLEET_QUIET_MINUTES', DEFAULT_FLEET_OPTIONS.quietMinutes, 1, 10_080),
-  });
-  return Object.freeze({ enabled: value === 'on', allowlist: Object.freeze(allowlist), fleet });
-}
-
-function list(v: string): string[] {
-  return v
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
-function parseRedis(env: Env): RedisConfig | null {
-  const url = read(env, 'REDIS_URL');
-  const nodes = read(env, 'REDIS_CLUSTER_NODES');
-  if (url && nodes) {
-    throw new ConfigError('REDIS_URL', 'and REDIS_CLUSTER_NODES are both set; configure one of them');
-  }
-  if (url) {
-    if (!/^rediss?:\/\//.test(url)) {
-      throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
-    }
-    return { kind: 'single', url };
-  }
-  if (nodes) {
-    return {
-      kind: 'cluster',
-      nodes: list(nodes).map((seed) => {
-        const m = /^(.+):(\d{1,5})$/.exec(seed);
-        if (!m) throw new ConfigError('REDIS_CLUSTER_NODES', `"${seed}" is not host:port`);
-        return { host: m[1]!, port: Number(m[2]) };
+/** What it does with browsers: the cookie, fingerprint joins and their caps, bots, sessions, limits. */
+function visitorConfig(v: EnvValues) {
+  const recovery = v.RECOVERY === 'on';
+  return {
+    corsOrigins: corsOriginsOf(v),
+    sessionIdleSeconds: v.SESSION_IDLE_SECONDS,
+    sessionMaxSeconds: v.SESSION_MAX_SECONDS,
+    cookieSecure: v.COOKIE_SECURE,
+    cookieSameSite: v.COOKIE_SAMESITE,
+    cookieDomain: v.COOKIE_DOMAIN ?? null,
+    cookiePartitioned: v.COOKIE_PARTITIONED,
+    // Off: no secret is kept, so nothing can hash evidence.
+    recovery: Object.freeze({
+      enabled: recovery,
+      secret: recovery ? (v.RECOVERY_SECRET ?? null) : null,
+      days: v.RECOVERY_DAYS,
+    }),
+    recoveryCaps: Object.freeze({
+      networkDaily: v.RECOVERY_NETWORK_DAILY_CAP,
+      blockDailyPercent: v.RECOVERY_BLOCK_DAILY_PERCENT,
+      daily: v.RECOVERY_DAILY_CAP,
+    }),
+    newIdLimits: Object.freeze({
+      windowSeconds: v.NEW_IDS_WINDOW_SECONDS,
+      perAddress: v.NEW_IDS_PER_ADDRESS,
+      perNetwork: v.NEW_IDS_PER_NETWORK,
+      perBlock: v.NEW_IDS_PER_BLOCK,
+    }),
+    honorGpc: v.HONOR_GPC,
+    rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE,
+    queryAllowlist: v.QUERY_ALLOWLIST,
+    botFilter: Object.freeze({
+      enabled: v.BOT_FILTER === 'on',
+      allowlist: Object.freeze([...v.BOT_ALLOWLIST]),
+      fleet: Object.freeze({
+        windowMinutes: v.FLEET_WINDOW_MINUTES,
+        minIds: v.FLEET_MIN_IDS,
+        minSharePercent: v.FLEET_MIN_SHARE_PERCENT,
+        quietMinutes: v.FLEET_QUIET_MINUTES,
       }),
-    };
-  }
-  return null;
-}
-
-/** The algorithm a PEM public key signs with: RS256 for RSA, ES256 for P-256; the contract allows no other. */
-function publicKeyAlgorithm(key: KeyObject): 'RS256' | 'ES256' {
-  if (key.asymmetricKeyType === 'rsa') return 'RS256';
-  if (key.asymmetricKeyType === 'ec') {
-    const curve = key.asymmetricKeyDetails?.namedCurve;
-    if (curve === 'prime256v1') return 'ES256';
-    throw new ConfigError(
-      'JWT_PUBLIC_KEY',
-      `is an EC key on curve ${curve ?? 'unknown'}; only P-256 (ES256) or RSA (RS256) keys are accepted`,
-    );
-  }
-  throw new ConfigError('JWT_PUBLIC_KEY', `is a ${key.asymmetricKeyType} key; use an RSA or P-256 EC key`);
-}
-
-function parseJwt(env: Env): JwtKeyConfig | null {
-  const secret = read(env, 'JWT_SECRET');
-  // PEM keys pasted into one-line environments often carry literal "\n".
-  const pem = read(env, 'JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n');
-  const jwks = read(env, 'JWT_JWKS_URL');
-  const set = [secret && 'JWT_SECRET', pem && 'JWT_PUBLIC_KEY', jwks && 'JWT_JWKS_URL'].filter(
-    Boolean,
-  ) as string[];
-  if (set.length > 1) {
-    throw new ConfigError(set[0]!, `and ${set.slice(1).join(', ')} are both set; configure exactly one key`);
-  }
-  if (secret) return { kind: 'secret', secret, algorithm: 'HS256' };
-  if (pem) {
-    let key: KeyObject;
-    try {
-      key = createPublicKey(pem);
-    } catch {
-      throw new ConfigError('JWT_PUBLIC_KEY', 'is not a PEM public key');
-    }
-    return { kind: 'public-key', key: pem, algorithm: publicKeyAlgorithm(key) };
-  }
-  if (jwks) {
-    let url: URL;
-    try {
-      url = new URL(jwks);
-    } catch {
-      throw new ConfigError('JWT_JWKS_URL', `is not a URL: "${jwks}"`);
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new ConfigError('JWT_JWKS_URL', 'must be an http(s) URL');
-    }
-    return { kind: 'jwks', url: url.toString() };
-  }
-  return null;
-}
-
-function parseCors(env: Env): string[] | null {
-  const v = read(env, 'CORS_ORIGINS');
-  if (v === undefined) return null;
-  const origins = list(v);
-  return origins.map((o) => {
-    if (o === '*' || o.includes('*')) {
-      throw new ConfigError('CORS_ORIGINS', 'must list exact origins; "*" is refused (credentials are sent)');
-    }
-    let url: URL;
-    try {
-      url = new URL(o);
-    } catch {
-      throw new ConfigError('CORS_ORIGINS', `"${o}" is not an origin like https://app.example.com`);
-    }
-    if (url.origin !== o.replace(/\/$/, '')) {
-      throw new ConfigError('CORS_ORIGINS', `"${o}" is not an origin (scheme, host and port only)`);
-    }
-    return url.origin;
-  });
-}
-
-const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
-
-function parseTrustProxy(env: Env): false | string[] {
-  const v = read(env, 'TRUST_PROXY');
-  if (v === undefined || ['false', 'off', '0', 'no'].includes(v.toLowerCase())) return false;
-  // Fastify 5 trusts no forwarded address for a bare hop count (it cannot check the immediate peer),
-  // so `1` would silently give every client the proxy's address: refuse it and ask for the addresses.
-  if (/^\d+$/.test(v)) {
-    throw new ConfigError(
-      'TRUST_PROXY',
-      `a hop count (${v}) is not enough: give the addresses or CIDR ranges of your proxies (e.g. 10.0.0.0/8,127.0.0.1)`,
-    );
-  }
-  return list(v).map((entry) => {
-    if (PROXY_NAMES.includes(entry)) return entry;
-    const [addr, prefix, ...rest] = entry.split('/');
-    const family = isIP(addr ?? '');
-    const max = family === 4 ? 32 : 128;
-    const okPrefix = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= max);
-    if (family === 0 || !okPrefix || rest.length > 0) {
-      throw new ConfigError(
-        'TRUST_PROXY',
-        `"${entry}" is not an address or CIDR range (e.g. 10.0.0.0/8,127.0.0.1)`,
-      );
-    }
-    return entry;
-  });
+    }),
+  };
 }
 
 /**
- * Parses and validates the configuration. Throws a {@link ConfigError} naming the first bad variable.
+ * Parses and validates the configuration. Throws a {@link ConfigError} naming the first bad variable:
+ * the schema's checks of each variable first, then the rules that join several.
  *
  * @example
  * const config = loadConfig({ PORT: '0', DATA_DIR: tmp });
  */
 export function loadConfig(env: Env = process.env): CollectorConfig {
-  const production = read(env, 'NODE_ENV') === 'production';
-  const redis = parseRedis(env);
-  const databaseUrl = read(env, 'DATABASE_URL') ?? null;
-  if (redis && !databaseUrl) {
-    throw new ConfigError(
-      redis.kind === 'single' ? 'REDIS_URL' : 'REDIS_CLUSTER_NODES',
-      'is set without DATABASE_URL: collectors sharing Redis must share one Postgres (set DATABASE_URL)',
-    );
-  }
-  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new ConfigError('DATABASE_URL', 'must start with postgres:// or postgresql://');
-  }
-  const persisterValue = (read(env, 'PERSISTER') ?? 'on').toLowerCase();
-  if (!['on', 'off'].includes(persisterValue)) {
-    throw new ConfigError('PERSISTER', `must be "on" or "off", got "${env.PERSISTER}"`);
-  }
-  const jwt = parseJwt(env);
-  const demo = bool(env, 'DEMO', false);
-  if (demo && production) {
-    throw new ConfigError('DEMO', 'is refused with NODE_ENV=production (demo users have known passwords)');
-  }
-  if (bool(env, 'DEBUG_ROUTES', false) && production) {
-    throw new ConfigError(
-      'DEBUG_ROUTES',
-      "is refused with NODE_ENV=production (GET /v1/session tells anyone holding a device id what became of that device's evidence)",
-    );
-  }
-  if (demo && jwt) {
-    throw new ConfigError('DEMO', 'is refused together with a JWT key (the demo signs its own tokens)');
-  }
-  // Checked after the DEMO combinations so those name DEMO; HS256 keys shorter than 256 bits are guessable.
-  if (jwt?.kind === 'secret' && jwt.secret.length < 32) {
-    throw new ConfigError('JWT_SECRET', `must be at least 32 characters, got ${jwt.secret.length}`);
-  }
-  const adminToken = read(env, 'ADMIN_TOKEN') ?? null;
-  if (adminToken !== null && adminToken.length < 32) {
-    throw new ConfigError('ADMIN_TOKEN', `must be at least 32 characters, got ${adminToken.length}`);
-  }
-  const dashboardToken = read(env, 'DASHBOARD_TOKEN') ?? null;
-  if (dashboardToken !== null && dashboardToken.length < 32) {
-    throw new ConfigError('DASHBOARD_TOKEN', `must be at least 32 characters, got ${dashboardToken.length}`);
-  }
-  if (dashboardToken !== null && dashboardToken === adminToken) {
-    throw new ConfigError('DASHBOARD_TOKEN', 'must differ from ADMIN_TOKEN (it is the read-only one)');
-  }
-  const conversionLookbackDays = int(env, 'CONVERSION_LOOKBACK_DAYS', 30, 1, 3650);
-  const retentionDays =
-    read(env, 'RETENTION_DAYS') === undefined ? null : int(env, 'RETENTION_DAYS', 0, 1, 36_500);
-  if (retentionDays !== null && retentionDays < conversionLookbackDays) {
-    throw new ConfigError(
-      'RETENTION_DAYS',
-      `must not be shorter than CONVERSION_LOOKBACK_DAYS (${conversionLookbackDays}): a link could no longer convert the sessions before it`,
-    );
-  }
-  const cookieSecure = bool(env, 'COOKIE_SECURE', production);
-  const sameSite = (read(env, 'COOKIE_SAMESITE') ?? 'lax').toLowerCase();
-  if (sameSite !== 'lax' && sameSite !== 'strict' && sameSite !== 'none') {
-    throw new ConfigError('COOKIE_SAMESITE', `must be lax, strict or none, got "${env.COOKIE_SAMESITE}"`);
-  }
-  if (sameSite === 'none' && !cookieSecure) {
-    throw new ConfigError(
-      'COOKIE_SAMESITE',
-      '=none requires COOKIE_SECURE=true (browsers drop it otherwise)',
-    );
-  }
-  const cookieDomain = read(env, 'COOKIE_DOMAIN') ?? null;
-  if (cookieDomain !== null && !/^\.?([A-Za-z0-9-]+\.)*[A-Za-z0-9-]+$/.test(cookieDomain)) {
-    throw new ConfigError(
-      'COOKIE_DOMAIN',
-      `must be a domain name such as example.com, got "${cookieDomain}"`,
-    );
-  }
-  const cookiePartitioned = bool(env, 'COOKIE_PARTITIONED', false);
-  if (cookiePartitioned && (sameSite !== 'none' || !cookieSecure)) {
-    throw new ConfigError(
-      'COOKIE_PARTITIONED',
-      '=true requires COOKIE_SAMESITE=none and COOKIE_SECURE=true (a collector on another site)',
-    );
-  }
-  const recoveryValue = (read(env, 'RECOVERY') ?? 'on').toLowerCase();
-  if (!['on', 'off'].includes(recoveryValue)) {
-    throw new ConfigError('RECOVERY', `must be "on" or "off", got "${env.RECOVERY}"`);
-  }
-  const recoverySecret = read(env, 'RECOVERY_SECRET') ?? null;
-  if (recoverySecret !== null && recoverySecret.length < 32) {
-    throw new ConfigError('RECOVERY_SECRET', `must be at least 32 characters, got ${recoverySecret.length}`);
-  }
-  const sessionIdleSeconds = int(env, 'SESSION_IDLE_SECONDS', DEFAULT_SESSION_IDLE_SECONDS, 1, 31_536_000);
-  const sessionMaxSeconds = int(env, 'SESSION_MAX_SECONDS', DEFAULT_SESSION_MAX_SECONDS, 1, 31_536_000);
-  if (sessionMaxSeconds < sessionIdleSeconds) {
-    throw new ConfigError('SESSION_MAX_SECONDS', 'must not be shorter than SESSION_IDLE_SECONDS');
-  }
-  const metricsToken = read(env, 'METRICS_TOKEN') ?? null;
-  if (metricsToken !== null && metricsToken.length < 32) {
-    throw new ConfigError('METRICS_TOKEN', `must be at least 32 characters, got ${metricsToken.length}`);
-  }
-  const saltKey = parseSaltKey(env);
-  if (saltKey === null && production && redis !== null) {
-    throw new ConfigError(
-      'SALT_KEY',
-      'is required with NODE_ENV=production and Redis (it seals the daily salt: without it whoever reads Redis can reverse visitor hashes); make one with: openssl rand -base64 32',
-    );
-  }
-  const port = int(env, 'PORT', 8080, 0, 65_535);
-  const metricsPortValue = read(env, 'METRICS_PORT');
-  const metricsPort = metricsPortValue === undefined ? null : int(env, 'METRICS_PORT', 0, 0, 65_535);
-  if (metricsPort !== null && metricsPort !== 0 && metricsPort === port) {
-    throw new ConfigError(
-      'METRICS_PORT',
-      `must differ from PORT (${port}); unset it to serve /metrics on PORT`,
-    );
-  }
-  const allowlist = env.QUERY_ALLOWLIST;
+  const values = readEnv(env);
+  checkConfigRules(values);
   const config: CollectorConfig = {
-    port,
-    host: read(env, 'HOST') ?? '127.0.0.1',
-    production,
-    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
-    redis,
-    redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX') ?? 'dl:',
-    databaseUrl,
-    dataDir: resolve(read(env, 'DATA_DIR') ?? './.devicelink'),
-    persister: persisterValue === 'on',
-    persisterLeaseSeconds: int(env, 'PERSISTER_LEASE_SECONDS', 10, 1, 600),
-    jwt,
-    jwtIssuer: read(env, 'JWT_ISSUER') ?? null,
-    jwtAudience: read(env, 'JWT_AUDIENCE') ?? null,
-    adminToken,
-    dashboardToken,
-    retentionDays,
-    corsOrigins: parseCors(env),
-    trustProxy: parseTrustProxy(env),
-    sessionIdleSeconds,
-    sessionMaxSeconds,
-    cookieSecure,
-    cookieSameSite: sameSite,
-    cookieDomain,
-    cookiePartitioned,
-    recovery: Object.freeze({
-      enabled: recoveryValue === 'on',
-      secret: recoveryValue === 'on' ? recoverySecret : null,
-      days: int(env, 'RECOVERY_DAYS', 30, 1, 3650),
-    }),
-    recoveryCaps: Object.freeze({
-      networkDaily: int(env, 'RECOVERY_NETWORK_DAILY_CAP', 100, 1, 10_000_000),
-      blockDailyPercent: int(env, 'RECOVERY_BLOCK_DAILY_PERCENT', 10, 1, 100),
-      daily: int(env, 'RECOVERY_DAILY_CAP', 50_000, 1, 1_000_000_000),
-    }),
-    newIdLimits: Object.freeze({
-      windowSeconds: int(env, 'NEW_IDS_WINDOW_SECONDS', 600, 1, 86_400),
-      perAddress: int(env, 'NEW_IDS_PER_ADDRESS', 1_000, 1, 10_000_000),
-      perNetwork: int(env, 'NEW_IDS_PER_NETWORK', 3_000, 1, 10_000_000),
-      perBlock: int(env, 'NEW_IDS_PER_BLOCK', 10_000, 1, 10_000_000),
-    }),
-    honorGpc: bool(env, 'HONOR_GPC', true),
-    rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
-    requestTimeoutSeconds: int(env, 'REQUEST_TIMEOUT_SECONDS', 30, 1, 600),
-    connectionTimeoutSeconds: int(env, 'CONNECTION_TIMEOUT_SECONDS', 10, 1, 600),
-    adminRateLimitPerMinute: int(env, 'ADMIN_RATE_LIMIT_PER_MINUTE', 60, 1, 1_000_000),
-    metricsPort,
-    metricsToken,
-    saltKey,
-    readyzDetailsOpen:
-      oneOf(env, 'READYZ_DETAILS', ['open', 'token'], production ? 'token' : 'open') === 'open',
-    conversionLookbackDays,
-    rollupKeysPerHour: int(env, 'ROLLUP_KEYS_PER_HOUR', DEFAULT_ROLLUP_KEYS_PER_HOUR, 1, 100_000),
-    queuePartitions: int(env, 'QUEUE_PARTITIONS', DEFAULT_QUEUE_PARTITIONS, 1, 16_384),
-    // Set but empty means "keep no query parameters".
-    queryAllowlist: allowlist === undefined ? DEFAULT_QUERY_ALLOWLIST : list(allowlist),
-    botFilter: parseBotFilter(env),
-    debugRoutes: bool(env, 'DEBUG_ROUTES', false),
-    demo,
+    ...operatorConfig(values, values.NODE_ENV === 'production'),
+    ...visitorConfig(values),
   };
   return Object.freeze(config);
 }
