@@ -43,7 +43,11 @@ export async function send(base: string, req: FuzzRequest): Promise<FuzzAnswer> 
   const first = await sendOnce(base, req, agent);
   if (first.status !== 0 || !first.error || !STALE_SOCKET.has(first.error) || first.raw) return first;
   resent.count++;
-  return sendOnce(base, req, false);
+  const again = await sendOnce(base, req, false);
+  if (again.status !== 0 || !again.error || !STALE_SOCKET.has(again.error)) return again;
+  // Node's client drops an answer that came before the request was all written (the server answered a
+  // 404 or 413 early and closed: EPIPE, or HPE_CLOSED_CONNECTION after a HEAD): the raw socket reads it.
+  return viaSocket(new URL(base), req);
 }
 
 async function sendOnce(base: string, req: FuzzRequest, via: http.Agent | false): Promise<FuzzAnswer> {
@@ -174,8 +178,12 @@ function viaSocket(url: URL, req: FuzzRequest, started = performance.now()): Pro
     socket.on('connect', () => socket.write(Buffer.concat([head, body])));
     socket.on('data', (c: Buffer) => chunks.push(c));
     socket.on('end', () => finish());
-    socket.on('close', () => finish());
-    socket.on('error', (err) => finish((err as NodeJS.ErrnoException).code ?? err.message));
+    socket.on('close', () => finish(failure));
+    // An early answer may come with a write error (EPIPE): 'close' follows and reads what arrived.
+    let failure: string | undefined;
+    socket.on('error', (err) => {
+      failure = (err as NodeJS.ErrnoException).code ?? err.message;
+    });
   });
 }
 
