@@ -37,9 +37,10 @@ export interface DeviceLinkOptions {
   /**
    * The user id (JWT `sub`) of a valid bearer token, or null when there is none or it is invalid.
    * Default: `request.jwtVerify()` when @fastify/jwt is registered and a `Bearer` token is sent
-   * (`sub` must be a string), else null.
+   * (`sub` must be a string), else null. May answer at once (not a promise) when it knows without
+   * waiting, e.g. no `Authorization` header: the plugin's hook then runs without a promise.
    */
-  authenticate?: (request: FastifyRequest) => Promise<string | null>;
+  authenticate?: (request: FastifyRequest) => string | null | Promise<string | null>;
   /** The client address for `visitorHash`. Default `request.ip` (Fastify's `trustProxy` decides). */
   clientIp?: (request: FastifyRequest) => string;
   /**
@@ -114,7 +115,7 @@ export interface ResolvedOptions {
   cookie: { secure: boolean; sameSite: CookieSameSite; domain: string | undefined; partitioned: boolean };
   honorGpc: boolean;
   trackRequests: ((request: FastifyRequest) => boolean) | null;
-  authenticate: ((request: FastifyRequest) => Promise<string | null>) | null;
+  authenticate: ((request: FastifyRequest) => string | null | Promise<string | null>) | null;
   clientIp: (request: FastifyRequest) => string;
   queryAllowlist: readonly string[];
   rateLimit: { max: number; addressMax: number | null; windowMs: number; newIds: NewIdLimits | null } | null;
