@@ -34,6 +34,15 @@ interface PlacedCounter extends LimitCounter {
   key: string;
 }
 
+/** One shape for every placed counter (a spread of counters of two shapes was a measurable cost). */
+const placed = (c: LimitCounter, key: string): PlacedCounter => ({
+  by: c.by,
+  name: c.name,
+  max: c.max,
+  anchor: c.anchor,
+  key,
+});
+
 /** A call's counters, placed: those its script counts, and the others by slot. */
 export interface LimitPlan {
   windowMs: number;
@@ -73,7 +82,9 @@ export class RedisLimits {
   readonly #redis: CommandClient;
   readonly #keys: RedisKeys;
   readonly #cluster: boolean;
-  readonly #counters: (limits: RateLimits) => Promise<LimitCounter[]>;
+  readonly #counters: (limits: RateLimits) => LimitCounter[] | Promise<LimitCounter[]>;
+  /** Keys of counters by name (a name fixes its slot): clients repeat, so most requests find theirs. */
+  readonly #placed = new Map<string, string>();
   /** Outside counters: count and end of window, as last heard (Cluster only). */
   readonly #known = new Map<string, { count: number; max: number; resetAt: number }>();
 
@@ -109,18 +120,15 @@ export class RedisLimits {
     if (!this.#cluster) {
       // One node: every counter goes into the write's script, whatever its slot.
       for (const c of counters) {
-        plan.inScript.push({
-          ...c,
-          key: this.#keys.counter(c.name, partitionOf(c.anchor, this.#keys.partitions)),
-        });
+        plan.inScript.push(placed(c, this.#keyOf(c)));
       }
     } else {
       const bySlot = new Map<number, PlacedCounter[]>();
       for (const c of counters) {
         const slot = partitionOf(c.anchor, this.#keys.partitions);
-        const placed = { ...c, key: this.#keys.counter(c.name, slot) };
-        if (slot === partition) plan.inScript.push(placed);
-        else bySlot.set(slot, [...(bySlot.get(slot) ?? []), placed]);
+        const p = placed(c, this.#keys.counter(c.name, slot));
+        if (slot === partition) plan.inScript.push(p);
+        else bySlot.set(slot, [...(bySlot.get(slot) ?? []), p]);
       }
       plan.outside = [...bySlot.values()];
     }
@@ -137,12 +145,23 @@ export class RedisLimits {
     plan.windowMs = windowMs;
     plan.scriptArgs[0] = windowMs;
     counters.forEach((c, i) => {
-      const placed = { ...c, key: this.#keys.counter(c.name, partitionOf(c.anchor, this.#keys.partitions)) };
-      plan.counters.push(placed);
+      const p = placed(c, this.#keyOf(c));
+      plan.counters.push(p);
       if (this.#cluster) return;
-      plan.scriptKeys[i] = placed.key;
+      plan.scriptKeys[i] = p.key;
       plan.scriptArgs[i + 1] = c.max;
     });
+  }
+
+  /** The key of a counter in its anchor's slot; kept (bounded), since a page view places up to five. */
+  #keyOf(c: LimitCounter): string {
+    let key = this.#placed.get(c.name);
+    if (key === undefined) {
+      if (this.#placed.size >= KNOWN_MAX) this.#placed.clear();
+      key = this.#keys.counter(c.name, partitionOf(c.anchor, this.#keys.partitions));
+      this.#placed.set(c.name, key);
+    }
+    return key;
   }
 
   /**
