@@ -12,7 +12,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DeviceLinkUsageError } from '../errors.js';
 import type { ConvertResult, DeviceStore } from '../store/device-store.js';
-import type { LimitResult, RateLimits } from '../store/rate-limits.js';
+import { type LimitResult, PAGEVIEW_GROUP, type RateLimits } from '../store/rate-limits.js';
 import { clientDeviceId } from './client-device-id.js';
 import { askStore, readDeviceCookie } from './device-context.js';
 import { deviceCookieFlags } from './device-cookie.js';
@@ -80,7 +80,7 @@ export interface DeviceLink {
 }
 
 /** The client counters of `track()`. */
-const TRACK_GROUP = 'events';
+const TRACK_GROUP = PAGEVIEW_GROUP;
 
 /** Builds the `app.devicelink` object over validated options, and the plugin's own tracking call. */
 export function createDeviceLink(options: ResolvedOptions): {

@@ -32,6 +32,8 @@ import type { RedisKeys } from './redis-keys.js';
 /** A counter and its Redis key. */
 interface PlacedCounter extends LimitCounter {
   key: string;
+  /** Its limit as the scripts take it: negative for a counter in a session hash (limits.lua). */
+  arg: number;
 }
 
 /** One shape for every placed counter (a spread of counters of two shapes was a measurable cost). */
@@ -41,6 +43,7 @@ const placed = (c: LimitCounter, key: string): PlacedCounter => ({
   max: c.max,
   anchor: c.anchor,
   key,
+  arg: c.inSession === undefined ? c.max : -c.max,
 });
 
 /** A call's counters, placed: those its script counts, and the others by slot. */
@@ -126,7 +129,7 @@ export class RedisLimits {
       const bySlot = new Map<number, PlacedCounter[]>();
       for (const c of counters) {
         const slot = partitionOf(c.anchor, this.#keys.partitions);
-        const p = placed(c, this.#keys.counter(c.name, slot));
+        const p = placed(c, this.#keyOf(c));
         if (slot === partition) plan.inScript.push(p);
         else bySlot.set(slot, [...(bySlot.get(slot) ?? []), p]);
       }
@@ -134,7 +137,7 @@ export class RedisLimits {
     }
     plan.inScript.forEach((c, i) => {
       plan.scriptKeys[i] = c.key;
-      plan.scriptArgs[i + 1] = c.max;
+      plan.scriptArgs[i + 1] = c.arg;
     });
     return plan;
   }
@@ -149,7 +152,7 @@ export class RedisLimits {
       plan.counters.push(p);
       if (this.#cluster) return;
       plan.scriptKeys[i] = p.key;
-      plan.scriptArgs[i + 1] = c.max;
+      plan.scriptArgs[i + 1] = p.arg;
     });
   }
 
@@ -158,7 +161,10 @@ export class RedisLimits {
     let key = this.#placed.get(c.name);
     if (key === undefined) {
       if (this.#placed.size >= KNOWN_MAX) this.#placed.clear();
-      key = this.#keys.counter(c.name, partitionOf(c.anchor, this.#keys.partitions));
+      key =
+        c.inSession === undefined
+          ? this.#keys.counter(c.name, partitionOf(c.anchor, this.#keys.partitions))
+          : this.#keys.device(c.inSession).session;
       this.#placed.set(c.name, key);
     }
     return key;
@@ -172,7 +178,7 @@ export class RedisLimits {
   async countNew(plan: LimitPlan): Promise<Limited | null> {
     const { counters, windowMs } = plan.newIds;
     for (const c of counters) {
-      const [position, count, ttl] = (await this.#redis.dlLimit(c.key, c.key, windowMs, c.max, 0)).map(
+      const [position, count, ttl] = (await this.#redis.dlLimit(c.key, c.key, windowMs, c.arg, 0)).map(
         Number,
       );
       if (position === 1) return { status: 'limited', by: c.by, limit: limitState(c.max, count!, ttl!) };
@@ -238,7 +244,7 @@ export class RedisLimits {
     const replies = await Promise.all(
       plan.outside.map((group) => {
         const [a, b] = group;
-        return this.#redis.dlLimit(a!.key, b?.key ?? a!.key, plan.windowMs, a!.max, b?.max ?? 0);
+        return this.#redis.dlLimit(a!.key, b?.key ?? a!.key, plan.windowMs, a!.arg, b?.arg ?? 0);
       }),
     );
     const now = Date.now();

@@ -75,6 +75,11 @@ export interface LimitCounter {
   onlyNew?: true;
   /** The counter's name under the store's prefix; never holds a raw address. */
   name: string;
+  /**
+   * The device whose session this counter lives in (the page-view group's device counter): a Redis
+   * store keeps it as fields of that session hash, not as a key of its own.
+   */
+  inSession?: string;
   max: number;
   /**
    * The id whose partition holds the counter (a Redis Cluster slot): the device id for a device
@@ -84,6 +89,12 @@ export interface LimitCounter {
 }
 
 const GROUP = /^[a-z0-9-]{1,32}$/;
+
+/**
+ * The client counters of page views (`track()`): a device's sits in its session (a Redis store keeps
+ * it in the session hash), so a new device makes one key less.
+ */
+export const PAGEVIEW_GROUP = 'events';
 
 /** SHA-256 as base64url: Node's one-shot `crypto.hash` where it exists (20.12+), else a Hash object. */
 const sha256: (text: string) => string =
@@ -157,6 +168,15 @@ function addressNames(address: string, hash: (kind: 'a' | 'n', value: string) =>
   };
 }
 
+/** The client counter of a device. */
+function deviceCounter(limits: RateLimits, deviceId: string, hashed: string): LimitCounter {
+  const name = `${limits.group}:d:${hashed}`;
+  // The device's slot: on a Redis Cluster the counter sits beside the device's session.
+  return limits.group === PAGEVIEW_GROUP
+    ? { by: 'client', name, max: limits.clientMax, anchor: deviceId, inSession: deviceId }
+    : { by: 'client', name, max: limits.clientMax, anchor: deviceId };
+}
+
 /** The state of a counter at `count` with `ttlMs` left. */
 export function limitState(max: number, count: number, ttlMs: number): LimitState {
   return { max, remaining: Math.max(0, max - count), resetMs: Math.max(0, ttlMs) };
@@ -206,13 +226,7 @@ export function limitCounters(
             max: limits.clientMax,
             anchor: address.hash,
           }
-        : {
-            by: 'client',
-            name: `${limits.group}:d:${hash('d', limits.deviceId)}`,
-            max: limits.clientMax,
-            // The device's slot: on a Redis Cluster the counter sits beside the device's session.
-            anchor: limits.deviceId,
-          },
+        : deviceCounter(limits, limits.deviceId, hash('d', limits.deviceId)),
     );
     const newIds = limits.newIds;
     if (newIds) {
