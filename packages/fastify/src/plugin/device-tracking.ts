@@ -70,51 +70,22 @@ const refusal = (r: Limited): TrackResult => ({
   limit: r.limit,
 });
 
+/** What the steps of `track()` share. */
+interface TrackContext extends TrackDeps {
+  store: ResolvedOptions['store'];
+  storedUrl(url: string): string | null;
+  storedReferrer(referrer: string): string | null;
+}
+
 /** Builds `track(request, events, limited)`; `limited: false` for requests the app already answered. */
 export function createTrack(deps: TrackDeps) {
-  const { options } = deps;
-  const { store } = options;
-  const storedUrl = memoized((url: string) => sanitizeUrl(url, options.queryAllowlist));
-  const storedReferrer = memoized(referrerOrigin);
-
-  /**
-   * The URL and referrer of a page view as stored (docs/protocol.md, HTTP API of the collector): the
-   * allowlisted query parameters only, the referrer's origin only. The collector's events were parsed
-   * by the same rules already; a host app may pass what its own route read.
-   */
-  function queued(event: PageviewEvent, index: number, now: number): QueuedPageview {
-    const url =
-      typeof event.url === 'string' && event.url.length <= MAX_URL_LENGTH ? storedUrl(event.url) : null;
-    if (url === null) {
-      throw new DeviceLinkUsageError(
-        `track(): events[${index}].url must be an http(s) URL or a path of at most ${MAX_URL_LENGTH} characters`,
-      );
-    }
-    const referrer =
-      typeof event.referrer === 'string' && event.referrer.length <= MAX_URL_LENGTH
-        ? storedReferrer(event.referrer)
-        : null;
-    return { type: 'pageview', url, referrer, id: event.id ?? uuidv7(now), clientTs: event.clientTs };
-  }
-
-  /** The class, reason and network hash queued with a request's page views; undefined with the filter off. */
-  function trafficOf(
-    request: FastifyRequest,
-    userAgent: string | undefined,
-    now: number,
-  ): Traffic | Promise<Traffic> {
-    if (options.traffic === null) return undefined;
-    const { class: trafficClass, reason } = options.traffic.classify(
-      userAgent,
-      automationSignals(bodyAutomation(request.body)),
-    );
-    const hash = networkHash(store, options.clientIp(request), now);
-    if (typeof hash === 'string' || hash === null)
-      return { trafficClass, trafficReason: reason, networkHash: hash };
-    return hash.then((h) => ({ trafficClass, trafficReason: reason, networkHash: h }));
-  }
-
-  async function track(
+  const ctx: TrackContext = {
+    ...deps,
+    store: deps.options.store,
+    storedUrl: memoized((url: string) => sanitizeUrl(url, deps.options.queryAllowlist)),
+    storedReferrer: memoized(referrerOrigin),
+  };
+  return async function track(
     request: FastifyRequest,
     events: PageviewEvent[],
     limited: boolean,
@@ -124,21 +95,21 @@ export function createTrack(deps: TrackDeps) {
     if (state.consentDenied) return { tracked: false, reason: 'consent' };
     const now = Date.now();
     const withIds: QueuedPageview[] = [];
-    for (let i = 0; i < events.length; i++) withIds.push(queued(events[i]!, i, now));
+    for (let i = 0; i < events.length; i++) withIds.push(queued(ctx, events[i]!, i, now));
     const rawUserAgent = firstValue(request.headers['user-agent']);
     const userAgent = rawUserAgent?.slice(0, MAX_USER_AGENT) ?? null;
-    const traffic = await trafficOf(request, rawUserAgent, now);
-    const limits = limited ? deps.limitsOf(request) : undefined;
-    if (state.userId) return trackUser(state, state.userId, withIds, { userAgent, traffic, limits, now });
+    const traffic = await trafficOf(ctx, request, rawUserAgent, now);
+    const limits = limited ? ctx.limitsOf(request) : undefined;
+    if (state.userId) return trackUser(ctx, state, withIds, { userAgent, traffic, limits, now });
     if (device === null) return { tracked: false, reason: 'consent' };
     // A client id/cookie edge is recorded by the plugin's onSend hook, once per request and without
     // delaying this answer (it is a reporting hint, not part of the count). A replacement is asked
     // before the touch: once the new id has a session it is known, and the marker could not move the cookie.
-    if (device.marker?.replaces) await confirmReplacement(request, store);
-    const result = await store.touch({
+    if (device.marker?.replaces) await confirmReplacement(request, ctx.store);
+    const result = await ctx.store.touch({
       deviceId: device.deviceId,
       source: device.source,
-      visitorHash: device.source === 'server' ? await deps.visitorHash(request) : null,
+      visitorHash: device.source === 'server' ? await ctx.visitorHash(request) : null,
       userAgent,
       events: withIds,
       ...(traffic ? { traffic } : {}),
@@ -146,44 +117,81 @@ export function createTrack(deps: TrackDeps) {
     });
     noteLimit(state, result);
     return deviceResult(device, result);
-  }
+  };
+}
 
-  /** Partitioned by user: these events have no device (contract: no device work for a token). */
-  async function trackUser(
-    state: DeviceState,
-    userId: string,
-    events: QueuedPageview[],
-    {
-      userAgent,
-      traffic,
-      limits,
-      now,
-    }: { userAgent: string | null; traffic: Traffic; limits: RateLimits | undefined; now: number },
-  ): Promise<TrackResult> {
-    const records: PageviewRecord[] = events.map((e) => ({
-      kind: 'pageview',
-      eventId: e.id,
-      deviceId: null,
-      userId,
-      sessionId: null,
-      source: null,
-      visitorHash: null,
-      userAgent,
-      url: e.url,
-      referrer: e.referrer,
-      clientTs: e.clientTs,
-      serverTs: now,
-      ...traffic,
-    }));
-    // An erased user's events are dropped for 30 days (the store checks the tombstone atomically).
-    const queued = await store.queueUserEvents(userId, records, limits);
-    noteLimit(state, queued);
-    if (queued.status === 'limited') return refusal(queued);
-    if (queued.status === 'erased') return { tracked: false, reason: 'erased' };
-    return { tracked: true, accepted: queued.accepted, userId };
+/**
+ * The URL and referrer of a page view as stored (docs/protocol.md, HTTP API of the collector): the
+ * allowlisted query parameters only, the referrer's origin only. The collector's events were parsed
+ * by the same rules already; a host app may pass what its own route read.
+ */
+function queued(ctx: TrackContext, event: PageviewEvent, index: number, now: number): QueuedPageview {
+  const url =
+    typeof event.url === 'string' && event.url.length <= MAX_URL_LENGTH ? ctx.storedUrl(event.url) : null;
+  if (url === null) {
+    throw new DeviceLinkUsageError(
+      `track(): events[${index}].url must be an http(s) URL or a path of at most ${MAX_URL_LENGTH} characters`,
+    );
   }
+  const referrer =
+    typeof event.referrer === 'string' && event.referrer.length <= MAX_URL_LENGTH
+      ? ctx.storedReferrer(event.referrer)
+      : null;
+  return { type: 'pageview', url, referrer, id: event.id ?? uuidv7(now), clientTs: event.clientTs };
+}
 
-  return track;
+/** The class, reason and network hash queued with a request's page views; undefined with the filter off. */
+function trafficOf(
+  { options, store }: TrackContext,
+  request: FastifyRequest,
+  userAgent: string | undefined,
+  now: number,
+): Traffic | Promise<Traffic> {
+  if (options.traffic === null) return undefined;
+  const { class: trafficClass, reason } = options.traffic.classify(
+    userAgent,
+    automationSignals(bodyAutomation(request.body)),
+  );
+  const hash = networkHash(store, options.clientIp(request), now);
+  if (typeof hash === 'string' || hash === null)
+    return { trafficClass, trafficReason: reason, networkHash: hash };
+  return hash.then((h) => ({ trafficClass, trafficReason: reason, networkHash: h }));
+}
+
+/** Partitioned by user: these events have no device (contract: no device work for a token). */
+async function trackUser(
+  { store }: TrackContext,
+  state: DeviceState,
+  events: QueuedPageview[],
+  {
+    userAgent,
+    traffic,
+    limits,
+    now,
+  }: { userAgent: string | null; traffic: Traffic; limits: RateLimits | undefined; now: number },
+): Promise<TrackResult> {
+  const userId = state.userId as string;
+  const records: PageviewRecord[] = events.map((e) => ({
+    kind: 'pageview',
+    eventId: e.id,
+    deviceId: null,
+    userId,
+    sessionId: null,
+    source: null,
+    visitorHash: null,
+    userAgent,
+    url: e.url,
+    referrer: e.referrer,
+    clientTs: e.clientTs,
+    serverTs: now,
+    ...traffic,
+  }));
+  // An erased user's events are dropped for 30 days (the store checks the tombstone atomically).
+  const result = await store.queueUserEvents(userId, records, limits);
+  noteLimit(state, result);
+  if (result.status === 'limited') return refusal(result);
+  if (result.status === 'erased') return { tracked: false, reason: 'erased' };
+  return { tracked: true, accepted: result.accepted, userId };
 }
 
 /** The request's state, marked tracked; throws for a misuse (route not opted in, no events). */

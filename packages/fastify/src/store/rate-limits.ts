@@ -182,6 +182,35 @@ export function limitState(max: number, count: number, ttlMs: number): LimitStat
   return { max, remaining: Math.max(0, max - count), resetMs: Math.max(0, ttlMs) };
 }
 
+/** The counters of a call, in the order they are checked, from its address's names. */
+function countersOf(
+  limits: RateLimits,
+  address: AddressNames,
+  deviceHash: (deviceId: string) => string,
+): LimitCounter[] {
+  const list: LimitCounter[] = [];
+  if (limits.addressMax !== null) {
+    list.push({ by: 'address', name: address.ip, max: limits.addressMax, anchor: address.hash });
+  }
+  list.push(
+    limits.deviceId === null
+      ? {
+          by: 'client',
+          name: `${limits.group}:a:${address.hash}`,
+          max: limits.clientMax,
+          anchor: address.hash,
+        }
+      : deviceCounter(limits, limits.deviceId, deviceHash(limits.deviceId)),
+  );
+  const newIds = limits.newIds;
+  if (newIds) {
+    for (const n of address.newIds) {
+      list.push({ by: 'network', onlyNew: true, name: n.name, max: newIds[n.limit], anchor: n.anchor });
+    }
+  }
+  return list;
+}
+
 /** Addresses whose counter names of the day {@link limitCounters} keeps. */
 const NETWORK_HASHES_MAX = 10_000;
 
@@ -212,30 +241,8 @@ export function limitCounters(
     }
     return known;
   };
-  const counters = (limits: RateLimits): LimitCounter[] => {
-    const address = namesOf(limits.address);
-    const list: LimitCounter[] = [];
-    if (limits.addressMax !== null) {
-      list.push({ by: 'address', name: address.ip, max: limits.addressMax, anchor: address.hash });
-    }
-    list.push(
-      limits.deviceId === null
-        ? {
-            by: 'client',
-            name: `${limits.group}:a:${address.hash}`,
-            max: limits.clientMax,
-            anchor: address.hash,
-          }
-        : deviceCounter(limits, limits.deviceId, hash('d', limits.deviceId)),
-    );
-    const newIds = limits.newIds;
-    if (newIds) {
-      for (const n of address.newIds) {
-        list.push({ by: 'network', onlyNew: true, name: n.name, max: newIds[n.limit], anchor: n.anchor });
-      }
-    }
-    return list;
-  };
+  const counters = (limits: RateLimits): LimitCounter[] =>
+    countersOf(limits, namesOf(limits.address), (deviceId) => hash('d', deviceId));
   // A promise only when the day's salt is not in hand yet (once a day): a page view costs no
   // extra promise for it.
   return (limits, now = Date.now()) => {
