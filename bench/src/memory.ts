@@ -5,9 +5,10 @@
  * RAM projected for one million active anonymous sessions. Uses what benchmarks 2 and 5 measured.
  * Also the fingerprint evidence (docs/protocol.md, Fingerprint joins): a device's identity record and its
  * index entry, made by the store's own calls for devices minted and fingerprinted here, with the projection
- * for a million.
+ * for a million. And what one fresh device id costs (a first page view, no fingerprint): the MEMORY USAGE
+ * sum of the keys it makes, the bound a network minting ids can cost Redis within the new-id limits.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createRedisStore } from '@devicelink/fastify';
 import type { Redis } from 'ioredis';
 import type { BenchContext } from './bench-context.js';
@@ -81,10 +82,89 @@ async function fingerprintBytes(ctx: BenchContext, devices: number) {
   return figures;
 }
 
+/** The limit of the fresh-id row, bytes (a network minting ids at its new-id limit costs this each). */
+const FRESH_ID_TARGET = 400;
+
+/**
+ * MEMORY USAGE of the keys one fresh device id makes: `devices` first page views (the store's touch with
+ * the collector's limits, client-minted ids, no fingerprint) from one address, after a first id from it
+ * (the address's and network's counters are shared, not the id's); the partition streams left out (a
+ * queued page view costs the per-event figure until persisted). Keys under a prefix one character longer
+ * than the default `dl:` (`~` and a random byte: apart from other runs' keys), so the key names weigh
+ * what a deployment's do.
+ */
+async function freshIdBytes(ctx: BenchContext, devices: number) {
+  const prefix = `~${randomBytes(1).toString('hex')}:`;
+  const store = await createRedisStore(ctx.redis, { prefix });
+  const id = () => randomBytes(16).toString('base64url');
+  const limits = (deviceId: string) => ({
+    windowMs: 60_000,
+    group: 'events',
+    clientMax: 600,
+    deviceId,
+    address: '198.51.100.23',
+    addressMax: 10_000_000,
+    newIds: { windowMs: 60_000, perAddress: 10_000_000, perNetwork: 10_000_000, perBlock: 10_000_000 },
+  });
+  const pageview = () => ({
+    type: 'pageview' as const,
+    url: 'https://shop.example/products/1?utm_source=news',
+    referrer: 'https://search.example',
+    id: randomUUID(),
+    clientTs: Date.now(),
+  });
+  const touch = (deviceId: string) =>
+    store.touch({
+      deviceId,
+      source: 'header',
+      visitorHash: null,
+      userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36',
+      events: [pageview()],
+      limits: limits(deviceId),
+    });
+  const keysOf = async () => {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await ctx.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0');
+    return keys;
+  };
+  const usage = async (key: string) => Number(await ctx.redis.memory('USAGE', key, 'SAMPLES', 0));
+  let bytes = 0;
+  let keys = 0;
+  const encodings = new Set<string>();
+  try {
+    await touch(id());
+    for (let i = 0; i < devices; i++) {
+      const deviceId = id();
+      await touch(deviceId);
+      const own = (await keysOf()).filter((k) => k.endsWith(`:${deviceId}`));
+      keys += own.length;
+      for (const k of own) {
+        bytes += await usage(k);
+        encodings.add(`${(await ctx.redis.type(k)) as string} ${await ctx.redis.object('ENCODING', k)}`);
+      }
+    }
+  } finally {
+    const all = await keysOf();
+    if (all.length) await ctx.redis.unlink(...all);
+  }
+  return {
+    devices,
+    bytesPerId: bytes / devices,
+    keysPerId: keys / devices,
+    encodings: [...encodings].sort(),
+  };
+}
+
 /** Runs benchmark 4 (after ingest and scale). */
 export async function runMemory(ctx: BenchContext): Promise<SectionResult> {
   const started = performance.now();
   const fingerprint = await fingerprintBytes(ctx, ctx.full ? 50_000 : 10_000);
+  const freshId = await freshIdBytes(ctx, ctx.full ? 1_000 : 200);
   const { sessionBytes, dedupeSetBytes, queueBytesPerEntry, rss } = ctx.shared;
   const perSession = sessionBytes?.usedMemoryDelta ?? null;
   const peakRss = Object.values(rss).length > 0 ? Math.max(...Object.values(rss)) : null;
@@ -118,6 +198,10 @@ export async function runMemory(ctx: BenchContext): Promise<SectionResult> {
       value: `${fmt(fingerprint.record)} B / ${fmt(fingerprint.entry)} B`,
     },
     {
+      figure: 'one fresh device id, its first page view (MEMORY USAGE of its keys, stream aside)',
+      value: `${fmt(freshId.bytesPerId)} B in ${fmt(freshId.keysPerId)} keys (${freshId.encodings.join(', ')})`,
+    },
+    {
       figure: 'collector RSS under load (peak over the runs)',
       value: peakRss === null ? missing('ingest') : `${fmt(peakRss / MiB)} MiB`,
     },
@@ -146,10 +230,20 @@ export async function runMemory(ctx: BenchContext): Promise<SectionResult> {
       projectedMillionSessionsBytes: projected,
       projectedMillionSessionsWithDedupeBytes: projectedWithDedupe,
       fingerprint,
+      freshId,
       projectedMillionFingerprintedBytes: fingerprint.usedMemoryDelta * MILLION,
     },
     rows,
-    targets: [target('Redis bytes per live session', perSession, 300, ' B', '<=')],
+    targets: [
+      target('Redis bytes per live session', perSession, 300, ' B', '<='),
+      target(
+        'Redis bytes of one fresh device id (MEMORY USAGE of its keys)',
+        freshId.bytesPerId,
+        FRESH_ID_TARGET,
+        ' B',
+        '<=',
+      ),
+    ],
     notes: [
       'sessions are measured as seeded by the scale benchmark (one page view each, then the queue and dedupe sets ' +
         'emptied: what remains is the session hash with its TTL); ' +

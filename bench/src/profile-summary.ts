@@ -79,9 +79,17 @@ const FEATURES: [feature: string, test: (fn: string, pkg: string) => boolean][] 
   ['bot classification and network hash', (fn) => fn === 'trafficOf'],
   ['rate and new-id limits: counter names', (fn) => fn === 'plan' || fn === 'limitCounters'],
   ['queued records: JSON', (fn) => fn === 'encodeRecord'],
+  // The answer's write runs inside the last onSend hook when the hooks call done synchronously: without
+  // this rule the socket write would count as the plugin's onSend.
+  [
+    'reply: serialise, headers and socket write',
+    (fn, pkg) => pkg === 'fastify' && /^(onSendEnd|writePayload|serialize)$/.test(fn),
+  ],
   [
     'device lookup, echo headers, cookie',
-    (fn, pkg) => pkg === '@devicelink/fastify' && /^(onRequest|onSend|answerDevice|resolveDevice)$/.test(fn),
+    (fn, pkg) =>
+      pkg === '@devicelink/fastify' &&
+      /^(onRequest|onSend|answerDevice|finishDevice|resolveDevice)$/.test(fn),
   ],
   ['cookies (@fastify/cookie)', (_fn, pkg) => pkg === '@fastify/cookie'],
   ['metrics (prom-client)', (_fn, pkg) => pkg === 'prom-client'],

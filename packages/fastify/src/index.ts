@@ -30,7 +30,9 @@ export {
   DEVICELINK_ALLOWED_HEADERS,
   DEVICELINK_EXPOSED_HEADERS,
 } from './plugin/cors-options.js';
-export type { DeviceLink, EvidenceResult, TrackResult } from './plugin/device-link-api.js';
+export type { DeviceLink } from './plugin/device-link-api.js';
+export type { TrackResult } from './plugin/device-tracking.js';
+export type { EvidenceResult } from './plugin/fingerprint-evidence.js';
 export type {
   CookieOptions,
   CookieSameSite,

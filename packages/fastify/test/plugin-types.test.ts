@@ -44,7 +44,7 @@ describe('types', () => {
       | undefined
     >();
     expectTypeOf<DeviceLinkOptions['authenticate']>().toEqualTypeOf<
-      ((request: FastifyRequest) => Promise<string | null>) | undefined
+      ((request: FastifyRequest) => string | null | Promise<string | null>) | undefined
     >();
     expectTypeOf<DeviceLinkOptions['trackRequests']>().toEqualTypeOf<
       ((request: FastifyRequest) => boolean) | undefined

@@ -59,6 +59,18 @@ export function rateLimitContract(name: string, make: MakeHarness): void {
       });
     });
 
+    it('a conversion ends the session but not the page-view counter of its device', async () => {
+      const { store } = await fresh();
+      const deviceId = newDeviceId();
+      const l = limits({ deviceId });
+      for (let i = 0; i < 2; i++) await store.touch({ ...touchInput(deviceId), limits: l });
+      expect(await store.convert(deviceId, 'counted-user')).toMatchObject({ status: 'linked' });
+      expect(await store.session(deviceId)).toBeNull();
+      const third = await store.touch({ ...touchInput(deviceId), limits: l });
+      expect(third).toMatchObject({ status: 'ok', newSession: true, limit: { remaining: 0 } });
+      expect(await store.touch({ ...touchInput(deviceId), limits: l })).toMatchObject({ status: 'limited' });
+    });
+
     it('an address holds its limit whatever device ids it sends, and a client without a device id is counted per address', async () => {
       const { store } = await fresh();
       const l = { addressMax: 5, clientMax: 100 };

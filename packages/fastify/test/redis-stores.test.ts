@@ -4,6 +4,7 @@ import { hasServices, uniquePrefix } from '@devicelink/test-env';
 import { describe, expect, it } from 'vitest';
 import { partitionTag } from '../src/redis/redis-keys.js';
 import { createRedisStore } from '../src/redis/redis-store.js';
+import type { RateLimits } from '../src/store/rate-limits.js';
 import { QueuePartitionsMismatchError } from '../src/store/store-errors.js';
 import { scanPrefix, useSingleNode } from './redis-harness.js';
 import { newDeviceId, pageview, touchInput } from './store-harness.js';
@@ -135,6 +136,39 @@ describe.runIf(hasServices('redis'))('Redis stores on a single node', () => {
       `[memory] live session hash ${session} B; event-id window (5 ids) ${seen} B; queued page view ≈ ${perEvent.toFixed(0)} B`,
     );
     expect(session).toBeLessThanOrEqual(300);
+  });
+
+  it('a first page view of a new id makes two keys of its own: its session hash (a listpack that holds its page-view counter) and its seen ids', async () => {
+    const keyPrefix = prefix();
+    const store = await createRedisStore(redis(), { prefix: keyPrefix, partitions: 64 });
+    const limits = (deviceId: string): RateLimits => ({
+      windowMs: 60_000,
+      group: 'events',
+      clientMax: 3,
+      deviceId,
+      address: '192.0.2.7',
+      addressMax: 100,
+      newIds: { windowMs: 60_000, perAddress: 100, perNetwork: 100, perBlock: 100 },
+    });
+    // Another id from the same address first: the address's and the network's counters are theirs.
+    await store.touch({ ...touchInput(newDeviceId()), limits: limits(newDeviceId()) });
+    const before = new Set(await scanPrefix(redis(), keyPrefix));
+    const deviceId = newDeviceId();
+    const first = await store.touch({ ...touchInput(deviceId), limits: limits(deviceId) });
+    expect(first).toMatchObject({ status: 'ok', limit: { max: 3, remaining: 2 } });
+    const tag = `${keyPrefix}${partitionTag(partitionOf(deviceId, 64))}:`;
+    const made = (await scanPrefix(redis(), keyPrefix)).filter((k) => !before.has(k) && !k.endsWith(':q'));
+    expect(made.sort()).toEqual([`${tag}e:${deviceId}`, `${tag}s:${deviceId}`]);
+    const session = `${tag}s:${deviceId}`;
+    expect(await redis().object('ENCODING', session)).toBe('listpack');
+    expect(await redis().hget(session, 'c')).toBe('1');
+    // The sliding expiry of the session, not the counter's shorter window.
+    expect(await redis().pttl(session)).toBeGreaterThan(60_000);
+    // The counter in the hash still refuses past its limit, and a refused call writes nothing.
+    for (let i = 0; i < 2; i++) await store.touch({ ...touchInput(deviceId), limits: limits(deviceId) });
+    const refused = await store.touch({ ...touchInput(deviceId), limits: limits(deviceId) });
+    expect(refused).toMatchObject({ status: 'limited', by: 'client', limit: { remaining: 0 } });
+    expect(await store.session(deviceId)).toMatchObject({ pagesVisited: 3 });
   });
 
   it('reports the memory of a fingerprint entry and of the identity records of a join (MEMORY USAGE)', async () => {

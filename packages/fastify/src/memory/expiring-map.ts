@@ -2,6 +2,11 @@
  * A bounded map whose entries expire: the memory store's stand-in for Redis keys with a TTL.
  * Expiry is enforced lazily on read and by `sweep()`; when full, the least recently written entry is
  * evicted (Map keeps insertion order, and `set` re-inserts), like Redis under `allkeys-lru`.
+ *
+ * Not lru-cache (a dependency already, for the user-agent memo): with TTLs it allocates its arrays for
+ * `max` entries up front, 21 MiB for the memory store's eight maps of 100,000 before one session
+ * exists, where this map grows with its entries. Its get and set are faster (140 against 265 ns a pair
+ * in a loop of 5,000 keys), about half a microsecond of a page view's 150: not measurable on the path.
  */
 export class ExpiringMap<K, V> {
   readonly #entries = new Map<K, { value: V; expiresAt: number }>();

@@ -22,8 +22,8 @@ interface Window {
 export class MemoryLimits {
   readonly #windows: ExpiringMap<string, Window>;
   readonly #now: () => number;
-  /** The counters of a call (async only for the salt, which the memory store always has). */
-  readonly counters: (limits: RateLimits) => Promise<LimitCounter[]>;
+  /** The counters of a call (a promise only while the day's salt is not in hand). */
+  readonly counters: (limits: RateLimits) => LimitCounter[] | Promise<LimitCounter[]>;
 
   constructor(dailySalt: (day: string) => Promise<Buffer>, now: () => number, maxEntries: number) {
     this.#windows = new ExpiringMap(maxEntries, now);

@@ -133,15 +133,16 @@ export function confirmReplacement(request: FastifyRequest, store: DeviceStore):
  * Asks the store about the replacement a request's headers alone ask for (an eligible marker equal to
  * the valid cookie, a different, non-fresh header id), before its handler runs: a login route that
  * converts the new id first (`/v1/identify`, an app's own) would otherwise make the id known, and the
- * cookie could never move. Nothing under denied consent or a bearer token (no device work).
+ * cookie could never move. Nothing under denied consent or a bearer token (no device work): null
+ * when there is nothing to ask, so the hook stays synchronous for almost every request.
  */
-export async function askReplacement(request: FastifyRequest, store: DeviceStore): Promise<void> {
+export function askReplacement(request: FastifyRequest, store: DeviceStore): Promise<boolean> | null {
   const state = request[kDeviceState];
-  if (!state || state.consentDenied || state.userId) return;
+  if (!state || state.consentDenied || state.userId) return null;
   const input = headerReplacement(request.headers, state.cookie);
-  if (input === null) return;
+  if (input === null) return null;
   state.replacement = askStore(request, store, input);
-  await state.replacement;
+  return state.replacement;
 }
 
 /** The store's answer, as a boolean; a failure is logged and answers false (the cookie stays). */

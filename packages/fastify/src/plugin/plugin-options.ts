@@ -37,9 +37,10 @@ export interface DeviceLinkOptions {
   /**
    * The user id (JWT `sub`) of a valid bearer token, or null when there is none or it is invalid.
    * Default: `request.jwtVerify()` when @fastify/jwt is registered and a `Bearer` token is sent
-   * (`sub` must be a string), else null.
+   * (`sub` must be a string), else null. May answer at once (not a promise) when it knows without
+   * waiting, e.g. no `Authorization` header: the plugin's hook then runs without a promise.
    */
-  authenticate?: (request: FastifyRequest) => Promise<string | null>;
+  authenticate?: (request: FastifyRequest) => string | null | Promise<string | null>;
   /** The client address for `visitorHash`. Default `request.ip` (Fastify's `trustProxy` decides). */
   clientIp?: (request: FastifyRequest) => string;
   /**
@@ -114,7 +115,7 @@ export interface ResolvedOptions {
   cookie: { secure: boolean; sameSite: CookieSameSite; domain: string | undefined; partitioned: boolean };
   honorGpc: boolean;
   trackRequests: ((request: FastifyRequest) => boolean) | null;
-  authenticate: ((request: FastifyRequest) => Promise<string | null>) | null;
+  authenticate: ((request: FastifyRequest) => string | null | Promise<string | null>) | null;
   clientIp: (request: FastifyRequest) => string;
   queryAllowlist: readonly string[];
   rateLimit: { max: number; addressMax: number | null; windowMs: number; newIds: NewIdLimits | null } | null;
@@ -150,35 +151,7 @@ export function validateOptions(options: unknown): ResolvedOptions {
   const o = options as Partial<Record<keyof DeviceLinkOptions, unknown>>;
   requireMethods('store', o.store, STORE_METHODS, 'a DeviceStore');
 
-  let cookie: ResolvedOptions['cookie'] = {
-    secure: false,
-    sameSite: 'lax',
-    domain: undefined,
-    partitioned: false,
-  };
-  if (o.cookie !== undefined) {
-    if (!isObject(o.cookie)) throw new DeviceLinkOptionsError('cookie', 'must be an object');
-    const { secure = false, sameSite = 'lax', domain, partitioned = false } = o.cookie;
-    if (typeof secure !== 'boolean') throw new DeviceLinkOptionsError('cookie.secure', 'must be a boolean');
-    if (typeof sameSite !== 'string' || !SAME_SITE.includes(sameSite as CookieSameSite)) {
-      throw new DeviceLinkOptionsError('cookie.sameSite', `must be one of ${SAME_SITE.join(', ')}`);
-    }
-    // Browsers drop `SameSite=None` cookies without `Secure`: the device would get a new id each visit.
-    if (sameSite === 'none' && !secure) {
-      throw new DeviceLinkOptionsError('cookie.sameSite', '"none" requires cookie.secure: true');
-    }
-    if (domain !== undefined && (typeof domain !== 'string' || !/^\.?[A-Za-z0-9.-]+$/.test(domain))) {
-      throw new DeviceLinkOptionsError('cookie.domain', 'must be a domain name such as example.com');
-    }
-    if (typeof partitioned !== 'boolean') {
-      throw new DeviceLinkOptionsError('cookie.partitioned', 'must be a boolean');
-    }
-    // Browsers accept a Partitioned cookie only with Secure (CHIPS).
-    if (partitioned && !secure) {
-      throw new DeviceLinkOptionsError('cookie.partitioned', 'requires cookie.secure: true');
-    }
-    cookie = { secure, sameSite: sameSite as CookieSameSite, domain, partitioned };
-  }
+  const cookie = validateCookie(o.cookie);
 
   if (o.honorGpc !== undefined && typeof o.honorGpc !== 'boolean') {
     throw new DeviceLinkOptionsError('honorGpc', 'must be a boolean');
@@ -188,29 +161,9 @@ export function validateOptions(options: unknown): ResolvedOptions {
       throw new DeviceLinkOptionsError(name, 'must be a function');
     }
   }
-  let queryAllowlist: readonly string[] = DEFAULT_QUERY_ALLOWLIST;
-  if (o.queryAllowlist !== undefined) {
-    const list = o.queryAllowlist;
-    if (!Array.isArray(list) || !list.every((name) => typeof name === 'string' && name !== '')) {
-      throw new DeviceLinkOptionsError('queryAllowlist', 'must be an array of non-empty parameter names');
-    }
-    queryAllowlist = Object.freeze([...(list as string[])]);
-  }
+  const queryAllowlist = validateQueryAllowlist(o.queryAllowlist);
   const rateLimit = o.rateLimit === undefined ? null : validateRateLimit(o.rateLimit);
-  let recovery: ResolvedOptions['recovery'] = null;
-  if (o.recovery !== undefined && o.recovery !== null) {
-    const secret = isObject(o.recovery) ? o.recovery.secret : undefined;
-    const ok =
-      (typeof secret === 'string' && secret.length >= MIN_SECRET) ||
-      (Buffer.isBuffer(secret) && secret.length >= MIN_SECRET);
-    if (!ok) {
-      throw new DeviceLinkOptionsError(
-        'recovery.secret',
-        `must be a string or Buffer of at least ${MIN_SECRET}`,
-      );
-    }
-    recovery = { secret: secret as string | Buffer };
-  }
+  const recovery = validateRecovery(o.recovery);
   const clientIp = (o.clientIp as ResolvedOptions['clientIp'] | undefined) ?? ((request) => request.ip);
   const traffic = validateBotFilter(o.botFilter);
   return {
@@ -225,6 +178,55 @@ export function validateOptions(options: unknown): ResolvedOptions {
     recovery,
     traffic,
   };
+}
+
+/** The `cookie` option, with its defaults. */
+function validateCookie(value: unknown): ResolvedOptions['cookie'] {
+  if (value === undefined) return { secure: false, sameSite: 'lax', domain: undefined, partitioned: false };
+  if (!isObject(value)) throw new DeviceLinkOptionsError('cookie', 'must be an object');
+  const { secure = false, sameSite = 'lax', domain, partitioned = false } = value;
+  if (typeof secure !== 'boolean') throw new DeviceLinkOptionsError('cookie.secure', 'must be a boolean');
+  if (typeof sameSite !== 'string' || !SAME_SITE.includes(sameSite as CookieSameSite)) {
+    throw new DeviceLinkOptionsError('cookie.sameSite', `must be one of ${SAME_SITE.join(', ')}`);
+  }
+  // Browsers drop `SameSite=None` cookies without `Secure`: the device would get a new id each visit.
+  if (sameSite === 'none' && !secure) {
+    throw new DeviceLinkOptionsError('cookie.sameSite', '"none" requires cookie.secure: true');
+  }
+  if (domain !== undefined && (typeof domain !== 'string' || !/^\.?[A-Za-z0-9.-]+$/.test(domain))) {
+    throw new DeviceLinkOptionsError('cookie.domain', 'must be a domain name such as example.com');
+  }
+  if (typeof partitioned !== 'boolean') {
+    throw new DeviceLinkOptionsError('cookie.partitioned', 'must be a boolean');
+  }
+  // Browsers accept a Partitioned cookie only with Secure (CHIPS).
+  if (partitioned && !secure) {
+    throw new DeviceLinkOptionsError('cookie.partitioned', 'requires cookie.secure: true');
+  }
+  return { secure, sameSite: sameSite as CookieSameSite, domain, partitioned };
+}
+
+function validateQueryAllowlist(list: unknown): readonly string[] {
+  if (list === undefined) return DEFAULT_QUERY_ALLOWLIST;
+  if (!Array.isArray(list) || !list.every((name) => typeof name === 'string' && name !== '')) {
+    throw new DeviceLinkOptionsError('queryAllowlist', 'must be an array of non-empty parameter names');
+  }
+  return Object.freeze([...(list as string[])]);
+}
+
+function validateRecovery(value: unknown): ResolvedOptions['recovery'] {
+  if (value === undefined || value === null) return null;
+  const secret = isObject(value) ? value.secret : undefined;
+  const ok =
+    (typeof secret === 'string' && secret.length >= MIN_SECRET) ||
+    (Buffer.isBuffer(secret) && secret.length >= MIN_SECRET);
+  if (!ok) {
+    throw new DeviceLinkOptionsError(
+      'recovery.secret',
+      `must be a string or Buffer of at least ${MIN_SECRET}`,
+    );
+  }
+  return { secret: secret as string | Buffer };
 }
 
 function validateBotFilter(value: unknown): TrafficClassifier | null {

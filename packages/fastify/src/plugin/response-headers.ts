@@ -5,6 +5,8 @@
 
 /** `Vary` with `names` added (case-insensitive, no duplicates); `*` stays `*`. */
 export function mergeVary(existing: unknown, names: readonly string[]): string {
+  // The usual case (nothing set yet): no parsing.
+  if (existing === undefined) return names.join(', ');
   const current = headerList(existing);
   if (current.includes('*')) return '*';
   const lower = new Set(current.map((v) => v.toLowerCase()));
@@ -22,6 +24,7 @@ export function mergeVary(existing: unknown, names: readonly string[]): string {
  * `public` replaced, other directives (e.g. `max-age`) kept.
  */
 export function privateCacheControl(existing: unknown): string {
+  if (existing === undefined) return 'private';
   const current = headerList(existing);
   if (current.length === 0) return 'private';
   const lower = current.map((v) => v.toLowerCase());

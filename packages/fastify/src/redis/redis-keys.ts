@@ -5,7 +5,7 @@
  *
  * | key | type | lifetime |
  * | --- | --- | --- |
- * | `<prefix>{pN}:s:<deviceId>` | hash: session (`i` id, `o` source, `v` visitorHash, `f` firstSeen, `l` lastSeen, `n` pages) | sliding idle |
+ * | `<prefix>{pN}:s:<deviceId>` | hash: session (`i` id, `o` source, `v` visitorHash, `f` firstSeen, `l` lastSeen, `n` pages) and the device's own page-view rate counter (`c` count, `w` window end ms) | sliding idle, at least the counter's window |
  * | `<prefix>{pN}:e:<deviceId>` | zset: event ids seen (score = server ms) | 10 minutes |
  * | `<prefix>{pN}:l:<deviceId>` | string: last linked user | `CONVERSION_LOOKBACK_DAYS` |
  * | `<prefix>{pN}:a:<deviceId>` | hash: edges already queued (`<kind>:<other id>`), and the replacement it made (`replace:<old id>`) | 1 day |
@@ -15,7 +15,7 @@
  * | `<prefix>{pN}:t:<deviceId>` | string: tombstone | 30 days |
  * | `<prefix>{pN}:u:<userId>` | string: user tombstone (N from the user id) | 30 days |
  * | `<prefix>{pN}:q` | stream: the partition's queue, group `persist` | entries deleted at ack |
- * | `<prefix>{pN}:r:<counter>` | string: a rate-limit counter (`store/rate-limits.ts`; N from its anchor) | one window |
+ * | `<prefix>{pN}:r:<counter>` | string: a rate-limit counter (`store/rate-limits.ts`; N from its anchor), but the touched device's own in its session hash | one window |
  * | `<prefix>{pN}:lease` | string: the persister holding the partition's lease | the lease time |
  * | `<prefix>{persisters}:m` | zset: live persisters (score = heartbeat expiry, Redis ms) | 3 lease times |
  * | `<prefix>{persisters}:i` | hash: what each live persister published (JSON) | 3 lease times |

@@ -32,7 +32,19 @@ import type { RedisKeys } from './redis-keys.js';
 /** A counter and its Redis key. */
 interface PlacedCounter extends LimitCounter {
   key: string;
+  /** Its limit as the scripts take it: negative for a counter in a session hash (limits.lua). */
+  arg: number;
 }
+
+/** One shape for every placed counter (a spread of counters of two shapes was a measurable cost). */
+const placed = (c: LimitCounter, key: string): PlacedCounter => ({
+  by: c.by,
+  name: c.name,
+  max: c.max,
+  anchor: c.anchor,
+  key,
+  arg: c.inSession === undefined ? c.max : -c.max,
+});
 
 /** A call's counters, placed: those its script counts, and the others by slot. */
 export interface LimitPlan {
@@ -73,7 +85,9 @@ export class RedisLimits {
   readonly #redis: CommandClient;
   readonly #keys: RedisKeys;
   readonly #cluster: boolean;
-  readonly #counters: (limits: RateLimits) => Promise<LimitCounter[]>;
+  readonly #counters: (limits: RateLimits) => LimitCounter[] | Promise<LimitCounter[]>;
+  /** Keys of counters by name (a name fixes its slot): clients repeat, so most requests find theirs. */
+  readonly #placed = new Map<string, string>();
   /** Outside counters: count and end of window, as last heard (Cluster only). */
   readonly #known = new Map<string, { count: number; max: number; resetAt: number }>();
 
@@ -109,24 +123,21 @@ export class RedisLimits {
     if (!this.#cluster) {
       // One node: every counter goes into the write's script, whatever its slot.
       for (const c of counters) {
-        plan.inScript.push({
-          ...c,
-          key: this.#keys.counter(c.name, partitionOf(c.anchor, this.#keys.partitions)),
-        });
+        plan.inScript.push(placed(c, this.#keyOf(c)));
       }
     } else {
       const bySlot = new Map<number, PlacedCounter[]>();
       for (const c of counters) {
         const slot = partitionOf(c.anchor, this.#keys.partitions);
-        const placed = { ...c, key: this.#keys.counter(c.name, slot) };
-        if (slot === partition) plan.inScript.push(placed);
-        else bySlot.set(slot, [...(bySlot.get(slot) ?? []), placed]);
+        const p = placed(c, this.#keyOf(c));
+        if (slot === partition) plan.inScript.push(p);
+        else bySlot.set(slot, [...(bySlot.get(slot) ?? []), p]);
       }
       plan.outside = [...bySlot.values()];
     }
     plan.inScript.forEach((c, i) => {
       plan.scriptKeys[i] = c.key;
-      plan.scriptArgs[i + 1] = c.max;
+      plan.scriptArgs[i + 1] = c.arg;
     });
     return plan;
   }
@@ -137,12 +148,26 @@ export class RedisLimits {
     plan.windowMs = windowMs;
     plan.scriptArgs[0] = windowMs;
     counters.forEach((c, i) => {
-      const placed = { ...c, key: this.#keys.counter(c.name, partitionOf(c.anchor, this.#keys.partitions)) };
-      plan.counters.push(placed);
+      const p = placed(c, this.#keyOf(c));
+      plan.counters.push(p);
       if (this.#cluster) return;
-      plan.scriptKeys[i] = placed.key;
-      plan.scriptArgs[i + 1] = c.max;
+      plan.scriptKeys[i] = p.key;
+      plan.scriptArgs[i + 1] = p.arg;
     });
+  }
+
+  /** The key of a counter in its anchor's slot; kept (bounded), since a page view places up to five. */
+  #keyOf(c: LimitCounter): string {
+    let key = this.#placed.get(c.name);
+    if (key === undefined) {
+      if (this.#placed.size >= KNOWN_MAX) this.#placed.clear();
+      key =
+        c.inSession === undefined
+          ? this.#keys.counter(c.name, partitionOf(c.anchor, this.#keys.partitions))
+          : this.#keys.device(c.inSession).session;
+      this.#placed.set(c.name, key);
+    }
+    return key;
   }
 
   /**
@@ -153,7 +178,7 @@ export class RedisLimits {
   async countNew(plan: LimitPlan): Promise<Limited | null> {
     const { counters, windowMs } = plan.newIds;
     for (const c of counters) {
-      const [position, count, ttl] = (await this.#redis.dlLimit(c.key, c.key, windowMs, c.max, 0)).map(
+      const [position, count, ttl] = (await this.#redis.dlLimit(c.key, c.key, windowMs, c.arg, 0)).map(
         Number,
       );
       if (position === 1) return { status: 'limited', by: c.by, limit: limitState(c.max, count!, ttl!) };
@@ -219,7 +244,7 @@ export class RedisLimits {
     const replies = await Promise.all(
       plan.outside.map((group) => {
         const [a, b] = group;
-        return this.#redis.dlLimit(a!.key, b?.key ?? a!.key, plan.windowMs, a!.max, b?.max ?? 0);
+        return this.#redis.dlLimit(a!.key, b?.key ?? a!.key, plan.windowMs, a!.arg, b?.arg ?? 0);
       }),
     );
     const now = Date.now();

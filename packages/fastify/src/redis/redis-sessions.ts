@@ -27,8 +27,15 @@ import type { Limited, LimitResult, LimitState, RateLimits } from '../store/rate
 import { EDGE_DEDUPE_SECONDS, type ResolvedStoreOptions } from '../store/store-options.js';
 import type { CommandClient } from './redis-commands.js';
 import { RedisIdentity } from './redis-identity.js';
-import type { RedisKeys } from './redis-keys.js';
-import { RedisLimits } from './redis-limits.js';
+import type { DeviceKeys, RedisKeys } from './redis-keys.js';
+import { type LimitPlan, RedisLimits } from './redis-limits.js';
+
+/** touch.lua's key count; where its two rate limits (ARGV 8, 9) and its new-id mode (ARGV 14) sit after the keys. */
+const TOUCH_KEYS = 10;
+const TOUCH_LIMITS_ARG = 7;
+const TOUCH_NEW_MODE_ARG = 13;
+
+type TouchReply = [string, ...(string | number)[]];
 
 // One letter per source keeps the session hash small (target: at most 300 bytes a live session).
 const SOURCE_CODE: Record<DeviceSource, string> = { header: 'h', cookie: 'c', server: 's' };
@@ -64,31 +71,8 @@ export class RedisSessions implements DeviceStore, DeviceAdmin {
   async touch(input: TouchInput): Promise<TouchResult> {
     const k = this.#keys.device(input.deviceId);
     const plan = await this.#limits.plan(input.limits, k.partition, k.session);
-    const pairs: string[] = [];
-    for (const e of input.events) pairs.push(e.id, encodeRecord(pageviewDraft(input, e)));
-    const send = (limitArgs: number[], newIdMode: string) =>
-      this.#redis.dlTouch(
-        k.session,
-        k.tombstone,
-        k.seen,
-        k.stream,
-        k.identity,
-        ...plan.scriptKeys,
-        ...plan.newIds.scriptKeys,
-        uuidv7(),
-        this.#o.idleMs,
-        this.#o.maxMs,
-        SOURCE_CODE[input.source],
-        input.visitorHash ?? '',
-        EVENT_DEDUPE_SECONDS * 1000,
-        ...limitArgs,
-        ...plan.newIds.scriptArgs,
-        newIdMode,
-        ...pairs,
-      );
-    const { written: head, outside } = await this.#limits.guard(plan, () =>
-      send(plan.scriptArgs, plan.newIds.mode),
-    );
+    const args = this.#touchArgs(k, plan, input);
+    const { written: head, outside } = await this.#limits.guard(plan, () => this.#redis.dlTouch(...args));
     if (head === null) return outside as Limited;
     // The counters' reply: the limited ones' position, then count and ms left; the others', at the end.
     const limit = this.#limits.resolve(
@@ -105,11 +89,52 @@ export class RedisSessions implements DeviceStore, DeviceAdmin {
     let reply = head;
     if (head[0] === 'new') {
       // A Cluster and a device the store does not know: its new-id counters (other slots) head, then
-      // the write again, its own counters already counted.
+      // the write again, its own counters already counted (limits 0, no new-id mode).
       const refused = await this.#limits.countNew(plan);
       if (refused) return refused;
-      reply = await send([plan.scriptArgs[0], 0, 0], '');
+      args.splice(TOUCH_KEYS + TOUCH_LIMITS_ARG, 2, 0, 0);
+      args[TOUCH_KEYS + TOUCH_NEW_MODE_ARG] = '';
+      reply = await this.#redis.dlTouch(...args);
     }
+    return this.#touched(input, reply, limit);
+  }
+
+  /** The keys and arguments of touch.lua (its header says which is which). */
+  #touchArgs(k: DeviceKeys, plan: LimitPlan, input: TouchInput): (string | number)[] {
+    const [window, max1, max2] = plan.scriptArgs;
+    const n = plan.newIds;
+    const args: (string | number)[] = [
+      k.session,
+      k.tombstone,
+      k.seen,
+      k.stream,
+      k.identity,
+      plan.scriptKeys[0],
+      plan.scriptKeys[1],
+      n.scriptKeys[0],
+      n.scriptKeys[1],
+      n.scriptKeys[2],
+      uuidv7(),
+      this.#o.idleMs,
+      this.#o.maxMs,
+      SOURCE_CODE[input.source],
+      input.visitorHash ?? '',
+      EVENT_DEDUPE_SECONDS * 1000,
+      window,
+      max1,
+      max2,
+      n.scriptArgs[0],
+      n.scriptArgs[1],
+      n.scriptArgs[2],
+      n.scriptArgs[3],
+      n.mode,
+    ];
+    for (const e of input.events) args.push(e.id, encodeRecord(pageviewDraft(input, e)));
+    return args;
+  }
+
+  /** The result of touch.lua's reply for a call no limit refused. */
+  async #touched(input: TouchInput, reply: TouchReply, limit: LimitState | undefined): Promise<TouchResult> {
     const status = reply[0];
     const extra = limit ? { limit } : {};
     if (status === 'erased') return { status: 'erased', ...extra };

@@ -75,6 +75,11 @@ export interface LimitCounter {
   onlyNew?: true;
   /** The counter's name under the store's prefix; never holds a raw address. */
   name: string;
+  /**
+   * The device whose session this counter lives in (the page-view group's device counter): a Redis
+   * store keeps it as fields of that session hash, not as a key of its own.
+   */
+  inSession?: string;
   max: number;
   /**
    * The id whose partition holds the counter (a Redis Cluster slot): the device id for a device
@@ -84,6 +89,12 @@ export interface LimitCounter {
 }
 
 const GROUP = /^[a-z0-9-]{1,32}$/;
+
+/**
+ * The client counters of page views (`track()`): a device's sits in its session (a Redis store keeps
+ * it in the session hash), so a new device makes one key less.
+ */
+export const PAGEVIEW_GROUP = 'events';
 
 /** SHA-256 as base64url: Node's one-shot `crypto.hash` where it exists (20.12+), else a Hash object. */
 const sha256: (text: string) => string =
@@ -123,29 +134,47 @@ export function splitNew(counters: LimitCounter[]): { always: LimitCounter[]; on
   return { always: counters.filter((c) => !c.onlyNew), onlyNew: counters.filter((c) => c.onlyNew) };
 }
 
+/** The keyed names of an address's counters under the day's salt, made once per address and day. */
+interface AddressNames {
+  /** The address's keyed hash (the anchor of its counters). */
+  hash: string;
+  /** Its per-address counter. */
+  ip: string;
+  /** Its new-id counters: host, network and (IPv6) block, each with the limit it counts against. */
+  newIds: { name: string; anchor: string; limit: 'perAddress' | 'perNetwork' | 'perBlock' }[];
+}
+
 /**
- * The new-id counters of an address: its host, its network and (IPv6) its block, as keyed names.
- * An address that is not an IP address (a unix socket) counts as a host of its own.
+ * The names of an address's counters. An address that is not an IP address (a unix socket) counts as
+ * a host of its own for the new-id limits.
  */
-function newIdCounters(
-  newIds: NewIdLimits,
-  address: string,
-  hash: (value: string) => string,
-): LimitCounter[] {
+function addressNames(address: string, hash: (kind: 'a' | 'n', value: string) => string): AddressNames {
   const prefixes = networkPrefixes(address);
-  const levels: Array<[string, string, number]> = prefixes
+  const levels: [string, string, AddressNames['newIds'][number]['limit']][] = prefixes
     ? [
-        ['h', prefixes.host, newIds.perAddress],
-        ['n', prefixes.cap, newIds.perNetwork],
-        ...(prefixes.family === 6
-          ? [['b', prefixes.block, newIds.perBlock] as [string, string, number]]
-          : []),
+        ['h', prefixes.host, 'perAddress'],
+        ['n', prefixes.cap, 'perNetwork'],
+        ...(prefixes.family === 6 ? [['b', prefixes.block, 'perBlock'] as ['b', string, 'perBlock']] : []),
       ]
-    : [['h', address, newIds.perAddress]];
-  return levels.map(([level, prefix, max]) => {
-    const h = hash(prefix);
-    return { by: 'network', onlyNew: true, name: `new:${level}:${h}`, max, anchor: h };
-  });
+    : [['h', address, 'perAddress']];
+  const a = hash('a', address);
+  return {
+    hash: a,
+    ip: `ip:${a}`,
+    newIds: levels.map(([level, prefix, limit]) => {
+      const h = hash('n', prefix);
+      return { name: `new:${level}:${h}`, anchor: h, limit };
+    }),
+  };
+}
+
+/** The client counter of a device. */
+function deviceCounter(limits: RateLimits, deviceId: string, hashed: string): LimitCounter {
+  const name = `${limits.group}:d:${hashed}`;
+  // The device's slot: on a Redis Cluster the counter sits beside the device's session.
+  return limits.group === PAGEVIEW_GROUP
+    ? { by: 'client', name, max: limits.clientMax, anchor: deviceId, inSession: deviceId }
+    : { by: 'client', name, max: limits.clientMax, anchor: deviceId };
 }
 
 /** The state of a counter at `count` with `ttlMs` left. */
@@ -153,7 +182,36 @@ export function limitState(max: number, count: number, ttlMs: number): LimitStat
   return { max, remaining: Math.max(0, max - count), resetMs: Math.max(0, ttlMs) };
 }
 
-/** Address and network hashes of the day kept by {@link limitCounters}. */
+/** The counters of a call, in the order they are checked, from its address's names. */
+function countersOf(
+  limits: RateLimits,
+  address: AddressNames,
+  deviceHash: (deviceId: string) => string,
+): LimitCounter[] {
+  const list: LimitCounter[] = [];
+  if (limits.addressMax !== null) {
+    list.push({ by: 'address', name: address.ip, max: limits.addressMax, anchor: address.hash });
+  }
+  list.push(
+    limits.deviceId === null
+      ? {
+          by: 'client',
+          name: `${limits.group}:a:${address.hash}`,
+          max: limits.clientMax,
+          anchor: address.hash,
+        }
+      : deviceCounter(limits, limits.deviceId, deviceHash(limits.deviceId)),
+  );
+  const newIds = limits.newIds;
+  if (newIds) {
+    for (const n of address.newIds) {
+      list.push({ by: 'network', onlyNew: true, name: n.name, max: newIds[n.limit], anchor: n.anchor });
+    }
+  }
+  return list;
+}
+
+/** Addresses whose counter names of the day {@link limitCounters} keeps. */
 const NETWORK_HASHES_MAX = 10_000;
 
 /**
@@ -162,52 +220,42 @@ const NETWORK_HASHES_MAX = 10_000;
  */
 export function limitCounters(
   dailySalt: (day: string) => Promise<Buffer>,
-): (limits: RateLimits, now?: number) => Promise<LimitCounter[]> {
-  let saltBytes: Buffer | null = null;
+): (limits: RateLimits, now?: number) => LimitCounter[] | Promise<LimitCounter[]> {
+  let saltDay = '';
   let salt = '';
-  // The hashes of addresses and networks of the day (clients repeat, and a network holds many);
-  // bounded, it starts over when full or when the salt changes.
-  const networkHashes = new Map<string, string>();
-  return async (limits, now = Date.now()) => {
+  // The names of the day's addresses (clients repeat: NAT, proxies, returning visitors): keyed
+  // hashes made once, and the same strings each time, which the stores' own maps find fast.
+  // Bounded: it starts over when full or when the salt changes.
+  const names = new Map<string, AddressNames>();
+  // Keyed hashes: no key holds an address, and none names a device (an erased device leaves none).
+  // SHA-256 over the secret salt and the value; a device's is computed per request (a cache of
+  // them thrashed with many devices, and an HMAC object per call cost more than this one-shot hash).
+  const hash = (kind: 'a' | 'd' | 'n', value: string): string =>
+    sha256(`${salt}${kind}${value}`).slice(0, 22);
+  const namesOf = (address: string): AddressNames => {
+    let known = names.get(address);
+    if (known === undefined) {
+      if (names.size >= NETWORK_HASHES_MAX) names.clear();
+      known = addressNames(address, hash);
+      names.set(address, known);
+    }
+    return known;
+  };
+  const counters = (limits: RateLimits): LimitCounter[] =>
+    countersOf(limits, namesOf(limits.address), (deviceId) => hash('d', deviceId));
+  // A promise only when the day's salt is not in hand yet (once a day): a page view costs no
+  // extra promise for it.
+  return (limits, now = Date.now()) => {
     checkLimits(limits);
-    const bytes = await dailySalt(utcDay(now));
-    if (bytes !== saltBytes || networkHashes.size >= NETWORK_HASHES_MAX) {
-      saltBytes = bytes;
-      salt = bytes.toString('base64url');
-      networkHashes.clear();
-    }
-    // Keyed hashes: no key holds an address, and none names a device (an erased device leaves none).
-    // SHA-256 over the secret salt and the value; a device's is computed per request (a cache of
-    // them thrashed with many devices, and an HMAC object per call cost more than this one-shot hash).
-    const hash = (kind: 'a' | 'd' | 'n', value: string): string =>
-      sha256(`${salt}${kind}${value}`).slice(0, 22);
-    const networkHash = (kind: 'a' | 'n', value: string): string => {
-      const key = `${kind}${value}`;
-      let h = networkHashes.get(key);
-      if (h === undefined) {
-        h = hash(kind, value);
-        networkHashes.set(key, h);
+    const day = utcDay(now);
+    if (day === saltDay) return counters(limits);
+    return dailySalt(day).then((bytes) => {
+      if (day !== saltDay) {
+        saltDay = day;
+        salt = bytes.toString('base64url');
+        names.clear();
       }
-      return h;
-    };
-    const address = networkHash('a', limits.address);
-    const counters: LimitCounter[] = [];
-    if (limits.addressMax !== null) {
-      counters.push({ by: 'address', name: `ip:${address}`, max: limits.addressMax, anchor: address });
-    }
-    counters.push(
-      limits.deviceId === null
-        ? { by: 'client', name: `${limits.group}:a:${address}`, max: limits.clientMax, anchor: address }
-        : {
-            by: 'client',
-            name: `${limits.group}:d:${hash('d', limits.deviceId)}`,
-            max: limits.clientMax,
-            // The device's slot: on a Redis Cluster the counter sits beside the device's session.
-            anchor: limits.deviceId,
-          },
-    );
-    if (limits.newIds)
-      counters.push(...newIdCounters(limits.newIds, limits.address, (v) => networkHash('n', v)));
-    return counters;
+      return counters(limits);
+    });
   };
 }

@@ -11,7 +11,8 @@ if sid and (now - tonumber(s[3]) >= tonumber(ARGV[2]) or now - tonumber(s[2]) >=
   sid = false
 end
 if (not sid) and redis.call('GET', KEYS[3]) == ARGV[1] then return {'unchanged'} end
-redis.call('DEL', KEYS[1])
+-- The session's fields only: the device's rate counter (fields 'c', 'w') keeps counting.
+redis.call('HDEL', KEYS[1], 'i', 'o', 'v', 'f', 'l', 'n')
 redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[4])
 if sid then
   redis.call('XADD', KEYS[4], '*', 'r', ARGV[5], 's', sid, 't', now)

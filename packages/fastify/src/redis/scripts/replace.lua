@@ -6,8 +6,10 @@
 -- ARGV: 1 `replace:<old id>`, 2 dedupe lifetime s, 3 boundary record JSON
 -- The same replacement again (a parallel request of the same browser): the cookie may move again.
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 1 end
+-- The session hash may hold the device's rate counter alone (limits.lua): known only with a session.
+if redis.call('HEXISTS', KEYS[2], 'i') == 1 then return 0 end
 for i = 1, 6 do
-  if redis.call('EXISTS', KEYS[i]) == 1 then return 0 end
+  if i ~= 2 and redis.call('EXISTS', KEYS[i]) == 1 then return 0 end
 end
 redis.call('HSET', KEYS[1], ARGV[1], 1)
 redis.call('EXPIRE', KEYS[1], ARGV[2])

@@ -9,11 +9,13 @@
 --       10 new-id window ms, 11, 12, 13 new-id limits (0: unused), 14 new-id mode ('count': count
 --       them here; 'ask': a new device answers {'new'} and writes nothing, its counters live in other
 --       slots; '': none), then pairs from 15: event id, record JSON (without session id and server time)
+-- The device's page-view client counter may be fields of its session hash (limits.lua): the session
+-- is the fields 'i', 'o', 'v', 'f', 'l', 'n', and the hash may hold the counter alone.
 local limited, lcount, lttl = dl_limits(6, 7, 2)
 if limited > 0 then return {'limited', limited, lcount, lttl} end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {'erased', lcount, lttl} end
 local mode = ARGV[14]
-if mode ~= '' and redis.call('EXISTS', KEYS[1]) == 0 and redis.call('EXISTS', KEYS[5]) == 0 then
+if mode ~= '' and redis.call('HEXISTS', KEYS[1], 'i') == 0 and redis.call('EXISTS', KEYS[5]) == 0 then
   if mode == 'ask' then return {'new', lcount, lttl} end
   local over, ncount, nttl = dl_limits(8, 10, 3)
   if over > 0 then return {'newlimited', over, ncount, nttl, lcount, lttl} end
@@ -44,7 +46,7 @@ if (not live) and #fresh == 0 then return {'duplicate', lcount, lttl} end
 if not live then
   started = 1
   sid, src, vh, first = ARGV[1], ARGV[4], ARGV[5], now
-  redis.call('DEL', KEYS[1])
+  redis.call('HDEL', KEYS[1], 'i', 'o', 'v', 'f', 'l', 'n')
   if vh ~= '' then
     redis.call('HSET', KEYS[1], 'i', sid, 'o', src, 'v', vh, 'f', first)
   else
@@ -53,7 +55,8 @@ if not live then
 end
 local pages = redis.call('HINCRBY', KEYS[1], 'n', #fresh)
 redis.call('HSET', KEYS[1], 'l', now)
-redis.call('PEXPIRE', KEYS[1], idle)
+-- The hash lives while the session may (idle) and while its rate counter's window lasts.
+redis.call('PEXPIRE', KEYS[1], math.max(idle, dl_hash_ttl[KEYS[1]] or 0))
 
 for _, record in ipairs(fresh) do
   redis.call('XADD', KEYS[4], '*', 'r', record, 's', sid, 't', now)
