@@ -12,6 +12,7 @@ import {
   type PageviewEvent,
   referrerOrigin,
   sanitizeUrl,
+  storedUserAgent,
   uuidv7,
 } from '@devicelink/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -182,9 +183,6 @@ const refusal = (r: Limited): TrackResult => ({
   limit: r.limit,
 });
 
-// A User-Agent is kept beside every queued page view; longer ones are junk or abuse.
-const MAX_USER_AGENT = 512;
-
 /** The client counters of `track()`. */
 const TRACK_GROUP = 'events';
 
@@ -260,7 +258,7 @@ export function createDeviceLink(options: ResolvedOptions): {
       id: e.id ?? uuidv7(now),
     }));
     const rawUserAgent = firstValue(request.headers['user-agent']);
-    const userAgent = rawUserAgent?.slice(0, MAX_USER_AGENT) ?? null;
+    const userAgent = storedUserAgent(rawUserAgent);
     const traffic = await trafficOf(request, rawUserAgent, now);
     const limits = limited ? limitsOf(request, TRACK_GROUP) : undefined;
     // The limit's state goes into the answer's headers (the onSend hook).
