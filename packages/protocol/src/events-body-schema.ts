@@ -1,10 +1,10 @@
 /**
  * The `POST /v1/events` body as a JSON Schema (OpenAPI 3.0 dialect): the documented form of what
- * `parseEventsBody` accepts, made of the same limits. The parser is the runtime (it names precisely what
- * is wrong, and costs less than a compiled schema: bench figures in the CHANGELOG); the collector's
- * events-schema test checks over generated bodies that this schema and the parser accept and refuse the
- * same ones, except what a schema cannot say (a URL that names no page, a constant event id), which the
- * descriptions state.
+ * `parseEventsBody` accepts, made of the same limits. The parser is the runtime: it names precisely what
+ * is wrong, host apps and the plugin call it without a schema library, and a compiled schema plus the
+ * URL step costs the same CPU. The collector's events-schema test checks over generated bodies that
+ * this schema and the parser accept and refuse the same ones, except what a schema cannot say (a URL
+ * that names no page), which the description of `url` states.
  */
 import { CLIENT_EVENT_TYPES, MAX_BODY_BYTES, MAX_EVENT_TS, MAX_EVENTS_PER_REQUEST } from './events.js';
 import { MAX_QUERY_VALUE_LENGTH } from './text-normalisation.js';
@@ -12,6 +12,14 @@ import { MAX_HOST_LENGTH, MAX_URL_LENGTH } from './url-rules.js';
 
 /** An RFC 9562 UUID in any case, as `isUuid` reads it. */
 const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+
+/** One hex digit repeated in any case, as `isConstantUuid` reads it (the nil UUID, `ffffffff-…`). */
+const CONSTANT_UUID_PATTERN = `^(?:${[...'0123456789abcdef']
+  .map((d) => {
+    const c = /[a-f]/.test(d) ? `[${d}${d.toUpperCase()}]` : d;
+    return `${c}{8}-${c}{4}-${c}{4}-${c}{4}-${c}{12}`;
+  })
+  .join('|')})$`;
 
 const eventSchema = {
   type: 'object',
@@ -40,6 +48,7 @@ const eventSchema = {
     id: {
       type: 'string',
       pattern: UUID_PATTERN,
+      not: { pattern: CONSTANT_UUID_PATTERN },
       description:
         'Event id (a UUID; the SDK sends UUIDv7), reused on retry so the event counts once (dedupe ' +
         '10 min). A constant id (one hex digit repeated, as the nil UUID) is refused.',

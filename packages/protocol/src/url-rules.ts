@@ -32,17 +32,34 @@ function parse(raw: string): URL | null {
   }
 }
 
-/** The kept form of a parsed URL; `value` may rewrite each kept query value. */
+/**
+ * The kept form of a parsed URL, `origin` its origin (read once: each read of `url.origin` serializes
+ * it again), each kept value cut to `valueLimit` (decoded values are well-formed already: the URL
+ * parser wrote a lone surrogate as U+FFFD).
+ */
 function keptForm(
   url: URL,
+  origin: string,
   allowlist: readonly string[],
-  value?: (key: string, value: string) => string,
+  valueLimit = Number.POSITIVE_INFINITY,
+  onNormalised?: OnNormalised,
 ): string {
-  const kept = new URLSearchParams();
-  for (const [k, v] of url.searchParams) if (allowlist.includes(k)) kept.append(k, value ? value(k, v) : v);
-  const query = kept.size > 0 ? `?${kept}` : '';
-  const relative = url.origin === BASE;
-  return `${relative ? '' : url.origin}${url.pathname}${query}`;
+  // Made only when a parameter is kept: most page URLs keep none.
+  let kept: URLSearchParams | undefined;
+  if (url.search !== '') {
+    for (const [k, v] of url.searchParams) {
+      if (!allowlist.includes(k)) continue;
+      kept ??= new URLSearchParams();
+      kept.append(k, v.length > valueLimit ? normaliseText(v, valueLimit, k, onNormalised) : v);
+    }
+  }
+  const query = kept ? `?${kept}` : '';
+  return `${origin === BASE ? '' : origin}${url.pathname}${query}`;
+}
+
+/** True when the URL's host is longer than DNS allows (read only when the origin could hold one). */
+function hostTooLong(url: URL, origin: string): boolean {
+  return origin.length > MAX_HOST_LENGTH + 'http://'.length && url.hostname.length > MAX_HOST_LENGTH;
 }
 
 /**
@@ -54,7 +71,7 @@ export function sanitizeUrl(
   allowlist: readonly string[] = DEFAULT_QUERY_ALLOWLIST,
 ): string | null {
   const url = parse(raw);
-  return url ? keptForm(url, allowlist) : null;
+  return url ? keptForm(url, url.origin, allowlist) : null;
 }
 
 /** A referrer reduced to its origin, or `null` when it has none (a path, or not http(s)). */
@@ -79,10 +96,10 @@ export function storedPageUrl(
 ): string | null {
   // The URL parser would write a lone surrogate as U+FFFD too; this counts it.
   const url = parse(normaliseText(raw, Number.POSITIVE_INFINITY, 'url', onNormalised));
-  if (url === null || url.hostname.length > MAX_HOST_LENGTH) return null;
-  const cutValue = (key: string, value: string) =>
-    normaliseText(value, MAX_QUERY_VALUE_LENGTH, key, onNormalised);
-  let kept = keptForm(url, allowlist, cutValue);
+  if (url === null) return null;
+  const origin = url.origin;
+  if (hostTooLong(url, origin)) return null;
+  let kept = keptForm(url, origin, allowlist, MAX_QUERY_VALUE_LENGTH, onNormalised);
   // A relative path that starts with `//` reads as another host when parsed again: store that reading.
   if (kept.startsWith('//')) kept = sanitizeUrl(kept, allowlist) ?? kept;
   if (kept.length <= MAX_URL_LENGTH) return kept;
@@ -118,5 +135,7 @@ function cutUrl(kept: string, allowlist: readonly string[]): string {
  */
 export function storedReferrer(raw: string, onNormalised?: OnNormalised): string | null {
   const url = parse(normaliseText(raw, MAX_URL_LENGTH, 'referrer', onNormalised));
-  return url && url.origin !== BASE && url.hostname.length <= MAX_HOST_LENGTH ? url.origin : null;
+  if (url === null) return null;
+  const origin = url.origin;
+  return origin !== BASE && !hostTooLong(url, origin) ? origin : null;
 }
