@@ -850,7 +850,9 @@ describe.runIf(hasServices('redis', 'postgres'))('the OpenAPI document and the s
 
   it("documents the events body with the protocol's schema, which events-schema.test.ts holds the parser to", () => {
     const content = (
-      doc.paths['/v1/events'] as { post: { requestBody: { content: Record<string, { schema: unknown }> } } }
+      doc.paths['/v1/events'] as unknown as {
+        post: { requestBody: { content: Record<string, { schema: unknown }> } };
+      }
     ).post.requestBody.content;
     const schema = JSON.parse(JSON.stringify(EVENTS_BODY_SCHEMA));
     expect(content['application/json']?.schema).toEqual(schema);
