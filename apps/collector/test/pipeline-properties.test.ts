@@ -15,10 +15,10 @@
  * persister pass, and a record that stops the persister fails every later try): the failure names the
  * records that were not written and the seed to replay it.
  *
- * Free text is kept, normalised (issue 22, Build 2): URLs, referrers, user agents and `utm_*` values over
- * their limits or ill-formed are generated too, and what the queue and Postgres hold of them is checked:
- * well-formed, within its limit, its own kept form, and exactly the sent value's kept form when that
- * needed no cut.
+ * Free text is kept, normalised (docs/protocol.md, HTTP API): URLs, referrers, user agents and `utm_*`
+ * values over their limits or ill-formed are generated too, and what the queue and Postgres hold of them
+ * is checked: well-formed, within its limit, its own kept form, and exactly the sent value's kept form
+ * when that needed no cut.
  *
  * Headers are sent as Node's HTTP parser hands them to a route: `inject` passes any string through, a
  * real socket gives one Latin-1 character per byte and refuses control characters, so a generated header
