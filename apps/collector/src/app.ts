@@ -248,6 +248,7 @@ export async function buildApp(
     await app.register(eventsRoute, {
       queryAllowlist: config.queryAllowlist,
       onAccepted: (count, kind) => metrics.eventsAccepted.inc({ kind }, count),
+      onNormalised: (field, reason) => metrics.normalisedFields.inc({ field, reason }),
     });
     await app.register(identifyRoute, {
       verifier,

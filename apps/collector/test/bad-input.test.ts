@@ -46,18 +46,56 @@ describe('bad input to the collector', () => {
   it('refuses no events with 400 DL_NO_EVENTS', () =>
     refused(JSON.stringify({ events: [] }), 400, 'DL_NO_EVENTS'));
 
-  it('refuses a 10,000-character URL with 400 DL_URL_TOO_LONG', () =>
-    refused(
-      JSON.stringify({ events: [{ type: 'pageview', url: `https://shop.test/${'a'.repeat(10_000)}` }] }),
-      400,
-      'DL_URL_TOO_LONG',
-    ));
+  /** The value of `devicelink_normalised_fields_total` for `field` and `reason` on /metrics. */
+  async function normalised(field: string, reason: string): Promise<number> {
+    const text = (await ctx.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith(`devicelink_normalised_fields_total{field="${field}",reason="${reason}"}`));
+    return line ? Number(line.split(' ').pop()) : 0;
+  }
 
-  it('refuses a URL within 2,048 characters but longer once percent-encoded with 400 DL_URL_TOO_LONG (it was a 503)', () =>
+  async function keptAndCounted(url: string, userAgent = 'Mozilla/5.0 (bad input) Firefox/128.0') {
+    const before = await normalised('url', 'too_long');
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: {
+        'content-type': 'application/json',
+        'x-device-fingerprint': deviceId(),
+        'user-agent': userAgent,
+      },
+      payload: JSON.stringify({ events: [{ type: 'pageview', url }] }),
+    });
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toMatchObject({ accepted: 1, tracked: true });
+    expect(await normalised('url', 'too_long')).toBe(before + 1);
+  }
+
+  it('keeps a 10,000-character URL (it was refused with DL_URL_TOO_LONG), cut at its limit and counted', () =>
+    keptAndCounted(`https://shop.test/${'a'.repeat(10_000)}`));
+
+  it('keeps a URL within 2,048 characters but longer once percent-encoded, cut and counted (it was a 503, then a 400)', () =>
+    keptAndCounted(`https://shop.test/${'\u{1f600}'.repeat(700)}`));
+
+  it('counts a user agent over 512 characters and a lone surrogate in a kept query value', async () => {
+    const ua = await normalised('user_agent', 'too_long');
+    const url = await normalised('url', 'ill_formed');
+    const utm = await normalised('utm_source', 'too_long');
+    await keptAndCounted(
+      `/p/${'x'.repeat(3_000)}?utm_source=${'s'.repeat(300)}\ud800`,
+      `Mozilla/5.0 ${'u'.repeat(600)}`,
+    );
+    expect(await normalised('user_agent', 'too_long')).toBe(ua + 1);
+    expect(await normalised('url', 'ill_formed')).toBe(url + 1);
+    expect(await normalised('utm_source', 'too_long')).toBe(utm + 1);
+  });
+
+  it('refuses a URL that names no page with 400 DL_INVALID_URL', () =>
     refused(
-      JSON.stringify({ events: [{ type: 'pageview', url: `https://shop.test/${'\u{1f600}'.repeat(700)}` }] }),
+      JSON.stringify({ events: [{ type: 'pageview', url: 'javascript:alert(1)' }] }),
       400,
-      'DL_URL_TOO_LONG',
+      'DL_INVALID_URL',
     ));
 
   it('refuses the nil UUID as an event id with 400 DL_INVALID_EVENT, saying why', async () => {

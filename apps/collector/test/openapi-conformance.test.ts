@@ -5,6 +5,8 @@
  * Two collectors answer: one as configured, reaching Redis and Postgres through TCP proxies that the
  * last cases close (503s), and one whose limits are 1 a minute (429s).
  */
+
+import { EVENTS_BODY_SCHEMA } from '@devicelink/protocol';
 import {
   createTestDatabase,
   hasServices,
@@ -845,6 +847,17 @@ describe.runIf(hasServices('redis', 'postgres'))('the OpenAPI document and the s
       answered.add(`${c.method} ${c.path} ${res.statusCode}`);
     },
   );
+
+  it("documents the events body with the protocol's schema, which events-schema.test.ts holds the parser to", () => {
+    const content = (
+      doc.paths['/v1/events'] as unknown as {
+        post: { requestBody: { content: Record<string, { schema: unknown }> } };
+      }
+    ).post.requestBody.content;
+    const schema = JSON.parse(JSON.stringify(EVENTS_BODY_SCHEMA));
+    expect(content['application/json']?.schema).toEqual(schema);
+    expect(content['text/plain']?.schema).toEqual(schema);
+  });
 
   it('tags every operation with one of the document’s tags, and leaves no tag empty', () => {
     const declared = ((doc as { tags?: Array<{ name: string }> }).tags ?? []).map((t) => t.name);

@@ -15,12 +15,18 @@
  * persister pass, and a record that stops the persister fails every later try): the failure names the
  * records that were not written and the seed to replay it.
  *
+ * Free text is kept, normalised (docs/protocol.md, HTTP API): URLs, referrers, user agents and `utm_*`
+ * values over their limits or ill-formed are generated too, and what the queue and Postgres hold of them
+ * is checked: well-formed, within its limit, its own kept form, and exactly the sent value's kept form
+ * when that needed no cut.
+ *
  * Headers are sent as Node's HTTP parser hands them to a route: `inject` passes any string through, a
  * real socket gives one Latin-1 character per byte and refuses control characters, so a generated header
  * value is sent as its UTF-8 bytes read as Latin-1, and one Node would refuse is left out.
  */
 import { createRedisStore } from '@devicelink/fastify';
 import { createDb, createPersister, type Persister, type PersisterDb } from '@devicelink/persister';
+import { referrerOrigin, sanitizeUrl } from '@devicelink/protocol';
 import { hasServices, openServices, type TestServices, testEnv } from '@devicelink/test-env';
 import fc from 'fast-check';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
@@ -48,6 +54,7 @@ const SEED = testEnv.propertySeed ?? Date.now() ^ (Math.random() * 0x7fffffff);
 
 const MAX_URL = 2_048;
 const MAX_USER_AGENT = 512;
+const MAX_UTM_VALUE = 256;
 const MAX_SUB = 256;
 const MAX_VISITOR_ID = 128;
 
@@ -183,12 +190,31 @@ const pageUrl = fc.oneof(
       .chain(([o, k]) => atLimit(`${o}/landing?${k}=`, MAX_URL)),
     weight: 1,
   },
+  // Over the limits, kept and cut: the URL (in its path, or in its query), a utm_* value.
+  {
+    arbitrary: fc
+      .tuple(fc.constantFrom(...ORIGINS, ''), fc.integer({ min: 1, max: 3 * MAX_URL }), query)
+      .chain(([o, n, q]) => atLimit(`${o}/`, MAX_URL + n, q)),
+    weight: 1,
+  },
+  {
+    arbitrary: fc
+      .tuple(fc.constantFrom(...ORIGINS, ''), fc.constantFrom(...UTM), fc.integer({ min: -2, max: 600 }))
+      .chain(([o, k, n]) => atLimit(`${o}/?${k}=`, `${o}/?${k}=`.length + MAX_UTM_VALUE + n)),
+    weight: 1,
+  },
   { arbitrary: fc.constantFrom('javascript:alert(1)', 'data:,x', '', '//evil.test/x'), weight: 1 },
 );
 const referrer = fc.oneof(
   { arbitrary: fc.constant(undefined), weight: 3 },
   { arbitrary: pageUrl, weight: 3 },
   { arbitrary: fc.constantFrom(...ORIGINS).chain((o) => atLimit(`${o}/from/`, MAX_URL)), weight: 1 },
+  {
+    arbitrary: fc
+      .tuple(fc.constantFrom(...ORIGINS), fc.integer({ min: 1, max: 2 * MAX_URL }))
+      .chain(([o, n]) => atLimit(`${o}/from/`, MAX_URL + n)),
+    weight: 1,
+  },
 );
 
 /** A header value as Node's parser hands it over: UTF-8 bytes as Latin-1, or left out if refused. */
@@ -218,6 +244,11 @@ const userAgent = fc
       weight: 1,
     },
     { arbitrary: atLimit('Mozilla/5.0 ', MAX_USER_AGENT), weight: 1 },
+    // Over the limit: cut at 512 (past 1,024 it is a bot's too).
+    {
+      arbitrary: fc.integer({ min: 1, max: 1_500 }).chain((n) => atLimit('Mozilla/5.0 ', MAX_USER_AGENT + n)),
+      weight: 1,
+    },
   )
   .map(asHeader);
 
@@ -293,6 +324,8 @@ interface Queued {
   edge?: string;
   eventId?: string;
   sessionId?: string;
+  url?: string;
+  referrer?: string;
   ts: number;
 }
 
@@ -502,9 +535,12 @@ const LOOKUPS: Array<{
     columns: [
       ['d', 'text'],
       ['e', 'uuid'],
+      ['url', 'text'],
+      ['r', 'text'],
     ],
-    values: (r) => [r.deviceId, r.eventId],
-    rows: 'select 1 from page_views where device_id = x.d and user_id is null and event_id = x.e',
+    values: (r) => [r.deviceId, r.eventId, r.url, r.referrer ?? null],
+    rows: `select 1 from page_views where device_id = x.d and user_id is null and event_id = x.e
+      and url = x.url and referrer is not distinct from x.r`,
     want: (r, o) => (o.gone(r.deviceId) ? 0 : 1),
   },
   {
@@ -514,9 +550,12 @@ const LOOKUPS: Array<{
     columns: [
       ['u', 'text'],
       ['e', 'uuid'],
+      ['url', 'text'],
+      ['r', 'text'],
     ],
-    values: (r) => [r.userId, r.eventId],
-    rows: 'select 1 from page_views where user_id = x.u and device_id is null and event_id = x.e',
+    values: (r) => [r.userId, r.eventId, r.url, r.referrer ?? null],
+    rows: `select 1 from page_views where user_id = x.u and device_id is null and event_id = x.e
+      and url = x.url and referrer is not distinct from x.r`,
     want: (r, o) => (o.userGone(r.userId) ? 0 : 1),
   },
   {
@@ -687,6 +726,94 @@ async function unwritten(queued: Queued[]): Promise<string[]> {
   return bad;
 }
 
+/** The kept query values of a stored URL that are over their limit. */
+const longValues = (url: string): string[] =>
+  [...new URL(url, 'http://x.invalid').searchParams]
+    .filter(([k, v]) => UTM.includes(k) && v.length > MAX_UTM_VALUE)
+    .map(([k]) => k);
+
+/**
+ * Free text as queued (what Postgres must then hold): every page view's URL and referrer well-formed,
+ * within its limit and its own kept form; the URL of a page view sent with an id exactly the sent
+ * URL's kept form when that was within the limits, its referrer the sent referrer's origin.
+ */
+function unnormalised(sent: Sent[], queued: Queued[]): string[] {
+  const bad: string[] = [];
+  const byId = new Map<string, Queued>();
+  for (const r of queued) {
+    if (r.kind !== 'pageview') continue;
+    if (r.eventId) byId.set(r.eventId, r);
+    const url = r.url ?? '';
+    if (
+      !url.isWellFormed() ||
+      url.length > MAX_URL ||
+      sanitizeUrl(url, UTM) !== url ||
+      longValues(url).length > 0
+    ) {
+      bad.push(`${show(r)}: a URL not normalised`);
+    }
+    if (r.referrer !== undefined && (!r.referrer.isWellFormed() || r.referrer.length > MAX_URL)) {
+      bad.push(`${show(r)}: a referrer not normalised`);
+    }
+  }
+  for (const { route, request, response } of sent) {
+    if (!route.startsWith('POST /v1/events') || response.statusCode !== 202) continue;
+    for (const e of sentEvents(request)) {
+      const r = e.id === undefined ? undefined : byId.get(e.id.toLowerCase());
+      if (!r) continue;
+      const kept = sanitizeUrl(e.url.toWellFormed(), UTM);
+      if (kept !== null && kept.length <= MAX_URL && longValues(kept).length === 0 && r.url !== kept) {
+        bad.push(`${show(e.url)} was stored as ${show(r.url)}, not its kept form ${show(kept)}`);
+      }
+      const origin =
+        typeof e.referrer === 'string' && e.referrer.length <= MAX_URL
+          ? referrerOrigin(e.referrer.toWellFormed())
+          : undefined;
+      if (origin !== undefined && origin !== null && origin.length < 250 && r.referrer !== origin) {
+        bad.push(`referrer ${show(e.referrer)} was stored as ${show(r.referrer)}, not ${show(origin)}`);
+      }
+    }
+  }
+  return bad;
+}
+
+/** The page views of an events request, from its JSON or beacon payload. */
+function sentEvents(
+  request: Record<string, unknown>,
+): Array<{ url: string; referrer?: unknown; id?: string }> {
+  const payload = typeof request.payload === 'string' ? JSON.parse(request.payload) : request.payload;
+  return ((payload as { events?: unknown[] })?.events ?? []) as Array<{
+    url: string;
+    referrer?: unknown;
+    id?: string;
+  }>;
+}
+
+/**
+ * The user agent of each session a 202 named, as Postgres holds it: the sent one, cut at 512 (a header
+ * value is Latin-1, one character per byte: no surrogate pair to keep whole).
+ */
+async function userAgentsStored(sent: Sent[]): Promise<string[]> {
+  const want = new Map<string, Set<string>>();
+  for (const { route, request, response } of sent) {
+    if (route !== 'POST /v1/events' || response.statusCode !== 202) continue;
+    const deviceId = (response.json() as { deviceId?: string }).deviceId;
+    const ua = (request.headers as Record<string, string | undefined> | undefined)?.['user-agent'];
+    if (!deviceId || ua === undefined) continue;
+    want.set(deviceId, (want.get(deviceId) ?? new Set()).add(ua.slice(0, MAX_USER_AGENT)));
+  }
+  const rows = await sql<{ device_id: string; user_agent: string | null }>(
+    'select device_id, user_agent from sessions where device_id = any($1)',
+    [[...want.keys()]],
+  );
+  return rows
+    .filter((row) => row.user_agent !== null && !want.get(row.device_id)?.has(row.user_agent))
+    .map(
+      (row) =>
+        `session of ${row.device_id} holds user agent ${show(row.user_agent)}, sent ${show([...(want.get(row.device_id) ?? [])])}`,
+    );
+}
+
 /** Answers against the queue: what a route said it accepted was queued. */
 function unqueued(sent: Sent[], queued: Queued[]): string[] {
   const bad: string[] = [];
@@ -758,9 +885,9 @@ async function checkBatches<T>(
       // Edges are queued by an onSend hook that does not delay the answer.
       await new Promise((resolve) => setTimeout(resolve, 20));
       const queued = await snapshot();
-      const bad = unqueued(sent, queued);
+      const bad = [...unqueued(sent, queued), ...unnormalised(sent, queued)];
       await drain();
-      bad.push(...(await unwritten(queued)));
+      bad.push(...(await unwritten(queued)), ...(await userAgentsStored(sent)));
       // A failed request still has its batch drained and checked, so the next property starts clean.
       if (failed) throw (failed as { err: unknown }).err;
       if (bad.length > 0) {

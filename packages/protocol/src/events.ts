@@ -5,13 +5,16 @@
 
 import { toDeviceId } from './device-id.js';
 import { isConsentDenied } from './names.js';
-import { DEFAULT_QUERY_ALLOWLIST, MAX_URL_LENGTH, referrerOrigin, sanitizeUrl } from './url-rules.js';
+import type { OnNormalised } from './text-normalisation.js';
+import { DEFAULT_QUERY_ALLOWLIST, MAX_HOST_LENGTH, storedPageUrl, storedReferrer } from './url-rules.js';
 import { isConstantUuid, isUuid } from './uuid-v7.js';
 
 /** Largest accepted body, bytes (64 KiB). A literal: esbuild keeps an unused `64 * 1024` in bundles. */
 export const MAX_BODY_BYTES = 65_536;
 /** Most events in one request. */
 export const MAX_EVENTS_PER_REQUEST = 100;
+/** Latest client clock accepted, Unix ms (the largest time a `Date` holds). */
+export const MAX_EVENT_TS = 8.64e15;
 /** Event types a client may send. */
 export const CLIENT_EVENT_TYPES = ['pageview'] as const;
 /** Record types the collector writes to its queue itself; refused from clients. */
@@ -39,9 +42,9 @@ export interface PageviewInput {
 /** A page view after the contract's URL rules: what is queued and stored. */
 export interface PageviewEvent {
   type: 'pageview';
-  /** Sanitized URL. */
+  /** Stored form of the URL (`storedPageUrl`). */
   url: string;
-  /** Referrer origin, or null. */
+  /** Referrer origin (`storedReferrer`), or null. */
   referrer: string | null;
   /** Event id (lower-case UUID), or null when the client sent none (the server then makes one). */
   id: string | null;
@@ -66,7 +69,6 @@ export interface BodyError {
     | 'DL_TOO_MANY_EVENTS'
     | 'DL_INVALID_EVENT'
     | 'DL_EVENT_TYPE_REFUSED'
-    | 'DL_URL_TOO_LONG'
     | 'DL_INVALID_URL';
   message: string;
 }
@@ -76,6 +78,8 @@ export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: BodyEr
 export interface ParseOptions {
   /** Query parameters kept in stored URLs; default the five `utm_*`. */
   queryAllowlist?: readonly string[];
+  /** Told of each URL, referrer or query value made well-formed or cut (a metric counts them). */
+  onNormalised?: OnNormalised;
 }
 
 const fail = (code: BodyError['code'], message: string): { ok: false; error: BodyError } => ({
@@ -113,11 +117,14 @@ export function parseEventsBody(input: unknown, options: ParseOptions = {}): Par
   if (body.consent !== undefined && typeof body.consent !== 'string') {
     return fail('DL_INVALID_BODY', '"consent" must be a string');
   }
-  const allowlist = options.queryAllowlist ?? DEFAULT_QUERY_ALLOWLIST;
+  const rules: UrlOptions = {
+    allowlist: options.queryAllowlist ?? DEFAULT_QUERY_ALLOWLIST,
+    onNormalised: options.onNormalised,
+  };
   const out: PageviewEvent[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < events.length; i++) {
-    const r = parseEvent(events[i], i, allowlist);
+    const r = parseEvent(events[i], i, rules);
     if (!r.ok) return r;
     // The same id twice in one batch is one event (a retry merged into a batch).
     if (r.value.id !== null) {
@@ -165,7 +172,12 @@ export function parseJsonText(text: string): ParseResult<unknown> {
   return { ok: true, value };
 }
 
-function parseEvent(e: unknown, i: number, allowlist: readonly string[]): ParseResult<PageviewEvent> {
+interface UrlOptions {
+  allowlist: readonly string[];
+  onNormalised: OnNormalised | undefined;
+}
+
+function parseEvent(e: unknown, i: number, rules: UrlOptions): ParseResult<PageviewEvent> {
   const at = `events[${i}]`;
   if (!isObject(e)) return fail('DL_INVALID_EVENT', `${at} must be an object`);
   if (typeof e.type !== 'string') return fail('DL_INVALID_EVENT', `${at}.type must be a string`);
@@ -181,18 +193,12 @@ function parseEvent(e: unknown, i: number, allowlist: readonly string[]): ParseR
       `${at}.type "${e.type.slice(0, 40)}" is unknown; only "pageview" is accepted`,
     );
   }
-  const url = parseUrlField(e.url, `${at}.url`, allowlist, true);
+  const url = parseUrlField(e.url, `${at}.url`, rules);
   if (!url.ok) return url;
   let referrer: string | null = null;
   if (e.referrer !== undefined && e.referrer !== null && e.referrer !== '') {
     if (typeof e.referrer !== 'string') return fail('DL_INVALID_EVENT', `${at}.referrer must be a string`);
-    if (e.referrer.length > MAX_URL_LENGTH) {
-      return fail(
-        'DL_URL_TOO_LONG',
-        `${at}.referrer is ${e.referrer.length} characters; at most ${MAX_URL_LENGTH}`,
-      );
-    }
-    referrer = referrerOrigin(e.referrer);
+    referrer = storedReferrer(e.referrer, rules.onNormalised);
   }
   let id: string | null = null;
   if (e.id !== undefined) {
@@ -209,7 +215,7 @@ function parseEvent(e: unknown, i: number, allowlist: readonly string[]): ParseR
   }
   let clientTs: number | null = null;
   if (e.ts !== undefined) {
-    if (typeof e.ts !== 'number' || !Number.isFinite(e.ts) || e.ts < 0 || e.ts > 8.64e15) {
+    if (typeof e.ts !== 'number' || !Number.isFinite(e.ts) || e.ts < 0 || e.ts > MAX_EVENT_TS) {
       return fail('DL_INVALID_EVENT', `${at}.ts must be Unix milliseconds`);
     }
     clientTs = Math.floor(e.ts);
@@ -217,28 +223,17 @@ function parseEvent(e: unknown, i: number, allowlist: readonly string[]): ParseR
   return { ok: true, value: { type: 'pageview', url: url.value, referrer, id, clientTs } };
 }
 
-function parseUrlField(
-  value: unknown,
-  at: string,
-  allowlist: readonly string[],
-  required: boolean,
-): ParseResult<string> {
-  if (typeof value !== 'string' || (required && value === '')) {
+function parseUrlField(value: unknown, at: string, rules: UrlOptions): ParseResult<string> {
+  if (typeof value !== 'string' || value === '') {
     return fail('DL_INVALID_EVENT', `${at} must be a non-empty string`);
   }
-  if (value.length > MAX_URL_LENGTH) {
-    return fail('DL_URL_TOO_LONG', `${at} is ${value.length} characters; at most ${MAX_URL_LENGTH}`);
-  }
-  const clean = sanitizeUrl(value, allowlist);
-  if (clean === null) return fail('DL_INVALID_URL', `${at} must be an http(s) URL or a path`);
-  // The stored form percent-encodes what is not ASCII (up to 12 characters for one emoji): past the
-  // limit it is refused too, as the SDK expects and the plugin's track() requires (it was accepted here,
-  // then refused by track(), and answered 503).
-  if (clean.length > MAX_URL_LENGTH) {
+  // Over-long and ill-formed URLs are kept, normalised; one that names no page is refused.
+  const stored = storedPageUrl(value, rules.allowlist, rules.onNormalised);
+  if (stored === null) {
     return fail(
-      'DL_URL_TOO_LONG',
-      `${at} is ${clean.length} characters once percent-encoded; at most ${MAX_URL_LENGTH}`,
+      'DL_INVALID_URL',
+      `${at} must be an http(s) URL or a path (with a host of at most ${MAX_HOST_LENGTH} characters)`,
     );
   }
-  return { ok: true, value: clean };
+  return { ok: true, value: stored };
 }

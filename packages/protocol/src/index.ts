@@ -11,11 +11,13 @@ export {
   CLIENT_EVENT_TYPES,
   INTERNAL_RECORD_TYPES,
   MAX_BODY_BYTES,
+  MAX_EVENT_TS,
   MAX_EVENTS_PER_REQUEST,
   POISONED_BODY_MESSAGE,
   parseEventsBody,
   parseJsonText,
 } from './events.js';
+export { EVENTS_BODY_SCHEMA } from './events-body-schema.js';
 export {
   CONSENT_DENIED,
   CONSENT_GRANTED,
@@ -51,6 +53,13 @@ export type {
   QueueRecord,
   UnjoinRecord,
 } from './queue/queue-records.js';
+export type { Normalisation, OnNormalised } from './text-normalisation.js';
+export {
+  cutText,
+  MAX_QUERY_VALUE_LENGTH,
+  MAX_USER_AGENT_LENGTH,
+  storedUserAgent,
+} from './text-normalisation.js';
 export type { AutomationSignal, TrafficClass } from './traffic-class.js';
 export {
   AUTOMATION_SIGNALS,
@@ -58,5 +67,13 @@ export {
   MAX_TRAFFIC_REASON,
   TRAFFIC_CLASSES,
 } from './traffic-class.js';
-export { DEFAULT_QUERY_ALLOWLIST, MAX_URL_LENGTH, referrerOrigin, sanitizeUrl } from './url-rules.js';
+export {
+  DEFAULT_QUERY_ALLOWLIST,
+  MAX_HOST_LENGTH,
+  MAX_URL_LENGTH,
+  referrerOrigin,
+  sanitizeUrl,
+  storedPageUrl,
+  storedReferrer,
+} from './url-rules.js';
 export { isConstantUuid, isUuid, uuidV7Time, uuidv7 } from './uuid-v7.js';

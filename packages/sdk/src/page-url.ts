@@ -1,7 +1,7 @@
 /**
  * What of a page URL leaves the browser (docs/protocol.md, HTTP API): no fragment (it may hold an OAuth
  * `#access_token`), no query parameter outside the allowlist, nothing but an http(s) URL or a path, and
- * nothing over 2,048 characters (the collector refuses the whole batch for one). The collector applies
+ * nothing over 2,048 characters (the collector would store it cut). The collector applies
  * the same rules with the protocol's `sanitizeUrl`; page-url.test.ts checks on generated URLs that the
  * two agree, so the SDK never sends what the collector would store differently or refuse.
  */

@@ -91,7 +91,6 @@ const BODY_ERRORS: Record<BodyError['code'], createError.FastifyErrorConstructor
   DL_TOO_MANY_EVENTS: createError('DL_TOO_MANY_EVENTS', '%s', 400),
   DL_INVALID_EVENT: createError('DL_INVALID_EVENT', '%s', 400),
   DL_EVENT_TYPE_REFUSED: createError('DL_EVENT_TYPE_REFUSED', '%s', 400),
-  DL_URL_TOO_LONG: createError('DL_URL_TOO_LONG', '%s', 400),
   DL_INVALID_URL: createError('DL_INVALID_URL', '%s', 400),
 };
 

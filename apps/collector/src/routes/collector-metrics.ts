@@ -7,6 +7,7 @@
  * | `devicelink_http_requests_total` | counter | `method`, `route` (the route pattern; `unmatched` for 404s), `status` |
  * | `devicelink_events_accepted_total` | counter | `kind` (`device`, `user`) |
  * | `devicelink_conversions_total` | counter | (identify calls that appended a link) |
+ * | `devicelink_normalised_fields_total` | counter | `field` (`url`, `referrer`, `user_agent`, a kept query parameter), `reason` (`ill_formed`, `too_long`) |
  * | `devicelink_queue_depth` | gauge | `partition` (entries not yet acknowledged) |
  * | `devicelink_process_*`, `devicelink_nodejs_*` | prom-client's default process metrics |
  *
@@ -38,6 +39,7 @@ export interface CollectorMetrics {
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly eventsAccepted: Counter<'kind'>;
   readonly conversions: Counter<string>;
+  readonly normalisedFields: Counter<'field' | 'reason'>;
 }
 
 /**
@@ -70,6 +72,15 @@ export function createMetrics(sources: MetricsSources): CollectorMetrics {
     help: 'Conversions: identify calls that appended an identity link.',
     registers: [registry],
   });
+  const normalisedFields = new Counter({
+    name: 'devicelink_normalised_fields_total',
+    help:
+      'Values of accepted page views stored normalised rather than refused, by field (url, referrer, ' +
+      'user_agent, or a kept query parameter) and reason: ill_formed (lone surrogates made U+FFFD) or ' +
+      'too_long (cut at the limit).',
+    labelNames: ['field', 'reason'] as const,
+    registers: [registry],
+  });
   new Gauge({
     name: 'devicelink_queue_depth',
     help: 'Queue entries not yet acknowledged (unread plus pending), by partition.',
@@ -86,7 +97,7 @@ export function createMetrics(sources: MetricsSources): CollectorMetrics {
     },
   });
   registerReadinessGauges(registry, sources.readiness);
-  return { registry, httpRequests, eventsAccepted, conversions };
+  return { registry, httpRequests, eventsAccepted, conversions, normalisedFields };
 }
 
 /**

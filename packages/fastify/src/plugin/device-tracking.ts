@@ -9,6 +9,7 @@ import {
   type PageviewEvent,
   referrerOrigin,
   sanitizeUrl,
+  storedUserAgent,
   uuidv7,
 } from '@devicelink/protocol';
 import type { FastifyRequest } from 'fastify';
@@ -53,9 +54,6 @@ export interface TrackDeps {
 
 type Traffic = TouchInput['traffic'];
 
-// A User-Agent is kept beside every queued page view; longer ones are junk or abuse.
-const MAX_USER_AGENT = 512;
-
 /**
  * URLs and referrers as stored, kept: a site's page views repeat a few URLs, and `new URL()` is not
  * free. Bounded in count and in length (long ones are rare and would make the memo heavy).
@@ -97,7 +95,7 @@ export function createTrack(deps: TrackDeps) {
     const withIds: QueuedPageview[] = [];
     for (let i = 0; i < events.length; i++) withIds.push(queued(ctx, events[i]!, i, now));
     const rawUserAgent = firstValue(request.headers['user-agent']);
-    const userAgent = rawUserAgent?.slice(0, MAX_USER_AGENT) ?? null;
+    const userAgent = storedUserAgent(rawUserAgent);
     const traffic = await trafficOf(ctx, request, rawUserAgent, now);
     const limits = limited ? ctx.limitsOf(request) : undefined;
     if (state.userId) return trackUser(ctx, state, withIds, { userAgent, traffic, limits, now });
