@@ -51,6 +51,30 @@ export type {
   QueueRecord,
   UnjoinRecord,
 } from './queue/queue-records.js';
+export type {
+  ConversionFigures,
+  DeviceDetail,
+  EntryRow,
+  ExcludedTraffic,
+  HistogramBin,
+  IdentityFigures,
+  JourneyPage,
+  PathsBeforeLogin,
+  SeriesPoint,
+  TimeSeries,
+  TopPages,
+  TopRow,
+} from './read-api.js';
+export {
+  conversionAnswer,
+  deviceAnswer,
+  excludedAnswer,
+  identityAnswer,
+  journeyAnswer,
+  pathsAnswer,
+  timeSeriesAnswer,
+  topAnswer,
+} from './read-api.js';
 export type { AutomationSignal, TrafficClass } from './traffic-class.js';
 export {
   AUTOMATION_SIGNALS,
