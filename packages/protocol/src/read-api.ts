@@ -157,13 +157,14 @@ const liveSession = {
   description: 'The live session in the store, or null.',
 } as const;
 
+// In the order the answer has always had (the serializer writes properties in schema order).
 const persistedSession = closed({
   id: string,
   source: string,
-  visitorHash: nullableString,
   firstSeen: time,
   lastSeen: time,
   pageViews: count,
+  visitorHash: nullableString,
   userAgent: nullableString,
   trafficClass: {
     type: 'string',
