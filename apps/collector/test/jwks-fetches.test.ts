@@ -41,6 +41,13 @@ describe('the JWKS key set', () => {
     await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
     const port = (hung.address() as import('node:net').AddressInfo).port;
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    // jose times a fetch out with AbortSignal.timeout, whose timer no fake clock reaches: this stand-in
+    // runs on the faked setTimeout.
+    const timeout = vi.spyOn(AbortSignal, 'timeout').mockImplementation((ms) => {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(new DOMException('timed out', 'TimeoutError')), ms);
+      return controller.signal;
+    });
     try {
       keys = new JwksKeySet({ url: `http://127.0.0.1:${port}/jwks.json` });
       const verdict = keys.key('key-1', 'RS256', { fetch: true }).then(
@@ -54,6 +61,7 @@ describe('the JWKS key set', () => {
       vi.advanceTimersByTime(1);
       expect(await verdict).toMatch(/no answer in 1000 ms/);
     } finally {
+      timeout.mockRestore();
       vi.useRealTimers();
       for (const s of sockets) s.destroy();
       await new Promise((resolve) => hung.close(resolve));
@@ -92,6 +100,27 @@ describe('the JWKS key set', () => {
     expect(jwks.fetches()).toBe(fetched);
     expect(await keys.key('key-rotated', 'RS256', { fetch: true })).toContain('BEGIN PUBLIC KEY');
     expect(jwks.fetches()).toBe(fetched + 1);
+  });
+
+  it('asks a failing key server at most once per cooldown, naming its answer in the refusal', async () => {
+    const failing = await jwksServer({ failing: true });
+    try {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      keys = new JwksKeySet({ url: failing.url });
+      keys.start();
+      await waitFor(() => failing.fetches() === 1, { what: 'the start-up fetch' });
+      const kids = Array.from({ length: 20 }, () => randomUUID());
+      const refusals = await Promise.allSettled(kids.map((kid) => keys.key(kid, 'RS256', { fetch: true })));
+      expect(refusals.map((r) => r.status === 'rejected' && String(r.reason.message))).toEqual(
+        kids.map(() => expect.stringMatching(/last fetch: HTTP 503/)),
+      );
+      expect(failing.fetches()).toBe(1);
+      vi.advanceTimersByTime(31_000);
+      await Promise.allSettled(kids.map((kid) => keys.key(kid, 'RS256', { fetch: true })));
+      expect(failing.fetches()).toBe(2);
+    } finally {
+      await failing.close();
+    }
   });
 
   it('refuses a key used with another algorithm than the set names', async () => {

@@ -1,6 +1,7 @@
 /**
  * The read API of the collector, called with the token as a bearer header. The token lives in this
- * tab's sessionStorage only: never in a URL (no query parameter, no fragment), never in a cookie.
+ * tab's sessionStorage only: never in a URL (no query parameter, no fragment), never in a cookie. The
+ * answers' types come from the collector's own response schemas (`@devicelink/protocol`, read-api).
  */
 const TOKEN_KEY = 'devicelink:dashboard-token';
 
@@ -65,105 +66,4 @@ export class Api {
     }
     return (await res.json()) as T;
   }
-}
-
-/** One bucket of `GET /v1/admin/insights/timeseries`. */
-export interface SeriesPoint {
-  start: string;
-  local: string;
-  pageViewsAnonymous: number;
-  pageViewsSignedIn: number;
-  sessions: number;
-  convertedSessions: number;
-  conversionRate: number | null;
-}
-
-export interface HistogramBin {
-  lower: number;
-  upper: number | null;
-  count: number;
-}
-
-export interface ConversionFigures {
-  sessionsStarted: number;
-  convertedSessions: number;
-  conversionRate: number | null;
-  timeToConvert: HistogramBin[];
-  viewsBeforeConversion: HistogramBin[];
-}
-
-export interface EntryRow {
-  key: string;
-  convertedSessions: number;
-  sessions: number;
-  conversionRate: number | null;
-}
-
-export interface TopRow {
-  key: string;
-  pageViews: number;
-}
-
-export interface IdentityFigures {
-  devices: number;
-  users: number;
-  devicesPerUser: HistogramBin[];
-  cookieEdges: number;
-  fingerprintJoins: { standing: number; revoked: number } | null;
-  sharedFingerprints: number | null;
-  serverMadeIds: number;
-  edgeSource: string;
-}
-
-export interface JourneyPage {
-  userId: string;
-  sessions?: {
-    sessionId: string;
-    deviceId: string;
-    firstSeen: string;
-    pageViews: number;
-    convertedAt: string | null;
-    inferred: boolean;
-  }[];
-  links?: { deviceId: string; linkedAt: string }[];
-  steps: {
-    eventId: string;
-    at: string;
-    url: string;
-    referrer: string | null;
-    deviceId: string | null;
-    sessionId: string | null;
-    signedIn: boolean;
-  }[];
-  nextCursor: string | null;
-}
-
-export interface DeviceDetail {
-  deviceId: string;
-  persisted: {
-    firstSeen: string | null;
-    lastSeen: string | null;
-    pageViews: number;
-    sessions: {
-      id: string;
-      firstSeen: string;
-      pageViews: number;
-      convertedUserId: string | null;
-      source: string;
-    }[];
-  };
-  links: { userId: string; linkedAt: string }[];
-  /** Edges naming the device, as stored (docs/protocol.md, Edges). */
-  edges: {
-    deviceId: string;
-    otherId: string;
-    kind: 'cookie' | 'yield' | 'join';
-    inferred: boolean;
-    firstSeen: string;
-  }[];
-  /** The ids of the device's browser, resolved to the earliest seen id. */
-  browser: {
-    canonicalId: string;
-    devices: { deviceId: string; inferred: boolean; firstSeen: string | null }[];
-  };
 }

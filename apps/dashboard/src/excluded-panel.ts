@@ -4,19 +4,9 @@
  * `GET /v1/admin/insights/excluded`. With "Include bots and automation" ticked the other panels count
  * this traffic too; this panel shows it either way.
  */
+import type { ExcludedTraffic } from '@devicelink/protocol';
 import { counted, figure, show, table } from './dom.js';
 import { NO_DATA, type View } from './panels.js';
-
-/** `GET /v1/admin/insights/excluded`. */
-export interface ExcludedTraffic {
-  byClass: { trafficClass: string; sessions: number; pageViews: number }[];
-  topUserAgents: {
-    userAgent: string | null;
-    trafficClass: string;
-    reason: string | null;
-    sessions: number;
-  }[];
-}
 
 /**
  * Longest user agent shown in the table (a browser's is 100 to 200 characters; junk up to the 512 stored

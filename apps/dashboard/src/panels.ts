@@ -3,16 +3,15 @@
  * has no data, the collector's message on an error, and otherwise its chart with the same series as a
  * table beside it.
  */
-import {
-  type Api,
-  ApiError,
-  type ConversionFigures,
-  type EntryRow,
-  type HistogramBin,
-  type IdentityFigures,
-  type SeriesPoint,
-  type TopRow,
-} from './api-client.js';
+import type {
+  ConversionFigures,
+  HistogramBin,
+  IdentityFigures,
+  PathsBeforeLogin,
+  TimeSeries,
+  TopPages,
+} from '@devicelink/protocol';
+import { type Api, ApiError } from './api-client.js';
 import { clearChart, histogramChart, timeChart } from './charts.js';
 import { figure, percent, show, table } from './dom.js';
 import type { Bucket } from './time-range.js';
@@ -86,7 +85,7 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 /** Page views (anonymous, signed-in) and sessions over time. */
 export async function trafficPanel(v: View, panel: HTMLElement): Promise<boolean> {
-  const { points } = await v.api.get<{ points: SeriesPoint[] }>('/v1/admin/insights/timeseries', {
+  const { points } = await v.api.get<TimeSeries>('/v1/admin/insights/timeseries', {
     ...rangeQuery(v),
     bucket: v.bucket,
     tz: v.tz,
@@ -172,7 +171,7 @@ function histogramInto(
 export async function conversionPanel(v: View, panel: HTMLElement): Promise<boolean> {
   const [figures, series] = await Promise.all([
     v.api.get<ConversionFigures>('/v1/admin/insights/conversion', rangeQuery(v)),
-    v.api.get<{ points: SeriesPoint[] }>('/v1/admin/insights/timeseries', {
+    v.api.get<TimeSeries>('/v1/admin/insights/timeseries', {
       ...rangeQuery(v),
       bucket: v.bucket,
       tz: v.tz,
@@ -184,48 +183,11 @@ export async function conversionPanel(v: View, panel: HTMLElement): Promise<bool
     figure('converted', figures.convertedSessions),
     figure('conversion rate', percent(figures.conversionRate)),
   );
-  const points = series.points;
-  const chart = panel.querySelector('[data-chart]')!;
   const hasData = figures.sessionsStarted > 0;
-  if (hasData) {
-    timeChart(
-      chart,
-      points.map((p) => Date.parse(p.start)),
-      [
-        { label: 'Sessions started', values: points.map((p) => p.sessions), bars: true },
-        { label: 'Converted', values: points.map((p) => p.convertedSessions), bars: true },
-        {
-          label: 'Rate %',
-          values: points.map((p) => (p.conversionRate === null ? null : p.conversionRate * 100)),
-          right: true,
-        },
-      ],
-      v.tz,
-      v.bucket === 'hour',
-    );
-  } else clearChart(chart);
-  show(
-    panel.querySelector('[data-table]'),
-    table(
-      `Sessions by start, per ${v.bucket}`,
-      ['Start', 'Sessions', 'Converted', 'Rate'],
-      points.map((p) => [
-        p.local.replace('T', ' '),
-        p.sessions,
-        p.convertedSessions,
-        percent(p.conversionRate),
-      ]),
-      {
-        footer: [
-          'Total',
-          figures.sessionsStarted,
-          figures.convertedSessions,
-          percent(figures.conversionRate),
-        ],
-        id: 'conversion-table',
-      },
-    ),
-  );
+  const chart = panel.querySelector('[data-chart]')!;
+  if (hasData) conversionChart(v, chart, series.points);
+  else clearChart(chart);
+  show(panel.querySelector('[data-table]'), conversionTable(v, figures, series.points));
   histogramInto(
     panel,
     'ttc',
@@ -243,6 +205,43 @@ export async function conversionPanel(v: View, panel: HTMLElement): Promise<bool
   return hasData;
 }
 
+/** Sessions started and converted per bucket as bars, the rate as a line on the right axis. */
+function conversionChart(v: View, chart: Element, points: TimeSeries['points']): void {
+  timeChart(
+    chart,
+    points.map((p) => Date.parse(p.start)),
+    [
+      { label: 'Sessions started', values: points.map((p) => p.sessions), bars: true },
+      { label: 'Converted', values: points.map((p) => p.convertedSessions), bars: true },
+      {
+        label: 'Rate %',
+        values: points.map((p) => (p.conversionRate === null ? null : p.conversionRate * 100)),
+        right: true,
+      },
+    ],
+    v.tz,
+    v.bucket === 'hour',
+  );
+}
+
+/** The chart's series as a table, the range's figures as its footer. */
+function conversionTable(v: View, figures: ConversionFigures, points: TimeSeries['points']): HTMLElement {
+  return table(
+    `Sessions by start, per ${v.bucket}`,
+    ['Start', 'Sessions', 'Converted', 'Rate'],
+    points.map((p) => [
+      p.local.replace('T', ' '),
+      p.sessions,
+      p.convertedSessions,
+      percent(p.conversionRate),
+    ]),
+    {
+      footer: ['Total', figures.sessionsStarted, figures.convertedSessions, percent(figures.conversionRate)],
+      id: 'conversion-table',
+    },
+  );
+}
+
 /**
  * A roll-up key as shown: '' is no referrer; `(other)` the pages (or origins) past the most viewed of
  * their hour (the collector's ROLLUP_KEYS_PER_HOUR), counted together.
@@ -252,14 +251,11 @@ const orNone = (key: string) =>
 
 /** The paths before login: entry pages and referrers of converted sessions against all. */
 export async function pathsPanel(v: View, panel: HTMLElement): Promise<boolean> {
-  const r = await v.api.get<{ entryPages: EntryRow[]; entryReferrers: EntryRow[] }>(
-    '/v1/admin/insights/paths',
-    {
-      ...rangeQuery(v),
-      limit: 10,
-    },
-  );
-  const rows = (list: EntryRow[]) =>
+  const r = await v.api.get<PathsBeforeLogin>('/v1/admin/insights/paths', {
+    ...rangeQuery(v),
+    limit: 10,
+  });
+  const rows = (list: PathsBeforeLogin['entryPages']) =>
     list.map((e) => [orNone(e.key), e.convertedSessions, e.sessions, percent(e.conversionRate)]);
   const cols = ['Converted', 'All sessions', 'Rate'];
   show(
@@ -281,11 +277,11 @@ export async function pathsPanel(v: View, panel: HTMLElement): Promise<boolean> 
 
 /** Top pages and referrer origins by page views. */
 export async function topPanel(v: View, panel: HTMLElement): Promise<boolean> {
-  const r = await v.api.get<{ pages: TopRow[]; referrers: TopRow[] }>('/v1/admin/insights/top', {
+  const r = await v.api.get<TopPages>('/v1/admin/insights/top', {
     ...rangeQuery(v),
     limit: 10,
   });
-  const rows = (list: TopRow[]) => list.map((t) => [orNone(t.key), t.pageViews]);
+  const rows = (list: TopPages['pages']) => list.map((t) => [orNone(t.key), t.pageViews]);
   show(
     panel.querySelector('[data-table-pages]'),
     table('Page views by page', ['Page', 'Views'], rows(r.pages), {

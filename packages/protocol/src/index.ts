@@ -53,6 +53,30 @@ export type {
   QueueRecord,
   UnjoinRecord,
 } from './queue/queue-records.js';
+export type {
+  ConversionFigures,
+  DeviceDetail,
+  EntryRow,
+  ExcludedTraffic,
+  HistogramBin,
+  IdentityFigures,
+  JourneyPage,
+  PathsBeforeLogin,
+  SeriesPoint,
+  TimeSeries,
+  TopPages,
+  TopRow,
+} from './read-api.js';
+export {
+  conversionAnswer,
+  deviceAnswer,
+  excludedAnswer,
+  identityAnswer,
+  journeyAnswer,
+  pathsAnswer,
+  timeSeriesAnswer,
+  topAnswer,
+} from './read-api.js';
 export type { Normalisation, OnNormalised } from './text-normalisation.js';
 export {
   cutText,

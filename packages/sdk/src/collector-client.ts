@@ -15,7 +15,7 @@ export type CollectorResult = { data: unknown } | { error: CollectorError };
 
 /** One request: the bearer token and the device id it carries (either may be null), and how it goes. */
 export interface Request {
-  token?: string | null;
+  token_?: string | null;
   deviceId: string | null;
   /** Default `POST`. */
   method?: string;
@@ -36,14 +36,14 @@ export interface CollectorClient {
    * while it is fresh (and `X-Device-Replaces` while a replacement is unanswered), and echoes in the
    * answer are offered to the device client. Never rejects: a failure is answered and reported.
    */
-  send(path: string, request: Request): Promise<CollectorResult>;
+  send_(path: string, request: Request): Promise<CollectorResult>;
   /**
    * Sends `body` with `navigator.sendBeacon` (a `text/plain` body; it cannot carry headers, so the body
    * holds the device id and the fresh flag). False when the browser has no beacon or refused it, and
    * when the request needs a header a body must not stand for: the replacement marker, or the explicit
-   * grant that overrides GPC (the caller then uses `send` with `keepalive`).
+   * grant that overrides GPC (the caller then uses `send_` with `keepalive`).
    */
-  beacon(path: string, body: { deviceId: string | null; [key: string]: unknown }): boolean;
+  beacon_(path: string, body: { deviceId: string | null; [key: string]: unknown }): boolean;
 }
 
 /**
@@ -57,8 +57,11 @@ export function createCollectorClient(
 ): CollectorClient {
   const at = (path: string) => base.replace(/\/+$/, '') + path;
   return {
-    async send(path, { token, deviceId, method = 'POST', body, keepalive, consent = device.consent() }) {
-      const headers = device.requestHeaders(deviceId, consent);
+    async send_(
+      path,
+      { token_: token, deviceId, method = 'POST', body, keepalive, consent = device.consent() },
+    ) {
+      const headers = device.requestHeaders_(deviceId, consent);
       if (body) headers['Content-Type'] = 'application/json';
       if (token) headers.Authorization = `Bearer ${token}`;
       let error: CollectorError;
@@ -74,7 +77,7 @@ export function createCollectorClient(
         });
         const data: any = await res.json().catch(() => null);
         // The body's deviceId is read too: a cross-origin response header is hidden unless exposed.
-        device.adopt(res.headers.get(DEVICE_HEADER) ?? data?.deviceId, deviceId, res.ok);
+        device.adopt_(res.headers.get(DEVICE_HEADER) ?? data?.deviceId, deviceId, res.ok);
         if (res.ok) return { data };
         error = new CollectorError(`${method} ${path}: HTTP ${res.status}`, res.status);
       } catch (cause) {
@@ -84,8 +87,8 @@ export function createCollectorClient(
       report(error);
       return { error };
     },
-    beacon(path, body) {
-      const headers = device.requestHeaders(body.deviceId);
+    beacon_(path, body) {
+      const headers = device.requestHeaders_(body.deviceId);
       if (headers[FRESH_HEADER]) body.fresh = true;
       // The marker only in a header: a cross-site form can post a body, never a custom header.
       return (

@@ -14,26 +14,26 @@ const OTHER = 'another_device_id_003';
 describe('two tabs', () => {
   test('an id another tab stored is taken on the next use, fresh or not', () => {
     const { client, mem } = setup();
-    const mine = client.current()!;
+    const mine = client.current_()!;
     mem.storage.set(ID_KEY, OTHER);
     mem.storage.set(FRESH_KEY, OTHER);
-    expect(client.current()).toBe(OTHER);
-    expect(client.source()).toBe('stored');
+    expect(client.current_()).toBe(OTHER);
+    expect(client.source_()).toBe('stored');
     expect(isFresh(client, OTHER)).toBe(true);
-    expect(client.requestHeaders(mine)).toEqual({ 'X-Device-Fingerprint': mine });
+    expect(client.requestHeaders_(mine)).toEqual({ 'X-Device-Fingerprint': mine });
     // Answered, it stands; a later write by another tab (a reset there) is followed all the same.
-    client.adopt(OTHER, OTHER, true);
+    client.adopt_(OTHER, OTHER, true);
     expect(isFresh(client, OTHER)).toBe(false);
     mem.storage.set(ID_KEY, STORED);
-    expect(client.current()).toBe(STORED);
+    expect(client.current_()).toBe(STORED);
   });
 
   test('an echo for the id given up to another tab is not adopted', () => {
     const { client, mem, evidence } = setup();
-    const mine = client.current()!;
+    const mine = client.current_()!;
     mem.storage.set(ID_KEY, OTHER);
-    client.adopt(mine, mine, true);
-    expect(client.current()).toBe(OTHER);
+    client.adopt_(mine, mine, true);
+    expect(client.current_()).toBe(OTHER);
     expect(evidence).not.toHaveBeenCalled();
   });
 
@@ -54,18 +54,18 @@ describe('two tabs', () => {
     try {
       const a = createDeviceIdClient('granted', mem.storage, vi.fn());
       const b = createDeviceIdClient('granted', mem.storage, vi.fn());
-      const first = a.current();
-      const second = b.current();
+      const first = a.current_();
+      const second = b.current_();
       expect(first).not.toBe(second);
       // Nothing is written before the lock is held; app requests meanwhile carry each tab's own id.
       expect(mem.get(ID_KEY)).toBeNull();
-      await a.ready();
+      await a.ready_();
       expect(mem.get(ID_KEY)).toBe(first);
       // The lock is held until the collector answers the stored id; then the other tab takes it.
-      a.adopt(first, first, true);
-      await b.ready();
+      a.adopt_(first, first, true);
+      await b.ready_();
       expect(requests).toEqual(['devicelink:device-id', 'devicelink:device-id']);
-      expect([a.current(), b.current()]).toEqual([first, first]);
+      expect([a.current_(), b.current_()]).toEqual([first, first]);
       expect(isFresh(b, first)).toBe(false);
     } finally {
       if (own) Object.defineProperty(navigator, 'locks', own);
@@ -91,14 +91,14 @@ describe('two tabs', () => {
     try {
       const a = createDeviceIdClient('granted', mem.storage, vi.fn());
       const b = createDeviceIdClient('granted', mem.storage, vi.fn());
-      const both = Promise.all([a.ready(), b.ready()]);
-      await a.ready();
+      const both = Promise.all([a.ready_(), b.ready_()]);
+      await a.ready_();
       const first = mem.get(ID_KEY);
       expect(first).not.toBeNull();
-      expect(a.current()).toBe(first);
-      a.adopt(first, first, true);
+      expect(a.current_()).toBe(first);
+      a.adopt_(first, first, true);
       await both;
-      expect([a.current(), b.current()]).toEqual([first, first]);
+      expect([a.current_(), b.current_()]).toEqual([first, first]);
     } finally {
       if (own) Object.defineProperty(navigator, 'locks', own);
       else delete (navigator as { locks?: unknown }).locks;
@@ -125,19 +125,19 @@ describe('two tabs', () => {
       const a = createDeviceIdClient('granted', mem.storage, vi.fn());
       const b = createDeviceIdClient('granted', mem.storage, vi.fn());
       // Both tabs read empty storage and minted; the lock goes to a first, then to b.
-      const first = a.current()!;
-      expect(b.current()).not.toBe(first);
-      await a.ready();
+      const first = a.current_()!;
+      expect(b.current_()).not.toBe(first);
+      await a.ready_();
       expect(mem.get(ID_KEY)).toBe(first);
       let granted = false;
-      const next = b.ready().then(() => {
+      const next = b.ready_().then(() => {
         granted = true;
       });
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(granted).toBe(false);
-      a.adopt(first, first, true);
+      a.adopt_(first, first, true);
       await next;
-      expect(b.current()).toBe(first);
+      expect(b.current_()).toBe(first);
     } finally {
       if (own) Object.defineProperty(navigator, 'locks', own);
       else delete (navigator as { locks?: unknown }).locks;
@@ -160,11 +160,11 @@ describe('two tabs', () => {
     try {
       const evidence = vi.fn<(id: string) => void>();
       const client = createDeviceIdClient('granted', mem.storage, evidence);
-      const id = client.current()!;
-      client.adopt(id, id, true);
+      const id = client.current_()!;
+      client.adopt_(id, id, true);
       expect(evidence).not.toHaveBeenCalled();
       grant();
-      await client.ready();
+      await client.ready_();
       expect(mem.get(ID_KEY)).toBe(id);
       expect(evidence.mock.calls).toEqual([[id]]);
     } finally {
@@ -182,8 +182,8 @@ describe('two tabs', () => {
     });
     try {
       const a = createDeviceIdClient('granted', mem.storage, vi.fn());
-      const id = a.current();
-      await a.ready();
+      const id = a.current_();
+      await a.ready_();
       expect(mem.get(ID_KEY)).toBe(id);
     } finally {
       if (own) Object.defineProperty(navigator, 'locks', own);
@@ -208,8 +208,8 @@ describe('Global Privacy Control', () => {
     withGpc(() => {
       const { client, mem, evidence } = setup({ stored: { [ID_KEY]: STORED } });
       expect(client.consent()).toBe('denied');
-      expect(client.current()).toBeNull();
-      expect(client.requestHeaders(client.current())).toEqual({ 'X-Device-Consent': 'denied' });
+      expect(client.current_()).toBeNull();
+      expect(client.requestHeaders_(client.current_())).toEqual({ 'X-Device-Consent': 'denied' });
       expect(mem.writes).toEqual([]);
       expect(evidence).not.toHaveBeenCalled();
     });
@@ -220,20 +220,20 @@ describe('Global Privacy Control', () => {
       const { client } = setup({ stored: { [ID_KEY]: STORED } });
       expect(client.setConsent('granted')).toBeNull();
       expect(client.consent()).toBe('granted');
-      expect(client.current()).toBe(STORED);
-      expect(client.requestHeaders(STORED)).toEqual({
+      expect(client.current_()).toBe(STORED);
+      expect(client.requestHeaders_(STORED)).toEqual({
         'X-Device-Consent': 'granted',
         'X-Device-Fingerprint': STORED,
       });
       // Withdrawn again: the override ends with it.
       expect(client.setConsent('denied')).toBe(STORED);
-      expect(client.current()).toBeNull();
+      expect(client.current_()).toBeNull();
     });
   });
 
   test('without GPC a grant sends no consent header', () => {
     const { client } = setup({ stored: { [ID_KEY]: STORED } });
     client.setConsent('granted');
-    expect(client.requestHeaders(STORED)).toEqual({ 'X-Device-Fingerprint': STORED });
+    expect(client.requestHeaders_(STORED)).toEqual({ 'X-Device-Fingerprint': STORED });
   });
 });

@@ -44,27 +44,27 @@ export type DeviceIdSource = 'minted' | 'stored' | 'cookie' | 'collector';
 /** The device id state of one DeviceLink. */
 export interface DeviceIdClient {
   /** The id to send right now, or null (consent, no window, a reset under way, none adopted yet). */
-  current(): string | null;
+  current_(): string | null;
   /** How the current id came, or null while there is none. */
-  source(): DeviceIdSource | null;
+  source_(): DeviceIdSource | null;
   /**
    * The headers of a request carrying `id` (or none) under `consent` (default the current one): the
    * consent header (`denied` unless granted; `granted` when an explicit grant overrides GPC), the device
    * header, and for the current id `X-Device-Fresh: 1` while fresh and `X-Device-Replaces` while the
    * replacement is unanswered.
    */
-  requestHeaders(id: string | null, consent?: Consent): Record<string, string>;
+  requestHeaders_(id: string | null, consent?: Consent): Record<string, string>;
   /**
    * Resolves when no reset is under way and a first-visit id is written (the SDK's own sends wait for
    * it, so they never go with no id, nor with an id another tab's overrides). Starts the client (reads
    * storage, mints on a first visit) when nothing used the id yet.
    */
-  ready(): Promise<void>;
+  ready_(): Promise<void>;
   /**
    * Offers an id echoed for a request that carried `sent` (the header it sent); `ok` when the collector
    * answered it with a 2xx (which ends the replacement marker).
    */
-  adopt(echoed: unknown, sent: unknown, ok?: boolean): void;
+  adopt_(echoed: unknown, sent: unknown, ok?: boolean): void;
   /** The consent in force: `denied` under Global Privacy Control unless granted by `setConsent`. */
   consent(): Consent;
   /**
@@ -78,12 +78,12 @@ export interface DeviceIdClient {
    * runs `work` with null.
    * `work` answers failures as values (the identity requests do): it never rejects.
    */
-  replaceId<T>(work: (old: string | null) => Promise<T>): Promise<T>;
+  replaceId_<T>(work: (old: string | null) => Promise<T>): Promise<T>;
 }
 
 /**
  * Creates the client. Does nothing until first used: storage is read (and an id minted) on the first
- * `current()` under granted consent with a `window`. `evidence(id)` is called for an id minted on a
+ * `current_()` under granted consent with a `window`. `evidence(id)` is called for an id minted on a
  * first visit (or after storage was lost) once the collector answered that it stands, then or on a
  * later page load while its evidence is pending.
  */
@@ -205,9 +205,9 @@ export function createDeviceIdClient(
   };
 
   return {
-    current: () => (start() ? id : null),
-    source: () => (start() ? src : null),
-    requestHeaders(sent, given = effective()) {
+    current_: () => (start() ? id : null),
+    source_: () => (start() ? src : null),
+    requestHeaders_(sent, given = effective()) {
       const headers: Record<string, string> =
         given !== 'granted'
           ? { [CONSENT_HEADER]: CONSENT_DENIED }
@@ -222,7 +222,7 @@ export function createDeviceIdClient(
       }
       return headers;
     },
-    ready: async () => {
+    ready_: async () => {
       while (blocked) await blocked;
       // Started here, not at the send's first use of the id: a first visit's id is minted now and its
       // claim waited for (else the first page view went with this tab's own id before the Web Lock
@@ -230,7 +230,7 @@ export function createDeviceIdClient(
       start();
       await claiming;
     },
-    adopt(echoed, sent, ok) {
+    adopt_(echoed, sent, ok) {
       if (ok && sent === id && replaces) {
         replaces = null;
         storage.remove(REPLACES_KEY);
@@ -270,7 +270,7 @@ export function createDeviceIdClient(
       consent = next;
       return old;
     },
-    async replaceId(work) {
+    async replaceId_(work) {
       // Checked without awaiting when free, so two resets in one tick run one after the other.
       while (blocked) await blocked;
       const granted = start();

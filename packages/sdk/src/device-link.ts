@@ -153,7 +153,7 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
   // The id is forgotten at once (device.replace), before the chunk arrives: from the call on, no
   // request carries the old id.
   const replace = (erase: boolean) =>
-    device.replaceId((old) => identity((m) => m.replaceAtCollector(client, old, erase)));
+    device.replaceId_((old) => identity((m) => m.replaceAtCollector(client, old, erase)));
 
   const dl: DeviceLink = {
     pageview(url = win?.location.href) {
@@ -174,8 +174,8 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
       else void queue.flush();
     },
     consent: device.consent,
-    deviceId: device.current,
-    deviceIdSource: device.source,
+    deviceId: device.current_,
+    deviceIdSource: device.source_,
     async reset() {
       await queue.flush();
       return replace(false);
@@ -188,21 +188,21 @@ export function createDeviceLink(options: DeviceLinkOptions): DeviceLink {
     stop() {
       if (signal.aborted) return;
       stopping.abort();
-      queue.flushNow();
+      queue.flushNow_();
     },
     headersFor(url, baseURL, authorized) {
       if (!allowed(url, baseURL)) return {};
-      return device.requestHeaders(authorized || token() ? null : device.current());
+      return device.requestHeaders_(authorized || token() ? null : device.current_());
     },
     receive(url, baseURL, sent, echoed) {
-      if (allowed(url, baseURL)) device.adopt(echoed, sent);
+      if (allowed(url, baseURL)) device.adopt_(echoed, sent);
     },
   };
 
   if (win) {
     const doc = win.document;
     const away = (e: Event) => {
-      if (e.type === 'pagehide' || doc.visibilityState === 'hidden') queue.flushNow();
+      if (e.type === 'pagehide' || doc.visibilityState === 'hidden') queue.flushNow_();
     };
     win.addEventListener('pagehide', away, { signal });
     doc.addEventListener('visibilitychange', away, { signal });

@@ -35,7 +35,7 @@ export async function sendEvidence(
   // Stopped while this chunk loaded: FingerprintJS is not even loaded, the evidence stays pending.
   if (signal.aborted) return;
   const result = await fingerprint();
-  if (signal.aborted || device.current() !== id || storage.get(PENDING_KEY) !== id) return;
+  if (signal.aborted || device.current_() !== id || storage.get(PENDING_KEY) !== id) return;
   if ('error' in result) {
     // A blocked fingerprint would fail again: no later page load loads FingerprintJS for it.
     storage.remove(PENDING_KEY);
@@ -50,7 +50,7 @@ export async function sendEvidence(
     fresh: true,
     ...(await import('./automation-signals.js')).automationField(),
   };
-  const r = await client.send(EVIDENCE_PATH, { deviceId: id, body });
+  const r = await client.send_(EVIDENCE_PATH, { deviceId: id, body });
   // A failed send was reported by the client.
   if (!('error' in r) || !/^(0|429|5..)$/.test(`${r.error.status}`)) storage.remove(PENDING_KEY);
 }

@@ -24,8 +24,8 @@ export async function identify(
   if (!globalThis.window)
     return { error: new CollectorError('identify: no window (server-side rendering), nothing sent', 0) };
   await queue.flush();
-  await device.ready();
-  const r = await client.send('/v1/identify', { body: {}, token: bearer, deviceId: device.current() });
+  await device.ready_();
+  const r = await client.send_('/v1/identify', { body: {}, token_: bearer, deviceId: device.current_() });
   return 'error' in r ? r : (r.data as IdentifyResult);
 }
 
@@ -41,8 +41,8 @@ export async function replaceAtCollector(
   erase: boolean,
 ): Promise<ResetResult> {
   if (!old) return { ok: true };
-  const r = erase ? await client.send('/v1/device', { method: 'DELETE', deviceId: old }) : { data: 0 };
-  const c = 'error' in r ? r : await client.send('/v1/device/cookie', { method: 'DELETE', deviceId: null });
+  const r = erase ? await client.send_('/v1/device', { method: 'DELETE', deviceId: old }) : { data: 0 };
+  const c = 'error' in r ? r : await client.send_('/v1/device/cookie', { method: 'DELETE', deviceId: null });
   return 'error' in c ? c : { ok: true };
 }
 
@@ -52,6 +52,6 @@ export async function replaceAtCollector(
  */
 export function withdraw(client: CollectorClient, old: string): Promise<ResetResult> {
   return client
-    .send('/v1/device/recovery', { method: 'DELETE', deviceId: old, keepalive: true, consent: 'granted' })
+    .send_('/v1/device/recovery', { method: 'DELETE', deviceId: old, keepalive: true, consent: 'granted' })
     .then((r) => ('error' in r ? r : { ok: true }));
 }

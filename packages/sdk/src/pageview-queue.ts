@@ -30,14 +30,14 @@ export interface PageviewQueue {
   /** Sends everything waiting (when consent is granted); resolves when done or failed. */
   flush(): Promise<void>;
   /** Sends everything waiting right now, with a beacon where it can: the page is going away. */
-  flushNow(): void;
+  flushNow_(): void;
   /** Drops everything waiting and cancels timers. */
   clear(): void;
 }
 
 interface Queued {
-  event: PageviewInput;
-  token: string | null;
+  event_: PageviewInput;
+  token_: string | null;
 }
 
 const EVENTS = '/v1/events';
@@ -87,21 +87,21 @@ export function createPageviewQueue(
   // The leading run of events that share one token, at most one request's worth (count and bytes): the
   // token, the entries taken and their events.
   const take = (): [string | null, Queued[], PageviewInput[]] => {
-    const token = queue[0]!.token;
+    const token = queue[0]!.token_;
     let n = 0;
-    for (let bytes = 0; n < MAX_EVENTS_PER_REQUEST && queue[n]?.token === token; n++) {
+    for (let bytes = 0; n < MAX_EVENTS_PER_REQUEST && queue[n]?.token_ === token; n++) {
       // Characters are bytes: pageUrl percent-encodes a URL, and a referrer is an ASCII origin.
-      bytes += JSON.stringify(queue[n]!.event).length + 1;
+      bytes += JSON.stringify(queue[n]!.event_).length + 1;
       if (bytes > MAX_BATCH_BYTES) break;
     }
     const batch = queue.splice(0, n || 1);
-    return [token, batch, batch.map((q) => q.event)];
+    return [token, batch, batch.map((q) => q.event_)];
   };
   const post = (token: string | null, events: PageviewInput[], keepalive?: boolean) =>
-    collector.send(EVENTS, {
+    collector.send_(EVENTS, {
       body: { ...signals, events },
-      token,
-      deviceId: token ? null : device.current(),
+      token_: token,
+      deviceId: token ? null : device.current_(),
       keepalive,
     });
 
@@ -109,7 +109,7 @@ export function createPageviewQueue(
   const send = async () => {
     while (sendable()) {
       // A reset under way: its new id comes first; the page's automation signals go with the first request.
-      await device.ready();
+      await device.ready_();
       await known;
       // While it waited, the page may have gone away (flushNow) or consent been withdrawn (clear).
       if (!sendable()) return;
@@ -154,19 +154,19 @@ export function createPageviewQueue(
         id: eventId(ts),
         ts,
       };
-      if (queue.push({ event, token }) > MAX_QUEUED) queue.shift();
+      if (queue.push({ event_: event, token_: token }) > MAX_QUEUED) queue.shift();
       // While a retry is scheduled its backoff stands: a full batch waits for it too.
       if (queue.length >= limit && !retryMs) void flush();
       else schedule(delayMs);
       return true;
     },
     flush,
-    flushNow() {
+    flushNow_() {
       cancel();
       while (sendable()) {
         const [token, , events] = take();
-        const body = { deviceId: device.current(), consent: 'granted', ...signals, events };
-        if (token || !collector.beacon(EVENTS, body)) {
+        const body = { deviceId: device.current_(), consent: 'granted', ...signals, events };
+        if (token || !collector.beacon_(EVENTS, body)) {
           void post(token, events, true);
         }
       }

@@ -27,7 +27,7 @@ export function memoryStorage(initial: Record<string, string> = {}, usable = tru
 
 /** True when a request carrying `id` goes as fresh. */
 export const isFresh = (client: DeviceIdClient, id: string | null) =>
-  client.requestHeaders(id)['X-Device-Fresh'] === '1';
+  client.requestHeaders_(id)['X-Device-Fresh'] === '1';
 
 /** A client over a memory storage holding `stored`, with a spy for its evidence callback. */
 export function setup(opts: { stored?: Record<string, string>; consent?: Consent; usable?: boolean } = {}): {

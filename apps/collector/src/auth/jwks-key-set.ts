@@ -1,12 +1,23 @@
 /**
  * The key set of `JWT_JWKS_URL`, fetched with bounds no token can push (apps/collector/README.md, JWKS
- * fetches): at most one fetch per cooldown (30 s) for the whole set, whatever `kid` arrives; a `kid` the set
- * lacks while it is fresh (fetched, or tried, within the cooldown) is refused without a fetch; and a caller
- * that may not fetch (the anonymous tracking routes) is answered from the keys in hand only. The set is
- * fetched at start and again every `maxAgeMs` in the background, so tracking routes know the keys without
- * ever fetching.
+ * fetches). jose's remote key set does the fetching, caching, key selection by `kid` and `alg` and the
+ * refetch on an unknown `kid` (once its 30 s cooldown since the last fetch passed); around it this file
+ * adds what jose leaves open: a failed fetch counts for the cooldown too (jose counts successes only, so a
+ * key server that is down would be asked again on every token), the set is fetched at start and every
+ * `maxAgeMs` in the background, and a caller that may not fetch (the anonymous tracking routes) is
+ * answered from the keys in hand only.
  */
-import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { KeyObject, type webcrypto } from 'node:crypto';
+import {
+  type CryptoKey,
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  customFetch,
+  errors,
+  type FetchImplementation,
+  type JWKSCacheInput,
+  jwksCache,
+} from 'jose';
 import { TokenInvalidError } from '../http/errors.js';
 
 /** Options of {@link JwksKeySet}. */
@@ -14,17 +25,13 @@ export interface JwksKeySetOptions {
   url: string;
   /** Shortest time between two fetches, ms (default 30 s). */
   cooldownMs?: number;
-  /** Age after which the set is fetched again in the background or on the next verification, ms (default 10 min). */
+  /** Period of the background fetch, ms (default 10 min). */
   maxAgeMs?: number;
   /** How long one fetch may take, ms (default 1 s: a hung key server must not hold `/v1/identify`). */
   timeoutMs?: number;
 }
 
-interface Key {
-  pem: string;
-  /** The key's `alg` if the set names one: a token must use it. */
-  alg: string | null;
-}
+type KeyResolver = (header: { kid: string; alg: string }) => Promise<CryptoKey>;
 
 /**
  * A cached JWKS with a fetch cooldown.
@@ -35,31 +42,41 @@ interface Key {
  * const pem = await keys.key('kid-1', 'RS256', { fetch: true });
  */
 export class JwksKeySet {
-  readonly #url: string;
   readonly #cooldownMs: number;
   readonly #maxAgeMs: number;
   readonly #timeoutMs: number;
-  #keys = new Map<string, Key>();
-  /** When the last successful fetch ended (null: never). */
-  #fetchedAt: number | null = null;
+  /** Written by jose on each successful fetch: the keys in hand. */
+  readonly #cache: JWKSCacheInput = {};
+  readonly #remote: ReturnType<typeof createRemoteJWKSet>;
+  /** The keys in hand as a resolver, and the fetch it was made from. */
+  #inHand: { uat: number; resolve: KeyResolver } | null = null;
   /** When the last fetch began, successful or not (null: never). */
   #attemptAt: number | null = null;
-  #inflight: Promise<void> | null = null;
   #lastError: string | null = null;
   #timer: NodeJS.Timeout | null = null;
+  readonly #pems = new WeakMap<CryptoKey, string>();
 
   constructor(options: JwksKeySetOptions) {
-    this.#url = options.url;
     this.#cooldownMs = options.cooldownMs ?? 30_000;
     this.#maxAgeMs = options.maxAgeMs ?? 600_000;
     this.#timeoutMs = options.timeoutMs ?? 1_000;
+    this.#remote = createRemoteJWKSet(new URL(options.url), {
+      timeoutDuration: this.#timeoutMs,
+      cooldownDuration: this.#cooldownMs,
+      // Never stale for jose: the background fetch renews the set, and keys in hand stay usable while
+      // the key server is down.
+      cacheMaxAge: Number.POSITIVE_INFINITY,
+      [jwksCache]: this.#cache,
+      [customFetch]: this.#fetch,
+    });
   }
 
   /** Fetches the set now and then every `maxAgeMs` (the timer never holds the process). */
   start(): void {
     if (this.#timer) return;
-    void this.#refresh();
-    this.#timer = setInterval(() => void this.#refresh(), this.#maxAgeMs);
+    const refresh = () => void this.#remote.reload().catch(() => undefined);
+    refresh();
+    this.#timer = setInterval(refresh, this.#maxAgeMs);
     this.#timer.unref();
   }
 
@@ -71,73 +88,62 @@ export class JwksKeySet {
 
   /**
    * The PEM of `kid` for `alg`; throws a 401 `DL_TOKEN_INVALID` when the set has no such key. With
-   * `fetch`, a missing or stale key may fetch the set first: only once the cooldown since the last
-   * fetch passed, and joining a fetch already under way.
+   * `fetch`, a missing key may fetch the set first: only once the cooldown since the last fetch passed,
+   * and joining a fetch already under way.
    */
   async key(kid: string, alg: string, options: { fetch: boolean }): Promise<string> {
-    if (options.fetch) {
-      const known = this.#keys.has(kid);
-      const now = Date.now();
-      const stale = this.#fetchedAt === null || now - this.#fetchedAt >= this.#maxAgeMs;
-      const fresh = this.#attemptAt !== null && now - this.#attemptAt < this.#cooldownMs;
-      if (this.#inflight) await this.#inflight;
-      else if ((!known || stale) && !fresh) await this.#refresh();
-    }
-    const key = this.#keys.get(kid);
-    if (!key) {
-      const why = this.#lastError ? ` (last fetch: ${this.#lastError})` : '';
-      throw new TokenInvalidError(`no key "${kid}" in the JWKS${why}`);
-    }
-    if (key.alg !== null && key.alg !== alg) {
-      throw new TokenInvalidError(`key "${kid}" is for ${key.alg}, the token says ${alg}`);
-    }
-    return key.pem;
-  }
-
-  /** One fetch at a time; a failed fetch keeps the keys in hand and counts for the cooldown. */
-  #refresh(): Promise<void> {
-    this.#inflight ??= (async () => {
-      this.#attemptAt = Date.now();
-      const abort = new AbortController();
-      const timer = setTimeout(() => abort.abort(), this.#timeoutMs);
-      try {
-        const res = await fetch(this.#url, { signal: abort.signal, headers: { accept: 'application/json' } });
-        if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        this.#keys = parseKeySet(await res.json());
-        this.#fetchedAt = Date.now();
-        this.#lastError = null;
-      } catch (err) {
-        this.#lastError = abort.signal.aborted
-          ? `no answer in ${this.#timeoutMs} ms`
-          : err instanceof Error
-            ? err.message
-            : String(err);
-      } finally {
-        clearTimeout(timer);
-        this.#inflight = null;
-      }
-    })();
-    return this.#inflight;
-  }
-}
-
-/** The signing keys of a JWKS document by `kid`; keys without `kid`, for encryption or unusable are skipped. */
-function parseKeySet(body: unknown): Map<string, Key> {
-  const keys = new Map<string, Key>();
-  const list = (body as { keys?: unknown } | null)?.keys;
-  if (!Array.isArray(list)) throw new Error('the JWKS has no "keys" array');
-  for (const jwk of list as Array<JsonWebKey & { kid?: unknown; alg?: unknown; use?: unknown }>) {
-    if (typeof jwk?.kid !== 'string' || jwk.use === 'enc') continue;
-    // Public keys only: a symmetric ("oct") key in a public set would let anyone holding the set sign.
-    if (jwk.kty !== 'RSA' && jwk.kty !== 'EC') continue;
+    let key: CryptoKey;
     try {
-      const pem = String(
-        createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }),
-      );
-      keys.set(jwk.kid, { pem, alg: typeof jwk.alg === 'string' ? jwk.alg : null });
-    } catch {
-      // A malformed key is skipped; the others still verify.
+      key = await (options.fetch ? this.#remote : this.#keysInHand())({ kid, alg });
+    } catch (err) {
+      throw this.#refusal(err, kid, alg);
     }
+    let pem = this.#pems.get(key);
+    if (pem === undefined) {
+      pem = String(KeyObject.from(key as webcrypto.CryptoKey).export({ type: 'spki', format: 'pem' }));
+      this.#pems.set(key, pem);
+    }
+    return pem;
   }
-  return keys;
+
+  /** The keys of the last successful fetch, resolved without fetching. */
+  #keysInHand(): KeyResolver {
+    const { uat, jwks } = this.#cache;
+    if (uat === undefined || jwks === undefined) {
+      return () => Promise.reject(new errors.JWKSNoMatchingKey('the JWKS was not fetched yet'));
+    }
+    if (this.#inHand?.uat !== uat) this.#inHand = { uat, resolve: createLocalJWKSet(jwks) };
+    return this.#inHand.resolve;
+  }
+
+  /** jose's fetch, refused within the cooldown of the last attempt; remembers why a fetch failed. */
+  readonly #fetch: FetchImplementation = async (url, init) => {
+    const now = Date.now();
+    if (this.#attemptAt !== null && now - this.#attemptAt < this.#cooldownMs) {
+      throw new Error(`not fetched again within ${this.#cooldownMs / 1000} s of the last fetch`);
+    }
+    this.#attemptAt = now;
+    try {
+      const res = await fetch(url, init);
+      this.#lastError = res.status === 200 ? null : `HTTP ${res.status}`;
+      return res;
+    } catch (err) {
+      this.#lastError =
+        (err as Error).name === 'TimeoutError'
+          ? `no answer in ${this.#timeoutMs} ms`
+          : (err as Error).message;
+      throw err;
+    }
+  };
+
+  #refusal(err: unknown, kid: string, alg: string): Error {
+    const why = this.#lastError ? ` (last fetch: ${this.#lastError})` : '';
+    if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JOSENotSupported) {
+      return new TokenInvalidError(`no key "${kid}" for ${alg} in the JWKS${why}`);
+    }
+    if (err instanceof errors.JWKSMultipleMatchingKeys) {
+      return new TokenInvalidError(`several keys "${kid}" for ${alg} in the JWKS`);
+    }
+    return new TokenInvalidError(`no key "${kid}": ${(err as Error).message}${why}`);
+  }
 }

@@ -1,7 +1,7 @@
 /**
  * Bearer token verification (docs/protocol.md, Conversion) through @fastify/jwt: exactly one key
  * source (HS256 secret, an RSA/EC public key, or a JWKS with `kid` required, fetched within the bounds
- * of `jwks-key-set.ts`: only `/v1/identify` may fetch, at most once per 30 s), or in demo mode a random
+ * of `jwks-key-set.ts` (jose's remote key set): only `/v1/identify` may fetch, at most once per 30 s), or in demo mode a random
  * HS256 key made at start-up. Algorithms are allowlisted per key
  * type (so `alg: none` and algorithm confusion are refused), `exp` and a string `sub` are required,
  * `iss`/`aud` are required and checked when configured, and the times are bounded: `iat` and `nbf` no
@@ -65,16 +65,9 @@ function translate(err: unknown): Error {
   return new TokenInvalidError(message.replace(/^Authorization token is invalid: /, ''));
 }
 
-/**
- * Registers @fastify/jwt for the configured key (nothing when none is configured and not in demo mode)
- * and returns the verifier.
- */
-export async function registerTokenVerifier(
-  app: FastifyInstance,
-  config: CollectorConfig,
-): Promise<TokenVerifier> {
-  const jwt = config.jwt;
-  const verifyOptions = {
+/** The checks every key source shares: required claims, issuer, audience and clock tolerance. */
+function verifyOptionsOf(config: CollectorConfig) {
+  return {
     // A configured issuer or audience is required, not only checked when present.
     requiredClaims: [
       'exp',
@@ -86,10 +79,19 @@ export async function registerTokenVerifier(
     ...(config.jwtIssuer ? { allowedIss: config.jwtIssuer } : {}),
     ...(config.jwtAudience ? { allowedAud: config.jwtAudience } : {}),
   };
-  let sign: TokenVerifier['sign'] = null;
-  // Requests whose verification may fetch the JWKS (`verify` without `fetchKeys: false`).
-  const mayFetch = new WeakSet<FastifyRequest>();
+}
 
+/**
+ * Registers @fastify/jwt for the configured key source (nothing when none is configured and not in demo
+ * mode); the demo's signer, else null. `mayFetch` holds the requests whose verification may fetch the JWKS.
+ */
+async function registerJwt(
+  app: FastifyInstance,
+  config: CollectorConfig,
+  mayFetch: WeakSet<FastifyRequest>,
+): Promise<TokenVerifier['sign']> {
+  const jwt = config.jwt;
+  const verifyOptions = verifyOptionsOf(config);
   if (config.demo) {
     // A new key each start: demo tokens never outlive the process that issued them.
     const secret = randomBytes(32).toString('base64url');
@@ -98,8 +100,9 @@ export async function registerTokenVerifier(
       sign: { algorithm: 'HS256', expiresIn: DEMO_TOKEN_TTL },
       verify: { ...verifyOptions, algorithms: ['HS256' as const] },
     });
-    sign = async (sub) => app.jwt.sign({ sub });
-  } else if (jwt?.kind === 'secret') {
+    return async (sub) => app.jwt.sign({ sub });
+  }
+  if (jwt?.kind === 'secret') {
     await app.register(fastifyJwt, {
       secret: jwt.secret,
       verify: { ...verifyOptions, algorithms: ['HS256' as const] },
@@ -116,21 +119,39 @@ export async function registerTokenVerifier(
     app.addHook('onClose', async () => keySet.stop());
     await app.register(fastifyJwt, {
       decode: { complete: true },
-      secret: async (request: FastifyRequest, token: unknown) => {
-        const header = (token as { header?: { kid?: unknown; alg?: unknown } }).header ?? {};
-        if (typeof header.kid !== 'string' || header.kid === '') {
-          throw new TokenInvalidError('the token header has no "kid"');
-        }
-        if (!isJwksAlgorithm(header.alg)) {
-          throw new TokenInvalidError(`algorithm ${String(header.alg)} is not allowed`);
-        }
-        return keySet.key(header.kid, header.alg, { fetch: mayFetch.has(request) });
-      },
+      secret: jwksSecret(keySet, mayFetch),
       verify: { ...verifyOptions, algorithms: [...JWKS_ALGORITHMS] },
     });
   }
+  return null;
+}
 
-  const configured = config.demo || jwt !== null;
+/** @fastify/jwt's key callback for a JWKS: the key of the token's `kid`, fetched only for `mayFetch`. */
+function jwksSecret(keySet: JwksKeySet, mayFetch: WeakSet<FastifyRequest>) {
+  return async (request: FastifyRequest, token: unknown): Promise<string> => {
+    const header = (token as { header?: { kid?: unknown; alg?: unknown } }).header ?? {};
+    if (typeof header.kid !== 'string' || header.kid === '') {
+      throw new TokenInvalidError('the token header has no "kid"');
+    }
+    if (!isJwksAlgorithm(header.alg)) {
+      throw new TokenInvalidError(`algorithm ${String(header.alg)} is not allowed`);
+    }
+    return keySet.key(header.kid, header.alg, { fetch: mayFetch.has(request) });
+  };
+}
+
+/**
+ * Registers @fastify/jwt for the configured key (nothing when none is configured and not in demo mode)
+ * and returns the verifier.
+ */
+export async function registerTokenVerifier(
+  app: FastifyInstance,
+  config: CollectorConfig,
+): Promise<TokenVerifier> {
+  // Requests whose verification may fetch the JWKS (`verify` without `fetchKeys: false`).
+  const mayFetch = new WeakSet<FastifyRequest>();
+  const sign = await registerJwt(app, config, mayFetch);
+  const configured = config.demo || config.jwt !== null;
   return {
     sign,
     async verify(request, { fetchKeys = true } = {}) {

@@ -6,6 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import type { Database } from '@devicelink/persister';
+import { journeyAnswer } from '@devicelink/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
@@ -28,19 +29,6 @@ const params = {
   type: 'object',
   properties: { userId: { type: 'string', maxLength: 1024 } },
   required: ['userId'],
-} as const;
-
-const step = {
-  type: 'object',
-  properties: {
-    eventId: { type: 'string' },
-    at: { type: 'string' },
-    url: { type: 'string' },
-    referrer: { type: ['string', 'null'] },
-    deviceId: { type: ['string', 'null'] },
-    sessionId: { type: ['string', 'null'] },
-    signedIn: { type: 'boolean' },
-  },
 } as const;
 
 /** Registers the journey and export of a user behind either token (own scope). */
@@ -80,36 +68,7 @@ export async function adminJourneyRoutes(
           },
         },
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              userId: { type: 'string' },
-              sessions: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    sessionId: { type: 'string' },
-                    deviceId: { type: 'string' },
-                    firstSeen: { type: 'string' },
-                    lastSeen: { type: 'string' },
-                    pageViews: { type: 'integer' },
-                    convertedAt: { type: ['string', 'null'] },
-                    inferred: { type: 'boolean' },
-                  },
-                },
-              },
-              links: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: { deviceId: { type: 'string' }, linkedAt: { type: 'string' } },
-                },
-              },
-              steps: { type: 'array', items: step },
-              nextCursor: { type: ['string', 'null'] },
-            },
-          },
+          200: journeyAnswer,
           ...errors,
         },
       },

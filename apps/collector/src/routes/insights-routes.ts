@@ -4,7 +4,15 @@
  * series, conversion figures and histograms, paths before login, top pages and referrers, identity quality.
  * Every figure but identity comes from the hourly roll-ups.
  */
-import { type Database, ROLLUP_OTHER_KEY } from '@devicelink/persister';
+import type { Database } from '@devicelink/persister';
+import {
+  conversionAnswer,
+  excludedAnswer,
+  identityAnswer,
+  pathsAnswer,
+  timeSeriesAnswer,
+  topAnswer,
+} from '@devicelink/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
@@ -30,41 +38,6 @@ export interface InsightsRoutesOptions extends AdminRouteGuards {
   identity: IdentitySource;
 }
 
-const count = { type: 'integer' } as const;
-const nullableRate = { type: ['number', 'null'] } as const;
-const histogram = {
-  type: 'array',
-  items: {
-    type: 'object',
-    properties: { lower: { type: 'number' }, upper: { type: ['number', 'null'] }, count },
-    required: ['lower', 'upper', 'count'],
-  },
-} as const;
-/** What a roll-up key is, `(other)` included (docs/deploy.md, Limits). */
-const OTHER_KEY_DESCRIPTION =
-  `A page (URL without query), a referrer origin ("" for none), or "${ROLLUP_OTHER_KEY}": the pages or ` +
-  'origins past the most viewed ROLLUP_KEYS_PER_HOUR (100) of a past hour, counted together.';
-const entryRows = {
-  type: 'array',
-  items: {
-    type: 'object',
-    properties: {
-      key: { type: 'string', description: OTHER_KEY_DESCRIPTION },
-      convertedSessions: count,
-      sessions: count,
-      conversionRate: nullableRate,
-    },
-    required: ['key', 'convertedSessions', 'sessions', 'conversionRate'],
-  },
-} as const;
-const topRows = {
-  type: 'array',
-  items: {
-    type: 'object',
-    properties: { key: { type: 'string', description: OTHER_KEY_DESCRIPTION }, pageViews: count },
-    required: ['key', 'pageViews'],
-  },
-} as const;
 const limitSchema = { type: 'integer', minimum: 1, maximum: 100, description: 'rows per list (default 10)' };
 
 /** Runs a read; a database failure is a 503 (the collector's own 4xx errors pass through). */
@@ -107,30 +80,7 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
           },
         },
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              from: { type: 'string' },
-              to: { type: 'string' },
-              bucket: { type: 'string' },
-              tz: { type: 'string' },
-              points: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    start: { type: 'string' },
-                    local: { type: 'string' },
-                    pageViewsAnonymous: count,
-                    pageViewsSignedIn: count,
-                    sessions: count,
-                    convertedSessions: count,
-                    conversionRate: nullableRate,
-                  },
-                },
-              },
-            },
-          },
+          200: timeSeriesAnswer,
           ...queryErrors,
         },
       },
@@ -156,16 +106,7 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
         security,
         querystring: { type: 'object', properties: { ...rangeQuerySchema, ...trafficQuerySchema } },
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              sessionsStarted: count,
-              convertedSessions: count,
-              conversionRate: nullableRate,
-              timeToConvert: histogram,
-              viewsBeforeConversion: histogram,
-            },
-          },
+          200: conversionAnswer,
           ...queryErrors,
         },
       },
@@ -190,7 +131,7 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
           properties: { ...rangeQuerySchema, ...trafficQuerySchema, limit: limitSchema },
         },
         response: {
-          200: { type: 'object', properties: { entryPages: entryRows, entryReferrers: entryRows } },
+          200: pathsAnswer,
           ...queryErrors,
         },
       },
@@ -213,30 +154,7 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
         security,
         querystring: { type: 'object', properties: { ...rangeQuerySchema, limit: limitSchema } },
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              byClass: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: { trafficClass: { type: 'string' }, sessions: count, pageViews: count },
-                },
-              },
-              topUserAgents: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    userAgent: { type: ['string', 'null'] },
-                    trafficClass: { type: 'string' },
-                    reason: { type: ['string', 'null'] },
-                    sessions: count,
-                  },
-                },
-              },
-            },
-          },
+          200: excludedAnswer,
           ...queryErrors,
         },
       },
@@ -261,7 +179,7 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
           properties: { ...rangeQuerySchema, ...trafficQuerySchema, limit: limitSchema },
         },
         response: {
-          200: { type: 'object', properties: { pages: topRows, referrers: topRows } },
+          200: topAnswer,
           ...queryErrors,
         },
       },
@@ -285,22 +203,7 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
         security,
         querystring: { type: 'object', properties: { ...trafficQuerySchema } },
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              devices: count,
-              users: count,
-              devicesPerUser: histogram,
-              cookieEdges: count,
-              fingerprintJoins: {
-                type: ['object', 'null'],
-                properties: { standing: count, revoked: count },
-              },
-              sharedFingerprints: { type: ['integer', 'null'] },
-              serverMadeIds: count,
-              edgeSource: { type: 'string' },
-            },
-          },
+          200: identityAnswer,
           ...errors,
         },
       },

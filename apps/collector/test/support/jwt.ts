@@ -47,16 +47,21 @@ function rsaKey(kid: string) {
 }
 
 /**
- * A JWKS server that counts the requests for its key set; `hang` makes it never answer; `addKey`
- * publishes another key (a rotation) and returns its private key.
+ * A JWKS server that counts the requests for its key set; `hang` makes it never answer, `failing` answer
+ * 503; `addKey` publishes another key (a rotation) and returns its private key.
  */
-export async function jwksServer(options: { hang?: boolean } = {}) {
+export async function jwksServer(options: { hang?: boolean; failing?: boolean } = {}) {
   const first = rsaKey('key-1');
   const keys = [first.jwk];
   let fetches = 0;
   const server: Server = createServer((_req, res) => {
     fetches += 1;
     if (options.hang) return;
+    if (options.failing) {
+      res.statusCode = 503;
+      res.end();
+      return;
+    }
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ keys }));
   });
