@@ -5,7 +5,8 @@
  * rule now and then. The one refusal a schema cannot state is a URL that names no page
  * (`DL_INVALID_URL`), which the schema's description of `url` gives.
  */
-import { EVENTS_BODY_SCHEMA, MAX_EVENTS_PER_REQUEST, parseEventsBody } from '@devicelink/protocol';
+import { MAX_EVENTS_PER_REQUEST, parseEventsBody } from '@devicelink/protocol';
+import { EVENTS_BODY_SCHEMA } from '@devicelink/protocol/schemas';
 import { Ajv } from 'ajv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

@@ -6,7 +6,7 @@
  * last cases close (503s), and one whose limits are 1 a minute (429s).
  */
 
-import { EVENTS_BODY_SCHEMA } from '@devicelink/protocol';
+import { EVENTS_BODY_SCHEMA } from '@devicelink/protocol/schemas';
 import {
   createTestDatabase,
   hasServices,

@@ -15,7 +15,7 @@ import {
   type SeriesPoint,
   type TopPages,
   topAnswer,
-} from '@devicelink/protocol';
+} from '@devicelink/protocol/schemas';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { excludedTraffic } from '../src/read/excluded-traffic.js';
 import type { IdentitySource } from '../src/read/identity-figures.js';

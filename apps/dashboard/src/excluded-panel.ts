@@ -4,7 +4,7 @@
  * `GET /v1/admin/insights/excluded`. With "Include bots and automation" ticked the other panels count
  * this traffic too; this panel shows it either way.
  */
-import type { ExcludedTraffic } from '@devicelink/protocol';
+import type { ExcludedTraffic } from '@devicelink/protocol/schemas';
 import { counted, figure, show, table } from './dom.js';
 import { NO_DATA, type View } from './panels.js';
 

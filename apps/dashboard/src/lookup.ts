@@ -3,7 +3,7 @@
  * to the user, then the signed-in ones, per device, in time order, a page at a time); a device id shows
  * its sessions, links, edges and browser. Ids and URLs are shown as text.
  */
-import type { DeviceDetail, JourneyPage } from '@devicelink/protocol';
+import type { DeviceDetail, JourneyPage } from '@devicelink/protocol/schemas';
 import type { Api } from './api-client.js';
 import { el, show, table } from './dom.js';
 

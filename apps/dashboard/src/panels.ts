@@ -10,7 +10,7 @@ import type {
   PathsBeforeLogin,
   TimeSeries,
   TopPages,
-} from '@devicelink/protocol';
+} from '@devicelink/protocol/schemas';
 import { type Api, ApiError } from './api-client.js';
 import { clearChart, histogramChart, timeChart } from './charts.js';
 import { figure, percent, show, table } from './dom.js';

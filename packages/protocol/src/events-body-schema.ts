@@ -14,12 +14,15 @@ import { MAX_HOST_LENGTH, MAX_URL_LENGTH } from './url-rules.js';
 const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 
 /** One hex digit repeated in any case, as `isConstantUuid` reads it (the nil UUID, `ffffffff-…`). */
-const CONSTANT_UUID_PATTERN = `^(?:${[...'0123456789abcdef']
-  .map((d) => {
+const CONSTANT_UUID_PATTERN = constantUuidPattern();
+
+function constantUuidPattern(): string {
+  const digits = [...'0123456789abcdef'].map((d) => {
     const c = /[a-f]/.test(d) ? `[${d}${d.toUpperCase()}]` : d;
     return `${c}{8}-${c}{4}-${c}{4}-${c}{4}-${c}{12}`;
-  })
-  .join('|')})$`;
+  });
+  return `^(?:${digits.join('|')})$`;
+}
 
 const eventSchema = {
   type: 'object',

@@ -17,7 +17,6 @@ export {
   parseEventsBody,
   parseJsonText,
 } from './events.js';
-export { EVENTS_BODY_SCHEMA } from './events-body-schema.js';
 export {
   CONSENT_DENIED,
   CONSENT_GRANTED,
@@ -53,30 +52,6 @@ export type {
   QueueRecord,
   UnjoinRecord,
 } from './queue/queue-records.js';
-export type {
-  ConversionFigures,
-  DeviceDetail,
-  EntryRow,
-  ExcludedTraffic,
-  HistogramBin,
-  IdentityFigures,
-  JourneyPage,
-  PathsBeforeLogin,
-  SeriesPoint,
-  TimeSeries,
-  TopPages,
-  TopRow,
-} from './read-api.js';
-export {
-  conversionAnswer,
-  deviceAnswer,
-  excludedAnswer,
-  identityAnswer,
-  journeyAnswer,
-  pathsAnswer,
-  timeSeriesAnswer,
-  topAnswer,
-} from './read-api.js';
 export type { Normalisation, OnNormalised } from './text-normalisation.js';
 export {
   cutText,

@@ -50,10 +50,18 @@ const rollupKey = {
 
 const entryRows = {
   type: 'array',
-  items: closed({ key: rollupKey, convertedSessions: count, sessions: count, conversionRate: nullableRate }),
+  items: closed({
+    key: rollupKey,
+    convertedSessions: count,
+    sessions: count,
+    conversionRate: nullableRate,
+  }),
 } as const;
 
-const topRows = { type: 'array', items: closed({ key: rollupKey, pageViews: count }) } as const;
+const topRows = {
+  type: 'array',
+  items: closed({ key: rollupKey, pageViews: count }),
+} as const;
 
 /** `GET /v1/admin/insights/timeseries`. */
 export const timeSeriesAnswer = closed({
@@ -92,10 +100,18 @@ export const topAnswer = closed({ pages: topRows, referrers: topRows });
 
 /** `GET /v1/admin/insights/excluded`. */
 export const excludedAnswer = closed({
-  byClass: { type: 'array', items: closed({ trafficClass: string, sessions: count, pageViews: count }) },
+  byClass: {
+    type: 'array',
+    items: closed({ trafficClass: string, sessions: count, pageViews: count }),
+  },
   topUserAgents: {
     type: 'array',
-    items: closed({ userAgent: orNull, trafficClass: string, reason: orNull, sessions: count }),
+    items: closed({
+      userAgent: orNull,
+      trafficClass: string,
+      reason: orNull,
+      sessions: count,
+    }),
   },
 });
 

@@ -6,7 +6,8 @@
  */
 import type { DeviceAdmin, LiveSession } from '@devicelink/fastify';
 import type { Database } from '@devicelink/persister';
-import { deviceAnswer, isValidDeviceId } from '@devicelink/protocol';
+import { isValidDeviceId } from '@devicelink/protocol';
+import { deviceAnswer } from '@devicelink/protocol/schemas';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';

@@ -6,7 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import type { Database } from '@devicelink/persister';
-import { journeyAnswer } from '@devicelink/protocol';
+import { journeyAnswer } from '@devicelink/protocol/schemas';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';

@@ -4,13 +4,13 @@
  * are on the queue.
  */
 import {
-  EVENTS_BODY_SCHEMA,
   MAX_BODY_BYTES,
   type OnNormalised,
   parseEventsBody,
   parseJsonText,
   storedUserAgent,
 } from '@devicelink/protocol';
+import { EVENTS_BODY_SCHEMA } from '@devicelink/protocol/schemas';
 import type { FastifyInstance } from 'fastify';
 import { bodyError, StoreUnavailableError } from '../http/errors.js';
 import { limitedError } from '../http/rate-limited.js';

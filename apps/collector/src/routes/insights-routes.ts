@@ -12,7 +12,7 @@ import {
   pathsAnswer,
   timeSeriesAnswer,
   topAnswer,
-} from '@devicelink/protocol';
+} from '@devicelink/protocol/schemas';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
