@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { PageviewRecord } from '@devicelink/protocol';
-import { hasServices, uniquePrefix } from '@devicelink/test-env';
+import { hasServices, uniquePrefix, waitFor } from '@devicelink/test-env';
 import type { FastifyInstance } from 'fastify';
 import type { Cluster } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -147,6 +147,8 @@ describe('page views and the bot filter', () => {
 
 /** The evidence contract on one backend: `dump` snapshots everything the store holds. */
 function evidenceSuite(name: string, open_: () => Promise<{ store: DeviceStore; dump(): Promise<unknown> }>) {
+  // Redis holds the id's record once noted; the memory store's call log has the call at once.
+  const noted = (state: unknown, id: string) => Array.isArray(state) || JSON.stringify(state).includes(id);
   describe(`fingerprint evidence of a non-human device (${name})`, () => {
     it('makes no join and counts no cap: the store is left exactly as it was', async () => {
       const { store, dump } = await open_();
@@ -159,7 +161,14 @@ function evidenceSuite(name: string, open_: () => Promise<{ store: DeviceStore; 
         'x-forwarded-for': '192.0.2.11',
       };
       await app.inject({ url: '/v1/session', headers: { ...headers, 'x-device-fresh': '1' } });
-      const before = await dump();
+      // The minted note rides the answer unawaited: the snapshot waits for it (else it lands after).
+      const before = await waitFor(
+        async () => {
+          const state = await dump();
+          return noted(state, headers['x-device-fingerprint']) ? state : null;
+        },
+        { what: 'the minted id noted' },
+      );
       for (const [userAgent, payload] of [
         [HEADLESS, {}],
         ['python-requests/2.31.0', {}],
