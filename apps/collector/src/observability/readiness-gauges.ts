@@ -1,5 +1,5 @@
 /**
- * The gauges that read the state /readyz answers from (`routes/health-routes.ts`): a scrape never
+ * The gauges that read the state /readyz answers from (`health-routes.ts`): a scrape never
  * probes Redis or Postgres for them, and shows what a balancer's check sees.
  *
  * | series | type | labels |

@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
 import { databaseUnavailable } from '../http/errors.js';
-import { adminSecurity, errorResponses } from './error-schema.js';
+import { adminSecurity, errorResponses } from '../http/route-schemas.js';
 
 /** Options of {@link adminDeadLettersRoutes}. */
 export interface AdminDeadLettersRouteOptions extends AdminRouteGuards {

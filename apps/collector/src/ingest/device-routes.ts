@@ -17,7 +17,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { StoreUnavailableError } from '../http/errors.js';
 import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
 import { countLimit } from '../http/rate-limited.js';
-import { deviceCookies, deviceHeaders, errorResponses } from './error-schema.js';
+import { deviceCookies, deviceHeaders, errorResponses } from '../http/route-schemas.js';
 
 /** Options of {@link deviceRoutes}. */
 export interface DeviceRoutesOptions {

@@ -10,7 +10,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import { DemoLoginError } from '../http/errors.js';
-import { errorResponses } from './error-schema.js';
+import { errorResponses } from '../http/route-schemas.js';
 
 /** The demo users; their passwords are public on purpose (the demo is never run in production). */
 const DEMO_USERS: Readonly<Record<string, string>> = { alice: 'alice', bob: 'bob' };

@@ -22,7 +22,7 @@ import {
 } from '../read/insight-query.js';
 import { conversionFigures, pathsBeforeLogin, timeSeries, topPages } from '../read/rollup-queries.js';
 import { parseTrafficScope, trafficQuerySchema } from '../read/traffic-scope.js';
-import { errorResponses, readSecurity } from './error-schema.js';
+import { errorResponses, readSecurity } from '../http/route-schemas.js';
 
 /** Options of {@link insightsRoutes}. */
 export interface InsightsRoutesOptions extends AdminRouteGuards {

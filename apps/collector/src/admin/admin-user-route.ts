@@ -26,7 +26,7 @@ import { databaseUnavailable, InvalidUserIdError, StoreUnavailableError } from '
 import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
 import { cookieConnected } from '../read/browser-graph.js';
 import { auditErasure } from './admin-device-route.js';
-import { adminSecurity, errorResponses } from './error-schema.js';
+import { adminSecurity, errorResponses } from '../http/route-schemas.js';
 
 /** Options of {@link adminUserRoutes}. */
 export interface AdminUserRouteOptions extends AdminRouteGuards {

@@ -14,7 +14,7 @@ import { decodeCursor, parseLimit } from '../read/insight-query.js';
 import { parseTrafficScope, trafficQuerySchema } from '../read/traffic-scope.js';
 import { parseUtcBound } from '../read/utc-bound.js';
 import { streamOf } from './admin-journey-route.js';
-import { adminSecurity, errorResponses, readSecurity } from './error-schema.js';
+import { adminSecurity, errorResponses, readSecurity } from '../http/route-schemas.js';
 import { fromDatabase } from './insights-routes.js';
 
 /** Options of {@link exportRoutes}. */

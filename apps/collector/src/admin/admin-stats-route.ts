@@ -11,7 +11,7 @@ import { databaseUnavailable, InvalidStatsRangeError } from '../http/errors.js';
 import { readStats } from '../read/stats-queries.js';
 import { parseTrafficScope, trafficQuerySchema } from '../read/traffic-scope.js';
 import { parseUtcBound } from '../read/utc-bound.js';
-import { adminSecurity, errorResponses } from './error-schema.js';
+import { adminSecurity, errorResponses } from '../http/route-schemas.js';
 
 /** Options of {@link adminStatsRoute}. */
 export interface AdminStatsRouteOptions extends AdminRouteGuards {

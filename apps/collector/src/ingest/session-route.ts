@@ -9,7 +9,7 @@ import type { Database } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
 import { StoreUnavailableError } from '../http/errors.js';
-import { deviceCookies, deviceHeaders, errorResponses } from './error-schema.js';
+import { deviceCookies, deviceHeaders, errorResponses } from '../http/route-schemas.js';
 
 /** Options of {@link sessionRoute}. */
 export interface SessionRouteOptions {

@@ -13,7 +13,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import { bodyError, StoreUnavailableError } from '../http/errors.js';
 import { limitedError } from '../http/rate-limited.js';
-import { deviceCookies, deviceHeaders, errorResponses } from './error-schema.js';
+import { deviceCookies, deviceHeaders, errorResponses } from '../http/route-schemas.js';
 
 /** Options of {@link eventsRoute}. */
 export interface EventsRouteOptions {

@@ -19,7 +19,7 @@ import {
 import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
 import { recordAudit } from '../read/audit-log.js';
 import { persistedDevice } from '../read/device-detail.js';
-import { adminSecurity, errorResponses, readSecurity } from './error-schema.js';
+import { adminSecurity, errorResponses, readSecurity } from '../http/route-schemas.js';
 
 /** Options of {@link adminDeviceRoutes}. */
 export interface AdminRouteOptions extends AdminRouteGuards {

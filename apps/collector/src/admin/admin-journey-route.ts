@@ -16,7 +16,7 @@ import { userExport } from '../read/data-export.js';
 import { decodeCursor, parseLimit } from '../read/insight-query.js';
 import { parseTrafficScope, trafficQuerySchema } from '../read/traffic-scope.js';
 import { userJourney } from '../read/user-journey.js';
-import { errorResponses, readSecurity } from './error-schema.js';
+import { errorResponses, readSecurity } from '../http/route-schemas.js';
 import { fromDatabase } from './insights-routes.js';
 
 /** Options of {@link adminJourneyRoutes}. */
