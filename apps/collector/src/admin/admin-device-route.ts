@@ -7,19 +7,16 @@
 import type { DeviceAdmin, LiveSession } from '@devicelink/fastify';
 import type { Database } from '@devicelink/persister';
 import { isValidDeviceId } from '@devicelink/protocol';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
-import {
-  DeviceNotFoundError,
-  databaseUnavailable,
-  InvalidDeviceIdError,
-  StoreUnavailableError,
-} from '../http/errors.js';
+import { DeviceNotFoundError, InvalidDeviceIdError, StoreUnavailableError } from '../http/errors.js';
+import { fromDatabase } from '../http/from-database.js';
 import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
-import { recordAudit } from '../read/audit-log.js';
-import { persistedDevice } from '../read/device-detail.js';
 import { adminSecurity, errorResponses, readSecurity } from '../http/route-schemas.js';
+import { persistedDevice } from '../read/device-detail.js';
+import { deviceDetailSchema } from './device-detail-schema.js';
+import { auditErasure } from './erasure-audit.js';
 
 /** Options of {@link adminDeviceRoutes}. */
 export interface AdminRouteOptions extends AdminRouteGuards {
@@ -42,123 +39,17 @@ const params = {
 
 const isoMs = (ms: number) => new Date(ms).toISOString();
 
-const time = { type: 'string', format: 'date-time' } as const;
-const nullableTime = { type: 'string', format: 'date-time', nullable: true } as const;
-const nullableString = { type: 'string', nullable: true } as const;
-
-/** The device detail (every time ISO 8601). */
-const deviceSchema = {
-  type: 'object',
-  description: 'What Postgres and the store know of the device.',
-  properties: {
-    deviceId: { type: 'string' },
-    liveSession: {
-      type: 'object',
-      nullable: true,
-      description: 'The live session in the store, or null.',
-      properties: {
-        sessionId: { type: 'string' },
-        deviceId: { type: 'string' },
-        source: { type: 'string', enum: ['header', 'cookie', 'server'] },
-        visitorHash: nullableString,
-        firstSeen: time,
-        lastSeen: time,
-        pagesVisited: { type: 'integer' },
-      },
-      required: ['sessionId', 'deviceId', 'source', 'visitorHash', 'firstSeen', 'lastSeen', 'pagesVisited'],
-    },
-    liveSessionError: {
-      type: 'string',
-      description: 'Why the store could not be read (then liveSession is null).',
-    },
-    persisted: {
-      type: 'object',
-      properties: {
-        firstSeen: nullableTime,
-        lastSeen: nullableTime,
-        pageViews: { type: 'integer' },
-        sessions: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: {
-              id: { type: 'string' },
-              source: { type: 'string' },
-              visitorHash: nullableString,
-              firstSeen: time,
-              lastSeen: time,
-              pageViews: { type: 'integer' },
-              userAgent: nullableString,
-              trafficClass: {
-                type: 'string',
-                description: 'human, bot, automation or fleet (docs/protocol.md, Bots and automation)',
-              },
-              trafficReason: nullableString,
-              convertedUserId: nullableString,
-              convertedAt: nullableTime,
-              linkId: nullableString,
-            },
-            required: ['id', 'source', 'firstSeen', 'lastSeen', 'pageViews'],
-          },
-        },
-      },
-      required: ['firstSeen', 'lastSeen', 'pageViews', 'sessions'],
-    },
-    links: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { id: { type: 'string' }, userId: { type: 'string' }, linkedAt: time },
-        required: ['id', 'userId', 'linkedAt'],
-      },
-    },
-    edges: {
-      type: 'array',
-      description: 'Edges naming the device, as stored (docs/protocol.md, Edges).',
-      items: {
-        type: 'object',
-        properties: {
-          deviceId: { type: 'string' },
-          otherId: { type: 'string' },
-          kind: { type: 'string', enum: ['cookie', 'yield', 'join'] },
-          inferred: { type: 'boolean', description: 'A fingerprint join: an inference, revocable.' },
-          firstSeen: time,
-        },
-        required: ['deviceId', 'otherId', 'kind', 'inferred', 'firstSeen'],
-      },
-    },
-    browser: {
-      type: 'object',
-      description:
-        'The ids of the device’s browser: cookie and yield edges and standing fingerprint joins, resolved to ' +
-        'the earliest seen id.',
-      properties: {
-        canonicalId: { type: 'string' },
-        devices: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: {
-              deviceId: { type: 'string' },
-              inferred: { type: 'boolean', description: 'Reached only through a fingerprint join.' },
-              firstSeen: nullableTime,
-            },
-            required: ['deviceId', 'inferred', 'firstSeen'],
-          },
-        },
-      },
-      required: ['canonicalId', 'devices'],
-    },
-  },
-  required: ['deviceId', 'liveSession', 'persisted', 'links', 'edges', 'browser'],
-} as const;
-
-/** Registers the admin device routes behind the admin token (own scope: the guard applies to them alone). */
+/** Registers the admin device routes behind the tokens (own scope: the guard applies to them alone). */
 export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRouteOptions): Promise<void> {
-  const { db } = options;
   // The detail takes either token; the erasure only the admin token.
   adminGuard(app, options);
+  deviceDetailRoute(app, options);
+  // Without ADMIN_TOKEN (the dashboard token alone) there is no erasure: 404.
+  if (options.adminToken !== null) deviceErasureRoute(app, options);
+}
 
+/** `GET /v1/admin/devices/:deviceId`: the device detail, either token. */
+function deviceDetailRoute(app: FastifyInstance, options: AdminRouteOptions): void {
   app.get<{ Params: { deviceId: string } }>(
     '/v1/admin/devices/:deviceId',
     {
@@ -174,7 +65,7 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
         security: readSecurity(options),
         params,
         response: {
-          200: deviceSchema,
+          200: deviceDetailSchema,
           ...errorResponses(400, ...guardStatuses(options, 'read'), 404, 414, 429, 503),
         },
       },
@@ -189,26 +80,22 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
       } catch (err) {
         liveError = (err as Error).message;
       }
-      try {
-        const { known, ...persisted } = await persistedDevice(db, deviceId);
-        if (!known && !live) throw new DeviceNotFoundError();
-        return {
-          deviceId,
-          liveSession: live
-            ? { ...live, firstSeen: isoMs(live.firstSeen), lastSeen: isoMs(live.lastSeen) }
-            : null,
-          ...(liveError ? { liveSessionError: liveError } : {}),
-          ...persisted,
-        };
-      } catch (err) {
-        if (err instanceof DeviceNotFoundError) throw err;
-        throw databaseUnavailable(err);
-      }
+      const { known, ...persisted } = await fromDatabase(() => persistedDevice(options.db, deviceId));
+      if (!known && !live) throw new DeviceNotFoundError();
+      return {
+        deviceId,
+        liveSession: live
+          ? { ...live, firstSeen: isoMs(live.firstSeen), lastSeen: isoMs(live.lastSeen) }
+          : null,
+        ...(liveError ? { liveSessionError: liveError } : {}),
+        ...persisted,
+      };
     },
   );
+}
 
-  // Without ADMIN_TOKEN (the dashboard token alone) there is no erasure: 404.
-  if (options.adminToken === null) return;
+/** `DELETE /v1/admin/devices/:deviceId`: erasure, the admin token only (the dashboard token gets 403). */
+function deviceErasureRoute(app: FastifyInstance, options: AdminRouteOptions): void {
   app.delete<{ Params: { deviceId: string } }>(
     '/v1/admin/devices/:deviceId',
     {
@@ -238,21 +125,4 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
       reply.code(204).send();
     },
   );
-}
-
-/**
- * Records an erasure in the audit log. The erasure is queued already and is never undone for want of a
- * record: a failed write is logged at error level instead.
- */
-export async function auditErasure(
-  db: Kysely<Database>,
-  request: FastifyRequest,
-  action: 'erase-device' | 'erase-user',
-  subject: string,
-): Promise<void> {
-  try {
-    await recordAudit(db, { actor: request.tokenKind ?? 'admin', action, subject });
-  } catch (err) {
-    request.log.error({ err }, 'audit log write failed');
-  }
 }

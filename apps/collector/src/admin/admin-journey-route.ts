@@ -4,20 +4,20 @@
  * behind either token (`ADMIN_TOKEN` or the read-only `DASHBOARD_TOKEN`). Erasure of the user stays `DELETE`
  * with the admin token alone.
  */
-import { Readable } from 'node:stream';
 import type { Database } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
 import { isAcceptedUserId } from '../auth/user-id-rules.js';
 import { InvalidUserIdError } from '../http/errors.js';
+import { fromDatabase } from '../http/from-database.js';
+import { errorResponses, readSecurity } from '../http/route-schemas.js';
 import { recordAudit } from '../read/audit-log.js';
 import { userExport } from '../read/data-export.js';
 import { decodeCursor, parseLimit } from '../read/insight-query.js';
 import { parseTrafficScope, trafficQuerySchema } from '../read/traffic-scope.js';
 import { userJourney } from '../read/user-journey.js';
-import { errorResponses, readSecurity } from '../http/route-schemas.js';
-import { fromDatabase } from './insights-routes.js';
+import { streamOf } from './export-stream.js';
 
 /** Options of {@link adminJourneyRoutes}. */
 export interface AdminJourneyRoutesOptions extends AdminRouteGuards {
@@ -43,18 +43,65 @@ const step = {
   },
 } as const;
 
+/** A page of the journey; the first also lists the converted sessions and the links. */
+const journeySchema = {
+  type: 'object',
+  properties: {
+    userId: { type: 'string' },
+    sessions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          sessionId: { type: 'string' },
+          deviceId: { type: 'string' },
+          firstSeen: { type: 'string' },
+          lastSeen: { type: 'string' },
+          pageViews: { type: 'integer' },
+          convertedAt: { type: ['string', 'null'] },
+          inferred: { type: 'boolean' },
+        },
+      },
+    },
+    links: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { deviceId: { type: 'string' }, linkedAt: { type: 'string' } },
+      },
+    },
+    steps: { type: 'array', items: step },
+    nextCursor: { type: ['string', 'null'] },
+  },
+} as const;
+
 /** Registers the journey and export of a user behind either token (own scope). */
 export async function adminJourneyRoutes(
   app: FastifyInstance,
   options: AdminJourneyRoutesOptions,
 ): Promise<void> {
-  const { db } = options;
   adminGuard(app, options);
-  const config = adminRouteConfig(options, 'read');
-  const security = readSecurity(options);
-  // 400: an id the collector never accepts, a bad cursor or limit; 414: an id longer than the router takes.
-  const errors = errorResponses(400, ...guardStatuses(options, 'read'), 414, 429, 503);
+  const route: UserReadRoute = {
+    db: options.db,
+    config: adminRouteConfig(options, 'read'),
+    security: readSecurity(options),
+    // 400: an id the collector never accepts, a bad cursor or limit; 414: an id longer than the router takes.
+    errors: errorResponses(400, ...guardStatuses(options, 'read'), 414, 429, 503),
+  };
+  journeyRoute(app, route);
+  userExportRoute(app, route);
+}
 
+/** What the two routes of a user share: the database, the token guard's config, security and errors. */
+interface UserReadRoute {
+  db: Kysely<Database>;
+  config: ReturnType<typeof adminRouteConfig>;
+  security: ReturnType<typeof readSecurity>;
+  errors: ReturnType<typeof errorResponses>;
+}
+
+/** `GET /v1/admin/users/:userId`: the user's journey, a page at a time. */
+function journeyRoute(app: FastifyInstance, { db, config, security, errors }: UserReadRoute): void {
   app.get<{ Params: { userId: string }; Querystring: { cursor?: string; limit?: number; traffic?: string } }>(
     '/v1/admin/users/:userId',
     {
@@ -80,36 +127,7 @@ export async function adminJourneyRoutes(
           },
         },
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              userId: { type: 'string' },
-              sessions: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    sessionId: { type: 'string' },
-                    deviceId: { type: 'string' },
-                    firstSeen: { type: 'string' },
-                    lastSeen: { type: 'string' },
-                    pageViews: { type: 'integer' },
-                    convertedAt: { type: ['string', 'null'] },
-                    inferred: { type: 'boolean' },
-                  },
-                },
-              },
-              links: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: { deviceId: { type: 'string' }, linkedAt: { type: 'string' } },
-                },
-              },
-              steps: { type: 'array', items: step },
-              nextCursor: { type: ['string', 'null'] },
-            },
-          },
+          200: journeySchema,
           ...errors,
         },
       },
@@ -123,7 +141,10 @@ export async function adminJourneyRoutes(
       return fromDatabase(() => userJourney(db, userId, cursor, limit, scope));
     },
   );
+}
 
+/** `GET /v1/admin/users/:userId/export`: everything stored about the user, audited. */
+function userExportRoute(app: FastifyInstance, { db, config, security, errors }: UserReadRoute): void {
   app.get<{ Params: { userId: string } }>(
     '/v1/admin/users/:userId/export',
     {
@@ -157,17 +178,4 @@ export async function adminJourneyRoutes(
       return reply.send(streamOf(userExport(db, userId), request.log));
     },
   );
-}
-
-/**
- * A readable stream of `chunks`, pulled as the client reads (backpressure). A failure mid-stream can no
- * longer change the status: it is logged and the connection is cut, so the client sees a truncated body.
- */
-export function streamOf(
-  chunks: AsyncGenerator<string>,
-  log: { error(obj: unknown, msg: string): void },
-): Readable {
-  const stream = Readable.from(chunks, { objectMode: false });
-  stream.on('error', (err) => log.error({ err }, 'export stream failed'));
-  return stream;
 }

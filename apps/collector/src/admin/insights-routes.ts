@@ -4,11 +4,12 @@
  * series, conversion figures and histograms, paths before login, top pages and referrers, identity quality.
  * Every figure but identity comes from the hourly roll-ups.
  */
-import { type Database, ROLLUP_OTHER_KEY } from '@devicelink/persister';
+import type { Database } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
-import { databaseUnavailable } from '../http/errors.js';
+import { fromDatabase } from '../http/from-database.js';
+import { errorResponses, readSecurity } from '../http/route-schemas.js';
 import { excludedTraffic } from '../read/excluded-traffic.js';
 import type { IdentitySource } from '../read/identity-figures.js';
 import {
@@ -22,7 +23,7 @@ import {
 } from '../read/insight-query.js';
 import { conversionFigures, pathsBeforeLogin, timeSeries, topPages } from '../read/rollup-queries.js';
 import { parseTrafficScope, trafficQuerySchema } from '../read/traffic-scope.js';
-import { errorResponses, readSecurity } from '../http/route-schemas.js';
+import { count, entryRows, histogram, limitSchema, nullableRate, topRows } from './insights-schemas.js';
 
 /** Options of {@link insightsRoutes}. */
 export interface InsightsRoutesOptions extends AdminRouteGuards {
@@ -30,64 +31,67 @@ export interface InsightsRoutesOptions extends AdminRouteGuards {
   identity: IdentitySource;
 }
 
-const count = { type: 'integer' } as const;
-const nullableRate = { type: ['number', 'null'] } as const;
-const histogram = {
-  type: 'array',
-  items: {
-    type: 'object',
-    properties: { lower: { type: 'number' }, upper: { type: ['number', 'null'] }, count },
-    required: ['lower', 'upper', 'count'],
-  },
-} as const;
-/** What a roll-up key is, `(other)` included (docs/deploy.md, Limits). */
-const OTHER_KEY_DESCRIPTION =
-  `A page (URL without query), a referrer origin ("" for none), or "${ROLLUP_OTHER_KEY}": the pages or ` +
-  'origins past the most viewed ROLLUP_KEYS_PER_HOUR (100) of a past hour, counted together.';
-const entryRows = {
-  type: 'array',
-  items: {
-    type: 'object',
-    properties: {
-      key: { type: 'string', description: OTHER_KEY_DESCRIPTION },
-      convertedSessions: count,
-      sessions: count,
-      conversionRate: nullableRate,
+/** The points of a time series, with the range, bucket and time zone they were read with. */
+const timeSeriesSchema = {
+  type: 'object',
+  properties: {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    bucket: { type: 'string' },
+    tz: { type: 'string' },
+    points: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          start: { type: 'string' },
+          local: { type: 'string' },
+          pageViewsAnonymous: count,
+          pageViewsSignedIn: count,
+          sessions: count,
+          convertedSessions: count,
+          conversionRate: nullableRate,
+        },
+      },
     },
-    required: ['key', 'convertedSessions', 'sessions', 'conversionRate'],
   },
 } as const;
-const topRows = {
-  type: 'array',
-  items: {
-    type: 'object',
-    properties: { key: { type: 'string', description: OTHER_KEY_DESCRIPTION }, pageViews: count },
-    required: ['key', 'pageViews'],
-  },
-} as const;
-const limitSchema = { type: 'integer', minimum: 1, maximum: 100, description: 'rows per list (default 10)' };
-
-/** Runs a read; a database failure is a 503 (the collector's own 4xx errors pass through). */
-export async function fromDatabase<T>(read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (err) {
-    if (String((err as { code?: unknown }).code).startsWith('DL_')) throw err;
-    throw databaseUnavailable(err);
-  }
-}
 
 /** Registers the read routes behind either token (own scope). */
 export async function insightsRoutes(app: FastifyInstance, options: InsightsRoutesOptions): Promise<void> {
-  const { db } = options;
   adminGuard(app, options);
-  const checkTimeZone = timeZoneChecker(db);
-  const config = adminRouteConfig(options, 'read');
-  const security = readSecurity(options);
-  // What every read route may answer besides 200; the ones with a query add 400.
   const errors = errorResponses(...guardStatuses(options, 'read'), 429, 503);
-  const queryErrors = { ...errorResponses(400), ...errors };
+  const route: InsightsRoute = {
+    db: options.db,
+    config: adminRouteConfig(options, 'read'),
+    security: readSecurity(options),
+    // What every read route may answer besides 200; the ones with a query add 400.
+    errors,
+    queryErrors: { ...errorResponses(400), ...errors },
+  };
+  timeSeriesRoute(app, route, timeZoneChecker(options.db));
+  conversionRoute(app, route);
+  pathsRoute(app, route);
+  excludedRoute(app, route);
+  topRoute(app, route);
+  identityRoute(app, route, options.identity);
+}
 
+/** What the insights routes share: the database, the token guard's config, security and errors. */
+interface InsightsRoute {
+  db: Kysely<Database>;
+  config: ReturnType<typeof adminRouteConfig>;
+  security: ReturnType<typeof readSecurity>;
+  errors: ReturnType<typeof errorResponses>;
+  queryErrors: ReturnType<typeof errorResponses>;
+}
+
+/** `GET /v1/admin/insights/timeseries`. */
+function timeSeriesRoute(
+  app: FastifyInstance,
+  { db, config, security, queryErrors }: InsightsRoute,
+  checkTimeZone: (tz: string | undefined) => Promise<string>,
+): void {
   app.get<{ Querystring: { from?: string; to?: string; traffic?: string; bucket?: Bucket; tz?: string } }>(
     '/v1/admin/insights/timeseries',
     {
@@ -107,30 +111,7 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
           },
         },
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              from: { type: 'string' },
-              to: { type: 'string' },
-              bucket: { type: 'string' },
-              tz: { type: 'string' },
-              points: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    start: { type: 'string' },
-                    local: { type: 'string' },
-                    pageViewsAnonymous: count,
-                    pageViewsSignedIn: count,
-                    sessions: count,
-                    convertedSessions: count,
-                    conversionRate: nullableRate,
-                  },
-                },
-              },
-            },
-          },
+          200: timeSeriesSchema,
           ...queryErrors,
         },
       },
@@ -144,7 +125,10 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
       return { from: range.from.toISOString(), to: range.to.toISOString(), bucket, tz, points };
     },
   );
+}
 
+/** `GET /v1/admin/insights/conversion`. */
+function conversionRoute(app: FastifyInstance, { db, config, security, queryErrors }: InsightsRoute): void {
   app.get<{ Querystring: { from?: string; to?: string; traffic?: string } }>(
     '/v1/admin/insights/conversion',
     {
@@ -175,7 +159,10 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
       return fromDatabase(() => conversionFigures(db, range, parseTrafficScope(request.query)));
     },
   );
+}
 
+/** `GET /v1/admin/insights/paths`. */
+function pathsRoute(app: FastifyInstance, { db, config, security, queryErrors }: InsightsRoute): void {
   app.get<{ Querystring: { from?: string; to?: string; limit?: number; traffic?: string } }>(
     '/v1/admin/insights/paths',
     {
@@ -201,7 +188,10 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
       return fromDatabase(() => pathsBeforeLogin(db, range, limit, parseTrafficScope(request.query)));
     },
   );
+}
 
+/** `GET /v1/admin/insights/excluded`. */
+function excludedRoute(app: FastifyInstance, { db, config, security, queryErrors }: InsightsRoute): void {
   app.get<{ Querystring: { from?: string; to?: string; limit?: number } }>(
     '/v1/admin/insights/excluded',
     {
@@ -247,7 +237,10 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
       return fromDatabase(() => excludedTraffic(db, range, limit));
     },
   );
+}
 
+/** `GET /v1/admin/insights/top`. */
+function topRoute(app: FastifyInstance, { db, config, security, queryErrors }: InsightsRoute): void {
   app.get<{ Querystring: { from?: string; to?: string; limit?: number; traffic?: string } }>(
     '/v1/admin/insights/top',
     {
@@ -272,7 +265,14 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
       return fromDatabase(() => topPages(db, range, limit, parseTrafficScope(request.query)));
     },
   );
+}
 
+/** `GET /v1/admin/insights/identity`. */
+function identityRoute(
+  app: FastifyInstance,
+  { db, config, security, errors }: InsightsRoute,
+  identity: IdentitySource,
+): void {
   app.get<{ Querystring: { traffic?: string } }>(
     '/v1/admin/insights/identity',
     {
@@ -307,7 +307,7 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
     },
     async (request) => {
       const scope = parseTrafficScope(request.query);
-      return fromDatabase(() => options.identity.figures(db, scope));
+      return fromDatabase(() => identity.figures(db, scope));
     },
   );
 }

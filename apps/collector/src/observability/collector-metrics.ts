@@ -21,9 +21,9 @@ import { bearerCheck } from '../auth/admin-auth.js';
 import type { AuthFailureLimit } from '../auth/auth-failures.js';
 import { MetricsUnauthorizedError } from '../http/errors.js';
 import { PROBE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
+import { errorResponses } from '../http/route-schemas.js';
 import type { Readiness } from './readiness.js';
 import { registerReadinessGauges } from './readiness-gauges.js';
-import { errorResponses } from '../http/route-schemas.js';
 
 /** What the scrape-time gauges read. */
 export interface MetricsSources {

@@ -14,8 +14,8 @@
  * and the dead letters' count.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type ReadinessOptions, readinessOf } from './readiness.js';
 import { errorResponses } from '../http/route-schemas.js';
+import { type ReadinessOptions, readinessOf } from './readiness.js';
 
 /** Options of {@link healthRoutes}: what the answer is made from, and who sees its details. */
 export interface HealthRouteOptions extends ReadinessOptions {

@@ -1,0 +1,46 @@
+/**
+ * The ingest side (docs/protocol.md, HTTP API): the devicelink plugin and the routes the SDK calls:
+ * page views, identify, the device's own routes, and the debug session route (`DEBUG_ROUTES` or `DEMO`).
+ * Its own scope: the plugin's decorations and hooks reach these routes alone.
+ */
+import devicelink from '@devicelink/fastify';
+import type { FastifyInstance } from 'fastify';
+import type { TokenVerifier } from '../auth/token-verifier.js';
+import type { CollectorConfig } from '../config/collector-config.js';
+import type { CollectorMetrics } from '../observability/collector-metrics.js';
+import type { CollectorResources } from '../runtime/collector-resources.js';
+import { deviceLinkOptions, fingerprintJoinsLine } from './device-link-options.js';
+import { deviceRoutes } from './device-routes.js';
+import { eventsRoute } from './events-route.js';
+import { identifyRoute } from './identify-route.js';
+import { sessionRoute } from './session-route.js';
+
+/** Options of {@link ingestPlugin}. */
+export interface IngestOptions {
+  config: CollectorConfig;
+  resources: CollectorResources;
+  /** Verifies the bearer tokens of identify and of signed-in page views. */
+  verifier: TokenVerifier;
+  /** Counts accepted page views and conversions. */
+  metrics: CollectorMetrics;
+}
+
+/** Registers the devicelink plugin and the ingest routes (own scope). */
+export async function ingestPlugin(app: FastifyInstance, options: IngestOptions): Promise<void> {
+  const { config, resources, verifier, metrics } = options;
+  await app.register(devicelink, deviceLinkOptions(config, resources, verifier));
+  app.log.info(fingerprintJoinsLine(config, resources));
+  await app.register(eventsRoute, {
+    queryAllowlist: config.queryAllowlist,
+    onAccepted: (count, kind) => metrics.eventsAccepted.inc({ kind }, count),
+  });
+  await app.register(identifyRoute, {
+    verifier,
+    honorGpc: config.honorGpc,
+    onConverted: () => metrics.conversions.inc(),
+  });
+  await app.register(deviceRoutes, { store: resources.store });
+  if (config.debugRoutes || config.demo) {
+    await app.register(sessionRoute, { store: resources.store, db: resources.db.db });
+  }
+}
