@@ -106,7 +106,14 @@ async function registerCollector(
   });
   const verifier = await registerTokenVerifier(app, config);
 
-  await app.register(ingestPlugin, { config, resources, verifier, metrics: telemetry.metrics });
+  const { metrics } = telemetry;
+  await app.register(ingestPlugin, {
+    config,
+    resources,
+    verifier,
+    onAccepted: (count, kind) => metrics.eventsAccepted.inc({ kind }, count),
+    onConverted: () => metrics.conversions.inc(),
+  });
   if (config.adminToken || config.dashboardToken) {
     await app.register(adminPlugin, { config, resources, failures });
   }

@@ -7,7 +7,6 @@ import devicelink from '@devicelink/fastify';
 import type { FastifyInstance } from 'fastify';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import type { CollectorConfig } from '../config/collector-config.js';
-import type { CollectorMetrics } from '../observability/collector-metrics.js';
 import type { CollectorResources } from '../runtime/collector-resources.js';
 import { deviceLinkOptions, fingerprintJoinsLine } from './device-link-options.js';
 import { deviceRoutes } from './device-routes.js';
@@ -21,23 +20,25 @@ export interface IngestOptions {
   resources: CollectorResources;
   /** Verifies the bearer tokens of identify and of signed-in page views. */
   verifier: TokenVerifier;
-  /** Counts accepted page views and conversions. */
-  metrics: CollectorMetrics;
+  /** Called with the number of page views a request put on the queue (metrics). */
+  onAccepted: (count: number, kind: 'device' | 'user') => void;
+  /** Called when identify appended a link (metrics). */
+  onConverted: () => void;
 }
 
 /** Registers the devicelink plugin and the ingest routes (own scope). */
 export async function ingestPlugin(app: FastifyInstance, options: IngestOptions): Promise<void> {
-  const { config, resources, verifier, metrics } = options;
+  const { config, resources, verifier } = options;
   await app.register(devicelink, deviceLinkOptions(config, resources, verifier));
   app.log.info(fingerprintJoinsLine(config, resources));
   await app.register(eventsRoute, {
     queryAllowlist: config.queryAllowlist,
-    onAccepted: (count, kind) => metrics.eventsAccepted.inc({ kind }, count),
+    onAccepted: options.onAccepted,
   });
   await app.register(identifyRoute, {
     verifier,
     honorGpc: config.honorGpc,
-    onConverted: () => metrics.conversions.inc(),
+    onConverted: options.onConverted,
   });
   await app.register(deviceRoutes, { store: resources.store });
   if (config.debugRoutes || config.demo) {
