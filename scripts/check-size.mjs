@@ -6,7 +6,8 @@
 // (a route registration counts its handlers). Run by `npm run lint`; prints every breach and exits 1.
 //
 //   node scripts/check-size.mjs            check
-//   node scripts/check-size.mjs --report   also print the longest functions and files
+//   node scripts/check-size.mjs --report          also print the longest functions and files
+//   node scripts/check-size.mjs --report <path>   the same, of the files under <path> only
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,15 +121,23 @@ for (const key of EXCEPTIONS.keys()) {
     problems.push(`${key}: listed as an exception but within the limit (or gone)`);
 }
 
-if (process.argv.includes('--report')) {
-  const over = functions.filter((f) => f.lines > MAX_FUNCTION_LINES).length;
-  console.log(`longest functions (${over} of ${functions.length} over ${MAX_FUNCTION_LINES} lines):`);
-  for (const f of [...functions].sort((a, b) => b.lines - a.lines).slice(0, REPORT_TOP)) {
+const reportAt = process.argv.indexOf('--report');
+if (reportAt !== -1) {
+  const under = process.argv[reportAt + 1]?.replace(/\/$/, '') ?? '';
+  const inScope = (f) => under === '' || f.path === under || f.path.startsWith(`${under}/`);
+  const shownFunctions = functions.filter(inScope);
+  const shownFiles = files.filter(inScope);
+  const where = under === '' ? '' : ` under ${under}`;
+  const over = shownFunctions.filter((f) => f.lines > MAX_FUNCTION_LINES).length;
+  console.log(
+    `longest functions${where} (${over} of ${shownFunctions.length} over ${MAX_FUNCTION_LINES} lines):`,
+  );
+  for (const f of [...shownFunctions].sort((a, b) => b.lines - a.lines).slice(0, REPORT_TOP)) {
     console.log(`  ${String(f.lines).padStart(4)}  ${f.path}:${f.line} ${f.name}`);
   }
-  const overFiles = files.filter((f) => f.lines > MAX_FILE_LINES).length;
-  console.log(`longest files (${overFiles} of ${files.length} over ${MAX_FILE_LINES} lines):`);
-  for (const f of [...files].sort((a, b) => b.lines - a.lines).slice(0, 10)) {
+  const overFiles = shownFiles.filter((f) => f.lines > MAX_FILE_LINES).length;
+  console.log(`longest files${where} (${overFiles} of ${shownFiles.length} over ${MAX_FILE_LINES} lines):`);
+  for (const f of [...shownFiles].sort((a, b) => b.lines - a.lines).slice(0, 10)) {
     console.log(`  ${String(f.lines).padStart(4)}  ${f.path}`);
   }
 }

@@ -10,7 +10,6 @@ import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
 import { fromDatabase } from '../http/from-database.js';
 import { errorResponses, readSecurity } from '../http/route-schemas.js';
-import { excludedTraffic } from '../read/excluded-traffic.js';
 import type { IdentitySource } from '../read/identity-figures.js';
 import {
   type Bucket,
@@ -23,7 +22,16 @@ import {
 } from '../read/insight-query.js';
 import { conversionFigures, pathsBeforeLogin, timeSeries, topPages } from '../read/rollup-queries.js';
 import { parseTrafficScope, trafficQuerySchema } from '../read/traffic-scope.js';
-import { count, entryRows, histogram, limitSchema, nullableRate, topRows } from './insights-schemas.js';
+import {
+  count,
+  entryRows,
+  histogram,
+  type InsightsRoute,
+  limitSchema,
+  nullableRate,
+  topRows,
+} from './insights-schemas.js';
+import { excludedRoute, identityRoute } from './insights-table-routes.js';
 
 /** Options of {@link insightsRoutes}. */
 export interface InsightsRoutesOptions extends AdminRouteGuards {
@@ -75,15 +83,6 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
   excludedRoute(app, route);
   topRoute(app, route);
   identityRoute(app, route, options.identity);
-}
-
-/** What the insights routes share: the database, the token guard's config, security and errors. */
-interface InsightsRoute {
-  db: Kysely<Database>;
-  config: ReturnType<typeof adminRouteConfig>;
-  security: ReturnType<typeof readSecurity>;
-  errors: ReturnType<typeof errorResponses>;
-  queryErrors: ReturnType<typeof errorResponses>;
 }
 
 /** `GET /v1/admin/insights/timeseries`. */
@@ -190,55 +189,6 @@ function pathsRoute(app: FastifyInstance, { db, config, security, queryErrors }:
   );
 }
 
-/** `GET /v1/admin/insights/excluded`. */
-function excludedRoute(app: FastifyInstance, { db, config, security, queryErrors }: InsightsRoute): void {
-  app.get<{ Querystring: { from?: string; to?: string; limit?: number } }>(
-    '/v1/admin/insights/excluded',
-    {
-      config,
-      schema: {
-        description:
-          'What the figures left out: sessions started in the range whose stored traffic class is not human ' +
-          '(bot, automation, fleet), by class with their page views, and the top user agents. Up to 400 days.',
-        security,
-        querystring: { type: 'object', properties: { ...rangeQuerySchema, limit: limitSchema } },
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              byClass: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: { trafficClass: { type: 'string' }, sessions: count, pageViews: count },
-                },
-              },
-              topUserAgents: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    userAgent: { type: ['string', 'null'] },
-                    trafficClass: { type: 'string' },
-                    reason: { type: ['string', 'null'] },
-                    sessions: count,
-                  },
-                },
-              },
-            },
-          },
-          ...queryErrors,
-        },
-      },
-    },
-    async (request) => {
-      const range = parseHourRange(request.query, MAX_FIGURES_DAYS);
-      const limit = parseLimit(request.query.limit, 10, 100);
-      return fromDatabase(() => excludedTraffic(db, range, limit));
-    },
-  );
-}
-
 /** `GET /v1/admin/insights/top`. */
 function topRoute(app: FastifyInstance, { db, config, security, queryErrors }: InsightsRoute): void {
   app.get<{ Querystring: { from?: string; to?: string; limit?: number; traffic?: string } }>(
@@ -263,51 +213,6 @@ function topRoute(app: FastifyInstance, { db, config, security, queryErrors }: I
       const range = parseHourRange(request.query, MAX_FIGURES_DAYS);
       const limit = parseLimit(request.query.limit, 10, 100);
       return fromDatabase(() => topPages(db, range, limit, parseTrafficScope(request.query)));
-    },
-  );
-}
-
-/** `GET /v1/admin/insights/identity`. */
-function identityRoute(
-  app: FastifyInstance,
-  { db, config, security, errors }: InsightsRoute,
-  identity: IdentitySource,
-): void {
-  app.get<{ Querystring: { traffic?: string } }>(
-    '/v1/admin/insights/identity',
-    {
-      config,
-      schema: {
-        description:
-          'Identity quality now: devices, users, devices per user, cookie and yield edges (cookieEdges), fingerprint joins standing and ' +
-          'revoked, shared fingerprints and devices with server-made ids only. Null: not measured yet. People only unless ' +
-          'traffic=all: a device whose every session is non-human is left out with its links, edges and revocations.',
-        security,
-        querystring: { type: 'object', properties: { ...trafficQuerySchema } },
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              devices: count,
-              users: count,
-              devicesPerUser: histogram,
-              cookieEdges: count,
-              fingerprintJoins: {
-                type: ['object', 'null'],
-                properties: { standing: count, revoked: count },
-              },
-              sharedFingerprints: { type: ['integer', 'null'] },
-              serverMadeIds: count,
-              edgeSource: { type: 'string' },
-            },
-          },
-          ...errors,
-        },
-      },
-    },
-    async (request) => {
-      const scope = parseTrafficScope(request.query);
-      return fromDatabase(() => identity.figures(db, scope));
     },
   );
 }

@@ -1,5 +1,11 @@
-/** Schema parts the insights routes' answers share: counts, rates, histograms and keyed rows. */
-import { ROLLUP_OTHER_KEY } from '@devicelink/persister';
+/**
+ * What the insights routes share: their context (database, guard config, security, error answers) and
+ * the schema parts of their answers (counts, rates, histograms, keyed rows).
+ */
+import { type Database, ROLLUP_OTHER_KEY } from '@devicelink/persister';
+import type { Kysely } from 'kysely';
+import type { adminRouteConfig } from '../auth/admin-auth.js';
+import type { errorResponses, readSecurity } from '../http/route-schemas.js';
 
 export const count = { type: 'integer' } as const;
 export const nullableRate = { type: ['number', 'null'] } as const;
@@ -42,3 +48,12 @@ export const limitSchema = {
   maximum: 100,
   description: 'rows per list (default 10)',
 };
+
+/** What the insights routes share: the database, the token guard's config, security and errors. */
+export interface InsightsRoute {
+  db: Kysely<Database>;
+  config: ReturnType<typeof adminRouteConfig>;
+  security: ReturnType<typeof readSecurity>;
+  errors: ReturnType<typeof errorResponses>;
+  queryErrors: ReturnType<typeof errorResponses>;
+}
