@@ -4,6 +4,7 @@
  * unless `PERSISTER=off`, and closes everything in `onClose`. The routes come from four plugins (ingest,
  * read and admin, observability, dashboard), registered after the hooks every route shares.
  */
+import devicelink from '@devicelink/fastify';
 import type {} from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { adminPlugin } from './admin/admin-plugin.js';
@@ -16,6 +17,7 @@ import { requestLogRedaction } from './http/request-log.js';
 import { installRequestPipeline } from './http/request-pipeline.js';
 import { type BuildAppOptions, serverOptions } from './http/server-options.js';
 import { windowCounter } from './http/window-counter.js';
+import { deviceLinkOptions, fingerprintJoinsLine } from './ingest/device-link-options.js';
 import { ingestPlugin } from './ingest/ingest-plugin.js';
 import { registerApiDocs } from './observability/api-docs.js';
 import { observabilityPlugin } from './observability/observability-plugin.js';
@@ -79,8 +81,8 @@ export async function buildApp(
 
 /**
  * The shared setup, then the plugins. The order is the hooks' order: a route runs the hooks its
- * instance had when it was registered, so the request counter, the docs and the request pipeline come
- * first (the docs' routes before the pipeline, as they always were), the routes last.
+ * instance had when it was registered, so the request counter, the docs, the request pipeline, the
+ * token verifier and the devicelink plugin come first, the route plugins last.
  */
 async function registerCollector(
   app: FastifyInstance,
@@ -105,6 +107,9 @@ async function registerCollector(
     log: app.log,
   });
   const verifier = await registerTokenVerifier(app, config);
+  // On the root, as a host app registers it: its onRoute hook equips the opted-in (ingest) routes.
+  await app.register(devicelink, deviceLinkOptions(config, resources, verifier));
+  app.log.info(fingerprintJoinsLine(config, resources));
 
   const { metrics } = telemetry;
   await app.register(ingestPlugin, {
