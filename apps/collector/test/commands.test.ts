@@ -330,7 +330,7 @@ describe('commands on the embedded defaults', () => {
     expect(wrong.statusCode).toBe(401);
     expect(wrong.json().code).toMatch(/^DL_/);
     const page = await app.inject({ method: 'GET', url: '/demo/' });
-    const { demoDistDir } = await import('../src/routes/demo-routes.js');
+    const { demoDistDir } = await import('../src/dashboard/demo-routes.js');
     if (demoDistDir()) {
       expect(page.statusCode).toBe(200);
       expect(page.headers['content-type']).toMatch(/text\/html/);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { demoDistDir } from '../src/routes/demo-routes.js';
+import { demoDistDir } from '../src/dashboard/demo-routes.js';
 import { useCollector } from './support/collector.js';
 
 // apps/demo/dist is built by `npm test` (turbo build) before the suites run.

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { QueueRecord } from '@devicelink/protocol';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { EVIDENCE_ANSWER_FLOOR_MS } from '../src/routes/device-routes.js';
+import { EVIDENCE_ANSWER_FLOOR_MS } from '../src/ingest/device-routes.js';
 import {
   ADMIN_TOKEN,
   collector,

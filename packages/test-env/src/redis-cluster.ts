@@ -67,9 +67,7 @@ export async function startRedisCluster(who: string): Promise<TestRedisCluster |
     for (const port of ports) {
       await waitFor(
         async () => (await run('redis-cli', ['-p', String(port), 'ping'])).stdout.includes('PONG'),
-        {
-          what: `redis-server on ${port}`,
-        },
+        { what: `redis-server on ${port}` },
       );
     }
     const seeds = ports.map((p) => `127.0.0.1:${p}`);

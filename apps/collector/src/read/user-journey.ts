@@ -55,6 +55,18 @@ export async function userJourney(
   limit: number,
   scope: TrafficScope = 'human',
 ): Promise<JourneyPage> {
+  const page: JourneyPage = { userId, ...(await journeySteps(db, userId, cursor, limit, scope)) };
+  return cursor ? page : { ...page, ...(await convertedSessionsAndLinks(db, userId, scope)) };
+}
+
+/** The steps after `cursor`, `limit` of them, and the cursor of the next page. */
+async function journeySteps(
+  db: Kysely<Database>,
+  userId: string,
+  cursor: Cursor | null,
+  limit: number,
+  scope: TrafficScope,
+): Promise<Pick<JourneyPage, 'steps' | 'nextCursor'>> {
   const after = cursor ? sql`and (j.server_ts, j.event_id) > (${cursor.at}, ${cursor.id}::uuid)` : sql``;
   const steps = await sql<{
     event_id: string;
@@ -79,8 +91,7 @@ export async function userJourney(
   `.execute(db);
   const rows = steps.rows.slice(0, limit);
   const last = rows.at(-1);
-  const page: JourneyPage = {
-    userId,
+  return {
     steps: rows.map((r) => ({
       eventId: r.event_id,
       at: iso(r.server_ts)!,
@@ -93,26 +104,34 @@ export async function userJourney(
     nextCursor:
       steps.rows.length > limit && last ? encodeCursor(new Date(last.server_ts), last.event_id) : null,
   };
-  if (!cursor) {
-    const [sessions, links] = await Promise.all([
-      db
-        .selectFrom('sessions')
-        .select(['id', 'device_id', 'first_seen', 'last_seen', 'page_views', 'converted_at'])
-        .where('converted_user_id', '=', userId)
-        .$if(scope === 'human', (q) => q.where('traffic_class', '=', 'human'))
-        .orderBy('first_seen')
-        .orderBy('id')
-        .limit(1_000)
-        .execute(),
-      db
-        .selectFrom('identity_links')
-        .select(['device_id', 'linked_at'])
-        .where('user_id', '=', userId)
-        .orderBy('linked_at')
-        .limit(1_000)
-        .execute(),
-    ]);
-    page.sessions = sessions.map((s) => ({
+}
+
+/** The first page's extras: the sessions converted to the user and the user's links. */
+async function convertedSessionsAndLinks(
+  db: Kysely<Database>,
+  userId: string,
+  scope: TrafficScope,
+): Promise<Required<Pick<JourneyPage, 'sessions' | 'links'>>> {
+  const [sessions, links] = await Promise.all([
+    db
+      .selectFrom('sessions')
+      .select(['id', 'device_id', 'first_seen', 'last_seen', 'page_views', 'converted_at'])
+      .where('converted_user_id', '=', userId)
+      .$if(scope === 'human', (q) => q.where('traffic_class', '=', 'human'))
+      .orderBy('first_seen')
+      .orderBy('id')
+      .limit(1_000)
+      .execute(),
+    db
+      .selectFrom('identity_links')
+      .select(['device_id', 'linked_at'])
+      .where('user_id', '=', userId)
+      .orderBy('linked_at')
+      .limit(1_000)
+      .execute(),
+  ]);
+  return {
+    sessions: sessions.map((s) => ({
       sessionId: s.id,
       deviceId: s.device_id,
       firstSeen: iso(s.first_seen)!,
@@ -120,8 +139,7 @@ export async function userJourney(
       pageViews: s.page_views,
       convertedAt: iso(s.converted_at),
       inferred: false,
-    }));
-    page.links = links.map((l) => ({ deviceId: l.device_id, linkedAt: iso(l.linked_at)! }));
-  }
-  return page;
+    })),
+    links: links.map((l) => ({ deviceId: l.device_id, linkedAt: iso(l.linked_at)! })),
+  };
 }

@@ -4,11 +4,12 @@
  * the background and the persister starts once they succeed.
  */
 
-import { createDb, createPersister, migrate, type Persister } from '@devicelink/persister';
+import { createDb, createPersister, migrate, type Persister, type PersisterDb } from '@devicelink/persister';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CollectorConfig } from '../config/collector-config.js';
 import type { CollectorResources } from './collector-resources.js';
 import { type FleetRunner, startFleetJob } from './fleet-runner.js';
+import { type MigrationAttempt, MigrationRetry, type MigrationState } from './migration-retry.js';
 import { type RetentionRunner, startRetention } from './retention-runner.js';
 import { type RollupFoldRunner, startRollupFolding } from './rollup-fold-runner.js';
 import { displayAddress, oneLine, StartupError } from './startup-error.js';
@@ -39,9 +40,6 @@ export function persisterSessionTimeouts(leaseMs: number) {
 /** How long a stopping collector keeps persisting what is queued. */
 const SHUTDOWN_DRAIN_MS = 10_000;
 
-/** Where the start-up migrations stand. */
-export type MigrationState = 'applied' | 'pending' | 'failed';
-
 /** The running database side of a collector. */
 export interface DatabaseRuntime {
   persister: Persister | null;
@@ -65,38 +63,82 @@ export async function startDatabase(
   log: FastifyBaseLogger,
   withPersister = config.persister,
 ): Promise<DatabaseRuntime> {
-  const leaseMs = config.persisterLeaseSeconds * 1000;
-  // The persister's own sessions: every statement cut below half the lease time, so a pass that cannot
-  // commit fails (and its persister steps down) within one lease. The read routes and retention keep
-  // the shared pool, whose statements may legitimately take longer.
-  const persisterDb =
-    withPersister && resources.db.kind === 'postgres' && config.databaseUrl
-      ? await createDb({
-          databaseUrl: config.databaseUrl,
-          maxConnections: 4,
-          ...persisterSessionTimeouts(leaseMs),
-        })
-      : null;
-  const warnRepeated = repeatedErrorLog(log);
-  const persister = withPersister
-    ? createPersister({
-        db: (persisterDb ?? resources.db).db,
-        queue: await resources.persisterQueue(),
-        lookbackDays: config.conversionLookbackDays,
-        leaseMs,
-        // A failure repeats on every pass and partition: one line per kind and 10 s, one stack.
-        onError: (err, context) => warnRepeated(err, context, `persister: ${context} error, retrying`),
-        onOwnership: ({ taken, lost }) => {
-          if (taken.length > 0) log.info({ partitions: taken }, 'persister: took partitions');
-          if (lost.length > 0) log.info({ partitions: lost }, 'persister: gave up partitions');
-        },
-      })
-    : null;
-  let stopped = false;
-  let wake: (() => void) | null = null;
-  let state: MigrationState = 'pending';
+  const persisterDb = withPersister ? await openPersisterDb(config, resources) : null;
+  const persister = withPersister ? await startPersister(config, resources, persisterDb, log) : null;
+  const jobs = new PersisterJobs(config, resources, persister, log);
+  const migrations = new MigrationRetry(migrationAttempt(config, resources, log), () => jobs.start(), log);
+  try {
+    await migrations.start();
+  } catch (err) {
+    // Not an outage (a database that does not exist, a refused password, a broken migration): one line
+    // naming the variable, the process exits.
+    throw new StartupError(
+      config.databaseUrl ? 'DATABASE_URL' : 'DATA_DIR',
+      config.databaseUrl ? displayAddress(config.databaseUrl) : config.dataDir,
+      `the database cannot be used (${oneLine(err)})`,
+      { cause: err },
+    );
+  }
+  return {
+    persister,
+    migrations: () => migrations.state,
+    async stop() {
+      // An attempt in flight finishes before the pool closes, and then starts nothing.
+      await migrations.stop();
+      await jobs.stop();
+      // Shutdown persists what is queued (bounded, so a Postgres outage cannot hold the exit).
+      await persister?.stop({ drainMs: SHUTDOWN_DRAIN_MS });
+      await persisterDb?.close();
+    },
+  };
+}
 
-  const attempt = async (): Promise<boolean> => {
+/**
+ * The persister's own sessions on Postgres: every statement cut below half the lease time, so a pass
+ * that cannot commit fails (and its persister steps down) within one lease. The read routes and
+ * retention keep the shared pool, whose statements may legitimately take longer. Null: the shared one.
+ */
+async function openPersisterDb(
+  config: CollectorConfig,
+  resources: CollectorResources,
+): Promise<PersisterDb | null> {
+  if (resources.db.kind !== 'postgres' || !config.databaseUrl) return null;
+  return createDb({
+    databaseUrl: config.databaseUrl,
+    maxConnections: 4,
+    ...persisterSessionTimeouts(config.persisterLeaseSeconds * 1000),
+  });
+}
+
+/** Creates the persister (started once the schema is there). */
+async function startPersister(
+  config: CollectorConfig,
+  resources: CollectorResources,
+  persisterDb: PersisterDb | null,
+  log: FastifyBaseLogger,
+): Promise<Persister> {
+  const warnRepeated = repeatedErrorLog(log);
+  return createPersister({
+    db: (persisterDb ?? resources.db).db,
+    queue: await resources.persisterQueue(),
+    lookbackDays: config.conversionLookbackDays,
+    leaseMs: config.persisterLeaseSeconds * 1000,
+    // A failure repeats on every pass and partition: one line per kind and 10 s, one stack.
+    onError: (err, context) => warnRepeated(err, context, `persister: ${context} error, retrying`),
+    onOwnership: ({ taken, lost }) => {
+      if (taken.length > 0) log.info({ partitions: taken }, 'persister: took partitions');
+      if (lost.length > 0) log.info({ partitions: lost }, 'persister: gave up partitions');
+    },
+  });
+}
+
+/** One migration attempt; a connection failure is an outage to wait out (false), anything else throws. */
+function migrationAttempt(
+  config: CollectorConfig,
+  resources: CollectorResources,
+  log: FastifyBaseLogger,
+): MigrationAttempt {
+  return async () => {
     try {
       const applied = await resources.db.maintenance(migrate);
       if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
@@ -116,85 +158,40 @@ export async function startDatabase(
       return false;
     }
   };
+}
 
-  // Retention runs where the persister runs (docs/protocol.md, Erasure), once the schema is there.
-  let retention: RetentionRunner | null = null;
-  // So does the fleet job (docs/protocol.md, Bots and automation), with the bot filter on.
-  let fleets: FleetRunner | null = null;
-  let folding: RollupFoldRunner | null = null;
-  const startPersisting = () => {
-    persister?.start();
-    if (persister && config.retentionDays !== null) {
-      retention = startRetention(resources.db.db, config.retentionDays, log);
-    }
-    if (persister && config.botFilter.enabled)
-      fleets = startFleetJob(resources.db.db, config.botFilter.fleet, log);
-    // Roll-up hours past ROLLUP_KEYS_PER_HOUR distinct pages are folded where the persister runs.
-    if (persister) folding = startRollupFolding(resources.db.db, config.rollupKeysPerHour, log);
-  };
-  let retrying: Promise<void> | null = null;
-  let first: boolean;
-  try {
-    first = await attempt();
-  } catch (err) {
-    // Not an outage (a database that does not exist, a refused password, a broken migration): one line
-    // naming the variable, the process exits.
-    throw new StartupError(
-      config.databaseUrl ? 'DATABASE_URL' : 'DATA_DIR',
-      config.databaseUrl ? displayAddress(config.databaseUrl) : config.dataDir,
-      `the database cannot be used (${oneLine(err)})`,
-      { cause: err },
-    );
+/**
+ * The persister and the jobs that run where it runs, once the schema is there: retention
+ * (docs/protocol.md, Erasure), the fleet job with the bot filter on (docs/protocol.md, Bots and
+ * automation) and the folding of roll-up hours past ROLLUP_KEYS_PER_HOUR distinct pages.
+ */
+class PersisterJobs {
+  #retention: RetentionRunner | null = null;
+  #fleets: FleetRunner | null = null;
+  #folding: RollupFoldRunner | null = null;
+
+  constructor(
+    private readonly config: CollectorConfig,
+    private readonly resources: CollectorResources,
+    private readonly persister: Persister | null,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  /** Starts the persister and its jobs (nothing without a persister). */
+  start(): void {
+    const { config, log, persister } = this;
+    if (!persister) return;
+    const db = this.resources.db.db;
+    persister.start();
+    if (config.retentionDays !== null) this.#retention = startRetention(db, config.retentionDays, log);
+    if (config.botFilter.enabled) this.#fleets = startFleetJob(db, config.botFilter.fleet, log);
+    this.#folding = startRollupFolding(db, config.rollupKeysPerHour, log);
   }
-  if (first) {
-    state = 'applied';
-    startPersisting();
-  } else {
-    retrying = (async () => {
-      let delay = 500;
-      while (!stopped) {
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, delay);
-          wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-        if (stopped) return;
-        let ok: boolean;
-        try {
-          ok = await attempt();
-        } catch (err) {
-          // Not an outage: a broken migration. Retrying will not fix it; say so loudly and stop trying.
-          state = 'failed';
-          log.error({ err }, 'database migration failed; the persister stays off until a restart');
-          return;
-        }
-        // stop() may have run (and closed the pool after it) while the attempt was in flight.
-        if (stopped) return;
-        if (ok) {
-          state = 'applied';
-          startPersisting();
-          return;
-        }
-        delay = Math.min(delay * 2, 5_000);
-      }
-    })();
+
+  /** Stops the jobs (the persister is stopped by its owner, after them). */
+  async stop(): Promise<void> {
+    await this.#retention?.stop();
+    await this.#fleets?.stop();
+    await this.#folding?.stop();
   }
-  return {
-    persister,
-    migrations: () => state,
-    async stop() {
-      stopped = true;
-      (wake as (() => void) | null)?.();
-      // An attempt in flight finishes before the pool closes, and then starts nothing.
-      await retrying;
-      await (retention as RetentionRunner | null)?.stop();
-      await (fleets as FleetRunner | null)?.stop();
-      await (folding as RollupFoldRunner | null)?.stop();
-      // Shutdown persists what is queued (bounded, so a Postgres outage cannot hold the exit).
-      await persister?.stop({ drainMs: SHUTDOWN_DRAIN_MS });
-      await persisterDb?.close();
-    },
-  };
 }

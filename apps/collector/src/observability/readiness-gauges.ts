@@ -1,5 +1,5 @@
 /**
- * The gauges that read the state /readyz answers from (`routes/health-routes.ts`): a scrape never
+ * The gauges that read the state /readyz answers from (`health-routes.ts`): a scrape never
  * probes Redis or Postgres for them, and shows what a balancer's check sees.
  *
  * | series | type | labels |
@@ -20,14 +20,17 @@ import type { Readiness } from './readiness.js';
 
 type Label = 'partition' | 'owner' | 'member';
 
+/** Registers one gauge whose scrape fills it from one read of the readiness state. */
+type AddGauge = (
+  name: string,
+  help: string,
+  labelNames: readonly Label[],
+  fill: (g: Gauge<Label>, r: Readiness, now: number) => void,
+) => void;
+
 /** Registers the readiness gauges on `registry`; each scrape reads `readiness()` once per gauge. */
 export function registerReadinessGauges(registry: Registry, readiness: () => Readiness): void {
-  const gauge = (
-    name: string,
-    help: string,
-    labelNames: readonly Label[],
-    fill: (g: Gauge<Label>, r: Readiness, now: number) => void,
-  ) =>
+  const gauge: AddGauge = (name, help, labelNames, fill) => {
     new Gauge<Label>({
       name,
       help,
@@ -38,12 +41,22 @@ export function registerReadinessGauges(registry: Registry, readiness: () => Rea
         fill(this, readiness(), Date.now());
       },
     });
+  };
   gauge('devicelink_store_writable', '1 when the store took the last probe write, else 0.', [], (g, r) =>
     g.set(r.storeWritable ? 1 : 0),
   );
   gauge('devicelink_postgres_up', '1 when Postgres answered the last probe, else 0.', [], (g, r) =>
     g.set(r.postgres === 'up' ? 1 : 0),
   );
+  partitionGauges(gauge);
+  gauge('devicelink_dead_letters', 'Rows in dead_letters: records Postgres refused alone.', [], (g, r) => {
+    if (r.deadLetters !== null) g.set(r.deadLetters);
+  });
+  persisterGauges(gauge);
+}
+
+/** Lag, owner, halted and stuck, per queue partition. */
+function partitionGauges(gauge: AddGauge): void {
   gauge(
     'devicelink_persist_lag_seconds',
     'Age of the oldest queued entry not yet persisted to Postgres, seconds, by partition.',
@@ -75,9 +88,10 @@ export function registerReadinessGauges(registry: Registry, readiness: () => Rea
     '1 when the oldest entry of a partition has not moved for a lease time (not advancing).',
     (p) => p.stuck,
   );
-  gauge('devicelink_dead_letters', 'Rows in dead_letters: records Postgres refused alone.', [], (g, r) => {
-    if (r.deadLetters !== null) g.set(r.deadLetters);
-  });
+}
+
+/** Partitions held, stalled and the last pass's age, per live persister. */
+function persisterGauges(gauge: AddGauge): void {
   const perMember = (
     name: string,
     help: string,

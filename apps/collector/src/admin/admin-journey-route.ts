@@ -4,7 +4,6 @@
  * behind either token (`ADMIN_TOKEN` or the read-only `DASHBOARD_TOKEN`). Erasure of the user stays `DELETE`
  * with the admin token alone.
  */
-import { Readable } from 'node:stream';
 import type { Database } from '@devicelink/persister';
 import { journeyAnswer } from '@devicelink/protocol/schemas';
 import type { FastifyInstance } from 'fastify';
@@ -12,13 +11,14 @@ import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
 import { isAcceptedUserId } from '../auth/user-id-rules.js';
 import { InvalidUserIdError } from '../http/errors.js';
+import { fromDatabase } from '../http/from-database.js';
+import { errorResponses, readSecurity } from '../http/route-schemas.js';
 import { recordAudit } from '../read/audit-log.js';
 import { userExport } from '../read/data-export.js';
 import { decodeCursor, parseLimit } from '../read/insight-query.js';
 import { parseTrafficScope, trafficQuerySchema } from '../read/traffic-scope.js';
 import { userJourney } from '../read/user-journey.js';
-import { errorResponses, readSecurity } from './error-schema.js';
-import { fromDatabase } from './insights-routes.js';
+import { streamOf } from './export-stream.js';
 
 /** Options of {@link adminJourneyRoutes}. */
 export interface AdminJourneyRoutesOptions extends AdminRouteGuards {
@@ -36,13 +36,28 @@ export async function adminJourneyRoutes(
   app: FastifyInstance,
   options: AdminJourneyRoutesOptions,
 ): Promise<void> {
-  const { db } = options;
   adminGuard(app, options);
-  const config = adminRouteConfig(options, 'read');
-  const security = readSecurity(options);
-  // 400: an id the collector never accepts, a bad cursor or limit; 414: an id longer than the router takes.
-  const errors = errorResponses(400, ...guardStatuses(options, 'read'), 414, 429, 503);
+  const route: UserReadRoute = {
+    db: options.db,
+    config: adminRouteConfig(options, 'read'),
+    security: readSecurity(options),
+    // 400: an id the collector never accepts, a bad cursor or limit; 414: an id longer than the router takes.
+    errors: errorResponses(400, ...guardStatuses(options, 'read'), 414, 429, 503),
+  };
+  journeyRoute(app, route);
+  userExportRoute(app, route);
+}
 
+/** What the two routes of a user share: the database, the token guard's config, security and errors. */
+interface UserReadRoute {
+  db: Kysely<Database>;
+  config: ReturnType<typeof adminRouteConfig>;
+  security: ReturnType<typeof readSecurity>;
+  errors: ReturnType<typeof errorResponses>;
+}
+
+/** `GET /v1/admin/users/:userId`: the user's journey, a page at a time. */
+function journeyRoute(app: FastifyInstance, { db, config, security, errors }: UserReadRoute): void {
   app.get<{ Params: { userId: string }; Querystring: { cursor?: string; limit?: number; traffic?: string } }>(
     '/v1/admin/users/:userId',
     {
@@ -82,7 +97,10 @@ export async function adminJourneyRoutes(
       return fromDatabase(() => userJourney(db, userId, cursor, limit, scope));
     },
   );
+}
 
+/** `GET /v1/admin/users/:userId/export`: everything stored about the user, audited. */
+function userExportRoute(app: FastifyInstance, { db, config, security, errors }: UserReadRoute): void {
   app.get<{ Params: { userId: string } }>(
     '/v1/admin/users/:userId/export',
     {
@@ -116,17 +134,4 @@ export async function adminJourneyRoutes(
       return reply.send(streamOf(userExport(db, userId), request.log));
     },
   );
-}
-
-/**
- * A readable stream of `chunks`, pulled as the client reads (backpressure). A failure mid-stream can no
- * longer change the status: it is logged and the connection is cut, so the client sees a truncated body.
- */
-export function streamOf(
-  chunks: AsyncGenerator<string>,
-  log: { error(obj: unknown, msg: string): void },
-): Readable {
-  const stream = Readable.from(chunks, { objectMode: false });
-  stream.on('error', (err) => log.error({ err }, 'export stream failed'));
-  return stream;
 }

@@ -3,29 +3,19 @@
  * users, answering a token signed with the key made at start-up, and the demo app's built files at
  * `/demo/` when `apps/demo/dist` exists.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import { DemoLoginError } from '../http/errors.js';
-import { errorResponses } from './error-schema.js';
+import { errorResponses } from '../http/route-schemas.js';
+import { appDistDir } from './app-dist.js';
 
 /** The demo users; their passwords are public on purpose (the demo is never run in production). */
 const DEMO_USERS: Readonly<Record<string, string>> = { alice: 'alice', bob: 'bob' };
 
 /** `apps/demo/dist` of the repository this file runs from (source or bundled), or null. */
 export function demoDistDir(): string | null {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) {
-      const dist = join(dir, 'apps', 'demo', 'dist');
-      return existsSync(dist) ? dist : null;
-    }
-    dir = dirname(dir);
-  }
-  return null;
+  return appDistDir('demo');
 }
 
 /** Registers the demo login and static files. */

@@ -7,10 +7,10 @@
  * from this origin only, no inline script or style, no framing, no form posts, no other origin.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import { appDistDir } from './app-dist.js';
 
 /** The dashboard's Content-Security-Policy. */
 const DASHBOARD_CSP = [
@@ -25,17 +25,10 @@ const DASHBOARD_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** `apps/dashboard/dist` of the repository this file runs from (source or bundled), or null. */
+/** `apps/dashboard/dist` when it holds a built page, or null. */
 function dashboardDistDir(): string | null {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) {
-      const dist = join(dir, 'apps', 'dashboard', 'dist');
-      return existsSync(join(dist, 'index.html')) ? dist : null;
-    }
-    dir = dirname(dir);
-  }
-  return null;
+  const dist = appDistDir('dashboard');
+  return dist && existsSync(join(dist, 'index.html')) ? dist : null;
 }
 
 /** Options of {@link dashboardRoutes}. */

@@ -1,6 +1,6 @@
 /**
  * `GET /healthz` (the process answers) and `GET /readyz` (this collector can serve its role), answered
- * from the state the readiness monitor keeps (`http/readiness-monitor.ts`: background probes, never
+ * from the state the readiness monitor keeps (`readiness-monitor.ts`: background probes, never
  * a probe per request), with the same fields every time.
  *
  * Ready (200) when the store takes writes: the ingest path. Postgres is reported, not required, by
@@ -14,8 +14,8 @@
  * and the dead letters' count.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type ReadinessOptions, readinessOf } from '../http/readiness.js';
-import { errorResponses } from './error-schema.js';
+import { errorResponses } from '../http/route-schemas.js';
+import { type ReadinessOptions, readinessOf } from './readiness.js';
 
 /** Options of {@link healthRoutes}: what the answer is made from, and who sees its details. */
 export interface HealthRouteOptions extends ReadinessOptions {

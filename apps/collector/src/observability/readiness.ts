@@ -1,6 +1,6 @@
 /**
  * The readiness answer (`GET /readyz`, and the readiness gauges of /metrics) made from the state the
- * readiness monitor keeps, with no I/O: see `routes/health-routes.ts` for what it means.
+ * readiness monitor keeps, with no I/O: see `health-routes.ts` for what it means.
  */
 import type { Persister } from '@devicelink/persister';
 import { persistenceView } from './persistence-sample.js';

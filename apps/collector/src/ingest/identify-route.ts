@@ -12,7 +12,7 @@ import type { TokenVerifier } from '../auth/token-verifier.js';
 import { StoreUnavailableError } from '../http/errors.js';
 import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
 import { countLimit } from '../http/rate-limited.js';
-import { deviceCookies, deviceHeaders, errorResponses } from './error-schema.js';
+import { deviceCookies, deviceHeaders, errorResponses } from '../http/route-schemas.js';
 
 /** Options of {@link identifyRoute}. */
 export interface IdentifyRouteOptions {

@@ -17,7 +17,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { StoreUnavailableError } from '../http/errors.js';
 import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
 import { countLimit } from '../http/rate-limited.js';
-import { deviceCookies, deviceHeaders, errorResponses } from './error-schema.js';
+import { deviceCookies, deviceHeaders, errorResponses } from '../http/route-schemas.js';
 
 /** Options of {@link deviceRoutes}. */
 export interface DeviceRoutesOptions {
@@ -56,11 +56,49 @@ const ROUTE_GROUPS: Record<string, string> = {
 
 const done = { 204: { type: 'null', description: 'Done.' } };
 
+/** The evidence: the visitorId, and what the SDK knows of the id it was minted for. */
+const fingerprintBodySchema = {
+  type: 'object',
+  properties: {
+    visitorId: {
+      type: 'string',
+      minLength: 1,
+      maxLength: MAX_VISITOR_ID,
+      description: `1 to ${MAX_VISITOR_ID} characters (code points).`,
+    },
+    deviceId: { type: 'string', maxLength: 256 },
+    fresh: { type: 'boolean' },
+    consent: { type: 'string', maxLength: 64 },
+    automation: {
+      type: 'array',
+      maxItems: AUTOMATION_SIGNALS.length,
+      items: { type: 'string', maxLength: 32 },
+      description:
+        "The page's automation signals (the SDK's automation chunk): any known one refuses the evidence.",
+    },
+  },
+  required: ['visitorId'],
+  additionalProperties: false,
+} as const;
+
 /** The valid ids the request names as its own: the header id and the cookie's, without repeats. */
 function callerDeviceIds(request: FastifyRequest): string[] {
   const header = request.headers['x-device-fingerprint'];
   const ids = [Array.isArray(header) ? header[0] : header, request.cookies?.[DEVICE_COOKIE]];
   return [...new Set(ids.filter((id): id is string => isValidDeviceId(id)))];
+}
+
+/** Runs `work` for each calling id; a store failure is a 503 (retrying is safe: every step is idempotent). */
+async function forEachCaller(
+  request: FastifyRequest,
+  work: (deviceId: string) => Promise<void>,
+): Promise<void> {
+  try {
+    for (const id of callerDeviceIds(request)) await within(work(id), STORE_TIMEOUT_MS);
+  } catch (err) {
+    request.log.error({ err }, 'device route: the store failed');
+    throw new StoreUnavailableError();
+  }
 }
 
 /** Registers the device routes. */
@@ -75,16 +113,14 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
     }
   });
 
-  /** Runs `work` for each calling id; a store failure is a 503 (retrying is safe: every step is idempotent). */
-  async function forEachCaller(request: FastifyRequest, work: (deviceId: string) => Promise<void>) {
-    try {
-      for (const id of callerDeviceIds(request)) await within(work(id), STORE_TIMEOUT_MS);
-    } catch (err) {
-      request.log.error({ err }, 'device route: the store failed');
-      throw new StoreUnavailableError();
-    }
-  }
+  fingerprintRoute(app);
+  cookieRoute(app);
+  recoveryRoute(app);
+  forgetRoute(app, options.store);
+}
 
+/** `POST /v1/device/fingerprint`: the fingerprint evidence of a minted id. */
+function fingerprintRoute(app: FastifyInstance): void {
   app.post(
     '/v1/device/fingerprint',
     {
@@ -93,29 +129,7 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
         description:
           'The FingerprintJS visitorId of a minted device id, sent once: kept only as a keyed hash, it may ' +
           'join the id to one earlier device on the same network (revocable; never answered with its id).',
-        body: {
-          type: 'object',
-          properties: {
-            visitorId: {
-              type: 'string',
-              minLength: 1,
-              maxLength: MAX_VISITOR_ID,
-              description: `1 to ${MAX_VISITOR_ID} characters (code points).`,
-            },
-            deviceId: { type: 'string', maxLength: 256 },
-            fresh: { type: 'boolean' },
-            consent: { type: 'string', maxLength: 64 },
-            automation: {
-              type: 'array',
-              maxItems: AUTOMATION_SIGNALS.length,
-              items: { type: 'string', maxLength: 32 },
-              description:
-                "The page's automation signals (the SDK's automation chunk): any known one refuses the evidence.",
-            },
-          },
-          required: ['visitorId'],
-          additionalProperties: false,
-        },
+        body: fingerprintBodySchema,
         headers: deviceHeaders,
         cookies: deviceCookies,
         response: {
@@ -150,7 +164,10 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
       return reply.code(202).send(RECEIVED);
     },
   );
+}
 
+/** `DELETE /v1/device/cookie`: clears the cookie. */
+function cookieRoute(app: FastifyInstance): void {
   app.delete(
     '/v1/device/cookie',
     {
@@ -165,7 +182,10 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
       return reply.code(204).send();
     },
   );
+}
 
+/** `DELETE /v1/device/recovery`: consent withdrawn. */
+function recoveryRoute(app: FastifyInstance): void {
   app.delete(
     '/v1/device/recovery',
     {
@@ -185,7 +205,10 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
       return reply.code(204).send();
     },
   );
+}
 
+/** `DELETE /v1/device`: erases the calling device. */
+function forgetRoute(app: FastifyInstance, store: DeviceAdmin): void {
   app.delete(
     '/v1/device',
     {
@@ -199,7 +222,7 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
       },
     },
     async (request, reply) => {
-      await forEachCaller(request, (id) => options.store.erase(id));
+      await forEachCaller(request, (id) => store.erase(id));
       app.devicelink.clearCookie(reply);
       return reply.code(204).send();
     },

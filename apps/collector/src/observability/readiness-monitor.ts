@@ -17,10 +17,10 @@
 import type { Database } from '@devicelink/persister';
 import { Cluster } from 'ioredis';
 import { type Kysely, sql } from 'kysely';
-import type { CollectorStore } from '../runtime/collector-resources.js';
+import { PROBE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
 import type { RedisClient } from '../runtime/redis-client.js';
+import type { CollectorStore } from '../runtime/store-opening.js';
 import { type PersistenceSample, samplePersistence } from './persistence-sample.js';
-import { PROBE_TIMEOUT_MS, within } from './promise-deadline.js';
 
 /** Probe timeouts in a row before a service is reported down. */
 const TIMEOUTS_BEFORE_DOWN = 3;

@@ -10,8 +10,9 @@ import { type DeadLetterRef, listDeadLetters, replayDeadLetters } from '@devicel
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
-import { databaseUnavailable } from '../http/errors.js';
-import { adminSecurity, errorResponses } from './error-schema.js';
+import { fromDatabase } from '../http/from-database.js';
+import { adminSecurity, errorResponses } from '../http/route-schemas.js';
+import { deadLetterCount } from '../read/dead-letter-count.js';
 
 /** Options of {@link adminDeadLettersRoutes}. */
 export interface AdminDeadLettersRouteOptions extends AdminRouteGuards {
@@ -45,22 +46,18 @@ const refSchema = {
 
 const cursorOf = (ref: DeadLetterRef | null) => (ref ? `${ref.partition}:${ref.entryId}` : null);
 
-async function fromDatabase<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    throw databaseUnavailable(err);
-  }
-}
-
 /** Registers the dead-letter routes behind the admin token (own scope). */
 export async function adminDeadLettersRoutes(
   app: FastifyInstance,
   options: AdminDeadLettersRouteOptions,
 ): Promise<void> {
-  const { db } = options;
   adminGuard(app, options);
+  deadLettersListRoute(app, options);
+  deadLettersReplayRoute(app, options);
+}
 
+/** `GET /v1/admin/dead-letters`: a page of dead letters. */
+function deadLettersListRoute(app: FastifyInstance, options: AdminDeadLettersRouteOptions): void {
   app.get<{ Querystring: { limit?: number; after?: string } }>(
     '/v1/admin/dead-letters',
     {
@@ -107,7 +104,7 @@ export async function adminDeadLettersRoutes(
       const { limit = 50, after } = request.query;
       const m = after === undefined ? null : CURSOR.exec(after);
       const page = await fromDatabase(() =>
-        listDeadLetters(db, { limit, after: m ? { partition: Number(m[1]), entryId: m[2]! } : null }),
+        listDeadLetters(options.db, { limit, after: m ? { partition: Number(m[1]), entryId: m[2]! } : null }),
       );
       return {
         deadLetters: page.deadLetters.map((d) => ({ ...d, failedAt: d.failedAt.toISOString() })),
@@ -115,7 +112,10 @@ export async function adminDeadLettersRoutes(
       };
     },
   );
+}
 
+/** `POST /v1/admin/dead-letters/replay`: writes dead letters again. */
+function deadLettersReplayRoute(app: FastifyInstance, options: AdminDeadLettersRouteOptions): void {
   app.post<{ Body: { entries?: DeadLetterRef[]; limit?: number } | undefined }>(
     '/v1/admin/dead-letters/replay',
     {
@@ -157,20 +157,17 @@ export async function adminDeadLettersRoutes(
     async (request) => {
       const { entries, limit = 100 } = request.body ?? {};
       return fromDatabase(async () => {
-        const result = await replayDeadLetters(db, {
+        const result = await replayDeadLetters(options.db, {
           refs: entries ?? null,
           limit: entries ? MAX_REPLAY : limit,
           lookbackDays: options.lookbackDays,
         });
-        const left = await db
-          .selectFrom('dead_letters')
-          .select((eb) => eb.fn.countAll<string>().as('n'))
-          .executeTakeFirstOrThrow();
+        const remaining = await deadLetterCount(options.db);
         request.log.info(
           { replayed: result.replayed.length, failed: result.failed.length },
           'dead letters replayed',
         );
-        return { ...result, remaining: Number(left.n) };
+        return { ...result, remaining };
       });
     },
   );

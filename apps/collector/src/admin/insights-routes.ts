@@ -5,19 +5,12 @@
  * Every figure but identity comes from the hourly roll-ups.
  */
 import type { Database } from '@devicelink/persister';
-import {
-  conversionAnswer,
-  excludedAnswer,
-  identityAnswer,
-  pathsAnswer,
-  timeSeriesAnswer,
-  topAnswer,
-} from '@devicelink/protocol/schemas';
+import { conversionAnswer, pathsAnswer, timeSeriesAnswer, topAnswer } from '@devicelink/protocol/schemas';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
-import { databaseUnavailable } from '../http/errors.js';
-import { excludedTraffic } from '../read/excluded-traffic.js';
+import { fromDatabase } from '../http/from-database.js';
+import { errorResponses, readSecurity } from '../http/route-schemas.js';
 import type { IdentitySource } from '../read/identity-figures.js';
 import {
   type Bucket,
@@ -30,7 +23,8 @@ import {
 } from '../read/insight-query.js';
 import { conversionFigures, pathsBeforeLogin, timeSeries, topPages } from '../read/rollup-queries.js';
 import { parseTrafficScope, trafficQuerySchema } from '../read/traffic-scope.js';
-import { errorResponses, readSecurity } from './error-schema.js';
+import { type InsightsRoute, limitSchema } from './insights-schemas.js';
+import { excludedRoute, identityRoute } from './insights-table-routes.js';
 
 /** Options of {@link insightsRoutes}. */
 export interface InsightsRoutesOptions extends AdminRouteGuards {
@@ -38,29 +32,32 @@ export interface InsightsRoutesOptions extends AdminRouteGuards {
   identity: IdentitySource;
 }
 
-const limitSchema = { type: 'integer', minimum: 1, maximum: 100, description: 'rows per list (default 10)' };
-
-/** Runs a read; a database failure is a 503 (the collector's own 4xx errors pass through). */
-export async function fromDatabase<T>(read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (err) {
-    if (String((err as { code?: unknown }).code).startsWith('DL_')) throw err;
-    throw databaseUnavailable(err);
-  }
-}
-
 /** Registers the read routes behind either token (own scope). */
 export async function insightsRoutes(app: FastifyInstance, options: InsightsRoutesOptions): Promise<void> {
-  const { db } = options;
   adminGuard(app, options);
-  const checkTimeZone = timeZoneChecker(db);
-  const config = adminRouteConfig(options, 'read');
-  const security = readSecurity(options);
-  // What every read route may answer besides 200; the ones with a query add 400.
   const errors = errorResponses(...guardStatuses(options, 'read'), 429, 503);
-  const queryErrors = { ...errorResponses(400), ...errors };
+  const route: InsightsRoute = {
+    db: options.db,
+    config: adminRouteConfig(options, 'read'),
+    security: readSecurity(options),
+    // What every read route may answer besides 200; the ones with a query add 400.
+    errors,
+    queryErrors: { ...errorResponses(400), ...errors },
+  };
+  timeSeriesRoute(app, route, timeZoneChecker(options.db));
+  conversionRoute(app, route);
+  pathsRoute(app, route);
+  excludedRoute(app, route);
+  topRoute(app, route);
+  identityRoute(app, route, options.identity);
+}
 
+/** `GET /v1/admin/insights/timeseries`. */
+function timeSeriesRoute(
+  app: FastifyInstance,
+  { db, config, security, queryErrors }: InsightsRoute,
+  checkTimeZone: (tz: string | undefined) => Promise<string>,
+): void {
   app.get<{ Querystring: { from?: string; to?: string; traffic?: string; bucket?: Bucket; tz?: string } }>(
     '/v1/admin/insights/timeseries',
     {
@@ -94,7 +91,10 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
       return { from: range.from.toISOString(), to: range.to.toISOString(), bucket, tz, points };
     },
   );
+}
 
+/** `GET /v1/admin/insights/conversion`. */
+function conversionRoute(app: FastifyInstance, { db, config, security, queryErrors }: InsightsRoute): void {
   app.get<{ Querystring: { from?: string; to?: string; traffic?: string } }>(
     '/v1/admin/insights/conversion',
     {
@@ -116,7 +116,10 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
       return fromDatabase(() => conversionFigures(db, range, parseTrafficScope(request.query)));
     },
   );
+}
 
+/** `GET /v1/admin/insights/paths`. */
+function pathsRoute(app: FastifyInstance, { db, config, security, queryErrors }: InsightsRoute): void {
   app.get<{ Querystring: { from?: string; to?: string; limit?: number; traffic?: string } }>(
     '/v1/admin/insights/paths',
     {
@@ -142,30 +145,10 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
       return fromDatabase(() => pathsBeforeLogin(db, range, limit, parseTrafficScope(request.query)));
     },
   );
+}
 
-  app.get<{ Querystring: { from?: string; to?: string; limit?: number } }>(
-    '/v1/admin/insights/excluded',
-    {
-      config,
-      schema: {
-        description:
-          'What the figures left out: sessions started in the range whose stored traffic class is not human ' +
-          '(bot, automation, fleet), by class with their page views, and the top user agents. Up to 400 days.',
-        security,
-        querystring: { type: 'object', properties: { ...rangeQuerySchema, limit: limitSchema } },
-        response: {
-          200: excludedAnswer,
-          ...queryErrors,
-        },
-      },
-    },
-    async (request) => {
-      const range = parseHourRange(request.query, MAX_FIGURES_DAYS);
-      const limit = parseLimit(request.query.limit, 10, 100);
-      return fromDatabase(() => excludedTraffic(db, range, limit));
-    },
-  );
-
+/** `GET /v1/admin/insights/top`. */
+function topRoute(app: FastifyInstance, { db, config, security, queryErrors }: InsightsRoute): void {
   app.get<{ Querystring: { from?: string; to?: string; limit?: number; traffic?: string } }>(
     '/v1/admin/insights/top',
     {
@@ -188,29 +171,6 @@ export async function insightsRoutes(app: FastifyInstance, options: InsightsRout
       const range = parseHourRange(request.query, MAX_FIGURES_DAYS);
       const limit = parseLimit(request.query.limit, 10, 100);
       return fromDatabase(() => topPages(db, range, limit, parseTrafficScope(request.query)));
-    },
-  );
-
-  app.get<{ Querystring: { traffic?: string } }>(
-    '/v1/admin/insights/identity',
-    {
-      config,
-      schema: {
-        description:
-          'Identity quality now: devices, users, devices per user, cookie and yield edges (cookieEdges), fingerprint joins standing and ' +
-          'revoked, shared fingerprints and devices with server-made ids only. Null: not measured yet. People only unless ' +
-          'traffic=all: a device whose every session is non-human is left out with its links, edges and revocations.',
-        security,
-        querystring: { type: 'object', properties: { ...trafficQuerySchema } },
-        response: {
-          200: identityAnswer,
-          ...errors,
-        },
-      },
-    },
-    async (request) => {
-      const scope = parseTrafficScope(request.query);
-      return fromDatabase(() => options.identity.figures(db, scope));
     },
   );
 }

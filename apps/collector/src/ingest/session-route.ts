@@ -7,9 +7,10 @@
 import type { DeviceAdmin, LiveSession } from '@devicelink/fastify';
 import type { Database } from '@devicelink/persister';
 import type { FastifyInstance } from 'fastify';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { StoreUnavailableError } from '../http/errors.js';
-import { deviceCookies, deviceHeaders, errorResponses } from './error-schema.js';
+import { deviceCookies, deviceHeaders, errorResponses } from '../http/route-schemas.js';
+import { standingJoin } from '../read/standing-join.js';
 
 /** Options of {@link sessionRoute}. */
 export interface SessionRouteOptions {
@@ -19,26 +20,33 @@ export interface SessionRouteOptions {
   db: Kysely<Database>;
 }
 
-/** True when `deviceId` has a fingerprint join that no revocation came after (docs/protocol.md, Edges). */
-async function standingJoin(db: Kysely<Database>, deviceId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('device_edges as e')
-    .select('e.other_id')
-    .where('e.device_id', '=', deviceId)
-    .where('e.kind', '=', 'join')
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('fingerprint_revocations as r')
-            .select(sql`1`.as('one'))
-            .whereRef('r.device_id', '=', 'e.other_id')
-            .whereRef('r.revoked_until', '>=', 'e.first_seen'),
-        ),
-      ),
-    )
-    .executeTakeFirst();
-  return row !== undefined;
-}
+/** The caller's device, its source, whether it is joined, and its live session. */
+const sessionSchema = {
+  type: 'object',
+  properties: {
+    deviceId: { type: ['string', 'null'] },
+    source: { type: ['string', 'null'] },
+    joined: {
+      type: 'boolean',
+      description: 'A standing fingerprint join of this id to an earlier device (inferred).',
+    },
+    session: {
+      anyOf: [
+        { type: 'null' },
+        {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            pagesVisited: { type: 'integer' },
+            firstSeen: { type: 'string', format: 'date-time' },
+            lastSeen: { type: 'string', format: 'date-time' },
+          },
+          required: ['id', 'pagesVisited', 'firstSeen', 'lastSeen'],
+        },
+      ],
+    },
+  },
+} as const;
 
 /** Registers the debug session route. */
 export async function sessionRoute(app: FastifyInstance, { store, db }: SessionRouteOptions): Promise<void> {
@@ -51,32 +59,7 @@ export async function sessionRoute(app: FastifyInstance, { store, db }: SessionR
         headers: deviceHeaders,
         cookies: deviceCookies,
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              deviceId: { type: ['string', 'null'] },
-              source: { type: ['string', 'null'] },
-              joined: {
-                type: 'boolean',
-                description: 'A standing fingerprint join of this id to an earlier device (inferred).',
-              },
-              session: {
-                anyOf: [
-                  { type: 'null' },
-                  {
-                    type: 'object',
-                    properties: {
-                      id: { type: 'string' },
-                      pagesVisited: { type: 'integer' },
-                      firstSeen: { type: 'string', format: 'date-time' },
-                      lastSeen: { type: 'string', format: 'date-time' },
-                    },
-                    required: ['id', 'pagesVisited', 'firstSeen', 'lastSeen'],
-                  },
-                ],
-              },
-            },
-          },
+          200: sessionSchema,
           ...errorResponses(503),
         },
       },

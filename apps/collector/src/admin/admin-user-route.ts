@@ -18,15 +18,16 @@
  */
 import type { DeviceAdmin } from '@devicelink/fastify';
 import type { Database } from '@devicelink/persister';
-import type { FastifyInstance } from 'fastify';
-import { type Kysely, sql } from 'kysely';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
 import { isAcceptedUserId, MAX_USER_ID_LENGTH } from '../auth/user-id-rules.js';
-import { databaseUnavailable, InvalidUserIdError, StoreUnavailableError } from '../http/errors.js';
+import { InvalidUserIdError, StoreUnavailableError } from '../http/errors.js';
+import { fromDatabase } from '../http/from-database.js';
 import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
-import { cookieConnected } from '../read/browser-graph.js';
-import { auditErasure } from './admin-device-route.js';
-import { adminSecurity, errorResponses } from './error-schema.js';
+import { adminSecurity, errorResponses } from '../http/route-schemas.js';
+import { type UserErasureTargets, userErasureTargets } from '../read/user-erasure-targets.js';
+import { auditErasure } from './erasure-audit.js';
 
 /** Options of {@link adminUserRoutes}. */
 export interface AdminUserRouteOptions extends AdminRouteGuards {
@@ -37,7 +38,6 @@ export interface AdminUserRouteOptions extends AdminRouteGuards {
 
 /** Registers the user erasure route behind the admin token (own scope). */
 export async function adminUserRoutes(app: FastifyInstance, options: AdminUserRouteOptions): Promise<void> {
-  const { db } = options;
   // The dashboard token is refused with 403 (read-only), not 401.
   adminGuard(app, options);
 
@@ -72,55 +72,31 @@ export async function adminUserRoutes(app: FastifyInstance, options: AdminUserRo
     async (request, reply) => {
       const { userId } = request.params;
       if (request.validationError || !isAcceptedUserId(userId)) throw new InvalidUserIdError();
-      const sessions = options.store;
-      try {
-        // Tombstone first: from here on no new link or page view of the user is queued.
-        await within(sessions.eraseUser(userId), STORE_TIMEOUT_MS);
-      } catch (err) {
-        request.log.error({ err }, 'user erasure failed');
-        throw new StoreUnavailableError();
-      }
-      let devices: Array<{ device_id: string; shared: boolean }>;
-      const connected = new Set<string>();
-      try {
-        const result = await sql<{ device_id: string; shared: boolean }>`
-          select l.device_id, exists (
-            select 1 from identity_links as o where o.device_id = l.device_id and o.user_id <> ${userId}
-          ) as shared
-          from (select distinct device_id from identity_links where user_id = ${userId}) as l
-          order by l.device_id
-        `.execute(db);
-        devices = result.rows;
-        for (const d of devices) {
-          if (d.shared) continue;
-          for (const id of await cookieConnected(db, d.device_id)) connected.add(id);
-        }
-        for (const d of devices) connected.delete(d.device_id);
-        if (connected.size > 0) {
-          const linkedElsewhere = await db
-            .selectFrom('identity_links')
-            .select('device_id')
-            .distinct()
-            .where('device_id', 'in', [...connected])
-            .where('user_id', '<>', userId)
-            .execute();
-          for (const r of linkedElsewhere) connected.delete(r.device_id);
-        }
-      } catch (err) {
-        throw databaseUnavailable(err);
-      }
-      try {
-        for (const d of devices) {
-          if (d.shared) await within(sessions.forgetUser(d.device_id, userId), STORE_TIMEOUT_MS);
-          else await within(sessions.erase(d.device_id), STORE_TIMEOUT_MS);
-        }
-        for (const id of [...connected].sort()) await within(sessions.erase(id), STORE_TIMEOUT_MS);
-      } catch (err) {
-        request.log.error({ err }, 'user erasure failed');
-        throw new StoreUnavailableError();
-      }
-      await auditErasure(db, request, 'erase-user', userId);
+      // Tombstone first: from here on no new link or page view of the user is queued.
+      await storeStep(request, () => within(options.store.eraseUser(userId), STORE_TIMEOUT_MS));
+      const targets = await fromDatabase(() => userErasureTargets(options.db, userId));
+      await storeStep(request, () => eraseTargets(options.store, userId, targets));
+      await auditErasure(options.db, request, 'erase-user', userId);
       reply.code(204).send();
     },
   );
+}
+
+/** Runs a step of the erasure on the store; a failure is a 503 (every step is idempotent: retry). */
+async function storeStep(request: FastifyRequest, step: () => Promise<void>): Promise<void> {
+  try {
+    await step();
+  } catch (err) {
+    request.log.error({ err }, 'user erasure failed');
+    throw new StoreUnavailableError();
+  }
+}
+
+/** Erases the user's unshared devices and their cookie-connected ids; shared devices forget the user. */
+async function eraseTargets(store: DeviceAdmin, userId: string, targets: UserErasureTargets): Promise<void> {
+  for (const d of targets.devices) {
+    if (d.shared) await within(store.forgetUser(d.device_id, userId), STORE_TIMEOUT_MS);
+    else await within(store.erase(d.device_id), STORE_TIMEOUT_MS);
+  }
+  for (const id of [...targets.connected].sort()) await within(store.erase(id), STORE_TIMEOUT_MS);
 }

@@ -22,9 +22,9 @@ import { bearerCheck } from '../auth/admin-auth.js';
 import type { AuthFailureLimit } from '../auth/auth-failures.js';
 import { MetricsUnauthorizedError } from '../http/errors.js';
 import { PROBE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
-import type { Readiness } from '../http/readiness.js';
-import { registerReadinessGauges } from '../http/readiness-gauges.js';
-import { errorResponses } from './error-schema.js';
+import { errorResponses } from '../http/route-schemas.js';
+import type { Readiness } from './readiness.js';
+import { registerReadinessGauges } from './readiness-gauges.js';
 
 /** What the scrape-time gauges read. */
 export interface MetricsSources {

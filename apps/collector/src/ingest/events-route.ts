@@ -14,7 +14,7 @@ import { EVENTS_BODY_SCHEMA } from '@devicelink/protocol/schemas';
 import type { FastifyInstance } from 'fastify';
 import { bodyError, StoreUnavailableError } from '../http/errors.js';
 import { limitedError } from '../http/rate-limited.js';
-import { deviceCookies, deviceHeaders, errorResponses } from './error-schema.js';
+import { deviceCookies, deviceHeaders, errorResponses } from '../http/route-schemas.js';
 
 /** Options of {@link eventsRoute}. */
 export interface EventsRouteOptions {
@@ -40,21 +40,12 @@ const acceptedSchema = {
   additionalProperties: false,
 } as const;
 
+/** What the plugin's `track()` answers when the page views went onto the queue. */
+type Accepted = Extract<Awaited<ReturnType<FastifyInstance['devicelink']['track']>>, { tracked: true }>;
+
 /** Registers the events route (in its own scope: the text/plain parser applies to it alone). */
 export async function eventsRoute(app: FastifyInstance, options: EventsRouteOptions): Promise<void> {
-  // Beacons arrive as text/plain; their text is the same JSON. One parser for both content types, so a
-  // beacon and a JSON request are refused for the same inputs (bad JSON, `__proto__`, …): a 400.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser(
-    ['application/json', 'text/plain'],
-    { parseAs: 'string', bodyLimit: MAX_BODY_BYTES },
-    (_req, body, done) => {
-      const parsed = parseJsonText(body as string);
-      if (parsed.ok) done(null, parsed.value);
-      else done(bodyError(parsed.error), undefined);
-    },
-  );
-
+  parseBeaconsAsJson(app);
   app.post(
     '/v1/events',
     {
@@ -94,16 +85,39 @@ export async function eventsRoute(app: FastifyInstance, options: EventsRouteOpti
       reply.code(202);
       if (!result.tracked) return { accepted: 0, tracked: false };
       options.onAccepted?.(result.accepted, 'userId' in result ? 'user' : 'device');
-      if ('userId' in result) return { accepted: result.accepted, tracked: true, userId: result.userId };
-      return {
-        accepted: result.accepted,
-        tracked: true,
-        deviceId: result.deviceId,
-        // Omitted when only duplicates arrived after the session ended (nothing live to name).
-        ...(result.sessionId ? { sessionId: result.sessionId } : {}),
-      };
+      return acceptedAnswer(result);
     },
   );
+}
+
+/**
+ * Beacons arrive as text/plain; their text is the same JSON. One parser for both content types (in
+ * this route's scope), so a beacon and a JSON request are refused for the same inputs (bad JSON,
+ * `__proto__`, …): a 400.
+ */
+function parseBeaconsAsJson(app: FastifyInstance): void {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(
+    ['application/json', 'text/plain'],
+    { parseAs: 'string', bodyLimit: MAX_BODY_BYTES },
+    (_req, body, done) => {
+      const parsed = parseJsonText(body as string);
+      if (parsed.ok) done(null, parsed.value);
+      else done(bodyError(parsed.error), undefined);
+    },
+  );
+}
+
+/** The 202 body of page views on the queue: the user's id, or the device's and its live session's. */
+function acceptedAnswer(result: Accepted) {
+  if ('userId' in result) return { accepted: result.accepted, tracked: true, userId: result.userId };
+  return {
+    accepted: result.accepted,
+    tracked: true,
+    deviceId: result.deviceId,
+    // Omitted when only duplicates arrived after the session ended (nothing live to name).
+    ...(result.sessionId ? { sessionId: result.sessionId } : {}),
+  };
 }
 
 /**

@@ -6,6 +6,55 @@
 import type { FastifySwaggerUiOptions } from '@fastify/swagger-ui';
 import type { CollectorConfig } from '../config/collector-config.js';
 
+/** The tags of the operations (`tagOperation` gives each route its tag). */
+const TAGS = [
+  { name: 'ingest', description: 'Page views and identify (the SDK calls these).' },
+  {
+    name: 'admin',
+    description: 'Device detail, erasure, stats, dead letters and the audit log (`ADMIN_TOKEN`).',
+  },
+  {
+    name: 'insights',
+    description: 'The dashboard’s read routes, journeys and exports (`ADMIN_TOKEN` or `DASHBOARD_TOKEN`).',
+  },
+  { name: 'operations', description: 'Health and metrics.' },
+];
+
+/** The security schemes routes refer to: the dashboard and metrics tokens only when configured. */
+function securitySchemes(config: CollectorConfig) {
+  return {
+    adminToken: {
+      type: 'http' as const,
+      scheme: 'bearer',
+      description: 'The `ADMIN_TOKEN` of the collector.',
+    },
+    ...(config.dashboardToken
+      ? {
+          dashboardToken: {
+            type: 'http' as const,
+            scheme: 'bearer',
+            description: 'The read-only `DASHBOARD_TOKEN` of the collector (read routes only).',
+          },
+        }
+      : {}),
+    userToken: {
+      type: 'http' as const,
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: 'A JWT of your identity provider (`JWT_SECRET`, `JWT_PUBLIC_KEY` or `JWT_JWKS_URL`).',
+    },
+    ...(config.metricsToken
+      ? {
+          metricsToken: {
+            type: 'http' as const,
+            scheme: 'bearer',
+            description: 'The `METRICS_TOKEN` of the collector.',
+          },
+        }
+      : {}),
+  };
+}
+
 /**
  * The `openapi` option of @fastify/swagger: info, and the security schemes routes refer to
  * (`adminToken`, `dashboardToken`, `userToken`, `metricsToken`).
@@ -23,52 +72,8 @@ export function openapiDocument(config: CollectorConfig) {
         '`{statusCode, code, error, message}` with `DL_` codes; every time is ISO 8601.',
       license: { name: 'MIT' },
     },
-    tags: [
-      { name: 'ingest', description: 'Page views and identify (the SDK calls these).' },
-      {
-        name: 'admin',
-        description: 'Device detail, erasure, stats, dead letters and the audit log (`ADMIN_TOKEN`).',
-      },
-      {
-        name: 'insights',
-        description:
-          'The dashboard’s read routes, journeys and exports (`ADMIN_TOKEN` or `DASHBOARD_TOKEN`).',
-      },
-      { name: 'operations', description: 'Health and metrics.' },
-    ],
-    components: {
-      securitySchemes: {
-        adminToken: {
-          type: 'http' as const,
-          scheme: 'bearer',
-          description: 'The `ADMIN_TOKEN` of the collector.',
-        },
-        ...(config.dashboardToken
-          ? {
-              dashboardToken: {
-                type: 'http' as const,
-                scheme: 'bearer',
-                description: 'The read-only `DASHBOARD_TOKEN` of the collector (read routes only).',
-              },
-            }
-          : {}),
-        userToken: {
-          type: 'http' as const,
-          scheme: 'bearer',
-          bearerFormat: 'JWT',
-          description: 'A JWT of your identity provider (`JWT_SECRET`, `JWT_PUBLIC_KEY` or `JWT_JWKS_URL`).',
-        },
-        ...(config.metricsToken
-          ? {
-              metricsToken: {
-                type: 'http' as const,
-                scheme: 'bearer',
-                description: 'The `METRICS_TOKEN` of the collector.',
-              },
-            }
-          : {}),
-      },
-    },
+    tags: TAGS,
+    components: { securitySchemes: securitySchemes(config) },
   };
 }
 

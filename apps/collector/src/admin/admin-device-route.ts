@@ -8,19 +8,15 @@ import type { DeviceAdmin, LiveSession } from '@devicelink/fastify';
 import type { Database } from '@devicelink/persister';
 import { isValidDeviceId } from '@devicelink/protocol';
 import { deviceAnswer } from '@devicelink/protocol/schemas';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type AdminRouteGuards, adminGuard, adminRouteConfig, guardStatuses } from '../auth/admin-auth.js';
-import {
-  DeviceNotFoundError,
-  databaseUnavailable,
-  InvalidDeviceIdError,
-  StoreUnavailableError,
-} from '../http/errors.js';
+import { DeviceNotFoundError, InvalidDeviceIdError, StoreUnavailableError } from '../http/errors.js';
+import { fromDatabase } from '../http/from-database.js';
 import { STORE_TIMEOUT_MS, within } from '../http/promise-deadline.js';
-import { recordAudit } from '../read/audit-log.js';
+import { adminSecurity, errorResponses, readSecurity } from '../http/route-schemas.js';
 import { persistedDevice } from '../read/device-detail.js';
-import { adminSecurity, errorResponses, readSecurity } from './error-schema.js';
+import { auditErasure } from './erasure-audit.js';
 
 /** Options of {@link adminDeviceRoutes}. */
 export interface AdminRouteOptions extends AdminRouteGuards {
@@ -43,12 +39,17 @@ const params = {
 
 const isoMs = (ms: number) => new Date(ms).toISOString();
 
-/** Registers the admin device routes behind the admin token (own scope: the guard applies to them alone). */
+/** Registers the admin device routes behind the tokens (own scope: the guard applies to them alone). */
 export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRouteOptions): Promise<void> {
-  const { db } = options;
   // The detail takes either token; the erasure only the admin token.
   adminGuard(app, options);
+  deviceDetailRoute(app, options);
+  // Without ADMIN_TOKEN (the dashboard token alone) there is no erasure: 404.
+  if (options.adminToken !== null) deviceErasureRoute(app, options);
+}
 
+/** `GET /v1/admin/devices/:deviceId`: the device detail, either token. */
+function deviceDetailRoute(app: FastifyInstance, options: AdminRouteOptions): void {
   app.get<{ Params: { deviceId: string } }>(
     '/v1/admin/devices/:deviceId',
     {
@@ -79,26 +80,22 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
       } catch (err) {
         liveError = (err as Error).message;
       }
-      try {
-        const { known, ...persisted } = await persistedDevice(db, deviceId);
-        if (!known && !live) throw new DeviceNotFoundError();
-        return {
-          deviceId,
-          liveSession: live
-            ? { ...live, firstSeen: isoMs(live.firstSeen), lastSeen: isoMs(live.lastSeen) }
-            : null,
-          ...(liveError ? { liveSessionError: liveError } : {}),
-          ...persisted,
-        };
-      } catch (err) {
-        if (err instanceof DeviceNotFoundError) throw err;
-        throw databaseUnavailable(err);
-      }
+      const { known, ...persisted } = await fromDatabase(() => persistedDevice(options.db, deviceId));
+      if (!known && !live) throw new DeviceNotFoundError();
+      return {
+        deviceId,
+        liveSession: live
+          ? { ...live, firstSeen: isoMs(live.firstSeen), lastSeen: isoMs(live.lastSeen) }
+          : null,
+        ...(liveError ? { liveSessionError: liveError } : {}),
+        ...persisted,
+      };
     },
   );
+}
 
-  // Without ADMIN_TOKEN (the dashboard token alone) there is no erasure: 404.
-  if (options.adminToken === null) return;
+/** `DELETE /v1/admin/devices/:deviceId`: erasure, the admin token only (the dashboard token gets 403). */
+function deviceErasureRoute(app: FastifyInstance, options: AdminRouteOptions): void {
   app.delete<{ Params: { deviceId: string } }>(
     '/v1/admin/devices/:deviceId',
     {
@@ -128,21 +125,4 @@ export async function adminDeviceRoutes(app: FastifyInstance, options: AdminRout
       reply.code(204).send();
     },
   );
-}
-
-/**
- * Records an erasure in the audit log. The erasure is queued already and is never undone for want of a
- * record: a failed write is logged at error level instead.
- */
-export async function auditErasure(
-  db: Kysely<Database>,
-  request: FastifyRequest,
-  action: 'erase-device' | 'erase-user',
-  subject: string,
-): Promise<void> {
-  try {
-    await recordAudit(db, { actor: request.tokenKind ?? 'admin', action, subject });
-  } catch (err) {
-    request.log.error({ err }, 'audit log write failed');
-  }
 }
