@@ -219,6 +219,18 @@ describe.runIf(hasServices('chromium', 'redis', 'postgres'))('the dashboard', ()
     ]);
   });
 
+  test('the user lookup follows "Include bots and automation" and lists the logins', async () => {
+    await page.check('#all-traffic');
+    const asked = page.waitForRequest((r) => r.url().includes('/v1/admin/users/'));
+    await page.fill('#lookup-id', alice);
+    await page.click('#lookup-form button[type=submit]');
+    expect(new URL((await asked).url()).searchParams.get('traffic')).toBe('all');
+    await ready('panel-lookup');
+    await page.waitForSelector('#journey-links-table tbody tr');
+    expect(await page.locator('#journey-links-table tbody tr').count()).toBeGreaterThan(0);
+    await page.uncheck('#all-traffic');
+  });
+
   test('a hostile sub and URL render as text', async () => {
     await page.fill('#lookup-id', HOSTILE);
     await page.click('#lookup-form button[type=submit]');

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Root entry for every npm script: on a clean clone with only Node 20 it installs pnpm (the version in
 // packageManager) and the workspace's dependencies, then runs the task. Kept dependency-free on purpose.
-import { execSync, spawnSync } from 'node:child_process';
+import { execSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,20 @@ function has(cmd) {
 function run(cmd, args, extraEnv = {}) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...extraEnv } });
   if (r.status !== 0) process.exit(r.status ?? 1);
+}
+/**
+ * Runs a long-lived process (the collector), passing on the signals this script gets (Ctrl-C), and
+ * stopping it when npm above it was stopped: it stops as it does when run alone, never left behind.
+ */
+function serve(cmd, args, extraEnv = {}) {
+  const child = spawn(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...extraEnv } });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  // npm does not pass on a SIGTERM sent to it (it exits): an orphaned script stops the collector.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) child.kill('SIGTERM');
+  }, 500).unref();
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
 }
 
 if (has('pnpm') !== pnpmVersion) {
@@ -105,7 +119,7 @@ switch (task) {
       '--filter=@devicelink/dashboard',
       ...(task === 'demo' ? ['--filter=@devicelink/demo'] : []),
     );
-    run('node', ['apps/collector/dist/server.js', ...rest], task === 'demo' ? { DEMO: '1' } : {});
+    serve('node', ['apps/collector/dist/server.js', ...rest], task === 'demo' ? { DEMO: '1' } : {});
     break;
   case 'pack': {
     // The publishable packages as tarballs in ./packs, built first (a fresh clone has no dist, and

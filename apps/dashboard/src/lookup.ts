@@ -9,9 +9,20 @@ import { el, show, table } from './dom.js';
 
 const when = (iso: string | null) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : null);
 
-/** Shows the journey of `userId` in `result`, with a button for the next page. */
-export async function showJourney(api: Api, userId: string, result: HTMLElement): Promise<boolean> {
-  const first = await api.get<JourneyPage>(`/v1/admin/users/${encodeURIComponent(userId)}`, { limit: 100 });
+/**
+ * Shows the journey of `userId` in `result`, with a button for the next page; `traffic` as the figures
+ * have it (`all` with "Include bots and automation", else people only).
+ */
+export async function showJourney(
+  api: Api,
+  userId: string,
+  result: HTMLElement,
+  traffic: 'all' | 'human',
+): Promise<boolean> {
+  const first = await api.get<JourneyPage>(`/v1/admin/users/${encodeURIComponent(userId)}`, {
+    limit: 100,
+    traffic,
+  });
   const heading = el('h3');
   heading.append('Journey of ', el('code', userId));
   const sessions = table(
@@ -26,6 +37,12 @@ export async function showJourney(api: Api, userId: string, result: HTMLElement)
       s.inferred ? 'inferred join' : 'login',
     ]),
     { textColumns: [0, 1], id: 'journey-sessions-table' },
+  );
+  const links = table(
+    'Logins: the devices linked to this user',
+    ['Device', 'Linked at'],
+    (first.links ?? []).map((l) => [l.deviceId, when(l.linkedAt)]),
+    { textColumns: [0], id: 'journey-links-table' },
   );
   const steps = table(
     'Page views in time order',
@@ -61,14 +78,16 @@ export async function showJourney(api: Api, userId: string, result: HTMLElement)
         await api.get<JourneyPage>(`/v1/admin/users/${encodeURIComponent(userId)}`, {
           cursor: more.dataset.cursor,
           limit: 100,
+          traffic,
         }),
       );
     } finally {
       more.disabled = false;
     }
   });
-  show(result, heading, sessions, steps, more);
-  return first.steps.length > 0 || (first.sessions?.length ?? 0) > 0;
+  show(result, heading, sessions, links, steps, more);
+  // A user with only a link (their page views all excluded from this scope) is still stored.
+  return first.steps.length > 0 || (first.sessions?.length ?? 0) > 0 || (first.links?.length ?? 0) > 0;
 }
 
 /** Shows the sessions, links, edges and browser of `deviceId` in `result`. */

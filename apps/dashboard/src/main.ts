@@ -141,7 +141,10 @@ function setUp(): void {
       'panel-lookup',
       (panel) => {
         const result = panel.querySelector<HTMLElement>('[data-result]')!;
-        return kind === 'device' ? showDevice(current, id, result) : showJourney(current, id, result);
+        const traffic = $<HTMLInputElement>('all-traffic').checked ? 'all' : 'human';
+        return kind === 'device'
+          ? showDevice(current, id, result)
+          : showJourney(current, id, result, traffic);
       },
       () => signedOut('The token was refused.'),
       'Nothing is stored for this id.',

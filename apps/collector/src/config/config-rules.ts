@@ -71,7 +71,7 @@ const retentionCoversLookback: Rule = (v) =>
 
 const sameSiteNoneIsSecure: Rule = (v) =>
   v.COOKIE_SAMESITE === 'none' && !v.COOKIE_SECURE
-    ? new ConfigError('COOKIE_SAMESITE', '=none requires COOKIE_SECURE=true (browsers drop it otherwise)')
+    ? new ConfigError('COOKIE_SAMESITE', 'none requires COOKIE_SECURE=true (browsers drop it otherwise)')
     : null;
 
 const partitionedIsCrossSite: Rule = (v) =>
