@@ -44,6 +44,19 @@ export async function showJourney(
     (first.links ?? []).map((l) => [l.deviceId, when(l.linkedAt)]),
     { textColumns: [0], id: 'journey-links-table' },
   );
+  const pageOf = (cursor?: string) =>
+    api.get<JourneyPage>(`/v1/admin/users/${encodeURIComponent(userId)}`, { cursor, limit: 100, traffic });
+  const [steps, more] = stepsTable(first, pageOf);
+  show(result, heading, sessions, links, steps, more);
+  // A user with only a link (their page views all excluded from this scope) is still stored.
+  return first.steps.length > 0 || (first.sessions?.length ?? 0) > 0 || (first.links?.length ?? 0) > 0;
+}
+
+/** The journey's page views, the first page's and, at each click of its button, the next page's. */
+function stepsTable(
+  first: JourneyPage,
+  pageOf: (cursor: string | undefined) => Promise<JourneyPage>,
+): [HTMLTableElement, HTMLButtonElement] {
   const steps = table(
     'Page views in time order',
     ['Time (UTC)', 'Signed in', 'Device', 'Session', 'Page', 'Referrer'],
@@ -74,20 +87,12 @@ export async function showJourney(
   more.addEventListener('click', async () => {
     more.disabled = true;
     try {
-      append(
-        await api.get<JourneyPage>(`/v1/admin/users/${encodeURIComponent(userId)}`, {
-          cursor: more.dataset.cursor,
-          limit: 100,
-          traffic,
-        }),
-      );
+      append(await pageOf(more.dataset.cursor));
     } finally {
       more.disabled = false;
     }
   });
-  show(result, heading, sessions, links, steps, more);
-  // A user with only a link (their page views all excluded from this scope) is still stored.
-  return first.steps.length > 0 || (first.sessions?.length ?? 0) > 0 || (first.links?.length ?? 0) > 0;
+  return [steps, more];
 }
 
 /** Shows the sessions, links, edges and browser of `deviceId` in `result`. */
