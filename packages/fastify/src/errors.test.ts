@@ -2,30 +2,46 @@ import { describe, expect, it } from 'vitest';
 import {
   DeviceLinkError,
   DeviceLinkOptionsError,
+  DeviceLinkPluginError,
   DeviceLinkUsageError,
   isDeviceLinkError,
+  isDeviceLinkPluginError,
 } from './errors.js';
 
-describe('isDeviceLinkError', () => {
+describe('isDeviceLinkPluginError', () => {
   it('recognises the base class and every subclass, including ones defined elsewhere', () => {
-    class StoreSpecificError extends DeviceLinkError {
+    class StoreSpecificError extends DeviceLinkPluginError {
       override name = 'StoreSpecificError';
     }
-    expect(isDeviceLinkError(new DeviceLinkError('x'))).toBe(true);
-    expect(isDeviceLinkError(new DeviceLinkOptionsError('cookie', 'is wrong'))).toBe(true);
-    expect(isDeviceLinkError(new DeviceLinkUsageError('x'))).toBe(true);
-    expect(isDeviceLinkError(new StoreSpecificError('x'))).toBe(true);
+    expect(isDeviceLinkPluginError(new DeviceLinkPluginError('x'))).toBe(true);
+    expect(isDeviceLinkPluginError(new DeviceLinkOptionsError('cookie', 'is wrong'))).toBe(true);
+    expect(isDeviceLinkPluginError(new DeviceLinkUsageError('x'))).toBe(true);
+    expect(isDeviceLinkPluginError(new StoreSpecificError('x'))).toBe(true);
   });
 
   it('recognises a copy by its name, where instanceof fails', () => {
     const copy = Object.assign(new Error('from another copy'), { name: 'DeviceLinkOptionsError' });
-    expect(copy instanceof DeviceLinkError).toBe(false);
-    expect(isDeviceLinkError(copy)).toBe(true);
+    expect(copy instanceof DeviceLinkPluginError).toBe(false);
+    expect(isDeviceLinkPluginError(copy)).toBe(true);
+  });
+
+  it('keeps the names before the rename for one release, and knows an older copy by its base name', () => {
+    expect(DeviceLinkError).toBe(DeviceLinkPluginError);
+    expect(isDeviceLinkError).toBe(isDeviceLinkPluginError);
+    const older = Object.assign(new Error('from a 0.1 copy'), { name: 'DeviceLinkError' });
+    expect(isDeviceLinkPluginError(older)).toBe(true);
   });
 
   it('is false for other errors and non-errors', () => {
-    for (const v of [new Error('x'), new TypeError('x'), null, undefined, 'DeviceLinkError', { name: 1 }]) {
-      expect(isDeviceLinkError(v)).toBe(false);
+    for (const v of [
+      new Error('x'),
+      new TypeError('x'),
+      null,
+      undefined,
+      'DeviceLinkPluginError',
+      { name: 1 },
+    ]) {
+      expect(isDeviceLinkPluginError(v)).toBe(false);
     }
   });
 
@@ -36,6 +52,6 @@ describe('isDeviceLinkError', () => {
     );
     expect(err.option).toBe('cookie.sameSite');
     const cause = new Error('inner');
-    expect(new DeviceLinkError('outer', { cause }).cause).toBe(cause);
+    expect(new DeviceLinkPluginError('outer', { cause }).cause).toBe(cause);
   });
 });

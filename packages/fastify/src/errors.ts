@@ -6,9 +6,9 @@
 // A registry symbol, the same in every copy of the package and every realm of the process.
 const BRAND = Symbol.for('@devicelink/fastify.error');
 
-/** Base class of every error this package throws. Check with {@link isDeviceLinkError}. */
-export class DeviceLinkError extends Error {
-  override name = 'DeviceLinkError';
+/** Base class of every error this package throws. Check with {@link isDeviceLinkPluginError}. */
+export class DeviceLinkPluginError extends Error {
+  override name = 'DeviceLinkPluginError';
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -17,7 +17,7 @@ export class DeviceLinkError extends Error {
 }
 
 /** A plugin option is missing or wrong; the message names the option. */
-export class DeviceLinkOptionsError extends DeviceLinkError {
+export class DeviceLinkOptionsError extends DeviceLinkPluginError {
   override name = 'DeviceLinkOptionsError';
 
   constructor(
@@ -30,21 +30,40 @@ export class DeviceLinkOptionsError extends DeviceLinkError {
 }
 
 /** An API call got an argument it cannot use (e.g. an invalid device id passed to `convert`). */
-export class DeviceLinkUsageError extends DeviceLinkError {
+export class DeviceLinkUsageError extends DeviceLinkPluginError {
   override name = 'DeviceLinkUsageError';
 }
 
-const NAMES = new Set(['DeviceLinkError', 'DeviceLinkOptionsError', 'DeviceLinkUsageError']);
+// 'DeviceLinkError': the base class's name before 0.2, for an older copy of the package beside this one.
+const NAMES = new Set([
+  'DeviceLinkPluginError',
+  'DeviceLinkError',
+  'DeviceLinkOptionsError',
+  'DeviceLinkUsageError',
+]);
 
 /**
  * True for errors of this package, including subclasses defined beside the stores. Checks the name
  * or a registry-symbol brand, because `instanceof` fails when two copies of the package (or two
  * realms) are loaded.
  */
-export function isDeviceLinkError(error: unknown): error is DeviceLinkError {
+export function isDeviceLinkPluginError(error: unknown): error is DeviceLinkPluginError {
   if (typeof error !== 'object' || error === null) return false;
   return (
     (error as { [BRAND]?: unknown })[BRAND] === true ||
     NAMES.has((error as { name?: unknown }).name as string)
   );
 }
+
+/**
+ * @deprecated Renamed `DeviceLinkPluginError` (the SDK has a `DeviceLinkError` of its own); goes in 0.3.
+ * @alias
+ */
+export const DeviceLinkError = DeviceLinkPluginError;
+/** @deprecated Renamed `DeviceLinkPluginError`; goes in 0.3. */
+export type DeviceLinkError = DeviceLinkPluginError;
+/**
+ * @deprecated Renamed `isDeviceLinkPluginError`; goes in 0.3.
+ * @alias
+ */
+export const isDeviceLinkError = isDeviceLinkPluginError;

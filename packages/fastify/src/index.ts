@@ -18,8 +18,10 @@ export type { DeviceSource, PartitionLeases, QueueConsumer } from '@devicelink/p
 export {
   DeviceLinkError,
   DeviceLinkOptionsError,
+  DeviceLinkPluginError,
   DeviceLinkUsageError,
   isDeviceLinkError,
+  isDeviceLinkPluginError,
 } from './errors.js';
 export type { MemoryStore, MemoryStoreOptions } from './memory/memory-store.js';
 export { createMemoryStore } from './memory/memory-store.js';
@@ -30,13 +32,14 @@ export {
   DEVICELINK_ALLOWED_HEADERS,
   DEVICELINK_EXPOSED_HEADERS,
 } from './plugin/cors-options.js';
-export type { DeviceLink } from './plugin/device-link-api.js';
+export type { DeviceLink, DeviceLinkApi } from './plugin/device-link-api.js';
 export type { TrackResult } from './plugin/device-tracking.js';
 export type { EvidenceResult } from './plugin/fingerprint-evidence.js';
 export type {
   CookieOptions,
   CookieSameSite,
   DeviceLinkOptions,
+  DeviceLinkPluginOptions,
   RateLimitOptions,
 } from './plugin/plugin-options.js';
 export { setRateLimitHeaders } from './plugin/rate-limit-headers.js';

@@ -15,6 +15,7 @@ const MAIN = [
   'DEVICELINK_EXPOSED_HEADERS',
   'DeviceLinkError',
   'DeviceLinkOptionsError',
+  'DeviceLinkPluginError',
   'DeviceLinkUsageError',
   'QueueFullError',
   'QueuePartitionsMismatchError',
@@ -28,6 +29,7 @@ const MAIN = [
   'devicelink',
   'headersDenyConsent',
   'isDeviceLinkError',
+  'isDeviceLinkPluginError',
   'setRateLimitHeaders',
 ];
 

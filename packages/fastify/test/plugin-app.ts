@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import devicelink, {
   createMemoryStore,
   type DeviceAdmin,
-  type DeviceLinkOptions,
+  type DeviceLinkPluginOptions,
   type DeviceStore,
   type QueueConsumer,
 } from '../src/index.js';
@@ -19,7 +19,7 @@ export const BODY_ID = 'bodyId_0123456789abcdefXYZ';
 
 /** A fresh app over `options` (memory stores unless given), with the test routes. */
 export async function buildTestApp(
-  options: Partial<DeviceLinkOptions> = {},
+  options: Partial<DeviceLinkPluginOptions> = {},
   configure?: (app: FastifyInstance) => Promise<void> | void,
   fastifyOptions: FastifyServerOptions = {},
 ): Promise<FastifyInstance> {

@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import {
   createMemoryStore,
   createRedisStore,
-  type DeviceLinkOptions,
+  type DeviceLinkPluginOptions,
   type DeviceStore,
 } from '../src/index.js';
 import { buildTestApp, eventsBody, storeOf } from './plugin-app.js';
@@ -32,7 +32,7 @@ afterEach(async () => {
 
 async function appWith(
   store: DeviceStore,
-  options: Partial<DeviceLinkOptions> = {},
+  options: Partial<DeviceLinkPluginOptions> = {},
 ): Promise<FastifyInstance> {
   const app = await buildTestApp({ store, recovery: { secret: SECRET }, ...options }, undefined, {
     trustProxy: true,

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type CookieEdge,
   createMemoryStore,
-  isDeviceLinkError,
+  isDeviceLinkPluginError,
   QueuePartitionsMismatchError,
 } from '../src/index.js';
 import { clientDeviceId } from '../src/plugin/client-device-id.js';
@@ -247,7 +247,7 @@ describe('the embedded queue', () => {
       await expect(refused).rejects.toBeInstanceOf(QueueFullError);
       expect((await stores.session(deviceId))?.pagesVisited).toBe(2);
       await stores.touch(touchInput(deviceId));
-      await expect(stores.touch(touchInput(deviceId))).rejects.toSatisfy(isDeviceLinkError);
+      await expect(stores.touch(touchInput(deviceId))).rejects.toSatisfy(isDeviceLinkPluginError);
       expect((await stores.session(deviceId))?.pagesVisited).toBe(3);
       await expect(
         appendForTest(stores, 'k', [{ kind: 'erase-user', userId: 'u', ts: 0 }]),
@@ -268,12 +268,12 @@ describe('the embedded queue', () => {
     }
   });
 
-  it('a full embedded queue fails track() with a DeviceLinkError an app maps to 503 (as the collector does), not 500', async () => {
+  it('a full embedded queue fails track() with a DeviceLinkPluginError an app maps to 503 (as the collector does), not 500', async () => {
     const stores = createMemoryStore({ maxQueued: 1 });
     const app = await buildTestApp({ store: stores }, (host) => {
       host.setErrorHandler((err, _request, reply) => {
         // The collector's events route maps any store failure of track() to 503 DL_STORE_UNAVAILABLE.
-        reply.code(isDeviceLinkError(err) ? 503 : 500).send({ name: (err as Error).name });
+        reply.code(isDeviceLinkPluginError(err) ? 503 : 500).send({ name: (err as Error).name });
       });
     });
     try {

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryStore, type DeviceLinkOptions, type MemoryStore } from '../src/index.js';
+import { createMemoryStore, type DeviceLinkPluginOptions, type MemoryStore } from '../src/index.js';
 import { buildTestApp, COOKIE_ID, setCookies } from './plugin-app.js';
 import { pageview } from './store-harness.js';
 
@@ -22,7 +22,7 @@ afterEach(async () => {
 
 /** A test app with an evidence route like the collector's `POST /v1/device/fingerprint`. */
 async function appWith(
-  options: Partial<DeviceLinkOptions> = {},
+  options: Partial<DeviceLinkPluginOptions> = {},
 ): Promise<{ app: FastifyInstance; store: MemoryStore }> {
   const store = createMemoryStore();
   const app = await buildTestApp({ store, ...options }, undefined, { trustProxy: true });

@@ -9,7 +9,7 @@ import devicelink, {
   type ConvertResult,
   corsOptions,
   createMemoryStore,
-  type DeviceLinkOptions,
+  type DeviceLinkPluginOptions,
   type DeviceSource,
   type LimitState,
   devicelink as namedDevicelink,
@@ -39,26 +39,26 @@ describe('types', () => {
 
   it('types the options', () => {
     const store = createMemoryStore();
-    expectTypeOf<DeviceLinkOptions['cookie']>().toEqualTypeOf<
+    expectTypeOf<DeviceLinkPluginOptions['cookie']>().toEqualTypeOf<
       | { secure?: boolean; sameSite?: 'lax' | 'strict' | 'none'; domain?: string; partitioned?: boolean }
       | undefined
     >();
-    expectTypeOf<DeviceLinkOptions['authenticate']>().toEqualTypeOf<
+    expectTypeOf<DeviceLinkPluginOptions['authenticate']>().toEqualTypeOf<
       ((request: FastifyRequest) => string | null | Promise<string | null>) | undefined
     >();
-    expectTypeOf<DeviceLinkOptions['trackRequests']>().toEqualTypeOf<
+    expectTypeOf<DeviceLinkPluginOptions['trackRequests']>().toEqualTypeOf<
       ((request: FastifyRequest) => boolean) | undefined
     >();
-    const ok: DeviceLinkOptions = { store, honorGpc: false, clientIp: (r) => r.ip };
-    expectTypeOf(ok).toExtend<DeviceLinkOptions>();
+    const ok: DeviceLinkPluginOptions = { store, honorGpc: false, clientIp: (r) => r.ip };
+    expectTypeOf(ok).toExtend<DeviceLinkPluginOptions>();
     // @ts-expect-error the store is required
-    const noStore: DeviceLinkOptions = { honorGpc: true };
+    const noStore: DeviceLinkPluginOptions = { honorGpc: true };
     // @ts-expect-error the plugin takes one store, not a store and a queue
-    const pair: DeviceLinkOptions = { sessions: store, queue: store };
+    const pair: DeviceLinkPluginOptions = { sessions: store, queue: store };
     // @ts-expect-error SameSite has three values
-    const badSameSite: DeviceLinkOptions = { store, cookie: { sameSite: 'loose' } };
+    const badSameSite: DeviceLinkPluginOptions = { store, cookie: { sameSite: 'loose' } };
     // @ts-expect-error authenticate resolves to a user id or null, not a boolean
-    const badAuth: DeviceLinkOptions = { store, authenticate: async () => true };
+    const badAuth: DeviceLinkPluginOptions = { store, authenticate: async () => true };
     void [noStore, pair, badSameSite, badAuth];
   });
 

@@ -2,7 +2,7 @@ import { waitFor } from '@devicelink/test-env';
 import fastifyJwt from '@fastify/jwt';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import devicelink, { createMemoryStore, type DeviceStore, isDeviceLinkError } from '../src/index.js';
+import devicelink, { createMemoryStore, type DeviceStore, isDeviceLinkPluginError } from '../src/index.js';
 import {
   BODY_ID,
   buildTestApp,
@@ -503,7 +503,7 @@ describe('track()', () => {
           ]);
           return 'tracked';
         } catch (err) {
-          return isDeviceLinkError(err) ? err.name : 'other';
+          return isDeviceLinkPluginError(err) ? err.name : 'other';
         }
       });
     });
@@ -597,7 +597,7 @@ describe('track() and the URL rules', () => {
             ]),
           );
       } catch (err) {
-        return reply.code(400).send({ refused: isDeviceLinkError(err) });
+        return reply.code(400).send({ refused: isDeviceLinkPluginError(err) });
       }
     });
     return { app, store };

@@ -2,7 +2,7 @@
  * The library speaks in its option names (`partitions`); the collector's operator sets environment
  * variables. This maps a store's option error to the variable that set the option.
  */
-import { isDeviceLinkError, type QueuePartitionsMismatchError } from '@devicelink/fastify';
+import { isDeviceLinkPluginError, type QueuePartitionsMismatchError } from '@devicelink/fastify';
 import { ConfigError } from './config-error.js';
 
 /** The variable behind each store option the collector passes. */
@@ -21,7 +21,7 @@ const VARIABLE_OF: Record<string, string> = {
  * const store = await createRedisStore(redis, options).catch((err) => { throw asConfigError(err); });
  */
 export function asConfigError(err: unknown): unknown {
-  if (!isDeviceLinkError(err)) return err;
+  if (!isDeviceLinkPluginError(err)) return err;
   const option = (err as { option?: unknown }).option;
   const variable = typeof option === 'string' ? VARIABLE_OF[option] : undefined;
   if (variable === undefined) return err;

@@ -2,7 +2,7 @@
  * The devicelink plugin's options from the collector's configuration: the store, the cookie, consent,
  * the ingest rate limits, fingerprint joins and the bot filter.
  */
-import type { DeviceLinkOptions } from '@devicelink/fastify';
+import type { DeviceLinkPluginOptions } from '@devicelink/fastify';
 import { authenticateWith, type TokenVerifier } from '../auth/token-verifier.js';
 import type { CollectorConfig } from '../config/collector-config.js';
 import type { CollectorResources } from '../runtime/collector-resources.js';
@@ -15,7 +15,7 @@ export function deviceLinkOptions(
   config: CollectorConfig,
   resources: CollectorResources,
   verifier: TokenVerifier,
-): DeviceLinkOptions {
+): DeviceLinkPluginOptions {
   return {
     store: resources.store,
     cookie: {

@@ -25,7 +25,7 @@ import {
 } from './device-context.js';
 import { deviceCookieFlags } from './device-cookie.js';
 import type { TierResult } from './device-id-tiers.js';
-import type { DeviceLink } from './device-link-api.js';
+import type { DeviceLinkApi } from './device-link-api.js';
 import { mintPlace } from './fingerprint-keys.js';
 import type { ResolvedOptions } from './plugin-options.js';
 import { setRateLimitHeaders } from './rate-limit-headers.js';
@@ -112,7 +112,7 @@ export function requestHook(options: ResolvedOptions) {
 }
 
 /** The `onSend` hook: the rate-limit headers, then the device's answer. */
-export function sendHook(options: ResolvedOptions, devicelink: DeviceLink) {
+export function sendHook(options: ResolvedOptions, devicelink: DeviceLinkApi) {
   return function onSend(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -134,7 +134,7 @@ export function sendHook(options: ResolvedOptions, devicelink: DeviceLink) {
 /** The `onResponse` hook of `trackRequests`: a page view of the answered request's URL. */
 export function responseHook(
   options: ResolvedOptions,
-  trackAnswered: DeviceLink['track'],
+  trackAnswered: DeviceLinkApi['track'],
   trackRequests: (request: FastifyRequest) => boolean,
 ) {
   const { queryAllowlist } = options;
@@ -170,7 +170,7 @@ function answerDevice(
   reply: FastifyReply,
   state: DeviceState,
   options: ResolvedOptions,
-  devicelink: DeviceLink,
+  devicelink: DeviceLinkApi,
 ): Promise<void> | null {
   // A handler that never read the id still answers with it: the SDK adopts echoes.
   const device = resolveDevice(request);
@@ -205,7 +205,7 @@ function finishDevice(
   device: TierResult,
   moves: boolean,
   options: ResolvedOptions,
-  devicelink: DeviceLink,
+  devicelink: DeviceLinkApi,
 ): void {
   if (state.cookie !== device.deviceId && moves) {
     reply.setCookie(DEVICE_COOKIE, device.deviceId, {

@@ -24,7 +24,7 @@ import { firstValue, headersDenyConsent } from './request-signals.js';
 import { createVisitorHasher } from './visitor-hash.js';
 
 /** The `app.devicelink` decoration. */
-export interface DeviceLink {
+export interface DeviceLinkApi {
   /**
    * Counts `events` (1 to 100) for the request's device, or queues them under the bearer token's user.
    * Call it from a route with `config: { devicelink: true }`. What is queued keeps of each URL only the
@@ -84,9 +84,9 @@ const TRACK_GROUP = PAGEVIEW_GROUP;
 
 /** Builds the `app.devicelink` object over validated options, and the plugin's own tracking call. */
 export function createDeviceLink(options: ResolvedOptions): {
-  api: DeviceLink;
+  api: DeviceLinkApi;
   /** `track()` without rate limits: requests the host app already answered (`trackRequests`). */
-  trackAnswered: DeviceLink['track'];
+  trackAnswered: DeviceLinkApi['track'];
 } {
   const { store } = options;
   const hasher = createVisitorHasher(store);
@@ -159,3 +159,6 @@ function convert(store: DeviceStore, deviceId: string, userId: string): Promise<
   }
   return store.convert(deviceId, userId);
 }
+
+/** @deprecated Renamed `DeviceLinkApi` (the SDK has a `DeviceLink` of its own); goes in 0.3. */
+export type DeviceLink = DeviceLinkApi;

@@ -9,8 +9,8 @@ import fp from 'fastify-plugin';
 import type { DeviceSource } from '../store/device-store.js';
 import { kDeviceState, resolveDevice } from './device-context.js';
 import { requestHook, responseHook, sendHook } from './device-hooks.js';
-import { createDeviceLink, type DeviceLink } from './device-link-api.js';
-import { type DeviceLinkOptions, validateOptions } from './plugin-options.js';
+import { createDeviceLink, type DeviceLinkApi } from './device-link-api.js';
+import { type DeviceLinkPluginOptions, validateOptions } from './plugin-options.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -26,7 +26,7 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     /** Tracking, conversion and the store of @devicelink/fastify. */
-    devicelink: DeviceLink;
+    devicelink: DeviceLinkApi;
   }
   interface FastifyContextConfig {
     /** Opt this route in to device work (tracking routes only; never health, metrics or admin). */
@@ -34,7 +34,7 @@ declare module 'fastify' {
   }
 }
 
-async function plugin(fastify: FastifyInstance, rawOptions: DeviceLinkOptions): Promise<void> {
+async function plugin(fastify: FastifyInstance, rawOptions: DeviceLinkPluginOptions): Promise<void> {
   const options = validateOptions(rawOptions);
   // One cookie plugin per app: an app that registered its own (with its own secret or parse hook)
   // keeps it; register it before devicelink.

@@ -13,7 +13,7 @@ import { createTrafficClassifier, type TrafficClassifier } from './traffic-class
 export type CookieSameSite = 'lax' | 'strict' | 'none';
 
 /** Options of `app.register(devicelink, options)`. */
-export interface DeviceLinkOptions {
+export interface DeviceLinkPluginOptions {
   /**
    * The store of live sessions and the queue (`createRedisStore` or `createMemoryStore`). Its queue
    * must be drained by a persister (`@devicelink/persister`) reading the same prefix and partition
@@ -148,7 +148,7 @@ export function validateOptions(options: unknown): ResolvedOptions {
   if (!isObject(options)) {
     throw new DeviceLinkOptionsError('store', 'is required (pass { store })');
   }
-  const o = options as Partial<Record<keyof DeviceLinkOptions, unknown>>;
+  const o = options as Partial<Record<keyof DeviceLinkPluginOptions, unknown>>;
   requireMethods('store', o.store, STORE_METHODS, 'a DeviceStore');
 
   const cookie = validateCookie(o.cookie);
@@ -282,3 +282,6 @@ function requireMethods(name: string, value: unknown, methods: readonly string[]
     throw new DeviceLinkOptionsError(name, `must be ${what} (missing ${missing.join(', ')})`);
   }
 }
+
+/** @deprecated Renamed `DeviceLinkPluginOptions` (the SDK has a `DeviceLinkOptions` of its own); goes in 0.3. */
+export type DeviceLinkOptions = DeviceLinkPluginOptions;

@@ -1,8 +1,8 @@
 /**
- * Errors the stores throw at start-up or under overload; all extend DeviceLinkError and speak in the
+ * Errors the stores throw at start-up or under overload; all extend DeviceLinkPluginError and speak in the
  * store's option names (an application maps them to its own configuration names).
  */
-import { DeviceLinkError, DeviceLinkOptionsError } from '../errors.js';
+import { DeviceLinkOptionsError, DeviceLinkPluginError } from '../errors.js';
 
 /**
  * The partition count stored (in Redis, or in the embedded queue's journal) differs from the
@@ -29,7 +29,7 @@ export class QueuePartitionsMismatchError extends DeviceLinkOptionsError {
  * The embedded queue holds `maxQueued` unacknowledged records (the persister is behind, e.g. Postgres
  * is down): nothing was written; the caller answers 503 and the client retries later.
  */
-export class QueueFullError extends DeviceLinkError {
+export class QueueFullError extends DeviceLinkPluginError {
   override name = 'QueueFullError';
   readonly maxQueued: number;
 
