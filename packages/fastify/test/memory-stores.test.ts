@@ -15,6 +15,14 @@ describe('memory stores', () => {
   const files = useTempFiles('journal');
   const journal = () => files('queue.jsonl');
 
+  it('tells the persister its conversion look-back, so it is set once', async () => {
+    const store = createMemoryStore({ conversionLookbackDays: 9 });
+    expect(store.conversionLookbackDays).toBe(9);
+    const byDefault = createMemoryStore();
+    expect(byDefault.conversionLookbackDays).toBe(30);
+    await Promise.all([store.close(), byDefault.close()]);
+  });
+
   it('replays unacknowledged records from the journal after a crash, and not the acknowledged ones', async () => {
     const journalPath = journal();
     const a = createMemoryStore({ journalPath, partitions: 1 });

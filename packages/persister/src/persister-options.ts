@@ -12,7 +12,11 @@ export interface PersisterOptions {
   db: Kysely<Database>;
   /** The store's queue and partition leases (a store made by `createRedisStore` or `createMemoryStore`). */
   queue: QueueConsumer & PartitionLeases;
-  /** How far back a link converts a device's sessions, days (default 30; the store's `conversionLookbackDays`). */
+  /**
+   * How far back a link converts a device's sessions, days. Default: the store's
+   * `conversionLookbackDays` (set it there, once), else 30. Given and different from the store's, the
+   * persister refuses to start (the store and the persister would convert different sessions).
+   */
   lookbackDays?: number;
   /** Consumer name in the group and member name among the persisters; unique per process by default. */
   consumer?: string;
@@ -89,6 +93,12 @@ export type ResolvedPersisterOptions = Required<
 /** Fills in the defaults documented on {@link PersisterOptions}. */
 export function resolvePersisterOptions(options: PersisterOptions): ResolvedPersisterOptions {
   const leaseMs = options.leaseMs ?? 10_000;
+  const fromStore = options.queue.conversionLookbackDays;
+  if (options.lookbackDays !== undefined && fromStore !== undefined && options.lookbackDays !== fromStore) {
+    throw new Error(
+      `createPersister: lookbackDays (${options.lookbackDays}) differs from the store's conversionLookbackDays (${fromStore}); set it on the store only`,
+    );
+  }
   return {
     consumer: `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     batchSize: 500,
@@ -97,8 +107,8 @@ export function resolvePersisterOptions(options: PersisterOptions): ResolvedPers
     maxBackoffMs: 5_000,
     maxDeadLettersPerPartition: 10,
     lagProbeMs: 1_000,
-    lookbackDays: 30,
     ...options,
+    lookbackDays: options.lookbackDays ?? fromStore ?? 30,
     stallMs: options.stallMs ?? leaseMs / 2,
   };
 }

@@ -121,7 +121,6 @@ async function startPersister(
   return createPersister({
     db: (persisterDb ?? resources.db).db,
     queue: await resources.persisterQueue(),
-    lookbackDays: config.conversionLookbackDays,
     leaseMs: config.persisterLeaseSeconds * 1000,
     // A failure repeats on every pass and partition: one line per kind and 10 s, one stack.
     onError: (err, context) => warnRepeated(err, context, `persister: ${context} error, retrying`),

@@ -99,7 +99,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   }
   let closed = false;
   return {
-    ...composeStore(sessions, queue, leases),
+    ...composeStore(sessions, queue, leases, o.lookbackSeconds / 86_400),
     async close() {
       if (closed) return;
       closed = true;

@@ -68,5 +68,6 @@ export async function createRedisStore(
     new RedisSessions(client, keys, o, options.saltKey ?? null),
     new RedisQueue(client, keys, { onPoisonEntry: options.onPoisonEntry }),
     new RedisLeases(client, keys),
+    o.lookbackSeconds / 86_400,
   );
 }

@@ -20,8 +20,10 @@ export function composeStore(
   sessions: DeviceStore & DeviceAdmin,
   queue: AppendingQueue,
   leases: PartitionLeases,
+  conversionLookbackDays: number,
 ): CompleteStore & TestAppendable {
   return {
+    conversionLookbackDays,
     touch: (input) => sessions.touch(input),
     convert: (deviceId, userId) => sessions.convert(deviceId, userId),
     recordEdge: (edge) => sessions.recordEdge(edge),

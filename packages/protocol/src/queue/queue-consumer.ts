@@ -39,6 +39,11 @@ export interface TakeOverResult {
 export interface QueueConsumer {
   /** Number of partitions: a persister must read the same count the store writes. */
   readonly partitions: number;
+  /**
+   * How far back a link converts a device's sessions, days, as the store was made with: the persister
+   * takes it from here, so the look-back is set in one place (absent: the persister's default, 30).
+   */
+  readonly conversionLookbackDays?: number;
   /** Up to `count` entries of `partition` never delivered to any consumer of the group. */
   read(partition: number, consumer: string, count: number, options?: ReadOptions): Promise<QueueEntry[]>;
   /** Entries of `partition` delivered but unacknowledged for at least `minIdleMs`, now owned by `consumer`. */
